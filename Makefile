@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: GPL-2.0
+# Copyright (C) 2026 The ckpt authors.
+#
+# ckpt: module, library, CLI and selftests. `make help` lists the targets.
+
+# The kernel we build for and boot: Debian 12's installed 6.1 generic flavour,
+# never `uname -r` (the build machine runs some other kernel).
+KVER ?= $(shell ls /lib/modules 2>/dev/null | grep -E '^6\.1\.[0-9]+-[0-9]+-amd64$$' | sort -V | tail -n1)
+KDIR ?= /lib/modules/$(KVER)/build
+KIMAGE ?= /boot/vmlinuz-$(KVER)
+KSRC_TAR ?= /usr/src/linux-source-6.1.tar.xz
+FLAVOURS ?= cloud-amd64 rt-amd64
+
+VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo 0.1)
+O := build
+VM_TIMEOUT ?= 900
+VM_MEM ?= 3G
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+MAKEFLAGS += --no-print-directory
+endif
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+NL_STATIC_LIBS := $(shell pkg-config --static --libs libnl-genl-3.0 2>/dev/null)
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilib/include $(NL_CFLAGS) \
+	-DCKPT_VERSION='"$(VERSION)"'
+
+LIB_SRCS := lib/netlink.c lib/info.c
+CLI_SRCS := cli/ckptctl.c cli/info.c cli/check.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(O)/pic/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
+HDRS := uapi/linux/ckpt.h lib/include/libckpt.h lib/internal.h cli/cli.h
+
+.PHONY: all module lib cli selftests stage check check-flavours deps clean help style \
+	FORCE
+
+all: module lib cli selftests
+
+help:
+	@echo "make deps            install the Debian packages everything needs"
+	@echo "make                 build kmod/ckpt.ko, libckpt, ckptctl, selftests"
+	@echo "make check           run the selftests on the real module in QEMU"
+	@echo "make check-flavours  build the module for the $(FLAVOURS) headers"
+	@echo "make style           checkpatch --strict on kmod/ and uapi/"
+	@echo "Overrides: KVER=$(KVER) KDIR=$(KDIR) KIMAGE=$(KIMAGE)"
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		build-essential pkg-config git kmod cpio gzip xz-utils \
+		linux-headers-amd64 linux-image-amd64 linux-source-6.1 \
+		linux-headers-cloud-amd64 linux-headers-rt-amd64 \
+		qemu-system-x86 busybox-static libnl-3-dev libnl-genl-3-dev
+
+# --- the module -----------------------------------------------------------
+
+module: kmod/ckpt.ko
+
+kmod/ckpt.ko: FORCE
+	@test -d "$(KDIR)" || { echo "no kernel headers in '$(KDIR)': run 'make deps' or set KDIR=" >&2; exit 1; }
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod CKPT_VERSION=$(VERSION) modules
+
+check-flavours:
+	$(Q)set -e; for f in $(FLAVOURS); do \
+		kdir=$$(ls -d /lib/modules/6.1.*-$$f/build 2>/dev/null | sort -V | tail -n1); \
+		test -d "$$kdir" || { echo "no headers for flavour $$f: run 'make deps'" >&2; exit 1; }; \
+		d=$(CURDIR)/$(O)/flavour-$$f; rm -rf $$d; mkdir -p $$d; \
+		cp -r kmod uapi $$d/; rm -f $$d/kmod/*.o $$d/kmod/*.ko; \
+		$(MAKE) -C $$kdir M=$$d/kmod CKPT_VERSION=$(VERSION) modules; \
+		echo "flavour $$f: built against $$kdir"; \
+	done
+
+# --- userspace ------------------------------------------------------------
+
+lib: $(O)/libckpt.a $(O)/libckpt.so $(O)/libckpt.pc
+
+$(O)/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(USER_CFLAGS) -c -o $@ $<
+
+$(O)/pic/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(USER_CFLAGS) -fPIC -fvisibility=hidden \
+		-DLIBCKPT_SHARED -c -o $@ $<
+
+$(O)/libckpt.a: $(LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/libckpt.so: $(LIB_PIC_OBJS) lib/libckpt.map
+	$(Q)$(CC) -shared -Wl,-soname,libckpt.so.0 \
+		-Wl,--version-script=lib/libckpt.map -o $@ $(LIB_PIC_OBJS) $(NL_LIBS)
+
+$(O)/libckpt.pc: lib/libckpt.pc.in
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		$< > $@
+
+cli: $(O)/ckptctl $(O)/ckptctl-static
+
+$(O)/ckptctl: $(CLI_OBJS) $(O)/libckpt.a
+	$(Q)$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(O)/libckpt.a $(NL_LIBS)
+
+# The guest has no shared libraries: it gets a static ckptctl.
+$(O)/ckptctl-static: $(CLI_OBJS) $(O)/libckpt.a
+	$(Q)$(CC) $(CFLAGS) -static -o $@ $(CLI_OBJS) $(O)/libckpt.a $(NL_STATIC_LIBS)
+
+# --- selftests ------------------------------------------------------------
+
+selftests: $(O)/libckpt.a
+	$(Q)$(MAKE) -C selftests O=$(CURDIR)/$(O)/selftests \
+		KSRC_TAR=$(KSRC_TAR) LIBCKPT=$(CURDIR)/$(O)/libckpt.a \
+		VERSION=$(VERSION)
+
+# Everything the guest gets, laid out as its root filesystem.
+STAGE := $(O)/stage
+stage: all
+	$(Q)rm -rf $(STAGE) && mkdir -p $(STAGE)/usr/bin $(STAGE)/opt/ckpt
+	$(Q)cp $(O)/ckptctl-static $(STAGE)/usr/bin/ckptctl
+	$(Q)cp kmod/ckpt.ko $(STAGE)/opt/ckpt/ckpt.ko
+	$(Q)cp -r $(O)/selftests/install $(STAGE)/opt/ckpt/selftests
+
+check: stage
+	$(Q)selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
+		--stage $(STAGE) --out $(O)/vm-check --timeout $(VM_TIMEOUT) \
+		--mem $(VM_MEM) -- /opt/ckpt/selftests/run_tests.sh
+
+# checkpatch from Debian's linux-source-6.1, on our sources only.
+CHECKPATCH := $(O)/checkpatch/scripts/checkpatch.pl
+$(CHECKPATCH):
+	@mkdir -p $(O)/checkpatch
+	$(Q)tar -xJf $(KSRC_TAR) -C $(O)/checkpatch --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+
+style: $(CHECKPATCH)
+	$(Q)perl $(CHECKPATCH) --no-tree --strict --terse -f \
+		$(filter-out kmod/%.mod.c,$(wildcard kmod/*.c)) kmod/*.h uapi/linux/*.h
+
+clean:
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null || true
+	$(Q)rm -rf $(O)
+
+FORCE:

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * ckptctl check: can this process group be checkpointed by me?
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char check_usage[] =
+	"Usage: ckptctl check <pgid> [--json]\n\n"
+	"Tell whether the process group <pgid> can be checkpointed by the caller,\n"
+	"without touching it. On refusal, the message names the process and the\n"
+	"reason.\n";
+
+int check_main(int argc, char **argv)
+{
+	struct libckpt_census census;
+	const char *pgid_arg = NULL;
+	unsigned int pgid;
+	bool json = false;
+	struct libckpt *h;
+	int i, ret, code;
+
+	if (wants_help(argc, argv, check_usage))
+		return EXIT_OK;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!pgid_arg)
+			pgid_arg = argv[i];
+		else
+			goto usage;
+	}
+	if (!pgid_arg)
+		goto usage;
+	if (!parse_u32(pgid_arg, &pgid)) {
+		fprintf(stderr, "%s check: '%s' is not a process group id\n",
+			prog, pgid_arg);
+		return EXIT_USAGE;
+	}
+
+	h = connect_module(&code);
+	if (!h)
+		return code;
+	ret = libckpt_check(h, pgid, &census);
+	if (ret < 0) {
+		code = report(h, ret, "process group %u cannot be checkpointed",
+			      pgid);
+		libckpt_close(h);
+		return code;
+	}
+	libckpt_close(h);
+	if (json)
+		printf("{\"pgid\": %u, \"tasks\": %" PRIu32 ", \"threads\": %"
+		       PRIu32 ", \"checkpointable\": true}\n",
+		       pgid, census.nr_tasks, census.nr_threads);
+	else
+		printf("process group %u: %" PRIu32 " processes, %" PRIu32
+		       " threads: can be checkpointed\n",
+		       pgid, census.nr_tasks, census.nr_threads);
+	return EXIT_OK;
+
+usage:
+	fprintf(stderr, "%s", check_usage);
+	return EXIT_USAGE;
+}

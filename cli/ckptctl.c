@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * ckptctl: command dispatch and shared helpers.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *prog = "ckptctl";
+
+static const struct subcommand subcommands[] = {
+	{ "info", info_main, "Show the loaded module's version, features and limits" },
+	{ "check", check_main, "Tell whether a process group can be checkpointed" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: %s <command> [<args>]\n\n"
+		"Transparent checkpoint/restore of process trees.\n\n"
+		"Commands:\n", prog);
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-10s %s\n", subcommands[i].name,
+			subcommands[i].help);
+	fprintf(f, "\n'%s <command> --help' describes a command; "
+		"'%s --version' prints the version.\n", prog, prog);
+}
+
+int report(struct libckpt *h, int err, const char *fmt, ...)
+{
+	const char *why = h ? libckpt_error(h) : "";
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (why[0])
+		fprintf(stderr, ": %s (%s)\n", why, strerror(-err));
+	else
+		fprintf(stderr, ": %s\n", strerror(-err));
+	return err == -ENOENT && !h ? EXIT_NO_MODULE : EXIT_FAILED;
+}
+
+struct libckpt *connect_module(int *exit_code)
+{
+	struct libckpt *h;
+	int ret = libckpt_open(&h);
+
+	if (ret == -ENOENT) {
+		fprintf(stderr, "%s: the ckpt module is not loaded "
+			"(generic netlink family '%s' not found)\n",
+			prog, CKPT_GENL_NAME);
+		*exit_code = EXIT_NO_MODULE;
+		return NULL;
+	}
+	if (ret < 0) {
+		*exit_code = report(NULL, ret, "cannot open a netlink socket");
+		return NULL;
+	}
+	return h;
+}
+
+bool parse_u32(const char *s, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v == 0 || v > 0xffffffffUL)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+bool wants_help(int argc, char **argv, const char *usage_text)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("%s", usage_text);
+			return true;
+		}
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("ckptctl %s\n", libckpt_version());
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

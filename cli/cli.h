@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * ckptctl: what the subcommands share.
+ */
+#ifndef CKPTCTL_CLI_H
+#define CKPTCTL_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "libckpt.h"
+
+/* Exit codes, documented in Documentation/ckptctl.8. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,	/* the request was refused or failed */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_NO_MODULE = 3,	/* the ckpt module is not loaded */
+};
+
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+extern const char *prog;
+
+/* Print "ckptctl: <what>: <module's reason or strerror>"; return exit code. */
+int report(struct libckpt *h, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Connect to the module, reporting failure; NULL on failure. */
+struct libckpt *connect_module(int *exit_code);
+/* Parse a positive 32-bit number; false if @s is not one. */
+bool parse_u32(const char *s, unsigned int *out);
+/* True if argv[1] asks for help; then print @usage. */
+bool wants_help(int argc, char **argv, const char *usage);
+
+int info_main(int argc, char **argv);
+int check_main(int argc, char **argv);
+
+#endif /* CKPTCTL_CLI_H */

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * ckptctl info: describe the loaded module.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char info_usage[] =
+	"Usage: ckptctl info [--json]\n\n"
+	"Show the loaded ckpt module's version, image format, features and limits.\n";
+
+static const struct {
+	uint64_t bit;
+	const char *name;
+} feature_names[] = {
+	{ CKPT_FEATURE_CHECK, "check" },
+};
+
+static void print_features(uint64_t features, bool json)
+{
+	const char *sep = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++) {
+		if (!(features & feature_names[i].bit))
+			continue;
+		printf(json ? "%s\"%s\"" : "%s%s", sep, feature_names[i].name);
+		sep = json ? ", " : " ";
+	}
+}
+
+int info_main(int argc, char **argv)
+{
+	struct libckpt_info info;
+	bool json = false;
+	struct libckpt *h;
+	int i, ret, code;
+
+	if (wants_help(argc, argv, info_usage))
+		return EXIT_OK;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else {
+			fprintf(stderr, "%s info: unknown argument '%s'\n%s",
+				prog, argv[i], info_usage);
+			return EXIT_USAGE;
+		}
+	}
+	h = connect_module(&code);
+	if (!h)
+		return code;
+	ret = libckpt_get_info(h, &info);
+	if (ret < 0) {
+		code = report(h, ret, "cannot query the module");
+		libckpt_close(h);
+		return code;
+	}
+	libckpt_close(h);
+
+	if (json) {
+		printf("{\"module_version\": \"%s\", \"genl_version\": %" PRIu32
+		       ", \"image_version\": %" PRIu32
+		       ", \"features\": [", info.module_version,
+		       info.genl_version, info.image_version);
+		print_features(info.features, true);
+		printf("], \"max_tasks\": %" PRIu32 ", \"max_threads\": %" PRIu32
+		       ", \"freeze_timeout_ms\": %" PRIu32 "}\n",
+		       info.max_tasks, info.max_threads,
+		       info.freeze_timeout_ms);
+		return EXIT_OK;
+	}
+	printf("module version:    %s\n", info.module_version);
+	printf("netlink version:   %" PRIu32 "\n", info.genl_version);
+	printf("image format:      %" PRIu32 "\n", info.image_version);
+	printf("features:          ");
+	print_features(info.features, false);
+	printf("\nmax tasks:         %" PRIu32 "\n", info.max_tasks);
+	printf("max threads:       %" PRIu32 "\n", info.max_threads);
+	printf("freeze timeout:    %" PRIu32 " ms\n", info.freeze_timeout_ms);
+	return EXIT_OK;
+}

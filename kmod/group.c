@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Process groups: finding the members and deciding who may checkpoint them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/pid.h>
+#include <linux/sched/coredump.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/ckpt.h>
+
+#include "group.h"
+
+unsigned int ckpt_max_tasks = 256;
+module_param_named(max_tasks, ckpt_max_tasks, uint, 0644);
+MODULE_PARM_DESC(max_tasks, "Most processes in one checkpoint");
+
+unsigned int ckpt_max_threads = 4096;
+module_param_named(max_threads, ckpt_max_threads, uint, 0644);
+MODULE_PARM_DESC(max_threads, "Most threads in one checkpoint");
+
+unsigned int ckpt_freeze_timeout_ms = 2000;
+module_param_named(freeze_timeout_ms, ckpt_freeze_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(freeze_timeout_ms,
+		 "How long a freeze waits for every thread to park");
+
+/* @msg must be a string literal: the ACK is built after we return. */
+static void set_err_task(struct netlink_ext_ack *extack,
+			 struct task_struct *task, const char *msg)
+{
+	struct ckpt_err_cookie cookie = {
+		.pid = task_pid_vnr(task),
+		.fd = -1,
+	};
+
+	if (!extack)
+		return;
+	extack->_msg = msg;
+	BUILD_BUG_ON(sizeof(cookie) > NETLINK_MAX_COOKIE_LEN);
+	memcpy(extack->cookie, &cookie, sizeof(cookie));
+	extack->cookie_len = sizeof(cookie);
+}
+
+/*
+ * The same rule as __ptrace_may_access() with PTRACE_MODE_ATTACH_REALCREDS
+ * (kernel/ptrace.c, 6.1), which is not exported: the caller's real uid/gid
+ * must equal every uid/gid of the target and the target must be dumpable,
+ * unless the caller holds CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN.
+ * Called under rcu_read_lock().
+ */
+static bool may_checkpoint(struct task_struct *task)
+{
+	const struct cred *cred = current_cred(), *tcred;
+	bool dumpable;
+
+	tcred = __task_cred(task);
+	if (!uid_eq(cred->uid, tcred->euid) ||
+	    !uid_eq(cred->uid, tcred->suid) ||
+	    !uid_eq(cred->uid, tcred->uid) ||
+	    !gid_eq(cred->gid, tcred->egid) ||
+	    !gid_eq(cred->gid, tcred->sgid) ||
+	    !gid_eq(cred->gid, tcred->gid))
+		return false;
+
+	/* Pairs with the write barrier in commit_creds(), as in ptrace. */
+	smp_rmb();
+	task_lock(task);
+	dumpable = task->mm && get_dumpable(task->mm) == SUID_DUMP_USER;
+	task_unlock(task);
+	return dumpable;
+}
+
+/* Called under rcu_read_lock(); returns 0 if @p can be checkpointed. */
+static int check_process(struct task_struct *p, bool privileged,
+			 struct netlink_ext_ack *extack)
+{
+	if (p->flags & PF_KTHREAD) {
+		set_err_task(extack, p, "process is a kernel thread");
+		return -EINVAL;
+	}
+	if (p->exit_state || (p->flags & PF_EXITING)) {
+		set_err_task(extack, p, "process is exiting or a zombie");
+		return -EINVAL;
+	}
+	if (same_thread_group(p, current)) {
+		set_err_task(extack, p,
+			     "process is the caller: a group cannot checkpoint itself");
+		return -EINVAL;
+	}
+	if (!privileged && !may_checkpoint(p)) {
+		set_err_task(extack, p,
+			     "permission denied: process belongs to another user or is not dumpable");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/**
+ * ckpt_group_check() - tell whether the caller may checkpoint a group
+ * @pgid: process group id in the caller's pid namespace
+ * @census: filled with the group's size on success
+ * @extack: receives the reason and the offending pid on failure
+ *
+ * Return: 0, -ESRCH, -EPERM, -E2BIG or -EINVAL.
+ */
+int ckpt_group_check(pid_t pgid, struct ckpt_group_census *census,
+		     struct netlink_ext_ack *extack)
+{
+	bool privileged = capable(CAP_CHECKPOINT_RESTORE) ||
+			  capable(CAP_SYS_ADMIN);
+	struct task_struct *p;
+	struct pid *pgrp;
+	int ret = 0;
+
+	memset(census, 0, sizeof(*census));
+	pgrp = find_get_pid(pgid);
+	if (!pgrp)
+		goto no_group;
+
+	rcu_read_lock();
+	do_each_pid_task(pgrp, PIDTYPE_PGID, p) {
+		ret = check_process(p, privileged, extack);
+		if (ret)
+			goto out_unlock;
+		census->nr_tasks++;
+		census->nr_threads += get_nr_threads(p);
+	} while_each_pid_task(pgrp, PIDTYPE_PGID, p);
+out_unlock:
+	rcu_read_unlock();
+	put_pid(pgrp);
+	if (ret)
+		return ret;
+	if (!census->nr_tasks)
+		goto no_group;
+	if (census->nr_tasks > ckpt_max_tasks ||
+	    census->nr_threads > ckpt_max_threads) {
+		NL_SET_ERR_MSG(extack,
+			       "process group exceeds the max_tasks or max_threads limit");
+		return -E2BIG;
+	}
+	return 0;
+
+no_group:
+	NL_SET_ERR_MSG(extack, "no process has this process group id");
+	return -ESRCH;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Process groups: finding the members and deciding who may checkpoint them.
+ */
+#ifndef CKPT_GROUP_H
+#define CKPT_GROUP_H
+
+#include <linux/types.h>
+
+struct netlink_ext_ack;
+
+/**
+ * struct ckpt_group_census - what a walk over a process group found
+ * @nr_tasks: processes (thread group leaders) in the group
+ * @nr_threads: threads of those processes
+ */
+struct ckpt_group_census {
+	u32 nr_tasks;
+	u32 nr_threads;
+};
+
+extern unsigned int ckpt_max_tasks;
+extern unsigned int ckpt_max_threads;
+extern unsigned int ckpt_freeze_timeout_ms;
+
+int ckpt_group_check(pid_t pgid, struct ckpt_group_census *census,
+		     struct netlink_ext_ack *extack);
+
+#endif /* CKPT_GROUP_H */

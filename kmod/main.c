@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Module init/exit ladder.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+
+#include "genl.h"
+
+static int __init ckpt_init(void)
+{
+	int ret;
+
+	ret = ckpt_genl_init();
+	if (ret)
+		return ret;
+
+	pr_info("loaded, version %s\n", CKPT_MODULE_VERSION);
+	return 0;
+}
+
+static void __exit ckpt_exit(void)
+{
+	ckpt_genl_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(ckpt_init);
+module_exit(ckpt_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The ckpt authors");
+MODULE_DESCRIPTION("Transparent checkpoint/restore of process trees");
+MODULE_VERSION(CKPT_MODULE_VERSION);

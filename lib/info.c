@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * libckpt: module description (GET_INFO) and group check (CHECK).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+const char *libckpt_version(void)
+{
+	return CKPT_VERSION;
+}
+
+static uint32_t get_u32(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u32(tb[type]) : 0;
+}
+
+static int parse_info(struct nlattr **tb, void *arg)
+{
+	struct libckpt_info *info = arg;
+
+	if (!tb[CKPT_A_VERSION] || !tb[CKPT_A_MODULE_VERSION])
+		return -EBADMSG;
+	info->genl_version = get_u32(tb, CKPT_A_VERSION);
+	nla_strlcpy(info->module_version, tb[CKPT_A_MODULE_VERSION],
+		    sizeof(info->module_version));
+	info->image_version = get_u32(tb, CKPT_A_IMAGE_VERSION);
+	info->features = tb[CKPT_A_FEATURES] ?
+			 nla_get_u64(tb[CKPT_A_FEATURES]) : 0;
+	info->max_tasks = get_u32(tb, CKPT_A_MAX_TASKS);
+	info->max_threads = get_u32(tb, CKPT_A_MAX_THREADS);
+	info->freeze_timeout_ms = get_u32(tb, CKPT_A_FREEZE_TIMEOUT_MS);
+	return 0;
+}
+
+int libckpt_get_info(struct libckpt *h, struct libckpt_info *info)
+{
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_GET_INFO);
+
+	if (!msg)
+		return -ENOMEM;
+	memset(info, 0, sizeof(*info));
+	if (nla_put_u32(msg, CKPT_A_VERSION, CKPT_GENL_VERSION) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return libckpt_transact(h, msg, parse_info, info);
+}
+
+static int parse_census(struct nlattr **tb, void *arg)
+{
+	struct libckpt_census *census = arg;
+
+	if (!tb[CKPT_A_NR_TASKS] || !tb[CKPT_A_NR_THREADS])
+		return -EBADMSG;
+	census->pgid = get_u32(tb, CKPT_A_PGID);
+	census->nr_tasks = get_u32(tb, CKPT_A_NR_TASKS);
+	census->nr_threads = get_u32(tb, CKPT_A_NR_THREADS);
+	return 0;
+}
+
+int libckpt_check(struct libckpt *h, uint32_t pgid,
+		  struct libckpt_census *census)
+{
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_CHECK);
+
+	if (!msg)
+		return -ENOMEM;
+	memset(census, 0, sizeof(*census));
+	if (nla_put_u32(msg, CKPT_A_PGID, pgid) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return libckpt_transact(h, msg, parse_census, census);
+}

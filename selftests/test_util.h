@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Helpers shared by the ckpt selftests: a raw generic netlink client that
+ * can send requests libckpt would never build (malformed on purpose), and
+ * process helpers.
+ */
+#ifndef CKPT_TEST_UTIL_H
+#define CKPT_TEST_UTIL_H
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <linux/ckpt.h>
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+/* What the kernel answered to a raw request. */
+struct raw_reply {
+	int error;		/* 0 or negative errno from NLMSG_ERROR */
+	char msg[256];		/* NLMSGERR_ATTR_MSG, if any */
+	int miss_type;		/* NLMSGERR_ATTR_MISS_TYPE, or -1 */
+	int got_reply;		/* a family message came before the ACK */
+};
+
+static inline int ckpt_family_id(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int id = -ENOMEM;
+
+	if (!sk)
+		return id;
+	id = genl_connect(sk) ? -ECONNREFUSED :
+	     genl_ctrl_resolve(sk, CKPT_GENL_NAME);
+	nl_socket_free(sk);
+	return id;
+}
+
+/*
+ * Send one request made of the given header fields and raw attribute bytes;
+ * collect the reply and the ACK. Returns 0 if an ACK arrived.
+ */
+static inline int raw_request(uint8_t cmd, uint8_t reserved, uint16_t flags,
+			      const void *attrs, size_t attrs_len,
+			      struct raw_reply *out)
+{
+	char buf[8192] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct genlmsghdr *g = NLMSG_DATA(nlh);
+	int fd, one = 1, family = ckpt_family_id();
+	ssize_t len;
+
+	memset(out, 0, sizeof(*out));
+	out->miss_type = -1;
+	if (family < 0)
+		return family;
+	if (attrs_len > sizeof(buf) - NLMSG_HDRLEN - GENL_HDRLEN)
+		return -E2BIG;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+
+	memset(buf, 0, NLMSG_HDRLEN + GENL_HDRLEN);
+	nlh->nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN + attrs_len;
+	nlh->nlmsg_type = family;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = 1;
+	g->cmd = cmd;
+	g->version = CKPT_GENL_VERSION;
+	g->reserved = reserved;
+	memcpy((char *)g + GENL_HDRLEN, attrs, attrs_len);
+	if (send(fd, buf, nlh->nlmsg_len, 0) < 0) {
+		close(fd);
+		return -errno;
+	}
+
+	for (;;) {
+		len = recv(fd, buf, sizeof(buf), 0);
+		if (len < 0) {
+			close(fd);
+			return -errno;
+		}
+		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			struct nlmsgerr *e = NLMSG_DATA(nlh);
+			struct nlattr *a;
+			int rem;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR) {
+				out->got_reply = 1;
+				continue;
+			}
+			out->error = e->error;
+			a = (struct nlattr *)((char *)e + sizeof(*e) +
+				((nlh->nlmsg_flags & NLM_F_CAPPED) ? 0 :
+				 e->msg.nlmsg_len - NLMSG_HDRLEN));
+			rem = (int)nlh->nlmsg_len - ((char *)a - (char *)nlh);
+			if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+				rem = 0;
+			for (; rem >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
+			       a->nla_len <= rem;
+			     rem -= NLA_ALIGN(a->nla_len),
+			     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len))) {
+				void *d = (char *)a + NLA_HDRLEN;
+
+				if (a->nla_type == NLMSGERR_ATTR_MSG)
+					strncpy(out->msg, d, sizeof(out->msg) - 1);
+				if (a->nla_type == NLMSGERR_ATTR_MISS_TYPE)
+					out->miss_type = *(uint32_t *)d;
+			}
+			close(fd);
+			return 0;
+		}
+	}
+}
+
+/* Append one attribute of @len payload bytes to @buf at @off; new offset. */
+static inline size_t put_attr(void *buf, size_t off, uint16_t type,
+			      const void *data, uint16_t len)
+{
+	struct nlattr *a = (struct nlattr *)((char *)buf + off);
+
+	a->nla_type = type;
+	a->nla_len = NLA_HDRLEN + len;
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	memset((char *)a + NLA_HDRLEN + len, 0, NLA_ALIGN(len) - len);
+	return off + NLA_HDRLEN + NLA_ALIGN(len);
+}
+
+#define REQ_FLAGS (NLM_F_REQUEST | NLM_F_ACK)
+
+#endif /* CKPT_TEST_UTIL_H */
