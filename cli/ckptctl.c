@@ -16,6 +16,8 @@ const char *prog = "ckptctl";
 static const struct subcommand subcommands[] = {
 	{ "info", info_main, "Show the loaded module's version, features and limits" },
 	{ "check", check_main, "Tell whether a process group can be checkpointed" },
+	{ "area", area_main, "Create an area, or describe its generations" },
+	{ "show", show_main, "Verify and decode a checkpoint image" },
 };
 
 static void usage(FILE *f)

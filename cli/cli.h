@@ -8,6 +8,7 @@
 #define CKPTCTL_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "libckpt.h"
@@ -35,10 +36,14 @@ int report(struct libckpt *h, int err, const char *fmt, ...)
 struct libckpt *connect_module(int *exit_code);
 /* Parse a positive 32-bit number; false if @s is not one. */
 bool parse_u32(const char *s, unsigned int *out);
+/* Parse a byte count with an optional K/M/G suffix (powers of 1024). */
+bool parse_size(const char *s, uint64_t *out);
 /* True if argv[1] asks for help; then print @usage. */
 bool wants_help(int argc, char **argv, const char *usage);
 
 int info_main(int argc, char **argv);
 int check_main(int argc, char **argv);
+int area_main(int argc, char **argv);
+int show_main(int argc, char **argv);
 
 #endif /* CKPTCTL_CLI_H */

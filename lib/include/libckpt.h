@@ -6,16 +6,27 @@
  *
  * Every function returns 0 or a negative errno and never prints. When the
  * module explains a failure (extended ACK), libckpt_error() returns that
- * explanation, prefixed with the task/fd/mapping it concerns.
+ * explanation, prefixed with the task/fd/mapping it concerns. The image and
+ * area readers below explain failures through an @err buffer instead.
  */
 #ifndef LIBCKPT_H
 #define LIBCKPT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/ckpt.h>
+#include <linux/ckpt_image.h>
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/*
+ * The shared library is built with -fvisibility=hidden; what this header
+ * declares is its interface (lib/libckpt.map names the version).
+ */
+#ifdef LIBCKPT_SHARED
+#pragma GCC visibility push(default)
 #endif
 
 struct libckpt;
@@ -49,8 +60,126 @@ int libckpt_get_info(struct libckpt *h, struct libckpt_info *info);
 int libckpt_check(struct libckpt *h, uint32_t pgid,
 		  struct libckpt_census *census);
 
+/*
+ * Images and areas (uapi/linux/ckpt_image.h, Documentation/image-format.rst)
+ * --------------------------------------------------------------------------
+ *
+ * These functions need no module. They keep no global state: each takes
+ * @err and @errlen and, when it fails, returns a negative errno and writes a
+ * one-line explanation to @err (NUL-terminated, cut to @errlen; @err may be
+ * NULL). LIBCKPT_ERRLEN bytes hold every message whole. An image error
+ * names the record: "record 7 at offset 123456: PAGES run 0x7f0000+3
+ * outside every mapping of pid 42". -EINVAL: not an image or area of a
+ * supported version; -EBADMSG: damaged or inconsistent; -ENOENT: no such
+ * generation; other errnos come from the system.
+ */
+#define LIBCKPT_ERRLEN 512
+
+/*
+ * Make @path an empty area. A block device is used whole (@size, if not 0,
+ * must not exceed it); a file must be new or empty (else -EEXIST) and gets
+ * @size bytes, rounded down to 4096, preallocated with fallocate() (its
+ * errno if the filesystem cannot). At least LIBCKPT_AREA_MIN_SIZE bytes.
+ */
+#define LIBCKPT_AREA_MIN_SIZE	(CKPT_AREA_SB_SIZE + (1ULL << 20))
+int libckpt_area_create(const char *path, uint64_t size, char *err,
+			size_t errlen);
+/* Read and validate the superblock of the area open on @fd. */
+int libckpt_area_read(int fd, struct ckpt_area_sb *sb, char *err,
+		      size_t errlen);
+/*
+ * Slot index holding @generation (any state), or for @generation 0 the
+ * newest COMMITTED one; -ENOENT if none.
+ */
+int libckpt_area_find(const struct ckpt_area_sb *sb, uint64_t generation);
+/* "empty", "writing", "committed" or "invalid". */
+const char *libckpt_area_slot_state(uint32_t state);
+
+struct libckpt_image;
+
+/** struct libckpt_image_thread - a THREAD record */
+struct libckpt_image_thread {
+	struct ckpt_rec_thread rec;
+	const void *regs;	/* rec.regs_size bytes: struct user_regs_struct */
+	const void *xstate;	/* rec.xstate_size bytes of XSAVE area */
+};
+
+/** struct libckpt_image_vma - a VMA record */
+struct libckpt_image_vma {
+	struct ckpt_rec_vma rec;
+	const char *path;	/* NUL-terminated; "" if anonymous */
+};
+
+/** struct libckpt_image_task - a TASK record, its threads and mappings */
+struct libckpt_image_task {
+	struct ckpt_rec_task rec;
+	char comm[sizeof(((struct ckpt_rec_task *)0)->comm) + 1]; /* NUL-ended */
+	const struct libckpt_image_thread *threads;	/* rec.nr_threads */
+	const struct libckpt_image_vma *vmas;	/* rec.nr_vmas, ascending */
+};
+
+/*
+ * Open an image. @spec is a standalone image file; an area, meaning its
+ * newest committed generation; "AREA:GEN" for generation GEN of an area;
+ * or "-" for standard input read as a stream. A file or area is verified
+ * whole before this returns: every record, count, page run, the checksum
+ * and the trailer. A stream can only be read once: open reads its metadata
+ * and libckpt_image_pages() verifies the rest as it goes.
+ */
+int libckpt_image_open(const char *spec, struct libckpt_image **img,
+		       char *err, size_t errlen);
+/* Read an image as a stream from @fd's current position (not closed). */
+int libckpt_image_open_fd(int fd, struct libckpt_image **img, char *err,
+			  size_t errlen);
+void libckpt_image_close(struct libckpt_image *img);
+
+const struct ckpt_image_hdr *libckpt_image_hdr(const struct libckpt_image *img);
+size_t libckpt_image_nr_tasks(const struct libckpt_image *img);
+/* Tasks in image order; NULL past the end. */
+const struct libckpt_image_task *
+libckpt_image_task(const struct libckpt_image *img, size_t i);
+/* The task with @pid, or NULL. */
+const struct libckpt_image_task *
+libckpt_image_find_task(const struct libckpt_image *img, uint32_t pid);
+/* Bytes of the image, trailer included; 0 until it has been verified. */
+uint64_t libckpt_image_size(const struct libckpt_image *img);
+
+/**
+ * struct libckpt_page_run - captured pages handed to a libckpt_pages_fn
+ * @task: the process they belong to
+ * @vma: its mapping that holds them
+ * @addr: address of the first page
+ * @nr_pages: pages at @data (CKPT_PAGE_SIZE bytes each)
+ * @data: their contents, valid during the call only
+ */
+struct libckpt_page_run {
+	const struct libckpt_image_task *task;
+	const struct libckpt_image_vma *vma;
+	uint64_t addr;
+	uint32_t nr_pages;
+	const void *data;
+};
+
+/* A non-zero return stops the walk and is returned by libckpt_image_pages. */
+typedef int (*libckpt_pages_fn)(const struct libckpt_page_run *run,
+				void *arg);
+
+/*
+ * Call @fn for the captured pages, in image order. A PAGES record longer
+ * than LIBCKPT_PAGES_CHUNK pages comes in consecutive pieces, so memory
+ * stays bounded. A file or area can be walked any number of times; a
+ * stream once, and its pages are only known good when this returns 0.
+ */
+#define LIBCKPT_PAGES_CHUNK	256
+int libckpt_image_pages(struct libckpt_image *img, libckpt_pages_fn fn,
+			void *arg, char *err, size_t errlen);
+
 /* The library's own version string. */
 const char *libckpt_version(void);
+
+#ifdef LIBCKPT_SHARED
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * ckptctl area: create an area, or describe one and its generations.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static const char area_usage[] =
+	"Usage: ckptctl area create <path> --size <size>\n"
+	"       ckptctl area info <path> [--json]\n\n"
+	"create: make <path> an empty area: a new or empty file of <size> bytes\n"
+	"        (suffixes K, M, G, T: powers of 1024), preallocated, or a whole\n"
+	"        block device (--size is then optional and at most its size).\n"
+	"info:   show the area's size, data region, next generation and each\n"
+	"        slot's generation, state, place and creation time.\n";
+
+/* "512M" and the like: digits and an optional binary suffix. */
+bool parse_size(const char *s, uint64_t *out)
+{
+	static const char suffixes[] = "KMGT";
+	unsigned long long v;
+	const char *p;
+	char *end;
+	int shift;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	shift = 0;
+	if (*end) {
+		p = strchr(suffixes, toupper((unsigned char)*end));
+		if (!p || end[1])
+			return false;
+		shift = 10 * (int)(p - suffixes + 1);
+	}
+	if (v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+static int area_fail(const char *path, int err, const char *why)
+{
+	fprintf(stderr, "%s: %s: %s\n", prog, path, why[0] ? why : strerror(-err));
+	return EXIT_FAILED;
+}
+
+static int area_create(int argc, char **argv)
+{
+	char err[LIBCKPT_ERRLEN] = "";
+	const char *path = NULL;
+	struct stat st;
+	uint64_t size = 0;
+	bool sized = false;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+			if (!parse_size(argv[++i], &size)) {
+				fprintf(stderr, "%s area: '%s' is not a size\n",
+					prog, argv[i]);
+				return EXIT_USAGE;
+			}
+			sized = true;
+		} else if (!path && argv[i][0] != '-') {
+			path = argv[i];
+		} else {
+			goto usage;
+		}
+	}
+	if (!path)
+		goto usage;
+	if (!sized && (stat(path, &st) || !S_ISBLK(st.st_mode))) {
+		fprintf(stderr, "%s area: --size is needed unless '%s' is a block device\n",
+			prog, path);
+		return EXIT_USAGE;
+	}
+	ret = libckpt_area_create(path, size, err, sizeof(err));
+	if (ret)
+		return area_fail(path, ret, err);
+	return EXIT_OK;
+
+usage:
+	fprintf(stderr, "%s", area_usage);
+	return EXIT_USAGE;
+}
+
+/* CLOCK_REALTIME nanoseconds as ISO 8601 UTC with microseconds. */
+static void print_time(uint64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000);
+	char buf[32];
+	struct tm tm;
+
+	if (!ns || !gmtime_r(&sec, &tm) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm)) {
+		printf("-");
+		return;
+	}
+	printf("%s.%06uZ", buf, (unsigned int)(ns % 1000000000 / 1000));
+}
+
+static void print_info_text(const char *path, const struct ckpt_area_sb *sb)
+{
+	const struct ckpt_area_slot *s;
+	int i, used = 0;
+
+	printf("area:              %s\n", path);
+	printf("size:              %llu bytes (%llu MiB)\n",
+	       sb->size, sb->size >> 20);
+	printf("data region:       %llu..%llu (%llu bytes)\n", sb->data_offset,
+	       sb->size, sb->size - sb->data_offset);
+	printf("next generation:   %llu\n", sb->next_generation);
+	printf("next offset:       %llu\n", sb->next_offset);
+	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
+		s = &sb->slots[i];
+		if (s->state == CKPT_SLOT_EMPTY)
+			continue;
+		if (!used++)
+			printf("\n%-4s %10s %-9s %12s %12s  %s\n", "SLOT",
+			       "GENERATION", "STATE", "OFFSET", "LENGTH",
+			       "CREATED");
+		printf("%-4d %10llu %-9s %12llu %12llu  ", i, s->generation,
+		       libckpt_area_slot_state(s->state), s->offset, s->length);
+		print_time(s->created_ns);
+		printf("\n");
+	}
+	if (!used)
+		printf("generations:       none\n");
+}
+
+static void print_info_json(const struct ckpt_area_sb *sb)
+{
+	const struct ckpt_area_slot *s;
+	const char *sep = "";
+	int i;
+
+	printf("{\"size\": %llu, \"data_offset\": %llu, \"data_size\": %llu, "
+	       "\"next_generation\": %llu, \"next_offset\": %llu, \"slots\": [",
+	       sb->size, sb->data_offset, sb->size - sb->data_offset,
+	       sb->next_generation, sb->next_offset);
+	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
+		s = &sb->slots[i];
+		if (s->state == CKPT_SLOT_EMPTY)
+			continue;
+		printf("%s{\"slot\": %d, \"generation\": %llu, \"state\": \"%s\", "
+		       "\"offset\": %llu, \"length\": %llu, \"created_ns\": %llu, "
+		       "\"crc32c\": %u}", sep, i, s->generation,
+		       libckpt_area_slot_state(s->state), s->offset, s->length,
+		       s->created_ns, s->crc32c);
+		sep = ", ";
+	}
+	printf("]}\n");
+}
+
+static int area_info(int argc, char **argv)
+{
+	char err[LIBCKPT_ERRLEN] = "";
+	const char *path = NULL;
+	struct ckpt_area_sb sb;
+	bool json = false;
+	int i, fd, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!path)
+			path = argv[i];
+		else
+			goto usage;
+	}
+	if (!path)
+		goto usage;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return area_fail(path, -errno, "");
+	ret = libckpt_area_read(fd, &sb, err, sizeof(err));
+	close(fd);
+	if (ret)
+		return area_fail(path, ret, err);
+	if (json)
+		print_info_json(&sb);
+	else
+		print_info_text(path, &sb);
+	return EXIT_OK;
+
+usage:
+	fprintf(stderr, "%s", area_usage);
+	return EXIT_USAGE;
+}
+
+int area_main(int argc, char **argv)
+{
+	if (wants_help(argc, argv, area_usage))
+		return EXIT_OK;
+	if (argc >= 2 && !strcmp(argv[1], "create"))
+		return area_create(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "info"))
+		return area_info(argc - 1, argv + 1);
+	fprintf(stderr, "%s", area_usage);
+	return EXIT_USAGE;
+}

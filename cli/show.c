@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * ckptctl show: decode a checkpoint image, from a file, an area or a pipe.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include <sys/user.h>
+
+#include "cli.h"
+
+static const char show_usage[] =
+	"Usage: ckptctl show <area>[:<generation>] | <file> | - [--json]\n\n"
+	"Verify and decode a checkpoint image: an area's newest committed\n"
+	"generation or the one named, a standalone image file, or standard\n"
+	"input. Prints the header, each process, thread and mapping.\n";
+
+static void print_time(uint64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000);
+	char buf[32];
+	struct tm tm;
+
+	if (!ns || !gmtime_r(&sec, &tm) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm)) {
+		printf("-");
+		return;
+	}
+	printf("%s.%06uZ", buf, (unsigned int)(ns % 1000000000 / 1000));
+}
+
+/* A JSON string; bytes outside printable ASCII become \u00XX escapes. */
+static void json_str(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	putchar('"');
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+/* "rwxp" as in /proc/PID/maps. */
+static const char *vma_perms(uint32_t flags, char buf[5])
+{
+	buf[0] = flags & CKPT_VMA_READ ? 'r' : '-';
+	buf[1] = flags & CKPT_VMA_WRITE ? 'w' : '-';
+	buf[2] = flags & CKPT_VMA_EXEC ? 'x' : '-';
+	buf[3] = flags & CKPT_VMA_SHARED ? 's' : 'p';
+	buf[4] = '\0';
+	return buf;
+}
+
+/* What names a mapping: its file, or what kind of anonymous memory. */
+static const char *vma_name(const struct libckpt_image_vma *v)
+{
+	if (v->path[0])
+		return v->path;
+	if (v->rec.flags & CKPT_VMA_STACK)
+		return "[stack]";
+	if (v->rec.flags & CKPT_VMA_HEAP)
+		return "[heap]";
+	if (v->rec.flags & CKPT_VMA_VDSO)
+		return "[vdso]";
+	return "[anon]";
+}
+
+static void thread_regs(const struct libckpt_image_thread *th,
+			uint64_t *ip, uint64_t *sp)
+{
+	struct user_regs_struct regs;
+
+	/* The reader guarantees regs_size == sizeof(regs). */
+	memcpy(&regs, th->regs, sizeof(regs));
+	*ip = regs.rip;
+	*sp = regs.rsp;
+}
+
+static void show_text(const struct libckpt_image *img)
+{
+	const struct ckpt_image_hdr *h = libckpt_image_hdr(img);
+	const struct libckpt_image_task *t;
+	const struct libckpt_image_vma *v;
+	uint64_t ip, sp;
+	char perms[5];
+	size_t i, j;
+
+	printf("format version:    %u\n", h->version);
+	if (h->generation)
+		printf("generation:        %llu\n", h->generation);
+	else
+		printf("generation:        standalone\n");
+	printf("created:           ");
+	print_time(h->created_ns);
+	printf("\nfreeze time:       %llu.%03llu us\n", h->freeze_ns / 1000,
+	       h->freeze_ns % 1000);
+	printf("size:              %" PRIu64 " bytes\n", libckpt_image_size(img));
+	printf("processes:         %u\nthreads:           %u\n",
+	       h->nr_tasks, h->nr_threads);
+
+	printf("\n%7s %7s %7s %7s %-16s %7s %5s %9s\n", "PID", "PPID", "PGID",
+	       "SID", "COMM", "THREADS", "VMAS", "PAGES");
+	for (i = 0; (t = libckpt_image_task(img, i)); i++)
+		printf("%7u %7u %7u %7u %-16s %7u %5u %9llu\n", t->rec.pid,
+		       t->rec.ppid, t->rec.pgid, t->rec.sid, t->comm,
+		       t->rec.nr_threads, t->rec.nr_vmas, t->rec.nr_pages);
+
+	printf("\n%7s %7s %-18s %-18s %6s\n", "TID", "PID", "IP", "SP",
+	       "XSTATE");
+	for (i = 0; (t = libckpt_image_task(img, i)); i++) {
+		for (j = 0; j < t->rec.nr_threads; j++) {
+			thread_regs(&t->threads[j], &ip, &sp);
+			printf("%7u %7u 0x%016" PRIx64 " 0x%016" PRIx64 " %6u\n",
+			       t->threads[j].rec.tid, t->rec.pid, ip, sp,
+			       t->threads[j].rec.xstate_size);
+		}
+	}
+
+	for (i = 0; (t = libckpt_image_task(img, i)); i++) {
+		printf("\nmappings of pid %u:\n", t->rec.pid);
+		for (j = 0; j < t->rec.nr_vmas; j++) {
+			v = &t->vmas[j];
+			printf("  %012llx-%012llx %s %7llu  %s\n", v->rec.start,
+			       v->rec.end, vma_perms(v->rec.flags, perms),
+			       v->rec.nr_pages, vma_name(v));
+		}
+	}
+}
+
+static void show_json_task(const struct libckpt_image_task *t)
+{
+	const struct libckpt_image_vma *v;
+	uint64_t ip, sp;
+	char perms[5];
+	size_t j;
+
+	printf("{\"pid\": %u, \"ppid\": %u, \"pgid\": %u, \"sid\": %u, \"comm\": ",
+	       t->rec.pid, t->rec.ppid, t->rec.pgid, t->rec.sid);
+	json_str(t->comm);
+	printf(", \"pages\": %llu, \"threads\": [", t->rec.nr_pages);
+	for (j = 0; j < t->rec.nr_threads; j++) {
+		thread_regs(&t->threads[j], &ip, &sp);
+		printf("%s{\"tid\": %u, \"ip\": \"0x%" PRIx64 "\", \"sp\": \"0x%"
+		       PRIx64 "\", \"xstate_size\": %u}", j ? ", " : "",
+		       t->threads[j].rec.tid, ip, sp,
+		       t->threads[j].rec.xstate_size);
+	}
+	printf("], \"vmas\": [");
+	for (j = 0; j < t->rec.nr_vmas; j++) {
+		v = &t->vmas[j];
+		printf("%s{\"start\": \"0x%llx\", \"end\": \"0x%llx\", "
+		       "\"flags\": \"%s\", \"pages\": %llu, \"path\": ",
+		       j ? ", " : "", v->rec.start, v->rec.end,
+		       vma_perms(v->rec.flags, perms), v->rec.nr_pages);
+		json_str(vma_name(v));
+		printf("}");
+	}
+	printf("]}");
+}
+
+static void show_json(const struct libckpt_image *img)
+{
+	const struct ckpt_image_hdr *h = libckpt_image_hdr(img);
+	const struct libckpt_image_task *t;
+	size_t i;
+
+	printf("{\"version\": %u, \"generation\": %llu, \"created_ns\": %llu, "
+	       "\"freeze_ns\": %llu, \"size\": %" PRIu64 ", \"nr_tasks\": %u, "
+	       "\"nr_threads\": %u, \"tasks\": [", h->version, h->generation,
+	       h->created_ns, h->freeze_ns, libckpt_image_size(img),
+	       h->nr_tasks, h->nr_threads);
+	for (i = 0; (t = libckpt_image_task(img, i)); i++) {
+		if (i)
+			printf(", ");
+		show_json_task(t);
+	}
+	printf("]}\n");
+}
+
+int show_main(int argc, char **argv)
+{
+	char err[LIBCKPT_ERRLEN] = "";
+	struct libckpt_image *img;
+	const char *spec = NULL;
+	bool json = false;
+	int i, ret;
+
+	if (wants_help(argc, argv, show_usage))
+		return EXIT_OK;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!spec && (argv[i][0] != '-' || !strcmp(argv[i], "-")))
+			spec = argv[i];
+		else
+			goto usage;
+	}
+	if (!spec)
+		goto usage;
+	ret = libckpt_image_open(spec, &img, err, sizeof(err));
+	/* A stream is only verified once its pages have gone by. */
+	if (!ret && !libckpt_image_size(img)) {
+		ret = libckpt_image_pages(img, NULL, NULL, err, sizeof(err));
+		if (ret)
+			libckpt_image_close(img);
+	}
+	if (ret) {
+		fprintf(stderr, "%s: %s: %s\n", prog, spec,
+			err[0] ? err : strerror(-ret));
+		return EXIT_FAILED;
+	}
+	if (json)
+		show_json(img);
+	else
+		show_text(img);
+	libckpt_image_close(img);
+	return EXIT_OK;
+
+usage:
+	fprintf(stderr, "%s", show_usage);
+	return EXIT_USAGE;
+}

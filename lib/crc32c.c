@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * libckpt: CRC-32C (Castagnoli), with SSE4.2 when the CPU has it.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "format.h"
+
+/* Reflected form of the Castagnoli polynomial 0x1EDC6F41. */
+#define CRC32C_POLY	0x82F63B78U
+
+static uint32_t table[256];
+static bool have_sse42;
+
+/*
+ * Filled once before main() (or at dlopen), so readers on several threads
+ * never race to build the table or to probe the CPU.
+ */
+__attribute__((constructor)) static void crc32c_init(void)
+{
+	uint32_t i, j, c;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = (c >> 1) ^ (CRC32C_POLY & -(c & 1));
+		table[i] = c;
+	}
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	have_sse42 = __builtin_cpu_supports("sse4.2");
+#endif
+}
+
+/*
+ * The state inside both loops is the raw shift register (the kernel's
+ * convention, started at ~0); the public value is its complement, so that
+ * chaining works by complementing on the way in and out.
+ */
+uint32_t libckpt_crc32c_sw(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint32_t c = ~crc;
+
+	while (len--)
+		c = (c >> 8) ^ table[(c ^ *p++) & 0xff];
+	return ~c;
+}
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+
+/* Compiled for SSE4.2 alone, so the rest of the library runs anywhere. */
+__attribute__((target("sse4.2")))
+uint32_t libckpt_crc32c_hw(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint64_t c = ~crc, w;
+
+	while (len && ((uintptr_t)p & 7)) {
+		c = _mm_crc32_u8((uint32_t)c, *p++);
+		len--;
+	}
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		c = _mm_crc32_u64(c, w);
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		c = _mm_crc32_u8((uint32_t)c, *p++);
+	return ~(uint32_t)c;
+}
+
+int libckpt_crc32c_hw_available(void)
+{
+	return have_sse42;
+}
+#else
+uint32_t libckpt_crc32c_hw(uint32_t crc, const void *buf, size_t len)
+{
+	return libckpt_crc32c_sw(crc, buf, len);
+}
+
+int libckpt_crc32c_hw_available(void)
+{
+	return 0;
+}
+#endif
+
+uint32_t libckpt_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	if (have_sse42)
+		return libckpt_crc32c_hw(crc, buf, len);
+	return libckpt_crc32c_sw(crc, buf, len);
+}

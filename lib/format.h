@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * libckpt internals shared by the image and area readers (no netlink).
+ */
+#ifndef LIBCKPT_FORMAT_H
+#define LIBCKPT_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/ckpt_image.h>
+
+#include "libckpt.h"
+
+/* The formats are little-endian and read by plain loads: say so loudly. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "libckpt reads ckpt images on little-endian hosts only");
+_Static_assert(sizeof(struct ckpt_area_sb) <= CKPT_AREA_SB_SIZE,
+	       "area superblock larger than its block");
+
+/*
+ * Standard CRC-32C of @len bytes at @buf, continuing from @crc: start with 0;
+ * libckpt_crc32c(libckpt_crc32c(0, a, n), b, m) is the CRC-32C of a then b.
+ * That is the value the kernel writer stores: ~crc32c(~0, data, len).
+ */
+uint32_t libckpt_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The table-driven and SSE4.2 implementations, for tests. */
+uint32_t libckpt_crc32c_sw(uint32_t crc, const void *buf, size_t len);
+uint32_t libckpt_crc32c_hw(uint32_t crc, const void *buf, size_t len);
+int libckpt_crc32c_hw_available(void);
+
+/* Format @fmt into @err (if any) and return @ret, a negative errno. */
+int libckpt_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* CRC of the superblock block @blk as stored: its crc field counted as 0. */
+uint32_t libckpt_area_sb_crc(const void *blk);
+
+#endif /* LIBCKPT_FORMAT_H */

@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * libckpt: the image reader. Every length and count comes from the input,
+ * so each is checked against what is left before it is used, and memory
+ * grows with the bytes actually read, under a fixed cap.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/user.h>
+#include <linux/fs.h>
+
+#include "format.h"
+
+/* Caps on what an image can make the reader allocate. */
+#define MAX_META_BYTES	(256ULL << 20)	/* tasks, threads, mappings, paths */
+#define MAX_XSTATE	(64U << 10)	/* XSAVE with AMX is about 11 KiB */
+#define MAX_PATH_LEN	4096		/* PATH_MAX */
+#define NO_LIMIT	UINT64_MAX
+
+#define VMA_FLAGS_KNOWN	(CKPT_VMA_READ | CKPT_VMA_WRITE | CKPT_VMA_EXEC | \
+			 CKPT_VMA_SHARED | CKPT_VMA_ANON | CKPT_VMA_STACK | \
+			 CKPT_VMA_HEAP | CKPT_VMA_VDSO | CKPT_VMA_HUGEPAGE)
+
+/* Where the bytes come from: a file or device read by offset, or a pipe. */
+struct src {
+	int fd;
+	bool own_fd;
+	bool stream;
+	uint64_t base;	/* offset of the image in the file */
+	uint64_t limit;	/* bytes of the image available; NO_LIMIT if unknown */
+	uint64_t pos;	/* bytes of the image consumed */
+	uint32_t crc;	/* of every byte consumed, trailer record excluded */
+};
+
+/* What the reader keeps per task besides the public view. */
+struct task_state {
+	struct libckpt_image_thread *threads;
+	struct libckpt_image_vma *vmas;
+	size_t nr_threads, nr_vmas;	/* parsed so far */
+	size_t cap_threads, cap_vmas;
+	uint64_t *vma_pages;	/* pages counted per mapping in a walk */
+	uint64_t pages;		/* pages counted in a walk */
+};
+
+struct libckpt_image {
+	struct src src;
+	struct ckpt_image_hdr hdr;
+	struct libckpt_image_task *tasks;
+	struct task_state *ts;
+	size_t nr_tasks, cap_tasks, cap_ts;
+	uint32_t *by_pid;	/* task indices sorted by pid */
+	uint64_t meta_bytes;	/* allocated on the input's behalf */
+
+	/* Where the page data starts, to walk it again. */
+	uint64_t pages_off;
+	uint32_t pages_crc;
+	uint32_t pages_rec;
+	bool walked;		/* a stream's pages were consumed */
+
+	bool in_area;
+	struct ckpt_area_slot slot;
+	uint64_t image_len;	/* set once the trailer checked out */
+
+	uint32_t nrec;		/* records read so far */
+	uint32_t rec;		/* index of the current record */
+	uint64_t rec_off;	/* its offset in the image */
+	bool in_rec;		/* errors name the record */
+	void *chunk;		/* LIBCKPT_PAGES_CHUNK pages */
+	char err[LIBCKPT_ERRLEN];
+};
+
+static const char *const rec_names[] = {
+	[CKPT_REC_TASK] = "TASK",
+	[CKPT_REC_THREAD] = "THREAD",
+	[CKPT_REC_VMA] = "VMA",
+	[CKPT_REC_PAGES] = "PAGES",
+	[CKPT_REC_TRAILER] = "TRAILER",
+};
+
+static const char *rec_name(uint32_t type)
+{
+	return type >= CKPT_REC_TASK && type <= CKPT_REC_TRAILER ?
+	       rec_names[type] : "unknown";
+}
+
+/* Record @ret and a message, prefixed by the current record if any. */
+__attribute__((format(printf, 3, 4)))
+static int bad(struct libckpt_image *img, int ret, const char *fmt, ...)
+{
+	size_t used = 0;
+	va_list ap;
+
+	if (img->in_rec)
+		used = (size_t)snprintf(img->err, sizeof(img->err),
+					"record %" PRIu32 " at offset %" PRIu64 ": ",
+					img->rec, img->rec_off);
+	else
+		img->err[0] = '\0';
+	if (used < sizeof(img->err)) {
+		va_start(ap, fmt);
+		vsnprintf(img->err + used, sizeof(img->err) - used, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* Allocation on the input's behalf, counted against MAX_META_BYTES. */
+static int grow(struct libckpt_image *img, void **arr, size_t *cap,
+		size_t need, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 4;
+	if (ncap < need)
+		ncap = need;
+	if ((uint64_t)(ncap - *cap) * elem > MAX_META_BYTES - img->meta_bytes)
+		return bad(img, -E2BIG, "metadata exceeds the reader's limit of %llu MiB",
+			   MAX_META_BYTES >> 20);
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return bad(img, -ENOMEM, "out of memory");
+	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+	img->meta_bytes += (ncap - *cap) * elem;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int meta_alloc(struct libckpt_image *img, size_t size, void **out)
+{
+	if (size > MAX_META_BYTES - img->meta_bytes)
+		return bad(img, -E2BIG, "metadata exceeds the reader's limit of %llu MiB",
+			   MAX_META_BYTES >> 20);
+	*out = calloc(1, size ? size : 1);
+	if (!*out)
+		return bad(img, -ENOMEM, "out of memory");
+	img->meta_bytes += size;
+	return 0;
+}
+
+static int truncated(struct libckpt_image *img, uint64_t need)
+{
+	struct src *s = &img->src;
+
+	if (s->limit == NO_LIMIT)
+		return bad(img, -EBADMSG, "truncated: the stream ends at byte %" PRIu64
+			   " of the image, %" PRIu64 " more bytes expected",
+			   s->pos, need);
+	return bad(img, -EBADMSG, "truncated: %" PRIu64 " bytes needed at offset %"
+		   PRIu64 ", the image ends at %" PRIu64, need, s->pos, s->limit);
+}
+
+/* Read exactly @n bytes of the image, folding them into the crc if @crc. */
+static int src_read(struct libckpt_image *img, void *buf, size_t n, bool crc)
+{
+	struct src *s = &img->src;
+	size_t got = 0;
+	ssize_t r;
+
+	if (n > s->limit - s->pos)
+		return truncated(img, n);
+	while (got < n) {
+		if (s->stream)
+			r = read(s->fd, (char *)buf + got, n - got);
+		else
+			r = pread(s->fd, (char *)buf + got, n - got,
+				  (off_t)(s->base + s->pos + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return bad(img, -errno, "read error: %s", strerror(errno));
+		if (r == 0) {
+			s->pos += got;
+			return truncated(img, n - got);
+		}
+		got += (size_t)r;
+	}
+	s->pos += n;
+	if (crc)
+		s->crc = libckpt_crc32c(s->crc, buf, n);
+	return 0;
+}
+
+/* The zeros after a payload of @len bytes, up to the next multiple of 8. */
+static int read_padding(struct libckpt_image *img, uint64_t len)
+{
+	uint64_t pad = -len & 7, zero = 0;
+	int ret;
+
+	ret = src_read(img, &zero, pad, true);
+	if (ret)
+		return ret;
+	if (zero)
+		return bad(img, -EBADMSG, "padding after the payload is not zero");
+	return 0;
+}
+
+static int next_record(struct libckpt_image *img, struct ckpt_rec_hdr *rh)
+{
+	struct src *s = &img->src;
+	uint64_t left;
+	int ret;
+
+	img->rec = img->nrec++;
+	img->rec_off = s->pos;
+	img->in_rec = true;
+	ret = src_read(img, rh, sizeof(*rh), false);
+	if (ret)
+		return ret;
+	/* The trailer's own header is the one thing the crc leaves out. */
+	if (rh->type != CKPT_REC_TRAILER)
+		s->crc = libckpt_crc32c(s->crc, rh, sizeof(*rh));
+	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_TRAILER)
+		return bad(img, -EBADMSG, "unknown record type %" PRIu32, rh->type);
+	if (rh->flags)
+		return bad(img, -EBADMSG, "%s record flags 0x%" PRIx32 " are not zero",
+			   rec_name(rh->type), rh->flags);
+	left = s->limit - s->pos;
+	if (s->limit != NO_LIMIT && (rh->len > left || (-rh->len & 7) > left - rh->len))
+		return bad(img, -EBADMSG, "%s record length %" PRIu64
+			   " runs past the end of the image (%" PRIu64 " bytes left)",
+			   rec_name(rh->type), (uint64_t)rh->len, left);
+	return 0;
+}
+
+static int want_len(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
+		    uint64_t len)
+{
+	if (rh->len != len)
+		return bad(img, -EBADMSG, "%s record length %" PRIu64
+			   ", expected %" PRIu64, rec_name(rh->type),
+			   (uint64_t)rh->len, len);
+	return 0;
+}
+
+/* Read the fixed part of a payload that must be at least @size bytes. */
+static int read_fixed(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
+		      void *buf, size_t size)
+{
+	if (rh->len < size)
+		return bad(img, -EBADMSG, "%s record length %" PRIu64
+			   " is shorter than its %zu-byte structure",
+			   rec_name(rh->type), (uint64_t)rh->len, size);
+	return src_read(img, buf, size, true);
+}
+
+static int parse_hdr(struct libckpt_image *img)
+{
+	struct ckpt_image_hdr *h = &img->hdr;
+	int ret;
+
+	img->in_rec = false;
+	ret = src_read(img, h, sizeof(*h), true);
+	if (ret == -EBADMSG && img->src.pos < sizeof(h->magic))
+		return bad(img, -EINVAL, "not a ckpt image (shorter than its header)");
+	if (ret)
+		return ret;
+	if (h->magic != CKPT_IMAGE_MAGIC)
+		return bad(img, -EINVAL, "not a ckpt image (bad magic 0x%08" PRIx32 ")",
+			   h->magic);
+	if (h->version != CKPT_IMAGE_VERSION)
+		return bad(img, -EINVAL, "image version %" PRIu32
+			   " is not supported (this reader knows %d)",
+			   h->version, CKPT_IMAGE_VERSION);
+	if (h->hdr_size != sizeof(*h))
+		return bad(img, -EBADMSG, "image header size %" PRIu32 ", expected %zu",
+			   h->hdr_size, sizeof(*h));
+	if (h->reserved)
+		return bad(img, -EBADMSG, "image header reserved field is not zero");
+	if (!h->nr_tasks)
+		return bad(img, -EBADMSG, "image header declares no tasks");
+	if (h->nr_threads < h->nr_tasks)
+		return bad(img, -EBADMSG, "image header declares %" PRIu32
+			   " threads for %" PRIu32 " tasks", h->nr_threads,
+			   h->nr_tasks);
+	if (img->in_area && h->generation != img->slot.generation)
+		return bad(img, -EBADMSG, "image is generation %" PRIu64
+			   ", its area slot says %" PRIu64,
+			   (uint64_t)h->generation, (uint64_t)img->slot.generation);
+	if (img->in_area && h->created_ns != img->slot.created_ns)
+		return bad(img, -EBADMSG, "image creation time differs from its area slot's");
+	return 0;
+}
+
+static int parse_task(struct libckpt_image *img, const struct ckpt_rec_hdr *rh)
+{
+	struct libckpt_image_task *t;
+	struct ckpt_rec_task rec;
+	int ret;
+
+	ret = want_len(img, rh, sizeof(rec));
+	if (!ret)
+		ret = read_fixed(img, rh, &rec, sizeof(rec));
+	if (!ret)
+		ret = read_padding(img, rh->len);
+	if (ret)
+		return ret;
+	if (!rec.pid)
+		return bad(img, -EBADMSG, "TASK with pid 0");
+	if (!rec.nr_threads)
+		return bad(img, -EBADMSG, "task pid %" PRIu32 " has no threads", rec.pid);
+	if (rec.reserved)
+		return bad(img, -EBADMSG, "task pid %" PRIu32 ": reserved field is not zero",
+			   rec.pid);
+	ret = grow(img, (void **)&img->tasks, &img->cap_tasks,
+		   img->nr_tasks + 1, sizeof(*img->tasks));
+	if (!ret)
+		ret = grow(img, (void **)&img->ts, &img->cap_ts,
+			   img->nr_tasks + 1, sizeof(*img->ts));
+	if (ret)
+		return ret;
+	t = &img->tasks[img->nr_tasks++];
+	t->rec = rec;
+	memcpy(t->comm, rec.comm, sizeof(rec.comm));
+	t->comm[sizeof(rec.comm)] = '\0';
+	return 0;
+}
+
+static int parse_thread(struct libckpt_image *img, size_t ti,
+			const struct ckpt_rec_hdr *rh)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct libckpt_image_thread *th;
+	struct ckpt_rec_thread rec;
+	uint64_t extra;
+	void *blk;
+	int ret;
+
+	ret = read_fixed(img, rh, &rec, sizeof(rec));
+	if (ret)
+		return ret;
+	if (rec.regs_size != sizeof(struct user_regs_struct))
+		return bad(img, -EBADMSG, "thread %" PRIu32 ": register size %" PRIu32
+			   ", expected %zu", rec.tid, rec.regs_size,
+			   sizeof(struct user_regs_struct));
+	if (rec.xstate_size > MAX_XSTATE)
+		return bad(img, -EBADMSG, "thread %" PRIu32 ": xstate size %" PRIu32
+			   " exceeds %u", rec.tid, rec.xstate_size, MAX_XSTATE);
+	extra = (uint64_t)rec.regs_size + rec.xstate_size;
+	ret = want_len(img, rh, sizeof(rec) + extra);
+	if (ret)
+		return ret;
+	if (!rec.tid)
+		return bad(img, -EBADMSG, "THREAD with tid 0");
+	if (rec.reserved)
+		return bad(img, -EBADMSG, "thread %" PRIu32 ": reserved field is not zero",
+			   rec.tid);
+	ret = grow(img, (void **)&ts->threads, &ts->cap_threads,
+		   ts->nr_threads + 1, sizeof(*ts->threads));
+	if (!ret)
+		ret = meta_alloc(img, extra, &blk);
+	if (ret)
+		return ret;
+	th = &ts->threads[ts->nr_threads++];
+	th->rec = rec;
+	th->regs = blk;
+	th->xstate = (char *)blk + rec.regs_size;
+	img->tasks[ti].threads = ts->threads;
+	ret = src_read(img, blk, extra, true);
+	return ret ? ret : read_padding(img, rh->len);
+}
+
+static int check_vma(struct libckpt_image *img, const struct task_state *ts,
+		     const struct ckpt_rec_vma *v)
+{
+	const struct ckpt_rec_vma *prev;
+
+	if (v->start % CKPT_PAGE_SIZE || v->end % CKPT_PAGE_SIZE ||
+	    v->start >= v->end)
+		return bad(img, -EBADMSG, "mapping 0x%" PRIx64 "-0x%" PRIx64
+			   " is empty or not page aligned",
+			   (uint64_t)v->start, (uint64_t)v->end);
+	if (v->flags & ~VMA_FLAGS_KNOWN)
+		return bad(img, -EBADMSG, "mapping 0x%" PRIx64 ": unknown flags 0x%" PRIx32,
+			   (uint64_t)v->start, v->flags & ~VMA_FLAGS_KNOWN);
+	if (v->path_len > MAX_PATH_LEN)
+		return bad(img, -EBADMSG, "mapping 0x%" PRIx64 ": path length %" PRIu32
+			   " exceeds %d", (uint64_t)v->start, v->path_len,
+			   MAX_PATH_LEN);
+	if ((v->flags & CKPT_VMA_ANON) && (v->path_len || v->ino || v->dev))
+		return bad(img, -EBADMSG, "anonymous mapping 0x%" PRIx64
+			   " names a file", (uint64_t)v->start);
+	if (v->nr_pages > (v->end - v->start) / CKPT_PAGE_SIZE)
+		return bad(img, -EBADMSG, "mapping 0x%" PRIx64 "-0x%" PRIx64
+			   " declares %" PRIu64 " pages, more than it spans",
+			   (uint64_t)v->start, (uint64_t)v->end,
+			   (uint64_t)v->nr_pages);
+	/* Ascending and disjoint: page runs are then found by bisection. */
+	prev = ts->nr_vmas ? &ts->vmas[ts->nr_vmas - 1].rec : NULL;
+	if (prev && v->start < prev->end)
+		return bad(img, -EBADMSG, "mapping 0x%" PRIx64 "-0x%" PRIx64
+			   " overlaps or precedes 0x%" PRIx64 "-0x%" PRIx64,
+			   (uint64_t)v->start, (uint64_t)v->end,
+			   (uint64_t)prev->start, (uint64_t)prev->end);
+	return 0;
+}
+
+static int parse_vma(struct libckpt_image *img, size_t ti,
+		     const struct ckpt_rec_hdr *rh)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct libckpt_image_vma *vma;
+	struct ckpt_rec_vma rec;
+	char *path;
+	int ret;
+
+	ret = read_fixed(img, rh, &rec, sizeof(rec));
+	if (!ret)
+		ret = check_vma(img, ts, &rec);
+	if (!ret)
+		ret = want_len(img, rh, sizeof(rec) + (uint64_t)rec.path_len);
+	if (!ret)
+		ret = grow(img, (void **)&ts->vmas, &ts->cap_vmas,
+			   ts->nr_vmas + 1, sizeof(*ts->vmas));
+	if (!ret)
+		ret = meta_alloc(img, (size_t)rec.path_len + 1, (void **)&path);
+	if (ret)
+		return ret;
+	vma = &ts->vmas[ts->nr_vmas++];
+	vma->rec = rec;
+	vma->path = path;
+	img->tasks[ti].vmas = ts->vmas;
+	ret = src_read(img, path, rec.path_len, true);
+	if (ret)
+		return ret;
+	if (strlen(path) != rec.path_len)
+		return bad(img, -EBADMSG, "mapping 0x%" PRIx64 ": path holds a NUL byte",
+			   (uint64_t)rec.start);
+	return read_padding(img, rh->len);
+}
+
+/* A record other than the one the counts call for. */
+static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
+		     size_t ti)
+{
+	const struct libckpt_image_task *t = ti < img->nr_tasks ?
+					     &img->tasks[ti] : NULL;
+	const struct task_state *ts = t ? &img->ts[ti] : NULL;
+
+	if (t && ts->nr_threads < t->rec.nr_threads)
+		return bad(img, -EBADMSG, "task pid %" PRIu32 " declares %" PRIu32
+			   " threads, found %zu and then a %s record",
+			   t->rec.pid, t->rec.nr_threads, ts->nr_threads,
+			   rec_name(rh->type));
+	if (t && ts->nr_vmas < t->rec.nr_vmas)
+		return bad(img, -EBADMSG, "task pid %" PRIu32 " declares %" PRIu32
+			   " mappings, found %zu and then a %s record",
+			   t->rec.pid, t->rec.nr_vmas, ts->nr_vmas,
+			   rec_name(rh->type));
+	if ((rh->type == CKPT_REC_THREAD || rh->type == CKPT_REC_VMA) &&
+	    img->nr_tasks)
+		return bad(img, -EBADMSG, "%s record beyond the counts of task pid %"
+			   PRIu32, rec_name(rh->type),
+			   img->tasks[img->nr_tasks - 1].rec.pid);
+	if (rh->type == CKPT_REC_TASK)
+		return bad(img, -EBADMSG, "TASK record beyond the %" PRIu32
+			   " tasks the header declares", img->hdr.nr_tasks);
+	return bad(img, -EBADMSG, "image header declares %" PRIu32
+		   " tasks, found %zu and then a %s record", img->hdr.nr_tasks,
+		   img->nr_tasks, rec_name(rh->type));
+}
+
+static int parse_one_task(struct libckpt_image *img)
+{
+	size_t ti = img->nr_tasks;
+	struct ckpt_rec_hdr rh;
+	uint32_t j;
+	int ret;
+
+	ret = next_record(img, &rh);
+	if (ret)
+		return ret;
+	if (rh.type != CKPT_REC_TASK)
+		return misplaced(img, &rh, ti ? ti - 1 : 0);
+	ret = parse_task(img, &rh);
+	for (j = 0; !ret && j < img->tasks[ti].rec.nr_threads; j++) {
+		ret = next_record(img, &rh);
+		if (!ret)
+			ret = rh.type == CKPT_REC_THREAD ?
+			      parse_thread(img, ti, &rh) : misplaced(img, &rh, ti);
+	}
+	for (j = 0; !ret && j < img->tasks[ti].rec.nr_vmas; j++) {
+		ret = next_record(img, &rh);
+		if (!ret)
+			ret = rh.type == CKPT_REC_VMA ?
+			      parse_vma(img, ti, &rh) : misplaced(img, &rh, ti);
+	}
+	return ret;
+}
+
+static int cmp_pid(const void *a, const void *b, void *arg)
+{
+	const struct libckpt_image_task *tasks = arg;
+	uint32_t pa = tasks[*(const uint32_t *)a].rec.pid;
+	uint32_t pb = tasks[*(const uint32_t *)b].rec.pid;
+
+	return pa < pb ? -1 : pa > pb;
+}
+
+/* Index the tasks by pid; a pid twice would make page runs ambiguous. */
+static int index_tasks(struct libckpt_image *img)
+{
+	uint64_t threads = 0;
+	size_t i, cap = 0;
+	int ret;
+
+	img->in_rec = false;
+	for (i = 0; i < img->nr_tasks; i++)
+		threads += img->tasks[i].rec.nr_threads;
+	if (threads != img->hdr.nr_threads)
+		return bad(img, -EBADMSG, "image header declares %" PRIu32
+			   " threads, the tasks hold %" PRIu64,
+			   img->hdr.nr_threads, threads);
+	ret = grow(img, (void **)&img->by_pid, &cap, img->nr_tasks,
+		   sizeof(*img->by_pid));
+	if (ret)
+		return ret;
+	for (i = 0; i < img->nr_tasks; i++) {
+		img->by_pid[i] = (uint32_t)i;
+		ret = meta_alloc(img, img->ts[i].nr_vmas * sizeof(uint64_t),
+				 (void **)&img->ts[i].vma_pages);
+		if (ret)
+			return ret;
+	}
+	qsort_r(img->by_pid, img->nr_tasks, sizeof(*img->by_pid), cmp_pid,
+		img->tasks);
+	for (i = 1; i < img->nr_tasks; i++)
+		if (!cmp_pid(&img->by_pid[i - 1], &img->by_pid[i], img->tasks))
+			return bad(img, -EBADMSG, "pid %" PRIu32
+				   " has two TASK records",
+				   img->tasks[img->by_pid[i]].rec.pid);
+	return 0;
+}
+
+static int parse_meta(struct libckpt_image *img)
+{
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < img->hdr.nr_tasks; i++) {
+		ret = parse_one_task(img);
+		if (ret)
+			return ret;
+	}
+	ret = index_tasks(img);
+	if (ret)
+		return ret;
+	img->pages_off = img->src.pos;
+	img->pages_crc = img->src.crc;
+	img->pages_rec = img->nrec;
+	return 0;
+}
+
+static ssize_t find_task(const struct libckpt_image *img, uint32_t pid)
+{
+	size_t lo = 0, hi = img->nr_tasks, mid;
+	uint32_t p;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		p = img->tasks[img->by_pid[mid]].rec.pid;
+		if (p == pid)
+			return img->by_pid[mid];
+		if (p < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* The mapping of task @ti holding [addr, end), or -1. */
+static ssize_t find_vma(const struct libckpt_image *img, size_t ti,
+			uint64_t addr, uint64_t end)
+{
+	const struct task_state *ts = &img->ts[ti];
+	size_t lo = 0, hi = ts->nr_vmas, mid;
+
+	/* The last mapping starting at or below addr. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ts->vmas[mid].rec.start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || end > ts->vmas[lo - 1].rec.end)
+		return -1;
+	return (ssize_t)lo - 1;
+}
+
+/* Order of the walk: tasks in image order, addresses ascending in each. */
+struct walk {
+	libckpt_pages_fn fn;
+	void *arg;
+	size_t task;
+	uint64_t next_addr;
+};
+
+static int check_run(struct libckpt_image *img, struct walk *w,
+		     const struct ckpt_rec_pages *p, size_t *ti, size_t *vi)
+{
+	uint64_t bytes = (uint64_t)p->nr_pages * CKPT_PAGE_SIZE;
+	ssize_t t, v;
+
+	if (!p->nr_pages)
+		return bad(img, -EBADMSG, "PAGES run of 0 pages");
+	if (p->addr % CKPT_PAGE_SIZE || p->addr > UINT64_MAX - bytes)
+		return bad(img, -EBADMSG, "PAGES run 0x%" PRIx64 "+%" PRIu32
+			   " is not page aligned or wraps", (uint64_t)p->addr,
+			   p->nr_pages);
+	t = find_task(img, p->pid);
+	if (t < 0)
+		return bad(img, -EBADMSG, "PAGES run for pid %" PRIu32
+			   ", which has no TASK record", p->pid);
+	if ((size_t)t < w->task)
+		return bad(img, -EBADMSG, "PAGES run for pid %" PRIu32
+			   " after those of pid %" PRIu32 " (runs follow task order)",
+			   p->pid, img->tasks[w->task].rec.pid);
+	if ((size_t)t > w->task) {
+		w->task = (size_t)t;
+		w->next_addr = 0;
+	}
+	v = find_vma(img, (size_t)t, p->addr, p->addr + bytes);
+	if (v < 0)
+		return bad(img, -EBADMSG, "PAGES run 0x%" PRIx64 "+%" PRIu32
+			   " outside every mapping of pid %" PRIu32,
+			   (uint64_t)p->addr, p->nr_pages, p->pid);
+	if (p->addr < w->next_addr)
+		return bad(img, -EBADMSG, "PAGES run 0x%" PRIx64 "+%" PRIu32
+			   " of pid %" PRIu32 " overlaps or precedes the previous run",
+			   (uint64_t)p->addr, p->nr_pages, p->pid);
+	w->next_addr = p->addr + bytes;
+	*ti = (size_t)t;
+	*vi = (size_t)v;
+	return 0;
+}
+
+static int parse_pages(struct libckpt_image *img, struct walk *w,
+		       const struct ckpt_rec_hdr *rh)
+{
+	struct libckpt_page_run run;
+	struct ckpt_rec_pages p;
+	uint32_t done, n;
+	size_t ti = 0, vi = 0;
+	int ret;
+
+	ret = read_fixed(img, rh, &p, sizeof(p));
+	if (!ret)
+		ret = want_len(img, rh, sizeof(p) +
+			       (uint64_t)p.nr_pages * CKPT_PAGE_SIZE);
+	if (!ret)
+		ret = check_run(img, w, &p, &ti, &vi);
+	if (ret)
+		return ret;
+	img->ts[ti].pages += p.nr_pages;
+	img->ts[ti].vma_pages[vi] += p.nr_pages;
+	if (!img->chunk) {
+		img->chunk = malloc((size_t)LIBCKPT_PAGES_CHUNK * CKPT_PAGE_SIZE);
+		if (!img->chunk)
+			return bad(img, -ENOMEM, "out of memory");
+	}
+	run.task = &img->tasks[ti];
+	run.vma = &img->ts[ti].vmas[vi];
+	run.data = img->chunk;
+	for (done = 0; done < p.nr_pages; done += n) {
+		n = p.nr_pages - done;
+		if (n > LIBCKPT_PAGES_CHUNK)
+			n = LIBCKPT_PAGES_CHUNK;
+		ret = src_read(img, img->chunk, (size_t)n * CKPT_PAGE_SIZE, true);
+		if (ret)
+			return ret;
+		if (!w->fn)
+			continue;
+		run.addr = p.addr + (uint64_t)done * CKPT_PAGE_SIZE;
+		run.nr_pages = n;
+		ret = w->fn(&run, w->arg);
+		if (ret)
+			return bad(img, ret, "stopped by the page callback (%d)", ret);
+	}
+	return 0;
+}
+
+/* Every task's and mapping's page count against the runs seen. */
+static int check_page_counts(struct libckpt_image *img)
+{
+	const struct libckpt_image_task *t;
+	const struct task_state *ts;
+	size_t i, j;
+
+	for (i = 0; i < img->nr_tasks; i++) {
+		t = &img->tasks[i];
+		ts = &img->ts[i];
+		if (ts->pages != t->rec.nr_pages)
+			return bad(img, -EBADMSG, "task pid %" PRIu32 " declares %"
+				   PRIu64 " pages, its PAGES records hold %" PRIu64,
+				   t->rec.pid, (uint64_t)t->rec.nr_pages, ts->pages);
+		for (j = 0; j < ts->nr_vmas; j++)
+			if (ts->vma_pages[j] != ts->vmas[j].rec.nr_pages)
+				return bad(img, -EBADMSG, "mapping 0x%" PRIx64
+					   " of pid %" PRIu32 " declares %" PRIu64
+					   " pages, PAGES records hold %" PRIu64,
+					   (uint64_t)ts->vmas[j].rec.start,
+					   t->rec.pid,
+					   (uint64_t)ts->vmas[j].rec.nr_pages,
+					   ts->vma_pages[j]);
+	}
+	return 0;
+}
+
+static int parse_trailer(struct libckpt_image *img,
+			 const struct ckpt_rec_hdr *rh)
+{
+	struct ckpt_rec_trailer tr;
+	uint32_t crc = img->src.crc;
+	struct src *s = &img->src;
+	int ret;
+
+	ret = want_len(img, rh, sizeof(tr));
+	if (!ret)
+		ret = src_read(img, &tr, sizeof(tr), false);
+	if (ret)
+		return ret;
+	if (tr.magic != CKPT_TRAILER_MAGIC)
+		return bad(img, -EBADMSG, "bad trailer magic 0x%016" PRIx64,
+			   (uint64_t)tr.magic);
+	if (tr.reserved)
+		return bad(img, -EBADMSG, "trailer reserved field is not zero");
+	if (tr.image_len != s->pos)
+		return bad(img, -EBADMSG, "trailer says the image is %" PRIu64
+			   " bytes, it is %" PRIu64, (uint64_t)tr.image_len, s->pos);
+	if (tr.crc32c != crc)
+		return bad(img, -EBADMSG, "checksum mismatch: trailer says 0x%08"
+			   PRIx32 ", the image's bytes give 0x%08" PRIx32,
+			   tr.crc32c, crc);
+	if (img->in_area && (s->pos != img->slot.length ||
+			     tr.crc32c != img->slot.crc32c))
+		return bad(img, -EBADMSG, "image (%" PRIu64 " bytes, crc 0x%08" PRIx32
+			   ") differs from its area slot (%" PRIu64
+			   " bytes, crc 0x%08" PRIx32 ")", s->pos, tr.crc32c,
+			   (uint64_t)img->slot.length, img->slot.crc32c);
+	if (!img->in_area && s->limit != NO_LIMIT && s->pos != s->limit)
+		return bad(img, -EBADMSG, "%" PRIu64 " bytes follow the trailer",
+			   s->limit - s->pos);
+	ret = check_page_counts(img);
+	if (!ret)
+		img->image_len = s->pos;
+	return ret;
+}
+
+static int walk_pages(struct libckpt_image *img, libckpt_pages_fn fn,
+		      void *arg)
+{
+	struct walk w = { .fn = fn, .arg = arg };
+	struct ckpt_rec_hdr rh;
+	size_t i;
+	int ret;
+
+	if (img->src.stream && img->walked)
+		return bad(img, -EINVAL, "a stream's pages can be read only once");
+	img->walked = true;
+	img->src.pos = img->pages_off;
+	img->src.crc = img->pages_crc;
+	img->nrec = img->pages_rec;
+	for (i = 0; i < img->nr_tasks; i++) {
+		img->ts[i].pages = 0;
+		memset(img->ts[i].vma_pages, 0,
+		       img->ts[i].nr_vmas * sizeof(uint64_t));
+	}
+	for (;;) {
+		ret = next_record(img, &rh);
+		if (ret)
+			return ret;
+		if (rh.type == CKPT_REC_TRAILER)
+			return parse_trailer(img, &rh);
+		if (rh.type != CKPT_REC_PAGES)
+			return misplaced(img, &rh, img->nr_tasks);
+		ret = parse_pages(img, &w, &rh);
+		if (ret)
+			return ret;
+	}
+}
+
+/* Header and metadata; then, unless it is a stream, everything else. */
+static int load(struct libckpt_image *img)
+{
+	int ret;
+
+	ret = parse_hdr(img);
+	if (!ret)
+		ret = parse_meta(img);
+	if (!ret && !img->src.stream)
+		ret = walk_pages(img, NULL, NULL);
+	return ret;
+}
+
+static struct libckpt_image *img_new(int fd, bool own_fd)
+{
+	struct libckpt_image *img = calloc(1, sizeof(*img));
+
+	if (img) {
+		img->src.fd = fd;
+		img->src.own_fd = own_fd;
+		img->src.limit = NO_LIMIT;
+	}
+	return img;
+}
+
+/* Load @img, or free it; either way pass on the outcome. */
+static int finish_open(struct libckpt_image *img, struct libckpt_image **out,
+		       char *err, size_t errlen)
+{
+	int ret = load(img);
+
+	if (ret) {
+		libckpt_fail(err, errlen, ret, "%s", img->err);
+		libckpt_image_close(img);
+		return ret;
+	}
+	*out = img;
+	return 0;
+}
+
+int libckpt_image_open_fd(int fd, struct libckpt_image **out, char *err,
+			  size_t errlen)
+{
+	struct libckpt_image *img = img_new(fd, false);
+
+	if (!img)
+		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
+	img->src.stream = true;
+	return finish_open(img, out, err, errlen);
+}
+
+/* "PATH:GEN" with GEN a positive decimal number: split it. */
+static bool split_generation(const char *spec, char **path, uint64_t *gen)
+{
+	const char *colon = strrchr(spec, ':');
+	unsigned long long v;
+	char *end;
+
+	if (!colon || colon == spec || colon[1] < '0' || colon[1] > '9')
+		return false;
+	errno = 0;
+	v = strtoull(colon + 1, &end, 10);
+	if (errno || *end || !v)
+		return false;
+	*path = strndup(spec, (size_t)(colon - spec));
+	*gen = v;
+	return *path != NULL;
+}
+
+/* Point @img at generation @gen (0: newest) of the area open on its fd. */
+static int select_generation(struct libckpt_image *img, uint64_t gen)
+{
+	struct ckpt_area_sb sb;
+	int ret, i;
+
+	ret = libckpt_area_read(img->src.fd, &sb, img->err, sizeof(img->err));
+	if (ret)
+		return ret;
+	i = libckpt_area_find(&sb, gen);
+	if (i < 0 && !gen)
+		return bad(img, -ENOENT, "the area holds no committed generation");
+	if (i < 0)
+		return bad(img, -ENOENT, "the area holds no generation %" PRIu64, gen);
+	if (sb.slots[i].state != CKPT_SLOT_COMMITTED)
+		return bad(img, -ENOENT, "generation %" PRIu64 " was never committed",
+			   gen);
+	img->in_area = true;
+	img->slot = sb.slots[i];
+	img->src.base = img->slot.offset;
+	img->src.limit = img->slot.length;
+	return 0;
+}
+
+/* A file, device or pipe: decide how to read it. */
+static int setup_source(struct libckpt_image *img, bool area, uint64_t gen)
+{
+	uint64_t magic = 0, size;
+	struct stat st;
+
+	if (fstat(img->src.fd, &st))
+		return bad(img, -errno, "cannot stat: %s", strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		size = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(img->src.fd, BLKGETSIZE64, &size))
+			return bad(img, -errno, "cannot get the device size: %s",
+				   strerror(errno));
+	} else if (!area) {
+		img->src.stream = true;
+		return 0;
+	} else {
+		return bad(img, -EINVAL, "an area is a regular file or block device");
+	}
+	if (!area && pread(img->src.fd, &magic, sizeof(magic), 0) == sizeof(magic) &&
+	    magic == CKPT_AREA_MAGIC)
+		area = true;
+	if (area)
+		return select_generation(img, gen);
+	img->src.limit = size;
+	return 0;
+}
+
+int libckpt_image_open(const char *spec, struct libckpt_image **out,
+		       char *err, size_t errlen)
+{
+	struct libckpt_image *img;
+	char *path = NULL;
+	uint64_t gen = 0;
+	int fd, ret;
+
+	if (!strcmp(spec, "-"))
+		return libckpt_image_open_fd(STDIN_FILENO, out, err, errlen);
+	fd = open(spec, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && split_generation(spec, &path, &gen)) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		free(path);
+	}
+	if (fd < 0)
+		return libckpt_fail(err, errlen, -errno, "cannot open: %s",
+				    strerror(errno));
+	img = img_new(fd, true);
+	if (!img) {
+		close(fd);
+		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	ret = setup_source(img, gen != 0, gen);
+	if (ret) {
+		libckpt_fail(err, errlen, ret, "%s", img->err);
+		libckpt_image_close(img);
+		return ret;
+	}
+	return finish_open(img, out, err, errlen);
+}
+
+void libckpt_image_close(struct libckpt_image *img)
+{
+	struct task_state *ts;
+	size_t i, j;
+
+	if (!img)
+		return;
+	for (i = 0; i < img->nr_tasks; i++) {
+		ts = &img->ts[i];
+		for (j = 0; j < ts->nr_threads; j++)
+			free((void *)ts->threads[j].regs);
+		for (j = 0; j < ts->nr_vmas; j++)
+			free((void *)ts->vmas[j].path);
+		free(ts->threads);
+		free(ts->vmas);
+		free(ts->vma_pages);
+	}
+	free(img->ts);
+	free(img->tasks);
+	free(img->by_pid);
+	free(img->chunk);
+	if (img->src.own_fd)
+		close(img->src.fd);
+	free(img);
+}
+
+const struct ckpt_image_hdr *libckpt_image_hdr(const struct libckpt_image *img)
+{
+	return &img->hdr;
+}
+
+size_t libckpt_image_nr_tasks(const struct libckpt_image *img)
+{
+	return img->nr_tasks;
+}
+
+const struct libckpt_image_task *
+libckpt_image_task(const struct libckpt_image *img, size_t i)
+{
+	return i < img->nr_tasks ? &img->tasks[i] : NULL;
+}
+
+const struct libckpt_image_task *
+libckpt_image_find_task(const struct libckpt_image *img, uint32_t pid)
+{
+	ssize_t i = find_task(img, pid);
+
+	return i < 0 ? NULL : &img->tasks[i];
+}
+
+uint64_t libckpt_image_size(const struct libckpt_image *img)
+{
+	return img->image_len;
+}
+
+int libckpt_image_pages(struct libckpt_image *img, libckpt_pages_fn fn,
+			void *arg, char *err, size_t errlen)
+{
+	int ret = walk_pages(img, fn, arg);
+
+	if (ret)
+		return libckpt_fail(err, errlen, ret, "%s", img->err);
+	return 0;
+}

@@ -1,0 +1,1108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * The image and area readers of libckpt, and ckptctl area/show, against
+ * images made by a small writer in this file (the module's writer does not
+ * exist yet): damaged and inconsistent inputs are refused with the right
+ * error, valid ones give back every page at its address.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "libckpt.h"
+#include "../lib/format.h"	/* libckpt_crc32c*: white-box */
+
+/* --- a minimal image writer --------------------------------------------- */
+
+struct buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void put(struct buf *b, const void *d, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			abort();
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+}
+
+static void put_zeros(struct buf *b, size_t n)
+{
+	static const char zeros[8];
+
+	put(b, zeros, n);
+}
+
+/* A record: header, two payload parts, zero padding to 8. */
+static void rec(struct buf *b, uint32_t type, uint32_t flags,
+		const void *a, size_t alen, const void *c, size_t clen)
+{
+	struct ckpt_rec_hdr h = { .type = type, .flags = flags,
+				  .len = alen + clen };
+
+	put(b, &h, sizeof(h));
+	put(b, a, alen);
+	if (clen)
+		put(b, c, clen);
+	put_zeros(b, -(alen + clen) & 7);
+}
+
+struct m_vma {
+	uint64_t start, end;
+	uint32_t flags;
+	const char *path;
+	uint32_t path_len;
+};
+
+struct m_run {
+	uint64_t addr;
+	uint32_t n;
+};
+
+struct m_task {
+	uint32_t pid, ppid;
+	const char *comm;
+	uint32_t nr_threads;
+	uint32_t tids[2];
+	int nr_vmas, nr_runs;
+	struct m_vma vmas[4];
+	struct m_run runs[6];
+};
+
+struct model {
+	int nr_tasks;
+	struct m_task t[2];
+	uint64_t generation, created_ns;
+};
+
+#define R (CKPT_VMA_READ)
+#define RW (CKPT_VMA_READ | CKPT_VMA_WRITE)
+#define RX (CKPT_VMA_READ | CKPT_VMA_EXEC)
+#define XSTATE_SIZE 576
+#define STD_PAGES 8
+
+/* Two processes, three threads, four mappings, eight pages. */
+static void std_model(struct model *m)
+{
+	static const struct model std = {
+		.nr_tasks = 2,
+		.generation = 0,
+		.created_ns = 1767225600123456789ULL,
+		.t = {
+			{ .pid = 100, .ppid = 1, .comm = "alpha", .nr_threads = 2,
+			  .tids = { 100, 101 }, .nr_vmas = 3, .nr_runs = 4,
+			  .vmas = {
+				{ 0x400000, 0x402000, RX, "/usr/bin/alpha", 14 },
+				{ 0x600000, 0x604000, RW | CKPT_VMA_ANON | CKPT_VMA_HEAP },
+				{ 0x7ffd0000, 0x7ffd2000,
+				  RW | CKPT_VMA_ANON | CKPT_VMA_STACK },
+			  },
+			  .runs = { { 0x400000, 2 }, { 0x600000, 1 },
+				    { 0x602000, 2 }, { 0x7ffd1000, 1 } } },
+			{ .pid = 102, .ppid = 100, .comm = "beta-with-a-long-name",
+			  .nr_threads = 1, .tids = { 102 }, .nr_vmas = 1,
+			  .nr_runs = 2,
+			  .vmas = { { 0x10000, 0x1010000, RW | CKPT_VMA_ANON } },
+			  .runs = { { 0x10000, 1 }, { 0x1f000, 1 } } },
+		},
+	};
+
+	*m = std;
+}
+
+/* What the writer gets wrong on purpose. */
+enum mut {
+	M_NONE,
+	M_BAD_MAGIC, M_BAD_VERSION, M_HDR_SIZE, M_HDR_RESERVED,
+	M_HDR_TASKS_MORE, M_HDR_TASKS_LESS, M_HDR_THREADS,
+	M_TASK_THREADS_MORE, M_TASK_THREADS_LESS, M_TASK_VMAS_MORE,
+	M_TASK_PAGES, M_VMA_PAGES, M_VMA_PAGES_SPAN, M_DUP_PID,
+	M_PAGES_UNKNOWN_PID, M_PAGES_ORDER, M_BAD_TYPE, M_REC_FLAGS,
+	M_TRAILER_LEN, M_TRAILER_CRC, M_TRAILER_MAGIC, M_PAD, M_GARBAGE,
+	M_NO_TRAILER, M_REGS_SIZE, M_PATH_NUL, M_RUN_ZERO, M_ANON_PATH,
+	M_VMA_FLAGS, M_PAGES_OUTSIDE, M_PAGES_SPAN_VMA, M_PAGES_OVERLAP,
+};
+
+/* The contents every captured page carries: its owner and address. */
+static uint64_t page_word(uint32_t pid, uint64_t addr, size_t i)
+{
+	return ((uint64_t)pid << 48) ^ (addr + i * 8) ^ 0x5a5a000000000000ULL;
+}
+
+static void fill_page(void *page, uint32_t pid, uint64_t addr)
+{
+	uint64_t *w = page;
+	size_t i;
+
+	for (i = 0; i < CKPT_PAGE_SIZE / 8; i++)
+		w[i] = page_word(pid, addr, i);
+}
+
+static bool run_in(const struct m_run *r, const struct m_vma *v)
+{
+	return r->addr >= v->start &&
+	       r->addr + (uint64_t)r->n * CKPT_PAGE_SIZE <= v->end;
+}
+
+static uint64_t task_pages(const struct m_task *t)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < t->nr_runs; i++)
+		n += t->runs[i].n;
+	return n;
+}
+
+static uint64_t vma_pages(const struct m_task *t, const struct m_vma *v)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < t->nr_runs; i++)
+		if (run_in(&t->runs[i], v))
+			n += t->runs[i].n;
+	return n;
+}
+
+static void put_thread(struct buf *b, uint32_t tid, enum mut mut)
+{
+	struct ckpt_rec_thread th = {
+		.tid = tid, .regs_size = sizeof(struct user_regs_struct),
+		.xstate_size = XSTATE_SIZE, .fs_base = 0x7f0000001000ULL + tid,
+	};
+	unsigned char rx[sizeof(struct user_regs_struct) + XSTATE_SIZE];
+	struct user_regs_struct regs = {
+		.rip = 0x400000 + tid, .rsp = 0x7ffd1ff0 - tid,
+		.orig_rax = (unsigned long long)-1,
+	};
+
+	if (mut == M_REGS_SIZE)
+		th.regs_size = 100;
+	memset(rx, 0x5a, sizeof(rx));
+	memcpy(rx, &regs, sizeof(regs));
+	rec(b, CKPT_REC_THREAD, 0, &th, sizeof(th), rx,
+	    th.regs_size + th.xstate_size);
+}
+
+static void put_vma(struct buf *b, const struct m_task *t, int i, enum mut mut)
+{
+	const struct m_vma *v = &t->vmas[i];
+	struct ckpt_rec_vma r = {
+		.start = v->start, .end = v->end, .flags = v->flags,
+		.path_len = v->path_len, .ino = v->path_len ? 1234 : 0,
+		.dev = v->path_len ? 0x801 : 0, .nr_pages = vma_pages(t, v),
+	};
+	size_t before = b->len;
+
+	if (mut == M_VMA_PAGES && i == 1)
+		r.nr_pages++;
+	if (mut == M_VMA_PAGES_SPAN && i == 1)
+		r.nr_pages = 5;
+	if (mut == M_ANON_PATH && i == 1)
+		r.ino = 7;
+	if (mut == M_VMA_FLAGS && i == 1)
+		r.flags |= 1U << 20;
+	rec(b, CKPT_REC_VMA, 0, &r, sizeof(r), v->path, v->path_len);
+	if (mut == M_PAD && v->path_len & 7)
+		b->p[b->len - 1] = 0xee;
+	(void)before;
+}
+
+static void put_task(struct buf *b, const struct m_task *t, bool first,
+		     enum mut mut)
+{
+	struct ckpt_rec_task r = {
+		.pid = t->pid, .ppid = t->ppid, .pgid = 100, .sid = 100,
+		.nr_threads = t->nr_threads, .nr_vmas = t->nr_vmas,
+		.nr_pages = task_pages(t), .start_brk = 0x600000,
+		.brk = 0x604000, .start_stack = 0x7ffd1ff0,
+	};
+	uint32_t j;
+	int i;
+
+	/* comm is NUL-padded, not NUL-terminated: a 16-byte name fills it. */
+	memcpy(r.comm, t->comm, strnlen(t->comm, sizeof(r.comm)));
+	if (first && mut == M_TASK_PAGES)
+		r.nr_pages++;
+	if (first && mut == M_TASK_THREADS_MORE)
+		r.nr_threads++;
+	if (first && mut == M_TASK_THREADS_LESS)
+		r.nr_threads--;
+	if (first && mut == M_TASK_VMAS_MORE)
+		r.nr_vmas++;
+	rec(b, CKPT_REC_TASK, 0, &r, sizeof(r), NULL, 0);
+	for (j = 0; j < t->nr_threads; j++)
+		put_thread(b, t->tids[j], first ? mut : M_NONE);
+	for (i = 0; i < t->nr_vmas; i++)
+		put_vma(b, t, i, first ? mut : M_NONE);
+}
+
+static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
+{
+	static unsigned char page[CKPT_PAGE_SIZE];
+	struct ckpt_rec_pages p;
+	struct ckpt_rec_hdr h;
+	uint32_t k;
+	int i;
+
+	for (i = 0; i < t->nr_runs; i++) {
+		p.pid = mut == M_PAGES_UNKNOWN_PID ? 999 : t->pid;
+		p.nr_pages = mut == M_RUN_ZERO && i == 0 ? 0 : t->runs[i].n;
+		p.addr = t->runs[i].addr;
+		h.type = CKPT_REC_PAGES;
+		h.flags = mut == M_REC_FLAGS ? 1 : 0;
+		h.len = sizeof(p) + (uint64_t)p.nr_pages * CKPT_PAGE_SIZE;
+		put(b, &h, sizeof(h));
+		put(b, &p, sizeof(p));
+		for (k = 0; k < p.nr_pages; k++) {
+			fill_page(page, t->pid, p.addr + k * CKPT_PAGE_SIZE);
+			put(b, page, sizeof(page));
+		}
+	}
+}
+
+static void build(struct buf *b, const struct model *m, enum mut mut)
+{
+	struct ckpt_image_hdr h = {
+		.magic = CKPT_IMAGE_MAGIC, .version = CKPT_IMAGE_VERSION,
+		.hdr_size = sizeof(h), .nr_tasks = m->nr_tasks,
+		.generation = m->generation, .created_ns = m->created_ns,
+		.freeze_ns = 123456,
+	};
+	struct ckpt_rec_trailer tr = { .magic = CKPT_TRAILER_MAGIC };
+	uint64_t junk = 0xfeedULL;
+	int i;
+
+	for (i = 0; i < m->nr_tasks; i++)
+		h.nr_threads += m->t[i].nr_threads;
+	h.magic ^= mut == M_BAD_MAGIC ? 0xff : 0;
+	h.version += mut == M_BAD_VERSION;
+	h.hdr_size += mut == M_HDR_SIZE ? 8 : 0;
+	h.reserved = mut == M_HDR_RESERVED;
+	h.nr_tasks += mut == M_HDR_TASKS_MORE;
+	if (mut == M_HDR_TASKS_LESS) {
+		h.nr_tasks--;
+		h.nr_threads -= m->t[m->nr_tasks - 1].nr_threads;
+	}
+	h.nr_threads += mut == M_HDR_THREADS;
+	b->len = 0;
+	put(b, &h, sizeof(h));
+	for (i = 0; i < m->nr_tasks; i++)
+		put_task(b, &m->t[i], i == 0, mut);
+	for (i = 0; i < m->nr_tasks; i++)
+		put_runs(b, &m->t[mut == M_PAGES_ORDER ? m->nr_tasks - 1 - i : i],
+			 mut);
+	if (mut == M_BAD_TYPE)
+		rec(b, 9, 0, &junk, sizeof(junk), NULL, 0);
+	if (mut == M_NO_TRAILER)
+		return;
+	tr.crc32c = libckpt_crc32c(0, b->p, b->len) ^ (mut == M_TRAILER_CRC);
+	tr.image_len = b->len + sizeof(struct ckpt_rec_hdr) + sizeof(tr) +
+		       (mut == M_TRAILER_LEN ? 8 : 0);
+	tr.magic ^= mut == M_TRAILER_MAGIC;
+	rec(b, CKPT_REC_TRAILER, 0, &tr, sizeof(tr), NULL, 0);
+	if (mut == M_GARBAGE)
+		put(b, &junk, sizeof(junk));
+}
+
+static void build_std(struct buf *b, enum mut mut)
+{
+	struct model m;
+
+	std_model(&m);
+	switch (mut) {
+	case M_DUP_PID:
+		m.t[1].pid = 100;
+		break;
+	case M_PATH_NUL:
+		m.t[0].vmas[0].path = "/usr\0bin/alpha";
+		break;
+	case M_PAGES_OUTSIDE:	/* between the text and the heap */
+		memmove(&m.t[0].runs[2], &m.t[0].runs[1],
+			3 * sizeof(m.t[0].runs[0]));
+		m.t[0].runs[1] = (struct m_run){ 0x500000, 1 };
+		m.t[0].nr_runs++;
+		break;
+	case M_PAGES_SPAN_VMA:	/* starts inside the text, ends past it */
+		m.t[0].runs[0].addr = 0x401000;
+		break;
+	case M_PAGES_OVERLAP:
+		m.t[0].runs[1].n = 2;
+		m.t[0].runs[2].addr = 0x601000;
+		break;
+	default:
+		break;
+	}
+	build(b, &m, mut);
+}
+
+static int write_file(const char *path, const void *p, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, p, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Open @spec and, for a stream, read it through; the reader's verdict. */
+static int try_open(const char *spec, char *err)
+{
+	struct libckpt_image *img;
+	int ret;
+
+	err[0] = '\0';
+	ret = libckpt_image_open(spec, &img, err, LIBCKPT_ERRLEN);
+	if (ret)
+		return ret;
+	if (!libckpt_image_size(img))
+		ret = libckpt_image_pages(img, NULL, NULL, err, LIBCKPT_ERRLEN);
+	libckpt_image_close(img);
+	return ret;
+}
+
+/* --- what the page callback checks ------------------------------------- */
+
+struct seen {
+	int pages, calls, wrong;
+	uint64_t last_addr[2];
+};
+
+static int check_pages(const struct libckpt_page_run *run, void *arg)
+{
+	const uint64_t *w = run->data;
+	struct seen *s = arg;
+	uint64_t addr;
+	uint32_t k;
+	size_t i;
+
+	s->calls++;
+	if (run->addr < run->vma->rec.start ||
+	    run->addr + (uint64_t)run->nr_pages * CKPT_PAGE_SIZE > run->vma->rec.end)
+		s->wrong++;
+	for (k = 0; k < run->nr_pages; k++) {
+		addr = run->addr + (uint64_t)k * CKPT_PAGE_SIZE;
+		for (i = 0; i < CKPT_PAGE_SIZE / 8; i++)
+			if (*w++ != page_word(run->task->rec.pid, addr, i))
+				s->wrong++;
+		s->pages++;
+	}
+	return 0;
+}
+
+/* Feed @b to the reader through a pipe, as a stream. */
+static int try_stream(const struct buf *b, char *err, struct seen *seen)
+{
+	struct libckpt_image *img;
+	int fds[2], ret;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		close(fds[0]);
+		if (write(fds[1], b->p, b->len) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	ret = libckpt_image_open_fd(fds[0], &img, err, LIBCKPT_ERRLEN);
+	if (!ret) {
+		ret = libckpt_image_pages(img, seen ? check_pages : NULL, seen,
+					  err, LIBCKPT_ERRLEN);
+		/* A stream goes by once. */
+		if (!ret && libckpt_image_pages(img, NULL, NULL, NULL, 0) != -EINVAL)
+			ret = -EPROTO;
+		libckpt_image_close(img);
+	}
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	return ret;
+}
+
+/* --- invalid input: each kind of damage, refused with its own reason ---- */
+
+FIXTURE(bad) {
+	char dir[64];
+	char path[128];
+	struct buf b;
+};
+
+FIXTURE_VARIANT(bad) {
+	enum mut mut;
+	int err;
+	const char *msg;
+};
+
+#define BAD(name, m, e, text) \
+	FIXTURE_VARIANT_ADD(bad, name) { .mut = m, .err = e, .msg = text }
+
+BAD(bad_magic, M_BAD_MAGIC, -EINVAL, "not a ckpt image (bad magic");
+BAD(bad_version, M_BAD_VERSION, -EINVAL, "image version 2 is not supported");
+BAD(header_size, M_HDR_SIZE, -EBADMSG, "image header size 56");
+BAD(header_reserved, M_HDR_RESERVED, -EBADMSG, "reserved field is not zero");
+BAD(more_tasks_declared, M_HDR_TASKS_MORE, -EBADMSG,
+    "image header declares 3 tasks, found 2 and then a PAGES record");
+BAD(fewer_tasks_declared, M_HDR_TASKS_LESS, -EBADMSG,
+    "TASK record beyond the 1 tasks the header declares");
+BAD(header_threads, M_HDR_THREADS, -EBADMSG,
+    "image header declares 4 threads, the tasks hold 3");
+BAD(more_threads_declared, M_TASK_THREADS_MORE, -EBADMSG,
+    "task pid 100 declares 3 threads, found 2 and then a VMA record");
+BAD(fewer_threads_declared, M_TASK_THREADS_LESS, -EBADMSG,
+    "task pid 100 declares 3 mappings, found 0 and then a THREAD record");
+BAD(more_vmas_declared, M_TASK_VMAS_MORE, -EBADMSG,
+    "task pid 100 declares 4 mappings, found 3 and then a TASK record");
+BAD(task_pages, M_TASK_PAGES, -EBADMSG,
+    "task pid 100 declares 7 pages, its PAGES records hold 6");
+BAD(vma_pages, M_VMA_PAGES, -EBADMSG,
+    "mapping 0x600000 of pid 100 declares 4 pages, PAGES records hold 3");
+BAD(vma_pages_beyond_span, M_VMA_PAGES_SPAN, -EBADMSG, "more than it spans");
+BAD(duplicate_pid, M_DUP_PID, -EBADMSG, "pid 100 has two TASK records");
+BAD(pages_unknown_pid, M_PAGES_UNKNOWN_PID, -EBADMSG,
+    "PAGES run for pid 999, which has no TASK record");
+BAD(pages_out_of_order, M_PAGES_ORDER, -EBADMSG,
+    "PAGES run for pid 100 after those of pid 102");
+BAD(pages_outside_vma, M_PAGES_OUTSIDE, -EBADMSG,
+    "PAGES run 0x500000+1 outside every mapping of pid 100");
+BAD(pages_across_vma_end, M_PAGES_SPAN_VMA, -EBADMSG,
+    "PAGES run 0x401000+2 outside every mapping of pid 100");
+BAD(pages_overlap, M_PAGES_OVERLAP, -EBADMSG,
+    "PAGES run 0x601000+2 of pid 100 overlaps or precedes the previous run");
+BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
+BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 9");
+BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
+BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");
+BAD(trailer_crc, M_TRAILER_CRC, -EBADMSG, "checksum mismatch");
+BAD(trailer_magic, M_TRAILER_MAGIC, -EBADMSG, "bad trailer magic");
+BAD(padding, M_PAD, -EBADMSG, "padding after the payload is not zero");
+BAD(garbage_after_trailer, M_GARBAGE, -EBADMSG, "8 bytes follow the trailer");
+BAD(no_trailer, M_NO_TRAILER, -EBADMSG, "truncated");
+BAD(regs_size, M_REGS_SIZE, -EBADMSG, "register size 100, expected 216");
+BAD(path_with_nul, M_PATH_NUL, -EBADMSG, "path holds a NUL byte");
+BAD(anon_with_file, M_ANON_PATH, -EBADMSG,
+    "anonymous mapping 0x600000 names a file");
+BAD(vma_flags, M_VMA_FLAGS, -EBADMSG, "unknown flags 0x100000");
+
+FIXTURE_SETUP(bad)
+{
+	strcpy(self->dir, "/tmp/ckpt-image-test-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->path, sizeof(self->path), "%s/image", self->dir);
+	memset(&self->b, 0, sizeof(self->b));
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+	unlink(self->path);
+	rmdir(self->dir);
+	free(self->b.p);
+}
+
+/* From a file, and through a pipe, with the same errno and reason. */
+TEST_F(bad, refused)
+{
+	char err[LIBCKPT_ERRLEN];
+
+	build_std(&self->b, variant->mut);
+	ASSERT_EQ(0, write_file(self->path, self->b.p, self->b.len));
+	EXPECT_EQ(variant->err, try_open(self->path, err));
+	EXPECT_NE(NULL, strstr(err, variant->msg))
+		TH_LOG("want \"%s\", got \"%s\"", variant->msg, err);
+	/* "record N at offset M: " unless it is about the whole image. */
+	if (variant->mut > M_HDR_RESERVED && variant->mut != M_HDR_THREADS &&
+	    variant->mut != M_DUP_PID)
+		EXPECT_EQ(0, strncmp(err, "record ", 7)) TH_LOG("%s", err);
+
+	EXPECT_EQ(variant->mut == M_GARBAGE ? 0 : variant->err,
+		  try_stream(&self->b, err, NULL)) TH_LOG("stream: %s", err);
+}
+
+/* --- more invalid input, then valid images ------------------------------ */
+
+FIXTURE(img) {
+	char dir[64];
+	char path[128];
+	char area[128];
+	struct buf b;
+};
+
+FIXTURE_SETUP(img)
+{
+	strcpy(self->dir, "/tmp/ckpt-image-test-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->path, sizeof(self->path), "%s/image", self->dir);
+	snprintf(self->area, sizeof(self->area), "%s/area", self->dir);
+	memset(&self->b, 0, sizeof(self->b));
+}
+
+FIXTURE_TEARDOWN(img)
+{
+	unlink(self->path);
+	unlink(self->area);
+	rmdir(self->dir);
+	free(self->b.p);
+}
+
+/* Nothing, or too little to be an image. */
+TEST_F(img, not_an_image)
+{
+	char err[LIBCKPT_ERRLEN];
+
+	ASSERT_EQ(0, write_file(self->path, "", 0));
+	EXPECT_EQ(-EINVAL, try_open(self->path, err));
+	EXPECT_NE(NULL, strstr(err, "not a ckpt image")) TH_LOG("%s", err);
+	ASSERT_EQ(0, write_file(self->path, "CKP", 3));
+	EXPECT_EQ(-EINVAL, try_open(self->path, err));
+	EXPECT_EQ(-ENOENT, try_open("/nonexistent/image", err));
+	EXPECT_EQ(-ENOENT, try_open("/nonexistent/area:3", err));
+}
+
+/* Cut short anywhere, an image is refused, never read past its end. */
+TEST_F(img, truncated_anywhere)
+{
+	char err[LIBCKPT_ERRLEN];
+	size_t len, full;
+	int fd, ret, tried = 0;
+
+	build_std(&self->b, M_NONE);
+	full = self->b.len;
+	fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	for (len = 0; len < full; len++) {
+		/* Every byte of metadata and the tail; every 61st page byte. */
+		if (len > 4096 && len + 96 < full && len % 61)
+			continue;
+		ASSERT_EQ((ssize_t)full, pwrite(fd, self->b.p, full, 0));
+		ASSERT_EQ(0, ftruncate(fd, (off_t)len));
+		ret = try_open(self->path, err);
+		tried++;
+		if (len < sizeof(struct ckpt_image_hdr)) {
+			EXPECT_GT(0, ret) TH_LOG("length %zu accepted", len);
+			continue;
+		}
+		EXPECT_EQ(-EBADMSG, ret) TH_LOG("length %zu: %s", len, err);
+		EXPECT_TRUE(strstr(err, "truncated") ||
+			    strstr(err, "runs past the end"))
+			TH_LOG("length %zu: %s", len, err);
+	}
+	close(fd);
+	TH_LOG("%d truncation points of %zu bytes refused", tried, full);
+}
+
+/* Any changed byte is refused: the checksum guarantees it. */
+TEST_F(img, every_flip_refused)
+{
+	char err[LIBCKPT_ERRLEN];
+	unsigned char orig, bit;
+	int fd, tried = 0;
+	size_t off, full;
+
+	build_std(&self->b, M_NONE);
+	full = self->b.len;
+	ASSERT_EQ(0, write_file(self->path, self->b.p, full));
+	ASSERT_EQ(0, try_open(self->path, err)) TH_LOG("%s", err);
+	fd = open(self->path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	for (off = 0; off < full; off++) {
+		if (off > 4096 && off + 96 < full && off % 37)
+			continue;
+		orig = self->b.p[off];
+		bit = (unsigned char)(1U << (off % 8));
+		self->b.p[off] ^= bit;
+		ASSERT_EQ(1, pwrite(fd, &self->b.p[off], 1, (off_t)off));
+		EXPECT_GT(0, try_open(self->path, err))
+			TH_LOG("flip of bit %u at %zu accepted", bit, off);
+		self->b.p[off] = orig;
+		ASSERT_EQ(1, pwrite(fd, &orig, 1, (off_t)off));
+		tried++;
+	}
+	close(fd);
+	EXPECT_EQ(0, try_open(self->path, err)) TH_LOG("%s", err);
+	TH_LOG("%d flipped bytes refused", tried);
+}
+
+/* --- valid images --------------------------------------------------------- */
+
+static void check_metadata(struct __test_metadata *_metadata,
+			   const struct libckpt_image *img)
+{
+	const struct libckpt_image_task *t;
+	struct user_regs_struct regs;
+
+	EXPECT_EQ(CKPT_IMAGE_VERSION, libckpt_image_hdr(img)->version);
+	EXPECT_EQ(123456, libckpt_image_hdr(img)->freeze_ns);
+	ASSERT_EQ(2, libckpt_image_nr_tasks(img));
+	EXPECT_EQ(NULL, libckpt_image_task(img, 2));
+	t = libckpt_image_task(img, 0);
+	EXPECT_EQ(100, t->rec.pid);
+	EXPECT_STREQ("alpha", t->comm);
+	ASSERT_EQ(2, t->rec.nr_threads);
+	EXPECT_EQ(101, t->threads[1].rec.tid);
+	memcpy(&regs, t->threads[1].regs, sizeof(regs));
+	EXPECT_EQ(0x400000 + 101, regs.rip);
+	EXPECT_EQ(0x5a, ((const unsigned char *)t->threads[1].xstate)[0]);
+	ASSERT_EQ(3, t->rec.nr_vmas);
+	EXPECT_STREQ("/usr/bin/alpha", t->vmas[0].path);
+	EXPECT_STREQ("", t->vmas[1].path);
+	EXPECT_EQ(3, t->vmas[1].rec.nr_pages);
+	EXPECT_EQ(6, t->rec.nr_pages);
+	t = libckpt_image_find_task(img, 102);
+	ASSERT_NE(NULL, t);
+	/* comm fills its 16 bytes: NUL-terminated all the same. */
+	EXPECT_STREQ("beta-with-a-long", t->comm);
+	EXPECT_EQ(NULL, libckpt_image_find_task(img, 101));
+}
+
+/* Metadata and every page come back, at the right addresses, every walk. */
+TEST_F(img, valid_image)
+{
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt_image *img;
+	struct seen seen = { 0 };
+
+	build_std(&self->b, M_NONE);
+	ASSERT_EQ(0, write_file(self->path, self->b.p, self->b.len));
+	ASSERT_EQ(0, libckpt_image_open(self->path, &img, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(self->b.len, libckpt_image_size(img));
+	check_metadata(_metadata, img);
+	ASSERT_EQ(0, libckpt_image_pages(img, check_pages, &seen, err,
+					 sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(STD_PAGES, seen.pages);
+	EXPECT_EQ(6, seen.calls);
+	EXPECT_EQ(0, seen.wrong);
+	memset(&seen, 0, sizeof(seen));
+	ASSERT_EQ(0, libckpt_image_pages(img, check_pages, &seen, err,
+					 sizeof(err)));
+	EXPECT_EQ(STD_PAGES, seen.pages);
+	libckpt_image_close(img);
+}
+
+/* The same through a pipe: metadata first, pages verified as they pass. */
+TEST_F(img, valid_stream)
+{
+	char err[LIBCKPT_ERRLEN] = "";
+	struct seen seen = { 0 };
+
+	build_std(&self->b, M_NONE);
+	EXPECT_EQ(0, try_stream(&self->b, err, &seen)) TH_LOG("%s", err);
+	EXPECT_EQ(STD_PAGES, seen.pages);
+	EXPECT_EQ(0, seen.wrong);
+}
+
+static int stop_walk(const struct libckpt_page_run *run, void *arg)
+{
+	(void)run;
+	(void)arg;
+	return 42;
+}
+
+/* A run longer than a chunk comes in pieces; a callback can stop the walk. */
+TEST_F(img, long_run_in_pieces)
+{
+	const uint32_t n = LIBCKPT_PAGES_CHUNK + 44;
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt_image *img;
+	struct seen seen = { 0 };
+	struct model m;
+
+	std_model(&m);
+	m.t[1].runs[1] = (struct m_run){ 0x100000, n };
+	build(&self->b, &m, M_NONE);
+	ASSERT_EQ(0, write_file(self->path, self->b.p, self->b.len));
+	ASSERT_EQ(0, libckpt_image_open(self->path, &img, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, libckpt_image_pages(img, check_pages, &seen, err,
+					 sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(STD_PAGES - 1 + n, seen.pages);
+	EXPECT_EQ(7, seen.calls);
+	EXPECT_EQ(0, seen.wrong);
+	EXPECT_EQ(42, libckpt_image_pages(img, stop_walk, NULL, err, sizeof(err)));
+	libckpt_image_close(img);
+}
+
+/* --- areas ------------------------------------------------------------------ */
+
+static int read_sb(const char *area, struct ckpt_area_sb *sb, char *err)
+{
+	int fd = open(area, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = libckpt_area_read(fd, sb, err, LIBCKPT_ERRLEN);
+	close(fd);
+	return ret;
+}
+
+/* Rewrite the superblock block of @area through @edit, crc kept right. */
+static int edit_sb(const char *area, void (*edit)(struct ckpt_area_sb *, void *),
+		   void *arg, bool fix_crc)
+{
+	unsigned char blk[CKPT_AREA_SB_SIZE];
+	struct ckpt_area_sb *sb = (struct ckpt_area_sb *)blk;
+	int fd = open(area, O_RDWR | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, blk, sizeof(blk), 0) != sizeof(blk))
+		ret = -EIO;
+	if (!ret) {
+		edit(sb, arg);
+		if (fix_crc)
+			sb->sb_crc32c = libckpt_area_sb_crc(blk);
+		if (pwrite(fd, blk, sizeof(blk), 0) != sizeof(blk))
+			ret = -EIO;
+	}
+	close(fd);
+	return ret;
+}
+
+struct slot_edit {
+	int slot;
+	struct ckpt_area_slot s;
+};
+
+static void set_slot(struct ckpt_area_sb *sb, void *arg)
+{
+	struct slot_edit *e = arg;
+
+	sb->slots[e->slot] = e->s;
+	if (e->s.generation >= sb->next_generation)
+		sb->next_generation = e->s.generation + 1;
+	if (e->s.offset + e->s.length > sb->next_offset)
+		sb->next_offset = (e->s.offset + e->s.length + 4095) & ~4095ULL;
+}
+
+/* Store generation @gen as the writer would: image, then committed slot. */
+static int area_store(const char *area, int slot, uint64_t gen, uint64_t off,
+		      uint32_t state, struct buf *b)
+{
+	struct slot_edit e = { .slot = slot };
+	struct model m;
+	int fd;
+
+	std_model(&m);
+	m.generation = gen;
+	m.created_ns += gen;
+	build(b, &m, M_NONE);
+	fd = open(area, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, b->p, b->len, (off_t)off) != (ssize_t)b->len) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	e.s = (struct ckpt_area_slot){
+		.generation = gen, .offset = off, .length = b->len,
+		.created_ns = m.created_ns, .state = state,
+		.crc32c = *(uint32_t *)(b->p + b->len - 8),
+	};
+	return edit_sb(area, set_slot, &e, true);
+}
+
+TEST_F(img, area_create_and_read)
+{
+	char err[LIBCKPT_ERRLEN];
+	struct ckpt_area_sb sb;
+	struct stat st;
+
+	EXPECT_EQ(-EINVAL, libckpt_area_create(self->area, 1 << 20, err,
+					       sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "below the minimum")) TH_LOG("%s", err);
+	EXPECT_NE(0, access(self->area, F_OK)) TH_LOG("failed create left a file");
+	EXPECT_EQ(-ENOENT, libckpt_area_create("/nonexistent/dir/area", 8 << 20,
+					       err, sizeof(err)));
+	ASSERT_EQ(0, libckpt_area_create(self->area, (8 << 20) + 100, err,
+					 sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, stat(self->area, &st));
+	EXPECT_EQ(8 << 20, st.st_size);
+	EXPECT_LE(8 << 20, st.st_blocks * 512) TH_LOG("not preallocated");
+	ASSERT_EQ(0, read_sb(self->area, &sb, err)) TH_LOG("%s", err);
+	EXPECT_EQ(8 << 20, sb.size);
+	EXPECT_EQ(CKPT_AREA_SB_SIZE, sb.data_offset);
+	EXPECT_EQ(1, sb.next_generation);
+	EXPECT_EQ(CKPT_AREA_SB_SIZE, sb.next_offset);
+	EXPECT_EQ(-ENOENT, libckpt_area_find(&sb, 0));
+	EXPECT_EQ(-EEXIST, libckpt_area_create(self->area, 8 << 20, err,
+					       sizeof(err)));
+	EXPECT_EQ(-ENOENT, try_open(self->area, err));
+	EXPECT_NE(NULL, strstr(err, "no committed generation")) TH_LOG("%s", err);
+}
+
+/* Newest committed by default, any committed by number, never a torn one. */
+TEST_F(img, area_generations)
+{
+	char err[LIBCKPT_ERRLEN], spec[160];
+	struct libckpt_image *img;
+	struct seen seen = { 0 };
+	struct ckpt_area_sb sb;
+
+	ASSERT_EQ(0, libckpt_area_create(self->area, 8 << 20, err, sizeof(err)));
+	ASSERT_EQ(0, area_store(self->area, 0, 1, 4096, CKPT_SLOT_COMMITTED,
+				&self->b));
+	ASSERT_EQ(0, area_store(self->area, 1, 2, 1 << 20, CKPT_SLOT_COMMITTED,
+				&self->b));
+	ASSERT_EQ(0, area_store(self->area, 5, 3, 2 << 20, CKPT_SLOT_WRITING,
+				&self->b));
+	ASSERT_EQ(0, read_sb(self->area, &sb, err)) TH_LOG("%s", err);
+	EXPECT_EQ(1, libckpt_area_find(&sb, 0));
+	EXPECT_EQ(0, libckpt_area_find(&sb, 1));
+	EXPECT_EQ(5, libckpt_area_find(&sb, 3));
+	EXPECT_EQ(-ENOENT, libckpt_area_find(&sb, 4));
+
+	ASSERT_EQ(0, libckpt_image_open(self->area, &img, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(2, libckpt_image_hdr(img)->generation);
+	check_metadata(_metadata, img);
+	libckpt_image_close(img);
+
+	snprintf(spec, sizeof(spec), "%s:1", self->area);
+	ASSERT_EQ(0, libckpt_image_open(spec, &img, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(1, libckpt_image_hdr(img)->generation);
+	ASSERT_EQ(0, libckpt_image_pages(img, check_pages, &seen, err,
+					 sizeof(err)));
+	EXPECT_EQ(STD_PAGES, seen.pages);
+	EXPECT_EQ(0, seen.wrong);
+	libckpt_image_close(img);
+
+	snprintf(spec, sizeof(spec), "%s:3", self->area);
+	EXPECT_EQ(-ENOENT, try_open(spec, err));
+	EXPECT_NE(NULL, strstr(err, "never committed")) TH_LOG("%s", err);
+	snprintf(spec, sizeof(spec), "%s:9", self->area);
+	EXPECT_EQ(-ENOENT, try_open(spec, err));
+	EXPECT_NE(NULL, strstr(err, "no generation 9")) TH_LOG("%s", err);
+}
+
+static void sb_nothing(struct ckpt_area_sb *sb, void *arg)
+{
+	(void)sb;
+	(void)arg;
+}
+
+static void sb_flip(struct ckpt_area_sb *sb, void *arg)
+{
+	((unsigned char *)sb)[*(size_t *)arg] ^= 0x10;
+}
+
+static void sb_slot_too_long(struct ckpt_area_sb *sb, void *arg)
+{
+	(void)arg;
+	sb->slots[0].length = sb->size;
+}
+
+static void sb_slots_overlap(struct ckpt_area_sb *sb, void *arg)
+{
+	(void)arg;
+	sb->slots[1].offset = sb->slots[0].offset + 4096;
+}
+
+static void sb_bad_state(struct ckpt_area_sb *sb, void *arg)
+{
+	(void)arg;
+	sb->slots[0].state = 7;
+}
+
+static void sb_slot_length(struct ckpt_area_sb *sb, void *arg)
+{
+	(void)arg;
+	sb->slots[0].length += 8;
+}
+
+static void sb_bigger(struct ckpt_area_sb *sb, void *arg)
+{
+	(void)arg;
+	sb->size += 1 << 20;
+}
+
+/* A damaged or inconsistent superblock is refused with its reason. */
+TEST_F(img, area_superblock_damage)
+{
+	static const struct {
+		void (*edit)(struct ckpt_area_sb *, void *);
+		bool fix_crc;
+		int err;
+		const char *msg;
+	} cases[] = {
+		{ sb_nothing, true, 0, "" },
+		{ sb_slot_too_long, false, -EBADMSG, "checksum mismatch" },
+		{ sb_slot_too_long, true, -EBADMSG, "outside the data region" },
+		{ sb_slots_overlap, true, -EBADMSG, "committed slots 0 and 1 overlap" },
+		{ sb_bad_state, true, -EBADMSG, "slot 0: invalid state 7" },
+		{ sb_bigger, true, -EBADMSG, "area size 9437184 is invalid" },
+		{ sb_slot_length, true, 0, "" },
+	};
+	char err[LIBCKPT_ERRLEN], spec[160];
+	unsigned char blk[CKPT_AREA_SB_SIZE];
+	struct ckpt_area_sb sb;
+	size_t i, off;
+	int fd;
+
+	ASSERT_EQ(0, libckpt_area_create(self->area, 8 << 20, err, sizeof(err)));
+	ASSERT_EQ(0, area_store(self->area, 0, 1, 4096, CKPT_SLOT_COMMITTED,
+				&self->b));
+	ASSERT_EQ(0, area_store(self->area, 1, 2, 1 << 20, CKPT_SLOT_COMMITTED,
+				&self->b));
+	fd = open(self->area, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(blk), pread(fd, blk, sizeof(blk), 0));
+	close(fd);
+
+	/* Every flipped byte of the superblock block, padding included. */
+	for (off = 0; off < CKPT_AREA_SB_SIZE; off += off < 512 ? 1 : 31) {
+		ASSERT_EQ(0, edit_sb(self->area, sb_flip, &off, false));
+		EXPECT_GT(0, read_sb(self->area, &sb, err))
+			TH_LOG("flip at %zu accepted", off);
+		ASSERT_EQ(0, edit_sb(self->area, sb_flip, &off, false));
+	}
+	ASSERT_EQ(0, read_sb(self->area, &sb, err)) TH_LOG("%s", err);
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ASSERT_EQ(0, edit_sb(self->area, cases[i].edit, NULL,
+				     cases[i].fix_crc));
+		EXPECT_EQ(cases[i].err, read_sb(self->area, &sb, err))
+			TH_LOG("case %zu: %s", i, err);
+		if (cases[i].err)
+			EXPECT_NE(NULL, strstr(err, cases[i].msg))
+				TH_LOG("case %zu: want \"%s\", got \"%s\"", i,
+				       cases[i].msg, err);
+		fd = open(self->area, O_WRONLY | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(sizeof(blk), pwrite(fd, blk, sizeof(blk), 0));
+		close(fd);
+	}
+
+	/* A slot whose length disagrees with its image's trailer. */
+	ASSERT_EQ(0, edit_sb(self->area, sb_slot_length, NULL, true));
+	snprintf(spec, sizeof(spec), "%s:1", self->area);
+	EXPECT_EQ(-EBADMSG, try_open(spec, err));
+	EXPECT_NE(NULL, strstr(err, "differs from its area slot")) TH_LOG("%s", err);
+	EXPECT_EQ(0, try_open(self->area, err)) TH_LOG("generation 2: %s", err);
+}
+
+/* --- crc32c ----------------------------------------------------------------- */
+
+TEST(crc32c_check_value)
+{
+	static const char check[] = "123456789";
+	unsigned char data[3000];
+	uint32_t whole;
+	size_t i, a;
+
+	EXPECT_EQ(0xE3069283, libckpt_crc32c(0, check, 9));
+	EXPECT_EQ(0xE3069283, libckpt_crc32c_sw(0, check, 9));
+	EXPECT_EQ(0, libckpt_crc32c(0, check, 0));
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 7 + (i >> 5));
+	whole = libckpt_crc32c_sw(0, data, sizeof(data));
+	/* Chained pieces, at every alignment, give the same value. */
+	for (a = 0; a < 64; a++)
+		EXPECT_EQ(whole, libckpt_crc32c(libckpt_crc32c(0, data, a), data + a,
+						sizeof(data) - a));
+	if (!libckpt_crc32c_hw_available())
+		SKIP(return, "no SSE4.2: only the table-driven crc32c tested");
+	EXPECT_EQ(0xE3069283, libckpt_crc32c_hw(0, check, 9));
+	for (a = 0; a < 64; a++)
+		EXPECT_EQ(libckpt_crc32c_sw(0, data + a, sizeof(data) - a - 3),
+			  libckpt_crc32c_hw(0, data + a, sizeof(data) - a - 3));
+}
+
+/* --- ckptctl -------------------------------------------------------------- */
+
+static const char *ckptctl(void)
+{
+	const char *p = getenv("CKPTCTL");
+
+	return p ? p : "/usr/bin/ckptctl";
+}
+
+static int run(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	size_t n;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	n = fread(out, 1, size - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST_F(img, ckptctl_area_and_show)
+{
+	const char *c = ckptctl();
+	char out[8192];
+
+	if (access(c, X_OK))
+		SKIP(return, "%s not installed", c);
+	EXPECT_EQ(2, run(out, sizeof(out), "%s area create %s 2>&1", c, self->area));
+	EXPECT_EQ(2, run(out, sizeof(out), "%s area create %s --size 12Q 2>&1",
+			 c, self->area));
+	ASSERT_EQ(0, run(out, sizeof(out), "%s area create %s --size 8M 2>&1",
+			 c, self->area)) TH_LOG("%s", out);
+	EXPECT_EQ(1, run(out, sizeof(out), "%s area create %s --size 8M 2>&1",
+			 c, self->area));
+	EXPECT_NE(NULL, strstr(out, "file exists and is not empty")) TH_LOG("%s", out);
+	ASSERT_EQ(0, run(out, sizeof(out), "%s area info %s", c, self->area));
+	EXPECT_NE(NULL, strstr(out, "size:              8388608 bytes"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "next generation:   1\n")) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, area_store(self->area, 3, 1, 8192, CKPT_SLOT_COMMITTED,
+				&self->b));
+	ASSERT_EQ(0, run(out, sizeof(out), "%s area info %s --json", c, self->area));
+	EXPECT_NE(NULL, strstr(out, "\"next_generation\": 2,")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "{\"slot\": 3, \"generation\": 1, "
+			       "\"state\": \"committed\", \"offset\": 8192"))
+		TH_LOG("%s", out);
+
+	ASSERT_EQ(0, run(out, sizeof(out), "%s show %s:1", c, self->area))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "generation:        1\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "freeze time:       123.456 us")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "/usr/bin/alpha")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "0x0000000000400065")) TH_LOG("%s", out);
+	ASSERT_EQ(0, run(out, sizeof(out), "%s show %s --json", c, self->area));
+	EXPECT_NE(NULL, strstr(out, "\"comm\": \"beta-with-a-long\"")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"path\": \"[heap]\"")) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, write_file(self->path, self->b.p, self->b.len));
+	ASSERT_EQ(0, run(out, sizeof(out), "%s show - < %s", c, self->path))
+		TH_LOG("%s", out);
+	self->b.p[300] ^= 1;
+	ASSERT_EQ(0, write_file(self->path, self->b.p, self->b.len));
+	EXPECT_EQ(1, run(out, sizeof(out), "%s show %s 2>&1", c, self->path));
+	EXPECT_NE(NULL, strstr(out, "checksum mismatch")) TH_LOG("%s", out);
+	EXPECT_EQ(0, strncmp(out, "ckptctl: ", 9)) TH_LOG("%s", out);
+	EXPECT_EQ(2, run(out, sizeof(out), "%s show 2>&1", c));
+}
+
+TEST_HARNESS_MAIN

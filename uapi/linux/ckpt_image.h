@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * ckpt image and area formats. Documentation/image-format.rst explains them;
+ * this header is their single definition. All fields are little-endian,
+ * all structures are naturally aligned with explicit padding, and every
+ * reserved field must be zero.
+ *
+ * Image
+ * -----
+ * An image is a byte stream: struct ckpt_image_hdr, then records, the last
+ * of which is CKPT_REC_TRAILER. Every record starts with struct ckpt_rec_hdr;
+ * its payload follows, padded with zeros to a multiple of 8 bytes (len counts
+ * the payload without padding). The order is:
+ *
+ *   IMAGE_HDR
+ *   for each process:  TASK, THREAD x task.nr_threads, VMA x task.nr_vmas
+ *   for each process:  PAGES ... (runs of captured pages, in VMA order)
+ *   TRAILER
+ *
+ * A process's VMAs are in ascending address order and do not overlap. The
+ * PAGES runs come in the order of the TASK records; a process's runs are in
+ * ascending address order, do not overlap, and each lies within one VMA.
+ *
+ * A reader rejects: a wrong magic or version, a record type it does not
+ * know, non-zero flags, reserved fields or padding, a length that runs past
+ * the stream or disagrees with the record's own sizes, counts that disagree
+ * with the records present, a PAGES run outside every VMA of its task or out
+ * of the order above, and a trailer whose image_len or crc32c disagrees.
+ * The crc32c is the standard CRC-32C (Castagnoli; the kernel's
+ * ~crc32c(~0, buf, len); 0xE3069283 for "123456789") of every byte before
+ * the trailer's record header.
+ *
+ * Area
+ * ----
+ * An area is a preallocated file or block device: struct ckpt_area_sb at
+ * offset 0 (CKPT_AREA_SB_SIZE bytes), then a data region used as a ring.
+ * Each generation occupies one slot: an image stored contiguously at
+ * slot.offset (a multiple of 4096, >= sb.data_offset). A writer first marks
+ * the new slot WRITING (and any slot whose bytes it will overwrite EMPTY) in
+ * the superblock and flushes, then writes the image and flushes, then marks
+ * the slot COMMITTED and flushes. A crash therefore leaves every earlier
+ * committed generation intact. The newest committed generation is the
+ * COMMITTED slot with the highest generation number. A committed slot's
+ * length and crc32c equal its image's trailer image_len and crc32c, and
+ * its generation and created_ns equal the image header's.
+ */
+#ifndef _UAPI_LINUX_CKPT_IMAGE_H
+#define _UAPI_LINUX_CKPT_IMAGE_H
+
+#include <linux/types.h>
+
+#define CKPT_IMAGE_MAGIC	0x54504b43U	/* "CKPT" */
+#define CKPT_TRAILER_MAGIC	0x454e4f4454504b43ULL /* "CKPTDONE" */
+#define CKPT_PAGE_SIZE		4096
+
+/**
+ * struct ckpt_image_hdr - start of every image
+ * @magic: CKPT_IMAGE_MAGIC
+ * @version: CKPT_IMAGE_VERSION (linux/ckpt.h)
+ * @hdr_size: sizeof(struct ckpt_image_hdr)
+ * @nr_tasks: processes in the image (TASK records)
+ * @generation: area generation number; 0 for a standalone image
+ * @created_ns: CLOCK_REALTIME of the freeze, in ns
+ * @freeze_ns: time all threads were parked, in ns (park start to release)
+ * @nr_threads: threads in the image (THREAD records)
+ * @reserved: zero
+ */
+struct ckpt_image_hdr {
+	__u32 magic;
+	__u32 version;
+	__u32 hdr_size;
+	__u32 nr_tasks;
+	__u64 generation;
+	__u64 created_ns;
+	__u64 freeze_ns;
+	__u32 nr_threads;
+	__u32 reserved;
+};
+
+/**
+ * enum ckpt_rec_type - record types
+ * @CKPT_REC_TASK: struct ckpt_rec_task
+ * @CKPT_REC_THREAD: struct ckpt_rec_thread, then regs_size bytes of
+ *	NT_PRSTATUS (struct user_regs_struct), then xstate_size bytes of
+ *	NT_X86_XSTATE (the XSAVE layout ptrace's PTRACE_GETREGSET returns)
+ * @CKPT_REC_VMA: struct ckpt_rec_vma, then path_len bytes of the mapped
+ *	file's path (no NUL) for file-backed mappings
+ * @CKPT_REC_PAGES: struct ckpt_rec_pages, then nr_pages * CKPT_PAGE_SIZE
+ *	bytes of page contents
+ * @CKPT_REC_TRAILER: struct ckpt_rec_trailer; always last
+ */
+enum ckpt_rec_type {
+	CKPT_REC_TASK = 1,
+	CKPT_REC_THREAD,
+	CKPT_REC_VMA,
+	CKPT_REC_PAGES,
+	CKPT_REC_TRAILER,
+};
+
+/**
+ * struct ckpt_rec_hdr - start of every record
+ * @type: enum ckpt_rec_type
+ * @flags: zero
+ * @len: payload length in bytes, without the padding to 8
+ */
+struct ckpt_rec_hdr {
+	__u32 type;
+	__u32 flags;
+	__u64 len;
+};
+
+/**
+ * struct ckpt_rec_task - one process
+ * @pid: its pid in the checkpointing caller's pid namespace
+ * @ppid: its parent's pid (0 if outside that namespace)
+ * @pgid: process group
+ * @sid: session
+ * @nr_threads: THREAD records that follow
+ * @nr_vmas: VMA records that follow the threads
+ * @nr_pages: pages in this process's PAGES records
+ * @comm: command name, NUL-padded
+ * @start_code..@env_end: the mm fields of the same names
+ * @reserved: zero
+ */
+struct ckpt_rec_task {
+	__u32 pid;
+	__u32 ppid;
+	__u32 pgid;
+	__u32 sid;
+	__u32 nr_threads;
+	__u32 nr_vmas;
+	__u64 nr_pages;
+	char comm[16];
+	__u64 start_code;
+	__u64 end_code;
+	__u64 start_data;
+	__u64 end_data;
+	__u64 start_brk;
+	__u64 brk;
+	__u64 start_stack;
+	__u64 arg_start;
+	__u64 arg_end;
+	__u64 env_start;
+	__u64 env_end;
+	__u64 reserved;
+};
+
+/**
+ * struct ckpt_rec_thread - one thread
+ * @tid: thread id (caller's pid namespace)
+ * @regs_size: bytes of NT_PRSTATUS that follow
+ * @xstate_size: bytes of NT_X86_XSTATE after the registers
+ * @reserved: zero
+ * @sigmask: blocked signals
+ * @fs_base: FS base (also in the registers; kept for readers)
+ * @gs_base: GS base
+ *
+ * The registers are stored ready to resume: a thread parked on its way out
+ * of an interrupted restartable system call has ax = orig_ax and ip moved
+ * back onto the syscall instruction; orig_ax is always -1.
+ */
+struct ckpt_rec_thread {
+	__u32 tid;
+	__u32 regs_size;
+	__u32 xstate_size;
+	__u32 reserved;
+	__u64 sigmask;
+	__u64 fs_base;
+	__u64 gs_base;
+};
+
+/* ckpt_rec_vma.flags */
+#define CKPT_VMA_READ		(1U << 0)
+#define CKPT_VMA_WRITE		(1U << 1)
+#define CKPT_VMA_EXEC		(1U << 2)
+#define CKPT_VMA_SHARED		(1U << 3)
+#define CKPT_VMA_ANON		(1U << 4)	/* no file */
+#define CKPT_VMA_STACK		(1U << 5)	/* grows down */
+#define CKPT_VMA_HEAP		(1U << 6)	/* the brk area */
+#define CKPT_VMA_VDSO		(1U << 7)	/* [vdso] or [vvar] */
+#define CKPT_VMA_HUGEPAGE	(1U << 8)	/* MADV_HUGEPAGE */
+
+/**
+ * struct ckpt_rec_vma - one mapping
+ * @start: first address
+ * @end: address after the last byte
+ * @pgoff: file offset in pages (file-backed mappings)
+ * @flags: CKPT_VMA_* bits
+ * @path_len: bytes of file path following this struct; 0 if anonymous
+ * @ino: inode number of the mapped file, 0 if anonymous
+ * @dev: st_dev of the mapped file (new_encode_dev), 0 if anonymous
+ * @nr_pages: pages of this mapping present in PAGES records
+ */
+struct ckpt_rec_vma {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	__u32 flags;
+	__u32 path_len;
+	__u64 ino;
+	__u64 dev;
+	__u64 nr_pages;
+};
+
+/**
+ * struct ckpt_rec_pages - a run of consecutive captured pages
+ * @pid: the process the pages belong to
+ * @nr_pages: pages in the run (at least 1)
+ * @addr: virtual address of the first page
+ */
+struct ckpt_rec_pages {
+	__u32 pid;
+	__u32 nr_pages;
+	__u64 addr;
+};
+
+/**
+ * struct ckpt_rec_trailer - commits the image
+ * @magic: CKPT_TRAILER_MAGIC
+ * @image_len: bytes of the image, trailer record included
+ * @crc32c: crc32c of every byte before the trailer's record header
+ * @reserved: zero
+ */
+struct ckpt_rec_trailer {
+	__u64 magic;
+	__u64 image_len;
+	__u32 crc32c;
+	__u32 reserved;
+};
+
+#define CKPT_AREA_MAGIC		0x4145524154504b43ULL	/* "CKPTAREA" */
+#define CKPT_AREA_VERSION	1
+#define CKPT_AREA_SB_SIZE	4096
+#define CKPT_AREA_SLOTS		16
+
+/* ckpt_area_slot.state */
+enum ckpt_slot_state {
+	CKPT_SLOT_EMPTY,
+	CKPT_SLOT_WRITING,	/* incomplete: a crash or an error mid-write */
+	CKPT_SLOT_COMMITTED,
+};
+
+/**
+ * struct ckpt_area_slot - one generation in an area
+ * @generation: generation number, from 1, increasing
+ * @offset: byte offset of the image in the area
+ * @length: bytes of the image (trailer included) once committed
+ * @created_ns: CLOCK_REALTIME of the freeze
+ * @state: enum ckpt_slot_state
+ * @crc32c: the image trailer's crc32c, once committed
+ */
+struct ckpt_area_slot {
+	__u64 generation;
+	__u64 offset;
+	__u64 length;
+	__u64 created_ns;
+	__u32 state;
+	__u32 crc32c;
+};
+
+/**
+ * struct ckpt_area_sb - area superblock, at offset 0
+ * @magic: CKPT_AREA_MAGIC
+ * @version: CKPT_AREA_VERSION
+ * @sb_crc32c: crc32c of the CKPT_AREA_SB_SIZE superblock bytes with this
+ *	field zero
+ * @size: usable bytes of the area (file size or device size)
+ * @data_offset: first byte of the data region (CKPT_AREA_SB_SIZE)
+ * @next_generation: number the next checkpoint gets
+ * @next_offset: where the next image starts unless it must wrap
+ * @slots: generations; unused slots are all zero
+ *
+ * The rest of the CKPT_AREA_SB_SIZE bytes are zero.
+ */
+struct ckpt_area_sb {
+	__u64 magic;
+	__u32 version;
+	__u32 sb_crc32c;
+	__u64 size;
+	__u64 data_offset;
+	__u64 next_generation;
+	__u64 next_offset;
+	struct ckpt_area_slot slots[CKPT_AREA_SLOTS];
+};
+
+#endif /* _UAPI_LINUX_CKPT_IMAGE_H */
