@@ -41,6 +41,9 @@
  *     CKPT_A_MAX_THREADS      u32: most threads in one checkpoint
  *     CKPT_A_FREEZE_TIMEOUT_MS u32: how long a freeze waits for every
  *                             thread to park before it gives up
+ *     CKPT_A_LIVE_JOBS        u32: checkpoint jobs in memory (streaming
+ *                             or kept as recent)
+ *     CKPT_A_HELD_PAGES       u64: pages held by snapshots not yet written
  *
  * CKPT_CMD_CHECK
  *   Tell whether the process group could be checkpointed by the caller,
@@ -62,6 +65,47 @@
  *     -E2BIG   the group exceeds CKPT_A_MAX_TASKS or CKPT_A_MAX_THREADS
  *     -EINVAL  the group holds a kernel thread, or a process the module
  *              cannot capture; the extended ACK names pid and reason
+ *
+ * CKPT_CMD_FREEZE
+ *   Park every thread of the process group, snapshot it copy-on-write,
+ *   release it, and start streaming the snapshot into an area (see
+ *   linux/ckpt_image.h) from a kernel thread. Returns once the group runs
+ *   again; CKPT_CMD_WAIT waits for the image to be committed. Privilege: as
+ *   for CKPT_CMD_CHECK, which the freeze repeats.
+ *   Request attributes:
+ *     CKPT_A_PGID      u32, required: the process group
+ *     CKPT_A_AREA_FD   u32, required: a descriptor of the area, open for
+ *                      reading and writing, in the calling process
+ *     CKPT_A_RATE      u64, optional: limit on the writer, bytes/second
+ *   Reply attributes:
+ *     CKPT_A_JOB_ID, CKPT_A_GENERATION, CKPT_A_FREEZE_NS (park start to
+ *     release, measured in the kernel), CKPT_A_NR_TASKS, CKPT_A_NR_THREADS,
+ *     CKPT_A_NR_PAGES, CKPT_A_IMAGE_LEN
+ *   Errors: those of CKPT_CMD_CHECK, and
+ *     -EBADF   the area descriptor is not open for reading and writing
+ *     -EBADMSG the area's superblock is corrupted
+ *     -EBUSY   another checkpoint is writing the area; or a thread is
+ *              stopped or traced; or the address space is shared with a
+ *              task outside the group
+ *     -ETIMEDOUT a thread did not park within CKPT_A_FREEZE_TIMEOUT_MS
+ *              (the cookie names it); the group was released untouched
+ *     -EAGAIN  the group kept changing (threads created or exiting)
+ *     -ENOSPC  the image does not fit in the area
+ *     -EINVAL  unsupported state: the cookie names the task and, for a
+ *              mapping, its address
+ *
+ * CKPT_CMD_WAIT
+ *   Wait until a checkpoint job is committed or has failed, and report it.
+ *   Only the uid that started the job, or CAP_CHECKPOINT_RESTORE/
+ *   CAP_SYS_ADMIN, may wait. Interrupted by signals (-EINTR).
+ *   Request attributes:
+ *     CKPT_A_JOB_ID    u64, required
+ *   Reply attributes:
+ *     CKPT_A_JOB_ID, CKPT_A_JOB_STATE (enum ckpt_job_state),
+ *     CKPT_A_GENERATION, CKPT_A_IMAGE_LEN, CKPT_A_WRITTEN, CKPT_A_FREEZE_NS,
+ *     CKPT_A_STREAM_NS (release to commit), CKPT_A_ERROR (s32, 0 or the
+ *     negative errno of a failed job), CKPT_A_ERROR_MSG (string, if failed)
+ *   Errors: -ENOENT no such job (never started, or long forgotten)
  *
  * Errors that concern one object
  * ------------------------------
@@ -87,11 +131,15 @@
  * @CKPT_CMD_UNSPEC: never valid
  * @CKPT_CMD_GET_INFO: describe the module (see the header comment)
  * @CKPT_CMD_CHECK: dry-run permission and capability check of a group
+ * @CKPT_CMD_FREEZE: freeze a group and stream its snapshot into an area
+ * @CKPT_CMD_WAIT: wait for a checkpoint job to finish
  */
 enum ckpt_cmd {
 	CKPT_CMD_UNSPEC,
 	CKPT_CMD_GET_INFO,
 	CKPT_CMD_CHECK,
+	CKPT_CMD_FREEZE,
+	CKPT_CMD_WAIT,
 
 	__CKPT_CMD_MAX
 };
@@ -112,6 +160,20 @@ enum ckpt_cmd {
  * @CKPT_A_NR_TASKS: u32, number of processes
  * @CKPT_A_NR_THREADS: u32, number of threads
  * @CKPT_A_PAD: padding for 64-bit attributes, never sent alone
+ * @CKPT_A_AREA_FD: u32, descriptor of an area in the caller
+ * @CKPT_A_RATE: u64, writer rate limit in bytes/second
+ * @CKPT_A_JOB_ID: u64, checkpoint job
+ * @CKPT_A_GENERATION: u64, area generation
+ * @CKPT_A_FREEZE_NS: u64, freeze duration
+ * @CKPT_A_NR_PAGES: u64, pages in the snapshot
+ * @CKPT_A_IMAGE_LEN: u64, image bytes
+ * @CKPT_A_JOB_STATE: u32, enum ckpt_job_state
+ * @CKPT_A_WRITTEN: u64, image bytes written so far
+ * @CKPT_A_STREAM_NS: u64, release to commit
+ * @CKPT_A_ERROR: s32, negative errno of a failed job
+ * @CKPT_A_ERROR_MSG: string, why a job failed
+ * @CKPT_A_LIVE_JOBS: u32, jobs in memory
+ * @CKPT_A_HELD_PAGES: u64, pages held by snapshots
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -126,6 +188,20 @@ enum ckpt_attr {
 	CKPT_A_NR_TASKS,
 	CKPT_A_NR_THREADS,
 	CKPT_A_PAD,
+	CKPT_A_AREA_FD,
+	CKPT_A_RATE,
+	CKPT_A_JOB_ID,
+	CKPT_A_GENERATION,
+	CKPT_A_FREEZE_NS,
+	CKPT_A_NR_PAGES,
+	CKPT_A_IMAGE_LEN,
+	CKPT_A_JOB_STATE,
+	CKPT_A_WRITTEN,
+	CKPT_A_STREAM_NS,
+	CKPT_A_ERROR,
+	CKPT_A_ERROR_MSG,
+	CKPT_A_LIVE_JOBS,
+	CKPT_A_HELD_PAGES,
 
 	__CKPT_A_MAX
 };
@@ -150,13 +226,27 @@ struct ckpt_err_cookie {
 };
 
 /**
+ * enum ckpt_job_state - CKPT_A_JOB_STATE
+ * @CKPT_JOB_STREAMING: the writer is streaming the snapshot
+ * @CKPT_JOB_COMMITTED: the image is committed in its area
+ * @CKPT_JOB_FAILED: the checkpoint failed; CKPT_A_ERROR says why
+ */
+enum ckpt_job_state {
+	CKPT_JOB_STREAMING = 1,
+	CKPT_JOB_COMMITTED,
+	CKPT_JOB_FAILED,
+};
+
+/**
  * enum ckpt_feature - bits of CKPT_A_FEATURES
  * @CKPT_FEATURE_CHECK: CKPT_CMD_CHECK is implemented
+ * @CKPT_FEATURE_FREEZE: CKPT_CMD_FREEZE and CKPT_CMD_WAIT are implemented
  */
 enum ckpt_feature {
 	CKPT_FEATURE_CHECK	= 1ULL << 0,
+	CKPT_FEATURE_FREEZE	= 1ULL << 1,
 
-	__CKPT_FEATURE_ALL	= CKPT_FEATURE_CHECK
+	__CKPT_FEATURE_ALL	= CKPT_FEATURE_CHECK | CKPT_FEATURE_FREEZE
 };
 
 #endif /* _UAPI_LINUX_CKPT_H */
