@@ -10,8 +10,13 @@
 #include <net/genetlink.h>
 #include <linux/ckpt.h>
 
+#include "area.h"
+#include "freeze.h"
 #include "genl.h"
 #include "group.h"
+#include "job.h"
+#include "snap.h"
+#include "writer.h"
 
 /*
  * Per-operation policies: the core rejects any attribute an operation does
@@ -27,6 +32,16 @@ static const struct nla_policy check_policy[CKPT_A_PGID + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
+static const struct nla_policy freeze_policy[CKPT_A_RATE + 1] = {
+	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CKPT_A_AREA_FD] = { .type = NLA_U32 },
+	[CKPT_A_RATE] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
+	[CKPT_A_JOB_ID] = NLA_POLICY_MIN(NLA_U64, 1),
+};
+
 static struct genl_family ckpt_genl_family;
 
 static int put_info(struct sk_buff *msg)
@@ -38,7 +53,10 @@ static int put_info(struct sk_buff *msg)
 			      CKPT_A_PAD) ||
 	    nla_put_u32(msg, CKPT_A_MAX_TASKS, ckpt_max_tasks) ||
 	    nla_put_u32(msg, CKPT_A_MAX_THREADS, ckpt_max_threads) ||
-	    nla_put_u32(msg, CKPT_A_FREEZE_TIMEOUT_MS, ckpt_freeze_timeout_ms))
+	    nla_put_u32(msg, CKPT_A_FREEZE_TIMEOUT_MS, ckpt_freeze_timeout_ms) ||
+	    nla_put_u32(msg, CKPT_A_LIVE_JOBS, ckpt_job_live()) ||
+	    nla_put_u64_64bit(msg, CKPT_A_HELD_PAGES, ckpt_snap_held_pages(),
+			      CKPT_A_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -108,6 +126,150 @@ static int ckpt_check_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+static int put_freeze_reply(struct sk_buff *msg, struct ckpt_job *job)
+{
+	if (nla_put_u64_64bit(msg, CKPT_A_JOB_ID, job->id, CKPT_A_PAD) ||
+	    nla_put_u64_64bit(msg, CKPT_A_GENERATION, job->generation,
+			      CKPT_A_PAD) ||
+	    nla_put_u64_64bit(msg, CKPT_A_FREEZE_NS, job->freeze_ns,
+			      CKPT_A_PAD) ||
+	    nla_put_u32(msg, CKPT_A_NR_TASKS, job->nr_tasks) ||
+	    nla_put_u32(msg, CKPT_A_NR_THREADS, job->nr_threads) ||
+	    nla_put_u64_64bit(msg, CKPT_A_NR_PAGES, job->nr_pages,
+			      CKPT_A_PAD) ||
+	    nla_put_u64_64bit(msg, CKPT_A_IMAGE_LEN, job->image_len,
+			      CKPT_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int put_job_status(struct sk_buff *msg, struct ckpt_job *job)
+{
+	int state = READ_ONCE(job->state);
+
+	if (put_freeze_reply(msg, job) ||
+	    nla_put_u32(msg, CKPT_A_JOB_STATE, state) ||
+	    nla_put_u64_64bit(msg, CKPT_A_WRITTEN, READ_ONCE(job->written),
+			      CKPT_A_PAD))
+		return -EMSGSIZE;
+	if (state == CKPT_JOB_STREAMING)
+		return 0;
+	if (nla_put_u64_64bit(msg, CKPT_A_STREAM_NS, job->stream_ns,
+			      CKPT_A_PAD) ||
+	    nla_put_s32(msg, CKPT_A_ERROR, job->error) ||
+	    (job->why && nla_put_string(msg, CKPT_A_ERROR_MSG, job->why)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Build and send a reply whose attributes @fill puts. */
+static int reply(struct genl_info *info, u8 cmd,
+		 int (*fill)(struct sk_buff *, struct ckpt_job *),
+		 struct ckpt_job *job)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &ckpt_genl_family, 0, cmd);
+	if (!hdr || fill(msg, job)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int start_job(struct ckpt_job *job, struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	ckpt_job_publish(job);
+	ret = ckpt_writer_start(job, extack);
+	if (ret) {
+		ckpt_snap_free(job->snap);
+		job->snap = NULL;
+		ckpt_area_close(job->area);
+		job->area = NULL;
+		ckpt_job_finish(job, ret, "the writer could not start");
+	}
+	return ret;
+}
+
+static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_snapshot *snap;
+	struct ckpt_area *area;
+	struct ckpt_job *job;
+	pid_t pgid;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_PGID) ||
+	    GENL_REQ_ATTR_CHECK(info, CKPT_A_AREA_FD))
+		return -EINVAL;
+	pgid = nla_get_u32(info->attrs[CKPT_A_PGID]);
+
+	job = ckpt_job_new();
+	if (!job)
+		return -ENOMEM;
+	job->pgid = pgid;
+	job->uid = current_uid();
+	if (info->attrs[CKPT_A_RATE])
+		job->rate = nla_get_u64(info->attrs[CKPT_A_RATE]);
+
+	/* The area first: a bad area must not cost the group a freeze. */
+	ret = ckpt_area_open(nla_get_u32(info->attrs[CKPT_A_AREA_FD]), &area,
+			     info->extack);
+	if (ret)
+		goto out_put;
+	job->area = area;
+	ret = ckpt_freeze_group(pgid, &snap, info->extack);
+	if (ret)
+		goto out_put;
+	job->snap = snap;
+	job->freeze_ns = snap->freeze_ns;
+	job->nr_tasks = snap->nr_tasks;
+	job->nr_threads = snap->nr_threads;
+	job->nr_pages = snap->nr_pages;
+	ret = start_job(job, info->extack);
+	if (!ret)
+		ret = reply(info, CKPT_CMD_FREEZE, put_freeze_reply, job);
+out_put:
+	ckpt_job_put(job);
+	return ret;
+}
+
+static int ckpt_wait_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_job *job;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_JOB_ID))
+		return -EINVAL;
+	job = ckpt_job_get(nla_get_u64(info->attrs[CKPT_A_JOB_ID]));
+	if (!job) {
+		NL_SET_ERR_MSG(info->extack, "no such checkpoint job");
+		return -ENOENT;
+	}
+	if (!uid_eq(job->uid, current_uid()) &&
+	    !capable(CAP_CHECKPOINT_RESTORE) && !capable(CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack, "checkpoint job belongs to another user");
+		ret = -EPERM;
+		goto out_put;
+	}
+	ret = wait_for_completion_killable(&job->done);
+	if (ret) {
+		ret = -EINTR;
+		goto out_put;
+	}
+	ret = reply(info, CKPT_CMD_WAIT, put_job_status, job);
+out_put:
+	ckpt_job_put(job);
+	return ret;
+}
+
 /*
  * No GENL_ADMIN_PERM here on purpose: GET_INFO is for anyone, and the
  * process operations apply the per-target rule of ckpt_group_check()
@@ -126,6 +288,18 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.policy = check_policy,
 		.maxattr = ARRAY_SIZE(check_policy) - 1,
 	},
+	{
+		.cmd = CKPT_CMD_FREEZE,
+		.doit = ckpt_freeze_doit,
+		.policy = freeze_policy,
+		.maxattr = ARRAY_SIZE(freeze_policy) - 1,
+	},
+	{
+		.cmd = CKPT_CMD_WAIT,
+		.doit = ckpt_wait_doit,
+		.policy = wait_policy,
+		.maxattr = ARRAY_SIZE(wait_policy) - 1,
+	},
 };
 
 /*
@@ -137,6 +311,8 @@ static struct genl_family ckpt_genl_family __ro_after_init = {
 	.version = CKPT_GENL_VERSION,
 	.maxattr = CKPT_A_MAX,
 	.netnsok = true,
+	/* WAIT sleeps until a job ends: it must not hold genl_mutex. */
+	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = ckpt_genl_ops,
 	.n_ops = ARRAY_SIZE(ckpt_genl_ops),

@@ -31,13 +31,20 @@ module_param_named(freeze_timeout_ms, ckpt_freeze_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(freeze_timeout_ms,
 		 "How long a freeze waits for every thread to park");
 
-/* @msg must be a string literal: the ACK is built after we return. */
-static void set_err_task(struct netlink_ext_ack *extack,
-			 struct task_struct *task, const char *msg)
+/**
+ * ckpt_err_set() - explain a failure and name the object it concerns
+ * @extack: the request's extended ACK, may be NULL
+ * @pid: the task concerned, in the caller's pid namespace; 0 for none
+ * @addr: start of the mapping concerned; 0 for none
+ * @msg: a string literal: the ACK is built after the handler returns
+ */
+void ckpt_err_set(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
+		  const char *msg)
 {
 	struct ckpt_err_cookie cookie = {
-		.pid = task_pid_vnr(task),
+		.pid = pid,
 		.fd = -1,
+		.addr = addr,
 	};
 
 	if (!extack)
@@ -46,6 +53,12 @@ static void set_err_task(struct netlink_ext_ack *extack,
 	BUILD_BUG_ON(sizeof(cookie) > NETLINK_MAX_COOKIE_LEN);
 	memcpy(extack->cookie, &cookie, sizeof(cookie));
 	extack->cookie_len = sizeof(cookie);
+}
+
+static void set_err_task(struct netlink_ext_ack *extack,
+			 struct task_struct *task, const char *msg)
+{
+	ckpt_err_set(extack, task_pid_vnr(task), 0, msg);
 }
 
 /*

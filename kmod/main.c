@@ -9,6 +9,7 @@
 #include <linux/module.h>
 
 #include "genl.h"
+#include "job.h"
 
 static int __init ckpt_init(void)
 {
@@ -25,6 +26,7 @@ static int __init ckpt_init(void)
 static void __exit ckpt_exit(void)
 {
 	ckpt_genl_exit();
+	ckpt_job_exit();
 	pr_info("unloaded\n");
 }
 

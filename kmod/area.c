@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Areas: the superblock, generation slots and the commit protocol of
+ * Documentation/image-format.rst. Every superblock update is written and
+ * flushed before the step that depends on it, so a crash at any point
+ * leaves every earlier committed generation readable.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/crc32c.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/slab.h>
+
+#include "area.h"
+
+/* Areas being written; one checkpoint per area at a time. */
+static LIST_HEAD(busy_areas);
+static DEFINE_MUTEX(busy_lock);	/* protects busy_areas */
+
+static u32 sb_crc(struct ckpt_area_sb *sb)
+{
+	u32 saved = sb->sb_crc32c, crc;
+
+	sb->sb_crc32c = 0;
+	crc = ~crc32c(~0U, sb, CKPT_AREA_SB_SIZE);
+	sb->sb_crc32c = saved;
+	return crc;
+}
+
+static u64 area_capacity(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	if (S_ISBLK(inode->i_mode))
+		return bdev_nr_bytes(I_BDEV(file->f_mapping->host));
+	return i_size_read(inode);
+}
+
+static int sb_valid(struct ckpt_area_sb *sb, u64 capacity,
+		    struct netlink_ext_ack *extack)
+{
+	int i;
+
+	if (sb->magic != CKPT_AREA_MAGIC) {
+		NL_SET_ERR_MSG(extack, "area has no ckpt superblock (ckptctl area create)");
+		return -EINVAL;
+	}
+	if (sb->version != CKPT_AREA_VERSION) {
+		NL_SET_ERR_MSG(extack, "area format version is not supported");
+		return -EINVAL;
+	}
+	if (sb->sb_crc32c != sb_crc(sb)) {
+		NL_SET_ERR_MSG(extack, "area superblock checksum mismatch (corrupted)");
+		return -EBADMSG;
+	}
+	if (sb->data_offset < CKPT_AREA_SB_SIZE || sb->size > capacity ||
+	    sb->data_offset >= sb->size || sb->next_offset < sb->data_offset ||
+	    sb->next_offset > sb->size || !sb->next_generation) {
+		NL_SET_ERR_MSG(extack, "area superblock has impossible geometry");
+		return -EBADMSG;
+	}
+	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
+		struct ckpt_area_slot *s = &sb->slots[i];
+
+		if (s->state == CKPT_SLOT_EMPTY)
+			continue;
+		if (s->state > CKPT_SLOT_COMMITTED ||
+		    s->offset < sb->data_offset || s->offset > sb->size ||
+		    s->length > sb->size - s->offset) {
+			NL_SET_ERR_MSG(extack, "area superblock has an impossible slot");
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+static int sb_write(struct ckpt_area *area)
+{
+	loff_t pos = 0;
+	ssize_t n;
+
+	area->sb->sb_crc32c = sb_crc(area->sb);
+	n = kernel_write(area->file, area->sb, CKPT_AREA_SB_SIZE, &pos);
+	if (n != CKPT_AREA_SB_SIZE)
+		return n < 0 ? n : -EIO;
+	return vfs_fsync(area->file, 0);
+}
+
+static bool mark_busy(struct ckpt_area *area)
+{
+	struct inode *inode = file_inode(area->file);
+	struct ckpt_area *a;
+	bool ok = true;
+
+	mutex_lock(&busy_lock);
+	list_for_each_entry(a, &busy_areas, node)
+		if (file_inode(a->file) == inode)
+			ok = false;
+	if (ok)
+		list_add(&area->node, &busy_areas);
+	mutex_unlock(&busy_lock);
+	return ok;
+}
+
+/**
+ * ckpt_area_open() - take an area for one checkpoint
+ * @fd: file descriptor of the area, open for reading and writing, in the
+ *	calling process (which thereby proved it may open it)
+ * @out: receives the area
+ * @extack: receives the reason on failure
+ *
+ * Return: 0, -EBADF, -EINVAL, -EBADMSG, -EBUSY (another checkpoint is
+ * writing this area) or an I/O error.
+ */
+int ckpt_area_open(int fd, struct ckpt_area **out,
+		   struct netlink_ext_ack *extack)
+{
+	struct ckpt_area *area;
+	struct inode *inode;
+	loff_t pos = 0;
+	ssize_t n;
+	int ret;
+
+	area = kzalloc(sizeof(*area), GFP_KERNEL);
+	if (!area)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&area->node);
+	area->slot = -1;
+	area->sb = kzalloc(CKPT_AREA_SB_SIZE, GFP_KERNEL);
+	if (!area->sb) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	area->file = fget(fd);
+	if (!area->file) {
+		NL_SET_ERR_MSG(extack, "area file descriptor is not open");
+		ret = -EBADF;
+		goto err_free;
+	}
+	inode = file_inode(area->file);
+	if (!S_ISREG(inode->i_mode) && !S_ISBLK(inode->i_mode)) {
+		NL_SET_ERR_MSG(extack, "area is neither a regular file nor a block device");
+		ret = -EINVAL;
+		goto err_fput;
+	}
+	if ((area->file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
+	    (FMODE_READ | FMODE_WRITE) || (area->file->f_flags & O_APPEND)) {
+		NL_SET_ERR_MSG(extack,
+			       "area must be open for reading and writing, without O_APPEND");
+		ret = -EBADF;
+		goto err_fput;
+	}
+	n = kernel_read(area->file, area->sb, CKPT_AREA_SB_SIZE, &pos);
+	if (n != CKPT_AREA_SB_SIZE) {
+		NL_SET_ERR_MSG(extack, "area is too small to hold a superblock");
+		ret = n < 0 ? n : -EINVAL;
+		goto err_fput;
+	}
+	ret = sb_valid(area->sb, area_capacity(area->file), extack);
+	if (ret)
+		goto err_fput;
+	if (!mark_busy(area)) {
+		NL_SET_ERR_MSG(extack, "another checkpoint is writing this area");
+		ret = -EBUSY;
+		goto err_fput;
+	}
+	*out = area;
+	return 0;
+
+err_fput:
+	fput(area->file);
+err_free:
+	kfree(area->sb);
+	kfree(area);
+	return ret;
+}
+
+void ckpt_area_close(struct ckpt_area *area)
+{
+	if (!area)
+		return;
+	mutex_lock(&busy_lock);
+	list_del(&area->node);
+	mutex_unlock(&busy_lock);
+	fput(area->file);
+	kfree(area->sb);
+	kfree(area);
+}
+
+static bool overlaps(struct ckpt_area_slot *s, u64 off, u64 len)
+{
+	return s->state != CKPT_SLOT_EMPTY &&
+	       s->offset < off + len && off < s->offset + s->length;
+}
+
+/* An empty slot, else the oldest generation's. */
+static int pick_slot(struct ckpt_area_sb *sb)
+{
+	int i, oldest = 0;
+
+	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
+		if (sb->slots[i].state == CKPT_SLOT_EMPTY)
+			return i;
+		if (sb->slots[i].generation < sb->slots[oldest].generation)
+			oldest = i;
+	}
+	return oldest;
+}
+
+/**
+ * ckpt_area_reserve() - claim room and a slot for the next generation
+ * @area: the area
+ * @len: exact image length
+ * @created_ns: time of the freeze
+ * @generation: receives the new generation number
+ * @offset: receives the image's byte offset
+ * @extack: receives the reason on failure
+ *
+ * Generations the new image will overwrite are dropped from the superblock
+ * first, and the new slot is marked WRITING; both are on disk before any
+ * image byte is.
+ *
+ * Return: 0, -ENOSPC or an I/O error.
+ */
+int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
+		      u64 *generation, u64 *offset,
+		      struct netlink_ext_ack *extack)
+{
+	struct ckpt_area_sb *sb = area->sb;
+	u64 off = sb->next_offset;
+	struct ckpt_area_slot *s;
+	int i;
+
+	if (len > sb->size - sb->data_offset) {
+		NL_SET_ERR_MSG(extack, "image is larger than the area");
+		return -ENOSPC;
+	}
+	if (len > sb->size - off)
+		off = sb->data_offset;
+	for (i = 0; i < CKPT_AREA_SLOTS; i++)
+		if (overlaps(&sb->slots[i], off, len))
+			memset(&sb->slots[i], 0, sizeof(sb->slots[i]));
+	area->slot = pick_slot(sb);
+	s = &sb->slots[area->slot];
+	s->generation = sb->next_generation++;
+	s->offset = off;
+	s->length = len;
+	s->created_ns = created_ns;
+	s->state = CKPT_SLOT_WRITING;
+	s->crc32c = 0;
+	sb->next_offset = min_t(u64, ALIGN(off + len, CKPT_PAGE_SIZE), sb->size);
+	*generation = s->generation;
+	*offset = off;
+	return sb_write(area);
+}
+
+/**
+ * ckpt_area_write() - write image bytes at an absolute position
+ * @area: the area
+ * @pos: byte offset in the area
+ * @buf: bytes
+ * @len: their number
+ *
+ * Return: 0 or a negative errno (-ENOSPC, -EIO, ...).
+ */
+int ckpt_area_write(struct ckpt_area *area, u64 pos, const void *buf,
+		    size_t len)
+{
+	loff_t p = pos;
+	ssize_t n;
+
+	while (len) {
+		n = kernel_write(area->file, buf, len, &p);
+		if (n < 0)
+			return n;
+		if (!n)
+			return -EIO;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/**
+ * ckpt_area_commit() - make the written generation the newest one
+ * @area: the area
+ * @len: image length
+ * @crc: the image's crc32c
+ *
+ * Flushes the image, then records the slot as COMMITTED and flushes again.
+ *
+ * Return: 0 or an I/O error.
+ */
+int ckpt_area_commit(struct ckpt_area *area, u64 len, u32 crc)
+{
+	struct ckpt_area_slot *s = &area->sb->slots[area->slot];
+	int ret;
+
+	ret = vfs_fsync(area->file, 0);
+	if (ret)
+		return ret;
+	s->length = len;
+	s->crc32c = crc;
+	s->state = CKPT_SLOT_COMMITTED;
+	return sb_write(area);
+}
+
+/* A failed checkpoint: free its slot; earlier generations are untouched. */
+void ckpt_area_abandon(struct ckpt_area *area)
+{
+	if (area->slot < 0)
+		return;
+	memset(&area->sb->slots[area->slot], 0, sizeof(area->sb->slots[0]));
+	if (sb_write(area))
+		pr_warn_ratelimited("could not record an abandoned generation; it stays marked incomplete\n");
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Areas: the superblock, generation slots and the commit protocol.
+ */
+#ifndef CKPT_AREA_H
+#define CKPT_AREA_H
+
+#include <linux/ckpt_image.h>
+#include <linux/list.h>
+#include <linux/types.h>
+
+struct file;
+struct netlink_ext_ack;
+
+/**
+ * struct ckpt_area - an area open for one checkpoint
+ * @file: the area file or block device (reference held)
+ * @sb: in-memory copy of the superblock (CKPT_AREA_SB_SIZE bytes)
+ * @node: entry in the list of busy areas
+ * @slot: the slot this checkpoint writes, or -1
+ */
+struct ckpt_area {
+	struct file *file;
+	struct ckpt_area_sb *sb;
+	struct list_head node;
+	int slot;
+};
+
+int ckpt_area_open(int fd, struct ckpt_area **out,
+		   struct netlink_ext_ack *extack);
+void ckpt_area_close(struct ckpt_area *area);
+int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
+		      u64 *generation, u64 *offset,
+		      struct netlink_ext_ack *extack);
+int ckpt_area_write(struct ckpt_area *area, u64 pos, const void *buf,
+		    size_t len);
+int ckpt_area_commit(struct ckpt_area *area, u64 len, u32 crc);
+void ckpt_area_abandon(struct ckpt_area *area);
+
+#endif /* CKPT_AREA_H */

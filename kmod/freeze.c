@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * The freeze: park every thread of a process group in its own context,
+ * capture its registers there, snapshot the address spaces copy-on-write,
+ * release. No thread is ever left parked: every exit path releases.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/errno.h>
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/pid_namespace.h>
+#include <linux/refcount.h>
+#include <linux/regset.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+#include <linux/timekeeping.h>
+#include <linux/wait.h>
+#include <linux/elf.h>
+#include <asm/user.h>
+
+#include "freeze.h"
+#include "group.h"
+#include "snap.h"
+
+/*
+ * The park context is shared by the controller and every queued callback
+ * and freed by the last of them: task_work cannot be cancelled from a
+ * module (task_work_cancel() is not exported), so a thread that never
+ * returns to user space (D state) may run its callback long after the
+ * freeze gave up. Such a late callback sees @released and passes through.
+ */
+struct ckpt_park {
+	refcount_t ref;
+	atomic_t pending;		/* threads yet to report parked */
+	bool released;			/* WRITE_ONCE; threads may run on */
+	wait_queue_head_t parked_wq;	/* controller waits for pending == 0 */
+	wait_queue_head_t release_wq;	/* parked threads wait for released */
+	size_t regs_size;
+	size_t xstate_size;
+	unsigned int nr_threads;
+	struct ckpt_thread *threads;
+};
+
+/**
+ * struct ckpt_thread - one thread being parked
+ * @cb: the task_work
+ * @park: the shared context
+ * @task: the thread (reference held by the context)
+ * @owner: index of its process in the snapshot
+ * @rec: its THREAD record payload, filled in its own context
+ * @err: capture result, written before @parked
+ * @parked: the thread reported (captured, or exiting)
+ */
+struct ckpt_thread {
+	struct callback_head cb;
+	struct ckpt_park *park;
+	struct task_struct *task;
+	unsigned int owner;
+	void *rec;
+	int err;
+	bool parked;
+};
+
+static void park_free(struct ckpt_park *park)
+{
+	unsigned int i;
+
+	for (i = 0; i < park->nr_threads; i++) {
+		kfree(park->threads[i].rec);
+		put_task_struct(park->threads[i].task);
+	}
+	kvfree(park->threads);
+	kfree(park);
+}
+
+static void park_put(struct ckpt_park *park)
+{
+	if (refcount_dec_and_test(&park->ref))
+		park_free(park);
+}
+
+static const struct user_regset *find_regset(const struct user_regset_view *v,
+					     unsigned int note)
+{
+	int i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->regsets[i].core_note_type == note)
+			return &v->regsets[i];
+	return NULL;
+}
+
+/*
+ * A thread parked on its way out of an interrupted system call still holds
+ * the -ERESTART* code in ax: the kernel would apply the restart only after
+ * get_signal() — which runs our task_work — returns (arch/x86/kernel/
+ * signal.c, arch_do_signal_or_restart(), 6.1). Apply it to the image as
+ * the kernel would with no handler to run: back onto the syscall
+ * instruction with the original number. ERESTART_RESTARTBLOCK restarts the
+ * original call too, since a restart_block is kernel state we cannot carry
+ * (nanosleep then sleeps its whole relative time again, as under CRIU).
+ */
+static void fixup_syscall_restart(struct user_regs_struct *regs)
+{
+	if ((long)regs->orig_ax >= 0) {
+		switch ((long)regs->ax) {
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+		case -ERESTART_RESTARTBLOCK:
+			regs->ax = regs->orig_ax;
+			regs->ip -= 2;
+			break;
+		}
+	}
+	regs->orig_ax = -1;
+}
+
+/*
+ * Runs in the thread's own context: regset_get() on current syncs the live
+ * FPU registers into fpstate first (sync_fpstate()), which it cannot do
+ * for another running task.
+ */
+static int capture_thread(struct ckpt_thread *th)
+{
+	const struct user_regset_view *view = task_user_regset_view(current);
+	const struct user_regset *gpr = find_regset(view, NT_PRSTATUS);
+	const struct user_regset *xs = find_regset(view, NT_X86_XSTATE);
+	struct ckpt_rec_thread *rec = th->rec;
+	struct user_regs_struct *regs = (void *)(rec + 1);
+	void *xstate = (char *)regs + th->park->regs_size;
+	int ret;
+
+	if (!gpr || !xs)
+		return -EINVAL;
+	ret = regset_get(current, gpr, th->park->regs_size, regs);
+	if (ret < 0)
+		return ret;
+	ret = regset_get(current, xs, th->park->xstate_size, xstate);
+	if (ret < 0)
+		return ret;
+	fixup_syscall_restart(regs);
+	rec->sigmask = current->blocked.sig[0];
+	rec->fs_base = regs->fs_base;
+	rec->gs_base = regs->gs_base;
+	return 0;
+}
+
+static void park_cb(struct callback_head *cb)
+{
+	struct ckpt_thread *th = container_of(cb, struct ckpt_thread, cb);
+	struct ckpt_park *park = th->park;
+
+	if (!READ_ONCE(park->released)) {
+		th->err = (current->flags & PF_EXITING) ? -ESRCH :
+			  capture_thread(th);
+		/* Pairs with the controller's read of pending. */
+		smp_store_release(&th->parked, true);
+		if (atomic_dec_and_test(&park->pending))
+			wake_up(&park->parked_wq);
+		/* A fatal signal lets the thread go; its mm is pinned. */
+		wait_event_killable(park->release_wq,
+				    READ_ONCE(park->released));
+	}
+	park_put(park);
+	/*
+	 * The reference taken when queuing keeps the module until here; the
+	 * return below is the only module text that runs after it.
+	 */
+	module_put(THIS_MODULE);
+}
+
+/* Called under rcu_read_lock(). */
+static int thread_refusal(struct task_struct *t, const char **why)
+{
+	if (t->ptrace) {
+		*why = "thread is being ptraced";
+		return -EBUSY;
+	}
+	if (task_is_stopped_or_traced(t)) {
+		*why = "thread is stopped (SIGSTOP); continue it first";
+		return -EBUSY;
+	}
+	if (t->flags & PF_IO_WORKER) {
+		*why = "io_uring worker thread: io_uring is not supported";
+		return -EINVAL;
+	}
+	if (t->flags & PF_EXITING) {
+		*why = "thread is exiting";
+		return -EAGAIN;
+	}
+	if (test_tsk_thread_flag(t, TIF_ADDR32)) {
+		*why = "32-bit process: only x86-64 processes are supported";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Take references on every process and thread of the group. Allocation
+ * happens outside RCU, sized by a census; if the group grew in between we
+ * return -EAGAIN and the caller retries.
+ */
+static int collect(struct pid *pgrp, struct ckpt_snapshot *snap,
+		   struct ckpt_park *park, struct ckpt_group_census *census,
+		   struct netlink_ext_ack *extack)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct task_struct *p, *t;
+	unsigned int nt = 0, np = 0;
+	const char *why = NULL;
+	int ret = 0;
+
+	snap->tasks = kvcalloc(census->nr_tasks, sizeof(*snap->tasks),
+			       GFP_KERNEL);
+	park->threads = kvcalloc(census->nr_threads, sizeof(*park->threads),
+				 GFP_KERNEL);
+	if (!snap->tasks || !park->threads)
+		return -ENOMEM;
+
+	rcu_read_lock();
+	do_each_pid_task(pgrp, PIDTYPE_PGID, p) {
+		if (np == census->nr_tasks) {
+			ret = -EAGAIN;
+			goto out_unlock;
+		}
+		get_task_struct(p);
+		snap->tasks[np].task = p;
+		snap->nr_tasks = ++np;
+		for_each_thread(p, t) {
+			ret = thread_refusal(t, &why);
+			if (ret) {
+				ckpt_err_set(extack, task_pid_nr_ns(t, ns), 0, why);
+				goto out_unlock;
+			}
+			if (nt == census->nr_threads) {
+				ret = -EAGAIN;
+				goto out_unlock;
+			}
+			get_task_struct(t);
+			park->threads[nt].task = t;
+			park->threads[nt].owner = np - 1;
+			park->threads[nt].park = park;
+			park->nr_threads = ++nt;
+		}
+	} while_each_pid_task(pgrp, PIDTYPE_PGID, p);
+out_unlock:
+	rcu_read_unlock();
+	return ret;
+}
+
+/* After everyone parked: is the group exactly what we collected? */
+static bool group_unchanged(struct pid *pgrp, struct ckpt_snapshot *snap,
+			    struct ckpt_park *park)
+{
+	unsigned int np = 0, nt = 0;
+	struct task_struct *p;
+
+	rcu_read_lock();
+	do_each_pid_task(pgrp, PIDTYPE_PGID, p) {
+		np++;
+		nt += get_nr_threads(p);
+	} while_each_pid_task(pgrp, PIDTYPE_PGID, p);
+	rcu_read_unlock();
+	return np == snap->nr_tasks && nt == park->nr_threads;
+}
+
+static int alloc_thread_recs(struct ckpt_park *park)
+{
+	const struct user_regset_view *view = task_user_regset_view(current);
+	const struct user_regset *gpr = find_regset(view, NT_PRSTATUS);
+	const struct user_regset *xs = find_regset(view, NT_X86_XSTATE);
+	unsigned int i;
+
+	if (!gpr || !xs)
+		return -EOPNOTSUPP;
+	park->regs_size = gpr->n * gpr->size;
+	park->xstate_size = xs->n * xs->size;
+	if (park->regs_size != sizeof(struct user_regs_struct))
+		return -EOPNOTSUPP;
+	for (i = 0; i < park->nr_threads; i++) {
+		struct ckpt_rec_thread *rec;
+
+		rec = kzalloc(sizeof(*rec) + park->regs_size +
+			      park->xstate_size, GFP_KERNEL);
+		park->threads[i].rec = rec;
+		if (!rec)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void release(struct ckpt_park *park)
+{
+	WRITE_ONCE(park->released, true);
+	wake_up_all(&park->release_wq);
+}
+
+static int queue_parking(struct ckpt_park *park, struct pid_namespace *ns,
+			 struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+	int ret;
+
+	atomic_set(&park->pending, park->nr_threads);
+	for (i = 0; i < park->nr_threads; i++) {
+		struct ckpt_thread *th = &park->threads[i];
+		struct ckpt_rec_thread *rec = th->rec;
+
+		rec->tid = task_pid_nr_ns(th->task, ns);
+		rec->regs_size = park->regs_size;
+		rec->xstate_size = park->xstate_size;
+		init_task_work(&th->cb, park_cb);
+		refcount_inc(&park->ref);
+		__module_get(THIS_MODULE);
+		ret = task_work_add(th->task, &th->cb, TWA_SIGNAL);
+		if (ret) {
+			module_put(THIS_MODULE);
+			park_put(park);
+			/* Threads not queued will never report. */
+			atomic_sub(park->nr_threads - i, &park->pending);
+			ckpt_err_set(extack, rec->tid, 0,
+				     "thread exited while the group was being parked");
+			return -EAGAIN;
+		}
+	}
+	return 0;
+}
+
+static int wait_parked(struct ckpt_park *park, struct netlink_ext_ack *extack)
+{
+	unsigned long timeout = msecs_to_jiffies(ckpt_freeze_timeout_ms);
+	unsigned int i;
+	long left;
+
+	left = wait_event_killable_timeout(park->parked_wq,
+					   !atomic_read(&park->pending),
+					   timeout);
+	if (left < 0)
+		return -EINTR;
+	for (i = 0; i < park->nr_threads; i++) {
+		struct ckpt_thread *th = &park->threads[i];
+		struct ckpt_rec_thread *rec = th->rec;
+
+		/* Pairs with smp_store_release() in park_cb(): see th->err. */
+		if (!smp_load_acquire(&th->parked)) {
+			ckpt_err_set(extack, rec->tid, 0,
+				     "thread did not park in time (uninterruptible sleep?)");
+			return -ETIMEDOUT;
+		}
+		if (th->err == -ESRCH) {
+			ckpt_err_set(extack, rec->tid, 0,
+				     "thread exited during the freeze");
+			return -EAGAIN;
+		}
+		if (th->err) {
+			ckpt_err_set(extack, rec->tid, 0,
+				     "cannot read the thread's registers");
+			return th->err;
+		}
+	}
+	return 0;
+}
+
+static void fill_task_rec(struct ckpt_task_snap *ts, struct pid_namespace *ns)
+{
+	struct task_struct *p = ts->task;
+
+	ts->rec.pid = task_tgid_nr_ns(p, ns);
+	rcu_read_lock();
+	ts->rec.ppid = task_tgid_nr_ns(rcu_dereference(p->real_parent), ns);
+	rcu_read_unlock();
+	ts->rec.pgid = task_pgrp_nr_ns(p, ns);
+	ts->rec.sid = task_session_nr_ns(p, ns);
+	task_lock(p);
+	strscpy(ts->rec.comm, p->comm, sizeof(ts->rec.comm));
+	task_unlock(p);
+}
+
+/* With every thread parked: thread records, mm fields, VMAs, pages. */
+static int capture_processes(struct ckpt_snapshot *snap,
+			     struct ckpt_park *park, struct pid_namespace *ns,
+			     struct netlink_ext_ack *extack)
+{
+	size_t rec_len = sizeof(struct ckpt_rec_thread) + park->regs_size +
+			 park->xstate_size;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < park->nr_threads; i++) {
+		struct ckpt_thread *th = &park->threads[i];
+		struct ckpt_task_snap *ts = &snap->tasks[th->owner];
+
+		ret = ckpt_buf_put(&ts->threads, CKPT_REC_THREAD, th->rec,
+				   rec_len, NULL, 0);
+		if (ret)
+			return ret;
+		ts->rec.nr_threads++;
+	}
+	snap->nr_threads = park->nr_threads;
+
+	for (i = 0; i < snap->nr_tasks; i++) {
+		struct ckpt_task_snap *ts = &snap->tasks[i];
+
+		fill_task_rec(ts, ns);
+		ts->mm = get_task_mm(ts->task);
+		if (!ts->mm) {
+			ckpt_err_set(extack, ts->rec.pid, 0, "process has no memory (exiting)");
+			return -ESRCH;
+		}
+		/* Our get_task_mm() plus one per thread; more is a stranger. */
+		if (atomic_read(&ts->mm->mm_users) > ts->rec.nr_threads + 1) {
+			ckpt_err_set(extack, ts->rec.pid, 0,
+				     "address space is shared with a task outside the process (vfork, CLONE_VM)");
+			return -EBUSY;
+		}
+		ret = ckpt_snap_capture_mm(ts, ts->rec.pid, extack);
+		if (ret)
+			return ret;
+		snap->nr_pages += ts->rec.nr_pages;
+	}
+	return 0;
+}
+
+static void drop_mms(struct ckpt_snapshot *snap)
+{
+	unsigned int i;
+
+	for (i = 0; i < snap->nr_tasks; i++) {
+		if (snap->tasks[i].mm) {
+			mmput(snap->tasks[i].mm);
+			snap->tasks[i].mm = NULL;
+		}
+	}
+}
+
+static int freeze_once(struct pid *pgrp, struct ckpt_group_census *census,
+		       struct ckpt_snapshot *snap,
+		       struct netlink_ext_ack *extack)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct ckpt_park *park;
+	ktime_t start;
+	int ret;
+
+	park = kzalloc(sizeof(*park), GFP_KERNEL);
+	if (!park)
+		return -ENOMEM;
+	refcount_set(&park->ref, 1);
+	init_waitqueue_head(&park->parked_wq);
+	init_waitqueue_head(&park->release_wq);
+
+	ret = collect(pgrp, snap, park, census, extack);
+	if (!ret)
+		ret = alloc_thread_recs(park);
+	if (ret)
+		goto out_put;
+
+	snap->created_ns = ktime_get_real_ns();
+	start = ktime_get();
+	ret = queue_parking(park, ns, extack);
+	if (!ret)
+		ret = wait_parked(park, extack);
+	if (!ret && !group_unchanged(pgrp, snap, park)) {
+		NL_SET_ERR_MSG(extack,
+			       "the process group changed during the freeze");
+		ret = -EAGAIN;
+	}
+	if (!ret)
+		ret = capture_processes(snap, park, ns, extack);
+	/* Even on failure: pages were write-protected before the error. */
+	ckpt_snap_flush_tlbs();
+	release(park);
+	snap->freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	drop_mms(snap);
+out_put:
+	park_put(park);
+	return ret;
+}
+
+/**
+ * ckpt_freeze_group() - park a process group, snapshot it, release it
+ * @pgid: process group in the caller's pid namespace
+ * @out: receives the snapshot on success (free with ckpt_snap_free())
+ * @extack: receives the reason and the task concerned on failure
+ *
+ * Retries a few times when the group changes under the freeze (a thread
+ * created or exiting). On return every thread runs again.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ckpt_freeze_group(pid_t pgid, struct ckpt_snapshot **out,
+		      struct netlink_ext_ack *extack)
+{
+	struct ckpt_group_census census;
+	struct ckpt_snapshot *snap = NULL;
+	struct pid *pgrp;
+	int ret, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		ret = ckpt_group_check(pgid, &census, extack);
+		if (ret)
+			return ret;
+		pgrp = find_get_pid(pgid);
+		if (!pgrp)
+			return -ESRCH;
+		snap = kzalloc(sizeof(*snap), GFP_KERNEL);
+		ret = snap ? freeze_once(pgrp, &census, snap, extack) : -ENOMEM;
+		put_pid(pgrp);
+		if (!ret)
+			break;
+		ckpt_snap_free(snap);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+	if (ret)
+		return ret;
+	*out = snap;
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * The freeze: park a process group, snapshot it, release it.
+ */
+#ifndef CKPT_FREEZE_H
+#define CKPT_FREEZE_H
+
+#include <linux/types.h>
+
+struct ckpt_snapshot;
+struct netlink_ext_ack;
+
+int ckpt_freeze_group(pid_t pgid, struct ckpt_snapshot **out,
+		      struct netlink_ext_ack *extack);
+
+#endif /* CKPT_FREEZE_H */

@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * The snapshot of an address space: VMA records, and the pages held for the
+ * writer — private anonymous pages made copy-on-write the way fork() does
+ * it for the parent, shared memory copied.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/huge_mm.h>
+#include <linux/kdev_t.h>
+#include <linux/magic.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/netlink.h>
+#include <linux/pagemap.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/userfaultfd_k.h>
+#include <asm/tlbflush.h>
+
+#include "group.h"
+#include "snap.h"
+
+/* --- record buffers ------------------------------------------------------ */
+
+static int buf_reserve(struct ckpt_buf *buf, size_t more)
+{
+	size_t cap = buf->cap ? buf->cap : 4096;
+	void *data;
+
+	if (buf->len + more <= buf->cap)
+		return 0;
+	while (cap < buf->len + more)
+		cap *= 2;
+	data = kvmalloc(cap, GFP_KERNEL);
+	if (!data)
+		return -ENOMEM;
+	if (buf->len)
+		memcpy(data, buf->data, buf->len);
+	kvfree(buf->data);
+	buf->data = data;
+	buf->cap = cap;
+	return 0;
+}
+
+/**
+ * ckpt_buf_put() - append one record: header, @a, @b, zero padding to 8
+ * @buf: the buffer
+ * @type: CKPT_REC_* type
+ * @a: first part of the payload
+ * @alen: its length
+ * @b: second part of the payload, may be NULL
+ * @blen: its length
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const void *a, size_t alen,
+		 const void *b, size_t blen)
+{
+	struct ckpt_rec_hdr hdr = { .type = type, .len = alen + blen };
+	size_t padded = ALIGN(alen + blen, 8);
+	char *p;
+	int ret;
+
+	ret = buf_reserve(buf, sizeof(hdr) + padded);
+	if (ret)
+		return ret;
+	p = buf->data + buf->len;
+	memcpy(p, &hdr, sizeof(hdr));
+	memcpy(p + sizeof(hdr), a, alen);
+	if (blen)
+		memcpy(p + sizeof(hdr) + alen, b, blen);
+	memset(p + sizeof(hdr) + alen + blen, 0, padded - alen - blen);
+	buf->len += sizeof(hdr) + padded;
+	return 0;
+}
+
+void ckpt_buf_free(struct ckpt_buf *buf)
+{
+	kvfree(buf->data);
+	memset(buf, 0, sizeof(*buf));
+}
+
+/* --- held pages ---------------------------------------------------------- */
+
+/* Pages held by all snapshots: 0 whenever no checkpoint is in flight. */
+static atomic64_t held_pages = ATOMIC64_INIT(0);
+
+u64 ckpt_snap_held_pages(void)
+{
+	return atomic64_read(&held_pages);
+}
+
+/**
+ * ckpt_snap_put_ent() - drop the reference on one entry's pages
+ * @e: the entry; its page pointer is cleared
+ */
+void ckpt_snap_put_ent(struct ckpt_page_ent *e)
+{
+	put_page(e->page);
+	e->page = NULL;
+	atomic64_sub(e->nr, &held_pages);
+}
+
+/* Make room for @more entries. Never called under a page table lock. */
+static int ents_reserve(struct ckpt_task_snap *ts, unsigned long more)
+{
+	unsigned long cap = ts->cap_ents ? ts->cap_ents : 1024;
+	struct ckpt_page_ent *ents;
+
+	if (ts->nr_ents + more <= ts->cap_ents)
+		return 0;
+	while (cap < ts->nr_ents + more)
+		cap *= 2;
+	ents = kvmalloc_array(cap, sizeof(*ents), GFP_KERNEL);
+	if (!ents)
+		return -ENOMEM;
+	if (ts->nr_ents)
+		memcpy(ents, ts->ents, ts->nr_ents * sizeof(*ents));
+	kvfree(ts->ents);
+	ts->ents = ents;
+	ts->cap_ents = cap;
+	return 0;
+}
+
+static void ent_add(struct ckpt_task_snap *ts, unsigned long addr,
+		    struct page *page, unsigned int nr, unsigned int flags)
+{
+	struct ckpt_page_ent *e = &ts->ents[ts->nr_ents++];
+
+	e->addr = addr;
+	e->page = page;
+	e->nr = nr;
+	e->flags = flags;
+	atomic64_add(nr, &held_pages);
+}
+
+/**
+ * ckpt_snap_release_pages() - drop the references on held pages
+ * @ts: the process
+ * @from: first entry to release; entries before it are already released
+ */
+void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from)
+{
+	unsigned long i;
+
+	for (i = from; i < ts->nr_ents; i++)
+		ckpt_snap_put_ent(&ts->ents[i]);
+	ts->nr_ents = from;
+}
+
+/* --- the copy-on-write mark ---------------------------------------------- */
+
+/*
+ * vm_normal_page() is not exported in 6.1. For the mappings we walk (no
+ * VM_PFNMAP/VM_MIXEDMAP/VM_IO, checked by the caller) a present PTE maps a
+ * normal page unless it is special (which on x86 covers the zero page) or
+ * the zero pfn. Only anonymous pages (KSM pages included) are held: other
+ * pages of a private file mapping are the file's, restored from the file.
+ */
+static struct page *anon_page(pte_t pte)
+{
+	unsigned long pfn = pte_pfn(pte);
+	struct page *page;
+
+	if (pte_special(pte) || is_zero_pfn(pfn) || !pfn_valid(pfn))
+		return NULL;
+	page = pte_page(pte);
+	return PageAnon(page) ? page : NULL;
+}
+
+/*
+ * Hold one anonymous page the way copy_present_pte() treats the parent's
+ * side in fork (mm/memory.c, 6.1): take a reference, clear AnonExclusive,
+ * write-protect. The next write by the process then faults into
+ * do_wp_page(), which copies instead of reusing because the page is not
+ * AnonExclusive and its refcount exceeds 1 + swapcache (our reference):
+ * the held page keeps the frozen contents. AnonExclusive is cleared even on
+ * read-only PTEs, or mprotect(PROT_WRITE) could make them writable without
+ * a fault (can_change_pte_writable()). A page that may be DMA-pinned stays
+ * exclusive and writable — fork's rule (page_needs_cow_for_dma()) — and is
+ * copied before release instead. Called with the PTE lock held.
+ */
+static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
+		     unsigned long addr, pte_t *ptep, struct page *page)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	get_page(page);
+	if (test_bit(MMF_HAS_PINNED, &mm->flags) &&
+	    page_maybe_dma_pinned(page)) {
+		ent_add(ts, addr, page, 1, CKPT_ENT_COPY);
+		return;
+	}
+	if (PageAnonExclusive(page))
+		ClearPageAnonExclusive(page);
+	if (pte_write(*ptep))
+		ptep_set_wrprotect(mm, addr, ptep);
+	ent_add(ts, addr, page, 1, 0);
+}
+
+static int walk_ptes(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
+		     pmd_t *pmd, unsigned long addr, unsigned long end,
+		     struct netlink_ext_ack *extack)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	pte_t *start, *pte;
+	spinlock_t *ptl;	/* the page table's lock: orders us vs reclaim */
+	int ret = 0;
+
+	/* No allocation under the PTE lock: room for a whole table first. */
+	ret = ents_reserve(ts, PTRS_PER_PTE);
+	if (ret)
+		return ret;
+	start = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	for (pte = start; addr < end; pte++, addr += PAGE_SIZE) {
+		pte_t ptent = *pte;
+		struct page *page;
+
+		if (pte_none(ptent))
+			continue;
+		if (!pte_present(ptent)) {
+			/*
+			 * Swap and migration entries would need
+			 * swap_duplicate(), which is not exported.
+			 */
+			NL_SET_ERR_MSG(extack,
+				       "a page is swapped out or migrating; retry, or disable swap for the group");
+			ret = -EAGAIN;
+			break;
+		}
+		page = anon_page(ptent);
+		if (page)
+			hold_pte(ts, vma, addr, pte, page);
+	}
+	pte_unmap_unlock(start, ptl);
+	return ret;
+}
+
+/*
+ * A PMD-mapped THP is held as one unit, write-protected at PMD level like
+ * copy_huge_pmd() does for the parent. On the next write 6.1's
+ * do_huge_pmd_wp_page() sees !PageAnonExclusive with extra references, so
+ * it splits the PMD and COWs 4K pages: the process loses THP backing of
+ * that range until khugepaged collapses it again. Called with the PMD lock.
+ */
+static int hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
+		     pmd_t *pmdp, unsigned long addr,
+		     struct netlink_ext_ack *extack)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	pmd_t pmd = *pmdp;
+	struct page *page = pmd_page(pmd);
+
+	/* The huge zero page is not anonymous (huge_zero_pfn is unexported). */
+	if (!PageAnon(page))
+		return 0;
+	if (test_bit(MMF_HAS_PINNED, &mm->flags) &&
+	    page_maybe_dma_pinned(page)) {
+		NL_SET_ERR_MSG(extack,
+			       "a transparent huge page is pinned for DMA");
+		return -EBUSY;
+	}
+	get_page(page);
+	if (PageAnonExclusive(page))
+		ClearPageAnonExclusive(page);
+	if (pmd_write(pmd))
+		pmdp_set_wrprotect(mm, addr, pmdp);
+	ent_add(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR, 0);
+	return 0;
+}
+
+static int walk_pmds(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
+		     pud_t *pud, unsigned long addr, unsigned long end,
+		     struct netlink_ext_ack *extack)
+{
+	unsigned long next;
+	spinlock_t *ptl;	/* the PMD lock: orders us vs THP split */
+	pmd_t *pmd;
+	int ret;
+
+	pmd = pmd_offset(pud, addr);
+	for (; addr < end; pmd++, addr = next) {
+		next = pmd_addr_end(addr, end);
+		if (pmd_none(*pmd))
+			continue;
+		if (pmd_trans_huge(*pmd)) {
+			ret = ents_reserve(ts, 1);
+			if (ret)
+				return ret;
+			ptl = pmd_lock(vma->vm_mm, pmd);
+			if (pmd_trans_huge(*pmd)) {
+				ret = hold_huge(ts, vma, pmd, addr, extack);
+				spin_unlock(ptl);
+				if (ret)
+					return ret;
+				continue;
+			}
+			/* Split under us (reclaim): walk the new table. */
+			spin_unlock(ptl);
+		}
+		if (!pmd_present(*pmd)) {
+			NL_SET_ERR_MSG(extack,
+				       "a huge page is migrating; retry");
+			return -EAGAIN;
+		}
+		if (pmd_bad(*pmd))
+			continue;
+		ret = walk_ptes(ts, vma, pmd, addr, next, extack);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The inline page-table walk (walk_page_range() is not exported in 6.1).
+ * The caller holds mmap_lock for writing, so no VMA or page table is
+ * freed under us; page table locks order us against reclaim and THP split.
+ */
+static int walk_anon_vma(struct ckpt_task_snap *ts,
+			 struct vm_area_struct *vma,
+			 struct netlink_ext_ack *extack)
+{
+	unsigned long addr = vma->vm_start, end = vma->vm_end, next;
+	struct mm_struct *mm = vma->vm_mm;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	int ret;
+
+	for (; addr < end; addr = next) {
+		pgd = pgd_offset(mm, addr);
+		next = pgd_addr_end(addr, end);
+		if (pgd_none(*pgd) || pgd_bad(*pgd))
+			continue;
+		p4d = p4d_offset(pgd, addr);
+		next = p4d_addr_end(addr, end);
+		if (p4d_none(*p4d) || p4d_bad(*p4d))
+			continue;
+		pud = pud_offset(p4d, addr);
+		next = pud_addr_end(addr, end);
+		if (pud_none(*pud))
+			continue;
+		if (pud_trans_huge(*pud) || pud_devmap(*pud)) {
+			NL_SET_ERR_MSG(extack, "PUD-sized mappings are not supported");
+			return -EINVAL;
+		}
+		if (pud_bad(*pud))
+			continue;
+		ret = walk_pmds(ts, vma, pud, addr, next, extack);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Shared memory cannot be made copy-on-write (a write through a VM_SHARED
+ * mapping just makes the PTE writable again, and other processes write
+ * through their own PTEs), so its pages are copied now, while the group is
+ * parked. Walking the page cache rather than the PTEs also catches pages
+ * that are not mapped. Swapped-out pages are refused: FGP_ENTRY returns
+ * their swap entries instead of pretending the offset is a hole.
+ */
+static int copy_shmem_vma(struct ckpt_task_snap *ts,
+			  struct vm_area_struct *vma,
+			  struct netlink_ext_ack *extack)
+{
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	unsigned long nr = vma_pages(vma), i;
+	struct folio *folio;
+	struct page *copy;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		pgoff_t idx = vma->vm_pgoff + i;
+
+		ret = ents_reserve(ts, 1);
+		if (ret)
+			return ret;
+		folio = __filemap_get_folio(mapping, idx, FGP_ENTRY, 0);
+		if (!folio)
+			continue;
+		if (xa_is_value(folio)) {
+			NL_SET_ERR_MSG(extack,
+				       "a shared memory page is swapped out");
+			return -EAGAIN;
+		}
+		copy = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+		if (!copy) {
+			folio_put(folio);
+			return -ENOMEM;
+		}
+		copy_highpage(copy, folio_file_page(folio, idx));
+		folio_put(folio);
+		ent_add(ts, vma->vm_start + i * PAGE_SIZE, copy, 1, 0);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Replace pinned pages held by reference with private copies. */
+static int copy_pinned(struct ckpt_task_snap *ts, unsigned long from)
+{
+	unsigned long i;
+	struct page *copy;
+
+	for (i = from; i < ts->nr_ents; i++) {
+		struct ckpt_page_ent *e = &ts->ents[i];
+
+		if (!(e->flags & CKPT_ENT_COPY))
+			continue;
+		copy = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+		if (!copy)
+			return -ENOMEM;
+		copy_highpage(copy, e->page);
+		put_page(e->page);
+		e->page = copy;
+		e->flags &= ~CKPT_ENT_COPY;
+	}
+	return 0;
+}
+
+/* --- VMA records --------------------------------------------------------- */
+
+static const char *special_name(struct vm_area_struct *vma)
+{
+	if (vma->vm_ops && vma->vm_ops->name)
+		return vma->vm_ops->name(vma);
+	return NULL;
+}
+
+static bool is_shmem_vma(struct vm_area_struct *vma)
+{
+	return vma->vm_file && (vma->vm_flags & VM_SHARED) &&
+	       file_inode(vma->vm_file)->i_sb->s_magic == TMPFS_MAGIC;
+}
+
+static u32 vma_image_flags(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	const char *name = special_name(vma);
+	u32 f = 0;
+
+	if (vma->vm_flags & VM_READ)
+		f |= CKPT_VMA_READ;
+	if (vma->vm_flags & VM_WRITE)
+		f |= CKPT_VMA_WRITE;
+	if (vma->vm_flags & VM_EXEC)
+		f |= CKPT_VMA_EXEC;
+	if (vma->vm_flags & VM_SHARED)
+		f |= CKPT_VMA_SHARED;
+	if (!vma->vm_file)
+		f |= CKPT_VMA_ANON;
+	if (vma->vm_flags & VM_GROWSDOWN)
+		f |= CKPT_VMA_STACK;
+	if (vma->vm_flags & VM_HUGEPAGE)
+		f |= CKPT_VMA_HUGEPAGE;
+	if (!vma->vm_file && vma->vm_start <= mm->brk &&
+	    vma->vm_end >= mm->start_brk)
+		f |= CKPT_VMA_HEAP;
+	if (name && (!strcmp(name, "[vdso]") || !strcmp(name, "[vvar]")))
+		f |= CKPT_VMA_VDSO;
+	return f;
+}
+
+/* Refuse what the image cannot describe, before touching anything. */
+static int vma_supported(struct vm_area_struct *vma,
+			 struct netlink_ext_ack *extack)
+{
+	const char *name = special_name(vma);
+
+	if (userfaultfd_armed(vma)) {
+		NL_SET_ERR_MSG(extack, "mapping is registered with userfaultfd");
+		return -EINVAL;
+	}
+	if (name && strcmp(name, "[vdso]") && strcmp(name, "[vvar]")) {
+		NL_SET_ERR_MSG(extack,
+			       "special mapping (not vdso/vvar) is not supported");
+		return -EINVAL;
+	}
+	if (!name && (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP))) {
+		NL_SET_ERR_MSG(extack,
+			       "device or PFN mapping is not supported");
+		return -EINVAL;
+	}
+	if ((vma->vm_flags & VM_SHARED) && !vma->vm_file) {
+		NL_SET_ERR_MSG(extack, "shared mapping without a file");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int capture_vma(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
+		       char *pathbuf, struct netlink_ext_ack *extack)
+{
+	struct ckpt_rec_vma rec = {
+		.start = vma->vm_start,
+		.end = vma->vm_end,
+		.pgoff = vma->vm_pgoff,
+		.flags = vma_image_flags(vma),
+	};
+	unsigned long first = ts->nr_ents, i;
+	const char *path = NULL;
+	int ret;
+
+	if (vma->vm_file) {
+		struct inode *inode = file_inode(vma->vm_file);
+
+		path = d_path(&vma->vm_file->f_path, pathbuf, PATH_MAX);
+		if (IS_ERR(path)) {
+			NL_SET_ERR_MSG(extack, "path of a mapped file is too long");
+			return PTR_ERR(path);
+		}
+		rec.path_len = strlen(path);
+		rec.ino = inode->i_ino;
+		rec.dev = new_encode_dev(inode->i_sb->s_dev);
+	}
+
+	if (is_shmem_vma(vma))
+		ret = copy_shmem_vma(ts, vma, extack);
+	else if (!(vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP)) &&
+		 vma->anon_vma)
+		ret = walk_anon_vma(ts, vma, extack);
+	else
+		ret = 0;
+	if (ret)
+		return ret;
+
+	/* PAGES runs never cross a mapping: the writer breaks them here. */
+	if (ts->nr_ents > first)
+		ts->ents[first].flags |= CKPT_ENT_VMA_START;
+	for (i = first; i < ts->nr_ents; i++)
+		rec.nr_pages += ts->ents[i].nr;
+	ts->rec.nr_pages += rec.nr_pages;
+	ts->rec.nr_vmas++;
+	return ckpt_buf_put(&ts->vmas, CKPT_REC_VMA, &rec, sizeof(rec),
+			    path, rec.path_len);
+}
+
+static void capture_mm_fields(struct ckpt_task_snap *ts)
+{
+	struct mm_struct *mm = ts->mm;
+
+	ts->rec.start_code = mm->start_code;
+	ts->rec.end_code = mm->end_code;
+	ts->rec.start_data = mm->start_data;
+	ts->rec.end_data = mm->end_data;
+	ts->rec.start_brk = mm->start_brk;
+	ts->rec.brk = mm->brk;
+	ts->rec.start_stack = mm->start_stack;
+	spin_lock(&mm->arg_lock);
+	ts->rec.arg_start = mm->arg_start;
+	ts->rec.arg_end = mm->arg_end;
+	ts->rec.env_start = mm->env_start;
+	ts->rec.env_end = mm->env_end;
+	spin_unlock(&mm->arg_lock);
+}
+
+/**
+ * ckpt_snap_capture_mm() - record the VMAs of a parked process and hold
+ *	its pages copy-on-write
+ * @ts: the process; @ts->mm must be referenced, every thread parked
+ * @pid: its pid as the caller sees it, for error reports
+ * @extack: receives the reason, the pid and the mapping on failure
+ *
+ * The caller must flush TLBs (ckpt_snap_flush_tlbs()) before any thread of
+ * the process returns to user space. On failure the pages held so far stay
+ * held; ckpt_snap_free() releases them.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
+			 struct netlink_ext_ack *extack)
+{
+	struct mm_struct *mm = ts->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr = 0;
+	unsigned long first = ts->nr_ents;
+	char *pathbuf;
+	int ret;
+
+	if (mm_has_notifiers(mm)) {
+		ckpt_err_set(extack, pid, 0,
+			     "address space has MMU notifiers (KVM, a device driver)");
+		return -EINVAL;
+	}
+	pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!pathbuf)
+		return -ENOMEM;
+	ret = mmap_write_lock_killable(mm);
+	if (ret)
+		goto out_free;
+	/* As in copy_page_range(): GUP-fast sees the protection change. */
+	raw_write_seqcount_begin(&mm->write_protect_seq);
+	capture_mm_fields(ts);
+	while ((vma = find_vma(mm, addr))) {
+		ret = vma_supported(vma, extack);
+		if (!ret)
+			ret = capture_vma(ts, vma, pathbuf, extack);
+		if (ret) {
+			/* Keep the reason; name the process and mapping. */
+			if (extack)
+				ckpt_err_set(extack, pid, vma->vm_start,
+					     extack->_msg ? extack->_msg :
+					     "cannot snapshot this mapping");
+			break;
+		}
+		addr = vma->vm_end;
+	}
+	raw_write_seqcount_end(&mm->write_protect_seq);
+	mmap_write_unlock(mm);
+	if (!ret)
+		ret = copy_pinned(ts, first);
+out_free:
+	kfree(pathbuf);
+	return ret;
+}
+
+static void flush_tlb_local(void *unused)
+{
+	__flush_tlb_all();
+}
+
+/**
+ * ckpt_snap_flush_tlbs() - drop stale writable TLB entries on every CPU
+ *
+ * flush_tlb_mm_range() is not exported. __flush_tlb_all() flushes every
+ * PCID, PTI user ones included (INVPCID all-context or a CR4.PGE toggle).
+ * Must run after the write-protect walk and before the threads run again:
+ * a CPU holding the mm lazily could otherwise return to user space through
+ * a stale writable entry.
+ */
+void ckpt_snap_flush_tlbs(void)
+{
+	on_each_cpu(flush_tlb_local, NULL, 1);
+}
+
+/**
+ * ckpt_snap_free() - release everything a snapshot holds
+ * @snap: the snapshot (its memory is freed too)
+ */
+void ckpt_snap_free(struct ckpt_snapshot *snap)
+{
+	unsigned int i;
+
+	if (!snap)
+		return;
+	for (i = 0; i < snap->nr_tasks; i++) {
+		struct ckpt_task_snap *ts = &snap->tasks[i];
+
+		ckpt_snap_release_pages(ts, 0);
+		kvfree(ts->ents);
+		ckpt_buf_free(&ts->threads);
+		ckpt_buf_free(&ts->vmas);
+		if (ts->mm)
+			mmput(ts->mm);
+		if (ts->task)
+			put_task_struct(ts->task);
+	}
+	kvfree(snap->tasks);
+	kfree(snap);
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * The snapshot: what a freeze captured and holds until the writer is done.
+ */
+#ifndef CKPT_SNAP_H
+#define CKPT_SNAP_H
+
+#include <linux/ckpt_image.h>
+#include <linux/types.h>
+
+struct mm_struct;
+struct netlink_ext_ack;
+struct page;
+struct task_struct;
+
+/* ckpt_page_ent.flags */
+#define CKPT_ENT_COPY		0x1	/* pinned: copy before release */
+#define CKPT_ENT_VMA_START	0x2	/* first entry of a mapping */
+
+/**
+ * struct ckpt_page_ent - pages held for the writer
+ * @addr: user address of the first page
+ * @page: the held page (head page for a PMD-mapped THP)
+ * @nr: 1, or HPAGE_PMD_NR for a THP held as one unit
+ * @flags: CKPT_ENT_*
+ */
+struct ckpt_page_ent {
+	unsigned long addr;
+	struct page *page;
+	unsigned int nr;
+	unsigned int flags;
+};
+
+/**
+ * struct ckpt_buf - a growable byte buffer for records
+ * @data: kvmalloc'ed bytes
+ * @len: bytes used
+ * @cap: bytes allocated
+ */
+struct ckpt_buf {
+	void *data;
+	size_t len;
+	size_t cap;
+};
+
+/**
+ * struct ckpt_task_snap - one process of the snapshot
+ * @task: the thread group leader (reference held)
+ * @mm: its address space (mm_users reference held until the walk is done)
+ * @rec: its TASK record
+ * @threads: its THREAD records, each with its record header
+ * @vmas: its VMA records, each with its record header
+ * @ents: held pages, in address order
+ * @nr_ents: entries used in @ents
+ * @cap_ents: entries allocated in @ents
+ */
+struct ckpt_task_snap {
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct ckpt_rec_task rec;
+	struct ckpt_buf threads;
+	struct ckpt_buf vmas;
+	struct ckpt_page_ent *ents;
+	unsigned long nr_ents;
+	unsigned long cap_ents;
+};
+
+/**
+ * struct ckpt_snapshot - everything one checkpoint holds
+ * @tasks: the processes
+ * @nr_tasks: entries in @tasks
+ * @nr_threads: threads over all processes
+ * @nr_pages: pages held over all processes
+ * @created_ns: CLOCK_REALTIME of the freeze
+ * @freeze_ns: park start to release
+ */
+struct ckpt_snapshot {
+	struct ckpt_task_snap *tasks;
+	unsigned int nr_tasks;
+	unsigned int nr_threads;
+	u64 nr_pages;
+	u64 created_ns;
+	u64 freeze_ns;
+};
+
+int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const void *a, size_t alen,
+		 const void *b, size_t blen);
+void ckpt_buf_free(struct ckpt_buf *buf);
+
+int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
+			 struct netlink_ext_ack *extack);
+void ckpt_snap_flush_tlbs(void);
+void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from);
+void ckpt_snap_free(struct ckpt_snapshot *snap);
+void ckpt_snap_put_ent(struct ckpt_page_ent *e);
+u64 ckpt_snap_held_pages(void);
+
+#endif /* CKPT_SNAP_H */
