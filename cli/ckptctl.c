@@ -16,6 +16,7 @@ const char *prog = "ckptctl";
 static const struct subcommand subcommands[] = {
 	{ "info", info_main, "Show the loaded module's version, features and limits" },
 	{ "check", check_main, "Tell whether a process group can be checkpointed" },
+	{ "freeze", freeze_main, "Checkpoint a process group into an area" },
 	{ "area", area_main, "Create an area, or describe its generations" },
 	{ "show", show_main, "Verify and decode a checkpoint image" },
 };

@@ -45,5 +45,6 @@ int info_main(int argc, char **argv);
 int check_main(int argc, char **argv);
 int area_main(int argc, char **argv);
 int show_main(int argc, char **argv);
+int freeze_main(int argc, char **argv);
 
 #endif /* CKPTCTL_CLI_H */

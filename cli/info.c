@@ -18,6 +18,7 @@ static const struct {
 	const char *name;
 } feature_names[] = {
 	{ CKPT_FEATURE_CHECK, "check" },
+	{ CKPT_FEATURE_FREEZE, "freeze" },
 };
 
 static void print_features(uint64_t features, bool json)

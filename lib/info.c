@@ -34,6 +34,9 @@ static int parse_info(struct nlattr **tb, void *arg)
 	info->max_tasks = get_u32(tb, CKPT_A_MAX_TASKS);
 	info->max_threads = get_u32(tb, CKPT_A_MAX_THREADS);
 	info->freeze_timeout_ms = get_u32(tb, CKPT_A_FREEZE_TIMEOUT_MS);
+	info->live_jobs = get_u32(tb, CKPT_A_LIVE_JOBS);
+	info->held_pages = tb[CKPT_A_HELD_PAGES] ?
+			   nla_get_u64(tb[CKPT_A_HELD_PAGES]) : 0;
 	return 0;
 }
 

@@ -151,6 +151,8 @@ TEST(info_round_trip)
 	EXPECT_EQ(CKPT_GENL_VERSION, info.genl_version);
 	EXPECT_EQ(CKPT_IMAGE_VERSION, info.image_version);
 	EXPECT_TRUE(info.features & CKPT_FEATURE_CHECK);
+	EXPECT_TRUE(info.features & CKPT_FEATURE_FREEZE);
+	EXPECT_EQ(0, info.held_pages);
 	EXPECT_EQ(0, info.features & ~(uint64_t)__CKPT_FEATURE_ALL);
 	EXPECT_NE(0, info.module_version[0]);
 	EXPECT_LT(0, info.max_tasks);
@@ -182,10 +184,10 @@ TEST(ckptctl_info)
 		SKIP(return, "%s not installed", CKPTCTL);
 	ASSERT_EQ(0, run(CKPTCTL " info", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "netlink version:   1\n")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "features:          check")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "features:          check freeze")) TH_LOG("%s", out);
 	ASSERT_EQ(0, run(CKPTCTL " info --json", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"genl_version\": 1,")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "\"features\": [\"check\"]")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"features\": [\"check\", \"freeze\"]")) TH_LOG("%s", out);
 	EXPECT_EQ(2, run(CKPTCTL " info --bogus 2>/dev/null", out, sizeof(out)));
 }
 

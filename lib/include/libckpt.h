@@ -40,6 +40,8 @@ struct libckpt_info {
 	uint32_t max_tasks;
 	uint32_t max_threads;
 	uint32_t freeze_timeout_ms;
+	uint32_t live_jobs;	/* checkpoint jobs the module holds */
+	uint64_t held_pages;	/* pages held by unwritten snapshots */
 };
 
 /** struct libckpt_census - what CKPT_CMD_CHECK reports */
@@ -173,6 +175,32 @@ typedef int (*libckpt_pages_fn)(const struct libckpt_page_run *run,
 #define LIBCKPT_PAGES_CHUNK	256
 int libckpt_image_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 			void *arg, char *err, size_t errlen);
+
+/** struct libckpt_job - a checkpoint job, as FREEZE and WAIT report it */
+struct libckpt_job {
+	uint64_t id;
+	uint64_t generation;
+	uint64_t freeze_ns;	/* park start to release, kernel-measured */
+	uint64_t nr_pages;
+	uint64_t image_len;
+	uint64_t written;	/* WAIT only */
+	uint64_t stream_ns;	/* WAIT only: release to commit */
+	uint32_t nr_tasks;
+	uint32_t nr_threads;
+	uint32_t state;		/* WAIT only: enum ckpt_job_state */
+	int32_t error;		/* WAIT only: 0 or -errno of a failed job */
+	char error_msg[128];	/* WAIT only: why it failed */
+};
+
+/*
+ * Freeze process group @pgid, snapshot it and start streaming the snapshot
+ * into the area open (read-write) on @area_fd; @rate limits the writer in
+ * bytes/s (0: none). Returns once the group runs again.
+ */
+int libckpt_freeze(struct libckpt *h, uint32_t pgid, int area_fd,
+		   uint64_t rate, struct libckpt_job *job);
+/* Wait until job @id is committed or failed; fills @job. */
+int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job);
 
 /* The library's own version string. */
 const char *libckpt_version(void);

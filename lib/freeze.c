@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * libckpt: freeze a group into an area (FREEZE) and wait for the job (WAIT).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static uint64_t get_u64(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u64(tb[type]) : 0;
+}
+
+static uint32_t get_u32(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u32(tb[type]) : 0;
+}
+
+static int parse_job(struct nlattr **tb, void *arg)
+{
+	struct libckpt_job *job = arg;
+
+	if (!tb[CKPT_A_JOB_ID])
+		return -EBADMSG;
+	job->id = get_u64(tb, CKPT_A_JOB_ID);
+	job->generation = get_u64(tb, CKPT_A_GENERATION);
+	job->freeze_ns = get_u64(tb, CKPT_A_FREEZE_NS);
+	job->nr_pages = get_u64(tb, CKPT_A_NR_PAGES);
+	job->image_len = get_u64(tb, CKPT_A_IMAGE_LEN);
+	job->written = get_u64(tb, CKPT_A_WRITTEN);
+	job->stream_ns = get_u64(tb, CKPT_A_STREAM_NS);
+	job->nr_tasks = get_u32(tb, CKPT_A_NR_TASKS);
+	job->nr_threads = get_u32(tb, CKPT_A_NR_THREADS);
+	job->state = get_u32(tb, CKPT_A_JOB_STATE);
+	job->error = tb[CKPT_A_ERROR] ? (int32_t)nla_get_u32(tb[CKPT_A_ERROR]) : 0;
+	if (tb[CKPT_A_ERROR_MSG])
+		nla_strlcpy(job->error_msg, tb[CKPT_A_ERROR_MSG],
+			    sizeof(job->error_msg));
+	return 0;
+}
+
+int libckpt_freeze(struct libckpt *h, uint32_t pgid, int area_fd,
+		   uint64_t rate, struct libckpt_job *job)
+{
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_FREEZE);
+
+	if (!msg)
+		return -ENOMEM;
+	memset(job, 0, sizeof(*job));
+	if (area_fd < 0) {
+		nlmsg_free(msg);
+		return -EBADF;
+	}
+	if (nla_put_u32(msg, CKPT_A_PGID, pgid) < 0 ||
+	    nla_put_u32(msg, CKPT_A_AREA_FD, (uint32_t)area_fd) < 0 ||
+	    (rate && nla_put_u64(msg, CKPT_A_RATE, rate) < 0)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return libckpt_transact(h, msg, parse_job, job);
+}
+
+int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job)
+{
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_WAIT);
+
+	if (!msg)
+		return -ENOMEM;
+	memset(job, 0, sizeof(*job));
+	if (nla_put_u64(msg, CKPT_A_JOB_ID, id) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return libckpt_transact(h, msg, parse_job, job);
+}

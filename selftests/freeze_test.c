@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * The freeze: a running, self-checking workload is frozen into an area;
+ * the committed image must be one instant of it, the workload must never
+ * notice, and nothing may stay held, parked or busy afterwards.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "libckpt.h"
+#include "memwriter.h"
+#include "test_util.h"
+
+#define AREA_SIZE	(192ULL << 20)
+
+struct workload {
+	pid_t pid;
+	struct mw_control *ctl;
+};
+
+static int start_workload(struct workload *w, unsigned int anon_mib,
+			  const char *file)
+{
+	int i;
+
+	w->ctl = mmap(NULL, sizeof(*w->ctl), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (w->ctl == MAP_FAILED)
+		return -errno;
+	w->pid = fork();
+	if (w->pid < 0)
+		return -errno;
+	if (w->pid == 0) {
+		setsid();
+		_exit(mw_run(w->ctl, anon_mib, 16, 4, 4, file));
+	}
+	for (i = 0; i < 1200 && !w->ctl->ready; i++)
+		usleep(50000);
+	return w->ctl->ready ? 0 : -ETIMEDOUT;
+}
+
+/* Stop the workload; its exit status (0: its own checks passed). */
+static int stop_workload(struct workload *w)
+{
+	int status;
+
+	w->ctl->stop = 1;
+	if (waitpid(w->pid, &status, 0) != w->pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void kill_workload(struct workload *w)
+{
+	kill(w->pid, SIGKILL);
+	waitpid(w->pid, NULL, 0);
+}
+
+static int open_area(const char *path)
+{
+	char err[256];
+
+	unlink(path);
+	if (libckpt_area_create(path, AREA_SIZE, err, sizeof(err)))
+		return -1;
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* What the image says about each memwriter thread's pages. */
+struct verify {
+	struct mw_control *ctl;
+	uint64_t *gens[MW_THREADS];
+	uint64_t total[MW_THREADS];
+	uint64_t bad_pattern;
+	uint64_t first_bad;
+};
+
+static int locate(struct verify *v, uint64_t addr, unsigned int *t,
+		  uint64_t *idx)
+{
+	unsigned int s, u;
+	uint64_t base;
+
+	for (u = 0; u < MW_THREADS; u++) {
+		base = 0;
+		for (s = 0; s < MW_SEGS; s++) {
+			struct mw_seg *seg = &v->ctl->seq[u][s];
+
+			if (addr >= seg->start &&
+			    addr < seg->start + seg->pages * MW_PAGE) {
+				*t = u;
+				*idx = base + (addr - seg->start) / MW_PAGE;
+				return 0;
+			}
+			base += seg->pages;
+		}
+	}
+	return -1;
+}
+
+static int check_run(const struct libckpt_page_run *run, void *arg)
+{
+	struct verify *v = arg;
+	unsigned int t, i, w;
+	uint64_t idx;
+
+	for (i = 0; i < run->nr_pages; i++) {
+		uint64_t addr = run->addr + (uint64_t)i * MW_PAGE;
+		const uint64_t *words = (const uint64_t *)
+			((const char *)run->data + (size_t)i * MW_PAGE);
+
+		if (locate(v, addr, &t, &idx))
+			continue;	/* not a memwriter page */
+		for (w = 1; w < MW_WORDS; w++) {
+			if (words[w] != mw_pattern(addr, w)) {
+				if (!v->bad_pattern++)
+					v->first_bad = addr;
+				break;
+			}
+		}
+		v->gens[t][idx] = words[0];
+	}
+	return 0;
+}
+
+/*
+ * One instant: per thread, generation G on a prefix and G-1 after it, every
+ * page present, and G between what the workload had finished before the
+ * freeze and one more than what it had finished right after.
+ */
+static int check_instant(struct __test_metadata *_metadata, struct verify *v,
+			 const uint64_t *before, const uint64_t *after)
+{
+	unsigned int t;
+	uint64_t i, g;
+	int bad = 0;
+
+	for (t = 0; t < MW_THREADS; t++) {
+		uint64_t *gens = v->gens[t], drops = 0;
+
+		g = gens[0];
+		for (i = 0; i < v->total[t]; i++) {
+			if (!gens[i]) {
+				TH_LOG("thread %u page %llu missing from the image",
+				       t, (unsigned long long)i);
+				bad++;
+				break;
+			}
+			if (i && gens[i] != gens[i - 1]) {
+				if (gens[i] + 1 != gens[i - 1] || drops++) {
+					TH_LOG("thread %u page %llu: generation %llu after %llu: not one instant",
+					       t, (unsigned long long)i,
+					       (unsigned long long)gens[i],
+					       (unsigned long long)gens[i - 1]);
+					bad++;
+					break;
+				}
+			}
+		}
+		if (g < before[t] || g > after[t] + 1) {
+			TH_LOG("thread %u: image generation %llu outside [%llu, %llu]",
+			       t, (unsigned long long)g,
+			       (unsigned long long)before[t],
+			       (unsigned long long)after[t] + 1);
+			bad++;
+		}
+	}
+	if (v->bad_pattern) {
+		TH_LOG("%llu pages with a wrong pattern, first at 0x%llx",
+		       (unsigned long long)v->bad_pattern,
+		       (unsigned long long)v->first_bad);
+		bad++;
+	}
+	return bad;
+}
+
+/* Verify generation @gen of @area against the workload's control block. */
+static int verify_image(struct __test_metadata *_metadata, const char *area,
+			uint64_t gen, struct mw_control *ctl,
+			const uint64_t *before, const uint64_t *after)
+{
+	struct verify v = { .ctl = ctl };
+	struct libckpt_image *img;
+	char spec[256], err[512];
+	unsigned int t, s;
+	int ret, bad;
+
+	snprintf(spec, sizeof(spec), "%s:%llu", area, (unsigned long long)gen);
+	ret = libckpt_image_open(spec, &img, err, sizeof(err));
+	if (ret) {
+		TH_LOG("cannot open %s: %s", spec, err);
+		return 1;
+	}
+	for (t = 0; t < MW_THREADS; t++) {
+		for (s = 0; s < MW_SEGS; s++)
+			v.total[t] += ctl->seq[t][s].pages;
+		v.gens[t] = calloc(v.total[t], sizeof(uint64_t));
+	}
+	ret = libckpt_image_pages(img, check_run, &v, err, sizeof(err));
+	if (ret) {
+		TH_LOG("reading pages of %s: %s", spec, err);
+		bad = 1;
+	} else {
+		bad = check_instant(_metadata, &v, before, after);
+	}
+	for (t = 0; t < MW_THREADS; t++)
+		free(v.gens[t]);
+	libckpt_image_close(img);
+	return bad;
+}
+
+static void snapshot_done(struct mw_control *ctl, uint64_t *out)
+{
+	unsigned int t;
+
+	for (t = 0; t < MW_THREADS; t++)
+		out[t] = ctl->done[t];
+}
+
+static uint64_t held_pages(void)
+{
+	struct libckpt_info info;
+	struct libckpt *h;
+
+	if (libckpt_open(&h))
+		return ~0ULL;
+	if (libckpt_get_info(h, &info))
+		info.held_pages = ~0ULL;
+	libckpt_close(h);
+	return info.held_pages;
+}
+
+/* An area that is not one, or not writable, is refused before any freeze. */
+TEST(bad_area_refused)
+{
+	struct libckpt_job job;
+	struct workload w;
+	struct libckpt *h;
+	uint64_t done;
+	int fd;
+
+	ASSERT_EQ(0, start_workload(&w, 8, "/tmp/mw-bad"));
+	ASSERT_EQ(0, libckpt_open(&h));
+	fd = open("/tmp/not-an-area", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+	EXPECT_EQ(-EINVAL, libckpt_freeze(h, w.pid, fd, 0, &job));
+	EXPECT_NE(NULL, strstr(libckpt_error(h), "no ckpt superblock"))
+		TH_LOG("%s", libckpt_error(h));
+	close(fd);
+	fd = open_area("/tmp/area-ro");
+	ASSERT_LE(0, fd);
+	close(fd);
+	fd = open("/tmp/area-ro", O_RDONLY);
+	EXPECT_EQ(-EBADF, libckpt_freeze(h, w.pid, fd, 0, &job));
+	close(fd);
+	EXPECT_EQ(-EBADF, libckpt_freeze(h, w.pid, 1000, 0, &job));
+	/* Untouched: the workload is still running. */
+	done = w.ctl->done[0];
+	usleep(300000);
+	EXPECT_LT(done, w.ctl->done[0]);
+	EXPECT_EQ(0, stop_workload(&w));
+	libckpt_close(h);
+	unlink("/tmp/area-ro");
+}
+
+/*
+ * The committed image is one instant of a workload that kept writing 88 MiB
+ * (anonymous, THP, private file, shmem) from 4 threads, and the workload's
+ * own checks stay green through the freeze and the copy-on-write faults.
+ */
+TEST(consistent_snapshot)
+{
+	uint64_t before[MW_THREADS], after[MW_THREADS];
+	struct libckpt_job job, done;
+	struct workload w;
+	struct libckpt *h;
+	int fd;
+
+	ASSERT_EQ(0, start_workload(&w, 64, "/tmp/mw-file"));
+	fd = open_area("/tmp/area-c");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_open(&h));
+	usleep(200000);
+	snapshot_done(w.ctl, before);
+	ASSERT_EQ(0, libckpt_freeze(h, w.pid, fd, 0, &job))
+		TH_LOG("%s", libckpt_error(h));
+	snapshot_done(w.ctl, after);
+	EXPECT_EQ(1, job.nr_tasks);
+	EXPECT_EQ(1 + MW_THREADS, job.nr_threads);
+	EXPECT_LE((64 + 16 + 4 + 4) << 8, job.nr_pages);
+	TH_LOG("froze %u threads, %llu pages in %.1f us",
+	       job.nr_threads, (unsigned long long)job.nr_pages,
+	       job.freeze_ns / 1e3);
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
+	EXPECT_EQ(done.image_len, done.written);
+	usleep(300000);
+	EXPECT_EQ(0, stop_workload(&w)) TH_LOG("workload's own checks failed");
+	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-c", job.generation,
+				  w.ctl, before, after));
+	EXPECT_EQ(0, held_pages());
+	libckpt_close(h);
+	close(fd);
+	unlink("/tmp/area-c");
+}
+
+/* Two freezes give two committed generations; both verify. */
+TEST(two_generations)
+{
+	uint64_t b1[MW_THREADS], a1[MW_THREADS], b2[MW_THREADS], a2[MW_THREADS];
+	struct libckpt_job j1, j2, done;
+	struct ckpt_area_sb sb;
+	struct workload w;
+	struct libckpt *h;
+	char err[256];
+	int fd;
+
+	ASSERT_EQ(0, start_workload(&w, 16, "/tmp/mw-two"));
+	fd = open_area("/tmp/area-two");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_open(&h));
+	snapshot_done(w.ctl, b1);
+	ASSERT_EQ(0, libckpt_freeze(h, w.pid, fd, 0, &j1)) TH_LOG("%s", libckpt_error(h));
+	snapshot_done(w.ctl, a1);
+	ASSERT_EQ(0, libckpt_wait(h, j1.id, &done));
+	usleep(200000);
+	snapshot_done(w.ctl, b2);
+	ASSERT_EQ(0, libckpt_freeze(h, w.pid, fd, 0, &j2)) TH_LOG("%s", libckpt_error(h));
+	snapshot_done(w.ctl, a2);
+	ASSERT_EQ(0, libckpt_wait(h, j2.id, &done));
+	EXPECT_EQ(j1.generation + 1, j2.generation);
+	ASSERT_EQ(0, libckpt_area_read(fd, &sb, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(j2.generation,
+		  sb.slots[libckpt_area_find(&sb, 0)].generation);
+	EXPECT_EQ(0, stop_workload(&w));
+	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-two", j1.generation,
+				  w.ctl, b1, a1));
+	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-two", j2.generation,
+				  w.ctl, b2, a2));
+	libckpt_close(h);
+	close(fd);
+	unlink("/tmp/area-two");
+}
+
+/*
+ * While a rate-limited image streams: a second freeze into the same area is
+ * refused, the module cannot be unloaded, and SIGKILL to the target does
+ * not stop the image from completing.
+ */
+TEST(kill_while_streaming)
+{
+	uint64_t before[MW_THREADS], after[MW_THREADS];
+	struct libckpt_job job, other, done;
+	struct workload w;
+	struct libckpt *h;
+	int fd;
+
+	ASSERT_EQ(0, start_workload(&w, 16, "/tmp/mw-kill"));
+	fd = open_area("/tmp/area-kill");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_open(&h));
+	snapshot_done(w.ctl, before);
+	/* ~40 MiB at 16 MiB/s: streams for about 2.5 s. */
+	ASSERT_EQ(0, libckpt_freeze(h, w.pid, fd, 16 << 20, &job))
+		TH_LOG("%s", libckpt_error(h));
+	snapshot_done(w.ctl, after);
+	EXPECT_EQ(-EBUSY, libckpt_freeze(h, w.pid, fd, 0, &other));
+	EXPECT_NE(0, system("rmmod ckpt 2>/dev/null"))
+		TH_LOG("module unloaded while an image was streaming");
+	kill_workload(&w);
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
+	EXPECT_LE(2.0, done.stream_ns / 1e9)
+		TH_LOG("rate limit not applied: %.2f s", done.stream_ns / 1e9);
+	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-kill", job.generation,
+				  w.ctl, before, after));
+	EXPECT_EQ(0, held_pages());
+	libckpt_close(h);
+	close(fd);
+	unlink("/tmp/area-kill");
+}
+
+/* Two groups frozen at the same time into two areas both commit and verify. */
+TEST(two_groups_concurrently)
+{
+	uint64_t b[2][MW_THREADS], a[2][MW_THREADS];
+	struct libckpt_job job[2], done;
+	const char *areas[2] = { "/tmp/area-g0", "/tmp/area-g1" };
+	const char *files[2] = { "/tmp/mw-g0", "/tmp/mw-g1" };
+	struct workload w[2];
+	struct libckpt *h;
+	int fd[2], i;
+
+	ASSERT_EQ(0, libckpt_open(&h));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, start_workload(&w[i], 16, files[i]));
+		fd[i] = open_area(areas[i]);
+		ASSERT_LE(0, fd[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		snapshot_done(w[i].ctl, b[i]);
+		/* Rate-limited so the two streams overlap. */
+		ASSERT_EQ(0, libckpt_freeze(h, w[i].pid, fd[i], 64 << 20, &job[i]))
+			TH_LOG("%s", libckpt_error(h));
+		snapshot_done(w[i].ctl, a[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, libckpt_wait(h, job[i].id, &done));
+		EXPECT_EQ(CKPT_JOB_COMMITTED, done.state);
+	}
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, stop_workload(&w[i]));
+		EXPECT_EQ(0, verify_image(_metadata, areas[i], job[i].generation,
+					  w[i].ctl, b[i], a[i]));
+		close(fd[i]);
+		unlink(areas[i]);
+	}
+	libckpt_close(h);
+}
+
+static int set_timeout_ms(unsigned int ms)
+{
+	FILE *f = fopen("/sys/module/ckpt/parameters/freeze_timeout_ms", "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%u\n", ms);
+	return fclose(f);
+}
+
+/*
+ * A thread that cannot park (a vfork parent waits uninterruptibly for its
+ * child) makes the freeze time out naming it; every thread that did park
+ * runs again, and the late task_work passes through harmlessly.
+ */
+TEST(stuck_thread_times_out)
+{
+	volatile uint64_t *counter;
+	struct libckpt_job job;
+	struct libckpt *h;
+	int fd, pipefd[2];
+	pid_t leader;
+	char want[64], c;
+	uint64_t seen;
+
+	counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, counter);
+	ASSERT_EQ(0, pipe(pipefd));
+	leader = fork();
+	ASSERT_LE(0, leader);
+	if (leader == 0) {
+		pid_t spinner;
+
+		setsid();
+		spinner = fork();
+		if (spinner == 0)
+			for (;;)
+				(*counter)++;
+		/* The vfork child blocks on the pipe; we wait in D state. */
+		if (vfork() == 0) {
+			if (read(pipefd[0], &c, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		kill(spinner, SIGKILL);
+		_exit(0);
+	}
+	usleep(300000);
+	ASSERT_EQ(0, set_timeout_ms(500));
+	fd = open_area("/tmp/area-stuck");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(-ETIMEDOUT, libckpt_freeze(h, leader, fd, 0, &job));
+	snprintf(want, sizeof(want), "pid %d: ", leader);
+	EXPECT_EQ(0, strncmp(libckpt_error(h), want, strlen(want)))
+		TH_LOG("%s", libckpt_error(h));
+	/* Nothing left parked: the spinner runs on. */
+	seen = *counter;
+	usleep(200000);
+	EXPECT_LT(seen, *counter);
+	/* Let the vfork parent finish: its late task_work must pass through. */
+	ASSERT_EQ(1, write(pipefd[1], "x", 1));
+	ASSERT_EQ(leader, waitpid(leader, NULL, 0));
+	EXPECT_EQ(0, set_timeout_ms(2000));
+	EXPECT_EQ(0, held_pages());
+	libckpt_close(h);
+	close(fd);
+	unlink("/tmp/area-stuck");
+}
+
+/* An unprivileged caller cannot freeze another user's group. */
+TEST(unprivileged_freeze_refused)
+{
+	struct workload w;
+	pid_t child;
+	int status, fd;
+
+	ASSERT_EQ(0, start_workload(&w, 8, "/tmp/mw-priv"));
+	fd = open_area("/tmp/area-priv");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fchmod(fd, 0666));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		struct libckpt_job job;
+		struct libckpt *h;
+		int afd;
+
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(90);
+		afd = open("/tmp/area-priv", O_RDWR);
+		if (afd < 0 || libckpt_open(&h))
+			_exit(91);
+		_exit(libckpt_freeze(h, w.pid, afd, 0, &job) == -EPERM ? 0 : 92);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, stop_workload(&w));
+	close(fd);
+	unlink("/tmp/area-priv");
+}
+
+TEST_HARNESS_MAIN
