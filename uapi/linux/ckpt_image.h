@@ -15,7 +15,8 @@
  * the payload without padding). The order is:
  *
  *   IMAGE_HDR
- *   for each process:  TASK, THREAD x task.nr_threads, VMA x task.nr_vmas
+ *   for each process:  TASK, PROC, THREAD x task.nr_threads,
+ *                      VMA x task.nr_vmas, FD x task.nr_fds
  *   for each process:  PAGES ... (runs of captured pages, in VMA order)
  *   TRAILER
  *
@@ -90,6 +91,10 @@ struct ckpt_image_hdr {
  * @CKPT_REC_PAGES: struct ckpt_rec_pages, then nr_pages * CKPT_PAGE_SIZE
  *	bytes of page contents
  * @CKPT_REC_TRAILER: struct ckpt_rec_trailer; always last
+ * @CKPT_REC_PROC: struct ckpt_rec_proc, then nr_groups __u32 group ids,
+ *	then cwd_len, root_len and exe_len bytes of paths (no NULs)
+ * @CKPT_REC_FD: struct ckpt_rec_fd, then path_len bytes of path, then
+ *	data_len bytes of pipe contents
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -97,6 +102,8 @@ enum ckpt_rec_type {
 	CKPT_REC_VMA,
 	CKPT_REC_PAGES,
 	CKPT_REC_TRAILER,
+	CKPT_REC_PROC,
+	CKPT_REC_FD,
 };
 
 /**
@@ -122,6 +129,7 @@ struct ckpt_rec_hdr {
  * @nr_pages: pages in this process's PAGES records
  * @comm: command name, NUL-padded
  * @start_code..@env_end: the mm fields of the same names
+ * @nr_fds: FD records that follow the mappings
  * @reserved: zero
  */
 struct ckpt_rec_task {
@@ -144,7 +152,8 @@ struct ckpt_rec_task {
 	__u64 arg_end;
 	__u64 env_start;
 	__u64 env_end;
-	__u64 reserved;
+	__u32 nr_fds;
+	__u32 reserved;
 };
 
 /**
@@ -156,6 +165,17 @@ struct ckpt_rec_task {
  * @sigmask: blocked signals
  * @fs_base: FS base (also in the registers; kept for readers)
  * @gs_base: GS base
+ * @pending: signals pending for this thread (their siginfo is not kept)
+ * @sas_ss_sp: sigaltstack base
+ * @sas_ss_size: sigaltstack size
+ * @sas_ss_flags: sigaltstack flags (SS_AUTODISARM)
+ * @rseq_len: registered rseq area length, 0 if none
+ * @rseq: registered rseq area
+ * @rseq_sig: rseq signature
+ * @reserved2: zero
+ * @clear_child_tid: set_tid_address() pointer
+ * @robust_list: set_robust_list() head
+ * @robust_list_len: its length
  *
  * The registers are stored ready to resume: a thread parked on its way out
  * of an interrupted restartable system call has ax = orig_ax and ip moved
@@ -169,6 +189,17 @@ struct ckpt_rec_thread {
 	__u64 sigmask;
 	__u64 fs_base;
 	__u64 gs_base;
+	__u64 pending;
+	__u64 sas_ss_sp;
+	__u64 sas_ss_size;
+	__u32 sas_ss_flags;
+	__u32 rseq_len;
+	__u64 rseq;
+	__u32 rseq_sig;
+	__u32 reserved2;
+	__u64 clear_child_tid;
+	__u64 robust_list;
+	__u64 robust_list_len;
 };
 
 /* ckpt_rec_vma.flags */
@@ -227,6 +258,124 @@ struct ckpt_rec_trailer {
 	__u64 magic;
 	__u64 image_len;
 	__u32 crc32c;
+	__u32 reserved;
+};
+
+#define CKPT_NSIG		64
+#define CKPT_RLIM_NLIMITS	16
+
+/** struct ckpt_sigaction - one signal's disposition (SIG_DFL is 0) */
+struct ckpt_sigaction {
+	__u64 handler;
+	__u64 flags;
+	__u64 restorer;
+	__u64 mask;
+};
+
+/** struct ckpt_rlimit - one resource limit (RLIM_INFINITY is ~0) */
+struct ckpt_rlimit {
+	__u64 cur;
+	__u64 max;
+};
+
+/**
+ * struct ckpt_rec_proc - process-wide state
+ * @uid..@fsgid: credentials, in the checkpointing caller's user namespace
+ * @cap_inheritable..@cap_ambient: capability sets
+ * @securebits: securebits
+ * @umask: file creation mask
+ * @personality: personality(2)
+ * @nr_groups: supplementary group ids that follow
+ * @cwd_len: bytes of the working directory path after the groups
+ * @root_len: bytes of the root directory path after it
+ * @exe_len: bytes of the executable's path after it
+ * @reserved: zero
+ * @shared_pending: signals pending for the whole process
+ * @rlim: resource limits, indexed by RLIMIT_*
+ * @sigaction: dispositions, indexed by signal number - 1
+ */
+struct ckpt_rec_proc {
+	__u32 uid;
+	__u32 euid;
+	__u32 suid;
+	__u32 fsuid;
+	__u32 gid;
+	__u32 egid;
+	__u32 sgid;
+	__u32 fsgid;
+	__u64 cap_inheritable;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 cap_bset;
+	__u64 cap_ambient;
+	__u32 securebits;
+	__u32 umask;
+	__u32 personality;
+	__u32 nr_groups;
+	__u32 cwd_len;
+	__u32 root_len;
+	__u32 exe_len;
+	__u32 reserved;
+	__u64 shared_pending;
+	struct ckpt_rlimit rlim[CKPT_RLIM_NLIMITS];
+	struct ckpt_sigaction sigaction[CKPT_NSIG];
+};
+
+/**
+ * enum ckpt_fd_type - what a file descriptor refers to
+ * @CKPT_FD_REG: a regular file, reopened by path and checked by identity
+ * @CKPT_FD_DIR: a directory
+ * @CKPT_FD_PIPE: one end of a pipe; ckpt_rec_fd.ino identifies the pipe
+ * @CKPT_FD_TTY: a terminal (rdev and path tell which)
+ * @CKPT_FD_CHR: /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom
+ */
+enum ckpt_fd_type {
+	CKPT_FD_REG = 1,
+	CKPT_FD_DIR,
+	CKPT_FD_PIPE,
+	CKPT_FD_TTY,
+	CKPT_FD_CHR,
+};
+
+/* ckpt_rec_fd.flags */
+#define CKPT_FD_CLOEXEC		(1U << 0)	/* FD_CLOEXEC is set */
+#define CKPT_FD_DELETED		(1U << 1)	/* the file was unlinked */
+#define CKPT_FD_PIPE_DATA	(1U << 2)	/* this record carries the pipe's data */
+
+/**
+ * struct ckpt_rec_fd - one file descriptor
+ * @fd: its number
+ * @type: enum ckpt_fd_type
+ * @flags: CKPT_FD_* bits
+ * @f_flags: open flags (O_ACCMODE, O_APPEND, O_NONBLOCK, ...)
+ * @pos: file position
+ * @ino: inode number (for a pipe: the pipe's identity)
+ * @dev: st_dev (new_encode_dev)
+ * @rdev: st_rdev of a device, else 0
+ * @mode: st_mode
+ * @size: file size
+ * @mtime_ns: modification time, ns since the epoch
+ * @path_len: bytes of path following this struct (0 for a pipe)
+ * @data_len: bytes of buffered pipe data after the path; only on the one
+ *	record of each pipe that has CKPT_FD_PIPE_DATA
+ * @pipe_size: a pipe's capacity in bytes (F_GETPIPE_SZ)
+ * @reserved: zero
+ */
+struct ckpt_rec_fd {
+	__s32 fd;
+	__u32 type;
+	__u32 flags;
+	__u32 f_flags;
+	__u64 pos;
+	__u64 ino;
+	__u64 dev;
+	__u32 rdev;
+	__u32 mode;
+	__u64 size;
+	__u64 mtime_ns;
+	__u32 path_len;
+	__u32 data_len;
+	__u32 pipe_size;
 	__u32 reserved;
 };
 
