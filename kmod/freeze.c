@@ -22,10 +22,15 @@
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
 #include <linux/elf.h>
+#include <linux/futex.h>
+#include <linux/rseq.h>
+#include <linux/uio.h>
 #include <asm/user.h>
 
+#include "files.h"
 #include "freeze.h"
 #include "group.h"
+#include "proc.h"
 #include "snap.h"
 
 /*
@@ -146,9 +151,26 @@ static int capture_thread(struct ckpt_thread *th)
 	if (ret < 0)
 		return ret;
 	fixup_syscall_restart(regs);
-	rec->sigmask = current->blocked.sig[0];
 	rec->fs_base = regs->fs_base;
 	rec->gs_base = regs->gs_base;
+	spin_lock_irq(&current->sighand->siglock);
+	rec->sigmask = current->blocked.sig[0];
+	rec->pending = current->pending.signal.sig[0];
+	spin_unlock_irq(&current->sighand->siglock);
+	rec->sas_ss_sp = current->sas_ss_sp;
+	rec->sas_ss_size = current->sas_ss_size;
+	rec->sas_ss_flags = current->sas_ss_flags;
+	rec->clear_child_tid = (unsigned long)current->clear_child_tid;
+	rec->robust_list = (unsigned long)current->robust_list;
+	/* set_robust_list() only accepts exactly this length. */
+	rec->robust_list_len = current->robust_list ?
+			       sizeof(struct robust_list_head) : 0;
+#ifdef CONFIG_RSEQ
+	/* 6.1 has no task->rseq_len: sys_rseq() takes only this length. */
+	rec->rseq = (unsigned long)current->rseq;
+	rec->rseq_len = current->rseq ? sizeof(struct rseq) : 0;
+	rec->rseq_sig = current->rseq_sig;
+#endif
 	return 0;
 }
 
@@ -386,6 +408,7 @@ static void fill_task_rec(struct ckpt_task_snap *ts, struct pid_namespace *ns)
 /* With every thread parked: thread records, mm fields, VMAs, pages. */
 static int capture_processes(struct ckpt_snapshot *snap,
 			     struct ckpt_park *park, struct pid_namespace *ns,
+			     struct ckpt_pipe_set *pipes,
 			     struct netlink_ext_ack *extack)
 {
 	size_t rec_len = sizeof(struct ckpt_rec_thread) + park->regs_size +
@@ -396,9 +419,9 @@ static int capture_processes(struct ckpt_snapshot *snap,
 	for (i = 0; i < park->nr_threads; i++) {
 		struct ckpt_thread *th = &park->threads[i];
 		struct ckpt_task_snap *ts = &snap->tasks[th->owner];
+		struct kvec part = { th->rec, rec_len };
 
-		ret = ckpt_buf_put(&ts->threads, CKPT_REC_THREAD, th->rec,
-				   rec_len, NULL, 0);
+		ret = ckpt_buf_put(&ts->threads, CKPT_REC_THREAD, &part, 1);
 		if (ret)
 			return ret;
 		ts->rec.nr_threads++;
@@ -420,7 +443,11 @@ static int capture_processes(struct ckpt_snapshot *snap,
 				     "address space is shared with a task outside the process (vfork, CLONE_VM)");
 			return -EBUSY;
 		}
-		ret = ckpt_snap_capture_mm(ts, ts->rec.pid, extack);
+		ret = ckpt_proc_capture(ts, extack);
+		if (!ret)
+			ret = ckpt_files_capture(ts, pipes, extack);
+		if (!ret)
+			ret = ckpt_snap_capture_mm(ts, ts->rec.pid, extack);
 		if (ret)
 			return ret;
 		snap->nr_pages += ts->rec.nr_pages;
@@ -445,6 +472,7 @@ static int freeze_once(struct pid *pgrp, struct ckpt_group_census *census,
 		       struct netlink_ext_ack *extack)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct ckpt_pipe_set pipes = { 0 };
 	struct ckpt_park *park;
 	ktime_t start;
 	int ret;
@@ -473,12 +501,13 @@ static int freeze_once(struct pid *pgrp, struct ckpt_group_census *census,
 		ret = -EAGAIN;
 	}
 	if (!ret)
-		ret = capture_processes(snap, park, ns, extack);
+		ret = capture_processes(snap, park, ns, &pipes, extack);
 	/* Even on failure: pages were write-protected before the error. */
 	ckpt_snap_flush_tlbs();
 	release(park);
 	snap->freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	drop_mms(snap);
+	ckpt_pipe_set_free(&pipes);
 out_put:
 	park_put(park);
 	return ret;

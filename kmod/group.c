@@ -16,6 +16,7 @@
 #include <linux/sched/task.h>
 #include <linux/ckpt.h>
 
+#include "files.h"
 #include "group.h"
 
 unsigned int ckpt_max_tasks = 256;
@@ -53,6 +54,21 @@ void ckpt_err_set(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
 	BUILD_BUG_ON(sizeof(cookie) > NETLINK_MAX_COOKIE_LEN);
 	memcpy(extack->cookie, &cookie, sizeof(cookie));
 	extack->cookie_len = sizeof(cookie);
+}
+
+/**
+ * ckpt_err_set_fd() - explain a failure concerning one file descriptor
+ * @extack: the request's extended ACK, may be NULL
+ * @pid: the process, in the caller's pid namespace
+ * @fd: the descriptor
+ * @msg: a string literal
+ */
+void ckpt_err_set_fd(struct netlink_ext_ack *extack, pid_t pid, int fd,
+		     const char *msg)
+{
+	ckpt_err_set(extack, pid, 0, msg);
+	if (extack)
+		((struct ckpt_err_cookie *)extack->cookie)->fd = fd;
 }
 
 static void set_err_task(struct netlink_ext_ack *extack,
@@ -112,7 +128,7 @@ static int check_process(struct task_struct *p, bool privileged,
 			     "permission denied: process belongs to another user or is not dumpable");
 		return -EPERM;
 	}
-	return 0;
+	return ckpt_files_check(p, task_pid_vnr(p), extack);
 }
 
 /**

@@ -27,6 +27,8 @@ extern unsigned int ckpt_freeze_timeout_ms;
 
 void ckpt_err_set(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
 		  const char *msg);
+void ckpt_err_set_fd(struct netlink_ext_ack *extack, pid_t pid, int fd,
+		     const char *msg);
 int ckpt_group_check(pid_t pgid, struct ckpt_group_census *census,
 		     struct netlink_ext_ack *extack);
 

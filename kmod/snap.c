@@ -19,6 +19,7 @@
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/userfaultfd_k.h>
 #include <asm/tlbflush.h>
 
@@ -48,33 +49,38 @@ static int buf_reserve(struct ckpt_buf *buf, size_t more)
 }
 
 /**
- * ckpt_buf_put() - append one record: header, @a, @b, zero padding to 8
+ * ckpt_buf_put() - append one record: header, payload parts, padding to 8
  * @buf: the buffer
  * @type: CKPT_REC_* type
- * @a: first part of the payload
- * @alen: its length
- * @b: second part of the payload, may be NULL
- * @blen: its length
+ * @parts: the payload, in order; a part may be empty
+ * @n: number of parts
  *
  * Return: 0 or -ENOMEM.
  */
-int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const void *a, size_t alen,
-		 const void *b, size_t blen)
+int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const struct kvec *parts,
+		 unsigned int n)
 {
-	struct ckpt_rec_hdr hdr = { .type = type, .len = alen + blen };
-	size_t padded = ALIGN(alen + blen, 8);
+	struct ckpt_rec_hdr hdr = { .type = type };
+	size_t padded;
+	unsigned int i;
 	char *p;
 	int ret;
 
+	for (i = 0; i < n; i++)
+		hdr.len += parts[i].iov_len;
+	padded = ALIGN(hdr.len, 8);
 	ret = buf_reserve(buf, sizeof(hdr) + padded);
 	if (ret)
 		return ret;
 	p = buf->data + buf->len;
 	memcpy(p, &hdr, sizeof(hdr));
-	memcpy(p + sizeof(hdr), a, alen);
-	if (blen)
-		memcpy(p + sizeof(hdr) + alen, b, blen);
-	memset(p + sizeof(hdr) + alen + blen, 0, padded - alen - blen);
+	p += sizeof(hdr);
+	for (i = 0; i < n; i++) {
+		if (parts[i].iov_len)
+			memcpy(p, parts[i].iov_base, parts[i].iov_len);
+		p += parts[i].iov_len;
+	}
+	memset(p, 0, padded - hdr.len);
 	buf->len += sizeof(hdr) + padded;
 	return 0;
 }
@@ -539,8 +545,15 @@ static int capture_vma(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		rec.nr_pages += ts->ents[i].nr;
 	ts->rec.nr_pages += rec.nr_pages;
 	ts->rec.nr_vmas++;
-	return ckpt_buf_put(&ts->vmas, CKPT_REC_VMA, &rec, sizeof(rec),
-			    path, rec.path_len);
+	{
+		struct kvec parts[] = {
+			{ &rec, sizeof(rec) },
+			{ (void *)path, rec.path_len },
+		};
+
+		return ckpt_buf_put(&ts->vmas, CKPT_REC_VMA, parts,
+				    ARRAY_SIZE(parts));
+	}
 }
 
 static void capture_mm_fields(struct ckpt_task_snap *ts)
@@ -656,8 +669,10 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 
 		ckpt_snap_release_pages(ts, 0);
 		kvfree(ts->ents);
+		ckpt_buf_free(&ts->proc);
 		ckpt_buf_free(&ts->threads);
 		ckpt_buf_free(&ts->vmas);
+		ckpt_buf_free(&ts->fds);
 		if (ts->mm)
 			mmput(ts->mm);
 		if (ts->task)

@@ -50,8 +50,10 @@ struct ckpt_buf {
  * @task: the thread group leader (reference held)
  * @mm: its address space (mm_users reference held until the walk is done)
  * @rec: its TASK record
+ * @proc: its PROC record, with its record header
  * @threads: its THREAD records, each with its record header
  * @vmas: its VMA records, each with its record header
+ * @fds: its FD records, each with its record header
  * @ents: held pages, in address order
  * @nr_ents: entries used in @ents
  * @cap_ents: entries allocated in @ents
@@ -60,8 +62,10 @@ struct ckpt_task_snap {
 	struct task_struct *task;
 	struct mm_struct *mm;
 	struct ckpt_rec_task rec;
+	struct ckpt_buf proc;
 	struct ckpt_buf threads;
 	struct ckpt_buf vmas;
+	struct ckpt_buf fds;
 	struct ckpt_page_ent *ents;
 	unsigned long nr_ents;
 	unsigned long cap_ents;
@@ -85,8 +89,9 @@ struct ckpt_snapshot {
 	u64 freeze_ns;
 };
 
-int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const void *a, size_t alen,
-		 const void *b, size_t blen);
+struct kvec;
+int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const struct kvec *parts,
+		 unsigned int n);
 void ckpt_buf_free(struct ckpt_buf *buf);
 
 int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,

@@ -74,8 +74,8 @@ static u64 image_length(struct ckpt_snapshot *snap)
 		unsigned long i = 0;
 		u32 pages;
 
-		len += rec_size(sizeof(ts->rec)) + ts->threads.len +
-		       ts->vmas.len;
+		len += rec_size(sizeof(ts->rec)) + ts->proc.len +
+		       ts->threads.len + ts->vmas.len + ts->fds.len;
 		while (i < ts->nr_ents) {
 			i = next_run(ts, i, &pages);
 			len += rec_size(sizeof(struct ckpt_rec_pages)) +
@@ -224,9 +224,13 @@ static int stream_image(struct stream *s)
 
 		ret = emit_rec(s, CKPT_REC_TASK, &ts->rec, sizeof(ts->rec));
 		if (!ret)
+			ret = emit(s, ts->proc.data, ts->proc.len);
+		if (!ret)
 			ret = emit(s, ts->threads.data, ts->threads.len);
 		if (!ret)
 			ret = emit(s, ts->vmas.data, ts->vmas.len);
+		if (!ret)
+			ret = emit(s, ts->fds.data, ts->fds.len);
 	}
 	for (t = 0; !ret && t < snap->nr_tasks; t++)
 		ret = emit_pages(s, &snap->tasks[t]);

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Process-wide state of a parked process: credentials and capabilities,
+ * resource limits, signal dispositions and process-wide pending signals,
+ * umask, working and root directories, executable.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/mm.h>
+#include <linux/netlink.h>
+#include <linux/path.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/user_namespace.h>
+#include <linux/ckpt_image.h>
+
+#include "group.h"
+#include "proc.h"
+#include "snap.h"
+
+static u64 cap64(kernel_cap_t c)
+{
+	/* 6.1: kernel_cap_t is two u32 words (_KERNEL_CAPABILITY_U32S). */
+	return ((u64)c.cap[1] << 32) | c.cap[0];
+}
+
+static void capture_creds(struct task_struct *p, struct ckpt_rec_proc *rec,
+			  u32 **groups)
+{
+	struct user_namespace *ns = current_user_ns();
+	const struct cred *cred = get_task_cred(p);
+	struct group_info *gi = cred->group_info;
+	int i;
+
+	rec->uid = from_kuid_munged(ns, cred->uid);
+	rec->euid = from_kuid_munged(ns, cred->euid);
+	rec->suid = from_kuid_munged(ns, cred->suid);
+	rec->fsuid = from_kuid_munged(ns, cred->fsuid);
+	rec->gid = from_kgid_munged(ns, cred->gid);
+	rec->egid = from_kgid_munged(ns, cred->egid);
+	rec->sgid = from_kgid_munged(ns, cred->sgid);
+	rec->fsgid = from_kgid_munged(ns, cred->fsgid);
+	rec->cap_inheritable = cap64(cred->cap_inheritable);
+	rec->cap_permitted = cap64(cred->cap_permitted);
+	rec->cap_effective = cap64(cred->cap_effective);
+	rec->cap_bset = cap64(cred->cap_bset);
+	rec->cap_ambient = cap64(cred->cap_ambient);
+	rec->securebits = cred->securebits;
+	*groups = kcalloc(max(gi->ngroups, 1), sizeof(u32), GFP_KERNEL);
+	if (*groups) {
+		rec->nr_groups = gi->ngroups;
+		for (i = 0; i < gi->ngroups; i++)
+			(*groups)[i] = from_kgid_munged(ns, gi->gid[i]);
+	}
+	put_cred(cred);
+}
+
+static void capture_signals(struct task_struct *p, struct ckpt_rec_proc *rec)
+{
+	struct sighand_struct *sighand = p->sighand;
+	int i;
+
+	spin_lock_irq(&sighand->siglock);
+	for (i = 0; i < CKPT_NSIG && i < _NSIG; i++) {
+		struct sigaction *sa = &sighand->action[i].sa;
+
+		rec->sigaction[i].handler = (unsigned long)sa->sa_handler;
+		rec->sigaction[i].flags = sa->sa_flags;
+		rec->sigaction[i].restorer = (unsigned long)sa->sa_restorer;
+		rec->sigaction[i].mask = sa->sa_mask.sig[0];
+	}
+	rec->shared_pending = p->signal->shared_pending.signal.sig[0];
+	spin_unlock_irq(&sighand->siglock);
+}
+
+static void capture_rlimits(struct task_struct *p, struct ckpt_rec_proc *rec)
+{
+	int i;
+
+	BUILD_BUG_ON(RLIM_NLIMITS > CKPT_RLIM_NLIMITS);
+	/* Limits are protected by the group leader's task_lock. */
+	task_lock(p->group_leader);
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		rec->rlim[i].cur = p->signal->rlim[i].rlim_cur;
+		rec->rlim[i].max = p->signal->rlim[i].rlim_max;
+	}
+	task_unlock(p->group_leader);
+}
+
+/* Working and root directories and umask; false if the task has no fs. */
+static bool get_fs(struct task_struct *p, struct path *pwd, struct path *root,
+		   u32 *umask)
+{
+	struct fs_struct *fs;
+
+	task_lock(p);
+	fs = p->fs;
+	if (fs) {
+		get_fs_pwd(fs, pwd);
+		get_fs_root(fs, root);
+		*umask = fs->umask;
+	}
+	task_unlock(p);
+	return fs;
+}
+
+static struct file *get_exe(struct mm_struct *mm)
+{
+	struct file *exe;
+
+	rcu_read_lock();
+	exe = rcu_dereference(mm->exe_file);
+	if (exe && !get_file_rcu(exe))
+		exe = NULL;
+	rcu_read_unlock();
+	return exe;
+}
+
+/* d_path into @buf; the result points into @buf or is an ERR_PTR. */
+static const char *path_of(const struct path *path, char *buf)
+{
+	return d_path(path, buf, PATH_MAX);
+}
+
+/**
+ * ckpt_proc_capture() - record the process-wide state of a parked process
+ * @ts: the process; @ts->mm is referenced
+ * @extack: receives the reason on failure
+ *
+ * Return: 0 or a negative errno.
+ */
+int ckpt_proc_capture(struct ckpt_task_snap *ts,
+		      struct netlink_ext_ack *extack)
+{
+	struct task_struct *p = ts->task;
+	const char *cwd, *root, *exe_path = "";
+	struct ckpt_rec_proc *rec;
+	struct path pwd_path, root_path;
+	struct file *exe;
+	u32 *groups = NULL;
+	char *bufs;
+	int ret;
+
+	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
+	bufs = kmalloc(3 * PATH_MAX, GFP_KERNEL);
+	if (!rec || !bufs) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	capture_creds(p, rec, &groups);
+	if (!groups) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	capture_signals(p, rec);
+	capture_rlimits(p, rec);
+	rec->personality = p->personality;
+	if (!get_fs(p, &pwd_path, &root_path, &rec->umask)) {
+		ckpt_err_set(extack, ts->rec.pid, 0, "process has no filesystem context");
+		ret = -ESRCH;
+		goto out_free;
+	}
+	cwd = path_of(&pwd_path, bufs);
+	root = path_of(&root_path, bufs + PATH_MAX);
+	path_put(&pwd_path);
+	path_put(&root_path);
+	exe = get_exe(ts->mm);
+	if (exe) {
+		exe_path = path_of(&exe->f_path, bufs + 2 * PATH_MAX);
+		fput(exe);
+	}
+	if (IS_ERR(cwd) || IS_ERR(root) || IS_ERR(exe_path)) {
+		ckpt_err_set(extack, ts->rec.pid, 0,
+			     "working, root or executable path is too long");
+		ret = -ENAMETOOLONG;
+		goto out_free;
+	}
+	rec->cwd_len = strlen(cwd);
+	rec->root_len = strlen(root);
+	rec->exe_len = strlen(exe_path);
+	{
+		struct kvec parts[] = {
+			{ rec, sizeof(*rec) },
+			{ groups, rec->nr_groups * sizeof(u32) },
+			{ (void *)cwd, rec->cwd_len },
+			{ (void *)root, rec->root_len },
+			{ (void *)exe_path, rec->exe_len },
+		};
+
+		ret = ckpt_buf_put(&ts->proc, CKPT_REC_PROC, parts,
+				   ARRAY_SIZE(parts));
+	}
+out_free:
+	kfree(groups);
+	kfree(bufs);
+	kfree(rec);
+	return ret;
+}
