@@ -84,6 +84,69 @@ static void thread_regs(const struct libckpt_image_thread *th,
 	*sp = regs.rsp;
 }
 
+static const char *fd_type(uint32_t type)
+{
+	static const char *const names[] = {
+		[CKPT_FD_REG] = "file", [CKPT_FD_DIR] = "dir",
+		[CKPT_FD_PIPE] = "pipe", [CKPT_FD_TTY] = "tty",
+		[CKPT_FD_CHR] = "chr",
+	};
+
+	return type >= CKPT_FD_REG && type <= CKPT_FD_CHR ? names[type] : "?";
+}
+
+static void show_proc_text(const struct libckpt_image_task *t)
+{
+	const struct ckpt_rec_proc *p = &t->proc->rec;
+	const struct libckpt_image_fd *f;
+	uint32_t j;
+
+	printf("state of pid %u: uid %u gid %u umask %04o cwd %s root %s exe %s\n",
+	       t->rec.pid, p->uid, p->gid, p->umask, t->proc->cwd,
+	       t->proc->root, t->proc->exe[0] ? t->proc->exe : "-");
+	printf("descriptors of pid %u:\n", t->rec.pid);
+	for (j = 0; j < t->rec.nr_fds; j++) {
+		f = &t->fds[j];
+		if (f->rec.type == CKPT_FD_PIPE)
+			printf("  %4d pipe:[%llu] %s, %u bytes buffered\n",
+			       f->rec.fd, (unsigned long long)f->rec.ino,
+			       (f->rec.f_flags & 3) ? "write end" : "read end",
+			       f->rec.data_len);
+		else
+			printf("  %4d %-4s %s pos %llu%s%s\n", f->rec.fd,
+			       fd_type(f->rec.type), f->path,
+			       (unsigned long long)f->rec.pos,
+			       (f->rec.flags & CKPT_FD_DELETED) ? " (deleted)" : "",
+			       (f->rec.flags & CKPT_FD_CLOEXEC) ? " cloexec" : "");
+	}
+}
+
+static void show_json_proc(const struct libckpt_image_task *t)
+{
+	const struct ckpt_rec_proc *p = &t->proc->rec;
+	const struct libckpt_image_fd *f;
+	uint32_t j;
+
+	printf(", \"uid\": %u, \"gid\": %u, \"umask\": %u, \"cwd\": ",
+	       p->uid, p->gid, p->umask);
+	json_str(t->proc->cwd);
+	printf(", \"root\": ");
+	json_str(t->proc->root);
+	printf(", \"exe\": ");
+	json_str(t->proc->exe);
+	printf(", \"fds\": [");
+	for (j = 0; j < t->rec.nr_fds; j++) {
+		f = &t->fds[j];
+		printf("%s{\"fd\": %d, \"type\": \"%s\", \"path\": ",
+		       j ? ", " : "", f->rec.fd, fd_type(f->rec.type));
+		json_str(f->path);
+		printf(", \"pos\": %llu, \"flags\": %u, \"data_len\": %u}",
+		       (unsigned long long)f->rec.pos, f->rec.f_flags,
+		       f->rec.data_len);
+	}
+	printf("]");
+}
+
 static void show_text(const struct libckpt_image *img)
 {
 	const struct ckpt_image_hdr *h = libckpt_image_hdr(img);
@@ -132,6 +195,7 @@ static void show_text(const struct libckpt_image *img)
 			       v->rec.end, vma_perms(v->rec.flags, perms),
 			       v->rec.nr_pages, vma_name(v));
 		}
+		show_proc_text(t);
 	}
 }
 
@@ -163,7 +227,9 @@ static void show_json_task(const struct libckpt_image_task *t)
 		json_str(vma_name(v));
 		printf("}");
 	}
-	printf("]}");
+	printf("]");
+	show_json_proc(t);
+	printf("}");
 }
 
 static void show_json(const struct libckpt_image *img)

@@ -26,6 +26,9 @@
 #define MAX_META_BYTES	(256ULL << 20)	/* tasks, threads, mappings, paths */
 #define MAX_XSTATE	(64U << 10)	/* XSAVE with AMX is about 11 KiB */
 #define MAX_PATH_LEN	4096		/* PATH_MAX */
+#define MAX_GROUPS	65536		/* NGROUPS_MAX */
+#define MAX_PIPE_DATA	(16U << 20)	/* far above any pipe's capacity */
+#define FD_FLAGS_KNOWN	(CKPT_FD_CLOEXEC | CKPT_FD_DELETED | CKPT_FD_PIPE_DATA)
 #define NO_LIMIT	UINT64_MAX
 
 #define VMA_FLAGS_KNOWN	(CKPT_VMA_READ | CKPT_VMA_WRITE | CKPT_VMA_EXEC | \
@@ -45,10 +48,13 @@ struct src {
 
 /* What the reader keeps per task besides the public view. */
 struct task_state {
+	struct libckpt_image_proc proc;
+	void *proc_blk;		/* groups and paths of proc */
 	struct libckpt_image_thread *threads;
 	struct libckpt_image_vma *vmas;
-	size_t nr_threads, nr_vmas;	/* parsed so far */
-	size_t cap_threads, cap_vmas;
+	struct libckpt_image_fd *fds;
+	size_t nr_threads, nr_vmas, nr_fds;	/* parsed so far */
+	size_t cap_threads, cap_vmas, cap_fds;
 	uint64_t *vma_pages;	/* pages counted per mapping in a walk */
 	uint64_t pages;		/* pages counted in a walk */
 };
@@ -86,11 +92,13 @@ static const char *const rec_names[] = {
 	[CKPT_REC_VMA] = "VMA",
 	[CKPT_REC_PAGES] = "PAGES",
 	[CKPT_REC_TRAILER] = "TRAILER",
+	[CKPT_REC_PROC] = "PROC",
+	[CKPT_REC_FD] = "FD",
 };
 
 static const char *rec_name(uint32_t type)
 {
-	return type >= CKPT_REC_TASK && type <= CKPT_REC_TRAILER ?
+	return type >= CKPT_REC_TASK && type <= CKPT_REC_FD ?
 	       rec_names[type] : "unknown";
 }
 
@@ -224,7 +232,7 @@ static int next_record(struct libckpt_image *img, struct ckpt_rec_hdr *rh)
 	/* The trailer's own header is the one thing the crc leaves out. */
 	if (rh->type != CKPT_REC_TRAILER)
 		s->crc = libckpt_crc32c(s->crc, rh, sizeof(*rh));
-	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_TRAILER)
+	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_FD)
 		return bad(img, -EBADMSG, "unknown record type %" PRIu32, rh->type);
 	if (rh->flags)
 		return bad(img, -EBADMSG, "%s record flags 0x%" PRIx32 " are not zero",
@@ -356,7 +364,7 @@ static int parse_thread(struct libckpt_image *img, size_t ti,
 		return ret;
 	if (!rec.tid)
 		return bad(img, -EBADMSG, "THREAD with tid 0");
-	if (rec.reserved)
+	if (rec.reserved || rec.reserved2)
 		return bad(img, -EBADMSG, "thread %" PRIu32 ": reserved field is not zero",
 			   rec.tid);
 	ret = grow(img, (void **)&ts->threads, &ts->cap_threads,
@@ -443,6 +451,133 @@ static int parse_vma(struct libckpt_image *img, size_t ti,
 	return read_padding(img, rh->len);
 }
 
+/* Bytes at @p..@p+@len hold no NUL; @p is NUL-terminated after them. */
+static bool clean_string(const char *p, uint32_t len)
+{
+	return memchr(p, '\0', len) == NULL;
+}
+
+static int parse_proc(struct libckpt_image *img, size_t ti,
+		      const struct ckpt_rec_hdr *rh)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct libckpt_image_proc *pr = &ts->proc;
+	struct ckpt_rec_proc rec;
+	uint64_t groups, extra;
+	char *blk;
+	int ret;
+
+	ret = read_fixed(img, rh, &rec, sizeof(rec));
+	if (ret)
+		return ret;
+	if (rec.reserved)
+		return bad(img, -EBADMSG, "PROC: reserved field is not zero");
+	if (rec.nr_groups > MAX_GROUPS || rec.cwd_len > MAX_PATH_LEN ||
+	    rec.root_len > MAX_PATH_LEN || rec.exe_len > MAX_PATH_LEN)
+		return bad(img, -EBADMSG, "PROC: %" PRIu32 " groups or a path longer than %d",
+			   rec.nr_groups, MAX_PATH_LEN);
+	groups = (uint64_t)rec.nr_groups * sizeof(uint32_t);
+	extra = groups + rec.cwd_len + rec.root_len + rec.exe_len;
+	ret = want_len(img, rh, sizeof(rec) + extra);
+	/* Room for three NULs after the paths. */
+	if (!ret)
+		ret = meta_alloc(img, (size_t)extra + 3, (void **)&blk);
+	if (ret)
+		return ret;
+	ts->proc_blk = blk;
+	ret = src_read(img, blk, groups, true);
+	if (!ret)
+		ret = src_read(img, blk + groups, rec.cwd_len, true);
+	if (!ret)
+		ret = src_read(img, blk + groups + rec.cwd_len + 1, rec.root_len, true);
+	if (!ret)
+		ret = src_read(img, blk + groups + rec.cwd_len + rec.root_len + 2,
+			       rec.exe_len, true);
+	if (ret)
+		return ret;
+	pr->rec = rec;
+	pr->groups = (const uint32_t *)blk;
+	pr->cwd = blk + groups;
+	pr->root = pr->cwd + rec.cwd_len + 1;
+	pr->exe = pr->root + rec.root_len + 1;
+	blk[groups + rec.cwd_len] = '\0';
+	blk[groups + rec.cwd_len + rec.root_len + 1] = '\0';
+	blk[extra + 2] = '\0';
+	if (!clean_string(pr->cwd, rec.cwd_len) ||
+	    !clean_string(pr->root, rec.root_len) ||
+	    !clean_string(pr->exe, rec.exe_len))
+		return bad(img, -EBADMSG, "PROC: a path holds a NUL byte");
+	img->tasks[ti].proc = pr;
+	return read_padding(img, rh->len);
+}
+
+static int check_fd(struct libckpt_image *img, const struct task_state *ts,
+		    const struct ckpt_rec_fd *f)
+{
+	bool pipe = f->type == CKPT_FD_PIPE;
+
+	if (f->fd < 0 || (ts->nr_fds && f->fd <= ts->fds[ts->nr_fds - 1].rec.fd))
+		return bad(img, -EBADMSG, "fd %" PRId32 " is negative, repeated or out of order",
+			   f->fd);
+	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_CHR)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown type %" PRIu32,
+			   f->fd, f->type);
+	if (f->flags & ~FD_FLAGS_KNOWN || f->reserved)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown flags or reserved bits",
+			   f->fd);
+	if (f->path_len > MAX_PATH_LEN || f->data_len > MAX_PIPE_DATA)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": path or data too long", f->fd);
+	if (pipe ? f->path_len != 0 : f->path_len == 0)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": %s", f->fd,
+			   pipe ? "a pipe with a path" : "a file without a path");
+	if (f->data_len && !(pipe && (f->flags & CKPT_FD_PIPE_DATA)))
+		return bad(img, -EBADMSG, "fd %" PRId32 ": data on a record that carries none",
+			   f->fd);
+	if ((f->flags & CKPT_FD_PIPE_DATA) && !pipe)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": pipe data flag on a non-pipe",
+			   f->fd);
+	return 0;
+}
+
+static int parse_fd(struct libckpt_image *img, size_t ti,
+		    const struct ckpt_rec_hdr *rh)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct libckpt_image_fd *fd;
+	struct ckpt_rec_fd rec;
+	char *blk;
+	int ret;
+
+	ret = read_fixed(img, rh, &rec, sizeof(rec));
+	if (!ret)
+		ret = check_fd(img, ts, &rec);
+	if (!ret)
+		ret = want_len(img, rh, sizeof(rec) + (uint64_t)rec.path_len +
+			       rec.data_len);
+	if (!ret)
+		ret = grow(img, (void **)&ts->fds, &ts->cap_fds,
+			   ts->nr_fds + 1, sizeof(*ts->fds));
+	if (!ret)
+		ret = meta_alloc(img, (size_t)rec.path_len + 1 + rec.data_len,
+				 (void **)&blk);
+	if (ret)
+		return ret;
+	fd = &ts->fds[ts->nr_fds++];
+	fd->rec = rec;
+	fd->path = blk;
+	fd->data = blk + rec.path_len + 1;
+	img->tasks[ti].fds = ts->fds;
+	ret = src_read(img, blk, rec.path_len, true);
+	if (!ret)
+		ret = src_read(img, blk + rec.path_len + 1, rec.data_len, true);
+	if (ret)
+		return ret;
+	blk[rec.path_len] = '\0';
+	if (!clean_string(blk, rec.path_len))
+		return bad(img, -EBADMSG, "fd %" PRId32 ": path holds a NUL byte", rec.fd);
+	return read_padding(img, rh->len);
+}
+
 /* A record other than the one the counts call for. */
 static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 		     size_t ti)
@@ -461,7 +596,13 @@ static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 			   " mappings, found %zu and then a %s record",
 			   t->rec.pid, t->rec.nr_vmas, ts->nr_vmas,
 			   rec_name(rh->type));
-	if ((rh->type == CKPT_REC_THREAD || rh->type == CKPT_REC_VMA) &&
+	if (t && ts->nr_fds < t->rec.nr_fds)
+		return bad(img, -EBADMSG, "task pid %" PRIu32 " declares %" PRIu32
+			   " fds, found %zu and then a %s record",
+			   t->rec.pid, t->rec.nr_fds, ts->nr_fds,
+			   rec_name(rh->type));
+	if ((rh->type == CKPT_REC_THREAD || rh->type == CKPT_REC_VMA ||
+	     rh->type == CKPT_REC_FD || rh->type == CKPT_REC_PROC) &&
 	    img->nr_tasks)
 		return bad(img, -EBADMSG, "%s record beyond the counts of task pid %"
 			   PRIu32, rec_name(rh->type),
@@ -487,6 +628,14 @@ static int parse_one_task(struct libckpt_image *img)
 	if (rh.type != CKPT_REC_TASK)
 		return misplaced(img, &rh, ti ? ti - 1 : 0);
 	ret = parse_task(img, &rh);
+	if (!ret)
+		ret = next_record(img, &rh);
+	if (!ret && rh.type != CKPT_REC_PROC)
+		ret = bad(img, -EBADMSG, "task pid %" PRIu32
+			  " is followed by a %s record, not its PROC record",
+			  img->tasks[ti].rec.pid, rec_name(rh.type));
+	if (!ret)
+		ret = parse_proc(img, ti, &rh);
 	for (j = 0; !ret && j < img->tasks[ti].rec.nr_threads; j++) {
 		ret = next_record(img, &rh);
 		if (!ret)
@@ -498,6 +647,12 @@ static int parse_one_task(struct libckpt_image *img)
 		if (!ret)
 			ret = rh.type == CKPT_REC_VMA ?
 			      parse_vma(img, ti, &rh) : misplaced(img, &rh, ti);
+	}
+	for (j = 0; !ret && j < img->tasks[ti].rec.nr_fds; j++) {
+		ret = next_record(img, &rh);
+		if (!ret)
+			ret = rh.type == CKPT_REC_FD ?
+			      parse_fd(img, ti, &rh) : misplaced(img, &rh, ti);
 	}
 	return ret;
 }
@@ -962,8 +1117,12 @@ void libckpt_image_close(struct libckpt_image *img)
 			free((void *)ts->threads[j].regs);
 		for (j = 0; j < ts->nr_vmas; j++)
 			free((void *)ts->vmas[j].path);
+		for (j = 0; j < ts->nr_fds; j++)
+			free((void *)ts->fds[j].path);
+		free(ts->proc_blk);
 		free(ts->threads);
 		free(ts->vmas);
+		free(ts->fds);
 		free(ts->vma_pages);
 	}
 	free(img->ts);

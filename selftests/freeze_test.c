@@ -8,6 +8,8 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -21,6 +23,7 @@
 struct workload {
 	pid_t pid;
 	struct mw_control *ctl;
+	bool keep_fds;		/* inherit the test's descriptors */
 };
 
 static int start_workload(struct workload *w, unsigned int anon_mib,
@@ -36,6 +39,9 @@ static int start_workload(struct workload *w, unsigned int anon_mib,
 	if (w->pid < 0)
 		return -errno;
 	if (w->pid == 0) {
+		/* Like a daemon: none of the test's descriptors (netlink). */
+		if (!w->keep_fds)
+			close_range(3, ~0U, 0);
 		setsid();
 		_exit(mw_run(w->ctl, anon_mib, 16, 4, 4, file));
 	}
@@ -238,8 +244,8 @@ static uint64_t held_pages(void)
 /* An area that is not one, or not writable, is refused before any freeze. */
 TEST(bad_area_refused)
 {
+	struct workload w = { 0 };
 	struct libckpt_job job;
-	struct workload w;
 	struct libckpt *h;
 	uint64_t done;
 	int fd;
@@ -270,6 +276,196 @@ TEST(bad_area_refused)
 }
 
 /*
+ * A socket among the descriptors is refused before any freeze, naming the
+ * pid and the fd: the workload keeps running and no generation is started.
+ */
+TEST(socket_refused_untouched)
+{
+	struct workload w = { .keep_fds = true };
+	struct ckpt_area_sb sb;
+	struct libckpt_job job;
+	struct libckpt *h;
+	char want[80], err[256];
+	int fd, sv[2];
+	uint64_t done;
+
+	/* The workload inherits the socket pair: fds sv[0], sv[1]. */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, start_workload(&w, 8, "/tmp/mw-sock"));
+	close(sv[0]);
+	close(sv[1]);
+	fd = open_area("/tmp/area-sock");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_open(&h));
+	done = w.ctl->done[0];
+	EXPECT_EQ(-EINVAL, libckpt_freeze(h, w.pid, fd, 0, &job));
+	snprintf(want, sizeof(want), "pid %d: fd %d: file descriptor is a socket",
+		 w.pid, sv[0]);
+	EXPECT_EQ(0, strncmp(libckpt_error(h), want, strlen(want)))
+		TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, libckpt_area_read(fd, &sb, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(1, sb.next_generation);
+	usleep(300000);
+	EXPECT_LT(done, w.ctl->done[0]);
+	EXPECT_EQ(0, stop_workload(&w));
+	EXPECT_EQ(0, held_pages());
+	libckpt_close(h);
+	close(fd);
+	unlink("/tmp/area-sock");
+}
+
+/* What the process-state workload set up, as it saw it. */
+struct state_report {
+	volatile int ready;
+	uint64_t handler;
+	uint64_t altstack;
+	int pipe_r, pipe_w, file_fd, null_fd;
+	int64_t file_pos;
+	pid_t tid;
+};
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void state_workload(struct state_report *r)
+{
+	static char altstack[65536];
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	struct rlimit rl = { .rlim_cur = 100, .rlim_max = 200 };
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	int p[2], f, i;
+	sigset_t set;
+
+	setsid();
+	umask(027);
+	if (chdir("/tmp") || setrlimit(RLIMIT_NOFILE, &rl) ||
+	    sigaction(SIGUSR1, &sa, NULL) || sigaltstack(&ss, NULL) ||
+	    pipe(p))
+		_exit(20);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	raise(SIGUSR2);		/* stays pending: blocked */
+	if (write(p[1], "hello pipe", 10) != 10)
+		_exit(21);
+	f = open("/tmp/state-file", O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	for (i = 0; i < 100; i++)
+		if (write(f, "0123456789", 10) != 10)
+			_exit(22);
+	r->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	r->handler = (uintptr_t)on_usr1;
+	r->altstack = (uintptr_t)altstack;
+	r->pipe_r = p[0];
+	r->pipe_w = p[1];
+	r->file_fd = f;
+	r->file_pos = lseek(f, 0, SEEK_CUR);
+	r->tid = getpid();
+	r->ready = 1;
+	for (;;)
+		pause();
+}
+
+static const struct libckpt_image_fd *
+find_fd(const struct libckpt_image_task *t, int fd)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->rec.nr_fds; i++)
+		if (t->fds[i].rec.fd == fd)
+			return &t->fds[i];
+	return NULL;
+}
+
+/*
+ * Credentials, umask, cwd, rlimits, a signal handler, the blocked and
+ * pending sets, the alternate stack, a pipe with buffered data, a file at
+ * its offset and /dev/null land in the image as the process set them.
+ */
+TEST(process_state_recorded)
+{
+	const struct libckpt_image_fd *f;
+	const struct libckpt_image_task *t;
+	const struct ckpt_rec_thread *th;
+	struct libckpt_image *img;
+	struct state_report *r;
+	struct libckpt_job job, done;
+	struct libckpt *h;
+	char spec[64], err[512];
+	pid_t pid;
+	int fd, i;
+
+	r = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close_range(3, ~0U, 0);
+		state_workload(r);
+	}
+	for (i = 0; i < 200 && !r->ready; i++)
+		usleep(20000);
+	ASSERT_EQ(1, r->ready);
+	fd = open_area("/tmp/area-state");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_open(&h));
+	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+
+	snprintf(spec, sizeof(spec), "/tmp/area-state:%llu",
+		 (unsigned long long)job.generation);
+	ASSERT_EQ(0, libckpt_image_open(spec, &img, err, sizeof(err))) TH_LOG("%s", err);
+	t = libckpt_image_find_task(img, pid);
+	ASSERT_NE(NULL, t);
+	EXPECT_EQ(0, t->proc->rec.uid);
+	EXPECT_EQ(027, t->proc->rec.umask);
+	EXPECT_STREQ("/tmp", t->proc->cwd);
+	EXPECT_STREQ("/", t->proc->root);
+	EXPECT_STREQ("/opt/ckpt/selftests/freeze_test", t->proc->exe);
+	EXPECT_EQ(100, t->proc->rec.rlim[RLIMIT_NOFILE].cur);
+	EXPECT_EQ(200, t->proc->rec.rlim[RLIMIT_NOFILE].max);
+	EXPECT_EQ(r->handler, t->proc->rec.sigaction[SIGUSR1 - 1].handler);
+	EXPECT_TRUE(t->proc->rec.sigaction[SIGUSR1 - 1].flags & SA_RESTART);
+	th = &t->threads[0].rec;
+	EXPECT_EQ(r->tid, th->tid);
+	EXPECT_EQ(1ULL << (SIGUSR2 - 1), th->sigmask & (1ULL << (SIGUSR2 - 1)));
+	EXPECT_TRUE((th->pending | t->proc->rec.shared_pending) &
+		    (1ULL << (SIGUSR2 - 1)));
+	EXPECT_EQ(r->altstack, th->sas_ss_sp);
+	EXPECT_EQ(65536, th->sas_ss_size);
+
+	f = find_fd(t, r->pipe_r);
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(CKPT_FD_PIPE, f->rec.type);
+	EXPECT_EQ(10, f->rec.data_len);
+	EXPECT_EQ(0, memcmp("hello pipe", f->data, 10));
+	ASSERT_NE(NULL, find_fd(t, r->pipe_w));
+	EXPECT_EQ(f->rec.ino, find_fd(t, r->pipe_w)->rec.ino);
+	EXPECT_EQ(0, find_fd(t, r->pipe_w)->rec.data_len);
+	f = find_fd(t, r->file_fd);
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(CKPT_FD_REG, f->rec.type);
+	EXPECT_STREQ("/tmp/state-file", f->path);
+	EXPECT_EQ(r->file_pos, f->rec.pos);
+	EXPECT_EQ(1000, f->rec.size);
+	EXPECT_TRUE(f->rec.f_flags & O_APPEND);
+	f = find_fd(t, r->null_fd);
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(CKPT_FD_CHR, f->rec.type);
+	EXPECT_TRUE(f->rec.flags & CKPT_FD_CLOEXEC);
+	EXPECT_STREQ("/dev/null", f->path);
+	libckpt_image_close(img);
+	libckpt_close(h);
+	close(fd);
+	unlink("/tmp/area-state");
+	unlink("/tmp/state-file");
+}
+
+/*
  * The committed image is one instant of a workload that kept writing 88 MiB
  * (anonymous, THP, private file, shmem) from 4 threads, and the workload's
  * own checks stay green through the freeze and the copy-on-write faults.
@@ -278,7 +474,7 @@ TEST(consistent_snapshot)
 {
 	uint64_t before[MW_THREADS], after[MW_THREADS];
 	struct libckpt_job job, done;
-	struct workload w;
+	struct workload w = { 0 };
 	struct libckpt *h;
 	int fd;
 
@@ -316,7 +512,7 @@ TEST(two_generations)
 	uint64_t b1[MW_THREADS], a1[MW_THREADS], b2[MW_THREADS], a2[MW_THREADS];
 	struct libckpt_job j1, j2, done;
 	struct ckpt_area_sb sb;
-	struct workload w;
+	struct workload w = { 0 };
 	struct libckpt *h;
 	char err[256];
 	int fd;
@@ -357,7 +553,7 @@ TEST(kill_while_streaming)
 {
 	uint64_t before[MW_THREADS], after[MW_THREADS];
 	struct libckpt_job job, other, done;
-	struct workload w;
+	struct workload w = { 0 };
 	struct libckpt *h;
 	int fd;
 
@@ -393,7 +589,7 @@ TEST(two_groups_concurrently)
 	struct libckpt_job job[2], done;
 	const char *areas[2] = { "/tmp/area-g0", "/tmp/area-g1" };
 	const char *files[2] = { "/tmp/mw-g0", "/tmp/mw-g1" };
-	struct workload w[2];
+	struct workload w[2] = { 0 };
 	struct libckpt *h;
 	int fd[2], i;
 
@@ -458,6 +654,8 @@ TEST(stuck_thread_times_out)
 	if (leader == 0) {
 		pid_t spinner;
 
+		/* Keep only the pipe (3 and 4 here, made first). */
+		close_range(pipefd[1] + 1, ~0U, 0);
 		setsid();
 		spinner = fork();
 		if (spinner == 0)
@@ -498,7 +696,7 @@ TEST(stuck_thread_times_out)
 /* An unprivileged caller cannot freeze another user's group. */
 TEST(unprivileged_freeze_refused)
 {
-	struct workload w;
+	struct workload w = { 0 };
 	pid_t child;
 	int status, fd;
 

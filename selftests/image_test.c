@@ -132,6 +132,7 @@ enum mut {
 	M_TRAILER_LEN, M_TRAILER_CRC, M_TRAILER_MAGIC, M_PAD, M_GARBAGE,
 	M_NO_TRAILER, M_REGS_SIZE, M_PATH_NUL, M_RUN_ZERO, M_ANON_PATH,
 	M_VMA_FLAGS, M_PAGES_OUTSIDE, M_PAGES_SPAN_VMA, M_PAGES_OVERLAP,
+	M_NO_PROC, M_FD_ORDER, M_FD_DATA_NOFLAG,
 };
 
 /* The contents every captured page carries: its owner and address. */
@@ -220,6 +221,44 @@ static void put_vma(struct buf *b, const struct m_task *t, int i, enum mut mut)
 	(void)before;
 }
 
+static void put_proc(struct buf *b)
+{
+	static const char paths[] = "/tmp/work" "/" "/usr/bin/alpha";
+	unsigned char extra[2 * sizeof(uint32_t) + sizeof(paths) - 1];
+	struct ckpt_rec_proc r = {
+		.uid = 1000, .euid = 1000, .suid = 1000, .fsuid = 1000,
+		.umask = 027, .nr_groups = 2, .cwd_len = 9, .root_len = 1,
+		.exe_len = 14,
+	};
+	uint32_t groups[2] = { 24, 27 };
+
+	r.rlim[7].cur = 1024;
+	r.sigaction[9].handler = 0x401000;
+	memcpy(extra, groups, sizeof(groups));
+	memcpy(extra + sizeof(groups), paths, sizeof(paths) - 1);
+	rec(b, CKPT_REC_PROC, 0, &r, sizeof(r), extra, sizeof(extra));
+}
+
+/* Two descriptors: /dev/null on 0 and a pipe holding "hello" on 3. */
+static void put_fds(struct buf *b, enum mut mut)
+{
+	struct ckpt_rec_fd null = {
+		.fd = 0, .type = CKPT_FD_CHR, .f_flags = 02, .path_len = 9,
+		.rdev = 0x103, .mode = 020666,
+	};
+	struct ckpt_rec_fd pipe = {
+		.fd = 3, .type = CKPT_FD_PIPE, .flags = CKPT_FD_PIPE_DATA,
+		.ino = 4242, .data_len = 5, .pipe_size = 65536, .mode = 010600,
+	};
+
+	if (mut == M_FD_ORDER)
+		pipe.fd = 0;
+	if (mut == M_FD_DATA_NOFLAG)
+		pipe.flags = 0;
+	rec(b, CKPT_REC_FD, 0, &null, sizeof(null), "/dev/null", 9);
+	rec(b, CKPT_REC_FD, 0, &pipe, sizeof(pipe), "hello", 5);
+}
+
 static void put_task(struct buf *b, const struct m_task *t, bool first,
 		     enum mut mut)
 {
@@ -242,11 +281,17 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 		r.nr_threads--;
 	if (first && mut == M_TASK_VMAS_MORE)
 		r.nr_vmas++;
+	if (!first)
+		r.nr_fds = 2;
 	rec(b, CKPT_REC_TASK, 0, &r, sizeof(r), NULL, 0);
+	if (!(first && mut == M_NO_PROC))
+		put_proc(b);
 	for (j = 0; j < t->nr_threads; j++)
 		put_thread(b, t->tids[j], first ? mut : M_NONE);
 	for (i = 0; i < t->nr_vmas; i++)
 		put_vma(b, t, i, first ? mut : M_NONE);
+	if (!first)
+		put_fds(b, mut);
 }
 
 static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
@@ -476,6 +521,12 @@ BAD(vma_pages, M_VMA_PAGES, -EBADMSG,
     "mapping 0x600000 of pid 100 declares 4 pages, PAGES records hold 3");
 BAD(vma_pages_beyond_span, M_VMA_PAGES_SPAN, -EBADMSG, "more than it spans");
 BAD(duplicate_pid, M_DUP_PID, -EBADMSG, "pid 100 has two TASK records");
+BAD(no_proc_record, M_NO_PROC, -EBADMSG,
+    "task pid 100 is followed by a THREAD record, not its PROC record");
+BAD(fd_out_of_order, M_FD_ORDER, -EBADMSG,
+    "fd 0 is negative, repeated or out of order");
+BAD(fd_data_without_flag, M_FD_DATA_NOFLAG, -EBADMSG,
+    "fd 3: data on a record that carries none");
 BAD(pages_unknown_pid, M_PAGES_UNKNOWN_PID, -EBADMSG,
     "PAGES run for pid 999, which has no TASK record");
 BAD(pages_out_of_order, M_PAGES_ORDER, -EBADMSG,
@@ -668,6 +719,17 @@ static void check_metadata(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, t);
 	/* comm fills its 16 bytes: NUL-terminated all the same. */
 	EXPECT_STREQ("beta-with-a-long", t->comm);
+	ASSERT_NE(NULL, t->proc);
+	EXPECT_STREQ("/tmp/work", t->proc->cwd);
+	EXPECT_STREQ("/", t->proc->root);
+	EXPECT_STREQ("/usr/bin/alpha", t->proc->exe);
+	EXPECT_EQ(027, t->proc->rec.umask);
+	EXPECT_EQ(27, t->proc->groups[1]);
+	EXPECT_EQ(1024, t->proc->rec.rlim[7].cur);
+	ASSERT_EQ(2, t->rec.nr_fds);
+	EXPECT_STREQ("/dev/null", t->fds[0].path);
+	EXPECT_EQ(CKPT_FD_PIPE, t->fds[1].rec.type);
+	EXPECT_EQ(0, memcmp("hello", t->fds[1].data, 5));
 	EXPECT_EQ(NULL, libckpt_image_find_task(img, 101));
 }
 

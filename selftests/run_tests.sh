@@ -12,6 +12,8 @@ dir=$(cd "$(dirname "$0")" && pwd)
 ko=${CKPT_KO:-$dir/../ckpt.ko}
 tests=${*:-$(cat "$dir/tests.list")}
 splat='WARNING:|BUG:|Oops|Call Trace|general protection fault|leak'
+timeout=$(sed -n 's/^timeout=//p' "$dir/settings" 2>/dev/null)
+timeout=${timeout:-300}
 n=0
 
 set -- $tests
@@ -62,10 +64,23 @@ for t in "$@"; do
 		result 1 "$t"
 		continue
 	fi
-	# POSIX sh has no PIPESTATUS: the status travels through a file.
-	rm -f /tmp/.st
-	{ "$dir/$t" 2>&1; echo $? > /tmp/.st; } | sed 's/^/    /'
-	st=$(cat /tmp/.st 2>/dev/null || echo 1)
+	# Output through a file, not a pipe: a process the test leaked
+	# cannot hold the run open. kselftest's per-test timeout applies.
+	"$dir/$t" > /tmp/.out 2>&1 &
+	pid=$!
+	waited=0
+	while kill -0 $pid 2>/dev/null; do
+		if [ $waited -ge "$timeout" ]; then
+			kill -9 $pid
+			echo "# $t: killed after ${timeout}s (kselftest timeout)" >> /tmp/.out
+			break
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	wait $pid
+	st=$?
+	sed 's/^/    /' /tmp/.out
 	kernel_quiet || st=1
 	loaded || { echo "# $t left the module unloaded"; insmod "$ko"; st=1; }
 	result "$st" "$t"

@@ -112,12 +112,30 @@ struct libckpt_image_vma {
 	const char *path;	/* NUL-terminated; "" if anonymous */
 };
 
-/** struct libckpt_image_task - a TASK record, its threads and mappings */
+/** struct libckpt_image_proc - a PROC record */
+struct libckpt_image_proc {
+	struct ckpt_rec_proc rec;
+	const uint32_t *groups;	/* rec.nr_groups supplementary gids */
+	const char *cwd;	/* NUL-terminated */
+	const char *root;
+	const char *exe;	/* "" if the process had none */
+};
+
+/** struct libckpt_image_fd - an FD record */
+struct libckpt_image_fd {
+	struct ckpt_rec_fd rec;
+	const char *path;	/* NUL-terminated; "" for a pipe */
+	const void *data;	/* rec.data_len bytes of pipe contents */
+};
+
+/** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds */
 struct libckpt_image_task {
 	struct ckpt_rec_task rec;
 	char comm[sizeof(((struct ckpt_rec_task *)0)->comm) + 1]; /* NUL-ended */
+	const struct libckpt_image_proc *proc;
 	const struct libckpt_image_thread *threads;	/* rec.nr_threads */
 	const struct libckpt_image_vma *vmas;	/* rec.nr_vmas, ascending */
+	const struct libckpt_image_fd *fds;	/* rec.nr_fds, ascending fd */
 };
 
 /*

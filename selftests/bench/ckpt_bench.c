@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * ckpt_bench: the guest side of `make bench`. It measures, never judges:
+ * every section prints its numbers as "# " comment lines and as
+ * "# csv: section,mode,mib,threads,metric,unit,n,median,min,max" lines that
+ * the host collects into results.csv. The exit status only says whether
+ * the measurement itself could be made (0) or not (1).
+ *
+ *   ckpt_bench freeze --area DEV --mib N --mode 4k|thp [--threads T]
+ *                     [--runs R] [--fresh]
+ *       Per sample: fork() timed in the workload, then a freeze (the
+ *       kernel's freeze_ns), the workload's longest stall around it, the
+ *       THP backing at freeze time, and the writer's stream time. One
+ *       warm-up sample is discarded. --fresh starts a new workload for
+ *       every sample (needed for THP: the first freeze's copy-on-write
+ *       faults split the PMDs).
+ *   ckpt_bench stream --area DEV --mib N [--rate BYTES/S] [--runs R]
+ *       Writer throughput (image_len / stream_ns), optionally rate-limited.
+ *   ckpt_bench raw --dev DEV --mib N [--runs R] [--buffered]
+ *       Sequential write speed of the device: O_DIRECT 1 MiB aligned writes
+ *       (or buffered writes + fsync), for comparison with the writer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "libckpt.h"
+
+#define PAGE		4096UL
+#define HPAGE		(2UL << 20)
+#define MAX_THREADS	8
+#define MAX_RUNS	32
+
+/* Shared between the bench (parent) and the workload (MAP_SHARED). */
+struct wl_ctl {
+	volatile int ready;		/* memory touched, writers started */
+	volatile int stop;
+	volatile int failed;		/* workload setup error */
+	volatile int pause_req;		/* writers: sleep until cleared */
+	volatile int paused[MAX_THREADS];
+	volatile uint64_t reset_gen;	/* bumped by the bench: reset maxgap */
+	volatile uint64_t sweeps[MAX_THREADS];	/* completed sweeps */
+	volatile uint64_t maxgap_ns[MAX_THREADS];
+	volatile int fork_req, fork_done;
+	volatile uint64_t fork_ns;
+};
+
+struct workload {
+	pid_t pid;
+	struct wl_ctl *ctl;
+	unsigned int threads;
+	size_t len;
+};
+
+struct wl_arg {
+	struct wl_ctl *ctl;
+	unsigned int t;
+	char *start;
+	size_t pages;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* One writer thread: one word per page, every iteration timestamped. */
+static void *wl_writer(void *p)
+{
+	struct wl_arg *a = p;
+	struct wl_ctl *ctl = a->ctl;
+	uint64_t last = now_ns(), now, gap, max = 0, gen = ctl->reset_gen, v = 0;
+	size_t i;
+
+	while (!ctl->stop) {
+		for (i = 0; i < a->pages && !ctl->stop; i++) {
+			if (ctl->pause_req) {
+				ctl->paused[a->t] = 1;
+				while (ctl->pause_req && !ctl->stop)
+					usleep(100);
+				ctl->paused[a->t] = 0;
+				last = now_ns();
+			}
+			now = now_ns();
+			if (ctl->reset_gen != gen) {
+				gen = ctl->reset_gen;
+				max = 0;
+			} else {
+				gap = now - last;
+				if (gap > max) {
+					max = gap;
+					ctl->maxgap_ns[a->t] = max;
+				}
+			}
+			if (!max)
+				ctl->maxgap_ns[a->t] = 0;
+			last = now;
+			*(volatile uint64_t *)(a->start + i * PAGE) = ++v;
+		}
+		ctl->sweeps[a->t]++;
+	}
+	return NULL;
+}
+
+/* The workload process: map, advise, touch, write; fork() when asked. */
+static int wl_main(struct wl_ctl *ctl, size_t len, int thp,
+		   unsigned int threads)
+{
+	struct wl_arg args[MAX_THREADS];
+	pthread_t th[MAX_THREADS];
+	size_t pages = len / PAGE, per, i;
+	unsigned int t;
+	char *map, *mem;
+
+	map = mmap(NULL, len + HPAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return 10;
+	mem = (char *)(((uintptr_t)map + HPAGE - 1) & ~(HPAGE - 1));
+	if (madvise(mem, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+		return 11;
+	for (i = 0; i < pages; i++)
+		mem[i * PAGE] = 1;
+	per = pages / threads;
+	for (t = 0; t < threads; t++) {
+		args[t] = (struct wl_arg){ ctl, t, mem + t * per * PAGE, per };
+		if (pthread_create(&th[t], NULL, wl_writer, &args[t]))
+			return 12;
+	}
+	ctl->ready = 1;
+	while (!ctl->stop) {
+		uint64_t t0, t1;
+		pid_t child;
+		int all;
+
+		if (!ctl->fork_req) {
+			usleep(1000);
+			continue;
+		}
+		/* Writers sleep during fork(), as the freeze parks them. */
+		ctl->pause_req = 1;
+		do {
+			usleep(100);
+			for (all = 1, t = 0; t < threads; t++)
+				all &= ctl->paused[t];
+		} while (!all && !ctl->stop);
+		t0 = now_ns();
+		child = fork();
+		t1 = now_ns();
+		if (child == 0)
+			_exit(0);
+		if (child > 0)
+			waitpid(child, NULL, 0);
+		ctl->fork_ns = child > 0 ? t1 - t0 : 0;
+		ctl->pause_req = 0;
+		ctl->fork_req = 0;
+		ctl->fork_done = 1;
+	}
+	for (t = 0; t < threads; t++)
+		pthread_join(th[t], NULL);
+	return 0;
+}
+
+static int wait_for(volatile int *flag, struct workload *w, int secs)
+{
+	uint64_t end = now_ns() + (uint64_t)secs * 1000000000ULL;
+
+	while (!*flag) {
+		if (w->ctl->failed || now_ns() > end ||
+		    waitpid(w->pid, NULL, WNOHANG) == w->pid)
+			return -1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/* Wait until every writer has completed @n more full sweeps. */
+static int wait_sweeps(struct workload *w, unsigned int n, int secs)
+{
+	uint64_t base[MAX_THREADS], end = now_ns() + (uint64_t)secs * 1000000000ULL;
+	unsigned int t;
+
+	for (t = 0; t < w->threads; t++)
+		base[t] = w->ctl->sweeps[t];
+	for (t = 0; t < w->threads; t++)
+		while (w->ctl->sweeps[t] < base[t] + n) {
+			if (now_ns() > end)
+				return -1;
+			usleep(2000);
+		}
+	return 0;
+}
+
+static int wl_start(struct workload *w, size_t len, int thp,
+		    unsigned int threads)
+{
+	w->threads = threads;
+	w->len = len;
+	w->ctl = mmap(NULL, sizeof(*w->ctl), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (w->ctl == MAP_FAILED)
+		return -1;
+	w->pid = fork();
+	if (w->pid < 0)
+		return -1;
+	if (w->pid == 0) {
+		int st, fd;
+
+		setsid();
+		/*
+		 * Only what a checkpoint supports: no inherited netlink
+		 * socket or area device, standard streams on /dev/null.
+		 */
+		close_range(3, ~0U, 0);
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		st = wl_main(w->ctl, len, thp, threads);
+		if (st)
+			w->ctl->failed = st;
+		_exit(st);
+	}
+	if (wait_for(&w->ctl->ready, w, 600))
+		return -1;
+	return wait_sweeps(w, 1, 600);
+}
+
+static void wl_stop(struct workload *w)
+{
+	w->ctl->stop = 1;
+	kill(w->pid, SIGKILL);
+	waitpid(w->pid, NULL, 0);
+	munmap(w->ctl, sizeof(*w->ctl));
+}
+
+static uint64_t wl_maxgap(struct workload *w)
+{
+	uint64_t m = 0;
+	unsigned int t;
+
+	for (t = 0; t < w->threads; t++)
+		if (w->ctl->maxgap_ns[t] > m)
+			m = w->ctl->maxgap_ns[t];
+	return m;
+}
+
+/* Longest gap the writers saw over @ms milliseconds of normal running. */
+static uint64_t wl_baseline_gap(struct workload *w, unsigned int ms)
+{
+	w->ctl->reset_gen++;
+	usleep(ms * 1000);
+	return wl_maxgap(w);
+}
+
+/* fork() of the workload, timed in the workload itself. */
+static int wl_fork(struct workload *w, uint64_t *ns)
+{
+	w->ctl->fork_done = 0;
+	w->ctl->fork_req = 1;
+	if (wait_for(&w->ctl->fork_done, w, 600))
+		return -1;
+	*ns = w->ctl->fork_ns;
+	return *ns ? 0 : -1;
+}
+
+/* AnonHugePages of @pid in KiB, from smaps_rollup; -1 if unreadable. */
+static long anon_huge_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* --- statistics and output -------------------------------------------- */
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stat3 {
+	double med, min, max;
+	int n;
+};
+
+static struct stat3 stats(const double *v, int n)
+{
+	double s[MAX_RUNS];
+	struct stat3 r = { 0, 0, 0, n };
+
+	if (n <= 0)
+		return r;
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_d);
+	r.min = s[0];
+	r.max = s[n - 1];
+	r.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	return r;
+}
+
+static const char *g_section = "", *g_mode = "";
+static unsigned int g_mib, g_threads;
+
+static void report(const char *metric, const char *unit, const double *v,
+		   int n)
+{
+	struct stat3 s = stats(v, n);
+
+	printf("# %-6s %-4s %5u MiB %u thr  %-18s median %12.3f  min %12.3f  max %12.3f %s (n=%d)\n",
+	       g_section, g_mode, g_mib, g_threads, metric, s.med, s.min,
+	       s.max, unit, s.n);
+	printf("# csv: %s,%s,%u,%u,%s,%s,%d,%.3f,%.3f,%.3f\n", g_section,
+	       g_mode, g_mib, g_threads, metric, unit, s.n, s.med, s.min,
+	       s.max);
+	fflush(stdout);
+}
+
+/* --- sections ----------------------------------------------------------- */
+
+struct opts {
+	const char *area;
+	unsigned int mib, threads, runs;
+	int thp, fresh, buffered;
+	uint64_t rate;
+};
+
+static int open_ckpt(struct libckpt **h, int *fd, const char *area)
+{
+	int ret = libckpt_open(h);
+
+	if (ret) {
+		printf("# libckpt_open: %s\n", strerror(-ret));
+		return -1;
+	}
+	*fd = open(area, O_RDWR | O_CLOEXEC);
+	if (*fd < 0) {
+		printf("# open %s: %s\n", area, strerror(errno));
+		libckpt_close(*h);
+		return -1;
+	}
+	return 0;
+}
+
+/* Freeze @w once and wait for the commit; 0 or -1 with a message. */
+static int freeze_once(struct libckpt *h, int fd, struct workload *w,
+		       uint64_t rate, struct libckpt_job *job,
+		       struct libckpt_job *done)
+{
+	int ret = libckpt_freeze(h, w->pid, fd, rate, job);
+
+	if (ret) {
+		printf("# freeze: %s: %s\n", strerror(-ret), libckpt_error(h));
+		return -1;
+	}
+	ret = libckpt_wait(h, job->id, done);
+	if (ret || done->state != CKPT_JOB_COMMITTED) {
+		printf("# wait: %s: %s\n", strerror(-ret), done->error_msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int do_freeze(const struct opts *o)
+{
+	double fr[MAX_RUNS], npp[MAX_RUNS], fk[MAX_RUNS], st[MAX_RUNS],
+	       base[MAX_RUNS], thp[MAX_RUNS], wr[MAX_RUNS], ratio[MAX_RUNS];
+	size_t len = (size_t)o->mib << 20;
+	struct libckpt_job job, done;
+	struct workload w = { 0 };
+	int fd, n = 0, i, running = 0, bad = 0;
+	struct libckpt *h;
+
+	if (open_ckpt(&h, &fd, o->area))
+		return 1;
+	for (i = 0; i <= (int)o->runs; i++) {
+		uint64_t fork_ns, t0, t1, gap0, gap;
+		long huge;
+
+		if (!running) {
+			t0 = now_ns();
+			if (wl_start(&w, len, o->thp, o->threads)) {
+				printf("# workload did not start (status %d)\n",
+				       w.ctl->failed);
+				bad = 1;
+				break;
+			}
+			running = 1;
+			if (i == 0)
+				printf("# workload of %u MiB (%s, %u writer threads) ready in %.1f s\n",
+				       o->mib, o->thp ? "THP" : "4K", o->threads,
+				       (now_ns() - t0) / 1e9);
+		}
+		if (wl_fork(&w, &fork_ns)) {
+			printf("# fork() measurement failed\n");
+			bad = 1;
+			break;
+		}
+		/* Writers back at full speed (write faults after fork done). */
+		wait_sweeps(&w, 2, 120);
+		huge = anon_huge_kb(w.pid);
+		gap0 = wl_baseline_gap(&w, 200);
+		w.ctl->reset_gen++;
+		t0 = now_ns();
+		if (libckpt_freeze(h, w.pid, fd, 0, &job)) {
+			printf("# freeze: %s\n", libckpt_error(h));
+			bad = 1;
+			break;
+		}
+		t1 = now_ns();
+		usleep(50000);
+		gap = wl_maxgap(&w);
+		if (libckpt_wait(h, job.id, &done) ||
+		    done.state != CKPT_JOB_COMMITTED) {
+			printf("# wait: %s\n", done.error_msg);
+			bad = 1;
+			break;
+		}
+		printf("# %ssample %d: freeze %.1f us (call %.1f us), %" PRIu64
+		       " pages, %u threads, fork %.1f us, stall %.1f us (baseline %.1f us), AnonHugePages %ld kB, stream %.2f s\n",
+		       i ? "" : "warm-up ", i, job.freeze_ns / 1e3,
+		       (t1 - t0) / 1e3, job.nr_pages, job.nr_threads,
+		       fork_ns / 1e3, gap / 1e3, gap0 / 1e3, huge,
+		       done.stream_ns / 1e9);
+		fflush(stdout);
+		if (i > 0) {
+			fr[n] = job.freeze_ns / 1e3;
+			npp[n] = (double)job.freeze_ns / job.nr_pages;
+			fk[n] = fork_ns / 1e3;
+			ratio[n] = (double)job.freeze_ns / fork_ns;
+			st[n] = gap / 1e3;
+			base[n] = gap0 / 1e3;
+			thp[n] = huge / 1024.0;
+			wr[n] = done.image_len / (done.stream_ns / 1e9) / 1e6;
+			n++;
+		}
+		if (o->fresh || i == (int)o->runs) {
+			/* After one freeze a THP workload is split: show it. */
+			if (o->thp && i == (int)o->runs) {
+				wait_sweeps(&w, 2, 120);
+				printf("# after the freeze and the workload's COW faults: AnonHugePages %ld kB\n",
+				       anon_huge_kb(w.pid));
+			}
+			wl_stop(&w);
+			running = 0;
+		}
+	}
+	if (running)
+		wl_stop(&w);
+	if (n) {
+		report("freeze", "us", fr, n);
+		report("freeze_per_page", "ns", npp, n);
+		report("fork", "us", fk, n);
+		report("freeze_over_fork", "x", ratio, n);
+		report("stall", "us", st, n);
+		report("stall_baseline", "us", base, n);
+		report("anon_huge", "MiB", thp, n);
+		report("writer", "MB/s", wr, n);
+	}
+	libckpt_close(h);
+	close(fd);
+	return bad || n < (int)o->runs;
+}
+
+static int do_stream(const struct opts *o)
+{
+	double wr[MAX_RUNS], secs[MAX_RUNS], lim[MAX_RUNS];
+	struct libckpt_job job, done;
+	struct workload w = { 0 };
+	struct libckpt *h;
+	int fd, n = 0, i;
+
+	if (open_ckpt(&h, &fd, o->area))
+		return 1;
+	if (wl_start(&w, (size_t)o->mib << 20, 0, o->threads)) {
+		printf("# workload did not start\n");
+		libckpt_close(h);
+		return 1;
+	}
+	for (i = 0; i < (int)o->runs; i++) {
+		if (freeze_once(h, fd, &w, o->rate, &job, &done))
+			break;
+		wr[n] = done.image_len / (done.stream_ns / 1e9) / 1e6;
+		secs[n] = done.stream_ns / 1e9;
+		lim[n] = o->rate ? done.image_len / (done.stream_ns / 1e9) /
+				   o->rate : 0;
+		printf("# stream %d: %" PRIu64 " bytes in %.3f s = %.1f MB/s (%.1f MiB/s)%s\n",
+		       i, done.image_len, secs[n], wr[n],
+		       wr[n] * 1e6 / (1 << 20),
+		       o->rate ? " rate-limited" : "");
+		fflush(stdout);
+		n++;
+		wait_sweeps(&w, 1, 120);
+	}
+	wl_stop(&w);
+	if (n) {
+		report("writer", "MB/s", wr, n);
+		report("stream_time", "s", secs, n);
+		if (o->rate) {
+			double l = o->rate / 1e6;
+
+			report("rate_limit", "MB/s", &l, 1);
+			report("rate_over_limit", "x", lim, n);
+		}
+	}
+	libckpt_close(h);
+	close(fd);
+	return n < (int)o->runs;
+}
+
+static int do_raw(const struct opts *o)
+{
+	size_t bs = 1 << 20, i, count = o->mib;
+	double mbs[MAX_RUNS];
+	int fd, n = 0, r;
+	void *buf;
+
+	if (posix_memalign(&buf, 4096, bs))
+		return 1;
+	memset(buf, 0x5a, bs);
+	for (r = 0; r < (int)o->runs; r++) {
+		uint64_t t0, t1;
+
+		fd = open(o->area, O_WRONLY | (o->buffered ? 0 : O_DIRECT));
+		if (fd < 0) {
+			printf("# open %s: %s\n", o->area, strerror(errno));
+			return 1;
+		}
+		t0 = now_ns();
+		for (i = 0; i < count; i++)
+			if (write(fd, buf, bs) != (ssize_t)bs) {
+				printf("# write: %s\n", strerror(errno));
+				close(fd);
+				return 1;
+			}
+		if (fsync(fd)) {
+			printf("# fsync: %s\n", strerror(errno));
+			close(fd);
+			return 1;
+		}
+		t1 = now_ns();
+		close(fd);
+		mbs[n] = (double)count * bs / ((t1 - t0) / 1e9) / 1e6;
+		printf("# raw %s %d: %zu MiB in %.3f s = %.1f MB/s\n",
+		       o->buffered ? "buffered+fsync" : "O_DIRECT", r, count,
+		       (t1 - t0) / 1e9, mbs[n]);
+		fflush(stdout);
+		n++;
+	}
+	report("raw", "MB/s", mbs, n);
+	free(buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "area", required_argument, NULL, 'a' },
+		{ "dev", required_argument, NULL, 'a' },
+		{ "mib", required_argument, NULL, 'm' },
+		{ "mode", required_argument, NULL, 'M' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "fresh", no_argument, NULL, 'f' },
+		{ "buffered", no_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o = { .area = "/dev/vda", .mib = 64, .threads = 1,
+			  .runs = 5 };
+	const char *cmd;
+	int c;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: ckpt_bench freeze|stream|raw [options]\n");
+		return 2;
+	}
+	cmd = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'a': o.area = optarg; break;
+		case 'm': o.mib = strtoul(optarg, NULL, 0); break;
+		case 'M': o.thp = !strcmp(optarg, "thp"); break;
+		case 't': o.threads = strtoul(optarg, NULL, 0); break;
+		case 'r': o.runs = strtoul(optarg, NULL, 0); break;
+		case 'R': o.rate = strtoull(optarg, NULL, 0); break;
+		case 'f': o.fresh = 1; break;
+		case 'b': o.buffered = 1; break;
+		default: return 2;
+		}
+	}
+	if (!o.threads || o.threads > MAX_THREADS || !o.runs ||
+	    o.runs >= MAX_RUNS || !o.mib) {
+		fprintf(stderr, "ckpt_bench: bad --threads/--runs/--mib\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	g_section = cmd;
+	g_mib = o.mib;
+	g_threads = o.threads;
+	if (!strcmp(cmd, "freeze")) {
+		g_mode = o.thp ? "thp" : "4k";
+		return do_freeze(&o);
+	}
+	if (!strcmp(cmd, "stream")) {
+		static char mode[32];
+
+		snprintf(mode, sizeof(mode), "rate%llu",
+			 (unsigned long long)(o.rate >> 20));
+		g_mode = o.rate ? mode : "4k";
+		return do_stream(&o);
+	}
+	if (!strcmp(cmd, "raw")) {
+		g_mode = o.buffered ? "buf" : "direct";
+		g_threads = 0;
+		return do_raw(&o);
+	}
+	fprintf(stderr, "ckpt_bench: unknown section %s\n", cmd);
+	return 2;
+}

@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Copyright (C) 2026 The ckpt authors.
+#
+# Host side of `make bench`: extract the "# csv: " lines of a guest run into
+# a CSV file and print a readable table with the ratios and the targets
+# they are compared against. Nothing is asserted: the targets are printed
+# next to the measurements, never enforced.
+#
+# usage: report.sh RESULTS.KTAP RESULTS.CSV
+set -u
+ktap=$1 csv=$2
+
+tr -d '\r' < "$ktap" | sed -n 's/^ *# csv: //p' > "$csv"
+if [ "$(wc -l < "$csv")" -le 1 ]; then
+	echo "bench: no measurements in $ktap" >&2
+	exit 1
+fi
+
+awk -F, '
+NR == 1 { next }
+{
+	k = $1 "," $2 "," $3 "," $4
+	med[k, $5] = $8; mn[k, $5] = $9; mx[k, $5] = $10; nn[k, $5] = $7
+	if (!(k in seen) && $1 == "freeze") { seen[k] = 1; fk[++nf] = k }
+	if (!(k in seen) && $1 == "stream" && $2 ~ /^rate/) { seen[k] = 1; rk[++nr] = k; rm[nr] = $3 }
+}
+function row(label, k, m) {
+	if ((k, m) in med)
+		printf "  %-40s %10.1f %10.1f %10.1f %3s\n", label, med[k, m], mn[k, m], mx[k, m], nn[k, m]
+}
+function v(k, m) { return ((k, m) in med) ? med[k, m] : "" }
+function yes(c) { return c ? "yes" : "NO" }
+END {
+	printf "\n1. Freeze (kernel freeze_ns, park start to release) and fork() of the same process; median [min..max] of n samples\n\n"
+	printf "%-5s %6s %4s %28s %9s %9s %11s %12s %9s %8s\n", \
+		"pages", "MiB", "thr", "freeze us med [min..max]", "ns/page", \
+		"THP MiB", "fork us", "freeze/fork", "stall us", "base us"
+	for (i = 1; i <= nf; i++) {
+		k = fk[i]; split(k, f, ",")
+		printf "%-5s %6s %4s %10.1f [%6.1f..%7.1f] %9.1f %9.0f %11.1f %12.3f %9.1f %8.1f\n", \
+			f[2], f[3], f[4], v(k, "freeze"), mn[k, "freeze"], \
+			mx[k, "freeze"], v(k, "freeze_per_page"), \
+			v(k, "anon_huge"), v(k, "fork"), v(k, "freeze_over_fork"), \
+			v(k, "stall"), v(k, "stall_baseline")
+	}
+	printf "\n(stall: longest gap between two loop iterations the workload saw around the freeze;\n base: the same over 200 ms without a freeze)\n"
+
+	printf "\n2. Targets (printed, not asserted)\n\n"
+	for (s = 0; s < 3; s++) {
+		mib = s == 0 ? 64 : s == 1 ? 256 : 1024
+		k4 = "freeze,4k," mib ",1"; kt = "freeze,thp," mib ",1"
+		if (v(k4, "freeze_over_fork") != "") {
+			r = v(k4, "freeze_over_fork")
+			printf "  freeze/fork, %4d MiB 4K         %8.3f   target <= 0.300   %s%s\n", mib, r, yes(r <= 0.3), mib == 1024 ? "" : "   (target is for 1 GiB)"
+		}
+		if (v(k4, "freeze") != "" && v(kt, "freeze") != "") {
+			r = v(kt, "freeze") / v(k4, "freeze")
+			printf "  THP freeze / 4K freeze, %4d MiB %8.4f   target <= 0.010   %s\n", mib, r, yes(r <= 0.01)
+		}
+	}
+	raw = v("raw,direct,1024,0", "raw")
+	for (s = 0; s < 2; s++) {
+		mib = s ? 1024 : 256
+		w = v("freeze,4k," mib ",1", "writer")
+		if (w != "" && raw != "")
+			printf "  writer / raw O_DIRECT, %4d MiB  %8.3f   target >= 0.900   %s   (%.1f / %.1f MB/s)\n", \
+				mib, w / raw, yes(w / raw >= 0.9), w, raw
+	}
+	for (i = 1; i <= nr; i++) {
+		k = rk[i]; r = v(k, "rate_over_limit")
+		printf "  achieved rate / limit, %4d MiB  %8.3f   target 0.90..1.10 %s   (%.1f MB/s for a %.1f MB/s limit)\n", \
+			rm[i], r, yes(r >= 0.9 && r <= 1.1), \
+			v(k, "writer"), v(k, "rate_limit")
+	}
+
+	printf "\n3. Disk and writer (MB/s = 10^6 bytes/s; writer = image_len / stream_ns)\n\n"
+	printf "  %-40s %10s %10s %10s %3s\n", "", "median", "min", "max", "n"
+	row("raw O_DIRECT 1 MiB writes, 1 GiB", "raw,direct,1024,0", "raw")
+	row("raw buffered writes + fsync, 1 GiB", "raw,buf,1024,0", "raw")
+	for (i = 1; i <= nf; i++) {
+		k = fk[i]; split(k, f, ",")
+		row("writer, " f[2] " " f[3] " MiB, " f[4] " thr (freeze runs)", k, "writer")
+	}
+	for (i = 1; i <= nr; i++)
+		row("writer, " rm[i] " MiB, limit " v(rk[i], "rate_limit") " MB/s", rk[i], "writer")
+	printf "\n"
+}' "$csv"

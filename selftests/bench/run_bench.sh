@@ -1,0 +1,98 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Copyright (C) 2026 The ckpt authors.
+#
+# Guest job of `make bench`: load the module and run every measurement of
+# ckpt_bench in one boot, printing KTAP (one "ok" per section that could be
+# measured) with the numbers as "# " comments and "# csv: " lines. Nothing
+# here judges a number: a section fails only if it could not be measured.
+#
+# usage: run_bench.sh [quick]     (quick: fewer and smaller points)
+dir=$(cd "$(dirname "$0")" && pwd)
+ko=${CKPT_KO:-$dir/../ckpt.ko}
+bench=$dir/ckpt_bench
+dev=/dev/vda
+splat='WARNING:|BUG:|Oops|Call Trace|general protection fault|leak'
+runs=5
+n=0
+
+# name|command arguments
+if [ "$1" = quick ]; then
+	runs=2
+	sections="
+raw_direct_256M|raw --dev $dev --mib 256 --runs 2
+area_create|AREA
+freeze_4k_64M|freeze --area $dev --mib 64 --mode 4k --runs $runs
+freeze_thp_64M|freeze --area $dev --mib 64 --mode thp --runs $runs --fresh
+writer_256M|stream --area $dev --mib 256 --runs 1
+rate_32MiB_64M|stream --area $dev --mib 64 --runs 1 --rate 33554432"
+else
+	sections="
+raw_direct_1G|raw --dev $dev --mib 1024 --runs 3
+raw_buffered_1G|raw --dev $dev --mib 1024 --runs 1 --buffered
+area_create|AREA
+freeze_4k_64M|freeze --area $dev --mib 64 --mode 4k --runs $runs
+freeze_thp_64M|freeze --area $dev --mib 64 --mode thp --runs $runs --fresh
+freeze_4k_256M|freeze --area $dev --mib 256 --mode 4k --runs $runs
+freeze_thp_256M|freeze --area $dev --mib 256 --mode thp --runs $runs --fresh
+freeze_4k_256M_4thr|freeze --area $dev --mib 256 --mode 4k --threads 4 --runs $runs
+freeze_4k_1G|freeze --area $dev --mib 1024 --mode 4k --runs $runs
+freeze_thp_1G|freeze --area $dev --mib 1024 --mode thp --runs $runs --fresh
+rate_16MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 16777216
+rate_32MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 33554432"
+fi
+
+count=$(echo "$sections" | grep -c '|')
+echo "KTAP version 1"
+echo "1..$((count + 2))"
+
+result() {	# result STATUS NAME
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi
+}
+
+kernel_quiet() {
+	if dmesg -c | grep -E "$splat" > /tmp/splat; then
+		sed 's/^/# kernel: /' /tmp/splat
+		return 1
+	fi
+	return 0
+}
+
+echo "# kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB"
+echo "# cpu: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+echo "# transparent_hugepage: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
+echo "# disk $dev: $(($(cat /sys/block/vda/size 2>/dev/null || echo 0) / 2048)) MiB"
+echo "# csv: section,mode,mib,threads,metric,unit,n,median,min,max"
+
+dmesg -c > /dev/null
+st=0
+insmod "$ko" || st=1
+kernel_quiet || st=1
+result $st module_load
+ckptctl info | sed 's/^/# /'
+
+echo "$sections" | grep '|' > /tmp/sections
+while IFS='|' read -r name args; do
+	t0=$(date +%s)
+	echo "# --- $name: $args"
+	if [ "$args" = AREA ]; then
+		ckptctl area create $dev 2>&1 | sed 's/^/# /'
+		ckptctl area info $dev > /tmp/area.info 2>&1
+		st=$?
+		sed 's/^/# /' /tmp/area.info
+	else
+		# shellcheck disable=SC2086
+		"$bench" $args 2>&1
+		st=$?
+	fi
+	kernel_quiet || st=1
+	echo "# $name took $(($(date +%s) - t0)) s"
+	result $st "$name"
+done < /tmp/sections
+
+st=0
+rmmod ckpt || st=1
+kernel_quiet || st=1
+result $st module_unload
+echo "# ckpt-guest: done"
