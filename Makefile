@@ -13,6 +13,9 @@ FLAVOURS ?= cloud-amd64 rt-amd64
 
 VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo 0.1)
 O := build
+# O= is ours (the output directory), not kbuild's: keep a command-line O=
+# from reaching the kernel's Makefile (sub-makes get O= explicitly).
+MAKEOVERRIDES := $(filter-out O=%,$(MAKEOVERRIDES))
 VM_TIMEOUT ?= 900
 VM_MEM ?= 3G
 
@@ -45,7 +48,7 @@ HDRS := uapi/linux/ckpt.h uapi/linux/ckpt_image.h lib/include/libckpt.h lib/inte
 	lib/format.h cli/cli.h
 
 .PHONY: all module lib cli selftests stage check check-flavours deps clean help style \
-	FORCE
+	bench FORCE
 
 all: module lib cli selftests
 
@@ -53,6 +56,7 @@ help:
 	@echo "make deps            install the Debian packages everything needs"
 	@echo "make                 build kmod/ckpt.ko, libckpt, ckptctl, selftests"
 	@echo "make check           run the selftests on the real module in QEMU"
+	@echo "make bench           measure freeze, fork, writer and disk speed in QEMU"
 	@echo "make check-flavours  build the module for the $(FLAVOURS) headers"
 	@echo "make style           checkpatch --strict on kmod/ and uapi/"
 	@echo "Overrides: KVER=$(KVER) KDIR=$(KDIR) KIMAGE=$(KIMAGE)"
@@ -136,6 +140,33 @@ check: stage
 	$(Q)selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
 		--stage $(STAGE) --out $(O)/vm-check --timeout $(VM_TIMEOUT) \
 		--mem $(VM_MEM) -- /opt/ckpt/selftests/run_tests.sh
+
+# --- bench ----------------------------------------------------------------
+# Measurements, never assertions (Documentation/performance.md). The guest
+# gets the stage plus the bench (not in tests.list) and a sparse virtio disk.
+BENCH_MEM ?= 4G
+BENCH_TIMEOUT ?= 1200
+BENCH_DISK_SIZE ?= 3G
+BENCH_ARGS ?=
+BENCH := $(O)/bench/ckpt_bench
+
+$(BENCH): selftests/bench/ckpt_bench.c $(O)/libckpt.a $(HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(USER_CFLAGS) -static -o $@ $< $(O)/libckpt.a \
+		$(NL_STATIC_LIBS) -lpthread
+
+bench: stage $(BENCH)
+	$(Q)mkdir -p $(STAGE)/opt/ckpt/bench
+	$(Q)cp $(BENCH) selftests/bench/run_bench.sh $(STAGE)/opt/ckpt/bench/
+	$(Q)rm -f $(O)/bench/disk.img && truncate -s $(BENCH_DISK_SIZE) $(O)/bench/disk.img
+	$(Q)st=0; selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
+		--stage $(STAGE) --out $(O)/bench/vm --timeout $(BENCH_TIMEOUT) \
+		--mem $(BENCH_MEM) --disk $(O)/bench/disk.img \
+		-- /opt/ckpt/bench/run_bench.sh $(BENCH_ARGS) || st=$$?; \
+	rm -f $(O)/bench/disk.img; \
+	selftests/bench/report.sh $(O)/bench/vm/results.ktap $(O)/bench/results.csv || st=1; \
+	echo "bench: raw results in $(O)/bench/results.csv, log in $(O)/bench/vm/"; \
+	exit $$st
 
 # checkpatch from Debian's linux-source-6.1, on our sources only.
 CHECKPATCH := $(O)/checkpatch/scripts/checkpatch.pl
