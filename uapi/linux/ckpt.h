@@ -107,6 +107,19 @@
  *     negative errno of a failed job), CKPT_A_ERROR_MSG (string, if failed)
  *   Errors: -ENOENT no such job (never started, or long forgotten)
  *
+ * CKPT_CMD_STATUS (dump)
+ *   One message per checkpoint job the module holds: those streaming and
+ *   the most recent finished ones. A caller without CAP_CHECKPOINT_RESTORE
+ *   or CAP_SYS_ADMIN sees only the jobs its uid started.
+ *   Reply attributes per message: CKPT_A_PGID and those of CKPT_CMD_WAIT
+ *   (CKPT_A_STREAM_NS, CKPT_A_ERROR and CKPT_A_ERROR_MSG once finished).
+ *
+ * Multicast group CKPT_MCGRP_EVENTS ("events")
+ *   CKPT_CMD_JOB_EVENT messages with the attributes of CKPT_CMD_STATUS: when
+ *   a writer starts, about once a second while it streams, and when the job
+ *   is committed or has failed. Joining needs CAP_SYS_ADMIN in the network
+ *   namespace's user namespace (the events describe every user's jobs).
+ *
  * Errors that concern one object
  * ------------------------------
  *
@@ -133,6 +146,8 @@
  * @CKPT_CMD_CHECK: dry-run permission and capability check of a group
  * @CKPT_CMD_FREEZE: freeze a group and stream its snapshot into an area
  * @CKPT_CMD_WAIT: wait for a checkpoint job to finish
+ * @CKPT_CMD_STATUS: dump the checkpoint jobs (streaming and recent)
+ * @CKPT_CMD_JOB_EVENT: multicast notification about one job
  */
 enum ckpt_cmd {
 	CKPT_CMD_UNSPEC,
@@ -140,6 +155,8 @@ enum ckpt_cmd {
 	CKPT_CMD_CHECK,
 	CKPT_CMD_FREEZE,
 	CKPT_CMD_WAIT,
+	CKPT_CMD_STATUS,
+	CKPT_CMD_JOB_EVENT,
 
 	__CKPT_CMD_MAX
 };
@@ -207,6 +224,8 @@ enum ckpt_attr {
 };
 
 #define CKPT_A_MAX (__CKPT_A_MAX - 1)
+
+#define CKPT_MCGRP_EVENTS	"events"
 
 /* Longest CKPT_A_MODULE_VERSION string, including the NUL. */
 #define CKPT_MODULE_VERSION_LEN	64
