@@ -42,6 +42,11 @@ static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
 	[CKPT_A_JOB_ID] = NLA_POLICY_MIN(NLA_U64, 1),
 };
 
+/* STATUS takes no attributes; a policy makes the core reject any. */
+static const struct nla_policy status_policy[CKPT_A_PGID + 1] = {
+	[CKPT_A_PGID] = { .type = NLA_REJECT },
+};
+
 static struct genl_family ckpt_genl_family;
 
 static int put_info(struct sk_buff *msg)
@@ -148,6 +153,7 @@ static int put_job_status(struct sk_buff *msg, struct ckpt_job *job)
 	int state = READ_ONCE(job->state);
 
 	if (put_freeze_reply(msg, job) ||
+	    nla_put_u32(msg, CKPT_A_PGID, job->pgid) ||
 	    nla_put_u32(msg, CKPT_A_JOB_STATE, state) ||
 	    nla_put_u64_64bit(msg, CKPT_A_WRITTEN, READ_ONCE(job->written),
 			      CKPT_A_PAD))
@@ -241,6 +247,68 @@ out_put:
 	return ret;
 }
 
+static bool may_see(struct ckpt_job *job)
+{
+	return uid_eq(job->uid, current_uid()) ||
+	       capable(CAP_CHECKPOINT_RESTORE) || capable(CAP_SYS_ADMIN);
+}
+
+/* cb->args[0]: id of the last job sent (the cursor). */
+static int ckpt_status_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct ckpt_job *job;
+	unsigned int seq;
+	void *hdr;
+
+	while ((job = ckpt_job_next(cb->args[0], &seq))) {
+		cb->seq = seq;
+		if (!may_see(job)) {
+			cb->args[0] = job->id;
+			ckpt_job_put(job);
+			continue;
+		}
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &ckpt_genl_family,
+				  NLM_F_MULTI, CKPT_CMD_STATUS);
+		if (!hdr || put_job_status(skb, job)) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			ckpt_job_put(job);
+			break;
+		}
+		genl_dump_check_consistent(cb, hdr);
+		genlmsg_end(skb, hdr);
+		cb->args[0] = job->id;
+		ckpt_job_put(job);
+	}
+	return skb->len;
+}
+
+/**
+ * ckpt_genl_notify() - tell the events group about a job
+ * @job: the job
+ *
+ * Best effort: with no listener or no memory the event is dropped.
+ */
+void ckpt_genl_notify(struct ckpt_job *job)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&ckpt_genl_family, &init_net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &ckpt_genl_family, 0, CKPT_CMD_JOB_EVENT);
+	if (!hdr || put_job_status(msg, job)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&ckpt_genl_family, msg, 0, 0, GFP_KERNEL);
+}
+
 static int ckpt_wait_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ckpt_job *job;
@@ -253,8 +321,7 @@ static int ckpt_wait_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "no such checkpoint job");
 		return -ENOENT;
 	}
-	if (!uid_eq(job->uid, current_uid()) &&
-	    !capable(CAP_CHECKPOINT_RESTORE) && !capable(CAP_SYS_ADMIN)) {
+	if (!may_see(job)) {
 		NL_SET_ERR_MSG(info->extack, "checkpoint job belongs to another user");
 		ret = -EPERM;
 		goto out_put;
@@ -300,6 +367,20 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.policy = wait_policy,
 		.maxattr = ARRAY_SIZE(wait_policy) - 1,
 	},
+	{
+		.cmd = CKPT_CMD_STATUS,
+		.dumpit = ckpt_status_dumpit,
+		.policy = status_policy,
+		.maxattr = ARRAY_SIZE(status_policy) - 1,
+	},
+};
+
+/*
+ * Events describe every user's jobs: listeners need CAP_SYS_ADMIN, checked
+ * by genl_bind() (GENL_MCAST_CAP_*; GENL_UNS_ADMIN_PERM means nothing here).
+ */
+static const struct genl_multicast_group ckpt_genl_mcgrps[] = {
+	{ .name = CKPT_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_SYS_ADMIN },
 };
 
 /*
@@ -316,6 +397,8 @@ static struct genl_family ckpt_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = ckpt_genl_ops,
 	.n_ops = ARRAY_SIZE(ckpt_genl_ops),
+	.mcgrps = ckpt_genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(ckpt_genl_mcgrps),
 	.resv_start_op = CKPT_CMD_GET_INFO,
 };
 

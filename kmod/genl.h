@@ -10,4 +10,7 @@
 int __init ckpt_genl_init(void);
 void __exit ckpt_genl_exit(void);
 
+struct ckpt_job;
+void ckpt_genl_notify(struct ckpt_job *job);
+
 #endif /* CKPT_GENL_H */

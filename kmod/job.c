@@ -21,6 +21,8 @@
 static LIST_HEAD(jobs);
 static DEFINE_MUTEX(jobs_lock);	/* protects jobs and nr_finished */
 static unsigned int nr_finished;
+/* Bumped whenever the list changes: lets a dump report inconsistency. */
+static unsigned int jobs_seq = 1;
 static atomic64_t next_id = ATOMIC64_INIT(0);
 /* Jobs allocated and not yet freed: must be 0 after a run (selftests). */
 static atomic_t nr_live = ATOMIC_INIT(0);
@@ -62,6 +64,7 @@ void ckpt_job_publish(struct ckpt_job *job)
 	kref_get(&job->kref);
 	mutex_lock(&jobs_lock);
 	list_add_tail(&job->node, &jobs);
+	jobs_seq++;
 	mutex_unlock(&jobs_lock);
 }
 
@@ -94,8 +97,35 @@ static void trim_recent(void)
 			continue;
 		list_del_init(&job->node);
 		nr_finished--;
+		jobs_seq++;
 		ckpt_job_put(job);
 	}
+}
+
+/**
+ * ckpt_job_next() - the first job with an id above @after, referenced
+ * @after: an id, 0 for the first job
+ * @seq: receives the registry's change counter
+ *
+ * Jobs are listed in increasing id order, so an id is a dump cursor.
+ *
+ * Return: the job (release with ckpt_job_put()) or NULL.
+ */
+struct ckpt_job *ckpt_job_next(u64 after, unsigned int *seq)
+{
+	struct ckpt_job *job, *found = NULL;
+
+	mutex_lock(&jobs_lock);
+	*seq = jobs_seq;
+	list_for_each_entry(job, &jobs, node) {
+		if (job->id > after) {
+			kref_get(&job->kref);
+			found = job;
+			break;
+		}
+	}
+	mutex_unlock(&jobs_lock);
+	return found;
 }
 
 /**

@@ -67,6 +67,7 @@ struct ckpt_job {
 struct ckpt_job *ckpt_job_new(void);
 void ckpt_job_publish(struct ckpt_job *job);
 struct ckpt_job *ckpt_job_get(u64 id);
+struct ckpt_job *ckpt_job_next(u64 after, unsigned int *seq);
 void ckpt_job_put(struct ckpt_job *job);
 void ckpt_job_finish(struct ckpt_job *job, int error, const char *why);
 unsigned int ckpt_job_live(void);

@@ -19,6 +19,7 @@
 #include <linux/timekeeping.h>
 
 #include "area.h"
+#include "genl.h"
 #include "job.h"
 #include "snap.h"
 #include "writer.h"
@@ -38,6 +39,7 @@ struct stream {
 	u32 crc;		/* running crc32c, pre-inversion */
 	bool crc_on;		/* false once the trailer starts */
 	ktime_t start;
+	ktime_t last_event;	/* last progress event */
 };
 
 /* Index after the run starting at @i; *@pages gets its page count. */
@@ -109,6 +111,10 @@ static int flush(struct stream *s)
 	s->flushed += s->fill;
 	s->fill = 0;
 	WRITE_ONCE(s->job->written, s->flushed);
+	if (ktime_ms_delta(ktime_get(), s->last_event) >= MSEC_PER_SEC) {
+		s->last_event = ktime_get();
+		ckpt_genl_notify(s->job);
+	}
 	rate_limit(s);
 	cond_resched();
 	return 0;
@@ -257,6 +263,8 @@ static int writer_main(void *arg)
 		.crc_on = true,
 		.start = ktime_get(),
 	};
+	s.last_event = s.start;
+	ckpt_genl_notify(job);
 	const char *why = NULL;
 	int ret;
 
@@ -279,6 +287,7 @@ static int writer_main(void *arg)
 	job->area = NULL;
 	job->stream_ns = ktime_to_ns(ktime_sub(ktime_get(), s.start));
 	ckpt_job_finish(job, ret, why);
+	ckpt_genl_notify(job);
 	ckpt_job_put(job);
 	module_put_and_kthread_exit(0);
 }
