@@ -17,6 +17,7 @@ static const struct subcommand subcommands[] = {
 	{ "info", info_main, "Show the loaded module's version, features and limits" },
 	{ "check", check_main, "Tell whether a process group can be checkpointed" },
 	{ "freeze", freeze_main, "Checkpoint a process group into an area" },
+	{ "status", status_main, "List checkpoints in flight and recently finished" },
 	{ "area", area_main, "Create an area, or describe its generations" },
 	{ "show", show_main, "Verify and decode a checkpoint image" },
 };

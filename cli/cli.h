@@ -46,5 +46,6 @@ int check_main(int argc, char **argv);
 int area_main(int argc, char **argv);
 int show_main(int argc, char **argv);
 int freeze_main(int argc, char **argv);
+int status_main(int argc, char **argv);
 
 #endif /* CKPTCTL_CLI_H */

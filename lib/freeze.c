@@ -19,13 +19,14 @@ static uint32_t get_u32(struct nlattr **tb, int type)
 	return tb[type] ? nla_get_u32(tb[type]) : 0;
 }
 
-static int parse_job(struct nlattr **tb, void *arg)
+int libckpt_parse_job(struct nlattr **tb, void *arg)
 {
 	struct libckpt_job *job = arg;
 
 	if (!tb[CKPT_A_JOB_ID])
 		return -EBADMSG;
 	job->id = get_u64(tb, CKPT_A_JOB_ID);
+	job->pgid = get_u32(tb, CKPT_A_PGID);
 	job->generation = get_u64(tb, CKPT_A_GENERATION);
 	job->freeze_ns = get_u64(tb, CKPT_A_FREEZE_NS);
 	job->nr_pages = get_u64(tb, CKPT_A_NR_PAGES);
@@ -45,7 +46,7 @@ static int parse_job(struct nlattr **tb, void *arg)
 int libckpt_freeze(struct libckpt *h, uint32_t pgid, int area_fd,
 		   uint64_t rate, struct libckpt_job *job)
 {
-	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_FREEZE);
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_FREEZE, 0);
 
 	if (!msg)
 		return -ENOMEM;
@@ -60,12 +61,12 @@ int libckpt_freeze(struct libckpt *h, uint32_t pgid, int area_fd,
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	return libckpt_transact(h, msg, parse_job, job);
+	return libckpt_transact(h, msg, libckpt_parse_job, job);
 }
 
 int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job)
 {
-	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_WAIT);
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_WAIT, 0);
 
 	if (!msg)
 		return -ENOMEM;
@@ -74,5 +75,31 @@ int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job)
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	return libckpt_transact(h, msg, parse_job, job);
+	return libckpt_transact(h, msg, libckpt_parse_job, job);
+}
+
+struct status_walk {
+	libckpt_job_fn fn;
+	void *arg;
+};
+
+static int parse_status(struct nlattr **tb, void *arg)
+{
+	struct status_walk *w = arg;
+	struct libckpt_job job;
+	int ret;
+
+	memset(&job, 0, sizeof(job));
+	ret = libckpt_parse_job(tb, &job);
+	return ret ? ret : w->fn(&job, w->arg);
+}
+
+int libckpt_status(struct libckpt *h, libckpt_job_fn fn, void *arg)
+{
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_STATUS, NLM_F_DUMP);
+	struct status_walk w = { fn, arg };
+
+	if (!msg)
+		return -ENOMEM;
+	return libckpt_transact(h, msg, parse_status, &w);
 }

@@ -42,7 +42,7 @@ static int parse_info(struct nlattr **tb, void *arg)
 
 int libckpt_get_info(struct libckpt *h, struct libckpt_info *info)
 {
-	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_GET_INFO);
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_GET_INFO, 0);
 
 	if (!msg)
 		return -ENOMEM;
@@ -69,7 +69,7 @@ static int parse_census(struct nlattr **tb, void *arg)
 int libckpt_check(struct libckpt *h, uint32_t pgid,
 		  struct libckpt_census *census)
 {
-	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_CHECK);
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_CHECK, 0);
 
 	if (!msg)
 		return -ENOMEM;

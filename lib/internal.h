@@ -22,8 +22,14 @@ struct libckpt {
 /* Called with the reply's attributes; returns 0 or a negative errno. */
 typedef int (*libckpt_parse_fn)(struct nlattr **tb, void *arg);
 
-struct nl_msg *libckpt_msg_new(struct libckpt *h, uint8_t cmd);
-/* Send @msg (consumed), parse the reply with @parse, wait for the ACK. */
+/* A request for @cmd; @flags adds to NLM_F_REQUEST (NLM_F_DUMP). */
+struct nl_msg *libckpt_msg_new(struct libckpt *h, uint8_t cmd, int flags);
+/* Parse the attributes shared by FREEZE, WAIT, STATUS and events. */
+int libckpt_parse_job(struct nlattr **tb, void *arg);
+/*
+ * Send @msg (consumed), parse each reply with @parse, until the ACK (or,
+ * for a dump, NLMSG_DONE).
+ */
 int libckpt_transact(struct libckpt *h, struct nl_msg *msg,
 		     libckpt_parse_fn parse, void *arg);
 

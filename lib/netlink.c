@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
@@ -141,6 +142,15 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
+static int on_finish(struct nl_msg *msg, void *arg)
+{
+	struct request *req = arg;
+
+	(void)msg;
+	req->done = 1;
+	return NL_STOP;
+}
+
 static int on_ack(struct nl_msg *msg, void *arg)
 {
 	struct request *req = arg;
@@ -169,13 +179,13 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-struct nl_msg *libckpt_msg_new(struct libckpt *h, uint8_t cmd)
+struct nl_msg *libckpt_msg_new(struct libckpt *h, uint8_t cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
 	if (!msg)
 		return NULL;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0, 0,
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0, flags,
 			 cmd, CKPT_GENL_VERSION)) {
 		nlmsg_free(msg);
 		return NULL;
@@ -198,6 +208,8 @@ int libckpt_transact(struct libckpt *h, struct nl_msg *msg,
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &req);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &req);
+	/* A dump ends with NLMSG_DONE rather than an ACK. */
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &req);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &req);
 
 	ret = nl_send_auto(h->sk, msg);
@@ -214,6 +226,80 @@ int libckpt_transact(struct libckpt *h, struct nl_msg *msg,
 		}
 	}
 	ret = req.error;
+out:
+	nl_cb_put(cb);
+	return ret;
+}
+
+int libckpt_events_open(struct libckpt **handle)
+{
+	struct libckpt *h;
+	int grp, ret;
+
+	ret = libckpt_open(&h);
+	if (ret)
+		return ret;
+	grp = genl_ctrl_resolve_grp(h->sk, CKPT_GENL_NAME, CKPT_MCGRP_EVENTS);
+	if (grp < 0) {
+		libckpt_close(h);
+		return -ENOENT;
+	}
+	ret = nl_socket_add_membership(h->sk, grp);
+	if (ret < 0) {
+		libckpt_close(h);
+		return -EPERM;
+	}
+	*handle = h;
+	return 0;
+}
+
+static int no_seq_check(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	struct request *req = arg;
+	struct nlattr *tb[CKPT_A_MAX + 1];
+
+	if (genlmsg_hdr(nlmsg_hdr(msg))->cmd != CKPT_CMD_JOB_EVENT)
+		return NL_SKIP;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, CKPT_A_MAX, NULL) < 0)
+		return NL_SKIP;
+	req->error = req->parse(tb, req->arg);
+	req->done = 1;
+	return NL_STOP;
+}
+
+int libckpt_event_next(struct libckpt *h, struct libckpt_job *job,
+		       int timeout_ms)
+{
+	struct request req = { .h = h, .parse = libckpt_parse_job, .arg = job };
+	struct pollfd pfd = { .fd = nl_socket_get_fd(h->sk), .events = POLLIN };
+	struct nl_cb *cb;
+	int ret;
+
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, &req);
+	/* Events carry sequence number 0: not replies to our requests. */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
+	while (!req.done) {
+		ret = poll(&pfd, 1, timeout_ms);
+		if (ret <= 0) {
+			ret = ret < 0 ? -errno : 0;
+			goto out;
+		}
+		if (nl_recvmsgs(h->sk, cb) < 0 && !req.done) {
+			ret = -EIO;
+			goto out;
+		}
+	}
+	ret = req.error < 0 ? req.error : 1;
 out:
 	nl_cb_put(cb);
 	return ret;

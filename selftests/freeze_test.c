@@ -544,28 +544,74 @@ TEST(two_generations)
 	unlink("/tmp/area-two");
 }
 
+struct find_job {
+	uint64_t id;
+	struct libckpt_job found;
+	int n;
+};
+
+static int find_job(const struct libckpt_job *j, void *arg)
+{
+	struct find_job *f = arg;
+
+	if (j->id == f->id) {
+		f->found = *j;
+		f->n++;
+	}
+	return 0;
+}
+
+/* Events until one says job @id finished, or 10 s pass. */
+static int wait_event_done(struct libckpt *ev, uint64_t id,
+			   struct libckpt_job *out, int *progress)
+{
+	int i, ret;
+
+	for (i = 0; i < 100; i++) {
+		ret = libckpt_event_next(ev, out, 100);
+		if (ret < 0)
+			return ret;
+		if (ret == 0 || out->id != id)
+			continue;
+		if (out->state == CKPT_JOB_STREAMING)
+			(*progress)++;
+		else
+			return 0;
+	}
+	return -ETIMEDOUT;
+}
+
 /*
- * While a rate-limited image streams: a second freeze into the same area is
- * refused, the module cannot be unloaded, and SIGKILL to the target does
- * not stop the image from completing.
+ * While a rate-limited image streams: status lists it, events report its
+ * progress and end, a second freeze into the same area is refused, the
+ * module cannot be unloaded, and SIGKILL to the target does not stop the
+ * image from completing.
  */
 TEST(kill_while_streaming)
 {
 	uint64_t before[MW_THREADS], after[MW_THREADS];
-	struct libckpt_job job, other, done;
+	struct libckpt_job job, other, done, event;
 	struct workload w = { 0 };
-	struct libckpt *h;
-	int fd;
+	struct find_job f = { 0 };
+	struct libckpt *h, *ev;
+	int fd, progress = 0;
 
 	ASSERT_EQ(0, start_workload(&w, 16, "/tmp/mw-kill"));
 	fd = open_area("/tmp/area-kill");
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, libckpt_open(&h));
+	ASSERT_EQ(0, libckpt_events_open(&ev));
 	snapshot_done(w.ctl, before);
 	/* ~40 MiB at 16 MiB/s: streams for about 2.5 s. */
 	ASSERT_EQ(0, libckpt_freeze(h, w.pid, fd, 16 << 20, &job))
 		TH_LOG("%s", libckpt_error(h));
 	snapshot_done(w.ctl, after);
+	f.id = job.id;
+	ASSERT_EQ(0, libckpt_status(h, find_job, &f));
+	EXPECT_EQ(1, f.n);
+	EXPECT_EQ(CKPT_JOB_STREAMING, f.found.state);
+	EXPECT_EQ(w.pid, f.found.pgid);
+	EXPECT_EQ(job.generation, f.found.generation);
 	EXPECT_EQ(-EBUSY, libckpt_freeze(h, w.pid, fd, 0, &other));
 	EXPECT_NE(0, system("rmmod ckpt 2>/dev/null"))
 		TH_LOG("module unloaded while an image was streaming");
@@ -574,6 +620,14 @@ TEST(kill_while_streaming)
 	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
 	EXPECT_LE(2.0, done.stream_ns / 1e9)
 		TH_LOG("rate limit not applied: %.2f s", done.stream_ns / 1e9);
+	ASSERT_EQ(0, wait_event_done(ev, job.id, &event, &progress));
+	EXPECT_EQ(CKPT_JOB_COMMITTED, event.state);
+	EXPECT_EQ(done.image_len, event.written);
+	EXPECT_LE(1, progress) TH_LOG("no progress event while streaming");
+	f.n = 0;
+	ASSERT_EQ(0, libckpt_status(h, find_job, &f));
+	EXPECT_EQ(CKPT_JOB_COMMITTED, f.found.state);
+	libckpt_close(ev);
 	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-kill", job.generation,
 				  w.ctl, before, after));
 	EXPECT_EQ(0, held_pages());
@@ -708,7 +762,7 @@ TEST(unprivileged_freeze_refused)
 	ASSERT_LE(0, child);
 	if (child == 0) {
 		struct libckpt_job job;
-		struct libckpt *h;
+		struct libckpt *h, *ev;
 		int afd;
 
 		if (setresgid(65534, 65534, 65534) ||
@@ -717,6 +771,9 @@ TEST(unprivileged_freeze_refused)
 		afd = open("/tmp/area-priv", O_RDWR);
 		if (afd < 0 || libckpt_open(&h))
 			_exit(91);
+		/* Events describe every user's jobs: not for nobody. */
+		if (libckpt_events_open(&ev) != -EPERM)
+			_exit(93);
 		_exit(libckpt_freeze(h, w.pid, afd, 0, &job) == -EPERM ? 0 : 92);
 	}
 	ASSERT_EQ(child, waitpid(child, &status, 0));

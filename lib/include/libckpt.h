@@ -197,6 +197,7 @@ int libckpt_image_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 /** struct libckpt_job - a checkpoint job, as FREEZE and WAIT report it */
 struct libckpt_job {
 	uint64_t id;
+	uint32_t pgid;		/* STATUS and events */
 	uint64_t generation;
 	uint64_t freeze_ns;	/* park start to release, kernel-measured */
 	uint64_t nr_pages;
@@ -219,6 +220,20 @@ int libckpt_freeze(struct libckpt *h, uint32_t pgid, int area_fd,
 		   uint64_t rate, struct libckpt_job *job);
 /* Wait until job @id is committed or failed; fills @job. */
 int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job);
+
+/* Called per job; a negative return stops the walk and is returned. */
+typedef int (*libckpt_job_fn)(const struct libckpt_job *job, void *arg);
+/* The jobs the module holds (streaming and recent) that the caller may see. */
+int libckpt_status(struct libckpt *h, libckpt_job_fn fn, void *arg);
+
+/*
+ * A handle subscribed to the module's job events (needs CAP_SYS_ADMIN:
+ * -EPERM otherwise). Close it with libckpt_close().
+ */
+int libckpt_events_open(struct libckpt **h);
+/* Next event: 1 and @job filled, 0 on timeout, or a negative errno. */
+int libckpt_event_next(struct libckpt *h, struct libckpt_job *job,
+		       int timeout_ms);
 
 /* The library's own version string. */
 const char *libckpt_version(void);
