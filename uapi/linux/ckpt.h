@@ -79,7 +79,9 @@
  *     CKPT_A_RATE      u64, optional: limit on the writer, bytes/second
  *   Reply attributes:
  *     CKPT_A_JOB_ID, CKPT_A_GENERATION, CKPT_A_FREEZE_NS (park start to
- *     release, measured in the kernel), CKPT_A_NR_TASKS, CKPT_A_NR_THREADS,
+ *     release, measured in the kernel), CKPT_A_PARK_NS (park start to the
+ *     last thread parked), CKPT_A_CAPTURE_NS (state, descriptors, mappings
+ *     and the copy-on-write walk), CKPT_A_NR_TASKS, CKPT_A_NR_THREADS,
  *     CKPT_A_NR_PAGES, CKPT_A_IMAGE_LEN
  *   Errors: those of CKPT_CMD_CHECK, and
  *     -EBADF   the area descriptor is not open for reading and writing
@@ -191,6 +193,8 @@ enum ckpt_cmd {
  * @CKPT_A_ERROR_MSG: string, why a job failed
  * @CKPT_A_LIVE_JOBS: u32, jobs in memory
  * @CKPT_A_HELD_PAGES: u64, pages held by snapshots
+ * @CKPT_A_PARK_NS: u64, part of the freeze spent parking threads
+ * @CKPT_A_CAPTURE_NS: u64, part of the freeze spent capturing
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -219,6 +223,8 @@ enum ckpt_attr {
 	CKPT_A_ERROR_MSG,
 	CKPT_A_LIVE_JOBS,
 	CKPT_A_HELD_PAGES,
+	CKPT_A_PARK_NS,
+	CKPT_A_CAPTURE_NS,
 
 	__CKPT_A_MAX
 };
