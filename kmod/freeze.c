@@ -474,7 +474,7 @@ static int freeze_once(struct pid *pgrp, struct ckpt_group_census *census,
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct ckpt_pipe_set pipes = { 0 };
 	struct ckpt_park *park;
-	ktime_t start;
+	ktime_t start, parked;
 	int ret;
 
 	park = kzalloc(sizeof(*park), GFP_KERNEL);
@@ -495,6 +495,8 @@ static int freeze_once(struct pid *pgrp, struct ckpt_group_census *census,
 	ret = queue_parking(park, ns, extack);
 	if (!ret)
 		ret = wait_parked(park, extack);
+	parked = ktime_get();
+	snap->park_ns = ktime_to_ns(ktime_sub(parked, start));
 	if (!ret && !group_unchanged(pgrp, snap, park)) {
 		NL_SET_ERR_MSG(extack,
 			       "the process group changed during the freeze");
@@ -502,6 +504,7 @@ static int freeze_once(struct pid *pgrp, struct ckpt_group_census *census,
 	}
 	if (!ret)
 		ret = capture_processes(snap, park, ns, &pipes, extack);
+	snap->capture_ns = ktime_to_ns(ktime_sub(ktime_get(), parked));
 	/* Even on failure: pages were write-protected before the error. */
 	ckpt_snap_flush_tlbs();
 	release(park);

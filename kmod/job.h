@@ -29,6 +29,8 @@ struct ckpt_snapshot;
  * @written: bytes written so far (READ_ONCE)
  * @rate: bytes per second limit, 0 for none
  * @freeze_ns: park start to release
+ * @park_ns: park start to the last thread parked
+ * @capture_ns: capture while parked
  * @stream_ns: release to commit, once finished
  * @nr_tasks: processes
  * @nr_threads: threads
@@ -51,6 +53,8 @@ struct ckpt_job {
 	u64 written;
 	u64 rate;
 	u64 freeze_ns;
+	u64 park_ns;
+	u64 capture_ns;
 	u64 stream_ns;
 	u32 nr_tasks;
 	u32 nr_threads;

@@ -142,7 +142,6 @@ static void ent_add(struct ckpt_task_snap *ts, unsigned long addr,
 	e->page = page;
 	e->nr = nr;
 	e->flags = flags;
-	atomic64_add(nr, &held_pages);
 }
 
 /**
@@ -535,14 +534,19 @@ static int capture_vma(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		ret = walk_anon_vma(ts, vma, extack);
 	else
 		ret = 0;
+
+	for (i = first; i < ts->nr_ents; i++)
+		rec.nr_pages += ts->ents[i].nr;
+	/*
+	 * One global atomic per mapping, not per page; counted even on
+	 * failure, since ckpt_snap_release_pages() subtracts every entry.
+	 */
+	atomic64_add(rec.nr_pages, &held_pages);
 	if (ret)
 		return ret;
-
 	/* PAGES runs never cross a mapping: the writer breaks them here. */
 	if (ts->nr_ents > first)
 		ts->ents[first].flags |= CKPT_ENT_VMA_START;
-	for (i = first; i < ts->nr_ents; i++)
-		rec.nr_pages += ts->ents[i].nr;
 	ts->rec.nr_pages += rec.nr_pages;
 	ts->rec.nr_vmas++;
 	{
@@ -606,6 +610,14 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
 	pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!pathbuf)
 		return -ENOMEM;
+	/*
+	 * Parked threads cannot fault anonymous pages in, so the anon RSS
+	 * bounds the entries the walk needs: size the array once instead of
+	 * regrowing (and copying) it during the freeze.
+	 */
+	ret = ents_reserve(ts, get_mm_counter(mm, MM_ANONPAGES) + PTRS_PER_PTE);
+	if (ret)
+		goto out_free;
 	ret = mmap_write_lock_killable(mm);
 	if (ret)
 		goto out_free;

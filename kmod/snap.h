@@ -79,6 +79,8 @@ struct ckpt_task_snap {
  * @nr_pages: pages held over all processes
  * @created_ns: CLOCK_REALTIME of the freeze
  * @freeze_ns: park start to release
+ * @park_ns: park start to the last thread parked
+ * @capture_ns: capture of state, descriptors, mappings and pages
  */
 struct ckpt_snapshot {
 	struct ckpt_task_snap *tasks;
@@ -87,6 +89,8 @@ struct ckpt_snapshot {
 	u64 nr_pages;
 	u64 created_ns;
 	u64 freeze_ns;
+	u64 park_ns;
+	u64 capture_ns;
 };
 
 struct kvec;

@@ -29,6 +29,8 @@ int libckpt_parse_job(struct nlattr **tb, void *arg)
 	job->pgid = get_u32(tb, CKPT_A_PGID);
 	job->generation = get_u64(tb, CKPT_A_GENERATION);
 	job->freeze_ns = get_u64(tb, CKPT_A_FREEZE_NS);
+	job->park_ns = get_u64(tb, CKPT_A_PARK_NS);
+	job->capture_ns = get_u64(tb, CKPT_A_CAPTURE_NS);
 	job->nr_pages = get_u64(tb, CKPT_A_NR_PAGES);
 	job->image_len = get_u64(tb, CKPT_A_IMAGE_LEN);
 	job->written = get_u64(tb, CKPT_A_WRITTEN);

@@ -490,9 +490,10 @@ TEST(consistent_snapshot)
 	EXPECT_EQ(1, job.nr_tasks);
 	EXPECT_EQ(1 + MW_THREADS, job.nr_threads);
 	EXPECT_LE((64 + 16 + 4 + 4) << 8, job.nr_pages);
-	TH_LOG("froze %u threads, %llu pages in %.1f us",
+	TH_LOG("froze %u threads, %llu pages in %.1f us (park %.1f, capture %.1f)",
 	       job.nr_threads, (unsigned long long)job.nr_pages,
-	       job.freeze_ns / 1e3);
+	       job.freeze_ns / 1e3, job.park_ns / 1e3, job.capture_ns / 1e3);
+	EXPECT_LE(job.park_ns + job.capture_ns, job.freeze_ns);
 	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
 	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
 	EXPECT_EQ(done.image_len, done.written);
@@ -684,37 +685,58 @@ static int set_timeout_ms(unsigned int ms)
 	return fclose(f);
 }
 
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[1] ? p[2] : 0;
+}
+
 /*
  * A thread that cannot park (a vfork parent waits uninterruptibly for its
- * child) makes the freeze time out naming it; every thread that did park
- * runs again, and the late task_work passes through harmlessly.
+ * child) makes the freeze time out naming it; a thread SIGKILLed while it
+ * sits parked dies at once; every other thread that parked runs again, and
+ * the late task_work passes through harmlessly.
  */
 TEST(stuck_thread_times_out)
 {
-	volatile uint64_t *counter;
+	volatile uint64_t *shared;
 	struct libckpt_job job;
 	struct libckpt *h;
 	int fd, pipefd[2];
-	pid_t leader;
+	pid_t leader, killer;
 	char want[64], c;
 	uint64_t seen;
 
-	counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, counter);
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, shared);
 	ASSERT_EQ(0, pipe(pipefd));
 	leader = fork();
 	ASSERT_LE(0, leader);
 	if (leader == 0) {
-		pid_t spinner;
+		pid_t spinner, victim;
 
-		/* Keep only the pipe (3 and 4 here, made first). */
+		/* Keep only the pipe (made first, so the lowest fds). */
 		close_range(pipefd[1] + 1, ~0U, 0);
 		setsid();
 		spinner = fork();
 		if (spinner == 0)
 			for (;;)
-				(*counter)++;
+				shared[0]++;
+		victim = fork();
+		if (victim == 0)
+			for (;;)
+				shared[2]++;
+		shared[1] = victim;
 		/* The vfork child blocks on the pipe; we wait in D state. */
 		if (vfork() == 0) {
 			if (read(pipefd[0], &c, 1) < 0)
@@ -722,21 +744,35 @@ TEST(stuck_thread_times_out)
 			_exit(0);
 		}
 		kill(spinner, SIGKILL);
+		kill(victim, SIGKILL);
 		_exit(0);
 	}
+	while (!shared[1])
+		usleep(10000);
 	usleep(300000);
-	ASSERT_EQ(0, set_timeout_ms(500));
+	ASSERT_EQ(0, set_timeout_ms(1000));
 	fd = open_area("/tmp/area-stuck");
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, libckpt_open(&h));
+	killer = fork();
+	ASSERT_LE(0, killer);
+	if (killer == 0) {
+		/* Inside the park window: the victim sits parked. */
+		usleep(400000);
+		kill(shared[1], SIGKILL);
+		_exit(0);
+	}
 	EXPECT_EQ(-ETIMEDOUT, libckpt_freeze(h, leader, fd, 0, &job));
 	snprintf(want, sizeof(want), "pid %d: ", leader);
 	EXPECT_EQ(0, strncmp(libckpt_error(h), want, strlen(want)))
 		TH_LOG("%s", libckpt_error(h));
+	waitpid(killer, NULL, 0);
+	/* Killed while parked: dead (a zombie until the stuck leader reaps). */
+	EXPECT_EQ('Z', proc_state(shared[1]));
 	/* Nothing left parked: the spinner runs on. */
-	seen = *counter;
+	seen = shared[0];
 	usleep(200000);
-	EXPECT_LT(seen, *counter);
+	EXPECT_LT(seen, shared[0]);
 	/* Let the vfork parent finish: its late task_work must pass through. */
 	ASSERT_EQ(1, write(pipefd[1], "x", 1));
 	ASSERT_EQ(leader, waitpid(leader, NULL, 0));

@@ -200,6 +200,8 @@ struct libckpt_job {
 	uint32_t pgid;		/* STATUS and events */
 	uint64_t generation;
 	uint64_t freeze_ns;	/* park start to release, kernel-measured */
+	uint64_t park_ns;	/* of which parking every thread */
+	uint64_t capture_ns;	/* of which capture and the COW walk */
 	uint64_t nr_pages;
 	uint64_t image_len;
 	uint64_t written;	/* WAIT only */

@@ -448,10 +448,10 @@ static int do_freeze(const struct opts *o)
 			bad = 1;
 			break;
 		}
-		printf("# %ssample %d: freeze %.1f us (call %.1f us), %" PRIu64
+		printf("# %ssample %d: freeze %.1f us (park %.1f, capture %.1f, call %.1f us), %" PRIu64
 		       " pages, %u threads, fork %.1f us, stall %.1f us (baseline %.1f us), AnonHugePages %ld kB, stream %.2f s\n",
 		       i ? "" : "warm-up ", i, job.freeze_ns / 1e3,
-		       (t1 - t0) / 1e3, job.nr_pages, job.nr_threads,
+		       job.park_ns / 1e3, job.capture_ns / 1e3, (t1 - t0) / 1e3, job.nr_pages, job.nr_threads,
 		       fork_ns / 1e3, gap / 1e3, gap0 / 1e3, huge,
 		       done.stream_ns / 1e9);
 		fflush(stdout);
