@@ -122,6 +122,46 @@
  *   is committed or has failed. Joining needs CAP_SYS_ADMIN in the network
  *   namespace's user namespace (the events describe every user's jobs).
  *
+ * CKPT_CMD_RESTORE_MM
+ *   Called by a process to become the process of an image, in its own
+ *   context (libckpt does this; see Documentation/restore.rst). The caller
+ *   must be single-threaded, have placed [vvar]/[vdso] at their recorded
+ *   addresses (arch_prctl(ARCH_MAP_VDSO_64)), and have set up its
+ *   descriptors, credentials, signal state and limits already. The module
+ *   validates the whole plan, then — the point of no return — unmaps the
+ *   caller's memory, maps every recorded mapping, fills the captured pages
+ *   from the image, sets the mm's code/data/brk/stack/arg/env bounds and
+ *   parks the caller until CKPT_CMD_RESTORE_REGS gives it its registers; its
+ *   system call then returns straight into the restored program. A failure
+ *   before the point of no return leaves the caller untouched; after it,
+ *   the caller is killed.
+ *   Request attributes:
+ *     CKPT_A_IMAGE_FD       u32, required: the image file or area, readable
+ *     CKPT_A_RESTORE_TASK   binary, required: struct ckpt_rec_task
+ *     CKPT_A_RESTORE_VMAS   binary, required: struct ckpt_restore_vma[]
+ *     CKPT_A_RESTORE_RUNS   nested, optional: binary chunks (each of type
+ *                           CKPT_A_RESTORE_RUNS) of struct ckpt_restore_run[]
+ *     CKPT_A_RESTORE_CLOSE  binary, optional: __s32[] descriptors the module
+ *                           closes once the memory is in place (the image,
+ *                           mapped files, the netlink socket): they belong
+ *                           to the restore, not to the restored process
+ *   Errors: -EINVAL an inconsistent plan or a multi-threaded caller (the
+ *     cookie names the mapping), -EBADF a descriptor, -ETIMEDOUT no
+ *     registers came within 30 s (the caller is killed).
+ *
+ * CKPT_CMD_RESTORE_REGS
+ *   Give a process parked in CKPT_CMD_RESTORE_MM its registers, FPU state
+ *   and rseq registration, ptrace-style (the target is off-CPU), and let it
+ *   run. The caller must be the target's parent, or hold
+ *   CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN. Waits up to 30 s for the
+ *   target to park.
+ *   Request attributes:
+ *     CKPT_A_TID            u32, required: the target, caller's pid namespace
+ *     CKPT_A_RESTORE_THREAD binary, required: a THREAD record's payload
+ *                           (struct ckpt_rec_thread, registers, xstate)
+ *   Errors: -ESRCH the target is not parked, -EPERM, -EINVAL registers or
+ *     xstate of another size than this machine's (another CPU model).
+ *
  * Errors that concern one object
  * ------------------------------
  *
@@ -150,6 +190,8 @@
  * @CKPT_CMD_WAIT: wait for a checkpoint job to finish
  * @CKPT_CMD_STATUS: dump the checkpoint jobs (streaming and recent)
  * @CKPT_CMD_JOB_EVENT: multicast notification about one job
+ * @CKPT_CMD_RESTORE_MM: become an image's process (memory), then park
+ * @CKPT_CMD_RESTORE_REGS: give a parked restoring process its registers
  */
 enum ckpt_cmd {
 	CKPT_CMD_UNSPEC,
@@ -159,6 +201,8 @@ enum ckpt_cmd {
 	CKPT_CMD_WAIT,
 	CKPT_CMD_STATUS,
 	CKPT_CMD_JOB_EVENT,
+	CKPT_CMD_RESTORE_MM,
+	CKPT_CMD_RESTORE_REGS,
 
 	__CKPT_CMD_MAX
 };
@@ -195,6 +239,13 @@ enum ckpt_cmd {
  * @CKPT_A_HELD_PAGES: u64, pages held by snapshots
  * @CKPT_A_PARK_NS: u64, part of the freeze spent parking threads
  * @CKPT_A_CAPTURE_NS: u64, part of the freeze spent capturing
+ * @CKPT_A_IMAGE_FD: u32, descriptor of an image or area in the caller
+ * @CKPT_A_RESTORE_TASK: binary, struct ckpt_rec_task
+ * @CKPT_A_RESTORE_VMAS: binary, array of struct ckpt_restore_vma
+ * @CKPT_A_RESTORE_RUNS: binary, array of struct ckpt_restore_run
+ * @CKPT_A_TID: u32, thread id
+ * @CKPT_A_RESTORE_THREAD: binary, THREAD record payload
+ * @CKPT_A_RESTORE_CLOSE: binary, descriptors to close after the restore
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -225,6 +276,13 @@ enum ckpt_attr {
 	CKPT_A_HELD_PAGES,
 	CKPT_A_PARK_NS,
 	CKPT_A_CAPTURE_NS,
+	CKPT_A_IMAGE_FD,
+	CKPT_A_RESTORE_TASK,
+	CKPT_A_RESTORE_VMAS,
+	CKPT_A_RESTORE_RUNS,
+	CKPT_A_TID,
+	CKPT_A_RESTORE_THREAD,
+	CKPT_A_RESTORE_CLOSE,
 
 	__CKPT_A_MAX
 };
@@ -251,6 +309,36 @@ struct ckpt_err_cookie {
 };
 
 /**
+ * struct ckpt_restore_vma - one mapping to create (CKPT_A_RESTORE_VMAS)
+ * @start: first address
+ * @end: address after the last byte
+ * @pgoff: file offset in pages
+ * @flags: CKPT_VMA_* (linux/ckpt_image.h); CKPT_VMA_VDSO mappings are
+ *	checked to be in place, not created
+ * @fd: descriptor of the file to map in the caller, or -1 for anonymous
+ *	memory (shared anonymous memory when CKPT_VMA_SHARED)
+ */
+struct ckpt_restore_vma {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	__u32 flags;
+	__s32 fd;
+};
+
+/**
+ * struct ckpt_restore_run - pages to fill from the image (CKPT_A_RESTORE_RUNS)
+ * @addr: first page's address, inside one non-vdso mapping
+ * @offset: byte offset of the contents in the image descriptor's file
+ * @nr_pages: pages
+ */
+struct ckpt_restore_run {
+	__u64 addr;
+	__u64 offset;
+	__u64 nr_pages;
+};
+
+/**
  * enum ckpt_job_state - CKPT_A_JOB_STATE
  * @CKPT_JOB_STREAMING: the writer is streaming the snapshot
  * @CKPT_JOB_COMMITTED: the image is committed in its area
@@ -266,12 +354,15 @@ enum ckpt_job_state {
  * enum ckpt_feature - bits of CKPT_A_FEATURES
  * @CKPT_FEATURE_CHECK: CKPT_CMD_CHECK is implemented
  * @CKPT_FEATURE_FREEZE: CKPT_CMD_FREEZE and CKPT_CMD_WAIT are implemented
+ * @CKPT_FEATURE_RESTORE: CKPT_CMD_RESTORE_MM and _REGS are implemented
  */
 enum ckpt_feature {
 	CKPT_FEATURE_CHECK	= 1ULL << 0,
 	CKPT_FEATURE_FREEZE	= 1ULL << 1,
+	CKPT_FEATURE_RESTORE	= 1ULL << 2,
 
-	__CKPT_FEATURE_ALL	= CKPT_FEATURE_CHECK | CKPT_FEATURE_FREEZE
+	__CKPT_FEATURE_ALL	= CKPT_FEATURE_CHECK | CKPT_FEATURE_FREEZE |
+				  CKPT_FEATURE_RESTORE
 };
 
 #endif /* _UAPI_LINUX_CKPT_H */
