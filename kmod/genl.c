@@ -9,12 +9,14 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include <linux/ckpt.h>
+#include <linux/ckpt_image.h>
 
 #include "area.h"
 #include "freeze.h"
 #include "genl.h"
 #include "group.h"
 #include "job.h"
+#include "restore.h"
 #include "snap.h"
 #include "writer.h"
 
@@ -40,6 +42,20 @@ static const struct nla_policy freeze_policy[CKPT_A_RATE + 1] = {
 
 static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
 	[CKPT_A_JOB_ID] = NLA_POLICY_MIN(NLA_U64, 1),
+};
+
+static const struct nla_policy restore_mm_policy[CKPT_A_RESTORE_CLOSE + 1] = {
+	[CKPT_A_IMAGE_FD] = { .type = NLA_U32 },
+	[CKPT_A_RESTORE_TASK] = NLA_POLICY_EXACT_LEN(sizeof(struct ckpt_rec_task)),
+	[CKPT_A_RESTORE_VMAS] = { .type = NLA_BINARY },
+	/* Binary chunks of runs, bounds-checked by gather_runs(). */
+	[CKPT_A_RESTORE_RUNS] = { .type = NLA_NESTED },
+	[CKPT_A_RESTORE_CLOSE] = { .type = NLA_BINARY, .len = 4096 },
+};
+
+static const struct nla_policy restore_regs_policy[CKPT_A_RESTORE_THREAD + 1] = {
+	[CKPT_A_TID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CKPT_A_RESTORE_THREAD] = NLA_POLICY_MIN_LEN(sizeof(struct ckpt_rec_thread)),
 };
 
 /* STATUS takes no attributes; a policy makes the core reject any. */
@@ -371,6 +387,18 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.doit = ckpt_wait_doit,
 		.policy = wait_policy,
 		.maxattr = ARRAY_SIZE(wait_policy) - 1,
+	},
+	{
+		.cmd = CKPT_CMD_RESTORE_MM,
+		.doit = ckpt_restore_mm_doit,
+		.policy = restore_mm_policy,
+		.maxattr = ARRAY_SIZE(restore_mm_policy) - 1,
+	},
+	{
+		.cmd = CKPT_CMD_RESTORE_REGS,
+		.doit = ckpt_restore_regs_doit,
+		.policy = restore_regs_policy,
+		.maxattr = ARRAY_SIZE(restore_regs_policy) - 1,
 	},
 	{
 		.cmd = CKPT_CMD_STATUS,

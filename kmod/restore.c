@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Restore: a process becomes the process of an image. RESTORE_MM runs in
+ * the restoring task's own context: it validates the plan, replaces the
+ * address space, fills it from the image and parks. RESTORE_REGS, from the
+ * controller, sets the parked task's registers and FPU state the way ptrace
+ * does (regset ->set on current warns and fails in 6.1), then releases it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/elf.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/regset.h>
+#include <linux/rseq.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/delay.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+#include <net/genetlink.h>
+#include <asm/user.h>
+#include <linux/ckpt.h>
+#include <linux/ckpt_image.h>
+
+#include "group.h"
+#include "restore.h"
+
+#define RESTORE_WAIT	(30 * HZ)
+#define MAX_VMAS	65536
+#define MAX_RUNS	BIT(18)
+#define COPY_CHUNK	(1024 * 1024)
+
+/**
+ * struct restore_park - a task parked in RESTORE_MM, waiting for registers
+ * @node: entry in parked_tasks
+ * @task: the parked task
+ * @done: completed by RESTORE_REGS
+ * @ax: the image's ax, put back after the system call stores its result
+ * @rseq: the image's rseq area, 0 for none
+ * @rseq_sig: its signature
+ * @twork: the TWA_RESUME work that puts @ax back
+ */
+struct restore_park {
+	struct list_head node;
+	struct task_struct *task;
+	struct completion done;
+	u64 ax;
+	u64 rseq;
+	u32 rseq_sig;
+	struct callback_head twork;
+};
+
+static LIST_HEAD(parked_tasks);
+static DEFINE_MUTEX(parked_lock);	/* protects parked_tasks */
+
+/* --- plan validation ------------------------------------------------------ */
+
+struct plan {
+	const struct ckpt_rec_task *task;
+	const struct ckpt_restore_vma *vmas;
+	size_t nr_vmas;
+	struct ckpt_restore_run *runs;	/* gathered from the chunks */
+	size_t nr_runs;
+	struct file **files;	/* per VMA, NULL if anonymous */
+	struct file *image;
+};
+
+static bool is_special(const struct ckpt_restore_vma *v)
+{
+	return v->flags & CKPT_VMA_VDSO;
+}
+
+/* [vvar]/[vdso] must already be where the image had them. */
+static int check_vdso(const struct ckpt_restore_vma *v,
+		      struct netlink_ext_ack *extack)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool ok;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, v->start);
+	ok = vma && vma->vm_start == v->start && vma->vm_end == v->end &&
+	     vma->vm_ops && vma->vm_ops->name;
+	mmap_read_unlock(mm);
+	if (!ok) {
+		ckpt_err_set(extack, 0, v->start,
+			     "vdso/vvar is not at its recorded address (arch_prctl(ARCH_MAP_VDSO_64) first)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_vmas(struct plan *p, struct netlink_ext_ack *extack)
+{
+	u64 prev_end = 0;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < p->nr_vmas; i++) {
+		const struct ckpt_restore_vma *v = &p->vmas[i];
+
+		if (!PAGE_ALIGNED(v->start) || !PAGE_ALIGNED(v->end) ||
+		    v->start >= v->end || v->start < prev_end ||
+		    v->end > TASK_SIZE_MAX || v->start < PAGE_SIZE) {
+			ckpt_err_set(extack, 0, v->start,
+				     "mapping is unaligned, empty, overlapping or outside user space");
+			return -EINVAL;
+		}
+		prev_end = v->end;
+		if (is_special(v)) {
+			ret = check_vdso(v, extack);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (v->fd >= 0) {
+			p->files[i] = fget(v->fd);
+			if (!p->files[i]) {
+				ckpt_err_set(extack, 0, v->start,
+					     "descriptor of a mapped file is not open");
+				return -EBADF;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The mapping holding [addr, addr + len), or NULL. */
+static const struct ckpt_restore_vma *plan_vma(struct plan *p, u64 addr,
+					       u64 len)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_vmas; i++)
+		if (addr >= p->vmas[i].start && len <= p->vmas[i].end - addr)
+			return &p->vmas[i];
+	return NULL;
+}
+
+static int check_runs(struct plan *p, struct netlink_ext_ack *extack)
+{
+	loff_t size = i_size_read(file_inode(p->image));
+	size_t i;
+
+	if (S_ISBLK(file_inode(p->image)->i_mode))
+		size = LLONG_MAX;
+	for (i = 0; i < p->nr_runs; i++) {
+		const struct ckpt_restore_run *r = &p->runs[i];
+		const struct ckpt_restore_vma *v;
+		u64 len = r->nr_pages << PAGE_SHIFT;
+
+		if (!r->nr_pages || r->nr_pages > (TASK_SIZE_MAX >> PAGE_SHIFT))
+			goto bad;
+		v = plan_vma(p, r->addr, len);
+		if (!v || is_special(v) || !PAGE_ALIGNED(r->addr) ||
+		    r->offset > size || len > size - r->offset)
+			goto bad;
+		continue;
+bad:
+		ckpt_err_set(extack, 0, r->addr,
+			     "page run is outside its mappings or beyond the image");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void plan_put(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; p->files && i < p->nr_vmas; i++)
+		if (p->files[i])
+			fput(p->files[i]);
+	kvfree(p->files);
+	kvfree(p->runs);
+	if (p->image)
+		fput(p->image);
+}
+
+/* Runs come as binary chunks inside CKPT_A_RESTORE_RUNS (64 KiB each). */
+static int gather_runs(struct nlattr *nest, struct plan *p,
+		       struct netlink_ext_ack *extack)
+{
+	size_t total = 0, n;
+	struct nlattr *a;
+	int rem;
+
+	nla_for_each_nested(a, nest, rem) {
+		if (nla_type(a) != CKPT_A_RESTORE_RUNS ||
+		    nla_len(a) % sizeof(*p->runs))
+			goto bad;
+		total += nla_len(a) / sizeof(*p->runs);
+	}
+	if (rem || total > MAX_RUNS)
+		goto bad;
+	p->runs = kvmalloc_array(max_t(size_t, total, 1), sizeof(*p->runs),
+				 GFP_KERNEL);
+	if (!p->runs)
+		return -ENOMEM;
+	nla_for_each_nested(a, nest, rem) {
+		n = nla_len(a) / sizeof(*p->runs);
+		memcpy(p->runs + p->nr_runs, nla_data(a), n * sizeof(*p->runs));
+		p->nr_runs += n;
+	}
+	return 0;
+bad:
+	NL_SET_ERR_MSG_ATTR(extack, nest, "malformed list of page runs");
+	return -EINVAL;
+}
+
+static int plan_get(struct genl_info *info, struct plan *p)
+{
+	struct nlattr **a = info->attrs;
+	struct netlink_ext_ack *extack = info->extack;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_IMAGE_FD) ||
+	    GENL_REQ_ATTR_CHECK(info, CKPT_A_RESTORE_TASK) ||
+	    GENL_REQ_ATTR_CHECK(info, CKPT_A_RESTORE_VMAS))
+		return -EINVAL;
+	if (nla_len(a[CKPT_A_RESTORE_VMAS]) % sizeof(*p->vmas)) {
+		NL_SET_ERR_MSG(extack, "mapping array of a wrong size");
+		return -EINVAL;
+	}
+	p->task = nla_data(a[CKPT_A_RESTORE_TASK]);
+	p->vmas = nla_data(a[CKPT_A_RESTORE_VMAS]);
+	p->nr_vmas = nla_len(a[CKPT_A_RESTORE_VMAS]) / sizeof(*p->vmas);
+	if (a[CKPT_A_RESTORE_RUNS]) {
+		ret = gather_runs(a[CKPT_A_RESTORE_RUNS], p, extack);
+		if (ret)
+			return ret;
+	}
+	if (!p->nr_vmas || p->nr_vmas > MAX_VMAS || p->nr_runs > MAX_RUNS) {
+		NL_SET_ERR_MSG(extack, "too many or no mappings or runs");
+		return -EINVAL;
+	}
+	if (get_nr_threads(current) != 1) {
+		NL_SET_ERR_MSG(extack, "only a single-threaded process can restore itself");
+		return -EINVAL;
+	}
+	p->image = fget(nla_get_u32(a[CKPT_A_IMAGE_FD]));
+	if (!p->image || !(p->image->f_mode & FMODE_READ)) {
+		NL_SET_ERR_MSG(extack, "image descriptor is not open for reading");
+		return -EBADF;
+	}
+	p->files = kvcalloc(p->nr_vmas, sizeof(*p->files), GFP_KERNEL);
+	if (!p->files)
+		return -ENOMEM;
+	ret = check_vmas(p, extack);
+	return ret ? ret : check_runs(p, extack);
+}
+
+/* --- past the point of no return -------------------------------------------- */
+
+static int unmap_all_but_vdso(void)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long addr = 0, start, end;
+	struct vm_area_struct *vma;
+	int ret;
+
+	for (;;) {
+		mmap_read_lock(mm);
+		vma = find_vma(mm, addr);
+		while (vma && vma->vm_ops && vma->vm_ops->name)
+			vma = find_vma(mm, vma->vm_end);
+		start = vma ? vma->vm_start : 0;
+		end = vma ? vma->vm_end : 0;
+		mmap_read_unlock(mm);
+		if (!vma)
+			return 0;
+		ret = vm_munmap(start, end - start);
+		if (ret)
+			return ret;
+		addr = end;
+	}
+}
+
+static unsigned long vma_prot(u32 flags)
+{
+	return (flags & CKPT_VMA_READ ? PROT_READ : 0) |
+	       (flags & CKPT_VMA_WRITE ? PROT_WRITE : 0) |
+	       (flags & CKPT_VMA_EXEC ? PROT_EXEC : 0);
+}
+
+static int map_all(struct plan *p)
+{
+	unsigned long flags, addr;
+	size_t i;
+
+	for (i = 0; i < p->nr_vmas; i++) {
+		const struct ckpt_restore_vma *v = &p->vmas[i];
+
+		if (is_special(v))
+			continue;
+		flags = MAP_FIXED_NOREPLACE |
+			(v->flags & CKPT_VMA_SHARED ? MAP_SHARED : MAP_PRIVATE) |
+			(p->files[i] ? 0 : MAP_ANONYMOUS) |
+			(v->flags & CKPT_VMA_STACK ? MAP_GROWSDOWN : 0);
+		addr = vm_mmap(p->files[i], v->start, v->end - v->start,
+			       vma_prot(v->flags), flags,
+			       p->files[i] ? v->pgoff << PAGE_SHIFT : 0);
+		if (addr != v->start)
+			return IS_ERR_VALUE(addr) ? (int)addr : -EEXIST;
+	}
+	return 0;
+}
+
+/*
+ * Page contents go through access_process_vm() with FOLL_FORCE, as a
+ * debugger's pokes do: it writes into read-only private mappings by COW
+ * and into shared ones directly, so every mapping can be created with its
+ * final protection.
+ */
+static int fill_pages(struct plan *p)
+{
+	char *buf = kvmalloc(COPY_CHUNK, GFP_KERNEL);
+	size_t i;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; !ret && i < p->nr_runs; i++) {
+		const struct ckpt_restore_run *r = &p->runs[i];
+		u64 done = 0, len = r->nr_pages << PAGE_SHIFT;
+
+		while (!ret && done < len) {
+			size_t n = min_t(u64, COPY_CHUNK, len - done);
+			loff_t pos = r->offset + done;
+
+			if (kernel_read(p->image, buf, n, &pos) != n)
+				ret = -EIO;
+			else if (access_process_vm(current, r->addr + done, buf,
+						   n, FOLL_FORCE | FOLL_WRITE) != n)
+				ret = -EFAULT;
+			done += n;
+			if (fatal_signal_pending(current))
+				ret = -EINTR;
+			cond_resched();
+		}
+	}
+	kvfree(buf);
+	return ret;
+}
+
+/* Descriptors that served the restore go before the process runs. */
+static void close_restore_fds(const struct nlattr *a)
+{
+	const s32 *fds;
+	int i, n;
+
+	if (!a)
+		return;
+	fds = nla_data(a);
+	n = nla_len(a) / sizeof(*fds);
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close_fd(fds[i]);
+}
+
+static void set_mm_fields(const struct ckpt_rec_task *t)
+{
+	struct mm_struct *mm = current->mm;
+
+	mmap_write_lock(mm);
+	mm->start_code = t->start_code;
+	mm->end_code = t->end_code;
+	mm->start_data = t->start_data;
+	mm->end_data = t->end_data;
+	mm->start_brk = t->start_brk;
+	mm->brk = t->brk;
+	mm->start_stack = t->start_stack;
+	spin_lock(&mm->arg_lock);
+	mm->arg_start = t->arg_start;
+	mm->arg_end = t->arg_end;
+	mm->env_start = t->env_start;
+	mm->env_end = t->env_end;
+	spin_unlock(&mm->arg_lock);
+	mmap_write_unlock(mm);
+}
+
+/*
+ * Runs on the way out of the RESTORE_MM system call, after it stored its
+ * return value in ax (6.1 do_syscall_64() writes regs->ax when the handler
+ * returns): put the image's ax back. orig_ax is -1, so a signal pending on
+ * this exit is not taken for a syscall restart.
+ */
+static void put_back_ax(struct callback_head *cb)
+{
+	struct restore_park *rp = container_of(cb, struct restore_park, twork);
+	struct pt_regs *regs = task_pt_regs(current);
+
+	regs->ax = rp->ax;
+	regs->orig_ax = -1;
+	kfree(rp);
+	module_put(THIS_MODULE);
+}
+
+static int park_for_regs(struct restore_park *rp)
+{
+	long left;
+
+	rp->task = current;
+	init_completion(&rp->done);
+	mutex_lock(&parked_lock);
+	list_add(&rp->node, &parked_tasks);
+	mutex_unlock(&parked_lock);
+	left = wait_for_completion_killable_timeout(&rp->done, RESTORE_WAIT);
+	mutex_lock(&parked_lock);
+	list_del_init(&rp->node);
+	mutex_unlock(&parked_lock);
+	/* RESTORE_REGS may have completed between timeout and removal. */
+	if (left <= 0 && !completion_done(&rp->done))
+		return left ? -EINTR : -ETIMEDOUT;
+	return 0;
+}
+
+int ckpt_restore_mm_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct restore_park *rp;
+	struct plan p = { 0 };
+	int ret;
+
+	ret = plan_get(info, &p);
+	rp = ret ? NULL : kzalloc(sizeof(*rp), GFP_KERNEL);
+	if (!ret && !rp)
+		ret = -ENOMEM;
+	if (ret)
+		goto out_put;
+
+	/* The point of no return: from here a failure kills the caller. */
+	ret = unmap_all_but_vdso();
+	if (!ret)
+		ret = map_all(&p);
+	if (!ret)
+		ret = fill_pages(&p);
+	if (!ret) {
+		set_mm_fields(p.task);
+		close_restore_fds(info->attrs[CKPT_A_RESTORE_CLOSE]);
+		ret = park_for_regs(rp);
+	}
+	if (ret) {
+		pr_warn_ratelimited("restore of pid %d failed after its memory was replaced (%d); killing it\n",
+				    task_pid_nr(current), ret);
+		force_sig(SIGKILL);
+		kfree(rp);
+		goto out_put;
+	}
+#ifdef CONFIG_RSEQ
+	/* The rseq area lives in the restored memory; the kernel updates it. */
+	current->rseq = (struct rseq __user *)(unsigned long)rp->rseq;
+	current->rseq_sig = rp->rseq_sig;
+	rseq_set_notify_resume(current);
+#endif
+	__module_get(THIS_MODULE);
+	init_task_work(&rp->twork, put_back_ax);
+	if (task_work_add(current, &rp->twork, TWA_RESUME)) {
+		module_put(THIS_MODULE);
+		kfree(rp);
+		force_sig(SIGKILL);
+	}
+out_put:
+	plan_put(&p);
+	return ret;
+}
+
+/* --- the controller's half ------------------------------------------------- */
+
+static struct restore_park *find_parked(struct task_struct *t)
+{
+	struct restore_park *rp, *found = NULL;
+
+	mutex_lock(&parked_lock);
+	list_for_each_entry(rp, &parked_tasks, node) {
+		if (rp->task == t && !completion_done(&rp->done)) {
+			found = rp;
+			break;
+		}
+	}
+	/* Keep parked_lock: the entry stays valid until we complete it. */
+	if (!found)
+		mutex_unlock(&parked_lock);
+	return found;
+}
+
+static bool may_restore(struct task_struct *t)
+{
+	bool child;
+
+	if (capable(CAP_CHECKPOINT_RESTORE) || capable(CAP_SYS_ADMIN))
+		return true;
+	rcu_read_lock();
+	child = rcu_dereference(t->real_parent)->tgid == current->tgid;
+	rcu_read_unlock();
+	return child;
+}
+
+static const struct user_regset *regset_of(struct task_struct *t,
+					   unsigned int note)
+{
+	const struct user_regset_view *v = task_user_regset_view(t);
+	int i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->regsets[i].core_note_type == note)
+			return &v->regsets[i];
+	return NULL;
+}
+
+/*
+ * The ptrace contract: the target sleeps in park_for_regs(), so its FPU
+ * state was saved to fpstate when it switched out, and xstateregs_set()
+ * makes it reload (fpu_force_restore()). wait_task_inactive() is not
+ * exported: wait for on_cpu to drop instead.
+ */
+static int set_regs(struct task_struct *t, const struct ckpt_rec_thread *th,
+		    struct restore_park *rp, struct netlink_ext_ack *extack)
+{
+	const struct user_regset *gpr = regset_of(t, NT_PRSTATUS);
+	const struct user_regset *xs = regset_of(t, NT_X86_XSTATE);
+	struct user_regs_struct regs;
+	const void *xstate;
+	int ret, spins = 0;
+
+	if (!gpr || !xs || th->regs_size != gpr->n * gpr->size ||
+	    th->xstate_size != xs->n * xs->size) {
+		NL_SET_ERR_MSG(extack,
+			       "register or xstate size differs from this machine's (another CPU model?)");
+		return -EINVAL;
+	}
+	while (READ_ONCE(t->on_cpu) || task_is_running(t)) {
+		if (++spins > 1000)
+			return -EBUSY;
+		usleep_range(100, 200);
+	}
+	memcpy(&regs, th + 1, sizeof(regs));
+	xstate = (const char *)(th + 1) + th->regs_size;
+	rp->ax = regs.ax;
+	regs.orig_ax = -1;
+	ret = gpr->set(t, gpr, 0, sizeof(regs), &regs, NULL);
+	if (!ret)
+		ret = xs->set(t, xs, 0, th->xstate_size, xstate, NULL);
+	if (ret)
+		NL_SET_ERR_MSG(extack, "the kernel refused the registers or xstate");
+	rp->rseq = th->rseq;
+	rp->rseq_sig = th->rseq_sig;
+	return ret;
+}
+
+int ckpt_restore_regs_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct ckpt_rec_thread *th;
+	struct restore_park *rp = NULL;
+	struct task_struct *t;
+	unsigned long until = jiffies + RESTORE_WAIT;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_TID) ||
+	    GENL_REQ_ATTR_CHECK(info, CKPT_A_RESTORE_THREAD))
+		return -EINVAL;
+	th = nla_data(info->attrs[CKPT_A_RESTORE_THREAD]);
+	if (nla_len(info->attrs[CKPT_A_RESTORE_THREAD]) < sizeof(*th) ||
+	    nla_len(info->attrs[CKPT_A_RESTORE_THREAD]) !=
+	    sizeof(*th) + (u64)th->regs_size + th->xstate_size) {
+		NL_SET_ERR_MSG(info->extack, "thread record of a wrong size");
+		return -EINVAL;
+	}
+	rcu_read_lock();
+	t = pid_task(find_vpid(nla_get_u32(info->attrs[CKPT_A_TID])), PIDTYPE_PID);
+	if (t)
+		get_task_struct(t);
+	rcu_read_unlock();
+	if (!t) {
+		NL_SET_ERR_MSG(info->extack, "no such restoring task");
+		return -ESRCH;
+	}
+	if (!may_restore(t)) {
+		NL_SET_ERR_MSG(info->extack, "permission denied: not the restoring task's parent");
+		ret = -EPERM;
+		goto out;
+	}
+	/* The target may still be filling its memory: wait for it to park. */
+	while (!(rp = find_parked(t))) {
+		if (time_after(jiffies, until) || fatal_signal_pending(current) ||
+		    t->exit_state) {
+			NL_SET_ERR_MSG(info->extack, "the task did not park for its registers");
+			ret = -ESRCH;
+			goto out;
+		}
+		msleep(20);
+	}
+	ret = set_regs(t, th, rp, info->extack);
+	if (ret)
+		send_sig(SIGKILL, t, 1);
+	complete(&rp->done);
+	mutex_unlock(&parked_lock);
+out:
+	put_task_struct(t);
+	return ret;
+}
