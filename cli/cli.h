@@ -47,5 +47,6 @@ int area_main(int argc, char **argv);
 int show_main(int argc, char **argv);
 int freeze_main(int argc, char **argv);
 int status_main(int argc, char **argv);
+int restore_main(int argc, char **argv);
 
 #endif /* CKPTCTL_CLI_H */

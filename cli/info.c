@@ -19,6 +19,7 @@ static const struct {
 } feature_names[] = {
 	{ CKPT_FEATURE_CHECK, "check" },
 	{ CKPT_FEATURE_FREEZE, "freeze" },
+	{ CKPT_FEATURE_RESTORE, "restore" },
 };
 
 static void print_features(uint64_t features, bool json)

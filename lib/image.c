@@ -836,6 +836,8 @@ static int parse_pages(struct libckpt_image *img, struct walk *w,
 		n = p.nr_pages - done;
 		if (n > LIBCKPT_PAGES_CHUNK)
 			n = LIBCKPT_PAGES_CHUNK;
+		run.offset = img->src.limit == NO_LIMIT ? 0 :
+			     img->src.base + img->src.pos;
 		ret = src_read(img, img->chunk, (size_t)n * CKPT_PAGE_SIZE, true);
 		if (ret)
 			return ret;

@@ -187,7 +187,7 @@ TEST(ckptctl_info)
 	EXPECT_NE(NULL, strstr(out, "features:          check freeze")) TH_LOG("%s", out);
 	ASSERT_EQ(0, run(CKPTCTL " info --json", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"genl_version\": 1,")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "\"features\": [\"check\", \"freeze\"]")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"features\": [\"check\", \"freeze\", \"restore\"]")) TH_LOG("%s", out);
 	EXPECT_EQ(2, run(CKPTCTL " info --bogus 2>/dev/null", out, sizeof(out)));
 }
 

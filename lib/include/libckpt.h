@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/ckpt.h>
 #include <linux/ckpt_image.h>
 
@@ -171,6 +172,7 @@ uint64_t libckpt_image_size(const struct libckpt_image *img);
  * @addr: address of the first page
  * @nr_pages: pages at @data (CKPT_PAGE_SIZE bytes each)
  * @data: their contents, valid during the call only
+ * @offset: where @data lies in the image file or area; 0 for a stream
  */
 struct libckpt_page_run {
 	const struct libckpt_image_task *task;
@@ -178,6 +180,7 @@ struct libckpt_page_run {
 	uint64_t addr;
 	uint32_t nr_pages;
 	const void *data;
+	uint64_t offset;
 };
 
 /* A non-zero return stops the walk and is returned by libckpt_image_pages. */
@@ -236,6 +239,20 @@ int libckpt_events_open(struct libckpt **h);
 /* Next event: 1 and @job filled, 0 on timeout, or a negative errno. */
 int libckpt_event_next(struct libckpt *h, struct libckpt_job *job,
 		       int timeout_ms);
+
+/** struct libckpt_restore_opts - how libckpt_restore() restores */
+struct libckpt_restore_opts {
+	int wait;	/* stay the parent; *status gets the wait status */
+	int new_pid;	/* do not ask for the image's pid */
+};
+
+/*
+ * Restore the process of image @spec (FILE, AREA or AREA:GEN). Without
+ * @o->wait the restored process is reparented to init (or the nearest
+ * subreaper) and runs on; *@pid is its pid. Errors name the record.
+ */
+int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
+		    pid_t *pid, int *status, char *err, size_t errlen);
 
 /* The library's own version string. */
 const char *libckpt_version(void);

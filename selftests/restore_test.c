@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Restore, zdtm-style: a workload builds its state and waits in
+ * nanosleep(); it is frozen into an area, SIGKILLed, and restored with its
+ * pid; then it checks its own memory, FPU register and descriptors and
+ * reports PASS or FAIL through its restored log descriptor.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "libckpt.h"
+#include "test_util.h"
+
+#define LOG	"/tmp/rs-log"
+#define GO	"/tmp/rs-go"
+#define AREA	"/tmp/rs-area"
+#define MAGIC	0x1234abcd5678ef90ULL
+#define HEAP_WORDS (1 << 20)		/* 8 MiB */
+#define MAP_WORDS (4 << 20)		/* 32 MiB */
+
+static uint64_t pattern(uint64_t i, uint64_t seed)
+{
+	return (i + seed) * 0x9E3779B97F4A7C15ULL;
+}
+
+static void set_xmm15(uint64_t v)
+{
+	__asm__ volatile("movq %0, %%xmm15" : : "r"(v) : "xmm15");
+}
+
+static uint64_t get_xmm15(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("movq %%xmm15, %0" : "=r"(v));
+	return v;
+}
+
+static void report(int fd, const char *what, uint64_t n)
+{
+	char line[128];
+	int len = snprintf(line, sizeof(line), "%s %llu\n", what,
+			   (unsigned long long)n);
+
+	if (write(fd, line, len) != len)
+		_exit(3);
+}
+
+/* Verify everything; on restore this runs in the restored process. */
+static int check(uint64_t *heap, uint64_t *map, int log, uint64_t *bad)
+{
+	uint64_t i;
+
+	if (get_xmm15() != MAGIC) {
+		*bad = get_xmm15();
+		return 1;
+	}
+	for (i = 0; i < HEAP_WORDS; i++)
+		if (heap[i] != pattern(i, 1)) {
+			*bad = i;
+			return 2;
+		}
+	for (i = 0; i < MAP_WORDS; i += 512)
+		if (map[i] != pattern(i, 2)) {
+			*bad = i;
+			return 3;
+		}
+	/* The log descriptor is the same file, at the end (O_APPEND). */
+	if (lseek(log, 0, SEEK_CUR) < 6) {
+		*bad = lseek(log, 0, SEEK_CUR);
+		return 4;
+	}
+	return 0;
+}
+
+static void workload(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	uint64_t *heap, *map, i, n, bad = 0;
+	struct stat st;
+	int log, ret;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	heap = malloc(HEAP_WORDS * sizeof(uint64_t));
+	map = mmap(NULL, MAP_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (log < 0 || !heap || map == MAP_FAILED)
+		_exit(2);
+	for (i = 0; i < HEAP_WORDS; i++)
+		heap[i] = pattern(i, 1);
+	for (i = 0; i < MAP_WORDS; i++)
+		map[i] = pattern(i, 2);
+	set_xmm15(MAGIC);
+	report(log, "ready", 0);
+	for (n = 0;; n++) {
+		/* Frozen in here: the sleep must restart after restore. */
+		nanosleep(&ts, NULL);
+		if (stat(GO, &st))
+			continue;
+		ret = check(heap, map, log, &bad);
+		report(log, ret ? "FAIL" : "PASS", ret ? ret * 1000000 + bad : n);
+		_exit(ret);
+	}
+}
+
+static int wait_for_line(const char *what, int tries)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd, i;
+
+	for (i = 0; i < tries; i++) {
+		fd = open(LOG, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			if (strstr(buf, what))
+				return 0;
+		}
+		usleep(50000);
+	}
+	return -1;
+}
+
+static pid_t checkpoint_and_kill(struct __test_metadata *_metadata)
+{
+	struct libckpt_job job, done;
+	struct libckpt *h;
+	char err[256];
+	pid_t pid;
+	int fd;
+
+	unlink(GO);
+	unlink(AREA);
+	pid = fork();
+	if (pid == 0)
+		workload();
+	EXPECT_EQ(0, wait_for_line("ready", 200));
+	EXPECT_EQ(0, libckpt_area_create(AREA, 128 << 20, err, sizeof(err)));
+	fd = open(AREA, O_RDWR);
+	EXPECT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	EXPECT_EQ(0, libckpt_wait(h, job.id, &done));
+	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state);
+	libckpt_close(h);
+	close(fd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+/* A tampered image is refused before anything is restored. */
+TEST(tampered_image_refused)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char err[LIBCKPT_ERRLEN];
+	int status, fd;
+	pid_t pid, got;
+	char c;
+
+	pid = checkpoint_and_kill(_metadata);
+	fd = open(AREA, O_RDWR);
+	ASSERT_LE(0, fd);
+	/* One byte in the middle of the first generation's page data. */
+	ASSERT_EQ(1, pread(fd, &c, 1, 4096 + (8 << 20)));
+	c ^= 0x40;
+	ASSERT_EQ(1, pwrite(fd, &c, 1, 4096 + (8 << 20)));
+	close(fd);
+	EXPECT_GT(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "checksum mismatch")) TH_LOG("%s", err);
+	EXPECT_NE(0, kill(pid, 0)) TH_LOG("something was restored");
+	unlink(AREA);
+}
+
+/* Restoring while the original still holds the pid is a clear error. */
+TEST(taken_pid_refused)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	struct libckpt_job job, done;
+	char err[LIBCKPT_ERRLEN], want[64];
+	struct libckpt *h;
+	int status, fd;
+	pid_t pid, got;
+
+	unlink(AREA);
+	pid = fork();
+	if (pid == 0)
+		workload();
+	ASSERT_EQ(0, wait_for_line("ready", 200));
+	ASSERT_EQ(0, libckpt_area_create(AREA, 128 << 20, err, sizeof(err)));
+	fd = open(AREA, O_RDWR);
+	ASSERT_EQ(0, libckpt_open(&h));
+	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job));
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	libckpt_close(h);
+	close(fd);
+	EXPECT_GT(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)));
+	snprintf(want, sizeof(want), "pid %d is taken", pid);
+	EXPECT_NE(NULL, strstr(err, want)) TH_LOG("%s", err);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(AREA);
+}
+
+/*
+ * After SIGKILL, the restored process has the same pid, finds its 40 MiB
+ * of memory, its xmm15 and its log descriptor intact, resumes its
+ * interrupted nanosleep, and says PASS.
+ */
+TEST(restore_after_kill)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char err[LIBCKPT_ERRLEN];
+	int status = -1;
+	pid_t pid, got = 0, go;
+
+	pid = checkpoint_and_kill(_metadata);
+	go = fork();
+	if (go == 0) {
+		/* Once it runs again, tell it to check itself. */
+		usleep(500000);
+		close(open(GO, O_CREAT | O_WRONLY, 0600));
+		_exit(0);
+	}
+	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	waitpid(go, NULL, 0);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(pid, got);
+	EXPECT_EQ(0, wait_for_line("PASS", 20)) TH_LOG("no PASS in " LOG);
+	unlink(AREA);
+	unlink(GO);
+}
+
+TEST_HARNESS_MAIN
