@@ -48,7 +48,7 @@ HDRS := uapi/linux/ckpt.h uapi/linux/ckpt_image.h lib/include/libckpt.h lib/inte
 	lib/format.h cli/cli.h
 
 .PHONY: all module lib cli selftests stage check check-flavours deps clean help style \
-	bench FORCE
+	bench demo FORCE
 
 all: module lib cli selftests
 
@@ -56,6 +56,7 @@ help:
 	@echo "make deps            install the Debian packages everything needs"
 	@echo "make                 build kmod/ckpt.ko, libckpt, ckptctl, selftests"
 	@echo "make check           run the selftests on the real module in QEMU"
+	@echo "make demo            checkpoint, kill and restore a counter in QEMU"
 	@echo "make bench           measure freeze, fork, writer and disk speed in QEMU"
 	@echo "make check-flavours  build the module for the $(FLAVOURS) headers"
 	@echo "make style           checkpatch --strict on kmod/ and uapi/"
@@ -167,6 +168,22 @@ bench: stage $(BENCH)
 	selftests/bench/report.sh $(O)/bench/vm/results.ktap $(O)/bench/results.csv || st=1; \
 	echo "bench: raw results in $(O)/bench/results.csv, log in $(O)/bench/vm/"; \
 	exit $$st
+
+# --- demo -----------------------------------------------------------------
+# The README's main job: a counter checkpointed, killed and restored in the
+# VM; the guest console (the counter's story) is shown as it happens.
+DEMO := $(O)/demo/counter
+
+$(DEMO): demo/counter.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -static -o $@ $<
+
+demo: stage $(DEMO)
+	$(Q)mkdir -p $(STAGE)/opt/ckpt/demo
+	$(Q)cp $(DEMO) demo/demo.sh $(STAGE)/opt/ckpt/demo/
+	$(Q)selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
+		--stage $(STAGE) --out $(O)/demo/vm --timeout 300 --console \
+		-- /opt/ckpt/demo/demo.sh 2>&1 | grep -E 'demo:|counter\[|^vm: |^selftests:'
 
 # checkpatch from Debian's linux-source-6.1, on our sources only.
 CHECKPATCH := $(O)/checkpatch/scripts/checkpatch.pl

@@ -432,13 +432,19 @@ static int become_image(struct plan *p, struct child_err *e)
 		ret = restore_proc(t, e);
 	if (!ret)
 		ret = restore_thread_state(th, e);
-	if (!ret)
-		ret = place_vdso(p->vvar, e);
 	if (ret)
 		return ret;
+	/*
+	 * Connect before moving the vdso: glibc keeps pointers into ours
+	 * (libnl calls time()), so after place_vdso() only raw system calls
+	 * and plain library code may run.
+	 */
 	ret = libckpt_open(&h);
 	if (ret)
 		return fail(e, ret, "cannot reach the module");
+	ret = place_vdso(p->vvar, e);
+	if (ret)
+		return ret;
 	sigemptyset(&mask);
 	memcpy(&mask, &th->sigmask, sizeof(th->sigmask));
 	sigprocmask(SIG_SETMASK, &mask, NULL);
@@ -512,14 +518,23 @@ static int restore_one(struct plan *p, const struct libckpt_restore_opts *o,
 	ret = libckpt_open(&h);
 	if (!ret) {
 		ret = send_regs(h, pid, p->thread);
-		if (ret && !e->error)
-			fail(e, ret, "cannot give pid %d its registers: %s", pid,
-			     libckpt_error(h));
+		/* The child's own explanation, if it gave one, comes first. */
+		if (ret && !e->error) {
+			usleep(100000);
+			if (!e->error)
+				fail(e, ret, "cannot give pid %d its registers: %s",
+				     pid, libckpt_error(h));
+		}
 		libckpt_close(h);
 	}
 	if (ret) {
+		int st = 0;
+
 		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+		waitpid(pid, &st, 0);
+		if (!e->error && WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
+			fail(e, -EIO, "the restoring process died of signal %d before its memory was replaced",
+			     WTERMSIG(st));
 		return e->error ? e->error : ret;
 	}
 	resend_pending(pid, p->task);

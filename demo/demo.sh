@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Copyright (C) 2026 The ckpt authors.
+#
+# The README's main job, run inside the guest by `make demo`: a counter is
+# checkpointed into an area, killed, and restored; it continues counting
+# from where it was. Prints KTAP for the host's summary.
+set -u
+echo "KTAP version 1"
+echo "1..1"
+say() { echo "# $*"; echo "demo: $*" > /dev/console; }
+
+insmod /opt/ckpt/ckpt.ko
+ckptctl info | sed 's/^/# /'
+ckptctl area create /tmp/area --size 64M | sed 's/^/# /'
+
+setsid /opt/ckpt/demo/counter >> /tmp/counter.out 2>&1 < /dev/null &
+pid=$!
+sleep 2
+say "counter $pid is running: $(tail -1 /tmp/counter.out)"
+
+ckptctl freeze "$pid" --area /tmp/area --wait | sed 's/^/# /'
+sleep 1
+last=$(tail -1 /tmp/counter.out | sed 's/.*: //')
+kill -9 "$pid"
+sleep 1
+say "killed the counter at $last"
+ckptctl area info /tmp/area | sed 's/^/# /'
+
+ckptctl restore /tmp/area | sed 's/^/# /'
+sleep 2
+kill -9 "$pid" 2>/dev/null
+say "the restored counter printed:"
+sed -n '/: '"$last"'$/,$p' /tmp/counter.out | tail -n +2 | head -15 | sed 's/^/#   /'
+sed -n '/: '"$last"'$/,$p' /tmp/counter.out | tail -n +2 | head -15 > /dev/console
+
+# The frozen count is below the count at the kill; after the restore the
+# counter must go on from the frozen count, one step at a time, same pid.
+after=$(sed -n '/: '"$last"'$/,$p' /tmp/counter.out | tail -n +2 | head -1)
+n=$(echo "$after" | sed 's/.*: //')
+if echo "$after" | grep -q "counter\[$pid\]" && [ -n "$n" ] && [ "$n" -le "$last" ]; then
+	echo "ok 1 demo: restored counter $pid continued at $n (killed at $last)"
+else
+	echo "not ok 1 demo: no continuation after the restore ('$after')"
+fi
+rmmod ckpt
+echo "# ckpt-guest: done"
