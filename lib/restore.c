@@ -177,9 +177,22 @@ static int open_file(const struct libckpt_image_fd *f, struct child_err *e)
 	return fd;
 }
 
-/* Both ends of each pipe, created once; data goes in through the writer. */
+/* Move @fd to the lowest free number >= @min (above every recorded one). */
+static int move_high(int fd, int min)
+{
+	int high = fcntl(fd, F_DUPFD, min);
+
+	close(fd);
+	return high;
+}
+
+/*
+ * Both ends of each pipe, created once (above every recorded number, so
+ * placing one end never lands on the other); data goes in through the
+ * writer.
+ */
 static int open_pipe_end(const struct libckpt_image_task *t, uint32_t i,
-			 struct child_err *e)
+			 int top, struct child_err *e)
 {
 	const struct libckpt_image_fd *f = &t->fds[i], *data = NULL;
 	bool want_write = (f->rec.f_flags & O_ACCMODE) != O_RDONLY;
@@ -195,6 +208,10 @@ static int open_pipe_end(const struct libckpt_image_task *t, uint32_t i,
 	}
 	if (pipe2(p, 0))
 		return fail(e, -errno, "fd %d: pipe: %s", f->rec.fd, strerror(errno));
+	p[0] = move_high(p[0], top);
+	p[1] = move_high(p[1], top);
+	if (p[0] < 0 || p[1] < 0)
+		return fail(e, -EMFILE, "fd %d: no descriptor for a pipe", f->rec.fd);
 	if (f->rec.pipe_size)
 		fcntl(p[1], F_SETPIPE_SZ, f->rec.pipe_size);
 	for (j = 0; j < t->rec.nr_fds; j++)
@@ -212,7 +229,7 @@ static int open_pipe_end(const struct libckpt_image_task *t, uint32_t i,
 
 		if (g->rec.type == CKPT_FD_PIPE && g->rec.ino == f->rec.ino) {
 			bool w = (g->rec.f_flags & O_ACCMODE) != O_RDONLY;
-			int dup = fcntl(w ? p[1] : p[0], F_DUPFD, 1024);
+			int dup = fcntl(w ? p[1] : p[0], F_DUPFD, top);
 
 			if (dup < 0 || place_fd(dup, &g->rec))
 				return fail(e, -EBADF, "fd %d: cannot place a pipe end", g->rec.fd);
@@ -239,11 +256,12 @@ static int restore_fds(const struct libckpt_image_task *t, int *image_fd,
 	for (i = 0; i < (uint32_t)fd; i++)
 		close(i);
 	close_range(fd + 1, ~0U, 0);
+	top = fd + 1;
 	for (i = 0; i < t->rec.nr_fds; i++) {
 		const struct libckpt_image_fd *f = &t->fds[i];
 
 		if (f->rec.type == CKPT_FD_PIPE) {
-			fd = open_pipe_end(t, i, e);
+			fd = open_pipe_end(t, i, top, e);
 			if (fd == -EAGAIN)
 				continue;	/* placed with its pipe */
 		} else {

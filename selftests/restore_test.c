@@ -9,9 +9,11 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -114,6 +116,97 @@ static void workload(void)
 	}
 }
 
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen++;
+}
+
+#define STATE_FILE	"/tmp/rs-state-file"
+#define DEL_FILE	"/tmp/rs-deleted"
+
+/* Checks on the restored process's own view of its state; 0 if all hold. */
+static int check_state(int pipe_r, int file, const void *altstack)
+{
+	struct rlimit rl;
+	struct sigaction sa;
+	sigset_t set;
+	stack_t ss;
+	char buf[64], cwd[64];
+	mode_t old = umask(0);
+
+	umask(old);
+	if (old != 027)
+		return 1;
+	if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/tmp"))
+		return 2;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur != 100 || rl.rlim_max != 200)
+		return 3;
+	if (sigaction(SIGUSR1, NULL, &sa) || sa.sa_handler != on_usr1 ||
+	    !(sa.sa_flags & SA_RESTART))
+		return 4;
+	if (sigprocmask(SIG_SETMASK, NULL, &set) || !sigismember(&set, SIGUSR2))
+		return 5;
+	if (sigpending(&set) || !sigismember(&set, SIGUSR2))
+		return 6;
+	if (sigaltstack(NULL, &ss) || ss.ss_sp != altstack || ss.ss_size != 65536)
+		return 7;
+	if (read(pipe_r, buf, 10) != 10 || memcmp(buf, "hello pipe", 10))
+		return 8;
+	if (lseek(file, 0, SEEK_CUR) != 1000)
+		return 9;
+	/* The handler runs and returns through the restored sa_restorer. */
+	raise(SIGUSR1);
+	if (usr1_seen != 1)
+		return 10;
+	return 0;
+}
+
+static void state_workload(bool deleted)
+{
+	static char altstack[65536];
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	struct rlimit rl = { .rlim_cur = 100, .rlim_max = 200 };
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	int p[2], f, log, ret, i;
+	struct stat st;
+	sigset_t set;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	umask(027);
+	f = open(STATE_FILE, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	for (i = 0; i < 200; i++)
+		if (write(f, "01234", 5) != 5)
+			_exit(20);
+	lseek(f, 1000, SEEK_SET);
+	if (deleted) {
+		if (open(DEL_FILE, O_RDWR | O_CREAT, 0600) < 0 || unlink(DEL_FILE))
+			_exit(21);
+	}
+	if (log < 0 || chdir("/tmp") || setrlimit(RLIMIT_NOFILE, &rl) ||
+	    sigaction(SIGUSR1, &sa, NULL) || sigaltstack(&ss, NULL) || pipe(p) ||
+	    write(p[1], "hello pipe", 10) != 10)
+		_exit(22);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	raise(SIGUSR2);
+	report(log, "ready", 0);
+	for (;;) {
+		nanosleep(&ts, NULL);
+		if (stat(GO, &st))
+			continue;
+		ret = check_state(p[0], f, altstack);
+		report(log, ret ? "FAIL" : "PASS", ret);
+		_exit(ret);
+	}
+}
+
 /*
  * Run as the workload when exec'd with CKPT_RS_WORKLOAD set: an exec'd
  * program has its own address-space layout (vdso included), unlike a fork
@@ -121,11 +214,17 @@ static void workload(void)
  */
 __attribute__((constructor)) static void maybe_workload(void)
 {
-	if (getenv("CKPT_RS_WORKLOAD"))
+	const char *w = getenv("CKPT_RS_WORKLOAD");
+
+	if (w && !strcmp(w, "memory"))
 		workload();
+	if (w && !strcmp(w, "state"))
+		state_workload(false);
+	if (w && !strcmp(w, "deleted"))
+		state_workload(true);
 }
 
-static pid_t start_exec_workload(void)
+static pid_t start_exec_workload(const char *kind)
 {
 	pid_t pid = fork();
 
@@ -136,7 +235,7 @@ static pid_t start_exec_workload(void)
 		if (n < 0)
 			_exit(5);
 		self[n] = '\0';
-		setenv("CKPT_RS_WORKLOAD", "1", 1);
+		setenv("CKPT_RS_WORKLOAD", kind, 1);
 		execl(self, self, (char *)NULL);
 		_exit(6);
 	}
@@ -164,7 +263,8 @@ static int wait_for_line(const char *what, int tries)
 	return -1;
 }
 
-static pid_t checkpoint_and_kill(struct __test_metadata *_metadata)
+static pid_t checkpoint_and_kill(struct __test_metadata *_metadata,
+				 const char *kind)
 {
 	struct libckpt_job job, done;
 	struct libckpt *h;
@@ -175,7 +275,7 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata)
 	unlink(GO);
 	unlink(AREA);
 	unlink(LOG);
-	pid = start_exec_workload();
+	pid = start_exec_workload(kind);
 	EXPECT_EQ(0, wait_for_line("ready", 200));
 	EXPECT_EQ(0, libckpt_area_create(AREA, 128 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
@@ -199,7 +299,7 @@ TEST(tampered_image_refused)
 	pid_t pid, got;
 	char c;
 
-	pid = checkpoint_and_kill(_metadata);
+	pid = checkpoint_and_kill(_metadata, "memory");
 	fd = open(AREA, O_RDWR);
 	ASSERT_LE(0, fd);
 	/* One byte in the middle of the first generation's page data. */
@@ -256,7 +356,7 @@ TEST(restore_after_kill)
 	int status = -1;
 	pid_t pid, got = 0, go;
 
-	pid = checkpoint_and_kill(_metadata);
+	pid = checkpoint_and_kill(_metadata, "memory");
 	go = fork();
 	if (go == 0) {
 		/* Once it runs again, tell it to check itself. */
@@ -273,6 +373,66 @@ TEST(restore_after_kill)
 	EXPECT_EQ(0, wait_for_line("PASS", 20)) TH_LOG("no PASS in " LOG);
 	unlink(AREA);
 	unlink(GO);
+}
+
+/* Run a restore in wait mode while a helper tells the process to check. */
+static int restore_and_check(const char *spec, pid_t *got, int *status,
+			     char *err, size_t errlen)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	pid_t go = fork();
+	int ret;
+
+	if (go == 0) {
+		usleep(500000);
+		close(open(GO, O_CREAT | O_WRONLY, 0600));
+		_exit(0);
+	}
+	ret = libckpt_restore(spec, &o, got, status, err, errlen);
+	kill(go, SIGKILL);
+	waitpid(go, NULL, 0);
+	return ret;
+}
+
+/*
+ * The restored process finds its umask, cwd, rlimits, SIGUSR1 handler
+ * (which runs and returns through the restored restorer), blocked and
+ * pending SIGUSR2, altstack, the bytes still in its pipe and its file
+ * offset — checked by itself.
+ */
+TEST(state_restored)
+{
+	char err[LIBCKPT_ERRLEN];
+	int status = -1;
+	pid_t pid, got = 0;
+
+	pid = checkpoint_and_kill(_metadata, "state");
+	ASSERT_EQ(0, restore_and_check(AREA, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(pid, got);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("check %d failed", WEXITSTATUS(status));
+	EXPECT_EQ(0, wait_for_line("PASS", 20));
+	unlink(AREA);
+	unlink(GO);
+	unlink(STATE_FILE);
+}
+
+/* An open file deleted since the checkpoint: refused, naming fd and path. */
+TEST(deleted_file_refused)
+{
+	char err[LIBCKPT_ERRLEN];
+	int status = -1;
+	pid_t pid, got = 0;
+
+	pid = checkpoint_and_kill(_metadata, "deleted");
+	EXPECT_GT(0, restore_and_check(AREA, &got, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, DEL_FILE)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "deleted")) TH_LOG("%s", err);
+	EXPECT_NE(0, kill(pid, 0)) TH_LOG("something was restored");
+	unlink(AREA);
+	unlink(GO);
+	unlink(STATE_FILE);
 }
 
 TEST_HARNESS_MAIN
