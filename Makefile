@@ -48,7 +48,7 @@ HDRS := uapi/linux/ckpt.h uapi/linux/ckpt_image.h lib/include/libckpt.h lib/inte
 	lib/format.h cli/cli.h
 
 .PHONY: all module lib cli selftests stage check check-flavours deps clean help style \
-	bench demo FORCE
+	bench demo check-reboot FORCE
 
 all: module lib cli selftests
 
@@ -137,7 +137,21 @@ stage: all
 	$(Q)cp kmod/ckpt.ko $(STAGE)/opt/ckpt/ckpt.ko
 	$(Q)cp -r $(O)/selftests/install $(STAGE)/opt/ckpt/selftests
 
-check: stage
+# Restore after a reboot: two boots (two kernel instances) share a virtio
+# disk holding the area; the second restores what the first checkpointed.
+check-reboot: stage
+	$(Q)rm -rf $(O)/vm-reboot && mkdir -p $(O)/vm-reboot
+	$(Q)truncate -s 256M $(O)/vm-reboot/disk.img
+	$(Q)for phase in phase1 phase2; do \
+		echo "reboot test, $$phase:"; \
+		selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
+			--stage $(STAGE) --out $(O)/vm-reboot/$$phase \
+			--timeout 300 --mem $(VM_MEM) --disk $(O)/vm-reboot/disk.img \
+			-- /opt/ckpt/selftests/reboot_test.sh $$phase || exit 1; \
+	done
+	$(Q)rm -f $(O)/vm-reboot/disk.img
+
+check: stage check-reboot
 	$(Q)selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
 		--stage $(STAGE) --out $(O)/vm-check --timeout $(VM_TIMEOUT) \
 		--mem $(VM_MEM) -- /opt/ckpt/selftests/run_tests.sh

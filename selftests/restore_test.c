@@ -207,6 +207,58 @@ static void state_workload(bool deleted)
 	}
 }
 
+static volatile sig_atomic_t check_now;
+
+static void on_check(int sig)
+{
+	(void)sig;
+	check_now = 1;
+}
+
+/*
+ * For the reboot test: no files but /dev/null, so nothing but the area has
+ * to survive the reboot; SIGUSR1 makes it check itself and exit with the
+ * result (0: everything intact).
+ */
+static void reboot_workload(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct sigaction sa = { .sa_handler = on_check };
+	uint64_t *heap, *map, i, bad = 0;
+	int null;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	null = open("/dev/null", O_RDWR);
+	if (null != 0 || dup(null) != 1 || dup(null) != 2 ||
+	    sigaction(SIGUSR1, &sa, NULL))
+		_exit(2);
+	heap = malloc(HEAP_WORDS * sizeof(uint64_t));
+	map = mmap(NULL, MAP_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!heap || map == MAP_FAILED)
+		_exit(2);
+	for (i = 0; i < HEAP_WORDS; i++)
+		heap[i] = pattern(i, 1);
+	for (i = 0; i < MAP_WORDS; i++)
+		map[i] = pattern(i, 2);
+	set_xmm15(MAGIC);
+	for (;;) {
+		nanosleep(&ts, NULL);
+		if (!check_now)
+			continue;
+		if (get_xmm15() != MAGIC)
+			_exit(10);
+		for (i = 0; i < HEAP_WORDS; i++)
+			if (heap[i] != pattern(i, 1))
+				_exit(11);
+		for (i = 0; i < MAP_WORDS; i += 512)
+			if (map[i] != pattern(i, 2))
+				_exit(12);
+		_exit(bad ? 13 : 0);
+	}
+}
+
 /*
  * Run as the workload when exec'd with CKPT_RS_WORKLOAD set: an exec'd
  * program has its own address-space layout (vdso included), unlike a fork
@@ -222,6 +274,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		state_workload(false);
 	if (w && !strcmp(w, "deleted"))
 		state_workload(true);
+	if (w && !strcmp(w, "reboot"))
+		reboot_workload();
 }
 
 static pid_t start_exec_workload(const char *kind)
