@@ -124,8 +124,9 @@
  *
  * CKPT_CMD_RESTORE_MM
  *   Called by a process to become the process of an image, in its own
- *   context (libckpt does this; see Documentation/restore.rst). The caller
- *   must be single-threaded, have placed [vvar]/[vdso] at their recorded
+ *   context (libckpt does this; see Documentation/restore.rst). Any other
+ *   thread of the caller must be waiting in CKPT_CMD_RESTORE_THREAD. The
+ *   caller must have placed [vvar]/[vdso] at their recorded
  *   addresses (arch_prctl(ARCH_MAP_VDSO_64)), and have set up its
  *   descriptors, credentials, signal state and limits already. The module
  *   validates the whole plan, then — the point of no return — unmaps the
@@ -148,6 +149,18 @@
  *   Errors: -EINVAL an inconsistent plan or a multi-threaded caller (the
  *     cookie names the mapping), -EBADF a descriptor, -ETIMEDOUT no
  *     registers came within 30 s (the caller is killed).
+ *
+ * CKPT_CMD_RESTORE_THREAD
+ *   Called by each secondary thread of a restoring process (created with
+ *   its recorded tid) after setting its own signal mask, alternate stack,
+ *   robust list and clear_child_tid: it waits in the kernel until the
+ *   leader's CKPT_CMD_RESTORE_MM has put the memory in place, closes the
+ *   descriptors of CKPT_A_RESTORE_CLOSE, and parks for
+ *   CKPT_CMD_RESTORE_REGS like the leader. The leader's RESTORE_MM waits
+ *   (up to 30 s) until every other thread of the process waits here.
+ *   Request attributes:
+ *     CKPT_A_RESTORE_CLOSE  binary, optional: as for CKPT_CMD_RESTORE_MM
+ *   Errors: -ECANCELED the leader failed before replacing the memory.
  *
  * CKPT_CMD_RESTORE_REGS
  *   Give a process parked in CKPT_CMD_RESTORE_MM its registers, FPU state
@@ -192,6 +205,7 @@
  * @CKPT_CMD_JOB_EVENT: multicast notification about one job
  * @CKPT_CMD_RESTORE_MM: become an image's process (memory), then park
  * @CKPT_CMD_RESTORE_REGS: give a parked restoring process its registers
+ * @CKPT_CMD_RESTORE_THREAD: a secondary thread waits for its process's memory
  */
 enum ckpt_cmd {
 	CKPT_CMD_UNSPEC,
@@ -203,6 +217,7 @@ enum ckpt_cmd {
 	CKPT_CMD_JOB_EVENT,
 	CKPT_CMD_RESTORE_MM,
 	CKPT_CMD_RESTORE_REGS,
+	CKPT_CMD_RESTORE_THREAD,
 
 	__CKPT_CMD_MAX
 };
