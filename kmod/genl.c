@@ -58,6 +58,10 @@ static const struct nla_policy restore_regs_policy[CKPT_A_RESTORE_THREAD + 1] = 
 	[CKPT_A_RESTORE_THREAD] = NLA_POLICY_MIN_LEN(sizeof(struct ckpt_rec_thread)),
 };
 
+static const struct nla_policy restore_thread_policy[CKPT_A_RESTORE_CLOSE + 1] = {
+	[CKPT_A_RESTORE_CLOSE] = { .type = NLA_BINARY, .len = 4096 },
+};
+
 /* STATUS takes no attributes; a policy makes the core reject any. */
 static const struct nla_policy status_policy[CKPT_A_PGID + 1] = {
 	[CKPT_A_PGID] = { .type = NLA_REJECT },
@@ -399,6 +403,12 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.doit = ckpt_restore_regs_doit,
 		.policy = restore_regs_policy,
 		.maxattr = ARRAY_SIZE(restore_regs_policy) - 1,
+	},
+	{
+		.cmd = CKPT_CMD_RESTORE_THREAD,
+		.doit = ckpt_restore_thread_doit,
+		.policy = restore_thread_policy,
+		.maxattr = ARRAY_SIZE(restore_thread_policy) - 1,
 	},
 	{
 		.cmd = CKPT_CMD_STATUS,

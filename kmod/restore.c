@@ -63,6 +63,68 @@ struct restore_park {
 static LIST_HEAD(parked_tasks);
 static DEFINE_MUTEX(parked_lock);	/* protects parked_tasks */
 
+/**
+ * struct restore_waiter - a secondary thread waiting for its memory
+ * @node: entry in waiting_threads
+ * @task: the thread
+ * @ready: completed by the leader once the memory is in place, or on abort
+ * @result: 0, or the leader's error
+ */
+struct restore_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	struct completion ready;
+	int result;
+};
+
+static LIST_HEAD(waiting_threads);
+static DEFINE_MUTEX(waiting_lock);	/* protects waiting_threads */
+static DECLARE_WAIT_QUEUE_HEAD(waiting_wq);	/* a thread started waiting */
+
+static unsigned int nr_waiting(struct task_struct *leader)
+{
+	struct restore_waiter *w;
+	unsigned int n = 0;
+
+	mutex_lock(&waiting_lock);
+	list_for_each_entry(w, &waiting_threads, node)
+		if (same_thread_group(w->task, leader))
+			n++;
+	mutex_unlock(&waiting_lock);
+	return n;
+}
+
+/* Release the secondary threads of current's process with @result. */
+static void release_waiters(int result)
+{
+	struct restore_waiter *w, *tmp;
+
+	mutex_lock(&waiting_lock);
+	list_for_each_entry_safe(w, tmp, &waiting_threads, node) {
+		if (!same_thread_group(w->task, current))
+			continue;
+		list_del_init(&w->node);
+		w->result = result;
+		complete(&w->ready);
+	}
+	mutex_unlock(&waiting_lock);
+}
+
+/* Every other thread of the process must wait in RESTORE_THREAD. */
+static int wait_for_threads(struct netlink_ext_ack *extack)
+{
+	long left;
+
+	left = wait_event_killable_timeout(waiting_wq,
+					   nr_waiting(current) + 1 >= get_nr_threads(current),
+					   RESTORE_WAIT);
+	if (left > 0)
+		return 0;
+	NL_SET_ERR_MSG(extack,
+		       "another thread of the restoring process is not waiting in RESTORE_THREAD");
+	return left ? -EINTR : -ETIMEDOUT;
+}
+
 /* --- plan validation ------------------------------------------------------ */
 
 struct plan {
@@ -245,10 +307,6 @@ static int plan_get(struct genl_info *info, struct plan *p)
 		NL_SET_ERR_MSG(extack, "too many or no mappings or runs");
 		return -EINVAL;
 	}
-	if (get_nr_threads(current) != 1) {
-		NL_SET_ERR_MSG(extack, "only a single-threaded process can restore itself");
-		return -EINVAL;
-	}
 	p->image = fget(nla_get_u32(a[CKPT_A_IMAGE_FD]));
 	if (!p->image || !(p->image->f_mode & FMODE_READ)) {
 		NL_SET_ERR_MSG(extack, "image descriptor is not open for reading");
@@ -426,39 +484,14 @@ static int park_for_regs(struct restore_park *rp)
 	return 0;
 }
 
-int ckpt_restore_mm_doit(struct sk_buff *skb, struct genl_info *info)
+/*
+ * Released with its registers set: take the image's rseq area (it lives in
+ * the restored memory, the kernel updates it) and put ax back on the way
+ * out. Consumes @rp.
+ */
+static void resume_as_image(struct restore_park *rp)
 {
-	struct restore_park *rp;
-	struct plan p = { 0 };
-	int ret;
-
-	ret = plan_get(info, &p);
-	rp = ret ? NULL : kzalloc(sizeof(*rp), GFP_KERNEL);
-	if (!ret && !rp)
-		ret = -ENOMEM;
-	if (ret)
-		goto out_put;
-
-	/* The point of no return: from here a failure kills the caller. */
-	ret = unmap_all_but_vdso();
-	if (!ret)
-		ret = map_all(&p);
-	if (!ret)
-		ret = fill_pages(&p);
-	if (!ret) {
-		set_mm_fields(p.task);
-		close_restore_fds(info->attrs[CKPT_A_RESTORE_CLOSE]);
-		ret = park_for_regs(rp);
-	}
-	if (ret) {
-		pr_warn_ratelimited("restore of pid %d failed after its memory was replaced (%d); killing it\n",
-				    task_pid_nr(current), ret);
-		force_sig(SIGKILL);
-		kfree(rp);
-		goto out_put;
-	}
 #ifdef CONFIG_RSEQ
-	/* The rseq area lives in the restored memory; the kernel updates it. */
 	current->rseq = (struct rseq __user *)(unsigned long)rp->rseq;
 	current->rseq_sig = rp->rseq_sig;
 	rseq_set_notify_resume(current);
@@ -470,9 +503,84 @@ int ckpt_restore_mm_doit(struct sk_buff *skb, struct genl_info *info)
 		kfree(rp);
 		force_sig(SIGKILL);
 	}
+}
+
+int ckpt_restore_mm_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct restore_park *rp;
+	struct plan p = { 0 };
+	int ret;
+
+	ret = plan_get(info, &p);
+	rp = ret ? NULL : kzalloc(sizeof(*rp), GFP_KERNEL);
+	if (!ret && !rp)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = wait_for_threads(info->extack);
+	if (ret) {
+		release_waiters(-ECANCELED);
+		kfree(rp);
+		goto out_put;
+	}
+
+	/* The point of no return: from here a failure kills the caller. */
+	ret = unmap_all_but_vdso();
+	if (!ret)
+		ret = map_all(&p);
+	if (!ret)
+		ret = fill_pages(&p);
+	if (!ret) {
+		set_mm_fields(p.task);
+		close_restore_fds(info->attrs[CKPT_A_RESTORE_CLOSE]);
+		release_waiters(0);
+		ret = park_for_regs(rp);
+	}
+	if (ret) {
+		/* Kills the whole process, waiting threads included. */
+		pr_warn_ratelimited("restore of pid %d failed after its memory was replaced (%d); killing it\n",
+				    task_pid_nr(current), ret);
+		force_sig(SIGKILL);
+		kfree(rp);
+		goto out_put;
+	}
+	resume_as_image(rp);
 out_put:
 	plan_put(&p);
 	return ret;
+}
+
+int ckpt_restore_thread_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct restore_waiter w = { .task = current, .result = 0 };
+	struct restore_park *rp;
+	int ret;
+
+	rp = kzalloc(sizeof(*rp), GFP_KERNEL);
+	if (!rp)
+		return -ENOMEM;
+	init_completion(&w.ready);
+	mutex_lock(&waiting_lock);
+	list_add(&w.node, &waiting_threads);
+	mutex_unlock(&waiting_lock);
+	wake_up_all(&waiting_wq);
+	ret = wait_for_completion_killable_timeout(&w.ready, RESTORE_WAIT) > 0 ?
+	      w.result : -ETIMEDOUT;
+	mutex_lock(&waiting_lock);
+	list_del_init(&w.node);
+	mutex_unlock(&waiting_lock);
+	if (!ret) {
+		close_restore_fds(info->attrs[CKPT_A_RESTORE_CLOSE]);
+		ret = park_for_regs(rp);
+	}
+	if (ret) {
+		/* The memory may be gone already: never return to it. */
+		if (ret != -ECANCELED)
+			force_sig(SIGKILL);
+		kfree(rp);
+		return ret;
+	}
+	resume_as_image(rp);
+	return 0;
 }
 
 /* --- the controller's half ------------------------------------------------- */
