@@ -16,7 +16,7 @@ static const char restore_usage[] =
 	"signal state. An area means its newest committed generation.\n\n"
 	"  --wait      stay its parent and exit with its exit status\n"
 	"  --new-pid   do not ask for the original pid\n\n"
-	"Not yet: process trees and multi-threaded processes (refused).\n";
+	"Not yet: process trees (refused).\n";
 
 int restore_main(int argc, char **argv)
 {

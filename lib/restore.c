@@ -22,6 +22,8 @@
 #include <asm/prctl.h>
 #include <linux/sched.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -103,10 +105,6 @@ static int build_plan(struct libckpt_image *img, struct plan *p,
 			    "the image holds %zu processes: restoring a process tree is not implemented yet",
 			    libckpt_image_nr_tasks(img));
 	t = libckpt_image_task(img, 0);
-	if (t->rec.nr_threads != 1)
-		return fail(e, -EOPNOTSUPP,
-			    "pid %u has %u threads: restoring threads is not implemented yet",
-			    t->rec.pid, t->rec.nr_threads);
 	p->task = t;
 	p->thread = &t->threads[0];
 	p->vmas = calloc(t->rec.nr_vmas, sizeof(*p->vmas));
@@ -430,6 +428,121 @@ nomem:
 	return fail(e, -ENOMEM, "the restore request does not fit in a netlink message");
 }
 
+/* --- secondary threads ------------------------------------------------------ */
+
+#define THREAD_STACK	(64 * 1024)
+
+/* What a secondary thread needs: prepared by the leader, read-only after. */
+struct thread_start {
+	const struct ckpt_rec_thread *th;
+	int sock;
+	size_t len;
+	char msg[128] __attribute__((aligned(8)));
+};
+
+static inline long raw_syscall(long nr, long a, long b, long c, long d,
+			       long e, long f)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long ret;
+
+	__asm__ volatile("syscall" : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+/*
+ * A secondary thread, on its own stack and with the leader's TLS: raw
+ * system calls only (no errno, no locks). On success its sendto() returns
+ * into the restored program.
+ */
+__attribute__((noreturn)) static void thread_main(void *arg)
+{
+	struct thread_start *s = arg;
+	const struct ckpt_rec_thread *th = s->th;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	stack_t ss = { .ss_sp = (void *)(uintptr_t)th->sas_ss_sp,
+		       .ss_size = th->sas_ss_size, .ss_flags = th->sas_ss_flags };
+
+	raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&th->sigmask, 0, 8, 0, 0);
+	if (th->sas_ss_size)
+		raw_syscall(SYS_sigaltstack, (long)&ss, 0, 0, 0, 0, 0);
+	if (th->robust_list_len)
+		raw_syscall(SYS_set_robust_list, th->robust_list,
+			    th->robust_list_len, 0, 0, 0, 0);
+	raw_syscall(SYS_set_tid_address, th->clear_child_tid, 0, 0, 0, 0, 0);
+	raw_syscall(SYS_sendto, s->sock, (long)s->msg, s->len, 0,
+		    (long)&kernel, sizeof(kernel));
+	for (;;)
+		raw_syscall(SYS_exit, 1, 0, 0, 0, 0, 0);
+}
+
+/* clone3() onto @args->stack; the child calls @fn(@arg) and never returns. */
+static long clone3_run(struct clone_args *args, void (*fn)(void *), void *arg)
+{
+	register void (*r12)(void *) __asm__("r12") = fn;
+	register void *r13 __asm__("r13") = arg;
+	long ret;
+
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "mov %%r13, %%rdi\n\t"
+			 "call *%%r12\n\t"
+			 "hlt\n\t"
+			 "1:"
+			 : "=a"(ret)
+			 : "a"((long)SYS_clone3), "D"(args), "S"(sizeof(*args)),
+			   "r"(r12), "r"(r13)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static int start_threads(struct libckpt *h, const struct libckpt_image_task *t,
+			 struct child_err *e)
+{
+	uint32_t i;
+
+	for (i = 1; i < t->rec.nr_threads; i++) {
+		struct thread_start *s = calloc(1, sizeof(*s));
+		char *stack = malloc(THREAD_STACK);
+		struct clone_args args = {
+			.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+				 CLONE_THREAD | CLONE_SYSVSEM,
+			.stack_size = THREAD_STACK,
+		};
+		pid_t tid = t->threads[i].rec.tid;
+		struct nl_msg *msg;
+		int32_t close_fd;
+
+		if (!s || !stack)
+			return fail(e, -ENOMEM, "out of memory");
+		s->th = &t->threads[i].rec;
+		s->sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+		msg = libckpt_msg_new(h, CKPT_CMD_RESTORE_THREAD, 0);
+		close_fd = s->sock;
+		if (s->sock < 0 || !msg ||
+		    nla_put(msg, CKPT_A_RESTORE_CLOSE, sizeof(close_fd), &close_fd) < 0 ||
+		    nlmsg_hdr(msg)->nlmsg_len > sizeof(s->msg))
+			return fail(e, -ENOMEM, "cannot prepare thread %d", tid);
+		nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_REQUEST;
+		s->len = nlmsg_hdr(msg)->nlmsg_len;
+		memcpy(s->msg, nlmsg_hdr(msg), s->len);
+		nlmsg_free(msg);
+		args.stack = (uintptr_t)stack;
+		args.set_tid = (uintptr_t)&tid;
+		args.set_tid_size = 1;
+		if (clone3_run(&args, thread_main, s) < 0)
+			return fail(e, -EEXIST, "cannot create thread %d: tid taken or not permitted",
+				    tid);
+	}
+	return 0;
+}
+
 static int become_image(struct plan *p, struct child_err *e)
 {
 	const struct ckpt_rec_thread *th = &p->thread->rec;
@@ -460,6 +573,9 @@ static int become_image(struct plan *p, struct child_err *e)
 	ret = libckpt_open(&h);
 	if (ret)
 		return fail(e, ret, "cannot reach the module");
+	ret = start_threads(h, t, e);
+	if (ret)
+		return ret;
 	ret = place_vdso(p->vvar, e);
 	if (ret)
 		return ret;
@@ -510,21 +626,29 @@ out:
 /* Pending signals come back as signals (their siginfo was not kept). */
 static void resend_pending(pid_t pid, const struct libckpt_image_task *t)
 {
-	uint64_t pending = t->threads[0].rec.pending | t->proc->rec.shared_pending;
+	uint32_t i;
 	int sig;
 
 	for (sig = 1; sig <= 64; sig++)
-		if (pending & (1ULL << (sig - 1)))
+		if (t->proc->rec.shared_pending & (1ULL << (sig - 1)))
 			kill(pid, sig);
+	for (i = 0; i < t->rec.nr_threads; i++)
+		for (sig = 1; sig <= 64; sig++)
+			if (t->threads[i].rec.pending & (1ULL << (sig - 1)))
+				syscall(SYS_tgkill, pid, t->threads[i].rec.tid, sig);
 }
 
 static int restore_one(struct plan *p, const struct libckpt_restore_opts *o,
 		       struct child_err *e, pid_t *out)
 {
+	struct libckpt *h = NULL;
 	pid_t pid;
-	struct libckpt *h;
 	int ret;
 
+	if (o->new_pid && p->task->rec.nr_threads > 1)
+		return fail(e, -EOPNOTSUPP,
+			    "pid %u has threads: they need their recorded tids, so --new-pid is not supported for it",
+			    p->task->rec.pid);
 	pid = o->new_pid ? fork() : clone_with_pid(p->task->rec.pid);
 	if (pid < 0)
 		return fail(e, -errno, errno == EEXIST ?
@@ -534,17 +658,20 @@ static int restore_one(struct plan *p, const struct libckpt_restore_opts *o,
 	if (pid == 0)
 		_exit(become_image(p, e) ? 1 : 2);
 	ret = libckpt_open(&h);
-	if (!ret) {
-		ret = send_regs(h, pid, p->thread);
+	for (uint32_t i = 0; !ret && i < p->task->rec.nr_threads; i++) {
+		const struct libckpt_image_thread *th = &p->task->threads[i];
+
+		ret = send_regs(h, i ? (pid_t)th->rec.tid : pid, th);
 		/* The child's own explanation, if it gave one, comes first. */
 		if (ret && !e->error) {
 			usleep(100000);
 			if (!e->error)
-				fail(e, ret, "cannot give pid %d its registers: %s",
-				     pid, libckpt_error(h));
+				fail(e, ret, "cannot give thread %u its registers: %s",
+				     th->rec.tid, libckpt_error(h));
 		}
-		libckpt_close(h);
 	}
+	if (h)
+		libckpt_close(h);
 	if (ret) {
 		int st = 0;
 

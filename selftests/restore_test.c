@@ -8,6 +8,7 @@
  * reports PASS or FAIL through its restored log descriptor.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -259,6 +260,58 @@ static void reboot_workload(void)
 	}
 }
 
+#define NTHREADS 8
+
+static __thread uint64_t tls_me;
+static volatile int threads_go;
+static volatile int thread_ok[NTHREADS];
+
+static void *thread_body(void *arg)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	uint64_t i = (uintptr_t)arg;
+
+	tls_me = i * 1000 + 7;
+	set_xmm15(MAGIC + i);
+	while (!threads_go)
+		nanosleep(&ts, NULL);
+	thread_ok[i] = tls_me == i * 1000 + 7 && get_xmm15() == MAGIC + i;
+	return NULL;
+}
+
+/*
+ * 8 threads (the main one included), each with its own TLS value and
+ * xmm15; after restore each checks its own, and the main thread joins them
+ * (the restored clear_child_tid and futex wake at thread exit).
+ */
+static void threads_workload(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	pthread_t th[NTHREADS];
+	struct stat st;
+	int log, i, ok = 1;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	for (i = 1; i < NTHREADS; i++)
+		if (pthread_create(&th[i], NULL, thread_body, (void *)(uintptr_t)i))
+			_exit(30);
+	tls_me = 7;
+	set_xmm15(MAGIC);
+	report(log, "ready", 0);
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+	threads_go = 1;
+	for (i = 1; i < NTHREADS; i++) {
+		pthread_join(th[i], NULL);
+		ok &= thread_ok[i];
+	}
+	ok &= tls_me == 7 && get_xmm15() == MAGIC;
+	report(log, ok ? "PASS" : "FAIL", ok);
+	_exit(!ok);
+}
+
 /*
  * Run as the workload when exec'd with CKPT_RS_WORKLOAD set: an exec'd
  * program has its own address-space layout (vdso included), unlike a fork
@@ -276,6 +329,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		state_workload(true);
 	if (w && !strcmp(w, "reboot"))
 		reboot_workload();
+	if (w && !strcmp(w, "threads"))
+		threads_workload();
 }
 
 static pid_t start_exec_workload(const char *kind)
@@ -470,6 +525,24 @@ TEST(state_restored)
 	unlink(AREA);
 	unlink(GO);
 	unlink(STATE_FILE);
+}
+
+/* A process of 8 threads comes back whole: tids, TLS, FPU, joinable. */
+TEST(threads_restored)
+{
+	char err[LIBCKPT_ERRLEN];
+	int status = -1;
+	pid_t pid, got = 0;
+
+	pid = checkpoint_and_kill(_metadata, "threads");
+	ASSERT_EQ(0, restore_and_check(AREA, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(pid, got);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, wait_for_line("PASS", 20));
+	unlink(AREA);
+	unlink(GO);
 }
 
 /* An open file deleted since the checkpoint: refused, naming fd and path. */
