@@ -99,21 +99,6 @@ usage:
 	return EXIT_USAGE;
 }
 
-/* CLOCK_REALTIME nanoseconds as ISO 8601 UTC with microseconds. */
-static void print_time(uint64_t ns)
-{
-	time_t sec = (time_t)(ns / 1000000000);
-	char buf[32];
-	struct tm tm;
-
-	if (!ns || !gmtime_r(&sec, &tm) ||
-	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm)) {
-		printf("-");
-		return;
-	}
-	printf("%s.%06uZ", buf, (unsigned int)(ns % 1000000000 / 1000));
-}
-
 static void print_info_text(const char *path, const struct ckpt_area_sb *sb)
 {
 	const struct ckpt_area_slot *s;

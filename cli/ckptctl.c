@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -70,6 +71,30 @@ struct libckpt *connect_module(int *exit_code)
 		return NULL;
 	}
 	return h;
+}
+
+void print_time(uint64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000);
+	char buf[32];
+	struct tm tm;
+
+	if (!ns || !gmtime_r(&sec, &tm) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm)) {
+		printf("-");
+		return;
+	}
+	printf("%s.%06uZ", buf, (unsigned int)(ns % 1000000000 / 1000));
+}
+
+const char *job_state_name(uint32_t state)
+{
+	switch (state) {
+	case CKPT_JOB_STREAMING: return "streaming";
+	case CKPT_JOB_COMMITTED: return "committed";
+	case CKPT_JOB_FAILED: return "failed";
+	}
+	return "unknown";
 }
 
 bool parse_u32(const char *s, unsigned int *out)

@@ -34,6 +34,10 @@ int report(struct libckpt *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Connect to the module, reporting failure; NULL on failure. */
 struct libckpt *connect_module(int *exit_code);
+/* CLOCK_REALTIME nanoseconds as ISO 8601 UTC with microseconds, or "-". */
+void print_time(uint64_t ns);
+/* "streaming", "committed" or "failed" (enum ckpt_job_state). */
+const char *job_state_name(uint32_t state);
 /* Parse a positive 32-bit number; false if @s is not one. */
 bool parse_u32(const char *s, unsigned int *out);
 /* Parse a byte count with an optional K/M/G suffix (powers of 1024). */

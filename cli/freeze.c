@@ -69,16 +69,6 @@ static int parse_args(int argc, char **argv, struct freeze_args *a)
 	return EXIT_OK;
 }
 
-static const char *state_name(uint32_t state)
-{
-	switch (state) {
-	case CKPT_JOB_STREAMING: return "streaming";
-	case CKPT_JOB_COMMITTED: return "committed";
-	case CKPT_JOB_FAILED: return "failed";
-	}
-	return "unknown";
-}
-
 static void print_result(const struct freeze_args *a,
 			 const struct libckpt_job *job, bool waited)
 {
@@ -92,7 +82,7 @@ static void print_result(const struct freeze_args *a,
 		       a->pgid, job->id, job->generation, job->freeze_ns / 1e3,
 		       job->nr_tasks, job->nr_threads, job->nr_pages,
 		       job->image_len,
-		       waited ? state_name(job->state) : "streaming");
+		       waited ? job_state_name(job->state) : "streaming");
 		if (waited)
 			printf(", \"stream_ms\": %.1f", job->stream_ns / 1e6);
 		printf("}\n");

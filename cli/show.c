@@ -17,20 +17,6 @@ static const char show_usage[] =
 	"generation or the one named, a standalone image file, or standard\n"
 	"input. Prints the header, each process, thread and mapping.\n";
 
-static void print_time(uint64_t ns)
-{
-	time_t sec = (time_t)(ns / 1000000000);
-	char buf[32];
-	struct tm tm;
-
-	if (!ns || !gmtime_r(&sec, &tm) ||
-	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm)) {
-		printf("-");
-		return;
-	}
-	printf("%s.%06uZ", buf, (unsigned int)(ns % 1000000000 / 1000));
-}
-
 /* A JSON string; bytes outside printable ASCII become \u00XX escapes. */
 static void json_str(const char *s)
 {

@@ -14,16 +14,6 @@ static const char status_usage[] =
 	"List the checkpoints the module holds: those still streaming into their\n"
 	"area, and the most recent finished ones. Without privilege, only your own.\n";
 
-static const char *state_text(uint32_t state)
-{
-	switch (state) {
-	case CKPT_JOB_STREAMING: return "streaming";
-	case CKPT_JOB_COMMITTED: return "committed";
-	case CKPT_JOB_FAILED: return "failed";
-	}
-	return "unknown";
-}
-
 static int print_text(const struct libckpt_job *j, void *arg)
 {
 	int *n = arg;
@@ -33,7 +23,7 @@ static int print_text(const struct libckpt_job *j, void *arg)
 		       "GEN", "STATE", "WRITTEN", "SIZE", "DONE", "FREEZE",
 		       "REASON");
 	printf("%5" PRIu64 " %7" PRIu32 " %5" PRIu64 " %-9s %9.1fM %9.1fM %4.0f%% %8.1fus  %s\n",
-	       j->id, j->pgid, j->generation, state_text(j->state),
+	       j->id, j->pgid, j->generation, job_state_name(j->state),
 	       j->written / 1048576.0, j->image_len / 1048576.0,
 	       j->image_len ? 100.0 * j->written / j->image_len : 0.0,
 	       j->freeze_ns / 1e3, j->error_msg[0] ? j->error_msg : "-");
@@ -48,7 +38,7 @@ static int print_json(const struct libckpt_job *j, void *arg)
 	       PRIu64 ", \"state\": \"%s\", \"written\": %" PRIu64
 	       ", \"image_bytes\": %" PRIu64 ", \"freeze_us\": %.1f, \"error\": %"
 	       PRId32 "}", (*n)++ ? ", " : "", j->id, j->pgid, j->generation,
-	       state_text(j->state), j->written, j->image_len,
+	       job_state_name(j->state), j->written, j->image_len,
 	       j->freeze_ns / 1e3, j->error);
 	return 0;
 }

@@ -90,8 +90,15 @@ static void park_put(struct ckpt_park *park)
 		park_free(park);
 }
 
-static const struct user_regset *find_regset(const struct user_regset_view *v,
-					     unsigned int note)
+/**
+ * ckpt_regset_find() - the regset of a view for one ELF note type
+ * @v: the view (task_user_regset_view())
+ * @note: NT_PRSTATUS, NT_X86_XSTATE, ...
+ *
+ * Return: the regset, or NULL.
+ */
+const struct user_regset *ckpt_regset_find(const struct user_regset_view *v,
+					   unsigned int note)
 {
 	int i;
 
@@ -135,8 +142,8 @@ static void fixup_syscall_restart(struct user_regs_struct *regs)
 static int capture_thread(struct ckpt_thread *th)
 {
 	const struct user_regset_view *view = task_user_regset_view(current);
-	const struct user_regset *gpr = find_regset(view, NT_PRSTATUS);
-	const struct user_regset *xs = find_regset(view, NT_X86_XSTATE);
+	const struct user_regset *gpr = ckpt_regset_find(view, NT_PRSTATUS);
+	const struct user_regset *xs = ckpt_regset_find(view, NT_X86_XSTATE);
 	struct ckpt_rec_thread *rec = th->rec;
 	struct user_regs_struct *regs = (void *)(rec + 1);
 	void *xstate = (char *)regs + th->park->regs_size;
@@ -296,8 +303,8 @@ static bool group_unchanged(struct pid *pgrp, struct ckpt_snapshot *snap,
 static int alloc_thread_recs(struct ckpt_park *park)
 {
 	const struct user_regset_view *view = task_user_regset_view(current);
-	const struct user_regset *gpr = find_regset(view, NT_PRSTATUS);
-	const struct user_regset *xs = find_regset(view, NT_X86_XSTATE);
+	const struct user_regset *gpr = ckpt_regset_find(view, NT_PRSTATUS);
+	const struct user_regset *xs = ckpt_regset_find(view, NT_X86_XSTATE);
 	unsigned int i;
 
 	if (!gpr || !xs)

@@ -11,8 +11,13 @@
 
 struct ckpt_snapshot;
 struct netlink_ext_ack;
+struct user_regset;
+struct user_regset_view;
 
 int ckpt_freeze_group(pid_t pgid, struct ckpt_snapshot **out,
 		      struct netlink_ext_ack *extack);
+
+const struct user_regset *ckpt_regset_find(const struct user_regset_view *v,
+					   unsigned int note);
 
 #endif /* CKPT_FREEZE_H */

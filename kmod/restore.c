@@ -32,6 +32,7 @@
 #include <linux/ckpt.h>
 #include <linux/ckpt_image.h>
 
+#include "freeze.h"
 #include "group.h"
 #include "restore.h"
 
@@ -614,18 +615,6 @@ static bool may_restore(struct task_struct *t)
 	return child;
 }
 
-static const struct user_regset *regset_of(struct task_struct *t,
-					   unsigned int note)
-{
-	const struct user_regset_view *v = task_user_regset_view(t);
-	int i;
-
-	for (i = 0; i < v->n; i++)
-		if (v->regsets[i].core_note_type == note)
-			return &v->regsets[i];
-	return NULL;
-}
-
 /*
  * The ptrace contract: the target sleeps in park_for_regs(), so its FPU
  * state was saved to fpstate when it switched out, and xstateregs_set()
@@ -635,8 +624,8 @@ static const struct user_regset *regset_of(struct task_struct *t,
 static int set_regs(struct task_struct *t, const struct ckpt_rec_thread *th,
 		    struct restore_park *rp, struct netlink_ext_ack *extack)
 {
-	const struct user_regset *gpr = regset_of(t, NT_PRSTATUS);
-	const struct user_regset *xs = regset_of(t, NT_X86_XSTATE);
+	const struct user_regset *gpr = ckpt_regset_find(task_user_regset_view(t), NT_PRSTATUS);
+	const struct user_regset *xs = ckpt_regset_find(task_user_regset_view(t), NT_X86_XSTATE);
 	struct user_regs_struct regs;
 	const void *xstate;
 	int ret, spins = 0;

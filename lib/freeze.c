@@ -9,35 +9,25 @@
 
 #include "internal.h"
 
-static uint64_t get_u64(struct nlattr **tb, int type)
-{
-	return tb[type] ? nla_get_u64(tb[type]) : 0;
-}
-
-static uint32_t get_u32(struct nlattr **tb, int type)
-{
-	return tb[type] ? nla_get_u32(tb[type]) : 0;
-}
-
 int libckpt_parse_job(struct nlattr **tb, void *arg)
 {
 	struct libckpt_job *job = arg;
 
 	if (!tb[CKPT_A_JOB_ID])
 		return -EBADMSG;
-	job->id = get_u64(tb, CKPT_A_JOB_ID);
-	job->pgid = get_u32(tb, CKPT_A_PGID);
-	job->generation = get_u64(tb, CKPT_A_GENERATION);
-	job->freeze_ns = get_u64(tb, CKPT_A_FREEZE_NS);
-	job->park_ns = get_u64(tb, CKPT_A_PARK_NS);
-	job->capture_ns = get_u64(tb, CKPT_A_CAPTURE_NS);
-	job->nr_pages = get_u64(tb, CKPT_A_NR_PAGES);
-	job->image_len = get_u64(tb, CKPT_A_IMAGE_LEN);
-	job->written = get_u64(tb, CKPT_A_WRITTEN);
-	job->stream_ns = get_u64(tb, CKPT_A_STREAM_NS);
-	job->nr_tasks = get_u32(tb, CKPT_A_NR_TASKS);
-	job->nr_threads = get_u32(tb, CKPT_A_NR_THREADS);
-	job->state = get_u32(tb, CKPT_A_JOB_STATE);
+	job->id = libckpt_get_u64(tb, CKPT_A_JOB_ID);
+	job->pgid = libckpt_get_u32(tb, CKPT_A_PGID);
+	job->generation = libckpt_get_u64(tb, CKPT_A_GENERATION);
+	job->freeze_ns = libckpt_get_u64(tb, CKPT_A_FREEZE_NS);
+	job->park_ns = libckpt_get_u64(tb, CKPT_A_PARK_NS);
+	job->capture_ns = libckpt_get_u64(tb, CKPT_A_CAPTURE_NS);
+	job->nr_pages = libckpt_get_u64(tb, CKPT_A_NR_PAGES);
+	job->image_len = libckpt_get_u64(tb, CKPT_A_IMAGE_LEN);
+	job->written = libckpt_get_u64(tb, CKPT_A_WRITTEN);
+	job->stream_ns = libckpt_get_u64(tb, CKPT_A_STREAM_NS);
+	job->nr_tasks = libckpt_get_u32(tb, CKPT_A_NR_TASKS);
+	job->nr_threads = libckpt_get_u32(tb, CKPT_A_NR_THREADS);
+	job->state = libckpt_get_u32(tb, CKPT_A_JOB_STATE);
 	job->error = tb[CKPT_A_ERROR] ? (int32_t)nla_get_u32(tb[CKPT_A_ERROR]) : 0;
 	if (tb[CKPT_A_ERROR_MSG])
 		nla_strlcpy(job->error_msg, tb[CKPT_A_ERROR_MSG],

@@ -14,29 +14,22 @@ const char *libckpt_version(void)
 	return CKPT_VERSION;
 }
 
-static uint32_t get_u32(struct nlattr **tb, int type)
-{
-	return tb[type] ? nla_get_u32(tb[type]) : 0;
-}
-
 static int parse_info(struct nlattr **tb, void *arg)
 {
 	struct libckpt_info *info = arg;
 
 	if (!tb[CKPT_A_VERSION] || !tb[CKPT_A_MODULE_VERSION])
 		return -EBADMSG;
-	info->genl_version = get_u32(tb, CKPT_A_VERSION);
+	info->genl_version = libckpt_get_u32(tb, CKPT_A_VERSION);
 	nla_strlcpy(info->module_version, tb[CKPT_A_MODULE_VERSION],
 		    sizeof(info->module_version));
-	info->image_version = get_u32(tb, CKPT_A_IMAGE_VERSION);
-	info->features = tb[CKPT_A_FEATURES] ?
-			 nla_get_u64(tb[CKPT_A_FEATURES]) : 0;
-	info->max_tasks = get_u32(tb, CKPT_A_MAX_TASKS);
-	info->max_threads = get_u32(tb, CKPT_A_MAX_THREADS);
-	info->freeze_timeout_ms = get_u32(tb, CKPT_A_FREEZE_TIMEOUT_MS);
-	info->live_jobs = get_u32(tb, CKPT_A_LIVE_JOBS);
-	info->held_pages = tb[CKPT_A_HELD_PAGES] ?
-			   nla_get_u64(tb[CKPT_A_HELD_PAGES]) : 0;
+	info->image_version = libckpt_get_u32(tb, CKPT_A_IMAGE_VERSION);
+	info->features = libckpt_get_u64(tb, CKPT_A_FEATURES);
+	info->max_tasks = libckpt_get_u32(tb, CKPT_A_MAX_TASKS);
+	info->max_threads = libckpt_get_u32(tb, CKPT_A_MAX_THREADS);
+	info->freeze_timeout_ms = libckpt_get_u32(tb, CKPT_A_FREEZE_TIMEOUT_MS);
+	info->live_jobs = libckpt_get_u32(tb, CKPT_A_LIVE_JOBS);
+	info->held_pages = libckpt_get_u64(tb, CKPT_A_HELD_PAGES);
 	return 0;
 }
 
@@ -60,9 +53,9 @@ static int parse_census(struct nlattr **tb, void *arg)
 
 	if (!tb[CKPT_A_NR_TASKS] || !tb[CKPT_A_NR_THREADS])
 		return -EBADMSG;
-	census->pgid = get_u32(tb, CKPT_A_PGID);
-	census->nr_tasks = get_u32(tb, CKPT_A_NR_TASKS);
-	census->nr_threads = get_u32(tb, CKPT_A_NR_THREADS);
+	census->pgid = libckpt_get_u32(tb, CKPT_A_PGID);
+	census->nr_tasks = libckpt_get_u32(tb, CKPT_A_NR_TASKS);
+	census->nr_threads = libckpt_get_u32(tb, CKPT_A_NR_THREADS);
 	return 0;
 }
 

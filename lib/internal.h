@@ -19,6 +19,17 @@ struct libckpt {
 	char err[256];	/* explanation of the last failure */
 };
 
+/* An optional reply attribute, 0 when absent. */
+static inline uint32_t libckpt_get_u32(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u32(tb[type]) : 0;
+}
+
+static inline uint64_t libckpt_get_u64(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u64(tb[type]) : 0;
+}
+
 /* Called with the reply's attributes; returns 0 or a negative errno. */
 typedef int (*libckpt_parse_fn)(struct nlattr **tb, void *arg);
 
