@@ -74,8 +74,13 @@
  *   for CKPT_CMD_CHECK, which the freeze repeats.
  *   Request attributes:
  *     CKPT_A_PGID      u32, required: the process group
- *     CKPT_A_AREA_FD   u32, required: a descriptor of the area, open for
- *                      reading and writing, in the calling process
+ *     CKPT_A_AREA_FD   u32: a descriptor of the area, open for reading and
+ *                      writing, in the calling process; or
+ *     CKPT_A_OUTPUT_FD u32: a descriptor open for writing — a regular file
+ *                      (written from offset 0) or a pipe or socket
+ *                      (written in order) — that gets one standalone image
+ *                      (generation 0) whose trailer is its commit; exactly
+ *                      one of the two
  *     CKPT_A_RATE      u64, optional: limit on the writer, bytes/second
  *   Reply attributes:
  *     CKPT_A_JOB_ID, CKPT_A_GENERATION, CKPT_A_FREEZE_NS (park start to
@@ -261,6 +266,7 @@ enum ckpt_cmd {
  * @CKPT_A_TID: u32, thread id
  * @CKPT_A_RESTORE_THREAD: binary, THREAD record payload
  * @CKPT_A_RESTORE_CLOSE: binary, descriptors to close after the restore
+ * @CKPT_A_OUTPUT_FD: u32, descriptor of a file, pipe or socket to stream to
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -298,6 +304,7 @@ enum ckpt_attr {
 	CKPT_A_TID,
 	CKPT_A_RESTORE_THREAD,
 	CKPT_A_RESTORE_CLOSE,
+	CKPT_A_OUTPUT_FD,
 
 	__CKPT_A_MAX
 };
