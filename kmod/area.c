@@ -181,12 +181,51 @@ err_free:
 	return ret;
 }
 
+/**
+ * ckpt_area_open_stream() - take a file or pipe to write one image into
+ * @fd: descriptor open for writing in the calling process: a regular file
+ *	(written from offset 0), a pipe or a socket (written in order)
+ * @out: receives the stream
+ * @extack: receives the reason on failure
+ *
+ * Return: 0, -EBADF, -EINVAL or -ENOMEM.
+ */
+int ckpt_area_open_stream(int fd, struct ckpt_area **out,
+			  struct netlink_ext_ack *extack)
+{
+	struct ckpt_area *area;
+	umode_t mode;
+
+	area = kzalloc(sizeof(*area), GFP_KERNEL);
+	if (!area)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&area->node);
+	area->slot = -1;
+	area->file = fget(fd);
+	if (!area->file || !(area->file->f_mode & FMODE_WRITE)) {
+		NL_SET_ERR_MSG(extack, "output descriptor is not open for writing");
+		goto err;
+	}
+	mode = file_inode(area->file)->i_mode;
+	if (!S_ISREG(mode) && !S_ISFIFO(mode) && !S_ISSOCK(mode)) {
+		NL_SET_ERR_MSG(extack, "output is not a regular file, a pipe or a socket");
+		goto err;
+	}
+	*out = area;
+	return 0;
+err:
+	if (area->file)
+		fput(area->file);
+	kfree(area);
+	return -EBADF;
+}
+
 void ckpt_area_close(struct ckpt_area *area)
 {
 	if (!area)
 		return;
 	mutex_lock(&busy_lock);
-	list_del(&area->node);
+	list_del_init(&area->node);
 	mutex_unlock(&busy_lock);
 	fput(area->file);
 	kfree(area->sb);
@@ -233,10 +272,17 @@ int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 		      struct netlink_ext_ack *extack)
 {
 	struct ckpt_area_sb *sb = area->sb;
-	u64 off = sb->next_offset;
 	struct ckpt_area_slot *s;
+	u64 off;
 	int i;
 
+	if (!sb) {
+		/* A stream: one standalone image (generation 0) at its start. */
+		*generation = 0;
+		*offset = 0;
+		return 0;
+	}
+	off = sb->next_offset;
 	if (len > sb->size - sb->data_offset) {
 		NL_SET_ERR_MSG(extack, "image is larger than the area");
 		return -ENOSPC;
@@ -257,6 +303,7 @@ int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 	sb->next_offset = min_t(u64, ALIGN(off + len, CKPT_PAGE_SIZE), sb->size);
 	*generation = s->generation;
 	*offset = off;
+	area->base = off;
 	return sb_write(area);
 }
 
@@ -299,12 +346,17 @@ int ckpt_area_write(struct ckpt_area *area, u64 pos, const void *buf,
  */
 int ckpt_area_commit(struct ckpt_area *area, u64 len, u32 crc)
 {
-	struct ckpt_area_slot *s = &area->sb->slots[area->slot];
+	struct ckpt_area_slot *s;
 	int ret;
 
+	/* A pipe has nothing to flush; its reader checks the trailer. */
+	if (!area->sb)
+		return S_ISREG(file_inode(area->file)->i_mode) ?
+		       vfs_fsync(area->file, 0) : 0;
 	ret = vfs_fsync(area->file, 0);
 	if (ret)
 		return ret;
+	s = &area->sb->slots[area->slot];
 	s->length = len;
 	s->crc32c = crc;
 	s->state = CKPT_SLOT_COMMITTED;
@@ -314,7 +366,8 @@ int ckpt_area_commit(struct ckpt_area *area, u64 len, u32 crc)
 /* A failed checkpoint: free its slot; earlier generations are untouched. */
 void ckpt_area_abandon(struct ckpt_area *area)
 {
-	if (area->slot < 0)
+	/* A stream without its trailer is refused by every reader. */
+	if (area->slot < 0 || !area->sb)
 		return;
 	memset(&area->sb->slots[area->slot], 0, sizeof(area->sb->slots[0]));
 	if (sb_write(area))

@@ -20,16 +20,23 @@ struct netlink_ext_ack;
  * @sb: in-memory copy of the superblock (CKPT_AREA_SB_SIZE bytes)
  * @node: entry in the list of busy areas
  * @slot: the slot this checkpoint writes, or -1
+ * @base: where the image starts in @file
+ *
+ * A stream (ckpt_area_open_stream()) has no superblock (@sb is NULL): the
+ * image is written once, sequentially, and its trailer is the commit.
  */
 struct ckpt_area {
 	struct file *file;
 	struct ckpt_area_sb *sb;
 	struct list_head node;
 	int slot;
+	u64 base;
 };
 
 int ckpt_area_open(int fd, struct ckpt_area **out,
 		   struct netlink_ext_ack *extack);
+int ckpt_area_open_stream(int fd, struct ckpt_area **out,
+			  struct netlink_ext_ack *extack);
 void ckpt_area_close(struct ckpt_area *area);
 int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 		      u64 *generation, u64 *offset,

@@ -34,10 +34,11 @@ static const struct nla_policy check_policy[CKPT_A_PGID + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
-static const struct nla_policy freeze_policy[CKPT_A_RATE + 1] = {
+static const struct nla_policy freeze_policy[CKPT_A_OUTPUT_FD + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CKPT_A_AREA_FD] = { .type = NLA_U32 },
 	[CKPT_A_RATE] = { .type = NLA_U64 },
+	[CKPT_A_OUTPUT_FD] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
@@ -235,9 +236,12 @@ static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 	pid_t pgid;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_PGID) ||
-	    GENL_REQ_ATTR_CHECK(info, CKPT_A_AREA_FD))
+	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_PGID))
 		return -EINVAL;
+	if (!info->attrs[CKPT_A_AREA_FD] == !info->attrs[CKPT_A_OUTPUT_FD]) {
+		NL_SET_ERR_MSG(info->extack, "give exactly one of an area and an output");
+		return -EINVAL;
+	}
 	pgid = nla_get_u32(info->attrs[CKPT_A_PGID]);
 
 	job = ckpt_job_new();
@@ -249,8 +253,12 @@ static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 		job->rate = nla_get_u64(info->attrs[CKPT_A_RATE]);
 
 	/* The area first: a bad area must not cost the group a freeze. */
-	ret = ckpt_area_open(nla_get_u32(info->attrs[CKPT_A_AREA_FD]), &area,
-			     info->extack);
+	if (info->attrs[CKPT_A_AREA_FD])
+		ret = ckpt_area_open(nla_get_u32(info->attrs[CKPT_A_AREA_FD]),
+				     &area, info->extack);
+	else
+		ret = ckpt_area_open_stream(nla_get_u32(info->attrs[CKPT_A_OUTPUT_FD]),
+					    &area, info->extack);
 	if (ret)
 		goto out_put;
 	job->area = area;

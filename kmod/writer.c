@@ -258,7 +258,7 @@ static int writer_main(void *arg)
 	struct stream s = {
 		.job = job,
 		.area = job->area,
-		.base = job->area->sb->slots[job->area->slot].offset,
+		.base = job->area->base,
 		.crc = ~0U,
 		.crc_on = true,
 		.start = ktime_get(),
