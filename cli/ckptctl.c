@@ -19,6 +19,7 @@ static const struct subcommand subcommands[] = {
 	{ "check", check_main, "Tell whether a process group can be checkpointed" },
 	{ "freeze", freeze_main, "Checkpoint a process group into an area" },
 	{ "status", status_main, "List checkpoints in flight and recently finished" },
+	{ "dump", dump_main, "Checkpoint a process group into an image file or a pipe" },
 	{ "restore", restore_main, "Restore a checkpointed process from an image" },
 	{ "area", area_main, "Create an area, or describe its generations" },
 	{ "show", show_main, "Verify and decode a checkpoint image" },

@@ -52,5 +52,6 @@ int show_main(int argc, char **argv);
 int freeze_main(int argc, char **argv);
 int status_main(int argc, char **argv);
 int restore_main(int argc, char **argv);
+int dump_main(int argc, char **argv);
 
 #endif /* CKPTCTL_CLI_H */

@@ -10,10 +10,11 @@
 #include "cli.h"
 
 static const char restore_usage[] =
-	"Usage: ckptctl restore IMAGE|AREA[:GEN] [--wait] [--new-pid]\n\n"
+	"Usage: ckptctl restore IMAGE|AREA[:GEN]|- [--wait] [--new-pid]\n\n"
 	"Rebuild the checkpointed process so it continues where it was frozen:\n"
 	"same pid, memory, registers, descriptors, working directory, limits and\n"
-	"signal state. An area means its newest committed generation.\n\n"
+	"signal state. An area means its newest committed generation; '-' reads\n"
+	"the image from standard input (e.g. from 'ckptctl dump -o -').\n\n"
 	"  --wait      stay its parent and exit with its exit status\n"
 	"  --new-pid   do not ask for the original pid\n\n"
 	"Not yet: process trees (refused).\n";
@@ -33,7 +34,7 @@ int restore_main(int argc, char **argv)
 			o.wait = 1;
 		} else if (!strcmp(argv[i], "--new-pid")) {
 			o.new_pid = 1;
-		} else if (!spec && argv[i][0] != '-') {
+		} else if (!spec && (argv[i][0] != '-' || !strcmp(argv[i], "-"))) {
 			spec = argv[i];
 		} else {
 			fprintf(stderr, "%s restore: unexpected argument '%s'\n%s",

@@ -35,25 +35,37 @@ int libckpt_parse_job(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-int libckpt_freeze(struct libckpt *h, uint32_t pgid, int area_fd,
-		   uint64_t rate, struct libckpt_job *job)
+static int freeze_into(struct libckpt *h, uint32_t pgid, int fd_attr, int fd,
+		       uint64_t rate, struct libckpt_job *job)
 {
 	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_FREEZE, 0);
 
 	if (!msg)
 		return -ENOMEM;
 	memset(job, 0, sizeof(*job));
-	if (area_fd < 0) {
+	if (fd < 0) {
 		nlmsg_free(msg);
 		return -EBADF;
 	}
 	if (nla_put_u32(msg, CKPT_A_PGID, pgid) < 0 ||
-	    nla_put_u32(msg, CKPT_A_AREA_FD, (uint32_t)area_fd) < 0 ||
+	    nla_put_u32(msg, fd_attr, (uint32_t)fd) < 0 ||
 	    (rate && nla_put_u64(msg, CKPT_A_RATE, rate) < 0)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
 	return libckpt_transact(h, msg, libckpt_parse_job, job);
+}
+
+int libckpt_freeze(struct libckpt *h, uint32_t pgid, int area_fd,
+		   uint64_t rate, struct libckpt_job *job)
+{
+	return freeze_into(h, pgid, CKPT_A_AREA_FD, area_fd, rate, job);
+}
+
+int libckpt_dump(struct libckpt *h, uint32_t pgid, int out_fd, uint64_t rate,
+		 struct libckpt_job *job)
+{
+	return freeze_into(h, pgid, CKPT_A_OUTPUT_FD, out_fd, rate, job);
 }
 
 int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job)

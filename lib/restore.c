@@ -687,6 +687,29 @@ static int restore_one(struct plan *p, const struct libckpt_restore_opts *o,
 	return 0;
 }
 
+/*
+ * The kernel reads pages at file offsets, so a stream is first spooled
+ * into a memfd; its /proc/self/fd path then serves as the image file.
+ */
+static int spool_stdin(char *path, size_t size, char *err, size_t errlen)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = memfd_create("ckpt-image", 0);
+
+	if (fd < 0)
+		return libckpt_fail(err, errlen, -errno, "cannot create a memfd: %s",
+				    strerror(errno));
+	while ((n = read(0, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, n) != n)
+			return libckpt_fail(err, errlen, -EIO, "cannot spool the image");
+	if (n < 0)
+		return libckpt_fail(err, errlen, -errno, "reading the image from standard input: %s",
+				    strerror(errno));
+	snprintf(path, size, "/proc/self/fd/%d", fd);
+	return 0;
+}
+
 int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 		    pid_t *pid, int *status, char *err, size_t errlen)
 {
@@ -697,6 +720,14 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 	pid_t mid, child = 0;
 	int ret, st;
 
+	char spooled[64];
+
+	if (!strcmp(spec, "-")) {
+		ret = spool_stdin(spooled, sizeof(spooled), err, errlen);
+		if (ret)
+			return ret;
+		spec = spooled;
+	}
 	e = mmap(NULL, ERR_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (e == MAP_FAILED)
 		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");

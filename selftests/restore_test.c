@@ -545,6 +545,83 @@ TEST(threads_restored)
 	unlink(GO);
 }
 
+#define CKPTCTL "/usr/bin/ckptctl"
+#define IMG "/tmp/rs-image"
+
+static int run_cmd(const char *cmd, char *out, size_t size)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+	int st;
+
+	if (!f)
+		return -1;
+	n = fread(out, 1, size - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * ckptctl dump -o FILE --kill, then the image through a pipe into
+ * ckptctl restore -: the migration path on one machine. The restored
+ * process checks itself and says PASS.
+ */
+TEST(dump_kill_restore_from_stdin)
+{
+	char cmd[256], out[4096], want[64];
+	pid_t pid;
+	int i;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	unlink(GO);
+	unlink(LOG);
+	pid = start_exec_workload("memory");
+	ASSERT_EQ(0, wait_for_line("ready", 200));
+	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " --kill 2>&1", pid);
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "written to " IMG)) TH_LOG("%s", out);
+	/* --kill killed it; reap it so its pid is free again. */
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	ASSERT_EQ(0, run_cmd("cat " IMG " | " CKPTCTL " restore - 2>&1", out, sizeof(out)))
+		TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "restored pid %d", pid);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	close(open(GO, O_CREAT | O_WRONLY, 0600));
+	EXPECT_EQ(0, wait_for_line("PASS", 40)) TH_LOG("no PASS in " LOG);
+	for (i = 0; i < 100 && !kill(pid, 0); i++)
+		usleep(50000);
+	unlink(IMG);
+	unlink(GO);
+}
+
+/*
+ * ckptctl dump -o - streams through a real pipe (no temporary copy) into
+ * ckptctl show -, which verifies it as a stream; without --kill the
+ * process runs on.
+ */
+TEST(dump_to_pipe)
+{
+	char cmd[256], out[8192], want[64];
+	pid_t pid;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	unlink(LOG);
+	pid = start_exec_workload("memory");
+	ASSERT_EQ(0, wait_for_line("ready", 200));
+	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o - 2>/dev/null | " CKPTCTL " show - 2>&1",
+		 pid);
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "%7d", pid);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "generation:        standalone")) TH_LOG("%s", out);
+	EXPECT_EQ(0, kill(pid, 0)) TH_LOG("the process did not run on");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 /* An open file deleted since the checkpoint: refused, naming fd and path. */
 TEST(deleted_file_refused)
 {

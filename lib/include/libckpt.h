@@ -223,6 +223,12 @@ struct libckpt_job {
  */
 int libckpt_freeze(struct libckpt *h, uint32_t pgid, int area_fd,
 		   uint64_t rate, struct libckpt_job *job);
+/*
+ * As libckpt_freeze(), into one standalone image written to @out_fd: a
+ * regular file (from offset 0) or a pipe or socket (in order).
+ */
+int libckpt_dump(struct libckpt *h, uint32_t pgid, int out_fd, uint64_t rate,
+		 struct libckpt_job *job);
 /* Wait until job @id is committed or failed; fills @job. */
 int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job);
 
@@ -247,7 +253,8 @@ struct libckpt_restore_opts {
 };
 
 /*
- * Restore the process of image @spec (FILE, AREA or AREA:GEN). Without
+ * Restore the process of image @spec (FILE, AREA, AREA:GEN, or "-" for
+ * standard input, spooled into an anonymous memory file first). Without
  * @o->wait the restored process is reparented to init (or the nearest
  * subreaper) and runs on; *@pid is its pid. Errors name the record.
  */
