@@ -48,7 +48,7 @@ HDRS := uapi/linux/ckpt.h uapi/linux/ckpt_image.h lib/include/libckpt.h lib/inte
 	lib/format.h cli/cli.h
 
 .PHONY: all module lib cli selftests stage check check-flavours deps clean help style \
-	bench demo check-reboot FORCE
+	bench demo check-reboot check-migrate FORCE
 
 all: module lib cli selftests
 
@@ -151,7 +151,27 @@ check-reboot: stage
 	done
 	$(Q)rm -f $(O)/vm-reboot/disk.img
 
-check: stage check-reboot
+# Migration: two guests (two kernels) on one QEMU socket network, which is
+# a TCP connection on this machine's loopback; B listens, A connects.
+MIGRATE_PORT := $(shell echo $$((20000 + $$$$ % 20000)))
+check-migrate: stage
+	$(Q)rm -rf $(O)/vm-migrate && mkdir -p $(O)/vm-migrate
+	$(Q)echo "migration test, guests A and B:"; \
+	selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) --stage $(STAGE) \
+		--out $(O)/vm-migrate/b --timeout 300 --mem $(VM_MEM) \
+		--qemu-arg -netdev --qemu-arg socket,id=n0,listen=127.0.0.1:$(MIGRATE_PORT) \
+		--qemu-arg -device --qemu-arg virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02,romfile= \
+		-- /opt/ckpt/selftests/migrate_test.sh b > $(O)/vm-migrate/b.log 2>&1 & b=$$!; \
+	sleep 2; \
+	selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) --stage $(STAGE) \
+		--out $(O)/vm-migrate/a --timeout 300 --mem $(VM_MEM) \
+		--qemu-arg -netdev --qemu-arg socket,id=n0,connect=127.0.0.1:$(MIGRATE_PORT) \
+		--qemu-arg -device --qemu-arg virtio-net-pci,netdev=n0,mac=52:54:00:77:00:01,romfile= \
+		-- /opt/ckpt/selftests/migrate_test.sh a; a=$$?; \
+	wait $$b; bst=$$?; cat $(O)/vm-migrate/b.log; \
+	test $$a -eq 0 && test $$bst -eq 0
+
+check: stage check-reboot check-migrate
 	$(Q)selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
 		--stage $(STAGE) --out $(O)/vm-check --timeout $(VM_TIMEOUT) \
 		--mem $(VM_MEM) -- /opt/ckpt/selftests/run_tests.sh
