@@ -161,20 +161,6 @@ TEST(info_round_trip)
 	libckpt_close(h);
 }
 
-static int run(const char *cmd, char *out, size_t size)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n;
-	int st;
-
-	if (!f)
-		return -1;
-	n = fread(out, 1, size - 1, f);
-	out[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* ckptctl info prints the same facts as text and as JSON. */
 TEST(ckptctl_info)
 {
@@ -182,13 +168,13 @@ TEST(ckptctl_info)
 
 	if (access(CKPTCTL, X_OK))
 		SKIP(return, "%s not installed", CKPTCTL);
-	ASSERT_EQ(0, run(CKPTCTL " info", out, sizeof(out)));
+	ASSERT_EQ(0, run_cmd(CKPTCTL " info", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "netlink version:   1\n")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "features:          check freeze")) TH_LOG("%s", out);
-	ASSERT_EQ(0, run(CKPTCTL " info --json", out, sizeof(out)));
+	ASSERT_EQ(0, run_cmd(CKPTCTL " info --json", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"genl_version\": 1,")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"features\": [\"check\", \"freeze\", \"restore\"]")) TH_LOG("%s", out);
-	EXPECT_EQ(2, run(CKPTCTL " info --bogus 2>/dev/null", out, sizeof(out)));
+	EXPECT_EQ(2, run_cmd(CKPTCTL " info --bogus 2>/dev/null", out, sizeof(out)));
 }
 
 /* ckptctl names the reason when the kernel refuses. */
@@ -198,10 +184,10 @@ TEST(ckptctl_check_error)
 
 	if (access(CKPTCTL, X_OK))
 		SKIP(return, "%s not installed", CKPTCTL);
-	EXPECT_EQ(1, run(CKPTCTL " check 4000000 2>&1", out, sizeof(out)));
+	EXPECT_EQ(1, run_cmd(CKPTCTL " check 4000000 2>&1", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "no process has this process group id"))
 		TH_LOG("%s", out);
-	EXPECT_EQ(2, run(CKPTCTL " check notanumber 2>&1", out, sizeof(out)));
+	EXPECT_EQ(2, run_cmd(CKPTCTL " check notanumber 2>&1", out, sizeof(out)));
 }
 
 /* Start a process leading its own group; it sleeps until killed. */

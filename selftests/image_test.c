@@ -16,6 +16,7 @@
 
 #include "kselftest_harness.h"
 #include "libckpt.h"
+#include "test_util.h"
 #include "../lib/format.h"	/* libckpt_crc32c*: white-box */
 
 /* --- a minimal image writer --------------------------------------------- */
@@ -1098,24 +1099,16 @@ static const char *ckptctl(void)
 	return p ? p : "/usr/bin/ckptctl";
 }
 
+/* run_cmd() with a formatted command line. */
 static int run(char *out, size_t size, const char *fmt, ...)
 {
-	char cmd[512];
+	char cmd[1024];
 	va_list ap;
-	size_t n;
-	FILE *f;
-	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	n = fread(out, 1, size - 1, f);
-	out[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return run_cmd(cmd, out, size);
 }
 
 TEST_F(img, ckptctl_area_and_show)

@@ -548,20 +548,6 @@ TEST(threads_restored)
 #define CKPTCTL "/usr/bin/ckptctl"
 #define IMG "/tmp/rs-image"
 
-static int run_cmd(const char *cmd, char *out, size_t size)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n;
-	int st;
-
-	if (!f)
-		return -1;
-	n = fread(out, 1, size - 1, f);
-	out[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /*
  * ckptctl dump -o FILE --kill, then the image through a pipe into
  * ckptctl restore -: the migration path on one machine. The restored

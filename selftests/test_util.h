@@ -10,6 +10,8 @@
 #define CKPT_TEST_UTIL_H
 
 #include <errno.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -138,5 +140,20 @@ static inline size_t put_attr(void *buf, size_t off, uint16_t type,
 }
 
 #define REQ_FLAGS (NLM_F_REQUEST | NLM_F_ACK)
+
+/* Run @cmd with sh, its stdout into @out; its exit status, or -1. */
+static inline int run_cmd(const char *cmd, char *out, size_t size)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+	int st;
+
+	if (!f)
+		return -1;
+	n = fread(out, 1, size - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
 
 #endif /* CKPT_TEST_UTIL_H */
