@@ -282,8 +282,7 @@ out_put:
 
 static bool may_see(struct ckpt_job *job)
 {
-	return uid_eq(job->uid, current_uid()) ||
-	       capable(CAP_CHECKPOINT_RESTORE) || capable(CAP_SYS_ADMIN);
+	return uid_eq(job->uid, current_uid()) || ckpt_privileged();
 }
 
 /* cb->args[0]: id of the last job sent (the cursor). */

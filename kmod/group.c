@@ -77,6 +77,17 @@ static void set_err_task(struct netlink_ext_ack *extack,
 	ckpt_err_set(extack, task_pid_vnr(task), 0, msg);
 }
 
+/**
+ * ckpt_privileged() - may the caller act on any user's processes and jobs?
+ *
+ * Return: true with CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN (initial user
+ * namespace); otherwise the per-target rules apply.
+ */
+bool ckpt_privileged(void)
+{
+	return capable(CAP_CHECKPOINT_RESTORE) || capable(CAP_SYS_ADMIN);
+}
+
 /*
  * The same rule as __ptrace_may_access() with PTRACE_MODE_ATTACH_REALCREDS
  * (kernel/ptrace.c, 6.1), which is not exported: the caller's real uid/gid
@@ -142,8 +153,7 @@ static int check_process(struct task_struct *p, bool privileged,
 int ckpt_group_check(pid_t pgid, struct ckpt_group_census *census,
 		     struct netlink_ext_ack *extack)
 {
-	bool privileged = capable(CAP_CHECKPOINT_RESTORE) ||
-			  capable(CAP_SYS_ADMIN);
+	bool privileged = ckpt_privileged();
 	struct task_struct *p;
 	struct pid *pgrp;
 	int ret = 0;

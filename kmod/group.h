@@ -29,6 +29,7 @@ void ckpt_err_set(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
 		  const char *msg);
 void ckpt_err_set_fd(struct netlink_ext_ack *extack, pid_t pid, int fd,
 		     const char *msg);
+bool ckpt_privileged(void);
 int ckpt_group_check(pid_t pgid, struct ckpt_group_census *census,
 		     struct netlink_ext_ack *extack);
 

@@ -607,7 +607,7 @@ static bool may_restore(struct task_struct *t)
 {
 	bool child;
 
-	if (capable(CAP_CHECKPOINT_RESTORE) || capable(CAP_SYS_ADMIN))
+	if (ckpt_privileged())
 		return true;
 	rcu_read_lock();
 	child = rcu_dereference(t->real_parent)->tgid == current->tgid;
