@@ -54,6 +54,9 @@
  *   Request attributes:
  *     CKPT_A_PGID   u32, required, at least 1: the process group, as seen
  *                   in the caller's pid namespace.
+ *     CKPT_A_SESSION flag, optional: CKPT_A_PGID is a session id, and the
+ *                   group is every process of that session (a whole tree
+ *                   under a session leader, all its process groups).
  *   Reply attributes:
  *     CKPT_A_PGID        u32: as requested
  *     CKPT_A_NR_TASKS    u32: processes in the group
@@ -74,6 +77,13 @@
  *   for CKPT_CMD_CHECK, which the freeze repeats.
  *   Request attributes:
  *     CKPT_A_PGID      u32, required: the process group
+ *     CKPT_A_SESSION   flag, optional: CKPT_A_PGID is a session id (see
+ *                      CKPT_CMD_CHECK)
+ *     CKPT_A_LEAVE_STOPPED flag, optional: release the group into a group
+ *                      stop (as by SIGSTOP, taken before any of its
+ *                      instructions runs) so that it stays exactly in the
+ *                      checkpointed state; SIGCONT resumes it, SIGKILL
+ *                      ends it
  *     CKPT_A_AREA_FD   u32: a descriptor of the area, open for reading and
  *                      writing, in the calling process; or
  *     CKPT_A_OUTPUT_FD u32: a descriptor open for writing — a regular file
@@ -170,7 +180,7 @@
  * CKPT_CMD_RESTORE_REGS
  *   Give a process parked in CKPT_CMD_RESTORE_MM its registers, FPU state
  *   and rseq registration, ptrace-style (the target is off-CPU), and let it
- *   run. The caller must be the target's parent, or hold
+ *   run. The caller must be the target's ancestor, or hold
  *   CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN. Waits up to 30 s for the
  *   target to park.
  *   Request attributes:
@@ -179,6 +189,17 @@
  *                           (struct ckpt_rec_thread, registers, xstate)
  *   Errors: -ESRCH the target is not parked, -EPERM, -EINVAL registers or
  *     xstate of another size than this machine's (another CPU model).
+ *
+ * CKPT_CMD_RESTORE_PARKED
+ *   Wait (up to 30 s) until a restoring thread is parked in
+ *   CKPT_CMD_RESTORE_MM or CKPT_CMD_RESTORE_THREAD with its memory in
+ *   place, without releasing it: a controller restoring several processes
+ *   lets none of them run before all of them got past their point of no
+ *   return. Permission as for CKPT_CMD_RESTORE_REGS.
+ *   Request attributes:
+ *     CKPT_A_TID  u32, required: the thread, caller's pid namespace
+ *   Errors: -ESRCH the thread does not exist, exited or did not park in
+ *     time, -EPERM.
  *
  * Errors that concern one object
  * ------------------------------
@@ -197,7 +218,7 @@
 #define CKPT_GENL_VERSION	1
 
 /* Version of the image format (Documentation/image-format.rst). */
-#define CKPT_IMAGE_VERSION	1
+#define CKPT_IMAGE_VERSION	2
 
 /**
  * enum ckpt_cmd - generic netlink commands of the ckpt family
@@ -211,6 +232,7 @@
  * @CKPT_CMD_RESTORE_MM: become an image's process (memory), then park
  * @CKPT_CMD_RESTORE_REGS: give a parked restoring process its registers
  * @CKPT_CMD_RESTORE_THREAD: a secondary thread waits for its process's memory
+ * @CKPT_CMD_RESTORE_PARKED: wait until a restoring thread is parked
  */
 enum ckpt_cmd {
 	CKPT_CMD_UNSPEC,
@@ -223,6 +245,7 @@ enum ckpt_cmd {
 	CKPT_CMD_RESTORE_MM,
 	CKPT_CMD_RESTORE_REGS,
 	CKPT_CMD_RESTORE_THREAD,
+	CKPT_CMD_RESTORE_PARKED,
 
 	__CKPT_CMD_MAX
 };
@@ -267,6 +290,8 @@ enum ckpt_cmd {
  * @CKPT_A_RESTORE_THREAD: binary, THREAD record payload
  * @CKPT_A_RESTORE_CLOSE: binary, descriptors to close after the restore
  * @CKPT_A_OUTPUT_FD: u32, descriptor of a file, pipe or socket to stream to
+ * @CKPT_A_SESSION: flag, CKPT_A_PGID names a session
+ * @CKPT_A_LEAVE_STOPPED: flag, leave the group stopped after the freeze
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -305,6 +330,8 @@ enum ckpt_attr {
 	CKPT_A_RESTORE_THREAD,
 	CKPT_A_RESTORE_CLOSE,
 	CKPT_A_OUTPUT_FD,
+	CKPT_A_SESSION,
+	CKPT_A_LEAVE_STOPPED,
 
 	__CKPT_A_MAX
 };

@@ -223,6 +223,12 @@ struct ckpt_rec_thread {
  * @ino: inode number of the mapped file, 0 if anonymous
  * @dev: st_dev of the mapped file (new_encode_dev), 0 if anonymous
  * @nr_pages: pages of this mapping present in PAGES records
+ * @size: size of the mapped file at the checkpoint, 0 if anonymous
+ * @mtime_ns: its modification time (ns since the epoch), 0 if anonymous
+ *
+ * Restore maps a file only if it is still the checkpointed one: same
+ * inode and device and, unless the mapping is shared and writable (the
+ * process changes the file itself), the same size and mtime.
  */
 struct ckpt_rec_vma {
 	__u64 start;
@@ -233,6 +239,8 @@ struct ckpt_rec_vma {
 	__u64 ino;
 	__u64 dev;
 	__u64 nr_pages;
+	__u64 size;
+	__u64 mtime_ns;
 };
 
 /**
