@@ -236,7 +236,8 @@ static int thread_refusal(struct task_struct *t, const char **why)
  * happens outside RCU, sized by a census; if the group grew in between we
  * return -EAGAIN and the caller retries.
  */
-static int collect(struct pid *pgrp, struct ckpt_snapshot *snap,
+static int collect(struct pid *pgrp, enum pid_type type,
+		   struct ckpt_snapshot *snap,
 		   struct ckpt_park *park, struct ckpt_group_census *census,
 		   struct netlink_ext_ack *extack)
 {
@@ -254,7 +255,7 @@ static int collect(struct pid *pgrp, struct ckpt_snapshot *snap,
 		return -ENOMEM;
 
 	rcu_read_lock();
-	do_each_pid_task(pgrp, PIDTYPE_PGID, p) {
+	do_each_pid_task(pgrp, type, p) {
 		if (np == census->nr_tasks) {
 			ret = -EAGAIN;
 			goto out_unlock;
@@ -278,24 +279,25 @@ static int collect(struct pid *pgrp, struct ckpt_snapshot *snap,
 			park->threads[nt].park = park;
 			park->nr_threads = ++nt;
 		}
-	} while_each_pid_task(pgrp, PIDTYPE_PGID, p);
+	} while_each_pid_task(pgrp, type, p);
 out_unlock:
 	rcu_read_unlock();
 	return ret;
 }
 
 /* After everyone parked: is the group exactly what we collected? */
-static bool group_unchanged(struct pid *pgrp, struct ckpt_snapshot *snap,
+static bool group_unchanged(struct pid *pgrp, enum pid_type type,
+			    struct ckpt_snapshot *snap,
 			    struct ckpt_park *park)
 {
 	unsigned int np = 0, nt = 0;
 	struct task_struct *p;
 
 	rcu_read_lock();
-	do_each_pid_task(pgrp, PIDTYPE_PGID, p) {
+	do_each_pid_task(pgrp, type, p) {
 		np++;
 		nt += get_nr_threads(p);
-	} while_each_pid_task(pgrp, PIDTYPE_PGID, p);
+	} while_each_pid_task(pgrp, type, p);
 	rcu_read_unlock();
 	return np == snap->nr_tasks && nt == park->nr_threads;
 }
@@ -474,7 +476,21 @@ static void drop_mms(struct ckpt_snapshot *snap)
 	}
 }
 
-static int freeze_once(struct pid *pgrp, struct ckpt_group_census *census,
+/*
+ * A SIGSTOP queued while every thread is still parked is dequeued by
+ * get_signal() right after the parking task_work returns, before any user
+ * instruction runs: the group stops in exactly the captured state.
+ */
+static void stop_group(struct ckpt_snapshot *snap)
+{
+	unsigned int i;
+
+	for (i = 0; i < snap->nr_tasks; i++)
+		send_sig(SIGSTOP, snap->tasks[i].task, 1);
+}
+
+static int freeze_once(struct pid *pgrp, enum pid_type type,
+		       struct ckpt_group_census *census, bool leave_stopped,
 		       struct ckpt_snapshot *snap,
 		       struct netlink_ext_ack *extack)
 {
@@ -491,7 +507,7 @@ static int freeze_once(struct pid *pgrp, struct ckpt_group_census *census,
 	init_waitqueue_head(&park->parked_wq);
 	init_waitqueue_head(&park->release_wq);
 
-	ret = collect(pgrp, snap, park, census, extack);
+	ret = collect(pgrp, type, snap, park, census, extack);
 	if (!ret)
 		ret = alloc_thread_recs(park);
 	if (ret)
@@ -504,9 +520,12 @@ static int freeze_once(struct pid *pgrp, struct ckpt_group_census *census,
 		ret = wait_parked(park, extack);
 	parked = ktime_get();
 	snap->park_ns = ktime_to_ns(ktime_sub(parked, start));
-	if (!ret && !group_unchanged(pgrp, snap, park)) {
-		NL_SET_ERR_MSG(extack,
-			       "the process group changed during the freeze");
+	if (!ret && !group_unchanged(pgrp, type, snap, park)) {
+		if (type == PIDTYPE_SID)
+			NL_SET_ERR_MSG(extack, "the session changed during the freeze");
+		else
+			NL_SET_ERR_MSG(extack,
+				       "the process group changed during the freeze");
 		ret = -EAGAIN;
 	}
 	if (!ret)
@@ -514,6 +533,8 @@ static int freeze_once(struct pid *pgrp, struct ckpt_group_census *census,
 	snap->capture_ns = ktime_to_ns(ktime_sub(ktime_get(), parked));
 	/* Even on failure: pages were write-protected before the error. */
 	ckpt_snap_flush_tlbs();
+	if (!ret && leave_stopped)
+		stop_group(snap);
 	release(park);
 	snap->freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	drop_mms(snap);
@@ -525,17 +546,19 @@ out_put:
 
 /**
  * ckpt_freeze_group() - park a process group, snapshot it, release it
- * @pgid: process group in the caller's pid namespace
+ * @g: the process group or session
+ * @leave_stopped: on success, release the group into a group stop
+ *	(SIGSTOP) instead of letting it run on
  * @out: receives the snapshot on success (free with ckpt_snap_free())
  * @extack: receives the reason and the task concerned on failure
  *
  * Retries a few times when the group changes under the freeze (a thread
- * created or exiting). On return every thread runs again.
+ * created or exiting). On return every thread runs again, or is stopped.
  *
  * Return: 0 or a negative errno.
  */
-int ckpt_freeze_group(pid_t pgid, struct ckpt_snapshot **out,
-		      struct netlink_ext_ack *extack)
+int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
+		      struct ckpt_snapshot **out, struct netlink_ext_ack *extack)
 {
 	struct ckpt_group_census census;
 	struct ckpt_snapshot *snap = NULL;
@@ -543,14 +566,15 @@ int ckpt_freeze_group(pid_t pgid, struct ckpt_snapshot **out,
 	int ret, tries;
 
 	for (tries = 0; tries < 3; tries++) {
-		ret = ckpt_group_check(pgid, &census, extack);
+		ret = ckpt_group_check(g, &census, extack);
 		if (ret)
 			return ret;
-		pgrp = find_get_pid(pgid);
+		pgrp = find_get_pid(g->nr);
 		if (!pgrp)
 			return -ESRCH;
 		snap = kzalloc(sizeof(*snap), GFP_KERNEL);
-		ret = snap ? freeze_once(pgrp, &census, snap, extack) : -ENOMEM;
+		ret = snap ? freeze_once(pgrp, g->type, &census, leave_stopped,
+					 snap, extack) : -ENOMEM;
 		put_pid(pgrp);
 		if (!ret)
 			break;

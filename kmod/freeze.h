@@ -9,13 +9,14 @@
 
 #include <linux/types.h>
 
+struct ckpt_group_id;
 struct ckpt_snapshot;
 struct netlink_ext_ack;
 struct user_regset;
 struct user_regset_view;
 
-int ckpt_freeze_group(pid_t pgid, struct ckpt_snapshot **out,
-		      struct netlink_ext_ack *extack);
+int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
+		      struct ckpt_snapshot **out, struct netlink_ext_ack *extack);
 
 const struct user_regset *ckpt_regset_find(const struct user_regset_view *v,
 					   unsigned int note);

@@ -30,15 +30,18 @@ static const struct nla_policy get_info_policy[CKPT_A_VERSION + 1] = {
 	[CKPT_A_VERSION] = { .type = NLA_U32 },
 };
 
-static const struct nla_policy check_policy[CKPT_A_PGID + 1] = {
+static const struct nla_policy check_policy[CKPT_A_SESSION + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CKPT_A_SESSION] = { .type = NLA_FLAG },
 };
 
-static const struct nla_policy freeze_policy[CKPT_A_OUTPUT_FD + 1] = {
+static const struct nla_policy freeze_policy[CKPT_A_LEAVE_STOPPED + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CKPT_A_AREA_FD] = { .type = NLA_U32 },
 	[CKPT_A_RATE] = { .type = NLA_U64 },
 	[CKPT_A_OUTPUT_FD] = { .type = NLA_U32 },
+	[CKPT_A_SESSION] = { .type = NLA_FLAG },
+	[CKPT_A_LEAVE_STOPPED] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
@@ -57,6 +60,10 @@ static const struct nla_policy restore_mm_policy[CKPT_A_RESTORE_CLOSE + 1] = {
 static const struct nla_policy restore_regs_policy[CKPT_A_RESTORE_THREAD + 1] = {
 	[CKPT_A_TID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CKPT_A_RESTORE_THREAD] = NLA_POLICY_MIN_LEN(sizeof(struct ckpt_rec_thread)),
+};
+
+static const struct nla_policy restore_parked_policy[CKPT_A_TID + 1] = {
+	[CKPT_A_TID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 static const struct nla_policy restore_thread_policy[CKPT_A_RESTORE_CLOSE + 1] = {
@@ -120,19 +127,29 @@ err_free:
 	return ret;
 }
 
+/* The process group, or with CKPT_A_SESSION the session, a request names. */
+static struct ckpt_group_id request_group(struct genl_info *info)
+{
+	return (struct ckpt_group_id){
+		.nr = nla_get_u32(info->attrs[CKPT_A_PGID]),
+		.type = nla_get_flag(info->attrs[CKPT_A_SESSION]) ?
+			PIDTYPE_SID : PIDTYPE_PGID,
+	};
+}
+
 static int ckpt_check_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ckpt_group_census census;
+	struct ckpt_group_id g;
 	struct sk_buff *msg;
-	u32 pgid;
 	void *hdr;
 	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_PGID))
 		return -EINVAL;
-	pgid = nla_get_u32(info->attrs[CKPT_A_PGID]);
+	g = request_group(info);
 
-	ret = ckpt_group_check(pgid, &census, info->extack);
+	ret = ckpt_group_check(&g, &census, info->extack);
 	if (ret)
 		return ret;
 
@@ -142,7 +159,7 @@ static int ckpt_check_doit(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_put_reply(msg, info, &ckpt_genl_family, 0,
 				CKPT_CMD_CHECK);
 	if (!hdr ||
-	    nla_put_u32(msg, CKPT_A_PGID, pgid) ||
+	    nla_put_u32(msg, CKPT_A_PGID, g.nr) ||
 	    nla_put_u32(msg, CKPT_A_NR_TASKS, census.nr_tasks) ||
 	    nla_put_u32(msg, CKPT_A_NR_THREADS, census.nr_threads)) {
 		nlmsg_free(msg);
@@ -232,8 +249,8 @@ static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ckpt_snapshot *snap;
 	struct ckpt_area *area;
+	struct ckpt_group_id g;
 	struct ckpt_job *job;
-	pid_t pgid;
 	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_PGID))
@@ -242,12 +259,12 @@ static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "give exactly one of an area and an output");
 		return -EINVAL;
 	}
-	pgid = nla_get_u32(info->attrs[CKPT_A_PGID]);
+	g = request_group(info);
 
 	job = ckpt_job_new();
 	if (!job)
 		return -ENOMEM;
-	job->pgid = pgid;
+	job->pgid = g.nr;
 	job->uid = current_uid();
 	if (info->attrs[CKPT_A_RATE])
 		job->rate = nla_get_u64(info->attrs[CKPT_A_RATE]);
@@ -262,7 +279,8 @@ static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		goto out_put;
 	job->area = area;
-	ret = ckpt_freeze_group(pgid, &snap, info->extack);
+	ret = ckpt_freeze_group(&g, nla_get_flag(info->attrs[CKPT_A_LEAVE_STOPPED]),
+				&snap, info->extack);
 	if (ret)
 		goto out_put;
 	job->snap = snap;
@@ -410,6 +428,12 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.doit = ckpt_restore_regs_doit,
 		.policy = restore_regs_policy,
 		.maxattr = ARRAY_SIZE(restore_regs_policy) - 1,
+	},
+	{
+		.cmd = CKPT_CMD_RESTORE_PARKED,
+		.doit = ckpt_restore_parked_doit,
+		.policy = restore_parked_policy,
+		.maxattr = ARRAY_SIZE(restore_parked_policy) - 1,
 	},
 	{
 		.cmd = CKPT_CMD_RESTORE_THREAD,

@@ -144,13 +144,14 @@ static int check_process(struct task_struct *p, bool privileged,
 
 /**
  * ckpt_group_check() - tell whether the caller may checkpoint a group
- * @pgid: process group id in the caller's pid namespace
+ * @g: the process group or session
  * @census: filled with the group's size on success
  * @extack: receives the reason and the offending pid on failure
  *
  * Return: 0, -ESRCH, -EPERM, -E2BIG or -EINVAL.
  */
-int ckpt_group_check(pid_t pgid, struct ckpt_group_census *census,
+int ckpt_group_check(const struct ckpt_group_id *g,
+		     struct ckpt_group_census *census,
 		     struct netlink_ext_ack *extack)
 {
 	bool privileged = ckpt_privileged();
@@ -159,18 +160,18 @@ int ckpt_group_check(pid_t pgid, struct ckpt_group_census *census,
 	int ret = 0;
 
 	memset(census, 0, sizeof(*census));
-	pgrp = find_get_pid(pgid);
+	pgrp = find_get_pid(g->nr);
 	if (!pgrp)
 		goto no_group;
 
 	rcu_read_lock();
-	do_each_pid_task(pgrp, PIDTYPE_PGID, p) {
+	do_each_pid_task(pgrp, g->type, p) {
 		ret = check_process(p, privileged, extack);
 		if (ret)
 			goto out_unlock;
 		census->nr_tasks++;
 		census->nr_threads += get_nr_threads(p);
-	} while_each_pid_task(pgrp, PIDTYPE_PGID, p);
+	} while_each_pid_task(pgrp, g->type, p);
 out_unlock:
 	rcu_read_unlock();
 	put_pid(pgrp);
@@ -180,13 +181,19 @@ out_unlock:
 		goto no_group;
 	if (census->nr_tasks > ckpt_max_tasks ||
 	    census->nr_threads > ckpt_max_threads) {
-		NL_SET_ERR_MSG(extack,
-			       "process group exceeds the max_tasks or max_threads limit");
+		if (g->type == PIDTYPE_SID)
+			NL_SET_ERR_MSG(extack, "session exceeds the max_tasks or max_threads limit");
+		else
+			NL_SET_ERR_MSG(extack,
+				       "process group exceeds the max_tasks or max_threads limit");
 		return -E2BIG;
 	}
 	return 0;
 
 no_group:
-	NL_SET_ERR_MSG(extack, "no process has this process group id");
+	if (g->type == PIDTYPE_SID)
+		NL_SET_ERR_MSG(extack, "no process has this session id");
+	else
+		NL_SET_ERR_MSG(extack, "no process has this process group id");
 	return -ESRCH;
 }

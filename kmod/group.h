@@ -7,6 +7,7 @@
 #ifndef CKPT_GROUP_H
 #define CKPT_GROUP_H
 
+#include <linux/pid.h>
 #include <linux/types.h>
 
 struct netlink_ext_ack;
@@ -21,6 +22,16 @@ struct ckpt_group_census {
 	u32 nr_threads;
 };
 
+/**
+ * struct ckpt_group_id - the processes a request names
+ * @nr: process group id or session id, in the caller's pid namespace
+ * @type: PIDTYPE_PGID (a process group) or PIDTYPE_SID (a whole session)
+ */
+struct ckpt_group_id {
+	pid_t nr;
+	enum pid_type type;
+};
+
 extern unsigned int ckpt_max_tasks;
 extern unsigned int ckpt_max_threads;
 extern unsigned int ckpt_freeze_timeout_ms;
@@ -30,7 +41,7 @@ void ckpt_err_set(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
 void ckpt_err_set_fd(struct netlink_ext_ack *extack, pid_t pid, int fd,
 		     const char *msg);
 bool ckpt_privileged(void);
-int ckpt_group_check(pid_t pgid, struct ckpt_group_census *census,
+int ckpt_group_check(const struct ckpt_group_id *g, struct ckpt_group_census *census,
 		     struct netlink_ext_ack *extack);
 
 #endif /* CKPT_GROUP_H */

@@ -603,16 +603,69 @@ static struct restore_park *find_parked(struct task_struct *t)
 	return found;
 }
 
+/*
+ * A restoring process tree is built by the controller's descendants, each
+ * of which asked to be restored (it entered RESTORE_MM or RESTORE_THREAD
+ * itself): its ancestors may give it registers.
+ */
 static bool may_restore(struct task_struct *t)
 {
-	bool child;
+	struct task_struct *p;
+	bool ancestor = false;
 
 	if (ckpt_privileged())
 		return true;
 	rcu_read_lock();
-	child = rcu_dereference(t->real_parent)->tgid == current->tgid;
+	for (p = rcu_dereference(t->real_parent); p->pid;
+	     p = rcu_dereference(p->real_parent)) {
+		if (p->tgid == current->tgid) {
+			ancestor = true;
+			break;
+		}
+	}
 	rcu_read_unlock();
-	return child;
+	return ancestor;
+}
+
+/* The restoring thread @tid names, with a reference, after the checks. */
+static struct task_struct *get_restoring(struct genl_info *info)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(find_vpid(nla_get_u32(info->attrs[CKPT_A_TID])), PIDTYPE_PID);
+	if (t)
+		get_task_struct(t);
+	rcu_read_unlock();
+	if (!t) {
+		NL_SET_ERR_MSG(info->extack, "no such restoring task");
+		return ERR_PTR(-ESRCH);
+	}
+	if (!may_restore(t)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "permission denied: not an ancestor of the restoring task");
+		put_task_struct(t);
+		return ERR_PTR(-EPERM);
+	}
+	return t;
+}
+
+/*
+ * Wait for @t to park; return with parked_lock held and the entry, or NULL
+ * (lock dropped) if it exited, we were killed or RESTORE_WAIT passed.
+ */
+static struct restore_park *wait_parked(struct task_struct *t)
+{
+	unsigned long until = jiffies + RESTORE_WAIT;
+	struct restore_park *rp;
+
+	while (!(rp = find_parked(t))) {
+		if (time_after(jiffies, until) || fatal_signal_pending(current) ||
+		    t->exit_state)
+			return NULL;
+		msleep(20);
+	}
+	return rp;
 }
 
 /*
@@ -658,9 +711,8 @@ static int set_regs(struct task_struct *t, const struct ckpt_rec_thread *th,
 int ckpt_restore_regs_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct ckpt_rec_thread *th;
-	struct restore_park *rp = NULL;
+	struct restore_park *rp;
 	struct task_struct *t;
-	unsigned long until = jiffies + RESTORE_WAIT;
 	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_TID) ||
@@ -673,29 +725,15 @@ int ckpt_restore_regs_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "thread record of a wrong size");
 		return -EINVAL;
 	}
-	rcu_read_lock();
-	t = pid_task(find_vpid(nla_get_u32(info->attrs[CKPT_A_TID])), PIDTYPE_PID);
-	if (t)
-		get_task_struct(t);
-	rcu_read_unlock();
-	if (!t) {
-		NL_SET_ERR_MSG(info->extack, "no such restoring task");
-		return -ESRCH;
-	}
-	if (!may_restore(t)) {
-		NL_SET_ERR_MSG(info->extack, "permission denied: not the restoring task's parent");
-		ret = -EPERM;
-		goto out;
-	}
+	t = get_restoring(info);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
 	/* The target may still be filling its memory: wait for it to park. */
-	while (!(rp = find_parked(t))) {
-		if (time_after(jiffies, until) || fatal_signal_pending(current) ||
-		    t->exit_state) {
-			NL_SET_ERR_MSG(info->extack, "the task did not park for its registers");
-			ret = -ESRCH;
-			goto out;
-		}
-		msleep(20);
+	rp = wait_parked(t);
+	if (!rp) {
+		NL_SET_ERR_MSG(info->extack, "the task did not park for its registers");
+		ret = -ESRCH;
+		goto out;
 	}
 	ret = set_regs(t, th, rp, info->extack);
 	if (ret)
@@ -703,6 +741,26 @@ int ckpt_restore_regs_doit(struct sk_buff *skb, struct genl_info *info)
 	complete(&rp->done);
 	mutex_unlock(&parked_lock);
 out:
+	put_task_struct(t);
+	return ret;
+}
+
+int ckpt_restore_parked_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct task_struct *t;
+	int ret = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_TID))
+		return -EINVAL;
+	t = get_restoring(info);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	if (wait_parked(t)) {
+		mutex_unlock(&parked_lock);
+	} else {
+		NL_SET_ERR_MSG(info->extack, "the task did not park with its memory in place");
+		ret = -ESRCH;
+	}
 	put_task_struct(t);
 	return ret;
 }

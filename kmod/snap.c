@@ -525,6 +525,8 @@ static int capture_vma(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		rec.path_len = strlen(path);
 		rec.ino = inode->i_ino;
 		rec.dev = new_encode_dev(inode->i_sb->s_dev);
+		rec.size = i_size_read(inode);
+		rec.mtime_ns = timespec64_to_ns(&inode->i_mtime);
 	}
 
 	if (is_shmem_vma(vma))
