@@ -35,8 +35,9 @@ int libckpt_parse_job(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-static int freeze_into(struct libckpt *h, uint32_t pgid, int fd_attr, int fd,
-		       uint64_t rate, struct libckpt_job *job)
+static int freeze_into(struct libckpt *h, uint32_t id, int fd_attr, int fd,
+		       const struct libckpt_freeze_opts *o,
+		       struct libckpt_job *job)
 {
 	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_FREEZE, 0);
 
@@ -47,25 +48,46 @@ static int freeze_into(struct libckpt *h, uint32_t pgid, int fd_attr, int fd,
 		nlmsg_free(msg);
 		return -EBADF;
 	}
-	if (nla_put_u32(msg, CKPT_A_PGID, pgid) < 0 ||
+	if (nla_put_u32(msg, CKPT_A_PGID, id) < 0 ||
 	    nla_put_u32(msg, fd_attr, (uint32_t)fd) < 0 ||
-	    (rate && nla_put_u64(msg, CKPT_A_RATE, rate) < 0)) {
+	    (o->rate && nla_put_u64(msg, CKPT_A_RATE, o->rate) < 0) ||
+	    ((o->flags & LIBCKPT_F_SESSION) && nla_put_flag(msg, CKPT_A_SESSION) < 0) ||
+	    ((o->flags & LIBCKPT_F_LEAVE_STOPPED) &&
+	     nla_put_flag(msg, CKPT_A_LEAVE_STOPPED) < 0)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
 	return libckpt_transact(h, msg, libckpt_parse_job, job);
 }
 
+int libckpt_freeze_with(struct libckpt *h, uint32_t id, int area_fd,
+			const struct libckpt_freeze_opts *o,
+			struct libckpt_job *job)
+{
+	return freeze_into(h, id, CKPT_A_AREA_FD, area_fd, o, job);
+}
+
+int libckpt_dump_with(struct libckpt *h, uint32_t id, int out_fd,
+		      const struct libckpt_freeze_opts *o,
+		      struct libckpt_job *job)
+{
+	return freeze_into(h, id, CKPT_A_OUTPUT_FD, out_fd, o, job);
+}
+
 int libckpt_freeze(struct libckpt *h, uint32_t pgid, int area_fd,
 		   uint64_t rate, struct libckpt_job *job)
 {
-	return freeze_into(h, pgid, CKPT_A_AREA_FD, area_fd, rate, job);
+	struct libckpt_freeze_opts o = { .rate = rate };
+
+	return freeze_into(h, pgid, CKPT_A_AREA_FD, area_fd, &o, job);
 }
 
 int libckpt_dump(struct libckpt *h, uint32_t pgid, int out_fd, uint64_t rate,
 		 struct libckpt_job *job)
 {
-	return freeze_into(h, pgid, CKPT_A_OUTPUT_FD, out_fd, rate, job);
+	struct libckpt_freeze_opts o = { .rate = rate };
+
+	return freeze_into(h, pgid, CKPT_A_OUTPUT_FD, out_fd, &o, job);
 }
 
 int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job)

@@ -59,17 +59,24 @@ static int parse_census(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-int libckpt_check(struct libckpt *h, uint32_t pgid,
-		  struct libckpt_census *census)
+int libckpt_check_with(struct libckpt *h, uint32_t id, unsigned int flags,
+		       struct libckpt_census *census)
 {
 	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_CHECK, 0);
 
 	if (!msg)
 		return -ENOMEM;
 	memset(census, 0, sizeof(*census));
-	if (nla_put_u32(msg, CKPT_A_PGID, pgid) < 0) {
+	if (nla_put_u32(msg, CKPT_A_PGID, id) < 0 ||
+	    ((flags & LIBCKPT_F_SESSION) && nla_put_flag(msg, CKPT_A_SESSION) < 0)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
 	return libckpt_transact(h, msg, parse_census, census);
+}
+
+int libckpt_check(struct libckpt *h, uint32_t pgid,
+		  struct libckpt_census *census)
+{
+	return libckpt_check_with(h, pgid, 0, census);
 }

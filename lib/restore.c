@@ -2,13 +2,20 @@
 /*
  * Copyright (C) 2026 The ckpt authors.
  *
- * libckpt: restore a process from an image. A child (clone3 with the
- * image's pid) rebuilds the world around the process with ordinary system
- * calls — descriptors, working directory, limits, dispositions,
- * credentials, signal state, the vdso's place — then asks the module to
- * replace its memory; the controller gives it its registers.
+ * libckpt: restore the processes of an image. The controller creates each
+ * root of the checkpointed tree (clone3 with the image's pid); every
+ * restoring process first creates its own children the same way, so the
+ * tree takes its recorded shape, sessions and process groups. Then each
+ * rebuilds the world around itself with ordinary system calls —
+ * descriptors (pipes made once, before the first fork, so every process
+ * shares them as before), working directory, limits, dispositions,
+ * credentials, signal state, the vdso's place — and asks the module to
+ * replace its memory. When every thread is parked with its memory in
+ * place, the controller gives each its registers; until then nothing of
+ * the image has run, and any failure kills the whole half-built tree.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <grp.h>
@@ -18,10 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <asm/prctl.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <sys/personality.h>
@@ -34,43 +44,138 @@
 #include "format.h"
 #include "internal.h"
 
-#define ERR_PAGE	4096
+/* How long a restoring process or the controller waits for the others. */
+#define BARRIER_MS	30000
 
-/* What the child reports when it fails before its memory is replaced. */
-struct child_err {
-	int error;
-	pid_t pid;		/* the restored process, from the middle one */
-	char msg[ERR_PAGE - 2 * sizeof(int)];
+/*
+ * Shared by the controller and every restoring process (MAP_SHARED,
+ * inherited through every clone): the first failure, the barriers, and
+ * the pids created so far.
+ */
+struct shared {
+	int error;		/* the first failure's -errno, set after msg */
+	int claimed;		/* a failure is being described */
+	int created;		/* processes created; all of them: go on */
+	int entering;		/* processes about to enter RESTORE_MM */
+	int running;		/* --pidns: the tree runs (1) or failed (-1) */
+	pid_t root;		/* the main root's pid, in the restorer's ns */
+	char msg[LIBCKPT_ERRLEN];
+	pid_t pids[];		/* per task, once created (0 before) */
 };
 
 struct plan {
 	const struct libckpt_image_task *task;
-	const struct libckpt_image_thread *thread;
 	struct ckpt_restore_vma *vmas;
 	struct ckpt_restore_run *runs;
 	size_t nr_runs, cap_runs;
-	const char *image_path;
 	uint64_t vvar;		/* start of [vvar]/[vdso] in the image */
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail(struct child_err *e, int err, const char *fmt, ...)
+/* Both ends of one pipe of the image, made before the first fork. */
+struct pipe_ends {
+	uint64_t ino;
+	int r, w;
+};
+
+struct tree {
+	const struct libckpt_restore_opts *o;
+	struct shared *e;
+	size_t n;
+	struct plan *plans;	/* per task, in image order */
+	int *parent;		/* index of the parent task, or -1 for a root */
+	size_t main_root;	/* the root whose pid is reported */
+	struct pipe_ends *pipes;
+	size_t nr_pipes;
+	int top;		/* above every recorded descriptor */
+	int image_fd;
+	int tty_fd;		/* --shell-job: the caller's terminal, or -1 */
+};
+
+static void futex_wake_all(int *word)
 {
+	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct shared *e, int err, const char *fmt, ...)
+{
+	int unclaimed = 0;
 	va_list ap;
 
-	e->error = err;
+	/* The first failure is the one reported; later ones are its echoes. */
+	if (!__atomic_compare_exchange_n(&e->claimed, &unclaimed, 1, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return err;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	__atomic_store_n(&e->error, err, __ATOMIC_RELEASE);
+	futex_wake_all(&e->created);
+	futex_wake_all(&e->entering);
+	futex_wake_all(&e->running);
 	return err;
+}
+
+static int failed(struct shared *e)
+{
+	return __atomic_load_n(&e->error, __ATOMIC_ACQUIRE);
+}
+
+/* Wait until *@word reaches @n; a failure elsewhere ends the wait early. */
+static int wait_count(struct shared *e, int *word, int n, const char *what)
+{
+	struct timespec slice = { 0, 20 * 1000 * 1000 };
+	int waited, v;
+
+	for (waited = 0; waited < BARRIER_MS; waited += 20) {
+		if (failed(e))
+			return failed(e);
+		v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+		if (v >= n)
+			return 0;
+		syscall(SYS_futex, word, FUTEX_WAIT, v, &slice, NULL, 0);
+	}
+	return fail(e, -ETIMEDOUT, "timed out after %d s waiting for %s",
+		    BARRIER_MS / 1000, what);
+}
+
+/* Count ourselves in *@word and wake its waiters. */
+static void count_in(int *word)
+{
+	__atomic_add_fetch(word, 1, __ATOMIC_ACQ_REL);
+	futex_wake_all(word);
 }
 
 /* --- the plan ------------------------------------------------------------ */
 
+struct run_router {
+	struct tree *tr;
+	size_t last;
+};
+
+static struct plan *plan_of(struct run_router *r,
+			    const struct libckpt_image_task *t)
+{
+	size_t i;
+
+	if (r->tr->plans[r->last].task == t)
+		return &r->tr->plans[r->last];
+	for (i = 0; i < r->tr->n; i++)
+		if (r->tr->plans[i].task == t) {
+			r->last = i;
+			return &r->tr->plans[i];
+		}
+	return NULL;
+}
+
 static int add_run(const struct libckpt_page_run *run, void *arg)
 {
-	struct plan *p = arg;
-	struct ckpt_restore_run *last = p->nr_runs ? &p->runs[p->nr_runs - 1] : NULL;
+	struct plan *p = plan_of(arg, run->task);
+	struct ckpt_restore_run *last;
+
+	if (!p)
+		return -EINVAL;
+	last = p->nr_runs ? &p->runs[p->nr_runs - 1] : NULL;
 	if (last && last->addr + last->nr_pages * CKPT_PAGE_SIZE == run->addr &&
 	    last->offset + last->nr_pages * CKPT_PAGE_SIZE == run->offset) {
 		last->nr_pages += run->nr_pages;
@@ -92,25 +197,15 @@ static int add_run(const struct libckpt_page_run *run, void *arg)
 	return 0;
 }
 
-static int build_plan(struct libckpt_image *img, struct plan *p,
-		      struct child_err *e)
+static int plan_task(struct plan *p, const struct libckpt_image_task *t,
+		     struct shared *e)
 {
-	const struct libckpt_image_task *t;
-	char err[LIBCKPT_ERRLEN];
 	uint32_t i;
-	int ret;
 
-	if (libckpt_image_nr_tasks(img) != 1)
-		return fail(e, -EOPNOTSUPP,
-			    "the image holds %zu processes: restoring a process tree is not implemented yet",
-			    libckpt_image_nr_tasks(img));
-	t = libckpt_image_task(img, 0);
 	p->task = t;
-	p->thread = &t->threads[0];
-	p->vmas = calloc(t->rec.nr_vmas, sizeof(*p->vmas));
+	p->vmas = calloc(t->rec.nr_vmas ? t->rec.nr_vmas : 1, sizeof(*p->vmas));
 	if (!p->vmas)
 		return fail(e, -ENOMEM, "out of memory");
-	p->vvar = 0;
 	for (i = 0; i < t->rec.nr_vmas; i++) {
 		const struct ckpt_rec_vma *v = &t->vmas[i].rec;
 
@@ -121,61 +216,200 @@ static int build_plan(struct libckpt_image *img, struct plan *p,
 		if ((v->flags & CKPT_VMA_VDSO) && !p->vvar)
 			p->vvar = v->start;
 	}
-	ret = libckpt_image_pages(img, add_run, p, err, sizeof(err));
-	if (ret)
-		return fail(e, ret, "%s", err);
 	return 0;
 }
 
-/* --- the child: everything but memory and registers ------------------------ */
+static int task_index(const struct tree *tr, uint32_t pid)
+{
+	size_t i;
 
-/* stat() reports st_dev as new_encode_dev(), as the image does. */
-static bool same_file(int fd, uint64_t ino, uint64_t dev)
+	for (i = 0; i < tr->n; i++)
+		if (tr->plans[i].task->rec.pid == pid)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Sessions and groups come back the way they were made: a session leader
+ * calls setsid() before making its children, so they inherit the session;
+ * a group leader calls setpgid(0, 0); once every process exists, members
+ * join their group. What cannot be rebuilt that way is refused here.
+ */
+static int check_identity(const struct tree *tr, size_t i)
+{
+	const struct ckpt_rec_task *r = &tr->plans[i].task->rec;
+	int parent = tr->parent[i], leader;
+
+	if (r->sid != r->pid) {
+		if (parent >= 0 && tr->plans[parent].task->rec.sid != r->sid)
+			return fail(tr->e, -EOPNOTSUPP,
+				    "pid %u is in session %u but its parent %u is not: not supported",
+				    r->pid, r->sid, tr->plans[parent].task->rec.pid);
+		if (parent < 0 && task_index(tr, r->sid) >= 0)
+			return fail(tr->e, -EOPNOTSUPP,
+				    "pid %u is in session %u of the image but its parent is not: not supported",
+				    r->pid, r->sid);
+	}
+	if (r->pgid == r->pid)
+		return 0;
+	leader = task_index(tr, r->pgid);
+	if (leader < 0)
+		return fail(tr->e, -EOPNOTSUPP,
+			    "pid %u is in process group %u, whose leader is not in the image: not supported",
+			    r->pid, r->pgid);
+	if (tr->plans[leader].task->rec.sid != r->sid)
+		return fail(tr->e, -EINVAL,
+			    "pid %u and the leader of its process group %u are in different sessions",
+			    r->pid, r->pgid);
+	return 0;
+}
+
+static int build_tree(struct libckpt_image *img, struct tree *tr)
+{
+	struct run_router router = { .tr = tr };
+	char err[LIBCKPT_ERRLEN];
+	size_t i;
+	int ret;
+
+	tr->n = libckpt_image_nr_tasks(img);
+	tr->plans = calloc(tr->n, sizeof(*tr->plans));
+	tr->parent = calloc(tr->n, sizeof(*tr->parent));
+	if (!tr->n || !tr->plans || !tr->parent)
+		return fail(tr->e, -ENOMEM, "out of memory");
+	if (tr->o->new_pid && tr->n > 1)
+		return fail(tr->e, -EOPNOTSUPP,
+			    "the image holds %zu processes: they need their recorded pids (--new-pid is for one process; try --pidns)",
+			    tr->n);
+	for (i = 0; i < tr->n; i++) {
+		ret = plan_task(&tr->plans[i], libckpt_image_task(img, i), tr->e);
+		if (ret)
+			return ret;
+	}
+	tr->main_root = tr->n;
+	for (i = 0; i < tr->n; i++) {
+		const struct ckpt_rec_task *r = &tr->plans[i].task->rec;
+
+		tr->parent[i] = task_index(tr, r->ppid);
+		if (tr->parent[i] < 0 && tr->main_root == tr->n)
+			tr->main_root = i;
+		if (tr->o->new_pid && r->nr_threads > 1)
+			return fail(tr->e, -EOPNOTSUPP,
+				    "pid %u has threads: they need their recorded tids, so --new-pid is not supported for it",
+				    r->pid);
+	}
+	for (i = 0; i < tr->n; i++) {
+		size_t hops = 0;
+		int j = (int)i;
+
+		while (j >= 0 && hops++ <= tr->n)
+			j = tr->parent[j];
+		if (j >= 0)
+			return fail(tr->e, -EINVAL,
+				    "pid %u: the parents of the image's processes form a cycle",
+				    tr->plans[i].task->rec.pid);
+		ret = check_identity(tr, i);
+		if (ret)
+			return ret;
+	}
+	ret = libckpt_image_pages(img, add_run, &router, err, sizeof(err));
+	if (ret)
+		return fail(tr->e, ret, "%s", err);
+	return 0;
+}
+
+/* --- descriptors ------------------------------------------------------------ */
+
+static uint64_t mtime_ns(const struct stat *st)
+{
+	return (uint64_t)st->st_mtim.tv_sec * 1000000000ULL + st->st_mtim.tv_nsec;
+}
+
+/*
+ * Is @fd still the checkpointed file? Same inode; and unless the process
+ * could write it itself after the checkpoint (@writable), same size and
+ * mtime. 0, or -ESTALE with @why filled.
+ */
+static int still_same_file(int fd, uint64_t ino, uint64_t dev, uint64_t size,
+			   uint64_t mtime, bool writable, char *why, size_t len)
 {
 	struct stat st;
 
-	return !fstat(fd, &st) && st.st_ino == ino && st.st_dev == dev;
-}
-
-/* Put @fd at @target with the recorded close-on-exec flag. */
-static int place_fd(int fd, const struct ckpt_rec_fd *r)
-{
-	if (fd != r->fd) {
-		if (dup2(fd, r->fd) < 0)
-			return -errno;
-		close(fd);
+	if (fstat(fd, &st))
+		return -errno;
+	if (st.st_ino != ino || st.st_dev != dev) {
+		snprintf(why, len, "is another file now (inode %llu, was %llu)",
+			 (unsigned long long)st.st_ino, (unsigned long long)ino);
+		return -ESTALE;
 	}
-	return fcntl(r->fd, F_SETFD, (r->flags & CKPT_FD_CLOEXEC) ? FD_CLOEXEC : 0) ?
-	       -errno : 0;
+	if (writable)
+		return 0;
+	if ((uint64_t)st.st_size != size || mtime_ns(&st) != mtime) {
+		snprintf(why, len, "changed since the checkpoint (size %llu, was %llu; mtime %s)",
+			 (unsigned long long)st.st_size, (unsigned long long)size,
+			 mtime_ns(&st) == mtime ? "the same" : "differs");
+		return -ESTALE;
+	}
+	return 0;
 }
 
-static int open_file(const struct libckpt_image_fd *f, struct child_err *e)
+/* Put a copy of @src at the recorded number, with the recorded flags. */
+static int place_copy(int src, const struct ckpt_rec_fd *r)
+{
+	if (dup2(src, r->fd) < 0)
+		return -errno;
+	if (fcntl(r->fd, F_SETFD, (r->flags & CKPT_FD_CLOEXEC) ? FD_CLOEXEC : 0))
+		return -errno;
+	return 0;
+}
+
+static int open_file(uint32_t pid, const struct libckpt_image_fd *f,
+		     struct shared *e)
 {
 	int flags = f->rec.f_flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
-	int fd;
+	bool writable = (f->rec.f_flags & O_ACCMODE) != O_RDONLY;
+	char why[160];
+	int fd, ret;
 
 	if (f->rec.flags & CKPT_FD_DELETED)
-		return fail(e, -ENOENT, "fd %d: %s was deleted since the checkpoint",
-			    f->rec.fd, f->path);
+		return fail(e, -ENOENT, "pid %u fd %d: %s was deleted since the checkpoint",
+			    pid, f->rec.fd, f->path);
 	fd = open(f->path, flags | O_NOCTTY);
 	if (fd < 0)
-		return fail(e, -errno, "fd %d: cannot reopen %s: %s", f->rec.fd,
-			    f->path, strerror(errno));
-	if ((f->rec.type == CKPT_FD_REG || f->rec.type == CKPT_FD_DIR) &&
-	    !same_file(fd, f->rec.ino, f->rec.dev)) {
-		close(fd);
-		return fail(e, -ESTALE, "fd %d: %s is not the file that was checkpointed (inode changed)",
-			    f->rec.fd, f->path);
+		return fail(e, -errno, "pid %u fd %d: cannot reopen %s: %s%s", pid,
+			    f->rec.fd, f->path, strerror(errno),
+			    f->rec.type == CKPT_FD_TTY ?
+			    " (--shell-job gives it the caller's terminal)" : "");
+	if (f->rec.type == CKPT_FD_REG || f->rec.type == CKPT_FD_DIR) {
+		ret = still_same_file(fd, f->rec.ino, f->rec.dev, f->rec.size,
+				      f->rec.mtime_ns,
+				      writable || f->rec.type == CKPT_FD_DIR,
+				      why, sizeof(why));
+		if (ret) {
+			close(fd);
+			return fail(e, ret, "pid %u fd %d: %s %s", pid, f->rec.fd,
+				    f->path, why);
+		}
 	}
 	if (f->rec.type == CKPT_FD_REG &&
 	    lseek(fd, (off_t)f->rec.pos, SEEK_SET) < 0) {
 		close(fd);
-		return fail(e, -errno, "fd %d: cannot seek %s", f->rec.fd, f->path);
+		return fail(e, -errno, "pid %u fd %d: cannot seek %s", pid, f->rec.fd,
+			    f->path);
 	}
 	return fd;
 }
 
-/* Move @fd to the lowest free number >= @min (above every recorded one). */
+static struct pipe_ends *find_pipe(const struct tree *tr, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < tr->nr_pipes; i++)
+		if (tr->pipes[i].ino == ino)
+			return &tr->pipes[i];
+	return NULL;
+}
+
+/* Move @fd to the lowest free number >= @min. */
 static int move_high(int fd, int min)
 {
 	int high = fcntl(fd, F_DUPFD, min);
@@ -184,93 +418,151 @@ static int move_high(int fd, int min)
 	return high;
 }
 
-/*
- * Both ends of each pipe, created once (above every recorded number, so
- * placing one end never lands on the other); data goes in through the
- * writer.
- */
-static int open_pipe_end(const struct libckpt_image_task *t, uint32_t i,
-			 int top, struct child_err *e)
+/* One pipe of the image, refilled with the bytes it held. */
+static int make_pipe(struct tree *tr, const struct libckpt_image_fd *f)
 {
-	const struct libckpt_image_fd *f = &t->fds[i], *data = NULL;
-	bool want_write = (f->rec.f_flags & O_ACCMODE) != O_RDONLY;
-	int p[2], other = -1;
-	uint32_t j;
+	struct pipe_ends *pe = &tr->pipes[tr->nr_pipes];
+	int p[2];
 
-	/* An earlier record of this pipe already made it: find its end. */
-	for (j = 0; j < i; j++) {
-		if (t->fds[j].rec.type == CKPT_FD_PIPE &&
-		    t->fds[j].rec.ino == f->rec.ino)
-			return fcntl(t->fds[j].rec.fd, F_GETFL) >= 0 ?
-			       -EAGAIN : -EBADF;
-	}
 	if (pipe2(p, 0))
-		return fail(e, -errno, "fd %d: pipe: %s", f->rec.fd, strerror(errno));
-	p[0] = move_high(p[0], top);
-	p[1] = move_high(p[1], top);
-	if (p[0] < 0 || p[1] < 0)
-		return fail(e, -EMFILE, "fd %d: no descriptor for a pipe", f->rec.fd);
+		return fail(tr->e, -errno, "fd %d: pipe: %s", f->rec.fd, strerror(errno));
+	pe->ino = f->rec.ino;
+	pe->r = move_high(p[0], tr->top);
+	pe->w = move_high(p[1], tr->top);
+	tr->nr_pipes++;
+	if (pe->r < 0 || pe->w < 0)
+		return fail(tr->e, -EMFILE, "fd %d: no descriptor for a pipe", f->rec.fd);
 	if (f->rec.pipe_size)
-		fcntl(p[1], F_SETPIPE_SZ, f->rec.pipe_size);
-	for (j = 0; j < t->rec.nr_fds; j++)
-		if (t->fds[j].rec.type == CKPT_FD_PIPE &&
-		    t->fds[j].rec.ino == f->rec.ino &&
-		    (t->fds[j].rec.flags & CKPT_FD_PIPE_DATA))
-			data = &t->fds[j];
-	if (data && data->rec.data_len &&
-	    write(p[1], data->data, data->rec.data_len) != (ssize_t)data->rec.data_len)
-		return fail(e, -EIO, "fd %d: cannot refill the pipe", f->rec.fd);
-	/* The other end, if this process holds it, is placed later. */
-	other = want_write ? p[0] : p[1];
-	for (j = i + 1; j < t->rec.nr_fds; j++) {
-		const struct libckpt_image_fd *g = &t->fds[j];
-
-		if (g->rec.type == CKPT_FD_PIPE && g->rec.ino == f->rec.ino) {
-			bool w = (g->rec.f_flags & O_ACCMODE) != O_RDONLY;
-			int dup = fcntl(w ? p[1] : p[0], F_DUPFD, top);
-
-			if (dup < 0 || place_fd(dup, &g->rec))
-				return fail(e, -EBADF, "fd %d: cannot place a pipe end", g->rec.fd);
-		}
-	}
-	close(other);
-	return want_write ? p[1] : p[0];
+		fcntl(pe->w, F_SETPIPE_SZ, f->rec.pipe_size);
+	return 0;
 }
 
-static int restore_fds(const struct libckpt_image_task *t, int *image_fd,
-		       struct child_err *e)
+static int fill_pipe(struct tree *tr, const struct libckpt_image_fd *f)
 {
-	int top = 0, fd, ret;
-	uint32_t i;
+	struct pipe_ends *pe = find_pipe(tr, f->rec.ino);
 
-	for (i = 0; i < t->rec.nr_fds; i++)
-		if (t->fds[i].rec.fd >= top)
-			top = t->fds[i].rec.fd + 1;
-	/* Out of the way of every recorded number, then nothing else open. */
-	fd = fcntl(*image_fd, F_DUPFD, top > 3 ? top : 3);
-	if (fd < 0)
-		return fail(e, -errno, "cannot move the image descriptor");
-	*image_fd = fd;
-	for (i = 0; i < (uint32_t)fd; i++)
-		close(i);
-	close_range(fd + 1, ~0U, 0);
-	top = fd + 1;
+	if (!f->rec.data_len)
+		return 0;
+	if (write(pe->w, f->data, f->rec.data_len) != (ssize_t)f->rec.data_len)
+		return fail(tr->e, -EIO, "fd %d: cannot refill its pipe with %u bytes",
+			    f->rec.fd, f->rec.data_len);
+	return 0;
+}
+
+/*
+ * Every pipe of the image, made once by the controller above every
+ * recorded descriptor, so each process inherits it and places the ends
+ * it had: pipes between processes are shared again, with their data.
+ */
+static int make_pipes(struct tree *tr)
+{
+	size_t i, total = 0;
+	uint32_t j;
+	int ret;
+
+	for (i = 0; i < tr->n; i++)
+		total += tr->plans[i].task->rec.nr_fds;
+	tr->pipes = calloc(total ? total : 1, sizeof(*tr->pipes));
+	if (!tr->pipes)
+		return fail(tr->e, -ENOMEM, "out of memory");
+	for (i = 0; i < tr->n; i++) {
+		const struct libckpt_image_task *t = tr->plans[i].task;
+
+		for (j = 0; j < t->rec.nr_fds; j++) {
+			const struct libckpt_image_fd *f = &t->fds[j];
+
+			if (f->rec.type != CKPT_FD_PIPE)
+				continue;
+			ret = find_pipe(tr, f->rec.ino) ? 0 : make_pipe(tr, f);
+			if (!ret && (f->rec.flags & CKPT_FD_PIPE_DATA))
+				ret = fill_pipe(tr, f);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static void close_pipes(const struct tree *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->nr_pipes; i++) {
+		close(tr->pipes[i].r);
+		close(tr->pipes[i].w);
+	}
+}
+
+/* The descriptors a restoring process keeps while it places its own. */
+static bool restore_owned(const struct tree *tr, int fd)
+{
+	size_t i;
+
+	if (fd == tr->image_fd || fd == tr->tty_fd)
+		return true;
+	for (i = 0; i < tr->nr_pipes; i++)
+		if (fd == tr->pipes[i].r || fd == tr->pipes[i].w)
+			return true;
+	return false;
+}
+
+/* Close everything inherited but the restore's own descriptors. */
+static void close_inherited(const struct tree *tr)
+{
+	int fd, high = tr->image_fd;
+	size_t i;
+
+	if (tr->tty_fd > high)
+		high = tr->tty_fd;
+	for (i = 0; i < tr->nr_pipes; i++) {
+		if (tr->pipes[i].r > high)
+			high = tr->pipes[i].r;
+		if (tr->pipes[i].w > high)
+			high = tr->pipes[i].w;
+	}
+	for (fd = 0; fd < high; fd++)
+		if (!restore_owned(tr, fd))
+			close(fd);
+	close_range(high + 1, ~0U, 0);
+}
+
+static int restore_fds(const struct tree *tr, const struct libckpt_image_task *t)
+{
+	struct shared *e = tr->e;
+	uint32_t i;
+	int fd, ret;
+
+	close_inherited(tr);
 	for (i = 0; i < t->rec.nr_fds; i++) {
 		const struct libckpt_image_fd *f = &t->fds[i];
+		bool want_write = (f->rec.f_flags & O_ACCMODE) != O_RDONLY;
 
 		if (f->rec.type == CKPT_FD_PIPE) {
-			fd = open_pipe_end(t, i, top, e);
-			if (fd == -EAGAIN)
-				continue;	/* placed with its pipe */
+			const struct pipe_ends *pe = find_pipe(tr, f->rec.ino);
+
+			ret = place_copy(want_write ? pe->w : pe->r, &f->rec);
+			if (!ret && fcntl(f->rec.fd, F_SETFL, f->rec.f_flags & O_NONBLOCK))
+				ret = -errno;
+		} else if (f->rec.type == CKPT_FD_TTY && tr->tty_fd >= 0) {
+			ret = place_copy(tr->tty_fd, &f->rec);
 		} else {
-			fd = open_file(f, e);
+			fd = open_file(t->rec.pid, f, e);
+			if (fd < 0)
+				return fd;
+			ret = fd == f->rec.fd ? 0 : place_copy(fd, &f->rec);
+			if (fd != f->rec.fd)
+				close(fd);
+			if (!ret && fd == f->rec.fd &&
+			    fcntl(fd, F_SETFD, (f->rec.flags & CKPT_FD_CLOEXEC) ? FD_CLOEXEC : 0))
+				ret = -errno;
 		}
-		if (fd < 0)
-			return fd;
-		ret = place_fd(fd, &f->rec);
 		if (ret)
-			return fail(e, ret, "fd %d: cannot place it", f->rec.fd);
+			return fail(e, ret, "pid %u fd %d: cannot place it: %s",
+				    t->rec.pid, f->rec.fd, strerror(-ret));
 	}
+	close_pipes(tr);
+	if (tr->tty_fd >= 0)
+		close(tr->tty_fd);
 	return 0;
 }
 
@@ -282,7 +574,7 @@ struct ksigaction {
 	uint64_t mask;
 };
 
-static int restore_proc(const struct libckpt_image_task *t, struct child_err *e)
+static int restore_proc(const struct libckpt_image_task *t, struct shared *e)
 {
 	const struct ckpt_rec_proc *r = &t->proc->rec;
 	struct rlimit rl;
@@ -326,7 +618,7 @@ static int restore_proc(const struct libckpt_image_task *t, struct child_err *e)
 }
 
 static int restore_thread_state(const struct ckpt_rec_thread *th,
-				struct child_err *e)
+				struct shared *e)
 {
 	stack_t ss = { .ss_sp = (void *)(uintptr_t)th->sas_ss_sp,
 		       .ss_size = th->sas_ss_size, .ss_flags = th->sas_ss_flags };
@@ -341,7 +633,7 @@ static int restore_thread_state(const struct ckpt_rec_thread *th,
 }
 
 /* Move our [vvar]/[vdso] to where the image had them. */
-static int place_vdso(uint64_t vvar, struct child_err *e)
+static int place_vdso(uint64_t vvar, struct shared *e)
 {
 	unsigned long start, end;
 	char line[512];
@@ -365,8 +657,32 @@ static int place_vdso(uint64_t vvar, struct child_err *e)
 	return 0;
 }
 
+static bool maps_a_file(const struct libckpt_image_vma *v)
+{
+	if ((v->rec.flags & (CKPT_VMA_ANON | CKPT_VMA_VDSO)) || !v->path[0])
+		return false;
+	/* Shared anonymous memory shows as a deleted /dev/zero. */
+	return !((v->rec.flags & CKPT_VMA_SHARED) && strstr(v->path, "(deleted)"));
+}
+
+static int check_mapped_file(int fd, const struct libckpt_image_vma *v,
+			     struct shared *e)
+{
+	bool writable = (v->rec.flags & CKPT_VMA_SHARED) &&
+			(v->rec.flags & CKPT_VMA_WRITE);
+	char why[160];
+	int ret;
+
+	ret = still_same_file(fd, v->rec.ino, v->rec.dev, v->rec.size,
+			      v->rec.mtime_ns, writable, why, sizeof(why));
+	if (ret)
+		return fail(e, ret, "mapping at 0x%llx: %s %s",
+			    (unsigned long long)v->rec.start, v->path, why);
+	return 0;
+}
+
 static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
-		      struct child_err *e)
+		      struct shared *e)
 {
 	const struct libckpt_image_task *t = p->task;
 	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_RESTORE_MM, 0);
@@ -383,10 +699,7 @@ static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
 		const struct libckpt_image_vma *v = &t->vmas[i];
 		int fd;
 
-		if ((v->rec.flags & (CKPT_VMA_ANON | CKPT_VMA_VDSO)) || !v->path[0])
-			continue;
-		/* Shared anonymous memory shows as a deleted /dev/zero. */
-		if ((v->rec.flags & CKPT_VMA_SHARED) && strstr(v->path, "(deleted)"))
+		if (!maps_a_file(v))
 			continue;
 		fd = open(v->path, (v->rec.flags & CKPT_VMA_SHARED) &&
 			  (v->rec.flags & CKPT_VMA_WRITE) ? O_RDWR : O_RDONLY);
@@ -394,9 +707,9 @@ static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
 			return fail(e, -errno, "mapping at 0x%llx: cannot open %s: %s",
 				    (unsigned long long)v->rec.start, v->path,
 				    strerror(errno));
-		if (!same_file(fd, v->rec.ino, v->rec.dev))
-			return fail(e, -ESTALE, "mapping at 0x%llx: %s is not the file that was checkpointed",
-				    (unsigned long long)v->rec.start, v->path);
+		ret = check_mapped_file(fd, v, e);
+		if (ret)
+			return ret;
 		p->vmas[i].fd = fd;
 		if (n < sizeof(close_fds) / sizeof(close_fds[0]))
 			close_fds[n++] = fd;
@@ -421,8 +734,8 @@ static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
 	nla_nest_end(msg, nest);
 	/* Success does not return here: the process is the image's now. */
 	ret = libckpt_transact(h, msg, NULL, NULL);
-	return fail(e, ret ? ret : -EIO, "the module refused to restore the memory: %s",
-		    libckpt_error(h)[0] ? libckpt_error(h) : strerror(-ret));
+	return fail(e, ret ? ret : -EIO, "pid %u: the module refused to restore the memory: %s",
+		    t->rec.pid, libckpt_error(h)[0] ? libckpt_error(h) : strerror(-ret));
 nomem:
 	nlmsg_free(msg);
 	return fail(e, -ENOMEM, "the restore request does not fit in a netlink message");
@@ -503,7 +816,7 @@ static long clone3_run(struct clone_args *args, void (*fn)(void *), void *arg)
 }
 
 static int start_threads(struct libckpt *h, const struct libckpt_image_task *t,
-			 struct child_err *e)
+			 struct shared *e)
 {
 	uint32_t i;
 
@@ -543,22 +856,88 @@ static int start_threads(struct libckpt *h, const struct libckpt_image_task *t,
 	return 0;
 }
 
-static int become_image(struct plan *p, struct child_err *e)
+/* --- a restoring process ------------------------------------------------------ */
+
+static pid_t clone_with_pid(pid_t pid)
 {
-	const struct ckpt_rec_thread *th = &p->thread->rec;
+	struct clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static int become_image(struct tree *tr, size_t i);
+
+/* Make process @i of the image (it never returns to the caller). */
+static pid_t spawn_task(struct tree *tr, size_t i)
+{
+	const struct ckpt_rec_task *r = &tr->plans[i].task->rec;
+	pid_t pid = tr->o->new_pid ? fork() : clone_with_pid(r->pid);
+
+	if (pid == 0)
+		_exit(become_image(tr, i) ? 1 : 2);
+	if (pid < 0)
+		return fail(tr->e, -errno, errno == EEXIST ?
+			    "pid %u is taken: kill its owner, or restore with --pidns (or --new-pid for one process)" :
+			    "cannot create process %u: %s", r->pid, strerror(errno));
+	return pid;
+}
+
+/* The session or group this process leads, made before its children. */
+static int lead(const struct tree *tr, size_t i)
+{
+	const struct ckpt_rec_task *r = &tr->plans[i].task->rec;
+
+	if (r->sid == r->pid && setsid() < 0)
+		return fail(tr->e, -errno, "pid %u cannot start its session: %s",
+			    r->pid, strerror(errno));
+	if (r->sid != r->pid && r->pgid == r->pid && setpgid(0, 0))
+		return fail(tr->e, -errno, "pid %u cannot start its process group: %s",
+			    r->pid, strerror(errno));
+	return 0;
+}
+
+/* Once every process exists, members join their group. */
+static int join_group(const struct tree *tr, size_t i)
+{
+	const struct ckpt_rec_task *r = &tr->plans[i].task->rec;
+
+	if (r->pgid == r->pid || getpgid(0) == (pid_t)r->pgid)
+		return 0;
+	if (setpgid(0, r->pgid))
+		return fail(tr->e, -errno, "pid %u cannot join process group %u: %s",
+			    r->pid, r->pgid, strerror(errno));
+	return 0;
+}
+
+/* Everything around the process, then its memory; returns only on failure. */
+static int become_image(struct tree *tr, size_t i)
+{
+	struct plan *p = &tr->plans[i];
 	const struct libckpt_image_task *t = p->task;
+	const struct ckpt_rec_thread *th = &t->threads[0].rec;
+	struct shared *e = tr->e;
 	struct libckpt *h;
 	sigset_t mask;
-	int image_fd, ret;
+	size_t j;
+	int ret;
 
-	image_fd = open(p->image_path, O_RDONLY | O_CLOEXEC);
-	if (image_fd < 0)
-		return fail(e, -errno, "cannot open %s", p->image_path);
-	if (t->rec.sid == t->rec.pid)
-		setsid();
-	else if (t->rec.pgid == t->rec.pid)
-		setpgid(0, 0);
-	ret = restore_fds(t, &image_fd, e);
+	__atomic_store_n(&e->pids[i], getpid(), __ATOMIC_RELEASE);
+	ret = lead(tr, i);
+	for (j = 0; !ret && j < tr->n; j++)
+		if (tr->parent[j] == (int)i && spawn_task(tr, j) < 0)
+			ret = failed(e);
+	if (ret)
+		return ret;
+	count_in(&e->created);
+	ret = wait_count(e, &e->created, (int)tr->n, "every process to be created");
+	if (!ret)
+		ret = join_group(tr, i);
+	if (!ret)
+		ret = restore_fds(tr, t);
 	if (!ret)
 		ret = restore_proc(t, e);
 	if (!ret)
@@ -572,30 +951,17 @@ static int become_image(struct plan *p, struct child_err *e)
 	 */
 	ret = libckpt_open(&h);
 	if (ret)
-		return fail(e, ret, "cannot reach the module");
+		return fail(e, ret, "pid %u cannot reach the module", t->rec.pid);
 	ret = start_threads(h, t, e);
-	if (ret)
-		return ret;
-	ret = place_vdso(p->vvar, e);
+	if (!ret)
+		ret = place_vdso(p->vvar, e);
 	if (ret)
 		return ret;
 	sigemptyset(&mask);
 	memcpy(&mask, &th->sigmask, sizeof(th->sigmask));
 	sigprocmask(SIG_SETMASK, &mask, NULL);
-	return restore_mm(h, p, image_fd, e);
-}
-
-/* --- the controller -------------------------------------------------------- */
-
-static pid_t clone_with_pid(pid_t pid)
-{
-	struct clone_args args = {
-		.exit_signal = SIGCHLD,
-		.set_tid = (uintptr_t)&pid,
-		.set_tid_size = 1,
-	};
-
-	return syscall(SYS_clone3, &args, sizeof(args));
+	count_in(&e->entering);
+	return restore_mm(h, p, tr->image_fd, e);
 }
 
 static int send_regs(struct libckpt *h, pid_t pid,
@@ -623,6 +989,8 @@ out:
 	return ret;
 }
 
+/* --- the controller -------------------------------------------------------- */
+
 /* Pending signals come back as signals (their siginfo was not kept). */
 static void resend_pending(pid_t pid, const struct libckpt_image_task *t)
 {
@@ -638,52 +1006,255 @@ static void resend_pending(pid_t pid, const struct libckpt_image_task *t)
 				syscall(SYS_tgkill, pid, t->threads[i].rec.tid, sig);
 }
 
-static int restore_one(struct plan *p, const struct libckpt_restore_opts *o,
-		       struct child_err *e, pid_t *out)
+static int wait_parked(struct libckpt *h, pid_t tid)
+{
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_RESTORE_PARKED, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, CKPT_A_TID, tid) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return libckpt_transact(h, msg, NULL, NULL);
+}
+
+/* The thread's id now: the leader's is the process's (new with --new-pid). */
+static pid_t thread_id(const struct tree *tr, size_t i, uint32_t k)
+{
+	return k ? (pid_t)tr->plans[i].task->threads[k].rec.tid : tr->e->pids[i];
+}
+
+/*
+ * Once a restoring process failed, its own explanation comes first; the
+ * controller's view ("did not park") only when it gave none.
+ */
+static int explain(struct shared *e, int ret, struct libckpt *h, pid_t tid,
+		   const char *what)
+{
+	int tries;
+
+	for (tries = 0; tries < 10 && !failed(e); tries++)
+		usleep(20000);
+	if (!failed(e))
+		fail(e, ret, "thread %d %s: %s", tid, what,
+		     libckpt_error(h)[0] ? libckpt_error(h) : strerror(-ret));
+	return failed(e);
+}
+
+/* Every thread parked with its memory in place, then all of them released. */
+static int release_tree(struct tree *tr)
 {
 	struct libckpt *h = NULL;
-	pid_t pid;
+	size_t i;
+	uint32_t k;
 	int ret;
 
-	if (o->new_pid && p->task->rec.nr_threads > 1)
-		return fail(e, -EOPNOTSUPP,
-			    "pid %u has threads: they need their recorded tids, so --new-pid is not supported for it",
-			    p->task->rec.pid);
-	pid = o->new_pid ? fork() : clone_with_pid(p->task->rec.pid);
-	if (pid < 0)
-		return fail(e, -errno, errno == EEXIST ?
-			    "pid %u is taken: kill its owner or restore with a new pid" :
-			    "cannot create process %u: %s", p->task->rec.pid,
-			    strerror(errno));
-	if (pid == 0)
-		_exit(become_image(p, e) ? 1 : 2);
+	ret = wait_count(tr->e, &tr->e->entering, (int)tr->n,
+			 "every process to prepare its restore");
+	if (ret)
+		return ret;
 	ret = libckpt_open(&h);
-	for (uint32_t i = 0; !ret && i < p->task->rec.nr_threads; i++) {
-		const struct libckpt_image_thread *th = &p->task->threads[i];
+	if (ret)
+		return fail(tr->e, ret, "cannot reach the module");
+	for (i = 0; !ret && i < tr->n; i++)
+		for (k = 0; !ret && k < tr->plans[i].task->rec.nr_threads; k++) {
+			ret = wait_parked(h, thread_id(tr, i, k));
+			if (ret)
+				ret = explain(tr->e, ret, h, thread_id(tr, i, k),
+					      "did not get its memory in place");
+		}
+	/* The point where the image starts to run: children first. */
+	for (i = tr->n; !ret && i-- > 0;)
+		for (k = 0; !ret && k < tr->plans[i].task->rec.nr_threads; k++) {
+			ret = send_regs(h, thread_id(tr, i, k),
+					&tr->plans[i].task->threads[k]);
+			if (ret)
+				ret = explain(tr->e, ret, h, thread_id(tr, i, k),
+					      "cannot get its registers");
+		}
+	libckpt_close(h);
+	if (ret)
+		return ret;
+	for (i = 0; i < tr->n; i++)
+		resend_pending(tr->e->pids[i], tr->plans[i].task);
+	return 0;
+}
 
-		ret = send_regs(h, i ? (pid_t)th->rec.tid : pid, th);
-		/* The child's own explanation, if it gave one, comes first. */
-		if (ret && !e->error) {
-			usleep(100000);
-			if (!e->error)
-				fail(e, ret, "cannot give thread %u its registers: %s",
-				     th->rec.tid, libckpt_error(h));
+/* Kill whatever of the tree exists, and reap the roots. */
+static void abort_tree(struct tree *tr)
+{
+	pid_t pid;
+	size_t i;
+
+	for (i = 0; i < tr->n; i++) {
+		pid = __atomic_load_n(&tr->e->pids[i], __ATOMIC_ACQUIRE);
+		if (pid > 0)
+			kill(pid, SIGKILL);
+	}
+	for (i = 0; i < tr->n; i++) {
+		pid = __atomic_load_n(&tr->e->pids[i], __ATOMIC_ACQUIRE);
+		if (tr->parent[i] < 0 && pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+}
+
+/* The caller's terminal, for --shell-job: the first of 0, 1, 2 that is one. */
+static int find_terminal(struct tree *tr)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (isatty(fd)) {
+			tr->tty_fd = fcntl(fd, F_DUPFD, tr->top);
+			return tr->tty_fd < 0 ?
+			       fail(tr->e, -errno, "cannot duplicate the terminal") : 0;
+		}
+	return fail(tr->e, -ENOTTY, "--shell-job: neither standard input, output nor error is a terminal");
+}
+
+/*
+ * The files the image names, checked before any process is made (each
+ * restoring process checks again what it opens): a mismatch costs nothing.
+ */
+static int check_files(const struct tree *tr)
+{
+	const struct libckpt_image_task *t;
+	size_t i;
+	uint32_t j;
+	int fd, ret = 0;
+
+	for (i = 0; !ret && i < tr->n; i++) {
+		t = tr->plans[i].task;
+		for (j = 0; !ret && j < t->rec.nr_vmas; j++) {
+			if (!maps_a_file(&t->vmas[j]))
+				continue;
+			fd = open(t->vmas[j].path, O_PATH | O_CLOEXEC);
+			if (fd < 0)
+				return fail(tr->e, -errno, "pid %u mapping at 0x%llx: cannot open %s: %s",
+					    t->rec.pid, (unsigned long long)t->vmas[j].rec.start,
+					    t->vmas[j].path, strerror(errno));
+			ret = check_mapped_file(fd, &t->vmas[j], tr->e);
+			close(fd);
+		}
+		for (j = 0; !ret && j < t->rec.nr_fds; j++) {
+			if (t->fds[j].rec.type != CKPT_FD_REG &&
+			    t->fds[j].rec.type != CKPT_FD_DIR)
+				continue;
+			fd = open_file(t->rec.pid, &t->fds[j], tr->e);
+			if (fd < 0)
+				return fd;
+			close(fd);
 		}
 	}
-	if (h)
-		libckpt_close(h);
-	if (ret) {
-		int st = 0;
+	return ret;
+}
 
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		if (!e->error && WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
-			fail(e, -EIO, "the restoring process died of signal %d before its memory was replaced",
-			     WTERMSIG(st));
-		return e->error ? e->error : ret;
+/* Make the roots, release the whole tree; 0 once it runs as the image. */
+static int run_tree(struct tree *tr)
+{
+	size_t i;
+	int ret = 0;
+
+	ret = check_files(tr);
+	if (!ret)
+		ret = make_pipes(tr);
+	if (!ret && tr->o->shell_job)
+		ret = find_terminal(tr);
+	for (i = 0; !ret && i < tr->n; i++)
+		if (tr->parent[i] < 0 && spawn_task(tr, i) < 0)
+			ret = failed(tr->e);
+	close_pipes(tr);
+	if (tr->tty_fd >= 0)
+		close(tr->tty_fd);
+	if (!ret)
+		ret = release_tree(tr);
+	if (ret) {
+		abort_tree(tr);
+		return failed(tr->e) ? failed(tr->e) : ret;
 	}
-	resend_pending(pid, p->task);
-	*out = pid;
+	tr->e->root = tr->e->pids[tr->main_root];
+	return 0;
+}
+
+static int exit_code(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * --pidns: a first process of a new pid namespace restores the tree in it
+ * (the image's pids are free there) and stays as its init, reaping, until
+ * the tree is gone; it exits with the main root's status.
+ */
+static int restore_in_pidns(struct tree *tr, pid_t *pid, int *status)
+{
+	struct clone_args args = { .flags = CLONE_NEWPID, .exit_signal = SIGCHLD };
+	struct shared *e = tr->e;
+	pid_t init, w;
+	int st, code = 0;
+
+	init = syscall(SYS_clone3, &args, sizeof(args));
+	if (init < 0)
+		return fail(e, -errno, "cannot create a pid namespace: %s", strerror(errno));
+	if (init == 0) {
+		prctl(PR_SET_NAME, "ckpt-init");
+		if (run_tree(tr)) {
+			__atomic_store_n(&e->running, -1, __ATOMIC_RELEASE);
+			futex_wake_all(&e->running);
+			_exit(1);
+		}
+		__atomic_store_n(&e->running, 1, __ATOMIC_RELEASE);
+		futex_wake_all(&e->running);
+		while ((w = wait(&st)) > 0 || errno == EINTR)
+			if (w == e->root)
+				code = exit_code(st);
+		_exit(code);
+	}
+	while (!__atomic_load_n(&e->running, __ATOMIC_ACQUIRE)) {
+		if (waitpid(init, &st, WNOHANG) == init) {
+			if (!failed(e))
+				fail(e, -ECHILD, "the namespace's init died before the tree ran");
+			return failed(e);
+		}
+		usleep(10000);
+	}
+	if (e->running < 0) {
+		waitpid(init, NULL, 0);
+		return failed(e);
+	}
+	*pid = e->root;
+	if (tr->o->wait && waitpid(init, &st, 0) == init)
+		*status = st;
+	return 0;
+}
+
+static int restore_tree(struct tree *tr, pid_t *pid, int *status)
+{
+	struct shared *e = tr->e;
+	pid_t mid;
+	int st, ret;
+
+	if (tr->o->pidns)
+		return restore_in_pidns(tr, pid, status);
+	if (tr->o->wait) {
+		ret = run_tree(tr);
+		if (ret)
+			return ret;
+		*pid = e->root;
+		if (waitpid(e->root, &st, 0) == e->root)
+			*status = st;
+		return 0;
+	}
+	/* A short-lived middle process: the restored roots are orphaned. */
+	mid = fork();
+	if (mid == 0)
+		_exit(run_tree(tr) ? 1 : 0);
+	if (mid < 0 || waitpid(mid, &st, 0) != mid)
+		return fail(e, -ECHILD, "lost the restoring process");
+	if (failed(e))
+		return failed(e);
+	*pid = e->root;
 	return 0;
 }
 
@@ -713,14 +1284,13 @@ static int spool_stdin(char *path, size_t size, char *err, size_t errlen)
 int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 		    pid_t *pid, int *status, char *err, size_t errlen)
 {
-	struct child_err *e;
+	struct tree tr = { .o = o, .image_fd = -1, .tty_fd = -1 };
 	struct libckpt_image *img;
-	struct plan p = { 0 };
-	char *path, *colon;
-	pid_t mid, child = 0;
-	int ret, st;
-
+	size_t shared_len, i;
 	char spooled[64];
+	char *path, *colon;
+	uint32_t j;
+	int ret, fd;
 
 	if (!strcmp(spec, "-")) {
 		ret = spool_stdin(spooled, sizeof(spooled), err, errlen);
@@ -728,51 +1298,53 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 			return ret;
 		spec = spooled;
 	}
-	e = mmap(NULL, ERR_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (e == MAP_FAILED)
-		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
 	ret = libckpt_image_open(spec, &img, err, errlen);
 	if (ret)
-		goto out_unmap;
+		return ret;
+	shared_len = sizeof(struct shared) +
+		     libckpt_image_nr_tasks(img) * sizeof(pid_t);
+	tr.e = mmap(NULL, shared_len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tr.e == MAP_FAILED) {
+		libckpt_image_close(img);
+		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
+	}
 	path = strdup(spec);
 	colon = path ? strrchr(path, ':') : NULL;
 	if (colon && access(path, F_OK))
 		*colon = '\0';
-	p.image_path = path;
-	ret = path ? build_plan(img, &p, e) : fail(e, -ENOMEM, "out of memory");
+	ret = path ? build_tree(img, &tr) : fail(tr.e, -ENOMEM, "out of memory");
 	if (ret)
 		goto out;
-	if (o->wait) {
-		ret = restore_one(&p, o, e, &child);
-		if (!ret)
-			*pid = child;
-		if (!ret && waitpid(child, &st, 0) == child)
-			*status = st;
-	} else {
-		/* A short-lived middle process: the restored one is orphaned. */
-		mid = fork();
-		if (mid == 0) {
-			ret = restore_one(&p, o, e, &child);
-			e->error = ret;
-			e->pid = child;
-			_exit(ret ? 1 : 0);
-		}
-		if (mid < 0 || waitpid(mid, &st, 0) != mid)
-			ret = fail(e, -ECHILD, "lost the restoring process");
-		else
-			ret = e->error;
-		child = e->pid;
+	/* Above every recorded descriptor, so placing one never hits ours. */
+	tr.top = 3;
+	for (i = 0; i < tr.n; i++)
+		for (j = 0; j < tr.plans[i].task->rec.nr_fds; j++)
+			if (tr.plans[i].task->fds[j].rec.fd >= tr.top)
+				tr.top = tr.plans[i].task->fds[j].rec.fd + 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	tr.image_fd = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, tr.top);
+	if (fd >= 0)
+		close(fd);
+	if (tr.image_fd < 0) {
+		ret = fail(tr.e, -errno, "cannot open %s: %s", path, strerror(errno));
+		goto out;
 	}
-	if (ret)
-		libckpt_fail(err, errlen, ret, "%s", e->msg);
-	else
-		*pid = child;
+	ret = restore_tree(&tr, pid, status);
 out:
-	free(p.vmas);
-	free(p.runs);
+	if (ret)
+		libckpt_fail(err, errlen, ret, "%s", tr.e->msg);
+	if (tr.image_fd >= 0)
+		close(tr.image_fd);
+	for (i = 0; tr.plans && i < tr.n; i++) {
+		free(tr.plans[i].vmas);
+		free(tr.plans[i].runs);
+	}
+	free(tr.plans);
+	free(tr.parent);
+	free(tr.pipes);
 	free(path);
 	libckpt_image_close(img);
-out_unmap:
-	munmap(e, ERR_PAGE);
+	munmap(tr.e, shared_len);
 	return ret;
 }

@@ -63,6 +63,14 @@ int libckpt_get_info(struct libckpt *h, struct libckpt_info *info);
 int libckpt_check(struct libckpt *h, uint32_t pgid,
 		  struct libckpt_census *census);
 
+/* Flags of the *_with() calls. */
+#define LIBCKPT_F_SESSION	(1u << 0)	/* the id is a session id: every process of the session */
+#define LIBCKPT_F_LEAVE_STOPPED	(1u << 1)	/* freeze: leave the group stopped (SIGSTOP) after it */
+
+/* As libckpt_check(), for a process group or (LIBCKPT_F_SESSION) a session. */
+int libckpt_check_with(struct libckpt *h, uint32_t id, unsigned int flags,
+		       struct libckpt_census *census);
+
 /*
  * Images and areas (uapi/linux/ckpt_image.h, Documentation/image-format.rst)
  * --------------------------------------------------------------------------
@@ -229,6 +237,22 @@ int libckpt_freeze(struct libckpt *h, uint32_t pgid, int area_fd,
  */
 int libckpt_dump(struct libckpt *h, uint32_t pgid, int out_fd, uint64_t rate,
 		 struct libckpt_job *job);
+/** struct libckpt_freeze_opts - how libckpt_freeze_with() freezes */
+struct libckpt_freeze_opts {
+	unsigned int flags;	/* LIBCKPT_F_* */
+	uint64_t rate;		/* writer limit in bytes/s, 0: none */
+};
+
+/*
+ * As libckpt_freeze() and libckpt_dump(), for a process group or a session,
+ * with options.
+ */
+int libckpt_freeze_with(struct libckpt *h, uint32_t id, int area_fd,
+			const struct libckpt_freeze_opts *o,
+			struct libckpt_job *job);
+int libckpt_dump_with(struct libckpt *h, uint32_t id, int out_fd,
+		      const struct libckpt_freeze_opts *o,
+		      struct libckpt_job *job);
 /* Wait until job @id is committed or failed; fills @job. */
 int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job);
 
@@ -249,14 +273,22 @@ int libckpt_event_next(struct libckpt *h, struct libckpt_job *job,
 /** struct libckpt_restore_opts - how libckpt_restore() restores */
 struct libckpt_restore_opts {
 	int wait;	/* stay the parent; *status gets the wait status */
-	int new_pid;	/* do not ask for the image's pid */
+	int new_pid;	/* one process: do not ask for the image's pid */
+	int pidns;	/* restore into a new pid namespace, same pids */
+	int shell_job;	/* terminal descriptors get the caller's terminal */
 };
 
 /*
- * Restore the process of image @spec (FILE, AREA, AREA:GEN, or "-" for
- * standard input, spooled into an anonymous memory file first). Without
- * @o->wait the restored process is reparented to init (or the nearest
- * subreaper) and runs on; *@pid is its pid. Errors name the record.
+ * Restore the processes of image @spec (FILE, AREA, AREA:GEN, or "-" for
+ * standard input, spooled into an anonymous memory file first): the tree
+ * with its pids, sessions, process groups, threads and shared pipes.
+ * Without @o->wait the restored roots are reparented to init (or the
+ * nearest subreaper) and run on; *@pid is the (first) root's pid. With
+ * @o->pidns the tree runs in a new pid namespace under a small init of
+ * ckpt's that reaps it; *@pid is then the root's pid in that namespace and
+ * *@status (with @o->wait) that init's, which exits with the root's exit
+ * code, or 128 + the signal that killed it. Nothing of the image runs
+ * unless every process was restored; errors name the process and record.
  */
 int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 		    pid_t *pid, int *status, char *err, size_t errlen);
