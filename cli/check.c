@@ -10,16 +10,16 @@
 #include "cli.h"
 
 static const char check_usage[] =
-	"Usage: ckptctl check <pgid> [--json]\n\n"
-	"Tell whether the process group <pgid> can be checkpointed by the caller,\n"
-	"without touching it. On refusal, the message names the process and the\n"
-	"reason.\n";
+	"Usage: ckptctl check <pgid> [--session] [--json]\n\n"
+	"Tell whether the process group <pgid> (with --session: every process of\n"
+	"session <pgid>) can be checkpointed by the caller, without touching it.\n"
+	"On refusal, the message names the process and the reason.\n";
 
 int check_main(int argc, char **argv)
 {
 	struct libckpt_census census;
 	const char *pgid_arg = NULL;
-	unsigned int pgid;
+	unsigned int pgid, flags = 0;
 	bool json = false;
 	struct libckpt *h;
 	int i, ret, code;
@@ -29,6 +29,8 @@ int check_main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
+		else if (!strcmp(argv[i], "--session"))
+			flags |= LIBCKPT_F_SESSION;
 		else if (!pgid_arg)
 			pgid_arg = argv[i];
 		else
@@ -45,21 +47,22 @@ int check_main(int argc, char **argv)
 	h = connect_module(&code);
 	if (!h)
 		return code;
-	ret = libckpt_check(h, pgid, &census);
+	ret = libckpt_check_with(h, pgid, flags, &census);
 	if (ret < 0) {
-		code = report(h, ret, "process group %u cannot be checkpointed",
-			      pgid);
+		code = report(h, ret, "%s %u cannot be checkpointed",
+			      group_kind(flags), pgid);
 		libckpt_close(h);
 		return code;
 	}
 	libckpt_close(h);
 	if (json)
-		printf("{\"pgid\": %u, \"tasks\": %" PRIu32 ", \"threads\": %"
+		printf("{\"%s\": %u, \"tasks\": %" PRIu32 ", \"threads\": %"
 		       PRIu32 ", \"checkpointable\": true}\n",
+		       (flags & LIBCKPT_F_SESSION) ? "sid" : "pgid",
 		       pgid, census.nr_tasks, census.nr_threads);
 	else
-		printf("process group %u: %" PRIu32 " processes, %" PRIu32
-		       " threads: can be checkpointed\n",
+		printf("%s %u: %" PRIu32 " processes, %" PRIu32
+		       " threads: can be checkpointed\n", group_kind(flags),
 		       pgid, census.nr_tasks, census.nr_threads);
 	return EXIT_OK;
 

@@ -40,6 +40,8 @@ void print_time(uint64_t ns);
 const char *job_state_name(uint32_t state);
 /* Parse a positive 32-bit number; false if @s is not one. */
 bool parse_u32(const char *s, unsigned int *out);
+/* "session" or "process group", as LIBCKPT_F_SESSION says. */
+const char *group_kind(unsigned int flags);
 /* Parse a byte count with an optional K/M/G suffix (powers of 1024). */
 bool parse_size(const char *s, uint64_t *out);
 /* True if argv[1] asks for help; then print @usage. */

@@ -4,8 +4,10 @@
  *
  * ckptctl dump: checkpoint a process group into one image file or stream.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <string.h>
@@ -14,20 +16,53 @@
 #include "cli.h"
 
 static const char dump_usage[] =
-	"Usage: ckptctl dump <pgid> -o FILE|- [--kill] [--rate BYTES]\n\n"
+	"Usage: ckptctl dump <pgid> -o FILE|- [--session] [--kill|--leave-stopped]\n"
+	"                    [--rate BYTES]\n\n"
 	"Freeze process group <pgid> and stream its image into FILE, or to standard\n"
 	"output with '-' (a pipe or socket: no temporary copy), and wait until the\n"
 	"image is complete. Messages go to standard error.\n\n"
-	"  --kill        kill the group once its image is complete (migration)\n"
-	"  --rate BYTES  limit the writer to BYTES per second (K, M, G suffixes)\n\n"
+	"  --session        <pgid> is a session id: every process of the session\n"
+	"  --kill           kill the group once its image is complete (migration)\n"
+	"  --leave-stopped  leave the group stopped exactly as checkpointed\n"
+	"                   (SIGCONT resumes it, SIGKILL ends it: a handoff)\n"
+	"  --rate BYTES     limit the writer to BYTES per second (K, M, G suffixes)\n\n"
 	"Example:  ckptctl dump 1234 -o - --kill | ssh other ckptctl restore -\n";
+
+const char *group_kind(unsigned int flags)
+{
+	return (flags & LIBCKPT_F_SESSION) ? "session" : "process group";
+}
+
+/* There is no kill() for a session: kill each process whose session it is. */
+static int kill_session(pid_t sid)
+{
+	struct dirent *d;
+	int ret = 0;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		pid_t pid = (pid_t)strtol(d->d_name, NULL, 10);
+
+		if (pid > 0 && getsid(pid) == sid && kill(pid, SIGKILL) && errno != ESRCH)
+			ret = -1;
+	}
+	closedir(dir);
+	return ret;
+}
+
+static int kill_group(unsigned int id, unsigned int flags)
+{
+	return (flags & LIBCKPT_F_SESSION) ? kill_session(id) : kill(-(pid_t)id, SIGKILL);
+}
 
 int dump_main(int argc, char **argv)
 {
 	const char *out = NULL, *pgid_arg = NULL;
+	struct libckpt_freeze_opts o = { 0 };
 	struct libckpt_job job, done;
 	unsigned int pgid;
-	uint64_t rate = 0;
 	bool kill_after = false;
 	struct libckpt *h;
 	int i, fd, ret, code;
@@ -39,8 +74,12 @@ int dump_main(int argc, char **argv)
 			out = argv[++i];
 		else if (!strcmp(argv[i], "--kill"))
 			kill_after = true;
+		else if (!strcmp(argv[i], "--session"))
+			o.flags |= LIBCKPT_F_SESSION;
+		else if (!strcmp(argv[i], "--leave-stopped"))
+			o.flags |= LIBCKPT_F_LEAVE_STOPPED;
 		else if (!strcmp(argv[i], "--rate") && i + 1 < argc &&
-			 parse_size(argv[i + 1], &rate))
+			 parse_size(argv[i + 1], &o.rate))
 			i++;
 		else if (!pgid_arg && argv[i][0] != '-')
 			pgid_arg = argv[i];
@@ -49,6 +88,10 @@ int dump_main(int argc, char **argv)
 	}
 	if (!out || !pgid_arg)
 		goto usage;
+	if (kill_after && (o.flags & LIBCKPT_F_LEAVE_STOPPED)) {
+		fprintf(stderr, "%s dump: --kill and --leave-stopped exclude each other\n", prog);
+		return EXIT_USAGE;
+	}
 	if (!parse_u32(pgid_arg, &pgid)) {
 		fprintf(stderr, "%s dump: '%s' is not a process group id\n", prog, pgid_arg);
 		return EXIT_USAGE;
@@ -62,25 +105,28 @@ int dump_main(int argc, char **argv)
 	h = connect_module(&code);
 	if (!h)
 		goto out_close;
-	ret = libckpt_dump(h, pgid, fd, rate, &job);
+	ret = libckpt_dump_with(h, pgid, fd, &o, &job);
 	if (ret < 0) {
-		code = report(h, ret, "cannot checkpoint process group %u into %s", pgid, out);
+		code = report(h, ret, "cannot checkpoint %s %u into %s", group_kind(o.flags),
+			      pgid, out);
 		goto out;
 	}
 	ret = libckpt_wait(h, job.id, &done);
 	if (ret < 0 || done.state != CKPT_JOB_COMMITTED) {
-		fprintf(stderr, "%s: the image of process group %u is incomplete: %s\n", prog,
-			pgid, ret < 0 ? strerror(-ret) : done.error_msg);
+		fprintf(stderr, "%s: the image of %s %u is incomplete: %s\n", prog,
+			group_kind(o.flags), pgid, ret < 0 ? strerror(-ret) : done.error_msg);
 		code = EXIT_FAILED;
 		goto out;
 	}
-	fprintf(stderr, "pgid %u: froze %" PRIu32 " processes for %.1f us; %.1f MiB written to %s\n",
-		pgid, done.nr_tasks, done.freeze_ns / 1e3, done.image_len / 1048576.0,
-		strcmp(out, "-") ? out : "standard output");
+	fprintf(stderr, "%s %u: froze %" PRIu32 " processes for %.1f us; %.1f MiB written to %s%s\n",
+		(o.flags & LIBCKPT_F_SESSION) ? "sid" : "pgid", pgid, done.nr_tasks,
+		done.freeze_ns / 1e3, done.image_len / 1048576.0,
+		strcmp(out, "-") ? out : "standard output",
+		(o.flags & LIBCKPT_F_LEAVE_STOPPED) ? "; left stopped" : "");
 	code = EXIT_OK;
-	if (kill_after && kill(-(pid_t)pgid, SIGKILL)) {
-		fprintf(stderr, "%s: cannot kill process group %u: %s\n", prog, pgid,
-			strerror(errno));
+	if (kill_after && kill_group(pgid, o.flags)) {
+		fprintf(stderr, "%s: cannot kill %s %u: %s\n", prog, group_kind(o.flags),
+			pgid, strerror(errno));
 		code = EXIT_FAILED;
 	}
 out:

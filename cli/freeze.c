@@ -13,12 +13,14 @@
 #include "cli.h"
 
 static const char freeze_usage[] =
-	"Usage: ckptctl freeze <pgid> --area PATH [--rate BYTES] [--wait] [--json]\n\n"
+	"Usage: ckptctl freeze <pgid> --area PATH [--session] [--rate BYTES] [--wait]\n"
+	"                      [--json]\n\n"
 	"Park every thread of process group <pgid>, snapshot its memory\n"
 	"copy-on-write, let it run on, and stream the snapshot into the area\n"
 	"PATH (see 'ckptctl area create') from a kernel thread. Prints the freeze\n"
 	"time measured in the kernel.\n\n"
 	"  --area PATH    the area (a preallocated file or block device)\n"
+	"  --session      <pgid> is a session id: every process of the session\n"
 	"  --rate BYTES   limit the writer to BYTES per second (K, M, G suffixes)\n"
 	"  --wait         wait until the image is committed; print its generation\n"
 	"  --json         print the result as JSON\n";
@@ -26,7 +28,7 @@ static const char freeze_usage[] =
 struct freeze_args {
 	unsigned int pgid;
 	const char *area;
-	uint64_t rate;
+	struct libckpt_freeze_opts o;
 	bool wait;
 	bool json;
 };
@@ -40,13 +42,15 @@ static int parse_args(int argc, char **argv, struct freeze_args *a)
 		if (!strcmp(argv[i], "--area") && i + 1 < argc) {
 			a->area = argv[++i];
 		} else if (!strcmp(argv[i], "--rate") && i + 1 < argc) {
-			if (!parse_size(argv[++i], &a->rate) || !a->rate) {
+			if (!parse_size(argv[++i], &a->o.rate) || !a->o.rate) {
 				fprintf(stderr, "%s freeze: '%s' is not a rate in bytes/s\n",
 					prog, argv[i]);
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(argv[i], "--wait")) {
 			a->wait = true;
+		} else if (!strcmp(argv[i], "--session")) {
+			a->o.flags |= LIBCKPT_F_SESSION;
 		} else if (!strcmp(argv[i], "--json")) {
 			a->json = true;
 		} else if (!pgid && argv[i][0] != '-') {
@@ -144,10 +148,10 @@ int freeze_main(int argc, char **argv)
 	h = connect_module(&code);
 	if (!h)
 		goto out_close;
-	ret = libckpt_freeze(h, a.pgid, fd, a.rate, &job);
+	ret = libckpt_freeze_with(h, a.pgid, fd, &a.o, &job);
 	if (ret < 0) {
-		code = report(h, ret, "cannot checkpoint process group %u into %s",
-			      a.pgid, a.area);
+		code = report(h, ret, "cannot checkpoint %s %u into %s",
+			      group_kind(a.o.flags), a.pgid, a.area);
 		goto out;
 	}
 	if (!a.wait || !a.json)

@@ -10,14 +10,20 @@
 #include "cli.h"
 
 static const char restore_usage[] =
-	"Usage: ckptctl restore IMAGE|AREA[:GEN]|- [--wait] [--new-pid]\n\n"
-	"Rebuild the checkpointed process so it continues where it was frozen:\n"
-	"same pid, memory, registers, descriptors, working directory, limits and\n"
-	"signal state. An area means its newest committed generation; '-' reads\n"
-	"the image from standard input (e.g. from 'ckptctl dump -o -').\n\n"
-	"  --wait      stay its parent and exit with its exit status\n"
-	"  --new-pid   do not ask for the original pid\n\n"
-	"Not yet: process trees (refused).\n";
+	"Usage: ckptctl restore IMAGE|AREA[:GEN]|- [--wait] [--pidns] [--shell-job]\n"
+	"                       [--new-pid]\n\n"
+	"Rebuild the checkpointed processes so they continue where they were\n"
+	"frozen: the tree with its pids, sessions, process groups and threads,\n"
+	"memory, registers, descriptors (pipes shared as before), working\n"
+	"directory, limits and signal state. Nothing runs unless every process\n"
+	"was restored. An area means its newest committed generation; '-' reads\n"
+	"the image from standard input (e.g. from 'ckptctl dump -o -').\n"
+	"By default the restored root is detached (its parent becomes init).\n\n"
+	"  --wait       stay the root's parent and exit with its exit status\n"
+	"  --pidns      restore into a new pid namespace, with the same pids,\n"
+	"               under a small init that reaps the tree\n"
+	"  --shell-job  descriptors that were a terminal get the caller's\n"
+	"  --new-pid    one process only: do not ask for the original pid\n";
 
 int restore_main(int argc, char **argv)
 {
@@ -34,6 +40,10 @@ int restore_main(int argc, char **argv)
 			o.wait = 1;
 		} else if (!strcmp(argv[i], "--new-pid")) {
 			o.new_pid = 1;
+		} else if (!strcmp(argv[i], "--pidns")) {
+			o.pidns = 1;
+		} else if (!strcmp(argv[i], "--shell-job")) {
+			o.shell_job = 1;
 		} else if (!spec && (argv[i][0] != '-' || !strcmp(argv[i], "-"))) {
 			spec = argv[i];
 		} else {
