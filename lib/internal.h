@@ -35,6 +35,9 @@ typedef int (*libckpt_parse_fn)(struct nlattr **tb, void *arg);
 
 /* A request for @cmd; @flags adds to NLM_F_REQUEST (NLM_F_DUMP). */
 struct nl_msg *libckpt_msg_new(struct libckpt *h, uint8_t cmd, int flags);
+/* As libckpt_msg_new(), with room for @size bytes (0: a page). */
+struct nl_msg *libckpt_msg_new_size(struct libckpt *h, uint8_t cmd, int flags,
+				    size_t size);
 /* Parse the attributes shared by FREEZE, WAIT, STATUS and events. */
 int libckpt_parse_job(struct nlattr **tb, void *arg);
 /*

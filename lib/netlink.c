@@ -181,7 +181,13 @@ static int on_valid(struct nl_msg *msg, void *arg)
 
 struct nl_msg *libckpt_msg_new(struct libckpt *h, uint8_t cmd, int flags)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	return libckpt_msg_new_size(h, cmd, flags, 0);
+}
+
+struct nl_msg *libckpt_msg_new_size(struct libckpt *h, uint8_t cmd, int flags,
+				    size_t size)
+{
+	struct nl_msg *msg = size ? nlmsg_alloc_size(size) : nlmsg_alloc();
 
 	if (!msg)
 		return NULL;

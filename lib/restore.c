@@ -685,7 +685,9 @@ static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
 		      struct shared *e)
 {
 	const struct libckpt_image_task *t = p->task;
-	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_RESTORE_MM, 0);
+	size_t size = 8192 + t->rec.nr_vmas * sizeof(*p->vmas) +
+		      p->nr_runs * sizeof(*p->runs) + (p->nr_runs / 2000 + 1) * NLA_HDRLEN;
+	struct nl_msg *msg = libckpt_msg_new_size(h, CKPT_CMD_RESTORE_MM, 0, size);
 	int32_t close_fds[2 + 4096 / 4];
 	size_t n = 0, i, chunk;
 	struct nlattr *nest;
@@ -732,13 +734,17 @@ static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
 			goto nomem;
 	}
 	nla_nest_end(msg, nest);
+	/* The kernel takes a request only if it fits the socket's send buffer. */
+	if (nl_socket_set_buffer_size(h->sk, 0, (int)nlmsg_hdr(msg)->nlmsg_len + 4096) < 0)
+		goto nomem;
 	/* Success does not return here: the process is the image's now. */
 	ret = libckpt_transact(h, msg, NULL, NULL);
 	return fail(e, ret ? ret : -EIO, "pid %u: the module refused to restore the memory: %s",
 		    t->rec.pid, libckpt_error(h)[0] ? libckpt_error(h) : strerror(-ret));
 nomem:
 	nlmsg_free(msg);
-	return fail(e, -ENOMEM, "the restore request does not fit in a netlink message");
+	return fail(e, -ENOMEM, "pid %u: the restore request (%zu mappings, %zu page runs) does not fit in a netlink message",
+		    t->rec.pid, (size_t)t->rec.nr_vmas, p->nr_runs);
 }
 
 /* --- secondary threads ------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -312,6 +313,145 @@ static void threads_workload(void)
 	_exit(!ok);
 }
 
+
+#define MAPPED_FILE	"/tmp/rs-mapped"
+#define MAPPED_WORDS	8192		/* 64 KiB */
+#define X87_CW		0x0e7f		/* round toward zero, 64-bit precision */
+#define MXCSR		(0x1f80 | 0x6000)	/* masked, round toward zero */
+
+static volatile int avx_go;
+static volatile uint64_t avx_seen;
+
+/*
+ * An AVX thread in pure assembly: all of ymm15 set, then raw nanosleep
+ * system calls (no libc: its string functions' vzeroupper would clear the
+ * upper halves) until told to report the upper half it still has.
+ */
+static void *avx_thread(void *arg)
+{
+	static const uint64_t magic = MAGIC;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	uint64_t upper;
+
+	__asm__ volatile("vbroadcastsd %0, %%ymm15" : : "m"(magic) : "xmm15");
+	while (!avx_go)
+		__asm__ volatile("syscall" : : "a"(SYS_nanosleep), "D"(&ts), "S"(0)
+				 : "rcx", "r11", "memory");
+	__asm__ volatile("vextractf128 $1, %%ymm15, %%xmm14\n\t"
+			 "vmovq %%xmm14, %0" : "=r"(upper) : : "xmm14");
+	avx_seen = upper;
+	return NULL;
+}
+
+/* A read-only private mapping of a file, its descriptor, and FPU control. */
+static void mapped_workload(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	uint64_t words[MAPPED_WORDS], *map, i;
+	uint16_t cw = X87_CW, cw_now;
+	uint32_t mxcsr = MXCSR, mxcsr_now;
+	bool avx = __builtin_cpu_supports("avx");
+	pthread_t th;
+	struct stat st;
+	int log, f, ret = 0;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	for (i = 0; i < MAPPED_WORDS; i++)
+		words[i] = pattern(i, 3);
+	f = open(MAPPED_FILE, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (log < 0 || f < 0 || write(f, words, sizeof(words)) != sizeof(words))
+		_exit(40);
+	close(f);
+	f = open(MAPPED_FILE, O_RDONLY);
+	map = mmap(NULL, sizeof(words), PROT_READ, MAP_PRIVATE, f, 0);
+	if (f < 0 || map == MAP_FAILED || (avx && pthread_create(&th, NULL, avx_thread, NULL)))
+		_exit(41);
+	__asm__ volatile("fldcw %0" : : "m"(cw));
+	__asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
+	set_xmm15(MAGIC);
+	report(log, avx ? "ready avx" : "ready", 0);
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+	__asm__ volatile("fnstcw %0" : "=m"(cw_now));
+	__asm__ volatile("stmxcsr %0" : "=m"(mxcsr_now));
+	if (cw_now != X87_CW)
+		ret = 1;
+	else if ((mxcsr_now & ~0x3fU) != (MXCSR & ~0x3fU))
+		ret = 2;
+	else if (get_xmm15() != MAGIC)
+		ret = 3;
+	for (i = 0; !ret && i < MAPPED_WORDS; i++)
+		if (map[i] != pattern(i, 3))
+			ret = 4;
+	if (!ret && (pread(f, words, 8, 8 * 100) != 8 || words[0] != pattern(100, 3)))
+		ret = 5;
+	if (!ret && avx) {
+		avx_go = 1;
+		pthread_join(th, NULL);
+		if (avx_seen != MAGIC)
+			ret = 6;
+	}
+	report(log, ret ? "FAIL" : "PASS", ret);
+	_exit(ret);
+}
+
+#define BIG_PAGES	(256 * 1024)	/* 1 GiB of 4 KiB pages */
+
+/* 1 GiB of anonymous memory, every page present and different. */
+static void big_workload(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	uint64_t *mem, i, bad = 0;
+	struct stat st;
+	int log;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	mem = mmap(NULL, BIG_PAGES * 4096UL, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (log < 0 || mem == MAP_FAILED)
+		_exit(50);
+	for (i = 0; i < BIG_PAGES; i++) {
+		mem[i * 512] = pattern(i, 4);
+		mem[i * 512 + 511] = ~pattern(i, 4);
+	}
+	report(log, "ready", 0);
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+	for (i = 0; i < BIG_PAGES; i++)
+		if (mem[i * 512] != pattern(i, 4) || mem[i * 512 + 511] != ~pattern(i, 4))
+			bad++;
+	report(log, bad ? "FAIL" : "PASS", bad);
+	_exit(!!bad);
+}
+
+
+/* Its standard descriptors are the terminal named by CKPT_RS_TTY. */
+static void tty_workload(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	const char *tty = getenv("CKPT_RS_TTY");
+	struct stat st;
+	int log, t;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	t = tty ? open(tty, O_RDWR | O_NOCTTY) : -1;
+	if (t != 0 || dup(0) != 1 || dup(0) != 2)
+		_exit(60);
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	report(log, "ready", 0);
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+	if (write(1, "PASS on the terminal\n", 21) != 21)
+		_exit(61);
+	report(log, "PASS", 0);
+	_exit(0);
+}
+
 /*
  * Run as the workload when exec'd with CKPT_RS_WORKLOAD set: an exec'd
  * program has its own address-space layout (vdso included), unlike a fork
@@ -331,6 +471,12 @@ __attribute__((constructor)) static void maybe_workload(void)
 		reboot_workload();
 	if (w && !strcmp(w, "threads"))
 		threads_workload();
+	if (w && !strcmp(w, "mapped"))
+		mapped_workload();
+	if (w && !strcmp(w, "big"))
+		big_workload();
+	if (w && !strcmp(w, "tty"))
+		tty_workload();
 }
 
 static pid_t start_exec_workload(const char *kind)
@@ -375,6 +521,7 @@ static int wait_for_line(const char *what, int tries)
 static pid_t checkpoint_and_kill(struct __test_metadata *_metadata,
 				 const char *kind)
 {
+	bool big = !strcmp(kind, "big");
 	struct libckpt_job job, done;
 	struct libckpt *h;
 	char err[256];
@@ -385,8 +532,9 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata,
 	unlink(AREA);
 	unlink(LOG);
 	pid = start_exec_workload(kind);
-	EXPECT_EQ(0, wait_for_line("ready", 200));
-	EXPECT_EQ(0, libckpt_area_create(AREA, 128 << 20, err, sizeof(err)));
+	EXPECT_EQ(0, wait_for_line("ready", big ? 2400 : 200));
+	EXPECT_EQ(0, libckpt_area_create(AREA, big ? 1100ULL << 20 : 128 << 20,
+					 err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
 	EXPECT_EQ(0, libckpt_open(&h));
 	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
@@ -623,6 +771,205 @@ TEST(deleted_file_refused)
 	unlink(AREA);
 	unlink(GO);
 	unlink(STATE_FILE);
+}
+
+/* A private file mapping, its descriptor, x87/SSE control and AVX state. */
+TEST(mapped_file_and_fpu_restored)
+{
+	char err[LIBCKPT_ERRLEN];
+	int status = -1;
+	pid_t pid, got = 0;
+
+	pid = checkpoint_and_kill(_metadata, "mapped");
+	TH_LOG("AVX upper halves %s", wait_for_line("ready avx", 1) ? "not checked (no AVX)" : "checked");
+	ASSERT_EQ(0, restore_and_check(AREA, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(pid, got);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("check %d failed", WEXITSTATUS(status));
+	EXPECT_EQ(0, wait_for_line("PASS", 20));
+	unlink(AREA);
+	unlink(GO);
+	unlink(MAPPED_FILE);
+}
+
+/* The mapped file changed in place (same inode): refused, naming it. */
+TEST(changed_mapped_file_refused)
+{
+	char err[LIBCKPT_ERRLEN];
+	uint64_t other = 42;
+	int status = -1, f;
+	pid_t pid, got = 0;
+
+	pid = checkpoint_and_kill(_metadata, "mapped");
+	f = open(MAPPED_FILE, O_WRONLY);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(8, pwrite(f, &other, 8, 0));
+	close(f);
+	EXPECT_GT(0, restore_and_check(AREA, &got, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, MAPPED_FILE)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "changed since the checkpoint")) TH_LOG("%s", err);
+	TH_LOG("refused: %s", err);
+	EXPECT_NE(0, kill(pid, 0)) TH_LOG("something was restored");
+	unlink(AREA);
+	unlink(GO);
+	unlink(MAPPED_FILE);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+FIXTURE(big) {
+};
+
+FIXTURE_SETUP(big)
+{
+}
+
+FIXTURE_TEARDOWN(big)
+{
+}
+
+/* 1 GiB of anonymous memory, detached restore timed, self-checked. */
+TEST_F_TIMEOUT(big, one_gib_restored, 400)
+{
+	struct libckpt_restore_opts o = { 0 };
+	char err[LIBCKPT_ERRLEN];
+	int status = -1, i;
+	pid_t pid, got = 0;
+	double t0, t1;
+
+	pid = checkpoint_and_kill(_metadata, "big");
+	unlink(GO);
+	t0 = now_s();
+	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	t1 = now_s();
+	TH_LOG("restore of the 1 GiB process took %.2f s (image read, verified, memory filled)",
+	       t1 - t0);
+	EXPECT_EQ(pid, got);
+	close(open(GO, O_CREAT | O_WRONLY, 0600));
+	EXPECT_EQ(0, wait_for_line("PASS", 1200)) TH_LOG("no PASS in " LOG);
+	for (i = 0; i < 200 && !kill(pid, 0); i++)
+		usleep(50000);
+	unlink(AREA);
+	unlink(GO);
+}
+
+static char *proc_state(pid_t pid, char *state)
+{
+	char path[64], buf[512], *p;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	*state = '?';
+	if (n > 0) {
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ')
+			*state = p[2];
+	}
+	return state;
+}
+
+/*
+ * dump --leave-stopped: the image is complete and the process stays
+ * stopped in the checkpointed state; SIGCONT resumes it and it checks
+ * itself.
+ */
+TEST(dump_leave_stopped)
+{
+	char cmd[256], out[4096], state;
+	int status = -1, i;
+	pid_t pid;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	unlink(GO);
+	unlink(LOG);
+	pid = start_exec_workload("memory");
+	ASSERT_EQ(0, wait_for_line("ready", 200));
+	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " --leave-stopped 2>&1", pid);
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "left stopped")) TH_LOG("%s", out);
+	for (i = 0; i < 50 && proc_state(pid, &state)[0] != 'T'; i++)
+		usleep(20000);
+	EXPECT_EQ('T', state) TH_LOG("state %c", state);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " show " IMG " >/dev/null 2>&1", out, sizeof(out)));
+	close(open(GO, O_CREAT | O_WRONLY, 0600));
+	usleep(200000);
+	EXPECT_EQ(-1, wait_for_line("PASS", 1)) TH_LOG("it ran while stopped");
+	kill(pid, SIGCONT);
+	EXPECT_EQ(0, wait_for_line("PASS", 100));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("status 0x%x", status);
+	unlink(IMG);
+	unlink(GO);
+}
+
+/*
+ * --shell-job: the workload's terminal is gone after the checkpoint; the
+ * restored process gets the caller's terminal on its descriptors 0-2 and
+ * writes to it. Without --shell-job, the refusal names the terminal.
+ */
+TEST(shell_job_gets_callers_terminal)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char err[LIBCKPT_ERRLEN], buf[256] = "";
+	int m1, m2, status = -1, got = 0, n = 0, i;
+	pid_t pid, restorer, rpid;
+
+	m1 = posix_openpt(O_RDWR | O_NOCTTY);
+	m2 = posix_openpt(O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, m1);
+	ASSERT_LE(0, m2);
+	ASSERT_EQ(0, grantpt(m1) || unlockpt(m1) || grantpt(m2) || unlockpt(m2));
+	setenv("CKPT_RS_TTY", ptsname(m1), 1);
+	pid = checkpoint_and_kill(_metadata, "tty");
+	close(m1);		/* its terminal is gone */
+	EXPECT_GT(0, libckpt_restore(AREA, &o, &rpid, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--shell-job")) TH_LOG("%s", err);
+	unlink(GO);
+	restorer = fork();
+	if (restorer == 0) {
+		int s;
+
+		setsid();
+		s = open(ptsname(m2), O_RDWR);
+		if (s < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0 || dup2(s, 2) < 0)
+			_exit(70);
+		o.shell_job = 1;
+		if (libckpt_restore(AREA, &o, &rpid, &status, err, sizeof(err)))
+			_exit(71);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 72);
+	}
+	usleep(500000);
+	close(open(GO, O_CREAT | O_WRONLY, 0600));
+	fcntl(m2, F_SETFL, O_NONBLOCK);
+	for (i = 0; i < 200 && !strstr(buf, "PASS on the terminal"); i++) {
+		ssize_t r = read(m2, buf + n, sizeof(buf) - 1 - n);
+
+		if (r > 0)
+			n += r;
+		buf[n] = '\0';
+		usleep(50000);
+	}
+	EXPECT_NE(NULL, strstr(buf, "PASS on the terminal")) TH_LOG("terminal got '%s'", buf);
+	ASSERT_EQ(restorer, waitpid(restorer, &got, 0));
+	EXPECT_TRUE(WIFEXITED(got) && !WEXITSTATUS(got)) TH_LOG("restorer status 0x%x", got);
+	EXPECT_NE(0, kill(pid, 0));
+	close(m2);
+	unlink(AREA);
+	unlink(GO);
 }
 
 TEST_HARNESS_MAIN
