@@ -86,36 +86,97 @@ static int check(uint64_t *heap, uint64_t *map, int log, uint64_t *bad)
 	return 0;
 }
 
-static void workload(void)
+#define BRK_WORDS	(512 * 1024)	/* 4 MiB grown with sbrk() */
+#define THP_WORDS	(1 << 20)	/* 8 MiB, 2 MiB-aligned, MADV_HUGEPAGE */
+#define STACK_FRAMES	1024		/* 4 KiB each: 4 MiB of stack */
+
+struct regions {
+	uint64_t *heap, *map, *brk, *thp;
+	int log;
+};
+
+static int check_more(const struct regions *r, uint64_t *bad)
+{
+	uint64_t i;
+
+	for (i = 0; i < BRK_WORDS; i++)
+		if (r->brk[i] != pattern(i, 5)) {
+			*bad = i;
+			return 5;
+		}
+	for (i = 0; i < THP_WORDS; i++)
+		if (r->thp[i] != pattern(i, 6)) {
+			*bad = i;
+			return 6;
+		}
+	return 0;
+}
+
+static int wait_and_check(const struct regions *r, uint64_t *bad)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	uint64_t *heap, *map, i, n, bad = 0;
 	struct stat st;
-	int log, ret;
+	int ret;
+
+	report(r->log, "ready", 0);
+	/* Frozen in here, deep in the stack: the sleep restarts after restore. */
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+	ret = check(r->heap, r->map, r->log, bad);
+	return ret ? ret : check_more(r, bad);
+}
+
+/* Each frame holds its own pattern, checked on the way back up. */
+static __attribute__((noinline)) int deep(int depth, const struct regions *r,
+					  uint64_t *bad)
+{
+	volatile uint64_t frame[510];
+	int i, ret;
+
+	for (i = 0; i < 510; i++)
+		frame[i] = pattern(i, 1000 + depth);
+	ret = depth ? deep(depth - 1, r, bad) : wait_and_check(r, bad);
+	for (i = 0; !ret && i < 510; i++)
+		if (frame[i] != pattern(i, 1000 + depth)) {
+			*bad = depth;
+			ret = 7;
+		}
+	return ret;
+}
+
+static void workload(void)
+{
+	struct regions r;
+	uint64_t i, bad = 0;
+	char *thp;
+	int ret;
 
 	close_range(0, ~0U, 0);
 	setsid();
-	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
-	heap = malloc(HEAP_WORDS * sizeof(uint64_t));
-	map = mmap(NULL, MAP_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+	r.log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	r.heap = malloc(HEAP_WORDS * sizeof(uint64_t));
+	r.map = mmap(NULL, MAP_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	r.brk = sbrk(BRK_WORDS * sizeof(uint64_t));
+	thp = mmap(NULL, THP_WORDS * 8 + (2 << 20), PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (log < 0 || !heap || map == MAP_FAILED)
+	if (r.log < 0 || !r.heap || r.map == MAP_FAILED || r.brk == (void *)-1 ||
+	    thp == MAP_FAILED)
 		_exit(2);
+	r.thp = (uint64_t *)(((uintptr_t)thp + (2 << 20) - 1) & ~((uintptr_t)(2 << 20) - 1));
+	madvise(r.thp, THP_WORDS * 8, MADV_HUGEPAGE);
 	for (i = 0; i < HEAP_WORDS; i++)
-		heap[i] = pattern(i, 1);
+		r.heap[i] = pattern(i, 1);
 	for (i = 0; i < MAP_WORDS; i++)
-		map[i] = pattern(i, 2);
+		r.map[i] = pattern(i, 2);
+	for (i = 0; i < BRK_WORDS; i++)
+		r.brk[i] = pattern(i, 5);
+	for (i = 0; i < THP_WORDS; i++)
+		r.thp[i] = pattern(i, 6);
 	set_xmm15(MAGIC);
-	report(log, "ready", 0);
-	for (n = 0;; n++) {
-		/* Frozen in here: the sleep must restart after restore. */
-		nanosleep(&ts, NULL);
-		if (stat(GO, &st))
-			continue;
-		ret = check(heap, map, log, &bad);
-		report(log, ret ? "FAIL" : "PASS", ret ? ret * 1000000 + bad : n);
-		_exit(ret);
-	}
+	ret = deep(STACK_FRAMES, &r, &bad);
+	report(r.log, ret ? "FAIL" : "PASS", ret ? ret * 1000000 + bad : 0);
+	_exit(ret);
 }
 
 static volatile sig_atomic_t usr1_seen;
@@ -602,9 +663,10 @@ TEST(taken_pid_refused)
 
 /*
  * After SIGKILL, the restored process (an exec'd program: its vdso moves to
- * the recorded address) has the same pid, finds its 40 MiB of memory, its
- * xmm15 and its log descriptor intact, resumes its interrupted nanosleep,
- * and says PASS.
+ * the recorded address) has the same pid, finds its memory (malloc'd heap,
+ * a mapping, memory grown with sbrk, an 8 MiB THP region, 4 MiB of stack
+ * frames below the frozen nanosleep), its xmm15 and its log descriptor
+ * intact, resumes its interrupted nanosleep, and says PASS.
  */
 TEST(restore_after_kill)
 {
@@ -970,6 +1032,82 @@ TEST(shell_job_gets_callers_terminal)
 	close(m2);
 	unlink(AREA);
 	unlink(GO);
+}
+
+/* Copy IMG to @path, cut to @len bytes, with @n bytes at @off replaced. */
+static int copy_image(const char *path, off_t len, off_t off, const void *bytes,
+		      size_t n)
+{
+	static char buf[1 << 16];
+	int in = open(IMG, O_RDONLY), out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	off_t done = 0;
+	ssize_t r;
+
+	if (in < 0 || out < 0)
+		return -1;
+	while (done < len && (r = read(in, buf, sizeof(buf))) > 0) {
+		if (r > len - done)
+			r = len - done;
+		if (write(out, buf, r) != r)
+			return -1;
+		done += r;
+	}
+	if (n && pwrite(out, bytes, n, off) != (ssize_t)n)
+		return -1;
+	close(in);
+	close(out);
+	return 0;
+}
+
+/*
+ * Images of another format version, truncated, or with a flipped byte are
+ * refused by restore with a clear error, and nothing runs.
+ */
+TEST(bad_images_refused_by_restore)
+{
+	static const struct {
+		const char *what, *want;
+		off_t cut;		/* bytes cut off the end */
+		off_t off;		/* where to write @bytes, or -1 */
+		uint32_t bytes;
+	} cases[] = {
+		{ "version 1", "version", 0, 4, 1 },
+		{ "version 99", "version", 0, 4, 99 },
+		{ "truncated by half", "", -2, -1, 0 },
+		{ "trailer cut", "", 16, -1, 0 },
+		{ "flipped byte", "", 0, 1 << 20, 0x5a5a5a5a },
+	};
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char cmd[256], out[4096], err[LIBCKPT_ERRLEN];
+	struct stat st;
+	unsigned int i;
+	pid_t pid, got;
+	int status;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	unlink(LOG);
+	pid = start_exec_workload("memory");
+	ASSERT_EQ(0, wait_for_line("ready", 200));
+	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " --kill 2>&1", pid);
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	ASSERT_EQ(0, stat(IMG, &st));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		off_t len = cases[i].cut == -2 ? st.st_size / 2 : st.st_size - cases[i].cut;
+
+		ASSERT_EQ(0, copy_image("/tmp/rs-bad", len, cases[i].off, &cases[i].bytes,
+					cases[i].off < 0 ? 0 : 4));
+		EXPECT_GT(0, libckpt_restore("/tmp/rs-bad", &o, &got, &status, err,
+					     sizeof(err))) TH_LOG("%s: restored", cases[i].what);
+		EXPECT_NE(NULL, strstr(err, cases[i].want)) TH_LOG("%s: %s", cases[i].what, err);
+		TH_LOG("%s: %s", cases[i].what, err);
+		EXPECT_NE(0, kill(pid, 0)) TH_LOG("%s: something runs", cases[i].what);
+	}
+	/* The intact image still restores (its pid is free). */
+	EXPECT_EQ(0, copy_image("/tmp/rs-bad", st.st_size, -1, NULL, 0));
+	unlink("/tmp/rs-bad");
+	unlink(IMG);
 }
 
 TEST_HARNESS_MAIN
