@@ -665,7 +665,7 @@ static bool maps_a_file(const struct libckpt_image_vma *v)
 	return !((v->rec.flags & CKPT_VMA_SHARED) && strstr(v->path, "(deleted)"));
 }
 
-static int check_mapped_file(int fd, const struct libckpt_image_vma *v,
+static int check_mapped_file(uint32_t pid, int fd, const struct libckpt_image_vma *v,
 			     struct shared *e)
 {
 	bool writable = (v->rec.flags & CKPT_VMA_SHARED) &&
@@ -676,7 +676,7 @@ static int check_mapped_file(int fd, const struct libckpt_image_vma *v,
 	ret = still_same_file(fd, v->rec.ino, v->rec.dev, v->rec.size,
 			      v->rec.mtime_ns, writable, why, sizeof(why));
 	if (ret)
-		return fail(e, ret, "mapping at 0x%llx: %s %s",
+		return fail(e, ret, "pid %u mapping at 0x%llx: %s %s", pid,
 			    (unsigned long long)v->rec.start, v->path, why);
 	return 0;
 }
@@ -706,10 +706,11 @@ static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
 		fd = open(v->path, (v->rec.flags & CKPT_VMA_SHARED) &&
 			  (v->rec.flags & CKPT_VMA_WRITE) ? O_RDWR : O_RDONLY);
 		if (fd < 0)
-			return fail(e, -errno, "mapping at 0x%llx: cannot open %s: %s",
+			return fail(e, -errno, "pid %u mapping at 0x%llx: cannot open %s: %s",
+				    t->rec.pid,
 				    (unsigned long long)v->rec.start, v->path,
 				    strerror(errno));
-		ret = check_mapped_file(fd, v, e);
+		ret = check_mapped_file(t->rec.pid, fd, v, e);
 		if (ret)
 			return ret;
 		p->vmas[i].fd = fd;
@@ -1140,7 +1141,7 @@ static int check_files(const struct tree *tr)
 				return fail(tr->e, -errno, "pid %u mapping at 0x%llx: cannot open %s: %s",
 					    t->rec.pid, (unsigned long long)t->vmas[j].rec.start,
 					    t->vmas[j].path, strerror(errno));
-			ret = check_mapped_file(fd, &t->vmas[j], tr->e);
+			ret = check_mapped_file(t->rec.pid, fd, &t->vmas[j], tr->e);
 			close(fd);
 		}
 		for (j = 0; !ret && j < t->rec.nr_fds; j++) {

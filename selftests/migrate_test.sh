@@ -3,14 +3,18 @@
 # Copyright (C) 2026 The ckpt authors.
 #
 # Migration between two guests (two kernels) on one QEMU socket network.
-# Role A: run a self-checking workload, `ckptctl dump -o - --kill` it over
-# TCP to B, and check it is gone here. Role B: receive the image, restore
-# it, tell the workload to check itself, report its verdict.
+# 1. Role A: run a self-checking workload, `ckptctl dump -o - --kill` it
+#    over TCP to B, and check it is gone here. Role B: receive the image,
+#    restore it, tell the workload to check itself, report its verdict.
+# 2. The mismatch: A's next workload maps /tmp/rs-mapped, which B has too
+#    but with other contents. A dumps it to B without --kill; B's restore
+#    must refuse, naming the file, and A's workload must still run.
 dir=$(cd "$(dirname "$0")" && pwd)
 role=$1
 port=7000
+port2=7001
 echo "KTAP version 1"
-echo "1..1"
+echo "1..2"
 insmod "$dir/../ckpt.ko"
 ip link set lo up
 ip link set eth0 up
@@ -36,17 +40,23 @@ role_a() {
 	return 1
 }
 
-role_b() {
-	ip addr add 169.254.77.2/24 dev eth0
+# Receive one image on port $1 into $2.
+receive() {
 	# busybox nc quits when its stdin ends: hold a FIFO open as its stdin,
 	# so it runs until A closes the connection.
+	rm -f /tmp/hold
 	mkfifo /tmp/hold
-	nc -l -p "$port" < /tmp/hold > /tmp/image &
+	nc -l -p "$1" < /tmp/hold > "$2" &
 	nc=$!
 	exec 3> /tmp/hold
 	wait "$nc"
 	exec 3>&-
-	[ -s /tmp/image ] || return 1
+	[ -s "$2" ]
+}
+
+role_b() {
+	ip addr add 169.254.77.2/24 dev eth0
+	receive "$port" /tmp/image || return 1
 	ls -l /tmp/image | sed 's/^/# /'
 	pid=$(ckptctl show /tmp/image --json | sed -n 's/.*"tasks": \[{"pid": \([0-9]*\).*/\1/p')
 	[ -n "$pid" ] || return 1
@@ -60,10 +70,54 @@ role_b() {
 	return "$st"
 }
 
+# A: the mapped-file workload goes to B, without --kill.
+mismatch_a() {
+	rm -f /tmp/rs-log
+	CKPT_RS_WORKLOAD=mapped setsid "$dir/restore_test" &
+	pid=$!
+	for i in $(seq 1 100); do
+		grep -q ready /tmp/rs-log 2>/dev/null && break
+		sleep 0.1
+	done
+	for i in $(seq 1 60); do
+		if ckptctl dump "$pid" -o - 2>/tmp/dump.err | nc 169.254.77.2 "$port2" 2>/dev/null &&
+		   grep -q written /tmp/dump.err; then
+			break
+		fi
+		sleep 1
+	done
+	sed 's/^/# /' /tmp/dump.err
+	sleep 1
+	if kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status"; then
+		echo "# without --kill, pid $pid still runs on A"
+		kill -KILL "$pid"
+		return 0
+	fi
+	echo "# pid $pid is gone from A although --kill was not given"
+	return 1
+}
+
+# B: the same path holds other bytes here; the restore must refuse.
+mismatch_b() {
+	dd if=/dev/urandom of=/tmp/rs-mapped bs=65536 count=1 2>/dev/null
+	receive "$port2" /tmp/image2 || return 1
+	if ckptctl restore /tmp/image2 --wait 2>/tmp/restore.err; then
+		echo "# restored although /tmp/rs-mapped differs"
+		return 1
+	fi
+	sed 's/^/# /' /tmp/restore.err
+	grep -q '/tmp/rs-mapped changed since the checkpoint' /tmp/restore.err
+}
+
 if "role_$role"; then
 	echo "ok 1 migrate_$role"
 else
 	echo "not ok 1 migrate_$role"
+fi
+if "mismatch_$role"; then
+	echo "ok 2 mismatch_$role"
+else
+	echo "not ok 2 mismatch_$role"
 fi
 rmmod ckpt
 dmesg | grep -E 'WARNING:|BUG:|Oops' | sed 's/^/# kernel: /'
