@@ -73,6 +73,9 @@ struct libckpt_image {
 	uint32_t pages_crc;
 	uint32_t pages_rec;
 	bool walked;		/* a stream's pages were consumed */
+	bool verified;		/* a file or area image was verified whole */
+	uint32_t pages_end_crc;	/* then: the crc up to its trailer */
+	uint32_t trailer_crc;	/* the crc the last trailer checked */
 
 	bool in_area;
 	struct ckpt_area_slot slot;
@@ -762,6 +765,7 @@ static ssize_t find_vma(const struct libckpt_image *img, size_t ti,
 struct walk {
 	libckpt_pages_fn fn;
 	void *arg;
+	bool skip_data;		/* verified already: headers only */
 	size_t task;
 	uint64_t next_addr;
 };
@@ -838,7 +842,13 @@ static int parse_pages(struct libckpt_image *img, struct walk *w,
 			n = LIBCKPT_PAGES_CHUNK;
 		run.offset = img->src.limit == NO_LIMIT ? 0 :
 			     img->src.base + img->src.pos;
-		ret = src_read(img, img->chunk, (size_t)n * CKPT_PAGE_SIZE, true);
+		if (w->skip_data) {
+			/* Bounds were checked by want_len() above. */
+			img->src.pos += (uint64_t)n * CKPT_PAGE_SIZE;
+			run.data = NULL;
+		} else {
+			ret = src_read(img, img->chunk, (size_t)n * CKPT_PAGE_SIZE, true);
+		}
 		if (ret)
 			return ret;
 		if (!w->fn)
@@ -904,6 +914,7 @@ static int parse_trailer(struct libckpt_image *img,
 		return bad(img, -EBADMSG, "checksum mismatch: trailer says 0x%08"
 			   PRIx32 ", the image's bytes give 0x%08" PRIx32,
 			   tr.crc32c, crc);
+	img->trailer_crc = crc;
 	if (img->in_area && (s->pos != img->slot.length ||
 			     tr.crc32c != img->slot.crc32c))
 		return bad(img, -EBADMSG, "image (%" PRIu64 " bytes, crc 0x%08" PRIx32
@@ -920,9 +931,10 @@ static int parse_trailer(struct libckpt_image *img,
 }
 
 static int walk_pages(struct libckpt_image *img, libckpt_pages_fn fn,
-		      void *arg)
+		      void *arg, bool runs_only)
 {
-	struct walk w = { .fn = fn, .arg = arg };
+	struct walk w = { .fn = fn, .arg = arg,
+			  .skip_data = runs_only && img->verified };
 	struct ckpt_rec_hdr rh;
 	size_t i;
 	int ret;
@@ -942,8 +954,12 @@ static int walk_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 		ret = next_record(img, &rh);
 		if (ret)
 			return ret;
-		if (rh.type == CKPT_REC_TRAILER)
+		if (rh.type == CKPT_REC_TRAILER) {
+			/* The bytes skipped were verified: take their crc. */
+			if (w.skip_data)
+				img->src.crc = img->pages_end_crc;
 			return parse_trailer(img, &rh);
+		}
 		if (rh.type != CKPT_REC_PAGES)
 			return misplaced(img, &rh, img->nr_tasks);
 		ret = parse_pages(img, &w, &rh);
@@ -961,7 +977,11 @@ static int load(struct libckpt_image *img)
 	if (!ret)
 		ret = parse_meta(img);
 	if (!ret && !img->src.stream)
-		ret = walk_pages(img, NULL, NULL);
+		ret = walk_pages(img, NULL, NULL, false);
+	if (!ret && !img->src.stream) {
+		img->verified = true;
+		img->pages_end_crc = img->trailer_crc;
+	}
 	return ret;
 }
 
@@ -1165,10 +1185,20 @@ uint64_t libckpt_image_size(const struct libckpt_image *img)
 	return img->image_len;
 }
 
+int libckpt_image_page_runs(struct libckpt_image *img, libckpt_pages_fn fn,
+			    void *arg, char *err, size_t errlen)
+{
+	int ret = walk_pages(img, fn, arg, true);
+
+	if (ret)
+		return libckpt_fail(err, errlen, ret, "%s", img->err);
+	return 0;
+}
+
 int libckpt_image_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 			void *arg, char *err, size_t errlen)
 {
-	int ret = walk_pages(img, fn, arg);
+	int ret = walk_pages(img, fn, arg, false);
 
 	if (ret)
 		return libckpt_fail(err, errlen, ret, "%s", img->err);

@@ -311,7 +311,7 @@ static int build_tree(struct libckpt_image *img, struct tree *tr)
 		if (ret)
 			return ret;
 	}
-	ret = libckpt_image_pages(img, add_run, &router, err, sizeof(err));
+	ret = libckpt_image_page_runs(img, add_run, &router, err, sizeof(err));
 	if (ret)
 		return fail(tr->e, ret, "%s", err);
 	return 0;

@@ -204,6 +204,14 @@ typedef int (*libckpt_pages_fn)(const struct libckpt_page_run *run,
 #define LIBCKPT_PAGES_CHUNK	256
 int libckpt_image_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 			void *arg, char *err, size_t errlen);
+/*
+ * As libckpt_image_pages(), for callers that need where the pages are, not
+ * their bytes (run->data is NULL): a file or area, verified whole when it
+ * was opened, is walked through its record headers alone. A stream is read
+ * and verified as by libckpt_image_pages().
+ */
+int libckpt_image_page_runs(struct libckpt_image *img, libckpt_pages_fn fn,
+			    void *arg, char *err, size_t errlen);
 
 /** struct libckpt_job - a checkpoint job, as FREEZE and WAIT report it */
 struct libckpt_job {
