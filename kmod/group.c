@@ -182,7 +182,8 @@ out_unlock:
 	if (census->nr_tasks > ckpt_max_tasks ||
 	    census->nr_threads > ckpt_max_threads) {
 		if (g->type == PIDTYPE_SID)
-			NL_SET_ERR_MSG(extack, "session exceeds the max_tasks or max_threads limit");
+			NL_SET_ERR_MSG(extack,
+				       "session exceeds the max_tasks or max_threads limit");
 		else
 			NL_SET_ERR_MSG(extack,
 				       "process group exceeds the max_tasks or max_threads limit");
