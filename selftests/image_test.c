@@ -501,7 +501,10 @@ FIXTURE_VARIANT(bad) {
 	FIXTURE_VARIANT_ADD(bad, name) { .mut = m, .err = e, .msg = text }
 
 BAD(bad_magic, M_BAD_MAGIC, -EINVAL, "not a ckpt image (bad magic");
-BAD(bad_version, M_BAD_VERSION, -EINVAL, "image version 2 is not supported");
+#define XSTR(x) #x
+#define STR(x) XSTR(x)
+BAD(bad_version, M_BAD_VERSION, -EINVAL,
+    "is not supported (this reader knows " STR(CKPT_IMAGE_VERSION) ")");
 BAD(header_size, M_HDR_SIZE, -EBADMSG, "image header size 56");
 BAD(header_reserved, M_HDR_RESERVED, -EBADMSG, "reserved field is not zero");
 BAD(more_tasks_declared, M_HDR_TASKS_MORE, -EBADMSG,
