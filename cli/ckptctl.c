@@ -23,6 +23,7 @@ static const struct subcommand subcommands[] = {
 	{ "restore", restore_main, "Restore a checkpointed process from an image" },
 	{ "area", area_main, "Create an area, or describe its generations" },
 	{ "show", show_main, "Verify and decode a checkpoint image" },
+	{ "export", export_main, "Copy one generation of an area out as an image" },
 };
 
 static void usage(FILE *f)

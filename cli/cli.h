@@ -47,6 +47,19 @@ bool parse_size(const char *s, uint64_t *out);
 /* True if argv[1] asks for help; then print @usage. */
 bool wants_help(int argc, char **argv, const char *usage);
 
+/* A progress line on standard error (cli/progress.c). */
+struct progress {
+	bool on;		/* stderr is a terminal, or forced */
+	bool drawn;
+	const char *what;
+	double start, last;
+};
+
+void progress_init(struct progress *p, const char *what, bool force);
+void progress_update(struct progress *p, uint64_t done, uint64_t total);
+void progress_done(struct progress *p, uint64_t done, uint64_t total);
+void progress_cb(uint64_t done, uint64_t total, void *arg);
+
 int info_main(int argc, char **argv);
 int check_main(int argc, char **argv);
 int area_main(int argc, char **argv);
@@ -55,5 +68,6 @@ int freeze_main(int argc, char **argv);
 int status_main(int argc, char **argv);
 int restore_main(int argc, char **argv);
 int dump_main(int argc, char **argv);
+int export_main(int argc, char **argv);
 
 #endif /* CKPTCTL_CLI_H */

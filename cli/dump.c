@@ -25,7 +25,8 @@ static const char dump_usage[] =
 	"  --kill           kill the group once its image is complete (migration)\n"
 	"  --leave-stopped  leave the group stopped exactly as checkpointed\n"
 	"                   (SIGCONT resumes it, SIGKILL ends it: a handoff)\n"
-	"  --rate BYTES     limit the writer to BYTES per second (K, M, G suffixes)\n\n"
+	"  --rate BYTES     limit the writer to BYTES per second (K, M, G suffixes)\n"
+	"  --progress       show the progress line even if stderr is not a terminal\n\n"
 	"Example:  ckptctl dump 1234 -o - --kill | ssh other ckptctl restore -\n";
 
 const char *group_kind(unsigned int flags)
@@ -57,13 +58,46 @@ static int kill_group(unsigned int id, unsigned int flags)
 	return (flags & LIBCKPT_F_SESSION) ? kill_session(id) : kill(-(pid_t)id, SIGKILL);
 }
 
+struct find_job {
+	uint64_t id;
+	bool found;
+	struct libckpt_job job;
+};
+
+static int match_job(const struct libckpt_job *j, void *arg)
+{
+	struct find_job *f = arg;
+
+	if (j->id == f->id) {
+		f->job = *j;
+		f->found = true;
+	}
+	return 0;
+}
+
+/* While the writer streams, redraw its bytes written of the image's. */
+static void follow_job(struct libckpt *h, uint64_t id, struct progress *pr)
+{
+	struct find_job f = { .id = id };
+
+	while (pr->on) {
+		f.found = false;
+		if (libckpt_status(h, match_job, &f) < 0 || !f.found ||
+		    f.job.state != CKPT_JOB_STREAMING)
+			return;
+		progress_update(pr, f.job.written, f.job.image_len);
+		usleep(100000);
+	}
+}
+
 int dump_main(int argc, char **argv)
 {
 	const char *out = NULL, *pgid_arg = NULL;
 	struct libckpt_freeze_opts o = { 0 };
 	struct libckpt_job job, done;
 	unsigned int pgid;
-	bool kill_after = false;
+	bool kill_after = false, force_progress = false;
+	struct progress pr;
 	struct libckpt *h;
 	int i, fd, ret, code;
 
@@ -78,6 +112,8 @@ int dump_main(int argc, char **argv)
 			o.flags |= LIBCKPT_F_SESSION;
 		else if (!strcmp(argv[i], "--leave-stopped"))
 			o.flags |= LIBCKPT_F_LEAVE_STOPPED;
+		else if (!strcmp(argv[i], "--progress"))
+			force_progress = true;
 		else if (!strcmp(argv[i], "--rate") && i + 1 < argc &&
 			 parse_size(argv[i + 1], &o.rate))
 			i++;
@@ -111,7 +147,13 @@ int dump_main(int argc, char **argv)
 			      pgid, out);
 		goto out;
 	}
+	progress_init(&pr, "dump", force_progress);
+	follow_job(h, job.id, &pr);
 	ret = libckpt_wait(h, job.id, &done);
+	if (ret >= 0 && done.state == CKPT_JOB_COMMITTED)
+		progress_done(&pr, done.written, done.image_len);
+	else if (pr.drawn)
+		fputc('\n', stderr);
 	if (ret < 0 || done.state != CKPT_JOB_COMMITTED) {
 		fprintf(stderr, "%s: the image of %s %u is incomplete: %s\n", prog,
 			group_kind(o.flags), pgid, ret < 0 ? strerror(-ret) : done.error_msg);

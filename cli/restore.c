@@ -23,11 +23,16 @@ static const char restore_usage[] =
 	"  --pidns      restore into a new pid namespace, with the same pids,\n"
 	"               under a small init that reaps the tree\n"
 	"  --shell-job  descriptors that were a terminal get the caller's\n"
-	"  --new-pid    one process only: do not ask for the original pid\n";
+	"  --new-pid    one process only: do not ask for the original pid\n"
+	"  --progress   show the progress line (reading '-') even if stderr is\n"
+	"               not a terminal\n"
+	"  --json       print the result as JSON\n";
 
 int restore_main(int argc, char **argv)
 {
 	struct libckpt_restore_opts o = { 0 };
+	bool force_progress = false, json = false;
+	struct progress pr;
 	const char *spec = NULL;
 	char err[LIBCKPT_ERRLEN];
 	int i, ret, status = 0;
@@ -44,6 +49,10 @@ int restore_main(int argc, char **argv)
 			o.pidns = 1;
 		} else if (!strcmp(argv[i], "--shell-job")) {
 			o.shell_job = 1;
+		} else if (!strcmp(argv[i], "--progress")) {
+			force_progress = true;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
 		} else if (!spec && (argv[i][0] != '-' || !strcmp(argv[i], "-"))) {
 			spec = argv[i];
 		} else {
@@ -56,15 +65,25 @@ int restore_main(int argc, char **argv)
 		fprintf(stderr, "%s", restore_usage);
 		return EXIT_USAGE;
 	}
+	progress_init(&pr, "reading the image", force_progress);
+	o.progress = progress_cb;
+	o.progress_arg = &pr;
 	ret = libckpt_restore(spec, &o, &pid, &status, err, sizeof(err));
+	if (pr.drawn)
+		fputc('\n', stderr);
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot restore %s: %s\n", prog, spec, err);
 		return EXIT_FAILED;
 	}
-	if (!o.wait) {
-		printf("restored pid %d from %s\n", pid, spec);
+	if (json)
+		printf("{\"pid\": %d, \"image\": \"%s\", \"pidns\": %s}\n", pid, spec,
+		       o.pidns ? "true" : "false");
+	else
+		printf("restored pid %d from %s%s\n", pid, spec,
+		       o.pidns ? " (in a new pid namespace)" : "");
+	if (!o.wait)
 		return EXIT_OK;
-	}
+	fflush(stdout);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	fprintf(stderr, "%s: restored process killed by signal %d\n", prog,

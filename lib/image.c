@@ -1180,6 +1180,50 @@ libckpt_image_find_task(const struct libckpt_image *img, uint32_t pid)
 	return i < 0 ? NULL : &img->tasks[i];
 }
 
+int libckpt_image_export(struct libckpt_image *img, int out_fd,
+			 libckpt_progress_fn fn, void *arg, char *err,
+			 size_t errlen)
+{
+	static const size_t chunk = 1 << 20;
+	uint64_t done = 0, total = img->image_len;
+	char *buf;
+	ssize_t n, w;
+
+	if (img->src.stream || !img->verified)
+		return libckpt_fail(err, errlen, -EINVAL,
+				    "only a verified image file or area generation can be exported");
+	buf = malloc(chunk);
+	if (!buf)
+		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
+	while (done < total) {
+		n = pread(img->src.fd, buf, total - done < chunk ? total - done : chunk,
+			  (off_t)(img->src.base + done));
+		if (n <= 0) {
+			free(buf);
+			return libckpt_fail(err, errlen, n ? -errno : -EIO,
+					    "reading the image at byte %" PRIu64 ": %s", done,
+					    n ? strerror(errno) : "unexpected end");
+		}
+		for (w = 0; w < n;) {
+			ssize_t r = write(out_fd, buf + w, n - w);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				free(buf);
+				return libckpt_fail(err, errlen, -errno, "writing the image: %s",
+						    strerror(errno));
+			}
+			w += r;
+		}
+		done += n;
+		if (fn)
+			fn(done, total, arg);
+	}
+	free(buf);
+	return 0;
+}
+
 uint64_t libckpt_image_size(const struct libckpt_image *img)
 {
 	return img->image_len;

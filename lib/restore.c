@@ -1269,18 +1269,24 @@ static int restore_tree(struct tree *tr, pid_t *pid, int *status)
  * The kernel reads pages at file offsets, so a stream is first spooled
  * into a memfd; its /proc/self/fd path then serves as the image file.
  */
-static int spool_stdin(char *path, size_t size, char *err, size_t errlen)
+static int spool_stdin(const struct libckpt_restore_opts *o, char *path,
+		       size_t size, char *err, size_t errlen)
 {
 	char buf[65536];
+	uint64_t done = 0;
 	ssize_t n;
 	int fd = memfd_create("ckpt-image", 0);
 
 	if (fd < 0)
 		return libckpt_fail(err, errlen, -errno, "cannot create a memfd: %s",
 				    strerror(errno));
-	while ((n = read(0, buf, sizeof(buf))) > 0)
+	while ((n = read(0, buf, sizeof(buf))) > 0) {
 		if (write(fd, buf, n) != n)
 			return libckpt_fail(err, errlen, -EIO, "cannot spool the image");
+		done += n;
+		if (o->progress)
+			o->progress(done, 0, o->progress_arg);
+	}
 	if (n < 0)
 		return libckpt_fail(err, errlen, -errno, "reading the image from standard input: %s",
 				    strerror(errno));
@@ -1300,7 +1306,7 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 	int ret, fd;
 
 	if (!strcmp(spec, "-")) {
-		ret = spool_stdin(spooled, sizeof(spooled), err, errlen);
+		ret = spool_stdin(o, spooled, sizeof(spooled), err, errlen);
 		if (ret)
 			return ret;
 		spec = spooled;

@@ -213,6 +213,18 @@ int libckpt_image_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 int libckpt_image_page_runs(struct libckpt_image *img, libckpt_pages_fn fn,
 			    void *arg, char *err, size_t errlen);
 
+/* Progress of a long operation: @done of @total bytes (@total 0: unknown). */
+typedef void (*libckpt_progress_fn)(uint64_t done, uint64_t total, void *arg);
+
+/*
+ * Copy the image @img (a file, or one generation of an area, verified when
+ * it was opened) to @out_fd as one standalone image file: its bytes as
+ * they are, so it verifies the same. @fn, if not NULL, sees the progress.
+ */
+int libckpt_image_export(struct libckpt_image *img, int out_fd,
+			 libckpt_progress_fn fn, void *arg, char *err,
+			 size_t errlen);
+
 /** struct libckpt_job - a checkpoint job, as FREEZE and WAIT report it */
 struct libckpt_job {
 	uint64_t id;
@@ -284,6 +296,8 @@ struct libckpt_restore_opts {
 	int new_pid;	/* one process: do not ask for the image's pid */
 	int pidns;	/* restore into a new pid namespace, same pids */
 	int shell_job;	/* terminal descriptors get the caller's terminal */
+	libckpt_progress_fn progress;	/* reading an image from standard input */
+	void *progress_arg;
 };
 
 /*

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * ckptctl as a user sees it, on the real module: every subcommand's
+ * --help, usage and refusal messages and their exit codes, --json, the
+ * progress line, and export of an area generation that then restores a
+ * real program (busybox sleep) with its pid.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "test_util.h"
+
+#define CKPTCTL	"/usr/bin/ckptctl"
+#define AREA	"/tmp/cli-area"
+#define IMG	"/tmp/cli-image"
+#define OUT_SIZE 8192
+
+static const char *const subcommands[] = {
+	"info", "check", "freeze", "status", "dump", "restore", "area", "show",
+	"export",
+};
+
+/* Every subcommand explains itself and exits 0; usage errors exit 2. */
+TEST(help_and_usage)
+{
+	char cmd[256], out[OUT_SIZE], want[64];
+	unsigned int i;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+		snprintf(cmd, sizeof(cmd), CKPTCTL " %s --help 2>&1", subcommands[i]);
+		EXPECT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", cmd);
+		snprintf(want, sizeof(want), "Usage: ckptctl %s", subcommands[i]);
+		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s: %s", cmd, out);
+	}
+	EXPECT_EQ(0, run_cmd(CKPTCTL " --help 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "export")) TH_LOG("%s", out);
+	EXPECT_EQ(2, run_cmd(CKPTCTL " frobnicate 2>&1", out, sizeof(out)));
+	EXPECT_EQ(2, run_cmd(CKPTCTL " dump 12x -o /tmp/x 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "'12x' is not a process group id")) TH_LOG("%s", out);
+	EXPECT_EQ(2, run_cmd(CKPTCTL " dump 1 -o /tmp/x --kill --leave-stopped 2>&1", out,
+			     sizeof(out)));
+}
+
+/* Refusals name the object and the reason, and exit 1. */
+TEST(errors_name_object_and_reason)
+{
+	char out[OUT_SIZE];
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	EXPECT_EQ(1, run_cmd(CKPTCTL " check 999999 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "process group 999999")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "no process has this process group id")) TH_LOG("%s", out);
+	EXPECT_EQ(1, run_cmd(CKPTCTL " check 999999 --session 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "session 999999")) TH_LOG("%s", out);
+	EXPECT_EQ(1, run_cmd(CKPTCTL " restore /tmp/no-such-image 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "/tmp/no-such-image")) TH_LOG("%s", out);
+	TH_LOG("as a user sees it: %s", out);
+}
+
+static pid_t start_sleeper(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		setsid();
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close_range(3, ~0U, 0);
+		execl("/bin/busybox", "sleep", "1000", (char *)NULL);
+		_exit(127);
+	}
+	usleep(300000);
+	return pid;
+}
+
+/*
+ * A real program frozen into an area; the generation exported with the
+ * progress line; the export shown as JSON; the program killed and
+ * restored from the export with its pid; dump --progress; restore --json.
+ */
+TEST(export_progress_json_restore)
+{
+	char cmd[512], out[OUT_SIZE], want[64];
+	pid_t pid, again;
+	int i;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	/* The detached restored sleep becomes our child: we can reap it. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	unlink(AREA);
+	unlink(IMG);
+	pid = start_sleeper();
+	ASSERT_EQ(0, run_cmd(CKPTCTL " area create " AREA " --size 64M 2>&1", out, sizeof(out)))
+		TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), CKPTCTL " freeze %d --area " AREA " --wait 2>&1", pid);
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, run_cmd(CKPTCTL " export " AREA " -o " IMG " --progress 2>&1", out,
+			     sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "export: ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "MiB/s")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "exported generation 1 of " AREA)) TH_LOG("%s", out);
+	TH_LOG("progress as a user sees it: %s", out);
+	/* Without a terminal and without --progress: no progress line. */
+	ASSERT_EQ(0, run_cmd(CKPTCTL " export " AREA ":1 -o - 2>&1 >/dev/null", out,
+			     sizeof(out)));
+	EXPECT_EQ(NULL, strstr(out, "MiB/s")) TH_LOG("%s", out);
+	EXPECT_EQ(1, run_cmd(CKPTCTL " export " AREA ":7 -o /tmp/cli-x 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "generation 7")) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, run_cmd(CKPTCTL " show " IMG " --json", out, sizeof(out)));
+	snprintf(want, sizeof(want), "\"pid\": %d", pid);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " area info " AREA " --json", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "\"committed\"")) TH_LOG("%s", out);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " status --json", out, sizeof(out)));
+	EXPECT_EQ('[', out[0]) TH_LOG("%s", out);
+
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	ASSERT_EQ(0, run_cmd(CKPTCTL " restore " IMG " --json 2>&1", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	for (i = 0; i < 50 && kill(pid, 0); i++)
+		usleep(20000);
+	EXPECT_EQ(0, kill(pid, 0)) TH_LOG("the restored sleep does not run");
+	snprintf(cmd, sizeof(cmd), "cat /proc/%d/cmdline", pid);
+	EXPECT_EQ(0, run_cmd(cmd, out, sizeof(out)));
+	EXPECT_EQ(0, strcmp(out, "sleep")) TH_LOG("cmdline '%s'", out);
+
+	/* The restored sleep dumps again, with the progress line. */
+	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " --kill --progress 2>&1", pid);
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "dump: ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "(100%)")) TH_LOG("%s", out);
+	TH_LOG("dump as a user sees it: %s", out);
+	for (i = 0; i < 100 && (again = waitpid(pid, NULL, WNOHANG)) != pid; i++)
+		usleep(20000);
+	EXPECT_EQ(pid, again) TH_LOG("--kill left it running");
+	unlink(AREA);
+	unlink(IMG);
+	unlink("/tmp/cli-x");
+}
+
+TEST_HARNESS_MAIN
