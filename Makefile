@@ -22,6 +22,12 @@ VM_MEM ?= 3G
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# DKMS wants a plain version: the last tag or 0.1, and the commit.
+DKMS_VERSION := $(shell echo '$(VERSION)' | sed -e 's/-dirty$$//' -e 's/[^A-Za-z0-9.+~]/./g')
+DKMS_SRC = /usr/src/ckpt-$(DKMS_VERSION)
 
 ifeq ($(V),1)
 Q :=
@@ -48,7 +54,8 @@ HDRS := uapi/linux/ckpt.h uapi/linux/ckpt_image.h lib/include/libckpt.h lib/inte
 	lib/format.h cli/cli.h
 
 .PHONY: all module lib cli selftests stage check check-flavours deps clean help style \
-	bench demo check-reboot check-migrate FORCE
+	bench demo check-reboot check-migrate install install-dkms uninstall \
+	check-install FORCE
 
 all: module lib cli selftests
 
@@ -59,6 +66,9 @@ help:
 	@echo "make demo            checkpoint, kill and restore a counter in QEMU"
 	@echo "make bench           measure freeze, fork, writer and disk speed in QEMU"
 	@echo "make check-flavours  build the module for the $(FLAVOURS) headers"
+	@echo "make install         module, library, headers, pkg-config, CLI, man page, completion"
+	@echo "make install-dkms    the module's source for DKMS (dkms add/build/install)"
+	@echo "make check-install   both into a DESTDIR, then verified; DKMS build checked"
 	@echo "make style           checkpatch --strict on kmod/ and uapi/"
 	@echo "Overrides: KVER=$(KVER) KDIR=$(KDIR) KIMAGE=$(KIMAGE)"
 
@@ -68,7 +78,8 @@ deps:
 		build-essential pkg-config git kmod cpio gzip xz-utils \
 		linux-headers-amd64 linux-image-amd64 linux-source-6.1 \
 		linux-headers-cloud-amd64 linux-headers-rt-amd64 \
-		qemu-system-x86 busybox-static libnl-3-dev libnl-genl-3-dev
+		qemu-system-x86 busybox-static libnl-3-dev libnl-genl-3-dev \
+		dkms man-db bash-completion
 
 # --- the module -----------------------------------------------------------
 
@@ -122,6 +133,44 @@ $(O)/ckptctl: $(CLI_OBJS) $(O)/libckpt.a
 $(O)/ckptctl-static: $(CLI_OBJS) $(O)/libckpt.a
 	$(Q)$(CC) $(CFLAGS) -static -o $@ $(CLI_OBJS) $(O)/libckpt.a $(NL_STATIC_LIBS)
 
+# --- install --------------------------------------------------------------
+# DESTDIR stages the whole tree (packaging, tests); without it the module
+# index and the linker cache are refreshed.
+
+install: all
+	install -D -m 0644 kmod/ckpt.ko $(DESTDIR)/lib/modules/$(KVER)/updates/ckpt.ko
+	install -D -m 0755 $(O)/ckptctl $(DESTDIR)$(BINDIR)/ckptctl
+	install -D -m 0644 $(O)/libckpt.a $(DESTDIR)$(LIBDIR)/libckpt.a
+	install -D -m 0755 $(O)/libckpt.so $(DESTDIR)$(LIBDIR)/libckpt.so.0
+	ln -sf libckpt.so.0 $(DESTDIR)$(LIBDIR)/libckpt.so
+	install -D -m 0644 $(O)/libckpt.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libckpt.pc
+	install -D -m 0644 lib/include/libckpt.h $(DESTDIR)$(INCLUDEDIR)/libckpt.h
+	install -D -m 0644 uapi/linux/ckpt.h $(DESTDIR)$(INCLUDEDIR)/linux/ckpt.h
+	install -D -m 0644 uapi/linux/ckpt_image.h $(DESTDIR)$(INCLUDEDIR)/linux/ckpt_image.h
+	install -D -m 0644 Documentation/ckptctl.8 $(DESTDIR)$(MANDIR)/man8/ckptctl.8
+	install -D -m 0644 cli/ckptctl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/ckptctl
+	$(Q)if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); ldconfig; fi
+
+install-dkms:
+	$(Q)rm -rf $(DESTDIR)$(DKMS_SRC)
+	install -d $(DESTDIR)$(DKMS_SRC)/kmod $(DESTDIR)$(DKMS_SRC)/uapi/linux
+	install -m 0644 kmod/Kbuild kmod/*.c kmod/*.h $(DESTDIR)$(DKMS_SRC)/kmod/
+	install -m 0644 uapi/linux/ckpt.h uapi/linux/ckpt_image.h $(DESTDIR)$(DKMS_SRC)/uapi/linux/
+	sed 's/@VERSION@/$(DKMS_VERSION)/' dkms/dkms.conf.in > $(DESTDIR)$(DKMS_SRC)/dkms.conf
+	$(Q)if [ -z "$(DESTDIR)" ]; then dkms install ckpt/$(DKMS_VERSION); fi
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/ckpt.ko $(DESTDIR)$(BINDIR)/ckptctl \
+		$(DESTDIR)$(LIBDIR)/libckpt.a $(DESTDIR)$(LIBDIR)/libckpt.so.0 \
+		$(DESTDIR)$(LIBDIR)/libckpt.so $(DESTDIR)$(LIBDIR)/pkgconfig/libckpt.pc \
+		$(DESTDIR)$(INCLUDEDIR)/libckpt.h $(DESTDIR)$(INCLUDEDIR)/linux/ckpt.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/ckpt_image.h $(DESTDIR)$(MANDIR)/man8/ckptctl.8 \
+		$(DESTDIR)$(COMPLETIONDIR)/ckptctl
+
+# Both installs into a scratch DESTDIR, checked from the outside.
+check-install: all
+	$(Q)selftests/install_test.sh $(CURDIR)/$(O)/install-test $(KVER) $(DKMS_VERSION)
+
 # --- selftests ------------------------------------------------------------
 
 selftests: $(O)/libckpt.a
@@ -171,7 +220,7 @@ check-migrate: stage
 	wait $$b; bst=$$?; cat $(O)/vm-migrate/b.log; \
 	test $$a -eq 0 && test $$bst -eq 0
 
-check: stage check-reboot check-migrate
+check: stage check-install check-reboot check-migrate
 	$(Q)selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
 		--stage $(STAGE) --out $(O)/vm-check --timeout $(VM_TIMEOUT) \
 		--mem $(VM_MEM) -- /opt/ckpt/selftests/run_tests.sh
