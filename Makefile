@@ -228,8 +228,8 @@ check: stage check-install check-reboot check-migrate
 # --- bench ----------------------------------------------------------------
 # Measurements, never assertions (Documentation/performance.md). The guest
 # gets the stage plus the bench (not in tests.list) and a sparse virtio disk.
-BENCH_MEM ?= 4G
-BENCH_TIMEOUT ?= 1200
+BENCH_MEM ?= 6G
+BENCH_TIMEOUT ?= 5400
 BENCH_DISK_SIZE ?= 3G
 BENCH_ARGS ?=
 BENCH := $(O)/bench/ckpt_bench
@@ -242,14 +242,17 @@ $(BENCH): selftests/bench/ckpt_bench.c $(O)/libckpt.a $(HDRS)
 bench: stage $(BENCH)
 	$(Q)mkdir -p $(STAGE)/opt/ckpt/bench
 	$(Q)cp $(BENCH) selftests/bench/run_bench.sh $(STAGE)/opt/ckpt/bench/
+	$(Q)selftests/bench/stage_criu.sh $(STAGE)
 	$(Q)rm -f $(O)/bench/disk.img && truncate -s $(BENCH_DISK_SIZE) $(O)/bench/disk.img
 	$(Q)st=0; selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
 		--stage $(STAGE) --out $(O)/bench/vm --timeout $(BENCH_TIMEOUT) \
 		--mem $(BENCH_MEM) --disk $(O)/bench/disk.img \
+		--module nf_tables --module veth \
 		-- /opt/ckpt/bench/run_bench.sh $(BENCH_ARGS) || st=$$?; \
 	rm -f $(O)/bench/disk.img; \
 	selftests/bench/report.sh $(O)/bench/vm/results.ktap $(O)/bench/results.csv || st=1; \
-	echo "bench: raw results in $(O)/bench/results.csv, log in $(O)/bench/vm/"; \
+	selftests/bench/plot.sh $(O)/bench/results.csv $(O)/bench/downtime.png || st=1; \
+	echo "bench: raw results in $(O)/bench/results.csv, plot $(O)/bench/downtime.png, log in $(O)/bench/vm/"; \
 	exit $$st
 
 # --- demo -----------------------------------------------------------------

@@ -18,6 +18,15 @@
  *       faults split the PMDs).
  *   ckpt_bench stream --area DEV --mib N [--rate BYTES/S] [--runs R]
  *       Writer throughput (image_len / stream_ns), optionally rate-limited.
+ *   ckpt_bench compare --area DEV --mib N --mode 4k|thp [--threads T]
+ *                      [--runs R] [--dir D]
+ *       ckpt and CRIU side by side on the same workload, a fresh one for
+ *       every measurement. ckpt: kernel freeze time, the workload's
+ *       longest stall, freeze-to-commit time, writer MB/s, the workload's
+ *       throughput while its image streams (% of undisturbed), restore
+ *       time. CRIU (images in D, a tmpfs): `criu dump --leave-running`
+ *       stall and total time; `criu pre-dump` then `criu dump` stall;
+ *       `criu restore -d` time. Ratios ckpt/CRIU per run.
  *   ckpt_bench raw --dev DEV --mib N [--runs R] [--buffered]
  *       Sequential write speed of the device: O_DIRECT 1 MiB aligned writes
  *       (or buffered writes + fsync), for comparison with the writer.
@@ -35,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "libckpt.h"
@@ -54,6 +64,7 @@ struct wl_ctl {
 	volatile uint64_t reset_gen;	/* bumped by the bench: reset maxgap */
 	volatile uint64_t sweeps[MAX_THREADS];	/* completed sweeps */
 	volatile uint64_t maxgap_ns[MAX_THREADS];
+	volatile uint64_t writes[MAX_THREADS];	/* pages written so far */
 	volatile int fork_req, fork_done;
 	volatile uint64_t fork_ns;
 };
@@ -112,6 +123,7 @@ static void *wl_writer(void *p)
 				ctl->maxgap_ns[a->t] = 0;
 			last = now;
 			*(volatile uint64_t *)(a->start + i * PAGE) = ++v;
+			ctl->writes[a->t] = v;
 		}
 		ctl->sweeps[a->t]++;
 	}
@@ -355,6 +367,7 @@ struct opts {
 	unsigned int mib, threads, runs;
 	int thp, fresh, buffered;
 	uint64_t rate;
+	const char *dir;
 };
 
 static int open_ckpt(struct libckpt **h, int *fd, const char *area)
@@ -494,6 +507,243 @@ static int do_freeze(const struct opts *o)
 	return bad || n < (int)o->runs;
 }
 
+
+/* Pages written per second by all writers over @ms milliseconds. */
+static double wl_rate(struct workload *w, unsigned int ms)
+{
+	uint64_t a = 0, b = 0, t0, t1;
+	unsigned int t;
+
+	for (t = 0; t < w->threads; t++)
+		a += w->ctl->writes[t];
+	t0 = now_ns();
+	usleep(ms * 1000);
+	for (t = 0; t < w->threads; t++)
+		b += w->ctl->writes[t];
+	t1 = now_ns();
+	return (b - a) / ((t1 - t0) / 1e9);
+}
+
+static uint64_t wl_writes(struct workload *w)
+{
+	uint64_t n = 0;
+	unsigned int t;
+
+	for (t = 0; t < w->threads; t++)
+		n += w->ctl->writes[t];
+	return n;
+}
+
+/* Run a shell command; its wall time in seconds, or -1 if it failed. */
+static double timed(const char *cmd)
+{
+	uint64_t t0 = now_ns();
+	int st = system(cmd);
+
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		printf("# command failed (status 0x%x): %s\n", st, cmd);
+		return -1;
+	}
+	return (now_ns() - t0) / 1e9;
+}
+
+/* Kill what a restore brought back (we are its subreaper) and reap it. */
+static void kill_restored(pid_t pid)
+{
+	int i;
+
+	kill(pid, SIGKILL);
+	for (i = 0; i < 500 && waitpid(pid, NULL, WNOHANG) != pid && !kill(pid, 0); i++)
+		usleep(10000);
+}
+
+/* The workload is gone, its pid free again (it was our child). */
+static void wl_kill_keep_ctl(struct workload *w)
+{
+	w->ctl->stop = 1;
+	kill(w->pid, SIGKILL);
+	waitpid(w->pid, NULL, 0);
+}
+
+struct cmp_sample {
+	double freeze, stall, commit, writer, tput, restore;
+	double c_stall, c_total, c_pre_stall, c_pd_stall, c_restore;
+	double per_page;
+};
+
+static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
+		     struct cmp_sample *s)
+{
+	struct libckpt_restore_opts ro = { 0 };
+	size_t len = (size_t)o->mib << 20;
+	struct libckpt_job job, done;
+	struct workload w = { 0 };
+	char err[LIBCKPT_ERRLEN];
+	uint64_t t0, t1, w0, w1;
+	double base;
+	pid_t got;
+	int st;
+
+	if (wl_start(&w, len, o->thp, o->threads))
+		return -1;
+	base = wl_rate(&w, 1000);
+	w.ctl->reset_gen++;
+	t0 = now_ns();
+	if (libckpt_freeze(h, w.pid, fd, 0, &job)) {
+		printf("# freeze: %s\n", libckpt_error(h));
+		wl_stop(&w);
+		return -1;
+	}
+	w0 = wl_writes(&w);
+	t1 = now_ns();
+	usleep(20000);
+	s->stall = wl_maxgap(&w) / 1e3;
+	if (libckpt_wait(h, job.id, &done) || done.state != CKPT_JOB_COMMITTED) {
+		printf("# wait: %s\n", done.error_msg);
+		wl_stop(&w);
+		return -1;
+	}
+	w1 = wl_writes(&w);
+	s->freeze = job.freeze_ns / 1e3;
+	s->per_page = job.nr_pages ? (double)job.freeze_ns / job.nr_pages : 0;
+	s->commit = (now_ns() - t0) / 1e9;
+	s->writer = done.image_len / (done.stream_ns / 1e9) / 1e6;
+	s->tput = base > 0 ? 100.0 * ((w1 - w0) / ((now_ns() - t1) / 1e9)) / base : 0;
+	wl_kill_keep_ctl(&w);
+	t0 = now_ns();
+	st = libckpt_restore(o->area, &ro, &got, NULL, err, sizeof(err));
+	s->restore = (now_ns() - t0) / 1e9;
+	if (st) {
+		printf("# ckpt restore: %s\n", err);
+		s->restore = -1;
+	} else {
+		kill_restored(got);
+	}
+	munmap(w.ctl, sizeof(*w.ctl));
+	return 0;
+}
+
+static int criu_side(const struct opts *o, const char *dir, struct cmp_sample *s)
+{
+	size_t len = (size_t)o->mib << 20;
+	struct workload w = { 0 };
+	char cmd[512];
+
+	/* criu dump --leave-running: the stall and the total time. */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s/full %s/pre %s/dump", dir, dir,
+		 dir, dir);
+	if (system(cmd) || wl_start(&w, len, o->thp, o->threads))
+		return -1;
+	w.ctl->reset_gen++;
+	snprintf(cmd, sizeof(cmd), "criu dump -t %d -D %s/full --leave-running -o dump.log",
+		 w.pid, dir);
+	s->c_total = timed(cmd);
+	usleep(20000);
+	s->c_stall = wl_maxgap(&w) / 1e3;
+	wl_stop(&w);
+	if (s->c_total < 0)
+		return -1;
+
+	/* criu pre-dump, then criu dump against it: the final dump's stall. */
+	if (wl_start(&w, len, o->thp, o->threads))
+		return -1;
+	w.ctl->reset_gen++;
+	snprintf(cmd, sizeof(cmd), "criu pre-dump -t %d -D %s/pre --track-mem -o pre.log",
+		 w.pid, dir);
+	if (timed(cmd) < 0) {
+		wl_stop(&w);
+		return -1;
+	}
+	usleep(20000);
+	s->c_pre_stall = wl_maxgap(&w) / 1e3;
+	wl_rate(&w, 200);
+	w.ctl->reset_gen++;
+	snprintf(cmd, sizeof(cmd),
+		 "criu dump -t %d -D %s/dump --prev-images-dir ../pre --track-mem --leave-running -o dump.log",
+		 w.pid, dir);
+	if (timed(cmd) < 0) {
+		wl_stop(&w);
+		return -1;
+	}
+	usleep(20000);
+	s->c_pd_stall = wl_maxgap(&w) / 1e3;
+	wl_stop(&w);
+
+	/* criu restore -d of the full dump, timed; then gone again. */
+	snprintf(cmd, sizeof(cmd), "criu restore -D %s/full -d -o restore.log --pidfile %s/pid",
+		 dir, dir);
+	s->c_restore = timed(cmd);
+	if (s->c_restore >= 0) {
+		char path[256];
+		FILE *f;
+		int pid = 0;
+
+		snprintf(path, sizeof(path), "%s/pid", dir);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%d", &pid) == 1 && pid > 0)
+			kill_restored(pid);
+		if (f)
+			fclose(f);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		return -1;
+	return 0;
+}
+
+static int do_compare(const struct opts *o)
+{
+	double v[12][MAX_RUNS], ratio[MAX_RUNS], ratio_pd[MAX_RUNS];
+	struct libckpt *h;
+	int fd, i, k, n = 0, bad = 0;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (open_ckpt(&h, &fd, o->area))
+		return 1;
+	for (i = 0; i < (int)o->runs; i++) {
+		struct cmp_sample s = { 0 };
+
+		if (ckpt_side(o, h, fd, &s) || criu_side(o, o->dir, &s)) {
+			printf("# sample %d could not be measured\n", i);
+			bad = 1;
+			continue;
+		}
+		printf("# sample %d: ckpt freeze %.1f us, stall %.1f us, commit %.2f s, writer %.1f MB/s, throughput while streaming %.0f%%, restore %.2f s | criu dump stall %.1f us (total %.2f s), pre-dump stall %.1f us then dump stall %.1f us, restore %.2f s\n",
+		       i, s.freeze, s.stall, s.commit, s.writer, s.tput, s.restore,
+		       s.c_stall, s.c_total, s.c_pre_stall, s.c_pd_stall, s.c_restore);
+		{
+			double *d = &s.freeze;
+
+			for (k = 0; k < 12; k++)
+				v[k][n] = d[k];
+		}
+		ratio[n] = s.c_stall > 0 ? s.stall / s.c_stall : 0;
+		ratio_pd[n] = s.c_pd_stall > 0 ? s.stall / s.c_pd_stall : 0;
+		n++;
+	}
+	if (n) {
+		static const char *const name[12] = {
+			"ckpt_freeze", "ckpt_stall", "ckpt_commit", "ckpt_writer",
+			"ckpt_tput_streaming", "ckpt_restore", "criu_dump_stall",
+			"criu_dump_total", "criu_predump_stall",
+			"criu_dump_after_predump_stall", "criu_restore",
+			"ckpt_freeze_per_page",
+		};
+		static const char *const unit[12] = {
+			"us", "us", "s", "MB/s", "%", "s", "us", "s", "us", "us", "s",
+			"ns",
+		};
+
+		for (k = 0; k < 12; k++)
+			report(name[k], unit[k], v[k], n);
+		report("stall_ckpt_over_criu", "x", ratio, n);
+		report("stall_ckpt_over_criu_predump", "x", ratio_pd, n);
+	}
+	libckpt_close(h);
+	close(fd);
+	return bad || !n;
+}
+
 static int do_stream(const struct opts *o)
 {
 	double wr[MAX_RUNS], secs[MAX_RUNS], lim[MAX_RUNS];
@@ -596,15 +846,16 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'R' },
 		{ "fresh", no_argument, NULL, 'f' },
 		{ "buffered", no_argument, NULL, 'b' },
+		{ "dir", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o = { .area = "/dev/vda", .mib = 64, .threads = 1,
-			  .runs = 5 };
+			  .runs = 5, .dir = "/tmp/criu-images" };
 	const char *cmd;
 	int c;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: ckpt_bench freeze|stream|raw [options]\n");
+		fprintf(stderr, "usage: ckpt_bench freeze|compare|stream|raw [options]\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -619,6 +870,7 @@ int main(int argc, char **argv)
 		case 'R': o.rate = strtoull(optarg, NULL, 0); break;
 		case 'f': o.fresh = 1; break;
 		case 'b': o.buffered = 1; break;
+		case 'd': o.dir = optarg; break;
 		default: return 2;
 		}
 	}
@@ -634,6 +886,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "freeze")) {
 		g_mode = o.thp ? "thp" : "4k";
 		return do_freeze(&o);
+	}
+	if (!strcmp(cmd, "compare")) {
+		g_mode = o.thp ? "thp" : "4k";
+		return do_compare(&o);
 	}
 	if (!strcmp(cmd, "stream")) {
 		static char mode[32];

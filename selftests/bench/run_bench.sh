@@ -25,21 +25,28 @@ area_create|AREA
 freeze_4k_64M|freeze --area $dev --mib 64 --mode 4k --runs $runs
 freeze_thp_64M|freeze --area $dev --mib 64 --mode thp --runs $runs --fresh
 writer_256M|stream --area $dev --mib 256 --runs 1
-rate_32MiB_64M|stream --area $dev --mib 64 --runs 1 --rate 33554432"
+rate_32MiB_64M|stream --area $dev --mib 64 --runs 1 --rate 33554432
+compare_4k_64M_1thr|compare --area $dev --mib 64 --mode 4k --threads 1 --runs 2"
 else
 	sections="
 raw_direct_1G|raw --dev $dev --mib 1024 --runs 3
-raw_buffered_1G|raw --dev $dev --mib 1024 --runs 1 --buffered
 area_create|AREA
-freeze_4k_64M|freeze --area $dev --mib 64 --mode 4k --runs $runs
-freeze_thp_64M|freeze --area $dev --mib 64 --mode thp --runs $runs --fresh
-freeze_4k_256M|freeze --area $dev --mib 256 --mode 4k --runs $runs
-freeze_thp_256M|freeze --area $dev --mib 256 --mode thp --runs $runs --fresh
-freeze_4k_256M_4thr|freeze --area $dev --mib 256 --mode 4k --threads 4 --runs $runs
 freeze_4k_1G|freeze --area $dev --mib 1024 --mode 4k --runs $runs
 freeze_thp_1G|freeze --area $dev --mib 1024 --mode thp --runs $runs --fresh
 rate_16MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 16777216
-rate_32MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 33554432"
+rate_32MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 33554432
+compare_4k_64M_1thr|compare --area $dev --mib 64 --mode 4k --threads 1 --runs $runs
+compare_thp_64M_1thr|compare --area $dev --mib 64 --mode thp --threads 1 --runs $runs
+compare_4k_64M_8thr|compare --area $dev --mib 64 --mode 4k --threads 8 --runs $runs
+compare_thp_64M_8thr|compare --area $dev --mib 64 --mode thp --threads 8 --runs $runs
+compare_4k_256M_1thr|compare --area $dev --mib 256 --mode 4k --threads 1 --runs $runs
+compare_thp_256M_1thr|compare --area $dev --mib 256 --mode thp --threads 1 --runs $runs
+compare_4k_256M_8thr|compare --area $dev --mib 256 --mode 4k --threads 8 --runs $runs
+compare_thp_256M_8thr|compare --area $dev --mib 256 --mode thp --threads 8 --runs $runs
+compare_4k_1G_1thr|compare --area $dev --mib 1024 --mode 4k --threads 1 --runs $runs
+compare_thp_1G_1thr|compare --area $dev --mib 1024 --mode thp --threads 1 --runs $runs
+compare_4k_1G_8thr|compare --area $dev --mib 1024 --mode 4k --threads 8 --runs $runs
+compare_thp_1G_8thr|compare --area $dev --mib 1024 --mode thp --threads 8 --runs $runs"
 fi
 
 count=$(echo "$sections" | grep -c '|')
@@ -66,6 +73,10 @@ echo "# disk $dev: $(($(cat /sys/block/vda/size 2>/dev/null || echo 0) / 2048)) 
 echo "# csv: section,mode,mib,threads,metric,unit,n,median,min,max"
 
 dmesg -c > /dev/null
+# CRIU: its kernel-feature probes use the loopback and a /run directory.
+ip link set lo up
+mkdir -p /run
+echo "# criu: $(criu --version 2>&1 | head -1)"
 st=0
 insmod "$ko" || st=1
 kernel_quiet || st=1

@@ -17,6 +17,8 @@
 #   --smp N           guest CPUs (default 2)
 #   --disk FILE       attach FILE as a virtio disk (/dev/vda), repeatable
 #   --qemu-arg ARG    extra QEMU argument, repeatable
+#   --module NAME     also load Debian's module NAME (and its dependencies)
+#                     at boot, repeatable
 #   --console         also copy the guest console to stderr
 # JOB is a path inside the guest, run by /init with ARGS, its stdout going to
 # the results port. The job must print KTAP ending in "# ckpt-guest: done".
@@ -25,7 +27,7 @@ set -euo pipefail
 die() { echo "vm.sh: $*" >&2; exit 2; }
 
 kernel= kver= stage= out= timeout=600 mem=2G smp=2 console=0
-disks=() extra=()
+disks=() extra=() more_modules=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--disk) disks+=("$2"); shift 2 ;;
 	--qemu-arg) extra+=("$2"); shift 2 ;;
+	--module) more_modules+=("$2"); shift 2 ;;
 	--console) console=1; shift ;;
 	--) shift; break ;;
 	*) die "unknown option $1" ;;
@@ -54,7 +57,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 guest_modules() {
 	local m
 	for m in virtio_pci virtio_rng virtio_blk virtio_net crc32c_generic \
-		 libcrc32c; do
+		 libcrc32c "${more_modules[@]}"; do
 		modprobe -S "$kver" --show-depends "$m" 2>/dev/null |
 			awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++'
