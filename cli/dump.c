@@ -17,7 +17,7 @@
 
 static const char dump_usage[] =
 	"Usage: ckptctl dump <pgid> -o FILE|- [--session] [--kill|--leave-stopped]\n"
-	"                    [--rate BYTES]\n\n"
+	"                    [--rate BYTES] [--progress]\n\n"
 	"Freeze process group <pgid> and stream its image into FILE, or to standard\n"
 	"output with '-' (a pipe or socket: no temporary copy), and wait until the\n"
 	"image is complete. Messages go to standard error.\n\n"

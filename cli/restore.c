@@ -11,7 +11,7 @@
 
 static const char restore_usage[] =
 	"Usage: ckptctl restore IMAGE|AREA[:GEN]|- [--wait] [--pidns] [--shell-job]\n"
-	"                       [--new-pid]\n\n"
+	"                       [--new-pid] [--progress] [--json]\n\n"
 	"Rebuild the checkpointed processes so they continue where they were\n"
 	"frozen: the tree with its pids, sessions, process groups and threads,\n"
 	"memory, registers, descriptors (pipes shared as before), working\n"

@@ -24,6 +24,7 @@ NR == 1 { next }
 	med[k, $5] = $8; mn[k, $5] = $9; mx[k, $5] = $10; nn[k, $5] = $7
 	if (!(k in seen) && $1 == "freeze") { seen[k] = 1; fk[++nf] = k }
 	if (!(k in seen) && $1 == "stream" && $2 ~ /^rate/) { seen[k] = 1; rk[++nr] = k; rm[nr] = $3 }
+	if (!(k in seen) && $1 == "compare") { seen[k] = 1; ck[++nc] = k }
 }
 function row(label, k, m) {
 	if ((k, m) in med)
@@ -72,6 +73,29 @@ END {
 		printf "  achieved rate / limit, %4d MiB  %8.3f   target 0.90..1.10 %s   (%.1f MB/s for a %.1f MB/s limit)\n", \
 			rm[i], r, yes(r >= 0.9 && r <= 1.1), \
 			v(k, "writer"), v(k, "rate_limit")
+	}
+
+	if (nc) {
+		printf "\n4. ckpt against CRIU on the same workload (medians of n runs; stall = the workload'"'"'s longest gap)\n\n"
+		printf "%-4s %5s %3s %10s %9s %12s %8s %12s %12s %10s %8s %8s %7s %7s %7s %2s\n", \
+			"mode", "MiB", "thr", "ckpt stall", "ns/page", "criu stall", "ckpt/", \
+			"pre+dump", "ckpt/", "ckpt", "writer", "tput", "ckpt", "criu", "criu", "n"
+		printf "%-4s %5s %3s %10s %9s %12s %8s %12s %12s %10s %8s %8s %7s %7s %7s %2s\n", \
+			"", "", "", "ms", "freeze", "ms", "criu", "stall ms", "pre+dump", \
+			"commit s", "MB/s", "stream%", "rest s", "dump s", "rest s", ""
+		for (i = 1; i <= nc; i++) {
+			k = ck[i]; split(k, f, ",")
+			printf "%-4s %5s %3s %10.2f %9.1f %12.1f %8.4f %12.1f %12.4f %10.2f %8.1f %8.0f %7.2f %7.2f %7.2f %2s\n", \
+				f[2], f[3], f[4], v(k, "ckpt_stall") / 1000, \
+				v(k, "ckpt_freeze_per_page"), v(k, "criu_dump_stall") / 1000, \
+				v(k, "stall_ckpt_over_criu"), \
+				v(k, "criu_dump_after_predump_stall") / 1000, \
+				v(k, "stall_ckpt_over_criu_predump"), v(k, "ckpt_commit"), \
+				v(k, "ckpt_writer"), v(k, "ckpt_tput_streaming"), \
+				v(k, "ckpt_restore"), v(k, "criu_dump_total"), \
+				v(k, "criu_restore"), nn[k, "ckpt_stall"]
+		}
+		printf "\n(ckpt/criu: ratio of the stalls per run, median; pre+dump: criu pre-dump, then\n criu dump --prev-images-dir, stall of the final dump; tput stream%%: the workload'"'"'s\n page writes per second while its image streamed, %% of undisturbed)\n"
 	}
 
 	printf "\n3. Disk and writer (MB/s = 10^6 bytes/s; writer = image_len / stream_ns)\n\n"
