@@ -16,8 +16,8 @@ O := build
 # O= is ours (the output directory), not kbuild's: keep a command-line O=
 # from reaching the kernel's Makefile (sub-makes get O= explicitly).
 MAKEOVERRIDES := $(filter-out O=%,$(MAKEOVERRIDES))
-VM_TIMEOUT ?= 900
-VM_MEM ?= 3G
+VM_TIMEOUT ?= 1800
+VM_MEM ?= 4G
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
