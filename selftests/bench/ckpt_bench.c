@@ -599,7 +599,7 @@ static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
 	usleep(20000);
 	s->stall = wl_maxgap(&w) / 1e3;
 	if (libckpt_wait(h, job.id, &done) || done.state != CKPT_JOB_COMMITTED) {
-		printf("# wait: %s\n", done.error_msg);
+		printf("# wait: %s%s\n", libckpt_error(h), done.error_msg);
 		wl_stop(&w);
 		return -1;
 	}
@@ -711,12 +711,18 @@ static int do_compare(const struct opts *o)
 		printf("# sample %d: ckpt freeze %.1f us, stall %.1f us, commit %.2f s, writer %.1f MB/s, throughput while streaming %.0f%%, restore %.2f s | criu dump stall %.1f us (total %.2f s), pre-dump stall %.1f us then dump stall %.1f us, restore %.2f s\n",
 		       i, s.freeze, s.stall, s.commit, s.writer, s.tput, s.restore,
 		       s.c_stall, s.c_total, s.c_pre_stall, s.c_pd_stall, s.c_restore);
-		{
-			double *d = &s.freeze;
-
-			for (k = 0; k < 12; k++)
-				v[k][n] = d[k];
-		}
+		v[0][n] = s.freeze;
+		v[1][n] = s.stall;
+		v[2][n] = s.commit;
+		v[3][n] = s.writer;
+		v[4][n] = s.tput;
+		v[5][n] = s.restore;
+		v[6][n] = s.c_stall;
+		v[7][n] = s.c_total;
+		v[8][n] = s.c_pre_stall;
+		v[9][n] = s.c_pd_stall;
+		v[10][n] = s.c_restore;
+		v[11][n] = s.per_page;
 		ratio[n] = s.c_stall > 0 ? s.stall / s.c_stall : 0;
 		ratio_pd[n] = s.c_pd_stall > 0 ? s.stall / s.c_pd_stall : 0;
 		n++;
