@@ -542,20 +542,7 @@ __attribute__((constructor)) static void maybe_workload(void)
 
 static pid_t start_exec_workload(const char *kind)
 {
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		char self[256];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-		if (n < 0)
-			_exit(5);
-		self[n] = '\0';
-		setenv("CKPT_RS_WORKLOAD", kind, 1);
-		execl(self, self, (char *)NULL);
-		_exit(6);
-	}
-	return pid;
+	return exec_self_as("CKPT_RS_WORKLOAD", kind);
 }
 
 static int wait_for_line(const char *what, int tries)
@@ -714,18 +701,16 @@ static int restore_and_check(const char *spec, pid_t *got, int *status,
 }
 
 /*
- * The restored process finds its umask, cwd, rlimits, SIGUSR1 handler
- * (which runs and returns through the restored restorer), blocked and
- * pending SIGUSR2, altstack, the bytes still in its pipe and its file
- * offset — checked by itself.
+ * Checkpoint the @kind workload, SIGKILL it, restore it with its pid and
+ * let it check itself: it must exit 0 and say PASS.
  */
-TEST(state_restored)
+static void expect_restored_pass(struct __test_metadata *_metadata, const char *kind)
 {
 	char err[LIBCKPT_ERRLEN];
 	int status = -1;
 	pid_t pid, got = 0;
 
-	pid = checkpoint_and_kill(_metadata, "state");
+	pid = checkpoint_and_kill(_metadata, kind);
 	ASSERT_EQ(0, restore_and_check(AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_EQ(pid, got);
@@ -734,29 +719,44 @@ TEST(state_restored)
 	EXPECT_EQ(0, wait_for_line("PASS", 20));
 	unlink(AREA);
 	unlink(GO);
+}
+
+/*
+ * The restored process finds its umask, cwd, rlimits, SIGUSR1 handler
+ * (which runs and returns through the restored restorer), blocked and
+ * pending SIGUSR2, altstack, the bytes still in its pipe and its file
+ * offset — checked by itself.
+ */
+TEST(state_restored)
+{
+	expect_restored_pass(_metadata, "state");
 	unlink(STATE_FILE);
 }
 
 /* A process of 8 threads comes back whole: tids, TLS, FPU, joinable. */
 TEST(threads_restored)
 {
-	char err[LIBCKPT_ERRLEN];
-	int status = -1;
-	pid_t pid, got = 0;
-
-	pid = checkpoint_and_kill(_metadata, "threads");
-	ASSERT_EQ(0, restore_and_check(AREA, &got, &status, err, sizeof(err)))
-		TH_LOG("%s", err);
-	EXPECT_EQ(pid, got);
-	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
-	EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_EQ(0, wait_for_line("PASS", 20));
-	unlink(AREA);
-	unlink(GO);
+	expect_restored_pass(_metadata, "threads");
 }
 
 #define CKPTCTL "/usr/bin/ckptctl"
 #define IMG "/tmp/rs-image"
+
+/* Start the memory workload and `ckptctl dump` it into IMG with @opts. */
+static pid_t ckptctl_dump_memory(struct __test_metadata *_metadata,
+				 const char *opts, char *out, size_t size)
+{
+	char cmd[256];
+	pid_t pid;
+
+	unlink(GO);
+	unlink(LOG);
+	pid = start_exec_workload("memory");
+	EXPECT_EQ(0, wait_for_line("ready", 200));
+	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " %s 2>&1", pid, opts);
+	EXPECT_EQ(0, run_cmd(cmd, out, size)) TH_LOG("%s", out);
+	return pid;
+}
 
 /*
  * ckptctl dump -o FILE --kill, then the image through a pipe into
@@ -765,18 +765,13 @@ TEST(threads_restored)
  */
 TEST(dump_kill_restore_from_stdin)
 {
-	char cmd[256], out[4096], want[64];
+	char out[4096], want[64];
 	pid_t pid;
 	int i;
 
 	if (access(CKPTCTL, X_OK))
 		SKIP(return, "%s not installed", CKPTCTL);
-	unlink(GO);
-	unlink(LOG);
-	pid = start_exec_workload("memory");
-	ASSERT_EQ(0, wait_for_line("ready", 200));
-	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " --kill 2>&1", pid);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	pid = ckptctl_dump_memory(_metadata, "--kill", out, sizeof(out));
 	EXPECT_NE(NULL, strstr(out, "written to " IMG)) TH_LOG("%s", out);
 	/* --kill killed it; reap it so its pid is free again. */
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
@@ -838,20 +833,9 @@ TEST(deleted_file_refused)
 /* A private file mapping, its descriptor, x87/SSE control and AVX state. */
 TEST(mapped_file_and_fpu_restored)
 {
-	char err[LIBCKPT_ERRLEN];
-	int status = -1;
-	pid_t pid, got = 0;
-
-	pid = checkpoint_and_kill(_metadata, "mapped");
-	TH_LOG("AVX upper halves %s", wait_for_line("ready avx", 1) ? "not checked (no AVX)" : "checked");
-	ASSERT_EQ(0, restore_and_check(AREA, &got, &status, err, sizeof(err)))
-		TH_LOG("%s", err);
-	EXPECT_EQ(pid, got);
-	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
-	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("check %d failed", WEXITSTATUS(status));
-	EXPECT_EQ(0, wait_for_line("PASS", 20));
-	unlink(AREA);
-	unlink(GO);
+	expect_restored_pass(_metadata, "mapped");
+	TH_LOG("AVX upper halves %s",
+	       wait_for_line("ready avx", 1) ? "not checked (no AVX)" : "checked");
 	unlink(MAPPED_FILE);
 }
 
@@ -950,18 +934,13 @@ static char *proc_state(pid_t pid, char *state)
  */
 TEST(dump_leave_stopped)
 {
-	char cmd[256], out[4096], state;
+	char out[4096], state;
 	int status = -1, i;
 	pid_t pid;
 
 	if (access(CKPTCTL, X_OK))
 		SKIP(return, "%s not installed", CKPTCTL);
-	unlink(GO);
-	unlink(LOG);
-	pid = start_exec_workload("memory");
-	ASSERT_EQ(0, wait_for_line("ready", 200));
-	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " --leave-stopped 2>&1", pid);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	pid = ckptctl_dump_memory(_metadata, "--leave-stopped", out, sizeof(out));
 	EXPECT_NE(NULL, strstr(out, "left stopped")) TH_LOG("%s", out);
 	for (i = 0; i < 50 && proc_state(pid, &state)[0] != 'T'; i++)
 		usleep(20000);
@@ -1078,7 +1057,7 @@ TEST(bad_images_refused_by_restore)
 		{ "flipped byte", "", 0, 1 << 20, 0x5a5a5a5a },
 	};
 	struct libckpt_restore_opts o = { .wait = 1 };
-	char cmd[256], out[4096], err[LIBCKPT_ERRLEN];
+	char out[4096], err[LIBCKPT_ERRLEN];
 	struct stat st;
 	unsigned int i;
 	pid_t pid, got;
@@ -1086,11 +1065,7 @@ TEST(bad_images_refused_by_restore)
 
 	if (access(CKPTCTL, X_OK))
 		SKIP(return, "%s not installed", CKPTCTL);
-	unlink(LOG);
-	pid = start_exec_workload("memory");
-	ASSERT_EQ(0, wait_for_line("ready", 200));
-	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " --kill 2>&1", pid);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	pid = ckptctl_dump_memory(_metadata, "--kill", out, sizeof(out));
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
 	ASSERT_EQ(0, stat(IMG, &st));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -166,4 +166,27 @@ static inline int run_cmd(const char *cmd, char *out, size_t size)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/*
+ * Fork and exec this test program again with @env=@kind, so a workload
+ * constructor takes over: an exec'd program has its own address space
+ * layout (vdso included), unlike a fork of the process that restores it.
+ */
+static inline pid_t exec_self_as(const char *env, const char *kind)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char self[256];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (n < 0)
+			_exit(5);
+		self[n] = '\0';
+		setenv(env, kind, 1);
+		execl(self, self, (char *)NULL);
+		_exit(6);
+	}
+	return pid;
+}
+
 #endif /* CKPT_TEST_UTIL_H */

@@ -314,20 +314,7 @@ static int wait_lines(const char *what, int n, int tries)
 
 static pid_t start_tree(void)
 {
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		char self[256];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-		if (n < 0)
-			_exit(5);
-		self[n] = '\0';
-		setenv("CKPT_TREE_WORKLOAD", "tree", 1);
-		execl(self, self, (char *)NULL);
-		_exit(6);
-	}
-	return pid;
+	return exec_self_as("CKPT_TREE_WORKLOAD", "tree");
 }
 
 /* Freeze session @sid into AREA and wait for the commit; 0 or -errno. */

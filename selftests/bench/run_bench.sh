@@ -7,7 +7,9 @@
 # measured) with the numbers as "# " comments and "# csv: " lines. Nothing
 # here judges a number: a section fails only if it could not be measured.
 #
-# usage: run_bench.sh [quick]     (quick: fewer and smaller points)
+# usage: run_bench.sh [quick|compare]
+#   quick:   fewer and smaller points (a smoke run)
+#   compare: only the disk, the rate limiter and the ckpt/CRIU sweep
 dir=$(cd "$(dirname "$0")" && pwd)
 ko=${CKPT_KO:-$dir/../ckpt.ko}
 bench=$dir/ckpt_bench
@@ -27,6 +29,24 @@ freeze_thp_64M|freeze --area $dev --mib 64 --mode thp --runs $runs --fresh
 writer_256M|stream --area $dev --mib 256 --runs 1
 rate_32MiB_64M|stream --area $dev --mib 64 --runs 1 --rate 33554432
 compare_4k_64M_1thr|compare --area $dev --mib 64 --mode 4k --threads 1 --runs 2"
+elif [ "$1" = compare ]; then
+	# The points the ratios are quoted for come first.
+	sections="
+raw_direct_1G|raw --dev $dev --mib 1024 --runs 3
+area_create|AREA
+rate_16MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 16777216
+compare_4k_256M_1thr|compare --area $dev --mib 256 --mode 4k --threads 1 --runs $runs
+compare_4k_1G_1thr|compare --area $dev --mib 1024 --mode 4k --threads 1 --runs $runs
+compare_thp_256M_1thr|compare --area $dev --mib 256 --mode thp --threads 1 --runs $runs
+compare_thp_1G_1thr|compare --area $dev --mib 1024 --mode thp --threads 1 --runs $runs
+compare_4k_64M_1thr|compare --area $dev --mib 64 --mode 4k --threads 1 --runs $runs
+compare_thp_64M_1thr|compare --area $dev --mib 64 --mode thp --threads 1 --runs $runs
+compare_4k_64M_8thr|compare --area $dev --mib 64 --mode 4k --threads 8 --runs $runs
+compare_thp_64M_8thr|compare --area $dev --mib 64 --mode thp --threads 8 --runs $runs
+compare_4k_256M_8thr|compare --area $dev --mib 256 --mode 4k --threads 8 --runs $runs
+compare_thp_256M_8thr|compare --area $dev --mib 256 --mode thp --threads 8 --runs $runs
+compare_4k_1G_8thr|compare --area $dev --mib 1024 --mode 4k --threads 8 --runs $runs
+compare_thp_1G_8thr|compare --area $dev --mib 1024 --mode thp --threads 8 --runs $runs"
 else
 	sections="
 raw_direct_1G|raw --dev $dev --mib 1024 --runs 3
