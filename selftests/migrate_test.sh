@@ -60,12 +60,20 @@ role_b() {
 	ls -l /tmp/image | sed 's/^/# /'
 	pid=$(ckptctl show /tmp/image --json | sed -n 's/.*"tasks": \[{"pid": \([0-9]*\).*/\1/p')
 	[ -n "$pid" ] || return 1
-	ckptctl restore /tmp/image --wait &
+	ckptctl restore /tmp/image --wait > /tmp/restore.out 2> /tmp/restore.err &
 	ctl=$!
-	sleep 3
-	kill -USR1 "$pid" || return 1
+	# Signal it only once its memory is the image's (its command line is the
+	# workload's, no longer ckptctl's): earlier, SIGUSR1 would kill the
+	# half-built process; from then on it stays pending until it runs.
+	for i in $(seq 1 600); do
+		tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q restore_test && break
+		kill -0 "$ctl" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -USR1 "$pid" || { sed 's/^/# /' /tmp/restore.err; return 1; }
 	wait "$ctl"
 	st=$?
+	sed 's/^/# /' /tmp/restore.out /tmp/restore.err
 	echo "# restored pid $pid from A; it checked itself: exit status $st"
 	return "$st"
 }
@@ -106,7 +114,7 @@ mismatch_b() {
 		return 1
 	fi
 	sed 's/^/# /' /tmp/restore.err
-	grep -q '/tmp/rs-mapped changed since the checkpoint' /tmp/restore.err
+	grep -qE '/tmp/rs-mapped (changed since the checkpoint|is another file now)' /tmp/restore.err
 }
 
 if "role_$role"; then

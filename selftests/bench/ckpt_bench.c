@@ -644,6 +644,27 @@ static int criu_side(const struct opts *o, const char *dir, struct cmp_sample *s
 	if (s->c_total < 0)
 		return -1;
 
+	/* criu restore -d of the full dump, timed; then gone again. */
+	snprintf(cmd, sizeof(cmd), "criu restore -D %s/full -d -o restore.log --pidfile %s/pid",
+		 dir, dir);
+	s->c_restore = timed(cmd);
+	if (s->c_restore >= 0) {
+		char path[256];
+		FILE *f;
+		int pid = 0;
+
+		snprintf(path, sizeof(path), "%s/pid", dir);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%d", &pid) == 1 && pid > 0)
+			kill_restored(pid);
+		if (f)
+			fclose(f);
+	}
+	/* The full dump's images go before the pre-dump's two sets come. */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/full", dir);
+	if (system(cmd))
+		return -1;
+
 	/* criu pre-dump, then criu dump against it: the final dump's stall. */
 	if (wl_start(&w, len, o->thp, o->threads))
 		return -1;
@@ -669,22 +690,6 @@ static int criu_side(const struct opts *o, const char *dir, struct cmp_sample *s
 	s->c_pd_stall = wl_maxgap(&w) / 1e3;
 	wl_stop(&w);
 
-	/* criu restore -d of the full dump, timed; then gone again. */
-	snprintf(cmd, sizeof(cmd), "criu restore -D %s/full -d -o restore.log --pidfile %s/pid",
-		 dir, dir);
-	s->c_restore = timed(cmd);
-	if (s->c_restore >= 0) {
-		char path[256];
-		FILE *f;
-		int pid = 0;
-
-		snprintf(path, sizeof(path), "%s/pid", dir);
-		f = fopen(path, "r");
-		if (f && fscanf(f, "%d", &pid) == 1 && pid > 0)
-			kill_restored(pid);
-		if (f)
-			fclose(f);
-	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		return -1;

@@ -96,6 +96,8 @@ dmesg -c > /dev/null
 # CRIU: its kernel-feature probes use the loopback and a /run directory.
 ip link set lo up
 mkdir -p /run
+# CRIU keeps its images in /tmp: up to two 1 GiB sets at once.
+mount -o remount,size=80% /tmp
 echo "# criu: $(criu --version 2>&1 | head -1)"
 st=0
 insmod "$ko" || st=1
