@@ -267,9 +267,11 @@ $(DEMO): demo/counter.c
 demo: stage $(DEMO)
 	$(Q)mkdir -p $(STAGE)/opt/ckpt/demo
 	$(Q)cp $(DEMO) demo/demo.sh $(STAGE)/opt/ckpt/demo/
-	$(Q)selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
+	$(Q){ selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
 		--stage $(STAGE) --out $(O)/demo/vm --timeout 300 --console \
-		-- /opt/ckpt/demo/demo.sh 2>&1 | grep -E 'demo:|counter\[|^vm: |^selftests:'
+		-- /opt/ckpt/demo/demo.sh 2>&1; echo $$? > $(O)/demo/status; } | \
+		grep -E 'demo:|counter\[|^vm: |^selftests:'; \
+	exit $$(cat $(O)/demo/status)
 
 # checkpatch from Debian's linux-source-6.1, on our sources only.
 CHECKPATCH := $(O)/checkpatch/scripts/checkpatch.pl

@@ -21,9 +21,10 @@ say "counter $pid is running: $(tail -1 /tmp/counter.out)"
 
 ckptctl freeze "$pid" --area /tmp/area --wait | sed 's/^/# /'
 sleep 1
-last=$(tail -1 /tmp/counter.out | sed 's/.*: //')
 kill -9 "$pid"
 sleep 1
+# Read the last count once it is dead: it may print one more before the kill.
+last=$(tail -1 /tmp/counter.out | sed 's/.*: //')
 say "killed the counter at $last"
 ckptctl area info /tmp/area | sed 's/^/# /'
 
