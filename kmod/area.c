@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 
 #include "area.h"
+#include "fault.h"
 
 /* Areas being written; one checkpoint per area at a time. */
 static LIST_HEAD(busy_areas);
@@ -85,6 +86,8 @@ static int sb_write(struct ckpt_area *area)
 	loff_t pos = 0;
 	ssize_t n;
 
+	if (ckpt_fault_inject(CKPT_FAULT_IO))
+		return -EIO;
 	area->sb->sb_crc32c = sb_crc(area->sb);
 	n = kernel_write(area->file, area->sb, CKPT_AREA_SB_SIZE, &pos);
 	if (n != CKPT_AREA_SB_SIZE)
@@ -127,12 +130,14 @@ int ckpt_area_open(int fd, struct ckpt_area **out,
 	ssize_t n;
 	int ret;
 
-	area = kzalloc(sizeof(*area), GFP_KERNEL);
+	area = ckpt_fault_inject(CKPT_FAULT_AREA) ? NULL :
+	       kzalloc(sizeof(*area), GFP_KERNEL);
 	if (!area)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&area->node);
 	area->slot = -1;
-	area->sb = kzalloc(CKPT_AREA_SB_SIZE, GFP_KERNEL);
+	area->sb = ckpt_fault_inject(CKPT_FAULT_AREA) ? NULL :
+		   kzalloc(CKPT_AREA_SB_SIZE, GFP_KERNEL);
 	if (!area->sb) {
 		ret = -ENOMEM;
 		goto err_free;
@@ -196,7 +201,8 @@ int ckpt_area_open_stream(int fd, struct ckpt_area **out,
 	struct ckpt_area *area;
 	umode_t mode;
 
-	area = kzalloc(sizeof(*area), GFP_KERNEL);
+	area = ckpt_fault_inject(CKPT_FAULT_AREA) ? NULL :
+	       kzalloc(sizeof(*area), GFP_KERNEL);
 	if (!area)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&area->node);
@@ -322,6 +328,8 @@ int ckpt_area_write(struct ckpt_area *area, u64 pos, const void *buf,
 	loff_t p = pos;
 	ssize_t n;
 
+	if (ckpt_fault_inject(CKPT_FAULT_IO))
+		return -EIO;
 	while (len) {
 		n = kernel_write(area->file, buf, len, &p);
 		if (n < 0)

@@ -27,6 +27,7 @@
 #include <linux/uio.h>
 #include <asm/user.h>
 
+#include "fault.h"
 #include "files.h"
 #include "freeze.h"
 #include "group.h"
@@ -247,6 +248,8 @@ static int collect(struct pid *pgrp, enum pid_type type,
 	const char *why = NULL;
 	int ret = 0;
 
+	if (ckpt_fault_inject(CKPT_FAULT_FREEZE))
+		return -ENOMEM;
 	snap->tasks = kvcalloc(census->nr_tasks, sizeof(*snap->tasks),
 			       GFP_KERNEL);
 	park->threads = kvcalloc(census->nr_threads, sizeof(*park->threads),
@@ -318,7 +321,8 @@ static int alloc_thread_recs(struct ckpt_park *park)
 	for (i = 0; i < park->nr_threads; i++) {
 		struct ckpt_rec_thread *rec;
 
-		rec = kzalloc(sizeof(*rec) + park->regs_size +
+		rec = ckpt_fault_inject(CKPT_FAULT_FREEZE) ? NULL :
+		      kzalloc(sizeof(*rec) + park->regs_size +
 			      park->xstate_size, GFP_KERNEL);
 		park->threads[i].rec = rec;
 		if (!rec)
@@ -500,7 +504,8 @@ static int freeze_once(struct pid *pgrp, enum pid_type type,
 	ktime_t start, parked;
 	int ret;
 
-	park = kzalloc(sizeof(*park), GFP_KERNEL);
+	park = ckpt_fault_inject(CKPT_FAULT_FREEZE) ? NULL :
+	       kzalloc(sizeof(*park), GFP_KERNEL);
 	if (!park)
 		return -ENOMEM;
 	refcount_set(&park->ref, 1);
@@ -572,7 +577,8 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 		pgrp = find_get_pid(g->nr);
 		if (!pgrp)
 			return -ESRCH;
-		snap = kzalloc(sizeof(*snap), GFP_KERNEL);
+		snap = ckpt_fault_inject(CKPT_FAULT_FREEZE) ? NULL :
+		       kzalloc(sizeof(*snap), GFP_KERNEL);
 		ret = snap ? freeze_once(pgrp, g->type, &census, leave_stopped,
 					 snap, extack) : -ENOMEM;
 		put_pid(pgrp);

@@ -23,6 +23,7 @@
 #include <linux/userfaultfd_k.h>
 #include <asm/tlbflush.h>
 
+#include "fault.h"
 #include "group.h"
 #include "snap.h"
 
@@ -37,6 +38,8 @@ static int buf_reserve(struct ckpt_buf *buf, size_t more)
 		return 0;
 	while (cap < buf->len + more)
 		cap *= 2;
+	if (ckpt_fault_inject(CKPT_FAULT_SNAP))
+		return -ENOMEM;
 	data = kvmalloc(cap, GFP_KERNEL);
 	if (!data)
 		return -ENOMEM;
@@ -122,6 +125,8 @@ static int ents_reserve(struct ckpt_task_snap *ts, unsigned long more)
 		return 0;
 	while (cap < ts->nr_ents + more)
 		cap *= 2;
+	if (ckpt_fault_inject(CKPT_FAULT_SNAP))
+		return -ENOMEM;
 	ents = kvmalloc_array(cap, sizeof(*ents), GFP_KERNEL);
 	if (!ents)
 		return -ENOMEM;
@@ -396,7 +401,8 @@ static int copy_shmem_vma(struct ckpt_task_snap *ts,
 				       "a shared memory page is swapped out");
 			return -EAGAIN;
 		}
-		copy = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+		copy = ckpt_fault_inject(CKPT_FAULT_SNAP) ? NULL :
+		       alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
 		if (!copy) {
 			folio_put(folio);
 			return -ENOMEM;
@@ -420,7 +426,8 @@ static int copy_pinned(struct ckpt_task_snap *ts, unsigned long from)
 
 		if (!(e->flags & CKPT_ENT_COPY))
 			continue;
-		copy = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+		copy = ckpt_fault_inject(CKPT_FAULT_SNAP) ? NULL :
+		       alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
 		if (!copy)
 			return -ENOMEM;
 		copy_highpage(copy, e->page);
@@ -609,7 +616,8 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
 			     "address space has MMU notifiers (KVM, a device driver)");
 		return -EINVAL;
 	}
-	pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
+	pathbuf = ckpt_fault_inject(CKPT_FAULT_SNAP) ? NULL :
+		  kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!pathbuf)
 		return -ENOMEM;
 	/*

@@ -19,6 +19,7 @@
 #include <linux/timekeeping.h>
 
 #include "area.h"
+#include "fault.h"
 #include "genl.h"
 #include "job.h"
 #include "snap.h"
@@ -268,7 +269,8 @@ static int writer_main(void *arg)
 	const char *why = NULL;
 	int ret;
 
-	s.buf = kvmalloc(STREAM_BUF_SIZE, GFP_KERNEL);
+	s.buf = ckpt_fault_inject(CKPT_FAULT_WRITER) ? NULL :
+		kvmalloc(STREAM_BUF_SIZE, GFP_KERNEL);
 	ret = s.buf ? stream_image(&s) : -ENOMEM;
 	if (ret)
 		why = "writing the image into the area failed";
@@ -316,7 +318,8 @@ int ckpt_writer_start(struct ckpt_job *job, struct netlink_ext_ack *extack)
 		return ret;
 	kref_get(&job->kref);
 	__module_get(THIS_MODULE);
-	t = kthread_run(writer_main, job, "ckpt-writer/%llu", job->id);
+	t = ckpt_fault_inject(CKPT_FAULT_WRITER) ? ERR_PTR(-ENOMEM) :
+	    kthread_run(writer_main, job, "ckpt-writer/%llu", job->id);
 	if (IS_ERR(t)) {
 		module_put(THIS_MODULE);
 		ckpt_job_put(job);

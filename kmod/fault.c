@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Fault injection for the selftests, driven by module parameters (root
+ * only, mode 0600):
+ *
+ *   fault_mask      which injection points are armed (CKPT_FAULT_* bits)
+ *   fault_nth       writing N arms a one-shot countdown: the Nth pass
+ *                   through an armed point fails; 0 disarms. Reads give
+ *                   what is left of the countdown (0 once it fired).
+ *   fault_hits      passes through armed points since fault_nth was last
+ *                   written (read-only)
+ *   fault_injected  failures injected since the module was loaded
+ *                   (read-only)
+ *
+ * A test enumerates every point a request passes: for N = 1, 2, ... arm
+ * fault_nth=N, run the request, and stop at the first N that injected
+ * nothing (fault_hits < N). Each point is a one-line call site right before
+ * an allocation or a write; the caller's ordinary error path does the rest.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/moduleparam.h>
+#include <linux/sysfs.h>
+
+#include "fault.h"
+
+unsigned int ckpt_fault_mask;
+module_param_named(fault_mask, ckpt_fault_mask, uint, 0600);
+MODULE_PARM_DESC(fault_mask,
+		 "Armed fault injection points: 1 freeze, 2 snapshot, 4 writer, 8 area memory, 16 area I/O");
+
+/*
+ * Injection points run concurrently (freezes, writer kthreads), so the
+ * counters are atomics rather than state under a lock: a pass costs one
+ * increment and one atomic_dec_if_positive().
+ */
+static atomic_t countdown = ATOMIC_INIT(0);	/* passes left until the failure */
+static atomic_t hits = ATOMIC_INIT(0);		/* passes since fault_nth was set */
+static atomic_t injected = ATOMIC_INIT(0);	/* failures since load */
+
+/**
+ * ckpt_fault_fire() - count a pass through an armed point; fail the Nth
+ * @point: the CKPT_FAULT_* bit (for the log)
+ *
+ * Return: true exactly once per arming of fault_nth.
+ */
+bool ckpt_fault_fire(unsigned int point)
+{
+	atomic_inc(&hits);
+	/* Reaches 0 on the Nth pass; never goes below 0. */
+	if (atomic_dec_if_positive(&countdown) != 0)
+		return false;
+	atomic_inc(&injected);
+	pr_debug("injected a failure at point %#x\n", point);
+	return true;
+}
+
+static int nth_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	atomic_set(&hits, 0);
+	atomic_set(&countdown, n);
+	return 0;
+}
+
+static int atomic_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read((atomic_t *)kp->arg));
+}
+
+static const struct kernel_param_ops nth_ops = {
+	.set = nth_set,
+	.get = atomic_get,
+};
+
+static const struct kernel_param_ops counter_ops = {
+	.get = atomic_get,
+};
+
+module_param_cb(fault_nth, &nth_ops, &countdown, 0600);
+MODULE_PARM_DESC(fault_nth,
+		 "Fail the Nth pass through an armed point, once (0: off)");
+module_param_cb(fault_hits, &counter_ops, &hits, 0400);
+MODULE_PARM_DESC(fault_hits, "Passes through armed points since fault_nth was set");
+module_param_cb(fault_injected, &counter_ops, &injected, 0400);
+MODULE_PARM_DESC(fault_injected, "Failures injected since the module was loaded");
