@@ -244,6 +244,50 @@ static bool overlaps(struct ckpt_area_slot *s, u64 off, u64 len)
 	       s->offset < off + len && off < s->offset + s->length;
 }
 
+/* The COMMITTED slot with the highest generation, or NULL. */
+static struct ckpt_area_slot *newest_committed(struct ckpt_area_sb *sb)
+{
+	struct ckpt_area_slot *newest = NULL;
+	int i;
+
+	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
+		struct ckpt_area_slot *s = &sb->slots[i];
+
+		if (s->state == CKPT_SLOT_COMMITTED &&
+		    (!newest || s->generation > newest->generation))
+			newest = s;
+	}
+	return newest;
+}
+
+/*
+ * Where an image of @len bytes goes: where the ring continues, else at the
+ * start of the data region, else right after the newest committed image —
+ * the first with room that leaves the newest committed image alone. That
+ * image is the last good checkpoint until the new one commits: were the new
+ * one written over it and then failed (I/O error, crash, full disk),
+ * nothing restorable would be left.
+ */
+static int place_image(struct ckpt_area_sb *sb, u64 len, u64 *off)
+{
+	struct ckpt_area_slot *newest = newest_committed(sb);
+	u64 cand[3] = { sb->next_offset, sb->data_offset };
+	int i, n = 2;
+
+	if (newest)
+		cand[n++] = ALIGN(newest->offset + newest->length,
+				  CKPT_PAGE_SIZE);
+	for (i = 0; i < n; i++) {
+		if (cand[i] > sb->size || len > sb->size - cand[i])
+			continue;
+		if (newest && overlaps(newest, cand[i], len))
+			continue;
+		*off = cand[i];
+		return 0;
+	}
+	return -ENOSPC;
+}
+
 /* An empty slot, else the oldest generation's. */
 static int pick_slot(struct ckpt_area_sb *sb)
 {
@@ -269,9 +313,10 @@ static int pick_slot(struct ckpt_area_sb *sb)
  *
  * Generations the new image will overwrite are dropped from the superblock
  * first, and the new slot is marked WRITING; both are on disk before any
- * image byte is.
+ * image byte is. The newest committed generation is never overwritten.
  *
- * Return: 0, -ENOSPC or an I/O error.
+ * Return: 0, -ENOSPC (the image is larger than the area, or fits only over
+ * the newest committed generation) or an I/O error.
  */
 int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 		      u64 *generation, u64 *offset,
@@ -288,13 +333,15 @@ int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 		*offset = 0;
 		return 0;
 	}
-	off = sb->next_offset;
 	if (len > sb->size - sb->data_offset) {
 		NL_SET_ERR_MSG(extack, "image is larger than the area");
 		return -ENOSPC;
 	}
-	if (len > sb->size - off)
-		off = sb->data_offset;
+	if (place_image(sb, len, &off)) {
+		NL_SET_ERR_MSG(extack,
+			       "image fits only over the newest committed generation: the area is too small to keep it");
+		return -ENOSPC;
+	}
 	for (i = 0; i < CKPT_AREA_SLOTS; i++)
 		if (overlaps(&sb->slots[i], off, len))
 			memset(&sb->slots[i], 0, sizeof(sb->slots[i]));

@@ -107,7 +107,8 @@
  *     -ETIMEDOUT a thread did not park within CKPT_A_FREEZE_TIMEOUT_MS
  *              (the cookie names it); the group was released untouched
  *     -EAGAIN  the group kept changing (threads created or exiting)
- *     -ENOSPC  the image does not fit in the area
+ *     -ENOSPC  the image does not fit in the area, or fits only over the
+ *              newest committed generation (which is kept)
  *     -EINVAL  unsupported state: the cookie names the task and, for a
  *              mapping, its address
  *

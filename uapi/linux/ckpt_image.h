@@ -41,8 +41,10 @@
  * slot.offset (a multiple of 4096, >= sb.data_offset). A writer first marks
  * the new slot WRITING (and any slot whose bytes it will overwrite EMPTY) in
  * the superblock and flushes, then writes the image and flushes, then marks
- * the slot COMMITTED and flushes. A crash therefore leaves every earlier
- * committed generation intact. The newest committed generation is the
+ * the slot COMMITTED and flushes. It never overwrites the newest committed
+ * generation: an image that fits only over it is refused (-ENOSPC). A crash
+ * or a failed write therefore leaves the newest committed generation, and
+ * every earlier one not overwritten, intact. The newest committed generation is the
  * COMMITTED slot with the highest generation number. A committed slot's
  * length and crc32c equal its image's trailer image_len and crc32c, and
  * its generation and created_ns equal the image header's.
