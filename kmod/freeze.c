@@ -447,8 +447,10 @@ static int capture_processes(struct ckpt_snapshot *snap,
 		fill_task_rec(ts, ns);
 		ts->mm = get_task_mm(ts->task);
 		if (!ts->mm) {
-			ckpt_err_set(extack, ts->rec.pid, 0, "process has no memory (exiting)");
-			return -ESRCH;
+			/* SIGKILLed while parked: the group changed. */
+			ckpt_err_set(extack, ts->rec.pid, 0,
+				     "process exited during the freeze");
+			return -EAGAIN;
 		}
 		/* Our get_task_mm() plus one per thread; more is a stranger. */
 		if (atomic_read(&ts->mm->mm_users) > ts->rec.nr_threads + 1) {
