@@ -10,6 +10,7 @@
 
 #include <linux/errno.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/pid_namespace.h>
 #include <linux/refcount.h>
@@ -551,6 +552,17 @@ out_put:
 	return ret;
 }
 
+/*
+ * Serializes freezes. Two freezes of the same threads would each queue a
+ * parking callback on every thread, and task_work runs a thread's callbacks
+ * newest first: one thread could sit in the second freeze's callback while
+ * the first freeze waits for it, another the other way round, and both
+ * freezes would wait out their timeout. A freeze lasts microseconds to
+ * milliseconds (the timeout at worst), so one at a time costs little;
+ * images still stream concurrently.
+ */
+static DEFINE_MUTEX(freeze_mutex);
+
 /**
  * ckpt_freeze_group() - park a process group, snapshot it, release it
  * @g: the process group or session
@@ -560,7 +572,8 @@ out_put:
  * @extack: receives the reason and the task concerned on failure
  *
  * Retries a few times when the group changes under the freeze (a thread
- * created or exiting). On return every thread runs again, or is stopped.
+ * created or exiting). Waits (killable) for a freeze in progress to end.
+ * On return every thread runs again, or is stopped.
  *
  * Return: 0 or a negative errno.
  */
@@ -581,8 +594,15 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 			return -ESRCH;
 		snap = ckpt_fault_inject(CKPT_FAULT_FREEZE) ? NULL :
 		       kzalloc(sizeof(*snap), GFP_KERNEL);
-		ret = snap ? freeze_once(pgrp, g->type, &census, leave_stopped,
-					 snap, extack) : -ENOMEM;
+		if (!snap) {
+			ret = -ENOMEM;
+		} else if (mutex_lock_killable(&freeze_mutex)) {
+			ret = -EINTR;
+		} else {
+			ret = freeze_once(pgrp, g->type, &census,
+					  leave_stopped, snap, extack);
+			mutex_unlock(&freeze_mutex);
+		}
 		put_pid(pgrp);
 		if (!ret)
 			break;

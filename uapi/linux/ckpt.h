@@ -75,6 +75,8 @@
  *   linux/ckpt_image.h) from a kernel thread. Returns once the group runs
  *   again; CKPT_CMD_WAIT waits for the image to be committed. Privilege: as
  *   for CKPT_CMD_CHECK, which the freeze repeats.
+ *   Freezes run one at a time, module-wide: a freeze waits for the one in
+ *   progress (killable); the images of several freezes stream concurrently.
  *   Request attributes:
  *     CKPT_A_PGID      u32, required: the process group
  *     CKPT_A_SESSION   flag, optional: CKPT_A_PGID is a session id (see
@@ -107,6 +109,8 @@
  *     -ETIMEDOUT a thread did not park within CKPT_A_FREEZE_TIMEOUT_MS
  *              (the cookie names it); the group was released untouched
  *     -EAGAIN  the group kept changing (threads created or exiting)
+ *     -EINTR   the caller was killed while waiting for the group to park
+ *              or for another freeze to end; the group runs on untouched
  *     -ENOSPC  the image does not fit in the area, or fits only over the
  *              newest committed generation (which is kept)
  *     -EINVAL  unsupported state: the cookie names the task and, for a
