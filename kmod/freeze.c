@@ -306,6 +306,28 @@ static bool group_unchanged(struct pid *pgrp, enum pid_type type,
 	return np == snap->nr_tasks && nt == park->nr_threads;
 }
 
+/*
+ * With the group parked, judge its processes again (ckpt_group_permitted()):
+ * one may have finished a setuid exec since ckpt_group_check().
+ */
+static int recheck_permission(struct ckpt_snapshot *snap,
+			      struct pid_namespace *ns,
+			      struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+
+	for (i = 0; i < snap->nr_tasks; i++) {
+		struct task_struct *p = snap->tasks[i].task;
+
+		if (!ckpt_group_permitted(p)) {
+			ckpt_err_set(extack, task_tgid_nr_ns(p, ns), 0,
+				     "permission denied: process changed credentials or became non-dumpable during the freeze");
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
 static int alloc_thread_recs(struct ckpt_park *park)
 {
 	const struct user_regset_view *view = task_user_regset_view(current);
@@ -536,6 +558,8 @@ static int freeze_once(struct pid *pgrp, enum pid_type type,
 				       "the process group changed during the freeze");
 		ret = -EAGAIN;
 	}
+	if (!ret)
+		ret = recheck_permission(snap, ns, extack);
 	if (!ret)
 		ret = capture_processes(snap, park, ns, &pipes, extack);
 	snap->capture_ns = ktime_to_ns(ktime_sub(ktime_get(), parked));

@@ -117,6 +117,31 @@ static bool may_checkpoint(struct task_struct *task)
 	return dumpable;
 }
 
+/**
+ * ckpt_group_permitted() - may the caller still checkpoint this process?
+ * @p: a process of the group, every thread of it parked
+ *
+ * ckpt_group_check() judges the group before it is parked, but a thread
+ * inside execve() of a setuid program gets its new credentials (and loses
+ * dumpability) at the exec's point of no return and parks only on its way
+ * back to user space: the freeze asks again once everyone is parked. A
+ * parked thread cannot exec or change its credentials, so the answer holds
+ * until the release.
+ *
+ * Return: true if the caller may checkpoint @p.
+ */
+bool ckpt_group_permitted(struct task_struct *p)
+{
+	bool ok;
+
+	if (ckpt_privileged())
+		return true;
+	rcu_read_lock();
+	ok = may_checkpoint(p);
+	rcu_read_unlock();
+	return ok;
+}
+
 /* Called under rcu_read_lock(); returns 0 if @p can be checkpointed. */
 static int check_process(struct task_struct *p, bool privileged,
 			 struct netlink_ext_ack *extack)

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 struct netlink_ext_ack;
+struct task_struct;
 
 /**
  * struct ckpt_group_census - what a walk over a process group found
@@ -41,6 +42,7 @@ void ckpt_err_set(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
 void ckpt_err_set_fd(struct netlink_ext_ack *extack, pid_t pid, int fd,
 		     const char *msg);
 bool ckpt_privileged(void);
+bool ckpt_group_permitted(struct task_struct *p);
 int ckpt_group_check(const struct ckpt_group_id *g, struct ckpt_group_census *census,
 		     struct netlink_ext_ack *extack);
 

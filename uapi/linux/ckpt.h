@@ -74,7 +74,8 @@
  *   release it, and start streaming the snapshot into an area (see
  *   linux/ckpt_image.h) from a kernel thread. Returns once the group runs
  *   again; CKPT_CMD_WAIT waits for the image to be committed. Privilege: as
- *   for CKPT_CMD_CHECK, which the freeze repeats.
+ *   for CKPT_CMD_CHECK, which the freeze repeats, and judged once more when
+ *   every thread is parked (a setuid exec may have completed in between).
  *   Freezes run one at a time, module-wide: a freeze waits for the one in
  *   progress (killable); the images of several freezes stream concurrently.
  *   Request attributes:
