@@ -54,8 +54,8 @@ HDRS := uapi/linux/ckpt.h uapi/linux/ckpt_image.h lib/include/libckpt.h lib/inte
 	lib/format.h cli/cli.h
 
 .PHONY: all module lib cli selftests stage check check-flavours deps clean help style \
-	bench demo check-reboot check-migrate install install-dkms uninstall \
-	check-install FORCE
+	bench demo check-reboot check-migrate check-crash install install-dkms \
+	uninstall check-install FORCE
 
 all: module lib cli selftests
 
@@ -200,6 +200,29 @@ check-reboot: stage
 	done
 	$(Q)rm -f $(O)/vm-reboot/disk.img
 
+# Crash consistency and write errors of areas on virtio disks: boot 1 is
+# reset (sysrq-b, no sync) while generation 2 streams; boot 2 finds 1
+# committed and 2 incomplete and restores 1, and writes an area on a second
+# disk that fails every write to one sector (QEMU's blkdebug driver).
+CRASH := $(O)/vm-crash
+check-crash: stage
+	$(Q)rm -rf $(CRASH) && mkdir -p $(CRASH)
+	$(Q)truncate -s 256M $(CRASH)/disk.img $(CRASH)/eio.img
+	$(Q)printf '[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "131072"\n' \
+		> $(CRASH)/blkdebug.conf
+	$(Q)echo "crash test, boot 1 (reset while streaming):"; \
+	selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) --stage $(STAGE) \
+		--out $(CRASH)/boot1 --timeout 300 --mem $(VM_MEM) \
+		--disk $(CRASH)/disk.img \
+		-- /opt/ckpt/selftests/crash_test.sh midstream
+	$(Q)echo "crash test, boot 2 (after the reset; a failing sector):"; \
+	selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) --stage $(STAGE) \
+		--out $(CRASH)/boot2 --timeout 300 --mem $(VM_MEM) \
+		--disk $(CRASH)/disk.img --qemu-arg -drive --qemu-arg \
+		file=blkdebug:$(CURDIR)/$(CRASH)/blkdebug.conf:$(CURDIR)/$(CRASH)/eio.img,format=raw,if=virtio,cache=unsafe \
+		-- /opt/ckpt/selftests/crash_test.sh afterwards eio
+	$(Q)rm -f $(CRASH)/disk.img $(CRASH)/eio.img
+
 # Migration: two guests (two kernels) on one QEMU socket network, which is
 # a TCP connection on this machine's loopback; B listens, A connects.
 MIGRATE_PORT := $(shell echo $$((20000 + $$$$ % 20000)))
@@ -220,7 +243,7 @@ check-migrate: stage
 	wait $$b; bst=$$?; cat $(O)/vm-migrate/b.log; \
 	test $$a -eq 0 && test $$bst -eq 0
 
-check: stage check-install check-reboot check-migrate
+check: stage check-install check-reboot check-migrate check-crash
 	$(Q)selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
 		--stage $(STAGE) --out $(O)/vm-check --timeout $(VM_TIMEOUT) \
 		--mem $(VM_MEM) -- /opt/ckpt/selftests/run_tests.sh
