@@ -764,7 +764,7 @@ TEST_F_TIMEOUT(slow, restore_never_grants_credentials, 120)
 	unlink("/tmp/sec-img-a");
 }
 
-/* RESTORE_REGS for a task that is not one's child. */
+/* RESTORE_REGS for a task that is not one's descendant. */
 static int regs_for_init(void *arg)
 {
 	char attrs[512];
@@ -778,11 +778,11 @@ static int regs_for_init(void *arg)
 	off = put_attr(attrs, off, CKPT_A_RESTORE_THREAD, &th, sizeof(th));
 	if (raw_request(CKPT_CMD_RESTORE_REGS, 0, REQ_FLAGS, attrs, off, &rep))
 		return 1;
-	return rep.error == -EPERM && strstr(rep.msg, "parent") ? 0 : 2;
+	return rep.error == -EPERM && strstr(rep.msg, "ancestor") ? 0 : 2;
 }
 
-/* Only a parent (or a privileged caller) may give a task registers. */
-TEST(restore_regs_needs_parent)
+/* Only an ancestor (or a privileged caller) may give a task registers. */
+TEST(restore_regs_needs_ancestor)
 {
 	EXPECT_EQ(0, as_user(NOBODY, regs_for_init, NULL));
 }
