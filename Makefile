@@ -17,7 +17,10 @@ O := build
 # from reaching the kernel's Makefile (sub-makes get O= explicitly).
 MAKEOVERRIDES := $(filter-out O=%,$(MAKEOVERRIDES))
 VM_TIMEOUT ?= 1800
+VM_SHORT_TIMEOUT ?= 300
 VM_MEM ?= 4G
+# The kernel the test VMs boot.
+VM_KERNEL ?= --kernel $(KIMAGE) --kver $(KVER)
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -55,7 +58,7 @@ HDRS := uapi/linux/ckpt.h uapi/linux/ckpt_image.h lib/include/libckpt.h lib/inte
 
 .PHONY: all module lib cli selftests stage check check-flavours deps clean help style \
 	bench demo check-reboot check-migrate check-crash install install-dkms \
-	uninstall check-install FORCE
+	uninstall check-install fuzz fuzz-short fuzz-corpus FORCE
 
 all: module lib cli selftests
 
@@ -63,6 +66,8 @@ help:
 	@echo "make deps            install the Debian packages everything needs"
 	@echo "make                 build kmod/ckpt.ko, libckpt, ckptctl, selftests"
 	@echo "make check           run the selftests on the real module in QEMU"
+	@echo "make fuzz            fuzz the image reader for FUZZ_TIME seconds (libFuzzer)"
+	@echo "make fuzz-corpus     regenerate the fuzz corpus from real images (QEMU)"
 	@echo "make demo            checkpoint, kill and restore a counter in QEMU"
 	@echo "make bench           measure freeze, fork, writer and disk speed in QEMU"
 	@echo "make check-flavours  build the module for the $(FLAVOURS) headers"
@@ -79,7 +84,8 @@ deps:
 		linux-headers-amd64 linux-image-amd64 linux-source-6.1 \
 		linux-headers-cloud-amd64 linux-headers-rt-amd64 \
 		qemu-system-x86 busybox-static libnl-3-dev libnl-genl-3-dev \
-		dkms man-db bash-completion criu gnuplot-nox
+		dkms man-db bash-completion criu gnuplot-nox \
+		clang libclang-rt-14-dev
 
 # --- the module -----------------------------------------------------------
 
@@ -193,9 +199,10 @@ check-reboot: stage
 	$(Q)truncate -s 256M $(O)/vm-reboot/disk.img
 	$(Q)for phase in phase1 phase2; do \
 		echo "reboot test, $$phase:"; \
-		selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
+		selftests/qemu/vm.sh $(VM_KERNEL) \
 			--stage $(STAGE) --out $(O)/vm-reboot/$$phase \
-			--timeout 300 --mem $(VM_MEM) --disk $(O)/vm-reboot/disk.img \
+			--timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
+			--disk $(O)/vm-reboot/disk.img \
 			-- /opt/ckpt/selftests/reboot_test.sh $$phase || exit 1; \
 	done
 	$(Q)rm -f $(O)/vm-reboot/disk.img
@@ -229,24 +236,70 @@ MIGRATE_PORT := $(shell echo $$((20000 + $$$$ % 20000)))
 check-migrate: stage
 	$(Q)rm -rf $(O)/vm-migrate && mkdir -p $(O)/vm-migrate
 	$(Q)echo "migration test, guests A and B:"; \
-	selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) --stage $(STAGE) \
-		--out $(O)/vm-migrate/b --timeout 300 --mem $(VM_MEM) \
+	selftests/qemu/vm.sh $(VM_KERNEL) --stage $(STAGE) \
+		--out $(O)/vm-migrate/b --timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
 		--qemu-arg -netdev --qemu-arg socket,id=n0,listen=127.0.0.1:$(MIGRATE_PORT) \
 		--qemu-arg -device --qemu-arg virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02,romfile= \
 		-- /opt/ckpt/selftests/migrate_test.sh b > $(O)/vm-migrate/b.log 2>&1 & b=$$!; \
 	sleep 2; \
-	selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) --stage $(STAGE) \
-		--out $(O)/vm-migrate/a --timeout 300 --mem $(VM_MEM) \
+	selftests/qemu/vm.sh $(VM_KERNEL) --stage $(STAGE) \
+		--out $(O)/vm-migrate/a --timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
 		--qemu-arg -netdev --qemu-arg socket,id=n0,connect=127.0.0.1:$(MIGRATE_PORT) \
 		--qemu-arg -device --qemu-arg virtio-net-pci,netdev=n0,mac=52:54:00:77:00:01,romfile= \
 		-- /opt/ckpt/selftests/migrate_test.sh a; a=$$?; \
 	wait $$b; bst=$$?; cat $(O)/vm-migrate/b.log; \
 	test $$a -eq 0 && test $$bst -eq 0
 
-check: stage check-install check-reboot check-migrate check-crash
-	$(Q)selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) \
+check: stage check-install fuzz-short check-reboot check-migrate check-crash
+	$(Q)selftests/qemu/vm.sh $(VM_KERNEL) \
 		--stage $(STAGE) --out $(O)/vm-check --timeout $(VM_TIMEOUT) \
 		--mem $(VM_MEM) -- /opt/ckpt/selftests/run_tests.sh
+
+# --- fuzzing ----------------------------------------------------------------
+# libFuzzer (clang) with ASan and UBSan on the image and area readers, on
+# the host. selftests/fuzz/corpus holds real images (`make fuzz-corpus`);
+# what a run adds stays in $(O)/fuzz/corpus, crashes in $(O)/fuzz/artifacts.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 600
+FUZZ_CHECK_TIME ?= 30
+FUZZ := $(O)/fuzz/image_fuzz
+FUZZ_SRCS := selftests/fuzz/image_fuzz.c lib/image.c lib/area.c lib/crc32c.c
+FUZZ_RUN = selftests/fuzz/run-fuzz.sh $(FUZZ) $(O)/fuzz
+
+$(FUZZ): $(FUZZ_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE $(WARN) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Iuapi -Ilib/include -Ilib -o $@ $(FUZZ_SRCS)
+
+fuzz: $(FUZZ)
+	$(Q)$(FUZZ_RUN) $(FUZZ_TIME)
+
+# The bounded pass of `make check`.
+fuzz-short: $(FUZZ)
+	$(Q)$(FUZZ_RUN) $(FUZZ_CHECK_TIME)
+
+# Real images for the corpus, from the real module in a guest; the area
+# loses the zeros at its end (the fuzz target puts them back).
+FUZZ_WORKLOAD := $(O)/fuzz/workload
+$(FUZZ_WORKLOAD): selftests/fuzz/workload.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -static -o $@ $< -lpthread
+
+fuzz-corpus: stage $(FUZZ_WORKLOAD)
+	$(Q)mkdir -p $(STAGE)/opt/ckpt/fuzz
+	$(Q)cp $(FUZZ_WORKLOAD) selftests/fuzz/gen-corpus.sh $(STAGE)/opt/ckpt/fuzz/
+	$(Q)rm -rf $(O)/vm-corpus && mkdir -p $(O)/vm-corpus/images
+	$(Q)truncate -s 64M $(O)/vm-corpus/disk.img
+	$(Q)selftests/qemu/vm.sh $(VM_KERNEL) --stage $(STAGE) \
+		--out $(O)/vm-corpus --timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
+		--disk $(O)/vm-corpus/disk.img -- /opt/ckpt/fuzz/gen-corpus.sh
+	$(Q)tar -xf $(O)/vm-corpus/disk.img -C $(O)/vm-corpus/images
+	$(Q)rm -f $(O)/vm-corpus/disk.img
+	$(Q)selftests/fuzz/compact-area.sh $(O)/vm-corpus/images/two.area
+	$(Q)rm -f selftests/fuzz/corpus/* && mkdir -p selftests/fuzz/corpus
+	$(Q)cp $(O)/vm-corpus/images/* selftests/fuzz/corpus/
+	$(Q)ls -l selftests/fuzz/corpus
 
 # --- bench ----------------------------------------------------------------
 # Measurements, never assertions (Documentation/performance.md). The guest

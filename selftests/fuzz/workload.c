@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Small workloads whose images seed the fuzz corpus (gen-corpus.sh runs
+ * them in the VM). Small on purpose: few touched pages, so each image is
+ * tens of KiB and a fuzz execution stays fast.
+ *
+ *   workload plain   one thread, nothing but its memory and its stdio
+ *   workload rich    two threads, a pipe holding data, a regular file at an
+ *                    offset, an alternate signal stack, a blocked pending
+ *                    signal, a handler and lowered limits: every record
+ *                    type and most fields carry something
+ *
+ * Both print "ready" on standard output once set up (the generator points
+ * it at a file, which then is in the image too), then sleep until killed.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+static volatile unsigned long counter;
+static char altstack[16384];
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	counter++;
+}
+
+static void nap(void)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static void *second_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		counter++;
+		nap();
+	}
+	return NULL;
+}
+
+static void say_ready(void)
+{
+	if (write(1, "ready\n", 6) != 6)
+		_exit(3);
+}
+
+static void rich(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	struct rlimit rl = { .rlim_cur = 64, .rlim_max = 128 };
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	pthread_t th;
+	sigset_t set;
+	int p[2], f;
+
+	f = open("/tmp/fuzz-workload-file", O_RDWR | O_CREAT | O_TRUNC, 0640);
+	if (f < 0 || write(f, "corpus file contents", 20) != 20 ||
+	    lseek(f, 7, SEEK_SET) != 7 || pipe(p) ||
+	    write(p[1], "bytes left in the pipe", 22) != 22 ||
+	    sigaction(SIGUSR1, &sa, NULL) || sigaltstack(&ss, NULL) ||
+	    setrlimit(RLIMIT_NOFILE, &rl) || chdir("/tmp"))
+		_exit(2);
+	umask(022);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	raise(SIGUSR2);
+	if (pthread_create(&th, NULL, second_thread, NULL))
+		_exit(2);
+	say_ready();
+	for (;;)
+		nap();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "plain")) {
+		say_ready();
+		for (;;)
+			nap();
+	}
+	if (argc == 2 && !strcmp(argv[1], "rich"))
+		rich();
+	return 2;
+}
