@@ -9,11 +9,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/crc32c.h>
-#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/netlink.h>
+#include <linux/jiffies.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -88,6 +88,11 @@ static u64 image_length(struct ckpt_snapshot *snap)
 	return len + rec_size(sizeof(struct ckpt_rec_trailer));
 }
 
+/*
+ * A low rate can mean a wait of hours. It is neither a hung task nor load,
+ * so the writer waits in TASK_IDLE: msleep()'s TASK_UNINTERRUPTIBLE made
+ * the hung task detector report it after 120 s.
+ */
 static void rate_limit(struct stream *s)
 {
 	u64 due_ns, spent_ns;
@@ -97,7 +102,7 @@ static void rate_limit(struct stream *s)
 	due_ns = div64_u64(s->flushed * NSEC_PER_SEC, s->job->rate);
 	spent_ns = ktime_to_ns(ktime_sub(ktime_get(), s->start));
 	if (due_ns > spent_ns)
-		msleep(div_u64(due_ns - spent_ns, NSEC_PER_MSEC));
+		schedule_timeout_idle(nsecs_to_jiffies(due_ns - spent_ns));
 }
 
 static int flush(struct stream *s)
