@@ -856,4 +856,52 @@ TEST_F_TIMEOUT(rnd, random_requests, 400)
 	EXPECT_TRUE(advances(self->counter));
 }
 
+#define HUNG_TIMEOUT "/proc/sys/kernel/hung_task_timeout_secs"
+
+/*
+ * Any value of CKPT_A_RATE is the caller's to choose: a writer held back
+ * for seconds by a low rate is no hung task (the detector, set to 1 s
+ * here, stays quiet; run_tests.sh reads the log) and its job commits.
+ */
+TEST(slow_writer_is_not_hung)
+{
+	volatile uint64_t *counter;
+	struct libckpt_job job, done;
+	char old[32] = "";
+	struct libckpt *h;
+	int fd, hung;
+	pid_t pid;
+
+	hung = open(HUNG_TIMEOUT, O_RDWR);
+	if (hung < 0)
+		SKIP(return, "no hung task detector in this kernel");
+	ASSERT_LT(0, read(hung, old, sizeof(old) - 1));
+	ASSERT_EQ(1, pwrite(hung, "1", 1, 0));
+	counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, counter);
+	pid = fork();
+	if (pid == 0)
+		victim_main(counter);
+	ASSERT_LT(0, pid);
+	ASSERT_TRUE(advances(counter));
+	mkdir(DIR, 0700);
+	fd = open(DIR "/slow.ckpt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_open(&h));
+	/* About 5 s for the ~20 pages of a fork of this test. */
+	ASSERT_EQ(0, libckpt_dump(h, (uint32_t)pid, fd, 16 << 10, &job))
+		TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state);
+	TH_LOG("%llu bytes at 16 KiB/s: committed after %.1f s",
+	       (unsigned long long)done.image_len, done.stream_ns / 1e9);
+	libckpt_close(h);
+	close(fd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	EXPECT_LT(0, pwrite(hung, old, strlen(old), 0));
+	close(hung);
+}
+
 TEST_HARNESS_MAIN
