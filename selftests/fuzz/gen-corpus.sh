@@ -6,6 +6,7 @@
 # workload.c with the real module and hand the images to the host as a tar
 # archive written over the virtio disk /dev/vda. Prints KTAP.
 #   plain.ckpt, rich.ckpt  standalone images (ckptctl dump -o FILE)
+#   tree.ckpt              two processes of one group
 #   stream.ckpt            the plain workload again, through a pipe (-o -)
 #   two.area               an area holding two committed generations
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -43,8 +44,10 @@ start() {	# start KIND: run the workload in its own session; pid in $pid
 images() {
 	start plain && plain=$pid &&
 	start rich && rich=$pid &&
+	start tree && tree=$pid &&
 	ckptctl dump "$plain" -o "$out/plain.ckpt" &&
 	ckptctl dump "$rich" -o "$out/rich.ckpt" &&
+	ckptctl dump "$tree" -o "$out/tree.ckpt" &&
 	ckptctl dump "$plain" -o - > "$out/stream.ckpt"
 }
 
@@ -68,6 +71,6 @@ step standalone_images images
 step area_two_generations area
 step images_verify verify
 step tar_to_disk tar -C "$out" -cf /dev/vda .
-kill -9 "$plain" "$rich" 2>/dev/null
+kill -9 -"$plain" -"$rich" -"$tree" 2>/dev/null
 rmmod ckpt
 echo "# ckpt-guest: done"

@@ -18,9 +18,15 @@
  * An area input may omit the zeros at its end: it is extended to the size
  * its superblock declares (up to MAX_AREA), so the corpus stays small.
  *
- * The custom mutator re-seals most mutants (recomputes the trailer's crc32c
- * and length, and an area's slot and superblock checksums): a checksum
- * mismatch would otherwise hide every check made after it.
+ * The custom mutator knows the record structure. A third of its mutations
+ * change one field of one record in place (a count, a length, an address,
+ * a pid; PAGES and TRAILER records included), so a valid image stays valid
+ * but for that field and the deep checks are reached; a third work on a
+ * window of the metadata (the records before the first PAGES record, a
+ * few KiB beside tens of KiB of page contents); a third on the whole
+ * input. Three mutants in four are then re-sealed (trailer crc32c and
+ * length recomputed, and an area's slot and superblock checksums): a
+ * checksum mismatch would otherwise hide every check made after it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +42,9 @@
 #include "format.h"
 
 #define MAX_AREA	(64ULL << 20)
+#define META_WINDOW	64	/* bytes one metadata mutation works on */
+#define MAX_RECS	4096	/* records the mutator tells apart */
+#define FIELD_AREA	128	/* bytes of a payload holding its fixed fields */
 #define TRAILER_LEN	(sizeof(struct ckpt_rec_hdr) + sizeof(struct ckpt_rec_trailer))
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
@@ -258,25 +267,43 @@ static uint32_t reseal_image(uint8_t *img, size_t len)
 	return tr.crc32c;
 }
 
+/*
+ * An area's magic ("CKPTAREA") starts with the image's ("CKPT"): look for
+ * the longer one first.
+ */
+static bool is_area(const uint8_t *data, size_t size)
+{
+	uint64_t magic;
+
+	if (size < sizeof(magic))
+		return false;
+	memcpy(&magic, data, sizeof(magic));
+	return magic == CKPT_AREA_MAGIC;
+}
+
+static bool is_image(const uint8_t *data, size_t size)
+{
+	uint32_t magic;
+
+	if (size < sizeof(magic) || is_area(data, size))
+		return false;
+	memcpy(&magic, data, sizeof(magic));
+	return magic == CKPT_IMAGE_MAGIC;
+}
+
 static void reseal(uint8_t *data, size_t size)
 {
 	struct ckpt_area_sb sb;
-	uint32_t magic;
 	int i;
 
-	if (size < sizeof(magic))
-		return;
-	memcpy(&magic, data, sizeof(magic));
-	if (magic == CKPT_IMAGE_MAGIC && size >= sizeof(struct ckpt_image_hdr) +
-	    TRAILER_LEN) {
+	if (is_image(data, size) &&
+	    size >= sizeof(struct ckpt_image_hdr) + TRAILER_LEN) {
 		reseal_image(data, size);
 		return;
 	}
-	if (size < CKPT_AREA_SB_SIZE)
+	if (!is_area(data, size) || size < CKPT_AREA_SB_SIZE)
 		return;
 	memcpy(&sb, data, sizeof(sb));
-	if (sb.magic != CKPT_AREA_MAGIC)
-		return;
 	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
 		struct ckpt_area_slot *s = &sb.slots[i];
 
@@ -291,12 +318,98 @@ static void reseal(uint8_t *data, size_t size)
 	memcpy(data, &sb, sizeof(sb));
 }
 
+/*
+ * Record offsets of a standalone image (as far as its headers hold) into
+ * @offs; their number. *@meta: bytes before the first PAGES record.
+ */
+static size_t records(const uint8_t *data, size_t size, size_t *offs,
+		      size_t *meta)
+{
+	size_t off = sizeof(struct ckpt_image_hdr), n = 0;
+	struct ckpt_rec_hdr rh;
+
+	*meta = 0;
+	if (!is_image(data, size))
+		return 0;
+	while (off + sizeof(rh) <= size && n < MAX_RECS) {
+		memcpy(&rh, data + off, sizeof(rh));
+		if (rh.len > size - off - sizeof(rh))
+			break;
+		if (rh.type == CKPT_REC_PAGES && !*meta)
+			*meta = off;
+		offs[n++] = off;
+		off += sizeof(rh) + ((rh.len + 7) & ~7ULL);
+	}
+	if (!*meta)
+		*meta = off < size ? off : size;
+	return n;
+}
+
+static const uint64_t interesting[] = {
+	0, 1, 2, 3, 7, 8, 0x7f, 0x80, 0xff, 0x100, 0xfff, 0x1000, 0xffff,
+	0x10000, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ULL,
+	0x7ffffffff000ULL, 0x800000000000ULL, 0xffff800000000000ULL,
+	0x7fffffffffffffffULL, 0xffffffffffffffffULL,
+};
+
+/* Change one aligned field of record @off's fixed part; false if none. */
+static bool tweak_field(uint8_t *data, size_t size, size_t off, unsigned int r)
+{
+	struct ckpt_rec_hdr rh;
+	size_t len, at, width = r & 1 ? 8 : 4;
+	uint64_t v = 0;
+
+	memcpy(&rh, data + off, sizeof(rh));
+	len = rh.len < FIELD_AREA ? rh.len : FIELD_AREA;
+	if (len < width)
+		return false;
+	at = off + sizeof(rh) + ((r >> 1) % (len / width)) * width;
+	if (at + width > size)
+		return false;
+	memcpy(&v, data + at, width);
+	switch ((r >> 12) % 5) {
+	case 0: v++; break;
+	case 1: v--; break;
+	case 2: v ^= 1ULL << ((r >> 16) % (width * 8)); break;
+	case 3: v = 0; break;
+	default:
+		v = interesting[(r >> 16) % (sizeof(interesting) / sizeof(interesting[0]))];
+		break;
+	}
+	memcpy(data + at, &v, width);
+	return true;
+}
+
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 			       unsigned int seed)
 {
-	size = LLVMFuzzerMutate(data, size, max_size);
+	static size_t offs[MAX_RECS];
+	size_t meta, nrec, off, win, n, r;
+
+	nrec = records(data, size, offs, &meta);
+	if (nrec && seed % 3 == 0) {
+		r = (seed >> 3) % nrec;
+		if (tweak_field(data, size, offs[r], seed >> 5)) {
+			/* A damaged trailer stays as it is. */
+			if (r != nrec - 1 && (seed >> 8) % 4)
+				reseal(data, size);
+			return size;
+		}
+	}
+	if (meta && seed % 3 == 1) {
+		/* In place, in a window of the metadata; it may shrink. */
+		off = (seed >> 1) % meta;
+		win = size - off < META_WINDOW ? size - off : META_WINDOW;
+		n = LLVMFuzzerMutate(data + off, win, win);
+		if (n < win) {
+			memmove(data + off + n, data + off + win, size - off - win);
+			size -= win - n;
+		}
+	} else {
+		size = LLVMFuzzerMutate(data, size, max_size);
+	}
 	/* One mutant in four keeps its damaged checksums. */
-	if (seed % 4)
+	if ((seed >> 8) % 4)
 		reseal(data, size);
 	return size;
 }

@@ -11,6 +11,8 @@
  *                    offset, an alternate signal stack, a blocked pending
  *                    signal, a handler and lowered limits: every record
  *                    type and most fields carry something
+ *   workload tree    two processes in one group (parent and child), so the
+ *                    image has two TASK records and two runs of PAGES
  *
  * Both print "ready" on standard output once set up (the generator points
  * it at a file, which then is in the image too), then sleep until killed.
@@ -85,6 +87,21 @@ static void rich(void)
 		nap();
 }
 
+static void tree(void)
+{
+	pid_t child = fork();
+
+	if (child < 0)
+		_exit(2);
+	if (child == 0) {
+		for (;;)
+			nap();
+	}
+	say_ready();
+	for (;;)
+		nap();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "plain")) {
@@ -94,5 +111,7 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "rich"))
 		rich();
+	if (argc == 2 && !strcmp(argv[1], "tree"))
+		tree();
 	return 2;
 }
