@@ -10,13 +10,16 @@
  * command), batches, random bytes, and requests out of order (WAIT on jobs
  * that never existed, RESTORE_REGS and RESTORE_THREAD with no restore,
  * RESTORE_MM with nonsense plans, dumps abandoned half read), over several
- * sockets, some subscribed to the events group and never read.
+ * sockets, some subscribed to the events group and never read. Between
+ * requests the area's superblock is damaged now and then, its checksum
+ * mostly recomputed, so the module's own parser of it gets nonsense too.
  *
  * The requests come from worker processes: a request may legitimately
  * block (WAIT, the restore commands wait up to 30 s) or turn its caller
  * into an image's process (RESTORE_MM), so each request runs under a
  * timer whose SIGALRM kills a worker that does not come back; the next
  * worker takes over.
+ *
  * Afterwards every job has finished, no page is held, the victim group
  * that was frozen over and over still runs, GET_INFO answers and a real
  * freeze works; run_tests.sh checks that the kernel said nothing.
@@ -67,9 +70,14 @@ struct shared {
 	uint64_t jobs[MAX_JOBS];	/* ids from FREEZE replies */
 	uint32_t nr_jobs;
 	uint32_t freezes_ok;
+	uint32_t area_damage;	/* superblocks damaged or put back */
 };
 
+/* lib/area.c's superblock checksum (libckpt's internals; linked statically). */
+uint32_t libckpt_area_sb_crc(const void *blk);
+
 static struct shared *sh;
+static uint8_t pristine_sb[CKPT_AREA_SB_SIZE];
 static uint64_t rng;
 static int family, events_grp;
 static pid_t victim;
@@ -611,6 +619,39 @@ static void worker_fds(struct worker *w)
 	dup2(w->fds[3], 900 + below(100));
 }
 
+/*
+ * Damage one field of the area's superblock (slots, geometry, counters),
+ * mostly with a correct checksum; or put the pristine one back.
+ */
+static void damage_area(int fd)
+{
+	static const uint64_t edge[] = {
+		0, 1, 4095, 4096, 8191, 1 << 20, 8 << 20, (8 << 20) + 4096,
+		0x7fffffffffffffffULL, 0xffffffffffffffffULL, 0xfffffffffffff000ULL,
+	};
+	uint8_t sb[CKPT_AREA_SB_SIZE];
+	struct ckpt_area_sb h;
+	size_t at;
+	uint64_t v;
+
+	if (chance(30)) {
+		memcpy(sb, pristine_sb, sizeof(sb));
+	} else {
+		if (pread(fd, sb, sizeof(sb), 0) != sizeof(sb))
+			return;
+		at = 8 * (size_t)below(sizeof(struct ckpt_area_sb) / 8);
+		v = chance(60) ? edge[below(sizeof(edge) / sizeof(edge[0]))] : rnd();
+		memcpy(sb + at, &v, chance(50) ? 4 : 8);
+		if (chance(85)) {
+			memcpy(&h, sb, sizeof(h));
+			h.sb_crc32c = libckpt_area_sb_crc(sb);
+			memcpy(sb, &h, sizeof(h));
+		}
+	}
+	__atomic_fetch_add(&sh->area_damage, pwrite(fd, sb, sizeof(sb), 0) == sizeof(sb),
+			   __ATOMIC_RELAXED);
+}
+
 static void arm(int ms)
 {
 	struct itimerval t = { .it_value = { ms / 1000, (ms % 1000) * 1000 } };
@@ -632,6 +673,8 @@ static __attribute__((noreturn)) void worker(uint64_t seed, time_t deadline)
 	for (i = 0; i < w.nr_socks; i++)
 		w.socks[i] = open_sock();
 	while (time(NULL) < deadline) {
+		if (chance(4))
+			damage_area(w.fds[0]);
 		build(&m, &w, &cmd);
 		s = w.socks[below(w.nr_socks)];
 		__atomic_fetch_add(&sh->requests, 1, __ATOMIC_RELAXED);
@@ -750,6 +793,9 @@ FIXTURE_SETUP(rnd)
 	mkdir(DIR, 0700);
 	unlink(AREA);
 	ASSERT_EQ(0, libckpt_area_create(AREA, 8 << 20, err, sizeof(err))) TH_LOG("%s", err);
+	fd = open(AREA, O_RDONLY);
+	ASSERT_EQ(sizeof(pristine_sb), pread(fd, pristine_sb, sizeof(pristine_sb), 0));
+	close(fd);
 	fd = open(IMAGE, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, dump_victim(_metadata, fd));
@@ -803,10 +849,10 @@ TEST_F_TIMEOUT(rnd, random_requests, 400)
 	TH_LOG("%llu requests (%llu batches) from %u workers, %u killed in a blocking or restoring request, %u died otherwise",
 	       (unsigned long long)sh->requests, (unsigned long long)sh->batches,
 	       workers, killed, other);
-	TH_LOG("answers: %llu acks, %llu errors, %llu replies, %u freezes, %llu ENOBUFS",
+	TH_LOG("answers: %llu acks, %llu errors, %llu replies, %u freezes, %llu ENOBUFS; %u area superblocks rewritten",
 	       (unsigned long long)sh->acked, (unsigned long long)sh->errors,
 	       (unsigned long long)sh->replies, sh->freezes_ok,
-	       (unsigned long long)sh->enobufs);
+	       (unsigned long long)sh->enobufs, sh->area_damage);
 	n = 0;
 	for (i = 0; i < 16; i++)
 		if (sh->by_cmd[i])
