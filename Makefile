@@ -19,8 +19,13 @@ MAKEOVERRIDES := $(filter-out O=%,$(MAKEOVERRIDES))
 VM_TIMEOUT ?= 1800
 VM_SHORT_TIMEOUT ?= 300
 VM_MEM ?= 4G
-# The kernel the test VMs boot.
+# The kernel the test VMs boot (check-debug boots its own, drivers built
+# in), the module the stage gets, the suite's guest job, and (if set) the
+# per-test time limit written into the stage's selftests/settings.
 VM_KERNEL ?= --kernel $(KIMAGE) --kver $(KVER)
+CKPT_KO ?= kmod/ckpt.ko
+SUITE_JOB ?= /opt/ckpt/selftests/run_tests.sh
+TEST_TIMEOUT ?=
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -58,7 +63,8 @@ HDRS := uapi/linux/ckpt.h uapi/linux/ckpt_image.h lib/include/libckpt.h lib/inte
 
 .PHONY: all module lib cli selftests stage check check-flavours deps clean help style \
 	bench demo check-reboot check-migrate check-crash install install-dkms \
-	uninstall check-install fuzz fuzz-short fuzz-corpus FORCE
+	uninstall check-install check-suite check-debug fuzz fuzz-short \
+	fuzz-corpus FORCE
 
 all: module lib cli selftests
 
@@ -66,6 +72,7 @@ help:
 	@echo "make deps            install the Debian packages everything needs"
 	@echo "make                 build kmod/ckpt.ko, libckpt, ckptctl, selftests"
 	@echo "make check           run the selftests on the real module in QEMU"
+	@echo "make check-debug     the same on a debug kernel (KASAN, lockdep, ...), built once"
 	@echo "make fuzz            fuzz the image reader for FUZZ_TIME seconds (libFuzzer)"
 	@echo "make fuzz-corpus     regenerate the fuzz corpus from real images (QEMU)"
 	@echo "make demo            checkpoint, kill and restore a counter in QEMU"
@@ -85,7 +92,8 @@ deps:
 		linux-headers-cloud-amd64 linux-headers-rt-amd64 \
 		qemu-system-x86 busybox-static libnl-3-dev libnl-genl-3-dev \
 		dkms man-db bash-completion criu gnuplot-nox \
-		clang libclang-rt-14-dev
+		clang libclang-rt-14-dev \
+		bc flex bison libelf-dev libssl-dev
 
 # --- the module -----------------------------------------------------------
 
@@ -189,8 +197,10 @@ STAGE := $(O)/stage
 stage: all
 	$(Q)rm -rf $(STAGE) && mkdir -p $(STAGE)/usr/bin $(STAGE)/opt/ckpt
 	$(Q)cp $(O)/ckptctl-static $(STAGE)/usr/bin/ckptctl
-	$(Q)cp kmod/ckpt.ko $(STAGE)/opt/ckpt/ckpt.ko
+	$(Q)cp $(CKPT_KO) $(STAGE)/opt/ckpt/ckpt.ko
 	$(Q)cp -r $(O)/selftests/install $(STAGE)/opt/ckpt/selftests
+	$(Q)mkdir -p $(STAGE)/opt/ckpt/qemu && cp selftests/qemu/debug-suite.sh $(STAGE)/opt/ckpt/qemu/
+	$(Q)$(if $(TEST_TIMEOUT),echo timeout=$(TEST_TIMEOUT) > $(STAGE)/opt/ckpt/selftests/settings)
 
 # Restore after a reboot: two boots (two kernel instances) share a virtio
 # disk holding the area; the second restores what the first checkpointed.
@@ -218,13 +228,13 @@ check-crash: stage
 	$(Q)printf '[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "131072"\n' \
 		> $(CRASH)/blkdebug.conf
 	$(Q)echo "crash test, boot 1 (reset while streaming):"; \
-	selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) --stage $(STAGE) \
-		--out $(CRASH)/boot1 --timeout 300 --mem $(VM_MEM) \
+	selftests/qemu/vm.sh $(VM_KERNEL) --stage $(STAGE) \
+		--out $(CRASH)/boot1 --timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
 		--disk $(CRASH)/disk.img \
 		-- /opt/ckpt/selftests/crash_test.sh midstream
 	$(Q)echo "crash test, boot 2 (after the reset; a failing sector):"; \
-	selftests/qemu/vm.sh --kernel $(KIMAGE) --kver $(KVER) --stage $(STAGE) \
-		--out $(CRASH)/boot2 --timeout 300 --mem $(VM_MEM) \
+	selftests/qemu/vm.sh $(VM_KERNEL) --stage $(STAGE) \
+		--out $(CRASH)/boot2 --timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
 		--disk $(CRASH)/disk.img --qemu-arg -drive --qemu-arg \
 		file=blkdebug:$(CURDIR)/$(CRASH)/blkdebug.conf:$(CURDIR)/$(CRASH)/eio.img,format=raw,if=virtio,cache=unsafe \
 		-- /opt/ckpt/selftests/crash_test.sh afterwards eio
@@ -250,10 +260,42 @@ check-migrate: stage
 	wait $$b; bst=$$?; cat $(O)/vm-migrate/b.log; \
 	test $$a -eq 0 && test $$bst -eq 0
 
-check: stage check-install fuzz-short check-reboot check-migrate check-crash
+check: stage check-install fuzz-short check-reboot check-migrate check-crash \
+	check-suite
+
+# Every test of selftests/Makefile's list in one guest.
+check-suite: stage
 	$(Q)selftests/qemu/vm.sh $(VM_KERNEL) \
 		--stage $(STAGE) --out $(O)/vm-check --timeout $(VM_TIMEOUT) \
-		--mem $(VM_MEM) -- /opt/ckpt/selftests/run_tests.sh
+		--mem $(VM_MEM) -- $(SUITE_JOB)
+
+# --- the debug kernel -------------------------------------------------------
+# A 6.1 kernel from Debian's linux-source-6.1 with KASAN, lockdep/PROVE_RCU,
+# DEBUG_VM, DEBUG_ATOMIC_SLEEP and kmemleak (selftests/qemu/debug.config),
+# built once into DEBUG_CACHE (outside $(O): `make clean` keeps it). The
+# module is built against it in a copy, then the reboot, migration, crash and main
+# suites run on it with their userspace in $(O)/debug; the main suite ends
+# with a kmemleak scan (selftests/qemu/debug-suite.sh). Everything runs
+# several times slower than on Debian's kernel: the limits are wider.
+DEBUG_CACHE ?= $(HOME)/.cache/ckpt
+DEBUG_VM_TIMEOUT ?= 10800
+DEBUG_SHORT_TIMEOUT ?= 1800
+DEBUG_TEST_TIMEOUT ?= 1800
+DEBUG_JOBS ?= $(shell nproc)
+
+check-debug:
+	$(Q)set -e; \
+	kdir=$$(JOBS=$(DEBUG_JOBS) selftests/qemu/debug-kernel.sh $(KSRC_TAR) $(DEBUG_CACHE)); \
+	d=$(CURDIR)/$(O)/debug/kmod-build; rm -rf $$d; mkdir -p $$d; \
+	cp -r kmod uapi $$d/; rm -f $$d/kmod/*.o $$d/kmod/*.ko; \
+	$(MAKE) -C $$kdir M=$$d/kmod CKPT_VERSION=$(VERSION) modules; \
+	echo "check-debug: kernel $$kdir/arch/x86/boot/bzImage"; \
+	$(MAKE) O=$(O)/debug CKPT_KO=$$d/kmod/ckpt.ko \
+		VM_KERNEL="--kernel $$kdir/arch/x86/boot/bzImage --builtin" \
+		VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) VM_SHORT_TIMEOUT=$(DEBUG_SHORT_TIMEOUT) \
+		TEST_TIMEOUT=$(DEBUG_TEST_TIMEOUT) \
+		SUITE_JOB=/opt/ckpt/qemu/debug-suite.sh \
+		check-reboot check-migrate check-crash check-suite
 
 # --- fuzzing ----------------------------------------------------------------
 # libFuzzer (clang) with ASan and UBSan on the image and area readers, on

@@ -9,7 +9,10 @@
 #
 # usage: vm.sh [options] -- JOB [ARGS...]
 #   --kernel FILE     kernel image (required)
-#   --kver VER        its module directory under /lib/modules (required)
+#   --kver VER        its module directory under /lib/modules (required
+#                     unless --builtin)
+#   --builtin         the kernel has the guest's drivers built in (the debug
+#                     kernel of `make check-debug`): copy no modules
 #   --stage DIR       tree copied into the initramfs root (required)
 #   --out DIR         where console.log, results.ktap and the initramfs go
 #   --timeout SEC     whole-run limit (default 600)
@@ -26,12 +29,13 @@ set -euo pipefail
 
 die() { echo "vm.sh: $*" >&2; exit 2; }
 
-kernel= kver= stage= out= timeout=600 mem=2G smp=2 console=0
+kernel= kver= stage= out= timeout=600 mem=2G smp=2 console=0 builtin=0
 disks=() extra=() more_modules=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
 	--kver) kver=$2; shift 2 ;;
+	--builtin) builtin=1; shift ;;
 	--stage) stage=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
@@ -47,7 +51,8 @@ while [ $# -gt 0 ]; do
 done
 [ $# -ge 1 ] || die "no guest job given"
 [ -r "$kernel" ] || die "kernel image '$kernel' not readable (make deps?)"
-[ -d "/lib/modules/$kver" ] || die "no /lib/modules/$kver (make deps?)"
+[ "$builtin" = 1 ] || [ -d "/lib/modules/$kver" ] ||
+	die "no /lib/modules/$kver (make deps?)"
 [ -d "$stage" ] || die "stage directory '$stage' missing"
 [ -n "$out" ] || out=$(mktemp -d)
 mkdir -p "$out"
@@ -56,6 +61,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # Kernel modules the guest needs from Debian's tree, in dependency order.
 guest_modules() {
 	local m
+	[ "$builtin" = 0 ] || return 0
 	for m in virtio_pci virtio_rng virtio_blk virtio_net crc32c_generic \
 		 libcrc32c "${more_modules[@]}"; do
 		modprobe -S "$kver" --show-depends "$m" 2>/dev/null |
