@@ -20,6 +20,7 @@
 #
 # usage: crash_test.sh midstream | crash_test.sh afterwards eio
 dir=$(cd "$(dirname "$0")" && pwd)
+. "$dir/vm_lib.sh"
 echo "KTAP version 1"
 echo "1..$#"
 insmod "$dir/../ckpt.ko" || {
@@ -45,21 +46,6 @@ start_workload() {
 	CKPT_RS_WORKLOAD=reboot setsid "$dir/restore_test" &
 	wl=$!
 	sleep 3
-}
-
-# Restore the newest committed generation, make it check itself: its exit
-# status.
-restore_and_check() {
-	pid=$(ckptctl show "$area" --json | sed -n 's/.*"tasks": \[{"pid": \([0-9]*\).*/\1/p')
-	[ -n "$pid" ] || { fail "no task in the newest committed generation"; return 1; }
-	ckptctl restore "$area" --wait &
-	ctl=$!
-	sleep 3
-	kill -USR1 "$pid" || { fail "restored pid $pid is not running"; return 1; }
-	wait "$ctl"
-	st=$?
-	say "restored pid $pid; it checked itself: exit status $st"
-	return "$st"
 }
 
 kernel_quiet() {
@@ -97,7 +83,7 @@ afterwards() {
 	fi
 	ckptctl show "$area" | grep -q 'generation: *1$' ||
 		{ fail "the newest committed generation is not 1"; return 1; }
-	restore_and_check || return 1
+	restore_and_check "$area" || return 1
 	# The area stays usable: a new checkpoint commits as generation 3.
 	start_workload
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
@@ -135,7 +121,7 @@ eio() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
 	ckptctl show "$area:1" > /dev/null || { fail "generation 1 does not verify"; return 1; }
-	restore_and_check || return 1
+	restore_and_check "$area" || return 1
 	kernel_quiet
 }
 

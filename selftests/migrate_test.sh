@@ -10,6 +10,7 @@
 #    but with other contents. A dumps it to B without --kill; B's restore
 #    must refuse, naming the file, and A's workload must still run.
 dir=$(cd "$(dirname "$0")" && pwd)
+. "$dir/vm_lib.sh"
 role=$1
 port=7000
 port2=7001
@@ -58,24 +59,7 @@ role_b() {
 	ip addr add 169.254.77.2/24 dev eth0
 	receive "$port" /tmp/image || return 1
 	ls -l /tmp/image | sed 's/^/# /'
-	pid=$(ckptctl show /tmp/image --json | sed -n 's/.*"tasks": \[{"pid": \([0-9]*\).*/\1/p')
-	[ -n "$pid" ] || return 1
-	ckptctl restore /tmp/image --wait > /tmp/restore.out 2> /tmp/restore.err &
-	ctl=$!
-	# Signal it only once its memory is the image's (its command line is the
-	# workload's, no longer ckptctl's): earlier, SIGUSR1 would kill the
-	# half-built process; from then on it stays pending until it runs.
-	for i in $(seq 1 600); do
-		tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q restore_test && break
-		kill -0 "$ctl" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -USR1 "$pid" || { sed 's/^/# /' /tmp/restore.err; return 1; }
-	wait "$ctl"
-	st=$?
-	sed 's/^/# /' /tmp/restore.out /tmp/restore.err
-	echo "# restored pid $pid from A; it checked itself: exit status $st"
-	return "$st"
+	restore_and_check /tmp/image
 }
 
 # A: the mapped-file workload goes to B, without --kill.

@@ -7,6 +7,7 @@
 # phase2 (a fresh kernel): restore the newest committed generation, tell the
 # workload to check itself, and report its verdict.
 dir=$(cd "$(dirname "$0")" && pwd)
+. "$dir/vm_lib.sh"
 phase=$1
 echo "KTAP version 1"
 echo "1..1"
@@ -25,24 +26,7 @@ phase1() {
 
 phase2() {
 	ckptctl area info /dev/vda | sed 's/^/# /'
-	pid=$(ckptctl show /dev/vda --json | sed -n 's/.*"tasks": \[{"pid": \([0-9]*\).*/\1/p')
-	[ -n "$pid" ] || return 1
-	ckptctl restore /dev/vda --wait > /tmp/restore.out 2> /tmp/restore.err &
-	ctl=$!
-	# Signal it only once its memory is the image's (its command line is the
-	# workload's, no longer ckptctl's): earlier, SIGUSR1 would kill the
-	# half-built process; from then on it stays pending until it runs.
-	for i in $(seq 1 600); do
-		tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q restore_test && break
-		kill -0 "$ctl" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -USR1 "$pid" || { sed 's/^/# /' /tmp/restore.err; return 1; }
-	wait "$ctl"
-	st=$?
-	sed 's/^/# /' /tmp/restore.out /tmp/restore.err
-	echo "# restored pid $pid after the reboot; it checked itself: exit status $st"
-	return "$st"
+	restore_and_check /dev/vda
 }
 
 if "$phase"; then
