@@ -241,29 +241,6 @@ static uint64_t held_pages(void)
 	return info.held_pages;
 }
 
-/*
- * Pages allocated and not freed, system-wide: sum(pgalloc_*) - pgfree from
- * /proc/vmstat. MemFree alone is misleading (per-CPU page lists).
- */
-static int64_t pages_outstanding(void)
-{
-	char name[64];
-	long long v;
-	int64_t n = 0;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return 0;
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strncmp(name, "pgalloc_", 8))
-			n += v;
-		else if (!strcmp(name, "pgfree"))
-			n -= v;
-	}
-	fclose(f);
-	return n;
-}
-
 /* An area that is not one, or not writable, is refused before any freeze. */
 TEST(bad_area_refused)
 {
@@ -716,21 +693,6 @@ static int set_timeout_ms(unsigned int ms)
 		return -1;
 	fprintf(f, "%u\n", ms);
 	return fclose(f);
-}
-
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	p = p ? strrchr(buf, ')') : NULL;
-	return p && p[1] ? p[2] : 0;
 }
 
 /*

@@ -103,6 +103,34 @@ static inline void *mw_map(size_t len, int flags, int fd)
 }
 
 /*
+ * Fill every page of ctl->seq, then run the threads until ctl->stop.
+ * Returns the workload's exit status.
+ */
+static inline int mw_start(struct mw_control *ctl)
+{
+	struct mw_thread_arg args[MW_THREADS];
+	pthread_t th[MW_THREADS];
+	unsigned int t, s;
+	uint64_t i;
+
+	for (t = 0; t < MW_THREADS; t++)
+		for (s = 0; s < MW_SEGS; s++)
+			for (i = 0; i < ctl->seq[t][s].pages; i++)
+				mw_init_page(ctl->seq[t][s].start + i * MW_PAGE);
+
+	for (t = 0; t < MW_THREADS; t++) {
+		ctl->done[t] = 1;
+		args[t] = (struct mw_thread_arg){ ctl, t };
+		if (pthread_create(&th[t], NULL, mw_thread, &args[t]))
+			return 12;
+	}
+	ctl->ready = 1;
+	for (t = 0; t < MW_THREADS; t++)
+		pthread_join(th[t], NULL);
+	return ctl->failures ? 1 : 0;
+}
+
+/*
  * Set up the regions (sizes in MiB) and run the threads until ctl->stop.
  * Runs in the workload process; returns its exit status.
  */
@@ -110,10 +138,7 @@ static inline int mw_run(struct mw_control *ctl, unsigned int anon_mib,
 			 unsigned int thp_mib, unsigned int file_mib,
 			 unsigned int shm_mib, const char *file_path)
 {
-	struct mw_thread_arg args[MW_THREADS];
-	pthread_t th[MW_THREADS];
-	uint64_t anon, thp, file, shm, half, i, s;
-	unsigned int t;
+	uint64_t anon, thp, file, shm, half;
 	int fd;
 
 	anon = (uint64_t)mw_map(anon_mib << 20, MAP_PRIVATE | MAP_ANONYMOUS, -1);
@@ -139,21 +164,7 @@ static inline int mw_run(struct mw_control *ctl, unsigned int anon_mib,
 	ctl->seq[2][0] = (struct mw_seg){ thp, ((uint64_t)thp_mib << 20) / MW_PAGE };
 	ctl->seq[3][0] = (struct mw_seg){ file, ((uint64_t)file_mib << 20) / MW_PAGE };
 	ctl->seq[3][1] = (struct mw_seg){ shm, ((uint64_t)shm_mib << 20) / MW_PAGE };
-	for (t = 0; t < MW_THREADS; t++)
-		for (s = 0; s < MW_SEGS; s++)
-			for (i = 0; i < ctl->seq[t][s].pages; i++)
-				mw_init_page(ctl->seq[t][s].start + i * MW_PAGE);
-
-	for (t = 0; t < MW_THREADS; t++) {
-		ctl->done[t] = 1;
-		args[t] = (struct mw_thread_arg){ ctl, t };
-		if (pthread_create(&th[t], NULL, mw_thread, &args[t]))
-			return 12;
-	}
-	ctl->ready = 1;
-	for (t = 0; t < MW_THREADS; t++)
-		pthread_join(th[t], NULL);
-	return ctl->failures ? 1 : 0;
+	return mw_start(ctl);
 }
 
 #endif /* CKPT_MEMWRITER_H */

@@ -36,6 +36,7 @@
 
 #include "kselftest_harness.h"
 #include "libckpt.h"
+#include "test_util.h"
 
 #define DIR		"/tmp/mut"
 #define CKPTCTL		"/usr/bin/ckptctl"
@@ -255,18 +256,7 @@ static pid_t start_workload(const char *kind)
 
 	snprintf(ready, sizeof(ready), DIR "/%s.ready", kind);
 	unlink(ready);
-	pid = fork();
-	if (pid == 0) {
-		char self[256];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-		if (n < 0)
-			_exit(5);
-		self[n] = '\0';
-		setenv("CKPT_MUT_WORKLOAD", kind, 1);
-		execl(self, self, (char *)NULL);
-		_exit(6);
-	}
+	pid = exec_self_as("CKPT_MUT_WORKLOAD", kind);
 	return pid > 0 && !wait_file(ready) ? pid : -1;
 }
 

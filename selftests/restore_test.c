@@ -907,26 +907,6 @@ TEST_F_TIMEOUT(big, one_gib_restored, 400)
 	unlink(GO);
 }
 
-static char *proc_state(pid_t pid, char *state)
-{
-	char path[64], buf[512], *p;
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	*state = '?';
-	if (n > 0) {
-		buf[n] = '\0';
-		p = strrchr(buf, ')');
-		if (p && p[1] == ' ')
-			*state = p[2];
-	}
-	return state;
-}
-
 /*
  * dump --leave-stopped: the image is complete and the process stays
  * stopped in the checkpointed state; SIGCONT resumes it and it checks
@@ -942,9 +922,9 @@ TEST(dump_leave_stopped)
 		SKIP(return, "%s not installed", CKPTCTL);
 	pid = ckptctl_dump_memory(_metadata, "--leave-stopped", out, sizeof(out));
 	EXPECT_NE(NULL, strstr(out, "left stopped")) TH_LOG("%s", out);
-	for (i = 0; i < 50 && proc_state(pid, &state)[0] != 'T'; i++)
+	for (i = 0; i < 50 && (state = proc_state(pid)) != 'T'; i++)
 		usleep(20000);
-	EXPECT_EQ('T', state) TH_LOG("state %c", state);
+	EXPECT_EQ('T', state) TH_LOG("state %c", state ? state : '?');
 	ASSERT_EQ(0, run_cmd(CKPTCTL " show " IMG " >/dev/null 2>&1", out, sizeof(out)));
 	close(open(GO, O_CREAT | O_WRONLY, 0600));
 	usleep(200000);

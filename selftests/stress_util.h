@@ -26,6 +26,7 @@
 
 #include "libckpt.h"
 #include "memwriter.h"
+#include "test_util.h"
 
 #define PARAMS		"/sys/module/ckpt/parameters/"
 #define MAX_PROCS	2	/* memwriter processes in a group */
@@ -108,45 +109,6 @@ static inline int streaming_jobs(void)
 	ret = libckpt_status(h, count_streaming_job, &n);
 	libckpt_close(h);
 	return ret ? ret : n;
-}
-
-/*
- * Pages allocated and not freed, system-wide: sum(pgalloc_*) - pgfree
- * from /proc/vmstat (MemFree alone is blurred by per-CPU lists).
- */
-static inline int64_t pages_outstanding(void)
-{
-	char name[64];
-	long long v;
-	int64_t n = 0;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return 0;
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strncmp(name, "pgalloc_", 8))
-			n += v;
-		else if (!strcmp(name, "pgfree"))
-			n -= v;
-	}
-	fclose(f);
-	return n;
-}
-
-/* The state letter of /proc/PID/stat (R, S, D, T, t, Z), or 0. */
-static inline char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	p = p ? strrchr(buf, ')') : NULL;
-	return p && p[1] ? p[2] : 0;
 }
 
 /* A fresh area of @size bytes at @path, open read-write; -errno on error. */
@@ -241,11 +203,8 @@ struct busy_group {
  */
 static inline int busy_run(struct mw_control *ctl, bool thp_on)
 {
-	struct mw_thread_arg args[MW_THREADS];
-	pthread_t th[MW_THREADS];
-	uint64_t anon, thp, file, shm, half = BUSY_ANON_PAGES / 2, i;
+	uint64_t anon, thp, file, shm, half = BUSY_ANON_PAGES / 2;
 	char path[64];
-	unsigned int t, s;
 	int fd;
 
 	snprintf(path, sizeof(path), "/tmp/stress-file-%d", getpid());
@@ -273,20 +232,7 @@ static inline int busy_run(struct mw_control *ctl, bool thp_on)
 	ctl->seq[2][0] = (struct mw_seg){ thp, thp_on ? BUSY_THP_PAGES : 16 };
 	ctl->seq[3][0] = (struct mw_seg){ file, BUSY_FILE_PAGES };
 	ctl->seq[3][1] = (struct mw_seg){ shm, BUSY_SHM_PAGES };
-	for (t = 0; t < MW_THREADS; t++)
-		for (s = 0; s < MW_SEGS; s++)
-			for (i = 0; i < ctl->seq[t][s].pages; i++)
-				mw_init_page(ctl->seq[t][s].start + i * MW_PAGE);
-	for (t = 0; t < MW_THREADS; t++) {
-		ctl->done[t] = 1;
-		args[t] = (struct mw_thread_arg){ ctl, t };
-		if (pthread_create(&th[t], NULL, mw_thread, &args[t]))
-			return 12;
-	}
-	ctl->ready = 1;
-	for (t = 0; t < MW_THREADS; t++)
-		pthread_join(th[t], NULL);
-	return ctl->failures ? 1 : 0;
+	return mw_start(ctl);
 }
 
 /*

@@ -10,6 +10,7 @@
 #define CKPT_TEST_UTIL_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -187,6 +188,45 @@ static inline pid_t exec_self_as(const char *env, const char *kind)
 		_exit(6);
 	}
 	return pid;
+}
+
+/*
+ * Pages allocated and not freed, system-wide: sum(pgalloc_*) - pgfree
+ * from /proc/vmstat (MemFree alone is blurred by per-CPU lists).
+ */
+static inline int64_t pages_outstanding(void)
+{
+	char name[64];
+	long long v;
+	int64_t n = 0;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strncmp(name, "pgalloc_", 8))
+			n += v;
+		else if (!strcmp(name, "pgfree"))
+			n -= v;
+	}
+	fclose(f);
+	return n;
+}
+
+/* The state letter of /proc/PID/stat (R, S, D, T, t, Z), or 0. */
+static inline char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[1] ? p[2] : 0;
 }
 
 #endif /* CKPT_TEST_UTIL_H */
