@@ -347,8 +347,8 @@ fuzz-corpus: stage $(FUZZ_WORKLOAD)
 # Measurements, never assertions (Documentation/performance.md). The guest
 # gets the stage plus the bench (not in tests.list) and a sparse virtio disk.
 BENCH_MEM ?= 6G
-BENCH_TIMEOUT ?= 5400
-BENCH_DISK_SIZE ?= 3G
+BENCH_TIMEOUT ?= 9000
+BENCH_DISK_SIZE ?= 4G
 BENCH_ARGS ?=
 BENCH := $(O)/bench/ckpt_bench
 

@@ -71,8 +71,8 @@ END {
 	for (i = 1; i <= nc; i++) {
 		k = ck[i]; split(k, f, ","); w = v(k, "ckpt_writer")
 		if (w != "" && raw != "")
-			printf "  writer / raw O_DIRECT, %4d MiB %s %8.3f   target >= 0.900   %s   (%.1f / %.1f MB/s, compare runs)\n", \
-				f[3], f[2], w / raw, yes(w / raw >= 0.9), w, raw
+			printf "  writer / raw O_DIRECT, %4d MiB %-3s %d thr %8.3f   target >= 0.900   %s   (%.1f / %.1f MB/s, compare runs)\n", \
+				f[3], f[2], f[4], w / raw, yes(w / raw >= 0.9), w, raw
 	}
 	for (i = 1; i <= nr; i++) {
 		k = rk[i]; r = v(k, "rate_over_limit")

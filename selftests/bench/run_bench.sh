@@ -7,9 +7,12 @@
 # measured) with the numbers as "# " comments and "# csv: " lines. Nothing
 # here judges a number: a section fails only if it could not be measured.
 #
-# usage: run_bench.sh [quick|compare]
+# usage: run_bench.sh [quick|compare|full] [ONLY]
 #   quick:   fewer and smaller points (a smoke run)
 #   compare: only the disk, the rate limiter and the ckpt/CRIU sweep
+#   full:    everything (the default)
+#   ONLY:    an extended regular expression: run only the sections whose
+#            name matches it (the disk and the area are always set up)
 dir=$(cd "$(dirname "$0")" && pwd)
 ko=${CKPT_KO:-$dir/../ckpt.ko}
 bench=$dir/ckpt_bench
@@ -68,8 +71,9 @@ compare_thp_1G_1thr|compare --area $dev --mib 1024 --mode thp --threads 1 --runs
 compare_4k_1G_8thr|compare --area $dev --mib 1024 --mode 4k --threads 8 --runs $runs
 compare_thp_1G_8thr|compare --area $dev --mib 1024 --mode thp --threads 8 --runs $runs"
 fi
-
-count=$(echo "$sections" | grep -c '|')
+echo "$sections" | grep '|' |
+	awk -F'|' -v only="${2:-.}" '$1 ~ /^(raw_direct_|area_create$)/ || $1 ~ only' > /tmp/sections
+count=$(wc -l < /tmp/sections)
 echo "KTAP version 1"
 echo "1..$((count + 2))"
 
@@ -105,7 +109,6 @@ kernel_quiet || st=1
 result $st module_load
 ckptctl info | sed 's/^/# /'
 
-echo "$sections" | grep '|' > /tmp/sections
 while IFS='|' read -r name args; do
 	t0=$(date +%s)
 	echo "# --- $name: $args"
