@@ -115,15 +115,27 @@ void ckpt_snap_put_ent(struct ckpt_page_ent *e)
 	atomic64_sub(e->nr, &held_pages);
 }
 
-/* Make room for @more entries. Never called under a page table lock. */
+/*
+ * Make room for @more entries. Never called under a page table lock.
+ *
+ * The first array is small; once it overflows, the array grows to the
+ * walk's bound (bound_ents) in one step. A 4K-mapped process so costs one
+ * small copy, and a THP-mapped one (one entry per 2 MiB, while the anon RSS
+ * counts 512 pages for it) never allocates an entry per 4K page it does not
+ * have: an 8 MiB array for 1 GiB of THP cost more than the rest of its
+ * freeze.
+ */
 static int ents_reserve(struct ckpt_task_snap *ts, unsigned long more)
 {
-	unsigned long cap = ts->cap_ents ? ts->cap_ents : 1024;
+	unsigned long need = ts->nr_ents + more;
+	unsigned long cap = 1024;
 	struct ckpt_page_ent *ents;
 
-	if (ts->nr_ents + more <= ts->cap_ents)
+	if (need <= ts->cap_ents)
 		return 0;
-	while (cap < ts->nr_ents + more)
+	if (ts->cap_ents)
+		cap = max(2 * ts->cap_ents, ts->bound_ents);
+	while (cap < need)
 		cap *= 2;
 	if (ckpt_fault_inject(CKPT_FAULT_SNAP))
 		return -ENOMEM;
@@ -622,10 +634,13 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
 		return -ENOMEM;
 	/*
 	 * Parked threads cannot fault anonymous pages in, so the anon RSS
-	 * bounds the entries the walk needs: size the array once instead of
-	 * regrowing (and copying) it during the freeze.
+	 * bounds the entries the walk needs: once the first small array is
+	 * full, ents_reserve() grows straight to it instead of regrowing (and
+	 * copying) step by step during the freeze.
 	 */
-	ret = ents_reserve(ts, get_mm_counter(mm, MM_ANONPAGES) + PTRS_PER_PTE);
+	ts->bound_ents = ts->nr_ents + get_mm_counter(mm, MM_ANONPAGES) +
+			 PTRS_PER_PTE;
+	ret = ents_reserve(ts, PTRS_PER_PTE);
 	if (ret)
 		goto out_free;
 	ret = mmap_write_lock_killable(mm);

@@ -57,6 +57,7 @@ struct ckpt_buf {
  * @ents: held pages, in address order
  * @nr_ents: entries used in @ents
  * @cap_ents: entries allocated in @ents
+ * @bound_ents: most entries the walk can need (the anon RSS, set before it)
  */
 struct ckpt_task_snap {
 	struct task_struct *task;
@@ -69,6 +70,7 @@ struct ckpt_task_snap {
 	struct ckpt_page_ent *ents;
 	unsigned long nr_ents;
 	unsigned long cap_ents;
+	unsigned long bound_ents;
 };
 
 /**
