@@ -111,6 +111,20 @@ static bool mark_busy(struct ckpt_area *area)
 	return ok;
 }
 
+/* An area in no list and in no slot, for ckpt_area_open*() to fill in. */
+static struct ckpt_area *area_alloc(void)
+{
+	struct ckpt_area *area;
+
+	area = ckpt_fault_inject(CKPT_FAULT_AREA) ? NULL :
+	       kzalloc(sizeof(*area), GFP_KERNEL);
+	if (!area)
+		return NULL;
+	INIT_LIST_HEAD(&area->node);
+	area->slot = -1;
+	return area;
+}
+
 /**
  * ckpt_area_open() - take an area for one checkpoint
  * @fd: file descriptor of the area, open for reading and writing, in the
@@ -130,12 +144,9 @@ int ckpt_area_open(int fd, struct ckpt_area **out,
 	ssize_t n;
 	int ret;
 
-	area = ckpt_fault_inject(CKPT_FAULT_AREA) ? NULL :
-	       kzalloc(sizeof(*area), GFP_KERNEL);
+	area = area_alloc();
 	if (!area)
 		return -ENOMEM;
-	INIT_LIST_HEAD(&area->node);
-	area->slot = -1;
 	area->sb = ckpt_fault_inject(CKPT_FAULT_AREA) ? NULL :
 		   kzalloc(CKPT_AREA_SB_SIZE, GFP_KERNEL);
 	if (!area->sb) {
@@ -201,12 +212,9 @@ int ckpt_area_open_stream(int fd, struct ckpt_area **out,
 	struct ckpt_area *area;
 	umode_t mode;
 
-	area = ckpt_fault_inject(CKPT_FAULT_AREA) ? NULL :
-	       kzalloc(sizeof(*area), GFP_KERNEL);
+	area = area_alloc();
 	if (!area)
 		return -ENOMEM;
-	INIT_LIST_HEAD(&area->node);
-	area->slot = -1;
 	area->file = fget(fd);
 	if (!area->file || !(area->file->f_mode & FMODE_WRITE)) {
 		NL_SET_ERR_MSG(extack, "output descriptor is not open for writing");
