@@ -20,6 +20,7 @@
 #   --smp N           guest CPUs (default 2)
 #   --disk FILE       attach FILE as a virtio disk (/dev/vda), repeatable
 #   --qemu-arg ARG    extra QEMU argument, repeatable
+#   --append ARG      extra kernel command-line argument, repeatable
 #   --module NAME     also load Debian's module NAME (and its dependencies)
 #                     at boot, repeatable
 #   --console         also copy the guest console to stderr
@@ -30,7 +31,7 @@ set -euo pipefail
 die() { echo "vm.sh: $*" >&2; exit 2; }
 
 kernel= kver= stage= out= timeout=600 mem=2G smp=2 console=0 builtin=0
-disks=() extra=() more_modules=()
+disks=() extra=() more_modules=() cmdline=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--disk) disks+=("$2"); shift 2 ;;
 	--qemu-arg) extra+=("$2"); shift 2 ;;
+	--append) cmdline+=("$2"); shift 2 ;;
 	--module) more_modules+=("$2"); shift 2 ;;
 	--console) console=1; shift ;;
 	--) shift; break ;;
@@ -98,7 +100,7 @@ qemu_args=(
 	-nodefaults -nographic -no-reboot
 	-machine q35 -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem"
 	-kernel "$kernel" -initrd "$out/initramfs.gz"
-	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 transparent_hugepage=madvise"
+	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 transparent_hugepage=madvise${cmdline[*]:+ ${cmdline[*]}}"
 	-serial "file:$out/console.log"
 	-serial "file:$out/results.ktap"
 	-device virtio-rng-pci
