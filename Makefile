@@ -276,7 +276,7 @@ check-suite: stage
 # module is built against it in a copy, then the reboot, migration, crash and main
 # suites run on it with their userspace in $(O)/debug; the main suite ends
 # with a kmemleak scan (selftests/qemu/debug-suite.sh). Everything runs
-# several times slower than on Debian's kernel: the limits are wider.
+# two to three times slower than on Debian's kernel: the limits are wider.
 #
 # The guest boots with no5lvl. With 5-level paging, 6.1's identify_cpu()
 # clears boot_cpu_data's X86_FEATURE_LA57 for a moment with interrupts on,

@@ -499,8 +499,10 @@ static void exec_race_child(struct exec_race *r)
 	reg.range.start = (uintptr_t)region;
 	reg.range.len = 4096;
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		r->uffd_errno = errno;
 		_exit(31);
+	}
 	r->page = (uintptr_t)region;
 	r->uffd = uffd;
 	while (!r->taken)
