@@ -19,6 +19,7 @@
 
 #include "area.h"
 #include "fault.h"
+#include "group.h"
 
 /* Areas being written; one checkpoint per area at a time. */
 static LIST_HEAD(busy_areas);
@@ -435,4 +436,38 @@ void ckpt_area_abandon(struct ckpt_area *area)
 	memset(&area->sb->slots[area->slot], 0, sizeof(area->sb->slots[0]));
 	if (sb_write(area))
 		pr_warn_ratelimited("could not record an abandoned generation; it stays marked incomplete\n");
+}
+
+/**
+ * ckpt_area_check_room() - can an image of at least @len bytes go in?
+ * @area: the area (a stream always can: its reader or filesystem tells)
+ * @len: the least the image will take (ckpt_budget_image_bytes())
+ * @extack: receives the numbers on refusal
+ *
+ * Asked before the group is parked, so a full area does not cost it a
+ * freeze; ckpt_area_reserve() places the exact image afterwards.
+ *
+ * Return: 0 or -ENOSPC.
+ */
+int ckpt_area_check_room(struct ckpt_area *area, u64 len,
+			 struct netlink_ext_ack *extack)
+{
+	struct ckpt_area_sb *sb = area->sb;
+	u64 off;
+
+	if (!sb)
+		return 0;
+	if (len > sb->size - sb->data_offset) {
+		ckpt_err_setf(extack, 0, 0,
+			      "the image needs at least %llu MiB and the area holds %llu MiB",
+			      len >> 20, (sb->size - sb->data_offset) >> 20);
+		return -ENOSPC;
+	}
+	if (place_image(sb, len, &off)) {
+		ckpt_err_setf(extack, 0, 0,
+			      "the image needs at least %llu MiB, which fit in the area only over its newest committed generation",
+			      len >> 20);
+		return -ENOSPC;
+	}
+	return 0;
 }

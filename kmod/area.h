@@ -41,6 +41,8 @@ void ckpt_area_close(struct ckpt_area *area);
 int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 		      u64 *generation, u64 *offset,
 		      struct netlink_ext_ack *extack);
+int ckpt_area_check_room(struct ckpt_area *area, u64 len,
+			 struct netlink_ext_ack *extack);
 int ckpt_area_write(struct ckpt_area *area, u64 pos, const void *buf,
 		    size_t len);
 int ckpt_area_commit(struct ckpt_area *area, u64 len, u32 crc);

@@ -354,6 +354,20 @@ static int alloc_thread_recs(struct ckpt_park *park)
 	return 0;
 }
 
+/* Everything the walk will need, before anyone is parked. */
+static int reserve_entries(struct ckpt_snapshot *snap)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < snap->nr_tasks; i++) {
+		ret = ckpt_snap_reserve(&snap->tasks[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static void release(struct ckpt_park *park)
 {
 	WRITE_ONCE(park->released, true);
@@ -450,6 +464,7 @@ static int capture_processes(struct ckpt_snapshot *snap,
 	size_t rec_len = sizeof(struct ckpt_rec_thread) + park->regs_size +
 			 park->xstate_size;
 	unsigned int i;
+	pid_t sharer;
 	int ret;
 
 	for (i = 0; i < park->nr_threads; i++) {
@@ -475,10 +490,11 @@ static int capture_processes(struct ckpt_snapshot *snap,
 				     "process exited during the freeze");
 			return -EAGAIN;
 		}
-		/* Our get_task_mm() plus one per thread; more is a stranger. */
-		if (atomic_read(&ts->mm->mm_users) > ts->rec.nr_threads + 1) {
-			ckpt_err_set(extack, ts->rec.pid, 0,
-				     "address space is shared with a task outside the process (vfork, CLONE_VM)");
+		sharer = ckpt_snap_mm_sharer(ts->mm, ts->task);
+		if (sharer) {
+			ckpt_err_setf(extack, ts->rec.pid, 0,
+				      "address space is shared with pid %d outside the process (vfork, CLONE_VM)",
+				      sharer);
 			return -EBUSY;
 		}
 		ret = ckpt_proc_capture(ts, extack);
@@ -540,6 +556,8 @@ static int freeze_once(struct pid *pgrp, enum pid_type type,
 	ret = collect(pgrp, type, snap, park, census, extack);
 	if (!ret)
 		ret = alloc_thread_recs(park);
+	if (!ret)
+		ret = reserve_entries(snap);
 	if (ret)
 		goto out_put;
 

@@ -16,8 +16,11 @@
 #include <linux/sched/task.h>
 #include <linux/ckpt.h>
 
+#include "budget.h"
+#include "fault.h"
 #include "files.h"
 #include "group.h"
+#include "snap.h"
 
 unsigned int ckpt_max_tasks = 256;
 module_param_named(max_tasks, ckpt_max_tasks, uint, 0644);
@@ -54,6 +57,41 @@ void ckpt_err_set(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
 	BUILD_BUG_ON(sizeof(cookie) > NETLINK_MAX_COOKIE_LEN);
 	memcpy(extack->cookie, &cookie, sizeof(cookie));
 	extack->cookie_len = sizeof(cookie);
+}
+
+/*
+ * Messages with numbers in them. The ACK copies extack->_msg only after the
+ * handler has returned, so the text must outlive the handler: it goes into
+ * one of a ring of buffers, reused only after CKPT_ERR_BUFS later messages
+ * (microseconds after the handler, the ACK has long been built). The last
+ * byte of each buffer stays NUL, so even a reuse race yields a bounded
+ * string.
+ */
+#define CKPT_ERR_BUFS	16
+#define CKPT_ERR_LEN	192
+static char err_bufs[CKPT_ERR_BUFS][CKPT_ERR_LEN];
+static atomic_t err_next = ATOMIC_INIT(0);
+
+/**
+ * ckpt_err_setf() - as ckpt_err_set(), with a formatted message
+ * @extack: the request's extended ACK, may be NULL
+ * @pid: the task concerned, 0 for none
+ * @addr: start of the mapping concerned, 0 for none
+ * @fmt: printf format
+ */
+void ckpt_err_setf(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
+		   const char *fmt, ...)
+{
+	unsigned int i;
+	va_list ap;
+
+	if (!extack)
+		return;
+	i = (unsigned int)atomic_inc_return(&err_next) % CKPT_ERR_BUFS;
+	va_start(ap, fmt);
+	vsnprintf(err_bufs[i], CKPT_ERR_LEN - 1, fmt, ap);
+	va_end(ap);
+	ckpt_err_set(extack, pid, addr, err_bufs[i]);
 }
 
 /**
@@ -167,13 +205,54 @@ static int check_process(struct task_struct *p, bool privileged,
 	return ckpt_files_check(p, task_pid_vnr(p), extack);
 }
 
+/*
+ * The second half of the check, which may sleep (mmap locks): every
+ * process's mappings are judged and counted, then the memory the
+ * checkpoint may take is weighed against what the system and the group's
+ * memory cgroups have. A process that joined the group since the census
+ * is left to the freeze, which judges the mappings again.
+ */
+static int check_address_spaces(struct pid *pgrp, enum pid_type type,
+				struct ckpt_group_census *census,
+				struct netlink_ext_ack *extack)
+{
+	struct task_struct **tasks, *p;
+	unsigned int n = 0, i;
+	int ret = 0;
+
+	tasks = ckpt_fault_inject(CKPT_FAULT_FREEZE) ? NULL :
+		kcalloc(census->nr_tasks, sizeof(*tasks), GFP_KERNEL);
+	if (!tasks)
+		return -ENOMEM;
+	rcu_read_lock();
+	do_each_pid_task(pgrp, type, p) {
+		if (n < census->nr_tasks)
+			tasks[n++] = get_task_struct(p);
+	} while_each_pid_task(pgrp, type, p);
+	rcu_read_unlock();
+
+	for (i = 0; i < n && !ret; i++)
+		ret = ckpt_snap_check_mm(tasks[i], task_pid_vnr(tasks[i]),
+					 &census->cost, extack);
+	if (!ret)
+		ret = ckpt_budget_memory(tasks, n, &census->cost, extack);
+	for (i = 0; i < n; i++)
+		put_task_struct(tasks[i]);
+	kfree(tasks);
+	return ret;
+}
+
 /**
  * ckpt_group_check() - tell whether the caller may checkpoint a group
  * @g: the process group or session
  * @census: filled with the group's size on success
  * @extack: receives the reason and the offending pid on failure
  *
- * Return: 0, -ESRCH, -EPERM, -E2BIG or -EINVAL.
+ * Judges every process, its descriptors and its mappings, and what the
+ * checkpoint would cost in memory, so that whatever the freeze would
+ * refuse is refused before the group is stopped.
+ *
+ * Return: 0, -ESRCH, -EPERM, -E2BIG, -EINVAL, -EBUSY, -ENOMEM or -EINTR.
  */
 int ckpt_group_check(const struct ckpt_group_id *g,
 		     struct ckpt_group_census *census,
@@ -199,11 +278,12 @@ int ckpt_group_check(const struct ckpt_group_id *g,
 	} while_each_pid_task(pgrp, g->type, p);
 out_unlock:
 	rcu_read_unlock();
-	put_pid(pgrp);
 	if (ret)
-		return ret;
-	if (!census->nr_tasks)
+		goto out_put;
+	if (!census->nr_tasks) {
+		put_pid(pgrp);
 		goto no_group;
+	}
 	if (census->nr_tasks > ckpt_max_tasks ||
 	    census->nr_threads > ckpt_max_threads) {
 		if (g->type == PIDTYPE_SID)
@@ -212,9 +292,13 @@ out_unlock:
 		else
 			NL_SET_ERR_MSG(extack,
 				       "process group exceeds the max_tasks or max_threads limit");
-		return -E2BIG;
+		ret = -E2BIG;
+		goto out_put;
 	}
-	return 0;
+	ret = check_address_spaces(pgrp, g->type, census, extack);
+out_put:
+	put_pid(pgrp);
+	return ret;
 
 no_group:
 	if (g->type == PIDTYPE_SID)

@@ -10,6 +10,8 @@
 #include <linux/pid.h>
 #include <linux/types.h>
 
+#include "snap.h"
+
 struct netlink_ext_ack;
 struct task_struct;
 
@@ -17,10 +19,12 @@ struct task_struct;
  * struct ckpt_group_census - what a walk over a process group found
  * @nr_tasks: processes (thread group leaders) in the group
  * @nr_threads: threads of those processes
+ * @cost: what a snapshot of their address spaces will hold
  */
 struct ckpt_group_census {
 	u32 nr_tasks;
 	u32 nr_threads;
+	struct ckpt_mm_cost cost;
 };
 
 /**
@@ -39,6 +43,9 @@ extern unsigned int ckpt_freeze_timeout_ms;
 
 void ckpt_err_set(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
 		  const char *msg);
+__printf(4, 5)
+void ckpt_err_setf(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
+		   const char *fmt, ...);
 void ckpt_err_set_fd(struct netlink_ext_ack *extack, pid_t pid, int fd,
 		     const char *msg);
 bool ckpt_privileged(void);

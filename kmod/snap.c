@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/huge_mm.h>
+#include <linux/hugetlb.h>
 #include <linux/kdev_t.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
@@ -118,28 +119,22 @@ void ckpt_snap_put_ent(struct ckpt_page_ent *e)
 /*
  * Make room for @more entries. Never called under a page table lock.
  *
- * The first array is small; once it overflows, the array grows to the
- * walk's bound (bound_ents) in one step. A 4K-mapped process so costs one
- * small copy, and a THP-mapped one (one entry per 2 MiB, while the anon RSS
- * counts 512 pages for it) never allocates an entry per 4K page it does not
- * have: an 8 MiB array for 1 GiB of THP cost more than the rest of its
- * freeze.
+ * The array is reserved before the group is parked (ckpt_snap_reserve()),
+ * sized from the process's memory counters. Inside the freeze an
+ * allocation must never wait for reclaim or call the OOM killer: the
+ * killer's victim could be a parked target, which cannot exit while we
+ * hold its mmap lock. So a process that outgrew its reservation between
+ * the count and the park (its threads ran on until then) gets one
+ * GFP_NOWAIT attempt, and otherwise the freeze is retried with a fresh
+ * count (-EAGAIN).
  */
-static int ents_reserve(struct ckpt_task_snap *ts, unsigned long more)
+static int ents_grow(struct ckpt_task_snap *ts, unsigned long cap, gfp_t gfp)
 {
-	unsigned long need = ts->nr_ents + more;
-	unsigned long cap = 1024;
 	struct ckpt_page_ent *ents;
 
-	if (need <= ts->cap_ents)
-		return 0;
-	if (ts->cap_ents)
-		cap = max(2 * ts->cap_ents, ts->bound_ents);
-	while (cap < need)
-		cap *= 2;
 	if (ckpt_fault_inject(CKPT_FAULT_SNAP))
 		return -ENOMEM;
-	ents = kvmalloc_array(cap, sizeof(*ents), GFP_KERNEL);
+	ents = kvmalloc_array(cap, sizeof(*ents), gfp);
 	if (!ents)
 		return -ENOMEM;
 	if (ts->nr_ents)
@@ -147,6 +142,18 @@ static int ents_reserve(struct ckpt_task_snap *ts, unsigned long more)
 	kvfree(ts->ents);
 	ts->ents = ents;
 	ts->cap_ents = cap;
+	return 0;
+}
+
+static int ents_reserve(struct ckpt_task_snap *ts, unsigned long more)
+{
+	unsigned long need = ts->nr_ents + more;
+
+	if (need <= ts->cap_ents)
+		return 0;
+	if (ents_grow(ts, max(need, 2 * ts->cap_ents),
+		      GFP_NOWAIT | __GFP_NOWARN))
+		return -EAGAIN;
 	return 0;
 }
 
@@ -196,6 +203,27 @@ static struct page *anon_page(pte_t pte)
 }
 
 /*
+ * Pages the snapshot must copy during the freeze instead of holding
+ * copy-on-write, because something other than the CPU may write them:
+ * - a page that may be DMA-pinned (fork's rule, page_needs_cow_for_dma()):
+ *   write-protecting it would move the process to a new page on its next
+ *   write while the device keeps writing the old one;
+ * - every page of a MADV_DONTFORK mapping (VM_DONTCOPY: RDMA, VFIO and
+ *   DPDK buffers are registered with a device by their physical pages,
+ *   often without a pin the kernel can see): fork() leaves them alone for
+ *   the same reason.
+ * Such pages stay exclusive and writable, so the process never leaves its
+ * page; the copy is taken while the group is parked.
+ */
+static bool copy_at_freeze(struct vm_area_struct *vma, struct page *page)
+{
+	if (vma->vm_flags & VM_DONTCOPY)
+		return true;
+	return test_bit(MMF_HAS_PINNED, &vma->vm_mm->flags) &&
+	       page_maybe_dma_pinned(page);
+}
+
+/*
  * Hold one anonymous page the way copy_present_pte() treats the parent's
  * side in fork (mm/memory.c, 6.1): take a reference, clear AnonExclusive,
  * write-protect. The next write by the process then faults into
@@ -203,8 +231,7 @@ static struct page *anon_page(pte_t pte)
  * AnonExclusive and its refcount exceeds 1 + swapcache (our reference):
  * the held page keeps the frozen contents. AnonExclusive is cleared even on
  * read-only PTEs, or mprotect(PROT_WRITE) could make them writable without
- * a fault (can_change_pte_writable()). A page that may be DMA-pinned stays
- * exclusive and writable — fork's rule (page_needs_cow_for_dma()) — and is
+ * a fault (can_change_pte_writable()). Pages copy_at_freeze() names are
  * copied before release instead. Called with the PTE lock held.
  */
 static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
@@ -213,8 +240,7 @@ static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	struct mm_struct *mm = vma->vm_mm;
 
 	get_page(page);
-	if (test_bit(MMF_HAS_PINNED, &mm->flags) &&
-	    page_maybe_dma_pinned(page)) {
+	if (copy_at_freeze(vma, page)) {
 		ent_add(ts, addr, page, 1, CKPT_ENT_COPY);
 		return;
 	}
@@ -268,11 +294,13 @@ static int walk_ptes(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
  * copy_huge_pmd() does for the parent. On the next write 6.1's
  * do_huge_pmd_wp_page() sees !PageAnonExclusive with extra references, so
  * it splits the PMD and COWs 4K pages: the process loses THP backing of
- * that range until khugepaged collapses it again. Called with the PMD lock.
+ * that range until khugepaged collapses it again. A THP that
+ * copy_at_freeze() names is copied whole before release instead (where
+ * fork would split it), so a pinned THP costs a copy, not the freeze.
+ * Called with the PMD lock.
  */
-static int hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
-		     pmd_t *pmdp, unsigned long addr,
-		     struct netlink_ext_ack *extack)
+static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
+		      pmd_t *pmdp, unsigned long addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	pmd_t pmd = *pmdp;
@@ -280,20 +308,18 @@ static int hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 
 	/* The huge zero page is not anonymous (huge_zero_pfn is unexported). */
 	if (!PageAnon(page))
-		return 0;
-	if (test_bit(MMF_HAS_PINNED, &mm->flags) &&
-	    page_maybe_dma_pinned(page)) {
-		NL_SET_ERR_MSG(extack,
-			       "a transparent huge page is pinned for DMA");
-		return -EBUSY;
-	}
+		return;
 	get_page(page);
+	if (copy_at_freeze(vma, page)) {
+		ent_add(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR,
+			CKPT_ENT_COPY);
+		return;
+	}
 	if (PageAnonExclusive(page))
 		ClearPageAnonExclusive(page);
 	if (pmd_write(pmd))
 		pmdp_set_wrprotect(mm, addr, pmdp);
 	ent_add(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR, 0);
-	return 0;
 }
 
 static int walk_pmds(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
@@ -316,10 +342,8 @@ static int walk_pmds(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 				return ret;
 			ptl = pmd_lock(vma->vm_mm, pmd);
 			if (pmd_trans_huge(*pmd)) {
-				ret = hold_huge(ts, vma, pmd, addr, extack);
+				hold_huge(ts, vma, pmd, addr);
 				spin_unlock(ptl);
-				if (ret)
-					return ret;
 				continue;
 			}
 			/* Split under us (reclaim): walk the new table. */
@@ -382,6 +406,22 @@ static int walk_anon_vma(struct ckpt_task_snap *ts,
 }
 
 /*
+ * A page for a frozen copy, allocated while the group is parked: no
+ * reclaim loop and no OOM killer (see ents_reserve()). A copy that cannot
+ * be had at once fails the freeze, which releases the group unharmed.
+ */
+static struct page *alloc_copy(unsigned int nr)
+{
+	gfp_t gfp = GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN;
+
+	if (ckpt_fault_inject(CKPT_FAULT_SNAP))
+		return NULL;
+	if (nr == 1)
+		return alloc_page(gfp);
+	return alloc_pages(gfp | __GFP_COMP, get_order(nr * PAGE_SIZE));
+}
+
+/*
  * Shared memory cannot be made copy-on-write (a write through a VM_SHARED
  * mapping just makes the PTE writable again, and other processes write
  * through their own PTEs), so its pages are copied now, while the group is
@@ -413,8 +453,7 @@ static int copy_shmem_vma(struct ckpt_task_snap *ts,
 				       "a shared memory page is swapped out");
 			return -EAGAIN;
 		}
-		copy = ckpt_fault_inject(CKPT_FAULT_SNAP) ? NULL :
-		       alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+		copy = alloc_copy(1);
 		if (!copy) {
 			folio_put(folio);
 			return -ENOMEM;
@@ -427,25 +466,27 @@ static int copy_shmem_vma(struct ckpt_task_snap *ts,
 	return 0;
 }
 
-/* Replace pinned pages held by reference with private copies. */
-static int copy_pinned(struct ckpt_task_snap *ts, unsigned long from)
+/* Replace pages held by reference (CKPT_ENT_COPY) with private copies. */
+static int copy_held(struct ckpt_task_snap *ts, unsigned long from)
 {
-	unsigned long i;
 	struct page *copy;
+	unsigned long i;
+	unsigned int n;
 
 	for (i = from; i < ts->nr_ents; i++) {
 		struct ckpt_page_ent *e = &ts->ents[i];
 
 		if (!(e->flags & CKPT_ENT_COPY))
 			continue;
-		copy = ckpt_fault_inject(CKPT_FAULT_SNAP) ? NULL :
-		       alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+		copy = alloc_copy(e->nr);
 		if (!copy)
 			return -ENOMEM;
-		copy_highpage(copy, e->page);
+		for (n = 0; n < e->nr; n++)
+			copy_highpage(copy + n, e->page + n);
 		put_page(e->page);
 		e->page = copy;
 		e->flags &= ~CKPT_ENT_COPY;
+		cond_resched();
 	}
 	return 0;
 }
@@ -493,28 +534,63 @@ static u32 vma_image_flags(struct vm_area_struct *vma)
 	return f;
 }
 
-/* Refuse what the image cannot describe, before touching anything. */
-static int vma_supported(struct vm_area_struct *vma,
-			 struct netlink_ext_ack *extack)
+/*
+ * fs/aio.c keeps this magic to itself (6.1): the superblock of the pseudo
+ * filesystem whose files back io_setup()'s completion rings.
+ */
+#define AIO_RING_FS_MAGIC	0xa10a10a1
+
+static bool is_aio_ring(struct vm_area_struct *vma)
+{
+	return vma->vm_file &&
+	       file_inode(vma->vm_file)->i_sb->s_magic == AIO_RING_FS_MAGIC;
+}
+
+/*
+ * What the snapshot cannot take faithfully: the reason, or NULL. Judged
+ * once before the group is parked (ckpt_snap_check_mm()) and again inside
+ * the freeze, as mappings may change in between.
+ */
+static const char *vma_refusal(struct vm_area_struct *vma)
 {
 	const char *name = special_name(vma);
 
-	if (userfaultfd_armed(vma)) {
-		NL_SET_ERR_MSG(extack, "mapping is registered with userfaultfd");
-		return -EINVAL;
-	}
-	if (name && strcmp(name, "[vdso]") && strcmp(name, "[vvar]")) {
-		NL_SET_ERR_MSG(extack,
-			       "special mapping (not vdso/vvar) is not supported");
-		return -EINVAL;
-	}
-	if (!name && (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP))) {
-		NL_SET_ERR_MSG(extack,
-			       "device or PFN mapping is not supported");
-		return -EINVAL;
-	}
-	if ((vma->vm_flags & VM_SHARED) && !vma->vm_file) {
-		NL_SET_ERR_MSG(extack, "shared mapping without a file");
+	if (userfaultfd_armed(vma))
+		return "mapping is registered with userfaultfd";
+	/*
+	 * hugetlb pages are not made copy-on-write by holding them: 6.1's
+	 * hugetlb_wp() reuses a page whose mapcount is 1 whatever its
+	 * refcount, so the process would write into the snapshot's page.
+	 */
+	if (is_vm_hugetlb_page(vma))
+		return "hugetlb mapping (MAP_HUGETLB or hugetlbfs) is not supported";
+	/*
+	 * Linux AIO reads complete into the process's pages after io_submit()
+	 * returned, holding plain page references the snapshot cannot see: a
+	 * read landing after the freeze would go to the snapshot's page. The
+	 * completion ring lives as long as the context (io_destroy() unmaps
+	 * it), so it names every process that may have I/O in flight.
+	 */
+	if (is_aio_ring(vma))
+		return "Linux AIO context (io_setup): its I/O could land in the snapshot";
+	if (name && strcmp(name, "[vdso]") && strcmp(name, "[vvar]"))
+		return "special mapping (not vdso/vvar) is not supported";
+	if (!name && (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)))
+		return "device or PFN mapping is not supported";
+	if ((vma->vm_flags & VM_SHARED) && !vma->vm_file)
+		return "shared mapping without a file";
+	return NULL;
+}
+
+static int vma_supported(struct vm_area_struct *vma,
+			 struct netlink_ext_ack *extack)
+{
+	const char *why = vma_refusal(vma);
+
+	if (why) {
+		/* Static strings: NL_SET_ERR_MSG() wants a literal. */
+		if (extack)
+			extack->_msg = why;
 		return -EINVAL;
 	}
 	return 0;
@@ -555,6 +631,13 @@ static int capture_vma(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		ret = walk_anon_vma(ts, vma, extack);
 	else
 		ret = 0;
+
+	if (ret == -EAGAIN && extack && !extack->_msg)
+		NL_SET_ERR_MSG(extack,
+			       "the process mapped more memory than was reserved before its freeze");
+	if (ret == -ENOMEM && extack && !extack->_msg)
+		NL_SET_ERR_MSG(extack,
+			       "no memory at once for a page copied during the freeze");
 
 	for (i = first; i < ts->nr_ents; i++)
 		rec.nr_pages += ts->ents[i].nr;
@@ -632,17 +715,6 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
 		  kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!pathbuf)
 		return -ENOMEM;
-	/*
-	 * Parked threads cannot fault anonymous pages in, so the anon RSS
-	 * bounds the entries the walk needs: once the first small array is
-	 * full, ents_reserve() grows straight to it instead of regrowing (and
-	 * copying) step by step during the freeze.
-	 */
-	ts->bound_ents = ts->nr_ents + get_mm_counter(mm, MM_ANONPAGES) +
-			 PTRS_PER_PTE;
-	ret = ents_reserve(ts, PTRS_PER_PTE);
-	if (ret)
-		goto out_free;
 	ret = mmap_write_lock_killable(mm);
 	if (ret)
 		goto out_free;
@@ -666,9 +738,165 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
 	raw_write_seqcount_end(&mm->write_protect_seq);
 	mmap_write_unlock(mm);
 	if (!ret)
-		ret = copy_pinned(ts, first);
+		ret = copy_held(ts, first);
 out_free:
 	kfree(pathbuf);
+	return ret;
+}
+
+/* Pages of a shmem mapping the freeze will copy, at most. */
+static unsigned long shmem_vma_pages(struct vm_area_struct *vma)
+{
+	return min_t(unsigned long, vma_pages(vma),
+		     READ_ONCE(vma->vm_file->f_mapping->nrpages));
+}
+
+/**
+ * ckpt_snap_check_mm() - judge a process's address space before its group
+ *	is parked
+ * @p: the process (a reference held by the caller)
+ * @pid: its pid as the caller sees it, for error reports
+ * @cost: what its snapshot will hold is added here
+ * @extack: receives the reason, the pid and the mapping on refusal
+ *
+ * Refuses what the freeze would refuse anyway (vma_refusal(), MMU
+ * notifiers, an address space shared with another process), so the group
+ * is not stopped for nothing, and counts what the snapshot will cost.
+ * A process without an mm (exiting) is left to the freeze to judge.
+ *
+ * Return: 0, -EINVAL, -EBUSY or -EINTR.
+ */
+int ckpt_snap_check_mm(struct task_struct *p, pid_t pid,
+		       struct ckpt_mm_cost *cost,
+		       struct netlink_ext_ack *extack)
+{
+	struct mm_struct *mm = get_task_mm(p);
+	struct vm_area_struct *vma;
+	unsigned long addr = 0;
+	const char *why;
+	pid_t sharer;
+	int ret = 0;
+
+	if (!mm)
+		return 0;
+	if (mm_has_notifiers(mm)) {
+		ckpt_err_set(extack, pid, 0,
+			     "address space has MMU notifiers (KVM, a device driver)");
+		ret = -EINVAL;
+		goto out_put;
+	}
+	sharer = ckpt_snap_mm_sharer(mm, p);
+	if (sharer) {
+		ckpt_err_setf(extack, pid, 0,
+			      "address space is shared with pid %d outside the process (vfork, CLONE_VM)",
+			      sharer);
+		ret = -EBUSY;
+		goto out_put;
+	}
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		goto out_put;
+	while ((vma = find_vma(mm, addr))) {
+		/*
+		 * userfaultfd is left to the freeze: a thread blocked on a
+		 * userfaultfd fault inside execve() leaves this mm at the
+		 * exec's point of no return, and only the freeze, with every
+		 * thread parked, sees the mm it will have.
+		 */
+		why = userfaultfd_armed(vma) ? NULL : vma_refusal(vma);
+		if (why) {
+			ckpt_err_set(extack, pid, vma->vm_start, why);
+			ret = -EINVAL;
+			break;
+		}
+		if (is_shmem_vma(vma))
+			cost->shmem_pages += shmem_vma_pages(vma);
+		cost->nr_vmas++;
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	cost->anon_pages += get_mm_counter(mm, MM_ANONPAGES);
+out_put:
+	mmput(mm);
+	return ret;
+}
+
+/**
+ * ckpt_snap_mm_sharer() - a task outside @p's process that uses @mm
+ * @mm: the address space of @p
+ * @p: a process
+ *
+ * mm_users alone cannot tell: a /proc reader (/proc/PID/mem, cmdline,
+ * environ) or process_vm_readv() holds the mm for a moment, and such a
+ * reader is no reason to refuse. Only a task whose ->mm is @mm (a vfork
+ * child, a CLONE_VM sibling, a kernel thread after kthread_use_mm()) is.
+ * The list of all threads is searched only when mm_users says someone
+ * beyond @p's threads and the caller holds it, as oom_kill.c's
+ * process_shares_mm() does for the OOM killer.
+ *
+ * Return: the pid (in the caller's namespace) of such a task, or 0.
+ */
+pid_t ckpt_snap_mm_sharer(struct mm_struct *mm, struct task_struct *p)
+{
+	struct task_struct *g, *t;
+	pid_t found = 0;
+
+	/* Our reference plus one per thread of @p is the expected count. */
+	if (atomic_read(&mm->mm_users) <= get_nr_threads(p) + 1)
+		return 0;
+	rcu_read_lock();
+	for_each_process(g) {
+		if (same_thread_group(g, p))
+			continue;
+		for_each_thread(g, t) {
+			if (READ_ONCE(t->mm) == mm) {
+				found = task_pid_vnr(t);
+				goto out;
+			}
+		}
+	}
+out:
+	rcu_read_unlock();
+	return found;
+}
+
+/**
+ * ckpt_snap_reserve() - reserve the page entries of a process before its
+ *	group is parked
+ * @ts: the process; @ts->task set, nothing captured yet
+ *
+ * Sized from the memory counters plus slack for the pages its threads
+ * fault in until they park: inside the freeze ents_reserve() may not wait
+ * for memory. A whole page table's worth more keeps the walk's per-table
+ * reservation within the array.
+ *
+ * Return: 0, -ENOMEM or -EINTR.
+ */
+int ckpt_snap_reserve(struct ckpt_task_snap *ts)
+{
+	struct ckpt_mm_cost cost = { 0 };
+	struct mm_struct *mm = get_task_mm(ts->task);
+	struct vm_area_struct *vma;
+	unsigned long addr = 0;
+	int ret = 0;
+
+	if (!mm)
+		return 0;
+	if (mmap_read_lock_killable(mm)) {
+		ret = -EINTR;
+		goto out_put;
+	}
+	while ((vma = find_vma(mm, addr))) {
+		if (is_shmem_vma(vma))
+			cost.shmem_pages += shmem_vma_pages(vma);
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	cost.anon_pages = get_mm_counter(mm, MM_ANONPAGES);
+	ret = ents_grow(ts, cost.anon_pages + cost.anon_pages / 8 +
+			cost.shmem_pages + 2 * PTRS_PER_PTE, GFP_KERNEL);
+out_put:
+	mmput(mm);
 	return ret;
 }
 

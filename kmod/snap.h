@@ -16,7 +16,7 @@ struct page;
 struct task_struct;
 
 /* ckpt_page_ent.flags */
-#define CKPT_ENT_COPY		0x1	/* pinned: copy before release */
+#define CKPT_ENT_COPY		0x1	/* copy before release (copy_at_freeze()) */
 #define CKPT_ENT_VMA_START	0x2	/* first entry of a mapping */
 
 /**
@@ -56,8 +56,7 @@ struct ckpt_buf {
  * @fds: its FD records, each with its record header
  * @ents: held pages, in address order
  * @nr_ents: entries used in @ents
- * @cap_ents: entries allocated in @ents
- * @bound_ents: most entries the walk can need (the anon RSS, set before it)
+ * @cap_ents: entries allocated in @ents (reserved before the park)
  */
 struct ckpt_task_snap {
 	struct task_struct *task;
@@ -70,7 +69,6 @@ struct ckpt_task_snap {
 	struct ckpt_page_ent *ents;
 	unsigned long nr_ents;
 	unsigned long cap_ents;
-	unsigned long bound_ents;
 };
 
 /**
@@ -95,6 +93,19 @@ struct ckpt_snapshot {
 	u64 capture_ns;
 };
 
+/**
+ * struct ckpt_mm_cost - what the snapshot of address spaces will hold
+ * @anon_pages: private anonymous pages, held copy-on-write (each may be
+ *	copied by the process's own next write while the image streams)
+ * @shmem_pages: shared memory pages, copied during the freeze (at most)
+ * @nr_vmas: mappings
+ */
+struct ckpt_mm_cost {
+	u64 anon_pages;
+	u64 shmem_pages;
+	u64 nr_vmas;
+};
+
 struct kvec;
 int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const struct kvec *parts,
 		 unsigned int n);
@@ -102,6 +113,11 @@ void ckpt_buf_free(struct ckpt_buf *buf);
 
 int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
 			 struct netlink_ext_ack *extack);
+int ckpt_snap_check_mm(struct task_struct *p, pid_t pid,
+		       struct ckpt_mm_cost *cost,
+		       struct netlink_ext_ack *extack);
+pid_t ckpt_snap_mm_sharer(struct mm_struct *mm, struct task_struct *p);
+int ckpt_snap_reserve(struct ckpt_task_snap *ts);
 void ckpt_snap_flush_tlbs(void);
 void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from);
 void ckpt_snap_free(struct ckpt_snapshot *snap);

@@ -696,8 +696,8 @@ static int set_timeout_ms(unsigned int ms)
 }
 
 /*
- * A thread that cannot park (a vfork parent waits uninterruptibly for its
- * child) makes the freeze time out naming it; a thread SIGKILLed while it
+ * A thread that cannot park (a CLONE_VFORK parent waits, killable only,
+ * for its child) makes the freeze time out naming it; a thread SIGKILLed while it
  * sits parked dies at once; every other thread that parked runs again, and
  * the late task_work passes through harmlessly.
  */
@@ -708,7 +708,7 @@ TEST(stuck_thread_times_out)
 	struct libckpt *h;
 	int fd, pipefd[2];
 	pid_t leader, killer;
-	char want[64], c;
+	char want[64];
 	uint64_t seen;
 
 	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -732,12 +732,8 @@ TEST(stuck_thread_times_out)
 			for (;;)
 				shared[2]++;
 		shared[1] = victim;
-		/* The vfork child blocks on the pipe; we wait in D state. */
-		if (vfork() == 0) {
-			if (read(pipefd[0], &c, 1) < 0)
-				_exit(1);
-			_exit(0);
-		}
+		/* The child blocks on the pipe; we cannot park meanwhile. */
+		wait_in_vfork(pipefd[0]);
 		kill(spinner, SIGKILL);
 		kill(victim, SIGKILL);
 		_exit(0);

@@ -345,8 +345,8 @@ TEST_F_TIMEOUT(stress, stopped_or_traced_refused, 120)
 }
 
 /*
- * A group whose leader is stuck in vfork() (it waits uninterruptibly for
- * its child, which blocks on a pipe), so a freeze of it parks every other
+ * A group whose leader is stuck in a vfork-style wait (killable only) for
+ * its child, which blocks on a pipe (wait_in_vfork()), so a freeze of it parks every other
  * thread and waits the whole freeze timeout. Three spinners count in
  * shared memory.
  */
@@ -369,7 +369,6 @@ static int stuck_start(struct stuck *s)
 		return -errno;
 	if (s->leader == 0) {
 		pid_t kid[3];
-		char c;
 
 		/* Keep only the pipe (made first, so the lowest fds). */
 		close_range(s->release[1] + 1, ~0U, 0);
@@ -381,18 +380,14 @@ static int stuck_start(struct stuck *s)
 					s->sh[i]++;
 			s->sh[3 + i] = kid[i];
 		}
-		if (vfork() == 0) {
-			if (read(s->release[0], &c, 1) < 0)
-				_exit(1);
-			_exit(0);
-		}
+		wait_in_vfork(s->release[0]);
 		for (i = 0; i < 3; i++)
 			kill(kid[i], SIGKILL);
 		_exit(0);
 	}
 	for (i = 0; i < 200 && !(s->sh[5] && s->sh[2]); i++)
 		usleep(20000);
-	/* The leader must be inside vfork() before the freeze. */
+	/* The leader must be inside its wait before the freeze. */
 	for (i = 0; i < 200 && proc_state(s->leader) != 'D'; i++)
 		usleep(20000);
 	return proc_state(s->leader) == 'D' ? 0 : -ETIMEDOUT;

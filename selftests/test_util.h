@@ -12,6 +12,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
@@ -227,6 +230,24 @@ static inline char proc_state(pid_t pid)
 	fclose(f);
 	p = p ? strrchr(buf, ')') : NULL;
 	return p && p[1] ? p[2] : 0;
+}
+
+/*
+ * Wait the way a vfork() parent does — killable only, so the caller's
+ * thread cannot park — for a child that blocks reading @fd and exits when
+ * a byte (or EOF) arrives. The child gets its own copy of the address
+ * space (CLONE_VFORK without CLONE_VM): a child sharing it would get the
+ * group refused before any freeze.
+ */
+static inline void wait_in_vfork(int fd)
+{
+	char c;
+
+	if (syscall(SYS_clone, CLONE_VFORK | SIGCHLD, 0, NULL, NULL, 0) == 0) {
+		if (read(fd, &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
 }
 
 #endif /* CKPT_TEST_UTIL_H */
