@@ -64,6 +64,7 @@ void progress_cb(uint64_t done, uint64_t total, void *arg);
 
 int info_main(int argc, char **argv);
 int check_main(int argc, char **argv);
+int check_kernel_main(int argc, char **argv);
 int area_main(int argc, char **argv);
 int show_main(int argc, char **argv);
 int freeze_main(int argc, char **argv);

@@ -4,8 +4,8 @@
  *
  * ckptctl as a user sees it, on the real module: every subcommand's
  * --help, usage and refusal messages and their exit codes, --json, the
- * progress line, and export of an area generation that then restores a
- * real program (busybox sleep) with its pid.
+ * progress line, export of an area generation that then restores a
+ * real program (busybox sleep) with its pid, and check --kernel.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -155,6 +155,62 @@ TEST(export_progress_json_restore)
 	unlink(AREA);
 	unlink(IMG);
 	unlink("/tmp/cli-x");
+}
+
+/* Every probe of the kernel's mm behaviour, on the kernel under test. */
+static const char *const kernel_probes[] = {
+	"anon_cow", "mprotect_write", "thp_cow", "fork_after_freeze", "gup_write",
+	"dma_pinned", "shmem_copy",
+};
+
+#define KO "/opt/ckpt/ckpt.ko"
+
+/*
+ * check --kernel passes every probe here, in text and JSON (this guest has
+ * THP on madvise, io_uring and root: nothing is skipped), and without the
+ * module it says so and exits 3.
+ */
+TEST(check_kernel)
+{
+	char out[OUT_SIZE], want[96], *line;
+	unsigned int i;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " check --kernel 2>&1", out, sizeof(out)))
+		TH_LOG("%s", out);
+	/* Line by line: each log line must stay a KTAP comment. */
+	for (line = out; *line; line = strchr(line, '\n') + 1) {
+		if (!strchr(line, '\n'))
+			break;
+		TH_LOG("as a user sees it: %.*s", (int)(strchr(line, '\n') - line), line);
+	}
+	for (i = 0; i < sizeof(kernel_probes) / sizeof(kernel_probes[0]); i++) {
+		line = strstr(out, kernel_probes[i]);
+		ASSERT_NE(NULL, line) TH_LOG("no line for %s: %s", kernel_probes[i], out);
+		line += strlen(kernel_probes[i]);
+		while (*line == ' ')
+			line++;
+		EXPECT_EQ(0, strncmp(line, "ok ", 3)) TH_LOG("%s: %.200s", kernel_probes[i], line);
+	}
+	EXPECT_NE(NULL, strstr(out, "7 probes: 7 ok, 0 failed, 0 skipped")) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, run_cmd(CKPTCTL " check --kernel --json", out, sizeof(out)))
+		TH_LOG("%s", out);
+	for (i = 0; i < sizeof(kernel_probes) / sizeof(kernel_probes[0]); i++) {
+		snprintf(want, sizeof(want), "{\"name\": \"%s\", \"result\": \"ok\"",
+			 kernel_probes[i]);
+		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s: %s", want, out);
+	}
+	EXPECT_NE(NULL, strstr(out, "\"ok\": 7, \"failed\": 0, \"skipped\": 0}")) TH_LOG("%s", out);
+	EXPECT_EQ('{', out[0]) TH_LOG("%s", out);
+
+	/* Without the module: a clear message and exit code 3. */
+	if (access(KO, R_OK) || system("rmmod ckpt 2>/dev/null"))
+		SKIP(return, "cannot unload the module to test its absence");
+	EXPECT_EQ(3, run_cmd(CKPTCTL " check --kernel 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "the ckpt module is not loaded")) TH_LOG("%s", out);
+	ASSERT_EQ(0, system("insmod " KO)) TH_LOG("cannot load " KO " again");
 }
 
 TEST_HARNESS_MAIN
