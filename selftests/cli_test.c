@@ -164,16 +164,19 @@ static const char *const kernel_probes[] = {
 };
 
 #define KO "/opt/ckpt/ckpt.ko"
+#define KERNEL_OUT "/tmp/cli-kernel-user"
 
 /*
  * check --kernel passes every probe here, in text and JSON (this guest has
- * THP on madvise, io_uring and root: nothing is skipped), and without the
- * module it says so and exits 3.
+ * THP on madvise and io_uring: nothing is skipped), also as an unprivileged
+ * user, and without the module it says so and exits 3.
  */
 TEST(check_kernel)
 {
 	char out[OUT_SIZE], want[96], *line;
 	unsigned int i;
+	pid_t pid;
+	int st;
 
 	if (access(CKPTCTL, X_OK))
 		SKIP(return, "%s not installed", CKPTCTL);
@@ -204,6 +207,23 @@ TEST(check_kernel)
 	}
 	EXPECT_NE(NULL, strstr(out, "\"ok\": 7, \"failed\": 0, \"skipped\": 0}")) TH_LOG("%s", out);
 	EXPECT_EQ('{', out[0]) TH_LOG("%s", out);
+
+	/* No privilege needed: the probes' children are the caller's own. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(99);
+		execl("/bin/sh", "sh", "-c", CKPTCTL " check --kernel > " KERNEL_OUT " 2>&1",
+		      (char *)NULL);
+		_exit(98);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(0, run_cmd("cat " KERNEL_OUT, out, sizeof(out)));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("as uid 65534: %s", out);
+	EXPECT_NE(NULL, strstr(out, "7 probes: 7 ok, 0 failed, 0 skipped"))
+		TH_LOG("as uid 65534: %s", out);
+	unlink(KERNEL_OUT);
 
 	/* Without the module: a clear message and exit code 3. */
 	if (access(KO, R_OK) || system("rmmod ckpt 2>/dev/null"))
