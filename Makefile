@@ -54,7 +54,7 @@ USER_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilib/include $(NL_CFLAGS) 
 	-DCKPT_VERSION='"$(VERSION)"'
 
 LIB_SRCS := lib/netlink.c lib/info.c lib/crc32c.c lib/area.c lib/image.c lib/freeze.c lib/restore.c
-CLI_SRCS := cli/ckptctl.c cli/info.c cli/check.c cli/area.c cli/show.c cli/freeze.c cli/status.c cli/restore.c cli/dump.c cli/export.c cli/progress.c
+CLI_SRCS := cli/ckptctl.c cli/info.c cli/check.c cli/check_kernel.c cli/area.c cli/show.c cli/freeze.c cli/status.c cli/restore.c cli/dump.c cli/export.c cli/progress.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(O)/pic/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
@@ -63,7 +63,7 @@ HDRS := uapi/linux/ckpt.h uapi/linux/ckpt_image.h lib/include/libckpt.h lib/inte
 
 .PHONY: all module lib cli selftests stage check check-flavours deps clean help style \
 	bench demo check-reboot check-migrate check-crash install install-dkms \
-	uninstall check-install check-suite check-debug fuzz fuzz-short \
+	uninstall check-install check-suite check-debug check-kernel fuzz fuzz-short \
 	fuzz-corpus FORCE
 
 all: module lib cli selftests
@@ -81,6 +81,7 @@ help:
 	@echo "make install         module, library, headers, pkg-config, CLI, man page, completion"
 	@echo "make install-dkms    the module's source for DKMS (dkms add/build/install)"
 	@echo "make check-install   both into a DESTDIR, then verified; DKMS build checked"
+	@echo "make check-kernel    on a real machine (no QEMU): ckptctl check --kernel on the running kernel"
 	@echo "make style           checkpatch --strict on kmod/ and uapi/"
 	@echo "Overrides: KVER=$(KVER) KDIR=$(KDIR) KIMAGE=$(KIMAGE)"
 
@@ -184,6 +185,38 @@ uninstall:
 # Both installs into a scratch DESTDIR, checked from the outside.
 check-install: all
 	$(Q)selftests/install_test.sh $(CURDIR)/$(O)/install-test $(KVER) $(DKMS_VERSION)
+
+# After a kernel update, on the machine itself (no QEMU): is the module,
+# built for the running kernel (not KVER: a new kernel may be installed and
+# not yet booted), still right on it? `ckptctl check --kernel` exercises the
+# mm behaviour the snapshot relies on. A loaded ckpt module (DKMS's, say) is
+# the one tested; otherwise the fresh build is loaded for the run and
+# unloaded after it, which needs root.
+RUNNING_KVER := $(shell uname -r)
+check-kernel:
+	$(Q)test -d /lib/modules/$(RUNNING_KVER)/build || { \
+		echo "check-kernel: no headers for the running kernel $(RUNNING_KVER): install linux-headers-$(RUNNING_KVER)" >&2; \
+		exit 1; }
+	$(Q)$(MAKE) KVER=$(RUNNING_KVER) module cli
+	$(Q)loaded=; \
+	if grep -q '^ckpt ' /proc/modules 2>/dev/null; then \
+		echo "check-kernel: testing the ckpt module already loaded" \
+			"(version $$(cat /sys/module/ckpt/version 2>/dev/null || echo unknown)), not this build"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "check-kernel: the ckpt module is not loaded, and loading kmod/ckpt.ko needs root:" \
+			"run 'sudo make check-kernel', or load the module first" >&2; \
+		exit 1; \
+	else \
+		insmod kmod/ckpt.ko || { \
+			echo "check-kernel: cannot load kmod/ckpt.ko into $(RUNNING_KVER) (see above)" >&2; \
+			exit 1; }; \
+		loaded=1; \
+	fi; \
+	st=0; $(O)/ckptctl check --kernel || st=$$?; \
+	if [ -n "$$loaded" ] && ! rmmod ckpt; then \
+		echo "check-kernel: could not unload the ckpt module it loaded" >&2; st=1; \
+	fi; \
+	exit $$st
 
 # --- selftests ------------------------------------------------------------
 

@@ -10,10 +10,13 @@
 #include "cli.h"
 
 static const char check_usage[] =
-	"Usage: ckptctl check <pgid> [--session] [--json]\n\n"
+	"Usage: ckptctl check <pgid> [--session] [--json]\n"
+	"       ckptctl check --kernel [--json]\n\n"
 	"Tell whether the process group <pgid> (with --session: every process of\n"
 	"session <pgid>) can be checkpointed by the caller, without touching it.\n"
-	"On refusal, the message names the process and the reason.\n";
+	"On refusal, the message names the process and the reason.\n\n"
+	"With --kernel, test instead that the running kernel behaves as the\n"
+	"snapshot relies on ('ckptctl check --kernel --help').\n";
 
 int check_main(int argc, char **argv)
 {
@@ -24,6 +27,9 @@ int check_main(int argc, char **argv)
 	struct libckpt *h;
 	int i, ret, code;
 
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--kernel"))
+			return check_kernel_main(argc, argv);
 	if (wants_help(argc, argv, check_usage))
 		return EXIT_OK;
 	for (i = 1; i < argc; i++) {

@@ -44,6 +44,8 @@ bool parse_u32(const char *s, unsigned int *out);
 const char *group_kind(unsigned int flags);
 /* Parse a byte count with an optional K/M/G suffix (powers of 1024). */
 bool parse_size(const char *s, uint64_t *out);
+/* Print @s as a JSON string; bytes outside printable ASCII become \u00XX. */
+void json_str(const char *s);
 /* True if argv[1] asks for help; then print @usage. */
 bool wants_help(int argc, char **argv, const char *usage);
 
@@ -62,6 +64,7 @@ void progress_cb(uint64_t done, uint64_t total, void *arg);
 
 int info_main(int argc, char **argv);
 int check_main(int argc, char **argv);
+int check_kernel_main(int argc, char **argv);
 int area_main(int argc, char **argv);
 int show_main(int argc, char **argv);
 int freeze_main(int argc, char **argv);

@@ -25,7 +25,11 @@
 #include "snap.h"
 #include "writer.h"
 
-/* Large sequential writes; also the granularity of rate limiting. */
+/*
+ * Large sequential writes; also the granularity of rate limiting, and how
+ * far ahead of a blocked output the writer reads (check --kernel's BALLAST
+ * in cli/check_kernel.c must stay larger).
+ */
 #define STREAM_BUF_SIZE	(1024 * 1024)
 /* Most pages in one PAGES record: a reader can buffer one run (2 MiB). */
 #define MAX_RUN_PAGES	512

@@ -4,8 +4,8 @@
  *
  * ckptctl as a user sees it, on the real module: every subcommand's
  * --help, usage and refusal messages and their exit codes, --json, the
- * progress line, and export of an area generation that then restores a
- * real program (busybox sleep) with its pid.
+ * progress line, export of an area generation that then restores a
+ * real program (busybox sleep) with its pid, and check --kernel.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -155,6 +155,82 @@ TEST(export_progress_json_restore)
 	unlink(AREA);
 	unlink(IMG);
 	unlink("/tmp/cli-x");
+}
+
+/* Every probe of the kernel's mm behaviour, on the kernel under test. */
+static const char *const kernel_probes[] = {
+	"anon_cow", "mprotect_write", "thp_cow", "fork_after_freeze", "gup_write",
+	"dma_pinned", "shmem_copy",
+};
+
+#define KO "/opt/ckpt/ckpt.ko"
+#define KERNEL_OUT "/tmp/cli-kernel-user"
+
+/*
+ * check --kernel passes every probe here, in text and JSON (this guest has
+ * THP on madvise and io_uring: nothing is skipped), also as an unprivileged
+ * user, and without the module it says so and exits 3.
+ */
+TEST(check_kernel)
+{
+	char out[OUT_SIZE], want[96], *line;
+	unsigned int i;
+	pid_t pid;
+	int st;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " check --kernel 2>&1", out, sizeof(out)))
+		TH_LOG("%s", out);
+	/* Line by line: each log line must stay a KTAP comment. */
+	for (line = out; *line; line = strchr(line, '\n') + 1) {
+		if (!strchr(line, '\n'))
+			break;
+		TH_LOG("as a user sees it: %.*s", (int)(strchr(line, '\n') - line), line);
+	}
+	for (i = 0; i < sizeof(kernel_probes) / sizeof(kernel_probes[0]); i++) {
+		line = strstr(out, kernel_probes[i]);
+		ASSERT_NE(NULL, line) TH_LOG("no line for %s: %s", kernel_probes[i], out);
+		line += strlen(kernel_probes[i]);
+		while (*line == ' ')
+			line++;
+		EXPECT_EQ(0, strncmp(line, "ok ", 3)) TH_LOG("%s: %.200s", kernel_probes[i], line);
+	}
+	EXPECT_NE(NULL, strstr(out, "7 probes: 7 ok, 0 failed, 0 skipped")) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, run_cmd(CKPTCTL " check --kernel --json", out, sizeof(out)))
+		TH_LOG("%s", out);
+	for (i = 0; i < sizeof(kernel_probes) / sizeof(kernel_probes[0]); i++) {
+		snprintf(want, sizeof(want), "{\"name\": \"%s\", \"result\": \"ok\"",
+			 kernel_probes[i]);
+		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s: %s", want, out);
+	}
+	EXPECT_NE(NULL, strstr(out, "\"ok\": 7, \"failed\": 0, \"skipped\": 0}")) TH_LOG("%s", out);
+	EXPECT_EQ('{', out[0]) TH_LOG("%s", out);
+
+	/* No privilege needed: the probes' children are the caller's own. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(99);
+		execl("/bin/sh", "sh", "-c", CKPTCTL " check --kernel > " KERNEL_OUT " 2>&1",
+		      (char *)NULL);
+		_exit(98);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(0, run_cmd("cat " KERNEL_OUT, out, sizeof(out)));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("as uid 65534: %s", out);
+	EXPECT_NE(NULL, strstr(out, "7 probes: 7 ok, 0 failed, 0 skipped"))
+		TH_LOG("as uid 65534: %s", out);
+	unlink(KERNEL_OUT);
+
+	/* Without the module: a clear message and exit code 3. */
+	if (access(KO, R_OK) || system("rmmod ckpt 2>/dev/null"))
+		SKIP(return, "cannot unload the module to test its absence");
+	EXPECT_EQ(3, run_cmd(CKPTCTL " check --kernel 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "the ckpt module is not loaded")) TH_LOG("%s", out);
+	ASSERT_EQ(0, system("insmod " KO)) TH_LOG("cannot load " KO " again");
 }
 
 TEST_HARNESS_MAIN
