@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * libckpt internals shared by the restore's files: restore.c (the plan and
+ * the controller), restore_fds.c (descriptors), restore_proc.c (a
+ * restoring process: its state, threads and memory).
+ */
+#ifndef LIBCKPT_RESTORE_H
+#define LIBCKPT_RESTORE_H
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+#include "format.h"
+#include "internal.h"
+
+/* How long a restoring process or the controller waits for the others. */
+#define BARRIER_MS	30000
+
+/*
+ * Shared by the controller and every restoring process (MAP_SHARED,
+ * inherited through every clone): the first failure, the barriers, and
+ * the pids created so far.
+ */
+struct shared {
+	int error;		/* the first failure's -errno, set after msg */
+	int claimed;		/* a failure is being described */
+	int created;		/* processes created; all of them: go on */
+	int entering;		/* processes about to enter RESTORE_MM */
+	int running;		/* --pidns: the tree runs (1) or failed (-1) */
+	pid_t root;		/* the main root's pid, in the restorer's ns */
+	char msg[LIBCKPT_ERRLEN];
+	pid_t pids[];		/* per task, once created (0 before) */
+};
+
+struct plan {
+	const struct libckpt_image_task *task;
+	struct ckpt_restore_vma *vmas;
+	struct ckpt_restore_run *runs;
+	size_t nr_runs, cap_runs;
+	uint64_t vvar;		/* start of [vvar]/[vdso] in the image */
+};
+
+/* Both ends of one pipe of the image, made before the first fork. */
+struct pipe_ends {
+	uint64_t ino;
+	int r, w;
+};
+
+struct tree {
+	const struct libckpt_restore_opts *o;
+	struct shared *e;
+	size_t n;
+	struct plan *plans;	/* per task, in image order */
+	int *parent;		/* index of the parent task, or -1 for a root */
+	size_t main_root;	/* the root whose pid is reported */
+	struct pipe_ends *pipes;
+	size_t nr_pipes;
+	int top;		/* above every recorded descriptor */
+	int image_fd;
+	int tty_fd;		/* --shell-job: the caller's terminal, or -1 */
+};
+
+int libckpt_rst_vfail(struct shared *e, int err, const char *fmt, va_list ap);
+
+static inline void futex_wake_all(int *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Record the first failure of the restore; later ones are its echoes. */
+__attribute__((format(printf, 3, 4)))
+static inline int fail(struct shared *e, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = libckpt_rst_vfail(e, err, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static inline int failed(struct shared *e)
+{
+	return __atomic_load_n(&e->error, __ATOMIC_ACQUIRE);
+}
+
+/* Count ourselves in *@word and wake its waiters. */
+static inline void count_in(int *word)
+{
+	__atomic_add_fetch(word, 1, __ATOMIC_ACQ_REL);
+	futex_wake_all(word);
+}
+
+int libckpt_rst_wait_count(struct shared *e, int *word, int n, const char *what);
+
+/* Wait until *@word reaches @n; a failure elsewhere ends the wait early. */
+static inline int wait_count(struct shared *e, int *word, int n, const char *what)
+{
+	return libckpt_rst_wait_count(e, word, n, what);
+}
+
+bool libckpt_rst_maps_a_file(const struct libckpt_image_vma *v);
+int libckpt_rst_make_pipes(struct tree *tr);
+int libckpt_rst_fds(const struct tree *tr, const struct libckpt_image_task *t);
+int libckpt_rst_still_same_file(int fd, uint64_t ino, uint64_t dev, uint64_t size,
+				uint64_t mtime, bool writable, char *why, size_t len);
+int libckpt_rst_open_file(uint32_t pid, const struct libckpt_image_fd *f,
+			  struct shared *e);
+int libckpt_rst_check_mapped_file(uint32_t pid, int fd, const struct libckpt_image_vma *v,
+				  struct shared *e);
+void libckpt_rst_close_pipes(const struct tree *tr);
+pid_t libckpt_rst_spawn_task(struct tree *tr, size_t i);
+int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
+			  const struct libckpt_image_thread *th);
+
+#endif /* LIBCKPT_RESTORE_H */
