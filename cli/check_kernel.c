@@ -240,15 +240,13 @@ static long anon_huge_kb(const void *p)
 }
 
 /*
- * THP: held as one PMD-mapped unit, write-protected at PMD level. The
- * write after the freeze makes do_huge_pmd_wp_page() split the PMD and
- * copy the 4K page written; the rest of the 2 MiB keeps pattern A.
+ * A 2 MiB range of pattern A backed by one huge page, or NULL (answered:
+ * skipped when THP is off or the range got no huge page).
  */
-static void child_thp(void)
+static char *ready_huge(void)
 {
-	const size_t hit = 100 * PAGE;	/* the page written after the freeze */
 	char mode[128] = "", *p, *nl;
-	long kb, off;
+	long kb;
 	FILE *f;
 
 	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
@@ -256,7 +254,7 @@ static void child_thp(void)
 		answer(PROBE_SKIPPED, NULL, 0, "this kernel has no transparent huge pages");
 		if (f)
 			fclose(f);
-		return;
+		return NULL;
 	}
 	fclose(f);
 	nl = strchr(mode, '\n');
@@ -264,24 +262,40 @@ static void child_thp(void)
 		*nl = '\0';
 	if (strstr(mode, "[never]")) {
 		answer(PROBE_SKIPPED, NULL, 0, "transparent huge pages are disabled (%s)", mode);
-		return;
+		return NULL;
 	}
 	p = map_probed(HUGE, HUGE);
 	if (!p) {
 		answer(PROBE_FAILED, NULL, 0, "mmap: %s", strerror(errno));
-		return;
+		return NULL;
 	}
 	if (madvise(p, HUGE, MADV_HUGEPAGE)) {
 		answer(PROBE_SKIPPED, NULL, 0, "madvise(MADV_HUGEPAGE): %s", strerror(errno));
-		return;
+		return NULL;
 	}
 	memset(p, PAT_A, HUGE);
 	kb = anon_huge_kb(p);
 	if (kb < (long)(HUGE >> 10)) {
 		answer(PROBE_SKIPPED, NULL, 0,
 		       "the 2 MiB range got no huge page (AnonHugePages: %ld kB)", kb);
-		return;
+		return NULL;
 	}
+	return p;
+}
+
+/*
+ * THP: held as one PMD-mapped unit, write-protected at PMD level. The
+ * write after the freeze makes do_huge_pmd_wp_page() split the PMD and
+ * copy the 4K page written; the rest of the 2 MiB keeps pattern A.
+ */
+static void child_thp(void)
+{
+	const size_t hit = 100 * PAGE;	/* the page written after the freeze */
+	char *p = ready_huge();
+	long off;
+
+	if (!p)
+		return;
 	answer(PROBE_OK, p, HUGE / PAGE, "ready");
 	await_go();
 	memset(p + hit, PAT_B, PAGE);
@@ -386,15 +400,10 @@ static void child_gup(void)
  * parent reads D into the first half through the ring (READ_FIXED, straight
  * into the pinned page): the child must see both.
  */
-static void child_pinned(void)
+static void serve_pinned(char *p, size_t len)
 {
-	char *p = ready_page();
-	struct iovec iov;
+	struct iovec iov = { .iov_base = p, .iov_len = len };
 
-	if (!p)
-		return;
-	iov.iov_base = p;
-	iov.iov_len = PAGE;
 	if (syscall(__NR_io_uring_register, child_extra, IORING_REGISTER_BUFFERS,
 		    &iov, 1)) {
 		answer(PROBE_SKIPPED, NULL, 0, "cannot register an io_uring buffer: %s",
@@ -402,7 +411,7 @@ static void child_pinned(void)
 		return;
 	}
 	close(child_extra);
-	answer(PROBE_OK, p, 1, "ready");
+	answer(PROBE_OK, p, len / PAGE, "ready");
 	await_go();
 	memset(p + PAGE / 2, PAT_B, PAGE / 2);
 	answer(PROBE_OK, p, 0, "wrote");
@@ -418,6 +427,26 @@ static void child_pinned(void)
 	}
 	answer(PROBE_OK, p, 0, "child reads its write 0x%02x and the ring's 0x%02x "
 	       "in its pinned page", PAT_B, PAT_D);
+}
+
+static void child_pinned(void)
+{
+	char *p = ready_page();
+
+	if (p)
+		serve_pinned(p, PAGE);
+}
+
+/*
+ * The same with a pinned transparent huge page: the freeze copies all
+ * 2 MiB (fork would split the PMD instead) rather than refuse the group.
+ */
+static void child_pinned_thp(void)
+{
+	char *p = ready_huge();
+
+	if (p)
+		serve_pinned(p, HUGE);
 }
 
 /* --- the parent's side ----------------------------------------------------- */
@@ -793,6 +822,7 @@ static const struct probe probes[] = {
 	{ "fork_after_freeze", child_fork, NULL, NULL },
 	{ "gup_write", child_gup, NULL, gup_released },
 	{ "dma_pinned", child_pinned, pinned_prepare, pinned_released },
+	{ "dma_pinned_thp", child_pinned_thp, pinned_prepare, pinned_released },
 	{ "shmem_copy", child_shmem, NULL, NULL },
 };
 

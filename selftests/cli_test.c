@@ -160,7 +160,7 @@ TEST(export_progress_json_restore)
 /* Every probe of the kernel's mm behaviour, on the kernel under test. */
 static const char *const kernel_probes[] = {
 	"anon_cow", "mprotect_write", "thp_cow", "fork_after_freeze", "gup_write",
-	"dma_pinned", "shmem_copy",
+	"dma_pinned", "dma_pinned_thp", "shmem_copy",
 };
 
 #define KO "/opt/ckpt/ckpt.ko"
@@ -196,7 +196,7 @@ TEST(check_kernel)
 			line++;
 		EXPECT_EQ(0, strncmp(line, "ok ", 3)) TH_LOG("%s: %.200s", kernel_probes[i], line);
 	}
-	EXPECT_NE(NULL, strstr(out, "7 probes: 7 ok, 0 failed, 0 skipped")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "8 probes: 8 ok, 0 failed, 0 skipped")) TH_LOG("%s", out);
 
 	ASSERT_EQ(0, run_cmd(CKPTCTL " check --kernel --json", out, sizeof(out)))
 		TH_LOG("%s", out);
@@ -205,7 +205,7 @@ TEST(check_kernel)
 			 kernel_probes[i]);
 		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s: %s", want, out);
 	}
-	EXPECT_NE(NULL, strstr(out, "\"ok\": 7, \"failed\": 0, \"skipped\": 0}")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"ok\": 8, \"failed\": 0, \"skipped\": 0}")) TH_LOG("%s", out);
 	EXPECT_EQ('{', out[0]) TH_LOG("%s", out);
 
 	/* No privilege needed: the probes' children are the caller's own. */
@@ -221,7 +221,7 @@ TEST(check_kernel)
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_EQ(0, run_cmd("cat " KERNEL_OUT, out, sizeof(out)));
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("as uid 65534: %s", out);
-	EXPECT_NE(NULL, strstr(out, "7 probes: 7 ok, 0 failed, 0 skipped"))
+	EXPECT_NE(NULL, strstr(out, "8 probes: 8 ok, 0 failed, 0 skipped"))
 		TH_LOG("as uid 65534: %s", out);
 	unlink(KERNEL_OUT);
 
