@@ -17,23 +17,6 @@ static const char show_usage[] =
 	"generation or the one named, a standalone image file, or standard\n"
 	"input. Prints the header, each process, thread and mapping.\n";
 
-/* A JSON string; bytes outside printable ASCII become \u00XX escapes. */
-static void json_str(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	putchar('"');
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 /* "rwxp" as in /proc/PID/maps. */
 static const char *vma_perms(uint32_t flags, char buf[5])
 {

@@ -1369,6 +1369,19 @@ TEST_F(img, ckptctl_area_and_show)
 	EXPECT_NE(NULL, strstr(out, "size:              8388608 bytes"))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "next generation:   1\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "superblock copies: 2 valid (sequence 1)\n"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, tear(self->area, 1));
+	ASSERT_EQ(0, run(out, sizeof(out), "%s area info %s", c, self->area));
+	EXPECT_NE(NULL, strstr(out, "superblock copy 0: valid (sequence 1), in use\n"
+			       "superblock copy 1: damaged: superblock checksum mismatch"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, run(out, sizeof(out), "%s area info %s --json", c, self->area));
+	EXPECT_NE(NULL, strstr(out, "\"sb_copies\": [{\"copy\": 0, \"valid\": true, "
+			       "\"sb_seq\": 1}, {\"copy\": 1, \"valid\": false, "
+			       "\"error\": \"superblock checksum mismatch"))
+		TH_LOG("%s", out);
+	/* The rest reads copy 0; copy 1 stays damaged. */
 
 	ASSERT_EQ(0, area_store(self->area, 3, 1, 8192, CKPT_SLOT_COMMITTED,
 				&self->b));
