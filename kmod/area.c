@@ -186,6 +186,7 @@ static int sb_write(struct ckpt_area *area)
 	ret = sb_write_copy(area, first);
 	if (ret)
 		return ret;	/* the other copy still holds the previous state */
+	ckpt_fault_sb_pause();
 	ret = sb_write_copy(area, !first);
 	/* Now only @first is known to hold the newest state. */
 	if (ret)
