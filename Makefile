@@ -333,7 +333,8 @@ fuzz-short: $(FUZZ)
 	$(Q)$(FUZZ_RUN) $(FUZZ_CHECK_TIME)
 
 # Real images for the corpus, from the real module in a guest; the area
-# loses the zeros at its end (the fuzz target puts them back).
+# loses the zeros at its end (the fuzz target puts them back). Version-1
+# areas (*-v1.area), which no module writes any more, are kept.
 FUZZ_WORKLOAD := $(O)/fuzz/workload
 $(FUZZ_WORKLOAD): selftests/fuzz/workload.c
 	@mkdir -p $(@D)
@@ -350,7 +351,8 @@ fuzz-corpus: stage $(FUZZ_WORKLOAD)
 	$(Q)tar -xf $(O)/vm-corpus/disk.img -C $(O)/vm-corpus/images
 	$(Q)rm -f $(O)/vm-corpus/disk.img
 	$(Q)selftests/fuzz/compact-area.sh $(O)/vm-corpus/images/two.area
-	$(Q)rm -f selftests/fuzz/corpus/* && mkdir -p selftests/fuzz/corpus
+	$(Q)mkdir -p selftests/fuzz/corpus && \
+		find selftests/fuzz/corpus -type f ! -name '*-v1.area' -delete
 	$(Q)cp $(O)/vm-corpus/images/* selftests/fuzz/corpus/
 	$(Q)ls -l selftests/fuzz/corpus
 
