@@ -252,27 +252,31 @@ check-reboot: stage
 	$(Q)rm -f $(O)/vm-reboot/disk.img
 
 # Crash consistency and write errors of areas on virtio disks: boot 1 is
-# reset (sysrq-b, no sync) while generation 2 streams; boot 2 finds 1
-# committed and 2 incomplete and restores 1, and writes an area on a second
-# disk that fails every write to one sector (QEMU's blkdebug driver).
+# reset (sysrq-b, no sync) while generation 2 streams on vda and while a
+# superblock update on vdc is stopped between its two copies; boot 2 finds 1
+# committed and 2 incomplete on vda and restores 1, restores from each
+# superblock copy of vdc in turn, and writes an area on vdb, a disk that
+# fails every write to one sector (QEMU's blkdebug driver; boot 1 gets it
+# plain, so vdc is vdc in both).
 CRASH := $(O)/vm-crash
 check-crash: stage
 	$(Q)rm -rf $(CRASH) && mkdir -p $(CRASH)
-	$(Q)truncate -s 256M $(CRASH)/disk.img $(CRASH)/eio.img
+	$(Q)truncate -s 256M $(CRASH)/disk.img $(CRASH)/eio.img $(CRASH)/sb.img
 	$(Q)printf '[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "131072"\n' \
 		> $(CRASH)/blkdebug.conf
-	$(Q)echo "crash test, boot 1 (reset while streaming):"; \
+	$(Q)echo "crash test, boot 1 (reset while streaming, and mid-superblock):"; \
 	selftests/qemu/vm.sh $(VM_KERNEL) --stage $(STAGE) \
 		--out $(CRASH)/boot1 --timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
-		--disk $(CRASH)/disk.img \
-		-- /opt/ckpt/selftests/crash_test.sh midstream
-	$(Q)echo "crash test, boot 2 (after the reset; a failing sector):"; \
+		--disk $(CRASH)/disk.img --disk $(CRASH)/eio.img --disk $(CRASH)/sb.img \
+		-- /opt/ckpt/selftests/crash_test.sh midstream sbpause
+	$(Q)echo "crash test, boot 2 (after the reset; superblock copies; a failing sector):"; \
 	selftests/qemu/vm.sh $(VM_KERNEL) --stage $(STAGE) \
 		--out $(CRASH)/boot2 --timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
 		--disk $(CRASH)/disk.img --qemu-arg -drive --qemu-arg \
 		file=blkdebug:$(CURDIR)/$(CRASH)/blkdebug.conf:$(CURDIR)/$(CRASH)/eio.img,format=raw,if=virtio,cache=unsafe \
-		-- /opt/ckpt/selftests/crash_test.sh afterwards eio
-	$(Q)rm -f $(CRASH)/disk.img $(CRASH)/eio.img
+		--qemu-arg -drive --qemu-arg file=$(CURDIR)/$(CRASH)/sb.img,format=raw,if=virtio,cache=unsafe \
+		-- /opt/ckpt/selftests/crash_test.sh afterwards sbafter eio
+	$(Q)rm -f $(CRASH)/disk.img $(CRASH)/eio.img $(CRASH)/sb.img
 
 # Migration: two guests (two kernels) on one QEMU socket network, which is
 # a TCP connection on this machine's loopback; B listens, A connects.
@@ -363,7 +367,8 @@ fuzz-short: $(FUZZ)
 	$(Q)$(FUZZ_RUN) $(FUZZ_CHECK_TIME)
 
 # Real images for the corpus, from the real module in a guest; the area
-# loses the zeros at its end (the fuzz target puts them back).
+# loses the zeros at its end (the fuzz target puts them back). Version-1
+# areas (*-v1.area), which no module writes any more, are kept.
 FUZZ_WORKLOAD := $(O)/fuzz/workload
 $(FUZZ_WORKLOAD): selftests/fuzz/workload.c
 	@mkdir -p $(@D)
@@ -380,7 +385,8 @@ fuzz-corpus: stage $(FUZZ_WORKLOAD)
 	$(Q)tar -xf $(O)/vm-corpus/disk.img -C $(O)/vm-corpus/images
 	$(Q)rm -f $(O)/vm-corpus/disk.img
 	$(Q)selftests/fuzz/compact-area.sh $(O)/vm-corpus/images/two.area
-	$(Q)rm -f selftests/fuzz/corpus/* && mkdir -p selftests/fuzz/corpus
+	$(Q)mkdir -p selftests/fuzz/corpus && \
+		find selftests/fuzz/corpus -type f ! -name '*-v1.area' -delete
 	$(Q)cp $(O)/vm-corpus/images/* selftests/fuzz/corpus/
 	$(Q)ls -l selftests/fuzz/corpus
 

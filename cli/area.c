@@ -22,8 +22,9 @@ static const char area_usage[] =
 	"create: make <path> an empty area: a new or empty file of <size> bytes\n"
 	"        (suffixes K, M, G, T: powers of 1024), preallocated, or a whole\n"
 	"        block device (--size is then optional and at most its size).\n"
-	"info:   show the area's size, data region, next generation and each\n"
-	"        slot's generation, state, place and creation time.\n";
+	"info:   show the area's size, data region, next generation, which of\n"
+	"        its two superblock copies are valid, and each slot's generation,\n"
+	"        state, place and creation time.\n";
 
 /* "512M" and the like: digits and an optional binary suffix. */
 bool parse_size(const char *s, uint64_t *out)
@@ -99,7 +100,38 @@ usage:
 	return EXIT_USAGE;
 }
 
-static void print_info_text(const char *path, const struct ckpt_area_sb *sb)
+/*
+ * "2 valid (sequence 7)", or the damaged copy and why: a damaged copy costs
+ * nothing yet (the next checkpoint rewrites it), but a user should know the
+ * area is down to one copy.
+ */
+static void print_copies_text(const struct libckpt_area_copies *c)
+{
+	unsigned int i;
+
+	if (c->version == 1) {
+		printf("superblock:        version 1, one copy (read only: recreate the area to checkpoint into it)\n");
+		return;
+	}
+	if (!c->copy[0].error && !c->copy[1].error &&
+	    c->copy[0].seq == c->copy[1].seq) {
+		printf("superblock copies: 2 valid (sequence %llu)\n",
+		       (unsigned long long)c->copy[0].seq);
+		return;
+	}
+	for (i = 0; i < c->nr_copies; i++) {
+		printf("superblock copy %u: ", i);
+		if (c->copy[i].error)
+			printf("damaged: %s\n", c->copy[i].why);
+		else
+			printf("valid (sequence %llu)%s\n",
+			       (unsigned long long)c->copy[i].seq,
+			       i == c->used ? ", in use" : ", older");
+	}
+}
+
+static void print_info_text(const char *path, const struct ckpt_area_sb *sb,
+			    const struct libckpt_area_copies *c)
 {
 	const struct ckpt_area_slot *s;
 	int i, used = 0;
@@ -107,6 +139,7 @@ static void print_info_text(const char *path, const struct ckpt_area_sb *sb)
 	printf("area:              %s\n", path);
 	printf("size:              %llu bytes (%llu MiB)\n",
 	       sb->size, sb->size >> 20);
+	print_copies_text(c);
 	printf("data region:       %llu..%llu (%llu bytes)\n", sb->data_offset,
 	       sb->size, sb->size - sb->data_offset);
 	printf("next generation:   %llu\n", sb->next_generation);
@@ -128,16 +161,33 @@ static void print_info_text(const char *path, const struct ckpt_area_sb *sb)
 		printf("generations:       none\n");
 }
 
-static void print_info_json(const struct ckpt_area_sb *sb)
+static void print_info_json(const struct ckpt_area_sb *sb,
+			    const struct libckpt_area_copies *c)
 {
 	const struct ckpt_area_slot *s;
 	const char *sep = "";
+	unsigned int j;
 	int i;
 
-	printf("{\"size\": %llu, \"data_offset\": %llu, \"data_size\": %llu, "
-	       "\"next_generation\": %llu, \"next_offset\": %llu, \"slots\": [",
-	       sb->size, sb->data_offset, sb->size - sb->data_offset,
-	       sb->next_generation, sb->next_offset);
+	printf("{\"version\": %u, \"size\": %llu, \"data_offset\": %llu, "
+	       "\"data_size\": %llu, \"next_generation\": %llu, "
+	       "\"next_offset\": %llu, \"sb_copy_used\": %u, \"sb_copies\": [",
+	       c->version, sb->size, sb->data_offset,
+	       sb->size - sb->data_offset, sb->next_generation,
+	       sb->next_offset, c->used);
+	for (j = 0; j < c->nr_copies; j++) {
+		printf("%s{\"copy\": %u, \"valid\": %s", j ? ", " : "", j,
+		       c->copy[j].error ? "false" : "true");
+		if (c->copy[j].error) {
+			printf(", \"error\": ");
+			json_str(c->copy[j].why);
+		} else {
+			printf(", \"sb_seq\": %llu",
+			       (unsigned long long)c->copy[j].seq);
+		}
+		printf("}");
+	}
+	printf("], \"slots\": [");
 	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
 		s = &sb->slots[i];
 		if (s->state == CKPT_SLOT_EMPTY)
@@ -155,6 +205,7 @@ static void print_info_json(const struct ckpt_area_sb *sb)
 static int area_info(int argc, char **argv)
 {
 	char err[LIBCKPT_ERRLEN] = "";
+	struct libckpt_area_copies copies;
 	const char *path = NULL;
 	struct ckpt_area_sb sb;
 	bool json = false;
@@ -173,14 +224,14 @@ static int area_info(int argc, char **argv)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return area_fail(path, -errno, "");
-	ret = libckpt_area_read(fd, &sb, err, sizeof(err));
+	ret = libckpt_area_inspect(fd, &sb, &copies, err, sizeof(err));
 	close(fd);
 	if (ret)
 		return area_fail(path, ret, err);
 	if (json)
-		print_info_json(&sb);
+		print_info_json(&sb, &copies);
 	else
-		print_info_text(path, &sb);
+		print_info_text(path, &sb, &copies);
 	return EXIT_OK;
 
 usage:

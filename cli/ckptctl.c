@@ -75,6 +75,23 @@ struct libckpt *connect_module(int *exit_code)
 	return h;
 }
 
+/* A JSON string; bytes outside printable ASCII become \u00XX escapes. */
+void json_str(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	putchar('"');
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
 void print_time(uint64_t ns)
 {
 	time_t sec = (time_t)(ns / 1000000000);

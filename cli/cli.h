@@ -34,6 +34,8 @@ int report(struct libckpt *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Connect to the module, reporting failure; NULL on failure. */
 struct libckpt *connect_module(int *exit_code);
+/* A JSON string; bytes outside printable ASCII become \u00XX escapes. */
+void json_str(const char *s);
 /* CLOCK_REALTIME nanoseconds as ISO 8601 UTC with microseconds, or "-". */
 void print_time(uint64_t ns);
 /* "streaming", "committed" or "failed" (enum ckpt_job_state). */

@@ -5,7 +5,9 @@
  * Areas: the superblock, generation slots and the commit protocol of
  * Documentation/image-format.rst. Every superblock update is written and
  * flushed before the step that depends on it, so a crash at any point
- * leaves every earlier committed generation readable.
+ * leaves every earlier committed generation readable; the superblock is
+ * kept in two copies, written one after the other, so that a torn write
+ * of one cannot lose them either.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -44,29 +46,58 @@ static u64 area_capacity(struct file *file)
 	return i_size_read(inode);
 }
 
-static int sb_valid(struct ckpt_area_sb *sb, u64 capacity,
-		    struct netlink_ext_ack *extack)
+/*
+ * Why a superblock copy is invalid. A request's extack takes only string
+ * constants on 6.1, so the message naming both copies' reasons comes from
+ * a table of every pair rather than from a format.
+ */
+enum sb_why {
+	SB_VALID,
+	SB_MAGIC,
+	SB_VERSION,
+	SB_CRC,
+	SB_GEOMETRY,
+	SB_SLOT,
+	SB_NR_WHY
+};
+
+#define SB_WHY_MAGIC	"no ckpt superblock"
+#define SB_WHY_VERSION	"unsupported version"
+#define SB_WHY_CRC	"checksum mismatch"
+#define SB_WHY_GEOMETRY	"impossible geometry"
+#define SB_WHY_SLOT	"an impossible slot"
+#define SB_BOTH(a, b)	"both area superblock copies are invalid: copy 0: " \
+			SB_WHY_##a ", copy 1: " SB_WHY_##b
+
+static const char *const sb_both_invalid[SB_NR_WHY][SB_NR_WHY] = {
+	[SB_MAGIC] = { NULL, SB_BOTH(MAGIC, MAGIC), SB_BOTH(MAGIC, VERSION),
+		SB_BOTH(MAGIC, CRC), SB_BOTH(MAGIC, GEOMETRY), SB_BOTH(MAGIC, SLOT) },
+	[SB_VERSION] = { NULL, SB_BOTH(VERSION, MAGIC), SB_BOTH(VERSION, VERSION),
+		SB_BOTH(VERSION, CRC), SB_BOTH(VERSION, GEOMETRY), SB_BOTH(VERSION, SLOT) },
+	[SB_CRC] = { NULL, SB_BOTH(CRC, MAGIC), SB_BOTH(CRC, VERSION),
+		SB_BOTH(CRC, CRC), SB_BOTH(CRC, GEOMETRY), SB_BOTH(CRC, SLOT) },
+	[SB_GEOMETRY] = { NULL, SB_BOTH(GEOMETRY, MAGIC), SB_BOTH(GEOMETRY, VERSION),
+		SB_BOTH(GEOMETRY, CRC), SB_BOTH(GEOMETRY, GEOMETRY), SB_BOTH(GEOMETRY, SLOT) },
+	[SB_SLOT] = { NULL, SB_BOTH(SLOT, MAGIC), SB_BOTH(SLOT, VERSION),
+		SB_BOTH(SLOT, CRC), SB_BOTH(SLOT, GEOMETRY), SB_BOTH(SLOT, SLOT) },
+};
+
+/* Is @sb a valid version-2 superblock copy of an area of @capacity bytes? */
+static enum sb_why sb_valid(struct ckpt_area_sb *sb, u64 capacity)
 {
 	int i;
 
-	if (sb->magic != CKPT_AREA_MAGIC) {
-		NL_SET_ERR_MSG(extack, "area has no ckpt superblock (ckptctl area create)");
-		return -EINVAL;
-	}
-	if (sb->version != CKPT_AREA_VERSION) {
-		NL_SET_ERR_MSG(extack, "area format version is not supported");
-		return -EINVAL;
-	}
-	if (sb->sb_crc32c != sb_crc(sb)) {
-		NL_SET_ERR_MSG(extack, "area superblock checksum mismatch (corrupted)");
-		return -EBADMSG;
-	}
-	if (sb->data_offset < CKPT_AREA_SB_SIZE || sb->size > capacity ||
-	    sb->data_offset >= sb->size || sb->next_offset < sb->data_offset ||
-	    sb->next_offset > sb->size || !sb->next_generation) {
-		NL_SET_ERR_MSG(extack, "area superblock has impossible geometry");
-		return -EBADMSG;
-	}
+	if (sb->magic != CKPT_AREA_MAGIC)
+		return SB_MAGIC;
+	if (sb->version != CKPT_AREA_VERSION)
+		return SB_VERSION;
+	if (sb->sb_crc32c != sb_crc(sb))
+		return SB_CRC;
+	if (sb->data_offset != CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE ||
+	    sb->size > capacity || sb->data_offset >= sb->size ||
+	    sb->next_offset < sb->data_offset || sb->next_offset > sb->size ||
+	    !sb->next_generation || !sb->sb_seq)
+		return SB_GEOMETRY;
 	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
 		struct ckpt_area_slot *s = &sb->slots[i];
 
@@ -74,26 +105,94 @@ static int sb_valid(struct ckpt_area_sb *sb, u64 capacity,
 			continue;
 		if (s->state > CKPT_SLOT_COMMITTED ||
 		    s->offset < sb->data_offset || s->offset > sb->size ||
-		    s->length > sb->size - s->offset) {
-			NL_SET_ERR_MSG(extack, "area superblock has an impossible slot");
-			return -EBADMSG;
-		}
+		    s->length > sb->size - s->offset)
+			return SB_SLOT;
 	}
+	return SB_VALID;
+}
+
+/* A valid version-1 superblock: the one copy of an area we no longer write. */
+static bool sb_is_v1(struct ckpt_area_sb *sb)
+{
+	return sb->magic == CKPT_AREA_MAGIC && sb->version == 1 &&
+	       sb->sb_crc32c == sb_crc(sb);
+}
+
+/*
+ * Take the newer valid copy of the two read into @blk (copy i at
+ * i * CKPT_AREA_SB_SIZE) into @area->sb, and remember to write the other
+ * one first: it does not hold the newest state, so overwriting it first
+ * keeps that state on disk until the update is complete.
+ */
+static int sb_choose(struct ckpt_area *area, void *blk, u64 capacity,
+		     struct netlink_ext_ack *extack)
+{
+	struct ckpt_area_sb *sb[CKPT_AREA_SB_COPIES] = {
+		blk, blk + CKPT_AREA_SB_SIZE,
+	};
+	enum sb_why why[CKPT_AREA_SB_COPIES];
+	int use;
+
+	if (sb_is_v1(sb[0])) {
+		NL_SET_ERR_MSG(extack,
+			       "area format version 1 (one superblock copy) is read only: recreate the area (ckptctl area create) to checkpoint into it");
+		return -EINVAL;
+	}
+	why[0] = sb_valid(sb[0], capacity);
+	why[1] = sb_valid(sb[1], capacity);
+	if (why[0] && why[1]) {
+		if (why[0] == SB_MAGIC && why[1] == SB_MAGIC) {
+			NL_SET_ERR_MSG(extack, "area has no ckpt superblock (ckptctl area create)");
+			return -EINVAL;
+		}
+		/* NL_SET_ERR_MSG() takes a literal; this is a constant too. */
+		if (extack)
+			extack->_msg = sb_both_invalid[why[0]][why[1]];
+		return why[0] <= SB_VERSION && why[1] <= SB_VERSION ?
+		       -EINVAL : -EBADMSG;
+	}
+	/* The valid copy with the higher sequence number; copy 0 on a tie. */
+	use = why[0] || (!why[1] && sb[1]->sb_seq > sb[0]->sb_seq);
+	memcpy(area->sb, sb[use], CKPT_AREA_SB_SIZE);
+	area->sb_first = !use;
 	return 0;
 }
 
-static int sb_write(struct ckpt_area *area)
+static int sb_write_copy(struct ckpt_area *area, int copy)
 {
-	loff_t pos = 0;
+	loff_t pos = (loff_t)copy * CKPT_AREA_SB_SIZE;
 	ssize_t n;
 
 	if (ckpt_fault_inject(CKPT_FAULT_IO))
 		return -EIO;
-	area->sb->sb_crc32c = sb_crc(area->sb);
 	n = kernel_write(area->file, area->sb, CKPT_AREA_SB_SIZE, &pos);
 	if (n != CKPT_AREA_SB_SIZE)
 		return n < 0 ? n : -EIO;
 	return vfs_fsync(area->file, 0);
+}
+
+/*
+ * Write the in-memory superblock as the next update: over the copy that
+ * does not hold the newest state first, then, once that is on disk, over
+ * the other. A disk may tear a 4096-byte write, but only one copy is ever
+ * in flight, so whatever happens the other is valid and holds the state
+ * before or after this update.
+ */
+static int sb_write(struct ckpt_area *area)
+{
+	int first = area->sb_first, ret;
+
+	area->sb->sb_seq++;
+	area->sb->sb_crc32c = sb_crc(area->sb);
+	ret = sb_write_copy(area, first);
+	if (ret)
+		return ret;	/* the other copy still holds the previous state */
+	ckpt_fault_sb_pause();
+	ret = sb_write_copy(area, !first);
+	/* Now only @first is known to hold the newest state. */
+	if (ret)
+		area->sb_first = !first;
+	return ret;
 }
 
 static bool mark_busy(struct ckpt_area *area)
@@ -133,14 +232,19 @@ static struct ckpt_area *area_alloc(void)
  * @out: receives the area
  * @extack: receives the reason on failure
  *
- * Return: 0, -EBADF, -EINVAL, -EBADMSG, -EBUSY (another checkpoint is
- * writing this area) or an I/O error.
+ * Of the two superblock copies the valid one with the higher sequence
+ * number is taken; only if both are invalid is the area refused. Version-1
+ * areas (one copy) are refused: writing them would keep their weakness.
+ *
+ * Return: 0, -EBADF, -EINVAL, -EBADMSG (both superblock copies damaged),
+ * -EBUSY (another checkpoint is writing this area) or an I/O error.
  */
 int ckpt_area_open(int fd, struct ckpt_area **out,
 		   struct netlink_ext_ack *extack)
 {
 	struct ckpt_area *area;
 	struct inode *inode;
+	void *blk = NULL;
 	loff_t pos = 0;
 	ssize_t n;
 	int ret;
@@ -150,7 +254,9 @@ int ckpt_area_open(int fd, struct ckpt_area **out,
 		return -ENOMEM;
 	area->sb = ckpt_fault_inject(CKPT_FAULT_AREA) ? NULL :
 		   kzalloc(CKPT_AREA_SB_SIZE, GFP_KERNEL);
-	if (!area->sb) {
+	blk = ckpt_fault_inject(CKPT_FAULT_AREA) ? NULL :
+	      kzalloc(CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE, GFP_KERNEL);
+	if (!area->sb || !blk) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
@@ -173,13 +279,14 @@ int ckpt_area_open(int fd, struct ckpt_area **out,
 		ret = -EBADF;
 		goto err_fput;
 	}
-	n = kernel_read(area->file, area->sb, CKPT_AREA_SB_SIZE, &pos);
-	if (n != CKPT_AREA_SB_SIZE) {
-		NL_SET_ERR_MSG(extack, "area is too small to hold a superblock");
+	n = kernel_read(area->file, blk, CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE,
+			&pos);
+	if (n != CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE) {
+		NL_SET_ERR_MSG(extack, "area is too small to hold its superblocks");
 		ret = n < 0 ? n : -EINVAL;
 		goto err_fput;
 	}
-	ret = sb_valid(area->sb, area_capacity(area->file), extack);
+	ret = sb_choose(area, blk, area_capacity(area->file), extack);
 	if (ret)
 		goto err_fput;
 	if (!mark_busy(area)) {
@@ -187,12 +294,14 @@ int ckpt_area_open(int fd, struct ckpt_area **out,
 		ret = -EBUSY;
 		goto err_fput;
 	}
+	kfree(blk);
 	*out = area;
 	return 0;
 
 err_fput:
 	fput(area->file);
 err_free:
+	kfree(blk);
 	kfree(area->sb);
 	kfree(area);
 	return ret;
@@ -334,7 +443,7 @@ int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 	struct ckpt_area_sb *sb = area->sb;
 	struct ckpt_area_slot *s;
 	u64 off;
-	int i;
+	int i, ret;
 
 	if (!sb) {
 		/* A stream: one standalone image (generation 0) at its start. */
@@ -366,7 +475,15 @@ int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 	*generation = s->generation;
 	*offset = off;
 	area->base = off;
-	return sb_write(area);
+	ret = sb_write(area);
+	/*
+	 * One copy may already say WRITING: say EMPTY again (best effort),
+	 * as for any failed checkpoint, so no copy keeps a slot nobody
+	 * will finish.
+	 */
+	if (ret)
+		ckpt_area_abandon(area);
+	return ret;
 }
 
 /**
@@ -434,6 +551,7 @@ void ckpt_area_abandon(struct ckpt_area *area)
 	if (area->slot < 0 || !area->sb)
 		return;
 	memset(&area->sb->slots[area->slot], 0, sizeof(area->sb->slots[0]));
+	area->slot = -1;
 	if (sb_write(area))
 		pr_warn_ratelimited("could not record an abandoned generation; it stays marked incomplete\n");
 }

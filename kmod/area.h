@@ -20,6 +20,8 @@ struct netlink_ext_ack;
  * @sb: in-memory copy of the superblock (CKPT_AREA_SB_SIZE bytes)
  * @node: entry in the list of busy areas
  * @slot: the slot this checkpoint writes, or -1
+ * @sb_first: the superblock copy the next update writes first: one that
+ *	does not hold the newest state on disk
  * @base: where the image starts in @file
  *
  * A stream (ckpt_area_open_stream()) has no superblock (@sb is NULL): the
@@ -30,6 +32,7 @@ struct ckpt_area {
 	struct ckpt_area_sb *sb;
 	struct list_head node;
 	int slot;
+	int sb_first;
 	u64 base;
 };
 

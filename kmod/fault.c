@@ -18,12 +18,27 @@
  * fault_nth=N, run the request, and stop at the first N that injected
  * nothing (fault_hits < N). Each point is a one-line call site right before
  * an allocation or a write; the caller's ordinary error path does the rest.
+ *
+ * One more parameter stops instead of failing, independent of fault_mask:
+ *
+ *   fault_sb_pause  writing N > 0 makes the Nth area superblock update
+ *                   from then on stop after its first copy is on disk,
+ *                   until fault_sb_pause is written again, the stopped
+ *                   task gets a fatal signal or SB_PAUSE_MAX passes;
+ *                   0 disarms. Reads give the updates left before the
+ *                   stop, 0 once it stopped.
+ *
+ * The crash test resets the machine in that window: the only way to leave
+ * the two copies holding different states, which is what a crash in the
+ * middle of an update does.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/jiffies.h>
 #include <linux/moduleparam.h>
 #include <linux/sysfs.h>
+#include <linux/wait.h>
 
 #include "fault.h"
 
@@ -92,3 +107,58 @@ module_param_cb(fault_hits, &counter_ops, &hits, 0400);
 MODULE_PARM_DESC(fault_hits, "Passes through armed points since fault_nth was set");
 module_param_cb(fault_injected, &counter_ops, &injected, 0400);
 MODULE_PARM_DESC(fault_injected, "Failures injected since the module was loaded");
+
+/*
+ * Bounded, so that a forgotten pause cannot keep a writer (and with it the
+ * module) forever: the writer kthread never gets the fatal signal that
+ * ends a pause in a caller's context.
+ */
+#define SB_PAUSE_MAX	(300 * HZ)
+
+static atomic_t sb_pause_countdown = ATOMIC_INIT(0);
+static atomic_t sb_pause_epoch = ATOMIC_INIT(0);	/* bumped by every write */
+static DECLARE_WAIT_QUEUE_HEAD(sb_pause_wq);
+
+/**
+ * ckpt_fault_sb_pause() - stop a superblock update between its two copies
+ *
+ * Called after the first copy is flushed. One load and a branch while
+ * fault_sb_pause is 0.
+ */
+void ckpt_fault_sb_pause(void)
+{
+	int epoch;
+
+	if (likely(!atomic_read(&sb_pause_countdown)))
+		return;
+	epoch = atomic_read(&sb_pause_epoch);
+	if (atomic_dec_if_positive(&sb_pause_countdown) != 0)
+		return;
+	pr_info("superblock update stopped after its first copy (fault_sb_pause)\n");
+	wait_event_killable_timeout(sb_pause_wq,
+				    atomic_read(&sb_pause_epoch) != epoch,
+				    SB_PAUSE_MAX);
+}
+
+static int sb_pause_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	atomic_set(&sb_pause_countdown, n);
+	atomic_inc(&sb_pause_epoch);
+	wake_up_all(&sb_pause_wq);
+	return 0;
+}
+
+static const struct kernel_param_ops sb_pause_ops = {
+	.set = sb_pause_set,
+	.get = atomic_get,
+};
+
+module_param_cb(fault_sb_pause, &sb_pause_ops, &sb_pause_countdown, 0600);
+MODULE_PARM_DESC(fault_sb_pause,
+		 "Stop the Nth superblock update after its first copy, until written again (0: off)");

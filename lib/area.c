@@ -60,26 +60,33 @@ static int backing_size(int fd, uint64_t *size)
 	return 0;
 }
 
+#define SB_BYTES (CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE)
+
+/* Both superblock copies of an empty area, identical (sequence 1). */
 static int fill_sb(int fd, uint64_t size, char *err, size_t errlen)
 {
 	struct ckpt_area_sb *sb;
-	void *blk;
+	char *blk;
 	ssize_t n;
+	int i;
 
-	blk = calloc(1, CKPT_AREA_SB_SIZE);
+	blk = calloc(1, SB_BYTES);
 	if (!blk)
 		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
-	sb = blk;
+	sb = (struct ckpt_area_sb *)blk;
 	sb->magic = CKPT_AREA_MAGIC;
 	sb->version = CKPT_AREA_VERSION;
 	sb->size = size;
-	sb->data_offset = CKPT_AREA_SB_SIZE;
+	sb->data_offset = SB_BYTES;
 	sb->next_generation = 1;
 	sb->next_offset = sb->data_offset;
+	sb->sb_seq = 1;
 	sb->sb_crc32c = libckpt_area_sb_crc(blk);
-	n = pwrite(fd, blk, CKPT_AREA_SB_SIZE, 0);
+	for (i = 1; i < CKPT_AREA_SB_COPIES; i++)
+		memcpy(blk + i * CKPT_AREA_SB_SIZE, blk, CKPT_AREA_SB_SIZE);
+	n = pwrite(fd, blk, SB_BYTES, 0);
 	free(blk);
-	if (n != CKPT_AREA_SB_SIZE)
+	if (n != SB_BYTES)
 		return libckpt_fail(err, errlen, n < 0 ? -errno : -EIO,
 				    "cannot write the superblock: %s",
 				    strerror(n < 0 ? errno : EIO));
@@ -264,17 +271,24 @@ static int check_slot_pairs(const struct ckpt_area_sb *sb, char *err,
 	return 0;
 }
 
-static int check_sb(const struct ckpt_area_sb *sb, const void *blk,
-		    uint64_t have, char *err, size_t errlen)
+/*
+ * Validate one superblock copy @blk into @sb. Copy 0 may be a version-1
+ * superblock (the only copy such an area has); copy 1 exists only in
+ * version 2.
+ */
+static int check_sb(struct ckpt_area_sb *sb, const void *blk,
+		    unsigned int copy, uint64_t have, char *err, size_t errlen)
 {
+	uint64_t data_offset;
 	unsigned int i;
 	int ret;
 
+	memcpy(sb, blk, sizeof(*sb));
 	if (sb->magic != CKPT_AREA_MAGIC)
 		return libckpt_fail(err, errlen, -EINVAL,
 				    "not a ckpt area (bad magic 0x%016" PRIx64 ")",
 				    (uint64_t)sb->magic);
-	if (sb->version != CKPT_AREA_VERSION)
+	if (sb->version != CKPT_AREA_VERSION && (copy || sb->version != 1))
 		return libckpt_fail(err, errlen, -EINVAL,
 				    "area version %" PRIu32 " is not supported (expected %d)",
 				    sb->version, CKPT_AREA_VERSION);
@@ -287,12 +301,19 @@ static int check_sb(const struct ckpt_area_sb *sb, const void *blk,
 		     CKPT_AREA_SB_SIZE - sizeof(*sb)))
 		return libckpt_fail(err, errlen, -EBADMSG,
 				    "superblock padding is not zero");
-	if (sb->data_offset != CKPT_AREA_SB_SIZE)
+	/* Version 1 had no sequence number: its bytes were padding. */
+	if (sb->version == 1 ? sb->sb_seq != 0 : sb->sb_seq == 0)
 		return libckpt_fail(err, errlen, -EBADMSG,
-				    "data offset %" PRIu64 " is not %d",
-				    (uint64_t)sb->data_offset, CKPT_AREA_SB_SIZE);
-	if (sb->size % CKPT_PAGE_SIZE || sb->size < LIBCKPT_AREA_MIN_SIZE ||
-	    sb->size > have)
+				    "superblock sequence number %" PRIu64
+				    " is impossible in version %" PRIu32,
+				    (uint64_t)sb->sb_seq, sb->version);
+	data_offset = sb->version == 1 ? CKPT_AREA_SB_SIZE : SB_BYTES;
+	if (sb->data_offset != data_offset)
+		return libckpt_fail(err, errlen, -EBADMSG,
+				    "data offset %" PRIu64 " is not %" PRIu64,
+				    (uint64_t)sb->data_offset, data_offset);
+	if (sb->size % CKPT_PAGE_SIZE ||
+	    sb->size < data_offset + LIBCKPT_AREA_MIN_DATA || sb->size > have)
 		return libckpt_fail(err, errlen, -EBADMSG,
 				    "area size %" PRIu64 " is invalid (backing store has %"
 				    PRIu64 " bytes)", (uint64_t)sb->size, have);
@@ -312,33 +333,106 @@ static int check_sb(const struct ckpt_area_sb *sb, const void *blk,
 	return check_slot_pairs(sb, err, errlen);
 }
 
-int libckpt_area_read(int fd, struct ckpt_area_sb *sb, char *err,
-		      size_t errlen)
+/*
+ * Both copies invalid: one message naming both reasons. If neither even
+ * claims to be a superblock of a supported version (-EINVAL twice), this is
+ * not an area: copy 0's reason says so best.
+ */
+static int both_invalid(const struct libckpt_area_copies *c, char *err,
+			size_t errlen)
 {
+	if (c->copy[0].error == -EINVAL && c->copy[1].error == -EINVAL)
+		return libckpt_fail(err, errlen, -EINVAL, "%s", c->copy[0].why);
+	return libckpt_fail(err, errlen,
+			    c->copy[0].error == -EBADMSG ||
+			    c->copy[1].error == -EBADMSG ? -EBADMSG : -EINVAL,
+			    "both superblock copies are invalid: copy 0: %s; copy 1: %s",
+			    c->copy[0].why, c->copy[1].why);
+}
+
+int libckpt_area_inspect(int fd, struct ckpt_area_sb *sb,
+			 struct libckpt_area_copies *c, char *err,
+			 size_t errlen)
+{
+	struct ckpt_area_sb cand[CKPT_AREA_SB_COPIES];
 	uint64_t have;
+	unsigned int i;
+	char *blk;
 	ssize_t n;
-	void *blk;
 	int ret;
 
+	memset(c, 0, sizeof(*c));
 	ret = backing_size(fd, &have);
 	if (ret)
 		return libckpt_fail(err, errlen, ret,
 				    "not a regular file or block device");
-	blk = malloc(CKPT_AREA_SB_SIZE);
+	memset(cand, 0, sizeof(cand));
+	blk = calloc(1, SB_BYTES);
 	if (!blk)
 		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
-	n = pread(fd, blk, CKPT_AREA_SB_SIZE, 0);
+	n = pread(fd, blk, SB_BYTES, 0);
 	if (n < 0) {
 		ret = libckpt_fail(err, errlen, -errno,
 				   "cannot read the superblock: %s", strerror(errno));
-	} else if (n < CKPT_AREA_SB_SIZE) {
+		goto out;
+	}
+	if (n < CKPT_AREA_SB_SIZE) {
 		ret = libckpt_fail(err, errlen, -EINVAL,
 				   "not a ckpt area (only %zd bytes)", n);
-	} else {
-		memcpy(sb, blk, sizeof(*sb));
-		ret = check_sb(sb, blk, have, err, errlen);
+		goto out;
 	}
+	c->copy[0].error = check_sb(&cand[0], blk, 0, have, c->copy[0].why,
+				    sizeof(c->copy[0].why));
+	c->copy[0].seq = cand[0].sb_seq;
+	if (cand[0].magic == CKPT_AREA_MAGIC && cand[0].version == 1) {
+		/* Version 1: one copy, and the data region from 4096. */
+		c->version = 1;
+		c->nr_copies = 1;
+		ret = c->copy[0].error ?
+		      libckpt_fail(err, errlen, c->copy[0].error, "%s",
+				   c->copy[0].why) : 0;
+		if (!ret)
+			*sb = cand[0];
+		goto out;
+	}
+	c->version = CKPT_AREA_VERSION;
+	c->nr_copies = CKPT_AREA_SB_COPIES;
+	if (n < SB_BYTES)
+		c->copy[1].error = libckpt_fail(c->copy[1].why,
+						sizeof(c->copy[1].why), -EINVAL,
+						"missing (only %zd bytes)", n);
+	else
+		c->copy[1].error = check_sb(&cand[1], blk + CKPT_AREA_SB_SIZE,
+					    1, have, c->copy[1].why,
+					    sizeof(c->copy[1].why));
+	c->copy[1].seq = cand[1].sb_seq;
+	if (c->copy[0].error && c->copy[1].error) {
+		ret = both_invalid(c, err, errlen);
+		goto out;
+	}
+	/* The valid copy with the highest sequence number; copy 0 on a tie. */
+	for (i = 1; i < CKPT_AREA_SB_COPIES; i++)
+		if (!c->copy[i].error &&
+		    (c->copy[c->used].error || c->copy[i].seq > c->copy[c->used].seq))
+			c->used = i;
+	*sb = cand[c->used];
+	ret = 0;
+out:
 	free(blk);
+	return ret;
+}
+
+int libckpt_area_read(int fd, struct ckpt_area_sb *sb, char *err,
+		      size_t errlen)
+{
+	struct libckpt_area_copies *c;
+	int ret;
+
+	c = malloc(sizeof(*c));
+	if (!c)
+		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
+	ret = libckpt_area_inspect(fd, sb, c, err, errlen);
+	free(c);
 	return ret;
 }
 

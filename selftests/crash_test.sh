@@ -6,9 +6,13 @@
 # (make check-crash runs them):
 #
 #   midstream  boot 1, area on /dev/vda: commit generation 1 of a
-#              self-checking workload, start generation 2 at 1 MiB/s, and
+#              self-checking workload, start generation 2 at 256 KiB/s, and
 #              reset the machine (sysrq-b: no sync, no unmount) while it
 #              streams.
+#   sbpause    boot 1, area on /dev/vdc: commit generation 1 of another
+#              workload, then stop generation 2's commit between its two
+#              superblock copies (fault_sb_pause): the reset comes while
+#              copy 1 says 2 is committed and copy 0 still says writing.
 #   afterwards boot 2, the same /dev/vda: the area shows 1 committed and 2
 #              incomplete (writing); 2 cannot be opened; 1 restores and the
 #              restored workload checks itself; a new checkpoint commits.
@@ -17,8 +21,13 @@
 #              fails with an I/O error, the area still holds 1 as its newest
 #              committed generation, read back from the disk it restores and
 #              checks itself, and the checkpointed workload never noticed.
+#   sbafter    boot 2, the same /dev/vdc: copy 1 is the newer and is used:
+#              2 restores and checks itself. Copy 1 torn (bytes 2048..4095
+#              replaced): copy 0 is used, 2 is incomplete and 1 restores
+#              and checks itself. A new checkpoint rewrites both copies;
+#              then copy 0 torn: copy 1 is used and the new one restores.
 #
-# usage: crash_test.sh midstream | crash_test.sh afterwards eio
+# usage: crash_test.sh midstream sbpause | crash_test.sh afterwards sbafter eio
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/vm_lib.sh"
 echo "KTAP version 1"
@@ -62,8 +71,9 @@ midstream() {
 	start_workload
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
 	slot_is 1 committed || { fail "generation 1 not committed"; return 1; }
-	# About 40 MiB at 1 MiB/s: generation 2 streams for ~40 s.
-	ckptctl freeze "$wl" --area "$area" --rate 1M | sed 's/^/# /'
+	# About 40 MiB at 256 KiB/s: generation 2 streams for ~160 s, so it
+	# neither commits before the reset nor passes fault_sb_pause's stop.
+	ckptctl freeze "$wl" --area "$area" --rate 256K | sed 's/^/# /'
 	sleep 2
 	ckptctl status | sed 's/^/# /'
 	ckptctl status --json | grep -q '"generation": 2, "state": "streaming"' ||
@@ -91,6 +101,75 @@ afterwards() {
 	slot_is 1 committed || { fail "generation 3 overwrote generation 1"; return 1; }
 	kill -USR1 "$wl"
 	wait "$wl" || { fail "the workload's own check failed"; return 1; }
+	kernel_quiet
+}
+
+# Replace bytes 2048..4095 of superblock copy $1 of $area with noise: a
+# superblock write torn across sectors (the struct's fields and the zero
+# padding after them both lie in the block).
+tear() {
+	head -c 2048 /dev/urandom |
+		dd of="$area" bs=2048 seek=$(($1 * 2 + 1)) conv=notrunc 2>/dev/null
+}
+
+info_has() {
+	ckptctl area info "$area" | grep -q "$1"
+}
+
+sbpause() {
+	area=/dev/vdc
+	pause=/sys/module/ckpt/parameters/fault_sb_pause
+	ckptctl area create "$area" | sed 's/^/# /' || return 1
+	start_workload
+	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
+	slot_is 1 committed || { fail "generation 1 not committed"; return 1; }
+	# Update 1 is generation 2's reserve (WRITING), update 2 its commit.
+	# Both copies are equal now, so the module writes copy 1 first.
+	echo 2 > "$pause"
+	ckptctl freeze "$wl" --area "$area" | sed 's/^/# /'
+	for i in $(seq 1 600); do
+		[ "$(cat "$pause")" = 0 ] && break
+		sleep 0.2
+	done
+	[ "$(cat "$pause")" = 0 ] || { fail "the commit never reached its stop"; return 1; }
+	ckptctl area info "$area" | sed 's/^/# /'
+	info_has "superblock copy 1: valid (sequence [0-9]*), in use" &&
+		info_has "superblock copy 0: valid (sequence [0-9]*), older" ||
+		{ fail "the copies do not hold two states"; return 1; }
+	slot_is 2 committed || { fail "copy 1 does not hold the commit"; return 1; }
+	kernel_quiet
+}
+
+sbafter() {
+	area=/dev/vdc
+	ckptctl area info "$area" | sed 's/^/# /'
+	info_has "superblock copy 1: valid (sequence [0-9]*), in use" ||
+		{ fail "copy 1 (the commit) is not the one in use"; return 1; }
+	slot_is 2 committed || { fail "generation 2 is not committed"; return 1; }
+	restore_and_check "$area" || return 1
+	tear 1
+	ckptctl area info "$area" | sed 's/^/# /'
+	info_has "superblock copy 1: damaged: superblock checksum mismatch" ||
+		{ fail "the torn copy 1 is not reported"; return 1; }
+	slot_is 1 committed && slot_is 2 writing ||
+		{ fail "copy 0 does not hold the state before the commit"; return 1; }
+	ckptctl show "$area" | grep -q 'generation: *1$' ||
+		{ fail "the newest committed generation is not 1"; return 1; }
+	restore_and_check "$area" || return 1
+	# The module takes copy 0 and rewrites both.
+	start_workload
+	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
+	kill -USR1 "$wl"
+	wait "$wl" || { fail "the checkpointed workload's own check failed"; return 1; }
+	slot_is 3 committed || { fail "generation 3 not committed"; return 1; }
+	info_has "superblock copies: 2 valid" ||
+		{ fail "the checkpoint did not rewrite both copies"; return 1; }
+	tear 0
+	ckptctl area info "$area" | sed 's/^/# /'
+	info_has "superblock copy 0: damaged: superblock checksum mismatch" ||
+		{ fail "the torn copy 0 is not reported"; return 1; }
+	slot_is 3 committed || { fail "generation 3 lost with copy 0"; return 1; }
+	restore_and_check "$area" || return 1
 	kernel_quiet
 }
 

@@ -190,6 +190,9 @@ static uint64_t image_len(struct __test_metadata *_metadata, struct libckpt *h,
 	return job.image_len;
 }
 
+/* Where an area's data region starts: after its two superblock copies. */
+#define DATA_OFFSET	(CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE)
+
 static uint64_t round_up_page(uint64_t v)
 {
 	return (v + 4095) & ~4095ULL;
@@ -214,7 +217,7 @@ TEST_F_TIMEOUT(fault, area_full, 200)
 	ASSERT_LT(1ULL << 20, len);
 
 	/* Smaller than one image. */
-	self->fd = new_area(AREA, round_up_page(4096 + len / 2));
+	self->fd = new_area(AREA, round_up_page(DATA_OFFSET + len / 2));
 	ASSERT_LE(0, self->fd);
 	EXPECT_EQ(-ENOSPC, checkpoint(self->h, &self->g, self->fd, &job, why,
 				      sizeof(why)));
@@ -225,7 +228,7 @@ TEST_F_TIMEOUT(fault, area_full, 200)
 	close(self->fd);
 
 	/* One image and a half. */
-	self->fd = new_area(AREA, round_up_page(4096 + len + len / 2));
+	self->fd = new_area(AREA, round_up_page(DATA_OFFSET + len + len / 2));
 	ASSERT_LE(0, self->fd);
 	group_done(&self->g, before);
 	ASSERT_EQ(0, checkpoint(self->h, &self->g, self->fd, &job, why, sizeof(why)))
@@ -245,14 +248,14 @@ TEST_F_TIMEOUT(fault, area_full, 200)
 	close(self->fd);
 
 	/* Two images and a half: a ring; every other image fails mid-way. */
-	self->fd = new_area(AREA, round_up_page(4096 + 2 * len + len / 2));
+	self->fd = new_area(AREA, round_up_page(DATA_OFFSET + 2 * len + len / 2));
 	ASSERT_LE(0, self->fd);
 	good = 0;
 	for (i = 0; i < 6; i++) {
 		if (i % 2) {
-			/* The superblock, then the image's third MiB. */
+			/* The superblock's two copies, then the image's third MiB. */
 			ASSERT_EQ(0, param_set("fault_mask", 0x10));
-			ASSERT_EQ(0, param_set("fault_nth", 4));
+			ASSERT_EQ(0, param_set("fault_nth", 5));
 		}
 		group_done(&self->g, before);
 		ret = checkpoint(self->h, &self->g, self->fd, &job, why, sizeof(why));
@@ -293,7 +296,7 @@ TEST_F_TIMEOUT(fault, full_filesystem, 200)
 	int filler;
 
 	len = image_len(_metadata, self->h, &self->g);
-	size = round_up_page(4096 + 2 * len + (1 << 20));
+	size = round_up_page(DATA_OFFSET + 2 * len + (1 << 20));
 	mkdir(FULLFS, 0700);
 	snprintf(opts, sizeof(opts), "size=%llu", (unsigned long long)(size + (1 << 20)));
 	ASSERT_EQ(0, mount("tmpfs", FULLFS, "tmpfs", 0, opts));
@@ -307,7 +310,7 @@ TEST_F_TIMEOUT(fault, full_filesystem, 200)
 	good = job.generation;
 	/* Give back the blocks behind the image, then take every block. */
 	ASSERT_EQ(0, fallocate(self->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			       round_up_page(4096 + len), size - round_up_page(4096 + len)));
+			       round_up_page(DATA_OFFSET + len), size - round_up_page(DATA_OFFSET + len)));
 	filler = open(FULLFS "/filler", O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ASSERT_LE(0, filler);
 	while (write(filler, chunk, sizeof(chunk)) > 0)

@@ -555,6 +555,118 @@ TEST(two_generations)
 	unlink("/tmp/area-two");
 }
 
+/* lib/area.c's superblock checksum (libckpt's internals; linked statically). */
+uint32_t libckpt_area_sb_crc(const void *blk);
+
+/* Bytes 2048..4095 of superblock copy @copy replaced: a torn write. */
+static int tear_copy(int fd, int copy)
+{
+	char junk[2048];
+
+	memset(junk, 0x5a, sizeof(junk));
+	return pwrite(fd, junk, sizeof(junk),
+		      (off_t)copy * CKPT_AREA_SB_SIZE + 2048) == sizeof(junk) ? 0 : -EIO;
+}
+
+/* The newest committed generation of the area on @fd, 0 if none. */
+static uint64_t newest_gen(int fd)
+{
+	char err[LIBCKPT_ERRLEN];
+	struct ckpt_area_sb sb;
+	int i;
+
+	if (libckpt_area_read(fd, &sb, err, sizeof(err)))
+		return 0;
+	i = libckpt_area_find(&sb, 0);
+	return i < 0 ? 0 : sb.slots[i].generation;
+}
+
+/* Both copies valid and equal (a completed update), sequence in *@seq. */
+static bool copies_agree(int fd, uint64_t *seq)
+{
+	struct libckpt_area_copies c;
+	char blk[2][CKPT_AREA_SB_SIZE];
+	struct ckpt_area_sb sb;
+	char err[LIBCKPT_ERRLEN];
+
+	if (libckpt_area_inspect(fd, &sb, &c, err, sizeof(err)) ||
+	    c.copy[0].error || c.copy[1].error ||
+	    pread(fd, blk, sizeof(blk), 0) != sizeof(blk))
+		return false;
+	*seq = sb.sb_seq;
+	return !memcmp(blk[0], blk[1], CKPT_AREA_SB_SIZE);
+}
+
+/*
+ * The module takes whichever superblock copy is intact: with copy 0 torn,
+ * then copy 1, the next checkpoint commits and rewrites both, and every
+ * generation before stays whole; with both torn it refuses, naming both,
+ * before any freeze. A version-1 area is refused with what to do.
+ */
+TEST(superblock_copy_damaged)
+{
+	uint64_t b1[MW_THREADS], a1[MW_THREADS], seq, seq0;
+	struct libckpt_job job, done;
+	struct workload w = { 0 };
+	struct ckpt_area_sb *sb;
+	char blk[CKPT_AREA_SB_SIZE];
+	struct libckpt *h;
+	int fd, copy;
+
+	ASSERT_EQ(0, start_workload(&w, 8, "/tmp/mw-copies"));
+	fd = open_area("/tmp/area-copies");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_open(&h));
+	snapshot_done(w.ctl, b1);
+	ASSERT_EQ(0, libckpt_freeze(h, w.pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	snapshot_done(w.ctl, a1);
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
+	ASSERT_TRUE(copies_agree(fd, &seq0));
+	for (copy = 0; copy < 2; copy++) {
+		ASSERT_EQ(0, tear_copy(fd, copy));
+		EXPECT_EQ(job.generation, newest_gen(fd));
+		ASSERT_EQ(0, libckpt_freeze(h, w.pid, fd, 0, &job))
+			TH_LOG("copy %d torn: %s", copy, libckpt_error(h));
+		ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+		EXPECT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
+		EXPECT_EQ(2 + copy, job.generation);
+		EXPECT_TRUE(copies_agree(fd, &seq)) TH_LOG("copy %d not rewritten", copy);
+		EXPECT_LT(seq0, seq);
+		seq0 = seq;
+	}
+	EXPECT_EQ(3, newest_gen(fd));
+	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-copies", 1, w.ctl, b1, a1));
+
+	ASSERT_EQ(0, tear_copy(fd, 0));
+	ASSERT_EQ(0, tear_copy(fd, 1));
+	EXPECT_EQ(-EBADMSG, libckpt_freeze(h, w.pid, fd, 0, &job));
+	EXPECT_NE(NULL, strstr(libckpt_error(h),
+			       "both area superblock copies are invalid: copy 0: checksum mismatch, copy 1: checksum mismatch"))
+		TH_LOG("%s", libckpt_error(h));
+
+	/* Version 1: one superblock, data from 4096. */
+	sb = (struct ckpt_area_sb *)blk;
+	memset(blk, 0, sizeof(blk));
+	sb->magic = CKPT_AREA_MAGIC;
+	sb->version = 1;
+	sb->size = AREA_SIZE;
+	sb->data_offset = CKPT_AREA_SB_SIZE;
+	sb->next_generation = 1;
+	sb->next_offset = CKPT_AREA_SB_SIZE;
+	sb->sb_crc32c = libckpt_area_sb_crc(blk);
+	ASSERT_EQ(sizeof(blk), pwrite(fd, blk, sizeof(blk), 0));
+	EXPECT_EQ(-EINVAL, libckpt_freeze(h, w.pid, fd, 0, &job));
+	EXPECT_NE(NULL, strstr(libckpt_error(h), "version 1 (one superblock copy) is read only: recreate the area"))
+		TH_LOG("%s", libckpt_error(h));
+
+	EXPECT_EQ(0, stop_workload(&w));
+	EXPECT_EQ(0, held_pages());
+	libckpt_close(h);
+	close(fd);
+	unlink("/tmp/area-copies");
+}
+
 struct find_job {
 	uint64_t id;
 	struct libckpt_job found;

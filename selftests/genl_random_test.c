@@ -77,7 +77,8 @@ struct shared {
 uint32_t libckpt_area_sb_crc(const void *blk);
 
 static struct shared *sh;
-static uint8_t pristine_sb[CKPT_AREA_SB_SIZE];
+/* Both superblock copies as created. */
+static uint8_t pristine_sb[CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE];
 static uint64_t rng;
 static int family, events_grp;
 static pid_t victim;
@@ -620,8 +621,10 @@ static void worker_fds(struct worker *w)
 }
 
 /*
- * Damage one field of the area's superblock (slots, geometry, counters),
- * mostly with a correct checksum; or put the pristine one back.
+ * Damage one field of one superblock copy of the area, or the same field
+ * of both (a module that takes the intact copy is only made to refuse the
+ * area by both), mostly with a correct checksum; or put the pristine
+ * copies back.
  */
 static void damage_area(int fd)
 {
@@ -629,10 +632,12 @@ static void damage_area(int fd)
 		0, 1, 4095, 4096, 8191, 1 << 20, 8 << 20, (8 << 20) + 4096,
 		0x7fffffffffffffffULL, 0xffffffffffffffffULL, 0xfffffffffffff000ULL,
 	};
-	uint8_t sb[CKPT_AREA_SB_SIZE];
+	uint8_t sb[sizeof(pristine_sb)];
 	struct ckpt_area_sb h;
+	unsigned int copy, which;
 	size_t at;
 	uint64_t v;
+	bool seal;
 
 	if (chance(30)) {
 		memcpy(sb, pristine_sb, sizeof(sb));
@@ -641,11 +646,19 @@ static void damage_area(int fd)
 			return;
 		at = 8 * (size_t)below(sizeof(struct ckpt_area_sb) / 8);
 		v = chance(60) ? edge[below(sizeof(edge) / sizeof(edge[0]))] : rnd();
-		memcpy(sb + at, &v, chance(50) ? 4 : 8);
-		if (chance(85)) {
-			memcpy(&h, sb, sizeof(h));
-			h.sb_crc32c = libckpt_area_sb_crc(sb);
-			memcpy(sb, &h, sizeof(h));
+		which = below(3);	/* copy 0, copy 1 or both */
+		seal = chance(85);
+		for (copy = 0; copy < CKPT_AREA_SB_COPIES; copy++) {
+			uint8_t *blk = sb + copy * CKPT_AREA_SB_SIZE;
+
+			if (which != 2 && which != copy)
+				continue;
+			memcpy(blk + at, &v, chance(50) ? 4 : 8);
+			if (seal) {
+				memcpy(&h, blk, sizeof(h));
+				h.sb_crc32c = libckpt_area_sb_crc(blk);
+				memcpy(blk, &h, sizeof(h));
+			}
 		}
 	}
 	__atomic_fetch_add(&sh->area_damage, pwrite(fd, sb, sizeof(sb), 0) == sizeof(sb),

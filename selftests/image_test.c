@@ -818,26 +818,83 @@ static int read_sb(const char *area, struct ckpt_area_sb *sb, char *err)
 	return ret;
 }
 
-/* Rewrite the superblock block of @area through @edit, crc kept right. */
-static int edit_sb(const char *area, void (*edit)(struct ckpt_area_sb *, void *),
-		   void *arg, bool fix_crc)
+#define SB_BYTES (CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE)
+
+/*
+ * Rewrite superblock copy @copy of @area through @edit, with its crc
+ * recomputed if @fix_crc.
+ */
+static int edit_sb_copy(const char *area, int copy,
+			void (*edit)(struct ckpt_area_sb *, void *), void *arg,
+			bool fix_crc)
 {
 	unsigned char blk[CKPT_AREA_SB_SIZE];
 	struct ckpt_area_sb *sb = (struct ckpt_area_sb *)blk;
+	off_t at = (off_t)copy * CKPT_AREA_SB_SIZE;
 	int fd = open(area, O_RDWR | O_CLOEXEC);
 	int ret = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (pread(fd, blk, sizeof(blk), 0) != sizeof(blk))
+	if (pread(fd, blk, sizeof(blk), at) != sizeof(blk))
 		ret = -EIO;
 	if (!ret) {
 		edit(sb, arg);
 		if (fix_crc)
 			sb->sb_crc32c = libckpt_area_sb_crc(blk);
-		if (pwrite(fd, blk, sizeof(blk), 0) != sizeof(blk))
+		if (pwrite(fd, blk, sizeof(blk), at) != sizeof(blk))
 			ret = -EIO;
 	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * The same edit in both copies: what a completed update leaves. A
+ * version-1 area has only copy 0; its data begins where copy 1 would be.
+ */
+static int edit_sb(const char *area, void (*edit)(struct ckpt_area_sb *, void *),
+		   void *arg, bool fix_crc)
+{
+	uint32_t version = 0;
+	int fd, ret;
+
+	ret = edit_sb_copy(area, 0, edit, arg, fix_crc);
+	if (ret)
+		return ret;
+	fd = open(area, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &version, sizeof(version),
+		  offsetof(struct ckpt_area_sb, version)) != sizeof(version))
+		ret = -EIO;
+	close(fd);
+	if (ret || version == 1)
+		return ret;
+	return edit_sb_copy(area, 1, edit, arg, fix_crc);
+}
+
+/* Both superblock blocks of @area, read into or written from @blk. */
+static int sb_blocks(const char *area, unsigned char *blk, bool write)
+{
+	int fd = open(area, O_RDWR | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, blk, SB_BYTES, 0) : pread(fd, blk, SB_BYTES, 0);
+	close(fd);
+	return n == SB_BYTES ? 0 : -EIO;
+}
+
+static int inspect(const char *area, struct ckpt_area_sb *sb,
+		   struct libckpt_area_copies *c, char *err)
+{
+	int fd = open(area, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = libckpt_area_inspect(fd, sb, c, err, LIBCKPT_ERRLEN);
 	close(fd);
 	return ret;
 }
@@ -905,9 +962,11 @@ TEST_F(img, area_create_and_read)
 	EXPECT_LE(8 << 20, st.st_blocks * 512) TH_LOG("not preallocated");
 	ASSERT_EQ(0, read_sb(self->area, &sb, err)) TH_LOG("%s", err);
 	EXPECT_EQ(8 << 20, sb.size);
-	EXPECT_EQ(CKPT_AREA_SB_SIZE, sb.data_offset);
+	EXPECT_EQ(SB_BYTES, sb.data_offset);
 	EXPECT_EQ(1, sb.next_generation);
-	EXPECT_EQ(CKPT_AREA_SB_SIZE, sb.next_offset);
+	EXPECT_EQ(SB_BYTES, sb.next_offset);
+	EXPECT_EQ(CKPT_AREA_VERSION, sb.version);
+	EXPECT_EQ(1, sb.sb_seq);
 	EXPECT_EQ(-ENOENT, libckpt_area_find(&sb, 0));
 	EXPECT_EQ(-EEXIST, libckpt_area_create(self->area, 8 << 20, err,
 					       sizeof(err)));
@@ -924,7 +983,7 @@ TEST_F(img, area_generations)
 	struct ckpt_area_sb sb;
 
 	ASSERT_EQ(0, libckpt_area_create(self->area, 8 << 20, err, sizeof(err)));
-	ASSERT_EQ(0, area_store(self->area, 0, 1, 4096, CKPT_SLOT_COMMITTED,
+	ASSERT_EQ(0, area_store(self->area, 0, 1, 8192, CKPT_SLOT_COMMITTED,
 				&self->b));
 	ASSERT_EQ(0, area_store(self->area, 1, 2, 1 << 20, CKPT_SLOT_COMMITTED,
 				&self->b));
@@ -1001,7 +1060,10 @@ static void sb_bigger(struct ckpt_area_sb *sb, void *arg)
 	sb->size += 1 << 20;
 }
 
-/* A damaged or inconsistent superblock is refused with its reason. */
+/*
+ * A damaged or inconsistent superblock, in both copies, is refused with the
+ * reasons of both; the same damage in one copy is not.
+ */
 TEST_F(img, area_superblock_damage)
 {
 	static const struct {
@@ -1011,37 +1073,48 @@ TEST_F(img, area_superblock_damage)
 		const char *msg;
 	} cases[] = {
 		{ sb_nothing, true, 0, "" },
-		{ sb_slot_too_long, false, -EBADMSG, "checksum mismatch" },
-		{ sb_slot_too_long, true, -EBADMSG, "outside the data region" },
+		{ sb_slot_too_long, false, -EBADMSG,
+		  "both superblock copies are invalid: copy 0: superblock checksum mismatch" },
+		{ sb_slot_too_long, true, -EBADMSG, "copy 1: slot 0: image at" },
 		{ sb_slots_overlap, true, -EBADMSG, "committed slots 0 and 1 overlap" },
 		{ sb_bad_state, true, -EBADMSG, "slot 0: invalid state 7" },
 		{ sb_bigger, true, -EBADMSG, "area size 9437184 is invalid" },
 		{ sb_slot_length, true, 0, "" },
 	};
 	char err[LIBCKPT_ERRLEN], spec[160];
-	unsigned char blk[CKPT_AREA_SB_SIZE];
+	unsigned char blk[SB_BYTES];
+	struct libckpt_area_copies c;
 	struct ckpt_area_sb sb;
 	size_t i, off;
-	int fd;
 
 	ASSERT_EQ(0, libckpt_area_create(self->area, 8 << 20, err, sizeof(err)));
-	ASSERT_EQ(0, area_store(self->area, 0, 1, 4096, CKPT_SLOT_COMMITTED,
+	ASSERT_EQ(0, area_store(self->area, 0, 1, 8192, CKPT_SLOT_COMMITTED,
 				&self->b));
 	ASSERT_EQ(0, area_store(self->area, 1, 2, 1 << 20, CKPT_SLOT_COMMITTED,
 				&self->b));
-	fd = open(self->area, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(sizeof(blk), pread(fd, blk, sizeof(blk), 0));
-	close(fd);
+	ASSERT_EQ(0, sb_blocks(self->area, blk, false));
 
-	/* Every flipped byte of the superblock block, padding included. */
+	/*
+	 * Every flipped byte of the block, padding included: in both copies
+	 * refused, in one copy the other is taken.
+	 */
 	for (off = 0; off < CKPT_AREA_SB_SIZE; off += off < 512 ? 1 : 31) {
 		ASSERT_EQ(0, edit_sb(self->area, sb_flip, &off, false));
 		EXPECT_GT(0, read_sb(self->area, &sb, err))
-			TH_LOG("flip at %zu accepted", off);
-		ASSERT_EQ(0, edit_sb(self->area, sb_flip, &off, false));
+			TH_LOG("flip at %zu in both copies accepted", off);
+		EXPECT_NE(NULL, strstr(err, off < 12 ? "" : "both superblock copies"))
+			TH_LOG("flip at %zu: %s", off, err);
+		ASSERT_EQ(0, edit_sb_copy(self->area, 1, sb_flip, &off, false));
+		EXPECT_EQ(0, inspect(self->area, &sb, &c, err))
+			TH_LOG("flip at %zu in copy 0: %s", off, err);
+		EXPECT_EQ(1, c.used);
+		EXPECT_GT(0, c.copy[0].error) TH_LOG("flip at %zu not seen", off);
+		EXPECT_EQ(0, c.copy[1].error) TH_LOG("%s", c.copy[1].why);
+		ASSERT_EQ(0, edit_sb_copy(self->area, 0, sb_flip, &off, false));
 	}
-	ASSERT_EQ(0, read_sb(self->area, &sb, err)) TH_LOG("%s", err);
+	ASSERT_EQ(0, inspect(self->area, &sb, &c, err)) TH_LOG("%s", err);
+	EXPECT_EQ(0, c.copy[0].error);
+	EXPECT_EQ(0, c.copy[1].error);
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ASSERT_EQ(0, edit_sb(self->area, cases[i].edit, NULL,
@@ -1052,10 +1125,7 @@ TEST_F(img, area_superblock_damage)
 			EXPECT_NE(NULL, strstr(err, cases[i].msg))
 				TH_LOG("case %zu: want \"%s\", got \"%s\"", i,
 				       cases[i].msg, err);
-		fd = open(self->area, O_WRONLY | O_CLOEXEC);
-		ASSERT_LE(0, fd);
-		ASSERT_EQ(sizeof(blk), pwrite(fd, blk, sizeof(blk), 0));
-		close(fd);
+		ASSERT_EQ(0, sb_blocks(self->area, blk, true));
 	}
 
 	/* A slot whose length disagrees with its image's trailer. */
@@ -1064,6 +1134,172 @@ TEST_F(img, area_superblock_damage)
 	EXPECT_EQ(-EBADMSG, try_open(spec, err));
 	EXPECT_NE(NULL, strstr(err, "differs from its area slot")) TH_LOG("%s", err);
 	EXPECT_EQ(0, try_open(self->area, err)) TH_LOG("generation 2: %s", err);
+}
+
+/* Bytes 2048..4095 of a superblock copy replaced: a write torn mid-block. */
+static int tear(const char *area, int copy)
+{
+	unsigned char junk[2048];
+	int fd = open(area, O_RDWR | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	memset(junk, 0xa5, sizeof(junk));
+	n = pwrite(fd, junk, sizeof(junk),
+		   (off_t)copy * CKPT_AREA_SB_SIZE + 2048);
+	close(fd);
+	return n == sizeof(junk) ? 0 : -EIO;
+}
+
+/*
+ * After one committed generation, a superblock write torn across sectors
+ * (bytes 2048..4095 of copy 0 replaced) leaves the generation reachable
+ * through copy 1, and the other way round; both torn, the area is refused
+ * naming both reasons.
+ */
+TEST_F(img, area_superblock_torn)
+{
+	char err[LIBCKPT_ERRLEN];
+	unsigned char blk[SB_BYTES];
+	struct libckpt_area_copies c;
+	struct libckpt_image *img;
+	struct ckpt_area_sb sb;
+	int copy;
+
+	ASSERT_EQ(0, libckpt_area_create(self->area, 8 << 20, err, sizeof(err)));
+	ASSERT_EQ(0, area_store(self->area, 0, 1, 8192, CKPT_SLOT_COMMITTED,
+				&self->b));
+	ASSERT_EQ(0, sb_blocks(self->area, blk, false));
+	for (copy = 0; copy < 2; copy++) {
+		ASSERT_EQ(0, tear(self->area, copy));
+		ASSERT_EQ(0, inspect(self->area, &sb, &c, err))
+			TH_LOG("copy %d torn: %s", copy, err);
+		EXPECT_EQ(2, c.nr_copies);
+		EXPECT_EQ(!copy, c.used);
+		EXPECT_EQ(-EBADMSG, c.copy[copy].error);
+		EXPECT_NE(NULL, strstr(c.copy[copy].why, "checksum mismatch"))
+			TH_LOG("%s", c.copy[copy].why);
+		EXPECT_EQ(0, c.copy[!copy].error) TH_LOG("%s", c.copy[!copy].why);
+		ASSERT_EQ(0, libckpt_image_open(self->area, &img, err, sizeof(err)))
+			TH_LOG("copy %d torn: %s", copy, err);
+		EXPECT_EQ(1, libckpt_image_hdr(img)->generation);
+		check_metadata(_metadata, img);
+		libckpt_image_close(img);
+		ASSERT_EQ(0, sb_blocks(self->area, blk, true));
+	}
+	ASSERT_EQ(0, tear(self->area, 0));
+	ASSERT_EQ(0, tear(self->area, 1));
+	EXPECT_EQ(-EBADMSG, try_open(self->area, err));
+	EXPECT_NE(NULL, strstr(err, "both superblock copies are invalid: copy 0: superblock checksum mismatch"))
+		TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "; copy 1: superblock checksum mismatch"))
+		TH_LOG("%s", err);
+}
+
+static void sb_older(struct ckpt_area_sb *sb, void *arg)
+{
+	sb->slots[1].state = CKPT_SLOT_WRITING;
+	sb->slots[1].crc32c = 0;
+	sb->sb_seq = *(uint64_t *)arg;
+}
+
+static void sb_seq_set(struct ckpt_area_sb *sb, void *arg)
+{
+	sb->sb_seq = *(uint64_t *)arg;
+}
+
+/*
+ * Two valid copies that differ (an update stopped between them): the one
+ * with the higher sequence number is taken, wherever it is.
+ */
+TEST_F(img, area_superblock_newer_copy)
+{
+	char err[LIBCKPT_ERRLEN];
+	unsigned char blk[SB_BYTES];
+	struct libckpt_area_copies c;
+	struct ckpt_area_sb sb;
+	uint64_t seq;
+	int newer;
+
+	ASSERT_EQ(0, libckpt_area_create(self->area, 8 << 20, err, sizeof(err)));
+	ASSERT_EQ(0, area_store(self->area, 0, 1, 8192, CKPT_SLOT_COMMITTED,
+				&self->b));
+	ASSERT_EQ(0, area_store(self->area, 1, 2, 1 << 20, CKPT_SLOT_COMMITTED,
+				&self->b));
+	ASSERT_EQ(0, sb_blocks(self->area, blk, false));
+	for (newer = 0; newer < 2; newer++) {
+		/* The newer copy says 2 is committed, the older still writing. */
+		seq = 7;
+		ASSERT_EQ(0, edit_sb_copy(self->area, newer, sb_seq_set, &seq, true));
+		seq = 6;
+		ASSERT_EQ(0, edit_sb_copy(self->area, !newer, sb_older, &seq, true));
+		ASSERT_EQ(0, inspect(self->area, &sb, &c, err)) TH_LOG("%s", err);
+		EXPECT_EQ(newer, c.used);
+		EXPECT_EQ(7, sb.sb_seq);
+		EXPECT_EQ(2, sb.slots[libckpt_area_find(&sb, 0)].generation);
+		/* Without the newer copy, the older state: 1 is the newest. */
+		ASSERT_EQ(0, tear(self->area, newer));
+		ASSERT_EQ(0, inspect(self->area, &sb, &c, err)) TH_LOG("%s", err);
+		EXPECT_EQ(!newer, c.used);
+		EXPECT_EQ(1, sb.slots[libckpt_area_find(&sb, 0)].generation);
+		EXPECT_EQ(CKPT_SLOT_WRITING, sb.slots[1].state);
+		ASSERT_EQ(0, sb_blocks(self->area, blk, true));
+	}
+	/* A version-2 copy without a sequence number is impossible. */
+	seq = 0;
+	ASSERT_EQ(0, edit_sb(self->area, sb_seq_set, &seq, true));
+	EXPECT_EQ(-EBADMSG, read_sb(self->area, &sb, err));
+	EXPECT_NE(NULL, strstr(err, "sequence number 0 is impossible in version 2"))
+		TH_LOG("%s", err);
+}
+
+static void sb_v1(struct ckpt_area_sb *sb, void *arg)
+{
+	uint64_t *data_offset = arg;
+
+	sb->version = 1;
+	sb->data_offset = *data_offset;
+	sb->next_offset = *data_offset;
+	sb->sb_seq = 0;
+}
+
+/*
+ * A version-1 area (one superblock, data from 4096) is still read: its
+ * generations open; its lone superblock damaged, it is refused.
+ */
+TEST_F(img, area_version_1_read)
+{
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt_area_copies c;
+	struct libckpt_image *img;
+	struct ckpt_area_sb sb;
+	uint64_t data_offset = CKPT_AREA_SB_SIZE, seq = 3;
+
+	ASSERT_EQ(0, libckpt_area_create(self->area, 8 << 20, err, sizeof(err)));
+	ASSERT_EQ(0, edit_sb_copy(self->area, 0, sb_v1, &data_offset, true));
+	/* Its data region starts where version 2 keeps copy 1. */
+	ASSERT_EQ(0, area_store(self->area, 0, 1, 4096, CKPT_SLOT_COMMITTED,
+				&self->b));
+	ASSERT_EQ(0, inspect(self->area, &sb, &c, err)) TH_LOG("%s", err);
+	EXPECT_EQ(1, c.version);
+	EXPECT_EQ(1, c.nr_copies);
+	EXPECT_EQ(4096, sb.data_offset);
+	ASSERT_EQ(0, libckpt_image_open(self->area, &img, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(1, libckpt_image_hdr(img)->generation);
+	check_metadata(_metadata, img);
+	libckpt_image_close(img);
+
+	ASSERT_EQ(0, edit_sb_copy(self->area, 0, sb_seq_set, &seq, true));
+	EXPECT_EQ(-EBADMSG, read_sb(self->area, &sb, err));
+	EXPECT_NE(NULL, strstr(err, "sequence number 3 is impossible in version 1"))
+		TH_LOG("%s", err);
+	seq = 0;
+	ASSERT_EQ(0, edit_sb_copy(self->area, 0, sb_seq_set, &seq, true));
+	ASSERT_EQ(0, tear(self->area, 0));
+	EXPECT_EQ(-EBADMSG, read_sb(self->area, &sb, err));
+	EXPECT_EQ(0, strncmp(err, "superblock checksum mismatch", 28)) TH_LOG("%s", err);
 }
 
 /* --- crc32c ----------------------------------------------------------------- */
@@ -1133,6 +1369,19 @@ TEST_F(img, ckptctl_area_and_show)
 	EXPECT_NE(NULL, strstr(out, "size:              8388608 bytes"))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "next generation:   1\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "superblock copies: 2 valid (sequence 1)\n"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, tear(self->area, 1));
+	ASSERT_EQ(0, run(out, sizeof(out), "%s area info %s", c, self->area));
+	EXPECT_NE(NULL, strstr(out, "superblock copy 0: valid (sequence 1), in use\n"
+			       "superblock copy 1: damaged: superblock checksum mismatch"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, run(out, sizeof(out), "%s area info %s --json", c, self->area));
+	EXPECT_NE(NULL, strstr(out, "\"sb_copies\": [{\"copy\": 0, \"valid\": true, "
+			       "\"sb_seq\": 1}, {\"copy\": 1, \"valid\": false, "
+			       "\"error\": \"superblock checksum mismatch"))
+		TH_LOG("%s", out);
+	/* The rest reads copy 0; copy 1 stays damaged. */
 
 	ASSERT_EQ(0, area_store(self->area, 3, 1, 8192, CKPT_SLOT_COMMITTED,
 				&self->b));

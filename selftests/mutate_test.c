@@ -431,12 +431,25 @@ static void mutate(enum op op, const struct image *a, const struct image *b,
 		m->b[i] ^= 1 << below(8);
 		break;
 	case OP_AREA_FLIP: {
-		/* The superblock or the image: zeros after it belong to no one. */
+		/*
+		 * The superblock or the image: zeros after it belong to no
+		 * one. A bit of the superblock is flipped in both copies:
+		 * one damaged copy is meant to be survived (image_test and
+		 * freeze_test prove it), so only both make a raw mutant.
+		 */
 		const struct ckpt_area_sb *sb = (const void *)a->b;
 
 		n = sb->slots[0].offset + sb->slots[0].length;
 		i = below(n < a->len ? n : a->len);
-		m->b[i] ^= 1 << below(8);
+		j = 1 << below(8);
+		if (i < CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE) {
+			for (k = i % CKPT_AREA_SB_SIZE; k < a->len &&
+			     k < CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE;
+			     k += CKPT_AREA_SB_SIZE)
+				m->b[k] ^= j;
+		} else {
+			m->b[i] ^= j;
+		}
 		break;
 	}
 	case OP_FLIP_META:

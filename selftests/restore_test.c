@@ -608,9 +608,9 @@ TEST(tampered_image_refused)
 	fd = open(AREA, O_RDWR);
 	ASSERT_LE(0, fd);
 	/* One byte in the middle of the first generation's page data. */
-	ASSERT_EQ(1, pread(fd, &c, 1, 4096 + (8 << 20)));
+	ASSERT_EQ(1, pread(fd, &c, 1, CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE + (8 << 20)));
 	c ^= 0x40;
-	ASSERT_EQ(1, pwrite(fd, &c, 1, 4096 + (8 << 20)));
+	ASSERT_EQ(1, pwrite(fd, &c, 1, CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE + (8 << 20)));
 	close(fd);
 	EXPECT_GT(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "checksum mismatch")) TH_LOG("%s", err);

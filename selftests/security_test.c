@@ -455,13 +455,15 @@ TEST(unprivileged_cannot_watch_others)
 static int arm_faults(void *arg)
 {
 	(void)arg;
-	return param_set("fault_nth", 1) == -EACCES ? 0 : 1;
+	return param_set("fault_nth", 1) == -EACCES &&
+	       param_set("fault_sb_pause", 1) == -EACCES ? 0 : 1;
 }
 
 TEST(unprivileged_cannot_inject_faults)
 {
 	EXPECT_EQ(0, as_user(NOBODY, arm_faults, NULL));
 	EXPECT_EQ(0, param_get("fault_nth"));
+	EXPECT_EQ(0, param_get("fault_sb_pause"));
 }
 
 /*

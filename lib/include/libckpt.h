@@ -92,12 +92,42 @@ int libckpt_check_with(struct libckpt *h, uint32_t id, unsigned int flags,
  * @size bytes, rounded down to 4096, preallocated with fallocate() (its
  * errno if the filesystem cannot). At least LIBCKPT_AREA_MIN_SIZE bytes.
  */
-#define LIBCKPT_AREA_MIN_SIZE	(CKPT_AREA_SB_SIZE + (1ULL << 20))
+#define LIBCKPT_AREA_MIN_DATA	(1ULL << 20)
+#define LIBCKPT_AREA_MIN_SIZE	(CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE + \
+				 LIBCKPT_AREA_MIN_DATA)
 int libckpt_area_create(const char *path, uint64_t size, char *err,
 			size_t errlen);
-/* Read and validate the superblock of the area open on @fd. */
+/*
+ * Read and validate the superblock of the area open on @fd: the valid copy
+ * with the highest sequence number. Only if both copies are invalid is the
+ * area refused, with both reasons. A version-1 area (one copy) is read too.
+ */
 int libckpt_area_read(int fd, struct ckpt_area_sb *sb, char *err,
 		      size_t errlen);
+
+/**
+ * struct libckpt_area_copies - what each superblock copy of an area holds
+ * @version: the area's format version (1: one copy, 2: two)
+ * @nr_copies: superblock copies of that version
+ * @used: the copy libckpt_area_read() takes
+ * @copy: per copy: @error 0 if it is valid, else a negative errno and
+ *	@why the reason; @seq its sequence number (sb_seq)
+ */
+struct libckpt_area_copies {
+	uint32_t version;
+	uint32_t nr_copies;
+	uint32_t used;
+	struct {
+		int error;
+		uint64_t seq;
+		char why[LIBCKPT_ERRLEN];
+	} copy[CKPT_AREA_SB_COPIES];
+};
+
+/* As libckpt_area_read(), and tell in @copies what each copy holds. */
+int libckpt_area_inspect(int fd, struct ckpt_area_sb *sb,
+			 struct libckpt_area_copies *copies, char *err,
+			 size_t errlen);
 /*
  * Slot index holding @generation (any state), or for @generation 0 the
  * newest COMMITTED one; -ENOENT if none.

@@ -25,8 +25,9 @@
  * window of the metadata (the records before the first PAGES record, a
  * few KiB beside tens of KiB of page contents); a third on the whole
  * input. Three mutants in four are then re-sealed (trailer crc32c and
- * length recomputed, and an area's slot and superblock checksums): a
- * checksum mismatch would otherwise hide every check made after it.
+ * length recomputed, and an area's slot checksums and those of both its
+ * superblock copies): a checksum mismatch would otherwise hide every check
+ * made after it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -294,6 +295,7 @@ static bool is_image(const uint8_t *data, size_t size)
 static void reseal(uint8_t *data, size_t size)
 {
 	struct ckpt_area_sb sb;
+	size_t copy;
 	int i;
 
 	if (is_image(data, size) &&
@@ -301,21 +303,29 @@ static void reseal(uint8_t *data, size_t size)
 		reseal_image(data, size);
 		return;
 	}
-	if (!is_area(data, size) || size < CKPT_AREA_SB_SIZE)
+	if (!is_area(data, size))
 		return;
-	memcpy(&sb, data, sizeof(sb));
-	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
-		struct ckpt_area_slot *s = &sb.slots[i];
+	/* Each superblock copy there is (version 1 has only copy 0). */
+	for (copy = 0; copy < CKPT_AREA_SB_COPIES &&
+	     size >= (copy + 1) * (size_t)CKPT_AREA_SB_SIZE; copy++) {
+		uint8_t *blk = data + copy * CKPT_AREA_SB_SIZE;
 
-		if (s->state != CKPT_SLOT_COMMITTED || s->offset > size ||
-		    s->length > size - s->offset ||
-		    s->length < sizeof(struct ckpt_image_hdr) + TRAILER_LEN)
-			continue;
-		s->crc32c = reseal_image(data + s->offset, s->length);
+		if (copy && !is_area(blk, CKPT_AREA_SB_SIZE))
+			break;
+		memcpy(&sb, blk, sizeof(sb));
+		for (i = 0; i < CKPT_AREA_SLOTS; i++) {
+			struct ckpt_area_slot *s = &sb.slots[i];
+
+			if (s->state != CKPT_SLOT_COMMITTED || s->offset > size ||
+			    s->length > size - s->offset ||
+			    s->length < sizeof(struct ckpt_image_hdr) + TRAILER_LEN)
+				continue;
+			s->crc32c = reseal_image(data + s->offset, s->length);
+		}
+		memcpy(blk, &sb, sizeof(sb));
+		sb.sb_crc32c = libckpt_area_sb_crc(blk);
+		memcpy(blk, &sb, sizeof(sb));
 	}
-	memcpy(data, &sb, sizeof(sb));
-	sb.sb_crc32c = libckpt_area_sb_crc(data);
-	memcpy(data, &sb, sizeof(sb));
 }
 
 /*

@@ -35,8 +35,26 @@
  *
  * Area
  * ----
- * An area is a preallocated file or block device: struct ckpt_area_sb at
- * offset 0 (CKPT_AREA_SB_SIZE bytes), then a data region used as a ring.
+ * An area is a preallocated file or block device: two copies of struct
+ * ckpt_area_sb, copy 0 at offset 0 and copy 1 at CKPT_AREA_SB_SIZE (each in
+ * a CKPT_AREA_SB_SIZE-byte block with its own checksum), then a data region
+ * used as a ring, from sb.data_offset (2 * CKPT_AREA_SB_SIZE).
+ *
+ * A superblock update increments sb_seq and writes the new block first over
+ * the copy that does not hold the newest valid state (an invalid one, or
+ * the one with the lower sb_seq) and flushes, then over the other copy and
+ * flushes. At most one copy is ever being written, so a write torn or
+ * failed at any point leaves the other copy valid, holding the state before
+ * or after the update; once an update completes both copies hold it, so
+ * later damage to either loses nothing. A reader takes the valid copy with
+ * the highest sb_seq (the two are equal after a completed update); if
+ * neither is valid the area is refused. A disk does not promise that a
+ * 4096-byte write is atomic, which is why one copy is not enough.
+ *
+ * Version 1 areas had one copy at offset 0 and data_offset
+ * CKPT_AREA_SB_SIZE; libckpt still reads them, the module no longer writes
+ * them.
+ *
  * Each generation occupies one slot: an image stored contiguously at
  * slot.offset (a multiple of 4096, >= sb.data_offset). A writer first marks
  * the new slot WRITING (and any slot whose bytes it will overwrite EMPTY) in
@@ -390,8 +408,9 @@ struct ckpt_rec_fd {
 };
 
 #define CKPT_AREA_MAGIC		0x4145524154504b43ULL	/* "CKPTAREA" */
-#define CKPT_AREA_VERSION	1
+#define CKPT_AREA_VERSION	2
 #define CKPT_AREA_SB_SIZE	4096
+#define CKPT_AREA_SB_COPIES	2	/* copy i at i * CKPT_AREA_SB_SIZE */
 #define CKPT_AREA_SLOTS		16
 
 /* ckpt_area_slot.state */
@@ -420,18 +439,22 @@ struct ckpt_area_slot {
 };
 
 /**
- * struct ckpt_area_sb - area superblock, at offset 0
+ * struct ckpt_area_sb - area superblock, in each of its two copies
  * @magic: CKPT_AREA_MAGIC
  * @version: CKPT_AREA_VERSION
- * @sb_crc32c: crc32c of the CKPT_AREA_SB_SIZE superblock bytes with this
+ * @sb_crc32c: crc32c of this copy's CKPT_AREA_SB_SIZE bytes with this
  *	field zero
  * @size: usable bytes of the area (file size or device size)
- * @data_offset: first byte of the data region (CKPT_AREA_SB_SIZE)
+ * @data_offset: first byte of the data region
+ *	(CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE)
  * @next_generation: number the next checkpoint gets
  * @next_offset: where the next image starts unless it must wrap
  * @slots: generations; unused slots are all zero
+ * @sb_seq: sequence number of the update that wrote this copy, from 1;
+ *	every update increments it (zero in version 1, which lacked it)
  *
- * The rest of the CKPT_AREA_SB_SIZE bytes are zero.
+ * The rest of the CKPT_AREA_SB_SIZE bytes are zero. @sb_seq follows the
+ * slots so that every field of version 1 kept its offset.
  */
 struct ckpt_area_sb {
 	__u64 magic;
@@ -442,6 +465,7 @@ struct ckpt_area_sb {
 	__u64 next_generation;
 	__u64 next_offset;
 	struct ckpt_area_slot slots[CKPT_AREA_SLOTS];
+	__u64 sb_seq;
 };
 
 #endif /* _UAPI_LINUX_CKPT_IMAGE_H */
