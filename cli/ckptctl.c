@@ -106,22 +106,6 @@ void print_time(uint64_t ns)
 	printf("%s.%06uZ", buf, (unsigned int)(ns % 1000000000 / 1000));
 }
 
-void json_str(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	putchar('"');
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 const char *job_state_name(uint32_t state)
 {
 	switch (state) {

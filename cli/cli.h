@@ -46,8 +46,6 @@ bool parse_u32(const char *s, unsigned int *out);
 const char *group_kind(unsigned int flags);
 /* Parse a byte count with an optional K/M/G suffix (powers of 1024). */
 bool parse_size(const char *s, uint64_t *out);
-/* Print @s as a JSON string; bytes outside printable ASCII become \u00XX. */
-void json_str(const char *s);
 /* True if argv[1] asks for help; then print @usage. */
 bool wants_help(int argc, char **argv, const char *usage);
 
