@@ -87,7 +87,7 @@ static int check_memcgs(struct task_struct **tasks, unsigned int n,
 		room = memcg_headroom(memcg[i]);
 		if (sum > room) {
 			ckpt_err_setf(extack, task_pid_vnr(tasks[i]), 0,
-				      "the checkpoint may need %llu MiB more in this process's memory cgroup while the image streams (the copies of its group's anonymous memory there, if rewritten), and its limits leave %llu MiB",
+				      "the checkpoint may need %llu MiB more in this process's memory cgroup while the image streams (copies of the anonymous memory there, if rewritten), and its limits leave %llu MiB",
 				      MIB(sum), MIB(room));
 			ret = -ENOMEM;
 		}
@@ -128,7 +128,7 @@ int ckpt_budget_memory(struct task_struct **tasks, unsigned int n,
 		avail = 0;
 	if (need > (u64)avail) {
 		ckpt_err_setf(extack, 0, 0,
-			      "the checkpoint may need %llu MiB of memory while the image streams (the group's %llu MiB of anonymous memory if rewritten, %llu MiB of shared memory copied at the freeze), and %llu MiB are available",
+			      "the checkpoint may need %llu MiB of memory while the image streams (%llu MiB of anonymous memory if rewritten, %llu MiB of shared memory copied), and %llu MiB are available",
 			      MIB(need), MIB(cost->anon_pages),
 			      MIB(cost->shmem_pages), MIB(avail));
 		return -ENOMEM;

@@ -68,7 +68,7 @@ void ckpt_err_set(struct netlink_ext_ack *extack, pid_t pid, u64 addr,
  * string.
  */
 #define CKPT_ERR_BUFS	16
-#define CKPT_ERR_LEN	192
+#define CKPT_ERR_LEN	256
 static char err_bufs[CKPT_ERR_BUFS][CKPT_ERR_LEN];
 static atomic_t err_next = ATOMIC_INIT(0);
 

@@ -528,6 +528,77 @@ TEST(memcg_limit_refused)
 	unlink("/tmp/area-memcg");
 }
 
+static long meminfo_kb(const char *key)
+{
+	char line[128], name[64];
+	long kb = -1, v;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63[^:]: %ld", name, &v) == 2 && !strcmp(name, key))
+			kb = v;
+	fclose(f);
+	return kb;
+}
+
+static int set_hugepages(long n)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", n);
+	return write_file("/proc/sys/vm/nr_hugepages", buf);
+}
+
+/*
+ * A system whose available memory could not take a copy of the group's
+ * memory refuses the checkpoint with the numbers, before the freeze; with
+ * the memory back the same group checkpoints. Reserved huge pages take
+ * the memory away without touching it.
+ */
+TEST(low_memory_refused)
+{
+	struct ctl *c = ctl_new();
+	struct libckpt_job job;
+	struct libckpt *h;
+	unsigned int need = 0, avail = 0;
+	long huge_kb, want;
+	pid_t pid;
+	int fd;
+
+	ASSERT_NE(NULL, c);
+	fd = open_area("/tmp/area-lowmem", 192 << 20);
+	ASSERT_LE(0, fd);
+	pid = start(c, ANON);
+	ASSERT_LT(0, pid);
+	huge_kb = meminfo_kb("Hugepagesize");
+	ASSERT_LT(0, huge_kb);
+	/* Leave about 24 MiB available: less than the group's 48 MiB. */
+	want = (meminfo_kb("MemAvailable") - (24 << 10)) / huge_kb;
+	if (want <= 0 || set_hugepages(want) ||
+	    meminfo_kb("MemAvailable") > (40 << 10)) {
+		set_hugepages(0);
+		stop(pid);
+		SKIP(return, "could not reserve enough huge pages to squeeze memory");
+	}
+	ASSERT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(-ENOMEM, libckpt_freeze(h, pid, fd, 0, &job));
+	EXPECT_EQ(2, sscanf(libckpt_error(h),
+			    "the checkpoint may need %u MiB of memory while the image streams (%*u MiB of anonymous memory if rewritten, %*u MiB of shared memory copied), and %u MiB are available",
+			    &need, &avail)) TH_LOG("%s", libckpt_error(h));
+	EXPECT_TRUE(need >= 46 && need <= 50) TH_LOG("%u MiB", need);
+	EXPECT_LT(avail, need);
+	EXPECT_EQ(0, jobs_of(h, pid));
+	EXPECT_TRUE(running(c));
+	libckpt_close(h);
+	ASSERT_EQ(0, set_hugepages(0));
+	EXPECT_EQ(0, freeze_wait(_metadata, pid, fd));
+	stop(pid);
+	close(fd);
+	unlink("/tmp/area-lowmem");
+}
+
 /*
  * A vfork child shares its parent's address space: the group is refused
  * before the freeze, naming the child.
