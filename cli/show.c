@@ -15,7 +15,8 @@ static const char show_usage[] =
 	"Usage: ckptctl show <area>[:<generation>] | <file> | - [--json]\n\n"
 	"Verify and decode a checkpoint image: an area's newest committed\n"
 	"generation or the one named, a standalone image file, or standard\n"
-	"input. Prints the header, each process, thread and mapping.\n";
+	"input. Prints the header, each process, thread and mapping, and each\n"
+	"process's state and identity.\n";
 
 /* "rwxp" as in /proc/PID/maps. */
 static const char *vma_perms(uint32_t flags, char buf[5])
@@ -25,6 +26,33 @@ static const char *vma_perms(uint32_t flags, char buf[5])
 	buf[2] = flags & CKPT_VMA_EXEC ? 'x' : '-';
 	buf[3] = flags & CKPT_VMA_SHARED ? 's' : 'p';
 	buf[4] = '\0';
+	return buf;
+}
+
+/*
+ * The attributes user space set, with smaps' VmFlags names ("lf", lock on
+ * fault, has none there); "" if none.
+ */
+static const char *vma_advice(uint32_t flags, char *buf, size_t size)
+{
+	static const struct {
+		uint32_t flag;
+		const char *name;
+	} names[] = {
+		{ CKPT_VMA_LOCKED, "lo" }, { CKPT_VMA_LOCKONFAULT, "lf" },
+		{ CKPT_VMA_SEQUENTIAL, "sr" }, { CKPT_VMA_RANDOM, "rr" },
+		{ CKPT_VMA_DONTFORK, "dc" }, { CKPT_VMA_NORESERVE, "nr" },
+		{ CKPT_VMA_WIPEONFORK, "wf" }, { CKPT_VMA_DONTDUMP, "dd" },
+		{ CKPT_VMA_HUGEPAGE, "hg" }, { CKPT_VMA_NOHUGEPAGE, "nh" },
+		{ CKPT_VMA_MERGEABLE, "mg" },
+	};
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & names[i].flag && n + 4 <= size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? " " : "",
+					      names[i].name);
 	return buf;
 }
 
@@ -64,6 +92,34 @@ static const char *fd_type(uint32_t type)
 	return type >= CKPT_FD_REG && type <= CKPT_FD_CHR ? names[type] : "?";
 }
 
+static void show_identity_text(const struct libckpt_image_task *t)
+{
+	const struct ckpt_rec_proc *p = &t->proc->rec;
+	const struct libckpt_image_identity *id = t->ident;
+	const struct ckpt_thread_identity *th;
+	uint32_t j;
+
+	printf("identity of pid %u: personality 0x%x securebits 0x%x dumpable %u%s%s%s%s\n",
+	       t->rec.pid, p->personality, p->securebits, id->rec.dumpable,
+	       id->rec.flags & CKPT_ID_SUBREAPER ? " subreaper" : "",
+	       id->rec.flags & CKPT_ID_THP_DISABLE ? " thp-disabled" : "",
+	       id->rec.flags & CKPT_ID_MLOCK_FUTURE ? " mlockall-future" : "",
+	       id->rec.flags & CKPT_ID_MLOCK_ONFAULT ? " mlockall-onfault" : "");
+	printf("  caps: inh 0x%016llx prm 0x%016llx eff 0x%016llx bnd 0x%016llx amb 0x%016llx\n",
+	       (unsigned long long)p->cap_inheritable,
+	       (unsigned long long)p->cap_permitted,
+	       (unsigned long long)p->cap_effective,
+	       (unsigned long long)p->cap_bset,
+	       (unsigned long long)p->cap_ambient);
+	printf("  auxv: %u entries\n", id->rec.nr_auxv / 2);
+	for (j = 0; j < id->rec.nr_threads; j++) {
+		th = &id->threads[j];
+		printf("  thread %u: comm %.16s pdeathsig %u%s\n", th->tid, th->comm,
+		       th->pdeathsig,
+		       th->flags & CKPT_TID_NO_NEW_PRIVS ? " no_new_privs" : "");
+	}
+}
+
 static void show_proc_text(const struct libckpt_image_task *t)
 {
 	const struct ckpt_rec_proc *p = &t->proc->rec;
@@ -73,6 +129,7 @@ static void show_proc_text(const struct libckpt_image_task *t)
 	printf("state of pid %u: uid %u gid %u umask %04o cwd %s root %s exe %s\n",
 	       t->rec.pid, p->uid, p->gid, p->umask, t->proc->cwd,
 	       t->proc->root, t->proc->exe[0] ? t->proc->exe : "-");
+	show_identity_text(t);
 	printf("descriptors of pid %u:\n", t->rec.pid);
 	for (j = 0; j < t->rec.nr_fds; j++) {
 		f = &t->fds[j];
@@ -88,6 +145,45 @@ static void show_proc_text(const struct libckpt_image_task *t)
 			       (f->rec.flags & CKPT_FD_DELETED) ? " (deleted)" : "",
 			       (f->rec.flags & CKPT_FD_CLOEXEC) ? " cloexec" : "");
 	}
+}
+
+static void show_json_identity(const struct libckpt_image_task *t)
+{
+	const struct ckpt_rec_proc *p = &t->proc->rec;
+	const struct libckpt_image_identity *id = t->ident;
+	const struct ckpt_thread_identity *th;
+	char comm[17];
+	uint32_t j;
+
+	printf(", \"personality\": %u, \"securebits\": %u, \"dumpable\": %u, "
+	       "\"subreaper\": %s, \"thp_disabled\": %s, \"mlockall\": \"%s\", "
+	       "\"cap_inheritable\": %llu, \"cap_permitted\": %llu, "
+	       "\"cap_effective\": %llu, \"cap_bset\": %llu, \"cap_ambient\": %llu, "
+	       "\"auxv\": [", p->personality, p->securebits, id->rec.dumpable,
+	       id->rec.flags & CKPT_ID_SUBREAPER ? "true" : "false",
+	       id->rec.flags & CKPT_ID_THP_DISABLE ? "true" : "false",
+	       !(id->rec.flags & CKPT_ID_MLOCK_FUTURE) ? "" :
+	       id->rec.flags & CKPT_ID_MLOCK_ONFAULT ? "future,onfault" : "future",
+	       (unsigned long long)p->cap_inheritable,
+	       (unsigned long long)p->cap_permitted,
+	       (unsigned long long)p->cap_effective,
+	       (unsigned long long)p->cap_bset,
+	       (unsigned long long)p->cap_ambient);
+	for (j = 0; j + 1 < id->rec.nr_auxv; j += 2)
+		printf("%s[%llu, %llu]", j ? ", " : "",
+		       (unsigned long long)id->auxv[j],
+		       (unsigned long long)id->auxv[j + 1]);
+	printf("], \"thread_identity\": [");
+	for (j = 0; j < id->rec.nr_threads; j++) {
+		th = &id->threads[j];
+		memcpy(comm, th->comm, sizeof(th->comm));
+		comm[sizeof(th->comm)] = '\0';
+		printf("%s{\"tid\": %u, \"comm\": ", j ? ", " : "", th->tid);
+		json_str(comm);
+		printf(", \"pdeathsig\": %u, \"no_new_privs\": %s}", th->pdeathsig,
+		       th->flags & CKPT_TID_NO_NEW_PRIVS ? "true" : "false");
+	}
+	printf("]");
 }
 
 static void show_json_proc(const struct libckpt_image_task *t)
@@ -114,6 +210,7 @@ static void show_json_proc(const struct libckpt_image_task *t)
 		       f->rec.data_len);
 	}
 	printf("]");
+	show_json_identity(t);
 }
 
 static void show_text(const struct libckpt_image *img)
@@ -122,7 +219,7 @@ static void show_text(const struct libckpt_image *img)
 	const struct libckpt_image_task *t;
 	const struct libckpt_image_vma *v;
 	uint64_t ip, sp;
-	char perms[5];
+	char perms[5], advice[48];
 	size_t i, j;
 
 	printf("format version:    %u\n", h->version);
@@ -160,9 +257,11 @@ static void show_text(const struct libckpt_image *img)
 		printf("\nmappings of pid %u:\n", t->rec.pid);
 		for (j = 0; j < t->rec.nr_vmas; j++) {
 			v = &t->vmas[j];
-			printf("  %012llx-%012llx %s %7llu  %s\n", v->rec.start,
+			printf("  %012llx-%012llx %s %7llu  %s%s%s\n", v->rec.start,
 			       v->rec.end, vma_perms(v->rec.flags, perms),
-			       v->rec.nr_pages, vma_name(v));
+			       v->rec.nr_pages, vma_name(v),
+			       vma_advice(v->rec.flags, advice, sizeof(advice))[0] ?
+			       "  " : "", advice);
 		}
 		show_proc_text(t);
 	}
@@ -172,7 +271,7 @@ static void show_json_task(const struct libckpt_image_task *t)
 {
 	const struct libckpt_image_vma *v;
 	uint64_t ip, sp;
-	char perms[5];
+	char perms[5], advice[48];
 	size_t j;
 
 	printf("{\"pid\": %u, \"ppid\": %u, \"pgid\": %u, \"sid\": %u, \"comm\": ",
@@ -190,9 +289,10 @@ static void show_json_task(const struct libckpt_image_task *t)
 	for (j = 0; j < t->rec.nr_vmas; j++) {
 		v = &t->vmas[j];
 		printf("%s{\"start\": \"0x%llx\", \"end\": \"0x%llx\", "
-		       "\"flags\": \"%s\", \"pages\": %llu, \"path\": ",
+		       "\"flags\": \"%s\", \"advice\": \"%s\", \"pages\": %llu, \"path\": ",
 		       j ? ", " : "", v->rec.start, v->rec.end,
-		       vma_perms(v->rec.flags, perms), v->rec.nr_pages);
+		       vma_perms(v->rec.flags, perms),
+		       vma_advice(v->rec.flags, advice, sizeof(advice)), v->rec.nr_pages);
 		json_str(vma_name(v));
 		printf("}");
 	}

@@ -63,6 +63,8 @@ struct ckpt_park {
  * @rec: its THREAD record payload, filled in its own context
  * @err: capture result, written before @parked
  * @parked: the thread reported (captured, or exiting)
+ * @ident: its name, parent-death signal and flags, from its own context
+ * @seccomp: why seccomp forbids its checkpoint, or NULL
  */
 struct ckpt_thread {
 	struct callback_head cb;
@@ -72,6 +74,8 @@ struct ckpt_thread {
 	void *rec;
 	int err;
 	bool parked;
+	struct ckpt_thread_identity ident;
+	const char *seccomp;
 };
 
 static void park_free(struct ckpt_park *park)
@@ -174,6 +178,9 @@ static int capture_thread(struct ckpt_thread *th)
 	/* set_robust_list() only accepts exactly this length. */
 	rec->robust_list_len = current->robust_list ?
 			       sizeof(struct robust_list_head) : 0;
+	ckpt_proc_thread_identity(&th->ident);
+	th->ident.tid = rec->tid;
+	th->seccomp = ckpt_proc_seccomp_refusal(current);
 #ifdef CONFIG_RSEQ
 	/* 6.1 has no task->rseq_len: sys_rseq() takes only this length. */
 	rec->rseq = (unsigned long)current->rseq;
@@ -230,6 +237,9 @@ static int thread_refusal(struct task_struct *t, const char **why)
 		*why = "32-bit process: only x86-64 processes are supported";
 		return -EINVAL;
 	}
+	*why = ckpt_proc_seccomp_refusal(t);
+	if (*why)
+		return -EOPNOTSUPP;
 	return 0;
 }
 
@@ -455,6 +465,25 @@ static void fill_task_rec(struct ckpt_task_snap *ts, struct pid_namespace *ns)
 	task_unlock(p);
 }
 
+/* The IDENTITY record of process @owner, its threads in record order. */
+static int capture_identity(struct ckpt_task_snap *ts, struct ckpt_park *park,
+			    unsigned int owner)
+{
+	struct ckpt_thread_identity *ids;
+	unsigned int i, n = 0;
+	int ret;
+
+	ids = kcalloc(max(ts->rec.nr_threads, 1U), sizeof(*ids), GFP_KERNEL);
+	if (!ids)
+		return -ENOMEM;
+	for (i = 0; i < park->nr_threads && n < ts->rec.nr_threads; i++)
+		if (park->threads[i].owner == owner)
+			ids[n++] = park->threads[i].ident;
+	ret = ckpt_proc_capture_identity(ts, ids, n);
+	kfree(ids);
+	return ret;
+}
+
 /* With every thread parked: thread records, mm fields, VMAs, pages. */
 static int capture_processes(struct ckpt_snapshot *snap,
 			     struct ckpt_park *park, struct pid_namespace *ns,
@@ -472,6 +501,11 @@ static int capture_processes(struct ckpt_snapshot *snap,
 		struct ckpt_task_snap *ts = &snap->tasks[th->owner];
 		struct kvec part = { th->rec, rec_len };
 
+		/* Installed between the census and the park: refuse still. */
+		if (th->seccomp) {
+			ckpt_err_set(extack, th->ident.tid, 0, th->seccomp);
+			return -EOPNOTSUPP;
+		}
 		ret = ckpt_buf_put(&ts->threads, CKPT_REC_THREAD, &part, 1);
 		if (ret)
 			return ret;
@@ -500,6 +534,8 @@ static int capture_processes(struct ckpt_snapshot *snap,
 		ret = ckpt_proc_capture(ts, extack);
 		if (!ret)
 			ret = ckpt_files_capture(ts, pipes, extack);
+		if (!ret)
+			ret = capture_identity(ts, park, i);
 		if (!ret)
 			ret = ckpt_snap_capture_mm(ts, ts->rec.pid, extack);
 		if (ret)

@@ -49,18 +49,22 @@ static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
 	[CKPT_A_JOB_ID] = NLA_POLICY_MIN(NLA_U64, 1),
 };
 
-static const struct nla_policy restore_mm_policy[CKPT_A_RESTORE_CLOSE + 1] = {
+static const struct nla_policy restore_mm_policy[CKPT_A_RESTORE_PLAN_FD + 1] = {
 	[CKPT_A_IMAGE_FD] = { .type = NLA_U32 },
 	[CKPT_A_RESTORE_TASK] = NLA_POLICY_EXACT_LEN(sizeof(struct ckpt_rec_task)),
-	[CKPT_A_RESTORE_VMAS] = { .type = NLA_BINARY },
-	/* Binary chunks of runs, bounds-checked by gather_runs(). */
+	/* Binary chunks of mappings and runs, checked by gather_chunks(). */
+	[CKPT_A_RESTORE_VMAS] = { .type = NLA_NESTED },
 	[CKPT_A_RESTORE_RUNS] = { .type = NLA_NESTED },
 	[CKPT_A_RESTORE_CLOSE] = { .type = NLA_BINARY, .len = 4096 },
+	[CKPT_A_RESTORE_AUXV] = { .type = NLA_BINARY,
+				  .len = CKPT_AUXV_WORDS * sizeof(__u64) },
+	[CKPT_A_RESTORE_PLAN_FD] = { .type = NLA_U32 },
 };
 
-static const struct nla_policy restore_regs_policy[CKPT_A_RESTORE_THREAD + 1] = {
+static const struct nla_policy restore_regs_policy[CKPT_A_EXE_FD + 1] = {
 	[CKPT_A_TID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CKPT_A_RESTORE_THREAD] = NLA_POLICY_MIN_LEN(sizeof(struct ckpt_rec_thread)),
+	[CKPT_A_EXE_FD] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy restore_parked_policy[CKPT_A_TID + 1] = {

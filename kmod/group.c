@@ -20,6 +20,7 @@
 #include "fault.h"
 #include "files.h"
 #include "group.h"
+#include "proc.h"
 #include "snap.h"
 
 unsigned int ckpt_max_tasks = 256;
@@ -184,6 +185,9 @@ bool ckpt_group_permitted(struct task_struct *p)
 static int check_process(struct task_struct *p, bool privileged,
 			 struct netlink_ext_ack *extack)
 {
+	struct task_struct *t;
+	const char *why;
+
 	if (p->flags & PF_KTHREAD) {
 		set_err_task(extack, p, "process is a kernel thread");
 		return -EINVAL;
@@ -201,6 +205,13 @@ static int check_process(struct task_struct *p, bool privileged,
 		set_err_task(extack, p,
 			     "permission denied: process belongs to another user or is not dumpable");
 		return -EPERM;
+	}
+	for_each_thread(p, t) {
+		why = ckpt_proc_seccomp_refusal(t);
+		if (why) {
+			set_err_task(extack, t, why);
+			return -EOPNOTSUPP;
+		}
 	}
 	return ckpt_files_check(p, task_pid_vnr(p), extack);
 }

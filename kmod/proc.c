@@ -4,7 +4,8 @@
  *
  * Process-wide state of a parked process: credentials and capabilities,
  * resource limits, signal dispositions and process-wide pending signals,
- * umask, working and root directories, executable.
+ * umask, working and root directories, executable; and its identity: the
+ * prctl() state it can read back, its saved auxv, its threads' names.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/netlink.h>
 #include <linux/path.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -200,5 +202,131 @@ out_free:
 	kfree(groups);
 	kfree(bufs);
 	kfree(rec);
+	return ret;
+}
+
+/**
+ * ckpt_proc_seccomp_refusal() - why a thread cannot be checkpointed because
+ *	of seccomp
+ * @t: the thread (its own context, parked, or under rcu_read_lock())
+ *
+ * A filter lives in kernel memory (BPF programs, possibly shared with
+ * other processes and with listener descriptors); none is captured, and a
+ * sandboxed process must never come back without its filter. The mode
+ * only ever goes from disabled to strict or filter, for the thread itself
+ * or through a sibling's SECCOMP_FILTER_FLAG_TSYNC (kernel/seccomp.c): a
+ * parked group cannot change it.
+ *
+ * Return: the reason, or NULL.
+ */
+const char *ckpt_proc_seccomp_refusal(struct task_struct *t)
+{
+#ifdef CONFIG_SECCOMP
+	switch (READ_ONCE(t->seccomp.mode)) {
+	case SECCOMP_MODE_DISABLED:
+		return NULL;
+	case SECCOMP_MODE_STRICT:
+		return "seccomp strict mode: not supported";
+	default:
+		return "seccomp filter: not supported";
+	}
+#else
+	return NULL;
+#endif
+}
+
+/**
+ * ckpt_proc_thread_identity() - record the calling thread's own identity
+ * @id: filled: name, parent-death signal, no_new_privs
+ *
+ * Runs in the parked thread's own context: comm, pdeath_signal and the
+ * no_new_privs bit are written only by the thread itself (prctl()) or by
+ * a credential change, which a parked thread cannot make.
+ */
+void ckpt_proc_thread_identity(struct ckpt_thread_identity *id)
+{
+	memset(id, 0, sizeof(*id));
+	task_lock(current);
+	strscpy_pad(id->comm, current->comm, sizeof(id->comm));
+	task_unlock(current);
+	id->pdeathsig = current->pdeath_signal;
+	if (task_no_new_privs(current))
+		id->flags |= CKPT_TID_NO_NEW_PRIVS;
+}
+
+/* The saved auxv up to and including its AT_NULL pair. */
+static u32 auxv_words(struct mm_struct *mm, u64 *out)
+{
+	u32 i, n = ARRAY_SIZE(mm->saved_auxv);
+
+	BUILD_BUG_ON(ARRAY_SIZE(mm->saved_auxv) > CKPT_AUXV_WORDS);
+	BUILD_BUG_ON(sizeof(mm->saved_auxv[0]) != sizeof(u64));
+	/*
+	 * Only exec and the process's own prctl(PR_SET_MM_MAP) write it
+	 * (kernel/sys.c), and every thread is parked.
+	 */
+	for (i = 0; i + 1 < n; i += 2) {
+		out[i] = mm->saved_auxv[i];
+		out[i + 1] = mm->saved_auxv[i + 1];
+		if (out[i] == AT_NULL)
+			break;
+	}
+	if (i + 1 >= n) {
+		/* binfmt_elf always ends it with AT_NULL; be safe anyway. */
+		i = n - 2;
+		out[i] = AT_NULL;
+		out[i + 1] = 0;
+	}
+	return i + 2;
+}
+
+/**
+ * ckpt_proc_capture_identity() - the IDENTITY record of a parked process
+ * @ts: the process; @ts->mm is referenced
+ * @threads: what each of its threads recorded, in THREAD record order
+ * @n: entries in @threads
+ *
+ * The mm's flags and def_flags and the signal struct's subreaper bit are
+ * written only by the process's own threads (prctl(), mlockall()) or by
+ * exec, and every thread is parked.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ckpt_proc_capture_identity(struct ckpt_task_snap *ts,
+			       const struct ckpt_thread_identity *threads,
+			       unsigned int n)
+{
+	struct mm_struct *mm = ts->mm;
+	struct ckpt_rec_identity rec = {
+		.dumpable = get_dumpable(mm),
+		.nr_threads = n,
+	};
+	u64 *auxv;
+	int ret;
+
+	auxv = kcalloc(CKPT_AUXV_WORDS, sizeof(*auxv), GFP_KERNEL);
+	if (!auxv)
+		return -ENOMEM;
+	if (ts->task->signal->is_child_subreaper)
+		rec.flags |= CKPT_ID_SUBREAPER;
+	if (test_bit(MMF_DISABLE_THP, &mm->flags))
+		rec.flags |= CKPT_ID_THP_DISABLE;
+	/* mlockall(MCL_FUTURE[|MCL_ONFAULT]) is all that sets def_flags on x86. */
+	if (mm->def_flags & VM_LOCKED)
+		rec.flags |= CKPT_ID_MLOCK_FUTURE;
+	if ((mm->def_flags & VM_LOCKED) && (mm->def_flags & VM_LOCKONFAULT))
+		rec.flags |= CKPT_ID_MLOCK_ONFAULT;
+	rec.nr_auxv = auxv_words(mm, auxv);
+	{
+		struct kvec parts[] = {
+			{ &rec, sizeof(rec) },
+			{ auxv, rec.nr_auxv * sizeof(*auxv) },
+			{ (void *)threads, n * sizeof(*threads) },
+		};
+
+		ret = ckpt_buf_put(&ts->ident, CKPT_REC_IDENTITY, parts,
+				   ARRAY_SIZE(parts));
+	}
+	kfree(auxv);
 	return ret;
 }

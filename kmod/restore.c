@@ -15,8 +15,11 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/ksm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/personality.h>
 #include <linux/netlink.h>
 #include <linux/regset.h>
 #include <linux/rseq.h>
@@ -130,13 +133,87 @@ static int wait_for_threads(struct netlink_ext_ack *extack)
 
 struct plan {
 	const struct ckpt_rec_task *task;
-	const struct ckpt_restore_vma *vmas;
+	struct ckpt_restore_vma *vmas;	/* gathered from the chunks */
 	size_t nr_vmas;
 	struct ckpt_restore_run *runs;	/* gathered from the chunks */
 	size_t nr_runs;
 	struct file **files;	/* per VMA, NULL if anonymous */
 	struct file *image;
+	const u64 *auxv;	/* saved auxv, or NULL to keep the caller's */
+	size_t nr_auxv;
 };
+
+#define VMA_KNOWN	(CKPT_VMA_READ | CKPT_VMA_WRITE | CKPT_VMA_EXEC | \
+			 CKPT_VMA_SHARED | CKPT_VMA_ANON | CKPT_VMA_STACK | \
+			 CKPT_VMA_HEAP | CKPT_VMA_VDSO | CKPT_VMA_HUGEPAGE | \
+			 CKPT_VMA_NOHUGEPAGE | CKPT_VMA_DONTFORK | \
+			 CKPT_VMA_DONTDUMP | CKPT_VMA_WIPEONFORK | \
+			 CKPT_VMA_SEQUENTIAL | CKPT_VMA_RANDOM | \
+			 CKPT_VMA_MERGEABLE | CKPT_VMA_LOCKED | \
+			 CKPT_VMA_LOCKONFAULT | CKPT_VMA_NORESERVE)
+
+/*
+ * The vm_flags madvise() and mlock() would have given the mapping. They
+ * go into mm->def_flags while the mapping is created, which do_mmap()
+ * ORs into the new VMA's flags (mm/mmap.c, 6.1), so each mapping is born
+ * with them: it merges with a neighbour only if the original would have
+ * (vma_merge() compares the whole vm_flags), and VM_LOCKED is accounted
+ * (locked_vm, RLIMIT_MEMLOCK in mlock_future_check()) and populated as
+ * under mlockall(MCL_FUTURE).
+ */
+static unsigned long vma_advice(u32 f)
+{
+	unsigned long vm = 0;
+
+	if (f & CKPT_VMA_HUGEPAGE)
+		vm |= VM_HUGEPAGE;
+	if (f & CKPT_VMA_NOHUGEPAGE)
+		vm |= VM_NOHUGEPAGE;
+	if (f & CKPT_VMA_DONTFORK)
+		vm |= VM_DONTCOPY;
+	if (f & CKPT_VMA_DONTDUMP)
+		vm |= VM_DONTDUMP;
+	if (f & CKPT_VMA_WIPEONFORK)
+		vm |= VM_WIPEONFORK;
+	if (f & CKPT_VMA_SEQUENTIAL)
+		vm |= VM_SEQ_READ;
+	if (f & CKPT_VMA_RANDOM)
+		vm |= VM_RAND_READ;
+	if (f & CKPT_VMA_MERGEABLE)
+		vm |= VM_MERGEABLE;
+	if (f & CKPT_VMA_LOCKED)
+		vm |= VM_LOCKED;
+	if (f & CKPT_VMA_LOCKONFAULT)
+		vm |= VM_LOCKONFAULT;
+	return vm;
+}
+
+/*
+ * Only what madvise() and mlock() themselves allow (mm/madvise.c,
+ * mm/ksm.c, mm/mlock.c, 6.1): a plan cannot make a mapping the kernel
+ * would never have made.
+ */
+static const char *vma_flags_refusal(u32 f)
+{
+	if (f & ~VMA_KNOWN)
+		return "mapping has unknown flags";
+	if ((f & CKPT_VMA_WIPEONFORK) &&
+	    (f & (CKPT_VMA_SHARED | CKPT_VMA_ANON)) != CKPT_VMA_ANON)
+		return "MADV_WIPEONFORK on a mapping that is not private anonymous memory";
+	if ((f & CKPT_VMA_MERGEABLE) && (f & CKPT_VMA_SHARED))
+		return "MADV_MERGEABLE on a shared mapping";
+#ifndef CONFIG_KSM
+	if (f & CKPT_VMA_MERGEABLE)
+		return "MADV_MERGEABLE mapping: this kernel has no KSM";
+#endif
+	if ((f & CKPT_VMA_LOCKONFAULT) && !(f & CKPT_VMA_LOCKED))
+		return "lock-on-fault mapping that is not locked";
+	if ((f & CKPT_VMA_SEQUENTIAL) && (f & CKPT_VMA_RANDOM))
+		return "mapping is both MADV_SEQUENTIAL and MADV_RANDOM";
+	if ((f & CKPT_VMA_HUGEPAGE) && (f & CKPT_VMA_NOHUGEPAGE))
+		return "mapping is both MADV_HUGEPAGE and MADV_NOHUGEPAGE";
+	return NULL;
+}
 
 static bool is_special(const struct ckpt_restore_vma *v)
 {
@@ -166,7 +243,9 @@ static int check_vdso(const struct ckpt_restore_vma *v,
 
 static int check_vmas(struct plan *p, struct netlink_ext_ack *extack)
 {
+	unsigned long locked = 0;
 	u64 prev_end = 0;
+	const char *why;
 	size_t i;
 	int ret;
 
@@ -181,6 +260,13 @@ static int check_vmas(struct plan *p, struct netlink_ext_ack *extack)
 			return -EINVAL;
 		}
 		prev_end = v->end;
+		why = vma_flags_refusal(v->flags);
+		if (why) {
+			ckpt_err_set(extack, 0, v->start, why);
+			return -EINVAL;
+		}
+		if (v->flags & CKPT_VMA_LOCKED)
+			locked += (v->end - v->start) >> PAGE_SHIFT;
 		if (is_special(v)) {
 			ret = check_vdso(v, extack);
 			if (ret)
@@ -196,18 +282,36 @@ static int check_vmas(struct plan *p, struct netlink_ext_ack *extack)
 			}
 		}
 	}
+	/*
+	 * The check do_mmap() makes of every locked mapping
+	 * (mlock_future_check()), made here for all of them before the point
+	 * of no return: the caller's RLIMIT_MEMLOCK is the image's by now.
+	 */
+	if (locked > rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT &&
+	    !capable(CAP_IPC_LOCK)) {
+		NL_SET_ERR_MSG(extack,
+			       "locked mappings exceed RLIMIT_MEMLOCK (and no CAP_IPC_LOCK)");
+		return -EAGAIN;
+	}
 	return 0;
 }
 
-/* The mapping holding [addr, addr + len), or NULL. */
+/* The mapping holding [addr, addr + len), or NULL: the plan is in order. */
 static const struct ckpt_restore_vma *plan_vma(struct plan *p, u64 addr,
 					       u64 len)
 {
-	size_t i;
+	size_t lo = 0, hi = p->nr_vmas, mid;
 
-	for (i = 0; i < p->nr_vmas; i++)
-		if (addr >= p->vmas[i].start && len <= p->vmas[i].end - addr)
-			return &p->vmas[i];
+	/* The last mapping that starts at or below @addr. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (p->vmas[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && len <= p->vmas[lo - 1].end - addr)
+		return &p->vmas[lo - 1];
 	return NULL;
 }
 
@@ -247,39 +351,112 @@ static void plan_put(struct plan *p)
 			fput(p->files[i]);
 	kvfree(p->files);
 	kvfree(p->runs);
+	kvfree(p->vmas);
 	if (p->image)
 		fput(p->image);
 }
 
-/* Runs come as binary chunks inside CKPT_A_RESTORE_RUNS (64 KiB each). */
-static int gather_runs(struct nlattr *nest, struct plan *p,
-		       struct netlink_ext_ack *extack)
+/*
+ * Mappings and runs come as binary chunks of whole entries inside a nested
+ * attribute of the same type: one attribute's length is a u16, so one
+ * array of 20,000 mappings could not be a single attribute.
+ */
+static int gather_chunks(struct nlattr *nest, size_t elem, size_t max,
+			 void **out, size_t *nr, struct netlink_ext_ack *extack)
 {
-	size_t total = 0, n;
+	size_t total = 0, n, done = 0;
 	struct nlattr *a;
+	char *arr;
 	int rem;
 
 	nla_for_each_nested(a, nest, rem) {
-		if (nla_type(a) != CKPT_A_RESTORE_RUNS ||
-		    nla_len(a) % sizeof(*p->runs))
+		if (nla_type(a) != nla_type(nest) || nla_len(a) % elem)
 			goto bad;
-		total += nla_len(a) / sizeof(*p->runs);
+		total += nla_len(a) / elem;
 	}
-	if (rem || total > MAX_RUNS)
+	if (rem || total > max)
 		goto bad;
-	p->runs = kvmalloc_array(max_t(size_t, total, 1), sizeof(*p->runs),
-				 GFP_KERNEL);
-	if (!p->runs)
+	arr = kvmalloc_array(max_t(size_t, total, 1), elem, GFP_KERNEL);
+	if (!arr)
 		return -ENOMEM;
 	nla_for_each_nested(a, nest, rem) {
-		n = nla_len(a) / sizeof(*p->runs);
-		memcpy(p->runs + p->nr_runs, nla_data(a), n * sizeof(*p->runs));
-		p->nr_runs += n;
+		n = nla_len(a) / elem;
+		memcpy(arr + done * elem, nla_data(a), n * elem);
+		done += n;
 	}
+	*out = arr;
+	*nr = total;
 	return 0;
 bad:
-	NL_SET_ERR_MSG_ATTR(extack, nest, "malformed list of page runs");
+	NL_SET_ERR_MSG_ATTR(extack, nest, "malformed or too long list of mappings or page runs");
 	return -EINVAL;
+}
+
+/* Exactly @len bytes of @file at *@pos into @buf. */
+static int read_exact(struct file *file, void *buf, size_t len, loff_t *pos)
+{
+	ssize_t n;
+
+	while (len) {
+		n = kernel_read(file, buf, len, pos);
+		if (n <= 0)
+			return n ? (int)n : -EINVAL;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * A plan too large for a netlink message comes in a file: its header,
+ * the mappings, the runs and nothing more. Counts are bounded before
+ * anything is allocated.
+ */
+static int read_plan_file(u32 fd, struct plan *p, struct netlink_ext_ack *extack)
+{
+	struct ckpt_restore_plan hdr;
+	struct file *file = fget(fd);
+	loff_t pos = 0;
+	char extra;
+	int ret;
+
+	if (!file || !(file->f_mode & FMODE_READ)) {
+		ret = -EBADF;
+		NL_SET_ERR_MSG(extack, "plan descriptor is not open for reading");
+		goto out;
+	}
+	ret = read_exact(file, &hdr, sizeof(hdr), &pos);
+	if (!ret && (hdr.reserved || hdr.nr_vmas > MAX_VMAS || hdr.nr_runs > MAX_RUNS))
+		ret = -EINVAL;
+	if (ret)
+		goto bad;
+	p->vmas = kvmalloc_array(max_t(size_t, hdr.nr_vmas, 1), sizeof(*p->vmas),
+				 GFP_KERNEL);
+	p->runs = kvmalloc_array(max_t(size_t, hdr.nr_runs, 1), sizeof(*p->runs),
+				 GFP_KERNEL);
+	if (!p->vmas || !p->runs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = read_exact(file, p->vmas, hdr.nr_vmas * sizeof(*p->vmas), &pos);
+	if (!ret)
+		ret = read_exact(file, p->runs, hdr.nr_runs * sizeof(*p->runs), &pos);
+	/* Nothing may follow. */
+	if (!ret && kernel_read(file, &extra, 1, &pos) != 0)
+		ret = -EINVAL;
+	if (ret)
+		goto bad;
+	p->nr_vmas = hdr.nr_vmas;
+	p->nr_runs = hdr.nr_runs;
+	goto out;
+bad:
+	NL_SET_ERR_MSG(extack,
+		       "the plan file is truncated, too long or holds too many mappings or runs");
+	ret = -EINVAL;
+out:
+	if (file)
+		fput(file);
+	return ret;
 }
 
 static int plan_get(struct genl_info *info, struct plan *p)
@@ -289,20 +466,40 @@ static int plan_get(struct genl_info *info, struct plan *p)
 	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_IMAGE_FD) ||
-	    GENL_REQ_ATTR_CHECK(info, CKPT_A_RESTORE_TASK) ||
-	    GENL_REQ_ATTR_CHECK(info, CKPT_A_RESTORE_VMAS))
+	    GENL_REQ_ATTR_CHECK(info, CKPT_A_RESTORE_TASK))
 		return -EINVAL;
-	if (nla_len(a[CKPT_A_RESTORE_VMAS]) % sizeof(*p->vmas)) {
-		NL_SET_ERR_MSG(extack, "mapping array of a wrong size");
-		return -EINVAL;
-	}
 	p->task = nla_data(a[CKPT_A_RESTORE_TASK]);
-	p->vmas = nla_data(a[CKPT_A_RESTORE_VMAS]);
-	p->nr_vmas = nla_len(a[CKPT_A_RESTORE_VMAS]) / sizeof(*p->vmas);
+	if (a[CKPT_A_RESTORE_PLAN_FD]) {
+		if (a[CKPT_A_RESTORE_VMAS] || a[CKPT_A_RESTORE_RUNS]) {
+			NL_SET_ERR_MSG(extack, "a plan file and plan attributes together");
+			return -EINVAL;
+		}
+		ret = read_plan_file(nla_get_u32(a[CKPT_A_RESTORE_PLAN_FD]), p, extack);
+	} else if (GENL_REQ_ATTR_CHECK(info, CKPT_A_RESTORE_VMAS)) {
+		ret = -EINVAL;
+	} else {
+		ret = gather_chunks(a[CKPT_A_RESTORE_VMAS], sizeof(*p->vmas),
+				    MAX_VMAS, (void **)&p->vmas, &p->nr_vmas,
+				    extack);
+	}
+	if (ret)
+		return ret;
 	if (a[CKPT_A_RESTORE_RUNS]) {
-		ret = gather_runs(a[CKPT_A_RESTORE_RUNS], p, extack);
+		ret = gather_chunks(a[CKPT_A_RESTORE_RUNS], sizeof(*p->runs),
+				    MAX_RUNS, (void **)&p->runs, &p->nr_runs,
+				    extack);
 		if (ret)
 			return ret;
+	}
+	if (a[CKPT_A_RESTORE_AUXV]) {
+		p->auxv = nla_data(a[CKPT_A_RESTORE_AUXV]);
+		p->nr_auxv = nla_len(a[CKPT_A_RESTORE_AUXV]) / sizeof(u64);
+		if (nla_len(a[CKPT_A_RESTORE_AUXV]) % (2 * sizeof(u64)) ||
+		    p->nr_auxv > ARRAY_SIZE(current->mm->saved_auxv)) {
+			NL_SET_ERR_MSG_ATTR(extack, a[CKPT_A_RESTORE_AUXV],
+					    "auxv is not whole pairs or longer than this kernel keeps");
+			return -EINVAL;
+		}
 	}
 	if (!p->nr_vmas || p->nr_vmas > MAX_VMAS || p->nr_runs > MAX_RUNS) {
 		NL_SET_ERR_MSG(extack, "too many or no mappings or runs");
@@ -353,27 +550,88 @@ static unsigned long vma_prot(u32 flags)
 	       (flags & CKPT_VMA_EXEC ? PROT_EXEC : 0);
 }
 
+static void set_def_flags(struct mm_struct *mm, unsigned long def_flags)
+{
+	mmap_write_lock(mm);
+	mm->def_flags = def_flags;
+	mmap_write_unlock(mm);
+}
+
+#ifdef CONFIG_KSM
+/*
+ * The mapping was created VM_MERGEABLE; ksm_madvise() (which madvise()
+ * calls with the mmap lock held for writing) registers the mm with ksmd
+ * the first time. It returns early for a VMA already VM_MERGEABLE, so it
+ * is asked about the flags without that bit.
+ */
+static int enter_ksm(struct mm_struct *mm, unsigned long start)
+{
+	struct vm_area_struct *vma;
+	unsigned long vm_flags;
+	int ret = -EINVAL;
+
+	mmap_write_lock(mm);
+	vma = find_vma(mm, start);
+	if (vma && vma->vm_start <= start) {
+		vm_flags = vma->vm_flags & ~VM_MERGEABLE;
+		ret = ksm_madvise(vma, vma->vm_start, vma->vm_end,
+				  MADV_MERGEABLE, &vm_flags);
+		if (!ret && !(vm_flags & VM_MERGEABLE))
+			ret = -EINVAL;
+	}
+	mmap_write_unlock(mm);
+	return ret;
+}
+#else
+static int enter_ksm(struct mm_struct *mm, unsigned long start)
+{
+	return -EOPNOTSUPP;	/* refused by vma_flags_refusal() */
+}
+#endif
+
+static int map_one(struct plan *p, size_t i)
+{
+	const struct ckpt_restore_vma *v = &p->vmas[i];
+	unsigned long flags, addr;
+
+	flags = MAP_FIXED_NOREPLACE |
+		(v->flags & CKPT_VMA_SHARED ? MAP_SHARED : MAP_PRIVATE) |
+		(p->files[i] ? 0 : MAP_ANONYMOUS) |
+		(v->flags & CKPT_VMA_STACK ? MAP_GROWSDOWN : 0) |
+		(v->flags & CKPT_VMA_NORESERVE ? MAP_NORESERVE : 0);
+	set_def_flags(current->mm, vma_advice(v->flags));
+	addr = vm_mmap(p->files[i], v->start, v->end - v->start,
+		       vma_prot(v->flags), flags,
+		       p->files[i] ? v->pgoff << PAGE_SHIFT : 0);
+	if (addr != v->start)
+		return IS_ERR_VALUE(addr) ? (int)addr : -EEXIST;
+	if (v->flags & CKPT_VMA_MERGEABLE)
+		return enter_ksm(current->mm, v->start);
+	return 0;
+}
+
+/*
+ * The caller's personality and mm->def_flags are the image's already
+ * (personality(), mlockall(MCL_FUTURE)); both would change how mappings
+ * are made, so they are set aside while the image's mappings are made
+ * exactly as recorded: READ_IMPLIES_EXEC would add PROT_EXEC to every
+ * readable one (do_mmap()).
+ */
 static int map_all(struct plan *p)
 {
-	unsigned long flags, addr;
+	struct mm_struct *mm = current->mm;
+	unsigned long def_flags = mm->def_flags;
+	unsigned int personality = current->personality;
 	size_t i;
+	int ret = 0;
 
-	for (i = 0; i < p->nr_vmas; i++) {
-		const struct ckpt_restore_vma *v = &p->vmas[i];
-
-		if (is_special(v))
-			continue;
-		flags = MAP_FIXED_NOREPLACE |
-			(v->flags & CKPT_VMA_SHARED ? MAP_SHARED : MAP_PRIVATE) |
-			(p->files[i] ? 0 : MAP_ANONYMOUS) |
-			(v->flags & CKPT_VMA_STACK ? MAP_GROWSDOWN : 0);
-		addr = vm_mmap(p->files[i], v->start, v->end - v->start,
-			       vma_prot(v->flags), flags,
-			       p->files[i] ? v->pgoff << PAGE_SHIFT : 0);
-		if (addr != v->start)
-			return IS_ERR_VALUE(addr) ? (int)addr : -EEXIST;
-	}
-	return 0;
+	current->personality &= ~READ_IMPLIES_EXEC;
+	for (i = 0; !ret && i < p->nr_vmas; i++)
+		if (!is_special(&p->vmas[i]))
+			ret = map_one(p, i);
+	set_def_flags(mm, def_flags);
+	current->personality = personality;
+	return ret;
 }
 
 /*
@@ -426,6 +684,25 @@ static void close_restore_fds(const struct nlattr *a)
 	for (i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close_fd(fds[i]);
+}
+
+/*
+ * What /proc/PID/auxv shows. As prctl(PR_SET_MM_MAP) does (kernel/sys.c):
+ * under task_lock, and ending with an AT_NULL pair whatever was sent.
+ */
+static void set_auxv(const struct plan *p)
+{
+	struct mm_struct *mm = current->mm;
+	size_t n = ARRAY_SIZE(mm->saved_auxv);
+
+	if (!p->auxv)
+		return;
+	task_lock(current);
+	memset(mm->saved_auxv, 0, sizeof(mm->saved_auxv));
+	memcpy(mm->saved_auxv, p->auxv, p->nr_auxv * sizeof(u64));
+	mm->saved_auxv[n - 2] = AT_NULL;
+	mm->saved_auxv[n - 1] = AT_NULL;
+	task_unlock(current);
 }
 
 static void set_mm_fields(const struct ckpt_rec_task *t)
@@ -532,6 +809,7 @@ int ckpt_restore_mm_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = fill_pages(&p);
 	if (!ret) {
 		set_mm_fields(p.task);
+		set_auxv(&p);
 		close_restore_fds(info->attrs[CKPT_A_RESTORE_CLOSE]);
 		release_waiters(0);
 		ret = park_for_regs(rp);
@@ -708,8 +986,102 @@ static int set_regs(struct task_struct *t, const struct ckpt_rec_thread *th,
 	return ret;
 }
 
+/* path_noexec() (fs/exec.c) is not exported: the same two tests. */
+static bool noexec_mount(const struct path *path)
+{
+	return (path->mnt->mnt_flags & MNT_NOEXEC) ||
+	       (path->mnt->mnt_sb->s_iflags & SB_I_NOEXEC);
+}
+
+/*
+ * The rules prctl(PR_SET_MM_MAP) applies to its exe_fd (kernel/sys.c,
+ * 6.1), judged on the controller that asks, which acts for the restored
+ * process: CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN (here in the initial
+ * user namespace, as for everything the module allows), a regular file
+ * the caller may execute on a mount that allows execution.
+ */
+static int check_exe(struct file *exe, struct netlink_ext_ack *extack)
+{
+	struct inode *inode = file_inode(exe);
+
+	if (!ckpt_privileged()) {
+		NL_SET_ERR_MSG(extack,
+			       "setting a process's executable needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	if (!S_ISREG(inode->i_mode) || noexec_mount(&exe->f_path) ||
+	    inode_permission(file_mnt_user_ns(exe), inode, MAY_EXEC)) {
+		NL_SET_ERR_MSG(extack,
+			       "the executable is not a regular file this caller may execute");
+		return -EACCES;
+	}
+	return 0;
+}
+
+/*
+ * Make @exe what /proc/PID/exe of the parked @t names, the way
+ * replace_mm_exe_file() (kernel/fork.c, not exported) does it: refused
+ * while the old file is still mapped (the restore unmapped the
+ * restorer's own binary); exe_file_deny_write_access() on the new file
+ * as exec does, allowed again on the old one under the mmap lock so that
+ * dup_mmap() never sees it half done; the pointer swapped with xchg() for
+ * RCU readers (get_mm_exe_file()).
+ */
+static int set_exe(struct task_struct *t, struct file *exe,
+		   struct netlink_ext_ack *extack)
+{
+	struct mm_struct *mm = get_task_mm(t);
+	struct vm_area_struct *vma;
+	struct file *old;
+	int ret = 0;
+
+	if (!mm)
+		return -ESRCH;
+	rcu_read_lock();
+	old = rcu_dereference(mm->exe_file);
+	if (old && !get_file_rcu(old))
+		old = NULL;
+	rcu_read_unlock();
+	/* Restored by the same program it ran: nothing to change. */
+	if (old && file_inode(old) == file_inode(exe)) {
+		fput(old);
+		goto out;
+	}
+	if (old) {
+		VMA_ITERATOR(vmi, mm, 0);
+
+		mmap_read_lock(mm);
+		for_each_vma(vmi, vma)
+			if (vma->vm_file &&
+			    path_equal(&vma->vm_file->f_path, &old->f_path))
+				ret = -EBUSY;
+		mmap_read_unlock(mm);
+		fput(old);
+	}
+	if (!ret && exe_file_deny_write_access(exe))
+		ret = -ETXTBSY;
+	if (ret == -EBUSY)
+		NL_SET_ERR_MSG(extack, "the process still maps its old executable");
+	else if (ret)
+		NL_SET_ERR_MSG(extack, "the executable is open for writing");
+	if (ret)
+		goto out;
+	get_file(exe);
+	old = xchg(&mm->exe_file, exe);
+	if (old) {
+		mmap_read_lock(mm);
+		exe_file_allow_write_access(old);
+		fput(old);
+		mmap_read_unlock(mm);
+	}
+out:
+	mmput(mm);
+	return ret;
+}
+
 int ckpt_restore_regs_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct file *exe = NULL;
 	const struct ckpt_rec_thread *th;
 	struct restore_park *rp;
 	struct task_struct *t;
@@ -725,9 +1097,23 @@ int ckpt_restore_regs_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "thread record of a wrong size");
 		return -EINVAL;
 	}
+	if (info->attrs[CKPT_A_EXE_FD]) {
+		exe = fget(nla_get_u32(info->attrs[CKPT_A_EXE_FD]));
+		if (!exe || !(exe->f_mode & FMODE_READ)) {
+			NL_SET_ERR_MSG(info->extack,
+				       "executable descriptor is not open for reading");
+			ret = -EBADF;
+			goto out_fput;
+		}
+		ret = check_exe(exe, info->extack);
+		if (ret)
+			goto out_fput;
+	}
 	t = get_restoring(info);
-	if (IS_ERR(t))
-		return PTR_ERR(t);
+	if (IS_ERR(t)) {
+		ret = PTR_ERR(t);
+		goto out_fput;
+	}
 	/* The target may still be filling its memory: wait for it to park. */
 	rp = wait_parked(t);
 	if (!rp) {
@@ -735,13 +1121,19 @@ int ckpt_restore_regs_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -ESRCH;
 		goto out;
 	}
-	ret = set_regs(t, th, rp, info->extack);
+	/* Parked past its point of no return: its old binary is unmapped. */
+	ret = exe ? set_exe(t, exe, info->extack) : 0;
+	if (!ret)
+		ret = set_regs(t, th, rp, info->extack);
 	if (ret)
 		send_sig(SIGKILL, t, 1);
 	complete(&rp->done);
 	mutex_unlock(&parked_lock);
 out:
 	put_task_struct(t);
+out_fput:
+	if (exe)
+		fput(exe);
 	return ret;
 }
 

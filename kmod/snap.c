@@ -524,13 +524,42 @@ static u32 vma_image_flags(struct vm_area_struct *vma)
 		f |= CKPT_VMA_ANON;
 	if (vma->vm_flags & VM_GROWSDOWN)
 		f |= CKPT_VMA_STACK;
+	/*
+	 * What madvise(), mlock() and mmap() let user space set, as smaps
+	 * shows it in VmFlags. VM_LOCKONFAULT is only ever set with
+	 * VM_LOCKED (mlock_fixup(), apply_mlockall_flags()).
+	 */
 	if (vma->vm_flags & VM_HUGEPAGE)
 		f |= CKPT_VMA_HUGEPAGE;
+	if (vma->vm_flags & VM_NOHUGEPAGE)
+		f |= CKPT_VMA_NOHUGEPAGE;
+	if (vma->vm_flags & VM_DONTCOPY)
+		f |= CKPT_VMA_DONTFORK;
+	if (vma->vm_flags & VM_WIPEONFORK)
+		f |= CKPT_VMA_WIPEONFORK;
+	if (vma->vm_flags & VM_SEQ_READ)
+		f |= CKPT_VMA_SEQUENTIAL;
+	if (vma->vm_flags & VM_RAND_READ)
+		f |= CKPT_VMA_RANDOM;
+	if (vma->vm_flags & VM_MERGEABLE)
+		f |= CKPT_VMA_MERGEABLE;
+	if (vma->vm_flags & VM_LOCKED)
+		f |= CKPT_VMA_LOCKED;
+	if ((vma->vm_flags & VM_LOCKONFAULT) && (vma->vm_flags & VM_LOCKED))
+		f |= CKPT_VMA_LOCKONFAULT;
+	if (vma->vm_flags & VM_NORESERVE)
+		f |= CKPT_VMA_NORESERVE;
 	if (!vma->vm_file && vma->vm_start <= mm->brk &&
 	    vma->vm_end >= mm->start_brk)
 		f |= CKPT_VMA_HEAP;
 	if (name && (!strcmp(name, "[vdso]") || !strcmp(name, "[vvar]")))
 		f |= CKPT_VMA_VDSO;
+	/*
+	 * The kernel marks the vdso and vvar VM_DONTDUMP itself
+	 * (_install_special_mapping()); restore leaves them as they are.
+	 */
+	if (vma->vm_flags & VM_DONTDUMP && !(f & CKPT_VMA_VDSO))
+		f |= CKPT_VMA_DONTDUMP;
 	return f;
 }
 
@@ -938,6 +967,7 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 		ckpt_buf_free(&ts->threads);
 		ckpt_buf_free(&ts->vmas);
 		ckpt_buf_free(&ts->fds);
+		ckpt_buf_free(&ts->ident);
 		if (ts->mm)
 			mmput(ts->mm);
 		if (ts->task)

@@ -33,7 +33,16 @@
 
 #define VMA_FLAGS_KNOWN	(CKPT_VMA_READ | CKPT_VMA_WRITE | CKPT_VMA_EXEC | \
 			 CKPT_VMA_SHARED | CKPT_VMA_ANON | CKPT_VMA_STACK | \
-			 CKPT_VMA_HEAP | CKPT_VMA_VDSO | CKPT_VMA_HUGEPAGE)
+			 CKPT_VMA_HEAP | CKPT_VMA_VDSO | CKPT_VMA_HUGEPAGE | \
+			 CKPT_VMA_NOHUGEPAGE | CKPT_VMA_DONTFORK | \
+			 CKPT_VMA_DONTDUMP | CKPT_VMA_WIPEONFORK | \
+			 CKPT_VMA_SEQUENTIAL | CKPT_VMA_RANDOM | \
+			 CKPT_VMA_MERGEABLE | CKPT_VMA_LOCKED | \
+			 CKPT_VMA_LOCKONFAULT | CKPT_VMA_NORESERVE)
+#define ID_FLAGS_KNOWN	(CKPT_ID_SUBREAPER | CKPT_ID_THP_DISABLE | \
+			 CKPT_ID_MLOCK_FUTURE | CKPT_ID_MLOCK_ONFAULT)
+#define TID_FLAGS_KNOWN	CKPT_TID_NO_NEW_PRIVS
+#define MAX_SIGNAL	64
 
 /* Where the bytes come from: a file or device read by offset, or a pipe. */
 struct src {
@@ -50,6 +59,8 @@ struct src {
 struct task_state {
 	struct libckpt_image_proc proc;
 	void *proc_blk;		/* groups and paths of proc */
+	struct libckpt_image_identity ident;
+	void *ident_blk;	/* auxv and thread entries of ident */
 	struct libckpt_image_thread *threads;
 	struct libckpt_image_vma *vmas;
 	struct libckpt_image_fd *fds;
@@ -97,11 +108,12 @@ static const char *const rec_names[] = {
 	[CKPT_REC_TRAILER] = "TRAILER",
 	[CKPT_REC_PROC] = "PROC",
 	[CKPT_REC_FD] = "FD",
+	[CKPT_REC_IDENTITY] = "IDENTITY",
 };
 
 static const char *rec_name(uint32_t type)
 {
-	return type >= CKPT_REC_TASK && type <= CKPT_REC_FD ?
+	return type >= CKPT_REC_TASK && type <= CKPT_REC_IDENTITY ?
 	       rec_names[type] : "unknown";
 }
 
@@ -235,7 +247,7 @@ static int next_record(struct libckpt_image *img, struct ckpt_rec_hdr *rh)
 	/* The trailer's own header is the one thing the crc leaves out. */
 	if (rh->type != CKPT_REC_TRAILER)
 		s->crc = libckpt_crc32c(s->crc, rh, sizeof(*rh));
-	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_FD)
+	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_IDENTITY)
 		return bad(img, -EBADMSG, "unknown record type %" PRIu32, rh->type);
 	if (rh->flags)
 		return bad(img, -EBADMSG, "%s record flags 0x%" PRIx32 " are not zero",
@@ -405,6 +417,16 @@ static int check_vma(struct libckpt_image *img, const struct task_state *ts,
 	if ((v->flags & CKPT_VMA_ANON) && (v->path_len || v->ino || v->dev))
 		return bad(img, -EBADMSG, "anonymous mapping 0x%" PRIx64
 			   " names a file", (uint64_t)v->start);
+	/* What madvise(), mlock() and mmap() can make of a mapping, no more. */
+	if (((v->flags & CKPT_VMA_WIPEONFORK) &&
+	     (v->flags & (CKPT_VMA_SHARED | CKPT_VMA_ANON)) != CKPT_VMA_ANON) ||
+	    ((v->flags & CKPT_VMA_MERGEABLE) && (v->flags & CKPT_VMA_SHARED)) ||
+	    ((v->flags & CKPT_VMA_LOCKONFAULT) && !(v->flags & CKPT_VMA_LOCKED)) ||
+	    ((v->flags & CKPT_VMA_SEQUENTIAL) && (v->flags & CKPT_VMA_RANDOM)) ||
+	    ((v->flags & CKPT_VMA_HUGEPAGE) && (v->flags & CKPT_VMA_NOHUGEPAGE)))
+		return bad(img, -EBADMSG, "mapping 0x%" PRIx64
+			   ": flags 0x%" PRIx32 " contradict each other",
+			   (uint64_t)v->start, v->flags);
 	if (v->nr_pages > (v->end - v->start) / CKPT_PAGE_SIZE)
 		return bad(img, -EBADMSG, "mapping 0x%" PRIx64 "-0x%" PRIx64
 			   " declares %" PRIu64 " pages, more than it spans",
@@ -581,6 +603,88 @@ static int parse_fd(struct libckpt_image *img, size_t ti,
 	return read_padding(img, rh->len);
 }
 
+static int check_thread_identity(struct libckpt_image *img,
+				 const struct task_state *ts, uint32_t j,
+				 const struct ckpt_thread_identity *id)
+{
+	const char *nul = memchr(id->comm, '\0', sizeof(id->comm));
+	size_t k;
+
+	if (id->tid != ts->threads[j].rec.tid)
+		return bad(img, -EBADMSG, "IDENTITY: thread entry %" PRIu32
+			   " is tid %" PRIu32 ", its THREAD record says %" PRIu32,
+			   j, id->tid, ts->threads[j].rec.tid);
+	if (id->flags & ~TID_FLAGS_KNOWN || id->reserved)
+		return bad(img, -EBADMSG, "IDENTITY: thread %" PRIu32
+			   ": unknown flags or reserved bits", id->tid);
+	if (id->pdeathsig > MAX_SIGNAL)
+		return bad(img, -EBADMSG, "IDENTITY: thread %" PRIu32
+			   ": parent-death signal %" PRIu32 " out of range",
+			   id->tid, id->pdeathsig);
+	/* NUL-padded: nothing but NULs after the first one. */
+	for (k = nul ? (size_t)(nul - id->comm) : sizeof(id->comm);
+	     k < sizeof(id->comm); k++)
+		if (id->comm[k])
+			return bad(img, -EBADMSG, "IDENTITY: thread %" PRIu32
+				   ": name is not NUL-padded", id->tid);
+	return 0;
+}
+
+static int parse_identity(struct libckpt_image *img, size_t ti,
+			  const struct ckpt_rec_hdr *rh)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct libckpt_image_identity *id = &ts->ident;
+	const struct libckpt_image_task *t = &img->tasks[ti];
+	struct ckpt_rec_identity rec;
+	uint64_t auxv, extra;
+	uint32_t j;
+	char *blk;
+	int ret;
+
+	ret = read_fixed(img, rh, &rec, sizeof(rec));
+	if (ret)
+		return ret;
+	if (rec.flags & ~ID_FLAGS_KNOWN ||
+	    ((rec.flags & CKPT_ID_MLOCK_ONFAULT) && !(rec.flags & CKPT_ID_MLOCK_FUTURE)))
+		return bad(img, -EBADMSG, "IDENTITY: unknown or contradictory flags 0x%" PRIx32,
+			   rec.flags);
+	if (rec.dumpable > 2)
+		return bad(img, -EBADMSG, "IDENTITY: dumpable %" PRIu32 " is not 0, 1 or 2",
+			   rec.dumpable);
+	if (rec.nr_auxv < 2 || rec.nr_auxv % 2 || rec.nr_auxv > CKPT_AUXV_WORDS)
+		return bad(img, -EBADMSG, "IDENTITY: %" PRIu32
+			   " auxv words (an even number from 2 to %d)",
+			   rec.nr_auxv, CKPT_AUXV_WORDS);
+	if (rec.nr_threads != t->rec.nr_threads)
+		return bad(img, -EBADMSG, "IDENTITY: %" PRIu32
+			   " thread entries, task pid %" PRIu32 " has %" PRIu32 " threads",
+			   rec.nr_threads, t->rec.pid, t->rec.nr_threads);
+	auxv = (uint64_t)rec.nr_auxv * sizeof(uint64_t);
+	extra = auxv + (uint64_t)rec.nr_threads * sizeof(struct ckpt_thread_identity);
+	ret = want_len(img, rh, sizeof(rec) + extra);
+	if (!ret)
+		ret = meta_alloc(img, (size_t)extra, (void **)&blk);
+	if (ret)
+		return ret;
+	ts->ident_blk = blk;
+	ret = src_read(img, blk, (size_t)extra, true);
+	if (ret)
+		return ret;
+	id->rec = rec;
+	id->auxv = (const uint64_t *)blk;
+	id->threads = (const struct ckpt_thread_identity *)(blk + auxv);
+	if (id->auxv[rec.nr_auxv - 2] != 0)
+		return bad(img, -EBADMSG, "IDENTITY: the auxv does not end with AT_NULL");
+	for (j = 0; j < rec.nr_threads; j++) {
+		ret = check_thread_identity(img, ts, j, &id->threads[j]);
+		if (ret)
+			return ret;
+	}
+	img->tasks[ti].ident = id;
+	return read_padding(img, rh->len);
+}
+
 /* A record other than the one the counts call for. */
 static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 		     size_t ti)
@@ -605,7 +709,8 @@ static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 			   t->rec.pid, t->rec.nr_fds, ts->nr_fds,
 			   rec_name(rh->type));
 	if ((rh->type == CKPT_REC_THREAD || rh->type == CKPT_REC_VMA ||
-	     rh->type == CKPT_REC_FD || rh->type == CKPT_REC_PROC) &&
+	     rh->type == CKPT_REC_FD || rh->type == CKPT_REC_PROC ||
+	     rh->type == CKPT_REC_IDENTITY) &&
 	    img->nr_tasks)
 		return bad(img, -EBADMSG, "%s record beyond the counts of task pid %"
 			   PRIu32, rec_name(rh->type),
@@ -657,6 +762,16 @@ static int parse_one_task(struct libckpt_image *img)
 			ret = rh.type == CKPT_REC_FD ?
 			      parse_fd(img, ti, &rh) : misplaced(img, &rh, ti);
 	}
+	if (!ret)
+		ret = next_record(img, &rh);
+	if (!ret && rh.type != CKPT_REC_IDENTITY)
+		ret = rh.type == CKPT_REC_FD || rh.type == CKPT_REC_VMA ||
+		      rh.type == CKPT_REC_THREAD ? misplaced(img, &rh, ti) :
+		      bad(img, -EBADMSG, "task pid %" PRIu32
+			  " ends with a %s record, not its IDENTITY record",
+			  img->tasks[ti].rec.pid, rec_name(rh.type));
+	if (!ret)
+		ret = parse_identity(img, ti, &rh);
 	return ret;
 }
 
@@ -1142,6 +1257,7 @@ void libckpt_image_close(struct libckpt_image *img)
 		for (j = 0; j < ts->nr_fds; j++)
 			free((void *)ts->fds[j].path);
 		free(ts->proc_blk);
+		free(ts->ident_blk);
 		free(ts->threads);
 		free(ts->vmas);
 		free(ts->fds);

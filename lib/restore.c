@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -33,6 +34,9 @@
 #include <sys/wait.h>
 
 #include "restore.h"
+
+/* The initial user namespace's inode number (include/linux/proc_ns.h). */
+#define PROC_USER_INIT_INO	0xEFFFFFFDU
 
 int libckpt_rst_vfail(struct shared *e, int err, const char *fmt, va_list ap)
 {
@@ -292,10 +296,62 @@ static int explain(struct shared *e, int ret, struct libckpt *h, pid_t tid,
 	return failed(e);
 }
 
+/*
+ * The module lets a process's executable (/proc/PID/exe) be set only by
+ * a caller with CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in the initial
+ * user namespace, the rule prctl(PR_SET_MM_MAP) applies to exe_fd.
+ * Without it the restored process keeps the restorer's (a documented
+ * limit), rather than the whole restore failing.
+ */
+static bool may_set_exe(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+	struct stat st;
+
+	if (stat("/proc/self/ns/user", &st) || st.st_ino != PROC_USER_INIT_INO ||
+	    syscall(SYS_capget, &hdr, d))
+		return false;
+	return (d[CAP_CHECKPOINT_RESTORE / 32].effective &
+		(1U << (CAP_CHECKPOINT_RESTORE % 32))) ||
+	       (d[0].effective & (1U << CAP_SYS_ADMIN));
+}
+
+/*
+ * The executable of process @t, opened by its recorded path and, when a
+ * mapping of the same path was recorded (the ELF loader maps it), checked
+ * to be that file; -1 if it had none or we may not set it; else -errno.
+ */
+static int open_exe(const struct tree *tr, const struct libckpt_image_task *t)
+{
+	const char *exe = t->proc->exe;
+	uint32_t j;
+	int fd, ret;
+
+	if (!exe[0] || !may_set_exe())
+		return -1;
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(tr->e, -errno, "pid %u: cannot open its executable %s: %s",
+			    t->rec.pid, exe, strerror(errno));
+	for (j = 0; j < t->rec.nr_vmas; j++) {
+		if (!libckpt_rst_maps_a_file(&t->vmas[j]) || strcmp(t->vmas[j].path, exe))
+			continue;
+		ret = libckpt_rst_check_mapped_file(t->rec.pid, fd, &t->vmas[j], tr->e);
+		if (ret) {
+			close(fd);
+			return ret;
+		}
+		break;
+	}
+	return fd;
+}
+
 /* Every thread parked with its memory in place, then all of them released. */
 static int release_tree(struct tree *tr)
 {
 	struct libckpt *h = NULL;
+	int exe_fd = -1;
 	size_t i;
 	uint32_t k;
 	int ret;
@@ -315,14 +371,24 @@ static int release_tree(struct tree *tr)
 					      "did not get its memory in place");
 		}
 	/* The point where the image starts to run: children first. */
-	for (i = tr->n; !ret && i-- > 0;)
+	for (i = tr->n; !ret && i-- > 0;) {
+		/* Opened now, so that no restoring process inherits it. */
+		exe_fd = open_exe(tr, tr->plans[i].task);
+		if (exe_fd < -1) {
+			ret = exe_fd;
+			break;
+		}
 		for (k = 0; !ret && k < tr->plans[i].task->rec.nr_threads; k++) {
 			ret = libckpt_rst_send_regs(h, thread_id(tr, i, k),
-					&tr->plans[i].task->threads[k]);
+					&tr->plans[i].task->threads[k],
+					k ? -1 : exe_fd);
 			if (ret)
 				ret = explain(tr->e, ret, h, thread_id(tr, i, k),
 					      "cannot get its registers");
 		}
+		if (exe_fd >= 0)
+			close(exe_fd);
+	}
 	libckpt_close(h);
 	if (ret)
 		return ret;
@@ -387,6 +453,11 @@ static int check_files(const struct tree *tr)
 			ret = libckpt_rst_check_mapped_file(t->rec.pid, fd, &t->vmas[j], tr->e);
 			close(fd);
 		}
+		fd = ret ? -1 : open_exe(tr, t);
+		if (fd < -1)
+			return fd;
+		if (fd >= 0)
+			close(fd);
 		for (j = 0; !ret && j < t->rec.nr_fds; j++) {
 			if (t->fds[j].rec.type != CKPT_FD_REG &&
 			    t->fds[j].rec.type != CKPT_FD_DIR)

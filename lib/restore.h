@@ -119,6 +119,6 @@ int libckpt_rst_check_mapped_file(uint32_t pid, int fd, const struct libckpt_ima
 void libckpt_rst_close_pipes(const struct tree *tr);
 pid_t libckpt_rst_spawn_task(struct tree *tr, size_t i);
 int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
-			  const struct libckpt_image_thread *th);
+			  const struct libckpt_image_thread *th, int exe_fd);
 
 #endif /* LIBCKPT_RESTORE_H */

@@ -4,8 +4,8 @@
  *
  * libckpt restore: a restoring process. It makes its children, rebuilds
  * its own state (descriptors, working directory, limits, dispositions,
- * credentials, signal state, the vdso's place), starts its threads and
- * asks the module to replace its memory.
+ * credentials and capabilities, signal state, identity, the vdso's place),
+ * starts its threads and asks the module to replace its memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <asm/prctl.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
+#include <linux/securebits.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -34,11 +36,106 @@ struct ksigaction {
 	uint64_t mask;
 };
 
+#define NR_CAPS	64	/* bits of the image's capability sets */
+
+/*
+ * The bounding set can only shrink: drop what the image lacks while we
+ * still hold CAP_SETPCAP (before the uid changes); a capability the image
+ * had and we lack cannot be given back, so that is refused.
+ */
+static int restore_bounding(const struct ckpt_rec_proc *r, uint32_t pid,
+			    struct shared *e)
+{
+	int cap, have;
+
+	for (cap = 0; cap < NR_CAPS; cap++) {
+		have = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (r->cap_bset & (1ULL << cap)) {
+			if (have != 1)
+				return fail(e, -EPERM, "pid %u: capability %d is in its bounding set and not in ours",
+					    pid, cap);
+		} else if (have == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)) {
+			return fail(e, -errno, "pid %u: cannot drop capability %d from the bounding set: %s",
+				    pid, cap, strerror(errno));
+		}
+	}
+	return 0;
+}
+
+static int capset3(uint64_t eff, uint64_t prm, uint64_t inh)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = {
+		{ (uint32_t)eff, (uint32_t)prm, (uint32_t)inh },
+		{ (uint32_t)(eff >> 32), (uint32_t)(prm >> 32), (uint32_t)(inh >> 32) },
+	};
+
+	return (int)syscall(SYS_capset, &hdr, d);
+}
+
+static uint64_t permitted_now(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+
+	if (syscall(SYS_capget, &hdr, d))
+		return 0;
+	return d[0].permitted | (uint64_t)d[1].permitted << 32;
+}
+
+/*
+ * After setresuid() with SECBIT_KEEP_CAPS, our permitted set is the
+ * caller's: the kernel lets capset() only shrink it and lets the
+ * inheritable set grow only within it (cap_capset()), so nothing beyond
+ * what the caller has is ever granted. Ambient capabilities must be in
+ * both sets and are raised before the securebits may forbid it;
+ * PR_SET_SECUREBITS needs CAP_SETPCAP. The effective and permitted sets
+ * stay the caller's until every thread exists (clone3()'s set_tid needs
+ * CAP_CHECKPOINT_RESTORE); credentials are per thread, so each thread,
+ * the leader last, then takes the image's sets itself (final_caps()).
+ */
+static int restore_caps(const struct ckpt_rec_proc *r, uint32_t pid,
+			struct shared *e)
+{
+	uint64_t prm = permitted_now();
+	int cap, bits;
+
+	if (capset3(prm, prm, r->cap_inheritable))
+		return fail(e, -errno, "pid %u: cannot take the inheritable capabilities 0x%llx: %s",
+			    pid, (unsigned long long)r->cap_inheritable, strerror(errno));
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	for (cap = 0; cap < NR_CAPS; cap++)
+		if ((r->cap_ambient & (1ULL << cap)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0))
+			return fail(e, -errno, "pid %u: cannot raise ambient capability %d: %s",
+				    pid, cap, strerror(errno));
+	bits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+	if (bits < 0 || ((unsigned int)bits & ~SECBIT_KEEP_CAPS) !=
+			(r->securebits & ~SECBIT_KEEP_CAPS)) {
+		if (prctl(PR_SET_SECUREBITS, r->securebits, 0, 0, 0))
+			return fail(e, -errno, "pid %u: cannot set securebits 0x%x: %s",
+				    pid, r->securebits, strerror(errno));
+	} else if (prctl(PR_SET_KEEPCAPS, !!(r->securebits & SECBIT_KEEP_CAPS), 0, 0, 0)) {
+		return fail(e, -errno, "pid %u: cannot set keep-caps: %s", pid,
+			    strerror(errno));
+	}
+	return 0;
+}
+
+/* The image's capability sets: only ever a subset of what we hold. */
+static int final_caps(const struct ckpt_rec_proc *r, uint32_t pid, struct shared *e)
+{
+	if (capset3(r->cap_effective, r->cap_permitted, r->cap_inheritable))
+		return fail(e, -errno, "pid %u: cannot take the capabilities (permitted 0x%llx): %s",
+			    pid, (unsigned long long)r->cap_permitted, strerror(errno));
+	return 0;
+}
+
 static int restore_proc(const struct libckpt_image_task *t, struct shared *e)
 {
 	const struct ckpt_rec_proc *r = &t->proc->rec;
 	struct rlimit rl;
-	int sig;
+	int sig, ret;
 
 	if (strcmp(t->proc->root, "/"))
 		return fail(e, -EOPNOTSUPP, "pid %u ran chrooted in %s: not supported yet",
@@ -64,9 +161,17 @@ static int restore_proc(const struct libckpt_image_task *t, struct shared *e)
 		if (setgroups(r->nr_groups, (const gid_t *)t->proc->groups))
 			return fail(e, -errno, "cannot set the supplementary groups: %s",
 				    strerror(errno));
+	ret = restore_bounding(r, t->rec.pid, e);
+	if (ret)
+		return ret;
+	/* Keep the permitted set across the uid change; restore_caps() trims it. */
+	prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
 	if (setresgid(r->gid, r->egid, r->sgid) || setresuid(r->uid, r->euid, r->suid))
 		return fail(e, -EPERM, "cannot take uid %u gid %u: %s", r->uid, r->gid,
 			    strerror(errno));
+	ret = restore_caps(r, t->rec.pid, e);
+	if (ret)
+		return ret;
 	for (sig = 0; sig < RLIM_NLIMITS; sig++) {
 		rl.rlim_cur = r->rlim[sig].cur;
 		rl.rlim_max = r->rlim[sig].max;
@@ -74,6 +179,37 @@ static int restore_proc(const struct libckpt_image_task *t, struct shared *e)
 			return fail(e, -errno, "cannot set resource limit %d: %s", sig,
 				    strerror(errno));
 	}
+	return 0;
+}
+
+/*
+ * Process-wide identity the caller keeps through RESTORE_MM (its mm's
+ * flags and def_flags, its signal struct): after the credentials, since
+ * a credential change resets dumpable to suid_dumpable and clears the
+ * parent-death signal (commit_creds(), kernel/cred.c).
+ */
+static int restore_identity(const struct libckpt_image_task *t, struct shared *e)
+{
+	const struct libckpt_image_identity *id = t->ident;
+	const struct ckpt_thread_identity *me = &id->threads[0];
+	char comm[sizeof(me->comm) + 1];
+	unsigned int d = id->rec.dumpable;
+
+	if (prctl(PR_SET_THP_DISABLE, !!(id->rec.flags & CKPT_ID_THP_DISABLE), 0, 0, 0))
+		return fail(e, -errno, "pid %u: cannot set PR_SET_THP_DISABLE: %s",
+			    t->rec.pid, strerror(errno));
+	/* prctl() sets 0 or 1; 2 (root-only dumps) comes from suid_dumpable. */
+	if (d < 2 ? prctl(PR_SET_DUMPABLE, d, 0, 0, 0) :
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 2)
+		return fail(e, d < 2 ? -errno : -EOPNOTSUPP,
+			    "pid %u: cannot make it dumpable %u (2 only comes from suid_dumpable)",
+			    t->rec.pid, d);
+	if (prctl(PR_SET_PDEATHSIG, me->pdeathsig, 0, 0, 0))
+		return fail(e, -errno, "pid %u: cannot set its parent-death signal %u",
+			    t->rec.pid, me->pdeathsig);
+	memcpy(comm, me->comm, sizeof(me->comm));
+	comm[sizeof(me->comm)] = '\0';
+	prctl(PR_SET_NAME, comm, 0, 0, 0);
 	return 0;
 }
 
@@ -141,16 +277,94 @@ int libckpt_rst_check_mapped_file(uint32_t pid, int fd, const struct libckpt_ima
 	return 0;
 }
 
+/* Room in CKPT_A_RESTORE_CLOSE (4096 bytes) besides image, socket and plan. */
+#define MAX_MAPPED_FILES	(4096 / 4 - 3)
+
+/* Write all of @len bytes. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf = (const char *)buf + n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The mappings and page runs go to the module in a memfd: a netlink
+ * attribute holds at most 64 KiB and a message at most the send buffer
+ * net.core.wmem_max allows, about 2000 mappings where a process may have
+ * vm.max_map_count (65530).
+ */
+static int plan_file(const struct plan *p, uint32_t nr_vmas)
+{
+	struct ckpt_restore_plan hdr = { .nr_vmas = nr_vmas, .nr_runs = p->nr_runs };
+	int fd = memfd_create("ckpt-plan", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (write_all(fd, &hdr, sizeof(hdr)) ||
+	    write_all(fd, p->vmas, nr_vmas * sizeof(*p->vmas)) ||
+	    write_all(fd, p->runs, p->nr_runs * sizeof(*p->runs))) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+/*
+ * Open each mapped file once, however many mappings it has: a process
+ * may map thousands of pieces of one file, and every descriptor counts
+ * against its (restored) RLIMIT_NOFILE.
+ */
+static int open_mapped(const struct libckpt_image_task *t, uint32_t i,
+		       struct plan *p, int32_t *close_fds, size_t *n,
+		       struct shared *e)
+{
+	const struct libckpt_image_vma *v = &t->vmas[i];
+	bool rw = (v->rec.flags & CKPT_VMA_SHARED) && (v->rec.flags & CKPT_VMA_WRITE);
+	uint32_t j;
+	int fd, ret;
+
+	for (j = 0; j < i; j++)
+		if (p->vmas[j].fd >= 0 && !strcmp(t->vmas[j].path, v->path) &&
+		    (fcntl(p->vmas[j].fd, F_GETFL) & O_ACCMODE) == (rw ? O_RDWR : O_RDONLY)) {
+			p->vmas[i].fd = p->vmas[j].fd;
+			return libckpt_rst_check_mapped_file(t->rec.pid, p->vmas[i].fd, v, e);
+		}
+	if (*n >= 2 + MAX_MAPPED_FILES)	/* one slot stays for the plan */
+		return fail(e, -EMFILE, "pid %u maps more than %d files: not supported",
+			    t->rec.pid, MAX_MAPPED_FILES);
+	fd = open(v->path, rw ? O_RDWR : O_RDONLY);
+	if (fd < 0)
+		return fail(e, -errno, "pid %u mapping at 0x%llx: cannot open %s: %s",
+			    t->rec.pid, (unsigned long long)v->rec.start, v->path,
+			    strerror(errno));
+	close_fds[(*n)++] = fd;
+	ret = libckpt_rst_check_mapped_file(t->rec.pid, fd, v, e);
+	if (!ret)
+		p->vmas[i].fd = fd;
+	return ret;
+}
+
 static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
 		      struct shared *e)
 {
 	const struct libckpt_image_task *t = p->task;
-	size_t size = 8192 + t->rec.nr_vmas * sizeof(*p->vmas) +
-		      p->nr_runs * sizeof(*p->runs) + (p->nr_runs / 2000 + 1) * NLA_HDRLEN;
+	const struct libckpt_image_identity *id = t->ident;
+	size_t size = 8192 + id->rec.nr_auxv * sizeof(uint64_t);
 	struct nl_msg *msg = libckpt_msg_new_size(h, CKPT_CMD_RESTORE_MM, 0, size);
-	int32_t close_fds[2 + 4096 / 4];
-	size_t n = 0, i, chunk;
-	struct nlattr *nest;
+	int32_t close_fds[3 + MAX_MAPPED_FILES];
+	int plan_fd = -1;
+	size_t n = 0;
+	uint32_t i;
 	int ret;
 
 	if (!msg)
@@ -158,46 +372,57 @@ static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
 	close_fds[n++] = image_fd;
 	close_fds[n++] = nl_socket_get_fd(h->sk);
 	for (i = 0; i < t->rec.nr_vmas; i++) {
-		const struct libckpt_image_vma *v = &t->vmas[i];
-		int fd;
-
-		if (!libckpt_rst_maps_a_file(v))
+		if (!libckpt_rst_maps_a_file(&t->vmas[i]))
 			continue;
-		fd = open(v->path, (v->rec.flags & CKPT_VMA_SHARED) &&
-			  (v->rec.flags & CKPT_VMA_WRITE) ? O_RDWR : O_RDONLY);
-		if (fd < 0)
-			return fail(e, -errno, "pid %u mapping at 0x%llx: cannot open %s: %s",
-				    t->rec.pid,
-				    (unsigned long long)v->rec.start, v->path,
-				    strerror(errno));
-		ret = libckpt_rst_check_mapped_file(t->rec.pid, fd, v, e);
-		if (ret)
+		ret = open_mapped(t, i, p, close_fds, &n, e);
+		if (ret) {
+			nlmsg_free(msg);
 			return ret;
-		p->vmas[i].fd = fd;
-		if (n < sizeof(close_fds) / sizeof(close_fds[0]))
-			close_fds[n++] = fd;
+		}
 	}
+	/* After the mapped files, so that their numbers are in the plan. */
+	plan_fd = plan_file(p, t->rec.nr_vmas);
+	if (plan_fd < 0) {
+		nlmsg_free(msg);
+		return fail(e, plan_fd, "pid %u: cannot write its restore plan to a memfd: %s",
+			    t->rec.pid, strerror(-plan_fd));
+	}
+	close_fds[n++] = plan_fd;
 	if (nla_put_u32(msg, CKPT_A_IMAGE_FD, image_fd) < 0 ||
 	    nla_put(msg, CKPT_A_RESTORE_TASK, sizeof(t->rec), &t->rec) < 0 ||
-	    nla_put(msg, CKPT_A_RESTORE_VMAS, t->rec.nr_vmas * sizeof(*p->vmas),
-		    p->vmas) < 0 ||
-	    nla_put(msg, CKPT_A_RESTORE_CLOSE, n * sizeof(int32_t), close_fds) < 0)
+	    nla_put_u32(msg, CKPT_A_RESTORE_PLAN_FD, (uint32_t)plan_fd) < 0 ||
+	    nla_put(msg, CKPT_A_RESTORE_CLOSE, (int)(n * sizeof(int32_t)), close_fds) < 0 ||
+	    nla_put(msg, CKPT_A_RESTORE_AUXV, (int)(id->rec.nr_auxv * sizeof(uint64_t)),
+		    id->auxv) < 0)
 		goto nomem;
-	nest = nla_nest_start(msg, CKPT_A_RESTORE_RUNS);
-	if (!nest)
-		goto nomem;
-	for (i = 0; i < p->nr_runs; i += chunk) {
-		chunk = p->nr_runs - i;
-		if (chunk > 2000)
-			chunk = 2000;
-		if (nla_put(msg, CKPT_A_RESTORE_RUNS, chunk * sizeof(*p->runs),
-			    p->runs + i) < 0)
-			goto nomem;
-	}
-	nla_nest_end(msg, nest);
 	/* The kernel takes a request only if it fits the socket's send buffer. */
 	if (nl_socket_set_buffer_size(h->sk, 0, (int)nlmsg_hdr(msg)->nlmsg_len + 4096) < 0)
 		goto nomem;
+	/*
+	 * mlockall(MCL_FUTURE) only sets mm->def_flags, which the module
+	 * keeps through the restore (it makes each mapping with the image's
+	 * own lock flags); nothing of ours is mapped from here on.
+	 */
+	if ((id->rec.flags & CKPT_ID_MLOCK_FUTURE) &&
+	    mlockall(MCL_FUTURE | (id->rec.flags & CKPT_ID_MLOCK_ONFAULT ? MCL_ONFAULT : 0))) {
+		nlmsg_free(msg);
+		return fail(e, -errno, "pid %u: cannot mlockall(MCL_FUTURE): %s",
+			    t->rec.pid, strerror(errno));
+	}
+	ret = final_caps(&t->proc->rec, t->rec.pid, e);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	/*
+	 * The last thing before the module: no_new_privs cannot be undone,
+	 * and the threads set their own (they inherit ours when created).
+	 */
+	if ((id->threads[0].flags & CKPT_TID_NO_NEW_PRIVS) &&
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		nlmsg_free(msg);
+		return fail(e, -errno, "pid %u: cannot set no_new_privs", t->rec.pid);
+	}
 	/* Success does not return here: the process is the image's now. */
 	ret = libckpt_transact(h, msg, NULL, NULL);
 	return fail(e, ret ? ret : -EIO, "pid %u: the module refused to restore the memory: %s",
@@ -215,6 +440,9 @@ nomem:
 /* What a secondary thread needs: prepared by the leader, read-only after. */
 struct thread_start {
 	const struct ckpt_rec_thread *th;
+	const struct ckpt_thread_identity *id;
+	struct __user_cap_header_struct cap_hdr;
+	struct __user_cap_data_struct caps[2];
 	int sock;
 	size_t len;
 	char msg[128] __attribute__((aligned(8)));
@@ -254,6 +482,14 @@ __attribute__((noreturn)) static void thread_main(void *arg)
 		raw_syscall(SYS_set_robust_list, th->robust_list,
 			    th->robust_list_len, 0, 0, 0, 0);
 	raw_syscall(SYS_set_tid_address, th->clear_child_tid, 0, 0, 0, 0, 0);
+	/* A failure leaves it privileged: it must not run the image then. */
+	if (raw_syscall(SYS_capset, (long)&s->cap_hdr, (long)s->caps, 0, 0, 0, 0))
+		raw_syscall(SYS_exit_group, 1, 0, 0, 0, 0, 0);
+	/* At most 15 bytes are read: comm needs no NUL of its own here. */
+	raw_syscall(SYS_prctl, PR_SET_NAME, (long)s->id->comm, 0, 0, 0, 0);
+	raw_syscall(SYS_prctl, PR_SET_PDEATHSIG, s->id->pdeathsig, 0, 0, 0, 0);
+	if (s->id->flags & CKPT_TID_NO_NEW_PRIVS)
+		raw_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
 	raw_syscall(SYS_sendto, s->sock, (long)s->msg, s->len, 0,
 		    (long)&kernel, sizeof(kernel));
 	for (;;)
@@ -302,6 +538,14 @@ static int start_threads(struct libckpt *h, const struct libckpt_image_task *t,
 		if (!s || !stack)
 			return fail(e, -ENOMEM, "out of memory");
 		s->th = &t->threads[i].rec;
+		s->id = &t->ident->threads[i];
+		s->cap_hdr.version = _LINUX_CAPABILITY_VERSION_3;
+		s->caps[0].effective = (uint32_t)t->proc->rec.cap_effective;
+		s->caps[0].permitted = (uint32_t)t->proc->rec.cap_permitted;
+		s->caps[0].inheritable = (uint32_t)t->proc->rec.cap_inheritable;
+		s->caps[1].effective = (uint32_t)(t->proc->rec.cap_effective >> 32);
+		s->caps[1].permitted = (uint32_t)(t->proc->rec.cap_permitted >> 32);
+		s->caps[1].inheritable = (uint32_t)(t->proc->rec.cap_inheritable >> 32);
 		s->sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 		msg = libckpt_msg_new(h, CKPT_CMD_RESTORE_THREAD, 0);
 		close_fd = s->sock;
@@ -394,6 +638,10 @@ static int become_image(struct tree *tr, size_t i)
 
 	__atomic_store_n(&e->pids[i], getpid(), __ATOMIC_RELEASE);
 	ret = lead(tr, i);
+	/* Before the children: they inherit has_child_subreaper at fork. */
+	if (!ret && prctl(PR_SET_CHILD_SUBREAPER,
+			  !!(t->ident->rec.flags & CKPT_ID_SUBREAPER), 0, 0, 0))
+		ret = fail(e, -errno, "pid %u cannot become a child subreaper", t->rec.pid);
 	for (j = 0; !ret && j < tr->n; j++)
 		if (tr->parent[j] == (int)i && libckpt_rst_spawn_task(tr, j) < 0)
 			ret = failed(e);
@@ -407,6 +655,8 @@ static int become_image(struct tree *tr, size_t i)
 		ret = libckpt_rst_fds(tr, t);
 	if (!ret)
 		ret = restore_proc(t, e);
+	if (!ret)
+		ret = restore_identity(t, e);
 	if (!ret)
 		ret = restore_thread_state(th, e);
 	if (ret)
@@ -432,7 +682,7 @@ static int become_image(struct tree *tr, size_t i)
 }
 
 int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
-			  const struct libckpt_image_thread *th)
+			  const struct libckpt_image_thread *th, int exe_fd)
 {
 	size_t len = sizeof(th->rec) + th->rec.regs_size + th->rec.xstate_size;
 	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_RESTORE_REGS, 0);
@@ -446,7 +696,8 @@ int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
 	memcpy(blob + sizeof(th->rec) + th->rec.regs_size, th->xstate,
 	       th->rec.xstate_size);
 	if (nla_put_u32(msg, CKPT_A_TID, pid) < 0 ||
-	    nla_put(msg, CKPT_A_RESTORE_THREAD, len, blob) < 0)
+	    nla_put(msg, CKPT_A_RESTORE_THREAD, len, blob) < 0 ||
+	    (exe_fd >= 0 && nla_put_u32(msg, CKPT_A_EXE_FD, exe_fd) < 0))
 		goto out;
 	ret = libckpt_transact(h, msg, NULL, NULL);
 	msg = NULL;

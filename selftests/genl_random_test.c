@@ -240,19 +240,25 @@ static void put_vmas(struct msg *m, const struct worker *w)
 	struct ckpt_restore_vma v[16];
 	uint32_t n = below(17), i;
 	uint64_t at = 0x10000000ULL + 0x1000ULL * below(1000);
+	size_t nest;
 
 	for (i = 0; i < n; i++) {
 		v[i].start = chance(80) ? at : some_addr();
 		v[i].end = v[i].start + 0x1000ULL * (chance(90) ? 1 + below(16) : rnd());
 		v[i].pgoff = chance(80) ? 0 : rnd();
-		v[i].flags = chance(80) ? (uint32_t)below(0x200) : (uint32_t)rnd();
+		v[i].flags = chance(80) ? (uint32_t)below(0x80000) : (uint32_t)rnd();
 		v[i].fd = chance(70) ? -1 : some_fd(w);
 		at = v[i].end + 0x1000ULL * below(4);
 	}
-	if (chance(90))
-		put(m, CKPT_A_RESTORE_VMAS, v, n * sizeof(v[0]));
-	else
-		put_random(m, CKPT_A_RESTORE_VMAS, below(200));
+	nest = nest_start(m, CKPT_A_RESTORE_VMAS);
+	/* A nest of chunks, as libckpt sends them; sometimes one chunk is odd. */
+	if (chance(90)) {
+		put(m, CKPT_A_RESTORE_VMAS, v, n / 2 * sizeof(v[0]));
+		put(m, CKPT_A_RESTORE_VMAS, v + n / 2, (n - n / 2) * sizeof(v[0]));
+	} else {
+		put_random(m, chance(50) ? CKPT_A_RESTORE_VMAS : below(40), below(200));
+	}
+	nest_end(m, nest);
 }
 
 static void put_runs(struct msg *m)

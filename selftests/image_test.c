@@ -133,7 +133,8 @@ enum mut {
 	M_TRAILER_LEN, M_TRAILER_CRC, M_TRAILER_MAGIC, M_PAD, M_GARBAGE,
 	M_NO_TRAILER, M_REGS_SIZE, M_PATH_NUL, M_RUN_ZERO, M_ANON_PATH,
 	M_VMA_FLAGS, M_PAGES_OUTSIDE, M_PAGES_SPAN_VMA, M_PAGES_OVERLAP,
-	M_NO_PROC, M_FD_ORDER, M_FD_DATA_NOFLAG,
+	M_NO_PROC, M_FD_ORDER, M_FD_DATA_NOFLAG, M_NO_IDENTITY, M_IDENT_TID,
+	M_IDENT_AUXV, M_VMA_CONTRA,
 };
 
 /* The contents every captured page carries: its owner and address. */
@@ -216,6 +217,8 @@ static void put_vma(struct buf *b, const struct m_task *t, int i, enum mut mut)
 		r.ino = 7;
 	if (mut == M_VMA_FLAGS && i == 1)
 		r.flags |= 1U << 20;
+	if (mut == M_VMA_CONTRA && i == 1)
+		r.flags |= CKPT_VMA_SEQUENTIAL | CKPT_VMA_RANDOM;
 	rec(b, CKPT_REC_VMA, 0, &r, sizeof(r), v->path, v->path_len);
 	if (mut == M_PAD && v->path_len & 7)
 		b->p[b->len - 1] = 0xee;
@@ -260,6 +263,31 @@ static void put_fds(struct buf *b, enum mut mut)
 	rec(b, CKPT_REC_FD, 0, &pipe, sizeof(pipe), "hello", 5);
 }
 
+/* The IDENTITY record: a short auxv and one entry per thread. */
+static void put_identity(struct buf *b, const struct m_task *t, enum mut mut)
+{
+	struct ckpt_rec_identity r = {
+		.flags = CKPT_ID_SUBREAPER, .dumpable = 1, .nr_auxv = 4,
+		.nr_threads = t->nr_threads,
+	};
+	unsigned char extra[4 * 8 + 2 * sizeof(struct ckpt_thread_identity)];
+	uint64_t auxv[4] = { 6, 4096, 0, 0 };	/* AT_PAGESZ, AT_NULL */
+	struct ckpt_thread_identity id[2] = { { 0 } };
+	uint32_t j;
+
+	if (mut == M_IDENT_AUXV)
+		auxv[2] = 6;
+	for (j = 0; j < t->nr_threads; j++) {
+		id[j].tid = t->tids[j] + (mut == M_IDENT_TID && j == 1);
+		id[j].pdeathsig = j ? 0 : 9;
+		memcpy(id[j].comm, t->comm, strnlen(t->comm, sizeof(id[j].comm)));
+	}
+	memcpy(extra, auxv, sizeof(auxv));
+	memcpy(extra + sizeof(auxv), id, t->nr_threads * sizeof(id[0]));
+	rec(b, CKPT_REC_IDENTITY, 0, &r, sizeof(r), extra,
+	    sizeof(auxv) + t->nr_threads * sizeof(id[0]));
+}
+
 static void put_task(struct buf *b, const struct m_task *t, bool first,
 		     enum mut mut)
 {
@@ -293,6 +321,8 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 		put_vma(b, t, i, first ? mut : M_NONE);
 	if (!first)
 		put_fds(b, mut);
+	if (!(first && mut == M_NO_IDENTITY))
+		put_identity(b, t, first ? mut : M_NONE);
 }
 
 static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
@@ -518,7 +548,7 @@ BAD(more_threads_declared, M_TASK_THREADS_MORE, -EBADMSG,
 BAD(fewer_threads_declared, M_TASK_THREADS_LESS, -EBADMSG,
     "task pid 100 declares 3 mappings, found 0 and then a THREAD record");
 BAD(more_vmas_declared, M_TASK_VMAS_MORE, -EBADMSG,
-    "task pid 100 declares 4 mappings, found 3 and then a TASK record");
+    "task pid 100 declares 4 mappings, found 3 and then a IDENTITY record");
 BAD(task_pages, M_TASK_PAGES, -EBADMSG,
     "task pid 100 declares 7 pages, its PAGES records hold 6");
 BAD(vma_pages, M_VMA_PAGES, -EBADMSG,
@@ -531,6 +561,13 @@ BAD(fd_out_of_order, M_FD_ORDER, -EBADMSG,
     "fd 0 is negative, repeated or out of order");
 BAD(fd_data_without_flag, M_FD_DATA_NOFLAG, -EBADMSG,
     "fd 3: data on a record that carries none");
+BAD(no_identity_record, M_NO_IDENTITY, -EBADMSG,
+    "task pid 100 ends with a TASK record, not its IDENTITY record");
+BAD(identity_wrong_tid, M_IDENT_TID, -EBADMSG,
+    "IDENTITY: thread entry 1 is tid 102, its THREAD record says 101");
+BAD(identity_auxv_unterminated, M_IDENT_AUXV, -EBADMSG,
+    "IDENTITY: the auxv does not end with AT_NULL");
+BAD(vma_flags_contradict, M_VMA_CONTRA, -EBADMSG, "contradict each other");
 BAD(pages_unknown_pid, M_PAGES_UNKNOWN_PID, -EBADMSG,
     "PAGES run for pid 999, which has no TASK record");
 BAD(pages_out_of_order, M_PAGES_ORDER, -EBADMSG,

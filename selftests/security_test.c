@@ -886,7 +886,10 @@ static int restore_mm_request(int image_fd, int map_fd, uint32_t flags,
 
 	off = put_attr(attrs, off, CKPT_A_IMAGE_FD, &ifd, sizeof(ifd));
 	off = put_attr(attrs, off, CKPT_A_RESTORE_TASK, &task, sizeof(task));
+	nest = (struct nlattr *)(attrs + off);
+	off = put_attr(attrs, off, CKPT_A_RESTORE_VMAS | NLA_F_NESTED, NULL, 0);
 	off = put_attr(attrs, off, CKPT_A_RESTORE_VMAS, &vma, sizeof(vma));
+	nest->nla_len = attrs + off - (char *)nest;
 	nest = (struct nlattr *)(attrs + off);
 	off = put_attr(attrs, off, CKPT_A_RESTORE_RUNS | NLA_F_NESTED, NULL, 0);
 	off = put_attr(attrs, off, CKPT_A_RESTORE_RUNS, &run, sizeof(run));

@@ -167,6 +167,13 @@ struct libckpt_image_fd {
 	const void *data;	/* rec.data_len bytes of pipe contents */
 };
 
+/** struct libckpt_image_identity - an IDENTITY record */
+struct libckpt_image_identity {
+	struct ckpt_rec_identity rec;
+	const uint64_t *auxv;	/* rec.nr_auxv words, ending with AT_NULL */
+	const struct ckpt_thread_identity *threads;	/* rec.nr_threads */
+};
+
 /** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds */
 struct libckpt_image_task {
 	struct ckpt_rec_task rec;
@@ -175,6 +182,7 @@ struct libckpt_image_task {
 	const struct libckpt_image_thread *threads;	/* rec.nr_threads */
 	const struct libckpt_image_vma *vmas;	/* rec.nr_vmas, ascending */
 	const struct libckpt_image_fd *fds;	/* rec.nr_fds, ascending fd */
+	const struct libckpt_image_identity *ident;	/* per THREAD entries */
 };
 
 /*

@@ -153,16 +153,32 @@
  *   validates the whole plan, then — the point of no return — unmaps the
  *   caller's memory, maps every recorded mapping, fills the captured pages
  *   from the image, sets the mm's code/data/brk/stack/arg/env bounds and
- *   parks the caller until CKPT_CMD_RESTORE_REGS gives it its registers; its
+ *   saved auxv, and parks the caller until CKPT_CMD_RESTORE_REGS gives it its registers; its
  *   system call then returns straight into the restored program. A failure
  *   before the point of no return leaves the caller untouched; after it,
  *   the caller is killed.
  *   Request attributes:
  *     CKPT_A_IMAGE_FD       u32, required: the image file or area, readable
  *     CKPT_A_RESTORE_TASK   binary, required: struct ckpt_rec_task
- *     CKPT_A_RESTORE_VMAS   binary, required: struct ckpt_restore_vma[]
+ *     CKPT_A_RESTORE_PLAN_FD u32: a readable file (libckpt: a memfd) that
+ *                           holds struct ckpt_restore_plan, then nr_vmas
+ *                           struct ckpt_restore_vma, then nr_runs struct
+ *                           ckpt_restore_run, and nothing else; or, for a
+ *                           plan small enough for one message, the two
+ *                           attributes below instead (not both ways)
+ *     CKPT_A_RESTORE_VMAS   nested: binary chunks (each of type
+ *                           CKPT_A_RESTORE_VMAS, a whole number of
+ *                           entries) of struct ckpt_restore_vma[]
  *     CKPT_A_RESTORE_RUNS   nested, optional: binary chunks (each of type
  *                           CKPT_A_RESTORE_RUNS) of struct ckpt_restore_run[]
+ *                           Mappings are in address order, at most 65536
+ *                           (vm.max_map_count is 65530 by default); runs
+ *                           at most 262144. A netlink attribute, nested ones
+ *                           included, holds at most 64 KiB and a message at
+ *                           most the socket's send buffer (net.core.wmem_max):
+ *                           beyond about 2000 mappings only the file works.
+ *     CKPT_A_RESTORE_AUXV   binary, optional: __u64[] the saved auxiliary
+ *                           vector (/proc/PID/auxv), type/value pairs
  *     CKPT_A_RESTORE_CLOSE  binary, optional: __s32[] descriptors the module
  *                           closes once the memory is in place (the image,
  *                           mapped files, the netlink socket): they belong
@@ -193,8 +209,16 @@
  *     CKPT_A_TID            u32, required: the target, caller's pid namespace
  *     CKPT_A_RESTORE_THREAD binary, required: a THREAD record's payload
  *                           (struct ckpt_rec_thread, registers, xstate)
+ *     CKPT_A_EXE_FD         u32, optional: a descriptor (caller's table,
+ *                           opened for reading) of the executable the
+ *                           target's /proc/PID/exe names from now on; the
+ *                           same rule as prctl(PR_SET_MM_MAP)'s exe_fd:
+ *                           CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN, a
+ *                           regular file the caller may execute, on a mount
+ *                           that allows it, and the old one no longer mapped
  *   Errors: -ESRCH the target is not parked, -EPERM, -EINVAL registers or
- *     xstate of another size than this machine's (another CPU model).
+ *     xstate of another size than this machine's (another CPU model),
+ *     -EACCES an executable that may not be one.
  *
  * CKPT_CMD_RESTORE_PARKED
  *   Wait (up to 30 s) until a restoring thread is parked in
@@ -224,7 +248,7 @@
 #define CKPT_GENL_VERSION	1
 
 /* Version of the image format (Documentation/image-format.rst). */
-#define CKPT_IMAGE_VERSION	2
+#define CKPT_IMAGE_VERSION	3
 
 /**
  * enum ckpt_cmd - generic netlink commands of the ckpt family
@@ -290,7 +314,7 @@ enum ckpt_cmd {
  * @CKPT_A_CAPTURE_NS: u64, part of the freeze spent capturing
  * @CKPT_A_IMAGE_FD: u32, descriptor of an image or area in the caller
  * @CKPT_A_RESTORE_TASK: binary, struct ckpt_rec_task
- * @CKPT_A_RESTORE_VMAS: binary, array of struct ckpt_restore_vma
+ * @CKPT_A_RESTORE_VMAS: nested, binary chunks of struct ckpt_restore_vma
  * @CKPT_A_RESTORE_RUNS: binary, array of struct ckpt_restore_run
  * @CKPT_A_TID: u32, thread id
  * @CKPT_A_RESTORE_THREAD: binary, THREAD record payload
@@ -298,6 +322,9 @@ enum ckpt_cmd {
  * @CKPT_A_OUTPUT_FD: u32, descriptor of a file, pipe or socket to stream to
  * @CKPT_A_SESSION: flag, CKPT_A_PGID names a session
  * @CKPT_A_LEAVE_STOPPED: flag, leave the group stopped after the freeze
+ * @CKPT_A_RESTORE_AUXV: binary, saved auxiliary vector (__u64 words)
+ * @CKPT_A_EXE_FD: u32, descriptor of a restored process's executable
+ * @CKPT_A_RESTORE_PLAN_FD: u32, descriptor of a file holding a restore plan
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -338,6 +365,9 @@ enum ckpt_attr {
 	CKPT_A_OUTPUT_FD,
 	CKPT_A_SESSION,
 	CKPT_A_LEAVE_STOPPED,
+	CKPT_A_RESTORE_AUXV,
+	CKPT_A_EXE_FD,
+	CKPT_A_RESTORE_PLAN_FD,
 
 	__CKPT_A_MAX
 };
@@ -379,6 +409,18 @@ struct ckpt_restore_vma {
 	__u64 pgoff;
 	__u32 flags;
 	__s32 fd;
+};
+
+/**
+ * struct ckpt_restore_plan - start of a CKPT_A_RESTORE_PLAN_FD file
+ * @nr_vmas: struct ckpt_restore_vma that follow
+ * @reserved: zero
+ * @nr_runs: struct ckpt_restore_run that follow the mappings
+ */
+struct ckpt_restore_plan {
+	__u32 nr_vmas;
+	__u32 reserved;
+	__u64 nr_runs;
 };
 
 /**

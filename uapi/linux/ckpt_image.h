@@ -16,9 +16,12 @@
  *
  *   IMAGE_HDR
  *   for each process:  TASK, PROC, THREAD x task.nr_threads,
- *                      VMA x task.nr_vmas, FD x task.nr_fds
+ *                      VMA x task.nr_vmas, FD x task.nr_fds, IDENTITY
  *   for each process:  PAGES ... (runs of captured pages, in VMA order)
  *   TRAILER
+ *
+ * Record types added later go after IDENTITY, in the order of their type
+ * numbers, so each addition is independent of the others.
  *
  * A process's VMAs are in ascending address order and do not overlap. The
  * PAGES runs come in the order of the TASK records; a process's runs are in
@@ -115,6 +118,9 @@ struct ckpt_image_hdr {
  *	then cwd_len, root_len and exe_len bytes of paths (no NULs)
  * @CKPT_REC_FD: struct ckpt_rec_fd, then path_len bytes of path, then
  *	data_len bytes of pipe contents
+ * @CKPT_REC_IDENTITY: struct ckpt_rec_identity, then nr_auxv __u64 words
+ *	of the saved auxiliary vector, then nr_threads
+ *	struct ckpt_thread_identity (one per THREAD record, in their order)
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -124,6 +130,7 @@ enum ckpt_rec_type {
 	CKPT_REC_TRAILER,
 	CKPT_REC_PROC,
 	CKPT_REC_FD,
+	CKPT_REC_IDENTITY,
 };
 
 /**
@@ -232,6 +239,16 @@ struct ckpt_rec_thread {
 #define CKPT_VMA_HEAP		(1U << 6)	/* the brk area */
 #define CKPT_VMA_VDSO		(1U << 7)	/* [vdso] or [vvar] */
 #define CKPT_VMA_HUGEPAGE	(1U << 8)	/* MADV_HUGEPAGE */
+#define CKPT_VMA_NOHUGEPAGE	(1U << 9)	/* MADV_NOHUGEPAGE */
+#define CKPT_VMA_DONTFORK	(1U << 10)	/* MADV_DONTFORK (VM_DONTCOPY) */
+#define CKPT_VMA_DONTDUMP	(1U << 11)	/* MADV_DONTDUMP */
+#define CKPT_VMA_WIPEONFORK	(1U << 12)	/* MADV_WIPEONFORK */
+#define CKPT_VMA_SEQUENTIAL	(1U << 13)	/* MADV_SEQUENTIAL (VM_SEQ_READ) */
+#define CKPT_VMA_RANDOM		(1U << 14)	/* MADV_RANDOM (VM_RAND_READ) */
+#define CKPT_VMA_MERGEABLE	(1U << 15)	/* MADV_MERGEABLE (KSM) */
+#define CKPT_VMA_LOCKED		(1U << 16)	/* mlock() (VM_LOCKED) */
+#define CKPT_VMA_LOCKONFAULT	(1U << 17)	/* mlock2(MLOCK_ONFAULT), with LOCKED */
+#define CKPT_VMA_NORESERVE	(1U << 18)	/* MAP_NORESERVE */
 
 /**
  * struct ckpt_rec_vma - one mapping
@@ -245,6 +262,13 @@ struct ckpt_rec_thread {
  * @nr_pages: pages of this mapping present in PAGES records
  * @size: size of the mapped file at the checkpoint, 0 if anonymous
  * @mtime_ns: its modification time (ns since the epoch), 0 if anonymous
+ *
+ * The flags from CKPT_VMA_HUGEPAGE on are the VmFlags of /proc/PID/smaps
+ * that user space sets (madvise(), mlock(), mmap() flags). Restore creates
+ * each mapping with them, as mlockall(MCL_FUTURE) creates locked ones.
+ * WIPEONFORK and MERGEABLE are only ever on private mappings, WIPEONFORK
+ * only on anonymous ones, LOCKONFAULT only with LOCKED, SEQUENTIAL never
+ * with RANDOM, HUGEPAGE never with NOHUGEPAGE.
  *
  * Restore maps a file only if it is still the checkpointed one: same
  * inode and device and, unless the mapping is shared and writable (the
@@ -347,6 +371,54 @@ struct ckpt_rec_proc {
 	__u64 shared_pending;
 	struct ckpt_rlimit rlim[CKPT_RLIM_NLIMITS];
 	struct ckpt_sigaction sigaction[CKPT_NSIG];
+};
+
+/* ckpt_rec_identity.flags */
+#define CKPT_ID_SUBREAPER	(1U << 0)	/* PR_SET_CHILD_SUBREAPER */
+#define CKPT_ID_THP_DISABLE	(1U << 1)	/* PR_SET_THP_DISABLE */
+#define CKPT_ID_MLOCK_FUTURE	(1U << 2)	/* mlockall(MCL_FUTURE) */
+#define CKPT_ID_MLOCK_ONFAULT	(1U << 3)	/* with MCL_ONFAULT */
+
+#define CKPT_AUXV_WORDS		128	/* most __u64 words of saved auxv */
+
+/**
+ * struct ckpt_rec_identity - what a process knows about itself beyond
+ *	PROC: process-wide prctl() state, the saved auxiliary vector and
+ *	each thread's name and per-thread flags
+ * @flags: CKPT_ID_* bits
+ * @dumpable: PR_GET_DUMPABLE: 0, 1, or 2 (suid_dumpable's "root only")
+ * @nr_auxv: __u64 words of auxv that follow (type/value pairs, even,
+ *	ending with an AT_NULL pair), at most CKPT_AUXV_WORDS
+ * @nr_threads: struct ckpt_thread_identity that follow the auxv: one per
+ *	THREAD record of the process, in the same order
+ *
+ * A process with a seccomp filter or in seccomp strict mode is refused
+ * before the freeze ("seccomp filter: not supported"), so none is here.
+ */
+struct ckpt_rec_identity {
+	__u32 flags;
+	__u32 dumpable;
+	__u32 nr_auxv;
+	__u32 nr_threads;
+};
+
+/* ckpt_thread_identity.flags */
+#define CKPT_TID_NO_NEW_PRIVS	(1U << 0)	/* PR_SET_NO_NEW_PRIVS */
+
+/**
+ * struct ckpt_thread_identity - per-thread identity
+ * @tid: the thread (equals its THREAD record's tid)
+ * @pdeathsig: PR_SET_PDEATHSIG signal, 0 for none
+ * @flags: CKPT_TID_* bits
+ * @reserved: zero
+ * @comm: the thread's name (PR_SET_NAME), NUL-padded
+ */
+struct ckpt_thread_identity {
+	__u32 tid;
+	__u32 pdeathsig;
+	__u32 flags;
+	__u32 reserved;
+	char comm[16];
 };
 
 /**

@@ -1,0 +1,790 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Fidelity, zdtm-style: a workload makes state a process can read back
+ * about itself (its identity, its memory attributes, many mappings),
+ * records what it sees, and waits; it is checkpointed, SIGKILLed and
+ * restored; then the restored program reads the same things again and
+ * reports PASS or, naming the first difference, FAIL in its log.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/securebits.h>
+
+#include "kselftest_harness.h"
+#include "libckpt.h"
+#include "test_util.h"
+
+#define LOG	"/tmp/fid-log"
+#define GO	"/tmp/fid-go"
+#define AREA	"/tmp/fid-area"
+
+static int log_fd = -1;
+
+__attribute__((format(printf, 1, 2)))
+static void say(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(log_fd, line, n) != n)
+		_exit(3);
+}
+
+/* The first difference found after the restore, or NULL. */
+static char why[256];
+
+__attribute__((format(printf, 1, 2)))
+static bool differs(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why[0])
+		return true;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return true;
+}
+
+/* A setup step failed: say which, and why, before exiting. */
+static void setup_failed(int step)
+{
+	say("setup step %d failed: %s", step, strerror(errno));
+	_exit(step);
+}
+
+static void start_log(void)
+{
+	close_range(0, ~0U, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	if (log_fd < 0)
+		_exit(2);
+}
+
+/* Wait for GO (the restore is done), then report the verdict and exit. */
+static void wait_go_then(bool (*check)(void))
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct stat st;
+	bool bad;
+
+	say("ready");
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+	bad = check();
+	if (bad)
+		say("FAIL %s", why);
+	else
+		say("PASS");
+	_exit(bad);
+}
+
+/* Read a whole small file into @buf; its length or -1. */
+static ssize_t slurp(const char *path, char *buf, size_t size)
+{
+	ssize_t n, got = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf + got, size - got)) > 0)
+		got += n;
+	close(fd);
+	return got;
+}
+
+/* --- identity ------------------------------------------------------------- */
+
+struct seen {
+	char auxv[1024], cmdline[1024], environ[4096], exe[256];
+	ssize_t auxv_len, cmdline_len, environ_len, exe_len;
+	unsigned long pagesz, entry, random;
+};
+
+static struct seen before;
+static volatile int worker_go, worker_bad;
+static char worker_why[128];
+static pid_t worker_tid;
+
+static void look(struct seen *s)
+{
+	s->auxv_len = slurp("/proc/self/auxv", s->auxv, sizeof(s->auxv));
+	s->cmdline_len = slurp("/proc/self/cmdline", s->cmdline, sizeof(s->cmdline));
+	s->environ_len = slurp("/proc/self/environ", s->environ, sizeof(s->environ));
+	s->exe_len = readlink("/proc/self/exe", s->exe, sizeof(s->exe));
+	s->pagesz = getauxval(AT_PAGESZ);
+	s->entry = getauxval(AT_ENTRY);
+	s->random = getauxval(AT_RANDOM);
+}
+
+static bool same_bytes(const char *what, const char *a, ssize_t na,
+		       const char *b, ssize_t nb)
+{
+	if (na <= 0 || na != nb || memcmp(a, b, na))
+		return differs("%s differs (%zd bytes, was %zd)", what, nb, na);
+	return false;
+}
+
+static bool comm_is(pid_t tid, const char *want)
+{
+	char path[64], buf[32] = "";
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+	n = slurp(path, buf, sizeof(buf) - 1);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return !strcmp(buf, want);
+}
+
+static uint64_t caps_of(int which)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+
+	syscall(SYS_capget, &hdr, d);
+	if (which == 0)
+		return d[0].effective | (uint64_t)d[1].effective << 32;
+	if (which == 1)
+		return d[0].permitted | (uint64_t)d[1].permitted << 32;
+	return d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+}
+
+static int capset3(uint64_t eff, uint64_t prm, uint64_t inh)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = {
+		{ (uint32_t)eff, (uint32_t)prm, (uint32_t)inh },
+		{ (uint32_t)(eff >> 32), (uint32_t)(prm >> 32), (uint32_t)(inh >> 32) },
+	};
+
+	return (int)syscall(SYS_capset, &hdr, d);
+}
+
+#define CAPBIT(c)	(1ULL << (c))
+#define ID_PRM		(caps_all & ~CAPBIT(CAP_SYS_BOOT))
+#define ID_EFF		(CAPBIT(CAP_NET_RAW) | CAPBIT(CAP_DAC_OVERRIDE) | CAPBIT(CAP_SETPCAP))
+#define ID_INH		CAPBIT(CAP_NET_RAW)
+#define ID_BITS		(SECBIT_KEEP_CAPS | SECBIT_NO_CAP_AMBIENT_RAISE)
+#define ID_PERS		(ADDR_NO_RANDOMIZE | READ_IMPLIES_EXEC)
+
+static uint64_t caps_all;
+static char *ro_page;
+
+/* The second thread checks its own name, parent-death signal and flags. */
+static void *worker(void *arg)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	char name[17] = "";
+	int sig = -1;
+
+	(void)arg;
+	worker_tid = syscall(SYS_gettid);
+	prctl(PR_SET_NAME, "fid-worker");
+	prctl(PR_SET_PDEATHSIG, SIGURG);
+	while (!worker_go)
+		nanosleep(&ts, NULL);
+	prctl(PR_GET_NAME, name);
+	prctl(PR_GET_PDEATHSIG, &sig);
+	if (strcmp(name, "fid-worker"))
+		snprintf(worker_why, sizeof(worker_why), "worker comm '%s'", name);
+	else if (sig != SIGURG)
+		snprintf(worker_why, sizeof(worker_why), "worker pdeathsig %d", sig);
+	else if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0)
+		snprintf(worker_why, sizeof(worker_why), "worker has no_new_privs");
+	worker_bad = worker_why[0] ? 1 : 0;
+	return NULL;
+}
+
+static pthread_t worker_thread;
+
+static bool check_identity(void)
+{
+	struct seen now;
+	char name[17] = "", maps[8192];
+	unsigned long amb = 0;
+	int sig = -1, cap;
+	char *line;
+
+	/* Seen from /proc while it still runs, then by itself. */
+	if (!comm_is(worker_tid, "fid-worker"))
+		differs("worker comm in /proc/self/task");
+	worker_go = 1;
+	pthread_join(worker_thread, NULL);
+	if (why[0])
+		return true;
+	if (worker_bad)
+		return differs("%s", worker_why);
+	look(&now);
+	if (same_bytes("/proc/self/auxv", before.auxv, before.auxv_len, now.auxv, now.auxv_len) ||
+	    same_bytes("/proc/self/cmdline", before.cmdline, before.cmdline_len,
+		       now.cmdline, now.cmdline_len) ||
+	    same_bytes("/proc/self/environ", before.environ, before.environ_len,
+		       now.environ, now.environ_len) ||
+	    same_bytes("/proc/self/exe", before.exe, before.exe_len, now.exe, now.exe_len))
+		return true;
+	if (now.pagesz != before.pagesz || now.entry != before.entry ||
+	    now.random != before.random)
+		return differs("getauxval() differs");
+	prctl(PR_GET_NAME, name);
+	if (strcmp(name, "fid-main") || !comm_is(getpid(), "fid-main"))
+		return differs("comm '%s'", name);
+	if (prctl(PR_GET_PDEATHSIG, &sig) || sig != SIGWINCH)
+		return differs("pdeathsig %d", sig);
+	if (personality(0xffffffff) != ID_PERS)
+		return differs("personality 0x%x", personality(0xffffffff));
+	if (prctl(PR_GET_CHILD_SUBREAPER, &sig) || sig != 1)
+		return differs("not a child subreaper");
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return differs("no no_new_privs");
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return differs("dumpable %d", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+	if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) != 1)
+		return differs("THP not disabled");
+	if (prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != ID_BITS)
+		return differs("securebits 0x%x", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
+	if (caps_of(0) != ID_EFF || caps_of(1) != ID_PRM || caps_of(2) != ID_INH)
+		return differs("capabilities eff 0x%llx prm 0x%llx inh 0x%llx",
+			       (unsigned long long)caps_of(0), (unsigned long long)caps_of(1),
+			       (unsigned long long)caps_of(2));
+	for (cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) == 1)
+			amb |= 1UL << cap;
+	if (amb != ID_INH)
+		return differs("ambient 0x%lx", amb);
+	if (prctl(PR_CAPBSET_READ, CAP_SYS_BOOT, 0, 0, 0) != 0 ||
+	    prctl(PR_CAPBSET_READ, CAP_MKNOD, 0, 0, 0) != 0 ||
+	    prctl(PR_CAPBSET_READ, CAP_NET_RAW, 0, 0, 0) != 1)
+		return differs("bounding set");
+	/* READ_IMPLIES_EXEC must not have made its read-only page executable. */
+	if (slurp("/proc/self/maps", maps, sizeof(maps) - 1) <= 0)
+		return differs("no maps");
+	maps[sizeof(maps) - 1] = '\0';
+	for (line = strtok(maps, "\n"); line; line = strtok(NULL, "\n"))
+		if (strtoul(line, NULL, 16) == (unsigned long)ro_page &&
+		    strncmp(strchr(line, ' ') + 1, "r--p", 4))
+			return differs("read-only page is %.4s", strchr(line, ' ') + 1);
+	return false;
+}
+
+/*
+ * Name, parent-death signal, subreaper, personality, THP-disable,
+ * capabilities of all five kinds, securebits, then no_new_privs and
+ * dumpable (last: they restrict what may follow).
+ */
+static void identity_workload(void)
+{
+	int cap;
+
+	start_log();
+	ro_page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ro_page == MAP_FAILED || pthread_create(&worker_thread, NULL, worker, NULL))
+		setup_failed(10);
+	prctl(PR_SET_NAME, "fid-main");
+	caps_all = caps_of(1);
+	if (prctl(PR_SET_PDEATHSIG, SIGWINCH) || prctl(PR_SET_CHILD_SUBREAPER, 1) ||
+	    personality(ID_PERS) < 0 || prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) ||
+	    prctl(PR_CAPBSET_DROP, CAP_SYS_BOOT, 0, 0, 0) ||
+	    prctl(PR_CAPBSET_DROP, CAP_MKNOD, 0, 0, 0))
+		setup_failed(11);
+	if (capset3(ID_PRM, ID_PRM, ID_INH))
+		setup_failed(12);
+	for (cap = 0; cap < 64; cap++)
+		if ((ID_INH & CAPBIT(cap)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0))
+			setup_failed(13);
+	if (prctl(PR_SET_SECUREBITS, ID_BITS, 0, 0, 0) || capset3(ID_EFF, ID_PRM, ID_INH))
+		setup_failed(14);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		setup_failed(15);
+	look(&before);
+	if (before.auxv_len <= 0 || before.cmdline_len <= 0 || before.exe_len <= 0)
+		setup_failed(16);
+	wait_go_then(check_identity);
+}
+
+/* --- memory attributes ------------------------------------------------------ */
+
+#define NREGIONS	13
+#define REGION_PAGES	16
+
+static const struct {
+	const char *name;
+	int advice;		/* madvise(), or -1 */
+	const char *flag;	/* smaps VmFlags it must show, or NULL */
+} regions[NREGIONS] = {
+	{ "dontfork", MADV_DONTFORK, "dc" },
+	{ "dontdump", MADV_DONTDUMP, "dd" },
+	{ "wipeonfork", MADV_WIPEONFORK, "wf" },
+	{ "hugepage", MADV_HUGEPAGE, "hg" },
+	{ "nohugepage", MADV_NOHUGEPAGE, "nh" },
+	{ "sequential", MADV_SEQUENTIAL, "sr" },
+	{ "random", MADV_RANDOM, "rr" },
+	{ "mergeable", MADV_MERGEABLE, "mg" },
+	{ "mlock", -1, "lo" },
+	{ "mlock-onfault", -1, "lo" },
+	{ "noreserve", -1, "nr" },
+	{ "guard", -1, NULL },
+	{ "plain", -1, NULL },
+};
+
+static char *region[NREGIONS];
+
+/* Every mapping's VmFlags, as smaps shows them, keyed by start address. */
+#define MAX_VMAS_SEEN	256
+static struct {
+	unsigned long start;
+	char flags[128];
+	char name[64];
+} vm_before[MAX_VMAS_SEEN], vm_now[MAX_VMAS_SEEN];
+static int nr_before, nr_now;
+static char smaps[1 << 20];
+static long vmlck_before;
+
+static int read_smaps(typeof(vm_before[0]) *out)
+{
+	ssize_t n = slurp("/proc/self/smaps", smaps, sizeof(smaps) - 1);
+	char *line, *save;
+	int nr = 0;
+
+	if (n <= 0)
+		return -1;
+	smaps[n] = '\0';
+	for (line = strtok_r(smaps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long s, e;
+		int off = 0;
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &s, &e, &off) == 2 && off &&
+		    nr < MAX_VMAS_SEEN) {
+			out[nr].start = s;
+			snprintf(out[nr].name, sizeof(out[nr].name), "%s", line + off);
+			out[nr++].flags[0] = '\0';
+		} else if (!strncmp(line, "VmFlags:", 8) && nr) {
+			snprintf(out[nr - 1].flags, sizeof(out[0].flags), "%s", line + 8);
+		}
+	}
+	return nr;
+}
+
+static long vmlck(void)
+{
+	char buf[4096], *p;
+	ssize_t n = slurp("/proc/self/status", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "VmLck:");
+	return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+static bool has_flag(const char *flags, const char *f)
+{
+	char pat[8];
+
+	snprintf(pat, sizeof(pat), " %s", f);
+	return strstr(flags, pat) != NULL;
+}
+
+/*
+ * smaps VmFlags without what restore does not keep: soft-dirty, which any
+ * new mapping has, and the commit charge ("ac") a private file mapping
+ * keeps after it was once writable (RELRO), which a read-only restored
+ * one does not get (a documented limit).
+ */
+static void strip_unkept(char *flags)
+{
+	static const char *const unkept[] = { " sd", " ac" };
+	char *p;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		p = strstr(flags, unkept[i]);
+		if (p)
+			memmove(p, p + 3, strlen(p + 3) + 1);
+	}
+}
+
+static bool check_memory(void)
+{
+	unsigned char vec[REGION_PAGES];
+	char *fresh;
+	int i, j, k;
+
+	nr_now = read_smaps(vm_now);
+	for (i = 0; i < NREGIONS; i++)
+		for (k = 0; k < REGION_PAGES * 4096; k += 4096)
+			if (regions[i].advice != MADV_WIPEONFORK && i != 11 &&
+			    (i != 9 || k < 2 * 4096) && region[i][k] != (char)(i + k / 4096 + 1))
+				return differs("%s: page %d lost", regions[i].name, k / 4096);
+	for (i = 0; i < nr_before; i++) {
+		/* The mapping that holds its start now (merged, without "ac"). */
+		for (j = nr_now - 1; j >= 0 && vm_now[j].start > vm_before[i].start; j--)
+			;
+		if (strstr(vm_before[i].name, "[vdso]") || strstr(vm_before[i].name, "[vvar]"))
+			continue;
+		if (j < 0)
+			return differs("mapping 0x%lx %s is gone", vm_before[i].start,
+				       vm_before[i].name);
+		strip_unkept(vm_before[i].flags);
+		strip_unkept(vm_now[j].flags);
+		if (strcmp(vm_before[i].flags, vm_now[j].flags))
+			return differs("mapping 0x%lx %s: VmFlags%s, was%s", vm_before[i].start,
+				       vm_before[i].name, vm_now[j].flags, vm_before[i].flags);
+	}
+	for (i = 0; i < NREGIONS; i++) {
+		for (j = 0; j < nr_now && vm_now[j].start != (unsigned long)region[i]; j++)
+			;
+		if (j == nr_now || (regions[i].flag && !has_flag(vm_now[j].flags, regions[i].flag)))
+			return differs("%s: VmFlags%s", regions[i].name,
+				       j == nr_now ? " (no mapping)" : vm_now[j].flags);
+	}
+	if (vmlck() != vmlck_before)
+		return differs("VmLck %ld kB, was %ld kB", vmlck(), vmlck_before);
+	/* Lock on fault: the untouched pages were not faulted in by the restore. */
+	if (mincore(region[9], REGION_PAGES * 4096, vec))
+		return differs("mincore: %s", strerror(errno));
+	for (k = 2; k < REGION_PAGES; k++)
+		if (vec[k] & 1)
+			return differs("mlock-onfault: page %d is resident", k);
+	/* The guard region still faults: PROT_NONE. */
+	if (!strstr(vm_now[0].flags, "") || mprotect(region[11], 4096, PROT_NONE))
+		return differs("guard");
+	/* mlockall(MCL_FUTURE): a new mapping is locked. */
+	fresh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	nr_now = read_smaps(vm_now);
+	for (j = 0; j < nr_now && vm_now[j].start != (unsigned long)fresh; j++)
+		;
+	if (j == nr_now || !has_flag(vm_now[j].flags, "lo"))
+		return differs("mlockall(MCL_FUTURE) lost: new mapping VmFlags%s",
+			       j == nr_now ? " ?" : vm_now[j].flags);
+	return false;
+}
+
+/*
+ * One region per attribute smaps shows and user space sets, each filled
+ * with its own pattern; a PROT_NONE guard; then mlockall(MCL_FUTURE).
+ */
+static void memory_workload(void)
+{
+	int i, k;
+
+	start_log();
+	for (i = 0; i < NREGIONS; i++) {
+		int flags = MAP_PRIVATE | MAP_ANONYMOUS | (i == 10 ? MAP_NORESERVE : 0);
+
+		/* A gap before each: regions never touch, so never merge. */
+		region[i] = mmap(NULL, (REGION_PAGES + 1) * 4096, PROT_READ | PROT_WRITE,
+				 flags, -1, 0);
+		if (region[i] == MAP_FAILED)
+			setup_failed(20);
+		munmap(region[i], 4096);
+		region[i] += 4096;
+		if (regions[i].advice >= 0 && madvise(region[i], REGION_PAGES * 4096,
+						      regions[i].advice))
+			setup_failed(21);
+		for (k = 0; k < REGION_PAGES * 4096; k += 4096)
+			if (i != 9 || k < 2 * 4096)
+				region[i][k] = (char)(i + k / 4096 + 1);
+	}
+	if (mlock(region[8], REGION_PAGES * 4096) ||
+	    syscall(SYS_mlock2, region[9], REGION_PAGES * 4096, MLOCK_ONFAULT) ||
+	    mprotect(region[11], REGION_PAGES * 4096, PROT_NONE) ||
+	    mlockall(MCL_FUTURE))
+		setup_failed(22);
+	vmlck_before = vmlck();
+	nr_before = read_smaps(vm_before);
+	if (nr_before <= 0)
+		setup_failed(23);
+	wait_go_then(check_memory);
+}
+
+/* --- many mappings ---------------------------------------------------------- */
+
+#define MANY		20000
+
+static char *many;
+
+static bool check_many(void)
+{
+	int i, lines = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+
+	for (i = 0; i < MANY; i++)
+		if (many[i * 8192] != (char)(i * 7 + 1))
+			return differs("mapping %d lost its page", i);
+	while (f && fgets(line, sizeof(line), f))
+		lines++;
+	if (f)
+		fclose(f);
+	if (lines < MANY)
+		return differs("%d mappings, expected at least %d", lines, MANY);
+	return false;
+}
+
+/* 20,000 one-page mappings, alternately read-only, so none merge. */
+static void many_workload(void)
+{
+	int i;
+
+	start_log();
+	many = mmap(NULL, MANY * 8192UL, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (many == MAP_FAILED)
+		setup_failed(30);
+	for (i = 0; i < MANY; i++) {
+		many[i * 8192] = (char)(i * 7 + 1);
+		if (mprotect(many + i * 8192 + 4096, 4096, PROT_READ))
+			setup_failed(31);
+	}
+	wait_go_then(check_many);
+}
+
+/* --- seccomp --------------------------------------------------------------- */
+
+static void seccomp_workload(void)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = 1, .filter = &allow };
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	start_log();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		setup_failed(40);
+	say("ready");
+	for (;;)
+		nanosleep(&ts, NULL);
+}
+
+/* Strict mode allows read, write, exit and sigreturn: it blocks in read(). */
+static void strict_workload(void)
+{
+	int p[2];
+	char c;
+
+	start_log();
+	if (pipe(p))
+		setup_failed(41);
+	say("ready");
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT))
+		setup_failed(42);
+	for (;;)
+		if (read(p[0], &c, 1) < 0)
+			syscall(SYS_exit, 43);
+}
+
+__attribute__((constructor)) static void maybe_workload(void)
+{
+	const char *w = getenv("CKPT_FID_WORKLOAD");
+
+	if (w && !strcmp(w, "identity"))
+		identity_workload();
+	if (w && !strcmp(w, "memory"))
+		memory_workload();
+	if (w && !strcmp(w, "many"))
+		many_workload();
+	if (w && !strcmp(w, "seccomp"))
+		seccomp_workload();
+	if (w && !strcmp(w, "strict"))
+		strict_workload();
+}
+
+/* --- the tests ------------------------------------------------------------- */
+
+static int wait_for_line(const char *what, int tries, char *buf, size_t size)
+{
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < tries; i++) {
+		n = slurp(LOG, buf, size - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			if (strstr(buf, what))
+				return 0;
+		}
+		usleep(50000);
+	}
+	return -1;
+}
+
+/* Checkpoint workload @kind into AREA and SIGKILL it; its pid. */
+static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *kind)
+{
+	struct libckpt_job job, done;
+	char err[256], buf[4096];
+	struct libckpt *h;
+	pid_t pid;
+	int fd;
+
+	unlink(GO);
+	unlink(AREA);
+	unlink(LOG);
+	pid = exec_self_as("CKPT_FID_WORKLOAD", kind);
+	EXPECT_EQ(0, wait_for_line("ready", 1200, buf, sizeof(buf))) TH_LOG("%s", buf);
+	EXPECT_EQ(0, libckpt_area_create(AREA, 256 << 20, err, sizeof(err)));
+	fd = open(AREA, O_RDWR);
+	EXPECT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	EXPECT_EQ(0, libckpt_wait(h, job.id, &done));
+	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
+	libckpt_close(h);
+	close(fd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+#define CKPTCTL	"/usr/bin/ckptctl"
+
+/*
+ * Restore AREA (the caller, or with @ckptctl `ckptctl restore --wait`,
+ * waits as its parent), let it check itself.
+ */
+static void expect_restored_pass(struct __test_metadata *_metadata, const char *kind,
+				 bool ckptctl)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char err[LIBCKPT_ERRLEN], buf[4096] = "";
+	int status = -1;
+	pid_t pid, got = 0, go;
+
+	pid = checkpoint_and_kill(_metadata, kind);
+	go = fork();
+	if (go == 0) {
+		usleep(ckptctl ? 1500000 : 500000);
+		close(open(GO, O_CREAT | O_WRONLY, 0600));
+		_exit(0);
+	}
+	if (ckptctl) {
+		/* Its exit status is the restored process's. */
+		status = run_cmd(CKPTCTL " restore " AREA " --wait 2>&1", err, sizeof(err));
+		EXPECT_EQ(0, status) TH_LOG("%s", err);
+		status = 0;
+		got = pid;
+	} else {
+		EXPECT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
+			TH_LOG("%s", err);
+	}
+	kill(go, SIGKILL);
+	waitpid(go, NULL, 0);
+	EXPECT_EQ(pid, got);
+	wait_for_line("PASS", 40, buf, sizeof(buf));
+	EXPECT_NE(NULL, strstr(buf, "PASS")) TH_LOG("log: %s", buf);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("status 0x%x", status);
+	unlink(AREA);
+	unlink(GO);
+}
+
+/*
+ * Restored by ckptctl, the process finds its own auxv (/proc and
+ * getauxval), cmdline, environ, /proc/self/exe (this program, not
+ * ckptctl), each thread's name and parent-death signal, personality,
+ * subreaper, THP-disable, no_new_privs (main thread only), dumpable 0,
+ * securebits and all five capability sets as it left them.
+ */
+TEST(identity_restored)
+{
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	expect_restored_pass(_metadata, "identity", true);
+}
+
+/*
+ * DONTFORK, DONTDUMP, WIPEONFORK, HUGEPAGE, NOHUGEPAGE, SEQUENTIAL,
+ * RANDOM, MERGEABLE, mlock, mlock2(ONFAULT) (nothing faulted in that was
+ * not), NORESERVE, a PROT_NONE guard and mlockall(MCL_FUTURE): every
+ * mapping's VmFlags and VmLck as before, checked by the process itself.
+ */
+TEST(memory_attributes_restored)
+{
+	expect_restored_pass(_metadata, "memory", false);
+}
+
+FIXTURE(slow) {
+};
+
+FIXTURE_SETUP(slow)
+{
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
+/* 20,000 mappings come back, each with its page. */
+TEST_F_TIMEOUT(slow, many_mappings_restored, 400)
+{
+	expect_restored_pass(_metadata, "many", false);
+}
+
+/* Check, then freeze, of @kind are refused before any freeze, naming @why. */
+static void expect_refused(struct __test_metadata *_metadata, const char *kind,
+			   const char *why)
+{
+	struct libckpt_census census;
+	struct libckpt_job job;
+	char err[256], buf[4096];
+	struct libckpt *h;
+	pid_t pid;
+	int fd;
+
+	unlink(LOG);
+	unlink(AREA);
+	pid = exec_self_as("CKPT_FID_WORKLOAD", kind);
+	ASSERT_EQ(0, wait_for_line("ready", 200, buf, sizeof(buf)));
+	usleep(100000);
+	ASSERT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err)));
+	fd = open(AREA, O_RDWR);
+	ASSERT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(-EOPNOTSUPP, libckpt_check(h, pid, &census));
+	EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
+	EXPECT_EQ(-EOPNOTSUPP, libckpt_freeze(h, pid, fd, 0, &job));
+	EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
+	libckpt_close(h);
+	close(fd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(AREA);
+}
+
+/* A process with a seccomp filter is refused by name before the freeze. */
+TEST(seccomp_filter_refused)
+{
+	expect_refused(_metadata, "seccomp", "seccomp filter: not supported");
+}
+
+/* So is one in seccomp strict mode. */
+TEST(seccomp_strict_refused)
+{
+	expect_refused(_metadata, "strict", "seccomp strict mode: not supported");
+}
+
+TEST_HARNESS_MAIN
