@@ -34,7 +34,8 @@ struct ksigaction {
 	uint64_t mask;
 };
 
-static int restore_proc(const struct libckpt_image_task *t, struct shared *e)
+static int restore_proc(const struct libckpt_image_task *t, int cwd_fd,
+			struct shared *e)
 {
 	const struct ckpt_rec_proc *r = &t->proc->rec;
 	struct rlimit rl;
@@ -43,9 +44,12 @@ static int restore_proc(const struct libckpt_image_task *t, struct shared *e)
 	if (strcmp(t->proc->root, "/"))
 		return fail(e, -EOPNOTSUPP, "pid %u ran chrooted in %s: not supported yet",
 			    t->rec.pid, t->proc->root);
-	if (chdir(t->proc->cwd))
-		return fail(e, -errno, "cannot enter the working directory %s: %s",
-			    t->proc->cwd, strerror(errno));
+	/* A removed working directory was re-created, opened and removed. */
+	if (cwd_fd >= 0 ? fchdir(cwd_fd) : chdir(t->proc->cwd))
+		return fail(e, -errno, "pid %u cannot enter the working directory %s: %s",
+			    t->rec.pid, t->proc->cwd, strerror(errno));
+	if (cwd_fd >= 0)
+		close(cwd_fd);
 	umask(r->umask);
 	personality(r->personality);
 	for (sig = 1; sig <= CKPT_NSIG; sig++) {
@@ -125,11 +129,12 @@ bool libckpt_rst_maps_a_file(const struct libckpt_image_vma *v)
 	return !((v->rec.flags & CKPT_VMA_SHARED) && strstr(v->path, "(deleted)"));
 }
 
-int libckpt_rst_check_mapped_file(uint32_t pid, int fd, const struct libckpt_image_vma *v,
-				  struct shared *e)
+int libckpt_rst_check_mapped_file(const struct tree *tr, uint32_t pid, int fd,
+				  const struct libckpt_image_vma *v)
 {
-	bool writable = (v->rec.flags & CKPT_VMA_SHARED) &&
-			(v->rec.flags & CKPT_VMA_WRITE);
+	bool writable = tr->o->skip_file_check ||
+			((v->rec.flags & CKPT_VMA_SHARED) && (v->rec.flags & CKPT_VMA_WRITE));
+	struct shared *e = tr->e;
 	char why[160];
 	int ret;
 
@@ -141,9 +146,10 @@ int libckpt_rst_check_mapped_file(uint32_t pid, int fd, const struct libckpt_ima
 	return 0;
 }
 
-static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
-		      struct shared *e)
+static int restore_mm(struct libckpt *h, const struct tree *tr, struct plan *p)
 {
+	int image_fd = tr->image_fd;
+	struct shared *e = tr->e;
 	const struct libckpt_image_task *t = p->task;
 	size_t size = 8192 + t->rec.nr_vmas * sizeof(*p->vmas) +
 		      p->nr_runs * sizeof(*p->runs) + (p->nr_runs / 2000 + 1) * NLA_HDRLEN;
@@ -170,7 +176,7 @@ static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
 				    t->rec.pid,
 				    (unsigned long long)v->rec.start, v->path,
 				    strerror(errno));
-		ret = libckpt_rst_check_mapped_file(t->rec.pid, fd, v, e);
+		ret = libckpt_rst_check_mapped_file(tr, t->rec.pid, fd, v);
 		if (ret)
 			return ret;
 		p->vmas[i].fd = fd;
@@ -404,9 +410,9 @@ static int become_image(struct tree *tr, size_t i)
 	if (!ret)
 		ret = join_group(tr, i);
 	if (!ret)
-		ret = libckpt_rst_fds(tr, t);
+		ret = libckpt_rst_fds(tr, i);
 	if (!ret)
-		ret = restore_proc(t, e);
+		ret = restore_proc(t, p->cwd_fd, e);
 	if (!ret)
 		ret = restore_thread_state(th, e);
 	if (ret)
@@ -428,7 +434,7 @@ static int become_image(struct tree *tr, size_t i)
 	memcpy(&mask, &th->sigmask, sizeof(th->sigmask));
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 	count_in(&e->entering);
-	return restore_mm(h, p, tr->image_fd, e);
+	return restore_mm(h, tr, p);
 }
 
 int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
