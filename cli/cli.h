@@ -46,6 +46,8 @@ bool parse_u32(const char *s, unsigned int *out);
 const char *group_kind(unsigned int flags);
 /* Parse a byte count with an optional K/M/G suffix (powers of 1024). */
 bool parse_size(const char *s, uint64_t *out);
+/* --ghost-limit: 1 byte to CKPT_GHOST_LIMIT_MAX; says what is wrong. */
+bool parse_ghost_limit(const char *s, uint64_t *out);
 /* True if argv[1] asks for help; then print @usage. */
 bool wants_help(int argc, char **argv, const char *usage);
 

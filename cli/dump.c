@@ -17,7 +17,7 @@
 
 static const char dump_usage[] =
 	"Usage: ckptctl dump <pgid> -o FILE|- [--session] [--kill|--leave-stopped]\n"
-	"                    [--rate BYTES] [--progress]\n\n"
+	"                    [--rate BYTES] [--ghost-limit BYTES] [--progress]\n\n"
 	"Freeze process group <pgid> and stream its image into FILE, or to standard\n"
 	"output with '-' (a pipe or socket: no temporary copy), and wait until the\n"
 	"image is complete. Messages go to standard error.\n\n"
@@ -26,6 +26,8 @@ static const char dump_usage[] =
 	"  --leave-stopped  leave the group stopped exactly as checkpointed\n"
 	"                   (SIGCONT resumes it, SIGKILL ends it: a handoff)\n"
 	"  --rate BYTES     limit the writer to BYTES per second (K, M, G suffixes)\n"
+	"  --ghost-limit BYTES  carry deleted files and memfds up to BYTES each\n"
+	"                   (default 1M, at most 64M); larger ones are refused\n"
 	"  --progress       show the progress line even if stderr is not a terminal\n\n"
 	"Example:  ckptctl dump 1234 -o - --kill | ssh other ckptctl restore -\n";
 
@@ -116,6 +118,9 @@ int dump_main(int argc, char **argv)
 			force_progress = true;
 		else if (!strcmp(argv[i], "--rate") && i + 1 < argc &&
 			 parse_size(argv[i + 1], &o.rate))
+			i++;
+		else if (!strcmp(argv[i], "--ghost-limit") && i + 1 < argc &&
+			 parse_ghost_limit(argv[i + 1], &o.ghost_limit))
 			i++;
 		else if (!pgid_arg && argv[i][0] != '-')
 			pgid_arg = argv[i];

@@ -14,7 +14,7 @@
 
 static const char freeze_usage[] =
 	"Usage: ckptctl freeze <pgid> --area PATH [--session] [--rate BYTES] [--wait]\n"
-	"                      [--json]\n\n"
+	"                      [--ghost-limit BYTES] [--json]\n\n"
 	"Park every thread of process group <pgid>, snapshot its memory\n"
 	"copy-on-write, let it run on, and stream the snapshot into the area\n"
 	"PATH (see 'ckptctl area create') from a kernel thread. Prints the freeze\n"
@@ -22,8 +22,19 @@ static const char freeze_usage[] =
 	"  --area PATH    the area (a preallocated file or block device)\n"
 	"  --session      <pgid> is a session id: every process of the session\n"
 	"  --rate BYTES   limit the writer to BYTES per second (K, M, G suffixes)\n"
+	"  --ghost-limit BYTES  carry deleted files and memfds up to BYTES each\n"
+	"                 (default 1M, at most 64M); larger ones are refused\n"
 	"  --wait         wait until the image is committed; print its generation\n"
 	"  --json         print the result as JSON\n";
+
+bool parse_ghost_limit(const char *s, uint64_t *out)
+{
+	if (parse_size(s, out) && *out && *out <= CKPT_GHOST_LIMIT_MAX)
+		return true;
+	fprintf(stderr, "%s: --ghost-limit '%s': give 1 byte to %uM (K, M suffixes)\n",
+		prog, s, CKPT_GHOST_LIMIT_MAX >> 20);
+	return false;
+}
 
 struct freeze_args {
 	unsigned int pgid;
@@ -47,6 +58,9 @@ static int parse_args(int argc, char **argv, struct freeze_args *a)
 					prog, argv[i]);
 				return EXIT_USAGE;
 			}
+		} else if (!strcmp(argv[i], "--ghost-limit") && i + 1 < argc) {
+			if (!parse_ghost_limit(argv[++i], &a->o.ghost_limit))
+				return EXIT_USAGE;
 		} else if (!strcmp(argv[i], "--wait")) {
 			a->wait = true;
 		} else if (!strcmp(argv[i], "--session")) {

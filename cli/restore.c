@@ -11,10 +11,10 @@
 
 static const char restore_usage[] =
 	"Usage: ckptctl restore IMAGE|AREA[:GEN]|- [--wait] [--pidns] [--shell-job]\n"
-	"                       [--new-pid] [--progress] [--json]\n\n"
+	"                       [--new-pid] [--skip-file-check] [--progress] [--json]\n\n"
 	"Rebuild the checkpointed processes so they continue where they were\n"
 	"frozen: the tree with its pids, sessions, process groups and threads,\n"
-	"memory, registers, descriptors (pipes shared as before), working\n"
+	"memory, registers, descriptors (open files shared as before), working\n"
 	"directory, limits and signal state. Nothing runs unless every process\n"
 	"was restored. An area means its newest committed generation; '-' reads\n"
 	"the image from standard input (e.g. from 'ckptctl dump -o -').\n"
@@ -24,6 +24,8 @@ static const char restore_usage[] =
 	"               under a small init that reaps the tree\n"
 	"  --shell-job  descriptors that were a terminal get the caller's\n"
 	"  --new-pid    one process only: do not ask for the original pid\n"
+	"  --skip-file-check  accept files whose size or mtime changed since\n"
+	"               the checkpoint (the process may then see other contents)\n"
 	"  --progress   show the progress line (reading '-') even if stderr is\n"
 	"               not a terminal\n"
 	"  --json       print the result as JSON\n";
@@ -49,6 +51,8 @@ int restore_main(int argc, char **argv)
 			o.pidns = 1;
 		} else if (!strcmp(argv[i], "--shell-job")) {
 			o.shell_job = 1;
+		} else if (!strcmp(argv[i], "--skip-file-check")) {
+			o.skip_file_check = 1;
 		} else if (!strcmp(argv[i], "--progress")) {
 			force_progress = true;
 		} else if (!strcmp(argv[i], "--json")) {

@@ -86,10 +86,11 @@ static const char *fd_type(uint32_t type)
 	static const char *const names[] = {
 		[CKPT_FD_REG] = "file", [CKPT_FD_DIR] = "dir",
 		[CKPT_FD_PIPE] = "pipe", [CKPT_FD_TTY] = "tty",
-		[CKPT_FD_CHR] = "chr",
+		[CKPT_FD_CHR] = "chr", [CKPT_FD_FIFO] = "fifo",
+		[CKPT_FD_MEMFD] = "memfd", [CKPT_FD_PATH] = "path",
 	};
 
-	return type >= CKPT_FD_REG && type <= CKPT_FD_CHR ? names[type] : "?";
+	return type >= CKPT_FD_REG && type <= CKPT_FD_PATH ? names[type] : "?";
 }
 
 static void show_identity_text(const struct libckpt_image_task *t)
@@ -126,24 +127,31 @@ static void show_proc_text(const struct libckpt_image_task *t)
 	const struct libckpt_image_fd *f;
 	uint32_t j;
 
-	printf("state of pid %u: uid %u gid %u umask %04o cwd %s root %s exe %s\n",
+	printf("state of pid %u: uid %u gid %u umask %04o cwd %s%s root %s exe %s\n",
 	       t->rec.pid, p->uid, p->gid, p->umask, t->proc->cwd,
+	       (p->flags & CKPT_PROC_CWD_DELETED) ? " (deleted)" : "",
 	       t->proc->root, t->proc->exe[0] ? t->proc->exe : "-");
 	show_identity_text(t);
 	printf("descriptors of pid %u:\n", t->rec.pid);
 	for (j = 0; j < t->rec.nr_fds; j++) {
 		f = &t->fds[j];
+		printf("  %4d file#%u %-5s ", f->rec.fd, f->rec.file_id,
+		       fd_type(f->rec.type));
 		if (f->rec.type == CKPT_FD_PIPE)
-			printf("  %4d pipe:[%llu] %s, %u bytes buffered\n",
-			       f->rec.fd, (unsigned long long)f->rec.ino,
-			       (f->rec.f_flags & 3) ? "write end" : "read end",
-			       f->rec.data_len);
+			printf("pipe:[%llu] %s", (unsigned long long)f->rec.ino,
+			       (f->rec.f_flags & 3) ? "write end" : "read end");
 		else
-			printf("  %4d %-4s %s pos %llu%s%s\n", f->rec.fd,
-			       fd_type(f->rec.type), f->path,
-			       (unsigned long long)f->rec.pos,
-			       (f->rec.flags & CKPT_FD_DELETED) ? " (deleted)" : "",
-			       (f->rec.flags & CKPT_FD_CLOEXEC) ? " cloexec" : "");
+			printf("%s pos %llu", f->path, (unsigned long long)f->rec.pos);
+		printf(" flags 0%o%s%s", f->rec.f_flags,
+		       (f->rec.flags & CKPT_FD_DELETED) ? " (deleted)" : "",
+		       (f->rec.flags & CKPT_FD_CLOEXEC) ? " cloexec" : "");
+		if (f->rec.type == CKPT_FD_MEMFD)
+			printf(" seals 0x%x", f->rec.seals);
+		if (f->rec.flags & CKPT_FD_DATA)
+			printf(", %u bytes %s", f->rec.data_len,
+			       f->rec.type == CKPT_FD_PIPE || f->rec.type == CKPT_FD_FIFO ?
+			       "buffered" : "of contents");
+		printf("\n");
 	}
 }
 
@@ -195,18 +203,25 @@ static void show_json_proc(const struct libckpt_image_task *t)
 	printf(", \"uid\": %u, \"gid\": %u, \"umask\": %u, \"cwd\": ",
 	       p->uid, p->gid, p->umask);
 	json_str(t->proc->cwd);
-	printf(", \"root\": ");
+	printf(", \"cwd_deleted\": %s, \"root\": ",
+	       (p->flags & CKPT_PROC_CWD_DELETED) ? "true" : "false");
 	json_str(t->proc->root);
 	printf(", \"exe\": ");
 	json_str(t->proc->exe);
 	printf(", \"fds\": [");
 	for (j = 0; j < t->rec.nr_fds; j++) {
 		f = &t->fds[j];
-		printf("%s{\"fd\": %d, \"type\": \"%s\", \"path\": ",
-		       j ? ", " : "", f->rec.fd, fd_type(f->rec.type));
+		printf("%s{\"fd\": %d, \"file_id\": %u, \"type\": \"%s\", \"path\": ",
+		       j ? ", " : "", f->rec.fd, f->rec.file_id, fd_type(f->rec.type));
 		json_str(f->path);
-		printf(", \"pos\": %llu, \"flags\": %u, \"data_len\": %u}",
+		printf(", \"pos\": %llu, \"flags\": %u, \"cloexec\": %s, \"deleted\": %s"
+		       ", \"ino\": %llu, \"pipe_size\": %u, \"seals\": %u"
+		       ", \"carries_data\": %s, \"data_len\": %u}",
 		       (unsigned long long)f->rec.pos, f->rec.f_flags,
+		       (f->rec.flags & CKPT_FD_CLOEXEC) ? "true" : "false",
+		       (f->rec.flags & CKPT_FD_DELETED) ? "true" : "false",
+		       (unsigned long long)f->rec.ino, f->rec.pipe_size, f->rec.seals,
+		       (f->rec.flags & CKPT_FD_DATA) ? "true" : "false",
 		       f->rec.data_len);
 	}
 	printf("]");

@@ -4,8 +4,11 @@
  *
  * File descriptor tables: which descriptors can be checkpointed (checked
  * before any freeze, so a refusal never touches the group), and their FD
- * records (regular files and directories by path and identity, pipes with
- * their buffered data, terminals, /dev/null-like devices).
+ * records: each open file description (struct file) gets one id across
+ * the group, so descriptors shared by dup() or fork() come back shared;
+ * regular files, directories, named FIFOs and O_PATH descriptors by path
+ * and identity, pipes and FIFOs with their buffered data, deleted files
+ * and memfds with their contents, terminals, /dev/null-like devices.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,11 +19,14 @@
 #include <linux/kdev_t.h>
 #include <linux/magic.h>
 #include <linux/major.h>
+#include <linux/mount.h>
 #include <linux/netlink.h>
 #include <linux/pipe_fs_i.h>
 #include <linux/sched/task.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <linux/ckpt.h>
 #include <linux/ckpt_image.h>
 
 #include "files.h"
@@ -47,15 +53,59 @@ static bool is_tty(unsigned int major, unsigned int minor)
 }
 
 /*
- * Classify @file; on refusal set *@why to a string literal. Never sleeps:
- * called under RCU by the pre-freeze check.
+ * Kernel-internal mounts (kern_mount(): pipefs, sockfs, nsfs, the shmem
+ * mount behind memfds and SysV shared memory) have no path a restore
+ * could open; vfs_create_mount() marks them MNT_INTERNAL (6.1
+ * fs/namespace.c).
  */
-static int classify(struct file *file, u32 *type, const char **why)
+static bool on_internal_mount(const struct file *file)
+{
+	return file->f_path.mnt->mnt_flags & MNT_INTERNAL;
+}
+
+/*
+ * A memfd is a shmem file on the internal shmem mount whose dentry
+ * memfd_create() named "memfd:" + the user's name (6.1 mm/memfd.c
+ * MFD_NAME_PREFIX); the name never changes, the file has no other.
+ */
+static bool is_memfd(const struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == TMPFS_MAGIC &&
+	       on_internal_mount(file) &&
+	       !strncmp(file->f_path.dentry->d_name.name, "memfd:", 6);
+}
+
+/* Does a deleted file or memfd fit in the image? */
+static bool ghost_fits(struct file *file, u64 ghost_limit)
+{
+	return i_size_read(file_inode(file)) <= ghost_limit;
+}
+
+/*
+ * Classify @file; on refusal set *@why to a string literal (or leave it
+ * NULL when the file is larger than @ghost_limit: the caller says so with
+ * the sizes). Never sleeps: called under RCU by the pre-freeze check.
+ */
+static int classify(struct file *file, u64 ghost_limit, u32 *type,
+		    const char **why)
 {
 	struct inode *inode = file_inode(file);
 	unsigned long magic = inode->i_sb->s_magic;
+	bool gone = d_unlinked(file->f_path.dentry);
 	umode_t mode = inode->i_mode;
 
+	if (file->f_mode & FMODE_PATH) {
+		if (on_internal_mount(file)) {
+			*why = "O_PATH descriptor of a pipe, socket, ...: not supported";
+			return -EINVAL;
+		}
+		if (gone) {
+			*why = "O_PATH descriptor of a deleted file is not supported";
+			return -EINVAL;
+		}
+		*type = CKPT_FD_PATH;
+		return 0;
+	}
 	if (S_ISSOCK(mode) || magic == SOCKFS_MAGIC) {
 		*why = "file descriptor is a socket: sockets are not supported";
 		return -EINVAL;
@@ -64,20 +114,42 @@ static int classify(struct file *file, u32 *type, const char **why)
 		*why = "anon-inode descriptor (eventfd, epoll, io_uring, ...) is not supported";
 		return -EINVAL;
 	}
+	/* fasync_helper() sets FASYNC; the owner and signal are not kept. */
+	if (file->f_flags & FASYNC) {
+		*why = "O_ASYNC descriptor: its signal owner is not kept";
+		return -EINVAL;
+	}
+	if (S_ISREG(mode) && is_memfd(file)) {
+		*type = CKPT_FD_MEMFD;
+		return ghost_fits(file, ghost_limit) ? 0 : -EFBIG;
+	}
+	if (S_ISREG(mode) && on_internal_mount(file)) {
+		*why = "SysV shared memory or hugetlb memfd descriptor: not supported";
+		return -EINVAL;
+	}
 	if (S_ISREG(mode)) {
 		*type = CKPT_FD_REG;
-		return 0;
+		return !gone || ghost_fits(file, ghost_limit) ? 0 : -EFBIG;
 	}
 	if (S_ISDIR(mode)) {
+		if (gone) {
+			*why = "open directory was removed: not supported";
+			return -EINVAL;
+		}
 		*type = CKPT_FD_DIR;
 		return 0;
 	}
+	if (S_ISFIFO(mode) && magic == PIPEFS_MAGIC && file->private_data) {
+		*type = CKPT_FD_PIPE;
+		return 0;
+	}
+	/* fifo_open() points every FIFO description at the pipe (fs/pipe.c). */
+	if (S_ISFIFO(mode) && file->private_data && !gone) {
+		*type = CKPT_FD_FIFO;
+		return 0;
+	}
 	if (S_ISFIFO(mode)) {
-		if (magic == PIPEFS_MAGIC && file->private_data) {
-			*type = CKPT_FD_PIPE;
-			return 0;
-		}
-		*why = "file descriptor is a named FIFO: not supported";
+		*why = "named FIFO was removed, or has no pipe: not supported";
 		return -EINVAL;
 	}
 	if (S_ISCHR(mode) && is_null_like(imajor(inode), iminor(inode))) {
@@ -92,17 +164,35 @@ static int classify(struct file *file, u32 *type, const char **why)
 	return -EINVAL;
 }
 
+/* Explain a refusal of classify() for descriptor @fd of @pid. */
+static void refuse_fd(struct netlink_ext_ack *extack, pid_t pid,
+		      unsigned int fd, struct file *file, u64 ghost_limit,
+		      const char *why)
+{
+	if (why) {
+		ckpt_err_set_fd(extack, pid, fd, why);
+		return;
+	}
+	ckpt_err_setf(extack, pid, 0,
+		      "%s of %lld bytes is larger than the ghost limit of %llu bytes (--ghost-limit)",
+		      is_memfd(file) ? "memfd" : "deleted file",
+		      (long long)i_size_read(file_inode(file)), ghost_limit);
+	if (extack)
+		((struct ckpt_err_cookie *)extack->cookie)->fd = fd;
+}
+
 /**
  * ckpt_files_check() - refuse a process whose descriptors cannot be captured
  * @p: the process
  * @pid: its pid as the caller sees it
+ * @ghost_limit: largest deleted file or memfd the image may carry
  * @extack: receives the reason, the pid and the descriptor
  *
  * Called under rcu_read_lock(), before any freeze.
  *
  * Return: 0 or -EINVAL.
  */
-int ckpt_files_check(struct task_struct *p, pid_t pid,
+int ckpt_files_check(struct task_struct *p, pid_t pid, u64 ghost_limit,
 		     struct netlink_ext_ack *extack)
 {
 	const char *why = NULL;
@@ -111,8 +201,8 @@ int ckpt_files_check(struct task_struct *p, pid_t pid,
 	u32 type;
 
 	for (fd = 0; (file = task_lookup_next_fd_rcu(p, &fd)); fd++) {
-		if (classify(file, &type, &why)) {
-			ckpt_err_set_fd(extack, pid, fd, why);
+		if (classify(file, ghost_limit, &type, &why)) {
+			refuse_fd(extack, pid, fd, file, ghost_limit, why);
 			return -EINVAL;
 		}
 	}
@@ -144,38 +234,66 @@ static struct file *next_file(struct task_struct *p, unsigned int *fd,
 	return file;
 }
 
-/* 1 if @pipe was seen before, 0 if now added, or -ENOMEM. */
-static int pipe_seen(struct ckpt_pipe_set *seen, const void *pipe)
+/**
+ * ckpt_file_set_init() - an empty set for one snapshot
+ * @set: the set
+ * @ghost_limit: largest deleted file or memfd carried whole
+ */
+void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit)
 {
-	const void **pipes;
-	unsigned int i;
-
-	for (i = 0; i < seen->nr; i++)
-		if (seen->pipes[i] == pipe)
-			return 1;
-	if (seen->nr == seen->cap) {
-		pipes = krealloc_array(seen->pipes, seen->cap * 2 + 8,
-				       sizeof(*pipes), GFP_KERNEL);
-		if (!pipes)
-			return -ENOMEM;
-		seen->pipes = pipes;
-		seen->cap = seen->cap * 2 + 8;
-	}
-	seen->pipes[seen->nr++] = pipe;
-	return 0;
+	xa_init(&set->files);
+	xa_init(&set->objects);
+	set->nr_files = 0;
+	set->ghost_limit = ghost_limit;
 }
 
-void ckpt_pipe_set_free(struct ckpt_pipe_set *seen)
+/** ckpt_file_set_free() - forget what a snapshot's records named */
+void ckpt_file_set_free(struct ckpt_file_set *set)
 {
-	kfree(seen->pipes);
-	memset(seen, 0, sizeof(*seen));
+	xa_destroy(&set->files);
+	xa_destroy(&set->objects);
+}
+
+/*
+ * Two live objects of one type never overlap, so their addresses divided
+ * by the type's size differ: a dense, collision-free xarray index.
+ */
+static unsigned long addr_key(const void *p, size_t size)
+{
+	return (unsigned long)p / size;
+}
+
+/* The file id of @file (*@first if new), or a negative errno. */
+static int file_id(struct ckpt_file_set *set, struct file *file, bool *first)
+{
+	unsigned long key = addr_key(file, sizeof(*file));
+	void *v = xa_load(&set->files, key);
+	int ret;
+
+	*first = !v;
+	if (v)
+		return xa_to_value(v);
+	ret = xa_insert(&set->files, key, xa_mk_value(set->nr_files + 1),
+			GFP_KERNEL);
+	if (ret)
+		return ret;
+	return ++set->nr_files;
+}
+
+/* 1 if a record already carries @inode's bytes, 0 if now claimed, -errno. */
+static int object_seen(struct ckpt_file_set *set, struct inode *inode)
+{
+	int ret = xa_insert(&set->objects, addr_key(inode, sizeof(*inode)),
+			    xa_mk_value(1), GFP_KERNEL);
+
+	return ret == -EBUSY ? 1 : ret;
 }
 
 /*
  * Copy a pipe's buffered bytes without consuming them. The group is
  * parked; pipe_lock() keeps out writers and readers outside it.
  */
-static void *pipe_contents(struct pipe_inode_info *pipe, u32 *len, u32 *cap)
+static void *pipe_contents(struct pipe_inode_info *pipe, u32 *len)
 {
 	unsigned int head, tail, mask;
 	size_t total = 0, off = 0;
@@ -185,7 +303,6 @@ static void *pipe_contents(struct pipe_inode_info *pipe, u32 *len, u32 *cap)
 	head = pipe->head;
 	tail = pipe->tail;
 	mask = pipe->ring_size - 1;
-	*cap = pipe->max_usage * PAGE_SIZE;
 	for (; tail != head; tail++)
 		total += pipe->bufs[tail & mask].len;
 	data = kvmalloc(max_t(size_t, total, 1), GFP_KERNEL);
@@ -208,7 +325,89 @@ static void *pipe_contents(struct pipe_inode_info *pipe, u32 *len, u32 *cap)
 	return data;
 }
 
-static int record_fd(struct ckpt_task_snap *ts, struct ckpt_pipe_set *seen,
+/*
+ * The whole contents of a deleted file or memfd, read through a
+ * description of our own (the process's may be write-only or O_DIRECT,
+ * and its position must not move) once the caller's own right to read
+ * the inode is checked: the image must not hand out what the
+ * checkpointer could not read. The group is parked, so the contents are
+ * those of the freeze.
+ */
+static void *ghost_contents(struct file *file, u32 *len)
+{
+	struct inode *inode = file_inode(file);
+	loff_t pos = 0, size = i_size_read(inode);
+	struct file *own;
+	char *data;
+	ssize_t n;
+	int ret;
+
+	ret = inode_permission(file_mnt_user_ns(file), inode, MAY_READ);
+	if (ret)
+		return ERR_PTR(ret);
+	own = dentry_open(&file->f_path, O_RDONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(own))
+		return own;
+	data = kvmalloc(max_t(size_t, size, 1), GFP_KERNEL);
+	ret = data ? 0 : -ENOMEM;
+	while (!ret && pos < size) {
+		n = kernel_read(own, data + pos, size - pos, &pos);
+		if (n < 0)
+			ret = n;
+		else if (!n)
+			break;
+	}
+	fput(own);
+	if (ret) {
+		kvfree(data);
+		return ERR_PTR(ret);
+	}
+	*len = pos;
+	return data;
+}
+
+/*
+ * The path a record names: d_path() appends " (deleted)" to an unlinked
+ * file's, and simple_dname() to a memfd's name (6.1 fs/d_path.c; a
+ * memfd's dentry is its own parent, so d_unlinked() is false for it). The
+ * record keeps the name the file had and says CKPT_FD_DELETED instead.
+ */
+static const char *record_path(struct file *file, char *pathbuf,
+			       struct ckpt_rec_fd *rec)
+{
+	static const char suffix[] = " (deleted)";
+	const char *path = d_path(&file->f_path, pathbuf, PATH_MAX);
+	size_t len;
+
+	if (IS_ERR(path))
+		return path;
+	len = strlen(path);
+	if ((d_unlinked(file->f_path.dentry) || rec->type == CKPT_FD_MEMFD) &&
+	    len >= sizeof(suffix) && !strcmp(path + len - sizeof(suffix) + 1, suffix)) {
+		len -= sizeof(suffix) - 1;
+		if (rec->type == CKPT_FD_REG)
+			rec->flags |= CKPT_FD_DELETED;
+	}
+	rec->path_len = len;
+	return path;
+}
+
+/* The bytes an object's first record carries, or an ERR_PTR. */
+static void *object_bytes(struct file *file, struct ckpt_rec_fd *rec)
+{
+	void *data;
+
+	if (rec->type == CKPT_FD_PIPE || rec->type == CKPT_FD_FIFO) {
+		data = pipe_contents(file->private_data, &rec->data_len);
+		return data ? data : ERR_PTR(-ENOMEM);
+	}
+	data = ghost_contents(file, &rec->data_len);
+	if (!IS_ERR(data))
+		rec->size = rec->data_len;
+	return data;
+}
+
+static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		     struct file *file, unsigned int fd, bool cloexec,
 		     char *pathbuf, struct netlink_ext_ack *extack)
 {
@@ -226,36 +425,48 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_pipe_set *seen,
 		.mtime_ns = timespec64_to_ns(&inode->i_mtime),
 	};
 	const char *why = NULL, *path = NULL;
+	bool first, carries;
 	void *data = NULL;
 	int ret;
 
 	/* The pre-freeze check ran, but the table may have changed since. */
-	ret = classify(file, &rec.type, &why);
-	if (ret) {
-		ckpt_err_set_fd(extack, ts->rec.pid, fd, why);
-		return ret;
+	if (classify(file, set->ghost_limit, &rec.type, &why)) {
+		refuse_fd(extack, ts->rec.pid, fd, file, set->ghost_limit, why);
+		return -EINVAL;
 	}
-	if (rec.type == CKPT_FD_PIPE) {
-		ret = pipe_seen(seen, file->private_data);
-		if (ret < 0)
-			return ret;
-		if (!ret) {
-			data = pipe_contents(file->private_data, &rec.data_len,
-					     &rec.pipe_size);
-			if (!data)
-				return -ENOMEM;
-			rec.flags |= CKPT_FD_PIPE_DATA;
-		}
-	} else {
-		path = d_path(&file->f_path, pathbuf, PATH_MAX);
+	ret = file_id(set, file, &first);
+	if (ret < 0)
+		return ret;
+	rec.file_id = ret;
+	if (rec.type != CKPT_FD_PIPE) {
+		path = record_path(file, pathbuf, &rec);
 		if (IS_ERR(path)) {
 			ckpt_err_set_fd(extack, ts->rec.pid, fd,
 					"path of an open file is too long");
 			return PTR_ERR(path);
 		}
-		if (d_unlinked(file->f_path.dentry))
-			rec.flags |= CKPT_FD_DELETED;
-		rec.path_len = strlen(path);
+	}
+	if (rec.type == CKPT_FD_PIPE || rec.type == CKPT_FD_FIFO) {
+		struct pipe_inode_info *pipe = file->private_data;
+
+		rec.pipe_size = READ_ONCE(pipe->max_usage) * PAGE_SIZE;
+	}
+	/* Read without a lock, as F_GET_SEALS does (6.1 mm/memfd.c). */
+	if (rec.type == CKPT_FD_MEMFD)
+		rec.seals = READ_ONCE(SHMEM_I(inode)->seals);
+	carries = rec.type == CKPT_FD_PIPE || rec.type == CKPT_FD_FIFO ||
+		  rec.type == CKPT_FD_MEMFD || (rec.flags & CKPT_FD_DELETED);
+	ret = carries ? object_seen(set, inode) : 1;
+	if (ret < 0)
+		return ret;
+	if (!ret) {
+		data = object_bytes(file, &rec);
+		if (IS_ERR(data)) {
+			ckpt_err_set_fd(extack, ts->rec.pid, fd,
+					"cannot read the contents of a deleted file or memfd");
+			return PTR_ERR(data);
+		}
+		rec.flags |= CKPT_FD_DATA;
 	}
 	{
 		struct kvec parts[] = {
@@ -276,12 +487,12 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_pipe_set *seen,
 /**
  * ckpt_files_capture() - record the descriptors of a parked process
  * @ts: the process
- * @seen: pipes whose data an earlier record already carries
+ * @set: the descriptions and objects earlier records named
  * @extack: receives the reason, pid and descriptor on failure
  *
  * Return: 0 or a negative errno.
  */
-int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_pipe_set *seen,
+int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		       struct netlink_ext_ack *extack)
 {
 	unsigned int fd = 0;
@@ -294,7 +505,7 @@ int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_pipe_set *seen,
 	if (!pathbuf)
 		return -ENOMEM;
 	while ((file = next_file(ts->task, &fd, &cloexec))) {
-		ret = record_fd(ts, seen, file, fd, cloexec, pathbuf, extack);
+		ret = record_fd(ts, set, file, fd, cloexec, pathbuf, extack);
 		fput(file);
 		if (ret)
 			break;

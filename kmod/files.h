@@ -8,27 +8,38 @@
 #define CKPT_FILES_H
 
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 struct ckpt_task_snap;
 struct netlink_ext_ack;
 struct task_struct;
 
 /**
- * struct ckpt_pipe_set - pipes whose data a snapshot already carries
- * @pipes: the pipe_inode_info pointers seen (compared, never dereferenced)
- * @nr: entries used
- * @cap: entries allocated
+ * struct ckpt_file_set - what the FD records of one snapshot already name
+ * @files: open file descriptions seen, keyed by their address divided by
+ *	sizeof(struct file), valued by their file id (xa_mk_value)
+ * @objects: inodes whose bytes (pipe or FIFO buffer, deleted file or
+ *	memfd contents) a record already carries, keyed the same way by
+ *	sizeof(struct inode)
+ * @nr_files: file ids given so far (the last one)
+ * @ghost_limit: largest deleted file or memfd carried whole
+ *
+ * Only addresses are compared, never dereferenced: the group is parked,
+ * so every file and inode seen stays referenced by its descriptor table
+ * until the capture ends.
  */
-struct ckpt_pipe_set {
-	const void **pipes;
-	unsigned int nr;
-	unsigned int cap;
+struct ckpt_file_set {
+	struct xarray files;
+	struct xarray objects;
+	u32 nr_files;
+	u64 ghost_limit;
 };
 
-int ckpt_files_check(struct task_struct *p, pid_t pid,
+void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit);
+void ckpt_file_set_free(struct ckpt_file_set *set);
+int ckpt_files_check(struct task_struct *p, pid_t pid, u64 ghost_limit,
 		     struct netlink_ext_ack *extack);
-int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_pipe_set *seen,
+int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		       struct netlink_ext_ack *extack);
-void ckpt_pipe_set_free(struct ckpt_pipe_set *seen);
 
 #endif /* CKPT_FILES_H */

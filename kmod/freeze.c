@@ -487,7 +487,7 @@ static int capture_identity(struct ckpt_task_snap *ts, struct ckpt_park *park,
 /* With every thread parked: thread records, mm fields, VMAs, pages. */
 static int capture_processes(struct ckpt_snapshot *snap,
 			     struct ckpt_park *park, struct pid_namespace *ns,
-			     struct ckpt_pipe_set *pipes,
+			     struct ckpt_file_set *files,
 			     struct netlink_ext_ack *extack)
 {
 	size_t rec_len = sizeof(struct ckpt_rec_thread) + park->regs_size +
@@ -533,7 +533,7 @@ static int capture_processes(struct ckpt_snapshot *snap,
 		}
 		ret = ckpt_proc_capture(ts, extack);
 		if (!ret)
-			ret = ckpt_files_capture(ts, pipes, extack);
+			ret = ckpt_files_capture(ts, files, extack);
 		if (!ret)
 			ret = capture_identity(ts, park, i);
 		if (!ret)
@@ -570,13 +570,14 @@ static void stop_group(struct ckpt_snapshot *snap)
 		send_sig(SIGSTOP, snap->tasks[i].task, 1);
 }
 
-static int freeze_once(struct pid *pgrp, enum pid_type type,
+static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 		       struct ckpt_group_census *census, bool leave_stopped,
 		       struct ckpt_snapshot *snap,
 		       struct netlink_ext_ack *extack)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
-	struct ckpt_pipe_set pipes = { 0 };
+	enum pid_type type = g->type;
+	struct ckpt_file_set files;
 	struct ckpt_park *park;
 	ktime_t start, parked;
 	int ret;
@@ -586,6 +587,7 @@ static int freeze_once(struct pid *pgrp, enum pid_type type,
 	if (!park)
 		return -ENOMEM;
 	refcount_set(&park->ref, 1);
+	ckpt_file_set_init(&files, g->ghost_limit);
 	init_waitqueue_head(&park->parked_wq);
 	init_waitqueue_head(&park->release_wq);
 
@@ -615,7 +617,7 @@ static int freeze_once(struct pid *pgrp, enum pid_type type,
 	if (!ret)
 		ret = recheck_permission(snap, ns, extack);
 	if (!ret)
-		ret = capture_processes(snap, park, ns, &pipes, extack);
+		ret = capture_processes(snap, park, ns, &files, extack);
 	snap->capture_ns = ktime_to_ns(ktime_sub(ktime_get(), parked));
 	/* Even on failure: pages were write-protected before the error. */
 	ckpt_snap_flush_tlbs();
@@ -624,8 +626,8 @@ static int freeze_once(struct pid *pgrp, enum pid_type type,
 	release(park);
 	snap->freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	drop_mms(snap);
-	ckpt_pipe_set_free(&pipes);
 out_put:
+	ckpt_file_set_free(&files);
 	park_put(park);
 	return ret;
 }
@@ -677,7 +679,7 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 		} else if (mutex_lock_killable(&freeze_mutex)) {
 			ret = -EINTR;
 		} else {
-			ret = freeze_once(pgrp, g->type, &census,
+			ret = freeze_once(pgrp, g, &census,
 					  leave_stopped, snap, extack);
 			mutex_unlock(&freeze_mutex);
 		}

@@ -31,18 +31,25 @@ static const struct nla_policy get_info_policy[CKPT_A_VERSION + 1] = {
 	[CKPT_A_VERSION] = { .type = NLA_U32 },
 };
 
-static const struct nla_policy check_policy[CKPT_A_SESSION + 1] = {
-	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[CKPT_A_SESSION] = { .type = NLA_FLAG },
+/* The policy core takes the range by a non-const pointer (6.1). */
+static struct netlink_range_validation ghost_limit_range = {
+	.max = CKPT_GHOST_LIMIT_MAX,
 };
 
-static const struct nla_policy freeze_policy[CKPT_A_LEAVE_STOPPED + 1] = {
+static const struct nla_policy check_policy[CKPT_A_GHOST_LIMIT + 1] = {
+	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CKPT_A_SESSION] = { .type = NLA_FLAG },
+	[CKPT_A_GHOST_LIMIT] = NLA_POLICY_FULL_RANGE(NLA_U64, &ghost_limit_range),
+};
+
+static const struct nla_policy freeze_policy[CKPT_A_GHOST_LIMIT + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CKPT_A_AREA_FD] = { .type = NLA_U32 },
 	[CKPT_A_RATE] = { .type = NLA_U64 },
 	[CKPT_A_OUTPUT_FD] = { .type = NLA_U32 },
 	[CKPT_A_SESSION] = { .type = NLA_FLAG },
 	[CKPT_A_LEAVE_STOPPED] = { .type = NLA_FLAG },
+	[CKPT_A_GHOST_LIMIT] = NLA_POLICY_FULL_RANGE(NLA_U64, &ghost_limit_range),
 };
 
 static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
@@ -139,6 +146,9 @@ static struct ckpt_group_id request_group(struct genl_info *info)
 		.nr = nla_get_u32(info->attrs[CKPT_A_PGID]),
 		.type = nla_get_flag(info->attrs[CKPT_A_SESSION]) ?
 			PIDTYPE_SID : PIDTYPE_PGID,
+		.ghost_limit = info->attrs[CKPT_A_GHOST_LIMIT] ?
+			nla_get_u64(info->attrs[CKPT_A_GHOST_LIMIT]) :
+			CKPT_GHOST_LIMIT_DEFAULT,
 	};
 }
 

@@ -183,7 +183,7 @@ bool ckpt_group_permitted(struct task_struct *p)
 
 /* Called under rcu_read_lock(); returns 0 if @p can be checkpointed. */
 static int check_process(struct task_struct *p, bool privileged,
-			 struct netlink_ext_ack *extack)
+			 u64 ghost_limit, struct netlink_ext_ack *extack)
 {
 	struct task_struct *t;
 	const char *why;
@@ -213,7 +213,7 @@ static int check_process(struct task_struct *p, bool privileged,
 			return -EOPNOTSUPP;
 		}
 	}
-	return ckpt_files_check(p, task_pid_vnr(p), extack);
+	return ckpt_files_check(p, task_pid_vnr(p), ghost_limit, extack);
 }
 
 /*
@@ -281,7 +281,7 @@ int ckpt_group_check(const struct ckpt_group_id *g,
 
 	rcu_read_lock();
 	do_each_pid_task(pgrp, g->type, p) {
-		ret = check_process(p, privileged, extack);
+		ret = check_process(p, privileged, g->ghost_limit, extack);
 		if (ret)
 			goto out_unlock;
 		census->nr_tasks++;

@@ -31,10 +31,13 @@ struct ckpt_group_census {
  * struct ckpt_group_id - the processes a request names
  * @nr: process group id or session id, in the caller's pid namespace
  * @type: PIDTYPE_PGID (a process group) or PIDTYPE_SID (a whole session)
+ * @ghost_limit: the largest deleted file or memfd whose contents the
+ *	checkpoint may carry (CKPT_A_GHOST_LIMIT); larger ones are refused
  */
 struct ckpt_group_id {
 	pid_t nr;
 	enum pid_type type;
+	u64 ghost_limit;
 };
 
 extern unsigned int ckpt_max_tasks;

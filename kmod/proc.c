@@ -130,6 +130,20 @@ static const char *path_of(const struct path *path, char *buf)
 	return d_path(path, buf, PATH_MAX);
 }
 
+/*
+ * d_path() appends " (deleted)" to the path of a removed directory (6.1
+ * fs/d_path.c); the record keeps the path it had and a flag. @path points
+ * into @buf, whose end it shares.
+ */
+static void strip_deleted(char *buf, const char *path)
+{
+	static const char suffix[] = " (deleted)";
+	size_t len = strlen(path);
+
+	if (len >= sizeof(suffix) && !strcmp(path + len - sizeof(suffix) + 1, suffix))
+		buf[path - buf + len - sizeof(suffix) + 1] = '\0';
+}
+
 /**
  * ckpt_proc_capture() - record the process-wide state of a parked process
  * @ts: the process; @ts->mm is referenced
@@ -169,6 +183,11 @@ int ckpt_proc_capture(struct ckpt_task_snap *ts,
 		goto out_free;
 	}
 	cwd = path_of(&pwd_path, bufs);
+	/* Removed, hence empty: the restore makes an empty one and removes it. */
+	if (d_unlinked(pwd_path.dentry) && !IS_ERR(cwd)) {
+		rec->flags |= CKPT_PROC_CWD_DELETED;
+		strip_deleted(bufs, cwd);
+	}
 	root = path_of(&root_path, bufs + PATH_MAX);
 	path_put(&pwd_path);
 	path_put(&root_path);

@@ -16,6 +16,7 @@
 #include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/mount.h>
 #include <linux/netlink.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
@@ -608,6 +609,16 @@ static const char *vma_refusal(struct vm_area_struct *vma)
 		return "device or PFN mapping is not supported";
 	if ((vma->vm_flags & VM_SHARED) && !vma->vm_file)
 		return "shared mapping without a file";
+	/*
+	 * A restore maps files by path; shared shmem (memfd, MAP_SHARED |
+	 * MAP_ANONYMOUS) is copied whole instead, so only other mappings
+	 * need a name. A memfd's file, on the internal shmem mount that
+	 * kern_mount() marks MNT_INTERNAL, has none.
+	 */
+	if (vma->vm_file && !is_shmem_vma(vma) &&
+	    (d_unlinked(vma->vm_file->f_path.dentry) ||
+	     (vma->vm_file->f_path.mnt->mnt_flags & MNT_INTERNAL)))
+		return "mapping of a deleted file or private one of a memfd: not supported";
 	return NULL;
 }
 

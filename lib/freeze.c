@@ -51,6 +51,8 @@ static int freeze_into(struct libckpt *h, uint32_t id, int fd_attr, int fd,
 	if (nla_put_u32(msg, CKPT_A_PGID, id) < 0 ||
 	    nla_put_u32(msg, fd_attr, (uint32_t)fd) < 0 ||
 	    (o->rate && nla_put_u64(msg, CKPT_A_RATE, o->rate) < 0) ||
+	    (o->ghost_limit &&
+	     nla_put_u64(msg, CKPT_A_GHOST_LIMIT, o->ghost_limit) < 0) ||
 	    ((o->flags & LIBCKPT_F_SESSION) && nla_put_flag(msg, CKPT_A_SESSION) < 0) ||
 	    ((o->flags & LIBCKPT_F_LEAVE_STOPPED) &&
 	     nla_put_flag(msg, CKPT_A_LEAVE_STOPPED) < 0)) {

@@ -27,8 +27,9 @@
 #define MAX_XSTATE	(64U << 10)	/* XSAVE with AMX is about 11 KiB */
 #define MAX_PATH_LEN	4096		/* PATH_MAX */
 #define MAX_GROUPS	65536		/* NGROUPS_MAX */
-#define MAX_PIPE_DATA	(16U << 20)	/* far above any pipe's capacity */
-#define FD_FLAGS_KNOWN	(CKPT_FD_CLOEXEC | CKPT_FD_DELETED | CKPT_FD_PIPE_DATA)
+#define MAX_FD_DATA	CKPT_GHOST_LIMIT_MAX	/* pipe, FIFO, deleted file, memfd */
+#define FD_FLAGS_KNOWN	(CKPT_FD_CLOEXEC | CKPT_FD_DELETED | CKPT_FD_DATA)
+#define SEALS_KNOWN	0x1fU		/* F_SEAL_SEAL ... F_SEAL_FUTURE_WRITE */
 #define NO_LIMIT	UINT64_MAX
 
 #define VMA_FLAGS_KNOWN	(CKPT_VMA_READ | CKPT_VMA_WRITE | CKPT_VMA_EXEC | \
@@ -70,6 +71,17 @@ struct task_state {
 	uint64_t pages;		/* pages counted in a walk */
 };
 
+/* Where the first FD record of a file id is: ts[task].fds[idx]. */
+struct fd_ref {
+	uint32_t task, idx;
+};
+
+/* An object whose bytes one FD record carries (a pipe, FIFO, ghost). */
+struct obj_key {
+	uint64_t dev, ino;
+	bool used;
+};
+
 struct libckpt_image {
 	struct src src;
 	struct ckpt_image_hdr hdr;
@@ -77,6 +89,10 @@ struct libckpt_image {
 	struct task_state *ts;
 	size_t nr_tasks, cap_tasks, cap_ts;
 	uint32_t *by_pid;	/* task indices sorted by pid */
+	struct fd_ref *files;	/* per file id - 1: its first FD record */
+	size_t nr_files, cap_files;
+	struct obj_key *objs;	/* open-addressed, cap_objs a power of 2 */
+	size_t nr_objs, cap_objs;
 	uint64_t meta_bytes;	/* allocated on the input's behalf */
 
 	/* Where the page data starts, to walk it again. */
@@ -495,8 +511,9 @@ static int parse_proc(struct libckpt_image *img, size_t ti,
 	ret = read_fixed(img, rh, &rec, sizeof(rec));
 	if (ret)
 		return ret;
-	if (rec.reserved)
-		return bad(img, -EBADMSG, "PROC: reserved field is not zero");
+	if (rec.flags & ~CKPT_PROC_CWD_DELETED)
+		return bad(img, -EBADMSG, "PROC: unknown flags 0x%" PRIx32,
+			   rec.flags & ~CKPT_PROC_CWD_DELETED);
 	if (rec.nr_groups > MAX_GROUPS || rec.cwd_len > MAX_PATH_LEN ||
 	    rec.root_len > MAX_PATH_LEN || rec.exe_len > MAX_PATH_LEN)
 		return bad(img, -EBADMSG, "PROC: %" PRIu32 " groups or a path longer than %d",
@@ -536,6 +553,13 @@ static int parse_proc(struct libckpt_image *img, size_t ti,
 	return read_padding(img, rh->len);
 }
 
+/* Objects whose bytes the image carries once: pipes, FIFOs, ghosts. */
+static bool carries_bytes(const struct ckpt_rec_fd *f)
+{
+	return f->type == CKPT_FD_PIPE || f->type == CKPT_FD_FIFO ||
+	       f->type == CKPT_FD_MEMFD || (f->flags & CKPT_FD_DELETED);
+}
+
 static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 		    const struct ckpt_rec_fd *f)
 {
@@ -544,23 +568,120 @@ static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 	if (f->fd < 0 || (ts->nr_fds && f->fd <= ts->fds[ts->nr_fds - 1].rec.fd))
 		return bad(img, -EBADMSG, "fd %" PRId32 " is negative, repeated or out of order",
 			   f->fd);
-	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_CHR)
+	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_PATH)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown type %" PRIu32,
 			   f->fd, f->type);
 	if (f->flags & ~FD_FLAGS_KNOWN || f->reserved)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown flags or reserved bits",
 			   f->fd);
-	if (f->path_len > MAX_PATH_LEN || f->data_len > MAX_PIPE_DATA)
+	if (f->path_len > MAX_PATH_LEN || f->data_len > MAX_FD_DATA)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": path or data too long", f->fd);
 	if (pipe ? f->path_len != 0 : f->path_len == 0)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": %s", f->fd,
 			   pipe ? "a pipe with a path" : "a file without a path");
-	if (f->data_len && !(pipe && (f->flags & CKPT_FD_PIPE_DATA)))
+	if ((f->flags & CKPT_FD_DELETED) && f->type != CKPT_FD_REG)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": deleted flag on a type other than a file",
+			   f->fd);
+	if ((f->flags & CKPT_FD_DATA) && !carries_bytes(f))
+		return bad(img, -EBADMSG, "fd %" PRId32 ": data flag on a type that carries none",
+			   f->fd);
+	if (f->data_len && !(f->flags & CKPT_FD_DATA))
 		return bad(img, -EBADMSG, "fd %" PRId32 ": data on a record that carries none",
 			   f->fd);
-	if ((f->flags & CKPT_FD_PIPE_DATA) && !pipe)
-		return bad(img, -EBADMSG, "fd %" PRId32 ": pipe data flag on a non-pipe",
-			   f->fd);
+	if ((f->flags & CKPT_FD_DATA) && !pipe && f->type != CKPT_FD_FIFO &&
+	    f->data_len != f->size)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": %" PRIu32 " bytes of contents for a file of %"
+			   PRIu64, f->fd, f->data_len, (uint64_t)f->size);
+	if ((pipe || f->type == CKPT_FD_FIFO) && f->data_len > f->pipe_size)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": %" PRIu32 " bytes buffered in a pipe of %"
+			   PRIu32, f->fd, f->data_len, f->pipe_size);
+	if ((f->seals && f->type != CKPT_FD_MEMFD) || (f->seals & ~SEALS_KNOWN))
+		return bad(img, -EBADMSG, "fd %" PRId32 ": seals 0x%" PRIx32 " on a %s",
+			   f->fd, f->seals, f->type == CKPT_FD_MEMFD ? "memfd" : "non-memfd");
+	if (!f->file_id || f->file_id > img->nr_files + 1)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": file id %" PRIu32
+			   " is 0 or skips ahead of %zu", f->fd, f->file_id, img->nr_files);
+	return 0;
+}
+
+static uint64_t obj_hash(uint64_t dev, uint64_t ino)
+{
+	return (ino * 0x9E3779B97F4A7C15ULL) ^ (dev * 0xC2B2AE3D27D4EB4FULL);
+}
+
+/* 1 if (@dev, @ino) was seen, 0 if now added, or a negative errno. */
+static int obj_seen(struct libckpt_image *img, uint64_t dev, uint64_t ino)
+{
+	size_t i, cap = img->cap_objs;
+	struct obj_key *old = img->objs;
+	int ret;
+
+	if (2 * (img->nr_objs + 1) > cap) {
+		size_t ncap = cap ? 2 * cap : 16, zero = 0;
+
+		img->objs = NULL;
+		ret = grow(img, (void **)&img->objs, &zero, ncap, sizeof(*img->objs));
+		if (ret) {
+			img->objs = old;
+			return ret;
+		}
+		img->cap_objs = ncap;
+		img->nr_objs = 0;
+		for (i = 0; i < cap; i++)
+			if (old[i].used)
+				obj_seen(img, old[i].dev, old[i].ino);
+		free(old);
+	}
+	for (i = obj_hash(dev, ino) & (img->cap_objs - 1);; i = (i + 1) & (img->cap_objs - 1)) {
+		if (!img->objs[i].used) {
+			img->objs[i] = (struct obj_key){ dev, ino, true };
+			img->nr_objs++;
+			return 0;
+		}
+		if (img->objs[i].dev == dev && img->objs[i].ino == ino)
+			return 1;
+	}
+}
+
+/*
+ * Descriptors of one open file description agree on all it holds; the
+ * bytes of a pipe, FIFO or ghost come once, on its first record.
+ */
+static int check_sharing(struct libckpt_image *img, size_t ti,
+			 const struct libckpt_image_fd *fd)
+{
+	const struct ckpt_rec_fd *f = &fd->rec;
+	const struct libckpt_image_fd *first;
+	const struct ckpt_rec_fd *a;
+	int ret, seen;
+
+	if (f->file_id == img->nr_files + 1) {
+		ret = grow(img, (void **)&img->files, &img->cap_files,
+			   img->nr_files + 1, sizeof(*img->files));
+		if (ret)
+			return ret;
+		img->files[img->nr_files++] = (struct fd_ref){
+			(uint32_t)ti, (uint32_t)(fd - img->ts[ti].fds) };
+	} else {
+		first = &img->ts[img->files[f->file_id - 1].task].fds[img->files[f->file_id - 1].idx];
+		a = &first->rec;
+		if (a->type != f->type || a->f_flags != f->f_flags || a->pos != f->pos ||
+		    a->ino != f->ino || a->dev != f->dev || a->rdev != f->rdev ||
+		    a->mode != f->mode || a->size != f->size || a->mtime_ns != f->mtime_ns ||
+		    a->pipe_size != f->pipe_size || a->seals != f->seals ||
+		    (a->flags & CKPT_FD_DELETED) != (f->flags & CKPT_FD_DELETED) ||
+		    strcmp(first->path, fd->path))
+			return bad(img, -EBADMSG, "fd %" PRId32 ": file id %" PRIu32
+				   " differs from its first descriptor's", f->fd, f->file_id);
+	}
+	if (!carries_bytes(f))
+		return 0;
+	seen = obj_seen(img, f->dev, f->ino);
+	if (seen < 0)
+		return seen;
+	if (!seen != !!(f->flags & CKPT_FD_DATA))
+		return bad(img, -EBADMSG, "fd %" PRId32 ": the bytes of inode %" PRIu64
+			   " must come once, on its first record", f->fd, (uint64_t)f->ino);
 	return 0;
 }
 
@@ -600,7 +721,8 @@ static int parse_fd(struct libckpt_image *img, size_t ti,
 	blk[rec.path_len] = '\0';
 	if (!clean_string(blk, rec.path_len))
 		return bad(img, -EBADMSG, "fd %" PRId32 ": path holds a NUL byte", rec.fd);
-	return read_padding(img, rh->len);
+	ret = check_sharing(img, ti, fd);
+	return ret ? ret : read_padding(img, rh->len);
 }
 
 static int check_thread_identity(struct libckpt_image *img,
@@ -1266,6 +1388,8 @@ void libckpt_image_close(struct libckpt_image *img)
 	free(img->ts);
 	free(img->tasks);
 	free(img->by_pid);
+	free(img->files);
+	free(img->objs);
 	free(img->chunk);
 	if (img->src.own_fd)
 		close(img->src.fd);

@@ -7,8 +7,8 @@
  * restoring process first creates its own children the same way, so the
  * tree takes its recorded shape, sessions and process groups. Then each
  * rebuilds the world around itself with ordinary system calls —
- * descriptors (pipes made once, before the first fork, so every process
- * shares them as before), working directory, limits, dispositions,
+ * descriptors (every open file description made once, before the first
+ * fork, so every process shares them as before), working directory, limits, dispositions,
  * credentials, signal state, the vdso's place — and asks the module to
  * replace its memory. When every thread is parked with its memory in
  * place, the controller gives each its registers; until then nothing of
@@ -129,6 +129,7 @@ static int plan_task(struct plan *p, const struct libckpt_image_task *t,
 	uint32_t i;
 
 	p->task = t;
+	p->cwd_fd = -1;
 	p->vmas = calloc(t->rec.nr_vmas ? t->rec.nr_vmas : 1, sizeof(*p->vmas));
 	if (!p->vmas)
 		return fail(e, -ENOMEM, "out of memory");
@@ -337,7 +338,7 @@ static int open_exe(const struct tree *tr, const struct libckpt_image_task *t)
 	for (j = 0; j < t->rec.nr_vmas; j++) {
 		if (!libckpt_rst_maps_a_file(&t->vmas[j]) || strcmp(t->vmas[j].path, exe))
 			continue;
-		ret = libckpt_rst_check_mapped_file(t->rec.pid, fd, &t->vmas[j], tr->e);
+		ret = libckpt_rst_check_mapped_file(tr, t->rec.pid, fd, &t->vmas[j]);
 		if (ret) {
 			close(fd);
 			return ret;
@@ -430,8 +431,9 @@ static int find_terminal(struct tree *tr)
 }
 
 /*
- * The files the image names, checked before any process is made (each
- * restoring process checks again what it opens): a mismatch costs nothing.
+ * The mapped files the image names, checked before any process is made
+ * (each restoring process checks again what it maps), as the descriptors'
+ * files are when the controller opens them: a mismatch costs nothing.
  */
 static int check_files(const struct tree *tr)
 {
@@ -450,7 +452,7 @@ static int check_files(const struct tree *tr)
 				return fail(tr->e, -errno, "pid %u mapping at 0x%llx: cannot open %s: %s",
 					    t->rec.pid, (unsigned long long)t->vmas[j].rec.start,
 					    t->vmas[j].path, strerror(errno));
-			ret = libckpt_rst_check_mapped_file(t->rec.pid, fd, &t->vmas[j], tr->e);
+			ret = libckpt_rst_check_mapped_file(tr, t->rec.pid, fd, &t->vmas[j]);
 			close(fd);
 		}
 		fd = ret ? -1 : open_exe(tr, t);
@@ -458,15 +460,6 @@ static int check_files(const struct tree *tr)
 			return fd;
 		if (fd >= 0)
 			close(fd);
-		for (j = 0; !ret && j < t->rec.nr_fds; j++) {
-			if (t->fds[j].rec.type != CKPT_FD_REG &&
-			    t->fds[j].rec.type != CKPT_FD_DIR)
-				continue;
-			fd = libckpt_rst_open_file(t->rec.pid, &t->fds[j], tr->e);
-			if (fd < 0)
-				return fd;
-			close(fd);
-		}
 	}
 	return ret;
 }
@@ -478,16 +471,14 @@ static int run_tree(struct tree *tr)
 	int ret = 0;
 
 	ret = check_files(tr);
-	if (!ret)
-		ret = libckpt_rst_make_pipes(tr);
 	if (!ret && tr->o->shell_job)
 		ret = find_terminal(tr);
+	if (!ret)
+		ret = libckpt_rst_make_files(tr);
 	for (i = 0; !ret && i < tr->n; i++)
 		if (tr->parent[i] < 0 && libckpt_rst_spawn_task(tr, i) < 0)
 			ret = failed(tr->e);
-	libckpt_rst_close_pipes(tr);
-	if (tr->tty_fd >= 0)
-		close(tr->tty_fd);
+	libckpt_rst_close_files(tr);
 	if (!ret)
 		ret = release_tree(tr);
 	if (ret) {
@@ -669,7 +660,8 @@ out:
 	}
 	free(tr.plans);
 	free(tr.parent);
-	free(tr.pipes);
+	free(tr.descs);
+	free(tr.objs);
 	free(path);
 	libckpt_image_close(img);
 	munmap(tr.e, shared_len);

@@ -45,12 +45,21 @@ struct plan {
 	struct ckpt_restore_run *runs;
 	size_t nr_runs, cap_runs;
 	uint64_t vvar;		/* start of [vvar]/[vdso] in the image */
+	int cwd_fd;		/* its re-created removed working directory, or -1 */
 };
 
-/* Both ends of one pipe of the image, made before the first fork. */
-struct pipe_ends {
-	uint64_t ino;
-	int r, w;
+/*
+ * An object behind descriptions, made once by the controller: a pipe (its
+ * two ends from pipe2()), a FIFO, a deleted file or a memfd (@any, a
+ * descriptor of it, through which more descriptions are opened).
+ */
+struct rst_object {
+	uint64_t dev, ino;
+	int r, w, any;
+	bool r_used, w_used, any_used;	/* taken as a description */
+	bool tmpfile_desc;		/* @any is an O_TMPFILE description */
+	bool stamp;			/* a ghost: set its mtime once made */
+	uint64_t mtime_ns;
 };
 
 struct tree {
@@ -60,8 +69,10 @@ struct tree {
 	struct plan *plans;	/* per task, in image order */
 	int *parent;		/* index of the parent task, or -1 for a root */
 	size_t main_root;	/* the root whose pid is reported */
-	struct pipe_ends *pipes;
-	size_t nr_pipes;
+	int *descs;		/* per file id - 1: the controller's description */
+	size_t nr_descs;	/* (-1: the --shell-job terminal, tty_fd) */
+	struct rst_object *objs;
+	size_t nr_objs;
 	int top;		/* above every recorded descriptor */
 	int image_fd;
 	int tty_fd;		/* --shell-job: the caller's terminal, or -1 */
@@ -108,15 +119,15 @@ static inline int wait_count(struct shared *e, int *word, int n, const char *wha
 }
 
 bool libckpt_rst_maps_a_file(const struct libckpt_image_vma *v);
-int libckpt_rst_make_pipes(struct tree *tr);
-int libckpt_rst_fds(const struct tree *tr, const struct libckpt_image_task *t);
+int libckpt_rst_make_files(struct tree *tr);
+int libckpt_rst_fds(const struct tree *tr, size_t ti);
 int libckpt_rst_still_same_file(int fd, uint64_t ino, uint64_t dev, uint64_t size,
-				uint64_t mtime, bool writable, char *why, size_t len);
-int libckpt_rst_open_file(uint32_t pid, const struct libckpt_image_fd *f,
-			  struct shared *e);
-int libckpt_rst_check_mapped_file(uint32_t pid, int fd, const struct libckpt_image_vma *v,
-				  struct shared *e);
-void libckpt_rst_close_pipes(const struct tree *tr);
+				uint64_t mtime, bool any_content, char *why, size_t len);
+int libckpt_rst_open_file(const struct tree *tr, uint32_t pid,
+			  const struct libckpt_image_fd *f);
+int libckpt_rst_check_mapped_file(const struct tree *tr, uint32_t pid, int fd,
+				  const struct libckpt_image_vma *v);
+void libckpt_rst_close_files(const struct tree *tr);
 pid_t libckpt_rst_spawn_task(struct tree *tr, size_t i);
 int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
 			  const struct libckpt_image_thread *th, int exe_fd);

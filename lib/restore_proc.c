@@ -131,7 +131,8 @@ static int final_caps(const struct ckpt_rec_proc *r, uint32_t pid, struct shared
 	return 0;
 }
 
-static int restore_proc(const struct libckpt_image_task *t, struct shared *e)
+static int restore_proc(const struct libckpt_image_task *t, int cwd_fd,
+			struct shared *e)
 {
 	const struct ckpt_rec_proc *r = &t->proc->rec;
 	struct rlimit rl;
@@ -140,9 +141,12 @@ static int restore_proc(const struct libckpt_image_task *t, struct shared *e)
 	if (strcmp(t->proc->root, "/"))
 		return fail(e, -EOPNOTSUPP, "pid %u ran chrooted in %s: not supported yet",
 			    t->rec.pid, t->proc->root);
-	if (chdir(t->proc->cwd))
-		return fail(e, -errno, "cannot enter the working directory %s: %s",
-			    t->proc->cwd, strerror(errno));
+	/* A removed working directory was re-created, opened and removed. */
+	if (cwd_fd >= 0 ? fchdir(cwd_fd) : chdir(t->proc->cwd))
+		return fail(e, -errno, "pid %u cannot enter the working directory %s: %s",
+			    t->rec.pid, t->proc->cwd, strerror(errno));
+	if (cwd_fd >= 0)
+		close(cwd_fd);
 	umask(r->umask);
 	personality(r->personality);
 	for (sig = 1; sig <= CKPT_NSIG; sig++) {
@@ -261,11 +265,12 @@ bool libckpt_rst_maps_a_file(const struct libckpt_image_vma *v)
 	return !((v->rec.flags & CKPT_VMA_SHARED) && strstr(v->path, "(deleted)"));
 }
 
-int libckpt_rst_check_mapped_file(uint32_t pid, int fd, const struct libckpt_image_vma *v,
-				  struct shared *e)
+int libckpt_rst_check_mapped_file(const struct tree *tr, uint32_t pid, int fd,
+				  const struct libckpt_image_vma *v)
 {
-	bool writable = (v->rec.flags & CKPT_VMA_SHARED) &&
-			(v->rec.flags & CKPT_VMA_WRITE);
+	bool writable = tr->o->skip_file_check ||
+			((v->rec.flags & CKPT_VMA_SHARED) && (v->rec.flags & CKPT_VMA_WRITE));
+	struct shared *e = tr->e;
 	char why[160];
 	int ret;
 
@@ -324,12 +329,12 @@ static int plan_file(const struct plan *p, uint32_t nr_vmas)
  * may map thousands of pieces of one file, and every descriptor counts
  * against its (restored) RLIMIT_NOFILE.
  */
-static int open_mapped(const struct libckpt_image_task *t, uint32_t i,
-		       struct plan *p, int32_t *close_fds, size_t *n,
-		       struct shared *e)
+static int open_mapped(const struct tree *tr, const struct libckpt_image_task *t,
+		       uint32_t i, struct plan *p, int32_t *close_fds, size_t *n)
 {
 	const struct libckpt_image_vma *v = &t->vmas[i];
 	bool rw = (v->rec.flags & CKPT_VMA_SHARED) && (v->rec.flags & CKPT_VMA_WRITE);
+	struct shared *e = tr->e;
 	uint32_t j;
 	int fd, ret;
 
@@ -337,7 +342,7 @@ static int open_mapped(const struct libckpt_image_task *t, uint32_t i,
 		if (p->vmas[j].fd >= 0 && !strcmp(t->vmas[j].path, v->path) &&
 		    (fcntl(p->vmas[j].fd, F_GETFL) & O_ACCMODE) == (rw ? O_RDWR : O_RDONLY)) {
 			p->vmas[i].fd = p->vmas[j].fd;
-			return libckpt_rst_check_mapped_file(t->rec.pid, p->vmas[i].fd, v, e);
+			return libckpt_rst_check_mapped_file(tr, t->rec.pid, p->vmas[i].fd, v);
 		}
 	if (*n >= 2 + MAX_MAPPED_FILES)	/* one slot stays for the plan */
 		return fail(e, -EMFILE, "pid %u maps more than %d files: not supported",
@@ -348,15 +353,16 @@ static int open_mapped(const struct libckpt_image_task *t, uint32_t i,
 			    t->rec.pid, (unsigned long long)v->rec.start, v->path,
 			    strerror(errno));
 	close_fds[(*n)++] = fd;
-	ret = libckpt_rst_check_mapped_file(t->rec.pid, fd, v, e);
+	ret = libckpt_rst_check_mapped_file(tr, t->rec.pid, fd, v);
 	if (!ret)
 		p->vmas[i].fd = fd;
 	return ret;
 }
 
-static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
-		      struct shared *e)
+static int restore_mm(struct libckpt *h, const struct tree *tr, struct plan *p)
 {
+	int image_fd = tr->image_fd;
+	struct shared *e = tr->e;
 	const struct libckpt_image_task *t = p->task;
 	const struct libckpt_image_identity *id = t->ident;
 	size_t size = 8192 + id->rec.nr_auxv * sizeof(uint64_t);
@@ -374,7 +380,7 @@ static int restore_mm(struct libckpt *h, struct plan *p, int image_fd,
 	for (i = 0; i < t->rec.nr_vmas; i++) {
 		if (!libckpt_rst_maps_a_file(&t->vmas[i]))
 			continue;
-		ret = open_mapped(t, i, p, close_fds, &n, e);
+		ret = open_mapped(tr, t, i, p, close_fds, &n);
 		if (ret) {
 			nlmsg_free(msg);
 			return ret;
@@ -652,9 +658,9 @@ static int become_image(struct tree *tr, size_t i)
 	if (!ret)
 		ret = join_group(tr, i);
 	if (!ret)
-		ret = libckpt_rst_fds(tr, t);
+		ret = libckpt_rst_fds(tr, i);
 	if (!ret)
-		ret = restore_proc(t, e);
+		ret = restore_proc(t, p->cwd_fd, e);
 	if (!ret)
 		ret = restore_identity(t, e);
 	if (!ret)
@@ -678,7 +684,7 @@ static int become_image(struct tree *tr, size_t i)
 	memcpy(&mask, &th->sigmask, sizeof(th->sigmask));
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 	count_in(&e->entering);
-	return restore_mm(h, p, tr->image_fd, e);
+	return restore_mm(h, tr, p);
 }
 
 int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,

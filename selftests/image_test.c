@@ -135,6 +135,7 @@ enum mut {
 	M_VMA_FLAGS, M_PAGES_OUTSIDE, M_PAGES_SPAN_VMA, M_PAGES_OVERLAP,
 	M_NO_PROC, M_FD_ORDER, M_FD_DATA_NOFLAG, M_NO_IDENTITY, M_IDENT_TID,
 	M_IDENT_AUXV, M_VMA_CONTRA,
+	M_FD_ID_SKIP, M_FD_ID_DIFFERS,
 };
 
 /* The contents every captured page carries: its owner and address. */
@@ -248,17 +249,23 @@ static void put_fds(struct buf *b, enum mut mut)
 {
 	struct ckpt_rec_fd null = {
 		.fd = 0, .type = CKPT_FD_CHR, .f_flags = 02, .path_len = 9,
-		.rdev = 0x103, .mode = 020666,
+		.rdev = 0x103, .mode = 020666, .file_id = 1,
 	};
 	struct ckpt_rec_fd pipe = {
 		.fd = 3, .type = CKPT_FD_PIPE, .flags = CKPT_FD_PIPE_DATA,
 		.ino = 4242, .data_len = 5, .pipe_size = 65536, .mode = 010600,
+		.file_id = 2,
 	};
 
 	if (mut == M_FD_ORDER)
 		pipe.fd = 0;
 	if (mut == M_FD_DATA_NOFLAG)
 		pipe.flags = 0;
+	if (mut == M_FD_ID_SKIP)
+		pipe.file_id = 3;
+	/* Said to share /dev/null's description, which is no pipe. */
+	if (mut == M_FD_ID_DIFFERS)
+		pipe.file_id = 1;
 	rec(b, CKPT_REC_FD, 0, &null, sizeof(null), "/dev/null", 9);
 	rec(b, CKPT_REC_FD, 0, &pipe, sizeof(pipe), "hello", 5);
 }
@@ -568,6 +575,10 @@ BAD(identity_wrong_tid, M_IDENT_TID, -EBADMSG,
 BAD(identity_auxv_unterminated, M_IDENT_AUXV, -EBADMSG,
     "IDENTITY: the auxv does not end with AT_NULL");
 BAD(vma_flags_contradict, M_VMA_CONTRA, -EBADMSG, "contradict each other");
+BAD(fd_file_id_skips, M_FD_ID_SKIP, -EBADMSG,
+    "fd 3: file id 3 is 0 or skips ahead of 1");
+BAD(fd_file_id_disagrees, M_FD_ID_DIFFERS, -EBADMSG,
+    "fd 3: file id 1 differs from its first descriptor's");
 BAD(pages_unknown_pid, M_PAGES_UNKNOWN_PID, -EBADMSG,
     "PAGES run for pid 999, which has no TASK record");
 BAD(pages_out_of_order, M_PAGES_ORDER, -EBADMSG,

@@ -299,6 +299,7 @@ int libckpt_dump(struct libckpt *h, uint32_t pgid, int out_fd, uint64_t rate,
 struct libckpt_freeze_opts {
 	unsigned int flags;	/* LIBCKPT_F_* */
 	uint64_t rate;		/* writer limit in bytes/s, 0: none */
+	uint64_t ghost_limit;	/* largest deleted file or memfd carried; 0: default */
 };
 
 /*
@@ -336,6 +337,7 @@ struct libckpt_restore_opts {
 	int shell_job;	/* terminal descriptors get the caller's terminal */
 	libckpt_progress_fn progress;	/* reading an image from standard input */
 	void *progress_arg;
+	int skip_file_check;	/* accept files whose size or mtime changed */
 };
 
 /*

@@ -57,6 +57,7 @@
  *     CKPT_A_SESSION flag, optional: CKPT_A_PGID is a session id, and the
  *                   group is every process of that session (a whole tree
  *                   under a session leader, all its process groups).
+ *     CKPT_A_GHOST_LIMIT u64, optional: as for CKPT_CMD_FREEZE
  *   Reply attributes:
  *     CKPT_A_PGID        u32: as requested
  *     CKPT_A_NR_TASKS    u32: processes in the group
@@ -95,6 +96,11 @@
  *                      (generation 0) whose trailer is its commit; exactly
  *                      one of the two
  *     CKPT_A_RATE      u64, optional: limit on the writer, bytes/second
+ *     CKPT_A_GHOST_LIMIT u64, optional: the largest deleted-but-open file
+ *                      or memfd whose contents the image carries, in
+ *                      bytes (default CKPT_GHOST_LIMIT_DEFAULT, at most
+ *                      CKPT_GHOST_LIMIT_MAX); a larger one is refused
+ *                      before the freeze, naming the pid and descriptor
  *   Reply attributes:
  *     CKPT_A_JOB_ID, CKPT_A_GENERATION, CKPT_A_FREEZE_NS (park start to
  *     release, measured in the kernel), CKPT_A_PARK_NS (park start to the
@@ -325,6 +331,7 @@ enum ckpt_cmd {
  * @CKPT_A_RESTORE_AUXV: binary, saved auxiliary vector (__u64 words)
  * @CKPT_A_EXE_FD: u32, descriptor of a restored process's executable
  * @CKPT_A_RESTORE_PLAN_FD: u32, descriptor of a file holding a restore plan
+ * @CKPT_A_GHOST_LIMIT: u64, largest deleted file or memfd carried whole
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -368,6 +375,7 @@ enum ckpt_attr {
 	CKPT_A_RESTORE_AUXV,
 	CKPT_A_EXE_FD,
 	CKPT_A_RESTORE_PLAN_FD,
+	CKPT_A_GHOST_LIMIT,
 
 	__CKPT_A_MAX
 };

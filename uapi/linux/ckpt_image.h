@@ -117,7 +117,7 @@ struct ckpt_image_hdr {
  * @CKPT_REC_PROC: struct ckpt_rec_proc, then nr_groups __u32 group ids,
  *	then cwd_len, root_len and exe_len bytes of paths (no NULs)
  * @CKPT_REC_FD: struct ckpt_rec_fd, then path_len bytes of path, then
- *	data_len bytes of pipe contents
+ *	data_len bytes of a pipe's, FIFO's, deleted file's or memfd's bytes
  * @CKPT_REC_IDENTITY: struct ckpt_rec_identity, then nr_auxv __u64 words
  *	of the saved auxiliary vector, then nr_threads
  *	struct ckpt_thread_identity (one per THREAD record, in their order)
@@ -330,6 +330,12 @@ struct ckpt_rlimit {
 	__u64 max;
 };
 
+/*
+ * ckpt_rec_proc.flags: the working directory was removed; its path is the
+ * one it had, without " (deleted)" (a removed directory is empty).
+ */
+#define CKPT_PROC_CWD_DELETED	(1U << 0)
+
 /**
  * struct ckpt_rec_proc - process-wide state
  * @uid..@fsgid: credentials, in the checkpointing caller's user namespace
@@ -341,7 +347,7 @@ struct ckpt_rlimit {
  * @cwd_len: bytes of the working directory path after the groups
  * @root_len: bytes of the root directory path after it
  * @exe_len: bytes of the executable's path after it
- * @reserved: zero
+ * @flags: CKPT_PROC_* bits
  * @shared_pending: signals pending for the whole process
  * @rlim: resource limits, indexed by RLIMIT_*
  * @sigaction: dispositions, indexed by signal number - 1
@@ -367,7 +373,7 @@ struct ckpt_rec_proc {
 	__u32 cwd_len;
 	__u32 root_len;
 	__u32 exe_len;
-	__u32 reserved;
+	__u32 flags;
 	__u64 shared_pending;
 	struct ckpt_rlimit rlim[CKPT_RLIM_NLIMITS];
 	struct ckpt_sigaction sigaction[CKPT_NSIG];
@@ -422,12 +428,20 @@ struct ckpt_thread_identity {
 };
 
 /**
- * enum ckpt_fd_type - what a file descriptor refers to
- * @CKPT_FD_REG: a regular file, reopened by path and checked by identity
- * @CKPT_FD_DIR: a directory
- * @CKPT_FD_PIPE: one end of a pipe; ckpt_rec_fd.ino identifies the pipe
+ * enum ckpt_fd_type - what an open file description refers to
+ * @CKPT_FD_REG: a regular file, reopened by path and checked by identity;
+ *	with CKPT_FD_DELETED, an unlinked (or O_TMPFILE) file whose contents
+ *	the image carries
+ * @CKPT_FD_DIR: a directory; @pos is its readdir position
+ * @CKPT_FD_PIPE: one end of a pipe; @dev and @ino identify the pipe
  * @CKPT_FD_TTY: a terminal (rdev and path tell which)
  * @CKPT_FD_CHR: /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom
+ * @CKPT_FD_FIFO: a named FIFO, reopened by path; @dev and @ino identify it
+ *	and, as for a pipe, one record carries its buffered bytes
+ * @CKPT_FD_MEMFD: a memfd (memfd_create()): @path is "/memfd:" and its
+ *	name, @seals its F_GET_SEALS, and one record carries its contents
+ * @CKPT_FD_PATH: an O_PATH descriptor of whatever @path names (@mode
+ *	says what), reopened with O_PATH and checked by identity
  */
 enum ckpt_fd_type {
 	CKPT_FD_REG = 1,
@@ -435,31 +449,58 @@ enum ckpt_fd_type {
 	CKPT_FD_PIPE,
 	CKPT_FD_TTY,
 	CKPT_FD_CHR,
+	CKPT_FD_FIFO,
+	CKPT_FD_MEMFD,
+	CKPT_FD_PATH,
 };
 
 /* ckpt_rec_fd.flags */
 #define CKPT_FD_CLOEXEC		(1U << 0)	/* FD_CLOEXEC is set */
-#define CKPT_FD_DELETED		(1U << 1)	/* the file was unlinked */
-#define CKPT_FD_PIPE_DATA	(1U << 2)	/* this record carries the pipe's data */
+#define CKPT_FD_DELETED		(1U << 1)	/* a regular file with no name left */
+#define CKPT_FD_DATA		(1U << 2)	/* this record carries the object's bytes */
+#define CKPT_FD_PIPE_DATA	CKPT_FD_DATA	/* the version-2 name */
+
+/*
+ * Deleted files and memfds are carried whole in the image up to a limit
+ * the checkpoint request sets (CKPT_A_GHOST_LIMIT), by default
+ * CKPT_GHOST_LIMIT_DEFAULT, at most CKPT_GHOST_LIMIT_MAX; a larger one is
+ * refused before the freeze.
+ */
+#define CKPT_GHOST_LIMIT_DEFAULT	(1U << 20)
+#define CKPT_GHOST_LIMIT_MAX		(64U << 20)
 
 /**
  * struct ckpt_rec_fd - one file descriptor
  * @fd: its number
  * @type: enum ckpt_fd_type
  * @flags: CKPT_FD_* bits
- * @f_flags: open flags (O_ACCMODE, O_APPEND, O_NONBLOCK, ...)
- * @pos: file position
+ * @f_flags: the description's status flags as F_GETFL reports them
+ *	(O_ACCMODE, O_APPEND, O_NONBLOCK, O_DIRECT, O_NOATIME, O_DSYNC,
+ *	__O_SYNC, O_PATH, O_LARGEFILE, O_DIRECTORY, O_NOFOLLOW, __O_TMPFILE)
+ * @pos: file position (a directory's readdir position)
  * @ino: inode number (for a pipe: the pipe's identity)
  * @dev: st_dev (new_encode_dev)
  * @rdev: st_rdev of a device, else 0
  * @mode: st_mode
  * @size: file size
  * @mtime_ns: modification time, ns since the epoch
- * @path_len: bytes of path following this struct (0 for a pipe)
- * @data_len: bytes of buffered pipe data after the path; only on the one
- *	record of each pipe that has CKPT_FD_PIPE_DATA
- * @pipe_size: a pipe's capacity in bytes (F_GETPIPE_SZ)
+ * @path_len: bytes of path following this struct (0 for a pipe); a
+ *	deleted file's path is the one it had, without " (deleted)"
+ * @data_len: bytes of data after the path, on a record with CKPT_FD_DATA:
+ *	the bytes buffered in a pipe or FIFO, or the whole contents (@size
+ *	bytes) of a deleted file or a memfd
+ * @pipe_size: a pipe's or FIFO's capacity in bytes (F_GETPIPE_SZ)
+ * @file_id: the open file description (struct file), from 1: descriptors
+ *	that share one description (dup(), fork(), SCM_RIGHTS) have the same
+ *	id, in one process or several; ids are numbered in order of first
+ *	appearance in the image
+ * @seals: a memfd's seals (F_GET_SEALS), else 0
  * @reserved: zero
+ *
+ * Records of one @file_id agree on every field but @fd, CKPT_FD_CLOEXEC
+ * and CKPT_FD_DATA. One object (a pipe or FIFO; a deleted file or memfd,
+ * by @dev and @ino) has its bytes on exactly one record, its first in the
+ * image; a pipe's or FIFO's may be empty.
  */
 struct ckpt_rec_fd {
 	__s32 fd;
@@ -476,6 +517,8 @@ struct ckpt_rec_fd {
 	__u32 path_len;
 	__u32 data_len;
 	__u32 pipe_size;
+	__u32 file_id;
+	__u32 seals;
 	__u32 reserved;
 };
 
