@@ -21,6 +21,7 @@
 #include "files.h"
 #include "group.h"
 #include "snap.h"
+#include "timers.h"
 
 unsigned int ckpt_max_tasks = 256;
 module_param_named(max_tasks, ckpt_max_tasks, uint, 0644);
@@ -184,6 +185,8 @@ bool ckpt_group_permitted(struct task_struct *p)
 static int check_process(struct task_struct *p, bool privileged,
 			 struct netlink_ext_ack *extack)
 {
+	int ret;
+
 	if (p->flags & PF_KTHREAD) {
 		set_err_task(extack, p, "process is a kernel thread");
 		return -EINVAL;
@@ -202,7 +205,8 @@ static int check_process(struct task_struct *p, bool privileged,
 			     "permission denied: process belongs to another user or is not dumpable");
 		return -EPERM;
 	}
-	return ckpt_files_check(p, task_pid_vnr(p), extack);
+	ret = ckpt_files_check(p, task_pid_vnr(p), extack);
+	return ret ? ret : ckpt_timers_check(p, task_pid_vnr(p), extack);
 }
 
 /*
@@ -248,7 +252,7 @@ static int check_address_spaces(struct pid *pgrp, enum pid_type type,
  * @census: filled with the group's size on success
  * @extack: receives the reason and the offending pid on failure
  *
- * Judges every process, its descriptors and its mappings, and what the
+ * Judges every process, its descriptors, timers and mappings, and what the
  * checkpoint would cost in memory, so that whatever the freeze would
  * refuse is refused before the group is stopped.
  *

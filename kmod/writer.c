@@ -82,7 +82,8 @@ static u64 image_length(struct ckpt_snapshot *snap)
 		u32 pages;
 
 		len += rec_size(sizeof(ts->rec)) + ts->proc.len +
-		       ts->threads.len + ts->vmas.len + ts->fds.len;
+		       ts->threads.len + ts->vmas.len + ts->fds.len +
+		       ts->timers.len;
 		while (i < ts->nr_ents) {
 			i = next_run(ts, i, &pages);
 			len += rec_size(sizeof(struct ckpt_rec_pages)) +
@@ -247,6 +248,8 @@ static int stream_image(struct stream *s)
 			ret = emit(s, ts->vmas.data, ts->vmas.len);
 		if (!ret)
 			ret = emit(s, ts->fds.data, ts->fds.len);
+		if (!ret)
+			ret = emit(s, ts->timers.data, ts->timers.len);
 	}
 	for (t = 0; !ret && t < snap->nr_tasks; t++)
 		ret = emit_pages(s, &snap->tasks[t]);
