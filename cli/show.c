@@ -16,7 +16,7 @@ static const char show_usage[] =
 	"Verify and decode a checkpoint image: an area's newest committed\n"
 	"generation or the one named, a standalone image file, or standard\n"
 	"input. Prints the header, each process, thread and mapping, and each\n"
-	"process's state and identity.\n";
+	"process's state, identity, descriptors and timers.\n";
 
 /* "rwxp" as in /proc/PID/maps. */
 static const char *vma_perms(uint32_t flags, char buf[5])
@@ -121,6 +121,108 @@ static void show_identity_text(const struct libckpt_image_task *t)
 	}
 }
 
+static const char *const itimer_names[CKPT_NR_ITIMERS] = {
+	[CKPT_ITIMER_REAL] = "real", [CKPT_ITIMER_VIRTUAL] = "virtual",
+	[CKPT_ITIMER_PROF] = "prof",
+};
+
+/* What a POSIX timer counts: a clock name, or whose CPU time. */
+static const char *timer_clock(const struct ckpt_posix_timer *t, char *buf,
+			       size_t len)
+{
+	static const char *const names[] = {
+		[0] = "realtime", [1] = "monotonic", [7] = "boottime", [11] = "tai",
+	};
+
+	if (t->clock >= 0 && t->clock < 12 && names[t->clock])
+		return names[t->clock];
+	if (t->clock >= 0)
+		snprintf(buf, len, "clock %d", t->clock);
+	else
+		snprintf(buf, len, "%s cpu time of %u", (t->clock & 4) ?
+			 "thread" : "process", t->clock_tid);
+	return buf;
+}
+
+static const char *timer_notify(int32_t notify)
+{
+	switch (notify) {
+	case 0: return "signal";
+	case 1: return "none";
+	case 2: return "thread";
+	case 4: return "thread-id";
+	}
+	return "?";
+}
+
+static void ns_text(uint64_t ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu.%09llu s", (unsigned long long)(ns / 1000000000),
+		 (unsigned long long)(ns % 1000000000));
+}
+
+static void show_timers_text(const struct libckpt_image_task *t)
+{
+	const struct ckpt_rec_timers *r = &t->timers->rec;
+	char v[32], iv[32], clk[48];
+	uint32_t j;
+
+	printf("timers of pid %u (next id %u):\n", t->rec.pid, r->next_id);
+	for (j = 0; j < CKPT_NR_ITIMERS; j++) {
+		if (!r->itimer[j].value_ns && !r->itimer[j].interval_ns)
+			continue;
+		ns_text(r->itimer[j].value_ns, v, sizeof(v));
+		ns_text(r->itimer[j].interval_ns, iv, sizeof(iv));
+		printf("  itimer %-8s %s left, interval %s\n", itimer_names[j], v, iv);
+	}
+	for (j = 0; j < r->nr_posix; j++) {
+		const struct ckpt_posix_timer *p = &t->timers->posix[j];
+
+		ns_text(p->value_ns, v, sizeof(v));
+		ns_text(p->interval_ns, iv, sizeof(iv));
+		printf("  timer %d %s, notify %s", p->id,
+		       timer_clock(p, clk, sizeof(clk)), timer_notify(p->notify));
+		if (p->notify_tid)
+			printf(" tid %u", p->notify_tid);
+		if (p->notify != 1)
+			printf(" signal %d value 0x%llx", p->signo,
+			       (unsigned long long)p->sigval);
+		printf(": %s %s, interval %s, overrun %lld%s\n",
+		       (p->flags & CKPT_TIMER_ABSTIME) ? "expires at" : "left", v, iv,
+		       (long long)p->overrun_last,
+		       (p->flags & CKPT_TIMER_PENDING) ? ", signal pending" : "");
+	}
+}
+
+static void show_json_timers(const struct libckpt_image_task *t)
+{
+	const struct ckpt_rec_timers *r = &t->timers->rec;
+	uint32_t j;
+
+	printf(", \"timers\": {\"next_id\": %u", r->next_id);
+	for (j = 0; j < CKPT_NR_ITIMERS; j++)
+		printf(", \"itimer_%s\": {\"value_ns\": %llu, \"interval_ns\": %llu}",
+		       itimer_names[j], (unsigned long long)r->itimer[j].value_ns,
+		       (unsigned long long)r->itimer[j].interval_ns);
+	printf(", \"posix\": [");
+	for (j = 0; j < r->nr_posix; j++) {
+		const struct ckpt_posix_timer *p = &t->timers->posix[j];
+
+		printf("%s{\"id\": %d, \"clock\": %d, \"clock_tid\": %u, \"notify\": \"%s\", "
+		       "\"notify_tid\": %u, \"signo\": %d, \"sigval\": %llu, "
+		       "\"value_ns\": %llu, \"interval_ns\": %llu, \"abstime\": %s, "
+		       "\"overrun\": %lld, \"overrun_last\": %lld, \"pending\": %s}",
+		       j ? ", " : "", p->id, p->clock, p->clock_tid,
+		       timer_notify(p->notify), p->notify_tid, p->signo,
+		       (unsigned long long)p->sigval, (unsigned long long)p->value_ns,
+		       (unsigned long long)p->interval_ns,
+		       (p->flags & CKPT_TIMER_ABSTIME) ? "true" : "false",
+		       (long long)p->overrun, (long long)p->overrun_last,
+		       (p->flags & CKPT_TIMER_PENDING) ? "true" : "false");
+	}
+	printf("]}");
+}
+
 static void show_proc_text(const struct libckpt_image_task *t)
 {
 	const struct ckpt_rec_proc *p = &t->proc->rec;
@@ -153,6 +255,7 @@ static void show_proc_text(const struct libckpt_image_task *t)
 			       "buffered" : "of contents");
 		printf("\n");
 	}
+	show_timers_text(t);
 }
 
 static void show_json_identity(const struct libckpt_image_task *t)
@@ -226,6 +329,7 @@ static void show_json_proc(const struct libckpt_image_task *t)
 	}
 	printf("]");
 	show_json_identity(t);
+	show_json_timers(t);
 }
 
 static void show_text(const struct libckpt_image *img)

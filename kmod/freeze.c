@@ -34,6 +34,7 @@
 #include "group.h"
 #include "proc.h"
 #include "snap.h"
+#include "timers.h"
 
 /*
  * The park context is shared by the controller and every queued callback
@@ -536,6 +537,8 @@ static int capture_processes(struct ckpt_snapshot *snap,
 			ret = ckpt_files_capture(ts, files, extack);
 		if (!ret)
 			ret = capture_identity(ts, park, i);
+		if (!ret)
+			ret = ckpt_timers_capture(ts, ns, extack);
 		if (!ret)
 			ret = ckpt_snap_capture_mm(ts, ts->rec.pid, extack);
 		if (ret)

@@ -22,6 +22,7 @@
 #include "group.h"
 #include "proc.h"
 #include "snap.h"
+#include "timers.h"
 
 unsigned int ckpt_max_tasks = 256;
 module_param_named(max_tasks, ckpt_max_tasks, uint, 0644);
@@ -187,6 +188,7 @@ static int check_process(struct task_struct *p, bool privileged,
 {
 	struct task_struct *t;
 	const char *why;
+	int ret;
 
 	if (p->flags & PF_KTHREAD) {
 		set_err_task(extack, p, "process is a kernel thread");
@@ -213,7 +215,8 @@ static int check_process(struct task_struct *p, bool privileged,
 			return -EOPNOTSUPP;
 		}
 	}
-	return ckpt_files_check(p, task_pid_vnr(p), ghost_limit, extack);
+	ret = ckpt_files_check(p, task_pid_vnr(p), ghost_limit, extack);
+	return ret ? ret : ckpt_timers_check(p, task_pid_vnr(p), extack);
 }
 
 /*
@@ -259,7 +262,7 @@ static int check_address_spaces(struct pid *pgrp, enum pid_type type,
  * @census: filled with the group's size on success
  * @extack: receives the reason and the offending pid on failure
  *
- * Judges every process, its descriptors and its mappings, and what the
+ * Judges every process, its descriptors, timers and mappings, and what the
  * checkpoint would cost in memory, so that whatever the freeze would
  * refuse is refused before the group is stopped.
  *

@@ -52,6 +52,7 @@
  * @ax: the image's ax, put back after the system call stores its result
  * @rseq: the image's rseq area, 0 for none
  * @rseq_sig: its signature
+ * @sigmask: the image's blocked signals, set once released
  * @twork: the TWA_RESUME work that puts @ax back
  */
 struct restore_park {
@@ -61,6 +62,7 @@ struct restore_park {
 	u64 ax;
 	u64 rseq;
 	u32 rseq_sig;
+	u64 sigmask;
 	struct callback_head twork;
 };
 
@@ -769,6 +771,17 @@ static int park_for_regs(struct restore_park *rp)
  */
 static void resume_as_image(struct restore_park *rp)
 {
+	sigset_t mask;
+
+	/*
+	 * The restorer blocks every signal before it arms the image's timers
+	 * (lib/restore_timers.c): one that fired earlier would have run an
+	 * image's handler in the restorer's memory. Only now, running as the
+	 * image, does the thread take the image's mask back; what became
+	 * pending in between is delivered on the way out.
+	 */
+	siginitset(&mask, rp->sigmask & ~(sigmask(SIGKILL) | sigmask(SIGSTOP)));
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 #ifdef CONFIG_RSEQ
 	current->rseq = (struct rseq __user *)(unsigned long)rp->rseq;
 	current->rseq_sig = rp->rseq_sig;
@@ -983,6 +996,7 @@ static int set_regs(struct task_struct *t, const struct ckpt_rec_thread *th,
 		NL_SET_ERR_MSG(extack, "the kernel refused the registers or xstate");
 	rp->rseq = th->rseq;
 	rp->rseq_sig = th->rseq_sig;
+	rp->sigmask = th->sigmask;
 	return ret;
 }
 

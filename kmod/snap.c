@@ -979,6 +979,7 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 		ckpt_buf_free(&ts->vmas);
 		ckpt_buf_free(&ts->fds);
 		ckpt_buf_free(&ts->ident);
+		ckpt_buf_free(&ts->timers);
 		if (ts->mm)
 			mmput(ts->mm);
 		if (ts->task)

@@ -83,7 +83,7 @@ static u64 image_length(struct ckpt_snapshot *snap)
 
 		len += rec_size(sizeof(ts->rec)) + ts->proc.len +
 		       ts->threads.len + ts->vmas.len + ts->fds.len +
-		       ts->ident.len;
+		       ts->ident.len + ts->timers.len;
 		while (i < ts->nr_ents) {
 			i = next_run(ts, i, &pages);
 			len += rec_size(sizeof(struct ckpt_rec_pages)) +
@@ -250,6 +250,8 @@ static int stream_image(struct stream *s)
 			ret = emit(s, ts->fds.data, ts->fds.len);
 		if (!ret)
 			ret = emit(s, ts->ident.data, ts->ident.len);
+		if (!ret)
+			ret = emit(s, ts->timers.data, ts->timers.len);
 	}
 	for (t = 0; !ret && t < snap->nr_tasks; t++)
 		ret = emit_pages(s, &snap->tasks[t]);

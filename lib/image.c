@@ -65,6 +65,8 @@ struct task_state {
 	struct libckpt_image_thread *threads;
 	struct libckpt_image_vma *vmas;
 	struct libckpt_image_fd *fds;
+	struct libckpt_image_timers timers;
+	struct ckpt_posix_timer *posix;	/* of timers */
 	size_t nr_threads, nr_vmas, nr_fds;	/* parsed so far */
 	size_t cap_threads, cap_vmas, cap_fds;
 	uint64_t *vma_pages;	/* pages counted per mapping in a walk */
@@ -125,11 +127,12 @@ static const char *const rec_names[] = {
 	[CKPT_REC_PROC] = "PROC",
 	[CKPT_REC_FD] = "FD",
 	[CKPT_REC_IDENTITY] = "IDENTITY",
+	[CKPT_REC_TIMERS] = "TIMERS",
 };
 
 static const char *rec_name(uint32_t type)
 {
-	return type >= CKPT_REC_TASK && type <= CKPT_REC_IDENTITY ?
+	return type >= CKPT_REC_TASK && type <= CKPT_REC_TIMERS ?
 	       rec_names[type] : "unknown";
 }
 
@@ -263,7 +266,7 @@ static int next_record(struct libckpt_image *img, struct ckpt_rec_hdr *rh)
 	/* The trailer's own header is the one thing the crc leaves out. */
 	if (rh->type != CKPT_REC_TRAILER)
 		s->crc = libckpt_crc32c(s->crc, rh, sizeof(*rh));
-	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_IDENTITY)
+	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_TIMERS)
 		return bad(img, -EBADMSG, "unknown record type %" PRIu32, rh->type);
 	if (rh->flags)
 		return bad(img, -EBADMSG, "%s record flags 0x%" PRIx32 " are not zero",
@@ -807,6 +810,97 @@ static int parse_identity(struct libckpt_image *img, size_t ti,
 	return read_padding(img, rh->len);
 }
 
+/* Is @tid one of task @ti's threads? */
+static bool has_thread(const struct task_state *ts, uint32_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < ts->nr_threads; i++)
+		if (ts->threads[i].rec.tid == tid)
+			return true;
+	return false;
+}
+
+/* CLOCK_REALTIME, CLOCK_TAI; SIGEV_* (asm-generic/siginfo.h) */
+#define CLOCK_REALTIME_ID	0
+#define CLOCK_TAI_ID		11
+#define SIGEV_THREAD_ID_BIT	4
+#define TIMER_FLAGS_KNOWN	(CKPT_TIMER_ABSTIME | CKPT_TIMER_PENDING)
+
+static int check_posix_timer(struct libckpt_image *img, size_t ti,
+			     const struct ckpt_posix_timer *t, int64_t prev_id)
+{
+	const struct task_state *ts = &img->ts[ti];
+	uint32_t pid = img->tasks[ti].rec.pid;
+	bool thread_clock = t->clock < 0 && (t->clock & 4);
+
+	if (t->id < 0 || t->id <= prev_id ||
+	    (uint32_t)t->id >= ts->timers.rec.next_id)
+		return bad(img, -EBADMSG, "timer %" PRId32 " is repeated, out of order or not below the id counter %" PRIu32,
+			   t->id, ts->timers.rec.next_id);
+	if (t->flags & ~TIMER_FLAGS_KNOWN)
+		return bad(img, -EBADMSG, "timer %" PRId32 ": unknown flags 0x%" PRIx32,
+			   t->id, t->flags & ~TIMER_FLAGS_KNOWN);
+	if (t->notify != 0 && t->notify != 1 && t->notify != 2 &&
+	    t->notify != SIGEV_THREAD_ID_BIT)
+		return bad(img, -EBADMSG, "timer %" PRId32 ": unknown notification %" PRId32,
+			   t->id, t->notify);
+	if (t->notify != 1 && (t->signo < 1 || t->signo > CKPT_NSIG))
+		return bad(img, -EBADMSG, "timer %" PRId32 ": signal %" PRId32 " out of range",
+			   t->id, t->signo);
+	if ((t->notify == SIGEV_THREAD_ID_BIT) != (t->notify_tid != 0) ||
+	    (t->notify_tid && !has_thread(ts, t->notify_tid)))
+		return bad(img, -EBADMSG, "timer %" PRId32 ": signalled thread %" PRIu32
+			   " is not a thread of pid %" PRIu32, t->id, t->notify_tid, pid);
+	if ((t->clock < 0) != (t->clock_tid != 0) ||
+	    (thread_clock && !has_thread(ts, t->clock_tid)) ||
+	    (t->clock < 0 && !thread_clock && t->clock_tid != pid))
+		return bad(img, -EBADMSG, "timer %" PRId32 ": the CPU clock of %" PRIu32
+			   " is not pid %" PRIu32 "'s", t->id, t->clock_tid, pid);
+	if ((t->flags & CKPT_TIMER_ABSTIME) &&
+	    t->clock != CLOCK_REALTIME_ID && t->clock != CLOCK_TAI_ID)
+		return bad(img, -EBADMSG, "timer %" PRId32 ": absolute on clock %" PRId32,
+			   t->id, t->clock);
+	if (((t->flags & CKPT_TIMER_PENDING) && t->notify == 1) ||
+	    (!(t->flags & CKPT_TIMER_PENDING) && t->pending_overrun))
+		return bad(img, -EBADMSG, "timer %" PRId32 ": a pending signal that cannot be",
+			   t->id);
+	return 0;
+}
+
+static int parse_timers(struct libckpt_image *img, size_t ti,
+			const struct ckpt_rec_hdr *rh)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct ckpt_rec_timers *rec = &ts->timers.rec;
+	int64_t prev = -1;
+	uint32_t i;
+	size_t size;
+	int ret;
+
+	ret = read_fixed(img, rh, rec, sizeof(*rec));
+	if (ret)
+		return ret;
+	if (rec->nr_posix > CKPT_MAX_POSIX_TIMERS || rec->next_id > CKPT_MAX_TIMER_ID)
+		return bad(img, -EBADMSG, "TIMERS: %" PRIu32 " timers or id counter %" PRIu32
+			   " beyond the bounds", rec->nr_posix, rec->next_id);
+	size = (size_t)rec->nr_posix * sizeof(*ts->posix);
+	ret = want_len(img, rh, sizeof(*rec) + (uint64_t)size);
+	if (!ret)
+		ret = meta_alloc(img, size, (void **)&ts->posix);
+	if (!ret)
+		ret = src_read(img, ts->posix, size, true);
+	for (i = 0; !ret && i < rec->nr_posix; i++) {
+		ret = check_posix_timer(img, ti, &ts->posix[i], prev);
+		prev = ts->posix[i].id;
+	}
+	if (ret)
+		return ret;
+	ts->timers.posix = ts->posix;
+	img->tasks[ti].timers = &ts->timers;
+	return read_padding(img, rh->len);
+}
+
 /* A record other than the one the counts call for. */
 static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 		     size_t ti)
@@ -832,7 +926,7 @@ static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 			   rec_name(rh->type));
 	if ((rh->type == CKPT_REC_THREAD || rh->type == CKPT_REC_VMA ||
 	     rh->type == CKPT_REC_FD || rh->type == CKPT_REC_PROC ||
-	     rh->type == CKPT_REC_IDENTITY) &&
+	     rh->type == CKPT_REC_IDENTITY || rh->type == CKPT_REC_TIMERS) &&
 	    img->nr_tasks)
 		return bad(img, -EBADMSG, "%s record beyond the counts of task pid %"
 			   PRIu32, rec_name(rh->type),
@@ -894,6 +988,14 @@ static int parse_one_task(struct libckpt_image *img)
 			  img->tasks[ti].rec.pid, rec_name(rh.type));
 	if (!ret)
 		ret = parse_identity(img, ti, &rh);
+	if (!ret)
+		ret = next_record(img, &rh);
+	if (!ret && rh.type != CKPT_REC_TIMERS)
+		ret = bad(img, -EBADMSG, "task pid %" PRIu32
+			  " is followed by a %s record, not its TIMERS record",
+			  img->tasks[ti].rec.pid, rec_name(rh.type));
+	if (!ret)
+		ret = parse_timers(img, ti, &rh);
 	return ret;
 }
 
@@ -1383,6 +1485,7 @@ void libckpt_image_close(struct libckpt_image *img)
 		free(ts->threads);
 		free(ts->vmas);
 		free(ts->fds);
+		free(ts->posix);
 		free(ts->vma_pages);
 	}
 	free(img->ts);

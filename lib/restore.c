@@ -247,18 +247,27 @@ static int build_tree(struct libckpt_image *img, struct tree *tr)
 /* --- the controller -------------------------------------------------------- */
 
 /* Pending signals come back as signals (their siginfo was not kept). */
+/*
+ * Pending signals come back without their siginfo, except those of POSIX
+ * timers, which the process queued itself (libckpt_rst_timers()).
+ */
 static void resend_pending(pid_t pid, const struct libckpt_image_task *t)
 {
+	uint64_t set;
 	uint32_t i;
 	int sig;
 
+	set = t->proc->rec.shared_pending & ~libckpt_rst_timer_pending(t, 0);
 	for (sig = 1; sig <= 64; sig++)
-		if (t->proc->rec.shared_pending & (1ULL << (sig - 1)))
+		if (set & (1ULL << (sig - 1)))
 			kill(pid, sig);
-	for (i = 0; i < t->rec.nr_threads; i++)
+	for (i = 0; i < t->rec.nr_threads; i++) {
+		set = t->threads[i].rec.pending &
+		      ~libckpt_rst_timer_pending(t, t->threads[i].rec.tid);
 		for (sig = 1; sig <= 64; sig++)
-			if (t->threads[i].rec.pending & (1ULL << (sig - 1)))
+			if (set & (1ULL << (sig - 1)))
 				syscall(SYS_tgkill, pid, t->threads[i].rec.tid, sig);
+	}
 }
 
 static int wait_parked(struct libckpt *h, pid_t tid)

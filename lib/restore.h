@@ -129,6 +129,8 @@ int libckpt_rst_check_mapped_file(const struct tree *tr, uint32_t pid, int fd,
 				  const struct libckpt_image_vma *v);
 void libckpt_rst_close_files(const struct tree *tr);
 pid_t libckpt_rst_spawn_task(struct tree *tr, size_t i);
+int libckpt_rst_timers(const struct libckpt_image_task *t, struct shared *e);
+uint64_t libckpt_rst_timer_pending(const struct libckpt_image_task *t, uint32_t tid);
 int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
 			  const struct libckpt_image_thread *th, int exe_fd);
 

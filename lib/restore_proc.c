@@ -443,6 +443,14 @@ nomem:
 
 #define THREAD_STACK	(64 * 1024)
 
+/*
+ * Blocked while a restoring process's threads run restorer code: from the
+ * moment its timers are armed a signal may come, and a handler of the
+ * image must not run in the restorer. The module sets each thread's own
+ * mask once it runs as the image (resume_as_image() in kmod/restore.c).
+ */
+static const uint64_t all_signals = ~0ULL;
+
 /* What a secondary thread needs: prepared by the leader, read-only after. */
 struct thread_start {
 	const struct ckpt_rec_thread *th;
@@ -481,7 +489,8 @@ __attribute__((noreturn)) static void thread_main(void *arg)
 	stack_t ss = { .ss_sp = (void *)(uintptr_t)th->sas_ss_sp,
 		       .ss_size = th->sas_ss_size, .ss_flags = th->sas_ss_flags };
 
-	raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&th->sigmask, 0, 8, 0, 0);
+	/* Every signal, until the module gives the thread its own mask. */
+	raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all_signals, 0, 8, 0, 0);
 	if (th->sas_ss_size)
 		raw_syscall(SYS_sigaltstack, (long)&ss, 0, 0, 0, 0, 0);
 	if (th->robust_list_len)
@@ -638,7 +647,6 @@ static int become_image(struct tree *tr, size_t i)
 	const struct ckpt_rec_thread *th = &t->threads[0].rec;
 	struct shared *e = tr->e;
 	struct libckpt *h;
-	sigset_t mask;
 	size_t j;
 	int ret;
 
@@ -668,6 +676,14 @@ static int become_image(struct tree *tr, size_t i)
 	if (ret)
 		return ret;
 	/*
+	 * Block every signal before the threads are made, so that they
+	 * inherit it: a timer signal queued by libckpt_rst_timers() must
+	 * never find a thread that has not yet blocked it (a default action
+	 * would kill the restorer). Raw: glibc's sigprocmask() leaves its own
+	 * signals 32 and 33 out.
+	 */
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all_signals, NULL, 8);
+	/*
 	 * Connect before moving the vdso: glibc keeps pointers into ours
 	 * (libnl calls time()), so after place_vdso() only raw system calls
 	 * and plain library code may run.
@@ -680,9 +696,9 @@ static int become_image(struct tree *tr, size_t i)
 		ret = place_vdso(p->vvar, e);
 	if (ret)
 		return ret;
-	sigemptyset(&mask);
-	memcpy(&mask, &th->sigmask, sizeof(th->sigmask));
-	sigprocmask(SIG_SETMASK, &mask, NULL);
+	ret = libckpt_rst_timers(t, e);
+	if (ret)
+		return ret;
 	count_in(&e->entering);
 	return restore_mm(h, tr, p);
 }

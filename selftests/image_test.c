@@ -136,6 +136,7 @@ enum mut {
 	M_NO_PROC, M_FD_ORDER, M_FD_DATA_NOFLAG, M_NO_IDENTITY, M_IDENT_TID,
 	M_IDENT_AUXV, M_VMA_CONTRA,
 	M_FD_ID_SKIP, M_FD_ID_DIFFERS,
+	M_NO_TIMERS, M_TIMER_ORDER, M_TIMER_TID, M_TIMER_ID_COUNTER,
 };
 
 /* The contents every captured page carries: its owner and address. */
@@ -295,6 +296,41 @@ static void put_identity(struct buf *b, const struct m_task *t, enum mut mut)
 	    sizeof(auxv) + t->nr_threads * sizeof(id[0]));
 }
 
+/*
+ * The first task's timers: ITIMER_REAL, a SIGEV_SIGNAL timer 2 and a
+ * SIGEV_THREAD_ID timer 5 for thread 101 on its own CPU clock, with its
+ * signal pending; the id counter at 7. The second task has none.
+ */
+static void put_timers(struct buf *b, bool first, enum mut mut)
+{
+	struct ckpt_rec_timers r = { .next_id = first ? 7 : 0 };
+	struct ckpt_posix_timer t[2] = {
+		{ .id = 2, .clock = 1, .notify = 0, .signo = 34, .sigval = 42,
+		  .value_ns = 1500000000, .interval_ns = 250000000 },
+		{ .id = 5, .clock_tid = 101,
+		  .notify = 4, .notify_tid = 101, .signo = 35, .sigval = 7,
+		  .flags = CKPT_TIMER_PENDING, .pending_overrun = 3,
+		  .value_ns = 1000 },
+	};
+
+	if (!first) {
+		rec(b, CKPT_REC_TIMERS, 0, &r, sizeof(r), NULL, 0);
+		return;
+	}
+	/* make_thread_cpuclock(101, CPUCLOCK_SCHED) */
+	t[1].clock = (int32_t)((~101U << 3) | 6);
+	r.itimer[CKPT_ITIMER_REAL].value_ns = 3000000000ULL;
+	r.nr_posix = 2;
+	if (mut == M_TIMER_ORDER)
+		t[1].id = 2;
+	if (mut == M_TIMER_TID)
+		t[1].notify_tid = 102;
+	if (mut == M_TIMER_ID_COUNTER)
+		r.next_id = 5;
+	if (mut != M_NO_TIMERS)
+		rec(b, CKPT_REC_TIMERS, 0, &r, sizeof(r), t, sizeof(t));
+}
+
 static void put_task(struct buf *b, const struct m_task *t, bool first,
 		     enum mut mut)
 {
@@ -330,6 +366,7 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 		put_fds(b, mut);
 	if (!(first && mut == M_NO_IDENTITY))
 		put_identity(b, t, first ? mut : M_NONE);
+	put_timers(b, first, mut);
 }
 
 static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
@@ -564,6 +601,14 @@ BAD(vma_pages_beyond_span, M_VMA_PAGES_SPAN, -EBADMSG, "more than it spans");
 BAD(duplicate_pid, M_DUP_PID, -EBADMSG, "pid 100 has two TASK records");
 BAD(no_proc_record, M_NO_PROC, -EBADMSG,
     "task pid 100 is followed by a THREAD record, not its PROC record");
+BAD(no_timers_record, M_NO_TIMERS, -EBADMSG,
+    "task pid 100 is followed by a TASK record, not its TIMERS record");
+BAD(timer_out_of_order, M_TIMER_ORDER, -EBADMSG,
+    "timer 2 is repeated, out of order or not below the id counter 7");
+BAD(timer_tid_of_another_process, M_TIMER_TID, -EBADMSG,
+    "timer 5: signalled thread 102 is not a thread of pid 100");
+BAD(timer_id_above_counter, M_TIMER_ID_COUNTER, -EBADMSG,
+    "timer 5 is repeated, out of order or not below the id counter 5");
 BAD(fd_out_of_order, M_FD_ORDER, -EBADMSG,
     "fd 0 is negative, repeated or out of order");
 BAD(fd_data_without_flag, M_FD_DATA_NOFLAG, -EBADMSG,
@@ -767,6 +812,13 @@ static void check_metadata(struct __test_metadata *_metadata,
 	EXPECT_STREQ("", t->vmas[1].path);
 	EXPECT_EQ(3, t->vmas[1].rec.nr_pages);
 	EXPECT_EQ(6, t->rec.nr_pages);
+	ASSERT_NE(NULL, t->timers);
+	EXPECT_EQ(7, t->timers->rec.next_id);
+	EXPECT_EQ(3000000000ULL, t->timers->rec.itimer[CKPT_ITIMER_REAL].value_ns);
+	ASSERT_EQ(2, t->timers->rec.nr_posix);
+	EXPECT_EQ(42, t->timers->posix[0].sigval);
+	EXPECT_EQ(101, t->timers->posix[1].notify_tid);
+	EXPECT_EQ(3, t->timers->posix[1].pending_overrun);
 	t = libckpt_image_find_task(img, 102);
 	ASSERT_NE(NULL, t);
 	/* comm fills its 16 bytes: NUL-terminated all the same. */
@@ -782,6 +834,8 @@ static void check_metadata(struct __test_metadata *_metadata,
 	EXPECT_STREQ("/dev/null", t->fds[0].path);
 	EXPECT_EQ(CKPT_FD_PIPE, t->fds[1].rec.type);
 	EXPECT_EQ(0, memcmp("hello", t->fds[1].data, 5));
+	ASSERT_NE(NULL, t->timers);
+	EXPECT_EQ(0, t->timers->rec.nr_posix);
 	EXPECT_EQ(NULL, libckpt_image_find_task(img, 101));
 }
 

@@ -174,7 +174,13 @@ struct libckpt_image_identity {
 	const struct ckpt_thread_identity *threads;	/* rec.nr_threads */
 };
 
-/** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds */
+/** struct libckpt_image_timers - a TIMERS record */
+struct libckpt_image_timers {
+	struct ckpt_rec_timers rec;
+	const struct ckpt_posix_timer *posix;	/* rec.nr_posix, ascending id */
+};
+
+/** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds, timers */
 struct libckpt_image_task {
 	struct ckpt_rec_task rec;
 	char comm[sizeof(((struct ckpt_rec_task *)0)->comm) + 1]; /* NUL-ended */
@@ -183,6 +189,7 @@ struct libckpt_image_task {
 	const struct libckpt_image_vma *vmas;	/* rec.nr_vmas, ascending */
 	const struct libckpt_image_fd *fds;	/* rec.nr_fds, ascending fd */
 	const struct libckpt_image_identity *ident;	/* per THREAD entries */
+	const struct libckpt_image_timers *timers;
 };
 
 /*

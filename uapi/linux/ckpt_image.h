@@ -16,12 +16,15 @@
  *
  *   IMAGE_HDR
  *   for each process:  TASK, PROC, THREAD x task.nr_threads,
- *                      VMA x task.nr_vmas, FD x task.nr_fds, IDENTITY
+ *                      VMA x task.nr_vmas, FD x task.nr_fds, IDENTITY,
+ *                      TIMERS
  *   for each process:  PAGES ... (runs of captured pages, in VMA order)
  *   TRAILER
  *
- * Record types added later go after IDENTITY, in the order of their type
- * numbers, so each addition is independent of the others.
+ * Every process has exactly one IDENTITY and then exactly one TIMERS
+ * record, after its FD records. Record types added later go after them,
+ * in the order of their type numbers, so each addition is independent of
+ * the others.
  *
  * A process's VMAs are in ascending address order and do not overlap. The
  * PAGES runs come in the order of the TASK records; a process's runs are in
@@ -121,6 +124,8 @@ struct ckpt_image_hdr {
  * @CKPT_REC_IDENTITY: struct ckpt_rec_identity, then nr_auxv __u64 words
  *	of the saved auxiliary vector, then nr_threads
  *	struct ckpt_thread_identity (one per THREAD record, in their order)
+ * @CKPT_REC_TIMERS: struct ckpt_rec_timers, then nr_posix
+ *	struct ckpt_posix_timer in ascending id order
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -131,6 +136,7 @@ enum ckpt_rec_type {
 	CKPT_REC_PROC,
 	CKPT_REC_FD,
 	CKPT_REC_IDENTITY,
+	CKPT_REC_TIMERS,
 };
 
 /**
@@ -520,6 +526,94 @@ struct ckpt_rec_fd {
 	__u32 file_id;
 	__u32 seals;
 	__u32 reserved;
+};
+
+/* Indices of ckpt_rec_timers.itimer: setitimer()'s ITIMER_* numbers. */
+#define CKPT_ITIMER_REAL	0
+#define CKPT_ITIMER_VIRTUAL	1
+#define CKPT_ITIMER_PROF	2
+#define CKPT_NR_ITIMERS		3
+
+/*
+ * Bounds a checkpoint keeps to: timers per process, and the id counter
+ * (restore re-creates every id below it once, see ckpt_rec_timers).
+ */
+#define CKPT_MAX_POSIX_TIMERS	4096
+#define CKPT_MAX_TIMER_ID	(1U << 20)
+
+/**
+ * struct ckpt_itimer - one setitimer() timer (alarm() is ITIMER_REAL)
+ * @value_ns: time left until it expires; 0 if disarmed. REAL counts
+ *	CLOCK_MONOTONIC time, VIRTUAL the process's user CPU time, PROF its
+ *	user and system CPU time.
+ * @interval_ns: reload value; 0 for a one-shot timer
+ */
+struct ckpt_itimer {
+	__u64 value_ns;
+	__u64 interval_ns;
+};
+
+/* ckpt_posix_timer.flags */
+#define CKPT_TIMER_ABSTIME	(1U << 0)	/* value_ns is an absolute time */
+#define CKPT_TIMER_PENDING	(1U << 1)	/* its signal is queued, undelivered */
+
+/**
+ * struct ckpt_posix_timer - one timer_create() timer
+ * @id: its timer id
+ * @clock: the clock id it was created with, as the kernel keeps it: a CPU
+ *	clock (negative) encodes a pid, 0 meaning the creating thread or its
+ *	process
+ * @notify: sigev_notify: SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD or
+ *	SIGEV_THREAD_ID (SIGEV_SIGNAL | SIGEV_THREAD_ID)
+ * @signo: sigev_signo (kept as given for SIGEV_NONE, which sends nothing)
+ * @sigval: sigev_value, delivered in the siginfo
+ * @notify_tid: SIGEV_THREAD_ID: the thread signalled; else 0
+ * @clock_tid: a CPU clock's owner: the thread (thread clock) or the
+ *	process (process clock); else 0
+ * @flags: CKPT_TIMER_* bits
+ * @pending_overrun: with CKPT_TIMER_PENDING, the queued siginfo's si_overrun
+ * @value_ns: time left until it expires in its clock (or, with
+ *	CKPT_TIMER_ABSTIME, the CLOCK_REALTIME or CLOCK_TAI time it expires
+ *	at); 0 if disarmed
+ * @interval_ns: reload interval; 0 for a one-shot timer
+ * @overrun: expirations not yet reported (it_overrun), for readers
+ * @overrun_last: what timer_getoverrun() returned (it_overrun_last)
+ *
+ * An absolute timer on CLOCK_REALTIME or CLOCK_TAI (one the kernel keeps
+ * on that clock's base) keeps its expiry time; any other keeps the time it
+ * had left, as a relative timer.
+ */
+struct ckpt_posix_timer {
+	__s32 id;
+	__s32 clock;
+	__s32 notify;
+	__s32 signo;
+	__u64 sigval;
+	__u32 notify_tid;
+	__u32 clock_tid;
+	__u32 flags;
+	__s32 pending_overrun;
+	__u64 value_ns;
+	__u64 interval_ns;
+	__s64 overrun;
+	__s64 overrun_last;
+};
+
+/**
+ * struct ckpt_rec_timers - the timers of one process
+ * @itimer: setitimer() timers, indexed by CKPT_ITIMER_*
+ * @nr_posix: struct ckpt_posix_timer that follow, in ascending id order
+ * @next_id: the process's timer id counter: the id the next
+ *	timer_create() tries first; above every id that follows and at most
+ *	CKPT_MAX_TIMER_ID
+ *
+ * Restore re-creates the timers with their ids (and the counter) by
+ * creating and deleting one timer for every id between them.
+ */
+struct ckpt_rec_timers {
+	struct ckpt_itimer itimer[CKPT_NR_ITIMERS];
+	__u32 nr_posix;
+	__u32 next_id;
 };
 
 #define CKPT_AREA_MAGIC		0x4145524154504b43ULL	/* "CKPTAREA" */
