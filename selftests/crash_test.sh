@@ -6,17 +6,20 @@
 # (make check-crash runs them):
 #
 #   midstream  boot 1, area on /dev/vda: commit generation 1 of a
-#              self-checking workload, start generation 2 at 1 MiB/s, and
+#              self-checking workload (what /proc shows of it just before
+#              goes to /dev/vdb), start generation 2 at 1 MiB/s, and
 #              reset the machine (sysrq-b: no sync, no unmount) while it
 #              streams.
 #   afterwards boot 2, the same /dev/vda: the area shows 1 committed and 2
-#              incomplete (writing); 2 cannot be opened; 1 restores and the
-#              restored workload checks itself; a new checkpoint commits.
-#   eio        boot 2, area on /dev/vdb, a disk that fails every write to one
+#              incomplete (writing); 2 cannot be opened; 1 restores, its
+#              /proc is compared with boot 1's, and the restored workload
+#              checks itself; a new checkpoint commits.
+#   eio        boot 2, area on /dev/vdc, a disk that fails every write to one
 #              sector (QEMU blkdebug) inside generation 2: generation 2
 #              fails with an I/O error, the area still holds 1 as its newest
-#              committed generation, read back from the disk it restores and
-#              checks itself, and the checkpointed workload never noticed.
+#              committed generation, read back from the disk it restores
+#              (/proc compared) and checks itself, and the checkpointed
+#              workload never noticed.
 #
 # usage: crash_test.sh midstream | crash_test.sh afterwards eio
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -60,8 +63,12 @@ midstream() {
 	area=/dev/vda
 	ckptctl area create "$area" | sed 's/^/# /' || return 1
 	start_workload
+	proc_snap save "$wl" > /tmp/before.proc || { fail "no /proc snapshot"; return 1; }
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
 	slot_is 1 committed || { fail "generation 1 not committed"; return 1; }
+	# Past the reset only what reached the disk counts: write it through.
+	dd if=/tmp/before.proc of=/dev/vdb conv=fsync 2>/dev/null ||
+		{ fail "cannot write the /proc snapshot to /dev/vdb"; return 1; }
 	# About 40 MiB at 1 MiB/s: generation 2 streams for ~40 s.
 	ckptctl freeze "$wl" --area "$area" --rate 1M | sed 's/^/# /'
 	sleep 2
@@ -83,7 +90,7 @@ afterwards() {
 	fi
 	ckptctl show "$area" | grep -q 'generation: *1$' ||
 		{ fail "the newest committed generation is not 1"; return 1; }
-	restore_and_check "$area" || return 1
+	restore_and_check "$area" /dev/vdb crash_test.afterwards || return 1
 	# The area stays usable: a new checkpoint commits as generation 3.
 	start_workload
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
@@ -95,9 +102,10 @@ afterwards() {
 }
 
 eio() {
-	area=/dev/vdb
+	area=/dev/vdc
 	ckptctl area create "$area" | sed 's/^/# /' || return 1
 	start_workload
+	proc_snap save "$wl" > /tmp/eio-before.proc || { fail "no /proc snapshot"; return 1; }
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
 	slot_is 1 committed || { fail "generation 1 not committed"; return 1; }
 	# Generation 2 lies at ~42..84 MiB: it covers the failing sector.
@@ -121,7 +129,7 @@ eio() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
 	ckptctl show "$area:1" > /dev/null || { fail "generation 1 does not verify"; return 1; }
-	restore_and_check "$area" || return 1
+	restore_and_check "$area" /tmp/eio-before.proc crash_test.eio || return 1
 	kernel_quiet
 }
 
