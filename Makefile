@@ -238,18 +238,20 @@ stage: all
 
 # Restore after a reboot: two boots (two kernel instances) share a virtio
 # disk holding the area; the second restores what the first checkpointed.
+# A second disk carries what /proc showed of the workload before.
 check-reboot: stage
 	$(Q)rm -rf $(O)/vm-reboot && mkdir -p $(O)/vm-reboot
 	$(Q)truncate -s 256M $(O)/vm-reboot/disk.img
+	$(Q)truncate -s 4M $(O)/vm-reboot/carry.img
 	$(Q)for phase in phase1 phase2; do \
 		echo "reboot test, $$phase:"; \
 		selftests/qemu/vm.sh $(VM_KERNEL) \
 			--stage $(STAGE) --out $(O)/vm-reboot/$$phase \
 			--timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
-			--disk $(O)/vm-reboot/disk.img \
+			--disk $(O)/vm-reboot/disk.img --disk $(O)/vm-reboot/carry.img \
 			-- /opt/ckpt/selftests/reboot_test.sh $$phase || exit 1; \
 	done
-	$(Q)rm -f $(O)/vm-reboot/disk.img
+	$(Q)rm -f $(O)/vm-reboot/disk.img $(O)/vm-reboot/carry.img
 
 # Crash consistency and write errors of areas on virtio disks: boot 1 is
 # reset (sysrq-b, no sync) while generation 2 streams on vda and while a
@@ -257,26 +259,30 @@ check-reboot: stage
 # committed and 2 incomplete on vda and restores 1, restores from each
 # superblock copy of vdc in turn, and writes an area on vdb, a disk that
 # fails every write to one sector (QEMU's blkdebug driver; boot 1 gets it
-# plain, so vdc is vdc in both).
+# plain, so vdc is vdc in both). vdd carries what /proc showed of boot 1's
+# workloads before their checkpoints.
 CRASH := $(O)/vm-crash
 check-crash: stage
 	$(Q)rm -rf $(CRASH) && mkdir -p $(CRASH)
 	$(Q)truncate -s 256M $(CRASH)/disk.img $(CRASH)/eio.img $(CRASH)/sb.img
+	$(Q)truncate -s 4M $(CRASH)/carry.img
 	$(Q)printf '[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "131072"\n' \
 		> $(CRASH)/blkdebug.conf
 	$(Q)echo "crash test, boot 1 (reset while streaming, and mid-superblock):"; \
 	selftests/qemu/vm.sh $(VM_KERNEL) --stage $(STAGE) \
 		--out $(CRASH)/boot1 --timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
 		--disk $(CRASH)/disk.img --disk $(CRASH)/eio.img --disk $(CRASH)/sb.img \
+		--disk $(CRASH)/carry.img \
 		-- /opt/ckpt/selftests/crash_test.sh midstream sbpause
 	$(Q)echo "crash test, boot 2 (after the reset; superblock copies; a failing sector):"; \
 	selftests/qemu/vm.sh $(VM_KERNEL) --stage $(STAGE) \
 		--out $(CRASH)/boot2 --timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
-		--disk $(CRASH)/disk.img --qemu-arg -drive --qemu-arg \
+		--disk $(CRASH)/disk.img --disk $(CRASH)/carry.img --qemu-arg -drive --qemu-arg \
 		file=blkdebug:$(CURDIR)/$(CRASH)/blkdebug.conf:$(CURDIR)/$(CRASH)/eio.img,format=raw,if=virtio,cache=unsafe \
 		--qemu-arg -drive --qemu-arg file=$(CURDIR)/$(CRASH)/sb.img,format=raw,if=virtio,cache=unsafe \
+		--qemu-arg -drive --qemu-arg file=$(CURDIR)/$(CRASH)/carry.img,format=raw,if=virtio,cache=unsafe \
 		-- /opt/ckpt/selftests/crash_test.sh afterwards sbafter eio
-	$(Q)rm -f $(CRASH)/disk.img $(CRASH)/eio.img $(CRASH)/sb.img
+	$(Q)rm -f $(CRASH)/disk.img $(CRASH)/eio.img $(CRASH)/sb.img $(CRASH)/carry.img
 
 # Migration: two guests (two kernels) on one QEMU socket network, which is
 # a TCP connection on this machine's loopback; B listens, A connects.

@@ -94,9 +94,10 @@ static pid_t start_sleeper(void)
  */
 TEST(export_progress_json_restore)
 {
-	char cmd[512], out[OUT_SIZE], want[64];
+	char cmd[512], out[OUT_SIZE], want[64], *report;
+	struct ps_snap before;
 	pid_t pid, again;
-	int i;
+	int i, diffs;
 
 	if (access(CKPTCTL, X_OK))
 		SKIP(return, "%s not installed", CKPTCTL);
@@ -107,6 +108,7 @@ TEST(export_progress_json_restore)
 	pid = start_sleeper();
 	ASSERT_EQ(0, run_cmd(CKPTCTL " area create " AREA " --size 64M 2>&1", out, sizeof(out)))
 		TH_LOG("%s", out);
+	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
 	snprintf(cmd, sizeof(cmd), CKPTCTL " freeze %d --area " AREA " --wait 2>&1", pid);
 	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
 
@@ -139,6 +141,9 @@ TEST(export_progress_json_restore)
 	for (i = 0; i < 50 && kill(pid, 0); i++)
 		usleep(20000);
 	EXPECT_EQ(0, kill(pid, 0)) TH_LOG("the restored sleep does not run");
+	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
+	EXPECT_PROC_SAME(diffs, report);
+	ps_free(&before);
 	snprintf(cmd, sizeof(cmd), "cat /proc/%d/cmdline", pid);
 	EXPECT_EQ(0, run_cmd(cmd, out, sizeof(out)));
 	EXPECT_EQ(0, strcmp(out, "sleep")) TH_LOG("cmdline '%s'", out);

@@ -6,7 +6,8 @@
 # (make check-crash runs them):
 #
 #   midstream  boot 1, area on /dev/vda: commit generation 1 of a
-#              self-checking workload, start generation 2 at 256 KiB/s, and
+#              self-checking workload (what /proc shows of it just before
+#              goes to /dev/vdd), start generation 2 at 256 KiB/s, and
 #              reset the machine (sysrq-b: no sync, no unmount) while it
 #              streams.
 #   sbpause    boot 1, area on /dev/vdc: commit generation 1 of another
@@ -14,18 +15,22 @@
 #              superblock copies (fault_sb_pause): the reset comes while
 #              copy 1 says 2 is committed and copy 0 still says writing.
 #   afterwards boot 2, the same /dev/vda: the area shows 1 committed and 2
-#              incomplete (writing); 2 cannot be opened; 1 restores and the
-#              restored workload checks itself; a new checkpoint commits.
+#              incomplete (writing); 2 cannot be opened; 1 restores, its
+#              /proc is compared with boot 1's, and the restored workload
+#              checks itself; a new checkpoint commits.
 #   eio        boot 2, area on /dev/vdb, a disk that fails every write to one
 #              sector (QEMU blkdebug) inside generation 2: generation 2
 #              fails with an I/O error, the area still holds 1 as its newest
-#              committed generation, read back from the disk it restores and
-#              checks itself, and the checkpointed workload never noticed.
+#              committed generation, read back from the disk it restores
+#              (/proc compared) and checks itself, and the checkpointed
+#              workload never noticed.
 #   sbafter    boot 2, the same /dev/vdc: copy 1 is the newer and is used:
 #              2 restores and checks itself. Copy 1 torn (bytes 2048..4095
 #              replaced): copy 0 is used, 2 is incomplete and 1 restores
 #              and checks itself. A new checkpoint rewrites both copies;
 #              then copy 0 torn: copy 1 is used and the new one restores.
+#              Every restore compares /proc with the snapshot taken before
+#              its checkpoint (boot 1's come on /dev/vdd).
 #
 # usage: crash_test.sh midstream sbpause | crash_test.sh afterwards sbafter eio
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -65,10 +70,24 @@ kernel_quiet() {
 	fi
 }
 
+# The /proc snapshots taken before boot 1's checkpoints, on /dev/vdd: past
+# the reset only what reached the disk counts, so they are written through.
+carry() {
+	(cd /tmp && tar cf - ./*.proc) | dd of=/dev/vdd conv=fsync 2>/dev/null ||
+		{ fail "cannot write the /proc snapshots to /dev/vdd"; return 1; }
+}
+
+uncarry() {
+	tar xf /dev/vdd -C /tmp ||
+		{ fail "cannot read the /proc snapshots from /dev/vdd"; return 1; }
+}
+
 midstream() {
 	area=/dev/vda
 	ckptctl area create "$area" | sed 's/^/# /' || return 1
 	start_workload
+	proc_snap save "$wl" > /tmp/before.proc || { fail "no /proc snapshot"; return 1; }
+	carry || return 1
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
 	slot_is 1 committed || { fail "generation 1 not committed"; return 1; }
 	# About 40 MiB at 256 KiB/s: generation 2 streams for ~160 s, so it
@@ -84,6 +103,7 @@ midstream() {
 
 afterwards() {
 	area=/dev/vda
+	uncarry || return 1
 	ckptctl area info "$area" | sed 's/^/# /'
 	slot_is 1 committed || { fail "generation 1 is not committed after the crash"; return 1; }
 	slot_is 2 writing || { fail "generation 2 is not shown incomplete"; return 1; }
@@ -93,7 +113,7 @@ afterwards() {
 	fi
 	ckptctl show "$area" | grep -q 'generation: *1$' ||
 		{ fail "the newest committed generation is not 1"; return 1; }
-	restore_and_check "$area" || return 1
+	restore_and_check "$area" /tmp/before.proc crash_test.afterwards || return 1
 	# The area stays usable: a new checkpoint commits as generation 3.
 	start_workload
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
@@ -121,11 +141,14 @@ sbpause() {
 	pause=/sys/module/ckpt/parameters/fault_sb_pause
 	ckptctl area create "$area" | sed 's/^/# /' || return 1
 	start_workload
+	proc_snap save "$wl" > /tmp/sb1.proc || { fail "no /proc snapshot"; return 1; }
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
 	slot_is 1 committed || { fail "generation 1 not committed"; return 1; }
 	# Update 1 is generation 2's reserve (WRITING), update 2 its commit.
 	# Both copies are equal now, so the module writes copy 1 first.
 	echo 2 > "$pause"
+	proc_snap save "$wl" > /tmp/sb2.proc || { fail "no /proc snapshot"; return 1; }
+	carry || return 1
 	ckptctl freeze "$wl" --area "$area" | sed 's/^/# /'
 	for i in $(seq 1 600); do
 		[ "$(cat "$pause")" = 0 ] && break
@@ -146,7 +169,8 @@ sbafter() {
 	info_has "superblock copy 1: valid (sequence [0-9]*), in use" ||
 		{ fail "copy 1 (the commit) is not the one in use"; return 1; }
 	slot_is 2 committed || { fail "generation 2 is not committed"; return 1; }
-	restore_and_check "$area" || return 1
+	[ -r /tmp/sb2.proc ] || uncarry || return 1
+	restore_and_check "$area" /tmp/sb2.proc crash_test.sbafter || return 1
 	tear 1
 	ckptctl area info "$area" | sed 's/^/# /'
 	info_has "superblock copy 1: damaged: superblock checksum mismatch" ||
@@ -155,9 +179,10 @@ sbafter() {
 		{ fail "copy 0 does not hold the state before the commit"; return 1; }
 	ckptctl show "$area" | grep -q 'generation: *1$' ||
 		{ fail "the newest committed generation is not 1"; return 1; }
-	restore_and_check "$area" || return 1
+	restore_and_check "$area" /tmp/sb1.proc crash_test.sbafter || return 1
 	# The module takes copy 0 and rewrites both.
 	start_workload
+	proc_snap save "$wl" > /tmp/sb3.proc || { fail "no /proc snapshot"; return 1; }
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
 	kill -USR1 "$wl"
 	wait "$wl" || { fail "the checkpointed workload's own check failed"; return 1; }
@@ -177,6 +202,7 @@ eio() {
 	area=/dev/vdb
 	ckptctl area create "$area" | sed 's/^/# /' || return 1
 	start_workload
+	proc_snap save "$wl" > /tmp/eio-before.proc || { fail "no /proc snapshot"; return 1; }
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'
 	slot_is 1 committed || { fail "generation 1 not committed"; return 1; }
 	# Generation 2 lies at ~42..84 MiB: it covers the failing sector.
@@ -200,7 +226,7 @@ eio() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
 	ckptctl show "$area:1" > /dev/null || { fail "generation 1 does not verify"; return 1; }
-	restore_and_check "$area" || return 1
+	restore_and_check "$area" /tmp/eio-before.proc crash_test.eio || return 1
 	kernel_quiet
 }
 

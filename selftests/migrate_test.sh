@@ -3,9 +3,10 @@
 # Copyright (C) 2026 The ckpt authors.
 #
 # Migration between two guests (two kernels) on one QEMU socket network.
-# 1. Role A: run a self-checking workload, `ckptctl dump -o - --kill` it
-#    over TCP to B, and check it is gone here. Role B: receive the image,
-#    restore it, tell the workload to check itself, report its verdict.
+# 1. Role A: run a self-checking workload, send B what /proc shows of it,
+#    `ckptctl dump -o - --kill` it over TCP to B, and check it is gone here.
+#    Role B: receive both, restore the image, compare /proc of the restored
+#    workload with A's, tell it to check itself, report its verdict.
 # 2. The mismatch: A's next workload maps /tmp/rs-mapped, which B has too
 #    but with other contents. A dumps it to B without --kill; B's restore
 #    must refuse, naming the file, and A's workload must still run.
@@ -14,6 +15,7 @@ dir=$(cd "$(dirname "$0")" && pwd)
 role=$1
 port=7000
 port2=7001
+port_proc=7002
 echo "KTAP version 1"
 echo "1..2"
 insmod "$dir/../ckpt.ko"
@@ -25,7 +27,13 @@ role_a() {
 	CKPT_RS_WORKLOAD=reboot setsid "$dir/restore_test" &
 	pid=$!
 	sleep 2
-	# B may still be booting. A dump that cannot reach B fails before
+	proc_snap save "$pid" > /tmp/before.proc || return 1
+	# B may still be booting: it listens for the snapshot first.
+	for i in $(seq 1 90); do
+		nc 169.254.77.2 "$port_proc" < /tmp/before.proc 2>/dev/null && break
+		sleep 1
+	done
+	# B may still be setting up its next listener. A dump that cannot reach B fails before
 	# --kill (the image is never complete), so the workload runs on and
 	# the whole pipeline can simply be tried again.
 	for i in $(seq 1 90); do
@@ -57,9 +65,10 @@ receive() {
 
 role_b() {
 	ip addr add 169.254.77.2/24 dev eth0
+	receive "$port_proc" /tmp/before.proc || return 1
 	receive "$port" /tmp/image || return 1
 	ls -l /tmp/image | sed 's/^/# /'
-	restore_and_check /tmp/image
+	restore_and_check /tmp/image /tmp/before.proc migrate_test.b
 }
 
 # A: the mapped-file workload goes to B, without --kill.

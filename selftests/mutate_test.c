@@ -260,6 +260,22 @@ static pid_t start_workload(const char *kind)
 	return pid > 0 && !wait_file(ready) ? pid : -1;
 }
 
+static int save_proc(pid_t pid, const char *path)
+{
+	struct ps_snap s;
+	FILE *f;
+	int ret = ps_take_idle(&s, &pid, 1, 2000);
+
+	if (ret)
+		return ret;
+	f = fopen(path, "w");
+	ret = f ? ps_save(&s, f) : -errno;
+	if (f && fclose(f))
+		ret = -EIO;
+	ps_free(&s);
+	return ret;
+}
+
 /*
  * The images, made once by whichever test runs first (each test is a
  * forked child; the files outlive it): a standalone image of each
@@ -278,6 +294,10 @@ static int make_images(void)
 	single = start_workload("single");
 	threads = start_workload("threads");
 	if (single < 0 || threads < 0)
+		ret = -1;
+	/* What /proc shows of them, for the restores of the intact images. */
+	if (!ret && (save_proc(single, DIR "/single.proc") ||
+		     save_proc(threads, DIR "/threads.proc")))
 		ret = -1;
 	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " DIR "/single.ckpt && "
 		 CKPTCTL " dump %d -o " DIR "/threads.ckpt && "
@@ -649,12 +669,19 @@ FIXTURE_TEARDOWN(mut)
 	free(self->m.b);
 }
 
-/* Undamaged, the images show and restore, and the restored process checks itself. */
+/*
+ * Undamaged, the images show and restore, /proc of the restored process is
+ * what it was before the checkpoint, and the restored process checks itself.
+ */
 TEST_F_TIMEOUT(mut, intact_images_restore, 300)
 {
 	const char *names[] = { DIR "/single.ckpt", DIR "/threads.ckpt", DIR "/area" };
+	const char *procs[] = { DIR "/single.proc", DIR "/threads.proc", DIR "/single.proc" };
+	struct ps_snap before;
+	char *report;
 	struct cmd c;
-	int i, st;
+	int i, st, diffs;
+	FILE *f;
 
 	for (i = 0; i < 3; i++) {
 		pid_t pid = 0;
@@ -664,6 +691,14 @@ TEST_F_TIMEOUT(mut, intact_images_restore, 300)
 		ckptctl(&c, NULL, (const char *[]){ "restore", names[i], NULL });
 		ASSERT_EQ(0, c.status) TH_LOG("restore %s: %s", names[i], c.err);
 		ASSERT_EQ(1, sscanf(c.out, "restored pid %d", &pid)) TH_LOG("%s", c.out);
+		f = fopen(procs[i], "r");
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(0, ps_load(&before, f));
+		fclose(f);
+		diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
+		TH_LOG("%s:", names[i]);
+		EXPECT_PROC_SAME(diffs, report);
+		ps_free(&before);
 		/* Orphaned by ckptctl, the restored process is ours now. */
 		ASSERT_EQ(0, kill(pid, SIGUSR1));
 		ASSERT_EQ(pid, waitpid(pid, &st, 0));

@@ -3,9 +3,11 @@
 # Copyright (C) 2026 The ckpt authors.
 #
 # Restore after a reboot, in two boots sharing a virtio disk (/dev/vda) that
-# holds the area. phase1: checkpoint a self-checking workload, kill it.
-# phase2 (a fresh kernel): restore the newest committed generation, tell the
-# workload to check itself, and report its verdict.
+# holds the area, and a second one (/dev/vdb) that carries what /proc showed
+# of the workload before its checkpoint. phase1: checkpoint a self-checking
+# workload, kill it. phase2 (a fresh kernel): restore the newest committed
+# generation, compare its /proc with phase1's, tell the workload to check
+# itself, and report its verdict.
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/vm_lib.sh"
 phase=$1
@@ -18,15 +20,18 @@ phase1() {
 	CKPT_RS_WORKLOAD=reboot setsid "$dir/restore_test" &
 	pid=$!
 	sleep 2
+	proc_snap save "$pid" > /tmp/before.proc || return 1
 	ckptctl freeze "$pid" --area /dev/vda --wait | sed 's/^/# /'
 	ckptctl area info /dev/vda | grep -q committed || return 1
 	kill -9 "$pid"
+	# The reader stops at the snapshot's end line: no length needed.
+	cat /tmp/before.proc > /dev/vdb && sync || return 1
 	echo "# checkpointed pid $pid into /dev/vda and killed it"
 }
 
 phase2() {
 	ckptctl area info /dev/vda | sed 's/^/# /'
-	restore_and_check /dev/vda
+	restore_and_check /dev/vda /dev/vdb reboot_test.phase2
 }
 
 if "$phase"; then

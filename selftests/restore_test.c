@@ -5,7 +5,9 @@
  * Restore, zdtm-style: a workload builds its state and waits in
  * nanosleep(); it is frozen into an area, SIGKILLed, and restored with its
  * pid; then it checks its own memory, FPU register and descriptors and
- * reports PASS or FAIL through its restored log descriptor.
+ * reports PASS or FAIL through its restored log descriptor. Every restore
+ * also compares what /proc shows of the workload just before its
+ * checkpoint and once it is restored (proc_state.h).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -566,6 +568,9 @@ static int wait_for_line(const char *what, int tries)
 	return -1;
 }
 
+/* /proc of the workload just before its checkpoint (each test is a process). */
+static struct ps_snap before;
+
 static pid_t checkpoint_and_kill(struct __test_metadata *_metadata,
 				 const char *kind)
 {
@@ -584,6 +589,7 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, libckpt_area_create(AREA, big ? 1100ULL << 20 : 128 << 20,
 					 err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
+	EXPECT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
 	EXPECT_EQ(0, libckpt_open(&h));
 	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
 	EXPECT_EQ(0, libckpt_wait(h, job.id, &done));
@@ -649,6 +655,31 @@ TEST(taken_pid_refused)
 }
 
 /*
+ * Run a restore in wait mode; a helper compares /proc of the restored
+ * process with the one before the checkpoint, then tells it to check
+ * itself. A refused restore stops the helper.
+ */
+static int restore_and_check(struct __test_metadata *_metadata, const char *spec,
+			     pid_t *got, int *status, char *err, size_t errlen)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char *report;
+	int ret, fd, diffs;
+	pid_t helper;
+
+	helper = ps_check_async(&before, 0, ps_scope(_metadata->name), GO, &fd);
+	if (helper < 0)
+		return helper;
+	ret = libckpt_restore(spec, &o, got, status, err, errlen);
+	diffs = ps_check_wait(helper, fd, ret != 0, &report);
+	if (ret)
+		free(report);
+	else
+		EXPECT_PROC_SAME(diffs, report);
+	return ret;
+}
+
+/*
  * After SIGKILL, the restored process (an exec'd program: its vdso moves to
  * the recorded address) has the same pid, finds its memory (malloc'd heap,
  * a mapping, memory grown with sbrk, an 8 MiB THP region, 4 MiB of stack
@@ -657,47 +688,19 @@ TEST(taken_pid_refused)
  */
 TEST(restore_after_kill)
 {
-	struct libckpt_restore_opts o = { .wait = 1 };
 	char err[LIBCKPT_ERRLEN];
 	int status = -1;
-	pid_t pid, got = 0, go;
+	pid_t pid, got = 0;
 
 	pid = checkpoint_and_kill(_metadata, "memory");
-	go = fork();
-	if (go == 0) {
-		/* Once it runs again, tell it to check itself. */
-		usleep(500000);
-		close(open(GO, O_CREAT | O_WRONLY, 0600));
-		_exit(0);
-	}
-	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
+	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
-	waitpid(go, NULL, 0);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(pid, got);
 	EXPECT_EQ(0, wait_for_line("PASS", 20)) TH_LOG("no PASS in " LOG);
 	unlink(AREA);
 	unlink(GO);
-}
-
-/* Run a restore in wait mode while a helper tells the process to check. */
-static int restore_and_check(const char *spec, pid_t *got, int *status,
-			     char *err, size_t errlen)
-{
-	struct libckpt_restore_opts o = { .wait = 1 };
-	pid_t go = fork();
-	int ret;
-
-	if (go == 0) {
-		usleep(500000);
-		close(open(GO, O_CREAT | O_WRONLY, 0600));
-		_exit(0);
-	}
-	ret = libckpt_restore(spec, &o, got, status, err, errlen);
-	kill(go, SIGKILL);
-	waitpid(go, NULL, 0);
-	return ret;
 }
 
 /*
@@ -711,7 +714,7 @@ static void expect_restored_pass(struct __test_metadata *_metadata, const char *
 	pid_t pid, got = 0;
 
 	pid = checkpoint_and_kill(_metadata, kind);
-	ASSERT_EQ(0, restore_and_check(AREA, &got, &status, err, sizeof(err)))
+	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_EQ(pid, got);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
@@ -753,6 +756,7 @@ static pid_t ckptctl_dump_memory(struct __test_metadata *_metadata,
 	unlink(LOG);
 	pid = start_exec_workload("memory");
 	EXPECT_EQ(0, wait_for_line("ready", 200));
+	EXPECT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
 	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " %s 2>&1", pid, opts);
 	EXPECT_EQ(0, run_cmd(cmd, out, size)) TH_LOG("%s", out);
 	return pid;
@@ -765,9 +769,9 @@ static pid_t ckptctl_dump_memory(struct __test_metadata *_metadata,
  */
 TEST(dump_kill_restore_from_stdin)
 {
-	char out[4096], want[64];
+	char out[4096], want[64], *report;
+	int i, diffs;
 	pid_t pid;
-	int i;
 
 	if (access(CKPTCTL, X_OK))
 		SKIP(return, "%s not installed", CKPTCTL);
@@ -779,6 +783,8 @@ TEST(dump_kill_restore_from_stdin)
 		TH_LOG("%s", out);
 	snprintf(want, sizeof(want), "restored pid %d", pid);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
+	EXPECT_PROC_SAME(diffs, report);
 	close(open(GO, O_CREAT | O_WRONLY, 0600));
 	EXPECT_EQ(0, wait_for_line("PASS", 40)) TH_LOG("no PASS in " LOG);
 	for (i = 0; i < 100 && !kill(pid, 0); i++)
@@ -825,7 +831,7 @@ TEST(deleted_file_refused)
 
 	pid = checkpoint_and_kill(_metadata, "deleted");
 	ASSERT_EQ(0, unlink(STATE_FILE));
-	EXPECT_GT(0, restore_and_check(AREA, &got, &status, err, sizeof(err)));
+	EXPECT_GT(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, STATE_FILE)) TH_LOG("%s", err);
 	EXPECT_NE(NULL, strstr(err, "No such file")) TH_LOG("%s", err);
 	EXPECT_NE(0, kill(pid, 0)) TH_LOG("something was restored");
@@ -856,7 +862,7 @@ TEST(changed_mapped_file_refused)
 	ASSERT_LE(0, f);
 	ASSERT_EQ(8, pwrite(f, &other, 8, 0));
 	close(f);
-	EXPECT_GT(0, restore_and_check(AREA, &got, &status, err, sizeof(err)));
+	EXPECT_GT(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, MAPPED_FILE)) TH_LOG("%s", err);
 	EXPECT_NE(NULL, strstr(err, "changed since the checkpoint")) TH_LOG("%s", err);
 	TH_LOG("refused: %s", err);
@@ -889,8 +895,8 @@ FIXTURE_TEARDOWN(big)
 TEST_F_TIMEOUT(big, one_gib_restored, 400)
 {
 	struct libckpt_restore_opts o = { 0 };
-	char err[LIBCKPT_ERRLEN];
-	int status = -1, i;
+	char err[LIBCKPT_ERRLEN], *report;
+	int status = -1, i, diffs;
 	pid_t pid, got = 0;
 	double t0, t1;
 
@@ -903,6 +909,8 @@ TEST_F_TIMEOUT(big, one_gib_restored, 400)
 	TH_LOG("restore of the 1 GiB process took %.2f s (image read, verified, memory filled)",
 	       t1 - t0);
 	EXPECT_EQ(pid, got);
+	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
+	EXPECT_PROC_SAME(diffs, report);
 	close(open(GO, O_CREAT | O_WRONLY, 0600));
 	EXPECT_EQ(0, wait_for_line("PASS", 1200)) TH_LOG("no PASS in " LOG);
 	for (i = 0; i < 200 && !kill(pid, 0); i++)
@@ -949,9 +957,9 @@ TEST(dump_leave_stopped)
 TEST(shell_job_gets_callers_terminal)
 {
 	struct libckpt_restore_opts o = { .wait = 1 };
-	char err[LIBCKPT_ERRLEN], buf[256] = "";
-	int m1, m2, status = -1, got = 0, n = 0, i;
-	pid_t pid, restorer, rpid;
+	char err[LIBCKPT_ERRLEN], buf[256] = "", *report;
+	int m1, m2, status = -1, got = 0, n = 0, i, fd, diffs;
+	pid_t pid, restorer, rpid, helper;
 
 	m1 = posix_openpt(O_RDWR | O_NOCTTY);
 	m2 = posix_openpt(O_RDWR | O_NOCTTY);
@@ -977,8 +985,11 @@ TEST(shell_job_gets_callers_terminal)
 			_exit(71);
 		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 72);
 	}
-	usleep(500000);
-	close(open(GO, O_CREAT | O_WRONLY, 0600));
+	/* The restored process's /proc, then GO. */
+	helper = ps_check_async(&before, 0, ps_scope(_metadata->name), GO, &fd);
+	ASSERT_LT(0, helper);
+	diffs = ps_check_wait(helper, fd, false, &report);
+	EXPECT_PROC_SAME(diffs, report);
 	fcntl(m2, F_SETFL, O_NONBLOCK);
 	for (i = 0; i < 200 && !strstr(buf, "PASS on the terminal"); i++) {
 		ssize_t r = read(m2, buf + n, sizeof(buf) - 1 - n);

@@ -722,10 +722,11 @@ TEST_F_TIMEOUT(slow, restore_never_grants_credentials, 120)
 	struct outcome *o = outcome_new();
 	struct restore_try t = { .o = o };
 	struct libckpt_restore_opts opts = { 0 };
-	char err[LIBCKPT_ERRLEN], path[64], line[256];
-	pid_t root_p, a_p, got = 0;
+	char err[LIBCKPT_ERRLEN], path[64], line[256], *report;
+	pid_t root_p, a_p, got = 0, new_pid;
 	bool capeff_zero = false;
-	int status;
+	struct ps_snap a_before;
+	int status, diffs;
 	FILE *f;
 
 	ASSERT_NE(NULL, o);
@@ -733,6 +734,7 @@ TEST_F_TIMEOUT(slow, restore_never_grants_credentials, 120)
 	a_p = start_as(USER_A, "sleeper", self_exe());
 	ASSERT_LT(0, root_p);
 	ASSERT_LT(0, a_p);
+	ASSERT_EQ(0, ps_take_idle(&a_before, &a_p, 1, 2000));
 	ASSERT_EQ(0, dump_image(root_p, "/tmp/sec-img-root"));
 	ASSERT_EQ(0, dump_image(a_p, "/tmp/sec-img-a"));
 	stop(root_p);
@@ -753,6 +755,11 @@ TEST_F_TIMEOUT(slow, restore_never_grants_credentials, 120)
 	EXPECT_EQ(0, o->ret[0]) TH_LOG("%s", o->msg[0]);
 	if (!o->ret[0]) {
 		EXPECT_EQ(USER_A, euid_of(o->ret[1]));
+		/* --new-pid: the comparison follows the process to its new pid. */
+		new_pid = o->ret[1];
+		diffs = ps_expect_same(&a_before, &new_pid, 0, ps_scope(_metadata->name), 3000,
+				       &report);
+		EXPECT_PROC_SAME(diffs, report);
 		EXPECT_TRUE(something_ran()) TH_LOG("the restored process does not run");
 	}
 
@@ -761,6 +768,9 @@ TEST_F_TIMEOUT(slow, restore_never_grants_credentials, 120)
 				     sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(a_p, got);
 	EXPECT_EQ(USER_A, euid_of(got));
+	diffs = ps_expect_same(&a_before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
+	EXPECT_PROC_SAME(diffs, report);
+	ps_free(&a_before);
 	snprintf(path, sizeof(path), "/proc/%d/status", got);
 	f = fopen(path, "r");
 	while (f && fgets(line, sizeof(line), f))

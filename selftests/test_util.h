@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -34,6 +35,8 @@
 #endif
 #include <netlink/genl/genl.h>
 #include <linux/ckpt.h>
+
+#include "proc_state.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -249,5 +252,29 @@ static inline void wait_in_vfork(int fd)
 		_exit(0);
 	}
 }
+
+/* The allowlist scope of a test: "<program>.<test>", e.g. "tree_test.restored_twice_after_kill". */
+static inline const char *ps_scope(const char *test)
+{
+	static char scope[128];
+
+	snprintf(scope, sizeof(scope), "%s.%s", program_invocation_short_name, test);
+	return scope;
+}
+
+/*
+ * The verdict of the /proc comparison after a restore (proc_state.h):
+ * @diffs must be 0; its report goes out one KTAP comment line at a time,
+ * whatever the verdict, so every run shows what the allowlist explained.
+ */
+#define EXPECT_PROC_SAME(diffs, report) do {					\
+	char *_line, *_save = NULL;						\
+										\
+	EXPECT_EQ(0, (diffs)) TH_LOG("/proc differs after the restore");	\
+	for (_line = strtok_r((report), "\n", &_save); _line;			\
+	     _line = strtok_r(NULL, "\n", &_save))				\
+		TH_LOG("proc: %s", _line);					\
+	free(report);								\
+} while (0)
 
 #endif /* CKPT_TEST_UTIL_H */

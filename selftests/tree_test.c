@@ -10,7 +10,9 @@
  * timeout. The whole session is frozen, SIGKILLed and restored; then each
  * process checks its own pid, parent, group, session, pipes and memory,
  * reports PASS or FAIL on its log descriptor, and its parent checks its
- * exit status.
+ * exit status. Before that, what /proc shows of every process and thread
+ * of the restored tree is compared with what it showed before the
+ * checkpoint (proc_state.h).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -370,30 +372,32 @@ static void kill_session(pid_t sid)
 	}
 }
 
-/* Let the restored tree check itself half a second after it runs. */
-static pid_t go_later(void)
-{
-	pid_t go = fork();
+/* /proc of the whole tree just before its checkpoint (each test is a process). */
+static struct ps_snap before;
 
-	if (go == 0) {
-		usleep(500000);
-		close(open(GO, O_CREAT | O_WRONLY, 0600));
-		_exit(0);
-	}
-	return go;
-}
-
-static int restore_with(const struct libckpt_restore_opts *o, pid_t *got,
+/*
+ * Restore; a helper compares /proc of the restored tree (in its pid
+ * namespace with --pidns) with before, then lets it check itself.
+ */
+static int restore_with(struct __test_metadata *_metadata,
+			const struct libckpt_restore_opts *o, pid_t *got,
 			int *status, char *err, size_t errlen)
 {
-	pid_t go;
-	int ret;
+	char *report;
+	pid_t helper;
+	int ret, fd, diffs;
 
 	unlink(GO);
-	go = go_later();
+	helper = ps_check_async(&before, o->pidns ? PS_PIDNS_OF_SIBLING : 0,
+				ps_scope(_metadata->name), GO, &fd);
+	if (helper < 0)
+		return helper;
 	ret = libckpt_restore(AREA, o, got, status, err, errlen);
-	kill(go, SIGKILL);
-	waitpid(go, NULL, 0);
+	diffs = ps_check_wait(helper, fd, ret != 0, &report);
+	if (ret)
+		free(report);
+	else
+		EXPECT_PROC_SAME(diffs, report);
 	return ret;
 }
 
@@ -404,6 +408,8 @@ FIXTURE(tree) {
 
 FIXTURE_SETUP(tree)
 {
+	pid_t pids[3];
+
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	unlink(LOG);
 	unlink(GO);
@@ -411,6 +417,8 @@ FIXTURE_SETUP(tree)
 	ASSERT_EQ(0, wait_lines("ready", 3, 200)) TH_LOG("the tree did not start");
 	/* B must be inside its read() when frozen. */
 	usleep(200000);
+	ASSERT_EQ(3, ps_session_pids(self->root, pids, 3));
+	ASSERT_EQ(0, ps_take_idle(&before, pids, 3, 2000));
 	ASSERT_EQ(0, checkpoint_session(self->root, &self->done));
 	ASSERT_EQ(CKPT_JOB_COMMITTED, self->done.state) TH_LOG("%s", self->done.error_msg);
 	EXPECT_EQ(3, self->done.nr_tasks);
@@ -439,7 +447,7 @@ TEST_F(tree, restored_twice_after_kill)
 	for (round = 1; round <= 2; round++) {
 		status = -1;
 		got = 0;
-		ASSERT_EQ(0, restore_with(&o, &got, &status, err, sizeof(err)))
+		ASSERT_EQ(0, restore_with(_metadata, &o, &got, &status, err, sizeof(err)))
 			TH_LOG("round %d: %s", round, err);
 		EXPECT_EQ(self->root, got);
 		EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
@@ -464,7 +472,7 @@ TEST_F(tree, restored_in_pidns_beside_original)
 	pid_t got = 0;
 
 	ASSERT_EQ(0, kill(-self->root, SIGSTOP));
-	ASSERT_EQ(0, restore_with(&o, &got, &status, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, restore_with(_metadata, &o, &got, &status, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(self->root, got);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
 	EXPECT_EQ(0, WEXITSTATUS(status));

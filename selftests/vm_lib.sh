@@ -4,11 +4,22 @@
 # Sourced by the guest's shell tests (reboot_test.sh, migrate_test.sh,
 # crash_test.sh).
 
-# restore_and_check SOURCE: restore an image file, or the newest committed
-# generation of an area, whose one process is restore_test's "reboot" workload, and make it check
-# itself (SIGUSR1). Returns the workload's verdict, its exit status.
+# proc_snap save PID > FILE: what /proc shows of the workload, taken just
+# before its checkpoint, for restore_and_check to compare (proc_state.h).
+proc_snap() {
+	"$(cd "$(dirname "$0")" && pwd)/proc_snap" "$@"
+}
+
+# restore_and_check SOURCE BEFORE SCOPE: restore an image file, or the
+# newest committed generation of an area, whose one process is
+# restore_test's "reboot" workload; compare /proc of the restored process
+# with BEFORE (saved by proc_snap before the checkpoint; SCOPE names this
+# restore for the allowlist), and make it check itself (SIGUSR1). Returns
+# the workload's verdict, its exit status, or 1 if /proc differs.
 restore_and_check() {
 	rc_area=$1
+	rc_before=$2
+	rc_scope=$3
 	rc_pid=$(ckptctl show "$rc_area" --json |
 		 sed -n 's/.*"tasks": \[{"pid": \([0-9]*\).*/\1/p')
 	if [ -z "$rc_pid" ]; then
@@ -26,6 +37,10 @@ restore_and_check() {
 		kill -0 "$rc_ctl" 2>/dev/null || break
 		sleep 0.1
 	done
+	# The same pid; proc_snap waits for the end of the restore itself.
+	proc_snap compare --scope "$rc_scope" "$rc_before" > /tmp/proc.out 2>&1
+	rc_proc=$?
+	sed 's/^/# proc: /' /tmp/proc.out
 	if ! kill -USR1 "$rc_pid"; then
 		sed 's/^/# /' /tmp/restore.err
 		echo "# restored pid $rc_pid is not running"
@@ -35,5 +50,9 @@ restore_and_check() {
 	rc_st=$?
 	sed 's/^/# /' /tmp/restore.out /tmp/restore.err
 	echo "# restored pid $rc_pid from $rc_area; it checked itself: exit status $rc_st"
+	if [ "$rc_proc" != 0 ]; then
+		echo "# /proc of the restored pid $rc_pid differs from before the checkpoint"
+		return 1
+	fi
 	return "$rc_st"
 }
