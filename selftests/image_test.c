@@ -424,8 +424,9 @@ static void build(struct buf *b, const struct model *m, enum mut mut)
 	for (i = 0; i < m->nr_tasks; i++)
 		put_runs(b, &m->t[mut == M_PAGES_ORDER ? m->nr_tasks - 1 - i : i],
 			 mut);
+	/* One past the last type the format knows. */
 	if (mut == M_BAD_TYPE)
-		rec(b, 9, 0, &junk, sizeof(junk), NULL, 0);
+		rec(b, CKPT_REC_TIMERS + 1, 0, &junk, sizeof(junk), NULL, 0);
 	if (mut == M_NO_TRAILER)
 		return;
 	tr.crc32c = libckpt_crc32c(0, b->p, b->len) ^ (mut == M_TRAILER_CRC);
@@ -614,7 +615,7 @@ BAD(fd_out_of_order, M_FD_ORDER, -EBADMSG,
 BAD(fd_data_without_flag, M_FD_DATA_NOFLAG, -EBADMSG,
     "fd 3: data on a record that carries none");
 BAD(no_identity_record, M_NO_IDENTITY, -EBADMSG,
-    "task pid 100 ends with a TASK record, not its IDENTITY record");
+    "task pid 100 ends with a TIMERS record, not its IDENTITY record");
 BAD(identity_wrong_tid, M_IDENT_TID, -EBADMSG,
     "IDENTITY: thread entry 1 is tid 102, its THREAD record says 101");
 BAD(identity_auxv_unterminated, M_IDENT_AUXV, -EBADMSG,
@@ -635,7 +636,7 @@ BAD(pages_across_vma_end, M_PAGES_SPAN_VMA, -EBADMSG,
 BAD(pages_overlap, M_PAGES_OVERLAP, -EBADMSG,
     "PAGES run 0x601000+2 of pid 100 overlaps or precedes the previous run");
 BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
-BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 9");
+BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 10");
 BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
 BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");
 BAD(trailer_crc, M_TRAILER_CRC, -EBADMSG, "checksum mismatch");

@@ -1171,6 +1171,35 @@ static int compare_task(struct sbuf *b, struct ps_allow *a, const char *scope,
 	return n;
 }
 
+/* A task's state letter, from status:State or stat:state; 0 if none. */
+static char state_of(const struct ps_task *t)
+{
+	const char *st = lookup(t, "stat:state");
+
+	return st ? st[0] : 0;
+}
+
+/*
+ * Running and sleeping are one state here: which of the two a live task
+ * shows when it is read depends on the scheduler, not on the restore (a
+ * snapshot taken while the machine is busy can catch the workload on a
+ * CPU). What shows where it waits follows: stat's wchan field is 0
+ * exactly when the task runs (6.1's do_task_stat()), the wchan file then
+ * says 0 and syscall "running". Stopped, traced, zombie and D stay
+ * themselves.
+ */
+static bool same_live_state(const struct ps_task *x, const struct ps_task *y,
+			    const char *key)
+{
+	char sx = state_of(x), sy = state_of(y);
+
+	if (!((sx == 'R' && sy == 'S') || (sx == 'S' && sy == 'R')))
+		return false;
+	return !strcmp(key, "stat:state") || !strcmp(key, "status:State") ||
+	       !strcmp(key, "stat:wchan") || !strcmp(key, "wchan") ||
+	       !strcmp(key, "syscall");
+}
+
 static int compare_entries(struct sbuf *b, struct ps_allow *a, const char *scope,
 			   const struct ps_task *x, const struct ps_task *y,
 			   const struct ps_pid_map *map, size_t nmap)
@@ -1190,7 +1219,8 @@ static int compare_entries(struct sbuf *b, struct ps_allow *a, const char *scope
 		} else {
 			char *v = unmap_val(map, nmap, y->e[j].key, y->e[j].val);
 
-			if (strcmp(x->e[i].val, v))
+			if (strcmp(x->e[i].val, v) &&
+			    !same_live_state(x, y, x->e[i].key))
 				n += differ(b, a, scope, x, x->e[i].key, x->e[i].val, v);
 			free(v);
 			i++;

@@ -218,9 +218,12 @@ static inline int busy_run(struct mw_control *ctl, bool thp_on)
 	if (!anon || !thp || !shm || fd < 0 ||
 	    ftruncate(fd, BUSY_FILE_PAGES * MW_PAGE))
 		return 10;
+	/*
+	 * The file stays: a mapping of a deleted file is refused before the
+	 * freeze, as no restore could map it again.
+	 */
 	file = (uint64_t)mw_map(BUSY_FILE_PAGES * MW_PAGE, MAP_PRIVATE, fd);
 	close(fd);
-	unlink(path);
 	if (!file)
 		return 11;
 	thp = (thp + BUSY_THP_PAGES * MW_PAGE - 1) &
