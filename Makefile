@@ -277,7 +277,7 @@ check-crash: stage
 	$(Q)echo "crash test, boot 2 (after the reset; superblock copies; a failing sector):"; \
 	selftests/qemu/vm.sh $(VM_KERNEL) --stage $(STAGE) \
 		--out $(CRASH)/boot2 --timeout $(VM_SHORT_TIMEOUT) --mem $(VM_MEM) \
-		--disk $(CRASH)/disk.img --disk $(CRASH)/carry.img --qemu-arg -drive --qemu-arg \
+		--disk $(CRASH)/disk.img --qemu-arg -drive --qemu-arg \
 		file=blkdebug:$(CURDIR)/$(CRASH)/blkdebug.conf:$(CURDIR)/$(CRASH)/eio.img,format=raw,if=virtio,cache=unsafe \
 		--qemu-arg -drive --qemu-arg file=$(CURDIR)/$(CRASH)/sb.img,format=raw,if=virtio,cache=unsafe \
 		--qemu-arg -drive --qemu-arg file=$(CURDIR)/$(CRASH)/carry.img,format=raw,if=virtio,cache=unsafe \
