@@ -194,7 +194,7 @@ sbafter() {
 	info_has "superblock copy 0: damaged: superblock checksum mismatch" ||
 		{ fail "the torn copy 0 is not reported"; return 1; }
 	slot_is 3 committed || { fail "generation 3 lost with copy 0"; return 1; }
-	restore_and_check "$area" || return 1
+	restore_and_check "$area" /tmp/sb3.proc crash_test.sbafter || return 1
 	kernel_quiet
 }
 
