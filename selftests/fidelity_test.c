@@ -600,6 +600,72 @@ static void strict_workload(void)
 			syscall(SYS_exit, 43);
 }
 
+/* --- threads of a process whose owner is not root ------------------------ */
+
+#define NOBODY		65534
+#define NR_NOBODY_THREADS	3
+
+static pid_t nobody_tids[NR_NOBODY_THREADS];
+static volatile int nobody_started, nobody_checked, nobody_bad;
+static volatile int nobody_go;
+
+/* Each thread checks its own tid and credentials: both are per thread. */
+static void *nobody_thread(void *arg)
+{
+	long i = (long)arg;
+	uid_t r, e, s;
+
+	nobody_tids[i] = (pid_t)syscall(SYS_gettid);
+	__atomic_add_fetch(&nobody_started, 1, __ATOMIC_ACQ_REL);
+	while (!__atomic_load_n(&nobody_go, __ATOMIC_ACQUIRE))
+		usleep(10000);
+	if (syscall(SYS_gettid) != nobody_tids[i] ||
+	    getresuid(&r, &e, &s) || r != NOBODY || e != NOBODY || s != NOBODY)
+		__atomic_store_n(&nobody_bad, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&nobody_checked, 1, __ATOMIC_ACQ_REL);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static bool check_nobody(void)
+{
+	uid_t r, e, s;
+	int i;
+
+	__atomic_store_n(&nobody_go, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 500 && nobody_checked < NR_NOBODY_THREADS; i++)
+		usleep(10000);
+	if (nobody_checked < NR_NOBODY_THREADS)
+		return differs("only %d of %d threads ran after the restore",
+			       nobody_checked, NR_NOBODY_THREADS);
+	if (nobody_bad)
+		return differs("a thread lost its tid or its uid %d", NOBODY);
+	if (getresuid(&r, &e, &s) || r != NOBODY || e != NOBODY || s != NOBODY)
+		return differs("the main thread's uids are %u/%u/%u", r, e, s);
+	return false;
+}
+
+/*
+ * Issue 15 item 1: a multi-threaded process of an ordinary user (nobody),
+ * restored by root, gets its threads back with their tids and its uid.
+ */
+static void nobody_workload(void)
+{
+	pthread_t t;
+	long i;
+
+	start_log();
+	if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+		setup_failed(10);
+	for (i = 0; i < NR_NOBODY_THREADS; i++)
+		if (pthread_create(&t, NULL, nobody_thread, (void *)i))
+			setup_failed(11);
+	while (__atomic_load_n(&nobody_started, __ATOMIC_ACQUIRE) < NR_NOBODY_THREADS)
+		usleep(10000);
+	wait_go_then(check_nobody);
+}
+
 __attribute__((constructor)) static void maybe_workload(void)
 {
 	const char *w = getenv("CKPT_FID_WORKLOAD");
@@ -614,6 +680,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		seccomp_workload();
 	if (w && !strcmp(w, "strict"))
 		strict_workload();
+	if (w && !strcmp(w, "nobody"))
+		nobody_workload();
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -726,6 +794,16 @@ TEST(identity_restored)
 TEST(memory_attributes_restored)
 {
 	expect_restored_pass(_metadata, "memory", false);
+}
+
+/*
+ * A multi-threaded process of an ordinary user, restored by root: every
+ * thread comes back with its tid and the user's credentials (it was
+ * refused with "cannot create thread N: tid taken or not permitted").
+ */
+TEST(nonroot_threads_restored_by_root)
+{
+	expect_restored_pass(_metadata, "nobody", false);
 }
 
 FIXTURE(slow) {
