@@ -30,6 +30,7 @@
 #include <linux/ckpt_image.h>
 
 #include "files.h"
+#include "locks.h"
 #include "group.h"
 #include "snap.h"
 
@@ -203,6 +204,11 @@ int ckpt_files_check(struct task_struct *p, pid_t pid, u64 ghost_limit,
 	for (fd = 0; (file = task_lookup_next_fd_rcu(p, &fd)); fd++) {
 		if (classify(file, ghost_limit, &type, &why)) {
 			refuse_fd(extack, pid, fd, file, ghost_limit, why);
+			return -EINVAL;
+		}
+		why = ckpt_locks_refusal(file);
+		if (why) {
+			ckpt_err_set_fd(extack, pid, fd, why);
 			return -EINVAL;
 		}
 	}
@@ -505,7 +511,15 @@ int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 	if (!pathbuf)
 		return -ENOMEM;
 	while ((file = next_file(ts->task, &fd, &cloexec))) {
-		ret = record_fd(ts, set, file, fd, cloexec, pathbuf, extack);
+		/* Again with the group parked: a lock may be newer than the check. */
+		const char *why = ckpt_locks_refusal(file);
+
+		if (why) {
+			ckpt_err_set_fd(extack, ts->rec.pid, fd, why);
+			ret = -EINVAL;
+		} else {
+			ret = record_fd(ts, set, file, fd, cloexec, pathbuf, extack);
+		}
 		fput(file);
 		if (ret)
 			break;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,7 +38,8 @@ struct ctl {
 	char why[128];			/* child: what went wrong */
 };
 
-enum kind { HUGETLB_PRIVATE, HUGETLB_SHARED, AIO, DONTFORK, ANON, VFORK };
+enum kind { HUGETLB_PRIVATE, HUGETLB_SHARED, AIO, DONTFORK, ANON, VFORK,
+	     LOCK_FLOCK, LOCK_POSIX, LOCK_OFD };
 
 static struct ctl *ctl_new(void)
 {
@@ -154,6 +156,19 @@ static int workload(struct ctl *c, enum kind k)
 			return 2;
 		memset(p, 1, len);
 		break;
+	case LOCK_FLOCK:
+	case LOCK_POSIX:
+	case LOCK_OFD: {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		int fd = open("/tmp/safety-lock", O_RDWR | O_CREAT, 0600);
+
+		if (fd < 0)
+			return 2;
+		if (k == LOCK_FLOCK ? flock(fd, LOCK_EX) :
+		    fcntl(fd, k == LOCK_POSIX ? F_SETLK : F_OFD_SETLK, &fl))
+			return 3;
+		break;
+	}
 	case VFORK:
 		child = vfork();
 		if (child == 0) {
@@ -377,6 +392,40 @@ static int check_region(const struct libckpt_page_run *run, void *arg)
 			r->bad++;
 	}
 	return 0;
+}
+
+/*
+ * A descriptor through which the group holds a file lock (flock, POSIX,
+ * OFD) is refused by name before the freeze: locks are not restored yet,
+ * and a process that believes it holds its lock must not come back
+ * without it.
+ */
+TEST(file_locks_refused)
+{
+	const struct { enum kind k; const char *what; } cases[] = {
+		{ LOCK_FLOCK, "fd 3: holds an flock() lock" },
+		{ LOCK_POSIX, "fd 3: holds a POSIX or OFD record lock" },
+		{ LOCK_OFD, "fd 3: holds a POSIX or OFD record lock" },
+	};
+	unsigned int i;
+	int fd;
+
+	fd = open_area("/tmp/area-locks", 64 << 20);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ctl *c = ctl_new();
+		pid_t pid;
+
+		ASSERT_NE(NULL, c);
+		pid = start(c, cases[i].k);
+		ASSERT_LT(0, pid);
+		expect_refused(_metadata, c, pid, fd, -EINVAL, cases[i].what);
+		stop(pid);
+		munmap(c, sizeof(*c));
+	}
+	close(fd);
+	unlink("/tmp/area-locks");
+	unlink("/tmp/safety-lock");
 }
 
 /*
