@@ -6,7 +6,9 @@
  * about itself (its identity, its memory attributes, many mappings),
  * records what it sees, and waits; it is checkpointed, SIGKILLed and
  * restored; then the restored program reads the same things again and
- * reports PASS or, naming the first difference, FAIL in its log.
+ * reports PASS or, naming the first difference, FAIL in its log. Every
+ * restore also compares what /proc shows of the workload just before its
+ * checkpoint and once it is restored (proc_state.h).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -703,6 +705,9 @@ static int wait_for_line(const char *what, int tries, char *buf, size_t size)
 	return -1;
 }
 
+/* /proc of the workload just before its checkpoint (each test is a process). */
+static struct ps_snap proc_before;
+
 /* Checkpoint workload @kind into AREA and SIGKILL it; its pid. */
 static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *kind)
 {
@@ -719,6 +724,7 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *
 	EXPECT_EQ(0, wait_for_line("ready", 1200, buf, sizeof(buf))) TH_LOG("%s", buf);
 	EXPECT_EQ(0, libckpt_area_create(AREA, 256 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
+	EXPECT_EQ(0, ps_take_idle(&proc_before, &pid, 1, 2000));
 	EXPECT_EQ(0, libckpt_open(&h));
 	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
 	EXPECT_EQ(0, libckpt_wait(h, job.id, &done));
@@ -734,35 +740,37 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *
 
 /*
  * Restore AREA (the caller, or with @ckptctl `ckptctl restore --wait`,
- * waits as its parent), let it check itself.
+ * waits as its parent); a helper compares /proc of the restored process
+ * with the one before the checkpoint, then tells it to check itself.
  */
 static void expect_restored_pass(struct __test_metadata *_metadata, const char *kind,
 				 bool ckptctl)
 {
 	struct libckpt_restore_opts o = { .wait = 1 };
-	char err[LIBCKPT_ERRLEN], buf[4096] = "";
-	int status = -1;
-	pid_t pid, got = 0, go;
+	char err[LIBCKPT_ERRLEN], buf[4096] = "", *report;
+	int status = -1, ret, fd, diffs;
+	pid_t pid, got = 0, helper;
 
 	pid = checkpoint_and_kill(_metadata, kind);
-	go = fork();
-	if (go == 0) {
-		usleep(ckptctl ? 1500000 : 500000);
-		close(open(GO, O_CREAT | O_WRONLY, 0600));
-		_exit(0);
-	}
+	helper = ps_check_async(&proc_before, 0, ps_scope(_metadata->name), GO, &fd);
+	ASSERT_LT(0, helper);
 	if (ckptctl) {
 		/* Its exit status is the restored process's. */
-		status = run_cmd(CKPTCTL " restore " AREA " --wait 2>&1", err, sizeof(err));
-		EXPECT_EQ(0, status) TH_LOG("%s", err);
+		ret = run_cmd(CKPTCTL " restore " AREA " --wait 2>&1", err, sizeof(err));
+		EXPECT_EQ(0, ret) TH_LOG("%s", err);
 		status = 0;
 		got = pid;
 	} else {
-		EXPECT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
-			TH_LOG("%s", err);
+		ret = libckpt_restore(AREA, &o, &got, &status, err, sizeof(err));
+		EXPECT_EQ(0, ret) TH_LOG("%s", err);
 	}
-	kill(go, SIGKILL);
-	waitpid(go, NULL, 0);
+	/* A refused restore restores nothing to compare: stop the helper. */
+	diffs = ps_check_wait(helper, fd, ret != 0, &report);
+	if (ret)
+		free(report);
+	else
+		EXPECT_PROC_SAME(diffs, report);
+	ps_free(&proc_before);
 	EXPECT_EQ(pid, got);
 	wait_for_line("PASS", 40, buf, sizeof(buf));
 	EXPECT_NE(NULL, strstr(buf, "PASS")) TH_LOG("log: %s", buf);

@@ -9,6 +9,8 @@
  * bytes and capacity, a directory's readdir position, the contents of a
  * deleted file, an O_TMPFILE file and a memfd, a removed working
  * directory — and report PASS or FAIL with the number of the failed check.
+ * Every restore also compares what /proc shows of the workload's processes
+ * just before the checkpoint and once they are restored (proc_state.h).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -481,10 +483,17 @@ static void kill_session(pid_t sid)
 	}
 }
 
-/* Start workload @kind (@n processes say ready), checkpoint its session. */
+/* /proc of the workload's processes just before the checkpoint. */
+static struct ps_snap before;
+
+/*
+ * Start workload @kind (@n processes say ready), take /proc of its @n
+ * processes, checkpoint its session.
+ */
 static int start_and_checkpoint(const char *kind, int n, uint64_t ghost_limit,
 				pid_t *sid, char *err, size_t errlen)
 {
+	pid_t pids[4];
 	struct libckpt_freeze_opts o = { .flags = LIBCKPT_F_SESSION,
 					 .ghost_limit = ghost_limit };
 	struct libckpt_job job, done;
@@ -498,6 +507,17 @@ static int start_and_checkpoint(const char *kind, int n, uint64_t ghost_limit,
 	if (wait_lines("ready", n, 200)) {
 		snprintf(err, errlen, "the workload did not start");
 		return -ETIMEDOUT;
+	}
+	ps_free(&before);
+	ret = ps_session_pids(*sid, pids, 4);
+	if (ret != n) {
+		snprintf(err, errlen, "%d processes in session %d, not %d", ret, *sid, n);
+		return ret < 0 ? ret : -ESRCH;
+	}
+	ret = ps_take_idle(&before, pids, n, 2000);
+	if (ret) {
+		snprintf(err, errlen, "/proc of the workload: %s", strerror(-ret));
+		return ret;
 	}
 	ret = libckpt_area_create(AREA, 64 << 20, err, errlen);
 	fd = ret ? -1 : open(AREA, O_RDWR);
@@ -520,23 +540,31 @@ static int start_and_checkpoint(const char *kind, int n, uint64_t ghost_limit,
 	return ret;
 }
 
-/* Restore AREA (waiting for the root) while a helper says GO. */
-static int restore_go(const struct libckpt_restore_opts *o, int *status, char *err,
+/*
+ * Restore AREA (waiting for the root); a helper compares /proc of the
+ * restored processes with the one before the checkpoint, then says GO.
+ * A refused restore restores nothing to compare: the helper is stopped.
+ */
+static int restore_go(struct __test_metadata *_metadata,
+		      const struct libckpt_restore_opts *o, int *status, char *err,
 		      size_t errlen)
 {
-	pid_t go, got;
-	int ret;
+	int ret, fd, diffs;
+	pid_t helper, got;
+	char *report;
 
 	unlink(GO);
-	go = fork();
-	if (go == 0) {
-		usleep(500000);
-		close(open(GO, O_CREAT | O_WRONLY, 0600));
-		_exit(0);
+	helper = ps_check_async(&before, 0, ps_scope(_metadata->name), GO, &fd);
+	if (helper < 0) {
+		snprintf(err, errlen, "the /proc helper: %s", strerror(-helper));
+		return helper;
 	}
 	ret = libckpt_restore(AREA, o, &got, status, err, errlen);
-	kill(go, SIGKILL);
-	waitpid(go, NULL, 0);
+	diffs = ps_check_wait(helper, fd, ret != 0, &report);
+	if (ret)
+		free(report);
+	else
+		EXPECT_PROC_SAME(diffs, report);
 	return ret;
 }
 
@@ -584,7 +612,7 @@ TEST(shared_descriptions_pipes_fifos_dirs)
 	ASSERT_EQ(0, start_and_checkpoint("shared", 2, 0, &sid, err, sizeof(err)))
 		TH_LOG("%s", err);
 	kill_session(sid);
-	ASSERT_EQ(0, restore_go(&o, &status, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, restore_go(_metadata, &o, &status, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s", log_text());
 	EXPECT_EQ(2, count_lines("PASS")) TH_LOG("%s", log_text());
@@ -608,7 +636,7 @@ TEST(deleted_files_memfd_and_cwd)
 	ASSERT_EQ(0, start_and_checkpoint("ghost", 1, 0, &sid, err, sizeof(err)))
 		TH_LOG("%s", err);
 	kill_session(sid);
-	ASSERT_EQ(0, restore_go(&o, &status, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, restore_go(_metadata, &o, &status, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s", log_text());
 	EXPECT_EQ(1, count_lines("PASS")) TH_LOG("%s", log_text());
@@ -637,13 +665,13 @@ TEST(changed_file_refused_unless_skipped)
 	fd = open(FILE1, O_WRONLY | O_APPEND);
 	ASSERT_EQ(3, write(fd, "new", 3));
 	close(fd);
-	EXPECT_GT(0, restore_go(&o, &status, err, sizeof(err)));
+	EXPECT_GT(0, restore_go(_metadata, &o, &status, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, FILE1)) TH_LOG("%s", err);
 	EXPECT_NE(NULL, strstr(err, "changed since the checkpoint")) TH_LOG("%s", err);
 	EXPECT_NE(NULL, strstr(err, "fd 80")) TH_LOG("%s", err);
 	EXPECT_NE(0, kill(sid, 0)) TH_LOG("something was restored");
 	o.skip_file_check = 1;
-	ASSERT_EQ(0, restore_go(&o, &status, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, restore_go(_metadata, &o, &status, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s", log_text());
 	EXPECT_EQ(1, count_lines("PASS"));

@@ -1045,7 +1045,12 @@ static int cmp_ulong(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static size_t add_cuts(const struct ps_task *t, unsigned long **cuts, size_t n)
+/*
+ * Append the boundaries of @t's mappings to *@cuts (@n so far, room for
+ * *@cap); the new count. The array grows by doubling: a process may have
+ * tens of thousands of mappings.
+ */
+static size_t add_cuts(const struct ps_task *t, unsigned long **cuts, size_t n, size_t *cap)
 {
 	unsigned long s, e;
 	const char *rest;
@@ -1054,13 +1059,32 @@ static size_t add_cuts(const struct ps_task *t, unsigned long **cuts, size_t n)
 	for (i = 0; i < t->n; i++) {
 		if (!smaps_key(t->e[i].key, &s, &e, &rest) || *rest)
 			continue;
-		*cuts = realloc(*cuts, (n + 2) * sizeof(**cuts));
-		if (!*cuts)
-			abort();
+		if (n + 2 > *cap) {
+			*cap = *cap ? *cap * 2 : 256;
+			*cuts = realloc(*cuts, *cap * sizeof(**cuts));
+			if (!*cuts)
+				abort();
+		}
 		(*cuts)[n++] = s;
 		(*cuts)[n++] = e;
 	}
 	return n;
+}
+
+/* The first of the sorted @cuts at or above @addr (@ncuts if none). */
+static size_t first_cut(const unsigned long *cuts, size_t ncuts, unsigned long addr)
+{
+	size_t lo = 0, hi = ncuts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cuts[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static bool same_ranges(const struct ps_task *x, const struct ps_task *y)
@@ -1104,8 +1128,12 @@ static void cut(const struct ps_task *t, const unsigned long *cuts, size_t ncuts
 			put(out, t->e[i].key, t->e[i].val);
 			continue;
 		}
-		for (k = 0; k + 1 < ncuts; k++) {
-			if (cuts[k] < s || cuts[k + 1] > e || cuts[k] == cuts[k + 1])
+		/*
+		 * Only the pieces inside this mapping: looking at every cut
+		 * for every entry is quadratic, minutes for 20,000 mappings.
+		 */
+		for (k = first_cut(cuts, ncuts, s); k + 1 < ncuts && cuts[k + 1] <= e; k++) {
+			if (cuts[k] == cuts[k + 1])
 				continue;
 			snprintf(key, sizeof(key), "smaps:%08lx-%08lx%s", cuts[k], cuts[k + 1], rest);
 			sp = strchr(t->e[i].val, ' ');
@@ -1152,12 +1180,12 @@ static int compare_task(struct sbuf *b, struct ps_allow *a, const char *scope,
 {
 	unsigned long *cuts = NULL;
 	struct ps_task cx, cy;
-	size_t ncuts, i, k;
+	size_t ncuts, cap = 0, i, k;
 	int n;
 
 	if (same_ranges(x, y))
 		return compare_entries(b, a, scope, x, y, map, nmap);
-	ncuts = add_cuts(y, &cuts, add_cuts(x, &cuts, 0));
+	ncuts = add_cuts(y, &cuts, add_cuts(x, &cuts, 0, &cap), &cap);
 	qsort(cuts, ncuts, sizeof(*cuts), cmp_ulong);
 	for (i = k = 0; i < ncuts; i++)
 		if (!k || cuts[k - 1] != cuts[i])

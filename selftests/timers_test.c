@@ -7,7 +7,9 @@
  * restored with its pid; then it checks its own view — what getitimer()
  * and timer_gettime() say, the ids, the id counter, the timers firing
  * with their siginfo, pending timer signals — and reports PASS or FAIL
- * through its log. Every wait is bounded. Timers that cannot be restored
+ * through its log. Every restore also compares what /proc shows of the
+ * workload just before its checkpoint and once it is restored
+ * (proc_state.h). Every wait is bounded. Timers that cannot be restored
  * are refused by the pre-freeze check, naming the pid and timer.
  *
  * The POSIX timers are made with raw system calls: the ids are the
@@ -532,6 +534,9 @@ static pid_t start(const char *kind)
 	return exec_self_as("CKPT_TM_WORKLOAD", kind);
 }
 
+/* /proc of the workload just before its checkpoint (each test is a process). */
+static struct ps_snap before;
+
 static void checkpoint_and_kill(struct __test_metadata *_metadata, pid_t pid)
 {
 	struct libckpt_job job, done;
@@ -542,6 +547,7 @@ static void checkpoint_and_kill(struct __test_metadata *_metadata, pid_t pid)
 	ASSERT_EQ(0, wait_for_line("ready", 200));
 	ASSERT_EQ(0, libckpt_area_create(AREA, 128 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
+	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
 	ASSERT_EQ(0, libckpt_open(&h));
 	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
 	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
@@ -552,25 +558,29 @@ static void checkpoint_and_kill(struct __test_metadata *_metadata, pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-/* Restore @pid's image, let it check itself, expect PASS. */
+/*
+ * Restore @pid's image; a helper compares /proc of the restored process
+ * with the one before the checkpoint, then tells it to check itself;
+ * expect PASS.
+ */
 static void restore_expect_pass(struct __test_metadata *_metadata, pid_t pid)
 {
 	struct libckpt_restore_opts o = { .wait = 1 };
-	char err[LIBCKPT_ERRLEN], log[1024];
-	int status = -1, ret, fd;
-	pid_t go, got = 0;
+	char err[LIBCKPT_ERRLEN], log[1024], *report;
+	int status = -1, ret, fd, diffs;
+	pid_t helper, got = 0;
 	ssize_t n;
 
-	go = fork();
-	if (go == 0) {
-		usleep(500000);
-		close(open(GO, O_CREAT | O_WRONLY, 0600));
-		_exit(0);
-	}
+	helper = ps_check_async(&before, 0, ps_scope(_metadata->name), GO, &fd);
+	ASSERT_LT(0, helper);
 	ret = libckpt_restore(AREA, &o, &got, &status, err, sizeof(err));
-	/* Never leave the helper to touch GO during the next test. */
-	kill(go, SIGKILL);
-	waitpid(go, NULL, 0);
+	/* A refused restore restores nothing to compare: stop the helper. */
+	diffs = ps_check_wait(helper, fd, ret != 0, &report);
+	if (ret)
+		free(report);
+	else
+		EXPECT_PROC_SAME(diffs, report);
+	ps_free(&before);
 	ASSERT_EQ(0, ret) TH_LOG("%s", err);
 	fd = open(LOG, O_RDONLY);
 	n = fd < 0 ? 0 : read(fd, log, sizeof(log) - 1);
