@@ -114,7 +114,7 @@ struct ckpt_image_hdr {
  * @CKPT_REC_PROC: struct ckpt_rec_proc, then nr_groups __u32 group ids,
  *	then cwd_len, root_len and exe_len bytes of paths (no NULs)
  * @CKPT_REC_FD: struct ckpt_rec_fd, then path_len bytes of path, then
- *	data_len bytes of pipe contents
+ *	data_len bytes of pipe contents or of a descriptor object's state
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -356,6 +356,18 @@ struct ckpt_rec_proc {
  * @CKPT_FD_PIPE: one end of a pipe; ckpt_rec_fd.ino identifies the pipe
  * @CKPT_FD_TTY: a terminal (rdev and path tell which)
  * @CKPT_FD_CHR: /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom
+ * @CKPT_FD_EVENTFD: an eventfd; state in struct ckpt_fd_eventfd
+ * @CKPT_FD_TIMERFD: a timerfd; state in struct ckpt_fd_timerfd
+ * @CKPT_FD_SIGNALFD: a signalfd; state in struct ckpt_fd_signalfd
+ * @CKPT_FD_EPOLL: an epoll instance; state in struct ckpt_fd_epoll and
+ *	its registrations
+ *
+ * The descriptor objects (EVENTFD .. EPOLL) have no path (path_len 0);
+ * their ckpt_rec_fd.ino is the object's number within the image, from 1
+ * (the descriptors of one object, in one process or several, share it),
+ * and the first record of each object, in image order, carries its state
+ * as its data (CKPT_FD_OBJ_STATE); the others have data_len 0. dev, rdev,
+ * mode, size, mtime_ns and pipe_size are zero.
  */
 enum ckpt_fd_type {
 	CKPT_FD_REG = 1,
@@ -363,12 +375,104 @@ enum ckpt_fd_type {
 	CKPT_FD_PIPE,
 	CKPT_FD_TTY,
 	CKPT_FD_CHR,
+	CKPT_FD_EVENTFD,
+	CKPT_FD_TIMERFD,
+	CKPT_FD_SIGNALFD,
+	CKPT_FD_EPOLL,
 };
 
 /* ckpt_rec_fd.flags */
 #define CKPT_FD_CLOEXEC		(1U << 0)	/* FD_CLOEXEC is set */
 #define CKPT_FD_DELETED		(1U << 1)	/* the file was unlinked */
 #define CKPT_FD_PIPE_DATA	(1U << 2)	/* this record carries the pipe's data */
+#define CKPT_FD_OBJ_STATE	(1U << 3)	/* this record carries the object's state */
+
+/* ckpt_fd_eventfd.flags */
+#define CKPT_EFD_SEMAPHORE	(1U << 0)	/* created with EFD_SEMAPHORE */
+
+/**
+ * struct ckpt_fd_eventfd - an eventfd's state
+ * @count: its counter (at most 0xfffffffffffffffe)
+ * @flags: CKPT_EFD_* bits
+ * @reserved: zero
+ *
+ * EFD_NONBLOCK is the record's f_flags O_NONBLOCK, EFD_CLOEXEC its
+ * CKPT_FD_CLOEXEC.
+ */
+struct ckpt_fd_eventfd {
+	__u64 count;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* ckpt_fd_timerfd.settime_flags: the timerfd_settime() flags */
+#define CKPT_TFD_TIMER_ABSTIME		(1U << 0)
+#define CKPT_TFD_TIMER_CANCEL_ON_SET	(1U << 1)
+
+/**
+ * struct ckpt_fd_timerfd - a timerfd's state
+ * @clockid: CLOCK_REALTIME (0), CLOCK_MONOTONIC (1), CLOCK_BOOTTIME (7),
+ *	CLOCK_REALTIME_ALARM (8) or CLOCK_BOOTTIME_ALARM (9)
+ * @settime_flags: the flags of its last timerfd_settime()
+ * @ticks: expirations not yet read
+ * @value_ns: time to the next expiry, 0 if disarmed
+ * @interval_ns: its interval, 0 for a one-shot timer
+ * @now_ns: @clockid's time at the capture, so that an absolute expiry
+ *	(CKPT_TFD_TIMER_ABSTIME) is @now_ns + @value_ns
+ */
+struct ckpt_fd_timerfd {
+	__s32 clockid;
+	__u32 settime_flags;
+	__u64 ticks;
+	__u64 value_ns;
+	__u64 interval_ns;
+	__u64 now_ns;
+};
+
+/**
+ * struct ckpt_fd_signalfd - a signalfd's state
+ * @sigmask: the signals it reads (bit n-1 for signal n)
+ *
+ * SFD_NONBLOCK is the record's f_flags O_NONBLOCK. What it reads is the
+ * reading process's pending signals, which the image keeps elsewhere.
+ */
+struct ckpt_fd_signalfd {
+	__u64 sigmask;
+};
+
+/**
+ * struct ckpt_epoll_item - one registration of an epoll instance
+ * @tfd: the descriptor number it was registered under (EPOLL_CTL_ADD)
+ * @events: its events, EPOLLET, EPOLLONESHOT, EPOLLWAKEUP and
+ *	EPOLLEXCLUSIVE included (a fired EPOLLONESHOT registration keeps only
+ *	those bits, as in the kernel)
+ * @data: its 64-bit data
+ * @fd: a descriptor of the process carrying the state that holds the
+ *	registered file at the checkpoint: @tfd itself, or another number when
+ *	@tfd was closed (or reused) while the file lived on
+ * @reserved: zero
+ */
+struct ckpt_epoll_item {
+	__s32 tfd;
+	__u32 events;
+	__u64 data;
+	__s32 fd;
+	__u32 reserved;
+};
+
+/**
+ * struct ckpt_fd_epoll - an epoll instance's state
+ * @nr_items: struct ckpt_epoll_item that follow, in the order of the
+ *	kernel's own walk (/proc fdinfo)
+ * @reserved: zero
+ *
+ * Which registrations are ready is not kept: it follows from the restored
+ * objects, as after EPOLL_CTL_ADD.
+ */
+struct ckpt_fd_epoll {
+	__u32 nr_items;
+	__u32 reserved;
+};
 
 /**
  * struct ckpt_rec_fd - one file descriptor
@@ -377,15 +481,19 @@ enum ckpt_fd_type {
  * @flags: CKPT_FD_* bits
  * @f_flags: open flags (O_ACCMODE, O_APPEND, O_NONBLOCK, ...)
  * @pos: file position
- * @ino: inode number (for a pipe: the pipe's identity)
+ * @ino: inode number (for a pipe: the pipe's identity; for a descriptor
+ *	object: its number within the image)
  * @dev: st_dev (new_encode_dev)
  * @rdev: st_rdev of a device, else 0
  * @mode: st_mode
  * @size: file size
  * @mtime_ns: modification time, ns since the epoch
- * @path_len: bytes of path following this struct (0 for a pipe)
- * @data_len: bytes of buffered pipe data after the path; only on the one
- *	record of each pipe that has CKPT_FD_PIPE_DATA
+ * @path_len: bytes of path following this struct (0 for a pipe or a
+ *	descriptor object)
+ * @data_len: bytes of buffered pipe data after the path, only on the one
+ *	record of each pipe that has CKPT_FD_PIPE_DATA; or of a descriptor
+ *	object's state, only on the one record of each object that has
+ *	CKPT_FD_OBJ_STATE
  * @pipe_size: a pipe's capacity in bytes (F_GETPIPE_SZ)
  * @reserved: zero
  */
