@@ -23,6 +23,7 @@
 #include <linux/uio.h>
 #include <linux/ckpt_image.h>
 
+#include "anonfd.h"
 #include "files.h"
 #include "group.h"
 #include "snap.h"
@@ -60,10 +61,8 @@ static int classify(struct file *file, u32 *type, const char **why)
 		*why = "file descriptor is a socket: sockets are not supported";
 		return -EINVAL;
 	}
-	if (magic == ANON_INODE_FS_MAGIC) {
-		*why = "anon-inode descriptor (eventfd, epoll, io_uring, ...) is not supported";
-		return -EINVAL;
-	}
+	if (magic == ANON_INODE_FS_MAGIC)
+		return ckpt_anonfd_classify(file, type, why);
 	if (S_ISREG(mode)) {
 		*type = CKPT_FD_REG;
 		return 0;
@@ -144,15 +143,17 @@ static struct file *next_file(struct task_struct *p, unsigned int *fd,
 	return file;
 }
 
-/* 1 if @pipe was seen before, 0 if now added, or -ENOMEM. */
-static int pipe_seen(struct ckpt_pipe_set *seen, const void *pipe)
+/**
+ * ckpt_pipe_set_add() - remember one more object in a set
+ * @seen: the set
+ * @obj: a pipe_inode_info, or the file of a descriptor object
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ckpt_pipe_set_add(struct ckpt_pipe_set *seen, const void *obj)
 {
 	const void **pipes;
-	unsigned int i;
 
-	for (i = 0; i < seen->nr; i++)
-		if (seen->pipes[i] == pipe)
-			return 1;
 	if (seen->nr == seen->cap) {
 		pipes = krealloc_array(seen->pipes, seen->cap * 2 + 8,
 				       sizeof(*pipes), GFP_KERNEL);
@@ -161,8 +162,19 @@ static int pipe_seen(struct ckpt_pipe_set *seen, const void *pipe)
 		seen->pipes = pipes;
 		seen->cap = seen->cap * 2 + 8;
 	}
-	seen->pipes[seen->nr++] = pipe;
+	seen->pipes[seen->nr++] = obj;
 	return 0;
+}
+
+/* 1 if @pipe was seen before, 0 if now added, or -ENOMEM. */
+static int pipe_seen(struct ckpt_pipe_set *seen, const void *pipe)
+{
+	unsigned int i;
+
+	for (i = 0; i < seen->nr; i++)
+		if (seen->pipes[i] == pipe)
+			return 1;
+	return ckpt_pipe_set_add(seen, pipe);
 }
 
 void ckpt_pipe_set_free(struct ckpt_pipe_set *seen)
@@ -246,6 +258,11 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_pipe_set *seen,
 				return -ENOMEM;
 			rec.flags |= CKPT_FD_PIPE_DATA;
 		}
+	} else if (rec.type >= CKPT_FD_EVENTFD) {
+		ret = ckpt_anonfd_record(ts, seen, file, fd, &rec, &data,
+					 extack);
+		if (ret)
+			return ret;
 	} else {
 		path = d_path(&file->f_path, pathbuf, PATH_MAX);
 		if (IS_ERR(path)) {

@@ -29,6 +29,7 @@ int ckpt_files_check(struct task_struct *p, pid_t pid,
 		     struct netlink_ext_ack *extack);
 int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_pipe_set *seen,
 		       struct netlink_ext_ack *extack);
+int ckpt_pipe_set_add(struct ckpt_pipe_set *seen, const void *obj);
 void ckpt_pipe_set_free(struct ckpt_pipe_set *seen);
 
 #endif /* CKPT_FILES_H */
