@@ -53,9 +53,9 @@ NL_STATIC_LIBS := $(shell pkg-config --static --libs libnl-genl-3.0 2>/dev/null)
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilib/include $(NL_CFLAGS) \
 	-DCKPT_VERSION='"$(VERSION)"'
 
-LIB_SRCS := lib/netlink.c lib/info.c lib/crc32c.c lib/area.c lib/image.c lib/freeze.c lib/restore.c \
+LIB_SRCS := lib/netlink.c lib/info.c lib/crc32c.c lib/area.c lib/image.c lib/fdobj.c lib/freeze.c lib/restore.c \
 	lib/restore_fds.c lib/restore_proc.c
-CLI_SRCS := cli/ckptctl.c cli/info.c cli/check.c cli/check_kernel.c cli/area.c cli/show.c cli/freeze.c cli/status.c cli/restore.c cli/dump.c cli/export.c cli/progress.c
+CLI_SRCS := cli/ckptctl.c cli/info.c cli/check.c cli/check_kernel.c cli/area.c cli/show.c cli/freeze.c cli/status.c cli/restore.c cli/dump.c cli/export.c cli/progress.c cli/show_obj.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(O)/pic/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
@@ -350,7 +350,7 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 600
 FUZZ_CHECK_TIME ?= 30
 FUZZ := $(O)/fuzz/image_fuzz
-FUZZ_SRCS := selftests/fuzz/image_fuzz.c lib/image.c lib/area.c lib/crc32c.c
+FUZZ_SRCS := selftests/fuzz/image_fuzz.c lib/image.c lib/fdobj.c lib/area.c lib/crc32c.c
 FUZZ_RUN = selftests/fuzz/run-fuzz.sh $(FUZZ) $(O)/fuzz
 
 $(FUZZ): $(FUZZ_SRCS) $(HDRS)

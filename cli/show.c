@@ -61,6 +61,8 @@ static const char *fd_type(uint32_t type)
 		[CKPT_FD_CHR] = "chr",
 	};
 
+	if (show_obj_kind(type))
+		return show_obj_kind(type);
 	return type >= CKPT_FD_REG && type <= CKPT_FD_CHR ? names[type] : "?";
 }
 
@@ -76,7 +78,9 @@ static void show_proc_text(const struct libckpt_image_task *t)
 	printf("descriptors of pid %u:\n", t->rec.pid);
 	for (j = 0; j < t->rec.nr_fds; j++) {
 		f = &t->fds[j];
-		if (f->rec.type == CKPT_FD_PIPE)
+		if (show_obj_kind(f->rec.type))
+			show_obj_text(f);
+		else if (f->rec.type == CKPT_FD_PIPE)
 			printf("  %4d pipe:[%llu] %s, %u bytes buffered\n",
 			       f->rec.fd, (unsigned long long)f->rec.ino,
 			       (f->rec.f_flags & 3) ? "write end" : "read end",
@@ -106,8 +110,14 @@ static void show_json_proc(const struct libckpt_image_task *t)
 	printf(", \"fds\": [");
 	for (j = 0; j < t->rec.nr_fds; j++) {
 		f = &t->fds[j];
-		printf("%s{\"fd\": %d, \"type\": \"%s\", \"path\": ",
+		printf("%s{\"fd\": %d, \"type\": \"%s\"",
 		       j ? ", " : "", f->rec.fd, fd_type(f->rec.type));
+		if (show_obj_kind(f->rec.type)) {
+			show_obj_json(f);
+			printf("}");
+			continue;
+		}
+		printf(", \"path\": ");
 		json_str(f->path);
 		printf(", \"pos\": %llu, \"flags\": %u, \"data_len\": %u}",
 		       (unsigned long long)f->rec.pos, f->rec.f_flags,

@@ -28,7 +28,8 @@
 #define MAX_PATH_LEN	4096		/* PATH_MAX */
 #define MAX_GROUPS	65536		/* NGROUPS_MAX */
 #define MAX_PIPE_DATA	(16U << 20)	/* far above any pipe's capacity */
-#define FD_FLAGS_KNOWN	(CKPT_FD_CLOEXEC | CKPT_FD_DELETED | CKPT_FD_PIPE_DATA)
+#define FD_FLAGS_KNOWN	(CKPT_FD_CLOEXEC | CKPT_FD_DELETED | CKPT_FD_PIPE_DATA | \
+			 CKPT_FD_OBJ_STATE)
 #define NO_LIMIT	UINT64_MAX
 
 #define VMA_FLAGS_KNOWN	(CKPT_VMA_READ | CKPT_VMA_WRITE | CKPT_VMA_EXEC | \
@@ -66,6 +67,8 @@ struct libckpt_image {
 	struct task_state *ts;
 	size_t nr_tasks, cap_tasks, cap_ts;
 	uint32_t *by_pid;	/* task indices sorted by pid */
+	uint32_t *obj_types;	/* per descriptor object number - 1: its type */
+	size_t nr_objs, cap_objs;
 	uint64_t meta_bytes;	/* allocated on the input's behalf */
 
 	/* Where the page data starts, to walk it again. */
@@ -514,15 +517,49 @@ static int parse_proc(struct libckpt_image *img, size_t ti,
 	return read_padding(img, rh->len);
 }
 
+/*
+ * A descriptor object: no path; its number either new, on the record that
+ * carries its state, or an earlier object's of the same type, on a record
+ * that carries none. The state itself is judged once it is read.
+ */
+static int check_obj(struct libckpt_image *img, const struct ckpt_rec_fd *f)
+{
+	bool state = f->flags & CKPT_FD_OBJ_STATE;
+	int ret;
+
+	if (f->path_len || f->flags & (CKPT_FD_DELETED | CKPT_FD_PIPE_DATA))
+		return bad(img, -EBADMSG, "fd %" PRId32 ": a descriptor object with a path or file flags",
+			   f->fd);
+	if (!f->ino || f->ino > img->nr_objs + 1)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": object number %" PRIu64
+			   " is not the next or an earlier one", f->fd, (uint64_t)f->ino);
+	if (f->ino <= img->nr_objs) {
+		if (state || img->obj_types[f->ino - 1] != f->type)
+			return bad(img, -EBADMSG, "fd %" PRId32 ": object %" PRIu64
+				   " seen before %s", f->fd, (uint64_t)f->ino,
+				   state ? "carries its state again" : "with another type");
+		return 0;
+	}
+	if (!state)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": the first record of object %" PRIu64
+			   " lacks its state", f->fd, (uint64_t)f->ino);
+	ret = grow(img, (void **)&img->obj_types, &img->cap_objs, img->nr_objs + 1,
+		   sizeof(*img->obj_types));
+	if (ret)
+		return ret;
+	img->obj_types[img->nr_objs++] = f->type;
+	return 0;
+}
+
 static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 		    const struct ckpt_rec_fd *f)
 {
-	bool pipe = f->type == CKPT_FD_PIPE;
+	bool pipe = f->type == CKPT_FD_PIPE, obj = libckpt_fdobj_type(f->type);
 
 	if (f->fd < 0 || (ts->nr_fds && f->fd <= ts->fds[ts->nr_fds - 1].rec.fd))
 		return bad(img, -EBADMSG, "fd %" PRId32 " is negative, repeated or out of order",
 			   f->fd);
-	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_CHR)
+	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_EPOLL)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown type %" PRIu32,
 			   f->fd, f->type);
 	if (f->flags & ~FD_FLAGS_KNOWN || f->reserved)
@@ -530,6 +567,11 @@ static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 			   f->fd);
 	if (f->path_len > MAX_PATH_LEN || f->data_len > MAX_PIPE_DATA)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": path or data too long", f->fd);
+	if ((f->flags & CKPT_FD_OBJ_STATE) && !obj)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": object state flag on a file",
+			   f->fd);
+	if (obj)
+		return check_obj(img, f);
 	if (pipe ? f->path_len != 0 : f->path_len == 0)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": %s", f->fd,
 			   pipe ? "a pipe with a path" : "a file without a path");
@@ -548,6 +590,7 @@ static int parse_fd(struct libckpt_image *img, size_t ti,
 	struct task_state *ts = &img->ts[ti];
 	struct libckpt_image_fd *fd;
 	struct ckpt_rec_fd rec;
+	char why[160];
 	char *blk;
 	int ret;
 
@@ -578,6 +621,9 @@ static int parse_fd(struct libckpt_image *img, size_t ti,
 	blk[rec.path_len] = '\0';
 	if (!clean_string(blk, rec.path_len))
 		return bad(img, -EBADMSG, "fd %" PRId32 ": path holds a NUL byte", rec.fd);
+	if (libckpt_fdobj_type(rec.type) &&
+	    libckpt_fdobj_check(&rec, fd->data, why, sizeof(why)))
+		return bad(img, -EBADMSG, "fd %" PRId32 ": %s", rec.fd, why);
 	return read_padding(img, rh->len);
 }
 
@@ -1150,6 +1196,7 @@ void libckpt_image_close(struct libckpt_image *img)
 	free(img->ts);
 	free(img->tasks);
 	free(img->by_pid);
+	free(img->obj_types);
 	free(img->chunk);
 	if (img->src.own_fd)
 		close(img->src.fd);
