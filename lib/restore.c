@@ -409,12 +409,15 @@ static int run_tree(struct tree *tr)
 	ret = check_files(tr);
 	if (!ret)
 		ret = libckpt_rst_make_pipes(tr);
+	if (!ret)
+		ret = libckpt_rst_make_objs(tr);
 	if (!ret && tr->o->shell_job)
 		ret = find_terminal(tr);
 	for (i = 0; !ret && i < tr->n; i++)
 		if (tr->parent[i] < 0 && libckpt_rst_spawn_task(tr, i) < 0)
 			ret = failed(tr->e);
 	libckpt_rst_close_pipes(tr);
+	libckpt_rst_close_objs(tr);
 	if (tr->tty_fd >= 0)
 		close(tr->tty_fd);
 	if (!ret)
@@ -578,6 +581,9 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 		for (j = 0; j < tr.plans[i].task->rec.nr_fds; j++)
 			if (tr.plans[i].task->fds[j].rec.fd >= tr.top)
 				tr.top = tr.plans[i].task->fds[j].rec.fd + 1;
+	for (i = 0; i < tr.n; i++)
+		if (libckpt_rst_objs_top(tr.plans[i].task) > tr.top)
+			tr.top = libckpt_rst_objs_top(tr.plans[i].task);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	tr.image_fd = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, tr.top);
 	if (fd >= 0)
@@ -599,6 +605,7 @@ out:
 	free(tr.plans);
 	free(tr.parent);
 	free(tr.pipes);
+	free(tr.objs);
 	free(path);
 	libckpt_image_close(img);
 	munmap(tr.e, shared_len);

@@ -53,6 +53,12 @@ struct pipe_ends {
 	int r, w;
 };
 
+/* A descriptor object of the image (eventfd, ...), made before the first fork. */
+struct fd_obj {
+	uint64_t id;		/* ckpt_rec_fd.ino */
+	int fd;			/* the controller's copy, above every recorded fd */
+};
+
 struct tree {
 	const struct libckpt_restore_opts *o;
 	struct shared *e;
@@ -62,6 +68,8 @@ struct tree {
 	size_t main_root;	/* the root whose pid is reported */
 	struct pipe_ends *pipes;
 	size_t nr_pipes;
+	struct fd_obj *objs;
+	size_t nr_objs;
 	int top;		/* above every recorded descriptor */
 	int image_fd;
 	int tty_fd;		/* --shell-job: the caller's terminal, or -1 */
@@ -117,6 +125,14 @@ int libckpt_rst_open_file(uint32_t pid, const struct libckpt_image_fd *f,
 int libckpt_rst_check_mapped_file(uint32_t pid, int fd, const struct libckpt_image_vma *v,
 				  struct shared *e);
 void libckpt_rst_close_pipes(const struct tree *tr);
+int libckpt_rst_make_objs(struct tree *tr);
+void libckpt_rst_close_objs(const struct tree *tr);
+bool libckpt_rst_obj_owned(const struct tree *tr, int fd);
+int libckpt_rst_objs_high(const struct tree *tr);
+int libckpt_rst_place_obj(const struct tree *tr, const struct libckpt_image_fd *f);
+int libckpt_rst_objs_register(const struct tree *tr, const struct libckpt_image_task *t);
+uint64_t libckpt_rst_timerfd_ticks(int fd);
+int libckpt_rst_objs_top(const struct libckpt_image_task *t);
 pid_t libckpt_rst_spawn_task(struct tree *tr, size_t i);
 int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
 			  const struct libckpt_image_thread *th);

@@ -195,7 +195,7 @@ static bool restore_owned(const struct tree *tr, int fd)
 {
 	size_t i;
 
-	if (fd == tr->image_fd || fd == tr->tty_fd)
+	if (fd == tr->image_fd || fd == tr->tty_fd || libckpt_rst_obj_owned(tr, fd))
 		return true;
 	for (i = 0; i < tr->nr_pipes; i++)
 		if (fd == tr->pipes[i].r || fd == tr->pipes[i].w)
@@ -211,6 +211,8 @@ static void close_inherited(const struct tree *tr)
 
 	if (tr->tty_fd > high)
 		high = tr->tty_fd;
+	if (libckpt_rst_objs_high(tr) > high)
+		high = libckpt_rst_objs_high(tr);
 	for (i = 0; i < tr->nr_pipes; i++) {
 		if (tr->pipes[i].r > high)
 			high = tr->pipes[i].r;
@@ -240,6 +242,8 @@ int libckpt_rst_fds(const struct tree *tr, const struct libckpt_image_task *t)
 			ret = place_copy(want_write ? pe->w : pe->r, &f->rec);
 			if (!ret && fcntl(f->rec.fd, F_SETFL, f->rec.f_flags & O_NONBLOCK))
 				ret = -errno;
+		} else if (libckpt_fdobj_type(f->rec.type)) {
+			ret = libckpt_rst_place_obj(tr, f);
 		} else if (f->rec.type == CKPT_FD_TTY && tr->tty_fd >= 0) {
 			ret = place_copy(tr->tty_fd, &f->rec);
 		} else {
@@ -257,7 +261,11 @@ int libckpt_rst_fds(const struct tree *tr, const struct libckpt_image_task *t)
 			return fail(e, ret, "pid %u fd %d: cannot place it: %s",
 				    t->rec.pid, f->rec.fd, strerror(-ret));
 	}
+	ret = libckpt_rst_objs_register(tr, t);
+	if (ret)
+		return ret;
 	libckpt_rst_close_pipes(tr);
+	libckpt_rst_close_objs(tr);
 	if (tr->tty_fd >= 0)
 		close(tr->tty_fd);
 	return 0;
