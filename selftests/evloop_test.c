@@ -520,4 +520,119 @@ TEST(objects_restored)
 	unlink(GO);
 }
 
+#define NODE	"/usr/bin/node"
+#define NODE_JS	"/opt/ckpt/selftests/evloop_node.js"
+
+/* Start the node script for @ticks ticks, its output into @out; its pid. */
+static pid_t start_node(const char *out, int ticks)
+{
+	char n[16];
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open("/tmp/ev-node-err", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int z = open("/dev/null", O_RDONLY);
+
+		setsid();
+		if (o < 0 || e < 0 || z < 0 || dup2(z, 0) < 0 || dup2(o, 1) < 0 ||
+		    dup2(e, 2) < 0)
+			_exit(5);
+		close_range(3, ~0U, 0);
+		snprintf(n, sizeof(n), "%d", ticks);
+		execl(NODE, NODE, NODE_JS, n, (char *)NULL);
+		_exit(6);
+	}
+	return pid;
+}
+
+static ssize_t slurp(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/*
+ * node (libuv: epoll, eventfds, pipes, a thread pool) with a setInterval
+ * timer, a promise chain and thread-pool work, checkpointed in the middle,
+ * killed and restored, prints exactly what an undisturbed run prints.
+ */
+FIXTURE(node) {
+};
+
+FIXTURE_SETUP(node)
+{
+}
+
+FIXTURE_TEARDOWN(node)
+{
+}
+
+TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	static char ref[16384], out[16384], err[LIBCKPT_ERRLEN];
+	struct libckpt_job job, done;
+	struct libckpt *h;
+	int status = -1, fd, i;
+	pid_t pid, got = 0;
+
+	if (access(NODE, X_OK) || access(NODE_JS, R_OK))
+		SKIP(return, "no node in this guest (make deps installs nodejs)");
+	pid = start_node("/tmp/ev-node-ref", 100);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	slurp("/tmp/ev-node-err", err, sizeof(err));
+	ASSERT_EQ(0, status) TH_LOG("undisturbed node: status 0x%x: %s", status, err);
+	slurp("/tmp/ev-node-ref", ref, sizeof(ref));
+	ASSERT_NE(NULL, strstr(ref, "done")) TH_LOG("%s", ref);
+
+	unlink(AREA);
+	pid = start_node("/tmp/ev-node-out", 100);
+	for (i = 0; i < 1200; i++) {
+		slurp("/tmp/ev-node-out", out, sizeof(out));
+		if (strstr(out, "tick 010"))
+			break;
+		usleep(50000);
+	}
+	ASSERT_NE(NULL, strstr(out, "tick 010")) TH_LOG("%s", out);
+	ASSERT_EQ(0, libckpt_area_create(AREA, 512 << 20, err, sizeof(err)));
+	fd = open(AREA, O_RDWR);
+	ASSERT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job))
+		TH_LOG("node %d: %s; output so far:\n%s", pid, libckpt_error(h), out);
+	if (!_metadata->passed) {
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "ls -l /proc/%d/fd; grep -h -E 'Name|State|Tgid' /proc/%d/task/*/status; ps -o pid,pgid,stat,comm 2>/dev/null | tail -20",
+			 pid, pid);
+		if (!run_cmd(cmd, ref, sizeof(ref)))
+			TH_LOG("%s", ref);
+		slurp("/tmp/ev-node-err", err, sizeof(err));
+		TH_LOG("node's stderr: %s", err);
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
+	libckpt_close(h);
+	close(fd);
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	slurp("/tmp/ev-node-out", out, sizeof(out));
+	TH_LOG("killed after %zu lines", (size_t)(strchr(out, '\0') - out) / 26);
+	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(pid, got);
+	EXPECT_EQ(0, status) TH_LOG("restored node: status 0x%x", status);
+	slurp("/tmp/ev-node-out", out, sizeof(out));
+	EXPECT_STREQ(ref, out);
+	unlink(AREA);
+}
+
 TEST_HARNESS_MAIN
