@@ -53,9 +53,9 @@ NL_STATIC_LIBS := $(shell pkg-config --static --libs libnl-genl-3.0 2>/dev/null)
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilib/include $(NL_CFLAGS) \
 	-DCKPT_VERSION='"$(VERSION)"'
 
-LIB_SRCS := lib/netlink.c lib/info.c lib/crc32c.c lib/area.c lib/image.c lib/freeze.c lib/restore.c \
-	lib/restore_fds.c lib/restore_proc.c lib/restore_timers.c
-CLI_SRCS := cli/ckptctl.c cli/info.c cli/check.c cli/check_kernel.c cli/area.c cli/show.c cli/freeze.c cli/status.c cli/restore.c cli/dump.c cli/export.c cli/progress.c
+LIB_SRCS := lib/netlink.c lib/info.c lib/crc32c.c lib/area.c lib/image.c lib/fdobj.c lib/freeze.c lib/restore.c \
+	lib/restore_fds.c lib/restore_objs.c lib/restore_proc.c lib/restore_timers.c
+CLI_SRCS := cli/ckptctl.c cli/info.c cli/check.c cli/check_kernel.c cli/area.c cli/show.c cli/freeze.c cli/status.c cli/restore.c cli/dump.c cli/export.c cli/progress.c cli/show_obj.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(O)/pic/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
@@ -93,7 +93,7 @@ deps:
 		linux-headers-amd64 linux-image-amd64 linux-source-6.1 \
 		linux-headers-cloud-amd64 linux-headers-rt-amd64 \
 		qemu-system-x86 busybox-static libnl-3-dev libnl-genl-3-dev \
-		dkms man-db bash-completion criu gnuplot-nox \
+		dkms man-db bash-completion criu gnuplot-nox nodejs \
 		clang libclang-rt-14-dev \
 		bc flex bison libelf-dev libssl-dev
 
@@ -234,6 +234,7 @@ stage: all
 	$(Q)cp $(CKPT_KO) $(STAGE)/opt/ckpt/ckpt.ko
 	$(Q)cp -r $(O)/selftests/install $(STAGE)/opt/ckpt/selftests
 	$(Q)mkdir -p $(STAGE)/opt/ckpt/qemu && cp selftests/qemu/debug-suite.sh $(STAGE)/opt/ckpt/qemu/
+	$(Q)selftests/stage_node.sh $(STAGE)
 	$(Q)$(if $(TEST_TIMEOUT),echo timeout=$(TEST_TIMEOUT) > $(STAGE)/opt/ckpt/selftests/settings)
 
 # Restore after a reboot: two boots (two kernel instances) share a virtio
@@ -356,7 +357,7 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 600
 FUZZ_CHECK_TIME ?= 30
 FUZZ := $(O)/fuzz/image_fuzz
-FUZZ_SRCS := selftests/fuzz/image_fuzz.c lib/image.c lib/area.c lib/crc32c.c
+FUZZ_SRCS := selftests/fuzz/image_fuzz.c lib/image.c lib/fdobj.c lib/area.c lib/crc32c.c
 FUZZ_RUN = selftests/fuzz/run-fuzz.sh $(FUZZ) $(O)/fuzz
 
 $(FUZZ): $(FUZZ_SRCS) $(HDRS)

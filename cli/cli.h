@@ -75,4 +75,9 @@ int restore_main(int argc, char **argv);
 int dump_main(int argc, char **argv);
 int export_main(int argc, char **argv);
 
+/* show_obj.c: descriptor objects in `ckptctl show`. */
+const char *show_obj_kind(uint32_t type);
+void show_obj_text(const struct libckpt_image_fd *f);
+void show_obj_json(const struct libckpt_image_fd *f);
+
 #endif /* CKPTCTL_CLI_H */

@@ -90,6 +90,8 @@ static const char *fd_type(uint32_t type)
 		[CKPT_FD_MEMFD] = "memfd", [CKPT_FD_PATH] = "path",
 	};
 
+	if (show_obj_kind(type))
+		return show_obj_kind(type);
 	return type >= CKPT_FD_REG && type <= CKPT_FD_PATH ? names[type] : "?";
 }
 
@@ -239,6 +241,10 @@ static void show_proc_text(const struct libckpt_image_task *t)
 		f = &t->fds[j];
 		printf("  %4d file#%u %-5s ", f->rec.fd, f->rec.file_id,
 		       fd_type(f->rec.type));
+		if (show_obj_kind(f->rec.type)) {
+			show_obj_text(f);
+			continue;
+		}
 		if (f->rec.type == CKPT_FD_PIPE)
 			printf("pipe:[%llu] %s", (unsigned long long)f->rec.ino,
 			       (f->rec.f_flags & 3) ? "write end" : "read end");
@@ -314,8 +320,14 @@ static void show_json_proc(const struct libckpt_image_task *t)
 	printf(", \"fds\": [");
 	for (j = 0; j < t->rec.nr_fds; j++) {
 		f = &t->fds[j];
-		printf("%s{\"fd\": %d, \"file_id\": %u, \"type\": \"%s\", \"path\": ",
+		printf("%s{\"fd\": %d, \"file_id\": %u, \"type\": \"%s\"",
 		       j ? ", " : "", f->rec.fd, f->rec.file_id, fd_type(f->rec.type));
+		if (show_obj_kind(f->rec.type)) {
+			show_obj_json(f);
+			printf("}");
+			continue;
+		}
+		printf(", \"path\": ");
 		json_str(f->path);
 		printf(", \"pos\": %llu, \"flags\": %u, \"cloexec\": %s, \"deleted\": %s"
 		       ", \"ino\": %llu, \"pipe_size\": %u, \"seals\": %u"

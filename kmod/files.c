@@ -8,7 +8,9 @@
  * the group, so descriptors shared by dup() or fork() come back shared;
  * regular files, directories, named FIFOs and O_PATH descriptors by path
  * and identity, pipes and FIFOs with their buffered data, deleted files
- * and memfds with their contents, terminals, /dev/null-like devices.
+ * and memfds with their contents, terminals, /dev/null-like devices, and
+ * the descriptor objects of anonfd.c (eventfd, timerfd, signalfd, epoll),
+ * whose state the first record of their file id carries.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,6 +31,7 @@
 #include <linux/ckpt.h>
 #include <linux/ckpt_image.h>
 
+#include "anonfd.h"
 #include "files.h"
 #include "locks.h"
 #include "group.h"
@@ -111,15 +114,15 @@ static int classify(struct file *file, u64 ghost_limit, u32 *type,
 		*why = "file descriptor is a socket: sockets are not supported";
 		return -EINVAL;
 	}
-	if (magic == ANON_INODE_FS_MAGIC) {
-		*why = "anon-inode descriptor (eventfd, epoll, io_uring, ...) is not supported";
+	if (magic == ANON_INODE_FS_MAGIC && ckpt_anonfd_classify(file, type, why))
 		return -EINVAL;
-	}
 	/* fasync_helper() sets FASYNC; the owner and signal are not kept. */
 	if (file->f_flags & FASYNC) {
 		*why = "O_ASYNC descriptor: its signal owner is not kept";
 		return -EINVAL;
 	}
+	if (magic == ANON_INODE_FS_MAGIC)
+		return 0;
 	if (S_ISREG(mode) && is_memfd(file)) {
 		*type = CKPT_FD_MEMFD;
 		return ghost_fits(file, ghost_limit) ? 0 : -EFBIG;
@@ -444,6 +447,13 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 	if (ret < 0)
 		return ret;
 	rec.file_id = ret;
+	/* A descriptor object: one description, its state on its first record. */
+	if (rec.type >= CKPT_FD_EVENTFD) {
+		ret = ckpt_anonfd_record(ts, file, fd, first, &rec, &data, extack);
+		if (ret)
+			return ret;
+		goto put;
+	}
 	if (rec.type != CKPT_FD_PIPE) {
 		path = record_path(file, pathbuf, &rec);
 		if (IS_ERR(path)) {
@@ -474,6 +484,7 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		}
 		rec.flags |= CKPT_FD_DATA;
 	}
+put:
 	{
 		struct kvec parts[] = {
 			{ &rec, sizeof(rec) },

@@ -7,6 +7,7 @@
 #ifndef LIBCKPT_FORMAT_H
 #define LIBCKPT_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/ckpt_image.h>
@@ -36,5 +37,11 @@ int libckpt_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 
 /* CRC of the superblock block @blk as stored: its crc field counted as 0. */
 uint32_t libckpt_area_sb_crc(const void *blk);
+
+/* Is an FD record of @type a descriptor object (eventfd .. epoll)? */
+bool libckpt_fdobj_type(uint32_t type);
+/* 0 if the object state of @f (its @data) is well-formed, else -1 and @why. */
+int libckpt_fdobj_check(const struct ckpt_rec_fd *f, const void *data, char *why,
+			size_t len);
 
 #endif /* LIBCKPT_FORMAT_H */

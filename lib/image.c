@@ -28,7 +28,8 @@
 #define MAX_PATH_LEN	4096		/* PATH_MAX */
 #define MAX_GROUPS	65536		/* NGROUPS_MAX */
 #define MAX_FD_DATA	CKPT_GHOST_LIMIT_MAX	/* pipe, FIFO, deleted file, memfd */
-#define FD_FLAGS_KNOWN	(CKPT_FD_CLOEXEC | CKPT_FD_DELETED | CKPT_FD_DATA)
+#define FD_FLAGS_KNOWN	(CKPT_FD_CLOEXEC | CKPT_FD_DELETED | CKPT_FD_DATA | \
+			 CKPT_FD_OBJ_STATE)
 #define SEALS_KNOWN	0x1fU		/* F_SEAL_SEAL ... F_SEAL_FUTURE_WRITE */
 #define NO_LIMIT	UINT64_MAX
 
@@ -563,15 +564,33 @@ static bool carries_bytes(const struct ckpt_rec_fd *f)
 	       f->type == CKPT_FD_MEMFD || (f->flags & CKPT_FD_DELETED);
 }
 
+/*
+ * A descriptor object (eventfd .. epoll) is one description: no path, no
+ * bytes, its state on the first record of its file id and on no other.
+ * The state itself is judged once it is read (libckpt_fdobj_check()).
+ */
+static int check_obj(struct libckpt_image *img, const struct ckpt_rec_fd *f)
+{
+	bool state = f->flags & CKPT_FD_OBJ_STATE;
+
+	if (f->path_len || f->flags & (CKPT_FD_DELETED | CKPT_FD_DATA) || f->seals)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": a descriptor object with a path, seals or file flags",
+			   f->fd);
+	if (state != (f->file_id == img->nr_files + 1))
+		return bad(img, -EBADMSG, "fd %" PRId32 ": the state of file id %" PRIu32
+			   " must come once, on its first record", f->fd, f->file_id);
+	return 0;
+}
+
 static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 		    const struct ckpt_rec_fd *f)
 {
-	bool pipe = f->type == CKPT_FD_PIPE;
+	bool pipe = f->type == CKPT_FD_PIPE, obj = libckpt_fdobj_type(f->type);
 
 	if (f->fd < 0 || (ts->nr_fds && f->fd <= ts->fds[ts->nr_fds - 1].rec.fd))
 		return bad(img, -EBADMSG, "fd %" PRId32 " is negative, repeated or out of order",
 			   f->fd);
-	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_PATH)
+	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_EPOLL)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown type %" PRIu32,
 			   f->fd, f->type);
 	if (f->flags & ~FD_FLAGS_KNOWN || f->reserved)
@@ -579,6 +598,14 @@ static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 			   f->fd);
 	if (f->path_len > MAX_PATH_LEN || f->data_len > MAX_FD_DATA)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": path or data too long", f->fd);
+	if ((f->flags & CKPT_FD_OBJ_STATE) && !obj)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": object state flag on a file",
+			   f->fd);
+	if (!f->file_id || f->file_id > img->nr_files + 1)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": file id %" PRIu32
+			   " is 0 or skips ahead of %zu", f->fd, f->file_id, img->nr_files);
+	if (obj)
+		return check_obj(img, f);
 	if (pipe ? f->path_len != 0 : f->path_len == 0)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": %s", f->fd,
 			   pipe ? "a pipe with a path" : "a file without a path");
@@ -601,9 +628,6 @@ static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 	if ((f->seals && f->type != CKPT_FD_MEMFD) || (f->seals & ~SEALS_KNOWN))
 		return bad(img, -EBADMSG, "fd %" PRId32 ": seals 0x%" PRIx32 " on a %s",
 			   f->fd, f->seals, f->type == CKPT_FD_MEMFD ? "memfd" : "non-memfd");
-	if (!f->file_id || f->file_id > img->nr_files + 1)
-		return bad(img, -EBADMSG, "fd %" PRId32 ": file id %" PRIu32
-			   " is 0 or skips ahead of %zu", f->fd, f->file_id, img->nr_files);
 	return 0;
 }
 
@@ -694,6 +718,7 @@ static int parse_fd(struct libckpt_image *img, size_t ti,
 	struct task_state *ts = &img->ts[ti];
 	struct libckpt_image_fd *fd;
 	struct ckpt_rec_fd rec;
+	char why[160];
 	char *blk;
 	int ret;
 
@@ -724,6 +749,9 @@ static int parse_fd(struct libckpt_image *img, size_t ti,
 	blk[rec.path_len] = '\0';
 	if (!clean_string(blk, rec.path_len))
 		return bad(img, -EBADMSG, "fd %" PRId32 ": path holds a NUL byte", rec.fd);
+	if (libckpt_fdobj_type(rec.type) &&
+	    libckpt_fdobj_check(&rec, fd->data, why, sizeof(why)))
+		return bad(img, -EBADMSG, "fd %" PRId32 ": %s", rec.fd, why);
 	ret = check_sharing(img, ti, fd);
 	return ret ? ret : read_padding(img, rh->len);
 }

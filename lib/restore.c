@@ -643,12 +643,18 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 	ret = path ? build_tree(img, &tr) : fail(tr.e, -ENOMEM, "out of memory");
 	if (ret)
 		goto out;
-	/* Above every recorded descriptor, so placing one never hits ours. */
+	/*
+	 * Above every recorded descriptor, and every number an epoll
+	 * registration was added under, so placing one never hits ours.
+	 */
 	tr.top = 3;
 	for (i = 0; i < tr.n; i++)
 		for (j = 0; j < tr.plans[i].task->rec.nr_fds; j++)
 			if (tr.plans[i].task->fds[j].rec.fd >= tr.top)
 				tr.top = tr.plans[i].task->fds[j].rec.fd + 1;
+	for (i = 0; i < tr.n; i++)
+		if (libckpt_rst_objs_top(tr.plans[i].task) > tr.top)
+			tr.top = libckpt_rst_objs_top(tr.plans[i].task);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	tr.image_fd = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, tr.top);
 	if (fd >= 0)

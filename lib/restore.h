@@ -3,8 +3,9 @@
  * Copyright (C) 2026 The ckpt authors.
  *
  * libckpt internals shared by the restore's files: restore.c (the plan and
- * the controller), restore_fds.c (descriptors), restore_proc.c (a
- * restoring process: its state, threads and memory).
+ * the controller), restore_fds.c (descriptors), restore_objs.c (eventfd,
+ * timerfd, signalfd and epoll descriptions), restore_proc.c (a restoring
+ * process: its state, threads and memory).
  */
 #ifndef LIBCKPT_RESTORE_H
 #define LIBCKPT_RESTORE_H
@@ -121,6 +122,10 @@ static inline int wait_count(struct shared *e, int *word, int n, const char *wha
 bool libckpt_rst_maps_a_file(const struct libckpt_image_vma *v);
 int libckpt_rst_make_files(struct tree *tr);
 int libckpt_rst_fds(const struct tree *tr, size_t ti);
+int libckpt_rst_make_obj(const struct tree *tr, uint32_t pid,
+			 const struct libckpt_image_fd *f);
+int libckpt_rst_objs_register(const struct tree *tr, const struct libckpt_image_task *t);
+int libckpt_rst_objs_top(const struct libckpt_image_task *t);
 int libckpt_rst_still_same_file(int fd, uint64_t ino, uint64_t dev, uint64_t size,
 				uint64_t mtime, bool any_content, char *why, size_t len);
 int libckpt_rst_open_file(const struct tree *tr, uint32_t pid,

@@ -6,10 +6,12 @@
  * description of the image once, before the first process is created —
  * files reopened by path and checked against what the image recorded,
  * pipes and FIFOs refilled, deleted files and memfds re-created with their
- * contents — with its status flags and position, above every recorded
- * descriptor number. Every process inherits all of them and places the
- * ones it had at their numbers: a description shared by dup() or fork()
- * is shared again, one offset and one set of flags.
+ * contents, eventfds, timerfds, signalfds and epolls made with their state
+ * (restore_objs.c) — with its status flags and position, above every
+ * recorded descriptor number. Every process inherits all of them and
+ * places the ones it had at their numbers: a description shared by dup()
+ * or fork() is shared again, one offset and one set of flags. The process
+ * that carries an epoll's state then adds its registrations.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -368,6 +370,12 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 	case CKPT_FD_MEMFD:
 		fd = memfd_desc(tr, pid, f);
 		break;
+	case CKPT_FD_EVENTFD:
+	case CKPT_FD_TIMERFD:
+	case CKPT_FD_SIGNALFD:
+	case CKPT_FD_EPOLL:
+		fd = libckpt_rst_make_obj(tr, pid, f);
+		break;
 	case CKPT_FD_TTY:
 		if (tr->tty_fd >= 0)
 			return -1;	/* --shell-job: the caller's terminal */
@@ -403,7 +411,9 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 	if (flags != (int)f->rec.f_flags)
 		return fail(tr->e, -EOPNOTSUPP,
 			    "%s: %s comes back with status flags 0%o instead of 0%o",
-			    who, f->path[0] ? f->path : "its pipe", flags, f->rec.f_flags);
+			    who, f->path[0] ? f->path :
+			    libckpt_fdobj_type(f->rec.type) ? "its object" : "its pipe",
+			    flags, f->rec.f_flags);
 	return fd;
 }
 
@@ -589,6 +599,9 @@ int libckpt_rst_fds(const struct tree *tr, size_t ti)
 			ret = fail(e, -errno, "pid %u fd %d: cannot place it: %s",
 				   t->rec.pid, r->fd, strerror(errno));
 	}
+	/* Every descriptor is in place: the epolls this process carries. */
+	if (!ret)
+		ret = libckpt_rst_objs_register(tr, t);
 	/* Our own working directory's descriptor stays for restore_proc(). */
 	for (i = 0; i < tr->nr_descs; i++)
 		if (tr->descs[i] >= 0)

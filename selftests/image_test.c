@@ -135,7 +135,8 @@ enum mut {
 	M_VMA_FLAGS, M_PAGES_OUTSIDE, M_PAGES_SPAN_VMA, M_PAGES_OVERLAP,
 	M_NO_PROC, M_FD_ORDER, M_FD_DATA_NOFLAG, M_NO_IDENTITY, M_IDENT_TID,
 	M_IDENT_AUXV, M_VMA_CONTRA,
-	M_FD_ID_SKIP, M_FD_ID_DIFFERS,
+	M_FD_ID_SKIP, M_FD_ID_DIFFERS, M_OBJ_NO_STATE, M_OBJ_STATE_AGAIN,
+	M_OBJ_INO, M_OBJ_STATE_SIZE,
 	M_NO_TIMERS, M_TIMER_ORDER, M_TIMER_TID, M_TIMER_ID_COUNTER,
 };
 
@@ -245,9 +246,20 @@ static void put_proc(struct buf *b)
 	rec(b, CKPT_REC_PROC, 0, &r, sizeof(r), extra, sizeof(extra));
 }
 
-/* Two descriptors: /dev/null on 0 and a pipe holding "hello" on 3. */
+/*
+ * Four descriptors: /dev/null on 0, a pipe holding "hello" on 3, and one
+ * eventfd description (count 7, semaphore) on 4 and 5: its state on 4.
+ */
 static void put_fds(struct buf *b, enum mut mut)
 {
+	struct ckpt_fd_eventfd efd_state = { .count = 7, .flags = CKPT_EFD_SEMAPHORE };
+	struct ckpt_rec_fd efd = {
+		.fd = 4, .type = CKPT_FD_EVENTFD, .flags = CKPT_FD_OBJ_STATE,
+		.f_flags = 02, .data_len = sizeof(efd_state), .file_id = 3,
+	};
+	struct ckpt_rec_fd efd_dup = {
+		.fd = 5, .type = CKPT_FD_EVENTFD, .f_flags = 02, .file_id = 3,
+	};
 	struct ckpt_rec_fd null = {
 		.fd = 0, .type = CKPT_FD_CHR, .f_flags = 02, .path_len = 9,
 		.rdev = 0x103, .mode = 020666, .file_id = 1,
@@ -267,8 +279,22 @@ static void put_fds(struct buf *b, enum mut mut)
 	/* Said to share /dev/null's description, which is no pipe. */
 	if (mut == M_FD_ID_DIFFERS)
 		pipe.file_id = 1;
+	if (mut == M_OBJ_NO_STATE) {
+		efd.flags = 0;
+		efd.data_len = 0;
+	}
+	if (mut == M_OBJ_STATE_AGAIN) {
+		efd_dup.flags = CKPT_FD_OBJ_STATE;
+		efd_dup.data_len = sizeof(efd_state);
+	}
+	if (mut == M_OBJ_INO)
+		efd.ino = 1;
+	if (mut == M_OBJ_STATE_SIZE)
+		efd.data_len = sizeof(efd_state) - 8;
 	rec(b, CKPT_REC_FD, 0, &null, sizeof(null), "/dev/null", 9);
 	rec(b, CKPT_REC_FD, 0, &pipe, sizeof(pipe), "hello", 5);
+	rec(b, CKPT_REC_FD, 0, &efd, sizeof(efd), &efd_state, efd.data_len);
+	rec(b, CKPT_REC_FD, 0, &efd_dup, sizeof(efd_dup), &efd_state, efd_dup.data_len);
 }
 
 /* The IDENTITY record: a short auxv and one entry per thread. */
@@ -354,7 +380,7 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 	if (first && mut == M_TASK_VMAS_MORE)
 		r.nr_vmas++;
 	if (!first)
-		r.nr_fds = 2;
+		r.nr_fds = 4;
 	rec(b, CKPT_REC_TASK, 0, &r, sizeof(r), NULL, 0);
 	if (!(first && mut == M_NO_PROC))
 		put_proc(b);
@@ -625,6 +651,14 @@ BAD(fd_file_id_skips, M_FD_ID_SKIP, -EBADMSG,
     "fd 3: file id 3 is 0 or skips ahead of 1");
 BAD(fd_file_id_disagrees, M_FD_ID_DIFFERS, -EBADMSG,
     "fd 3: file id 1 differs from its first descriptor's");
+BAD(obj_first_record_without_state, M_OBJ_NO_STATE, -EBADMSG,
+    "fd 4: the state of file id 3 must come once, on its first record");
+BAD(obj_state_twice, M_OBJ_STATE_AGAIN, -EBADMSG,
+    "fd 5: the state of file id 3 must come once, on its first record");
+BAD(obj_with_inode, M_OBJ_INO, -EBADMSG,
+    "fd 4: descriptor object with file fields set");
+BAD(obj_state_size, M_OBJ_STATE_SIZE, -EBADMSG,
+    "fd 4: state of 8 bytes for an object of type 9");
 BAD(pages_unknown_pid, M_PAGES_UNKNOWN_PID, -EBADMSG,
     "PAGES run for pid 999, which has no TASK record");
 BAD(pages_out_of_order, M_PAGES_ORDER, -EBADMSG,
@@ -831,10 +865,15 @@ static void check_metadata(struct __test_metadata *_metadata,
 	EXPECT_EQ(027, t->proc->rec.umask);
 	EXPECT_EQ(27, t->proc->groups[1]);
 	EXPECT_EQ(1024, t->proc->rec.rlim[7].cur);
-	ASSERT_EQ(2, t->rec.nr_fds);
+	ASSERT_EQ(4, t->rec.nr_fds);
 	EXPECT_STREQ("/dev/null", t->fds[0].path);
 	EXPECT_EQ(CKPT_FD_PIPE, t->fds[1].rec.type);
 	EXPECT_EQ(0, memcmp("hello", t->fds[1].data, 5));
+	/* One eventfd description under two numbers, its state on the first. */
+	EXPECT_EQ(CKPT_FD_EVENTFD, t->fds[2].rec.type);
+	EXPECT_EQ(t->fds[2].rec.file_id, t->fds[3].rec.file_id);
+	EXPECT_EQ(sizeof(struct ckpt_fd_eventfd), t->fds[2].rec.data_len);
+	EXPECT_EQ(0, t->fds[3].rec.data_len);
 	ASSERT_NE(NULL, t->timers);
 	EXPECT_EQ(0, t->timers->rec.nr_posix);
 	EXPECT_EQ(NULL, libckpt_image_find_task(img, 101));

@@ -120,7 +120,8 @@ struct ckpt_image_hdr {
  * @CKPT_REC_PROC: struct ckpt_rec_proc, then nr_groups __u32 group ids,
  *	then cwd_len, root_len and exe_len bytes of paths (no NULs)
  * @CKPT_REC_FD: struct ckpt_rec_fd, then path_len bytes of path, then
- *	data_len bytes of a pipe's, FIFO's, deleted file's or memfd's bytes
+ *	data_len bytes of a pipe's, FIFO's, deleted file's or memfd's bytes,
+ *	or of a descriptor object's state
  * @CKPT_REC_IDENTITY: struct ckpt_rec_identity, then nr_auxv __u64 words
  *	of the saved auxiliary vector, then nr_threads
  *	struct ckpt_thread_identity (one per THREAD record, in their order)
@@ -448,6 +449,18 @@ struct ckpt_thread_identity {
  *	name, @seals its F_GET_SEALS, and one record carries its contents
  * @CKPT_FD_PATH: an O_PATH descriptor of whatever @path names (@mode
  *	says what), reopened with O_PATH and checked by identity
+ * @CKPT_FD_EVENTFD: an eventfd; state in struct ckpt_fd_eventfd
+ * @CKPT_FD_TIMERFD: a timerfd; state in struct ckpt_fd_timerfd
+ * @CKPT_FD_SIGNALFD: a signalfd; state in struct ckpt_fd_signalfd
+ * @CKPT_FD_EPOLL: an epoll instance; state in struct ckpt_fd_epoll and
+ *	its registrations
+ *
+ * The descriptor objects (EVENTFD .. EPOLL) are each one open file
+ * description: the descriptors of one object, in one process or several,
+ * share its @file_id. They have no path (path_len 0); the first record of
+ * each file id, in image order, carries the object's state as its data
+ * (CKPT_FD_OBJ_STATE), the others have data_len 0. ino, dev, rdev, mode,
+ * size, mtime_ns, pos, pipe_size and seals are zero.
  */
 enum ckpt_fd_type {
 	CKPT_FD_REG = 1,
@@ -458,6 +471,10 @@ enum ckpt_fd_type {
 	CKPT_FD_FIFO,
 	CKPT_FD_MEMFD,
 	CKPT_FD_PATH,
+	CKPT_FD_EVENTFD,
+	CKPT_FD_TIMERFD,
+	CKPT_FD_SIGNALFD,
+	CKPT_FD_EPOLL,
 };
 
 /* ckpt_rec_fd.flags */
@@ -465,6 +482,7 @@ enum ckpt_fd_type {
 #define CKPT_FD_DELETED		(1U << 1)	/* a regular file with no name left */
 #define CKPT_FD_DATA		(1U << 2)	/* this record carries the object's bytes */
 #define CKPT_FD_PIPE_DATA	CKPT_FD_DATA	/* the version-2 name */
+#define CKPT_FD_OBJ_STATE	(1U << 3)	/* this record carries the object's state */
 
 /*
  * Deleted files and memfds are carried whole in the image up to a limit
@@ -475,6 +493,95 @@ enum ckpt_fd_type {
 #define CKPT_GHOST_LIMIT_DEFAULT	(1U << 20)
 #define CKPT_GHOST_LIMIT_MAX		(64U << 20)
 
+/* ckpt_fd_eventfd.flags */
+#define CKPT_EFD_SEMAPHORE	(1U << 0)	/* created with EFD_SEMAPHORE */
+
+/**
+ * struct ckpt_fd_eventfd - an eventfd's state
+ * @count: its counter (at most 0xfffffffffffffffe)
+ * @flags: CKPT_EFD_* bits
+ * @reserved: zero
+ *
+ * EFD_NONBLOCK and EFD_CLOEXEC are the record's f_flags O_NONBLOCK and
+ * O_CLOEXEC (the kernel keeps both in the description); whether the
+ * descriptor is close-on-exec now is its CKPT_FD_CLOEXEC.
+ */
+struct ckpt_fd_eventfd {
+	__u64 count;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* ckpt_fd_timerfd.settime_flags: the timerfd_settime() flags */
+#define CKPT_TFD_TIMER_ABSTIME		(1U << 0)
+#define CKPT_TFD_TIMER_CANCEL_ON_SET	(1U << 1)
+
+/**
+ * struct ckpt_fd_timerfd - a timerfd's state
+ * @clockid: CLOCK_REALTIME (0), CLOCK_MONOTONIC (1), CLOCK_BOOTTIME (7),
+ *	CLOCK_REALTIME_ALARM (8) or CLOCK_BOOTTIME_ALARM (9)
+ * @settime_flags: the flags of its last timerfd_settime()
+ * @ticks: expirations not yet read
+ * @value_ns: time to the next expiry, 0 if disarmed
+ * @interval_ns: its interval, 0 for a one-shot timer
+ * @now_ns: @clockid's time at the capture, so that an absolute expiry
+ *	(CKPT_TFD_TIMER_ABSTIME) is @now_ns + @value_ns
+ */
+struct ckpt_fd_timerfd {
+	__s32 clockid;
+	__u32 settime_flags;
+	__u64 ticks;
+	__u64 value_ns;
+	__u64 interval_ns;
+	__u64 now_ns;
+};
+
+/**
+ * struct ckpt_fd_signalfd - a signalfd's state
+ * @sigmask: the signals it reads (bit n-1 for signal n)
+ *
+ * SFD_NONBLOCK and SFD_CLOEXEC are the record's f_flags O_NONBLOCK and
+ * O_CLOEXEC. What it reads is the
+ * reading process's pending signals, which the image keeps elsewhere.
+ */
+struct ckpt_fd_signalfd {
+	__u64 sigmask;
+};
+
+/**
+ * struct ckpt_epoll_item - one registration of an epoll instance
+ * @tfd: the descriptor number it was registered under (EPOLL_CTL_ADD)
+ * @events: its events, EPOLLET, EPOLLONESHOT, EPOLLWAKEUP and
+ *	EPOLLEXCLUSIVE included (a fired EPOLLONESHOT registration keeps only
+ *	those bits, as in the kernel)
+ * @data: its 64-bit data
+ * @fd: a descriptor of the process carrying the state that holds the
+ *	registered file at the checkpoint: @tfd itself, or another number when
+ *	@tfd was closed (or reused) while the file lived on
+ * @reserved: zero
+ */
+struct ckpt_epoll_item {
+	__s32 tfd;
+	__u32 events;
+	__u64 data;
+	__s32 fd;
+	__u32 reserved;
+};
+
+/**
+ * struct ckpt_fd_epoll - an epoll instance's state
+ * @nr_items: struct ckpt_epoll_item that follow, in the order of the
+ *	kernel's own walk (/proc fdinfo)
+ * @reserved: zero
+ *
+ * Which registrations are ready is not kept: it follows from the restored
+ * objects, as after EPOLL_CTL_ADD.
+ */
+struct ckpt_fd_epoll {
+	__u32 nr_items;
+	__u32 reserved;
+};
+
 /**
  * struct ckpt_rec_fd - one file descriptor
  * @fd: its number
@@ -482,31 +589,39 @@ enum ckpt_fd_type {
  * @flags: CKPT_FD_* bits
  * @f_flags: the description's status flags as F_GETFL reports them
  *	(O_ACCMODE, O_APPEND, O_NONBLOCK, O_DIRECT, O_NOATIME, O_DSYNC,
- *	__O_SYNC, O_PATH, O_LARGEFILE, O_DIRECTORY, O_NOFOLLOW, __O_TMPFILE)
+ *	__O_SYNC, O_PATH, O_LARGEFILE, O_DIRECTORY, O_NOFOLLOW, __O_TMPFILE;
+ *	and O_CLOEXEC for a descriptor object created with its *_CLOEXEC
+ *	flag, which the kernel keeps in the description)
  * @pos: file position (a directory's readdir position)
- * @ino: inode number (for a pipe: the pipe's identity)
+ * @ino: inode number (for a pipe: the pipe's identity; 0 for a
+ *	descriptor object)
  * @dev: st_dev (new_encode_dev)
  * @rdev: st_rdev of a device, else 0
  * @mode: st_mode
  * @size: file size
  * @mtime_ns: modification time, ns since the epoch
- * @path_len: bytes of path following this struct (0 for a pipe); a
- *	deleted file's path is the one it had, without " (deleted)"
+ * @path_len: bytes of path following this struct (0 for a pipe or a
+ *	descriptor object); a deleted file's path is the one it had, without
+ *	" (deleted)"
  * @data_len: bytes of data after the path, on a record with CKPT_FD_DATA:
  *	the bytes buffered in a pipe or FIFO, or the whole contents (@size
- *	bytes) of a deleted file or a memfd
+ *	bytes) of a deleted file or a memfd; on a record with
+ *	CKPT_FD_OBJ_STATE: a descriptor object's state
  * @pipe_size: a pipe's or FIFO's capacity in bytes (F_GETPIPE_SZ)
  * @file_id: the open file description (struct file), from 1: descriptors
  *	that share one description (dup(), fork(), SCM_RIGHTS) have the same
  *	id, in one process or several; ids are numbered in order of first
- *	appearance in the image
+ *	appearance in the image. A descriptor object (eventfd, timerfd,
+ *	signalfd, epoll) is one description, so its id is its identity.
  * @seals: a memfd's seals (F_GET_SEALS), else 0
  * @reserved: zero
  *
- * Records of one @file_id agree on every field but @fd, CKPT_FD_CLOEXEC
- * and CKPT_FD_DATA. One object (a pipe or FIFO; a deleted file or memfd,
- * by @dev and @ino) has its bytes on exactly one record, its first in the
- * image; a pipe's or FIFO's may be empty.
+ * Records of one @file_id agree on every field but @fd, @data_len,
+ * CKPT_FD_CLOEXEC, CKPT_FD_DATA and CKPT_FD_OBJ_STATE. One object (a pipe
+ * or FIFO; a deleted file or memfd, by @dev and @ino) has its bytes on
+ * exactly one record, its first in the image; a pipe's or FIFO's may be
+ * empty. A descriptor object has its state on exactly one record, the
+ * first of its @file_id.
  */
 struct ckpt_rec_fd {
 	__s32 fd;

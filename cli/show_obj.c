@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * ckptctl show: the state of descriptor objects (eventfd, timerfd,
+ * signalfd, epoll), as text and as JSON. The reader judged it already;
+ * it follows the record's path, unaligned, so it is copied out.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *show_obj_kind(uint32_t type)
+{
+	switch (type) {
+	case CKPT_FD_EVENTFD:
+		return "eventfd";
+	case CKPT_FD_TIMERFD:
+		return "timerfd";
+	case CKPT_FD_SIGNALFD:
+		return "signalfd";
+	case CKPT_FD_EPOLL:
+		return "epoll";
+	}
+	return NULL;
+}
+
+static void epoll_item(const struct libckpt_image_fd *f, uint32_t k,
+		       struct ckpt_epoll_item *it)
+{
+	memcpy(it, (const char *)f->data + sizeof(struct ckpt_fd_epoll) +
+	       k * sizeof(*it), sizeof(*it));
+}
+
+/*
+ * The rest of a descriptor's line, after its number, file id and kind:
+ * "flags 02004002 cloexec count 5 semaphore", and for epoll a line per
+ * registration.
+ */
+void show_obj_text(const struct libckpt_image_fd *f)
+{
+	struct ckpt_fd_eventfd e;
+	struct ckpt_fd_timerfd t;
+	struct ckpt_fd_signalfd s;
+	struct ckpt_fd_epoll ep;
+	struct ckpt_epoll_item it;
+	uint32_t k;
+
+	printf("flags 0%o%s%s", f->rec.f_flags,
+	       (f->rec.f_flags & 04000) ? " nonblock" : "",
+	       (f->rec.flags & CKPT_FD_CLOEXEC) ? " cloexec" : "");
+	if (!(f->rec.flags & CKPT_FD_OBJ_STATE)) {
+		printf(" (state with the first descriptor of file#%u)\n", f->rec.file_id);
+		return;
+	}
+	switch (f->rec.type) {
+	case CKPT_FD_EVENTFD:
+		memcpy(&e, f->data, sizeof(e));
+		printf(" count %" PRIu64 "%s\n", (uint64_t)e.count,
+		       (e.flags & CKPT_EFD_SEMAPHORE) ? " semaphore" : "");
+		break;
+	case CKPT_FD_TIMERFD:
+		memcpy(&t, f->data, sizeof(t));
+		printf(" clock %d%s%s next %" PRIu64 " ns interval %" PRIu64
+		       " ns ticks %" PRIu64 "\n", t.clockid,
+		       (t.settime_flags & CKPT_TFD_TIMER_ABSTIME) ? " abstime" : "",
+		       (t.settime_flags & CKPT_TFD_TIMER_CANCEL_ON_SET) ?
+		       " cancel-on-set" : "",
+		       (uint64_t)t.value_ns, (uint64_t)t.interval_ns,
+		       (uint64_t)t.ticks);
+		break;
+	case CKPT_FD_SIGNALFD:
+		memcpy(&s, f->data, sizeof(s));
+		printf(" sigmask 0x%016" PRIx64 "\n", (uint64_t)s.sigmask);
+		break;
+	case CKPT_FD_EPOLL:
+		memcpy(&ep, f->data, sizeof(ep));
+		printf(" %u registrations\n", ep.nr_items);
+		for (k = 0; k < ep.nr_items; k++) {
+			epoll_item(f, k, &it);
+			printf("         tfd %d events 0x%08x data 0x%016" PRIx64 "%s\n",
+			       it.tfd, it.events, (uint64_t)it.data,
+			       it.fd != it.tfd ? " (file now at another fd)" : "");
+			if (it.fd != it.tfd)
+				printf("           held at fd %d\n", it.fd);
+		}
+		break;
+	}
+}
+
+/* The fields after "type": `"flags": N, ..., "state": {...}` (no state: null). */
+void show_obj_json(const struct libckpt_image_fd *f)
+{
+	struct ckpt_fd_eventfd e;
+	struct ckpt_fd_timerfd t;
+	struct ckpt_fd_signalfd s;
+	struct ckpt_fd_epoll ep;
+	struct ckpt_epoll_item it;
+	uint32_t k;
+
+	printf(", \"flags\": %u, \"cloexec\": %s, \"state\": ",
+	       f->rec.f_flags,
+	       (f->rec.flags & CKPT_FD_CLOEXEC) ? "true" : "false");
+	if (!(f->rec.flags & CKPT_FD_OBJ_STATE)) {
+		printf("null");
+		return;
+	}
+	switch (f->rec.type) {
+	case CKPT_FD_EVENTFD:
+		memcpy(&e, f->data, sizeof(e));
+		printf("{\"count\": %" PRIu64 ", \"semaphore\": %s}", (uint64_t)e.count,
+		       (e.flags & CKPT_EFD_SEMAPHORE) ? "true" : "false");
+		break;
+	case CKPT_FD_TIMERFD:
+		memcpy(&t, f->data, sizeof(t));
+		printf("{\"clockid\": %d, \"abstime\": %s, \"cancel_on_set\": %s, "
+		       "\"value_ns\": %" PRIu64 ", \"interval_ns\": %" PRIu64
+		       ", \"ticks\": %" PRIu64 ", \"now_ns\": %" PRIu64 "}",
+		       t.clockid,
+		       (t.settime_flags & CKPT_TFD_TIMER_ABSTIME) ? "true" : "false",
+		       (t.settime_flags & CKPT_TFD_TIMER_CANCEL_ON_SET) ? "true" : "false",
+		       (uint64_t)t.value_ns, (uint64_t)t.interval_ns,
+		       (uint64_t)t.ticks, (uint64_t)t.now_ns);
+		break;
+	case CKPT_FD_SIGNALFD:
+		memcpy(&s, f->data, sizeof(s));
+		printf("{\"sigmask\": %" PRIu64 "}", (uint64_t)s.sigmask);
+		break;
+	case CKPT_FD_EPOLL:
+		memcpy(&ep, f->data, sizeof(ep));
+		printf("{\"registrations\": [");
+		for (k = 0; k < ep.nr_items; k++) {
+			epoll_item(f, k, &it);
+			printf("%s{\"tfd\": %d, \"events\": %u, \"data\": %" PRIu64
+			       ", \"fd\": %d}", k ? ", " : "", it.tfd, it.events,
+			       (uint64_t)it.data, it.fd);
+		}
+		printf("]}");
+		break;
+	}
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * libckpt: the state of descriptor objects (eventfd, timerfd, signalfd,
+ * epoll) in FD records, judged the way the rest of the reader judges
+ * records: exact sizes, known flags and values, reserved fields zero.
+ * The state follows the path, so it is unaligned: it is copied out.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "format.h"
+
+/* Within the reader's 16 MiB of data per record. */
+#define MAX_EPOLL_ITEMS	(1U << 19)
+
+bool libckpt_fdobj_type(uint32_t type)
+{
+	return type >= CKPT_FD_EVENTFD && type <= CKPT_FD_EPOLL;
+}
+
+static bool clock_known(int32_t clockid)
+{
+	/* REALTIME, MONOTONIC, BOOTTIME, REALTIME_ALARM, BOOTTIME_ALARM */
+	return clockid == 0 || clockid == 1 || clockid == 7 || clockid == 8 ||
+	       clockid == 9;
+}
+
+static int check_epoll(const struct ckpt_rec_fd *f, const char *data, char *why,
+		       size_t len)
+{
+	struct ckpt_fd_epoll ep;
+	struct ckpt_epoll_item it;
+	uint32_t i;
+
+	if (f->data_len < sizeof(ep))
+		goto size;
+	memcpy(&ep, data, sizeof(ep));
+	if (ep.reserved) {
+		snprintf(why, len, "epoll state: reserved field is not zero");
+		return -1;
+	}
+	if (ep.nr_items > MAX_EPOLL_ITEMS ||
+	    f->data_len != sizeof(ep) + (uint64_t)ep.nr_items * sizeof(it))
+		goto size;
+	for (i = 0; i < ep.nr_items; i++) {
+		memcpy(&it, data + sizeof(ep) + i * sizeof(it), sizeof(it));
+		/* Any events: the kernel keeps every bit EPOLL_CTL_ADD got. */
+		if (it.tfd < 0 || it.fd < 0 || it.reserved) {
+			snprintf(why, len, "epoll registration %u: negative fd or reserved field set",
+				 i);
+			return -1;
+		}
+	}
+	return 0;
+size:
+	snprintf(why, len, "epoll state of %u bytes does not match its registrations",
+		 f->data_len);
+	return -1;
+}
+
+/**
+ * libckpt_fdobj_check() - is the state of a descriptor object well-formed?
+ * @f: its FD record (type one of the object types)
+ * @data: the record's data_len bytes of state, or nothing if data_len is 0
+ * @why: receives the reason on failure
+ * @len: size of @why
+ *
+ * Return: 0, or -1 with @why set.
+ */
+int libckpt_fdobj_check(const struct ckpt_rec_fd *f, const void *data, char *why,
+			size_t len)
+{
+	struct ckpt_fd_eventfd efd;
+	struct ckpt_fd_timerfd tfd;
+
+	if (f->ino || f->dev || f->rdev || f->mode || f->size || f->mtime_ns ||
+	    f->pos || f->pipe_size || f->seals) {
+		snprintf(why, len, "descriptor object with file fields set");
+		return -1;
+	}
+	if (!(f->flags & CKPT_FD_OBJ_STATE)) {
+		if (f->data_len) {
+			snprintf(why, len, "state on a record that carries none");
+			return -1;
+		}
+		return 0;
+	}
+	switch (f->type) {
+	case CKPT_FD_EVENTFD:
+		if (f->data_len != sizeof(efd))
+			break;
+		memcpy(&efd, data, sizeof(efd));
+		if ((efd.flags & ~CKPT_EFD_SEMAPHORE) || efd.reserved ||
+		    efd.count == UINT64_MAX) {
+			snprintf(why, len, "eventfd state: unknown flags, reserved bits or a count of 2^64-1");
+			return -1;
+		}
+		return 0;
+	case CKPT_FD_TIMERFD:
+		if (f->data_len != sizeof(tfd))
+			break;
+		memcpy(&tfd, data, sizeof(tfd));
+		if (!clock_known(tfd.clockid) ||
+		    (tfd.settime_flags & ~(CKPT_TFD_TIMER_ABSTIME |
+					   CKPT_TFD_TIMER_CANCEL_ON_SET))) {
+			snprintf(why, len, "timerfd state: unknown clock %d or flags 0x%x",
+				 tfd.clockid, tfd.settime_flags);
+			return -1;
+		}
+		return 0;
+	case CKPT_FD_SIGNALFD:
+		if (f->data_len != sizeof(struct ckpt_fd_signalfd))
+			break;
+		return 0;
+	case CKPT_FD_EPOLL:
+		return check_epoll(f, data, why, len);
+	}
+	snprintf(why, len, "state of %u bytes for an object of type %u", f->data_len,
+		 f->type);
+	return -1;
+}
