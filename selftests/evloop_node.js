@@ -9,15 +9,21 @@ const crypto = require('crypto');
 const fs = require('fs');
 const N = +(process.argv[2] || 20);
 let ticks = 0;
+// Each tick's line waits for the one before: the thread pool may finish
+// two ticks' work in either order (a slow guest runs several at once),
+// and the output must not depend on that.
+let prev = Promise.resolve();
 const t = setInterval(() => {
   const n = ++ticks;
-  Promise.resolve(n).then((x) => x * 2).then((x) => new Promise((res) => {
+  if (n === N) clearInterval(t);
+  const work = Promise.resolve(n).then((x) => x * 2).then((x) => new Promise((res) => {
     fs.readFile(__filename, (err, src) => {
       if (err) throw err;
       crypto.pbkdf2('pw' + x, src.subarray(0, 64), 500, 8, 'sha256', (e, key) => res(key.toString('hex')));
     });
-  })).then((hex) => {
+  }));
+  prev = prev.then(() => work).then((hex) => {
     fs.writeSync(1, `tick ${String(n).padStart(3, '0')} ${hex}\n`);
-    if (n === N) { clearInterval(t); fs.writeSync(1, 'done\n'); }
+    if (n === N) fs.writeSync(1, 'done\n');
   });
 }, 100);
