@@ -501,8 +501,9 @@ static bool is_signalfd_at(struct task_struct *p, int fd)
 	return yes;
 }
 
-static int epoll_state(struct ckpt_task_snap *ts, struct file *file, int fd,
-		       void **data, u32 *len, struct netlink_ext_ack *extack)
+static int epoll_state(struct task_struct *p, pid_t pid, struct file *file,
+		       int fd, void **data, u32 *len,
+		       struct netlink_ext_ack *extack)
 {
 	struct ckpt_fd_epoll *st;
 	struct ckpt_epoll_item *it;
@@ -535,16 +536,16 @@ static int epoll_state(struct ckpt_task_snap *ts, struct file *file, int fd,
 		int tfd;
 
 		if (sscanf(line, " %d events: %x data: %llx", &tfd, &ev, &d) != 3) {
-			ckpt_err_set_fd(extack, ts->rec.pid, fd,
+			ckpt_err_set_fd(extack, pid, fd,
 					"epoll: cannot read its registrations on this kernel");
 			goto fail;
 		}
 		it[i].tfd = tfd;
 		it[i].events = ev;
 		it[i].data = d;
-		it[i].fd = find_watched(ts->task, file->private_data, tfd, ev, d);
+		it[i].fd = find_watched(p, file->private_data, tfd, ev, d);
 		if (it[i].fd < 0) {
-			ckpt_err_setf(extack, ts->rec.pid, 0,
+			ckpt_err_setf(extack, pid, 0,
 				      "epoll: its registration of fd %d watches a file no descriptor of this process holds any more (or this kernel's epoll is not the one ckpt knows)",
 				      tfd);
 			/* As ckpt_err_set_fd(): the cookie names the epoll. */
@@ -552,9 +553,9 @@ static int epoll_state(struct ckpt_task_snap *ts, struct file *file, int fd,
 				((struct ckpt_err_cookie *)extack->cookie)->fd = fd;
 			goto fail;
 		}
-		if (is_signalfd_at(ts->task, it[i].fd) &&
-		    shared_elsewhere(ts->task, file)) {
-			ckpt_err_setf(extack, ts->rec.pid, 0,
+		if (is_signalfd_at(p, it[i].fd) &&
+		    shared_elsewhere(p, file)) {
+			ckpt_err_setf(extack, pid, 0,
 				      "epoll: shared with another process and watching a signalfd (fd %d): whose signals it polls cannot be restored",
 				      tfd);
 			if (extack)
@@ -621,7 +622,8 @@ int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
 		break;
 	case CKPT_FD_EPOLL:
 		/* Names the registration it refuses itself. */
-		ret = epoll_state(ts, file, fd, data, &rec->data_len, extack);
+		ret = epoll_state(ts->task, ts->rec.pid, file, fd, data,
+				  &rec->data_len, extack);
 		break;
 	default:
 		ret = -EINVAL;
@@ -631,5 +633,40 @@ int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
 		ckpt_err_set_fd(extack, ts->rec.pid, fd, why);
 	if (!ret)
 		rec->flags |= CKPT_FD_OBJ_STATE;
+	return ret;
+}
+
+/**
+ * ckpt_anonfd_check() - judge a process's epolls before its group is parked
+ * @p: the process (a reference held by the caller)
+ * @pid: its pid as the caller sees it
+ * @extack: receives the reason, the pid and the epoll's descriptor
+ *
+ * Reading an epoll's registrations takes its fdinfo (ep->mtx, a mutex), so
+ * it cannot run in ckpt_files_check() under RCU: ckpt_group_check() calls
+ * this from its pass that may sleep, so that an epoll the freeze would
+ * refuse (a registration of a file no descriptor of the process holds, a
+ * shared epoll watching a signalfd) is refused before the group stops.
+ * The freeze judges again with the group parked.
+ *
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int ckpt_anonfd_check(struct task_struct *p, pid_t pid,
+		      struct netlink_ext_ack *extack)
+{
+	unsigned int fd;
+	struct file *file;
+	void *data = NULL;
+	u32 len;
+	int ret = 0;
+
+	for (fd = 0; !ret && (file = next_task_file(p, &fd)); fd++) {
+		if (!strcmp(file->f_path.dentry->d_name.name, "[eventpoll]")) {
+			ret = epoll_state(p, pid, file, fd, &data, &len, extack);
+			kvfree(data);
+			data = NULL;
+		}
+		fput(file);
+	}
 	return ret;
 }

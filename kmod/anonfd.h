@@ -11,10 +11,13 @@
 
 struct ckpt_rec_fd;
 struct ckpt_task_snap;
+struct task_struct;
 struct file;
 struct netlink_ext_ack;
 
 int ckpt_anonfd_classify(struct file *file, u32 *type, const char **why);
+int ckpt_anonfd_check(struct task_struct *p, pid_t pid,
+		      struct netlink_ext_ack *extack);
 int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
 		       bool first, struct ckpt_rec_fd *rec, void **data,
 		       struct netlink_ext_ack *extack);

@@ -16,6 +16,7 @@
 #include <linux/sched/task.h>
 #include <linux/ckpt.h>
 
+#include "anonfd.h"
 #include "budget.h"
 #include "fault.h"
 #include "files.h"
@@ -245,9 +246,13 @@ static int check_address_spaces(struct pid *pgrp, enum pid_type type,
 	} while_each_pid_task(pgrp, type, p);
 	rcu_read_unlock();
 
-	for (i = 0; i < n && !ret; i++)
+	for (i = 0; i < n && !ret; i++) {
 		ret = ckpt_snap_check_mm(tasks[i], task_pid_vnr(tasks[i]),
 					 &census->cost, extack);
+		if (!ret)
+			ret = ckpt_anonfd_check(tasks[i], task_pid_vnr(tasks[i]),
+						extack);
+	}
 	if (!ret)
 		ret = ckpt_budget_memory(tasks, n, &census->cost, extack);
 	for (i = 0; i < n; i++)

@@ -409,6 +409,20 @@ static void refused_workload(const char *kind)
 			.m = { 2 /* BPF_MAP_TYPE_ARRAY */, 4, 8, 1 } };
 
 		fd = syscall(__NR_bpf, 0 /* BPF_MAP_CREATE */, &a, sizeof(a));
+	} else if (!strcmp(kind, "epoll_orphan")) {
+		/* A registered pipe end only the child still holds. */
+		struct epoll_event ev = { .events = EPOLLIN };
+		int p[2];
+
+		fd = epoll_create1(0);
+		if (fd < 0 || pipe(p) || epoll_ctl(fd, EPOLL_CTL_ADD, p[0], &ev)) {
+			fd = -1;
+		} else {
+			if (fork() == 0)
+				for (;;)
+					pause();
+			close(p[0]);
+		}
 	}
 	say(log, fd < 0 ? "unavailable" : "ready", fd);
 	for (;;)
@@ -474,6 +488,8 @@ TEST(refused_kinds_named)
 		{ "perf_event", "perf_event descriptor" },
 		{ "fanotify", "fanotify descriptor" },
 		{ "bpf", "bpf map descriptor" },
+		/* Judged before the freeze too, though it needs the epoll's lock. */
+		{ "epoll_orphan", "watches a file no descriptor of this process holds" },
 	};
 	struct libckpt_census census;
 	struct libckpt *h;
@@ -492,6 +508,7 @@ TEST(refused_kinds_named)
 			EXPECT_NE(NULL, strstr(libckpt_error(h), cases[i].want))
 				TH_LOG("%s: %s", cases[i].kind, libckpt_error(h));
 		}
+		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
