@@ -28,6 +28,8 @@
 #include <linux/uio.h>
 #include <asm/user.h>
 
+#include "area.h"
+#include "budget.h"
 #include "fault.h"
 #include "files.h"
 #include "freeze.h"
@@ -651,6 +653,8 @@ static DEFINE_MUTEX(freeze_mutex);
  * @g: the process group or session
  * @leave_stopped: on success, release the group into a group stop
  *	(SIGSTOP) instead of letting it run on
+ * @area: where the image goes: an area without room for the group's
+ *	memory is refused before the group is parked
  * @out: receives the snapshot on success (free with ckpt_snap_free())
  * @extack: receives the reason and the task concerned on failure
  *
@@ -661,7 +665,8 @@ static DEFINE_MUTEX(freeze_mutex);
  * Return: 0 or a negative errno.
  */
 int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
-		      struct ckpt_snapshot **out, struct netlink_ext_ack *extack)
+		      struct ckpt_area *area, struct ckpt_snapshot **out,
+		      struct netlink_ext_ack *extack)
 {
 	struct ckpt_group_census census;
 	struct ckpt_snapshot *snap = NULL;
@@ -670,6 +675,10 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 
 	for (tries = 0; tries < 3; tries++) {
 		ret = ckpt_group_check(g, &census, extack);
+		if (!ret)
+			ret = ckpt_area_check_room(area,
+						   ckpt_budget_image_bytes(&census.cost),
+						   extack);
 		if (ret)
 			return ret;
 		pgrp = find_get_pid(g->nr);

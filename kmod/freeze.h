@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 
+struct ckpt_area;
 struct ckpt_group_id;
 struct ckpt_snapshot;
 struct netlink_ext_ack;
@@ -16,7 +17,8 @@ struct user_regset;
 struct user_regset_view;
 
 int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
-		      struct ckpt_snapshot **out, struct netlink_ext_ack *extack);
+		      struct ckpt_area *area, struct ckpt_snapshot **out,
+		      struct netlink_ext_ack *extack);
 
 const struct user_regset *ckpt_regset_find(const struct user_regset_view *v,
 					   unsigned int note);

@@ -12,7 +12,6 @@
 #include <linux/ckpt_image.h>
 
 #include "area.h"
-#include "budget.h"
 #include "freeze.h"
 #include "genl.h"
 #include "group.h"
@@ -262,7 +261,6 @@ static int start_job(struct ckpt_job *job, struct netlink_ext_ack *extack)
 
 static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct ckpt_group_census census;
 	struct ckpt_snapshot *snap;
 	struct ckpt_area *area;
 	struct ckpt_group_id g;
@@ -295,16 +293,8 @@ static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		goto out_put;
 	job->area = area;
-	/* What the freeze would find too late: judged while the group runs. */
-	ret = ckpt_group_check(&g, &census, info->extack);
-	if (!ret)
-		ret = ckpt_area_check_room(area,
-					   ckpt_budget_image_bytes(&census.cost),
-					   info->extack);
-	if (ret)
-		goto out_put;
 	ret = ckpt_freeze_group(&g, nla_get_flag(info->attrs[CKPT_A_LEAVE_STOPPED]),
-				&snap, info->extack);
+				area, &snap, info->extack);
 	if (ret)
 		goto out_put;
 	job->snap = snap;
