@@ -484,6 +484,8 @@ static int run_tree(struct tree *tr)
 		ret = find_terminal(tr);
 	if (!ret)
 		ret = libckpt_rst_make_files(tr);
+	if (!ret)
+		ret = libckpt_rst_make_shm(tr);
 	for (i = 0; !ret && i < tr->n; i++)
 		if (tr->parent[i] < 0 && libckpt_rst_spawn_task(tr, i) < 0)
 			ret = failed(tr->e);

@@ -261,8 +261,8 @@ bool libckpt_rst_maps_a_file(const struct libckpt_image_vma *v)
 {
 	if ((v->rec.flags & (CKPT_VMA_ANON | CKPT_VMA_VDSO)) || !v->path[0])
 		return false;
-	/* Shared anonymous memory shows as a deleted /dev/zero. */
-	return !((v->rec.flags & CKPT_VMA_SHARED) && strstr(v->path, "(deleted)"));
+	/* Shared anonymous memory, memfds: made once, see restore_shm.c. */
+	return !libckpt_rst_maps_shm(v);
 }
 
 int libckpt_rst_check_mapped_file(const struct tree *tr, uint32_t pid, int fd,
@@ -385,6 +385,16 @@ static int restore_mm(struct libckpt *h, const struct tree *tr, struct plan *p)
 			nlmsg_free(msg);
 			return ret;
 		}
+	}
+	for (i = 0; i < tr->nr_shms; i++) {
+		if (!libckpt_rst_plan_maps(p, tr->shms[i].fd))
+			continue;
+		if (n >= 2 + MAX_MAPPED_FILES) {
+			nlmsg_free(msg);
+			return fail(e, -EMFILE, "pid %u maps more than %d files and shared memory objects: not supported",
+				    t->rec.pid, MAX_MAPPED_FILES);
+		}
+		close_fds[n++] = tr->shms[i].fd;
 	}
 	/* After the mapped files, so that their numbers are in the plan. */
 	plan_fd = plan_file(p, t->rec.nr_vmas);

@@ -19,6 +19,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -568,6 +569,139 @@ static void many_workload(void)
 	wait_go_then(check_many);
 }
 
+/* --- memory that stays shared ------------------------------------------------ */
+
+#define SHM_PAGES	3
+#define SHM_FILE	"/dev/shm/ckpt-fid-shared"
+
+/*
+ * Each kind of shared memory, mapped by the workload and by its child:
+ * MAP_SHARED | MAP_ANONYMOUS (its middle page made read-only, so one
+ * object behind three mappings), a shared /dev/zero mapping, a memfd
+ * with a descriptor, a memfd whose descriptor was closed, a file in
+ * /dev/shm.
+ */
+enum { SH_ANON, SH_ZERO, SH_MEMFD, SH_MEMFD_NOFD, SH_SHMFILE, NR_SH };
+static const char *const sh_name[NR_SH] = {
+	"shared anonymous", "/dev/zero", "memfd", "memfd without descriptor", "/dev/shm file",
+};
+static char *sh[NR_SH];
+static int sh_memfd = -1;
+static pid_t sh_child;
+
+/* The byte page @k of mapping @i holds, written by @who (0 parent, 1 child). */
+static char sh_byte(int i, int k, int who)
+{
+	return (char)(0x10 * (i + 1) + k + (who ? 0x80 : 0));
+}
+
+/* The child: after the restore, write its own bytes into every mapping. */
+static void sh_child_main(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct stat st;
+	int i, k;
+
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+	for (i = 0; i < NR_SH; i++)
+		for (k = 0; k < SHM_PAGES; k++) {
+			if (sh[i][k * 4096] != sh_byte(i, k, 0))
+				_exit(10 + i);
+			if (k != 1)
+				sh[i][k * 4096 + 1] = sh_byte(i, k, 1);
+		}
+	_exit(0);
+}
+
+static bool check_shared(void)
+{
+	char b = 0;
+	int st, i, k;
+
+	if (waitpid(sh_child, &st, 0) != sh_child)
+		return differs("the child is gone: %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return differs("the child saw other bytes (status 0x%x: %s)", st,
+			       WIFEXITED(st) && WEXITSTATUS(st) >= 10 ?
+			       sh_name[WEXITSTATUS(st) - 10] : "?");
+	for (i = 0; i < NR_SH; i++)
+		for (k = 0; k < SHM_PAGES; k++) {
+			if (sh[i][k * 4096] != sh_byte(i, k, 0))
+				return differs("%s page %d lost its contents", sh_name[i], k);
+			if (k != 1 && sh[i][k * 4096 + 1] != sh_byte(i, k, 1))
+				return differs("%s page %d: the child's write is not seen: not shared",
+					       sh_name[i], k);
+		}
+	if (pread(sh_memfd, &b, 1, 1) != 1 || b != sh_byte(SH_MEMFD, 0, 1))
+		return differs("the memfd's descriptor does not see its mapping's write");
+	return false;
+}
+
+static char *sh_map(int i, int fd)
+{
+	int flags = MAP_SHARED | (fd < 0 ? MAP_ANONYMOUS : 0);
+	char *p = mmap(NULL, SHM_PAGES * 4096, PROT_READ | PROT_WRITE, flags, fd, 0);
+	int k;
+
+	if (p == MAP_FAILED)
+		setup_failed(40 + i);
+	for (k = 0; k < SHM_PAGES; k++)
+		p[k * 4096] = sh_byte(i, k, 0);
+	return p;
+}
+
+static void shared_workload(void)
+{
+	int fd;
+
+	start_log();
+	sh[SH_ANON] = sh_map(SH_ANON, -1);
+	if (mprotect(sh[SH_ANON] + 4096, 4096, PROT_READ))
+		setup_failed(50);
+	fd = open("/dev/zero", O_RDWR);
+	sh[SH_ZERO] = sh_map(SH_ZERO, fd);
+	close(fd);
+	sh_memfd = memfd_create("ckpt-fid", MFD_ALLOW_SEALING);
+	if (sh_memfd < 0 || ftruncate(sh_memfd, SHM_PAGES * 4096))
+		setup_failed(51);
+	sh[SH_MEMFD] = sh_map(SH_MEMFD, sh_memfd);
+	fd = memfd_create("ckpt-fid-nofd", 0);
+	if (fd < 0 || ftruncate(fd, SHM_PAGES * 4096))
+		setup_failed(52);
+	sh[SH_MEMFD_NOFD] = sh_map(SH_MEMFD_NOFD, fd);
+	close(fd);
+	fd = open(SHM_FILE, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, SHM_PAGES * 4096))
+		setup_failed(53);
+	sh[SH_SHMFILE] = sh_map(SH_SHMFILE, fd);
+	close(fd);
+	sh_child = fork();
+	if (sh_child < 0)
+		setup_failed(54);
+	if (!sh_child)
+		sh_child_main();
+	wait_go_then(check_shared);
+}
+
+/* A segment attached, then removed: it goes when the workload does. */
+static void sysv_workload(void)
+{
+	int id;
+	char *p;
+
+	start_log();
+	id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	p = id < 0 ? (char *)-1 : shmat(id, NULL, 0);
+	if (p == (char *)-1)
+		setup_failed(60);
+	p[0] = 1;
+	shmctl(id, IPC_RMID, NULL);
+	say("ready");
+	pause();
+	_exit(0);
+}
+
 /* --- seccomp --------------------------------------------------------------- */
 
 static void seccomp_workload(void)
@@ -684,6 +818,10 @@ __attribute__((constructor)) static void maybe_workload(void)
 		strict_workload();
 	if (w && !strcmp(w, "nobody"))
 		nobody_workload();
+	if (w && !strcmp(w, "shared"))
+		shared_workload();
+	if (w && !strcmp(w, "sysv"))
+		sysv_workload();
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -731,8 +869,11 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *
 	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
 	libckpt_close(h);
 	close(fd);
-	kill(pid, SIGKILL);
+	/* The whole group (the workload's session): its pids must be free. */
+	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	while (!kill(-pid, 0))
+		usleep(10000);
 	return pid;
 }
 
@@ -814,6 +955,18 @@ TEST(nonroot_threads_restored_by_root)
 	expect_restored_pass(_metadata, "nobody", false);
 }
 
+/*
+ * Shared anonymous memory (three mappings of one object), a shared
+ * /dev/zero mapping, a memfd mapped through a descriptor and one mapped
+ * without, and a /dev/shm file, each mapped by the workload and by its
+ * child: after the restore each sees the other's writes, as before.
+ */
+TEST(shared_memory_stays_shared)
+{
+	expect_restored_pass(_metadata, "shared", false);
+	unlink(SHM_FILE);
+}
+
 FIXTURE(slow) {
 };
 
@@ -833,7 +986,7 @@ TEST_F_TIMEOUT(slow, many_mappings_restored, 400)
 
 /* Check, then freeze, of @kind are refused before any freeze, naming @why. */
 static void expect_refused(struct __test_metadata *_metadata, const char *kind,
-			   const char *why)
+			   int want, const char *why)
 {
 	struct libckpt_census census;
 	struct libckpt_job job;
@@ -850,9 +1003,9 @@ static void expect_refused(struct __test_metadata *_metadata, const char *kind,
 	ASSERT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
 	ASSERT_EQ(0, libckpt_open(&h));
-	EXPECT_EQ(-EOPNOTSUPP, libckpt_check(h, pid, &census));
+	EXPECT_EQ(want, libckpt_check(h, pid, &census));
 	EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
-	EXPECT_EQ(-EOPNOTSUPP, libckpt_freeze(h, pid, fd, 0, &job));
+	EXPECT_EQ(want, libckpt_freeze(h, pid, fd, 0, &job));
 	EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
 	libckpt_close(h);
 	close(fd);
@@ -864,13 +1017,20 @@ static void expect_refused(struct __test_metadata *_metadata, const char *kind,
 /* A process with a seccomp filter is refused by name before the freeze. */
 TEST(seccomp_filter_refused)
 {
-	expect_refused(_metadata, "seccomp", "seccomp filter: not supported");
+	expect_refused(_metadata, "seccomp", -EOPNOTSUPP, "seccomp filter: not supported");
 }
 
 /* So is one in seccomp strict mode. */
 TEST(seccomp_strict_refused)
 {
-	expect_refused(_metadata, "strict", "seccomp strict mode: not supported");
+	expect_refused(_metadata, "strict", -EOPNOTSUPP, "seccomp strict mode: not supported");
+}
+
+/* A System V segment's attachment is refused by name, before the freeze. */
+TEST(sysv_shm_refused)
+{
+	expect_refused(_metadata, "sysv", -EINVAL,
+		       "System V shared memory attachment (shmat) is not supported");
 }
 
 TEST_HARNESS_MAIN
