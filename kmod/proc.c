@@ -225,6 +225,27 @@ out_free:
 }
 
 /**
+ * ckpt_proc_sched_refusal() - why a thread's scheduling or a process's
+ *	exit signal cannot be restored
+ * @t: the thread (parked, or under rcu_read_lock())
+ *
+ * SCHED_DEADLINE's runtime, deadline and period are not recorded. A
+ * process's exit signal (clone()'s, sent to its parent at its death) is
+ * set only at its creation, and a restore creates every process with
+ * SIGCHLD.
+ *
+ * Return: the reason, or NULL.
+ */
+const char *ckpt_proc_sched_refusal(struct task_struct *t)
+{
+	if (READ_ONCE(t->policy) == SCHED_DEADLINE)
+		return "SCHED_DEADLINE thread: not supported";
+	if (thread_group_leader(t) && READ_ONCE(t->exit_signal) != SIGCHLD)
+		return "process has an exit signal other than SIGCHLD (clone()): not supported";
+	return NULL;
+}
+
+/**
  * ckpt_proc_seccomp_refusal() - why a thread cannot be checkpointed because
  *	of seccomp
  * @t: the thread (its own context, parked, or under rcu_read_lock())
@@ -254,6 +275,30 @@ const char *ckpt_proc_seccomp_refusal(struct task_struct *t)
 #endif
 }
 
+/*
+ * The calling thread's scheduling: policy, nice, real-time priority,
+ * timer slack and affinity. Other tasks may change them meanwhile
+ * (sched_setscheduler(), setpriority(), sched_setaffinity() on its tid,
+ * each under the runqueue lock, 6.1 kernel/sched/core.c): the values are
+ * read once, each a consistent word, as sched_getattr() reads them.
+ * Affinity is what sched_getaffinity() reports: cpus_mask and the
+ * active CPUs.
+ */
+static void ckpt_proc_thread_sched(struct ckpt_thread_identity *id)
+{
+	unsigned int cpu;
+
+	id->policy = READ_ONCE(current->policy);
+	id->nice = task_nice(current);
+	id->rt_priority = READ_ONCE(current->rt_priority);
+	if (current->sched_reset_on_fork)
+		id->flags |= CKPT_TID_RESET_ON_FORK;
+	id->timer_slack_ns = READ_ONCE(current->timer_slack_ns);
+	for_each_cpu_and(cpu, &current->cpus_mask, cpu_active_mask)
+		if (cpu < CKPT_AFFINITY_WORDS * 64)
+			id->affinity[cpu / 64] |= 1ULL << (cpu % 64);
+}
+
 /**
  * ckpt_proc_thread_identity() - record the calling thread's own identity
  * @id: filled: name, parent-death signal, no_new_privs
@@ -271,6 +316,7 @@ void ckpt_proc_thread_identity(struct ckpt_thread_identity *id)
 	id->pdeathsig = current->pdeath_signal;
 	if (task_no_new_privs(current))
 		id->flags |= CKPT_TID_NO_NEW_PRIVS;
+	ckpt_proc_thread_sched(id);
 }
 
 /* The saved auxv up to and including its AT_NULL pair. */
@@ -319,6 +365,10 @@ int ckpt_proc_capture_identity(struct ckpt_task_snap *ts,
 	struct ckpt_rec_identity rec = {
 		.dumpable = get_dumpable(mm),
 		.nr_threads = n,
+		/* Written under the task's lock by /proc, read as one word. */
+		.oom_score_adj = READ_ONCE(ts->task->signal->oom_score_adj),
+		.coredump_filter = (mm->flags & MMF_DUMP_FILTER_MASK) >>
+				   MMF_DUMP_FILTER_SHIFT,
 	};
 	u64 *auxv;
 	int ret;

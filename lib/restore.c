@@ -380,6 +380,8 @@ static int release_tree(struct tree *tr)
 				ret = explain(tr->e, ret, h, thread_id(tr, i, k),
 					      "did not get its memory in place");
 		}
+	if (!ret)
+		ret = libckpt_rst_sched(tr);
 	/* The point where the image starts to run: children first. */
 	for (i = tr->n; !ret && i-- > 0;) {
 		/* Opened now, so that no restoring process inherits it. */

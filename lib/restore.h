@@ -137,6 +137,8 @@ int libckpt_rst_make_shm(struct tree *tr);
 bool libckpt_rst_plan_maps(const struct plan *p, int fd);
 void libckpt_rst_close_shm(const struct tree *tr, const struct plan *p);
 int libckpt_rst_move_high(int fd, int min);
+int libckpt_rst_oom_and_dump(const struct libckpt_image_task *t, struct shared *e);
+int libckpt_rst_sched(const struct tree *tr);
 int libckpt_rst_make_files(struct tree *tr);
 int libckpt_rst_fds(const struct tree *tr, size_t ti);
 int libckpt_rst_make_obj(const struct tree *tr, uint32_t pid,

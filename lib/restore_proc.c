@@ -211,6 +211,9 @@ static int restore_identity(const struct libckpt_image_task *t, struct shared *e
 	if (prctl(PR_SET_PDEATHSIG, me->pdeathsig, 0, 0, 0))
 		return fail(e, -errno, "pid %u: cannot set its parent-death signal %u",
 			    t->rec.pid, me->pdeathsig);
+	if (prctl(PR_SET_TIMERSLACK, me->timer_slack_ns, 0, 0, 0))
+		return fail(e, -errno, "pid %u: cannot set its timer slack to %llu ns",
+			    t->rec.pid, (unsigned long long)me->timer_slack_ns);
 	memcpy(comm, me->comm, sizeof(me->comm));
 	comm[sizeof(me->comm)] = '\0';
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
@@ -513,6 +516,7 @@ __attribute__((noreturn)) static void thread_main(void *arg)
 	/* At most 15 bytes are read: comm needs no NUL of its own here. */
 	raw_syscall(SYS_prctl, PR_SET_NAME, (long)s->id->comm, 0, 0, 0, 0);
 	raw_syscall(SYS_prctl, PR_SET_PDEATHSIG, s->id->pdeathsig, 0, 0, 0, 0);
+	raw_syscall(SYS_prctl, PR_SET_TIMERSLACK, (long)s->id->timer_slack_ns, 0, 0, 0, 0);
 	if (s->id->flags & CKPT_TID_NO_NEW_PRIVS)
 		raw_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
 	raw_syscall(SYS_sendto, s->sock, (long)s->msg, s->len, 0,
@@ -677,6 +681,8 @@ static int become_image(struct tree *tr, size_t i)
 		ret = join_group(tr, i);
 	if (!ret)
 		ret = libckpt_rst_fds(tr, i);
+	if (!ret)
+		ret = libckpt_rst_oom_and_dump(t, e);
 	if (!ret)
 		ret = restore_proc(t, p->cwd_fd, e);
 	if (!ret)

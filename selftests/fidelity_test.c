@@ -12,6 +12,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -569,6 +571,134 @@ static void many_workload(void)
 	wait_go_then(check_many);
 }
 
+/* --- scheduling, OOM score and dump filter ----------------------------------- */
+
+#define NR_SCHED	4
+
+/* Per thread: policy, real-time priority, reset-on-fork, nice, slack, CPU. */
+static const struct {
+	int policy, prio;
+	bool reset;
+	int nice;
+	unsigned long slack;
+	int cpu;
+} sched_want[NR_SCHED] = {
+	{ SCHED_OTHER, 0, false, 4, 123456, 1 },
+	{ SCHED_BATCH, 0, false, 7, 777777, 0 },
+	{ SCHED_FIFO, 10, true, 0, 50000, 1 },
+	{ SCHED_IDLE, 0, false, 19, 1000, 0 },
+};
+static volatile int sched_go, sched_started;
+static char sched_why[NR_SCHED][160];
+/* Each thread's timer slack as it reads it (an RT thread's may read 0). */
+static long sched_slack[NR_SCHED];
+
+static void sched_set(int i)
+{
+	struct sched_param sp = { .sched_priority = sched_want[i].prio };
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(sched_want[i].cpu, &cpus);
+	if (sched_setscheduler(0, sched_want[i].policy |
+			       (sched_want[i].reset ? SCHED_RESET_ON_FORK : 0), &sp) ||
+	    setpriority(PRIO_PROCESS, syscall(SYS_gettid), sched_want[i].nice) ||
+	    sched_setaffinity(0, sizeof(cpus), &cpus) ||
+	    prctl(PR_SET_TIMERSLACK, sched_want[i].slack, 0, 0, 0))
+		setup_failed(70 + i);
+	sched_slack[i] = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+}
+
+/* Thread @i's own view of its scheduling, after the restore. */
+static void sched_check(int i)
+{
+	pid_t tid = syscall(SYS_gettid);
+	int policy = sched_getscheduler(0);
+	struct sched_param sp = { 0 };
+	cpu_set_t cpus;
+
+	sched_getparam(0, &sp);
+	CPU_ZERO(&cpus);
+	sched_getaffinity(0, sizeof(cpus), &cpus);
+	if ((policy & ~SCHED_RESET_ON_FORK) != sched_want[i].policy ||
+	    !!(policy & SCHED_RESET_ON_FORK) != sched_want[i].reset)
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d policy 0x%x", i, policy);
+	else if (sp.sched_priority != sched_want[i].prio)
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d priority %d", i,
+			 sp.sched_priority);
+	else if (getpriority(PRIO_PROCESS, tid) != sched_want[i].nice)
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d nice %d", i,
+			 getpriority(PRIO_PROCESS, tid));
+	else if (CPU_COUNT(&cpus) != 1 || !CPU_ISSET(sched_want[i].cpu, &cpus))
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d affinity: %d CPUs", i,
+			 CPU_COUNT(&cpus));
+	else if (prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) != sched_slack[i])
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d timer slack %d, was %ld",
+			 i, prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), sched_slack[i]);
+}
+
+static void *sched_thread(void *arg)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i = (int)(long)arg;
+
+	sched_set(i);
+	__atomic_add_fetch(&sched_started, 1, __ATOMIC_ACQ_REL);
+	while (!sched_go)
+		nanosleep(&ts, NULL);
+	sched_check(i);
+	return NULL;
+}
+
+static pthread_t sched_threads[NR_SCHED];
+
+static bool check_sched(void)
+{
+	char text[64] = "";
+	int i;
+
+	sched_go = 1;
+	sched_check(0);
+	for (i = 1; i < NR_SCHED; i++)
+		pthread_join(sched_threads[i], NULL);
+	for (i = 0; i < NR_SCHED; i++)
+		if (sched_why[i][0])
+			return differs("%s", sched_why[i]);
+	if (slurp("/proc/self/oom_score_adj", text, sizeof(text) - 1) <= 0 ||
+	    atoi(text) != 345)
+		return differs("oom_score_adj %s", text);
+	memset(text, 0, sizeof(text));
+	if (slurp("/proc/self/coredump_filter", text, sizeof(text) - 1) <= 0 ||
+	    strtoul(text, NULL, 16) != 0x27)
+		return differs("coredump_filter %s", text);
+	return false;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		setup_failed(79);
+	close(fd);
+}
+
+static void sched_workload(void)
+{
+	long i;
+
+	start_log();
+	write_file("/proc/self/oom_score_adj", "345");
+	write_file("/proc/self/coredump_filter", "0x27");
+	for (i = 1; i < NR_SCHED; i++)
+		if (pthread_create(&sched_threads[i], NULL, sched_thread, (void *)i))
+			setup_failed(78);
+	sched_set(0);
+	while (__atomic_load_n(&sched_started, __ATOMIC_ACQUIRE) < NR_SCHED - 1)
+		usleep(10000);
+	wait_go_then(check_sched);
+}
+
 /* --- memory that stays shared ------------------------------------------------ */
 
 #define SHM_PAGES	3
@@ -822,6 +952,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		shared_workload();
 	if (w && !strcmp(w, "sysv"))
 		sysv_workload();
+	if (w && !strcmp(w, "sched"))
+		sched_workload();
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -953,6 +1085,17 @@ TEST(memory_attributes_restored)
 TEST(nonroot_threads_restored_by_root)
 {
 	expect_restored_pass(_metadata, "nobody", false);
+}
+
+/*
+ * Four threads with their own policies (OTHER, BATCH, FIFO with
+ * reset-on-fork, IDLE), nice values, single-CPU affinities and timer
+ * slacks, in a process with its own oom_score_adj and coredump_filter:
+ * each thread finds its own again.
+ */
+TEST(scheduling_restored)
+{
+	expect_restored_pass(_metadata, "sched", false);
 }
 
 /*

@@ -177,20 +177,26 @@ static void putf(struct ps_task *t, const char *key, const char *fmt, ...)
 	put(t, key, val);
 }
 
-/* "pipe#N": pipes are new objects after a restore; which ends share one is what counts. */
-static const char *pipe_name(struct ctx *c, unsigned long ino, char *buf, size_t len)
+/* The 1-based place of @ino in *@list, appended if new: objects in order of appearance. */
+static size_t ordinal(unsigned long **list, size_t *n, unsigned long ino)
 {
 	size_t i;
 
-	for (i = 0; i < c->npipes && c->pipes[i] != ino; i++)
+	for (i = 0; i < *n && (*list)[i] != ino; i++)
 		;
-	if (i == c->npipes) {
-		c->pipes = realloc(c->pipes, (c->npipes + 1) * sizeof(*c->pipes));
-		if (!c->pipes)
+	if (i == *n) {
+		*list = realloc(*list, (*n + 1) * sizeof(**list));
+		if (!*list)
 			abort();
-		c->pipes[c->npipes++] = ino;
+		(*list)[(*n)++] = ino;
 	}
-	snprintf(buf, len, "pipe#%zu", i + 1);
+	return i + 1;
+}
+
+/* "pipe#N": pipes are new objects after a restore; which ends share one is what counts. */
+static const char *pipe_name(struct ctx *c, unsigned long ino, char *buf, size_t len)
+{
+	snprintf(buf, len, "pipe#%zu", ordinal(&c->pipes, &c->npipes, ino));
 	return buf;
 }
 
@@ -213,17 +219,7 @@ static bool is_shm_object(const char *name)
 
 static size_t shm_ordinal(struct ctx *c, unsigned long ino)
 {
-	size_t i;
-
-	for (i = 0; i < c->nshms && c->shms[i] != ino; i++)
-		;
-	if (i == c->nshms) {
-		c->shms = realloc(c->shms, (c->nshms + 1) * sizeof(*c->shms));
-		if (!c->shms)
-			abort();
-		c->shms[c->nshms++] = ino;
-	}
-	return i + 1;
+	return ordinal(&c->shms, &c->nshms, ino);
 }
 
 /* An smaps header "perms offset dev inode name" with its object named. */
