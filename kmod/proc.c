@@ -12,6 +12,8 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/iocontext.h>
+#include <linux/ioprio.h>
 #include <linux/mm.h>
 #include <linux/netlink.h>
 #include <linux/path.h>
@@ -229,7 +231,9 @@ out_free:
  *	exit signal cannot be restored
  * @t: the thread (parked, or under rcu_read_lock())
  *
- * SCHED_DEADLINE's runtime, deadline and period are not recorded. A
+ * SCHED_DEADLINE's runtime, deadline and period are not recorded, nor
+ * is a memory policy (set only by the thread itself or at its creation,
+ * 6.1 mm/mempolicy.c do_set_mempolicy(); freed at exit). A
  * process's exit signal (clone()'s, sent to its parent at its death) is
  * set only at its creation, and a restore creates every process with
  * SIGCHLD.
@@ -240,6 +244,10 @@ const char *ckpt_proc_sched_refusal(struct task_struct *t)
 {
 	if (READ_ONCE(t->policy) == SCHED_DEADLINE)
 		return "SCHED_DEADLINE thread: not supported";
+#ifdef CONFIG_NUMA
+	if (READ_ONCE(t->mempolicy))
+		return "thread has a memory policy (set_mempolicy): not supported";
+#endif
 	if (thread_group_leader(t) && READ_ONCE(t->exit_signal) != SIGCHLD)
 		return "process has an exit signal other than SIGCHLD (clone()): not supported";
 	return NULL;
@@ -276,27 +284,37 @@ const char *ckpt_proc_seccomp_refusal(struct task_struct *t)
 }
 
 /*
- * The calling thread's scheduling: policy, nice, real-time priority,
- * timer slack and affinity. Other tasks may change them meanwhile
+ * A thread's scheduling: policy, nice, real-time priority, timer slack,
+ * affinity and I/O priority. Other tasks may change them meanwhile
  * (sched_setscheduler(), setpriority(), sched_setaffinity() on its tid,
  * each under the runqueue lock, 6.1 kernel/sched/core.c): the values are
  * read once, each a consistent word, as sched_getattr() reads them.
  * Affinity is what sched_getaffinity() reports: cpus_mask and the
  * active CPUs.
  */
-static void ckpt_proc_thread_sched(struct ckpt_thread_identity *id)
+static void ckpt_proc_thread_sched(struct task_struct *t,
+				   struct ckpt_thread_identity *id)
 {
 	unsigned int cpu;
 
-	id->policy = READ_ONCE(current->policy);
-	id->nice = task_nice(current);
-	id->rt_priority = READ_ONCE(current->rt_priority);
-	if (current->sched_reset_on_fork)
+	id->policy = READ_ONCE(t->policy);
+	id->nice = task_nice(t);
+	id->rt_priority = READ_ONCE(t->rt_priority);
+	if (t->sched_reset_on_fork)
 		id->flags |= CKPT_TID_RESET_ON_FORK;
-	id->timer_slack_ns = READ_ONCE(current->timer_slack_ns);
-	for_each_cpu_and(cpu, &current->cpus_mask, cpu_active_mask)
+	id->timer_slack_ns = READ_ONCE(t->timer_slack_ns);
+	for_each_cpu_and(cpu, &t->cpus_mask, cpu_active_mask)
 		if (cpu < CKPT_AFFINITY_WORDS * 64)
 			id->affinity[cpu / 64] |= 1ULL << (cpu % 64);
+	/*
+	 * The I/O priority as set, not as ioprio_get() derives it from nice
+	 * for class NONE: the io_context is attached under task_lock()
+	 * (6.1 block/ioprio.c set_task_ioprio()).
+	 */
+	task_lock(t);
+	id->ioprio = t->io_context ? t->io_context->ioprio :
+		     IOPRIO_DEFAULT;
+	task_unlock(t);
 }
 
 /**
@@ -316,7 +334,7 @@ void ckpt_proc_thread_identity(struct ckpt_thread_identity *id)
 	id->pdeathsig = current->pdeath_signal;
 	if (task_no_new_privs(current))
 		id->flags |= CKPT_TID_NO_NEW_PRIVS;
-	ckpt_proc_thread_sched(id);
+	ckpt_proc_thread_sched(current, id);
 }
 
 /* The saved auxv up to and including its AT_NULL pair. */
