@@ -35,6 +35,7 @@
 #include "freeze.h"
 #include "group.h"
 #include "proc.h"
+#include "pstate.h"
 #include "snap.h"
 #include "timers.h"
 
@@ -68,6 +69,7 @@ struct ckpt_park {
  * @parked: the thread reported (captured, or exiting)
  * @ident: its name, parent-death signal and flags, from its own context
  * @seccomp: why seccomp forbids its checkpoint, or NULL
+ * @sigq: its queued signals' siginfo, from its own context
  */
 struct ckpt_thread {
 	struct callback_head cb;
@@ -79,6 +81,7 @@ struct ckpt_thread {
 	bool parked;
 	struct ckpt_thread_identity ident;
 	const char *seccomp;
+	struct ckpt_sigq sigq;
 };
 
 static void park_free(struct ckpt_park *park)
@@ -87,6 +90,7 @@ static void park_free(struct ckpt_park *park)
 
 	for (i = 0; i < park->nr_threads; i++) {
 		kfree(park->threads[i].rec);
+		ckpt_pstate_sigq_free(&park->threads[i].sigq);
 		put_task_struct(park->threads[i].task);
 	}
 	kvfree(park->threads);
@@ -160,6 +164,11 @@ static int capture_thread(struct ckpt_thread *th)
 
 	if (!gpr || !xs)
 		return -EINVAL;
+	/* The pending set and the siginfo of its queue, under one lock. */
+	ret = ckpt_pstate_capture_queue(current->sighand, &current->pending,
+					rec->tid, &rec->pending, &th->sigq);
+	if (ret)
+		return ret;
 	ret = regset_get(current, gpr, th->park->regs_size, regs);
 	if (ret < 0)
 		return ret;
@@ -171,7 +180,6 @@ static int capture_thread(struct ckpt_thread *th)
 	rec->gs_base = regs->gs_base;
 	spin_lock_irq(&current->sighand->siglock);
 	rec->sigmask = current->blocked.sig[0];
-	rec->pending = current->pending.signal.sig[0];
 	spin_unlock_irq(&current->sighand->siglock);
 	rec->sas_ss_sp = current->sas_ss_sp;
 	rec->sas_ss_size = current->sas_ss_size;
@@ -268,11 +276,28 @@ static int collect(struct pid *pgrp, enum pid_type type,
 			       GFP_KERNEL);
 	park->threads = kvcalloc(census->nr_threads, sizeof(*park->threads),
 				 GFP_KERNEL);
-	if (!snap->tasks || !park->threads)
+	snap->zombies = kvcalloc(max(census->nr_zombies, 1U),
+				 sizeof(*snap->zombies), GFP_KERNEL);
+	if (!snap->tasks || !park->threads || !snap->zombies)
 		return -ENOMEM;
 
 	rcu_read_lock();
 	do_each_pid_task(pgrp, type, p) {
+		if (p->exit_state) {
+			/* Its parent is in the group: it stays as it is. */
+			why = ckpt_pstate_zombie_refusal(p, pgrp, type, &ret);
+			if (why) {
+				ckpt_err_set(extack, task_tgid_nr_ns(p, ns), 0, why);
+				goto out_unlock;
+			}
+			if (snap->nr_zombies == census->nr_zombies) {
+				ret = -EAGAIN;
+				goto out_unlock;
+			}
+			ckpt_pstate_zombie_rec(p, ns,
+					       &snap->zombies[snap->nr_zombies++]);
+			continue;
+		}
 		if (np == census->nr_tasks) {
 			ret = -EAGAIN;
 			goto out_unlock;
@@ -307,16 +332,21 @@ static bool group_unchanged(struct pid *pgrp, enum pid_type type,
 			    struct ckpt_snapshot *snap,
 			    struct ckpt_park *park)
 {
-	unsigned int np = 0, nt = 0;
+	unsigned int np = 0, nt = 0, nz = 0;
 	struct task_struct *p;
 
 	rcu_read_lock();
 	do_each_pid_task(pgrp, type, p) {
-		np++;
-		nt += get_nr_threads(p);
+		if (p->exit_state) {
+			nz++;
+		} else {
+			np++;
+			nt += get_nr_threads(p);
+		}
 	} while_each_pid_task(pgrp, type, p);
 	rcu_read_unlock();
-	return np == snap->nr_tasks && nt == park->nr_threads;
+	return np == snap->nr_tasks && nt == park->nr_threads &&
+	       nz == snap->nr_zombies;
 }
 
 /*
@@ -444,9 +474,14 @@ static int wait_parked(struct ckpt_park *park, struct netlink_ext_ack *extack)
 				     "thread exited during the freeze");
 			return -EAGAIN;
 		}
+		if (th->err == -E2BIG) {
+			ckpt_err_set(extack, rec->tid, 0,
+				     "more queued signals than an image carries");
+			return th->err;
+		}
 		if (th->err) {
 			ckpt_err_set(extack, rec->tid, 0,
-				     "cannot read the thread's registers");
+				     "cannot read the thread's registers or queued signals");
 			return th->err;
 		}
 	}
@@ -487,6 +522,33 @@ static int capture_identity(struct ckpt_task_snap *ts, struct ckpt_park *park,
 	return ret;
 }
 
+/*
+ * The SIGNALS record of process @owner: the process-wide queue @shared
+ * (consumed), then each of its threads' queues in THREAD record order.
+ */
+static int capture_signals(struct ckpt_task_snap *ts, struct ckpt_park *park,
+			   unsigned int owner, struct ckpt_sigq *shared,
+			   struct netlink_ext_ack *extack)
+{
+	struct ckpt_sigq *queues;
+	unsigned int i, n = 0;
+	int ret;
+
+	queues = kcalloc(ts->rec.nr_threads + 1, sizeof(*queues), GFP_KERNEL);
+	if (!queues)
+		return -ENOMEM;
+	queues[n++] = *shared;
+	for (i = 0; i < park->nr_threads && n <= ts->rec.nr_threads; i++)
+		if (park->threads[i].owner == owner)
+			queues[n++] = park->threads[i].sigq;
+	ret = ckpt_pstate_put_signals(ts, queues, n);
+	if (ret == -E2BIG)
+		ckpt_err_set(extack, ts->rec.pid, 0,
+			     "more queued signals than an image carries");
+	kfree(queues);
+	return ret;
+}
+
 /* With every thread parked: thread records, mm fields, VMAs, pages. */
 static int capture_processes(struct ckpt_snapshot *snap,
 			     struct ckpt_park *park, struct pid_namespace *ns,
@@ -518,6 +580,7 @@ static int capture_processes(struct ckpt_snapshot *snap,
 
 	for (i = 0; i < snap->nr_tasks; i++) {
 		struct ckpt_task_snap *ts = &snap->tasks[i];
+		struct ckpt_sigq shared = { 0 };
 
 		fill_task_rec(ts, ns);
 		ts->mm = get_task_mm(ts->task);
@@ -534,7 +597,10 @@ static int capture_processes(struct ckpt_snapshot *snap,
 				      sharer);
 			return -EBUSY;
 		}
-		ret = ckpt_proc_capture(ts, extack);
+		ret = ckpt_proc_capture(ts, &shared, extack);
+		if (!ret)
+			ret = capture_signals(ts, park, i, &shared, extack);
+		ckpt_pstate_sigq_free(&shared);
 		if (!ret)
 			ret = ckpt_files_capture(ts, files, extack);
 		if (!ret)

@@ -24,6 +24,7 @@
 
 #include "group.h"
 #include "proc.h"
+#include "pstate.h"
 #include "snap.h"
 
 static u64 cap64(kernel_cap_t c)
@@ -77,7 +78,6 @@ static void capture_signals(struct task_struct *p, struct ckpt_rec_proc *rec)
 		rec->sigaction[i].restorer = (unsigned long)sa->sa_restorer;
 		rec->sigaction[i].mask = sa->sa_mask.sig[0];
 	}
-	rec->shared_pending = p->signal->shared_pending.signal.sig[0];
 	spin_unlock_irq(&sighand->siglock);
 }
 
@@ -147,11 +147,13 @@ static void strip_deleted(char *buf, const char *path)
 /**
  * ckpt_proc_capture() - record the process-wide state of a parked process
  * @ts: the process; @ts->mm is referenced
+ * @shared: receives the siginfo of its process-wide queued signals, taken
+ *	with PROC's shared_pending (free with ckpt_pstate_sigq_free())
  * @extack: receives the reason on failure
  *
  * Return: 0 or a negative errno.
  */
-int ckpt_proc_capture(struct ckpt_task_snap *ts,
+int ckpt_proc_capture(struct ckpt_task_snap *ts, struct ckpt_sigq *shared,
 		      struct netlink_ext_ack *extack)
 {
 	struct task_struct *p = ts->task;
@@ -175,6 +177,14 @@ int ckpt_proc_capture(struct ckpt_task_snap *ts,
 		goto out_free;
 	}
 	capture_signals(p, rec);
+	ret = ckpt_pstate_capture_queue(p->sighand, &p->signal->shared_pending,
+					0, &rec->shared_pending, shared);
+	if (ret) {
+		ckpt_err_set(extack, ts->rec.pid, 0,
+			     ret == -E2BIG ? "too many queued signals" :
+			     "cannot record the queued signals");
+		goto out_free;
+	}
 	capture_rlimits(p, rec);
 	rec->personality = p->personality;
 	if (!get_fs(p, &pwd_path, &root_path, &rec->umask)) {

@@ -13,7 +13,8 @@ struct ckpt_thread_identity;
 struct netlink_ext_ack;
 struct task_struct;
 
-int ckpt_proc_capture(struct ckpt_task_snap *ts,
+struct ckpt_sigq;
+int ckpt_proc_capture(struct ckpt_task_snap *ts, struct ckpt_sigq *shared,
 		      struct netlink_ext_ack *extack);
 const char *ckpt_proc_seccomp_refusal(struct task_struct *t);
 void ckpt_proc_thread_identity(struct ckpt_thread_identity *id);
