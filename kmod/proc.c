@@ -78,6 +78,14 @@ static void capture_signals(struct task_struct *p, struct ckpt_rec_proc *rec)
 		rec->sigaction[i].restorer = (unsigned long)sa->sa_restorer;
 		rec->sigaction[i].mask = sa->sa_mask.sig[0];
 	}
+	/*
+	 * Stopped by job control, or on its way (a group stop some threads
+	 * have yet to join: group_stop_count, kernel/signal.c 6.1): restore
+	 * stops it again.
+	 */
+	if ((p->signal->flags & SIGNAL_STOP_STOPPED) ||
+	    p->signal->group_stop_count)
+		rec->flags |= CKPT_PROC_STOPPED;
 	spin_unlock_irq(&sighand->siglock);
 }
 
@@ -265,21 +273,24 @@ const char *ckpt_proc_seccomp_refusal(struct task_struct *t)
 }
 
 /**
- * ckpt_proc_thread_identity() - record the calling thread's own identity
+ * ckpt_proc_thread_identity() - record a thread's identity
+ * @t: the thread: current, parked in its own context, or a thread stopped
+ *	by job control
  * @id: filled: name, parent-death signal, no_new_privs
  *
- * Runs in the parked thread's own context: comm, pdeath_signal and the
- * no_new_privs bit are written only by the thread itself (prctl()) or by
- * a credential change, which a parked thread cannot make.
+ * comm, pdeath_signal and the no_new_privs bit are written only by the
+ * thread itself (prctl()) or by a credential change, which neither a
+ * parked nor a stopped thread can make.
  */
-void ckpt_proc_thread_identity(struct ckpt_thread_identity *id)
+void ckpt_proc_thread_identity(struct task_struct *t,
+			       struct ckpt_thread_identity *id)
 {
 	memset(id, 0, sizeof(*id));
-	task_lock(current);
-	strscpy_pad(id->comm, current->comm, sizeof(id->comm));
-	task_unlock(current);
-	id->pdeathsig = current->pdeath_signal;
-	if (task_no_new_privs(current))
+	task_lock(t);
+	strscpy_pad(id->comm, t->comm, sizeof(id->comm));
+	task_unlock(t);
+	id->pdeathsig = t->pdeath_signal;
+	if (task_no_new_privs(t))
 		id->flags |= CKPT_TID_NO_NEW_PRIVS;
 }
 

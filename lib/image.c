@@ -524,9 +524,9 @@ static int parse_proc(struct libckpt_image *img, size_t ti,
 	ret = read_fixed(img, rh, &rec, sizeof(rec));
 	if (ret)
 		return ret;
-	if (rec.flags & ~CKPT_PROC_CWD_DELETED)
+	if (rec.flags & ~(CKPT_PROC_CWD_DELETED | CKPT_PROC_STOPPED))
 		return bad(img, -EBADMSG, "PROC: unknown flags 0x%" PRIx32,
-			   rec.flags & ~CKPT_PROC_CWD_DELETED);
+			   rec.flags & ~(CKPT_PROC_CWD_DELETED | CKPT_PROC_STOPPED));
 	if (rec.nr_groups > MAX_GROUPS || rec.cwd_len > MAX_PATH_LEN ||
 	    rec.root_len > MAX_PATH_LEN || rec.exe_len > MAX_PATH_LEN)
 		return bad(img, -EBADMSG, "PROC: %" PRIu32 " groups or a path longer than %d",

@@ -438,6 +438,18 @@ static int release_tree(struct tree *tr)
 		}
 	/* The point where the image starts to run: children first. */
 	for (i = tr->n; !ret && i-- > 0;) {
+		/*
+		 * Stopped by job control: SIGSTOP while every thread is still
+		 * parked in the module (a killable wait it does not end), so
+		 * each stops on its way out, before any instruction of the
+		 * image (get_signal() runs before the return to user space).
+		 */
+		if ((tr->plans[i].task->proc->rec.flags & CKPT_PROC_STOPPED) &&
+		    kill(tr->e->pids[i], SIGSTOP)) {
+			ret = fail(tr->e, -errno, "pid %u: cannot stop it again: %s",
+				   tr->plans[i].task->rec.pid, strerror(errno));
+			break;
+		}
 		/* Opened now, so that no restoring process inherits it. */
 		exe_fd = open_exe(tr, tr->plans[i].task);
 		if (exe_fd < -1) {

@@ -274,6 +274,95 @@ static void signal_workload(void)
 	_exit(ret);
 }
 
+/* --- stopped by job control ------------------------------------------------ */
+
+static void *idle_thread(void *arg)
+{
+	wait_go();
+	return arg;
+}
+
+/* The state letter of one thread, from /proc/PID/task/TID/stat. */
+static char thread_state(pid_t pid, pid_t tid)
+{
+	char path[96], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[1] ? p[2] : 0;
+}
+
+/* Every thread of @pid in state @want. */
+static bool all_threads(pid_t pid, char want)
+{
+	char path[64];
+	struct dirent *de;
+	int n = 0, ok = 1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			n++;
+			ok &= thread_state(pid, atoi(de->d_name)) == want;
+		}
+	if (d)
+		closedir(d);
+	return n > 0 && ok;
+}
+
+/*
+ * The stopped workload: the root's child, two threads, stopped by SIGSTOP
+ * and not waited for yet (the root looks with WNOWAIT). After the restore
+ * the root finds it stopped, both threads in T, gets the stop from
+ * waitpid(WUNTRACED), continues it (WCONTINUED), and the child, running
+ * again, exits 0.
+ */
+static void stopped_workload(void)
+{
+	int log = open_log(), ret = 0, st, i;
+	pthread_t th;
+	siginfo_t si;
+	pid_t child;
+
+	child = fork();
+	if (child == 0) {
+		if (pthread_create(&th, NULL, idle_thread, NULL))
+			_exit(30);
+		wait_go();
+		pthread_join(th, NULL);
+		_exit(0);
+	}
+	usleep(100000);
+	memset(&si, 0, sizeof(si));
+	if (log < 0 || child < 0 || kill(child, SIGSTOP) ||
+	    waitid(P_PID, child, &si, WSTOPPED | WNOWAIT) || si.si_code != CLD_STOPPED)
+		_exit(20);
+	for (i = 0; i < 100 && !all_threads(child, 'T'); i++)
+		usleep(20000);
+	report(log, "ready stopped", child);
+	wait_go();
+	if (!all_threads(child, 'T'))
+		ret = 1;
+	else if (waitpid(child, &st, WUNTRACED | WNOHANG) != child || !WIFSTOPPED(st) ||
+		 WSTOPSIG(st) != SIGSTOP)
+		ret = 2;
+	else if (kill(child, SIGCONT) || waitpid(child, &st, WCONTINUED) != child ||
+		 !WIFCONTINUED(st))
+		ret = 3;
+	else if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st))
+		ret = 4;
+	report(log, ret ? "FAIL" : "PASS", ret);
+	_exit(ret);
+}
+
 __attribute__((constructor)) static void maybe_workload(void)
 {
 	const char *w = getenv("CKPT_PS_WORKLOAD");
@@ -284,6 +373,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		zombie_workload();
 	if (!strcmp(w, "signals"))
 		signal_workload();
+	if (!strcmp(w, "stopped"))
+		stopped_workload();
 	_exit(9);
 }
 
@@ -476,6 +567,25 @@ TEST(queued_signals_keep_siginfo)
 	EXPECT_EQ(0, run_cmd("/usr/bin/ckptctl show " AREA " 2>&1", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "queued signals of pid")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "code -6")) TH_LOG("%s", out);
+	restore_expect_pass(_metadata, sid);
+	EXPECT_EQ(1, count_lines("PASS"));
+}
+
+/*
+ * A process stopped by SIGSTOP (both its threads), its stop not yet
+ * waited for, is checkpointed as it is and comes back stopped: its
+ * threads are in T before any of them runs, its parent's
+ * waitpid(WUNTRACED) reports the stop, SIGCONT continues it.
+ */
+TEST(stopped_process_restored_stopped)
+{
+	pid_t sid = start("stopped"), pids[MAX_PIDS];
+	size_t n;
+
+	ASSERT_EQ(0, wait_lines("ready", 1, 200)) TH_LOG("%s", log_text());
+	n = session_pids(sid, pids);
+	ASSERT_EQ(2, n);
+	checkpoint_and_kill(_metadata, sid, pids, n);
 	restore_expect_pass(_metadata, sid);
 	EXPECT_EQ(1, count_lines("PASS"));
 }

@@ -352,6 +352,12 @@ struct ckpt_rlimit {
  * one it had, without " (deleted)" (a removed directory is empty).
  */
 #define CKPT_PROC_CWD_DELETED	(1U << 0)
+/*
+ * ckpt_rec_proc.flags: the process was stopped by job control (SIGSTOP,
+ * SIGTSTP, SIGTTIN, SIGTTOU), or a group stop was under way: restore
+ * stops it with SIGSTOP before any of its threads runs (version 4).
+ */
+#define CKPT_PROC_STOPPED	(1U << 1)
 
 /**
  * struct ckpt_rec_proc - process-wide state
