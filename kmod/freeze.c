@@ -544,13 +544,20 @@ static int queue_parking(struct ckpt_park *park, struct pid_namespace *ns,
 	return 0;
 }
 
+/* Has @th reported? Then its th->err and record may be read. */
+static bool has_parked(struct ckpt_thread *th)
+{
+	/* Pairs with smp_store_release() in park_cb(). */
+	return smp_load_acquire(&th->parked);
+}
+
 /* Every thread parked, or stopped by job control (capture_stopped()). */
 static bool settled(struct ckpt_park *park)
 {
 	unsigned int i;
 
 	for (i = 0; i < park->nr_threads; i++)
-		if (!smp_load_acquire(&park->threads[i].parked) &&
+		if (!has_parked(&park->threads[i]) &&
 		    !task_is_stopped(park->threads[i].task))
 			return false;
 	return true;
@@ -587,15 +594,14 @@ static int wait_parked(struct ckpt_park *park, struct netlink_ext_ack *extack)
 		struct ckpt_thread *th = &park->threads[i];
 		struct ckpt_rec_thread *rec = th->rec;
 
-		/* Pairs with smp_store_release() in park_cb(): see th->err. */
-		ret = smp_load_acquire(&th->parked) ? 0 : capture_stopped(th);
+		ret = has_parked(th) ? 0 : capture_stopped(th);
 		if (ret == -EAGAIN) {
 			/* Continued meanwhile: it parks on its way out. */
 			if (wait_event_killable_timeout(park->parked_wq,
-							smp_load_acquire(&th->parked),
+							has_parked(th),
 							max_t(long, deadline - jiffies, 1)) < 0)
 				return -EINTR;
-			ret = smp_load_acquire(&th->parked) ? 0 : -ETIMEDOUT;
+			ret = has_parked(th) ? 0 : -ETIMEDOUT;
 		}
 		if (ret == -EOPNOTSUPP) {
 			ckpt_err_set(extack, rec->tid, 0,

@@ -161,7 +161,7 @@ const char *ckpt_pstate_zombie_refusal(struct task_struct *p,
 	if (p->exit_signal != SIGCHLD)
 		return "zombie whose exit signal is not SIGCHLD: not supported";
 	if ((type == PIDTYPE_SID ? task_session(parent) : task_pgrp(parent)) != grp)
-		return "zombie whose parent is outside the group: its parent could never wait for it";
+		return "zombie whose parent is outside the group: not supported";
 	*err = 0;
 	return NULL;
 }
