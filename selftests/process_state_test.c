@@ -363,6 +363,35 @@ static void stopped_workload(void)
 	_exit(ret);
 }
 
+/*
+ * A zombie whose parent is outside its group: the root makes a group
+ * leader L and a child that joins L's group and exits. Only L's group is
+ * checkpointed.
+ */
+static void outside_workload(void)
+{
+	int log = open_log();
+	pid_t leader, z;
+
+	leader = fork();
+	if (leader == 0) {
+		setpgid(0, 0);
+		wait_go();
+		_exit(0);
+	}
+	setpgid(leader, leader);
+	z = fork();
+	if (z == 0) {
+		setpgid(0, leader);
+		_exit(0);
+	}
+	if (log < 0 || leader < 0 || z < 0 || await_zombie(z))
+		_exit(20);
+	report(log, "ready", leader);
+	wait_go();
+	_exit(0);
+}
+
 __attribute__((constructor)) static void maybe_workload(void)
 {
 	const char *w = getenv("CKPT_PS_WORKLOAD");
@@ -375,6 +404,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		signal_workload();
 	if (!strcmp(w, "stopped"))
 		stopped_workload();
+	if (!strcmp(w, "outside"))
+		outside_workload();
 	_exit(9);
 }
 
@@ -522,6 +553,39 @@ static size_t session_pids(pid_t sid, pid_t *pids)
 	int n = ps_session_pids(sid, pids, MAX_PIDS);
 
 	return n < 0 ? 0 : (size_t)n;
+}
+
+/*
+ * A group holding a zombie whose parent is outside it is refused before
+ * the freeze, naming the zombie: no restore could make the parent wait
+ * for it. Its group runs on.
+ */
+TEST(zombie_of_a_parent_outside_refused)
+{
+	pid_t sid = start("outside"), leader;
+	struct libckpt_census census;
+	struct libckpt_job job;
+	struct libckpt *h;
+	char err[256];
+	int fd;
+
+	ASSERT_EQ(0, wait_lines("ready", 1, 200)) TH_LOG("%s", log_text());
+	leader = atoi(strstr(log_text(), "ready ") + 6);
+	ASSERT_LT(0, leader);
+	ASSERT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(-EOPNOTSUPP, libckpt_check(h, leader, &census));
+	EXPECT_NE(NULL, strstr(libckpt_error(h), "zombie whose parent is outside the group"))
+		TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, libckpt_area_create(AREA, 16 << 20, err, sizeof(err)));
+	fd = open(AREA, O_RDWR);
+	EXPECT_EQ(-EOPNOTSUPP, libckpt_freeze(h, leader, fd, 0, &job));
+	EXPECT_NE(NULL, strstr(libckpt_error(h), "zombie whose parent is outside the group"))
+		TH_LOG("%s", libckpt_error(h));
+	close(fd);
+	libckpt_close(h);
+	EXPECT_EQ('S', proc_state(leader));
+	kill_session(sid);
+	unlink(AREA);
 }
 
 /*
