@@ -16,7 +16,8 @@ static const char show_usage[] =
 	"Verify and decode a checkpoint image: an area's newest committed\n"
 	"generation or the one named, a standalone image file, or standard\n"
 	"input. Prints the header, each process, thread and mapping, and each\n"
-	"process's state, identity, descriptors and timers.\n";
+	"process's state, identity, descriptors, timers and queued signals, and\n"
+	"the zombies (exited children not yet waited for).\n";
 
 /* "rwxp" as in /proc/PID/maps. */
 static const char *vma_perms(uint32_t flags, char buf[5])
@@ -252,6 +253,62 @@ static void show_json_timers(const struct libckpt_image_task *t)
 	printf("]}");
 }
 
+/* A wait status as the shell tells it. */
+static void status_text(uint32_t st, char *buf, size_t len)
+{
+	if (!(st & 0x7f))
+		snprintf(buf, len, "exited %u", st >> 8);
+	else
+		snprintf(buf, len, "killed by signal %u%s", st & 0x7f,
+			 (st & 0x80) ? " (core dumped)" : "");
+}
+
+static int32_t siginfo_word(const struct ckpt_siginfo *si, size_t i)
+{
+	int32_t w;
+
+	memcpy(&w, si->info + i * sizeof(w), sizeof(w));
+	return w;
+}
+
+/* si_pid, si_uid and the value, as sigqueue() and kill() fill them. */
+static void show_signals_text(const struct libckpt_image_task *t)
+{
+	const struct ckpt_siginfo *si;
+	uint64_t value;
+	uint32_t j;
+
+	if (!t->signals || !t->signals->rec.nr_siginfo)
+		return;
+	printf("queued signals of pid %u:\n", t->rec.pid);
+	for (j = 0; j < t->signals->rec.nr_siginfo; j++) {
+		si = &t->signals->siginfo[j];
+		memcpy(&value, si->info + 24, sizeof(value));
+		printf("  %-8s %u signal %d code %d pid %d uid %d value 0x%llx\n",
+		       si->tid ? "thread" : "process", si->tid ? si->tid : t->rec.pid,
+		       siginfo_word(si, 0), siginfo_word(si, 2), siginfo_word(si, 4),
+		       siginfo_word(si, 5), (unsigned long long)value);
+	}
+}
+
+static void show_json_signals(const struct libckpt_image_task *t)
+{
+	const struct ckpt_siginfo *si;
+	uint64_t value;
+	uint32_t j;
+
+	printf(", \"signals\": [");
+	for (j = 0; t->signals && j < t->signals->rec.nr_siginfo; j++) {
+		si = &t->signals->siginfo[j];
+		memcpy(&value, si->info + 24, sizeof(value));
+		printf("%s{\"tid\": %u, \"signo\": %d, \"code\": %d, \"pid\": %d, "
+		       "\"uid\": %d, \"value\": %llu}", j ? ", " : "", si->tid,
+		       siginfo_word(si, 0), siginfo_word(si, 2), siginfo_word(si, 4),
+		       siginfo_word(si, 5), (unsigned long long)value);
+	}
+	printf("]");
+}
+
 static void show_proc_text(const struct libckpt_image_task *t)
 {
 	const struct ckpt_rec_proc *p = &t->proc->rec;
@@ -289,6 +346,7 @@ static void show_proc_text(const struct libckpt_image_task *t)
 		printf("\n");
 	}
 	show_timers_text(t);
+	show_signals_text(t);
 }
 
 static void show_json_identity(const struct libckpt_image_task *t)
@@ -378,12 +436,15 @@ static void show_json_proc(const struct libckpt_image_task *t)
 	printf("]");
 	show_json_identity(t);
 	show_json_timers(t);
+	show_json_signals(t);
 }
 
 static void show_text(const struct libckpt_image *img)
 {
 	const struct ckpt_image_hdr *h = libckpt_image_hdr(img);
+	const struct ckpt_rec_zombie *z;
 	const struct libckpt_image_task *t;
+	char st[48];
 	const struct libckpt_image_vma *v;
 	uint64_t ip, sp;
 	char perms[5], advice[48];
@@ -401,6 +462,8 @@ static void show_text(const struct libckpt_image *img)
 	printf("size:              %" PRIu64 " bytes\n", libckpt_image_size(img));
 	printf("processes:         %u\nthreads:           %u\n",
 	       h->nr_tasks, h->nr_threads);
+	if (h->nr_zombies)
+		printf("zombies:           %u\n", h->nr_zombies);
 
 	printf("\n%7s %7s %7s %7s %-16s %7s %5s %9s\n", "PID", "PPID", "PGID",
 	       "SID", "COMM", "THREADS", "VMAS", "PAGES");
@@ -408,6 +471,11 @@ static void show_text(const struct libckpt_image *img)
 		printf("%7u %7u %7u %7u %-16s %7u %5u %9llu\n", t->rec.pid,
 		       t->rec.ppid, t->rec.pgid, t->rec.sid, t->comm,
 		       t->rec.nr_threads, t->rec.nr_vmas, t->rec.nr_pages);
+	for (i = 0; (z = libckpt_image_zombie(img, i)); i++) {
+		status_text(z->status, st, sizeof(st));
+		printf("%7u %7u %7u %7u %-16.16s zombie: %s\n", z->pid, z->ppid,
+		       z->pgid, z->sid, z->comm, st);
+	}
 
 	printf("\n%7s %7s %-18s %-18s %6s\n", "TID", "PID", "IP", "SP",
 	       "XSTATE");
@@ -471,6 +539,7 @@ static void show_json_task(const struct libckpt_image_task *t)
 static void show_json(const struct libckpt_image *img)
 {
 	const struct ckpt_image_hdr *h = libckpt_image_hdr(img);
+	const struct ckpt_rec_zombie *z;
 	const struct libckpt_image_task *t;
 	size_t i;
 
@@ -483,6 +552,18 @@ static void show_json(const struct libckpt_image *img)
 		if (i)
 			printf(", ");
 		show_json_task(t);
+	}
+	printf("], \"zombies\": [");
+	for (i = 0; (z = libckpt_image_zombie(img, i)); i++) {
+		char comm[sizeof(z->comm) + 1];
+
+		memcpy(comm, z->comm, sizeof(z->comm));
+		comm[sizeof(z->comm)] = '\0';
+		printf("%s{\"pid\": %u, \"ppid\": %u, \"pgid\": %u, \"sid\": %u, "
+		       "\"status\": %u, \"uid\": %u, \"comm\": ", i ? ", " : "",
+		       z->pid, z->ppid, z->pgid, z->sid, z->status, z->uid);
+		json_str(comm);
+		printf("}");
 	}
 	printf("]}\n");
 }

@@ -22,6 +22,7 @@
 #include <linux/task_work.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
+#include <linux/delay.h>
 #include <linux/elf.h>
 #include <linux/futex.h>
 #include <linux/rseq.h>
@@ -35,6 +36,7 @@
 #include "freeze.h"
 #include "group.h"
 #include "proc.h"
+#include "pstate.h"
 #include "snap.h"
 #include "timers.h"
 
@@ -68,6 +70,9 @@ struct ckpt_park {
  * @parked: the thread reported (captured, or exiting)
  * @ident: its name, parent-death signal and flags, from its own context
  * @seccomp: why seccomp forbids its checkpoint, or NULL
+ * @sigq: its queued signals' siginfo, from its own context
+ * @outside: recorded by the controller while stopped by job control;
+ *	written under siglock before the thread can run again
  */
 struct ckpt_thread {
 	struct callback_head cb;
@@ -79,6 +84,8 @@ struct ckpt_thread {
 	bool parked;
 	struct ckpt_thread_identity ident;
 	const char *seccomp;
+	struct ckpt_sigq sigq;
+	bool outside;
 };
 
 static void park_free(struct ckpt_park *park)
@@ -87,6 +94,7 @@ static void park_free(struct ckpt_park *park)
 
 	for (i = 0; i < park->nr_threads; i++) {
 		kfree(park->threads[i].rec);
+		ckpt_pstate_sigq_free(&park->threads[i].sigq);
 		put_task_struct(park->threads[i].task);
 	}
 	kvfree(park->threads);
@@ -144,13 +152,14 @@ static void fixup_syscall_restart(struct user_regs_struct *regs)
 }
 
 /*
- * Runs in the thread's own context: regset_get() on current syncs the live
- * FPU registers into fpstate first (sync_fpstate()), which it cannot do
- * for another running task.
+ * Registers and FPU/xstate of @t: current, or a thread stopped by job
+ * control and off the CPU (capture_stopped()). On current, regset_get()
+ * syncs the live FPU registers into fpstate first (sync_fpstate()); a
+ * thread off the CPU had them saved when it switched out, as for ptrace.
  */
-static int capture_thread(struct ckpt_thread *th)
+static int capture_regs(struct ckpt_thread *th, struct task_struct *t)
 {
-	const struct user_regset_view *view = task_user_regset_view(current);
+	const struct user_regset_view *view = task_user_regset_view(t);
 	const struct user_regset *gpr = ckpt_regset_find(view, NT_PRSTATUS);
 	const struct user_regset *xs = ckpt_regset_find(view, NT_X86_XSTATE);
 	struct ckpt_rec_thread *rec = th->rec;
@@ -160,37 +169,128 @@ static int capture_thread(struct ckpt_thread *th)
 
 	if (!gpr || !xs)
 		return -EINVAL;
-	ret = regset_get(current, gpr, th->park->regs_size, regs);
+	ret = regset_get(t, gpr, th->park->regs_size, regs);
 	if (ret < 0)
 		return ret;
-	ret = regset_get(current, xs, th->park->xstate_size, xstate);
+	ret = regset_get(t, xs, th->park->xstate_size, xstate);
 	if (ret < 0)
 		return ret;
+	/* A stopped thread waits inside get_signal(), as a parked one. */
 	fixup_syscall_restart(regs);
 	rec->fs_base = regs->fs_base;
 	rec->gs_base = regs->gs_base;
-	spin_lock_irq(&current->sighand->siglock);
-	rec->sigmask = current->blocked.sig[0];
-	rec->pending = current->pending.signal.sig[0];
-	spin_unlock_irq(&current->sighand->siglock);
-	rec->sas_ss_sp = current->sas_ss_sp;
-	rec->sas_ss_size = current->sas_ss_size;
-	rec->sas_ss_flags = current->sas_ss_flags;
-	rec->clear_child_tid = (unsigned long)current->clear_child_tid;
-	rec->robust_list = (unsigned long)current->robust_list;
+	return 0;
+}
+
+/* What only @t itself changes: current, or a stopped thread. */
+static void capture_rest(struct ckpt_thread *th, struct task_struct *t)
+{
+	struct ckpt_rec_thread *rec = th->rec;
+
+	rec->sas_ss_sp = t->sas_ss_sp;
+	rec->sas_ss_size = t->sas_ss_size;
+	rec->sas_ss_flags = t->sas_ss_flags;
+	rec->clear_child_tid = (unsigned long)t->clear_child_tid;
+	rec->robust_list = (unsigned long)t->robust_list;
 	/* set_robust_list() only accepts exactly this length. */
-	rec->robust_list_len = current->robust_list ?
+	rec->robust_list_len = t->robust_list ?
 			       sizeof(struct robust_list_head) : 0;
-	ckpt_proc_thread_identity(&th->ident);
+	ckpt_proc_thread_identity(t, &th->ident);
 	th->ident.tid = rec->tid;
-	th->seccomp = ckpt_proc_seccomp_refusal(current);
+	th->seccomp = ckpt_proc_seccomp_refusal(t);
 #ifdef CONFIG_RSEQ
 	/* 6.1 has no task->rseq_len: sys_rseq() takes only this length. */
-	rec->rseq = (unsigned long)current->rseq;
-	rec->rseq_len = current->rseq ? sizeof(struct rseq) : 0;
-	rec->rseq_sig = current->rseq_sig;
+	rec->rseq = (unsigned long)t->rseq;
+	rec->rseq_len = t->rseq ? sizeof(struct rseq) : 0;
+	rec->rseq_sig = t->rseq_sig;
 #endif
+}
+
+/* Runs in the thread's own context, parked. */
+static int capture_thread(struct ckpt_thread *th)
+{
+	struct ckpt_rec_thread *rec = th->rec;
+	int ret;
+
+	/* The pending set and the siginfo of its queue, under one lock. */
+	ret = ckpt_pstate_capture_queue(current->sighand, &current->pending,
+					rec->tid, &rec->pending, &th->sigq);
+	if (!ret)
+		ret = capture_regs(th, current);
+	if (ret)
+		return ret;
+	spin_lock_irq(&current->sighand->siglock);
+	rec->sigmask = current->blocked.sig[0];
+	spin_unlock_irq(&current->sighand->siglock);
+	capture_rest(th, current);
 	return 0;
+}
+
+/*
+ * A thread stopped by job control does not run its parking task_work: a
+ * stopped task is woken only by SIGCONT or SIGKILL (TASK_STOPPED is not
+ * TASK_INTERRUPTIBLE, so task_work_add()'s wake-up passes it by). It
+ * cannot run either, so the controller records it where it stopped, as
+ * ptrace reads a stopped tracee. JOBCTL_STOPPED is set and cleared under
+ * siglock (do_signal_stop(), signal_wake_up_state(), kernel/signal.c
+ * 6.1): holding it, a thread seen stopped and off the CPU stays so. If
+ * SIGCONT wakes it later, it runs its task_work before any user
+ * instruction and parks without capturing again (@outside).
+ *
+ * Return: 0, -EAGAIN if it no longer is stopped (it will park), or an
+ * error.
+ */
+static int capture_stopped(struct ckpt_thread *th)
+{
+	struct ckpt_rec_thread *rec = th->rec;
+	struct task_struct *t = th->task;
+	struct ckpt_sigq q = { 0 };
+	u64 pending;
+	int tries, ret;
+
+	/*
+	 * x86_fsgsbase_read_task() (arch/x86/kernel/process_64.c) takes the
+	 * LDT mutex for a non-zero selector: only plain 64-bit bases here.
+	 */
+	if (t->thread.fsindex || t->thread.gsindex)
+		return -EOPNOTSUPP;
+	/* Allocates: before siglock; a queue taken twice is simply freed. */
+	ret = ckpt_pstate_capture_queue(t->sighand, &t->pending, rec->tid,
+					&pending, &q);
+	if (ret)
+		return ret;
+	for (tries = 0;; tries++) {
+		spin_lock_irq(&t->sighand->siglock);
+		if (!task_is_stopped(t)) {
+			ret = -EAGAIN;
+			goto out_unlock;
+		}
+		/* do_signal_stop() runs on a while before it schedules. */
+		if (!READ_ONCE(t->on_cpu))
+			break;
+		spin_unlock_irq(&t->sighand->siglock);
+		if (tries > 1000) {
+			ret = -EBUSY;
+			goto out_free;
+		}
+		usleep_range(100, 200);
+	}
+	WRITE_ONCE(th->outside, true);
+	ret = capture_regs(th, t);
+	rec->sigmask = t->blocked.sig[0];
+	rec->pending = pending;
+	th->sigq = q;
+	q.v = NULL;
+	spin_unlock_irq(&t->sighand->siglock);
+	capture_rest(th, t);
+	th->err = ret;
+	return 0;
+
+out_unlock:
+	spin_unlock_irq(&t->sighand->siglock);
+out_free:
+	ckpt_pstate_sigq_free(&q);
+	return ret;
 }
 
 static void park_cb(struct callback_head *cb)
@@ -199,12 +299,15 @@ static void park_cb(struct callback_head *cb)
 	struct ckpt_park *park = th->park;
 
 	if (!READ_ONCE(park->released)) {
-		th->err = (current->flags & PF_EXITING) ? -ESRCH :
-			  capture_thread(th);
+		/* Recorded while stopped (capture_stopped()): only wait. */
+		if (!READ_ONCE(th->outside))
+			th->err = (current->flags & PF_EXITING) ? -ESRCH :
+				  capture_thread(th);
 		/* Pairs with the controller's read of pending. */
 		smp_store_release(&th->parked, true);
-		if (atomic_dec_and_test(&park->pending))
-			wake_up(&park->parked_wq);
+		/* The controller may wait for this very thread. */
+		atomic_dec(&park->pending);
+		wake_up(&park->parked_wq);
 		/* A fatal signal lets the thread go; its mm is pinned. */
 		wait_event_killable(park->release_wq,
 				    READ_ONCE(park->released));
@@ -224,8 +327,9 @@ static int thread_refusal(struct task_struct *t, const char **why)
 		*why = "thread is being ptraced";
 		return -EBUSY;
 	}
-	if (task_is_stopped_or_traced(t)) {
-		*why = "thread is stopped (SIGSTOP); continue it first";
+	/* Stopped by job control is recorded as it is: capture_stopped(). */
+	if (task_is_traced(t)) {
+		*why = "thread is traced";
 		return -EBUSY;
 	}
 	if (t->flags & PF_IO_WORKER) {
@@ -270,11 +374,28 @@ static int collect(struct pid *pgrp, enum pid_type type,
 			       GFP_KERNEL);
 	park->threads = kvcalloc(census->nr_threads, sizeof(*park->threads),
 				 GFP_KERNEL);
-	if (!snap->tasks || !park->threads)
+	snap->zombies = kvcalloc(max(census->nr_zombies, 1U),
+				 sizeof(*snap->zombies), GFP_KERNEL);
+	if (!snap->tasks || !park->threads || !snap->zombies)
 		return -ENOMEM;
 
 	rcu_read_lock();
 	do_each_pid_task(pgrp, type, p) {
+		if (p->exit_state) {
+			/* Its parent is in the group: it stays as it is. */
+			why = ckpt_pstate_zombie_refusal(p, pgrp, type, &ret);
+			if (why) {
+				ckpt_err_set(extack, task_tgid_nr_ns(p, ns), 0, why);
+				goto out_unlock;
+			}
+			if (snap->nr_zombies == census->nr_zombies) {
+				ret = -EAGAIN;
+				goto out_unlock;
+			}
+			ckpt_pstate_zombie_rec(p, ns,
+					       &snap->zombies[snap->nr_zombies++]);
+			continue;
+		}
 		if (np == census->nr_tasks) {
 			ret = -EAGAIN;
 			goto out_unlock;
@@ -309,16 +430,21 @@ static bool group_unchanged(struct pid *pgrp, enum pid_type type,
 			    struct ckpt_snapshot *snap,
 			    struct ckpt_park *park)
 {
-	unsigned int np = 0, nt = 0;
+	unsigned int np = 0, nt = 0, nz = 0;
 	struct task_struct *p;
 
 	rcu_read_lock();
 	do_each_pid_task(pgrp, type, p) {
-		np++;
-		nt += get_nr_threads(p);
+		if (p->exit_state) {
+			nz++;
+		} else {
+			np++;
+			nt += get_nr_threads(p);
+		}
 	} while_each_pid_task(pgrp, type, p);
 	rcu_read_unlock();
-	return np == snap->nr_tasks && nt == park->nr_threads;
+	return np == snap->nr_tasks && nt == park->nr_threads &&
+	       nz == snap->nr_zombies;
 }
 
 /*
@@ -420,35 +546,90 @@ static int queue_parking(struct ckpt_park *park, struct pid_namespace *ns,
 	return 0;
 }
 
-static int wait_parked(struct ckpt_park *park, struct netlink_ext_ack *extack)
+/* Has @th reported? Then its th->err and record may be read. */
+static bool has_parked(struct ckpt_thread *th)
 {
-	unsigned long timeout = msecs_to_jiffies(ckpt_freeze_timeout_ms);
+	/* Pairs with smp_store_release() in park_cb(). */
+	return smp_load_acquire(&th->parked);
+}
+
+/* Every thread parked, or stopped by job control (capture_stopped()). */
+static bool settled(struct ckpt_park *park)
+{
 	unsigned int i;
+
+	for (i = 0; i < park->nr_threads; i++)
+		if (!has_parked(&park->threads[i]) &&
+		    !task_is_stopped(park->threads[i].task))
+			return false;
+	return true;
+}
+
+/*
+ * A stopped thread never reports: wait in short slices for the others,
+ * which do, and for threads on their way into a stop.
+ */
+static int wait_settled(struct ckpt_park *park, unsigned long deadline)
+{
 	long left;
 
-	left = wait_event_killable_timeout(park->parked_wq,
-					   !atomic_read(&park->pending),
-					   timeout);
-	if (left < 0)
-		return -EINTR;
+	while (!settled(park) && time_before(jiffies, deadline)) {
+		left = wait_event_killable_timeout(park->parked_wq,
+						   !atomic_read(&park->pending),
+						   msecs_to_jiffies(10) ?: 1);
+		if (left < 0)
+			return -EINTR;
+	}
+	return 0;
+}
+
+static int wait_parked(struct ckpt_park *park, struct netlink_ext_ack *extack)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(ckpt_freeze_timeout_ms);
+	unsigned int i;
+	int ret;
+
+	ret = wait_settled(park, deadline);
+	if (ret)
+		return ret;
 	for (i = 0; i < park->nr_threads; i++) {
 		struct ckpt_thread *th = &park->threads[i];
 		struct ckpt_rec_thread *rec = th->rec;
 
-		/* Pairs with smp_store_release() in park_cb(): see th->err. */
-		if (!smp_load_acquire(&th->parked)) {
+		ret = has_parked(th) ? 0 : capture_stopped(th);
+		if (ret == -EAGAIN) {
+			/* Continued meanwhile: it parks on its way out. */
+			if (wait_event_killable_timeout(park->parked_wq,
+							has_parked(th),
+							max_t(long, deadline - jiffies, 1)) < 0)
+				return -EINTR;
+			ret = has_parked(th) ? 0 : -ETIMEDOUT;
+		}
+		if (ret == -EOPNOTSUPP) {
+			ckpt_err_set(extack, rec->tid, 0,
+				     "stopped thread uses FS or GS segment selectors: continue it first");
+			return ret;
+		}
+		if (ret == -ETIMEDOUT || (ret == -EBUSY && !th->outside)) {
 			ckpt_err_set(extack, rec->tid, 0,
 				     "thread did not park in time (uninterruptible sleep?)");
 			return -ETIMEDOUT;
 		}
+		if (ret)
+			return ret;
 		if (th->err == -ESRCH) {
 			ckpt_err_set(extack, rec->tid, 0,
 				     "thread exited during the freeze");
 			return -EAGAIN;
 		}
+		if (th->err == -E2BIG) {
+			ckpt_err_set(extack, rec->tid, 0,
+				     "more queued signals than an image carries");
+			return th->err;
+		}
 		if (th->err) {
 			ckpt_err_set(extack, rec->tid, 0,
-				     "cannot read the thread's registers");
+				     "cannot read the thread's registers or queued signals");
 			return th->err;
 		}
 	}
@@ -489,6 +670,33 @@ static int capture_identity(struct ckpt_task_snap *ts, struct ckpt_park *park,
 	return ret;
 }
 
+/*
+ * The SIGNALS record of process @owner: the process-wide queue @shared
+ * (consumed), then each of its threads' queues in THREAD record order.
+ */
+static int capture_signals(struct ckpt_task_snap *ts, struct ckpt_park *park,
+			   unsigned int owner, struct ckpt_sigq *shared,
+			   struct netlink_ext_ack *extack)
+{
+	struct ckpt_sigq *queues;
+	unsigned int i, n = 0;
+	int ret;
+
+	queues = kcalloc(ts->rec.nr_threads + 1, sizeof(*queues), GFP_KERNEL);
+	if (!queues)
+		return -ENOMEM;
+	queues[n++] = *shared;
+	for (i = 0; i < park->nr_threads && n <= ts->rec.nr_threads; i++)
+		if (park->threads[i].owner == owner)
+			queues[n++] = park->threads[i].sigq;
+	ret = ckpt_pstate_put_signals(ts, queues, n);
+	if (ret == -E2BIG)
+		ckpt_err_set(extack, ts->rec.pid, 0,
+			     "more queued signals than an image carries");
+	kfree(queues);
+	return ret;
+}
+
 /* With every thread parked: thread records, mm fields, VMAs, pages. */
 static int capture_processes(struct ckpt_snapshot *snap,
 			     struct ckpt_park *park, struct pid_namespace *ns,
@@ -520,6 +728,7 @@ static int capture_processes(struct ckpt_snapshot *snap,
 
 	for (i = 0; i < snap->nr_tasks; i++) {
 		struct ckpt_task_snap *ts = &snap->tasks[i];
+		struct ckpt_sigq shared = { 0 };
 
 		fill_task_rec(ts, ns);
 		ts->mm = get_task_mm(ts->task);
@@ -536,7 +745,10 @@ static int capture_processes(struct ckpt_snapshot *snap,
 				      sharer);
 			return -EBUSY;
 		}
-		ret = ckpt_proc_capture(ts, extack);
+		ret = ckpt_proc_capture(ts, &shared, extack);
+		if (!ret)
+			ret = capture_signals(ts, park, i, &shared, extack);
+		ckpt_pstate_sigq_free(&shared);
 		if (!ret)
 			ret = ckpt_files_capture(ts, files, extack);
 		if (!ret)

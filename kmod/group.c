@@ -22,6 +22,7 @@
 #include "files.h"
 #include "group.h"
 #include "proc.h"
+#include "pstate.h"
 #include "snap.h"
 #include "timers.h"
 
@@ -183,6 +184,36 @@ bool ckpt_group_permitted(struct task_struct *p)
 	return ok;
 }
 
+/*
+ * Called under rcu_read_lock(): a zombie is kept whole in the image (its
+ * status for its parent's wait), so only who may see it matters: its
+ * credentials, as for a live process; it has no mm left to be dumpable.
+ */
+static int check_zombie(struct task_struct *p, struct pid *grp,
+			enum pid_type type, bool privileged,
+			struct netlink_ext_ack *extack)
+{
+	const struct cred *cred = current_cred(), *tcred;
+	const char *why;
+	int ret;
+
+	why = ckpt_pstate_zombie_refusal(p, grp, type, &ret);
+	if (why) {
+		set_err_task(extack, p, why);
+		return ret;
+	}
+	tcred = __task_cred(p);
+	if (!privileged &&
+	    (!uid_eq(cred->uid, tcred->euid) || !uid_eq(cred->uid, tcred->suid) ||
+	     !uid_eq(cred->uid, tcred->uid) || !gid_eq(cred->gid, tcred->egid) ||
+	     !gid_eq(cred->gid, tcred->sgid) || !gid_eq(cred->gid, tcred->gid))) {
+		set_err_task(extack, p,
+			     "permission denied: zombie belongs to another user");
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* Called under rcu_read_lock(); returns 0 if @p can be checkpointed. */
 static int check_process(struct task_struct *p, bool privileged,
 			 u64 ghost_limit, struct netlink_ext_ack *extack)
@@ -195,9 +226,10 @@ static int check_process(struct task_struct *p, bool privileged,
 		set_err_task(extack, p, "process is a kernel thread");
 		return -EINVAL;
 	}
-	if (p->exit_state || (p->flags & PF_EXITING)) {
-		set_err_task(extack, p, "process is exiting or a zombie");
-		return -EINVAL;
+	/* Not a zombie yet: it is on its way, come back in a moment. */
+	if (p->flags & PF_EXITING) {
+		set_err_task(extack, p, "process is exiting");
+		return -EAGAIN;
 	}
 	if (same_thread_group(p, current)) {
 		set_err_task(extack, p,
@@ -243,7 +275,7 @@ static int check_address_spaces(struct pid *pgrp, enum pid_type type,
 		return -ENOMEM;
 	rcu_read_lock();
 	do_each_pid_task(pgrp, type, p) {
-		if (n < census->nr_tasks)
+		if (n < census->nr_tasks && !p->exit_state)
 			tasks[n++] = get_task_struct(p);
 	} while_each_pid_task(pgrp, type, p);
 	rcu_read_unlock();
@@ -273,7 +305,8 @@ static int check_address_spaces(struct pid *pgrp, enum pid_type type,
  * checkpoint would cost in memory, so that whatever the freeze would
  * refuse is refused before the group is stopped.
  *
- * Return: 0, -ESRCH, -EPERM, -E2BIG, -EINVAL, -EBUSY, -ENOMEM or -EINTR.
+ * Return: 0, -ESRCH, -EPERM, -E2BIG, -EINVAL, -EBUSY, -EAGAIN (a process
+ * is exiting), -EOPNOTSUPP, -ENOMEM or -EINTR.
  */
 int ckpt_group_check(const struct ckpt_group_id *g,
 		     struct ckpt_group_census *census,
@@ -291,11 +324,19 @@ int ckpt_group_check(const struct ckpt_group_id *g,
 
 	rcu_read_lock();
 	do_each_pid_task(pgrp, g->type, p) {
-		ret = check_process(p, privileged, g->ghost_limit, extack);
-		if (ret)
-			goto out_unlock;
-		census->nr_tasks++;
-		census->nr_threads += get_nr_threads(p);
+		if (p->exit_state) {
+			ret = check_zombie(p, pgrp, g->type, privileged, extack);
+			if (ret)
+				goto out_unlock;
+			census->nr_zombies++;
+		} else {
+			ret = check_process(p, privileged, g->ghost_limit,
+					    extack);
+			if (ret)
+				goto out_unlock;
+			census->nr_tasks++;
+			census->nr_threads += get_nr_threads(p);
+		}
 	} while_each_pid_task(pgrp, g->type, p);
 out_unlock:
 	rcu_read_unlock();
@@ -305,7 +346,7 @@ out_unlock:
 		put_pid(pgrp);
 		goto no_group;
 	}
-	if (census->nr_tasks > ckpt_max_tasks ||
+	if (census->nr_tasks + census->nr_zombies > ckpt_max_tasks ||
 	    census->nr_threads > ckpt_max_threads) {
 		if (g->type == PIDTYPE_SID)
 			NL_SET_ERR_MSG(extack,

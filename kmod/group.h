@@ -19,11 +19,13 @@ struct task_struct;
  * struct ckpt_group_census - what a walk over a process group found
  * @nr_tasks: processes (thread group leaders) in the group
  * @nr_threads: threads of those processes
+ * @nr_zombies: zombies in the group (not in @nr_tasks)
  * @cost: what a snapshot of their address spaces will hold
  */
 struct ckpt_group_census {
 	u32 nr_tasks;
 	u32 nr_threads;
+	u32 nr_zombies;
 	struct ckpt_mm_cost cost;
 };
 

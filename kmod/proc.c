@@ -26,6 +26,7 @@
 
 #include "group.h"
 #include "proc.h"
+#include "pstate.h"
 #include "snap.h"
 
 static u64 cap64(kernel_cap_t c)
@@ -79,7 +80,14 @@ static void capture_signals(struct task_struct *p, struct ckpt_rec_proc *rec)
 		rec->sigaction[i].restorer = (unsigned long)sa->sa_restorer;
 		rec->sigaction[i].mask = sa->sa_mask.sig[0];
 	}
-	rec->shared_pending = p->signal->shared_pending.signal.sig[0];
+	/*
+	 * Stopped by job control, or on its way (a group stop some threads
+	 * have yet to join: group_stop_count, kernel/signal.c 6.1): restore
+	 * stops it again.
+	 */
+	if ((p->signal->flags & SIGNAL_STOP_STOPPED) ||
+	    p->signal->group_stop_count)
+		rec->flags |= CKPT_PROC_STOPPED;
 	spin_unlock_irq(&sighand->siglock);
 }
 
@@ -149,11 +157,13 @@ static void strip_deleted(char *buf, const char *path)
 /**
  * ckpt_proc_capture() - record the process-wide state of a parked process
  * @ts: the process; @ts->mm is referenced
+ * @shared: receives the siginfo of its process-wide queued signals, taken
+ *	with PROC's shared_pending (free with ckpt_pstate_sigq_free())
  * @extack: receives the reason on failure
  *
  * Return: 0 or a negative errno.
  */
-int ckpt_proc_capture(struct ckpt_task_snap *ts,
+int ckpt_proc_capture(struct ckpt_task_snap *ts, struct ckpt_sigq *shared,
 		      struct netlink_ext_ack *extack)
 {
 	struct task_struct *p = ts->task;
@@ -177,6 +187,14 @@ int ckpt_proc_capture(struct ckpt_task_snap *ts,
 		goto out_free;
 	}
 	capture_signals(p, rec);
+	ret = ckpt_pstate_capture_queue(p->sighand, &p->signal->shared_pending,
+					0, &rec->shared_pending, shared);
+	if (ret) {
+		ckpt_err_set(extack, ts->rec.pid, 0,
+			     ret == -E2BIG ? "too many queued signals" :
+			     "cannot record the queued signals");
+		goto out_free;
+	}
 	capture_rlimits(p, rec);
 	rec->personality = p->personality;
 	if (!get_fs(p, &pwd_path, &root_path, &rec->umask)) {
@@ -318,23 +336,26 @@ static void ckpt_proc_thread_sched(struct task_struct *t,
 }
 
 /**
- * ckpt_proc_thread_identity() - record the calling thread's own identity
+ * ckpt_proc_thread_identity() - record a thread's identity
+ * @t: the thread: current, parked in its own context, or a thread stopped
+ *	by job control
  * @id: filled: name, parent-death signal, no_new_privs
  *
- * Runs in the parked thread's own context: comm, pdeath_signal and the
- * no_new_privs bit are written only by the thread itself (prctl()) or by
- * a credential change, which a parked thread cannot make.
+ * comm, pdeath_signal and the no_new_privs bit are written only by the
+ * thread itself (prctl()) or by a credential change, which neither a
+ * parked nor a stopped thread can make.
  */
-void ckpt_proc_thread_identity(struct ckpt_thread_identity *id)
+void ckpt_proc_thread_identity(struct task_struct *t,
+			       struct ckpt_thread_identity *id)
 {
 	memset(id, 0, sizeof(*id));
-	task_lock(current);
-	strscpy_pad(id->comm, current->comm, sizeof(id->comm));
-	task_unlock(current);
-	id->pdeathsig = current->pdeath_signal;
-	if (task_no_new_privs(current))
+	task_lock(t);
+	strscpy_pad(id->comm, t->comm, sizeof(id->comm));
+	task_unlock(t);
+	id->pdeathsig = t->pdeath_signal;
+	if (task_no_new_privs(t))
 		id->flags |= CKPT_TID_NO_NEW_PRIVS;
-	ckpt_proc_thread_sched(current, id);
+	ckpt_proc_thread_sched(t, id);
 }
 
 /* The saved auxv up to and including its AT_NULL pair. */

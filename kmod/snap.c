@@ -1001,11 +1001,13 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 		ckpt_buf_free(&ts->fds);
 		ckpt_buf_free(&ts->ident);
 		ckpt_buf_free(&ts->timers);
+		ckpt_buf_free(&ts->signals);
 		if (ts->mm)
 			mmput(ts->mm);
 		if (ts->task)
 			put_task_struct(ts->task);
 	}
 	kvfree(snap->tasks);
+	kvfree(snap->zombies);
 	kfree(snap);
 }

@@ -56,6 +56,7 @@ struct ckpt_buf {
  * @fds: its FD records, each with its record header
  * @ident: its IDENTITY record, with its record header
  * @timers: its TIMERS record, with its record header
+ * @signals: its SIGNALS record, with its record header
  * @ents: held pages, in address order
  * @nr_ents: entries used in @ents
  * @cap_ents: entries allocated in @ents (reserved before the park)
@@ -70,6 +71,7 @@ struct ckpt_task_snap {
 	struct ckpt_buf fds;
 	struct ckpt_buf ident;
 	struct ckpt_buf timers;
+	struct ckpt_buf signals;
 	struct ckpt_page_ent *ents;
 	unsigned long nr_ents;
 	unsigned long cap_ents;
@@ -79,6 +81,8 @@ struct ckpt_task_snap {
  * struct ckpt_snapshot - everything one checkpoint holds
  * @tasks: the processes
  * @nr_tasks: entries in @tasks
+ * @zombies: the group's zombies, as ZOMBIE records
+ * @nr_zombies: entries in @zombies
  * @nr_threads: threads over all processes
  * @nr_pages: pages held over all processes
  * @created_ns: CLOCK_REALTIME of the freeze
@@ -89,6 +93,8 @@ struct ckpt_task_snap {
 struct ckpt_snapshot {
 	struct ckpt_task_snap *tasks;
 	unsigned int nr_tasks;
+	struct ckpt_rec_zombie *zombies;
+	unsigned int nr_zombies;
 	unsigned int nr_threads;
 	u64 nr_pages;
 	u64 created_ns;

@@ -83,13 +83,14 @@ static u64 image_length(struct ckpt_snapshot *snap)
 
 		len += rec_size(sizeof(ts->rec)) + ts->proc.len +
 		       ts->threads.len + ts->vmas.len + ts->fds.len +
-		       ts->ident.len + ts->timers.len;
+		       ts->ident.len + ts->timers.len + ts->signals.len;
 		while (i < ts->nr_ents) {
 			i = next_run(ts, i, &pages);
 			len += rec_size(sizeof(struct ckpt_rec_pages)) +
 			       (u64)pages * PAGE_SIZE;
 		}
 	}
+	len += snap->nr_zombies * rec_size(sizeof(struct ckpt_rec_zombie));
 	return len + rec_size(sizeof(struct ckpt_rec_trailer));
 }
 
@@ -227,6 +228,7 @@ static int stream_image(struct stream *s)
 		.created_ns = snap->created_ns,
 		.freeze_ns = snap->freeze_ns,
 		.nr_threads = snap->nr_threads,
+		.nr_zombies = snap->nr_zombies,
 	};
 	struct ckpt_rec_trailer trailer = {
 		.magic = CKPT_TRAILER_MAGIC,
@@ -252,7 +254,12 @@ static int stream_image(struct stream *s)
 			ret = emit(s, ts->ident.data, ts->ident.len);
 		if (!ret)
 			ret = emit(s, ts->timers.data, ts->timers.len);
+		if (!ret)
+			ret = emit(s, ts->signals.data, ts->signals.len);
 	}
+	for (t = 0; !ret && t < snap->nr_zombies; t++)
+		ret = emit_rec(s, CKPT_REC_ZOMBIE, &snap->zombies[t],
+			       sizeof(snap->zombies[t]));
 	for (t = 0; !ret && t < snap->nr_tasks; t++)
 		ret = emit_pages(s, &snap->tasks[t]);
 	if (ret)

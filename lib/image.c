@@ -48,6 +48,9 @@
 #define COREDUMP_FILTER_BITS	0x1ffU
 #define TID_FLAGS_KNOWN	(CKPT_TID_NO_NEW_PRIVS | CKPT_TID_RESET_ON_FORK)
 #define MAX_SIGNAL	64
+#define MAX_ZOMBIES	(1U << 20)
+#define SIGCHLD_NR	17	/* x86-64 */
+#define SI_TIMER_CODE	(-2)
 
 /* Where the bytes come from: a file or device read by offset, or a pipe. */
 struct src {
@@ -71,6 +74,8 @@ struct task_state {
 	struct libckpt_image_fd *fds;
 	struct libckpt_image_timers timers;
 	struct ckpt_posix_timer *posix;	/* of timers */
+	struct libckpt_image_signals signals;
+	struct ckpt_siginfo *siginfo;	/* of signals */
 	size_t nr_threads, nr_vmas, nr_fds;	/* parsed so far */
 	size_t cap_threads, cap_vmas, cap_fds;
 	uint64_t *vma_pages;	/* pages counted per mapping in a walk */
@@ -93,6 +98,7 @@ struct libckpt_image {
 	struct ckpt_image_hdr hdr;
 	struct libckpt_image_task *tasks;
 	struct task_state *ts;
+	struct ckpt_rec_zombie *zombies;	/* hdr.nr_zombies */
 	size_t nr_tasks, cap_tasks, cap_ts;
 	uint32_t *by_pid;	/* task indices sorted by pid */
 	struct fd_ref *files;	/* per file id - 1: its first FD record */
@@ -132,11 +138,13 @@ static const char *const rec_names[] = {
 	[CKPT_REC_FD] = "FD",
 	[CKPT_REC_IDENTITY] = "IDENTITY",
 	[CKPT_REC_TIMERS] = "TIMERS",
+	[CKPT_REC_SIGNALS] = "SIGNALS",
+	[CKPT_REC_ZOMBIE] = "ZOMBIE",
 };
 
 static const char *rec_name(uint32_t type)
 {
-	return type >= CKPT_REC_TASK && type <= CKPT_REC_TIMERS ?
+	return type >= CKPT_REC_TASK && type <= CKPT_REC_ZOMBIE ?
 	       rec_names[type] : "unknown";
 }
 
@@ -270,7 +278,7 @@ static int next_record(struct libckpt_image *img, struct ckpt_rec_hdr *rh)
 	/* The trailer's own header is the one thing the crc leaves out. */
 	if (rh->type != CKPT_REC_TRAILER)
 		s->crc = libckpt_crc32c(s->crc, rh, sizeof(*rh));
-	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_TIMERS)
+	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_ZOMBIE)
 		return bad(img, -EBADMSG, "unknown record type %" PRIu32, rh->type);
 	if (rh->flags)
 		return bad(img, -EBADMSG, "%s record flags 0x%" PRIx32 " are not zero",
@@ -325,8 +333,9 @@ static int parse_hdr(struct libckpt_image *img)
 	if (h->hdr_size != sizeof(*h))
 		return bad(img, -EBADMSG, "image header size %" PRIu32 ", expected %zu",
 			   h->hdr_size, sizeof(*h));
-	if (h->reserved)
-		return bad(img, -EBADMSG, "image header reserved field is not zero");
+	if (h->nr_zombies > MAX_ZOMBIES)
+		return bad(img, -EBADMSG, "image header declares %" PRIu32
+			   " zombies (at most %u)", h->nr_zombies, MAX_ZOMBIES);
 	if (!h->nr_tasks)
 		return bad(img, -EBADMSG, "image header declares no tasks");
 	if (h->nr_threads < h->nr_tasks)
@@ -518,9 +527,9 @@ static int parse_proc(struct libckpt_image *img, size_t ti,
 	ret = read_fixed(img, rh, &rec, sizeof(rec));
 	if (ret)
 		return ret;
-	if (rec.flags & ~CKPT_PROC_CWD_DELETED)
+	if (rec.flags & ~(CKPT_PROC_CWD_DELETED | CKPT_PROC_STOPPED))
 		return bad(img, -EBADMSG, "PROC: unknown flags 0x%" PRIx32,
-			   rec.flags & ~CKPT_PROC_CWD_DELETED);
+			   rec.flags & ~(CKPT_PROC_CWD_DELETED | CKPT_PROC_STOPPED));
 	if (rec.nr_groups > MAX_GROUPS || rec.cwd_len > MAX_PATH_LEN ||
 	    rec.root_len > MAX_PATH_LEN || rec.exe_len > MAX_PATH_LEN)
 		return bad(img, -EBADMSG, "PROC: %" PRIu32 " groups or a path longer than %d",
@@ -970,6 +979,99 @@ static int parse_timers(struct libckpt_image *img, size_t ti,
 	return read_padding(img, rh->len);
 }
 
+/* Signal @sig's bit in a pending set. */
+static bool sig_in(uint64_t set, int32_t sig)
+{
+	return sig >= 1 && sig <= MAX_SIGNAL && (set & (1ULL << (sig - 1)));
+}
+
+/*
+ * One queued signal of task @ti: its queue (@tid 0, the process-wide
+ * one, or a thread) comes no earlier than the previous entry's (*@queue),
+ * it is pending in that queue's set, and a standard signal is queued at
+ * most once (the kernel's legacy_queue()).
+ */
+static int check_siginfo(struct libckpt_image *img, size_t ti,
+			 const struct ckpt_siginfo *si, size_t *queue,
+			 uint64_t *standard_seen)
+{
+	const struct task_state *ts = &img->ts[ti];
+	int32_t sig, code;
+	uint64_t set;
+	size_t q, k;
+
+	memcpy(&sig, si->info, sizeof(sig));
+	memcpy(&code, si->info + 2 * sizeof(int32_t), sizeof(code));
+	if (si->reserved)
+		return bad(img, -EBADMSG, "SIGNALS: reserved field is not zero");
+	if (si->tid) {
+		for (k = 0; k < ts->nr_threads; k++)
+			if (ts->threads[k].rec.tid == si->tid)
+				break;
+		if (k == ts->nr_threads)
+			return bad(img, -EBADMSG, "SIGNALS: %" PRIu32
+				   " is not a thread of pid %" PRIu32, si->tid,
+				   img->tasks[ti].rec.pid);
+		q = k + 1;
+		set = ts->threads[k].rec.pending;
+	} else {
+		q = 0;
+		set = ts->proc.rec.shared_pending;
+	}
+	if (q < *queue)
+		return bad(img, -EBADMSG, "SIGNALS: the queue of %" PRIu32
+			   " is out of order", si->tid);
+	if (q != *queue)
+		*standard_seen = 0;
+	*queue = q;
+	if (!sig_in(set, sig))
+		return bad(img, -EBADMSG, "SIGNALS: signal %" PRId32
+			   " of queue %" PRIu32 " is not pending there", sig, si->tid);
+	if (code == SI_TIMER_CODE)
+		return bad(img, -EBADMSG, "SIGNALS: a POSIX timer's signal %" PRId32
+			   " (TIMERS carries those)", sig);
+	if (sig < 32) {
+		if (*standard_seen & (1ULL << sig))
+			return bad(img, -EBADMSG, "SIGNALS: standard signal %" PRId32
+				   " queued twice in queue %" PRIu32, sig, si->tid);
+		*standard_seen |= 1ULL << sig;
+	}
+	return 0;
+}
+
+static int parse_signals(struct libckpt_image *img, size_t ti,
+			 const struct ckpt_rec_hdr *rh)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct ckpt_rec_signals *rec = &ts->signals.rec;
+	uint64_t seen = 0;
+	size_t size, queue = 0;
+	uint32_t i;
+	int ret;
+
+	ret = read_fixed(img, rh, rec, sizeof(*rec));
+	if (ret)
+		return ret;
+	if (rec->reserved)
+		return bad(img, -EBADMSG, "SIGNALS: reserved field is not zero");
+	if (rec->nr_siginfo > CKPT_MAX_SIGINFO)
+		return bad(img, -EBADMSG, "SIGNALS: %" PRIu32 " queued signals (at most %d)",
+			   rec->nr_siginfo, CKPT_MAX_SIGINFO);
+	size = (size_t)rec->nr_siginfo * sizeof(*ts->siginfo);
+	ret = want_len(img, rh, sizeof(*rec) + (uint64_t)size);
+	if (!ret)
+		ret = meta_alloc(img, size, (void **)&ts->siginfo);
+	if (!ret)
+		ret = src_read(img, ts->siginfo, size, true);
+	for (i = 0; !ret && i < rec->nr_siginfo; i++)
+		ret = check_siginfo(img, ti, &ts->siginfo[i], &queue, &seen);
+	if (ret)
+		return ret;
+	ts->signals.siginfo = ts->siginfo;
+	img->tasks[ti].signals = &ts->signals;
+	return read_padding(img, rh->len);
+}
+
 /* A record other than the one the counts call for. */
 static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 		     size_t ti)
@@ -995,7 +1097,8 @@ static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 			   rec_name(rh->type));
 	if ((rh->type == CKPT_REC_THREAD || rh->type == CKPT_REC_VMA ||
 	     rh->type == CKPT_REC_FD || rh->type == CKPT_REC_PROC ||
-	     rh->type == CKPT_REC_IDENTITY || rh->type == CKPT_REC_TIMERS) &&
+	     rh->type == CKPT_REC_IDENTITY || rh->type == CKPT_REC_TIMERS ||
+	     rh->type == CKPT_REC_SIGNALS) &&
 	    img->nr_tasks)
 		return bad(img, -EBADMSG, "%s record beyond the counts of task pid %"
 			   PRIu32, rec_name(rh->type),
@@ -1065,6 +1168,14 @@ static int parse_one_task(struct libckpt_image *img)
 			  img->tasks[ti].rec.pid, rec_name(rh.type));
 	if (!ret)
 		ret = parse_timers(img, ti, &rh);
+	if (!ret)
+		ret = next_record(img, &rh);
+	if (!ret && rh.type != CKPT_REC_SIGNALS)
+		ret = bad(img, -EBADMSG, "task pid %" PRIu32
+			  " is followed by a %s record, not its SIGNALS record",
+			  img->tasks[ti].rec.pid, rec_name(rh.type));
+	if (!ret)
+		ret = parse_signals(img, ti, &rh);
 	return ret;
 }
 
@@ -1112,6 +1223,88 @@ static int index_tasks(struct libckpt_image *img)
 	return 0;
 }
 
+static ssize_t find_task(const struct libckpt_image *img, uint32_t pid);
+
+/* Signals whose default action terminates (signal(7)), x86-64 numbers. */
+static bool kills_by_default(uint32_t sig)
+{
+	static const uint64_t not_fatal = (1ULL << (17 - 1)) |	/* SIGCHLD */
+		(1ULL << (18 - 1)) | (1ULL << (19 - 1)) |	/* SIGCONT, SIGSTOP */
+		(1ULL << (20 - 1)) | (1ULL << (21 - 1)) |	/* SIGTSTP, SIGTTIN */
+		(1ULL << (22 - 1)) | (1ULL << (23 - 1)) |	/* SIGTTOU, SIGURG */
+		(1ULL << (28 - 1));				/* SIGWINCH */
+
+	return sig >= 1 && sig <= MAX_SIGNAL && !(not_fatal & (1ULL << (sig - 1)));
+}
+
+/*
+ * A zombie: a pid of its own, the child of a process of the image in that
+ * process's session, a wait status a death can produce (an exit code, or
+ * a signal that kills by default, maybe with the core bit).
+ */
+static int parse_zombie(struct libckpt_image *img, uint32_t zi,
+			const struct ckpt_rec_hdr *rh)
+{
+	struct ckpt_rec_zombie *z = &img->zombies[zi];
+	uint32_t st, j;
+	ssize_t parent;
+	int ret;
+
+	ret = want_len(img, rh, sizeof(*z));
+	if (!ret)
+		ret = read_fixed(img, rh, z, sizeof(*z));
+	if (!ret)
+		ret = read_padding(img, rh->len);
+	if (ret)
+		return ret;
+	if (!z->pid || !z->pgid || find_task(img, z->pid) >= 0)
+		return bad(img, -EBADMSG, "ZOMBIE: pid %" PRIu32
+			   " is 0, or a process of the image", z->pid);
+	for (j = 0; j < zi; j++)
+		if (img->zombies[j].pid == z->pid)
+			return bad(img, -EBADMSG, "ZOMBIE: pid %" PRIu32 " twice", z->pid);
+	parent = find_task(img, z->ppid);
+	if (parent < 0)
+		return bad(img, -EBADMSG, "ZOMBIE: pid %" PRIu32 "'s parent %" PRIu32
+			   " is not a process of the image", z->pid, z->ppid);
+	if (z->sid != img->tasks[parent].rec.sid)
+		return bad(img, -EBADMSG, "ZOMBIE: pid %" PRIu32 " is in session %" PRIu32
+			   ", its parent is not", z->pid, z->sid);
+	if (z->exit_signal != SIGCHLD_NR)
+		return bad(img, -EBADMSG, "ZOMBIE: pid %" PRIu32 ": exit signal %" PRIu32
+			   " is not SIGCHLD", z->pid, z->exit_signal);
+	st = z->status;
+	if (!((st & 0xff) == 0 && st <= 0xff00) &&
+	    !((st & ~0xffU) == 0 && kills_by_default(st & 0x7f)))
+		return bad(img, -EBADMSG, "ZOMBIE: pid %" PRIu32 ": wait status 0x%" PRIx32
+			   " is not one of an exit or a fatal signal", z->pid, st);
+	if (z->comm[sizeof(z->comm) - 1])
+		return bad(img, -EBADMSG, "ZOMBIE: pid %" PRIu32
+			   ": command name not NUL-terminated", z->pid);
+	return 0;
+}
+
+static int parse_zombies(struct libckpt_image *img)
+{
+	struct ckpt_rec_hdr rh;
+	uint32_t i;
+	int ret;
+
+	ret = meta_alloc(img, img->hdr.nr_zombies * sizeof(*img->zombies),
+			 (void **)&img->zombies);
+	for (i = 0; !ret && i < img->hdr.nr_zombies; i++) {
+		ret = next_record(img, &rh);
+		if (!ret)
+			ret = rh.type == CKPT_REC_ZOMBIE ? parse_zombie(img, i, &rh) :
+			      rh.type != CKPT_REC_PAGES && rh.type != CKPT_REC_TRAILER ?
+			      misplaced(img, &rh, img->nr_tasks - 1) :
+			      bad(img, -EBADMSG, "image header declares %" PRIu32
+				  " zombies, found %" PRIu32 " and then a %s record",
+				  img->hdr.nr_zombies, i, rec_name(rh.type));
+	}
+	return ret;
+}
+
 static int parse_meta(struct libckpt_image *img)
 {
 	uint32_t i;
@@ -1123,6 +1316,8 @@ static int parse_meta(struct libckpt_image *img)
 			return ret;
 	}
 	ret = index_tasks(img);
+	if (!ret)
+		ret = parse_zombies(img);
 	if (ret)
 		return ret;
 	img->pages_off = img->src.pos;
@@ -1555,8 +1750,10 @@ void libckpt_image_close(struct libckpt_image *img)
 		free(ts->vmas);
 		free(ts->fds);
 		free(ts->posix);
+		free(ts->siginfo);
 		free(ts->vma_pages);
 	}
+	free(img->zombies);
 	free(img->ts);
 	free(img->tasks);
 	free(img->by_pid);
@@ -1582,6 +1779,17 @@ const struct libckpt_image_task *
 libckpt_image_task(const struct libckpt_image *img, size_t i)
 {
 	return i < img->nr_tasks ? &img->tasks[i] : NULL;
+}
+
+size_t libckpt_image_nr_zombies(const struct libckpt_image *img)
+{
+	return img->hdr.nr_zombies;
+}
+
+const struct ckpt_rec_zombie *
+libckpt_image_zombie(const struct libckpt_image *img, size_t i)
+{
+	return i < img->hdr.nr_zombies && img->zombies ? &img->zombies[i] : NULL;
 }
 
 const struct libckpt_image_task *

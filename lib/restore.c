@@ -156,6 +156,49 @@ static int task_index(const struct tree *tr, uint32_t pid)
 	return -1;
 }
 
+static const struct ckpt_rec_zombie *zombie_of(const struct tree *tr, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < tr->nr_zombies; i++)
+		if (tr->zombies[i].pid == pid)
+			return &tr->zombies[i];
+	return NULL;
+}
+
+/* The session of the leader of process group @pgid, or 0 if not in the image. */
+static uint32_t group_session(const struct tree *tr, uint32_t pgid)
+{
+	const struct ckpt_rec_zombie *z = zombie_of(tr, pgid);
+	int leader = task_index(tr, pgid);
+
+	if (leader >= 0)
+		return tr->plans[leader].task->rec.sid;
+	return z ? z->sid : 0;
+}
+
+/*
+ * A zombie is made by its parent after the parent's session and group
+ * exist: it is in its parent's session (the image says so) and leads its
+ * own group or joins one whose leader, alive or a zombie, is in the image.
+ */
+static int check_zombie(const struct tree *tr, const struct ckpt_rec_zombie *z)
+{
+	uint32_t sid = group_session(tr, z->pgid);
+
+	if (z->pgid == z->pid)
+		return 0;
+	if (!sid)
+		return fail(tr->e, -EOPNOTSUPP,
+			    "zombie %u is in process group %u, whose leader is not in the image: not supported",
+			    z->pid, z->pgid);
+	if (sid != z->sid)
+		return fail(tr->e, -EINVAL,
+			    "zombie %u and the leader of its process group %u are in different sessions",
+			    z->pid, z->pgid);
+	return 0;
+}
+
 /*
  * Sessions and groups come back the way they were made: a session leader
  * calls setsid() before making its children, so they inherit the session;
@@ -180,11 +223,11 @@ static int check_identity(const struct tree *tr, size_t i)
 	if (r->pgid == r->pid)
 		return 0;
 	leader = task_index(tr, r->pgid);
-	if (leader < 0)
+	if (leader < 0 && !zombie_of(tr, r->pgid))
 		return fail(tr->e, -EOPNOTSUPP,
 			    "pid %u is in process group %u, whose leader is not in the image: not supported",
 			    r->pid, r->pgid);
-	if (tr->plans[leader].task->rec.sid != r->sid)
+	if (group_session(tr, r->pgid) != r->sid)
 		return fail(tr->e, -EINVAL,
 			    "pid %u and the leader of its process group %u are in different sessions",
 			    r->pid, r->pgid);
@@ -238,6 +281,16 @@ static int build_tree(struct libckpt_image *img, struct tree *tr)
 		if (ret)
 			return ret;
 	}
+	tr->nr_zombies = libckpt_image_nr_zombies(img);
+	tr->zombies = libckpt_image_zombie(img, 0);
+	tr->zpids = calloc(tr->nr_zombies + 1, sizeof(*tr->zpids));
+	if (!tr->zpids)
+		return fail(tr->e, -ENOMEM, "out of memory");
+	for (i = 0; i < tr->nr_zombies; i++) {
+		ret = check_zombie(tr, &tr->zombies[i]);
+		if (ret)
+			return ret;
+	}
 	ret = libckpt_image_page_runs(img, add_run, &router, err, sizeof(err));
 	if (ret)
 		return fail(tr->e, ret, "%s", err);
@@ -246,10 +299,11 @@ static int build_tree(struct libckpt_image *img, struct tree *tr)
 
 /* --- the controller -------------------------------------------------------- */
 
-/* Pending signals come back as signals (their siginfo was not kept). */
 /*
- * Pending signals come back without their siginfo, except those of POSIX
- * timers, which the process queued itself (libckpt_rst_timers()).
+ * The process queued its signals again itself, with their siginfo
+ * (libckpt_rst_signals()), and those of its POSIX timers
+ * (libckpt_rst_timers()). What is left comes back as kill() and tgkill()
+ * send it: a signal the kernel kept pending without a siginfo, SIGSTOP.
  */
 static void resend_pending(pid_t pid, const struct libckpt_image_task *t)
 {
@@ -257,13 +311,15 @@ static void resend_pending(pid_t pid, const struct libckpt_image_task *t)
 	uint32_t i;
 	int sig;
 
-	set = t->proc->rec.shared_pending & ~libckpt_rst_timer_pending(t, 0);
+	set = t->proc->rec.shared_pending & ~libckpt_rst_timer_pending(t, 0) &
+	      ~libckpt_rst_signals_queued(t, 0);
 	for (sig = 1; sig <= 64; sig++)
 		if (set & (1ULL << (sig - 1)))
 			kill(pid, sig);
 	for (i = 0; i < t->rec.nr_threads; i++) {
 		set = t->threads[i].rec.pending &
-		      ~libckpt_rst_timer_pending(t, t->threads[i].rec.tid);
+		      ~libckpt_rst_timer_pending(t, t->threads[i].rec.tid) &
+		      ~libckpt_rst_signals_queued(t, t->threads[i].rec.tid);
 		for (sig = 1; sig <= 64; sig++)
 			if (set & (1ULL << (sig - 1)))
 				syscall(SYS_tgkill, pid, t->threads[i].rec.tid, sig);
@@ -384,6 +440,18 @@ static int release_tree(struct tree *tr)
 		ret = libckpt_rst_sched(tr);
 	/* The point where the image starts to run: children first. */
 	for (i = tr->n; !ret && i-- > 0;) {
+		/*
+		 * Stopped by job control: SIGSTOP while every thread is still
+		 * parked in the module (a killable wait it does not end), so
+		 * each stops on its way out, before any instruction of the
+		 * image (get_signal() runs before the return to user space).
+		 */
+		if ((tr->plans[i].task->proc->rec.flags & CKPT_PROC_STOPPED) &&
+		    kill(tr->e->pids[i], SIGSTOP)) {
+			ret = fail(tr->e, -errno, "pid %u: cannot stop it again: %s",
+				   tr->plans[i].task->rec.pid, strerror(errno));
+			break;
+		}
 		/* Opened now, so that no restoring process inherits it. */
 		exe_fd = open_exe(tr, tr->plans[i].task);
 		if (exe_fd < -1) {
@@ -679,6 +747,7 @@ out:
 	}
 	free(tr.plans);
 	free(tr.parent);
+	free(tr.zpids);
 	free(tr.descs);
 	free(tr.objs);
 	free(path);

@@ -11,6 +11,7 @@
 #define LIBCKPT_RESTORE_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,6 +87,9 @@ struct tree {
 	size_t nr_objs;
 	struct rst_shm *shms;
 	size_t nr_shms;
+	const struct ckpt_rec_zombie *zombies;	/* the image's, in its order */
+	size_t nr_zombies;
+	pid_t *zpids;		/* per zombie: made by this restoring process */
 	int top;		/* above every recorded descriptor */
 	int image_fd;
 	int tty_fd;		/* --shell-job: the caller's terminal, or -1 */
@@ -155,6 +159,12 @@ void libckpt_rst_close_files(const struct tree *tr);
 pid_t libckpt_rst_spawn_task(struct tree *tr, size_t i);
 int libckpt_rst_timers(const struct libckpt_image_task *t, struct shared *e);
 uint64_t libckpt_rst_timer_pending(const struct libckpt_image_task *t, uint32_t tid);
+int libckpt_rst_spawn_zombies(struct tree *tr, size_t i);
+int libckpt_rst_wait_zombies(struct tree *tr, size_t i, bool late);
+int libckpt_rst_signals(const struct libckpt_image_task *t, struct shared *e);
+siginfo_t *libckpt_rst_thread_signals(const struct libckpt_image_task *t, uint32_t tid,
+				      size_t *n);
+uint64_t libckpt_rst_signals_queued(const struct libckpt_image_task *t, uint32_t tid);
 int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
 			  const struct libckpt_image_thread *th, int exe_fd);
 

@@ -471,6 +471,8 @@ struct thread_start {
 	struct __user_cap_header_struct cap_hdr;
 	struct __user_cap_data_struct caps[2];
 	int sock;
+	siginfo_t *sigs;	/* its own queued signals, to queue again */
+	size_t nr_sigs;
 	size_t len;
 	char msg[128] __attribute__((aligned(8)));
 };
@@ -501,6 +503,7 @@ __attribute__((noreturn)) static void thread_main(void *arg)
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	stack_t ss = { .ss_sp = (void *)(uintptr_t)th->sas_ss_sp,
 		       .ss_size = th->sas_ss_size, .ss_flags = th->sas_ss_flags };
+	size_t i;
 
 	/* Every signal, until the module gives the thread its own mask. */
 	raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all_signals, 0, 8, 0, 0);
@@ -510,6 +513,11 @@ __attribute__((noreturn)) static void thread_main(void *arg)
 		raw_syscall(SYS_set_robust_list, th->robust_list,
 			    th->robust_list_len, 0, 0, 0, 0);
 	raw_syscall(SYS_set_tid_address, th->clear_child_tid, 0, 0, 0, 0, 0);
+	/* Only the thread itself may queue a kernel's or tgkill()'s siginfo. */
+	for (i = 0; i < s->nr_sigs; i++)
+		if (raw_syscall(SYS_rt_tgsigqueueinfo, raw_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0),
+				th->tid, s->sigs[i].si_signo, (long)&s->sigs[i], 0, 0))
+			raw_syscall(SYS_exit_group, 1, 0, 0, 0, 0, 0);
 	/* A failure leaves it privileged: it must not run the image then. */
 	if (raw_syscall(SYS_capset, (long)&s->cap_hdr, (long)s->caps, 0, 0, 0, 0))
 		raw_syscall(SYS_exit_group, 1, 0, 0, 0, 0, 0);
@@ -575,6 +583,9 @@ static int start_threads(struct libckpt *h, const struct libckpt_image_task *t,
 		s->caps[1].effective = (uint32_t)(t->proc->rec.cap_effective >> 32);
 		s->caps[1].permitted = (uint32_t)(t->proc->rec.cap_permitted >> 32);
 		s->caps[1].inheritable = (uint32_t)(t->proc->rec.cap_inheritable >> 32);
+		s->sigs = libckpt_rst_thread_signals(t, tid, &s->nr_sigs);
+		if (!s->sigs)
+			return fail(e, -ENOMEM, "out of memory");
 		s->sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 		msg = libckpt_msg_new(h, CKPT_CMD_RESTORE_THREAD, 0);
 		close_fd = s->sock;
@@ -673,10 +684,17 @@ static int become_image(struct tree *tr, size_t i)
 	for (j = 0; !ret && j < tr->n; j++)
 		if (tr->parent[j] == (int)i && libckpt_rst_spawn_task(tr, j) < 0)
 			ret = failed(e);
+	/* Zombies lead their group before anyone may join it. */
+	if (!ret)
+		ret = libckpt_rst_spawn_zombies(tr, i);
+	if (!ret)
+		ret = libckpt_rst_wait_zombies(tr, i, false);
 	if (ret)
 		return ret;
 	count_in(&e->created);
 	ret = wait_count(e, &e->created, (int)tr->n, "every process to be created");
+	if (!ret)
+		ret = libckpt_rst_wait_zombies(tr, i, true);
 	if (!ret)
 		ret = join_group(tr, i);
 	if (!ret)
@@ -713,6 +731,8 @@ static int become_image(struct tree *tr, size_t i)
 	if (ret)
 		return ret;
 	ret = libckpt_rst_timers(t, e);
+	if (!ret)
+		ret = libckpt_rst_signals(t, e);
 	if (ret)
 		return ret;
 	count_in(&e->entering);

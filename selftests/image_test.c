@@ -125,7 +125,7 @@ static void std_model(struct model *m)
 /* What the writer gets wrong on purpose. */
 enum mut {
 	M_NONE,
-	M_BAD_MAGIC, M_BAD_VERSION, M_HDR_SIZE, M_HDR_RESERVED,
+	M_BAD_MAGIC, M_BAD_VERSION, M_HDR_SIZE, M_HDR_ZOMBIES,
 	M_HDR_TASKS_MORE, M_HDR_TASKS_LESS, M_HDR_THREADS,
 	M_TASK_THREADS_MORE, M_TASK_THREADS_LESS, M_TASK_VMAS_MORE,
 	M_TASK_PAGES, M_VMA_PAGES, M_VMA_PAGES_SPAN, M_DUP_PID,
@@ -138,6 +138,8 @@ enum mut {
 	M_FD_ID_SKIP, M_FD_ID_DIFFERS, M_OBJ_NO_STATE, M_OBJ_STATE_AGAIN,
 	M_OBJ_INO, M_OBJ_STATE_SIZE,
 	M_NO_TIMERS, M_TIMER_ORDER, M_TIMER_TID, M_TIMER_ID_COUNTER,
+	M_NO_SIGNALS, M_SIG_NOT_PENDING, M_SIG_ORDER, M_SIG_STD_TWICE,
+	M_ZOMBIE_PARENT, M_ZOMBIE_STATUS, M_ZOMBIE_PID,
 };
 
 /* The contents every captured page carries: its owner and address. */
@@ -196,6 +198,9 @@ static void put_thread(struct buf *b, uint32_t tid, enum mut mut)
 
 	if (mut == M_REGS_SIZE)
 		th.regs_size = 100;
+	/* Signal 40 is queued twice for thread 101 (put_signals()). */
+	if (tid == 101)
+		th.pending = 1ULL << (40 - 1);
 	memset(rx, 0x5a, sizeof(rx));
 	memcpy(rx, &regs, sizeof(regs));
 	rec(b, CKPT_REC_THREAD, 0, &th, sizeof(th), rx,
@@ -241,6 +246,8 @@ static void put_proc(struct buf *b)
 
 	r.rlim[7].cur = 1024;
 	r.sigaction[9].handler = 0x401000;
+	/* SIGUSR1 queued with its siginfo, SIGHUP pending without one. */
+	r.shared_pending = (1ULL << (10 - 1)) | (1ULL << (1 - 1));
 	memcpy(extra, groups, sizeof(groups));
 	memcpy(extra + sizeof(groups), paths, sizeof(paths) - 1);
 	rec(b, CKPT_REC_PROC, 0, &r, sizeof(r), extra, sizeof(extra));
@@ -360,6 +367,67 @@ static void put_timers(struct buf *b, bool first, enum mut mut)
 		rec(b, CKPT_REC_TIMERS, 0, &r, sizeof(r), t, sizeof(t));
 }
 
+/* A siginfo_t's first bytes: signo, errno, code, then pid, uid, value. */
+static struct ckpt_siginfo siginfo(uint32_t tid, int32_t sig, int32_t code,
+				   uint64_t value)
+{
+	struct ckpt_siginfo si = { .tid = tid };
+	int32_t head[5] = { sig, 0, code, 77, 1000 };
+
+	memcpy(si.info, head, sizeof(head));
+	memcpy(si.info + 24, &value, sizeof(value));
+	return si;
+}
+
+/*
+ * The first task's queued signals: SIGUSR1 sigqueue()d to the process,
+ * signal 40 sigqueue()d twice to thread 101. The second task has none.
+ */
+static void put_signals(struct buf *b, bool first, enum mut mut)
+{
+	struct ckpt_rec_signals r = { 0 };
+	struct ckpt_siginfo si[4] = {
+		siginfo(0, 10, -1, 5),
+		siginfo(101, 40, -1, 6),
+		siginfo(101, 40, -1, 7),
+	};
+
+	if (first && mut == M_NO_SIGNALS)
+		return;
+	if (!first) {
+		rec(b, CKPT_REC_SIGNALS, 0, &r, sizeof(r), NULL, 0);
+		return;
+	}
+	r.nr_siginfo = 3;
+	if (mut == M_SIG_NOT_PENDING)
+		si[0] = siginfo(0, 12, -1, 5);
+	if (mut == M_SIG_ORDER) {
+		si[2] = si[0];
+		si[0] = siginfo(101, 40, -1, 7);
+	}
+	if (mut == M_SIG_STD_TWICE)
+		si[1] = siginfo(0, 10, 0, 0);
+	rec(b, CKPT_REC_SIGNALS, 0, &r, sizeof(r), si, r.nr_siginfo * sizeof(si[0]));
+}
+
+/* One zombie, pid 103: a child of 100 that called exit(3). */
+static void put_zombie(struct buf *b, enum mut mut)
+{
+	struct ckpt_rec_zombie z = {
+		.pid = 103, .ppid = 100, .pgid = 100, .sid = 100,
+		.status = 3 << 8, .exit_signal = 17, .uid = 1000,
+		.comm = "gamma",
+	};
+
+	if (mut == M_ZOMBIE_PARENT)
+		z.ppid = 999;
+	if (mut == M_ZOMBIE_STATUS)
+		z.status = 0x137f;	/* stopped by SIGSTOP: no death */
+	if (mut == M_ZOMBIE_PID)
+		z.pid = 102;
+	rec(b, CKPT_REC_ZOMBIE, 0, &z, sizeof(z), NULL, 0);
+}
+
 static void put_task(struct buf *b, const struct m_task *t, bool first,
 		     enum mut mut)
 {
@@ -396,6 +464,7 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 	if (!(first && mut == M_NO_IDENTITY))
 		put_identity(b, t, first ? mut : M_NONE);
 	put_timers(b, first, mut);
+	put_signals(b, first, mut);
 }
 
 static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
@@ -428,7 +497,7 @@ static void build(struct buf *b, const struct model *m, enum mut mut)
 		.magic = CKPT_IMAGE_MAGIC, .version = CKPT_IMAGE_VERSION,
 		.hdr_size = sizeof(h), .nr_tasks = m->nr_tasks,
 		.generation = m->generation, .created_ns = m->created_ns,
-		.freeze_ns = 123456,
+		.freeze_ns = 123456, .nr_zombies = 1,
 	};
 	struct ckpt_rec_trailer tr = { .magic = CKPT_TRAILER_MAGIC };
 	uint64_t junk = 0xfeedULL;
@@ -439,7 +508,7 @@ static void build(struct buf *b, const struct model *m, enum mut mut)
 	h.magic ^= mut == M_BAD_MAGIC ? 0xff : 0;
 	h.version += mut == M_BAD_VERSION;
 	h.hdr_size += mut == M_HDR_SIZE ? 8 : 0;
-	h.reserved = mut == M_HDR_RESERVED;
+	h.nr_zombies += mut == M_HDR_ZOMBIES;
 	h.nr_tasks += mut == M_HDR_TASKS_MORE;
 	if (mut == M_HDR_TASKS_LESS) {
 		h.nr_tasks--;
@@ -450,12 +519,13 @@ static void build(struct buf *b, const struct model *m, enum mut mut)
 	put(b, &h, sizeof(h));
 	for (i = 0; i < m->nr_tasks; i++)
 		put_task(b, &m->t[i], i == 0, mut);
+	put_zombie(b, mut);
 	for (i = 0; i < m->nr_tasks; i++)
 		put_runs(b, &m->t[mut == M_PAGES_ORDER ? m->nr_tasks - 1 - i : i],
 			 mut);
 	/* One past the last type the format knows. */
 	if (mut == M_BAD_TYPE)
-		rec(b, CKPT_REC_TIMERS + 1, 0, &junk, sizeof(junk), NULL, 0);
+		rec(b, CKPT_REC_ZOMBIE + 1, 0, &junk, sizeof(junk), NULL, 0);
 	if (mut == M_NO_TRAILER)
 		return;
 	tr.crc32c = libckpt_crc32c(0, b->p, b->len) ^ (mut == M_TRAILER_CRC);
@@ -610,9 +680,10 @@ BAD(bad_magic, M_BAD_MAGIC, -EINVAL, "not a ckpt image (bad magic");
 BAD(bad_version, M_BAD_VERSION, -EINVAL,
     "is not supported (this reader knows " STR(CKPT_IMAGE_VERSION) ")");
 BAD(header_size, M_HDR_SIZE, -EBADMSG, "image header size 56");
-BAD(header_reserved, M_HDR_RESERVED, -EBADMSG, "reserved field is not zero");
+BAD(more_zombies_declared, M_HDR_ZOMBIES, -EBADMSG,
+    "image header declares 2 zombies, found 1 and then a PAGES record");
 BAD(more_tasks_declared, M_HDR_TASKS_MORE, -EBADMSG,
-    "image header declares 3 tasks, found 2 and then a PAGES record");
+    "image header declares 3 tasks, found 2 and then a ZOMBIE record");
 BAD(fewer_tasks_declared, M_HDR_TASKS_LESS, -EBADMSG,
     "TASK record beyond the 1 tasks the header declares");
 BAD(header_threads, M_HDR_THREADS, -EBADMSG,
@@ -632,7 +703,21 @@ BAD(duplicate_pid, M_DUP_PID, -EBADMSG, "pid 100 has two TASK records");
 BAD(no_proc_record, M_NO_PROC, -EBADMSG,
     "task pid 100 is followed by a THREAD record, not its PROC record");
 BAD(no_timers_record, M_NO_TIMERS, -EBADMSG,
-    "task pid 100 is followed by a TASK record, not its TIMERS record");
+    "task pid 100 is followed by a SIGNALS record, not its TIMERS record");
+BAD(no_signals_record, M_NO_SIGNALS, -EBADMSG,
+    "task pid 100 is followed by a TASK record, not its SIGNALS record");
+BAD(siginfo_not_pending, M_SIG_NOT_PENDING, -EBADMSG,
+    "SIGNALS: signal 12 of queue 0 is not pending there");
+BAD(siginfo_queue_order, M_SIG_ORDER, -EBADMSG,
+    "SIGNALS: the queue of 0 is out of order");
+BAD(siginfo_standard_twice, M_SIG_STD_TWICE, -EBADMSG,
+    "SIGNALS: standard signal 10 queued twice in queue 0");
+BAD(zombie_parent_outside, M_ZOMBIE_PARENT, -EBADMSG,
+    "ZOMBIE: pid 103's parent 999 is not a process of the image");
+BAD(zombie_status_not_a_death, M_ZOMBIE_STATUS, -EBADMSG,
+    "ZOMBIE: pid 103: wait status 0x137f is not one of an exit or a fatal signal");
+BAD(zombie_pid_of_a_process, M_ZOMBIE_PID, -EBADMSG,
+    "ZOMBIE: pid 102 is 0, or a process of the image");
 BAD(timer_out_of_order, M_TIMER_ORDER, -EBADMSG,
     "timer 2 is repeated, out of order or not below the id counter 7");
 BAD(timer_tid_of_another_process, M_TIMER_TID, -EBADMSG,
@@ -673,7 +758,7 @@ BAD(pages_across_vma_end, M_PAGES_SPAN_VMA, -EBADMSG,
 BAD(pages_overlap, M_PAGES_OVERLAP, -EBADMSG,
     "PAGES run 0x601000+2 of pid 100 overlaps or precedes the previous run");
 BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
-BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 10");
+BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 12");
 BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
 BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");
 BAD(trailer_crc, M_TRAILER_CRC, -EBADMSG, "checksum mismatch");
@@ -714,7 +799,7 @@ TEST_F(bad, refused)
 	EXPECT_NE(NULL, strstr(err, variant->msg))
 		TH_LOG("want \"%s\", got \"%s\"", variant->msg, err);
 	/* "record N at offset M: " unless it is about the whole image. */
-	if (variant->mut > M_HDR_RESERVED && variant->mut != M_HDR_THREADS &&
+	if (variant->mut > M_HDR_ZOMBIES && variant->mut != M_HDR_THREADS &&
 	    variant->mut != M_DUP_PID)
 		EXPECT_EQ(0, strncmp(err, "record ", 7)) TH_LOG("%s", err);
 
@@ -858,6 +943,16 @@ static void check_metadata(struct __test_metadata *_metadata,
 	EXPECT_EQ(42, t->timers->posix[0].sigval);
 	EXPECT_EQ(101, t->timers->posix[1].notify_tid);
 	EXPECT_EQ(3, t->timers->posix[1].pending_overrun);
+	ASSERT_NE(NULL, t->signals);
+	ASSERT_EQ(3, t->signals->rec.nr_siginfo);
+	EXPECT_EQ(0, t->signals->siginfo[0].tid);
+	EXPECT_EQ(101, t->signals->siginfo[2].tid);
+	EXPECT_EQ(7, t->signals->siginfo[2].info[24]);
+	ASSERT_EQ(1, libckpt_image_nr_zombies(img));
+	EXPECT_EQ(NULL, libckpt_image_zombie(img, 1));
+	ASSERT_NE(NULL, libckpt_image_zombie(img, 0));
+	EXPECT_EQ(103, libckpt_image_zombie(img, 0)->pid);
+	EXPECT_EQ(3 << 8, libckpt_image_zombie(img, 0)->status);
 	t = libckpt_image_find_task(img, 102);
 	ASSERT_NE(NULL, t);
 	/* comm fills its 16 bytes: NUL-terminated all the same. */

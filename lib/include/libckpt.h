@@ -180,6 +180,13 @@ struct libckpt_image_timers {
 	const struct ckpt_posix_timer *posix;	/* rec.nr_posix, ascending id */
 };
 
+/** struct libckpt_image_signals - a SIGNALS record */
+struct libckpt_image_signals {
+	struct ckpt_rec_signals rec;
+	/* rec.nr_siginfo: process-wide first, then per thread in THREAD order */
+	const struct ckpt_siginfo *siginfo;
+};
+
 /** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds, timers */
 struct libckpt_image_task {
 	struct ckpt_rec_task rec;
@@ -190,6 +197,7 @@ struct libckpt_image_task {
 	const struct libckpt_image_fd *fds;	/* rec.nr_fds, ascending fd */
 	const struct libckpt_image_identity *ident;	/* per THREAD entries */
 	const struct libckpt_image_timers *timers;
+	const struct libckpt_image_signals *signals;
 };
 
 /*
@@ -215,6 +223,10 @@ libckpt_image_task(const struct libckpt_image *img, size_t i);
 /* The task with @pid, or NULL. */
 const struct libckpt_image_task *
 libckpt_image_find_task(const struct libckpt_image *img, uint32_t pid);
+/* Zombies (ZOMBIE records) in image order; NULL past the end. */
+size_t libckpt_image_nr_zombies(const struct libckpt_image *img);
+const struct ckpt_rec_zombie *
+libckpt_image_zombie(const struct libckpt_image *img, size_t i);
 /* Bytes of the image, trailer included; 0 until it has been verified. */
 uint64_t libckpt_image_size(const struct libckpt_image *img);
 

@@ -69,6 +69,11 @@
  *     -E2BIG   the group exceeds CKPT_A_MAX_TASKS or CKPT_A_MAX_THREADS
  *     -EINVAL  the group holds a kernel thread, or a process the module
  *              cannot capture; the extended ACK names pid and reason
+ *     -EAGAIN  a process is exiting (not yet a zombie): try again; a
+ *              zombie whose parent is in the group is checkpointed
+ *     -EOPNOTSUPP a zombie whose parent is outside the group or whose
+ *              exit signal is not SIGCHLD (the ACK names it), or another
+ *              kind of state not supported yet
  *
  * CKPT_CMD_FREEZE
  *   Park every thread of the process group, snapshot it copy-on-write,
@@ -111,8 +116,9 @@
  *     -EBADF   the area descriptor is not open for reading and writing
  *     -EBADMSG the area's superblock is corrupted
  *     -EBUSY   another checkpoint is writing the area; or a thread is
- *              stopped or traced; or the address space is shared with a
- *              task outside the group
+ *              traced; or the address space is shared with a task
+ *              outside the group (a thread stopped by job control is
+ *              checkpointed stopped)
  *     -ETIMEDOUT a thread did not park within CKPT_A_FREEZE_TIMEOUT_MS
  *              (the cookie names it); the group was released untouched
  *     -EAGAIN  the group kept changing (threads created or exiting)

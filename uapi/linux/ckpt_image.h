@@ -17,14 +17,18 @@
  *   IMAGE_HDR
  *   for each process:  TASK, PROC, THREAD x task.nr_threads,
  *                      VMA x task.nr_vmas, FD x task.nr_fds, IDENTITY,
- *                      TIMERS
+ *                      TIMERS, SIGNALS
+ *   ZOMBIE x hdr.nr_zombies
  *   for each process:  PAGES ... (runs of captured pages, in VMA order)
  *   TRAILER
  *
- * Every process has exactly one IDENTITY and then exactly one TIMERS
- * record, after its FD records. Record types added later go after them,
- * in the order of their type numbers, so each addition is independent of
- * the others.
+ * Every process has exactly one IDENTITY, then exactly one TIMERS and then
+ * exactly one SIGNALS record, after its FD records. Record types added
+ * later go after them, in the order of their type numbers, so each
+ * addition is independent of the others. The zombies (processes that
+ * exited and that their parent, a process of the image, has not waited
+ * for) follow every process's records, before the pages: they have no
+ * state but their identity and exit status.
  *
  * A process's VMAs are in ascending address order and do not overlap. The
  * PAGES runs come in the order of the TASK records; a process's runs are in
@@ -92,7 +96,7 @@
  * @created_ns: CLOCK_REALTIME of the freeze, in ns
  * @freeze_ns: time all threads were parked, in ns (park start to release)
  * @nr_threads: threads in the image (THREAD records)
- * @reserved: zero
+ * @nr_zombies: zombies in the image (ZOMBIE records; version 4)
  */
 struct ckpt_image_hdr {
 	__u32 magic;
@@ -103,7 +107,7 @@ struct ckpt_image_hdr {
 	__u64 created_ns;
 	__u64 freeze_ns;
 	__u32 nr_threads;
-	__u32 reserved;
+	__u32 nr_zombies;
 };
 
 /**
@@ -127,6 +131,9 @@ struct ckpt_image_hdr {
  *	struct ckpt_thread_identity (one per THREAD record, in their order)
  * @CKPT_REC_TIMERS: struct ckpt_rec_timers, then nr_posix
  *	struct ckpt_posix_timer in ascending id order
+ * @CKPT_REC_SIGNALS: struct ckpt_rec_signals, then nr_siginfo
+ *	struct ckpt_siginfo (version 4)
+ * @CKPT_REC_ZOMBIE: struct ckpt_rec_zombie (version 4)
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -138,6 +145,8 @@ enum ckpt_rec_type {
 	CKPT_REC_FD,
 	CKPT_REC_IDENTITY,
 	CKPT_REC_TIMERS,
+	CKPT_REC_SIGNALS,
+	CKPT_REC_ZOMBIE,
 };
 
 /**
@@ -199,7 +208,8 @@ struct ckpt_rec_task {
  * @sigmask: blocked signals
  * @fs_base: FS base (also in the registers; kept for readers)
  * @gs_base: GS base
- * @pending: signals pending for this thread (their siginfo is not kept)
+ * @pending: signals pending for this thread (bit n-1 for signal n); the
+ *	siginfo of each queued one is in the process's SIGNALS record
  * @sas_ss_sp: sigaltstack base
  * @sas_ss_size: sigaltstack size
  * @sas_ss_flags: sigaltstack flags (SS_AUTODISARM)
@@ -342,6 +352,12 @@ struct ckpt_rlimit {
  * one it had, without " (deleted)" (a removed directory is empty).
  */
 #define CKPT_PROC_CWD_DELETED	(1U << 0)
+/*
+ * ckpt_rec_proc.flags: the process was stopped by job control (SIGSTOP,
+ * SIGTSTP, SIGTTIN, SIGTTOU), or a group stop was under way: restore
+ * stops it with SIGSTOP before any of its threads runs (version 4).
+ */
+#define CKPT_PROC_STOPPED	(1U << 1)
 
 /**
  * struct ckpt_rec_proc - process-wide state
@@ -355,7 +371,8 @@ struct ckpt_rlimit {
  * @root_len: bytes of the root directory path after it
  * @exe_len: bytes of the executable's path after it
  * @flags: CKPT_PROC_* bits
- * @shared_pending: signals pending for the whole process
+ * @shared_pending: signals pending for the whole process (their siginfo
+ *	is in the SIGNALS record)
  * @rlim: resource limits, indexed by RLIMIT_*
  * @sigaction: dispositions, indexed by signal number - 1
  */
@@ -752,6 +769,82 @@ struct ckpt_rec_timers {
 	struct ckpt_itimer itimer[CKPT_NR_ITIMERS];
 	__u32 nr_posix;
 	__u32 next_id;
+};
+
+/* Bytes of a siginfo the kernel keeps (struct kernel_siginfo, x86-64). */
+#define CKPT_SIGINFO_SIZE	48
+/* Most queued signals one process may carry (SIGNALS entries). */
+#define CKPT_MAX_SIGINFO	65536
+
+/**
+ * struct ckpt_siginfo - one queued signal
+ * @tid: the thread whose queue holds it, or 0 for the process-wide queue
+ * @reserved: zero
+ * @info: the first CKPT_SIGINFO_SIZE bytes of the siginfo_t a
+ *	sigwaitinfo() would return (si_signo, si_errno, si_code and the
+ *	union as the kernel fills it); the rest of a siginfo_t is zero
+ */
+struct ckpt_siginfo {
+	__u32 tid;
+	__u32 reserved;
+	__u8 info[CKPT_SIGINFO_SIZE];
+};
+
+/**
+ * struct ckpt_rec_signals - the queued signals of one process
+ * @nr_siginfo: struct ckpt_siginfo that follow: those of the process-wide
+ *	queue first (tid 0), then each thread's, in THREAD record order; each
+ *	queue in the kernel's order (a signal number's instances oldest
+ *	first)
+ * @reserved: zero
+ *
+ * Every signal set in PROC.shared_pending or a THREAD's pending has its
+ * queued instances here: a standard signal (1-31) at most one, a
+ * real-time one (32-64) one per sigqueue() or kernel send. A signal may
+ * be pending with no entry: the kernel queued it without its siginfo
+ * (RLIMIT_SIGPENDING was reached, or SIGKILL and SIGSTOP); restore sends
+ * it as kill() or tgkill() would. A POSIX timer's own queued signal is
+ * not here: TIMERS carries it (CKPT_TIMER_PENDING).
+ */
+struct ckpt_rec_signals {
+	__u32 nr_siginfo;
+	__u32 reserved;
+};
+
+/**
+ * struct ckpt_rec_zombie - a process that exited and was not waited for
+ * @pid: its pid
+ * @ppid: its parent, a process of the image
+ * @pgid: its process group
+ * @sid: its session (its parent's)
+ * @status: what wait4() would report: (exit code << 8), or the
+ *	terminating signal, with 0x80 if it dumped core
+ * @exit_signal: the signal its death sent its parent (only SIGCHLD is
+ *	checkpointed)
+ * @uid..@fsgid: its credentials, in the checkpointing caller's user
+ *	namespace (waitid() reports the real uid as si_uid)
+ * @comm: its command name, NUL-padded
+ *
+ * Restore makes a process with this pid, child of @ppid, which exits with
+ * @status before any process of the image runs. The core-dump bit is not
+ * reproduced (Documentation/state.rst).
+ */
+struct ckpt_rec_zombie {
+	__u32 pid;
+	__u32 ppid;
+	__u32 pgid;
+	__u32 sid;
+	__u32 status;
+	__u32 exit_signal;
+	__u32 uid;
+	__u32 euid;
+	__u32 suid;
+	__u32 fsuid;
+	__u32 gid;
+	__u32 egid;
+	__u32 sgid;
+	__u32 fsgid;
+	char comm[16];
 };
 
 #define CKPT_AREA_MAGIC		0x4145524154504b43ULL	/* "CKPTAREA" */
