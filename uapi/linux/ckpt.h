@@ -254,7 +254,7 @@
 #define CKPT_GENL_VERSION	1
 
 /* Version of the image format (Documentation/image-format.rst). */
-#define CKPT_IMAGE_VERSION	3
+#define CKPT_IMAGE_VERSION	4
 
 /**
  * enum ckpt_cmd - generic netlink commands of the ckpt family
