@@ -980,6 +980,7 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 		ckpt_buf_free(&ts->fds);
 		ckpt_buf_free(&ts->ident);
 		ckpt_buf_free(&ts->timers);
+		ckpt_buf_free(&ts->locks);
 		if (ts->mm)
 			mmput(ts->mm);
 		if (ts->task)
