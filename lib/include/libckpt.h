@@ -180,7 +180,13 @@ struct libckpt_image_timers {
 	const struct ckpt_posix_timer *posix;	/* rec.nr_posix, ascending id */
 };
 
-/** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds, timers */
+/** struct libckpt_image_locks - a LOCKS record */
+struct libckpt_image_locks {
+	struct ckpt_rec_locks rec;
+	const struct ckpt_file_lock *locks;	/* rec.nr_locks */
+};
+
+/** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds, timers, locks */
 struct libckpt_image_task {
 	struct ckpt_rec_task rec;
 	char comm[sizeof(((struct ckpt_rec_task *)0)->comm) + 1]; /* NUL-ended */
@@ -190,6 +196,7 @@ struct libckpt_image_task {
 	const struct libckpt_image_fd *fds;	/* rec.nr_fds, ascending fd */
 	const struct libckpt_image_identity *ident;	/* per THREAD entries */
 	const struct libckpt_image_timers *timers;
+	const struct libckpt_image_locks *locks;
 };
 
 /*
