@@ -16,8 +16,8 @@ static const char show_usage[] =
 	"Verify and decode a checkpoint image: an area's newest committed\n"
 	"generation or the one named, a standalone image file, or standard\n"
 	"input. Prints the header, each process, thread and mapping, and each\n"
-	"process's state, identity, descriptors, timers and queued signals, and\n"
-	"the zombies (exited children not yet waited for).\n";
+	"process's state, identity, descriptors, timers, queued signals and file\n"
+	"locks, and the zombies (exited children not yet waited for).\n";
 
 /* "rwxp" as in /proc/PID/maps. */
 static const char *vma_perms(uint32_t flags, char buf[5])
@@ -309,6 +309,55 @@ static void show_json_signals(const struct libckpt_image_task *t)
 	printf("]");
 }
 
+static const char *lock_kind(uint32_t kind)
+{
+	return kind == CKPT_LOCK_FLOCK ? "flock" : kind == CKPT_LOCK_OFD ? "ofd" : "posix";
+}
+
+/* "  file#3 posix write 0-99 pid 42", "  file#2 flock read pid 42" */
+static void show_locks_text(const struct libckpt_image_task *t)
+{
+	const struct ckpt_rec_locks *r = &t->locks->rec;
+	uint32_t j;
+
+	if (!r->nr_locks)
+		return;
+	printf("file locks of pid %u:\n", t->rec.pid);
+	for (j = 0; j < r->nr_locks; j++) {
+		const struct ckpt_file_lock *l = &t->locks->locks[j];
+
+		printf("  file#%u %-5s %-5s", l->file_id, lock_kind(l->kind),
+		       l->type == CKPT_LOCK_WRITE ? "write" : "read");
+		if (l->kind != CKPT_LOCK_FLOCK && l->end == CKPT_LOCK_EOF)
+			printf(" %llu-EOF", (unsigned long long)l->start);
+		else if (l->kind != CKPT_LOCK_FLOCK)
+			printf(" %llu-%llu", (unsigned long long)l->start,
+			       (unsigned long long)l->end);
+		if (l->pid)
+			printf(" pid %u", l->pid);
+		printf("\n");
+	}
+}
+
+static void show_json_locks(const struct libckpt_image_task *t)
+{
+	const struct ckpt_rec_locks *r = &t->locks->rec;
+	uint32_t j;
+
+	printf(", \"locks\": [");
+	for (j = 0; j < r->nr_locks; j++) {
+		const struct ckpt_file_lock *l = &t->locks->locks[j];
+
+		printf("%s{\"file_id\": %u, \"kind\": \"%s\", \"type\": \"%s\", "
+		       "\"pid\": %u, \"start\": %llu, \"end\": %llu, \"to_eof\": %s}",
+		       j ? ", " : "", l->file_id, lock_kind(l->kind),
+		       l->type == CKPT_LOCK_WRITE ? "write" : "read", l->pid,
+		       (unsigned long long)l->start, (unsigned long long)l->end,
+		       l->end == CKPT_LOCK_EOF ? "true" : "false");
+	}
+	printf("]");
+}
+
 static void show_proc_text(const struct libckpt_image_task *t)
 {
 	const struct ckpt_rec_proc *p = &t->proc->rec;
@@ -347,6 +396,7 @@ static void show_proc_text(const struct libckpt_image_task *t)
 	}
 	show_timers_text(t);
 	show_signals_text(t);
+	show_locks_text(t);
 }
 
 static void show_json_identity(const struct libckpt_image_task *t)
@@ -437,6 +487,7 @@ static void show_json_proc(const struct libckpt_image_task *t)
 	show_json_identity(t);
 	show_json_timers(t);
 	show_json_signals(t);
+	show_json_locks(t);
 }
 
 static void show_text(const struct libckpt_image *img)

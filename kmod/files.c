@@ -10,7 +10,8 @@
  * and identity, pipes and FIFOs with their buffered data, deleted files
  * and memfds with their contents, terminals, /dev/null-like devices, and
  * the descriptor objects of anonfd.c (eventfd, timerfd, signalfd, epoll),
- * whose state the first record of their file id carries.
+ * whose state the first record of their file id carries; and the file
+ * locks taken through them (locks.c), in the process's LOCKS record.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -168,6 +169,29 @@ static int classify(struct file *file, u64 ghost_limit, u32 *type,
 	return -EINVAL;
 }
 
+/*
+ * Can the locks taken through a file of @type be taken again at restore?
+ * Restore reopens regular files, directories, FIFOs and /dev/null-like
+ * devices as the same inode and makes pipes, deleted files and memfds
+ * again (nobody else can hold a lock on the new ones). A terminal may
+ * become the caller's (--shell-job), and every descriptor object shares
+ * one anonymous inode with all others of the system.
+ */
+static bool locks_carried(u32 type)
+{
+	switch (type) {
+	case CKPT_FD_REG:
+	case CKPT_FD_DIR:
+	case CKPT_FD_PIPE:
+	case CKPT_FD_CHR:
+	case CKPT_FD_FIFO:
+	case CKPT_FD_MEMFD:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Explain a refusal of classify() for descriptor @fd of @pid. */
 static void refuse_fd(struct netlink_ext_ack *extack, pid_t pid,
 		      unsigned int fd, struct file *file, u64 ghost_limit,
@@ -205,11 +229,12 @@ int ckpt_files_check(struct task_struct *p, pid_t pid, u64 ghost_limit,
 	u32 type;
 
 	for (fd = 0; (file = task_lookup_next_fd_rcu(p, &fd)); fd++) {
-		if (classify(file, ghost_limit, &type, &why)) {
+		why = ckpt_locks_lease(file);
+		if (why || classify(file, ghost_limit, &type, &why)) {
 			refuse_fd(extack, pid, fd, file, ghost_limit, why);
 			return -EINVAL;
 		}
-		why = ckpt_locks_refusal(file);
+		why = ckpt_locks_refusal(file, locks_carried(type));
 		if (why) {
 			ckpt_err_set_fd(extack, pid, fd, why);
 			return -EINVAL;
@@ -416,9 +441,27 @@ static void *object_bytes(struct file *file, struct ckpt_rec_fd *rec)
 	return data;
 }
 
+/* The locks taken through descriptor @fd, into the process's @locks. */
+static int record_locks(struct ckpt_task_snap *ts, struct ckpt_lock_list *locks,
+			struct file *file, unsigned int fd, u32 file_id,
+			bool first, struct netlink_ext_ack *extack)
+{
+	int ret = ckpt_locks_capture(locks, ts->task, ts->rec.pid, file,
+				     file_id, first);
+
+	if (ret == -EBUSY)
+		ckpt_err_set_fd(extack, ts->rec.pid, fd,
+				"holds a POSIX lock another process sharing its descriptor table (CLONE_FILES) took: not supported");
+	else if (ret == -E2BIG)
+		ckpt_err_set_fd(extack, ts->rec.pid, fd,
+				"the process holds more than 65536 file locks: not supported");
+	return ret;
+}
+
 static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
-		     struct file *file, unsigned int fd, bool cloexec,
-		     char *pathbuf, struct netlink_ext_ack *extack)
+		     struct ckpt_lock_list *locks, struct file *file,
+		     unsigned int fd, bool cloexec, char *pathbuf,
+		     struct netlink_ext_ack *extack)
 {
 	struct inode *inode = file_inode(file);
 	struct ckpt_rec_fd rec = {
@@ -438,15 +481,27 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 	void *data = NULL;
 	int ret;
 
-	/* The pre-freeze check ran, but the table may have changed since. */
-	if (classify(file, set->ghost_limit, &rec.type, &why)) {
+	/*
+	 * The pre-freeze check ran, but the table may have changed since,
+	 * and a lock or lease may be newer than the check.
+	 */
+	why = ckpt_locks_lease(file);
+	if (why || classify(file, set->ghost_limit, &rec.type, &why)) {
 		refuse_fd(extack, ts->rec.pid, fd, file, set->ghost_limit, why);
+		return -EINVAL;
+	}
+	why = ckpt_locks_refusal(file, locks_carried(rec.type));
+	if (why) {
+		ckpt_err_set_fd(extack, ts->rec.pid, fd, why);
 		return -EINVAL;
 	}
 	ret = file_id(set, file, &first);
 	if (ret < 0)
 		return ret;
 	rec.file_id = ret;
+	ret = record_locks(ts, locks, file, fd, rec.file_id, first, extack);
+	if (ret)
+		return ret;
 	/* A descriptor object: one description, its state on its first record. */
 	if (rec.type >= CKPT_FD_EVENTFD) {
 		ret = ckpt_anonfd_record(ts, file, fd, first, &rec, &data, extack);
@@ -512,6 +567,7 @@ put:
 int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		       struct netlink_ext_ack *extack)
 {
+	struct ckpt_lock_list locks = {};
 	unsigned int fd = 0;
 	struct file *file;
 	char *pathbuf;
@@ -522,20 +578,16 @@ int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 	if (!pathbuf)
 		return -ENOMEM;
 	while ((file = next_file(ts->task, &fd, &cloexec))) {
-		/* Again with the group parked: a lock may be newer than the check. */
-		const char *why = ckpt_locks_refusal(file);
-
-		if (why) {
-			ckpt_err_set_fd(extack, ts->rec.pid, fd, why);
-			ret = -EINVAL;
-		} else {
-			ret = record_fd(ts, set, file, fd, cloexec, pathbuf, extack);
-		}
+		ret = record_fd(ts, set, &locks, file, fd, cloexec, pathbuf,
+				extack);
 		fput(file);
 		if (ret)
 			break;
 		fd++;
 	}
+	if (!ret)
+		ret = ckpt_locks_record(&ts->locks, &locks);
+	ckpt_locks_free(&locks);
 	kfree(pathbuf);
 	return ret;
 }

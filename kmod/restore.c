@@ -673,9 +673,17 @@ static int fill_pages(struct plan *p)
 	return ret;
 }
 
-/* Descriptors that served the restore go before the process runs. */
+/*
+ * Descriptors that served the restore go before the process runs. Not
+ * with close_fd(): its filp_close() calls locks_remove_posix(), which
+ * drops every POSIX lock the process holds on the file (6.1 fs/open.c,
+ * fs/locks.c), and a process that maps the file it locks had its locks
+ * taken again already. close_fd_get_file() only takes the descriptor out
+ * of the table; these files were never written through nor flushed.
+ */
 static void close_restore_fds(const struct nlattr *a)
 {
+	struct file *file;
 	const s32 *fds;
 	int i, n;
 
@@ -683,9 +691,11 @@ static void close_restore_fds(const struct nlattr *a)
 		return;
 	fds = nla_data(a);
 	n = nla_len(a) / sizeof(*fds);
-	for (i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close_fd(fds[i]);
+	for (i = 0; i < n; i++) {
+		file = fds[i] >= 0 ? close_fd_get_file(fds[i]) : NULL;
+		if (file)
+			fput(file);
+	}
 }
 
 /*

@@ -1002,6 +1002,7 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 		ckpt_buf_free(&ts->ident);
 		ckpt_buf_free(&ts->timers);
 		ckpt_buf_free(&ts->signals);
+		ckpt_buf_free(&ts->locks);
 		if (ts->mm)
 			mmput(ts->mm);
 		if (ts->task)

@@ -76,6 +76,8 @@ struct task_state {
 	struct ckpt_posix_timer *posix;	/* of timers */
 	struct libckpt_image_signals signals;
 	struct ckpt_siginfo *siginfo;	/* of signals */
+	struct libckpt_image_locks locks;
+	struct ckpt_file_lock *lock_v;	/* of locks */
 	size_t nr_threads, nr_vmas, nr_fds;	/* parsed so far */
 	size_t cap_threads, cap_vmas, cap_fds;
 	uint64_t *vma_pages;	/* pages counted per mapping in a walk */
@@ -140,11 +142,12 @@ static const char *const rec_names[] = {
 	[CKPT_REC_TIMERS] = "TIMERS",
 	[CKPT_REC_SIGNALS] = "SIGNALS",
 	[CKPT_REC_ZOMBIE] = "ZOMBIE",
+	[CKPT_REC_LOCKS] = "LOCKS",
 };
 
 static const char *rec_name(uint32_t type)
 {
-	return type >= CKPT_REC_TASK && type <= CKPT_REC_ZOMBIE ?
+	return type >= CKPT_REC_TASK && type <= CKPT_REC_LOCKS ?
 	       rec_names[type] : "unknown";
 }
 
@@ -278,7 +281,7 @@ static int next_record(struct libckpt_image *img, struct ckpt_rec_hdr *rh)
 	/* The trailer's own header is the one thing the crc leaves out. */
 	if (rh->type != CKPT_REC_TRAILER)
 		s->crc = libckpt_crc32c(s->crc, rh, sizeof(*rh));
-	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_ZOMBIE)
+	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_LOCKS)
 		return bad(img, -EBADMSG, "unknown record type %" PRIu32, rh->type);
 	if (rh->flags)
 		return bad(img, -EBADMSG, "%s record flags 0x%" PRIx32 " are not zero",
@@ -1072,6 +1075,95 @@ static int parse_signals(struct libckpt_image *img, size_t ti,
 	return read_padding(img, rh->len);
 }
 
+/* Is @file_id one of task @ti's FD records'? */
+static bool has_file_id(const struct task_state *ts, uint32_t file_id)
+{
+	size_t i;
+
+	for (i = 0; i < ts->nr_fds; i++)
+		if (ts->fds[i].rec.file_id == file_id)
+			return true;
+	return false;
+}
+
+static const char *const lock_kinds[] = {
+	[CKPT_LOCK_FLOCK] = "flock", [CKPT_LOCK_POSIX] = "POSIX", [CKPT_LOCK_OFD] = "OFD",
+};
+
+/*
+ * One lock of task @ti, after @prev (NULL for the first): its owner is
+ * the task (POSIX) or a description the task's records first name
+ * (FLOCK, OFD); the locks of one kind through one description follow
+ * each other in ascending order and do not overlap, as the kernel keeps
+ * them; one flock() lock per description.
+ */
+static int check_lock(struct libckpt_image *img, size_t ti,
+		      const struct ckpt_file_lock *l, const struct ckpt_file_lock *prev)
+{
+	const struct task_state *ts = &img->ts[ti];
+	uint32_t pid = img->tasks[ti].rec.pid;
+
+	if (l->kind < CKPT_LOCK_FLOCK || l->kind > CKPT_LOCK_OFD)
+		return bad(img, -EBADMSG, "LOCKS: unknown lock kind %" PRIu32, l->kind);
+	if (l->type != CKPT_LOCK_READ && l->type != CKPT_LOCK_WRITE)
+		return bad(img, -EBADMSG, "LOCKS: %s lock of unknown type %" PRIu32,
+			   lock_kinds[l->kind], l->type);
+	if (!l->file_id || !has_file_id(ts, l->file_id))
+		return bad(img, -EBADMSG, "LOCKS: %s lock through file id %" PRIu32
+			   ", which pid %" PRIu32 " has no descriptor of",
+			   lock_kinds[l->kind], l->file_id, pid);
+	if (l->kind != CKPT_LOCK_POSIX && img->files[l->file_id - 1].task != ti)
+		return bad(img, -EBADMSG, "LOCKS: %s lock of file id %" PRIu32
+			   " not on the record of the process that first names it",
+			   lock_kinds[l->kind], l->file_id);
+	if ((l->kind == CKPT_LOCK_POSIX && l->pid != pid) ||
+	    (l->kind == CKPT_LOCK_OFD && l->pid))
+		return bad(img, -EBADMSG, "LOCKS: %s lock of file id %" PRIu32
+			   " held by pid %" PRIu32 " on pid %" PRIu32 "'s record",
+			   lock_kinds[l->kind], l->file_id, l->pid, pid);
+	if (l->start > l->end || l->end > CKPT_LOCK_EOF ||
+	    (l->kind == CKPT_LOCK_FLOCK && (l->start || l->end != CKPT_LOCK_EOF)))
+		return bad(img, -EBADMSG, "LOCKS: %s lock of file id %" PRIu32
+			   " has range %" PRIu64 "-%" PRIu64, lock_kinds[l->kind],
+			   l->file_id, (uint64_t)l->start, (uint64_t)l->end);
+	if (prev && prev->kind == l->kind && prev->file_id == l->file_id &&
+	    (l->kind == CKPT_LOCK_FLOCK || prev->end >= l->start))
+		return bad(img, -EBADMSG, "LOCKS: %s locks of file id %" PRIu32
+			   " overlap or are out of order", lock_kinds[l->kind],
+			   l->file_id);
+	return 0;
+}
+
+static int parse_locks(struct libckpt_image *img, size_t ti,
+		       const struct ckpt_rec_hdr *rh)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct ckpt_rec_locks *rec = &ts->locks.rec;
+	uint32_t i;
+	size_t size;
+	int ret;
+
+	ret = read_fixed(img, rh, rec, sizeof(*rec));
+	if (ret)
+		return ret;
+	if (rec->nr_locks > CKPT_MAX_LOCKS || rec->reserved)
+		return bad(img, -EBADMSG, "LOCKS: %" PRIu32 " locks beyond the bound of %d, or a reserved field set",
+			   rec->nr_locks, CKPT_MAX_LOCKS);
+	size = (size_t)rec->nr_locks * sizeof(*ts->lock_v);
+	ret = want_len(img, rh, sizeof(*rec) + (uint64_t)size);
+	if (!ret)
+		ret = meta_alloc(img, size, (void **)&ts->lock_v);
+	if (!ret)
+		ret = src_read(img, ts->lock_v, size, true);
+	for (i = 0; !ret && i < rec->nr_locks; i++)
+		ret = check_lock(img, ti, &ts->lock_v[i], i ? &ts->lock_v[i - 1] : NULL);
+	if (ret)
+		return ret;
+	ts->locks.locks = ts->lock_v;
+	img->tasks[ti].locks = &ts->locks;
+	return read_padding(img, rh->len);
+}
+
 /* A record other than the one the counts call for. */
 static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 		     size_t ti)
@@ -1098,7 +1190,8 @@ static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 	if ((rh->type == CKPT_REC_THREAD || rh->type == CKPT_REC_VMA ||
 	     rh->type == CKPT_REC_FD || rh->type == CKPT_REC_PROC ||
 	     rh->type == CKPT_REC_IDENTITY || rh->type == CKPT_REC_TIMERS ||
-	     rh->type == CKPT_REC_SIGNALS) &&
+	     rh->type == CKPT_REC_SIGNALS ||
+	     rh->type == CKPT_REC_LOCKS) &&
 	    img->nr_tasks)
 		return bad(img, -EBADMSG, "%s record beyond the counts of task pid %"
 			   PRIu32, rec_name(rh->type),
@@ -1176,6 +1269,14 @@ static int parse_one_task(struct libckpt_image *img)
 			  img->tasks[ti].rec.pid, rec_name(rh.type));
 	if (!ret)
 		ret = parse_signals(img, ti, &rh);
+	if (!ret)
+		ret = next_record(img, &rh);
+	if (!ret && rh.type != CKPT_REC_LOCKS)
+		ret = bad(img, -EBADMSG, "task pid %" PRIu32
+			  " is followed by a %s record, not its LOCKS record",
+			  img->tasks[ti].rec.pid, rec_name(rh.type));
+	if (!ret)
+		ret = parse_locks(img, ti, &rh);
 	return ret;
 }
 
@@ -1751,6 +1852,7 @@ void libckpt_image_close(struct libckpt_image *img)
 		free(ts->fds);
 		free(ts->posix);
 		free(ts->siginfo);
+		free(ts->lock_v);
 		free(ts->vma_pages);
 	}
 	free(img->zombies);

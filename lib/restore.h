@@ -4,8 +4,9 @@
  *
  * libckpt internals shared by the restore's files: restore.c (the plan and
  * the controller), restore_fds.c (descriptors), restore_objs.c (eventfd,
- * timerfd, signalfd and epoll descriptions), restore_proc.c (a restoring
- * process: its state, threads and memory).
+ * timerfd, signalfd and epoll descriptions), restore_locks.c (file
+ * locks), restore_proc.c (a restoring process: its state, threads and
+ * memory).
  */
 #ifndef LIBCKPT_RESTORE_H
 #define LIBCKPT_RESTORE_H
@@ -156,6 +157,8 @@ int libckpt_rst_open_file(const struct tree *tr, uint32_t pid,
 int libckpt_rst_check_mapped_file(const struct tree *tr, uint32_t pid, int fd,
 				  const struct libckpt_image_vma *v);
 void libckpt_rst_close_files(const struct tree *tr);
+int libckpt_rst_locks_ofd(const struct tree *tr);
+int libckpt_rst_locks(const struct tree *tr, size_t ti);
 pid_t libckpt_rst_spawn_task(struct tree *tr, size_t i);
 int libckpt_rst_timers(const struct libckpt_image_task *t, struct shared *e);
 uint64_t libckpt_rst_timer_pending(const struct libckpt_image_task *t, uint32_t tid);

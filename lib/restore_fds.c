@@ -11,7 +11,8 @@
  * recorded descriptor number. Every process inherits all of them and
  * places the ones it had at their numbers: a description shared by dup()
  * or fork() is shared again, one offset and one set of flags. The process
- * that carries an epoll's state then adds its registrations.
+ * that carries an epoll's state then adds its registrations; file locks
+ * are taken again last (restore_locks.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -506,6 +507,9 @@ int libckpt_rst_make_files(struct tree *tr)
 	}
 	if (!ret)
 		ret = stamp_ghosts(tr);
+	/* Every description exists: the locks they own, before any fork. */
+	if (!ret)
+		ret = libckpt_rst_locks_ofd(tr);
 	for (i = 0; i < tr->nr_objs; i++) {
 		struct rst_object *o = &tr->objs[i];
 
@@ -620,5 +624,13 @@ int libckpt_rst_fds(const struct tree *tr, size_t ti)
 		close(tr->tty_fd);
 	/* Shared memory it maps stays for restore_mm(), the rest goes. */
 	libckpt_rst_close_shm(tr, &tr->plans[ti]);
+	/*
+	 * Last: from here on the process closes no descriptor of its own
+	 * before it runs (the module takes the restore's own ones out of
+	 * its table without dropping locks), and closing one would drop
+	 * every POSIX lock it holds on that file.
+	 */
+	if (!ret)
+		ret = libckpt_rst_locks(tr, ti);
 	return ret;
 }

@@ -8,7 +8,8 @@
  * flags (F_GETFL), close-on-exec, a pipe's and a named FIFO's buffered
  * bytes and capacity, a directory's readdir position, the contents of a
  * deleted file, an O_TMPFILE file and a memfd, a removed working
- * directory — and report PASS or FAIL with the number of the failed check.
+ * directory, the flock(), POSIX and OFD locks they hold — and report PASS
+ * or FAIL with the number of the failed check.
  * Every restore also compares what /proc shows of the workload's processes
  * just before the checkpoint and once they are restored (proc_state.h).
  */
@@ -18,6 +19,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -39,6 +41,7 @@
 #define GHOST	"/tmp/ft-ghost"
 #define BIG	"/tmp/ft-big"
 #define CWD	"/tmp/ft-cwd"
+#define LOCKF	"/tmp/ft-locks"
 #define NDIRENT	40
 /* F_GETFL shows the kernel's O_LARGEFILE, which glibc defines as 0 here. */
 #define LARGEFILE	0100000
@@ -403,6 +406,176 @@ static void changed_workload(void)
 	finish(reads_pattern(80, 10, 4086) ? 0 : 1);
 }
 
+/*
+ * The locks workload: a process and its child share three descriptions of
+ * LOCKF. The parent took, before the fork, an exclusive flock() on fd 90
+ * (the child's fd 90 is the same description, so the lock is shared) and
+ * an OFD write lock on bytes 300-399 through fd 92, and holds a POSIX
+ * write lock on bytes 100-199 through fd 91; the child holds a POSIX read
+ * lock on bytes 500-599 through its fd 91, the same description. The
+ * parent also maps LOCKF: the restore opens the mapped file and closes it
+ * again, which must not drop the POSIX lock. After the restore each
+ * checks what another process sees (a prober forked for it, with
+ * descriptions of its own), then unlocks and checks they are free.
+ */
+static const char *locks_map;
+struct lock_probe {
+	short type;		/* F_SETLK kind to probe with */
+	int cmd;		/* F_GETLK or F_OFD_GETLK */
+	off_t start, len;
+	pid_t want_pid;		/* expected l_pid; 0: expect the range free */
+};
+
+/* In a forked prober: does @want hold as seen from a new description? */
+static int probe_one(const struct lock_probe *p)
+{
+	struct flock fl = { .l_type = p->type, .l_whence = SEEK_SET,
+			    .l_start = p->start, .l_len = p->len };
+	int fd = open(LOCKF, O_RDWR);
+
+	if (fd < 0 || fcntl(fd, p->cmd, &fl))
+		return 1;
+	if (!p->want_pid)
+		return fl.l_type == F_UNLCK ? 0 : 2;
+	if (fl.l_type == F_UNLCK || fl.l_pid != p->want_pid)
+		return 3;
+	return 0;
+}
+
+/* Fork a prober: @flock_held says whether flock(LOCK_NB) must fail. */
+static int probe(const struct lock_probe *probes, int n, int flock_held)
+{
+	pid_t pid = fork();
+	int i, st, fd;
+
+	if (pid == 0) {
+		fd = open(LOCKF, O_RDWR);
+		if (fd < 0)
+			_exit(10);
+		if (flock_held >= 0) {
+			int r = flock(fd, LOCK_EX | LOCK_NB);
+
+			if (flock_held ? !(r < 0 && errno == EWOULDBLOCK) : r != 0)
+				_exit(11);
+		}
+		for (i = 0; i < n; i++)
+			if (probe_one(&probes[i]))
+				_exit(20 + i);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 99;
+	return WEXITSTATUS(st);
+}
+
+static int check_locks_parent(int sync_r)
+{
+	struct flock un = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+	const struct lock_probe held[] = {
+		{ F_WRLCK, F_GETLK, 100, 100, getpid() },
+		{ F_RDLCK, F_OFD_GETLK, 350, 1, -1 },
+		{ F_WRLCK, F_GETLK, 0, 100, 0 },
+	};
+	const struct lock_probe freed[] = {
+		{ F_WRLCK, F_GETLK, 0, 500, 0 },
+	};
+	char c;
+	int ret;
+
+	/* The child checked the shared flock() first. */
+	if (read(sync_r, &c, 1) != 1)
+		return 1;
+	if (locks_map[100] != byte_at(100))
+		return 4;
+	ret = probe(held, 3, 1);
+	if (ret)
+		return 10 + ret;
+	un.l_start = 100;
+	un.l_len = 100;
+	if (flock(90, LOCK_UN) || fcntl(91, F_SETLK, &un))
+		return 2;
+	un.l_start = 300;
+	if (fcntl(92, F_OFD_SETLK, &un))
+		return 3;
+	ret = probe(freed, 1, 0);
+	return ret ? 200 + ret : 0;
+}
+
+static int check_locks_child(int sync_w)
+{
+	struct flock un = { .l_type = F_UNLCK, .l_whence = SEEK_SET,
+			    .l_start = 500, .l_len = 100 };
+	const struct lock_probe mine[] = {
+		{ F_WRLCK, F_GETLK, 500, 100, getpid() },
+		{ F_RDLCK, F_GETLK, 500, 100, 0 },	/* a read lock: shared */
+	};
+	const struct lock_probe freed[] = {
+		{ F_WRLCK, F_GETLK, 500, 100, 0 },
+	};
+	int ret = probe(mine, 2, 1);
+
+	if (ret)
+		return 50 + ret;
+	if (write(sync_w, "x", 1) != 1)
+		return 41;
+	if (fcntl(91, F_SETLK, &un))
+		return 42;
+	ret = probe(freed, 1, -1);
+	return ret ? 150 + ret : 0;
+}
+
+static void locks_workload(void)
+{
+	struct flock wr = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int sync[2], fd, i, code, st;
+	pid_t child;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	fd = open(LOCKF, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (log_fd < 0 || fd < 0 || write_pattern(fd, 4096))
+		_exit(20);
+	close(fd);
+	if (open_at(LOCKF, O_RDWR, 90) != 90 || open_at(LOCKF, O_RDWR, 91) != 91 ||
+	    open_at(LOCKF, O_RDWR, 92) != 92)
+		_exit(21);
+	wr.l_start = 300;
+	wr.l_len = 100;
+	if (flock(90, LOCK_EX) || fcntl(92, F_OFD_SETLK, &wr))
+		_exit(22);
+	if (pipe(sync) || dup2(sync[0], 50) != 50 || dup2(sync[1], 51) != 51)
+		_exit(23);
+	for (i = 0; i < 10; i++)
+		if (i != log_fd)
+			close(i);
+	child = fork();
+	if (child == 0) {
+		struct flock rd = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
+				    .l_start = 500, .l_len = 100 };
+
+		close(50);
+		if (fcntl(91, F_SETLK, &rd))
+			_exit(24);
+		say("ready", 0);
+		wait_go();
+		finish(check_locks_child(51));
+	}
+	close(51);
+	wr.l_start = 100;
+	if (fcntl(91, F_SETLK, &wr))
+		_exit(25);
+	locks_map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 91, 0);
+	if (locks_map == MAP_FAILED)
+		_exit(26);
+	say("ready", 0);
+	wait_go();
+	code = check_locks_parent(50);
+	if (!code && (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st)))
+		code = 40;
+	finish(code);
+}
+
 __attribute__((constructor)) static void maybe_workload(void)
 {
 	const char *w = getenv("CKPT_FILES_WORKLOAD");
@@ -415,6 +588,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		big_workload();
 	if (w && !strcmp(w, "changed"))
 		changed_workload();
+	if (w && !strcmp(w, "locks"))
+		locks_workload();
 }
 
 static int count_lines(const char *what)
@@ -575,6 +750,7 @@ static void cleanup(void)
 	unlink(FILE1);
 	unlink(FILE2);
 	unlink(FIFO);
+	unlink(LOCKF);
 }
 
 /* Invalid input first: a deleted file above the ghost limit is refused
@@ -675,6 +851,116 @@ TEST(changed_file_refused_unless_skipped)
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s", log_text());
 	EXPECT_EQ(1, count_lines("PASS"));
+	kill_session(sid);
+	cleanup();
+}
+
+/*
+ * flock(), POSIX and OFD locks come back held by the restored processes:
+ * another process sees each (the POSIX ones with their owner's pid), the
+ * flock() on a description shared through fork() is still shared, and
+ * the owners can unlock them. fdinfo's "lock:" lines are compared too.
+ */
+TEST(locks_restored)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char err[LIBCKPT_ERRLEN] = "";
+	int status = -1;
+	pid_t sid;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	ASSERT_EQ(0, start_and_checkpoint("locks", 2, 0, &sid, err, sizeof(err)))
+		TH_LOG("%s", err);
+	kill_session(sid);
+	ASSERT_EQ(0, restore_go(_metadata, &o, &status, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s", log_text());
+	EXPECT_EQ(2, count_lines("PASS")) TH_LOG("%s", log_text());
+	kill_session(sid);
+	cleanup();
+}
+
+/*
+ * Another process that takes a lock on LOCKF (a POSIX write lock on bytes
+ * 350-359, or a shared flock()) and holds it until killed. Not the test
+ * itself: the restore, run by the test, opens and closes LOCKF, which
+ * would drop a POSIX lock of the test's own.
+ */
+static pid_t hold_lock(bool use_flock)
+{
+	struct flock wr = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = 350, .l_len = 10 };
+	int p[2], fd;
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		fd = open(LOCKF, O_RDWR);
+		if (fd < 0 || (use_flock ? flock(fd, LOCK_SH) : fcntl(fd, F_SETLK, &wr)) ||
+		    write(p[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0 && read(p[0], &c, 1) != 1) {
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+static void drop_holder(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * A lock someone else took between the checkpoint and the restore fails
+ * the restore, naming the file, the lock and the holder, with nothing
+ * left running: a POSIX lock against the OFD lock the restore takes
+ * before any process exists, then an flock() against the one the
+ * restored parent takes itself.
+ */
+TEST(conflicting_lock_fails_restore)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char err[LIBCKPT_ERRLEN] = "", holder[32];
+	int status = -1;
+	pid_t sid, pid;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	ASSERT_EQ(0, start_and_checkpoint("locks", 2, 0, &sid, err, sizeof(err)))
+		TH_LOG("%s", err);
+	kill_session(sid);
+	pid = hold_lock(false);
+	ASSERT_LT(0, pid);
+	snprintf(holder, sizeof(holder), " %d ", pid);
+	EXPECT_GT(0, restore_go(_metadata, &o, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, LOCKF)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "OFD write lock on bytes 300-399")) TH_LOG("%s", err);
+	TH_LOG("refused as expected: %s", err);
+	EXPECT_NE(NULL, strstr(err, holder)) TH_LOG("holder not named: %s", err);
+	EXPECT_NE(0, kill(sid, 0)) TH_LOG("something was restored");
+	drop_holder(pid);
+	kill_session(sid);
+
+	pid = hold_lock(true);
+	ASSERT_LT(0, pid);
+	snprintf(holder, sizeof(holder), " %d ", pid);
+	err[0] = '\0';
+	EXPECT_GT(0, restore_go(_metadata, &o, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, LOCKF)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "flock() exclusive lock")) TH_LOG("%s", err);
+	TH_LOG("refused as expected: %s", err);
+	EXPECT_NE(NULL, strstr(err, holder)) TH_LOG("holder not named: %s", err);
+	EXPECT_NE(0, kill(sid, 0)) TH_LOG("something was left running");
+	drop_holder(pid);
 	kill_session(sid);
 	cleanup();
 }

@@ -140,6 +140,8 @@ enum mut {
 	M_NO_TIMERS, M_TIMER_ORDER, M_TIMER_TID, M_TIMER_ID_COUNTER,
 	M_NO_SIGNALS, M_SIG_NOT_PENDING, M_SIG_ORDER, M_SIG_STD_TWICE,
 	M_ZOMBIE_PARENT, M_ZOMBIE_STATUS, M_ZOMBIE_PID,
+	M_NO_LOCKS, M_LOCK_FILE_ID, M_LOCK_POSIX_PID, M_LOCK_RANGE,
+	M_LOCK_OVERLAP, M_LOCK_KIND, M_LOCK_FLOCK_RANGE,
 };
 
 /* The contents every captured page carries: its owner and address. */
@@ -428,6 +430,47 @@ static void put_zombie(struct buf *b, enum mut mut)
 	rec(b, CKPT_REC_ZOMBIE, 0, &z, sizeof(z), NULL, 0);
 }
 
+/*
+ * The second task's locks, all through its /dev/null description (file
+ * id 1, first named by it): a flock() lock it took, two POSIX locks of its
+ * own on ranges, an OFD lock to the end of the file. The first task has
+ * none (and no descriptor to hold one through).
+ */
+static void put_locks(struct buf *b, const struct m_task *t, bool first,
+		      enum mut mut)
+{
+	struct ckpt_rec_locks r = { .nr_locks = first ? 0 : 4 };
+	struct ckpt_file_lock l[4] = {
+		{ .file_id = 1, .kind = CKPT_LOCK_FLOCK, .type = CKPT_LOCK_WRITE,
+		  .pid = t->pid, .end = CKPT_LOCK_EOF },
+		{ .file_id = 1, .kind = CKPT_LOCK_POSIX, .type = CKPT_LOCK_READ,
+		  .pid = t->pid, .start = 0, .end = 99 },
+		{ .file_id = 1, .kind = CKPT_LOCK_POSIX, .type = CKPT_LOCK_WRITE,
+		  .pid = t->pid, .start = 200, .end = 299 },
+		{ .file_id = 1, .kind = CKPT_LOCK_OFD, .type = CKPT_LOCK_WRITE,
+		  .start = 1000, .end = CKPT_LOCK_EOF },
+	};
+
+	if (first) {
+		if (mut != M_NO_LOCKS)
+			rec(b, CKPT_REC_LOCKS, 0, &r, sizeof(r), NULL, 0);
+		return;
+	}
+	if (mut == M_LOCK_FILE_ID)
+		l[3].file_id = 4;
+	if (mut == M_LOCK_POSIX_PID)
+		l[1].pid = 100;
+	if (mut == M_LOCK_RANGE)
+		l[2].start = 300;
+	if (mut == M_LOCK_OVERLAP)
+		l[2].start = 99;
+	if (mut == M_LOCK_KIND)
+		l[3].kind = CKPT_LOCK_OFD + 1;
+	if (mut == M_LOCK_FLOCK_RANGE)
+		l[0].start = 1;
+	rec(b, CKPT_REC_LOCKS, 0, &r, sizeof(r), l, sizeof(l));
+}
+
 static void put_task(struct buf *b, const struct m_task *t, bool first,
 		     enum mut mut)
 {
@@ -465,6 +508,7 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 		put_identity(b, t, first ? mut : M_NONE);
 	put_timers(b, first, mut);
 	put_signals(b, first, mut);
+	put_locks(b, t, first, mut);
 }
 
 static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
@@ -525,7 +569,7 @@ static void build(struct buf *b, const struct model *m, enum mut mut)
 			 mut);
 	/* One past the last type the format knows. */
 	if (mut == M_BAD_TYPE)
-		rec(b, CKPT_REC_ZOMBIE + 1, 0, &junk, sizeof(junk), NULL, 0);
+		rec(b, CKPT_REC_LOCKS + 1, 0, &junk, sizeof(junk), NULL, 0);
 	if (mut == M_NO_TRAILER)
 		return;
 	tr.crc32c = libckpt_crc32c(0, b->p, b->len) ^ (mut == M_TRAILER_CRC);
@@ -705,7 +749,7 @@ BAD(no_proc_record, M_NO_PROC, -EBADMSG,
 BAD(no_timers_record, M_NO_TIMERS, -EBADMSG,
     "task pid 100 is followed by a SIGNALS record, not its TIMERS record");
 BAD(no_signals_record, M_NO_SIGNALS, -EBADMSG,
-    "task pid 100 is followed by a TASK record, not its SIGNALS record");
+    "task pid 100 is followed by a LOCKS record, not its SIGNALS record");
 BAD(siginfo_not_pending, M_SIG_NOT_PENDING, -EBADMSG,
     "SIGNALS: signal 12 of queue 0 is not pending there");
 BAD(siginfo_queue_order, M_SIG_ORDER, -EBADMSG,
@@ -718,6 +762,19 @@ BAD(zombie_status_not_a_death, M_ZOMBIE_STATUS, -EBADMSG,
     "ZOMBIE: pid 103: wait status 0x137f is not one of an exit or a fatal signal");
 BAD(zombie_pid_of_a_process, M_ZOMBIE_PID, -EBADMSG,
     "ZOMBIE: pid 102 is 0, or a process of the image");
+BAD(no_locks_record, M_NO_LOCKS, -EBADMSG,
+    "task pid 100 is followed by a TASK record, not its LOCKS record");
+BAD(lock_through_file_not_held, M_LOCK_FILE_ID, -EBADMSG,
+    "LOCKS: OFD lock through file id 4, which pid 102 has no descriptor of");
+BAD(posix_lock_of_another_pid, M_LOCK_POSIX_PID, -EBADMSG,
+    "LOCKS: POSIX lock of file id 1 held by pid 100 on pid 102's record");
+BAD(lock_range_reversed, M_LOCK_RANGE, -EBADMSG,
+    "LOCKS: POSIX lock of file id 1 has range 300-299");
+BAD(locks_overlap, M_LOCK_OVERLAP, -EBADMSG,
+    "LOCKS: POSIX locks of file id 1 overlap or are out of order");
+BAD(lock_kind_unknown, M_LOCK_KIND, -EBADMSG, "LOCKS: unknown lock kind 4");
+BAD(flock_with_range, M_LOCK_FLOCK_RANGE, -EBADMSG,
+    "LOCKS: flock lock of file id 1 has range 1-");
 BAD(timer_out_of_order, M_TIMER_ORDER, -EBADMSG,
     "timer 2 is repeated, out of order or not below the id counter 7");
 BAD(timer_tid_of_another_process, M_TIMER_TID, -EBADMSG,
@@ -758,7 +815,7 @@ BAD(pages_across_vma_end, M_PAGES_SPAN_VMA, -EBADMSG,
 BAD(pages_overlap, M_PAGES_OVERLAP, -EBADMSG,
     "PAGES run 0x601000+2 of pid 100 overlaps or precedes the previous run");
 BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
-BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 12");
+BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 13");
 BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
 BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");
 BAD(trailer_crc, M_TRAILER_CRC, -EBADMSG, "checksum mismatch");
@@ -975,6 +1032,13 @@ static void check_metadata(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, t->fds[3].rec.data_len);
 	ASSERT_NE(NULL, t->timers);
 	EXPECT_EQ(0, t->timers->rec.nr_posix);
+	/* Its locks, in the order the kernel keeps them. */
+	ASSERT_NE(NULL, t->locks);
+	ASSERT_EQ(4, t->locks->rec.nr_locks);
+	EXPECT_EQ(CKPT_LOCK_FLOCK, t->locks->locks[0].kind);
+	EXPECT_EQ(102, t->locks->locks[0].pid);
+	EXPECT_EQ(299, t->locks->locks[2].end);
+	EXPECT_EQ(CKPT_LOCK_EOF, t->locks->locks[3].end);
 	EXPECT_EQ(NULL, libckpt_image_find_task(img, 101));
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -39,7 +40,7 @@ struct ctl {
 };
 
 enum kind { HUGETLB_PRIVATE, HUGETLB_SHARED, AIO, DONTFORK, ANON, VFORK,
-	     LOCK_FLOCK, LOCK_POSIX, LOCK_OFD };
+	     LEASE, LOCK_EVENTFD };
 
 static struct ctl *ctl_new(void)
 {
@@ -156,16 +157,22 @@ static int workload(struct ctl *c, enum kind k)
 			return 2;
 		memset(p, 1, len);
 		break;
-	case LOCK_FLOCK:
-	case LOCK_POSIX:
-	case LOCK_OFD: {
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	case LEASE: {
+		/* A read lease wants no writer: create, close, reopen. */
 		int fd = open("/tmp/safety-lock", O_RDWR | O_CREAT, 0600);
 
-		if (fd < 0)
+		if (fd < 0 || close(fd))
 			return 2;
-		if (k == LOCK_FLOCK ? flock(fd, LOCK_EX) :
-		    fcntl(fd, k == LOCK_POSIX ? F_SETLK : F_OFD_SETLK, &fl))
+		fd = open("/tmp/safety-lock", O_RDONLY);
+		if (fd < 0 || fcntl(fd, F_SETLEASE, F_RDLCK))
+			return 3;
+		break;
+	}
+	case LOCK_EVENTFD: {
+		/* Every eventfd shares one anonymous inode, and its locks. */
+		int fd = eventfd(0, 0);
+
+		if (fd < 0 || flock(fd, LOCK_EX))
 			return 3;
 		break;
 	}
@@ -395,17 +402,18 @@ static int check_region(const struct libckpt_page_run *run, void *arg)
 }
 
 /*
- * A descriptor through which the group holds a file lock (flock, POSIX,
- * OFD) is refused by name before the freeze: locks are not restored yet,
- * and a process that believes it holds its lock must not come back
- * without it.
+ * A descriptor through which the group holds a lease, or a file lock a
+ * restore could not take again on the same file (here on an eventfd,
+ * whose inode every eventfd shares), is refused by name before the
+ * freeze: a process that believes it holds its lock must not come back
+ * without it. (flock, POSIX and OFD locks on files are carried:
+ * files_test locks_restored.)
  */
-TEST(file_locks_refused)
+TEST(leases_and_uncarried_locks_refused)
 {
 	const struct { enum kind k; const char *what; } cases[] = {
-		{ LOCK_FLOCK, "fd 3: holds an flock() lock" },
-		{ LOCK_POSIX, "fd 3: holds a POSIX or OFD record lock" },
-		{ LOCK_OFD, "fd 3: holds a POSIX or OFD record lock" },
+		{ LEASE, "fd 3: holds a lease (F_SETLEASE)" },
+		{ LOCK_EVENTFD, "fd 3: holds a file lock on a terminal or descriptor object" },
 	};
 	unsigned int i;
 	int fd;

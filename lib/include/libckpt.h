@@ -187,7 +187,13 @@ struct libckpt_image_signals {
 	const struct ckpt_siginfo *siginfo;
 };
 
-/** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds, timers */
+/** struct libckpt_image_locks - a LOCKS record */
+struct libckpt_image_locks {
+	struct ckpt_rec_locks rec;
+	const struct ckpt_file_lock *locks;	/* rec.nr_locks */
+};
+
+/** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds, timers, signals, locks */
 struct libckpt_image_task {
 	struct ckpt_rec_task rec;
 	char comm[sizeof(((struct ckpt_rec_task *)0)->comm) + 1]; /* NUL-ended */
@@ -198,6 +204,7 @@ struct libckpt_image_task {
 	const struct libckpt_image_identity *ident;	/* per THREAD entries */
 	const struct libckpt_image_timers *timers;
 	const struct libckpt_image_signals *signals;
+	const struct libckpt_image_locks *locks;
 };
 
 /*

@@ -8,9 +8,10 @@
  *
  *   workload plain   one thread, nothing but its memory and its stdio
  *   workload rich    two threads, a pipe holding data, a regular file at an
- *                    offset, an alternate signal stack, a blocked pending
- *                    signal, a handler and lowered limits: every record
- *                    type and most fields carry something
+ *                    offset holding an flock(), a POSIX and an OFD lock, an
+ *                    alternate signal stack, a blocked pending signal, a
+ *                    handler and lowered limits: every record type and
+ *                    most fields carry something
  *   workload tree    two processes in one group (parent and child), so the
  *                    image has two TASK records and two runs of PAGES
  *
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -64,6 +66,10 @@ static void rich(void)
 	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
 	struct rlimit rl = { .rlim_cur = 64, .rlim_max = 128 };
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct flock posix = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			       .l_start = 2, .l_len = 3 };
+	struct flock ofd = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
+			     .l_start = 10 };
 	pthread_t th;
 	sigset_t set;
 	int p[2], f;
@@ -73,7 +79,9 @@ static void rich(void)
 	    lseek(f, 7, SEEK_SET) != 7 || pipe(p) ||
 	    write(p[1], "bytes left in the pipe", 22) != 22 ||
 	    sigaction(SIGUSR1, &sa, NULL) || sigaltstack(&ss, NULL) ||
-	    setrlimit(RLIMIT_NOFILE, &rl) || chdir("/tmp"))
+	    setrlimit(RLIMIT_NOFILE, &rl) || chdir("/tmp") ||
+	    flock(f, LOCK_EX) || fcntl(f, F_SETLK, &posix) ||
+	    fcntl(f, F_OFD_SETLK, &ofd))
 		_exit(2);
 	umask(022);
 	sigemptyset(&set);

@@ -17,13 +17,13 @@
  *   IMAGE_HDR
  *   for each process:  TASK, PROC, THREAD x task.nr_threads,
  *                      VMA x task.nr_vmas, FD x task.nr_fds, IDENTITY,
- *                      TIMERS, SIGNALS
+ *                      TIMERS, SIGNALS, LOCKS
  *   ZOMBIE x hdr.nr_zombies
  *   for each process:  PAGES ... (runs of captured pages, in VMA order)
  *   TRAILER
  *
- * Every process has exactly one IDENTITY, then exactly one TIMERS and then
- * exactly one SIGNALS record, after its FD records. Record types added
+ * Every process has exactly one IDENTITY, then exactly one TIMERS, one
+ * SIGNALS and one LOCKS record, after its FD records. Record types added
  * later go after them, in the order of their type numbers, so each
  * addition is independent of the others. The zombies (processes that
  * exited and that their parent, a process of the image, has not waited
@@ -134,6 +134,8 @@ struct ckpt_image_hdr {
  * @CKPT_REC_SIGNALS: struct ckpt_rec_signals, then nr_siginfo
  *	struct ckpt_siginfo (version 4)
  * @CKPT_REC_ZOMBIE: struct ckpt_rec_zombie (version 4)
+ * @CKPT_REC_LOCKS: struct ckpt_rec_locks, then nr_locks
+ *	struct ckpt_file_lock (version 4)
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -147,6 +149,7 @@ enum ckpt_rec_type {
 	CKPT_REC_TIMERS,
 	CKPT_REC_SIGNALS,
 	CKPT_REC_ZOMBIE,
+	CKPT_REC_LOCKS,
 };
 
 /**
@@ -845,6 +848,81 @@ struct ckpt_rec_zombie {
 	__u32 sgid;
 	__u32 fsgid;
 	char comm[16];
+};
+
+/**
+ * enum ckpt_lock_kind - how a file lock was taken, and so who owns it
+ * @CKPT_LOCK_FLOCK: flock(); owned by the open file description @file_id
+ *	(every descriptor of it, in every process, shares the lock); the
+ *	whole file
+ * @CKPT_LOCK_POSIX: a POSIX record lock (fcntl F_SETLK, lockf()); owned
+ *	by the process whose LOCKS record holds it, taken through the open
+ *	file description @file_id, one of the process's own
+ * @CKPT_LOCK_OFD: an open file description lock (fcntl F_OFD_SETLK);
+ *	owned by the open file description @file_id
+ */
+enum ckpt_lock_kind {
+	CKPT_LOCK_FLOCK = 1,
+	CKPT_LOCK_POSIX,
+	CKPT_LOCK_OFD,
+};
+
+/* ckpt_file_lock.type */
+#define CKPT_LOCK_READ		1	/* shared: LOCK_SH, F_RDLCK */
+#define CKPT_LOCK_WRITE		2	/* exclusive: LOCK_EX, F_WRLCK */
+
+/* ckpt_file_lock.end of a lock that runs to the end of the file (l_len 0) */
+#define CKPT_LOCK_EOF		0x7fffffffffffffffULL
+
+/*
+ * Most locks one LOCKS record holds; a process holding more is refused
+ * inside the freeze.
+ */
+#define CKPT_MAX_LOCKS		65536
+
+/**
+ * struct ckpt_file_lock - one file lock the group holds
+ * @file_id: the open file description it was taken through (an FD
+ *	record's file_id): the owner of a FLOCK or OFD lock
+ * @kind: enum ckpt_lock_kind
+ * @type: CKPT_LOCK_READ or CKPT_LOCK_WRITE
+ * @pid: the process that took it, in the checkpointing caller's pid
+ *	namespace, as /proc/locks shows it: for POSIX the owner (the pid of
+ *	the process whose record holds it); for FLOCK the process that
+ *	called flock(), 0 if it is not visible there; 0 for OFD (which
+ *	/proc/locks shows as -1)
+ * @start: first byte locked (0 for FLOCK)
+ * @end: last byte locked, CKPT_LOCK_EOF for a lock to the end of the
+ *	file (FLOCK always)
+ */
+struct ckpt_file_lock {
+	__u32 file_id;
+	__u32 kind;
+	__u32 type;
+	__u32 pid;
+	__u64 start;
+	__u64 end;
+};
+
+/**
+ * struct ckpt_rec_locks - the file locks of one process
+ * @nr_locks: struct ckpt_file_lock that follow, at most CKPT_MAX_LOCKS
+ * @reserved: zero
+ *
+ * A process's LOCKS record holds the POSIX locks it owns, and the FLOCK and
+ * OFD locks of the open file descriptions whose file id first appears in
+ * its FD records (each description's locks are in the image once, however
+ * many processes share it). Every lock's file_id is one of the process's
+ * FD records'. At most one FLOCK per file id; the locks of one kind
+ * through one file id follow each other in ascending order of start and
+ * never overlap (the kernel keeps one owner's locks so, merged); all of
+ * them coexisted, so restore takes them in any order. Leases are refused before the freeze, as are
+ * locks on files restore does not reopen as the same file (terminals,
+ * descriptor objects) or whose file system keeps its own locks.
+ */
+struct ckpt_rec_locks {
+	__u32 nr_locks;
+	__u32 reserved;
 };
 
 #define CKPT_AREA_MAGIC		0x4145524154504b43ULL	/* "CKPTAREA" */
