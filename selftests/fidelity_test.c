@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/fsuid.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
@@ -123,6 +124,8 @@ static ssize_t slurp(const char *path, char *buf, size_t size)
 	close(fd);
 	return got;
 }
+
+#define NOBODY		65534
 
 /* --- identity ------------------------------------------------------------- */
 
@@ -262,6 +265,8 @@ static bool check_identity(void)
 		return differs("comm '%s'", name);
 	if (prctl(PR_GET_PDEATHSIG, &sig) || sig != SIGWINCH)
 		return differs("pdeathsig %d", sig);
+	if (setfsuid(-1) != NOBODY || setfsgid(-1) != NOBODY)
+		return differs("fsuid %d fsgid %d", setfsuid(-1), setfsgid(-1));
 	if (personality(0xffffffff) != ID_PERS)
 		return differs("personality 0x%x", personality(0xffffffff));
 	if (prctl(PR_GET_CHILD_SUBREAPER, &sig) || sig != 1)
@@ -308,6 +313,9 @@ static void identity_workload(void)
 	int cap;
 
 	start_log();
+	/* Filesystem ids apart from the others, before the worker inherits them. */
+	setfsgid(NOBODY);
+	setfsuid(NOBODY);
 	ro_page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ro_page == MAP_FAILED || pthread_create(&worker_thread, NULL, worker, NULL))
 		setup_failed(10);
@@ -898,7 +906,6 @@ static void strict_workload(void)
 
 /* --- threads of a process whose owner is not root ------------------------ */
 
-#define NOBODY		65534
 #define NR_NOBODY_THREADS	3
 
 static pid_t nobody_tids[NR_NOBODY_THREADS];
