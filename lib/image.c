@@ -1204,9 +1204,19 @@ static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 		   img->nr_tasks, rec_name(rh->type));
 }
 
+/* The records every process has after its IDENTITY, in type order. */
+static const struct {
+	uint32_t type;
+	int (*parse)(struct libckpt_image *img, size_t ti, const struct ckpt_rec_hdr *rh);
+} task_tail[] = {
+	{ CKPT_REC_TIMERS, parse_timers },
+	{ CKPT_REC_SIGNALS, parse_signals },
+	{ CKPT_REC_LOCKS, parse_locks },
+};
+
 static int parse_one_task(struct libckpt_image *img)
 {
-	size_t ti = img->nr_tasks;
+	size_t ti = img->nr_tasks, k;
 	struct ckpt_rec_hdr rh;
 	uint32_t j;
 	int ret;
@@ -1253,30 +1263,16 @@ static int parse_one_task(struct libckpt_image *img)
 			  img->tasks[ti].rec.pid, rec_name(rh.type));
 	if (!ret)
 		ret = parse_identity(img, ti, &rh);
-	if (!ret)
+	for (k = 0; !ret && k < sizeof(task_tail) / sizeof(task_tail[0]); k++) {
 		ret = next_record(img, &rh);
-	if (!ret && rh.type != CKPT_REC_TIMERS)
-		ret = bad(img, -EBADMSG, "task pid %" PRIu32
-			  " is followed by a %s record, not its TIMERS record",
-			  img->tasks[ti].rec.pid, rec_name(rh.type));
-	if (!ret)
-		ret = parse_timers(img, ti, &rh);
-	if (!ret)
-		ret = next_record(img, &rh);
-	if (!ret && rh.type != CKPT_REC_SIGNALS)
-		ret = bad(img, -EBADMSG, "task pid %" PRIu32
-			  " is followed by a %s record, not its SIGNALS record",
-			  img->tasks[ti].rec.pid, rec_name(rh.type));
-	if (!ret)
-		ret = parse_signals(img, ti, &rh);
-	if (!ret)
-		ret = next_record(img, &rh);
-	if (!ret && rh.type != CKPT_REC_LOCKS)
-		ret = bad(img, -EBADMSG, "task pid %" PRIu32
-			  " is followed by a %s record, not its LOCKS record",
-			  img->tasks[ti].rec.pid, rec_name(rh.type));
-	if (!ret)
-		ret = parse_locks(img, ti, &rh);
+		if (!ret && rh.type != task_tail[k].type)
+			ret = bad(img, -EBADMSG, "task pid %" PRIu32
+				  " is followed by a %s record, not its %s record",
+				  img->tasks[ti].rec.pid, rec_name(rh.type),
+				  rec_name(task_tail[k].type));
+		if (!ret)
+			ret = task_tail[k].parse(img, ti, &rh);
+	}
 	return ret;
 }
 
