@@ -96,6 +96,27 @@ static const char *fd_type(uint32_t type)
 	return type >= CKPT_FD_REG && type <= CKPT_FD_PATH ? names[type] : "?";
 }
 
+/* " 0-3,8": the CPUs of a thread's affinity, as taskset -c lists them. */
+static void print_cpus(const struct ckpt_thread_identity *th)
+{
+	unsigned int cpu, end;
+	const char *sep = " ";
+
+	for (cpu = 0; cpu < CKPT_AFFINITY_WORDS * 64; cpu = end) {
+		end = cpu + 1;
+		if (!(th->affinity[cpu / 64] & (1ULL << (cpu % 64))))
+			continue;
+		while (end < CKPT_AFFINITY_WORDS * 64 &&
+		       (th->affinity[end / 64] & (1ULL << (end % 64))))
+			end++;
+		if (end - cpu > 1)
+			printf("%s%u-%u", sep, cpu, end - 1);
+		else
+			printf("%s%u", sep, cpu);
+		sep = ",";
+	}
+}
+
 static void show_identity_text(const struct libckpt_image_task *t)
 {
 	const struct ckpt_rec_proc *p = &t->proc->rec;
@@ -115,12 +136,17 @@ static void show_identity_text(const struct libckpt_image_task *t)
 	       (unsigned long long)p->cap_effective,
 	       (unsigned long long)p->cap_bset,
 	       (unsigned long long)p->cap_ambient);
-	printf("  auxv: %u entries\n", id->rec.nr_auxv / 2);
+	printf("  auxv: %u entries; oom_score_adj %d coredump_filter 0x%x\n",
+	       id->rec.nr_auxv / 2, id->rec.oom_score_adj, id->rec.coredump_filter);
 	for (j = 0; j < id->rec.nr_threads; j++) {
 		th = &id->threads[j];
-		printf("  thread %u: comm %.16s pdeathsig %u%s\n", th->tid, th->comm,
-		       th->pdeathsig,
-		       th->flags & CKPT_TID_NO_NEW_PRIVS ? " no_new_privs" : "");
+		printf("  thread %u: comm %.16s pdeathsig %u%s policy %u%s priority %u nice %d slack %llu ns CPUs",
+		       th->tid, th->comm, th->pdeathsig,
+		       th->flags & CKPT_TID_NO_NEW_PRIVS ? " no_new_privs" : "",
+		       th->policy, th->flags & CKPT_TID_RESET_ON_FORK ? " reset-on-fork" : "",
+		       th->rt_priority, th->nice, (unsigned long long)th->timer_slack_ns);
+		print_cpus(th);
+		printf("\n");
 	}
 }
 
@@ -328,7 +354,7 @@ static void show_json_identity(const struct libckpt_image_task *t)
 	const struct libckpt_image_identity *id = t->ident;
 	const struct ckpt_thread_identity *th;
 	char comm[17];
-	uint32_t j;
+	uint32_t j, k;
 
 	printf(", \"personality\": %u, \"securebits\": %u, \"dumpable\": %u, "
 	       "\"subreaper\": %s, \"thp_disabled\": %s, \"mlockall\": \"%s\", "
@@ -355,10 +381,18 @@ static void show_json_identity(const struct libckpt_image_task *t)
 		comm[sizeof(th->comm)] = '\0';
 		printf("%s{\"tid\": %u, \"comm\": ", j ? ", " : "", th->tid);
 		json_str(comm);
-		printf(", \"pdeathsig\": %u, \"no_new_privs\": %s}", th->pdeathsig,
-		       th->flags & CKPT_TID_NO_NEW_PRIVS ? "true" : "false");
+		printf(", \"pdeathsig\": %u, \"no_new_privs\": %s, \"policy\": %u, "
+		       "\"reset_on_fork\": %s, \"rt_priority\": %u, \"nice\": %d, "
+		       "\"timer_slack_ns\": %llu, \"affinity\": [", th->pdeathsig,
+		       th->flags & CKPT_TID_NO_NEW_PRIVS ? "true" : "false", th->policy,
+		       th->flags & CKPT_TID_RESET_ON_FORK ? "true" : "false",
+		       th->rt_priority, th->nice, (unsigned long long)th->timer_slack_ns);
+		for (k = 0; k < CKPT_AFFINITY_WORDS; k++)
+			printf("%s%llu", k ? ", " : "", (unsigned long long)th->affinity[k]);
+		printf("]}");
 	}
-	printf("]");
+	printf("], \"oom_score_adj\": %d, \"coredump_filter\": %u",
+	       id->rec.oom_score_adj, id->rec.coredump_filter);
 }
 
 static void show_json_proc(const struct libckpt_image_task *t)

@@ -345,6 +345,8 @@ static int thread_refusal(struct task_struct *t, const char **why)
 		return -EINVAL;
 	}
 	*why = ckpt_proc_seccomp_refusal(t);
+	if (!*why)
+		*why = ckpt_proc_sched_refusal(t);
 	if (*why)
 		return -EOPNOTSUPP;
 	return 0;

@@ -243,6 +243,8 @@ static int check_process(struct task_struct *p, bool privileged,
 	}
 	for_each_thread(p, t) {
 		why = ckpt_proc_seccomp_refusal(t);
+		if (!why)
+			why = ckpt_proc_sched_refusal(t);
 		if (why) {
 			set_err_task(extack, t, why);
 			return -EOPNOTSUPP;

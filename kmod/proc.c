@@ -243,6 +243,27 @@ out_free:
 }
 
 /**
+ * ckpt_proc_sched_refusal() - why a thread's scheduling or a process's
+ *	exit signal cannot be restored
+ * @t: the thread (parked, or under rcu_read_lock())
+ *
+ * SCHED_DEADLINE's runtime, deadline and period are not recorded. A
+ * process's exit signal (clone()'s, sent to its parent at its death) is
+ * set only at its creation, and a restore creates every process with
+ * SIGCHLD.
+ *
+ * Return: the reason, or NULL.
+ */
+const char *ckpt_proc_sched_refusal(struct task_struct *t)
+{
+	if (READ_ONCE(t->policy) == SCHED_DEADLINE)
+		return "SCHED_DEADLINE thread: not supported";
+	if (thread_group_leader(t) && READ_ONCE(t->exit_signal) != SIGCHLD)
+		return "process has an exit signal other than SIGCHLD (clone()): not supported";
+	return NULL;
+}
+
+/**
  * ckpt_proc_seccomp_refusal() - why a thread cannot be checkpointed because
  *	of seccomp
  * @t: the thread (its own context, parked, or under rcu_read_lock())
@@ -272,11 +293,36 @@ const char *ckpt_proc_seccomp_refusal(struct task_struct *t)
 #endif
 }
 
+/*
+ * A thread's scheduling (current, or a thread stopped by job control):
+ * policy, nice, real-time priority, timer slack and affinity. Other tasks
+ * may change them meanwhile (sched_setscheduler(), setpriority(),
+ * sched_setaffinity() on its tid, each under the runqueue lock, 6.1
+ * kernel/sched/core.c): the values are read once, each a consistent word,
+ * as sched_getattr() reads them. Affinity is what sched_getaffinity()
+ * reports: cpus_mask and the active CPUs.
+ */
+static void ckpt_proc_thread_sched(struct task_struct *t,
+				   struct ckpt_thread_identity *id)
+{
+	unsigned int cpu;
+
+	id->policy = READ_ONCE(t->policy);
+	id->nice = task_nice(t);
+	id->rt_priority = READ_ONCE(t->rt_priority);
+	if (t->sched_reset_on_fork)
+		id->flags |= CKPT_TID_RESET_ON_FORK;
+	id->timer_slack_ns = READ_ONCE(t->timer_slack_ns);
+	for_each_cpu_and(cpu, &t->cpus_mask, cpu_active_mask)
+		if (cpu < CKPT_AFFINITY_WORDS * 64)
+			id->affinity[cpu / 64] |= 1ULL << (cpu % 64);
+}
+
 /**
  * ckpt_proc_thread_identity() - record a thread's identity
  * @t: the thread: current, parked in its own context, or a thread stopped
  *	by job control
- * @id: filled: name, parent-death signal, no_new_privs
+ * @id: filled: name, parent-death signal, no_new_privs, scheduling
  *
  * comm, pdeath_signal and the no_new_privs bit are written only by the
  * thread itself (prctl()) or by a credential change, which neither a
@@ -292,6 +338,7 @@ void ckpt_proc_thread_identity(struct task_struct *t,
 	id->pdeathsig = t->pdeath_signal;
 	if (task_no_new_privs(t))
 		id->flags |= CKPT_TID_NO_NEW_PRIVS;
+	ckpt_proc_thread_sched(t, id);
 }
 
 /* The saved auxv up to and including its AT_NULL pair. */
@@ -340,6 +387,10 @@ int ckpt_proc_capture_identity(struct ckpt_task_snap *ts,
 	struct ckpt_rec_identity rec = {
 		.dumpable = get_dumpable(mm),
 		.nr_threads = n,
+		/* Written under the task's lock by /proc, read as one word. */
+		.oom_score_adj = READ_ONCE(ts->task->signal->oom_score_adj),
+		.coredump_filter = (mm->flags & MMF_DUMP_FILTER_MASK) >>
+				   MMF_DUMP_FILTER_SHIFT,
 	};
 	u64 *auxv;
 	int ret;

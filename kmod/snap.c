@@ -577,6 +577,19 @@ static bool is_aio_ring(struct vm_area_struct *vma)
 }
 
 /*
+ * shmat() maps a clone of the segment's shmem file, which newseg() named
+ * "SYSV" + the key on the internal shm mount (6.1 ipc/shm.c do_shmat(),
+ * alloc_file_clone()): the same dentry. Restoring the attachment needs
+ * the segment itself (key, id, mode), which the image does not carry.
+ */
+static bool is_sysv_shm(struct vm_area_struct *vma)
+{
+	return vma->vm_file &&
+	       (vma->vm_file->f_path.mnt->mnt_flags & MNT_INTERNAL) &&
+	       !strncmp(vma->vm_file->f_path.dentry->d_name.name, "SYSV", 4);
+}
+
+/*
  * What the snapshot cannot take faithfully: the reason, or NULL. Judged
  * once before the group is parked (ckpt_snap_check_mm()) and again inside
  * the freeze, as mappings may change in between.
@@ -609,6 +622,8 @@ static const char *vma_refusal(struct vm_area_struct *vma)
 		return "device or PFN mapping is not supported";
 	if ((vma->vm_flags & VM_SHARED) && !vma->vm_file)
 		return "shared mapping without a file";
+	if (is_sysv_shm(vma))
+		return "System V shared memory attachment (shmat) is not supported";
 	/*
 	 * A restore maps files by path; shared shmem (memfd, MAP_SHARED |
 	 * MAP_ANONYMOUS) is copied whole instead, so only other mappings

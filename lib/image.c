@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,7 +44,9 @@
 			 CKPT_VMA_LOCKONFAULT | CKPT_VMA_NORESERVE)
 #define ID_FLAGS_KNOWN	(CKPT_ID_SUBREAPER | CKPT_ID_THP_DISABLE | \
 			 CKPT_ID_MLOCK_FUTURE | CKPT_ID_MLOCK_ONFAULT)
-#define TID_FLAGS_KNOWN	CKPT_TID_NO_NEW_PRIVS
+/* /proc/PID/coredump_filter: MMF_DUMP_FILTER_BITS (9) bits. */
+#define COREDUMP_FILTER_BITS	0x1ffU
+#define TID_FLAGS_KNOWN	(CKPT_TID_NO_NEW_PRIVS | CKPT_TID_RESET_ON_FORK)
 #define MAX_SIGNAL	64
 #define MAX_ZOMBIES	(1U << 20)
 #define SIGCHLD_NR	17	/* x86-64 */
@@ -765,20 +768,50 @@ static int parse_fd(struct libckpt_image *img, size_t ti,
 	return ret ? ret : read_padding(img, rh->len);
 }
 
+/* A scheduling the kernel can give a thread (sched_setscheduler(2)). */
+static int check_sched(const struct ckpt_thread_identity *id, char *why, size_t len)
+{
+	bool rt = id->policy == SCHED_FIFO || id->policy == SCHED_RR;
+	uint64_t any = 0;
+	size_t k;
+
+	if (id->policy != SCHED_OTHER && id->policy != SCHED_BATCH &&
+	    id->policy != SCHED_IDLE && !rt)
+		snprintf(why, len, "scheduling policy %" PRIu32 " is not one a restore sets",
+			 id->policy);
+	else if (rt ? id->rt_priority < 1 || id->rt_priority > 99 : id->rt_priority)
+		snprintf(why, len, "real-time priority %" PRIu32 " does not fit policy %" PRIu32,
+			 id->rt_priority, id->policy);
+	else if (id->nice < -20 || id->nice > 19)
+		snprintf(why, len, "nice %" PRId32 " out of range", id->nice);
+	else
+		why[0] = '\0';
+	for (k = 0; k < CKPT_AFFINITY_WORDS; k++)
+		any |= id->affinity[k];
+	if (!why[0] && !any)
+		snprintf(why, len, "no CPU in its affinity");
+	return why[0] ? -EBADMSG : 0;
+}
+
 static int check_thread_identity(struct libckpt_image *img,
 				 const struct task_state *ts, uint32_t j,
 				 const struct ckpt_thread_identity *id)
 {
 	const char *nul = memchr(id->comm, '\0', sizeof(id->comm));
+	char why[96];
 	size_t k;
+	int ret;
 
 	if (id->tid != ts->threads[j].rec.tid)
 		return bad(img, -EBADMSG, "IDENTITY: thread entry %" PRIu32
 			   " is tid %" PRIu32 ", its THREAD record says %" PRIu32,
 			   j, id->tid, ts->threads[j].rec.tid);
-	if (id->flags & ~TID_FLAGS_KNOWN || id->reserved)
+	if (id->flags & ~TID_FLAGS_KNOWN)
 		return bad(img, -EBADMSG, "IDENTITY: thread %" PRIu32
-			   ": unknown flags or reserved bits", id->tid);
+			   ": unknown flags", id->tid);
+	ret = check_sched(id, why, sizeof(why));
+	if (ret)
+		return bad(img, -EBADMSG, "IDENTITY: thread %" PRIu32 ": %s", id->tid, why);
 	if (id->pdeathsig > MAX_SIGNAL)
 		return bad(img, -EBADMSG, "IDENTITY: thread %" PRIu32
 			   ": parent-death signal %" PRIu32 " out of range",
@@ -814,6 +847,11 @@ static int parse_identity(struct libckpt_image *img, size_t ti,
 	if (rec.dumpable > 2)
 		return bad(img, -EBADMSG, "IDENTITY: dumpable %" PRIu32 " is not 0, 1 or 2",
 			   rec.dumpable);
+	if (rec.oom_score_adj < -1000 || rec.oom_score_adj > 1000 ||
+	    rec.coredump_filter & ~COREDUMP_FILTER_BITS)
+		return bad(img, -EBADMSG, "IDENTITY: oom_score_adj %" PRId32
+			   " or coredump_filter 0x%" PRIx32 " out of range",
+			   rec.oom_score_adj, rec.coredump_filter);
 	if (rec.nr_auxv < 2 || rec.nr_auxv % 2 || rec.nr_auxv > CKPT_AUXV_WORDS)
 		return bad(img, -EBADMSG, "IDENTITY: %" PRIu32
 			   " auxv words (an even number from 2 to %d)",

@@ -436,6 +436,8 @@ static int release_tree(struct tree *tr)
 				ret = explain(tr->e, ret, h, thread_id(tr, i, k),
 					      "did not get its memory in place");
 		}
+	if (!ret)
+		ret = libckpt_rst_sched(tr);
 	/* The point where the image starts to run: children first. */
 	for (i = tr->n; !ret && i-- > 0;) {
 		/*
@@ -552,6 +554,8 @@ static int run_tree(struct tree *tr)
 		ret = find_terminal(tr);
 	if (!ret)
 		ret = libckpt_rst_make_files(tr);
+	if (!ret)
+		ret = libckpt_rst_make_shm(tr);
 	for (i = 0; !ret && i < tr->n; i++)
 		if (tr->parent[i] < 0 && libckpt_rst_spawn_task(tr, i) < 0)
 			ret = failed(tr->e);

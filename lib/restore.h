@@ -64,6 +64,16 @@ struct rst_object {
 	uint64_t mtime_ns;
 };
 
+/*
+ * A shmem object made once by the controller (restore_shm.c): shared
+ * anonymous memory, a memfd or a deleted file, mapped MAP_SHARED.
+ */
+struct rst_shm {
+	uint64_t dev, ino;	/* as the image recorded the mappings' object */
+	int fd;			/* a read-write description of it */
+	uint8_t *filled;	/* pages filled so far (NULL: its descriptor's) */
+};
+
 struct tree {
 	const struct libckpt_restore_opts *o;
 	struct shared *e;
@@ -78,6 +88,8 @@ struct tree {
 	const struct ckpt_rec_zombie *zombies;	/* the image's, in its order */
 	size_t nr_zombies;
 	pid_t *zpids;		/* per zombie: made by this restoring process */
+	struct rst_shm *shms;
+	size_t nr_shms;
 	int top;		/* above every recorded descriptor */
 	int image_fd;
 	int tty_fd;		/* --shell-job: the caller's terminal, or -1 */
@@ -124,6 +136,13 @@ static inline int wait_count(struct shared *e, int *word, int n, const char *wha
 }
 
 bool libckpt_rst_maps_a_file(const struct libckpt_image_vma *v);
+bool libckpt_rst_maps_shm(const struct libckpt_image_vma *v);
+int libckpt_rst_make_shm(struct tree *tr);
+bool libckpt_rst_plan_maps(const struct plan *p, int fd);
+void libckpt_rst_close_shm(const struct tree *tr, const struct plan *p);
+int libckpt_rst_move_high(int fd, int min);
+int libckpt_rst_oom_and_dump(const struct libckpt_image_task *t, struct shared *e);
+int libckpt_rst_sched(const struct tree *tr);
 int libckpt_rst_make_files(struct tree *tr);
 int libckpt_rst_fds(const struct tree *tr, size_t ti);
 int libckpt_rst_make_obj(const struct tree *tr, uint32_t pid,

@@ -70,7 +70,7 @@ int libckpt_rst_still_same_file(int fd, uint64_t ino, uint64_t dev, uint64_t siz
 }
 
 /* Move @fd to the lowest free number >= @min (closing @fd); -1 on error. */
-static int move_high(int fd, int min)
+int libckpt_rst_move_high(int fd, int min)
 {
 	int high;
 
@@ -200,8 +200,8 @@ static int pipe_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 			return fail(tr->e, -errno, "pid %u fd %d: pipe: %s", pid, f->rec.fd,
 				    strerror(errno));
 		o = new_object(tr, &f->rec);
-		o->r = move_high(p[0], tr->top);
-		o->w = move_high(p[1], tr->top);
+		o->r = libckpt_rst_move_high(p[0], tr->top);
+		o->w = libckpt_rst_move_high(p[1], tr->top);
 		if (o->r < 0 || o->w < 0)
 			return fail(tr->e, -EMFILE, "pid %u fd %d: no descriptor for a pipe",
 				    pid, f->rec.fd);
@@ -239,7 +239,7 @@ static int fifo_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 		if (fd < 0)
 			return fd;
 		o = new_object(tr, &f->rec);
-		o->any = move_high(fd, tr->top);
+		o->any = libckpt_rst_move_high(fd, tr->top);
 		if (o->any < 0)
 			return fail(tr->e, -EMFILE, "pid %u fd %d: no descriptor for a FIFO",
 				    pid, f->rec.fd);
@@ -279,7 +279,7 @@ static int make_ghost(struct tree *tr, uint32_t pid, const struct libckpt_image_
 	if (fd < 0)
 		return fail(tr->e, -errno, "pid %u fd %d: cannot re-create the deleted file %s: %s",
 			    pid, f->rec.fd, f->path, strerror(errno));
-	o->any = move_high(fd, tr->top);
+	o->any = libckpt_rst_move_high(fd, tr->top);
 	if (o->any < 0)
 		return fail(tr->e, -EMFILE, "pid %u fd %d: no descriptor for a deleted file",
 			    pid, f->rec.fd);
@@ -333,7 +333,7 @@ static int memfd_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_
 			return fail(tr->e, -errno, "pid %u fd %d: cannot re-create memfd %s: %s",
 				    pid, f->rec.fd, name, strerror(errno));
 		o = new_object(tr, &f->rec);
-		o->any = move_high(fd, tr->top);
+		o->any = libckpt_rst_move_high(fd, tr->top);
 		if (o->any < 0)
 			return fail(tr->e, -EMFILE, "pid %u fd %d: no descriptor for a memfd",
 				    pid, f->rec.fd);
@@ -394,7 +394,7 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 			    who, strerror(-fd));
 	/* Objects' descriptors are high already; a fresh open may not be. */
 	if (fd < tr->top)
-		fd = move_high(fd, tr->top);
+		fd = libckpt_rst_move_high(fd, tr->top);
 	if (fd < 0)
 		return fail(tr->e, -EMFILE, "%s: no descriptor left", who);
 	if (!(f->rec.f_flags & O_PATH) &&
@@ -462,7 +462,7 @@ static int make_cwd(struct tree *tr, size_t i)
 	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	rmdir(dir);
-	tr->plans[i].cwd_fd = move_high(fd, tr->top);
+	tr->plans[i].cwd_fd = libckpt_rst_move_high(fd, tr->top);
 	if (tr->plans[i].cwd_fd < 0)
 		return fail(tr->e, -EMFILE, "pid %u: cannot open its re-created working directory",
 			    tr->plans[i].task->rec.pid);
@@ -540,6 +540,7 @@ void libckpt_rst_close_files(const struct tree *tr)
 	}
 	if (tr->tty_fd >= 0)
 		close(tr->tty_fd);
+	libckpt_rst_close_shm(tr, NULL);
 }
 
 /*
@@ -560,6 +561,9 @@ static int close_inherited(const struct tree *tr)
 	for (i = 0; i < tr->n; i++)
 		if (tr->plans[i].cwd_fd > high)
 			high = tr->plans[i].cwd_fd;
+	for (i = 0; i < tr->nr_shms; i++)
+		if (tr->shms[i].fd > high)
+			high = tr->shms[i].fd;
 	keep = calloc((size_t)high + 1, sizeof(*keep));
 	if (!keep)
 		return fail(tr->e, -ENOMEM, "out of memory");
@@ -572,6 +576,9 @@ static int close_inherited(const struct tree *tr)
 	for (i = 0; i < tr->n; i++)
 		if (tr->plans[i].cwd_fd >= 0)
 			keep[tr->plans[i].cwd_fd] = true;
+	for (i = 0; i < tr->nr_shms; i++)
+		if (tr->shms[i].fd >= 0)
+			keep[tr->shms[i].fd] = true;
 	for (fd = 0; fd < high; fd++)
 		if (!keep[fd])
 			close(fd);
@@ -611,5 +618,7 @@ int libckpt_rst_fds(const struct tree *tr, size_t ti)
 			close(tr->plans[i].cwd_fd);
 	if (tr->tty_fd >= 0)
 		close(tr->tty_fd);
+	/* Shared memory it maps stays for restore_mm(), the rest goes. */
+	libckpt_rst_close_shm(tr, &tr->plans[ti]);
 	return ret;
 }

@@ -211,6 +211,9 @@ static int restore_identity(const struct libckpt_image_task *t, struct shared *e
 	if (prctl(PR_SET_PDEATHSIG, me->pdeathsig, 0, 0, 0))
 		return fail(e, -errno, "pid %u: cannot set its parent-death signal %u",
 			    t->rec.pid, me->pdeathsig);
+	if (prctl(PR_SET_TIMERSLACK, me->timer_slack_ns, 0, 0, 0))
+		return fail(e, -errno, "pid %u: cannot set its timer slack to %llu ns",
+			    t->rec.pid, (unsigned long long)me->timer_slack_ns);
 	memcpy(comm, me->comm, sizeof(me->comm));
 	comm[sizeof(me->comm)] = '\0';
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
@@ -261,8 +264,8 @@ bool libckpt_rst_maps_a_file(const struct libckpt_image_vma *v)
 {
 	if ((v->rec.flags & (CKPT_VMA_ANON | CKPT_VMA_VDSO)) || !v->path[0])
 		return false;
-	/* Shared anonymous memory shows as a deleted /dev/zero. */
-	return !((v->rec.flags & CKPT_VMA_SHARED) && strstr(v->path, "(deleted)"));
+	/* Shared anonymous memory, memfds: made once, see restore_shm.c. */
+	return !libckpt_rst_maps_shm(v);
 }
 
 int libckpt_rst_check_mapped_file(const struct tree *tr, uint32_t pid, int fd,
@@ -385,6 +388,16 @@ static int restore_mm(struct libckpt *h, const struct tree *tr, struct plan *p)
 			nlmsg_free(msg);
 			return ret;
 		}
+	}
+	for (i = 0; i < tr->nr_shms; i++) {
+		if (!libckpt_rst_plan_maps(p, tr->shms[i].fd))
+			continue;
+		if (n >= 2 + MAX_MAPPED_FILES) {
+			nlmsg_free(msg);
+			return fail(e, -EMFILE, "pid %u maps more than %d files and shared memory objects: not supported",
+				    t->rec.pid, MAX_MAPPED_FILES);
+		}
+		close_fds[n++] = tr->shms[i].fd;
 	}
 	/* After the mapped files, so that their numbers are in the plan. */
 	plan_fd = plan_file(p, t->rec.nr_vmas);
@@ -511,6 +524,7 @@ __attribute__((noreturn)) static void thread_main(void *arg)
 	/* At most 15 bytes are read: comm needs no NUL of its own here. */
 	raw_syscall(SYS_prctl, PR_SET_NAME, (long)s->id->comm, 0, 0, 0, 0);
 	raw_syscall(SYS_prctl, PR_SET_PDEATHSIG, s->id->pdeathsig, 0, 0, 0, 0);
+	raw_syscall(SYS_prctl, PR_SET_TIMERSLACK, (long)s->id->timer_slack_ns, 0, 0, 0, 0);
 	if (s->id->flags & CKPT_TID_NO_NEW_PRIVS)
 		raw_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
 	raw_syscall(SYS_sendto, s->sock, (long)s->msg, s->len, 0,
@@ -685,6 +699,8 @@ static int become_image(struct tree *tr, size_t i)
 		ret = join_group(tr, i);
 	if (!ret)
 		ret = libckpt_rst_fds(tr, i);
+	if (!ret)
+		ret = libckpt_rst_oom_and_dump(t, e);
 	if (!ret)
 		ret = restore_proc(t, p->cwd_fd, e);
 	if (!ret)

@@ -12,6 +12,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -568,6 +571,267 @@ static void many_workload(void)
 	wait_go_then(check_many);
 }
 
+/* --- scheduling, OOM score and dump filter ----------------------------------- */
+
+#define NR_SCHED	4
+
+/* Per thread: policy, real-time priority, reset-on-fork, nice, slack, CPU. */
+static const struct {
+	int policy, prio;
+	bool reset;
+	int nice;
+	unsigned long slack;
+	int cpu;
+} sched_want[NR_SCHED] = {
+	{ SCHED_OTHER, 0, false, 4, 123456, 1 },
+	{ SCHED_BATCH, 0, false, 7, 777777, 0 },
+	{ SCHED_FIFO, 10, true, 0, 50000, 1 },
+	{ SCHED_IDLE, 0, false, 19, 1000, 0 },
+};
+static volatile int sched_go, sched_started;
+static char sched_why[NR_SCHED][160];
+/* Each thread's timer slack as it reads it (an RT thread's may read 0). */
+static long sched_slack[NR_SCHED];
+
+static void sched_set(int i)
+{
+	struct sched_param sp = { .sched_priority = sched_want[i].prio };
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(sched_want[i].cpu, &cpus);
+	if (sched_setscheduler(0, sched_want[i].policy |
+			       (sched_want[i].reset ? SCHED_RESET_ON_FORK : 0), &sp) ||
+	    setpriority(PRIO_PROCESS, syscall(SYS_gettid), sched_want[i].nice) ||
+	    sched_setaffinity(0, sizeof(cpus), &cpus) ||
+	    prctl(PR_SET_TIMERSLACK, sched_want[i].slack, 0, 0, 0))
+		setup_failed(70 + i);
+	sched_slack[i] = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+}
+
+/* Thread @i's own view of its scheduling, after the restore. */
+static void sched_check(int i)
+{
+	pid_t tid = syscall(SYS_gettid);
+	int policy = sched_getscheduler(0);
+	struct sched_param sp = { 0 };
+	cpu_set_t cpus;
+
+	sched_getparam(0, &sp);
+	CPU_ZERO(&cpus);
+	sched_getaffinity(0, sizeof(cpus), &cpus);
+	if ((policy & ~SCHED_RESET_ON_FORK) != sched_want[i].policy ||
+	    !!(policy & SCHED_RESET_ON_FORK) != sched_want[i].reset)
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d policy 0x%x", i, policy);
+	else if (sp.sched_priority != sched_want[i].prio)
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d priority %d", i,
+			 sp.sched_priority);
+	else if (getpriority(PRIO_PROCESS, tid) != sched_want[i].nice)
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d nice %d", i,
+			 getpriority(PRIO_PROCESS, tid));
+	else if (CPU_COUNT(&cpus) != 1 || !CPU_ISSET(sched_want[i].cpu, &cpus))
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d affinity: %d CPUs", i,
+			 CPU_COUNT(&cpus));
+	else if (prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) != sched_slack[i])
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d timer slack %d, was %ld",
+			 i, prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), sched_slack[i]);
+}
+
+static void *sched_thread(void *arg)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i = (int)(long)arg;
+
+	sched_set(i);
+	__atomic_add_fetch(&sched_started, 1, __ATOMIC_ACQ_REL);
+	while (!sched_go)
+		nanosleep(&ts, NULL);
+	sched_check(i);
+	return NULL;
+}
+
+static pthread_t sched_threads[NR_SCHED];
+
+static bool check_sched(void)
+{
+	char text[64] = "";
+	int i;
+
+	sched_go = 1;
+	sched_check(0);
+	for (i = 1; i < NR_SCHED; i++)
+		pthread_join(sched_threads[i], NULL);
+	for (i = 0; i < NR_SCHED; i++)
+		if (sched_why[i][0])
+			return differs("%s", sched_why[i]);
+	if (slurp("/proc/self/oom_score_adj", text, sizeof(text) - 1) <= 0 ||
+	    atoi(text) != 345)
+		return differs("oom_score_adj %s", text);
+	memset(text, 0, sizeof(text));
+	if (slurp("/proc/self/coredump_filter", text, sizeof(text) - 1) <= 0 ||
+	    strtoul(text, NULL, 16) != 0x27)
+		return differs("coredump_filter %s", text);
+	return false;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		setup_failed(79);
+	close(fd);
+}
+
+static void sched_workload(void)
+{
+	long i;
+
+	start_log();
+	write_file("/proc/self/oom_score_adj", "345");
+	write_file("/proc/self/coredump_filter", "0x27");
+	for (i = 1; i < NR_SCHED; i++)
+		if (pthread_create(&sched_threads[i], NULL, sched_thread, (void *)i))
+			setup_failed(78);
+	sched_set(0);
+	while (__atomic_load_n(&sched_started, __ATOMIC_ACQUIRE) < NR_SCHED - 1)
+		usleep(10000);
+	wait_go_then(check_sched);
+}
+
+/* --- memory that stays shared ------------------------------------------------ */
+
+#define SHM_PAGES	3
+#define SHM_FILE	"/dev/shm/ckpt-fid-shared"
+
+/*
+ * Each kind of shared memory, mapped by the workload and by its child:
+ * MAP_SHARED | MAP_ANONYMOUS (its middle page made read-only, so one
+ * object behind three mappings), a shared /dev/zero mapping, a memfd
+ * with a descriptor, a memfd whose descriptor was closed, a file in
+ * /dev/shm.
+ */
+enum { SH_ANON, SH_ZERO, SH_MEMFD, SH_MEMFD_NOFD, SH_SHMFILE, NR_SH };
+static const char *const sh_name[NR_SH] = {
+	"shared anonymous", "/dev/zero", "memfd", "memfd without descriptor", "/dev/shm file",
+};
+static char *sh[NR_SH];
+static int sh_memfd = -1;
+static pid_t sh_child;
+
+/* The byte page @k of mapping @i holds, written by @who (0 parent, 1 child). */
+static char sh_byte(int i, int k, int who)
+{
+	return (char)(0x10 * (i + 1) + k + (who ? 0x80 : 0));
+}
+
+/* The child: after the restore, write its own bytes into every mapping. */
+static void sh_child_main(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct stat st;
+	int i, k;
+
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+	for (i = 0; i < NR_SH; i++)
+		for (k = 0; k < SHM_PAGES; k++) {
+			if (sh[i][k * 4096] != sh_byte(i, k, 0))
+				_exit(10 + i);
+			if (k != 1)
+				sh[i][k * 4096 + 1] = sh_byte(i, k, 1);
+		}
+	_exit(0);
+}
+
+static bool check_shared(void)
+{
+	char b = 0;
+	int st, i, k;
+
+	if (waitpid(sh_child, &st, 0) != sh_child)
+		return differs("the child is gone: %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return differs("the child saw other bytes (status 0x%x: %s)", st,
+			       WIFEXITED(st) && WEXITSTATUS(st) >= 10 ?
+			       sh_name[WEXITSTATUS(st) - 10] : "?");
+	for (i = 0; i < NR_SH; i++)
+		for (k = 0; k < SHM_PAGES; k++) {
+			if (sh[i][k * 4096] != sh_byte(i, k, 0))
+				return differs("%s page %d lost its contents", sh_name[i], k);
+			if (k != 1 && sh[i][k * 4096 + 1] != sh_byte(i, k, 1))
+				return differs("%s page %d: the child's write is not seen: not shared",
+					       sh_name[i], k);
+		}
+	if (pread(sh_memfd, &b, 1, 1) != 1 || b != sh_byte(SH_MEMFD, 0, 1))
+		return differs("the memfd's descriptor does not see its mapping's write");
+	return false;
+}
+
+static char *sh_map(int i, int fd)
+{
+	int flags = MAP_SHARED | (fd < 0 ? MAP_ANONYMOUS : 0);
+	char *p = mmap(NULL, SHM_PAGES * 4096, PROT_READ | PROT_WRITE, flags, fd, 0);
+	int k;
+
+	if (p == MAP_FAILED)
+		setup_failed(40 + i);
+	for (k = 0; k < SHM_PAGES; k++)
+		p[k * 4096] = sh_byte(i, k, 0);
+	return p;
+}
+
+static void shared_workload(void)
+{
+	int fd;
+
+	start_log();
+	sh[SH_ANON] = sh_map(SH_ANON, -1);
+	if (mprotect(sh[SH_ANON] + 4096, 4096, PROT_READ))
+		setup_failed(50);
+	fd = open("/dev/zero", O_RDWR);
+	sh[SH_ZERO] = sh_map(SH_ZERO, fd);
+	close(fd);
+	sh_memfd = memfd_create("ckpt-fid", MFD_ALLOW_SEALING);
+	if (sh_memfd < 0 || ftruncate(sh_memfd, SHM_PAGES * 4096))
+		setup_failed(51);
+	sh[SH_MEMFD] = sh_map(SH_MEMFD, sh_memfd);
+	fd = memfd_create("ckpt-fid-nofd", 0);
+	if (fd < 0 || ftruncate(fd, SHM_PAGES * 4096))
+		setup_failed(52);
+	sh[SH_MEMFD_NOFD] = sh_map(SH_MEMFD_NOFD, fd);
+	close(fd);
+	fd = open(SHM_FILE, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, SHM_PAGES * 4096))
+		setup_failed(53);
+	sh[SH_SHMFILE] = sh_map(SH_SHMFILE, fd);
+	close(fd);
+	sh_child = fork();
+	if (sh_child < 0)
+		setup_failed(54);
+	if (!sh_child)
+		sh_child_main();
+	wait_go_then(check_shared);
+}
+
+/* A segment attached, then removed: it goes when the workload does. */
+static void sysv_workload(void)
+{
+	int id;
+	char *p;
+
+	start_log();
+	id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	p = id < 0 ? (char *)-1 : shmat(id, NULL, 0);
+	if (p == (char *)-1)
+		setup_failed(60);
+	p[0] = 1;
+	shmctl(id, IPC_RMID, NULL);
+	say("ready");
+	pause();
+	_exit(0);
+}
+
 /* --- seccomp --------------------------------------------------------------- */
 
 static void seccomp_workload(void)
@@ -684,6 +948,12 @@ __attribute__((constructor)) static void maybe_workload(void)
 		strict_workload();
 	if (w && !strcmp(w, "nobody"))
 		nobody_workload();
+	if (w && !strcmp(w, "shared"))
+		shared_workload();
+	if (w && !strcmp(w, "sysv"))
+		sysv_workload();
+	if (w && !strcmp(w, "sched"))
+		sched_workload();
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -731,8 +1001,11 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *
 	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
 	libckpt_close(h);
 	close(fd);
-	kill(pid, SIGKILL);
+	/* The whole group (the workload's session): its pids must be free. */
+	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	while (!kill(-pid, 0))
+		usleep(10000);
 	return pid;
 }
 
@@ -814,6 +1087,29 @@ TEST(nonroot_threads_restored_by_root)
 	expect_restored_pass(_metadata, "nobody", false);
 }
 
+/*
+ * Four threads with their own policies (OTHER, BATCH, FIFO with
+ * reset-on-fork, IDLE), nice values, single-CPU affinities and timer
+ * slacks, in a process with its own oom_score_adj and coredump_filter:
+ * each thread finds its own again.
+ */
+TEST(scheduling_restored)
+{
+	expect_restored_pass(_metadata, "sched", false);
+}
+
+/*
+ * Shared anonymous memory (three mappings of one object), a shared
+ * /dev/zero mapping, a memfd mapped through a descriptor and one mapped
+ * without, and a /dev/shm file, each mapped by the workload and by its
+ * child: after the restore each sees the other's writes, as before.
+ */
+TEST(shared_memory_stays_shared)
+{
+	expect_restored_pass(_metadata, "shared", false);
+	unlink(SHM_FILE);
+}
+
 FIXTURE(slow) {
 };
 
@@ -833,7 +1129,7 @@ TEST_F_TIMEOUT(slow, many_mappings_restored, 400)
 
 /* Check, then freeze, of @kind are refused before any freeze, naming @why. */
 static void expect_refused(struct __test_metadata *_metadata, const char *kind,
-			   const char *why)
+			   int want, const char *why)
 {
 	struct libckpt_census census;
 	struct libckpt_job job;
@@ -850,9 +1146,9 @@ static void expect_refused(struct __test_metadata *_metadata, const char *kind,
 	ASSERT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
 	ASSERT_EQ(0, libckpt_open(&h));
-	EXPECT_EQ(-EOPNOTSUPP, libckpt_check(h, pid, &census));
+	EXPECT_EQ(want, libckpt_check(h, pid, &census));
 	EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
-	EXPECT_EQ(-EOPNOTSUPP, libckpt_freeze(h, pid, fd, 0, &job));
+	EXPECT_EQ(want, libckpt_freeze(h, pid, fd, 0, &job));
 	EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
 	libckpt_close(h);
 	close(fd);
@@ -864,13 +1160,20 @@ static void expect_refused(struct __test_metadata *_metadata, const char *kind,
 /* A process with a seccomp filter is refused by name before the freeze. */
 TEST(seccomp_filter_refused)
 {
-	expect_refused(_metadata, "seccomp", "seccomp filter: not supported");
+	expect_refused(_metadata, "seccomp", -EOPNOTSUPP, "seccomp filter: not supported");
 }
 
 /* So is one in seccomp strict mode. */
 TEST(seccomp_strict_refused)
 {
-	expect_refused(_metadata, "strict", "seccomp strict mode: not supported");
+	expect_refused(_metadata, "strict", -EOPNOTSUPP, "seccomp strict mode: not supported");
+}
+
+/* A System V segment's attachment is refused by name, before the freeze. */
+TEST(sysv_shm_refused)
+{
+	expect_refused(_metadata, "sysv", -EINVAL,
+		       "System V shared memory attachment (shmat) is not supported");
 }
 
 TEST_HARNESS_MAIN

@@ -134,7 +134,7 @@ enum mut {
 	M_NO_TRAILER, M_REGS_SIZE, M_PATH_NUL, M_RUN_ZERO, M_ANON_PATH,
 	M_VMA_FLAGS, M_PAGES_OUTSIDE, M_PAGES_SPAN_VMA, M_PAGES_OVERLAP,
 	M_NO_PROC, M_FD_ORDER, M_FD_DATA_NOFLAG, M_NO_IDENTITY, M_IDENT_TID,
-	M_IDENT_AUXV, M_VMA_CONTRA,
+	M_IDENT_AUXV, M_IDENT_SCHED, M_VMA_CONTRA,
 	M_FD_ID_SKIP, M_FD_ID_DIFFERS, M_OBJ_NO_STATE, M_OBJ_STATE_AGAIN,
 	M_OBJ_INO, M_OBJ_STATE_SIZE,
 	M_NO_TIMERS, M_TIMER_ORDER, M_TIMER_TID, M_TIMER_ID_COUNTER,
@@ -321,6 +321,9 @@ static void put_identity(struct buf *b, const struct m_task *t, enum mut mut)
 	for (j = 0; j < t->nr_threads; j++) {
 		id[j].tid = t->tids[j] + (mut == M_IDENT_TID && j == 1);
 		id[j].pdeathsig = j ? 0 : 9;
+		id[j].nice = j ? 5 : 0;
+		id[j].timer_slack_ns = 50000;
+		id[j].affinity[0] = mut == M_IDENT_SCHED && j == 1 ? 0 : 3;
 		memcpy(id[j].comm, t->comm, strnlen(t->comm, sizeof(id[j].comm)));
 	}
 	memcpy(extra, auxv, sizeof(auxv));
@@ -768,6 +771,7 @@ BAD(path_with_nul, M_PATH_NUL, -EBADMSG, "path holds a NUL byte");
 BAD(anon_with_file, M_ANON_PATH, -EBADMSG,
     "anonymous mapping 0x600000 names a file");
 BAD(vma_flags, M_VMA_FLAGS, -EBADMSG, "unknown flags 0x100000");
+BAD(identity_thread_without_cpus, M_IDENT_SCHED, -EBADMSG, "no CPU in its affinity");
 
 FIXTURE_SETUP(bad)
 {

@@ -144,6 +144,8 @@ struct ctx {
 	struct ps_snap *s;
 	unsigned long *pipes;	/* pipe inode numbers, in order of appearance */
 	size_t npipes;
+	unsigned long *shms;	/* shared memory objects' inodes, likewise */
+	size_t nshms;
 };
 
 static void put_raw(struct ps_task *t, const char *key, const char *val, size_t len)
@@ -175,21 +177,61 @@ static void putf(struct ps_task *t, const char *key, const char *fmt, ...)
 	put(t, key, val);
 }
 
-/* "pipe#N": pipes are new objects after a restore; which ends share one is what counts. */
-static const char *pipe_name(struct ctx *c, unsigned long ino, char *buf, size_t len)
+/* The 1-based place of @ino in *@list, appended if new: objects in order of appearance. */
+static size_t ordinal(unsigned long **list, size_t *n, unsigned long ino)
 {
 	size_t i;
 
-	for (i = 0; i < c->npipes && c->pipes[i] != ino; i++)
+	for (i = 0; i < *n && (*list)[i] != ino; i++)
 		;
-	if (i == c->npipes) {
-		c->pipes = realloc(c->pipes, (c->npipes + 1) * sizeof(*c->pipes));
-		if (!c->pipes)
+	if (i == *n) {
+		*list = realloc(*list, (*n + 1) * sizeof(**list));
+		if (!*list)
 			abort();
-		c->pipes[c->npipes++] = ino;
+		(*list)[(*n)++] = ino;
 	}
-	snprintf(buf, len, "pipe#%zu", i + 1);
+	return i + 1;
+}
+
+/* "pipe#N": pipes are new objects after a restore; which ends share one is what counts. */
+static const char *pipe_name(struct ctx *c, unsigned long ino, char *buf, size_t len)
+{
+	snprintf(buf, len, "pipe#%zu", ordinal(&c->pipes, &c->npipes, ino));
 	return buf;
+}
+
+/*
+ * Shared anonymous memory, memfds and System V segments are new inodes
+ * after a restore: their inode becomes their order of appearance (in
+ * mappings and descriptors alike), so which mappings and descriptors
+ * share one object is what is compared.
+ */
+static bool is_shm_object(const char *name)
+{
+	static const char *const kinds[] = { "/dev/zero (deleted)", "/memfd:", "/SYSV" };
+	size_t k;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (!strncmp(name, kinds[k], strlen(kinds[k])))
+			return strstr(name, " (deleted)") != NULL;
+	return false;
+}
+
+static size_t shm_ordinal(struct ctx *c, unsigned long ino)
+{
+	return ordinal(&c->shms, &c->nshms, ino);
+}
+
+/* An smaps header "perms offset dev inode name" with its object named. */
+static void name_shm(struct ctx *c, char *val, size_t size)
+{
+	char perms[16], off[32], dev[16], rest[PATH_MAX];
+	unsigned long ino;
+
+	if (sscanf(val, "%15s %31s %15s %lu %4095[^\n]", perms, off, dev, &ino, rest) != 5 ||
+	    !is_shm_object(rest))
+		return;
+	snprintf(val, size, "%s %s %s %zu %s", perms, off, dev, shm_ordinal(c, ino), rest);
 }
 
 /* "Key:<blanks>value" lines, as status and fdinfo have them. */
@@ -330,9 +372,10 @@ static void read_raw(struct ps_task *t, const char *path, const char *key)
  * inode and name, one per counter and one per VmFlags flag, all under the
  * range.
  */
-static int read_smaps(struct ps_task *t, const char *path)
+static int read_smaps(struct ctx *c, struct ps_task *t, const char *path)
 {
 	char *text = slurp(path, NULL), *line, *save = NULL, range[64] = "?", key[256];
+	char val[PATH_MAX + 128];
 
 	if (!text)
 		return -errno;
@@ -346,7 +389,9 @@ static int read_smaps(struct ps_task *t, const char *path)
 			snprintf(range, sizeof(range), "%s", line);
 			snprintf(key, sizeof(key), "smaps:%s", range);
 			squeeze(sp + 1);
-			put(t, key, sp + 1);
+			snprintf(val, sizeof(val), "%s", sp + 1);
+			name_shm(c, val, sizeof(val));
+			put(t, key, val);
 		} else if (colon) {
 			char *flag, *fsave = NULL;
 
@@ -428,7 +473,10 @@ static void read_fds(struct ctx *c, struct ps_task *t, pid_t pid)
 			continue;
 		/* A pipe's inode number is a new one after a restore: name it. */
 		ino = strstr(text, "\nino:");
-		if (!strncmp(link, "pipe:", 5) && ino) {
+		if (ino && is_shm_object(link))
+			snprintf(name, sizeof(name), "%zu",
+				 shm_ordinal(c, strtoul(ino + 5, NULL, 10)));
+		if ((!strncmp(link, "pipe:", 5) || is_shm_object(link)) && ino) {
 			char *end = strchr(ino + 1, '\n');
 
 			memmove(ino + 1, end ? end + 1 : "", strlen(end ? end + 1 : "") + 1);
@@ -512,7 +560,7 @@ static int read_process(struct ctx *c, struct ps_task *t, pid_t pid)
 #define P(name) (snprintf(path, sizeof(path), "/proc/%d/%s", pid, name), path)
 	ret = read_limits(t, P("limits"));
 	if (!ret)
-		ret = read_smaps(t, P("smaps"));
+		ret = read_smaps(c, t, P("smaps"));
 	if (ret)
 		return ret;
 	read_fds(c, t, pid);
@@ -654,6 +702,7 @@ int ps_take(struct ps_snap *s, const pid_t *pids, size_t n)
 		free(tids);
 	}
 	free(c.pipes);
+	free(c.shms);
 	if (ret) {
 		ps_free(s);
 		return ret;

@@ -421,6 +421,8 @@ struct ckpt_rec_proc {
  *	ending with an AT_NULL pair), at most CKPT_AUXV_WORDS
  * @nr_threads: struct ckpt_thread_identity that follow the auxv: one per
  *	THREAD record of the process, in the same order
+ * @oom_score_adj: /proc/PID/oom_score_adj, -1000 to 1000
+ * @coredump_filter: /proc/PID/coredump_filter, bits 0 to 8
  *
  * A process with a seccomp filter or in seccomp strict mode is refused
  * before the freeze ("seccomp filter: not supported"), so none is here.
@@ -430,25 +432,41 @@ struct ckpt_rec_identity {
 	__u32 dumpable;
 	__u32 nr_auxv;
 	__u32 nr_threads;
+	__s32 oom_score_adj;
+	__u32 coredump_filter;
 };
 
 /* ckpt_thread_identity.flags */
 #define CKPT_TID_NO_NEW_PRIVS	(1U << 0)	/* PR_SET_NO_NEW_PRIVS */
+#define CKPT_TID_RESET_ON_FORK	(1U << 1)	/* SCHED_RESET_ON_FORK */
+
+#define CKPT_AFFINITY_WORDS	16	/* CPUs 0 to 1023 */
 
 /**
  * struct ckpt_thread_identity - per-thread identity
  * @tid: the thread (equals its THREAD record's tid)
  * @pdeathsig: PR_SET_PDEATHSIG signal, 0 for none
  * @flags: CKPT_TID_* bits
- * @reserved: zero
+ * @nice: its nice value, -20 to 19 (setpriority())
  * @comm: the thread's name (PR_SET_NAME), NUL-padded
+ * @policy: SCHED_OTHER (0), SCHED_FIFO (1), SCHED_RR (2), SCHED_BATCH (3)
+ *	or SCHED_IDLE (5); a SCHED_DEADLINE thread is refused before the
+ *	freeze
+ * @rt_priority: 1 to 99 for SCHED_FIFO and SCHED_RR, else 0
+ * @timer_slack_ns: PR_GET_TIMERSLACK
+ * @affinity: the CPUs it may run on (sched_getaffinity()), a bit per CPU,
+ *	CPU n in bit n % 64 of word n / 64; at least one bit set
  */
 struct ckpt_thread_identity {
 	__u32 tid;
 	__u32 pdeathsig;
 	__u32 flags;
-	__u32 reserved;
+	__s32 nice;
 	char comm[16];
+	__u32 policy;
+	__u32 rt_priority;
+	__u64 timer_slack_ns;
+	__u64 affinity[CKPT_AFFINITY_WORDS];
 };
 
 /**
