@@ -140,11 +140,12 @@ static void show_identity_text(const struct libckpt_image_task *t)
 	       id->rec.nr_auxv / 2, id->rec.oom_score_adj, id->rec.coredump_filter);
 	for (j = 0; j < id->rec.nr_threads; j++) {
 		th = &id->threads[j];
-		printf("  thread %u: comm %.16s pdeathsig %u%s policy %u%s priority %u nice %d slack %llu ns CPUs",
+		printf("  thread %u: comm %.16s pdeathsig %u%s policy %u%s priority %u nice %d ioprio 0x%x slack %llu ns CPUs",
 		       th->tid, th->comm, th->pdeathsig,
 		       th->flags & CKPT_TID_NO_NEW_PRIVS ? " no_new_privs" : "",
 		       th->policy, th->flags & CKPT_TID_RESET_ON_FORK ? " reset-on-fork" : "",
-		       th->rt_priority, th->nice, (unsigned long long)th->timer_slack_ns);
+		       th->rt_priority, th->nice, th->ioprio,
+		       (unsigned long long)th->timer_slack_ns);
 		print_cpus(th);
 		printf("\n");
 	}
@@ -383,10 +384,11 @@ static void show_json_identity(const struct libckpt_image_task *t)
 		json_str(comm);
 		printf(", \"pdeathsig\": %u, \"no_new_privs\": %s, \"policy\": %u, "
 		       "\"reset_on_fork\": %s, \"rt_priority\": %u, \"nice\": %d, "
-		       "\"timer_slack_ns\": %llu, \"affinity\": [", th->pdeathsig,
+		       "\"ioprio\": %u, \"timer_slack_ns\": %llu, \"affinity\": [", th->pdeathsig,
 		       th->flags & CKPT_TID_NO_NEW_PRIVS ? "true" : "false", th->policy,
 		       th->flags & CKPT_TID_RESET_ON_FORK ? "true" : "false",
-		       th->rt_priority, th->nice, (unsigned long long)th->timer_slack_ns);
+		       th->rt_priority, th->nice, th->ioprio,
+		       (unsigned long long)th->timer_slack_ns);
 		for (k = 0; k < CKPT_AFFINITY_WORDS; k++)
 			printf("%s%llu", k ? ", " : "", (unsigned long long)th->affinity[k]);
 		printf("]}");

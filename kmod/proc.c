@@ -12,6 +12,8 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/iocontext.h>
+#include <linux/ioprio.h>
 #include <linux/mm.h>
 #include <linux/netlink.h>
 #include <linux/path.h>
@@ -247,7 +249,9 @@ out_free:
  *	exit signal cannot be restored
  * @t: the thread (parked, or under rcu_read_lock())
  *
- * SCHED_DEADLINE's runtime, deadline and period are not recorded. A
+ * SCHED_DEADLINE's runtime, deadline and period are not recorded, nor
+ * is a memory policy (set only by the thread itself or at its creation,
+ * 6.1 mm/mempolicy.c do_set_mempolicy(); freed at exit). A
  * process's exit signal (clone()'s, sent to its parent at its death) is
  * set only at its creation, and a restore creates every process with
  * SIGCHLD.
@@ -258,6 +262,10 @@ const char *ckpt_proc_sched_refusal(struct task_struct *t)
 {
 	if (READ_ONCE(t->policy) == SCHED_DEADLINE)
 		return "SCHED_DEADLINE thread: not supported";
+#ifdef CONFIG_NUMA
+	if (READ_ONCE(t->mempolicy))
+		return "thread has a memory policy (set_mempolicy): not supported";
+#endif
 	if (thread_group_leader(t) && READ_ONCE(t->exit_signal) != SIGCHLD)
 		return "process has an exit signal other than SIGCHLD (clone()): not supported";
 	return NULL;
@@ -295,12 +303,12 @@ const char *ckpt_proc_seccomp_refusal(struct task_struct *t)
 
 /*
  * A thread's scheduling (current, or a thread stopped by job control):
- * policy, nice, real-time priority, timer slack and affinity. Other tasks
- * may change them meanwhile (sched_setscheduler(), setpriority(),
- * sched_setaffinity() on its tid, each under the runqueue lock, 6.1
- * kernel/sched/core.c): the values are read once, each a consistent word,
- * as sched_getattr() reads them. Affinity is what sched_getaffinity()
- * reports: cpus_mask and the active CPUs.
+ * policy, nice, real-time priority, timer slack, affinity and I/O
+ * priority. Other tasks may change them meanwhile (sched_setscheduler(),
+ * setpriority(), sched_setaffinity() on its tid, each under the runqueue
+ * lock, 6.1 kernel/sched/core.c): the values are read once, each a
+ * consistent word, as sched_getattr() reads them. Affinity is what
+ * sched_getaffinity() reports: cpus_mask and the active CPUs.
  */
 static void ckpt_proc_thread_sched(struct task_struct *t,
 				   struct ckpt_thread_identity *id)
@@ -316,6 +324,15 @@ static void ckpt_proc_thread_sched(struct task_struct *t,
 	for_each_cpu_and(cpu, &t->cpus_mask, cpu_active_mask)
 		if (cpu < CKPT_AFFINITY_WORDS * 64)
 			id->affinity[cpu / 64] |= 1ULL << (cpu % 64);
+	/*
+	 * The I/O priority as set, not as ioprio_get() derives it from nice
+	 * for class NONE: the io_context is attached under task_lock()
+	 * (6.1 block/ioprio.c set_task_ioprio()).
+	 */
+	task_lock(t);
+	id->ioprio = t->io_context ? t->io_context->ioprio :
+		     IOPRIO_DEFAULT;
+	task_unlock(t);
 }
 
 /**

@@ -15,10 +15,12 @@
 #include <linux/kdev_t.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/mempolicy.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mount.h>
 #include <linux/netlink.h>
 #include <linux/pagemap.h>
+#include <linux/pkeys.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -624,6 +626,10 @@ static const char *vma_refusal(struct vm_area_struct *vma)
 		return "shared mapping without a file";
 	if (is_sysv_shm(vma))
 		return "System V shared memory attachment (shmat) is not supported";
+	if (vma_policy(vma))
+		return "mapping has a memory policy (mbind): not supported";
+	if (vma_pkey(vma))
+		return "mapping has a protection key (pkey_mprotect): not supported";
 	/*
 	 * A restore maps files by path; shared shmem (memfd, MAP_SHARED |
 	 * MAP_ANONYMOUS) is copied whole instead, so only other mappings

@@ -784,6 +784,9 @@ static int check_sched(const struct ckpt_thread_identity *id, char *why, size_t 
 			 id->rt_priority, id->policy);
 	else if (id->nice < -20 || id->nice > 19)
 		snprintf(why, len, "nice %" PRId32 " out of range", id->nice);
+	else if ((id->ioprio >> 13) > 3 || (id->ioprio & 0x1fff) > 7 || id->reserved)
+		snprintf(why, len, "I/O priority 0x%" PRIx32 " out of range, or reserved bits",
+			 id->ioprio);
 	else
 		why[0] = '\0';
 	for (k = 0; k < CKPT_AFFINITY_WORDS; k++)

@@ -21,6 +21,7 @@
 #include <linux/securebits.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -173,6 +174,17 @@ static int restore_proc(const struct libckpt_image_task *t, int cwd_fd,
 	if (setresgid(r->gid, r->egid, r->sgid) || setresuid(r->uid, r->euid, r->suid))
 		return fail(e, -EPERM, "cannot take uid %u gid %u: %s", r->uid, r->gid,
 			    strerror(errno));
+	/*
+	 * setres[ug]id() made the filesystem ids the effective ones; the
+	 * image's may differ (setfs[ug]id()). Per thread, but no thread
+	 * exists yet: the ones made later inherit them. setfs[ug]id() says
+	 * only what the ids were: -1, never valid, reads them back.
+	 */
+	setfsgid(r->fsgid);
+	setfsuid(r->fsuid);
+	if ((uint32_t)setfsgid((gid_t)-1) != r->fsgid || (uint32_t)setfsuid((uid_t)-1) != r->fsuid)
+		return fail(e, -EPERM, "pid %u: cannot take fsuid %u fsgid %u",
+			    t->rec.pid, r->fsuid, r->fsgid);
 	ret = restore_caps(r, t->rec.pid, e);
 	if (ret)
 		return ret;

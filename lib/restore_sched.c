@@ -3,8 +3,9 @@
  * Copyright (C) 2026 The ckpt authors.
  *
  * libckpt: how the kernel schedules and judges a restored process —
- * each thread's policy, real-time priority, nice value, CPU affinity and
- * timer slack, the process's OOM score adjustment and core dump filter.
+ * each thread's policy, real-time priority, nice value, CPU affinity, I/O
+ * priority and timer slack, the process's OOM score adjustment and core
+ * dump filter.
  *
  * The controller sets the scheduling of every thread once all of them
  * are parked with their memory in place (by tid: the calls reach another
@@ -21,7 +22,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* <linux/ioprio.h> of this era is not for user space: ioprio_set(2)'s "which". */
+#define IOPRIO_WHO_PROCESS	1
 
 #include "restore.h"
 
@@ -84,6 +89,9 @@ static int thread_sched(pid_t pid, pid_t tid, const struct ckpt_thread_identity 
 	if (setpriority(PRIO_PROCESS, (id_t)tid, id->nice))
 		return fail(e, -errno, "pid %d thread %d: cannot take nice %d: %s",
 			    pid, tid, id->nice, strerror(errno));
+	if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, tid, (int)id->ioprio))
+		return fail(e, -errno, "pid %d thread %d: cannot take I/O priority 0x%x: %s",
+			    pid, tid, id->ioprio, strerror(errno));
 	if (sched_setaffinity(tid, sizeof(cpus), &cpus))
 		return fail(e, -errno, "pid %d thread %d: cannot keep its CPU affinity (%d CPUs from %d; does this machine have them?): %s",
 			    pid, tid, CPU_COUNT(&cpus), id->affinity[0] ? __builtin_ctzll(id->affinity[0]) : -1,

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/fsuid.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
@@ -29,6 +30,7 @@
 #include <time.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/mempolicy.h>
 #include <linux/seccomp.h>
 #include <linux/securebits.h>
 
@@ -122,6 +124,8 @@ static ssize_t slurp(const char *path, char *buf, size_t size)
 	close(fd);
 	return got;
 }
+
+#define NOBODY		65534
 
 /* --- identity ------------------------------------------------------------- */
 
@@ -261,6 +265,8 @@ static bool check_identity(void)
 		return differs("comm '%s'", name);
 	if (prctl(PR_GET_PDEATHSIG, &sig) || sig != SIGWINCH)
 		return differs("pdeathsig %d", sig);
+	if (setfsuid(-1) != NOBODY || setfsgid(-1) != NOBODY)
+		return differs("fsuid %d fsgid %d", setfsuid(-1), setfsgid(-1));
 	if (personality(0xffffffff) != ID_PERS)
 		return differs("personality 0x%x", personality(0xffffffff));
 	if (prctl(PR_GET_CHILD_SUBREAPER, &sig) || sig != 1)
@@ -307,6 +313,9 @@ static void identity_workload(void)
 	int cap;
 
 	start_log();
+	/* Filesystem ids apart from the others, before the worker inherits them. */
+	setfsgid(NOBODY);
+	setfsuid(NOBODY);
 	ro_page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ro_page == MAP_FAILED || pthread_create(&worker_thread, NULL, worker, NULL))
 		setup_failed(10);
@@ -575,18 +584,23 @@ static void many_workload(void)
 
 #define NR_SCHED	4
 
-/* Per thread: policy, real-time priority, reset-on-fork, nice, slack, CPU. */
+#define IOPRIO(class, level)	((class) << 13 | (level))
+
+/*
+ * Per thread: policy, real-time priority, reset-on-fork, nice, slack, CPU
+ * and I/O priority (0: none set, it follows nice).
+ */
 static const struct {
 	int policy, prio;
 	bool reset;
 	int nice;
 	unsigned long slack;
-	int cpu;
+	int cpu, ioprio;
 } sched_want[NR_SCHED] = {
-	{ SCHED_OTHER, 0, false, 4, 123456, 1 },
-	{ SCHED_BATCH, 0, false, 7, 777777, 0 },
-	{ SCHED_FIFO, 10, true, 0, 50000, 1 },
-	{ SCHED_IDLE, 0, false, 19, 1000, 0 },
+	{ SCHED_OTHER, 0, false, 4, 123456, 1, 0 },
+	{ SCHED_BATCH, 0, false, 7, 777777, 0, IOPRIO(2, 6) },
+	{ SCHED_FIFO, 10, true, 0, 50000, 1, IOPRIO(1, 3) },
+	{ SCHED_IDLE, 0, false, 19, 1000, 0, IOPRIO(3, 0) },
 };
 static volatile int sched_go, sched_started;
 static char sched_why[NR_SCHED][160];
@@ -604,7 +618,8 @@ static void sched_set(int i)
 			       (sched_want[i].reset ? SCHED_RESET_ON_FORK : 0), &sp) ||
 	    setpriority(PRIO_PROCESS, syscall(SYS_gettid), sched_want[i].nice) ||
 	    sched_setaffinity(0, sizeof(cpus), &cpus) ||
-	    prctl(PR_SET_TIMERSLACK, sched_want[i].slack, 0, 0, 0))
+	    prctl(PR_SET_TIMERSLACK, sched_want[i].slack, 0, 0, 0) ||
+	    (sched_want[i].ioprio && syscall(SYS_ioprio_set, 1, 0, sched_want[i].ioprio)))
 		setup_failed(70 + i);
 	sched_slack[i] = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 }
@@ -632,6 +647,10 @@ static void sched_check(int i)
 	else if (CPU_COUNT(&cpus) != 1 || !CPU_ISSET(sched_want[i].cpu, &cpus))
 		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d affinity: %d CPUs", i,
 			 CPU_COUNT(&cpus));
+	else if (sched_want[i].ioprio &&
+		 syscall(SYS_ioprio_get, 1, 0) != sched_want[i].ioprio)
+		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d I/O priority 0x%lx", i,
+			 syscall(SYS_ioprio_get, 1, 0));
 	else if (prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) != sched_slack[i])
 		snprintf(sched_why[i], sizeof(sched_why[i]), "thread %d timer slack %d, was %ld",
 			 i, prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), sched_slack[i]);
@@ -814,6 +833,25 @@ static void shared_workload(void)
 	wait_go_then(check_shared);
 }
 
+/* A memory policy of the thread (@how 0) or of a mapping (1), then wait. */
+static void mempolicy_workload(int how)
+{
+	unsigned long node0 = 1;
+	char *p;
+
+	start_log();
+	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		setup_failed(61);
+	if (how ? syscall(SYS_mbind, p, 8192, MPOL_BIND, &node0, 64, 0) :
+	    syscall(SYS_set_mempolicy, MPOL_BIND, &node0, 64))
+		setup_failed(62);
+	p[0] = 1;
+	say("ready");
+	pause();
+	_exit(0);
+}
+
 /* A segment attached, then removed: it goes when the workload does. */
 static void sysv_workload(void)
 {
@@ -868,7 +906,6 @@ static void strict_workload(void)
 
 /* --- threads of a process whose owner is not root ------------------------ */
 
-#define NOBODY		65534
 #define NR_NOBODY_THREADS	3
 
 static pid_t nobody_tids[NR_NOBODY_THREADS];
@@ -954,6 +991,10 @@ __attribute__((constructor)) static void maybe_workload(void)
 		sysv_workload();
 	if (w && !strcmp(w, "sched"))
 		sched_workload();
+	if (w && !strcmp(w, "set_mempolicy"))
+		mempolicy_workload(0);
+	if (w && !strcmp(w, "mbind"))
+		mempolicy_workload(1);
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -1174,6 +1215,15 @@ TEST(sysv_shm_refused)
 {
 	expect_refused(_metadata, "sysv", -EINVAL,
 		       "System V shared memory attachment (shmat) is not supported");
+}
+
+/* So are a thread's memory policy and a mapping's. */
+TEST(memory_policies_refused)
+{
+	expect_refused(_metadata, "set_mempolicy", -EOPNOTSUPP,
+		       "thread has a memory policy (set_mempolicy): not supported");
+	expect_refused(_metadata, "mbind", -EINVAL,
+		       "mapping has a memory policy (mbind): not supported");
 }
 
 TEST_HARNESS_MAIN

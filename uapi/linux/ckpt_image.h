@@ -450,12 +450,15 @@ struct ckpt_rec_identity {
  * @nice: its nice value, -20 to 19 (setpriority())
  * @comm: the thread's name (PR_SET_NAME), NUL-padded
  * @policy: SCHED_OTHER (0), SCHED_FIFO (1), SCHED_RR (2), SCHED_BATCH (3)
- *	or SCHED_IDLE (5); a SCHED_DEADLINE thread is refused before the
- *	freeze
+ *	or SCHED_IDLE (5); a SCHED_DEADLINE thread, or one with a memory
+ *	policy (set_mempolicy()), is refused before the freeze
  * @rt_priority: 1 to 99 for SCHED_FIFO and SCHED_RR, else 0
  * @timer_slack_ns: PR_GET_TIMERSLACK
  * @affinity: the CPUs it may run on (sched_getaffinity()), a bit per CPU,
  *	CPU n in bit n % 64 of word n / 64; at least one bit set
+ * @ioprio: its I/O priority as set (ioprio_set(); class in bits 13-15,
+ *	0 to 3, level in bits 0-2; class 0 follows the nice value)
+ * @reserved: zero
  */
 struct ckpt_thread_identity {
 	__u32 tid;
@@ -467,6 +470,8 @@ struct ckpt_thread_identity {
 	__u32 rt_priority;
 	__u64 timer_slack_ns;
 	__u64 affinity[CKPT_AFFINITY_WORDS];
+	__u32 ioprio;
+	__u32 reserved;
 };
 
 /**
