@@ -302,13 +302,13 @@ const char *ckpt_proc_seccomp_refusal(struct task_struct *t)
 }
 
 /*
- * A thread's scheduling: policy, nice, real-time priority, timer slack,
- * affinity and I/O priority. Other tasks may change them meanwhile
- * (sched_setscheduler(), setpriority(), sched_setaffinity() on its tid,
- * each under the runqueue lock, 6.1 kernel/sched/core.c): the values are
- * read once, each a consistent word, as sched_getattr() reads them.
- * Affinity is what sched_getaffinity() reports: cpus_mask and the
- * active CPUs.
+ * A thread's scheduling (current, or a thread stopped by job control):
+ * policy, nice, real-time priority, timer slack, affinity and I/O
+ * priority. Other tasks may change them meanwhile (sched_setscheduler(),
+ * setpriority(), sched_setaffinity() on its tid, each under the runqueue
+ * lock, 6.1 kernel/sched/core.c): the values are read once, each a
+ * consistent word, as sched_getattr() reads them. Affinity is what
+ * sched_getaffinity() reports: cpus_mask and the active CPUs.
  */
 static void ckpt_proc_thread_sched(struct task_struct *t,
 				   struct ckpt_thread_identity *id)
@@ -339,7 +339,7 @@ static void ckpt_proc_thread_sched(struct task_struct *t,
  * ckpt_proc_thread_identity() - record a thread's identity
  * @t: the thread: current, parked in its own context, or a thread stopped
  *	by job control
- * @id: filled: name, parent-death signal, no_new_privs
+ * @id: filled: name, parent-death signal, no_new_privs, scheduling
  *
  * comm, pdeath_signal and the no_new_privs bit are written only by the
  * thread itself (prctl()) or by a credential change, which neither a
