@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -30,12 +31,26 @@
 
 #include "restore.h"
 
-static int write_proc(const char *path, const char *fmt, long v)
+/*
+ * Write @v to @path unless it holds it already (read in @base): a restoring process may
+ * not open its own /proc files for writing (a non-dumpable one's belong
+ * to root), and an unprivileged restore then fails only where a value
+ * really has to change.
+ */
+static int write_proc(const char *path, const char *fmt, int base, long v)
 {
-	char text[32];
+	char text[32], now[32] = "";
+	ssize_t got;
 	int fd, n, err = 0;
 
 	n = snprintf(text, sizeof(text), fmt, v);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		got = read(fd, now, sizeof(now) - 1);
+		close(fd);
+		if (got > 0 && strtol(now, NULL, base) == v)
+			return 0;
+	}
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -51,12 +66,13 @@ int libckpt_rst_oom_and_dump(const struct libckpt_image_task *t, struct shared *
 	const struct ckpt_rec_identity *id = &t->ident->rec;
 	int ret;
 
-	ret = write_proc("/proc/self/oom_score_adj", "%ld", id->oom_score_adj);
+	ret = write_proc("/proc/self/oom_score_adj", "%ld", 10, id->oom_score_adj);
 	if (ret)
 		return fail(e, ret, "pid %u: cannot set its oom_score_adj to %d: %s",
 			    t->rec.pid, id->oom_score_adj, strerror(-ret));
 	/* The kernel reads it with kstrtouint(..., 0): hex needs its 0x. */
-	ret = write_proc("/proc/self/coredump_filter", "0x%lx", (long)id->coredump_filter);
+	ret = write_proc("/proc/self/coredump_filter", "0x%lx", 16,
+			 (long)id->coredump_filter);
 	if (ret)
 		return fail(e, ret, "pid %u: cannot set its coredump_filter to 0x%x: %s",
 			    t->rec.pid, id->coredump_filter, strerror(-ret));
