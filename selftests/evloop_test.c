@@ -440,25 +440,10 @@ __attribute__((constructor)) static void maybe_workload(void)
 	refused_workload(w);
 }
 
-static int wait_for_line(const char *what, int tries)
+/* Wait up to @ms for @what in the workload's log; 0 or -1. */
+static int wait_for_line(const char *what, int ms)
 {
-	char buf[16384];
-	ssize_t n;
-	int fd, i;
-
-	for (i = 0; i < tries; i++) {
-		fd = open(LOG, O_RDONLY);
-		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (fd >= 0)
-			close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			if (strstr(buf, what))
-				return 0;
-		}
-		usleep(50000);
-	}
-	return -1;
+	return log_wait(LOG, what, 1, ms);
 }
 
 static void show_log(struct __test_metadata *_metadata)
@@ -500,8 +485,8 @@ TEST(refused_kinds_named)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unlink(LOG);
 		pid = exec_self_as("CKPT_EV_WORKLOAD", cases[i].kind);
-		ASSERT_EQ(0, wait_for_line(" ", 100));
-		if (!wait_for_line("unavailable", 1)) {
+		ASSERT_EQ(0, wait_for_line(" ", 5000));
+		if (!wait_for_line("unavailable", 50)) {
 			TH_LOG("%s: cannot be created here; not judged", cases[i].kind);
 		} else {
 			EXPECT_EQ(-EINVAL, libckpt_check(h, pid, &census));
@@ -536,7 +521,7 @@ TEST(objects_restored)
 	unlink(AREA);
 	unlink(LOG);
 	pid = exec_self_as("CKPT_EV_WORKLOAD", "objs");
-	ASSERT_EQ(0, wait_for_line("ready", 200)) show_log(_metadata);
+	ASSERT_EQ(0, wait_for_line("ready", 10000)) show_log(_metadata);
 	ASSERT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
 	/* The workload and the child that shares its eventfds. */
@@ -559,7 +544,7 @@ TEST(objects_restored)
 	EXPECT_EQ(pid, got);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_EQ(0, wait_for_line("PASS", 40)) show_log(_metadata);
+	EXPECT_EQ(0, wait_for_line("PASS", 30000)) show_log(_metadata);
 	unlink(AREA);
 	unlink(GO);
 }

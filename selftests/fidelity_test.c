@@ -1086,7 +1086,7 @@ static void expect_restored_pass(struct __test_metadata *_metadata, const char *
 		EXPECT_PROC_SAME(diffs, report);
 	ps_free(&proc_before);
 	EXPECT_EQ(pid, got);
-	wait_for_line("PASS", 40, buf, sizeof(buf));
+	wait_for_line("PASS", 600, buf, sizeof(buf));
 	EXPECT_NE(NULL, strstr(buf, "PASS")) TH_LOG("log: %s", buf);
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("status 0x%x", status);
 	unlink(AREA);

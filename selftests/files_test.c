@@ -594,18 +594,9 @@ __attribute__((constructor)) static void maybe_workload(void)
 
 static int count_lines(const char *what)
 {
-	char buf[8192], *p;
-	int fd = open(LOG, O_RDONLY), n = 0;
-	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	char buf[8192];
 
-	if (fd >= 0)
-		close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	for (p = buf; (p = strstr(p, what)); p++)
-		n++;
-	return n;
+	return log_count(LOG, what, buf, sizeof(buf));
 }
 
 static const char *log_text(void)
@@ -620,15 +611,6 @@ static const char *log_text(void)
 	return buf;
 }
 
-static int wait_lines(const char *what, int n, int tries)
-{
-	while (tries-- > 0) {
-		if (count_lines(what) >= n)
-			return 0;
-		usleep(50000);
-	}
-	return -1;
-}
 
 /* Kill every process of session @sid and reap them (we are their subreaper). */
 static void kill_session(pid_t sid)
@@ -679,7 +661,7 @@ static int start_and_checkpoint(const char *kind, int n, uint64_t ghost_limit,
 	unlink(GO);
 	unlink(AREA);
 	*sid = exec_self_as("CKPT_FILES_WORKLOAD", kind);
-	if (wait_lines("ready", n, 200)) {
+	if (log_wait(LOG, "ready", n, 10000)) {
 		snprintf(err, errlen, "the workload did not start");
 		return -ETIMEDOUT;
 	}

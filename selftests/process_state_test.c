@@ -413,33 +413,11 @@ __attribute__((constructor)) static void maybe_workload(void)
 
 static int count_lines(const char *what)
 {
-	char buf[4096], *p;
-	ssize_t n;
-	int fd, count = 0;
+	char buf[8192];
 
-	fd = open(LOG, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	for (p = buf; (p = strstr(p, what)); p++)
-		count++;
-	return count;
+	return log_count(LOG, what, buf, sizeof(buf));
 }
 
-static int wait_lines(const char *what, int n, int tries)
-{
-	int i;
-
-	for (i = 0; i < tries; i++) {
-		if (count_lines(what) >= n)
-			return 0;
-		usleep(50000);
-	}
-	return -1;
-}
 
 static const char *log_text(void)
 {
@@ -569,7 +547,7 @@ TEST(zombie_of_a_parent_outside_refused)
 	char err[256];
 	int fd;
 
-	ASSERT_EQ(0, wait_lines("ready", 1, 200)) TH_LOG("%s", log_text());
+	ASSERT_EQ(0, log_wait(LOG, "ready", 1, 10000)) TH_LOG("%s", log_text());
 	leader = atoi(strstr(log_text(), "ready ") + 6);
 	ASSERT_LT(0, leader);
 	ASSERT_EQ(0, libckpt_open(&h));
@@ -600,7 +578,7 @@ TEST(zombies_restored)
 	char out[8192];
 	size_t n;
 
-	ASSERT_EQ(0, wait_lines("ready", 2, 200)) TH_LOG("%s", log_text());
+	ASSERT_EQ(0, log_wait(LOG, "ready", 2, 10000)) TH_LOG("%s", log_text());
 	n = session_pids(sid, pids);
 	ASSERT_EQ(5, n);
 	checkpoint_and_kill(_metadata, sid, pids, n);
@@ -625,7 +603,7 @@ TEST(queued_signals_keep_siginfo)
 	pid_t sid = start("signals");
 	char out[8192];
 
-	ASSERT_EQ(0, wait_lines("ready", 1, 200)) TH_LOG("%s", log_text());
+	ASSERT_EQ(0, log_wait(LOG, "ready", 1, 10000)) TH_LOG("%s", log_text());
 	/* The sender is gone: the workload alone. */
 	checkpoint_and_kill(_metadata, sid, &sid, 1);
 	EXPECT_EQ(0, run_cmd("/usr/bin/ckptctl show " AREA " 2>&1", out, sizeof(out)));
@@ -646,7 +624,7 @@ TEST(stopped_process_restored_stopped)
 	pid_t sid = start("stopped"), pids[MAX_PIDS];
 	size_t n;
 
-	ASSERT_EQ(0, wait_lines("ready", 1, 200)) TH_LOG("%s", log_text());
+	ASSERT_EQ(0, log_wait(LOG, "ready", 1, 10000)) TH_LOG("%s", log_text());
 	n = session_pids(sid, pids);
 	ASSERT_EQ(2, n);
 	checkpoint_and_kill(_metadata, sid, pids, n);

@@ -547,25 +547,10 @@ static pid_t start_exec_workload(const char *kind)
 	return exec_self_as("CKPT_RS_WORKLOAD", kind);
 }
 
-static int wait_for_line(const char *what, int tries)
+/* Wait up to @ms for @what in the workload's log; 0 or -1. */
+static int wait_for_line(const char *what, int ms)
 {
-	char buf[4096];
-	ssize_t n;
-	int fd, i;
-
-	for (i = 0; i < tries; i++) {
-		fd = open(LOG, O_RDONLY);
-		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (fd >= 0)
-			close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			if (strstr(buf, what))
-				return 0;
-		}
-		usleep(50000);
-	}
-	return -1;
+	return log_wait(LOG, what, 1, ms);
 }
 
 /* /proc of the workload just before its checkpoint (each test is a process). */
@@ -585,7 +570,7 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata,
 	unlink(AREA);
 	unlink(LOG);
 	pid = start_exec_workload(kind);
-	EXPECT_EQ(0, wait_for_line("ready", big ? 2400 : 200));
+	EXPECT_EQ(0, wait_for_line("ready", big ? 120000 : 10000));
 	EXPECT_EQ(0, libckpt_area_create(AREA, big ? 1100ULL << 20 : 128 << 20,
 					 err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
@@ -638,7 +623,7 @@ TEST(taken_pid_refused)
 	pid = fork();
 	if (pid == 0)
 		workload();
-	ASSERT_EQ(0, wait_for_line("ready", 200));
+	ASSERT_EQ(0, wait_for_line("ready", 10000));
 	ASSERT_EQ(0, libckpt_area_create(AREA, 128 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
 	ASSERT_EQ(0, libckpt_open(&h));
@@ -698,7 +683,7 @@ TEST(restore_after_kill)
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(pid, got);
-	EXPECT_EQ(0, wait_for_line("PASS", 20)) TH_LOG("no PASS in " LOG);
+	EXPECT_EQ(0, wait_for_line("PASS", 1000)) TH_LOG("no PASS in " LOG);
 	unlink(AREA);
 	unlink(GO);
 }
@@ -719,7 +704,7 @@ static void expect_restored_pass(struct __test_metadata *_metadata, const char *
 	EXPECT_EQ(pid, got);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("check %d failed", WEXITSTATUS(status));
-	EXPECT_EQ(0, wait_for_line("PASS", 20));
+	EXPECT_EQ(0, wait_for_line("PASS", 1000));
 	unlink(AREA);
 	unlink(GO);
 }
@@ -755,7 +740,7 @@ static pid_t ckptctl_dump_memory(struct __test_metadata *_metadata,
 	unlink(GO);
 	unlink(LOG);
 	pid = start_exec_workload("memory");
-	EXPECT_EQ(0, wait_for_line("ready", 200));
+	EXPECT_EQ(0, wait_for_line("ready", 10000));
 	EXPECT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
 	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " %s 2>&1", pid, opts);
 	EXPECT_EQ(0, run_cmd(cmd, out, size)) TH_LOG("%s", out);
@@ -786,7 +771,7 @@ TEST(dump_kill_restore_from_stdin)
 	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
 	EXPECT_PROC_SAME(diffs, report);
 	close(open(GO, O_CREAT | O_WRONLY, 0600));
-	EXPECT_EQ(0, wait_for_line("PASS", 40)) TH_LOG("no PASS in " LOG);
+	EXPECT_EQ(0, wait_for_line("PASS", 30000)) TH_LOG("no PASS in " LOG);
 	for (i = 0; i < 100 && !kill(pid, 0); i++)
 		usleep(50000);
 	unlink(IMG);
@@ -807,7 +792,7 @@ TEST(dump_to_pipe)
 		SKIP(return, "%s not installed", CKPTCTL);
 	unlink(LOG);
 	pid = start_exec_workload("memory");
-	ASSERT_EQ(0, wait_for_line("ready", 200));
+	ASSERT_EQ(0, wait_for_line("ready", 10000));
 	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o - 2>/dev/null | " CKPTCTL " show - 2>&1",
 		 pid);
 	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
@@ -845,7 +830,7 @@ TEST(mapped_file_and_fpu_restored)
 {
 	expect_restored_pass(_metadata, "mapped");
 	TH_LOG("AVX upper halves %s",
-	       wait_for_line("ready avx", 1) ? "not checked (no AVX)" : "checked");
+	       wait_for_line("ready avx", 50) ? "not checked (no AVX)" : "checked");
 	unlink(MAPPED_FILE);
 }
 
@@ -912,7 +897,7 @@ TEST_F_TIMEOUT(big, one_gib_restored, 400)
 	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
 	EXPECT_PROC_SAME(diffs, report);
 	close(open(GO, O_CREAT | O_WRONLY, 0600));
-	EXPECT_EQ(0, wait_for_line("PASS", 1200)) TH_LOG("no PASS in " LOG);
+	EXPECT_EQ(0, wait_for_line("PASS", 60000)) TH_LOG("no PASS in " LOG);
 	for (i = 0; i < 200 && !kill(pid, 0); i++)
 		usleep(50000);
 	unlink(AREA);
@@ -940,9 +925,9 @@ TEST(dump_leave_stopped)
 	ASSERT_EQ(0, run_cmd(CKPTCTL " show " IMG " >/dev/null 2>&1", out, sizeof(out)));
 	close(open(GO, O_CREAT | O_WRONLY, 0600));
 	usleep(200000);
-	EXPECT_EQ(-1, wait_for_line("PASS", 1)) TH_LOG("it ran while stopped");
+	EXPECT_EQ(-1, wait_for_line("PASS", 50)) TH_LOG("it ran while stopped");
 	kill(pid, SIGCONT);
-	EXPECT_EQ(0, wait_for_line("PASS", 100));
+	EXPECT_EQ(0, wait_for_line("PASS", 30000));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("status 0x%x", status);
 	unlink(IMG);

@@ -10,6 +10,7 @@
 #define CKPT_TEST_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,43 @@ static inline int run_cmd(const char *cmd, char *out, size_t size)
 	out[n] = '\0';
 	st = pclose(f);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * The number of times @what occurs in the first @size - 1 bytes of the
+ * file at @path (0 if it cannot be read); @buf holds them, NUL-terminated.
+ */
+static inline int log_count(const char *path, const char *what, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), n = 0;
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, size - 1);
+	char *p;
+
+	if (fd >= 0)
+		close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	for (p = buf; *what && (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * Wait up to @timeout_ms for @what to occur @n times in the workload log
+ * at @path; 0, or -1 on timeout. A workload that checks itself under TCG
+ * on a busy host may take seconds: a timeout here detects a hang, it does
+ * not measure.
+ */
+static inline int log_wait(const char *path, const char *what, int n, int timeout_ms)
+{
+	char buf[16384];
+	int waited;
+
+	for (waited = 0; waited <= timeout_ms; waited += 50) {
+		if (log_count(path, what, buf, sizeof(buf)) >= n)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
 }
 
 /*

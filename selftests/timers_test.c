@@ -505,25 +505,10 @@ __attribute__((constructor)) static void maybe_workload(void)
 	refused_workload(w);
 }
 
-static int wait_for_line(const char *what, int tries)
+/* Wait up to @ms for @what in the workload's log; 0 or -1. */
+static int wait_for_line(const char *what, int ms)
 {
-	char buf[4096];
-	ssize_t n;
-	int fd, i;
-
-	for (i = 0; i < tries; i++) {
-		fd = open(LOG, O_RDONLY);
-		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (fd >= 0)
-			close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			if (strstr(buf, what))
-				return 0;
-		}
-		usleep(50000);
-	}
-	return -1;
+	return log_wait(LOG, what, 1, ms);
 }
 
 static pid_t start(const char *kind)
@@ -544,7 +529,7 @@ static void checkpoint_and_kill(struct __test_metadata *_metadata, pid_t pid)
 	char err[256];
 	int fd;
 
-	ASSERT_EQ(0, wait_for_line("ready", 200));
+	ASSERT_EQ(0, wait_for_line("ready", 10000));
 	ASSERT_EQ(0, libckpt_area_create(AREA, 128 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
 	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
@@ -607,11 +592,11 @@ static void expect_refused(struct __test_metadata *_metadata, const char *kind,
 	int fd;
 
 	pid = start(kind);
-	if (!wait_for_line("unsupported", 20)) {
+	if (!wait_for_line("unsupported", 1000)) {
 		waitpid(pid, NULL, 0);
 		SKIP(return, "%s: the kernel cannot create such a timer here", kind);
 	}
-	ASSERT_EQ(0, wait_for_line("ready", 200));
+	ASSERT_EQ(0, wait_for_line("ready", 10000));
 	ASSERT_EQ(0, libckpt_open(&h));
 	EXPECT_GT(0, libckpt_check(h, pid, &census));
 	snprintf(want, sizeof(want), "pid %d", pid);

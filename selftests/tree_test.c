@@ -277,18 +277,9 @@ __attribute__((constructor)) static void maybe_workload(void)
 
 static int count_lines(const char *what)
 {
-	char buf[8192], *p;
-	int fd = open(LOG, O_RDONLY), n = 0;
-	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	char buf[8192];
 
-	if (fd >= 0)
-		close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	for (p = buf; (p = strstr(p, what)); p++)
-		n++;
-	return n;
+	return log_count(LOG, what, buf, sizeof(buf));
 }
 
 /* The log, for a failure's message. */
@@ -304,15 +295,6 @@ static const char *log_text(void)
 	return buf;
 }
 
-static int wait_lines(const char *what, int n, int tries)
-{
-	while (tries-- > 0) {
-		if (count_lines(what) >= n)
-			return 0;
-		usleep(50000);
-	}
-	return -1;
-}
 
 static pid_t start_tree(void)
 {
@@ -414,7 +396,7 @@ FIXTURE_SETUP(tree)
 	unlink(LOG);
 	unlink(GO);
 	self->root = start_tree();
-	ASSERT_EQ(0, wait_lines("ready", 3, 200)) TH_LOG("the tree did not start");
+	ASSERT_EQ(0, log_wait(LOG, "ready", 3, 10000)) TH_LOG("the tree did not start");
 	/* B must be inside its read() when frozen. */
 	usleep(200000);
 	ASSERT_EQ(3, ps_session_pids(self->root, pids, 3));
@@ -452,7 +434,7 @@ TEST_F(tree, restored_twice_after_kill)
 		EXPECT_EQ(self->root, got);
 		EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
 		EXPECT_EQ(0, WEXITSTATUS(status));
-		EXPECT_EQ(0, wait_lines("PASS R", round, 40));
+		EXPECT_EQ(0, log_wait(LOG, "PASS R", round, 30000));
 		EXPECT_EQ(round, count_lines("PASS A"));
 		EXPECT_EQ(round, count_lines("PASS B"));
 		EXPECT_EQ(0, count_lines("FAIL")) TH_LOG("a process failed its check:\n%s",

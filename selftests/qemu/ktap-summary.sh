@@ -27,10 +27,6 @@ subfail=$(grep -cE '^ +not ok [0-9]+' "$res.clean")
 ran=$((pass + skip + fail))
 
 grep -E '^(not ok|ok) [0-9]+' "$res.clean" | sed 's/^/vm: /'
-if [ "$subfail" -gt 0 ]; then
-	echo "vm: failed subtests:"
-	grep -E '^ +not ok [0-9]+' "$res.clean" | sed 's/^ */vm:   /'
-fi
 
 case "$status" in
 0) ;;
@@ -50,6 +46,15 @@ fi
 if [ "$bad" -ne 0 ]; then
 	echo "vm: console tail ($con):"
 	tail -25 "$con" | sed 's/^/vm:   /'
+fi
+# Last, where a log's tail shows them: each failed subtest with what it
+# said between its RUN line and its verdict (at most 40 lines each).
+if [ "$subfail" -gt 0 ]; then
+	echo "vm: failed subtests:"
+	awk '/^ +# +RUN /	{ n = 0 }
+	     /^ +# /		{ if (n < 40) said[n++] = $0 }
+	     /^ +not ok [0-9]+/ { for (i = 0; i < n; i++) print said[i]; print; n = 0 }' \
+		"$res.clean" | sed 's/^ */vm:   /'
 fi
 echo "vm: $subpass subtests passed, $subfail subtests failed"
 echo "selftests: $pass passed, $fail failed, $skip skipped"
