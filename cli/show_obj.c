@@ -3,7 +3,7 @@
  * Copyright (C) 2026 The ckpt authors.
  *
  * ckptctl show: the state of descriptor objects (eventfd, timerfd,
- * signalfd, epoll), as text and as JSON. The reader judged it already;
+ * signalfd, epoll, pidfd), as text and as JSON. The reader judged it already;
  * it follows the record's path, unaligned, so it is copied out.
  */
 #include <inttypes.h>
@@ -22,6 +22,8 @@ const char *show_obj_kind(uint32_t type)
 		return "signalfd";
 	case CKPT_FD_EPOLL:
 		return "epoll";
+	case CKPT_FD_PIDFD:
+		return "pidfd";
 	}
 	return NULL;
 }
@@ -45,6 +47,7 @@ void show_obj_text(const struct libckpt_image_fd *f)
 	struct ckpt_fd_signalfd s;
 	struct ckpt_fd_epoll ep;
 	struct ckpt_epoll_item it;
+	struct ckpt_fd_pidfd p;
 	uint32_t k;
 
 	printf("flags 0%o%s%s", f->rec.f_flags,
@@ -86,6 +89,10 @@ void show_obj_text(const struct libckpt_image_fd *f)
 				printf("           held at fd %d\n", it.fd);
 		}
 		break;
+	case CKPT_FD_PIDFD:
+		memcpy(&p, f->data, sizeof(p));
+		printf(" pid %u\n", p.pid);
+		break;
 	}
 }
 
@@ -97,6 +104,7 @@ void show_obj_json(const struct libckpt_image_fd *f)
 	struct ckpt_fd_signalfd s;
 	struct ckpt_fd_epoll ep;
 	struct ckpt_epoll_item it;
+	struct ckpt_fd_pidfd p;
 	uint32_t k;
 
 	printf(", \"flags\": %u, \"cloexec\": %s, \"state\": ",
@@ -137,6 +145,10 @@ void show_obj_json(const struct libckpt_image_fd *f)
 			       (uint64_t)it.data, it.fd);
 		}
 		printf("]}");
+		break;
+	case CKPT_FD_PIDFD:
+		memcpy(&p, f->data, sizeof(p));
+		printf("{\"pid\": %u}", p.pid);
 		break;
 	}
 }

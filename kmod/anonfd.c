@@ -4,7 +4,7 @@
  *
  * Descriptor objects on the anon-inode filesystem: which kind a descriptor
  * is, which kinds are refused and why, and the state of the kinds that are
- * captured (eventfd, timerfd, signalfd, epoll).
+ * captured (eventfd, timerfd, signalfd, epoll, pidfd).
  *
  * Their structures are private to their .c files in 6.1, so each object
  * describes itself through its file's show_fdinfo(), the text
@@ -29,7 +29,9 @@
 #include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/netlink.h>
+#include <linux/pid_namespace.h>
 #include <linux/rbtree.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -66,9 +68,7 @@ static const struct anon_kind {
 	{ "inotify", 0,
 	  "inotify descriptor: inotify is not supported yet"
 	},
-	{ "[pidfd]", 0,
-	  "pidfd descriptor: pidfds are not supported yet"
-	},
+	{ "[pidfd]", CKPT_FD_PIDFD, NULL },
 	{ "[fanotify]", 0,
 	  "fanotify descriptor: fanotify is not supported (its marks and permission events cannot be re-created)"
 	},
@@ -573,6 +573,63 @@ fail:
 	return ret;
 }
 
+/* --- pidfd --------------------------------------------------------------- */
+
+/*
+ * The process a pidfd refers to, as @ns numbers it, if it is one of the
+ * group's (running or a zombie); else -EINVAL with @why. 6.1 names
+ * "[pidfd]" only the files pidfd_create() and pidfd_prepare() make, with
+ * pidfd_fops and the struct pid as private_data (pidfd_pid(), which says
+ * so, is not exported); the pidfd's reference keeps that pid alive.
+ * A 6.1 pidfd always refers to a thread group leader.
+ */
+#define PIDFD_WHY_REAPED \
+	"pidfd of a process that has exited and been reaped: it cannot be opened again"
+#define PIDFD_WHY_OUTSIDE(group) \
+	"pidfd of a process outside the " group ": it cannot point at a restored process"
+
+static int pidfd_target(struct file *file, struct pid *pgrp,
+			enum pid_type type, struct pid_namespace *ns,
+			const char **why)
+{
+	struct pid *pid = file->private_data;
+	struct task_struct *t;
+	int nr = -EINVAL;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_TGID);
+	if (!t)
+		*why = PIDFD_WHY_REAPED;
+	else if (task_pid_type(t, type) != pgrp)
+		*why = type == PIDTYPE_SID ? PIDFD_WHY_OUTSIDE("session") :
+		       PIDFD_WHY_OUTSIDE("process group");
+	else if (!pid_nr_ns(pid, ns))
+		*why = "pidfd of a process the checkpointer's pid namespace does not see";
+	else
+		nr = pid_nr_ns(pid, ns);
+	rcu_read_unlock();
+	return nr;
+}
+
+static int pidfd_state(struct file *file, struct pid *pgrp,
+		       enum pid_type type, void **data, u32 *len,
+		       const char **why)
+{
+	struct ckpt_fd_pidfd *st;
+	int nr;
+
+	nr = pidfd_target(file, pgrp, type, task_active_pid_ns(current), why);
+	if (nr < 0)
+		return nr;
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	st->pid = nr;
+	*data = st;
+	*len = sizeof(*st);
+	return 0;
+}
+
 /* --- one descriptor -------------------------------------------------------- */
 
 /**
@@ -582,6 +639,8 @@ fail:
  * @fd: its number
  * @first: this is the first record of @file (of its file id): it carries
  *	the object's state
+ * @pgrp: the group's process group or session
+ * @type: PIDTYPE_PGID or PIDTYPE_SID
  * @rec: the record, with type and file id set
  * @data: receives the state to append (kvfree() it), or NULL
  * @extack: receives the reason, the pid and the descriptor on failure
@@ -594,7 +653,8 @@ fail:
  * Return: 0 or a negative errno.
  */
 int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
-		       bool first, struct ckpt_rec_fd *rec, void **data,
+		       bool first, struct pid *pgrp, enum pid_type type,
+		       struct ckpt_rec_fd *rec, void **data,
 		       struct netlink_ext_ack *extack)
 {
 	const char *why = NULL;
@@ -625,6 +685,9 @@ int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
 		ret = epoll_state(ts->task, ts->rec.pid, file, fd, data,
 				  &rec->data_len, extack);
 		break;
+	case CKPT_FD_PIDFD:
+		ret = pidfd_state(file, pgrp, type, data, &rec->data_len, &why);
+		break;
 	default:
 		ret = -EINVAL;
 		why = "descriptor object of an unknown kind";
@@ -637,10 +700,16 @@ int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
 }
 
 /**
- * ckpt_anonfd_check() - judge a process's epolls before its group is parked
+ * ckpt_anonfd_check() - judge a process's epolls and pidfds before its
+ *	group is parked
  * @p: the process (a reference held by the caller)
  * @pid: its pid as the caller sees it
- * @extack: receives the reason, the pid and the epoll's descriptor
+ * @pgrp: the group's process group or session
+ * @type: PIDTYPE_PGID or PIDTYPE_SID
+ * @extack: receives the reason, the pid and the descriptor
+ *
+ * A pidfd must refer to a process of the group: the restore opens it
+ * again on the restored process.
  *
  * Reading an epoll's registrations takes its fdinfo (ep->mtx, a mutex), so
  * it cannot run in ckpt_files_check() under RCU: ckpt_group_check() calls
@@ -651,9 +720,11 @@ int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
  *
  * Return: 0, -EINVAL or -ENOMEM.
  */
-int ckpt_anonfd_check(struct task_struct *p, pid_t pid,
-		      struct netlink_ext_ack *extack)
+int ckpt_anonfd_check(struct task_struct *p, pid_t pid, struct pid *pgrp,
+		      enum pid_type type, struct netlink_ext_ack *extack)
 {
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	const char *name, *why = NULL;
 	unsigned int fd;
 	struct file *file;
 	void *data = NULL;
@@ -661,10 +732,15 @@ int ckpt_anonfd_check(struct task_struct *p, pid_t pid,
 	int ret = 0;
 
 	for (fd = 0; !ret && (file = next_task_file(p, &fd)); fd++) {
-		if (!strcmp(file->f_path.dentry->d_name.name, "[eventpoll]")) {
+		name = file->f_path.dentry->d_name.name;
+		if (!strcmp(name, "[eventpoll]")) {
 			ret = epoll_state(p, pid, file, fd, &data, &len, extack);
 			kvfree(data);
 			data = NULL;
+		} else if (!strcmp(name, "[pidfd]") &&
+			   pidfd_target(file, pgrp, type, ns, &why) < 0) {
+			ckpt_err_set_fd(extack, pid, fd, why);
+			ret = -EINVAL;
 		}
 		fput(file);
 	}

@@ -7,6 +7,7 @@
 #ifndef CKPT_ANONFD_H
 #define CKPT_ANONFD_H
 
+#include <linux/pid.h>
 #include <linux/types.h>
 
 struct ckpt_rec_fd;
@@ -16,10 +17,11 @@ struct file;
 struct netlink_ext_ack;
 
 int ckpt_anonfd_classify(struct file *file, u32 *type, const char **why);
-int ckpt_anonfd_check(struct task_struct *p, pid_t pid,
-		      struct netlink_ext_ack *extack);
+int ckpt_anonfd_check(struct task_struct *p, pid_t pid, struct pid *pgrp,
+		      enum pid_type type, struct netlink_ext_ack *extack);
 int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
-		       bool first, struct ckpt_rec_fd *rec, void **data,
+		       bool first, struct pid *pgrp, enum pid_type type,
+		       struct ckpt_rec_fd *rec, void **data,
 		       struct netlink_ext_ack *extack);
 
 #endif /* CKPT_ANONFD_H */

@@ -272,13 +272,18 @@ static struct file *next_file(struct task_struct *p, unsigned int *fd,
  * ckpt_file_set_init() - an empty set for one snapshot
  * @set: the set
  * @ghost_limit: largest deleted file or memfd carried whole
+ * @pgrp: the group's process group or session, which pidfds must point into
+ * @type: PIDTYPE_PGID or PIDTYPE_SID
  */
-void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit)
+void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit,
+			struct pid *pgrp, enum pid_type type)
 {
 	xa_init(&set->files);
 	xa_init(&set->objects);
 	set->nr_files = 0;
 	set->ghost_limit = ghost_limit;
+	set->pgrp = pgrp;
+	set->type = type;
 }
 
 /** ckpt_file_set_free() - forget what a snapshot's records named */
@@ -504,7 +509,8 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		return ret;
 	/* A descriptor object: one description, its state on its first record. */
 	if (rec.type >= CKPT_FD_EVENTFD) {
-		ret = ckpt_anonfd_record(ts, file, fd, first, &rec, &data, extack);
+		ret = ckpt_anonfd_record(ts, file, fd, first, set->pgrp,
+					 set->type, &rec, &data, extack);
 		if (ret)
 			return ret;
 		goto put;

@@ -7,6 +7,7 @@
 #ifndef CKPT_FILES_H
 #define CKPT_FILES_H
 
+#include <linux/pid.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -23,6 +24,8 @@ struct task_struct;
  *	sizeof(struct inode)
  * @nr_files: file ids given so far (the last one)
  * @ghost_limit: largest deleted file or memfd carried whole
+ * @pgrp: the group's process group or session (referenced by the freeze)
+ * @type: PIDTYPE_PGID or PIDTYPE_SID
  *
  * Only addresses are compared, never dereferenced: the group is parked,
  * so every file and inode seen stays referenced by its descriptor table
@@ -33,9 +36,12 @@ struct ckpt_file_set {
 	struct xarray objects;
 	u32 nr_files;
 	u64 ghost_limit;
+	struct pid *pgrp;
+	enum pid_type type;
 };
 
-void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit);
+void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit,
+			struct pid *pgrp, enum pid_type type);
 void ckpt_file_set_free(struct ckpt_file_set *set);
 int ckpt_files_check(struct task_struct *p, pid_t pid, u64 ghost_limit,
 		     struct netlink_ext_ack *extack);

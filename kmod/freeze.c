@@ -806,7 +806,7 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	if (!park)
 		return -ENOMEM;
 	refcount_set(&park->ref, 1);
-	ckpt_file_set_init(&files, g->ghost_limit);
+	ckpt_file_set_init(&files, g->ghost_limit, pgrp, type);
 	init_waitqueue_head(&park->parked_wq);
 	init_waitqueue_head(&park->release_wq);
 

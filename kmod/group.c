@@ -285,7 +285,7 @@ static int check_address_spaces(struct pid *pgrp, enum pid_type type,
 					 &census->cost, extack);
 		if (!ret)
 			ret = ckpt_anonfd_check(tasks[i], task_pid_vnr(tasks[i]),
-						extack);
+						pgrp, type, extack);
 	}
 	if (!ret)
 		ret = ckpt_budget_memory(tasks, n, &census->cost, extack);

@@ -3,7 +3,7 @@
  * Copyright (C) 2026 The ckpt authors.
  *
  * libckpt: the state of descriptor objects (eventfd, timerfd, signalfd,
- * epoll) in FD records, judged the way the rest of the reader judges
+ * epoll, pidfd) in FD records, judged the way the rest of the reader judges
  * records: exact sizes, known flags and values, reserved fields zero.
  * The state follows the path, so it is unaligned: it is copied out.
  */
@@ -18,7 +18,7 @@
 
 bool libckpt_fdobj_type(uint32_t type)
 {
-	return type >= CKPT_FD_EVENTFD && type <= CKPT_FD_EPOLL;
+	return type >= CKPT_FD_EVENTFD && type <= CKPT_FD_PIDFD;
 }
 
 static bool clock_known(int32_t clockid)
@@ -75,6 +75,7 @@ int libckpt_fdobj_check(const struct ckpt_rec_fd *f, const void *data, char *why
 {
 	struct ckpt_fd_eventfd efd;
 	struct ckpt_fd_timerfd tfd;
+	struct ckpt_fd_pidfd pfd;
 
 	if (f->ino || f->dev || f->rdev || f->mode || f->size || f->mtime_ns ||
 	    f->pos || f->pipe_size || f->seals) {
@@ -117,6 +118,15 @@ int libckpt_fdobj_check(const struct ckpt_rec_fd *f, const void *data, char *why
 		return 0;
 	case CKPT_FD_EPOLL:
 		return check_epoll(f, data, why, len);
+	case CKPT_FD_PIDFD:
+		if (f->data_len != sizeof(pfd))
+			break;
+		memcpy(&pfd, data, sizeof(pfd));
+		if (!pfd.pid || pfd.pid > INT32_MAX || pfd.reserved) {
+			snprintf(why, len, "pidfd state: pid %u or reserved field set", pfd.pid);
+			return -1;
+		}
+		return 0;
 	}
 	snprintf(why, len, "state of %u bytes for an object of type %u", f->data_len,
 		 f->type);

@@ -556,12 +556,16 @@ static int run_tree(struct tree *tr)
 		ret = libckpt_rst_make_files(tr);
 	if (!ret)
 		ret = libckpt_rst_make_shm(tr);
+	tr->e->controller = getpid();
 	for (i = 0; !ret && i < tr->n; i++)
 		if (tr->parent[i] < 0 && libckpt_rst_spawn_task(tr, i) < 0)
 			ret = failed(tr->e);
 	libckpt_rst_close_files(tr);
 	if (!ret)
+		ret = libckpt_rst_open_pidfds(tr);
+	if (!ret)
 		ret = release_tree(tr);
+	libckpt_rst_close_pidfds(tr);
 	if (ret) {
 		abort_tree(tr);
 		return failed(tr->e) ? failed(tr->e) : ret;
@@ -750,6 +754,7 @@ out:
 	free(tr.zpids);
 	free(tr.descs);
 	free(tr.objs);
+	free(tr.pidfds);
 	free(path);
 	libckpt_image_close(img);
 	munmap(tr.e, shared_len);

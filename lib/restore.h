@@ -37,6 +37,8 @@ struct shared {
 	int created;		/* processes created; all of them: go on */
 	int entering;		/* processes about to enter RESTORE_MM */
 	int running;		/* --pidns: the tree runs (1) or failed (-1) */
+	int pidfds_open;	/* the controller's pidfds can be taken */
+	pid_t controller;	/* the controller's pid, in the tree's ns */
 	pid_t root;		/* the main root's pid, in the restorer's ns */
 	char msg[LIBCKPT_ERRLEN];
 	pid_t pids[];		/* per task, once created (0 before) */
@@ -75,6 +77,15 @@ struct rst_shm {
 	uint8_t *filled;	/* pages filled so far (NULL: its descriptor's) */
 };
 
+/* A pidfd description, opened by the controller once its target exists. */
+struct rst_pidfd {
+	uint32_t file_id;
+	uint32_t holder;	/* the first process holding it, and at */
+	int fd;			/* which number (for messages) */
+	uint32_t target;	/* the process it refers to */
+	uint32_t f_flags;
+};
+
 struct tree {
 	const struct libckpt_restore_opts *o;
 	struct shared *e;
@@ -88,6 +99,8 @@ struct tree {
 	size_t nr_objs;
 	struct rst_shm *shms;
 	size_t nr_shms;
+	struct rst_pidfd *pidfds;
+	size_t nr_pidfds;
 	const struct ckpt_rec_zombie *zombies;	/* the image's, in its order */
 	size_t nr_zombies;
 	pid_t *zpids;		/* per zombie: made by this restoring process */
@@ -157,6 +170,13 @@ int libckpt_rst_open_file(const struct tree *tr, uint32_t pid,
 int libckpt_rst_check_mapped_file(const struct tree *tr, uint32_t pid, int fd,
 				  const struct libckpt_image_vma *v);
 void libckpt_rst_close_files(const struct tree *tr);
+int libckpt_rst_pidfd_placeholder(struct tree *tr, uint32_t pid,
+				  const struct libckpt_image_fd *f);
+bool libckpt_rst_desc_is_pidfd(const struct tree *tr, size_t i);
+int libckpt_rst_open_pidfds(const struct tree *tr);
+void libckpt_rst_close_pidfds(const struct tree *tr);
+int libckpt_rst_take_pidfd(const struct tree *tr, uint32_t pid,
+			   const struct libckpt_image_fd *f, int *ctl);
 int libckpt_rst_locks_ofd(const struct tree *tr);
 int libckpt_rst_locks(const struct tree *tr, size_t ti);
 pid_t libckpt_rst_spawn_task(struct tree *tr, size_t i);

@@ -361,6 +361,9 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 	char who[48];
 	int fd, flags;
 
+	/* Opened once its process exists (restore_pidfd.c). */
+	if (f->rec.type == CKPT_FD_PIDFD)
+		return libckpt_rst_pidfd_placeholder(tr, pid, f);
 	switch (f->rec.type) {
 	case CKPT_FD_PIPE:
 		fd = pipe_desc(tr, pid, f);
@@ -487,7 +490,8 @@ int libckpt_rst_make_files(struct tree *tr)
 	}
 	tr->descs = malloc((total ? total : 1) * sizeof(*tr->descs));
 	tr->objs = calloc(total ? total : 1, sizeof(*tr->objs));
-	if (!tr->descs || !tr->objs)
+	tr->pidfds = calloc(total ? total : 1, sizeof(*tr->pidfds));
+	if (!tr->descs || !tr->objs || !tr->pidfds)
 		return fail(tr->e, -ENOMEM, "out of memory");
 	for (i = 0; !ret && i < tr->n; i++) {
 		const struct libckpt_image_task *t = tr->plans[i].task;
@@ -529,8 +533,9 @@ void libckpt_rst_close_files(const struct tree *tr)
 {
 	size_t i;
 
+	/* A pidfd's stays until every process has taken it. */
 	for (i = 0; i < tr->nr_descs; i++)
-		if (tr->descs[i] >= 0)
+		if (tr->descs[i] >= 0 && !libckpt_rst_desc_is_pidfd(tr, i))
 			close(tr->descs[i]);
 	/* Processes with one removed working directory share its descriptor. */
 	for (i = 0; i < tr->n; i++) {
@@ -596,7 +601,7 @@ int libckpt_rst_fds(const struct tree *tr, size_t ti)
 	const struct libckpt_image_task *t = tr->plans[ti].task;
 	struct shared *e = tr->e;
 	size_t i;
-	int src, ret;
+	int src, ret, ctl = -1;
 
 	ret = close_inherited(tr);
 	for (i = 0; !ret && i < t->rec.nr_fds; i++) {
@@ -605,11 +610,22 @@ int libckpt_rst_fds(const struct tree *tr, size_t ti)
 		src = tr->descs[r->file_id - 1];
 		if (src < 0)
 			src = tr->tty_fd;
+		if (r->type == CKPT_FD_PIDFD) {
+			src = libckpt_rst_take_pidfd(tr, t->rec.pid, &t->fds[i], &ctl);
+			if (src < 0) {
+				ret = src;
+				break;
+			}
+		}
 		if (dup2(src, r->fd) < 0 ||
 		    fcntl(r->fd, F_SETFD, (r->flags & CKPT_FD_CLOEXEC) ? FD_CLOEXEC : 0))
 			ret = fail(e, -errno, "pid %u fd %d: cannot place it: %s",
 				   t->rec.pid, r->fd, strerror(errno));
+		if (r->type == CKPT_FD_PIDFD)
+			close(src);
 	}
+	if (ctl >= 0)
+		close(ctl);
 	/* Every descriptor is in place: the epolls this process carries. */
 	if (!ret)
 		ret = libckpt_rst_objs_register(tr, t);

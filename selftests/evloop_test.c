@@ -2,8 +2,8 @@
 /*
  * Copyright (C) 2026 The ckpt authors.
  *
- * Event-loop descriptors, zdtm-style: eventfd, timerfd, signalfd and epoll
- * are checkpointed, the workload SIGKILLed and restored, and the restored
+ * Event-loop descriptors, zdtm-style: eventfd, timerfd, signalfd, epoll and
+ * pidfd are checkpointed, the workload SIGKILLed and restored, and the restored
  * program compares its own view (its fdinfo, read(), epoll_wait()) with
  * what it saw before; io_uring, userfaultfd, perf, bpf and fanotify
  * descriptors are refused by name before any freeze; a node program with
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/perf_event.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
@@ -39,6 +40,7 @@
 #define AREA	"/tmp/ev-area"
 #define SAVED	"/tmp/ev-saved"		/* the workload's view before */
 #define HOUR_NS	3600000000000ULL
+#define PIDFD_NONBLOCK	O_NONBLOCK	/* <linux/pidfd.h> clashes with <fcntl.h> */
 
 /* /proc of the workload just before its checkpoint (each test is a process). */
 static struct ps_snap before;
@@ -386,6 +388,120 @@ static void objs_workload(void)
 }
 
 /* A process holding one descriptor of a refused kind, ready to be judged. */
+/* The pid a pidfd refers to, from its fdinfo ("Pid:"), or -1. */
+static pid_t pidfd_pid(int fd)
+{
+	char path[64], line[128];
+	FILE *f;
+	int pid = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+static int pidfd_open(pid_t pid, unsigned int flags)
+{
+	return syscall(SYS_pidfd_open, pid, flags);
+}
+
+static void wait_go(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct stat st;
+
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * The child's side: its pidfd of its parent, and the workload's pidfd of
+ * itself that the child inherited, one description with the workload's:
+ * the O_NONBLOCK the workload sets on it after the restore shows here.
+ */
+static void pidfd_child(int log, int shared)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int parent = pidfd_open(getppid(), 0), i;
+
+	say(log, "ready child", parent);
+	wait_go();
+	if (pidfd_pid(parent) != getppid() || syscall(SYS_pidfd_send_signal, parent, 0, NULL, 0))
+		_exit(4);
+	for (i = 0; i < 500 && !(fcntl(shared, F_GETFL) & O_NONBLOCK); i++)
+		nanosleep(&ts, NULL);
+	if (!(fcntl(shared, F_GETFL) & O_NONBLOCK))
+		_exit(5);
+	say(log, "PASS child", 0);
+	for (;;)
+		pause();
+}
+
+/* The workload's checks once restored; 0 if all hold. */
+static int check_pidfds(int self, int kid, int dead, pid_t child, pid_t zombie)
+{
+	struct pollfd pf[2] = { { .fd = dead, .events = POLLIN }, { .fd = kid, .events = POLLIN } };
+	siginfo_t si = { 0 };
+
+	if (pidfd_pid(self) != getpid() || pidfd_pid(kid) != child || pidfd_pid(dead) != zombie)
+		return 1;
+	/* The zombie's pidfd is readable, the running child's is not. */
+	if (poll(pf, 2, 0) != 1 || !(pf[0].revents & POLLIN) || pf[1].revents)
+		return 2;
+	if (!(fcntl(kid, F_GETFL) & O_NONBLOCK) || (fcntl(self, F_GETFL) & O_NONBLOCK))
+		return 3;
+	if (waitid(P_PIDFD, dead, &si, WEXITED) || si.si_pid != zombie ||
+	    si.si_code != CLD_EXITED || si.si_status != 7)
+		return 4;
+	/* Shared with the child, which waits to see it. */
+	if (fcntl(self, F_SETFL, O_NONBLOCK) || log_wait(LOG, "PASS child", 1, 30000))
+		return 5;
+	memset(&si, 0, sizeof(si));
+	if (fcntl(kid, F_SETFL, 0) || syscall(SYS_pidfd_send_signal, kid, SIGTERM, NULL, 0) ||
+	    waitid(P_PIDFD, kid, &si, WEXITED) || si.si_pid != child ||
+	    si.si_code != CLD_KILLED || si.si_status != SIGTERM)
+		return 6;
+	return 0;
+}
+
+/*
+ * pidfds of processes of the group: of the workload itself (shared with
+ * its child by inheritance), of its running child (PIDFD_NONBLOCK), of a
+ * child that exited and is not reaped; the child holds one of its parent.
+ */
+static void pidfd_workload(void)
+{
+	int log, self, kid, dead, ret;
+	pid_t child, zombie;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	self = pidfd_open(getpid(), 0);
+	child = fork();
+	if (child == 0)
+		pidfd_child(log, self);
+	zombie = fork();
+	if (zombie == 0)
+		_exit(7);
+	kid = pidfd_open(child, PIDFD_NONBLOCK);
+	dead = pidfd_open(zombie, 0);
+	while (proc_state(zombie) != 'Z')
+		usleep(10000);
+	if (self < 0 || kid < 0 || dead < 0 || log_wait(LOG, "ready child", 1, 10000))
+		_exit(2);
+	say(log, "ready", 0);
+	wait_go();
+	ret = check_pidfds(self, kid, dead, child, zombie);
+	say(log, ret ? "FAIL" : "PASS", ret);
+	_exit(ret);
+}
+
 static void refused_workload(const char *kind)
 {
 	struct perf_event_attr pe = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(pe),
@@ -409,6 +525,15 @@ static void refused_workload(const char *kind)
 			.m = { 2 /* BPF_MAP_TYPE_ARRAY */, 4, 8, 1 } };
 
 		fd = syscall(__NR_bpf, 0 /* BPF_MAP_CREATE */, &a, sizeof(a));
+	} else if (!strcmp(kind, "pidfd_outside")) {
+		fd = pidfd_open(getppid(), 0);
+	} else if (!strcmp(kind, "pidfd_reaped")) {
+		pid_t child = fork();
+
+		if (child == 0)
+			_exit(0);
+		fd = pidfd_open(child, 0);
+		waitpid(child, NULL, 0);
 	} else if (!strcmp(kind, "epoll_orphan")) {
 		/* A registered pipe end only the child still holds. */
 		struct epoll_event ev = { .events = EPOLLIN };
@@ -437,6 +562,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		return;
 	if (!strcmp(w, "objs"))
 		objs_workload();
+	if (!strcmp(w, "pidfd"))
+		pidfd_workload();
 	refused_workload(w);
 }
 
@@ -473,6 +600,8 @@ TEST(refused_kinds_named)
 		{ "perf_event", "perf_event descriptor" },
 		{ "fanotify", "fanotify descriptor" },
 		{ "bpf", "bpf map descriptor" },
+		{ "pidfd_outside", "pidfd of a process outside the process group" },
+		{ "pidfd_reaped", "pidfd of a process that has exited and been reaped" },
 		/* Judged before the freeze too, though it needs the epoll's lock. */
 		{ "epoll_orphan", "watches a file no descriptor of this process holds" },
 	};
@@ -501,6 +630,42 @@ TEST(refused_kinds_named)
 }
 
 /*
+ * Start workload @kind, wait for @ready in its log, take /proc of its
+ * session's first @max processes (at least @min), checkpoint it into
+ * AREA and SIGKILL it; its pid.
+ */
+static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *kind,
+				 const char *ready, size_t min, size_t max)
+{
+	struct libckpt_job job, done;
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt *h;
+	pid_t pid, pids[8];
+	int fd, n;
+
+	unlink(GO);
+	unlink(AREA);
+	unlink(LOG);
+	pid = exec_self_as("CKPT_EV_WORKLOAD", kind);
+	EXPECT_EQ(0, wait_for_line(ready, 10000)) show_log(_metadata);
+	EXPECT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err)));
+	fd = open(AREA, O_RDWR);
+	n = ps_session_pids(pid, pids, max);
+	EXPECT_LE(min, n);
+	EXPECT_EQ(0, ps_take_idle(&before, pids, n, 2000));
+	EXPECT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	EXPECT_EQ(0, libckpt_wait(h, job.id, &done));
+	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state);
+	libckpt_close(h);
+	close(fd);
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	usleep(100000);
+	return pid;
+}
+
+/*
  * eventfd (count, EFD_SEMAPHORE, EFD_NONBLOCK, shared with a child),
  * timerfd (clocks, TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET, interval,
  * time left, an unread expiration), signalfd (mask, SFD_NONBLOCK) and
@@ -511,40 +676,48 @@ TEST(refused_kinds_named)
  */
 TEST(objects_restored)
 {
-	struct libckpt_job job, done;
 	char err[LIBCKPT_ERRLEN], out[65536];
-	struct libckpt *h;
-	int status = -1, fd;
-	pid_t pid, got = 0, pids[2];
+	int status = -1;
+	pid_t pid, got = 0;
 
-	unlink(GO);
-	unlink(AREA);
-	unlink(LOG);
-	pid = exec_self_as("CKPT_EV_WORKLOAD", "objs");
-	ASSERT_EQ(0, wait_for_line("ready", 10000)) show_log(_metadata);
-	ASSERT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err)));
-	fd = open(AREA, O_RDWR);
 	/* The workload and the child that shares its eventfds. */
-	ASSERT_EQ(2, ps_session_pids(pid, pids, 2));
-	ASSERT_EQ(0, ps_take_idle(&before, pids, 2, 2000));
-	ASSERT_EQ(0, libckpt_open(&h));
-	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
-	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
-	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
-	libckpt_close(h);
-	close(fd);
+	pid = checkpoint_and_kill(_metadata, "objs", "ready", 2, 2);
+	ASSERT_TRUE(_metadata->passed) TH_LOG("no checkpoint to restore");
 	if (!run_cmd("/usr/bin/ckptctl show " AREA " 2>&1 | grep -E 'eventfd|timerfd|signalfd|epoll|tfd'",
 		     out, sizeof(out)))
 		TH_LOG("show:\n%s", out);
-	kill(-pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	usleep(100000);
 	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_EQ(pid, got);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(0, wait_for_line("PASS", 30000)) show_log(_metadata);
+	unlink(AREA);
+	unlink(GO);
+}
+
+/*
+ * pidfds come back pointing at the restored processes: the workload's of
+ * itself shared with its child (one description: O_NONBLOCK set by one
+ * shows in the other), of its running child with PIDFD_NONBLOCK, of an
+ * unreaped zombie (readable, and waitid(P_PIDFD) gets its status), the
+ * child's of its parent; pidfd_send_signal() and waitid() work on them.
+ */
+TEST(pidfds_restored)
+{
+	char err[LIBCKPT_ERRLEN];
+	int status = -1;
+	pid_t pid, got = 0;
+
+	/* The workload, its child and its zombie. */
+	pid = checkpoint_and_kill(_metadata, "pidfd", "ready 0", 2, 3);
+	ASSERT_TRUE(_metadata->passed) TH_LOG("no checkpoint to restore");
+	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(pid, got);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status)) show_log(_metadata);
+	EXPECT_EQ(0, wait_for_line("PASS 0", 30000)) show_log(_metadata);
 	unlink(AREA);
 	unlink(GO);
 }

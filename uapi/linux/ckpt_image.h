@@ -497,8 +497,10 @@ struct ckpt_thread_identity {
  * @CKPT_FD_SIGNALFD: a signalfd; state in struct ckpt_fd_signalfd
  * @CKPT_FD_EPOLL: an epoll instance; state in struct ckpt_fd_epoll and
  *	its registrations
+ * @CKPT_FD_PIDFD: a pidfd of a process of the image (version 5); state in
+ *	struct ckpt_fd_pidfd
  *
- * The descriptor objects (EVENTFD .. EPOLL) are each one open file
+ * The descriptor objects (EVENTFD .. PIDFD) are each one open file
  * description: the descriptors of one object, in one process or several,
  * share its @file_id. They have no path (path_len 0); the first record of
  * each file id, in image order, carries the object's state as its data
@@ -518,6 +520,7 @@ enum ckpt_fd_type {
 	CKPT_FD_TIMERFD,
 	CKPT_FD_SIGNALFD,
 	CKPT_FD_EPOLL,
+	CKPT_FD_PIDFD,
 };
 
 /* ckpt_rec_fd.flags */
@@ -622,6 +625,20 @@ struct ckpt_epoll_item {
  */
 struct ckpt_fd_epoll {
 	__u32 nr_items;
+	__u32 reserved;
+};
+
+/**
+ * struct ckpt_fd_pidfd - a pidfd's state
+ * @pid: the process it refers to, as the image numbers it: one of the
+ *	image's processes or zombies (a pidfd of any other process is
+ *	refused before the freeze)
+ * @reserved: zero
+ *
+ * PIDFD_NONBLOCK is the record's f_flags O_NONBLOCK.
+ */
+struct ckpt_fd_pidfd {
+	__u32 pid;
 	__u32 reserved;
 };
 
