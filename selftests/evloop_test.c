@@ -7,11 +7,12 @@
  * program compares its own view (its fdinfo, read(), epoll_wait()) with
  * what it saw before; io_uring, userfaultfd, perf, bpf and fanotify
  * descriptors are refused by name before any freeze; a node program with
- * a timer, a promise chain and thread-pool work prints, once restored,
- * what an undisturbed run prints. The restore of the descriptor objects is
- * also checked through /proc (proc_state.h): its processes must show what
- * they showed before the checkpoint, but for what
- * selftests/proc-allowlist.txt explains.
+ * a timer, a promise chain and thread-pool work, and a GLib main loop
+ * (evloop_glib.c) with timers, idle sources and a thread pool, print, once
+ * restored, what an undisturbed run prints. The restores of the descriptor
+ * objects and of the GLib program are also checked through /proc
+ * (proc_state.h): their processes must show what they showed before the
+ * checkpoint, but for what selftests/proc-allowlist.txt explains.
  */
 #include <fcntl.h>
 #include <signal.h>
