@@ -70,6 +70,31 @@ static int restore_and_check(struct __test_metadata *_metadata, const char *spec
 	return ret;
 }
 
+/*
+ * Checkpoint the group of @pid into a new AREA of @size bytes once none
+ * of @pids (the processes compared after the restore) runs; their /proc
+ * into @before.
+ */
+static void checkpoint_idle(struct __test_metadata *_metadata, pid_t pid,
+			    pid_t *pids, size_t n, size_t size)
+{
+	struct libckpt_job job, done;
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt *h;
+	int fd;
+
+	unlink(AREA);
+	ASSERT_EQ(0, libckpt_area_create(AREA, size, err, sizeof(err))) TH_LOG("%s", err);
+	fd = open(AREA, O_RDWR);
+	ASSERT_EQ(0, ps_take_idle(&before, pids, n, 2000));
+	ASSERT_EQ(0, libckpt_open(&h));
+	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
+	libckpt_close(h);
+	close(fd);
+}
+
 static void say(int fd, const char *what, long n)
 {
 	char line[128];
@@ -512,10 +537,8 @@ TEST(refused_kinds_named)
  */
 TEST(objects_restored)
 {
-	struct libckpt_job job, done;
 	char err[LIBCKPT_ERRLEN], out[65536];
-	struct libckpt *h;
-	int status = -1, fd;
+	int status = -1;
 	pid_t pid, got = 0, pids[2];
 
 	unlink(GO);
@@ -523,17 +546,9 @@ TEST(objects_restored)
 	unlink(LOG);
 	pid = exec_self_as("CKPT_EV_WORKLOAD", "objs");
 	ASSERT_EQ(0, wait_for_line("ready", 10000)) show_log(_metadata);
-	ASSERT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err)));
-	fd = open(AREA, O_RDWR);
 	/* The workload and the child that shares its eventfds. */
 	ASSERT_EQ(2, ps_session_pids(pid, pids, 2));
-	ASSERT_EQ(0, ps_take_idle(&before, pids, 2, 2000));
-	ASSERT_EQ(0, libckpt_open(&h));
-	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
-	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
-	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
-	libckpt_close(h);
-	close(fd);
+	checkpoint_idle(_metadata, pid, pids, 2, 64 << 20);
 	if (!run_cmd("/usr/bin/ckptctl show " AREA " 2>&1 | grep -E 'eventfd|timerfd|signalfd|epoll|tfd'",
 		     out, sizeof(out)))
 		TH_LOG("show:\n%s", out);
@@ -747,9 +762,7 @@ FIXTURE_TEARDOWN(glib)
 TEST_F_TIMEOUT(glib, loop_restored_like_undisturbed, 400)
 {
 	static char ref[16384], out[16384], err[LIBCKPT_ERRLEN];
-	struct libckpt_job job, done;
-	struct libckpt *h;
-	int status = -1, fd;
+	int status = -1;
 	pid_t pid, got = 0;
 
 	if (access(GLIB_PROG, X_OK))
@@ -766,18 +779,9 @@ TEST_F_TIMEOUT(glib, loop_restored_like_undisturbed, 400)
 	ASSERT_NE(NULL, strstr(ref, "done\n")) TH_LOG("%s", ref);
 
 	/* Checkpointed while it holds, killed, restored. */
-	unlink(AREA);
 	pid = self->pid = start_glib(GLIB_OUT);
 	ASSERT_LT(0, pid) show_log(_metadata);
-	ASSERT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err))) TH_LOG("%s", err);
-	fd = open(AREA, O_RDWR);
-	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
-	ASSERT_EQ(0, libckpt_open(&h));
-	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
-	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
-	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
-	libckpt_close(h);
-	close(fd);
+	checkpoint_idle(_metadata, pid, &pid, 1, 64 << 20);
 	exit_within(pid, 0);
 	slurp(GLIB_OUT, out, sizeof(out));
 	TH_LOG("killed holding after %zu lines", (size_t)(strchr(out, '\0') - out) / 26);
