@@ -93,7 +93,7 @@ deps:
 		linux-headers-amd64 linux-image-amd64 linux-source-6.1 \
 		linux-headers-cloud-amd64 linux-headers-rt-amd64 \
 		qemu-system-x86 busybox-static libnl-3-dev libnl-genl-3-dev \
-		dkms man-db bash-completion criu gnuplot-nox nodejs \
+		dkms man-db bash-completion criu gnuplot-nox nodejs libglib2.0-dev \
 		clang libclang-rt-14-dev \
 		bc flex bison libelf-dev libssl-dev
 

@@ -7,11 +7,12 @@
  * program compares its own view (its fdinfo, read(), epoll_wait()) with
  * what it saw before; io_uring, userfaultfd, perf, bpf and fanotify
  * descriptors are refused by name before any freeze; a node program with
- * a timer, a promise chain and thread-pool work prints, once restored,
- * what an undisturbed run prints. The restore of the descriptor objects is
- * also checked through /proc (proc_state.h): its processes must show what
- * they showed before the checkpoint, but for what
- * selftests/proc-allowlist.txt explains.
+ * a timer, a promise chain and thread-pool work, and a GLib main loop
+ * (evloop_glib.c) with timers, idle sources and a thread pool, print, once
+ * restored, what an undisturbed run prints. The restores of the descriptor
+ * objects and of the GLib program are also checked through /proc
+ * (proc_state.h): their processes must show what they showed before the
+ * checkpoint, but for what selftests/proc-allowlist.txt explains.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -69,6 +70,31 @@ static int restore_and_check(struct __test_metadata *_metadata, const char *spec
 		EXPECT_PROC_SAME(diffs, report);
 	ps_free(&before);
 	return ret;
+}
+
+/*
+ * Checkpoint the group of @pid into a new AREA of @size bytes once none
+ * of @pids (the processes compared after the restore) runs; their /proc
+ * into @before.
+ */
+static void checkpoint_idle(struct __test_metadata *_metadata, pid_t pid,
+			    pid_t *pids, size_t n, size_t size)
+{
+	struct libckpt_job job, done;
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt *h;
+	int fd;
+
+	unlink(AREA);
+	ASSERT_EQ(0, libckpt_area_create(AREA, size, err, sizeof(err))) TH_LOG("%s", err);
+	fd = open(AREA, O_RDWR);
+	ASSERT_EQ(0, ps_take_idle(&before, pids, n, 2000));
+	ASSERT_EQ(0, libckpt_open(&h));
+	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
+	libckpt_close(h);
+	close(fd);
 }
 
 static void say(int fd, const char *what, long n)
@@ -637,28 +663,17 @@ TEST(refused_kinds_named)
 static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *kind,
 				 const char *ready, size_t min, size_t max)
 {
-	struct libckpt_job job, done;
-	char err[LIBCKPT_ERRLEN];
-	struct libckpt *h;
 	pid_t pid, pids[8];
-	int fd, n;
+	int n;
 
 	unlink(GO);
-	unlink(AREA);
 	unlink(LOG);
 	pid = exec_self_as("CKPT_EV_WORKLOAD", kind);
 	EXPECT_EQ(0, wait_for_line(ready, 10000)) show_log(_metadata);
-	EXPECT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err)));
-	fd = open(AREA, O_RDWR);
 	n = ps_session_pids(pid, pids, max);
 	EXPECT_LE(min, n);
-	EXPECT_EQ(0, ps_take_idle(&before, pids, n, 2000));
-	EXPECT_EQ(0, libckpt_open(&h));
-	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
-	EXPECT_EQ(0, libckpt_wait(h, job.id, &done));
-	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state);
-	libckpt_close(h);
-	close(fd);
+	if (_metadata->passed)
+		checkpoint_idle(_metadata, pid, pids, n, 64 << 20);
 	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	usleep(100000);
@@ -725,15 +740,17 @@ TEST(pidfds_restored)
 #define NODE	"/usr/bin/node"
 #define NODE_JS	"/opt/ckpt/selftests/evloop_node.js"
 
-/* Start the node script for @ticks ticks, its output into @out; its pid. */
-static pid_t start_node(const char *out, int ticks)
+/*
+ * Start @argv in a session of its own, stdin /dev/null, stdout into @out,
+ * stderr into @err (files made afresh); its pid.
+ */
+static pid_t start_logged(const char *out, const char *err, char *const argv[])
 {
-	char n[16];
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open("/tmp/ev-node-err", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int z = open("/dev/null", O_RDONLY);
 
 		setsid();
@@ -741,11 +758,20 @@ static pid_t start_node(const char *out, int ticks)
 		    dup2(e, 2) < 0)
 			_exit(5);
 		close_range(3, ~0U, 0);
-		snprintf(n, sizeof(n), "%d", ticks);
-		execl(NODE, NODE, NODE_JS, n, (char *)NULL);
+		execv(argv[0], argv);
 		_exit(6);
 	}
 	return pid;
+}
+
+/* Start the node script for @ticks ticks, its output into @out; its pid. */
+static pid_t start_node(const char *out, int ticks)
+{
+	char n[16];
+	char *const argv[] = { NODE, NODE_JS, n, NULL };
+
+	snprintf(n, sizeof(n), "%d", ticks);
+	return start_logged(out, "/tmp/ev-node-err", argv);
 }
 
 static ssize_t slurp(const char *path, char *buf, size_t size)
@@ -841,6 +867,106 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 	slurp("/tmp/ev-node-out", out, sizeof(out));
 	EXPECT_STREQ(ref, out);
 	unlink(AREA);
+}
+
+#define GLIB_PROG	"/opt/ckpt/selftests/evloop_glib"
+#define GLIB_REF	"/tmp/ev-glib-ref"
+#define GLIB_OUT	"/tmp/ev-glib-out"
+#define GLIB_ERR	"/tmp/ev-glib-err"
+
+/* Wait up to @ms for our child @pid to exit: its status, or -1 (killed). */
+static int exit_within(pid_t pid, int ms)
+{
+	int st, waited;
+
+	for (waited = 0; waited <= ms; waited += 50) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(50000);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/*
+ * Start evloop_glib (40 ticks, holding after the 15th) with its stdout
+ * into @out, and wait until it holds: its pid, or -1 if it never said
+ * "ready" (then it is killed).
+ */
+static pid_t start_glib(const char *out)
+{
+	char *const argv[] = { GLIB_PROG, "40", "15", LOG, GO, NULL };
+	pid_t pid;
+
+	unlink(GO);
+	unlink(LOG);
+	pid = start_logged(out, GLIB_ERR, argv);
+	if (pid > 0 && wait_for_line("ready", 60000)) {
+		exit_within(pid, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/*
+ * A GLib program (Debian's libglib2.0: a GMainLoop whose GWakeup is an
+ * eventfd and whose wait is poll(), g_timeout_add() timers, idle sources,
+ * a GThreadPool posting results back with g_idle_add()) checkpointed while
+ * it holds in the middle — a timer armed, its pool threads alive — killed
+ * and restored, prints exactly what an undisturbed run prints. Unlike
+ * node, it holds still while /proc is compared.
+ */
+FIXTURE(glib) {
+	pid_t pid;	/* the program while it may live, to kill on failure */
+};
+
+FIXTURE_SETUP(glib)
+{
+}
+
+FIXTURE_TEARDOWN(glib)
+{
+	if (self->pid > 0)
+		exit_within(self->pid, 0);
+}
+
+TEST_F_TIMEOUT(glib, loop_restored_like_undisturbed, 400)
+{
+	static char ref[16384], out[16384], err[LIBCKPT_ERRLEN];
+	int status = -1;
+	pid_t pid, got = 0;
+
+	if (access(GLIB_PROG, X_OK))
+		SKIP(return, "no %s in this guest", GLIB_PROG);
+	/* Undisturbed: it holds, is let go at once, and runs to its end. */
+	self->pid = start_glib(GLIB_REF);
+	ASSERT_LT(0, self->pid) show_log(_metadata);
+	ASSERT_EQ(0, close(open(GO, O_WRONLY | O_CREAT, 0600)));
+	status = exit_within(self->pid, 120000);
+	self->pid = 0;
+	slurp(GLIB_ERR, err, sizeof(err));
+	ASSERT_EQ(0, status) TH_LOG("undisturbed: status 0x%x: %s", status, err);
+	slurp(GLIB_REF, ref, sizeof(ref));
+	ASSERT_NE(NULL, strstr(ref, "done\n")) TH_LOG("%s", ref);
+
+	/* Checkpointed while it holds, killed, restored. */
+	pid = self->pid = start_glib(GLIB_OUT);
+	ASSERT_LT(0, pid) show_log(_metadata);
+	checkpoint_idle(_metadata, pid, &pid, 1, 64 << 20);
+	exit_within(pid, 0);
+	slurp(GLIB_OUT, out, sizeof(out));
+	TH_LOG("killed holding after %zu lines", (size_t)(strchr(out, '\0') - out) / 26);
+	/* The restored program holds until the /proc comparison creates GO. */
+	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	self->pid = 0;
+	EXPECT_EQ(pid, got);
+	EXPECT_EQ(0, status) TH_LOG("restored: status 0x%x", status);
+	slurp(GLIB_OUT, out, sizeof(out));
+	EXPECT_STREQ(ref, out);
+	unlink(AREA);
+	unlink(GO);
 }
 
 TEST_HARNESS_MAIN
