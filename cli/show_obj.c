@@ -3,11 +3,12 @@
  * Copyright (C) 2026 The ckpt authors.
  *
  * ckptctl show: the state of descriptor objects (eventfd, timerfd,
- * signalfd, epoll, pidfd), as text and as JSON. The reader judged it already;
+ * signalfd, epoll, pidfd, inotify), as text and as JSON. The reader judged it already;
  * it follows the record's path, unaligned, so it is copied out.
  */
 #include <inttypes.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "cli.h"
 
@@ -24,8 +25,17 @@ const char *show_obj_kind(uint32_t type)
 		return "epoll";
 	case CKPT_FD_PIDFD:
 		return "pidfd";
+	case CKPT_FD_INOTIFY:
+		return "inotify";
 	}
 	return NULL;
+}
+
+static void inotify_watch(const struct libckpt_image_fd *f, uint32_t k,
+			  struct ckpt_inotify_watch *w)
+{
+	memcpy(w, (const char *)f->data + sizeof(struct ckpt_fd_inotify) +
+	       k * sizeof(*w), sizeof(*w));
 }
 
 static void epoll_item(const struct libckpt_image_fd *f, uint32_t k,
@@ -48,6 +58,8 @@ void show_obj_text(const struct libckpt_image_fd *f)
 	struct ckpt_fd_epoll ep;
 	struct ckpt_epoll_item it;
 	struct ckpt_fd_pidfd p;
+	struct ckpt_fd_inotify in;
+	struct ckpt_inotify_watch w;
 	uint32_t k;
 
 	printf("flags 0%o%s%s", f->rec.f_flags,
@@ -93,6 +105,15 @@ void show_obj_text(const struct libckpt_image_fd *f)
 		memcpy(&p, f->data, sizeof(p));
 		printf(" pid %u\n", p.pid);
 		break;
+	case CKPT_FD_INOTIFY:
+		memcpy(&in, f->data, sizeof(in));
+		printf(" %u watches, next wd %u\n", in.nr_watches, in.next_wd);
+		for (k = 0; k < in.nr_watches; k++) {
+			inotify_watch(f, k, &w);
+			printf("         wd %d mask 0x%08x dev %u:%u ino %" PRIu64 "\n", w.wd,
+			       w.mask, major(w.dev), minor(w.dev), (uint64_t)w.ino);
+		}
+		break;
 	}
 }
 
@@ -105,6 +126,8 @@ void show_obj_json(const struct libckpt_image_fd *f)
 	struct ckpt_fd_epoll ep;
 	struct ckpt_epoll_item it;
 	struct ckpt_fd_pidfd p;
+	struct ckpt_fd_inotify in;
+	struct ckpt_inotify_watch w;
 	uint32_t k;
 
 	printf(", \"flags\": %u, \"cloexec\": %s, \"state\": ",
@@ -149,6 +172,16 @@ void show_obj_json(const struct libckpt_image_fd *f)
 	case CKPT_FD_PIDFD:
 		memcpy(&p, f->data, sizeof(p));
 		printf("{\"pid\": %u}", p.pid);
+		break;
+	case CKPT_FD_INOTIFY:
+		memcpy(&in, f->data, sizeof(in));
+		printf("{\"next_wd\": %u, \"watches\": [", in.next_wd);
+		for (k = 0; k < in.nr_watches; k++) {
+			inotify_watch(f, k, &w);
+			printf("%s{\"wd\": %d, \"mask\": %u, \"dev\": %u, \"ino\": %" PRIu64 "}",
+			       k ? ", " : "", w.wd, w.mask, w.dev, (uint64_t)w.ino);
+		}
+		printf("]}");
 		break;
 	}
 }

@@ -4,7 +4,7 @@
  *
  * Descriptor objects on the anon-inode filesystem: which kind a descriptor
  * is, which kinds are refused and why, and the state of the kinds that are
- * captured (eventfd, timerfd, signalfd, epoll, pidfd).
+ * captured (eventfd, timerfd, signalfd, epoll, pidfd, inotify).
  *
  * Their structures are private to their .c files in 6.1, so each object
  * describes itself through its file's show_fdinfo(), the text
@@ -24,6 +24,11 @@
 #include <linux/uaccess.h>
 #include <linux/eventfd.h>
 #include <linux/eventpoll.h>
+#include <linux/exportfs.h>
+#include <linux/fsnotify_backend.h>
+#include <linux/idr.h>
+#include <linux/kdev_t.h>
+#include <linux/poll.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/kref.h>
@@ -35,6 +40,7 @@
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/timekeeping.h>
 #include <linux/timerfd.h>
 #include <linux/wait.h>
@@ -65,9 +71,7 @@ static const struct anon_kind {
 	{ "[timerfd]", CKPT_FD_TIMERFD, NULL },
 	{ "[signalfd]", CKPT_FD_SIGNALFD, NULL },
 	{ "[eventpoll]", CKPT_FD_EPOLL, NULL },
-	{ "inotify", 0,
-	  "inotify descriptor: inotify is not supported yet"
-	},
+	{ "inotify", CKPT_FD_INOTIFY, NULL },
 	{ "[pidfd]", CKPT_FD_PIDFD, NULL },
 	{ "[fanotify]", 0,
 	  "fanotify descriptor: fanotify is not supported (its marks and permission events cannot be re-created)"
@@ -630,6 +634,150 @@ static int pidfd_state(struct file *file, struct pid *pgrp,
 	return 0;
 }
 
+/* --- inotify -------------------------------------------------------------- */
+
+static int watch_cmp(const void *a, const void *b)
+{
+	const struct ckpt_inotify_watch *x = a, *y = b;
+
+	return x->wd < y->wd ? -1 : x->wd > y->wd;
+}
+
+#define WATCH_FORMAT \
+	"wd:%x ino:%llx sdev:%x mask:%x ignored_mask:%x " \
+	"fhandle-bytes:%x fhandle-type:%x f_handle:%n"
+#define INOTIFY_WHY_NO_HANDLE \
+	"inotify descriptor: a watch on a filesystem without file handles " \
+	"(proc, sysfs, ...) cannot be found again"
+#define INOTIFY_WHY_QUEUED \
+	"inotify descriptor: it has queued events, which cannot be queued " \
+	"again (read them, then checkpoint)"
+
+/* One "inotify " line of fdinfo, after that word, into @w; or @why. */
+static int parse_watch(const char *line, struct ckpt_inotify_watch *w,
+		       const char **why)
+{
+	unsigned int wd, sdev, mask, ignored, bytes, type;
+	unsigned long long ino;
+	int off = 0, n;
+
+	/*
+	 * 6.1 inotify_fdinfo(): "inotify wd:%x ino:%lx sdev:%x mask:%x
+	 * ignored_mask:0 " then, if the filesystem can encode one (export
+	 * operations), show_mark_fhandle()'s "fhandle-bytes:%x
+	 * fhandle-type:%x f_handle:" and the handle's bytes in hex. The mask
+	 * is inotify_mark_user_mask(): events, IN_ONESHOT, IN_EXCL_UNLINK.
+	 */
+	n = sscanf(line, WATCH_FORMAT, &wd, &ino, &sdev, &mask, &ignored,
+		   &bytes, &type, &off);
+	if (n == 5) {
+		*why = INOTIFY_WHY_NO_HANDLE;
+		return -EINVAL;
+	}
+	*why = "inotify descriptor: cannot read its watches on this kernel";
+	if (n != 7 || !off || !wd || wd > INT_MAX || bytes > CKPT_HANDLE_MAX ||
+	    hex2bin(w->handle, line + off, bytes))
+		return -EINVAL;
+	w->wd = wd;
+	w->mask = mask;
+	w->ino = ino;
+	w->dev = new_encode_dev(sdev);
+	w->handle_type = type;
+	w->handle_bytes = bytes;
+	return 0;
+}
+
+/*
+ * Can every inode @group watches be found again from its file handle?
+ * Its filesystem must decode handles (export operations with
+ * fh_to_dentry): 6.1 fdinfo encodes one for any filesystem, proc's
+ * included (exportfs_encode_inode_fh() falls back on export_encode_fh()).
+ * Walked as 6.1 fs/notify/fdinfo.c show_fdinfo() walks it, under the
+ * group's lock, which keeps its marks listed; an inode mark's
+ * connector->obj is the inode's i_fsnotify_marks (fs/notify/fsnotify.h
+ * fsnotify_conn_inode()).
+ */
+static bool watches_findable(struct fsnotify_group *group)
+{
+	const struct export_operations *op;
+	struct fsnotify_mark_connector *conn;
+	struct fsnotify_mark *mark;
+	struct inode *inode;
+	bool ok = true;
+
+	fsnotify_group_lock(group);
+	list_for_each_entry(mark, &group->marks_list, g_list) {
+		conn = mark->connector;
+		if (!conn || conn->type != FSNOTIFY_OBJ_TYPE_INODE)
+			continue;
+		inode = container_of(conn->obj, struct inode, i_fsnotify_marks);
+		op = inode->i_sb->s_export_op;
+		if (!op || !op->fh_to_dentry) {
+			ok = false;
+			break;
+		}
+	}
+	fsnotify_group_unlock(group);
+	return ok;
+}
+
+/*
+ * An inotify instance: its watches from its fdinfo, in increasing wd, and
+ * the wd its next watch would get, the cursor of its idr (struct
+ * fsnotify_group is the file's private data, inotify_new_group()).
+ * Queued events cannot be queued again: such an instance is refused.
+ */
+static int inotify_state(struct file *file, void **data, u32 *len,
+			 const char **why)
+{
+	struct fsnotify_group *group = file->private_data;
+	struct ckpt_inotify_watch *w;
+	struct ckpt_fd_inotify *st;
+	const char *line;
+	unsigned int n = 0, i;
+	char *text;
+	int ret;
+
+	if (vfs_poll(file, NULL) & EPOLLIN) {
+		*why = INOTIFY_WHY_QUEUED;
+		return -EINVAL;
+	}
+	if (!watches_findable(group)) {
+		*why = INOTIFY_WHY_NO_HANDLE;
+		return -EINVAL;
+	}
+	text = fdinfo_text(file);
+	if (!text)
+		return -ENOMEM;
+	for (line = field(text, "inotify "); line; line = field(line, "inotify "))
+		n++;
+	st = kvzalloc(sizeof(*st) + n * sizeof(*w), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!st)
+		goto out;
+	w = (struct ckpt_inotify_watch *)(st + 1);
+	for (i = 0, line = field(text, "inotify "); line;
+	     i++, line = field(line, "inotify ")) {
+		ret = parse_watch(line, &w[i], why);
+		if (ret)
+			goto fail;
+	}
+	sort(w, n, sizeof(*w), watch_cmp, NULL);
+	st->nr_watches = n;
+	spin_lock(&group->inotify_data.idr_lock);
+	st->next_wd = idr_get_cursor(&group->inotify_data.idr);
+	spin_unlock(&group->inotify_data.idr_lock);
+	*data = st;
+	*len = sizeof(*st) + n * sizeof(*w);
+	ret = 0;
+	goto out;
+fail:
+	kvfree(st);
+out:
+	kvfree(text);
+	return ret;
+}
+
 /* --- one descriptor -------------------------------------------------------- */
 
 /**
@@ -688,6 +836,9 @@ int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
 	case CKPT_FD_PIDFD:
 		ret = pidfd_state(file, pgrp, type, data, &rec->data_len, &why);
 		break;
+	case CKPT_FD_INOTIFY:
+		ret = inotify_state(file, data, &rec->data_len, &why);
+		break;
 	default:
 		ret = -EINVAL;
 		why = "descriptor object of an unknown kind";
@@ -700,8 +851,8 @@ int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
 }
 
 /**
- * ckpt_anonfd_check() - judge a process's epolls and pidfds before its
- *	group is parked
+ * ckpt_anonfd_check() - judge a process's epolls, pidfds and inotify
+ *	instances before its group is parked
  * @p: the process (a reference held by the caller)
  * @pid: its pid as the caller sees it
  * @pgrp: the group's process group or session
@@ -709,7 +860,8 @@ int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
  * @extack: receives the reason, the pid and the descriptor
  *
  * A pidfd must refer to a process of the group: the restore opens it
- * again on the restored process.
+ * again on the restored process. An inotify instance must have no queued
+ * events and watch only inodes a file handle can find again.
  *
  * Reading an epoll's registrations takes its fdinfo (ep->mtx, a mutex), so
  * it cannot run in ckpt_files_check() under RCU: ckpt_group_check() calls
@@ -741,6 +893,12 @@ int ckpt_anonfd_check(struct task_struct *p, pid_t pid, struct pid *pgrp,
 			   pidfd_target(file, pgrp, type, ns, &why) < 0) {
 			ckpt_err_set_fd(extack, pid, fd, why);
 			ret = -EINVAL;
+		} else if (!strcmp(name, "inotify")) {
+			ret = inotify_state(file, &data, &len, &why);
+			if (ret && why)
+				ckpt_err_set_fd(extack, pid, fd, why);
+			kvfree(data);
+			data = NULL;
 		}
 		fput(file);
 	}

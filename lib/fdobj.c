@@ -3,7 +3,7 @@
  * Copyright (C) 2026 The ckpt authors.
  *
  * libckpt: the state of descriptor objects (eventfd, timerfd, signalfd,
- * epoll, pidfd) in FD records, judged the way the rest of the reader judges
+ * epoll, pidfd, inotify) in FD records, judged the way the rest of the reader judges
  * records: exact sizes, known flags and values, reserved fields zero.
  * The state follows the path, so it is unaligned: it is copied out.
  */
@@ -15,10 +15,11 @@
 
 /* Within the reader's 16 MiB of data per record. */
 #define MAX_EPOLL_ITEMS	(1U << 19)
+#define MAX_WATCHES	(1U << 16)
 
 bool libckpt_fdobj_type(uint32_t type)
 {
-	return type >= CKPT_FD_EVENTFD && type <= CKPT_FD_PIDFD;
+	return type >= CKPT_FD_EVENTFD && type <= CKPT_FD_INOTIFY;
 }
 
 static bool clock_known(int32_t clockid)
@@ -57,6 +58,36 @@ static int check_epoll(const struct ckpt_rec_fd *f, const char *data, char *why,
 	return 0;
 size:
 	snprintf(why, len, "epoll state of %u bytes does not match its registrations",
+		 f->data_len);
+	return -1;
+}
+
+static int check_inotify(const struct ckpt_rec_fd *f, const char *data, char *why,
+			 size_t len)
+{
+	struct ckpt_fd_inotify in;
+	struct ckpt_inotify_watch w;
+	int32_t last = 0;
+	uint32_t i;
+
+	if (f->data_len < sizeof(in))
+		goto size;
+	memcpy(&in, data, sizeof(in));
+	if (in.nr_watches > MAX_WATCHES ||
+	    f->data_len != sizeof(in) + (uint64_t)in.nr_watches * sizeof(w))
+		goto size;
+	for (i = 0; i < in.nr_watches; i++) {
+		memcpy(&w, data + sizeof(in) + i * sizeof(w), sizeof(w));
+		if (w.wd <= last || w.handle_bytes > CKPT_HANDLE_MAX || w.reserved) {
+			snprintf(why, len, "inotify watch %u: watch descriptors out of order, a handle too long or a reserved field set",
+				 i);
+			return -1;
+		}
+		last = w.wd;
+	}
+	return 0;
+size:
+	snprintf(why, len, "inotify state of %u bytes does not match its watches",
 		 f->data_len);
 	return -1;
 }
@@ -127,6 +158,8 @@ int libckpt_fdobj_check(const struct ckpt_rec_fd *f, const void *data, char *why
 			return -1;
 		}
 		return 0;
+	case CKPT_FD_INOTIFY:
+		return check_inotify(f, data, why, len);
 	}
 	snprintf(why, len, "state of %u bytes for an object of type %u", f->data_len,
 		 f->type);

@@ -580,7 +580,7 @@ static bool carries_bytes(const struct ckpt_rec_fd *f)
 }
 
 /*
- * A descriptor object (eventfd .. pidfd) is one description: no path, no
+ * A descriptor object (eventfd .. inotify) is one description: no path, no
  * bytes, its state on the first record of its file id and on no other.
  * The state itself is judged once it is read (libckpt_fdobj_check()).
  */
@@ -605,7 +605,7 @@ static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 	if (f->fd < 0 || (ts->nr_fds && f->fd <= ts->fds[ts->nr_fds - 1].rec.fd))
 		return bad(img, -EBADMSG, "fd %" PRId32 " is negative, repeated or out of order",
 			   f->fd);
-	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_PIDFD)
+	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_INOTIFY)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown type %" PRIu32,
 			   f->fd, f->type);
 	if (f->flags & ~FD_FLAGS_KNOWN || f->reserved)

@@ -161,6 +161,8 @@ int libckpt_rst_make_files(struct tree *tr);
 int libckpt_rst_fds(const struct tree *tr, size_t ti);
 int libckpt_rst_make_obj(const struct tree *tr, uint32_t pid,
 			 const struct libckpt_image_fd *f);
+int libckpt_rst_make_inotify(const struct tree *tr, uint32_t pid,
+			     const struct libckpt_image_fd *f);
 int libckpt_rst_objs_register(const struct tree *tr, const struct libckpt_image_task *t);
 int libckpt_rst_objs_top(const struct libckpt_image_task *t);
 int libckpt_rst_still_same_file(int fd, uint64_t ino, uint64_t dev, uint64_t size,

@@ -378,6 +378,7 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 	case CKPT_FD_TIMERFD:
 	case CKPT_FD_SIGNALFD:
 	case CKPT_FD_EPOLL:
+	case CKPT_FD_INOTIFY:
 		fd = libckpt_rst_make_obj(tr, pid, f);
 		break;
 	case CKPT_FD_TTY:

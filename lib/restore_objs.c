@@ -189,6 +189,8 @@ int libckpt_rst_make_obj(const struct tree *tr, uint32_t pid,
 		return make_timerfd(pid, f, tr->e);
 	case CKPT_FD_SIGNALFD:
 		return make_signalfd(pid, f, tr->e);
+	case CKPT_FD_INOTIFY:
+		return libckpt_rst_make_inotify(tr, pid, f);
 	}
 	/* EPOLL_CLOEXEC is O_CLOEXEC; O_NONBLOCK is set by F_SETFL after. */
 	fd = epoll_create1(create_flags(f) & O_CLOEXEC);

@@ -2,10 +2,10 @@
 /*
  * Copyright (C) 2026 The ckpt authors.
  *
- * Event-loop descriptors, zdtm-style: eventfd, timerfd, signalfd, epoll and
- * pidfd are checkpointed, the workload SIGKILLed and restored, and the restored
- * program compares its own view (its fdinfo, read(), epoll_wait()) with
- * what it saw before; io_uring, userfaultfd, perf, bpf and fanotify
+ * Event-loop descriptors, zdtm-style: eventfd, timerfd, signalfd, epoll,
+ * pidfd and inotify are checkpointed, the workload SIGKILLed and restored,
+ * and the restored program compares its own view (its fdinfo, read(),
+ * epoll_wait()) with what it saw before; io_uring, userfaultfd, perf, bpf and fanotify
  * descriptors are refused by name before any freeze; a node program with
  * a timer, a promise chain and thread-pool work, and a GLib main loop
  * (evloop_glib.c) with timers, idle sources and a thread pool, print, once
@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -528,6 +529,109 @@ static void pidfd_workload(void)
 	_exit(ret);
 }
 
+#define INO_DIR	"/tmp/ev-inotify"
+
+/* Add a watch and remove it at once, reading its IN_IGNORED away; its wd. */
+static int watch_and_drop(int ifd, const char *path)
+{
+	char buf[4096];
+	int wd = inotify_add_watch(ifd, path, IN_ATTRIB);
+
+	inotify_rm_watch(ifd, wd);
+	while (read(ifd, buf, sizeof(buf)) > 0)
+		;
+	return wd;
+}
+
+/* Events read from an inotify instance and not yet looked at. */
+struct events {
+	char buf[4096] __attribute__((aligned(8)));
+	size_t len, pos;
+};
+
+/*
+ * Is the next event of @ifd (waiting up to 5 s) of watch @wd, with @mask
+ * and, if given, @name? A read() returns as many events as fit.
+ */
+static bool event_is(int ifd, struct events *q, int wd, uint32_t mask, const char *name)
+{
+	struct pollfd pf = { .fd = ifd, .events = POLLIN };
+	const struct inotify_event *ev;
+	ssize_t n;
+
+	if (q->pos >= q->len) {
+		if (poll(&pf, 1, 5000) != 1)
+			return false;
+		n = read(ifd, q->buf, sizeof(q->buf));
+		if (n <= 0)
+			return false;
+		q->len = n;
+		q->pos = 0;
+	}
+	ev = (const struct inotify_event *)(q->buf + q->pos);
+	q->pos += sizeof(*ev) + ev->len;
+	return ev->wd == wd && (ev->mask & mask) == mask &&
+	       (!name || (ev->len && !strcmp(ev->name, name)));
+}
+
+/* The restored instance's checks; 0 if all hold. */
+static int check_inotify(int ifd, const int *wd, int next)
+{
+	static struct events q;
+	int f;
+
+	if (fcntl(ifd, F_GETFL) != (O_RDONLY | O_NONBLOCK) || !(fcntl(ifd, F_GETFD) & FD_CLOEXEC))
+		return 1;
+	f = open(INO_DIR "/c", O_CREAT | O_WRONLY, 0600);
+	if (f < 0 || !event_is(ifd, &q, wd[0], IN_CREATE, "c"))
+		return 2;
+	close(f);
+	f = open(INO_DIR "/a", O_WRONLY | O_APPEND);
+	if (f < 0 || write(f, "x", 1) != 1 || !event_is(ifd, &q, wd[1], IN_MODIFY, NULL) ||
+	    !event_is(ifd, &q, wd[1], IN_IGNORED, NULL))
+		return 3;	/* IN_ONESHOT: the watch went after its event */
+	close(f);
+	f = open(INO_DIR "/b", O_WRONLY);
+	if (f < 0 || close(f) || !event_is(ifd, &q, wd[2], IN_CLOSE_WRITE, NULL))
+		return 4;
+	/* The cursor went on where it was: the next watch's number. */
+	if (inotify_add_watch(ifd, INO_DIR "/c", IN_OPEN) != next)
+		return 5;
+	return 0;
+}
+
+/*
+ * An inotify instance (IN_NONBLOCK, IN_CLOEXEC) with three watches on a
+ * directory and two files (IN_ONESHOT, IN_EXCL_UNLINK), numbered with
+ * gaps, and a cursor past the last: watches were added and removed.
+ */
+static void inotify_workload(void)
+{
+	int log, ifd, wd[3], next, ret;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	mkdir(INO_DIR, 0700);
+	close(open(INO_DIR "/a", O_CREAT | O_WRONLY, 0600));
+	close(open(INO_DIR "/b", O_CREAT | O_WRONLY, 0600));
+	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	wd[0] = inotify_add_watch(ifd, INO_DIR, IN_CREATE | IN_DELETE);
+	watch_and_drop(ifd, "/tmp");
+	wd[1] = inotify_add_watch(ifd, INO_DIR "/a", IN_MODIFY | IN_ONESHOT);
+	watch_and_drop(ifd, "/tmp");
+	watch_and_drop(ifd, "/tmp");
+	wd[2] = inotify_add_watch(ifd, INO_DIR "/b", IN_CLOSE_WRITE | IN_EXCL_UNLINK);
+	next = watch_and_drop(ifd, "/tmp") + 1;
+	if (ifd < 0 || wd[0] < 0 || wd[1] < 0 || wd[2] < 0 || next < 2)
+		_exit(2);
+	say(log, "ready", 0);
+	wait_go();
+	ret = check_inotify(ifd, wd, next);
+	say(log, ret ? "FAIL" : "PASS", ret);
+	_exit(ret);
+}
+
 static void refused_workload(const char *kind)
 {
 	struct perf_event_attr pe = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(pe),
@@ -551,6 +655,14 @@ static void refused_workload(const char *kind)
 			.m = { 2 /* BPF_MAP_TYPE_ARRAY */, 4, 8, 1 } };
 
 		fd = syscall(__NR_bpf, 0 /* BPF_MAP_CREATE */, &a, sizeof(a));
+	} else if (!strcmp(kind, "inotify_queued")) {
+		fd = inotify_init1(0);
+		inotify_add_watch(fd, "/tmp", IN_CREATE);
+		unlink("/tmp/ev-queued");
+		close(open("/tmp/ev-queued", O_CREAT | O_WRONLY, 0600));
+	} else if (!strcmp(kind, "inotify_proc")) {
+		fd = inotify_init1(0);
+		inotify_add_watch(fd, "/proc/self", IN_ACCESS);
 	} else if (!strcmp(kind, "pidfd_outside")) {
 		fd = pidfd_open(getppid(), 0);
 	} else if (!strcmp(kind, "pidfd_reaped")) {
@@ -590,6 +702,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		objs_workload();
 	if (!strcmp(w, "pidfd"))
 		pidfd_workload();
+	if (!strcmp(w, "inotify"))
+		inotify_workload();
 	refused_workload(w);
 }
 
@@ -627,6 +741,8 @@ TEST(refused_kinds_named)
 		{ "fanotify", "fanotify descriptor" },
 		{ "bpf", "bpf map descriptor" },
 		{ "pidfd_outside", "pidfd of a process outside the process group" },
+		{ "inotify_queued", "inotify descriptor: it has queued events" },
+		{ "inotify_proc", "inotify descriptor: a watch on a filesystem without file handles" },
 		{ "pidfd_reaped", "pidfd of a process that has exited and been reaped" },
 		/* Judged before the freeze too, though it needs the epoll's lock. */
 		{ "epoll_orphan", "watches a file no descriptor of this process holds" },
@@ -712,20 +828,18 @@ TEST(objects_restored)
 }
 
 /*
- * pidfds come back pointing at the restored processes: the workload's of
- * itself shared with its child (one description: O_NONBLOCK set by one
- * shows in the other), of its running child with PIDFD_NONBLOCK, of an
- * unreaped zombie (readable, and waitid(P_PIDFD) gets its status), the
- * child's of its parent; pidfd_send_signal() and waitid() work on them.
+ * Checkpoint workload @kind (of @min to @max processes) once it says
+ * "ready 0", kill it, restore it with the /proc comparison and let it
+ * check itself: it must exit 0 and say "PASS 0".
  */
-TEST(pidfds_restored)
+static void checkpoint_restore_pass(struct __test_metadata *_metadata, const char *kind,
+				    size_t min, size_t max)
 {
 	char err[LIBCKPT_ERRLEN];
 	int status = -1;
 	pid_t pid, got = 0;
 
-	/* The workload, its child and its zombie. */
-	pid = checkpoint_and_kill(_metadata, "pidfd", "ready 0", 2, 3);
+	pid = checkpoint_and_kill(_metadata, kind, "ready 0", min, max);
 	ASSERT_TRUE(_metadata->passed) TH_LOG("no checkpoint to restore");
 	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
@@ -735,6 +849,30 @@ TEST(pidfds_restored)
 	EXPECT_EQ(0, wait_for_line("PASS 0", 30000)) show_log(_metadata);
 	unlink(AREA);
 	unlink(GO);
+}
+
+/*
+ * pidfds come back pointing at the restored processes: the workload's of
+ * itself shared with its child (one description: O_NONBLOCK set by one
+ * shows in the other), of its running child with PIDFD_NONBLOCK, of an
+ * unreaped zombie (readable, and waitid(P_PIDFD) gets its status), the
+ * child's of its parent; pidfd_send_signal() and waitid() work on them.
+ */
+TEST(pidfds_restored)
+{
+	/* The workload, its child and its zombie. */
+	checkpoint_restore_pass(_metadata, "pidfd", 2, 3);
+}
+
+/*
+ * An inotify instance comes back with its watches under their numbers
+ * (gaps kept), masks (IN_ONESHOT, IN_EXCL_UNLINK), flags and the number
+ * its next watch gets; the restored process gets the events of files it
+ * touches from the watches it expects.
+ */
+TEST(inotify_restored)
+{
+	checkpoint_restore_pass(_metadata, "inotify", 1, 1);
 }
 
 #define NODE	"/usr/bin/node"

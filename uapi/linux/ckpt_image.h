@@ -499,8 +499,10 @@ struct ckpt_thread_identity {
  *	its registrations
  * @CKPT_FD_PIDFD: a pidfd of a process of the image (version 5); state in
  *	struct ckpt_fd_pidfd
+ * @CKPT_FD_INOTIFY: an inotify instance (version 5); state in struct
+ *	ckpt_fd_inotify and its watches
  *
- * The descriptor objects (EVENTFD .. PIDFD) are each one open file
+ * The descriptor objects (EVENTFD .. INOTIFY) are each one open file
  * description: the descriptors of one object, in one process or several,
  * share its @file_id. They have no path (path_len 0); the first record of
  * each file id, in image order, carries the object's state as its data
@@ -521,6 +523,7 @@ enum ckpt_fd_type {
 	CKPT_FD_SIGNALFD,
 	CKPT_FD_EPOLL,
 	CKPT_FD_PIDFD,
+	CKPT_FD_INOTIFY,
 };
 
 /* ckpt_rec_fd.flags */
@@ -640,6 +643,45 @@ struct ckpt_fd_epoll {
 struct ckpt_fd_pidfd {
 	__u32 pid;
 	__u32 reserved;
+};
+
+/* The largest file handle an inotify watch names (MAX_HANDLE_SZ). */
+#define CKPT_HANDLE_MAX		128
+
+/**
+ * struct ckpt_inotify_watch - one watch of an inotify instance
+ * @wd: its watch descriptor
+ * @mask: its mask as inotify_add_watch() takes it (events, IN_ONESHOT,
+ *	IN_EXCL_UNLINK)
+ * @ino: the watched inode's number
+ * @dev: its filesystem's device (new_encode_dev(), as stat() shows it)
+ * @handle_type: its file handle's type (name_to_handle_at())
+ * @handle_bytes: bytes of @handle used, at most CKPT_HANDLE_MAX
+ * @reserved: zero
+ * @handle: the file handle that finds the inode again (open_by_handle_at())
+ */
+struct ckpt_inotify_watch {
+	__s32 wd;
+	__u32 mask;
+	__u64 ino;
+	__u32 dev;
+	__s32 handle_type;
+	__u32 handle_bytes;
+	__u32 reserved;
+	__u8 handle[CKPT_HANDLE_MAX];
+};
+
+/**
+ * struct ckpt_fd_inotify - an inotify instance's state
+ * @nr_watches: struct ckpt_inotify_watch that follow, in increasing @wd
+ * @next_wd: the watch descriptor its next watch would get
+ *
+ * Events queued at the checkpoint are not carried: an instance with
+ * queued events is refused before the freeze.
+ */
+struct ckpt_fd_inotify {
+	__u32 nr_watches;
+	__u32 next_wd;
 };
 
 /**
