@@ -24,7 +24,9 @@
 #include <linux/major.h>
 #include <linux/mount.h>
 #include <linux/netlink.h>
+#include <linux/pid_namespace.h>
 #include <linux/pipe_fs_i.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -117,11 +119,6 @@ static int classify(struct file *file, u64 ghost_limit, u32 *type,
 	}
 	if (magic == ANON_INODE_FS_MAGIC && ckpt_anonfd_classify(file, type, why))
 		return -EINVAL;
-	/* fasync_helper() sets FASYNC; the owner and signal are not kept. */
-	if (file->f_flags & FASYNC) {
-		*why = "O_ASYNC descriptor: its signal owner is not kept";
-		return -EINVAL;
-	}
 	if (magic == ANON_INODE_FS_MAGIC)
 		return 0;
 	if (S_ISREG(mode) && is_memfd(file)) {
@@ -209,11 +206,57 @@ static void refuse_fd(struct netlink_ext_ack *extack, pid_t pid,
 		((struct ckpt_err_cookie *)extack->cookie)->fd = fd;
 }
 
+/*
+ * Whom @file signals (F_SETOWN_EX, F_SETSIG) into @rec, or why that
+ * cannot be restored: an owner must be a process, thread or process group
+ * of the group, which the restore makes again. Read as 6.1 f_getown_ex()
+ * reads it, under f_owner.lock; F_SETOWN > 0 is PIDTYPE_TGID, < 0
+ * PIDTYPE_PGID, F_OWNER_TID PIDTYPE_PID (f_setown(), f_setown_ex()).
+ * Never sleeps: the pre-freeze check runs it under RCU.
+ */
+#define OWNER_WHY(what) \
+	"its signal owner (F_SETOWN) " what ": it cannot be set again"
+
+static const char *record_owner(struct file *file, struct pid *pgrp,
+				enum pid_type gtype, struct ckpt_rec_fd *rec)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct fown_struct *o = &file->f_owner;
+	const char *why = NULL;
+	struct task_struct *t;
+	enum pid_type type;
+
+	read_lock_irq(&o->lock);
+	type = o->pid_type;
+	rec->owner_sig = o->signum;
+	if (o->pid) {
+		rcu_read_lock();
+		t = pid_task(o->pid, type);
+		if (!t)
+			why = OWNER_WHY("has exited");
+		else if (task_pid_type(t, gtype) != pgrp)
+			why = OWNER_WHY("is outside the group");
+		/* The restore sets owners before it makes the threads. */
+		else if (type == PIDTYPE_PID && !thread_group_leader(t))
+			why = OWNER_WHY("is a thread other than its process's first");
+		rec->owner = pid_nr_ns(o->pid, ns);
+		rec->owner_type = type == PIDTYPE_PID ? CKPT_OWNER_TID :
+				  type == PIDTYPE_PGID ? CKPT_OWNER_PGRP :
+				  CKPT_OWNER_PID;
+		rcu_read_unlock();
+	}
+	read_unlock_irq(&o->lock);
+	return why;
+}
+
 /**
  * ckpt_files_check() - refuse a process whose descriptors cannot be captured
  * @p: the process
  * @pid: its pid as the caller sees it
  * @ghost_limit: largest deleted file or memfd the image may carry
+ * @pgrp: the group's process group or session, which signal owners must
+ *	be in
+ * @gtype: PIDTYPE_PGID or PIDTYPE_SID
  * @extack: receives the reason, the pid and the descriptor
  *
  * Called under rcu_read_lock(), before any freeze.
@@ -221,8 +264,10 @@ static void refuse_fd(struct netlink_ext_ack *extack, pid_t pid,
  * Return: 0 or -EINVAL.
  */
 int ckpt_files_check(struct task_struct *p, pid_t pid, u64 ghost_limit,
+		     struct pid *pgrp, enum pid_type gtype,
 		     struct netlink_ext_ack *extack)
 {
+	struct ckpt_rec_fd rec = {};
 	const char *why = NULL;
 	struct file *file;
 	unsigned int fd;
@@ -235,6 +280,8 @@ int ckpt_files_check(struct task_struct *p, pid_t pid, u64 ghost_limit,
 			return -EINVAL;
 		}
 		why = ckpt_locks_refusal(file, locks_carried(type));
+		if (!why)
+			why = record_owner(file, pgrp, gtype, &rec);
 		if (why) {
 			ckpt_err_set_fd(extack, pid, fd, why);
 			return -EINVAL;
@@ -496,6 +543,11 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		return -EINVAL;
 	}
 	why = ckpt_locks_refusal(file, locks_carried(rec.type));
+	if (why) {
+		ckpt_err_set_fd(extack, ts->rec.pid, fd, why);
+		return -EINVAL;
+	}
+	why = record_owner(file, set->pgrp, set->type, &rec);
 	if (why) {
 		ckpt_err_set_fd(extack, ts->rec.pid, fd, why);
 		return -EINVAL;

@@ -44,6 +44,7 @@ void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit,
 			struct pid *pgrp, enum pid_type type);
 void ckpt_file_set_free(struct ckpt_file_set *set);
 int ckpt_files_check(struct task_struct *p, pid_t pid, u64 ghost_limit,
+		     struct pid *pgrp, enum pid_type type,
 		     struct netlink_ext_ack *extack);
 int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		       struct netlink_ext_ack *extack);

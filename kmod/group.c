@@ -216,7 +216,8 @@ static int check_zombie(struct task_struct *p, struct pid *grp,
 
 /* Called under rcu_read_lock(); returns 0 if @p can be checkpointed. */
 static int check_process(struct task_struct *p, bool privileged,
-			 u64 ghost_limit, struct netlink_ext_ack *extack)
+			 const struct ckpt_group_id *g, struct pid *pgrp,
+			 struct netlink_ext_ack *extack)
 {
 	struct task_struct *t;
 	const char *why;
@@ -250,7 +251,8 @@ static int check_process(struct task_struct *p, bool privileged,
 			return -EOPNOTSUPP;
 		}
 	}
-	ret = ckpt_files_check(p, task_pid_vnr(p), ghost_limit, extack);
+	ret = ckpt_files_check(p, task_pid_vnr(p), g->ghost_limit, pgrp,
+			       g->type, extack);
 	return ret ? ret : ckpt_timers_check(p, task_pid_vnr(p), extack);
 }
 
@@ -330,8 +332,7 @@ int ckpt_group_check(const struct ckpt_group_id *g,
 				goto out_unlock;
 			census->nr_zombies++;
 		} else {
-			ret = check_process(p, privileged, g->ghost_limit,
-					    extack);
+			ret = check_process(p, privileged, g, pgrp, extack);
 			if (ret)
 				goto out_unlock;
 			census->nr_tasks++;

@@ -611,6 +611,11 @@ static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 	if (f->flags & ~FD_FLAGS_KNOWN || f->reserved)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown flags or reserved bits",
 			   f->fd);
+	if (f->owner_type > CKPT_OWNER_PGRP || f->owner_sig > 64 ||
+	    (f->owner_type == CKPT_OWNER_NONE) != !f->owner || f->owner > INT32_MAX)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": signal owner %" PRIu32
+			   " of kind %u or signal %u out of range", f->fd, f->owner,
+			   f->owner_type, f->owner_sig);
 	if (f->path_len > MAX_PATH_LEN || f->data_len > MAX_FD_DATA)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": path or data too long", f->fd);
 	if ((f->flags & CKPT_FD_OBJ_STATE) && !obj)

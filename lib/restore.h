@@ -159,6 +159,7 @@ int libckpt_rst_oom_and_dump(const struct libckpt_image_task *t, struct shared *
 int libckpt_rst_sched(const struct tree *tr);
 int libckpt_rst_make_files(struct tree *tr);
 int libckpt_rst_fds(const struct tree *tr, size_t ti);
+int libckpt_rst_owners(const struct tree *tr, size_t ti);
 int libckpt_rst_make_obj(const struct tree *tr, uint32_t pid,
 			 const struct libckpt_image_fd *f);
 int libckpt_rst_make_inotify(const struct tree *tr, uint32_t pid,

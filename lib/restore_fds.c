@@ -411,14 +411,18 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 	    lseek(fd, (off_t)f->rec.pos, SEEK_SET) < 0)
 		return fail(tr->e, -errno, "%s: cannot move %s to offset %llu: %s", who,
 			    f->path, (unsigned long long)f->rec.pos, strerror(errno));
-	/* Exactly the description it had, or a refusal: never a near miss. */
+	/*
+	 * Exactly the description it had, or a refusal: never a near miss.
+	 * O_ASYNC comes with its owner, from a process that holds it
+	 * (libckpt_rst_owners()).
+	 */
 	flags = fcntl(fd, F_GETFL);
-	if (flags != (int)f->rec.f_flags)
+	if (flags != (int)(f->rec.f_flags & ~O_ASYNC))
 		return fail(tr->e, -EOPNOTSUPP,
 			    "%s: %s comes back with status flags 0%o instead of 0%o",
 			    who, f->path[0] ? f->path :
 			    libckpt_fdobj_type(f->rec.type) ? "its object" : "its pipe",
-			    flags, f->rec.f_flags);
+			    flags, f->rec.f_flags & ~O_ASYNC);
 	return fd;
 }
 
@@ -649,5 +653,72 @@ int libckpt_rst_fds(const struct tree *tr, size_t ti)
 	 */
 	if (!ret)
 		ret = libckpt_rst_locks(tr, ti);
+	return ret;
+}
+
+/* Is @t's record @i the first of its description in the image? */
+static bool first_of_description(const struct tree *tr, size_t ti, uint32_t i)
+{
+	uint32_t id = tr->plans[ti].task->fds[i].rec.file_id, k;
+	size_t j;
+
+	for (j = 0; j < ti; j++)
+		for (k = 0; k < tr->plans[j].task->rec.nr_fds; k++)
+			if (tr->plans[j].task->fds[k].rec.file_id == id)
+				return false;
+	for (k = 0; k < i; k++)
+		if (tr->plans[ti].task->fds[k].rec.file_id == id)
+			return false;
+	return true;
+}
+
+static const int owner_kinds[] = {
+	[CKPT_OWNER_TID] = F_OWNER_TID,
+	[CKPT_OWNER_PID] = F_OWNER_PID,
+	[CKPT_OWNER_PGRP] = F_OWNER_PGRP,
+};
+
+/*
+ * Whom @r's description signals, and with what; then O_ASYNC, which
+ * files the descriptor number @r->fd as the one SIGIO names (si_fd).
+ */
+static int set_owner(const struct ckpt_rec_fd *r, uint32_t pid, struct shared *e)
+{
+	struct f_owner_ex ex = { .type = owner_kinds[r->owner_type], .pid = (pid_t)r->owner };
+
+	if (r->owner_type != CKPT_OWNER_NONE && fcntl(r->fd, F_SETOWN_EX, &ex))
+		return fail(e, -errno, "pid %u fd %d: cannot make %u its signal owner: %s", pid,
+			    r->fd, r->owner, strerror(errno));
+	if (r->owner_sig && fcntl(r->fd, F_SETSIG, r->owner_sig))
+		return fail(e, -errno, "pid %u fd %d: cannot set its signal %u: %s", pid, r->fd,
+			    r->owner_sig, strerror(errno));
+	if ((r->f_flags & O_ASYNC) &&
+	    fcntl(r->fd, F_SETFL, (fcntl(r->fd, F_GETFL) & SETFL_FLAGS) | O_ASYNC))
+		return fail(e, -errno, "pid %u fd %d: cannot set O_ASYNC: %s", pid, r->fd,
+			    strerror(errno));
+	return 0;
+}
+
+/**
+ * libckpt_rst_owners() - the signal owners of the descriptions @ti holds first
+ * @tr: the tree, every process of it created and in its group
+ * @ti: the restoring process, with its final credentials (F_SETOWN records
+ *	the caller's, which decide whether the owner may be signalled)
+ *
+ * Return: 0 or a negative errno (the failure recorded).
+ */
+int libckpt_rst_owners(const struct tree *tr, size_t ti)
+{
+	const struct libckpt_image_task *t = tr->plans[ti].task;
+	const struct ckpt_rec_fd *r;
+	uint32_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < t->rec.nr_fds; i++) {
+		r = &t->fds[i].rec;
+		if ((r->owner_type != CKPT_OWNER_NONE || r->owner_sig || (r->f_flags & O_ASYNC)) &&
+		    first_of_description(tr, ti, i))
+			ret = set_owner(r, t->rec.pid, tr->e);
+	}
 	return ret;
 }

@@ -718,6 +718,8 @@ static int become_image(struct tree *tr, size_t i)
 	if (!ret)
 		ret = restore_identity(t, e);
 	if (!ret)
+		ret = libckpt_rst_owners(tr, i);
+	if (!ret)
 		ret = restore_thread_state(th, e);
 	if (ret)
 		return ret;

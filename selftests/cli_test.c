@@ -141,7 +141,7 @@ TEST(export_progress_json_restore)
 	for (i = 0; i < 50 && kill(pid, 0); i++)
 		usleep(20000);
 	EXPECT_EQ(0, kill(pid, 0)) TH_LOG("the restored sleep does not run");
-	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
+	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), PS_SETTLE_MS, &report);
 	EXPECT_PROC_SAME(diffs, report);
 	ps_free(&before);
 	snprintf(cmd, sizeof(cmd), "cat /proc/%d/cmdline", pid);

@@ -576,6 +576,84 @@ static void locks_workload(void)
 	finish(code);
 }
 
+/* --- signal owners ----------------------------------------------------- */
+
+#define IO_SIG	(SIGRTMIN + 2)
+
+static bool owned_by(int fd, int type, pid_t pid, int sig)
+{
+	struct f_owner_ex ex = { 0 };
+
+	return !fcntl(fd, F_GETOWN_EX, &ex) && ex.type == type && ex.pid == pid &&
+	       fcntl(fd, F_GETSIG) == sig;
+}
+
+/* The restored process's view of its descriptors' owners; 0 if it holds. */
+static int check_owners(int pr, int pw, const sigset_t *io)
+{
+	struct timespec ts = { 5, 0 };
+	siginfo_t si;
+
+	if (!owned_by(pr, F_OWNER_PID, getpid(), IO_SIG) ||
+	    !owned_by(81, F_OWNER_PGRP, getpgrp(), SIGUSR2) ||
+	    !owned_by(82, F_OWNER_TID, (pid_t)syscall(SYS_gettid), 0))
+		return 1;
+	if (getfl(pr) != (O_RDONLY | O_NONBLOCK | O_ASYNC) || (getfl(81) & O_ASYNC))
+		return 2;
+	/* O_ASYNC works: a write makes the read end send its signal, naming it. */
+	if (write(pw, "x", 1) != 1 || sigtimedwait(io, &si, &ts) != IO_SIG ||
+	    si.si_fd != pr || si.si_code != POLL_IN)
+		return 3;
+	return 0;
+}
+
+/*
+ * A pipe's read end with O_ASYNC, owned by the process, signalling
+ * IO_SIG; a file owned by the process group with SIGUSR2 (no O_ASYNC);
+ * /dev/null owned by the main thread.
+ */
+static void owners_workload(void)
+{
+	struct f_owner_ex grp = { F_OWNER_PGRP, 0 }, tid = { F_OWNER_TID, 0 };
+	sigset_t io;
+	int p[2];
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	sigemptyset(&io);
+	sigaddset(&io, IO_SIG);
+	sigprocmask(SIG_BLOCK, &io, NULL);
+	grp.pid = getpgrp();
+	tid.pid = (pid_t)syscall(SYS_gettid);
+	if (log_fd < 0 || pipe(p) || fcntl(p[0], F_SETOWN, getpid()) ||
+	    fcntl(p[0], F_SETSIG, IO_SIG) ||
+	    fcntl(p[0], F_SETFL, O_NONBLOCK | O_ASYNC) ||
+	    open_at(FILE1, O_RDWR | O_CREAT, 81) != 81 || fcntl(81, F_SETOWN_EX, &grp) ||
+	    fcntl(81, F_SETSIG, SIGUSR2) ||
+	    open_at("/dev/null", O_RDONLY, 82) != 82 || fcntl(82, F_SETOWN_EX, &tid))
+		_exit(20);
+	say("ready", 0);
+	wait_go();
+	finish(check_owners(p[0], p[1], &io));
+}
+
+/* A descriptor whose owner is the test, outside the workload's session. */
+static void foreign_owner_workload(void)
+{
+	pid_t parent = getppid();
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (log_fd < 0 || open_at("/dev/null", O_RDONLY, 83) != 83 ||
+	    fcntl(83, F_SETOWN, parent))
+		_exit(20);
+	say("ready", 0);
+	for (;;)
+		pause();
+}
+
 __attribute__((constructor)) static void maybe_workload(void)
 {
 	const char *w = getenv("CKPT_FILES_WORKLOAD");
@@ -590,6 +668,10 @@ __attribute__((constructor)) static void maybe_workload(void)
 		changed_workload();
 	if (w && !strcmp(w, "locks"))
 		locks_workload();
+	if (w && !strcmp(w, "owners"))
+		owners_workload();
+	if (w && !strcmp(w, "foreign_owner"))
+		foreign_owner_workload();
 }
 
 static int count_lines(const char *what)
@@ -753,6 +835,29 @@ TEST(deleted_file_above_ghost_limit_refused)
 }
 
 /*
+ * Checkpoint workload @kind (@n processes), kill it, restore it with the
+ * /proc comparison; each of its processes must exit 0 and say PASS.
+ */
+static void restore_expect_pass(struct __test_metadata *_metadata, const char *kind, int n)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char err[LIBCKPT_ERRLEN] = "";
+	int status = -1;
+	pid_t sid;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	ASSERT_EQ(0, start_and_checkpoint(kind, n, 0, &sid, err, sizeof(err)))
+		TH_LOG("%s", err);
+	kill_session(sid);
+	ASSERT_EQ(0, restore_go(_metadata, &o, &status, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s", log_text());
+	EXPECT_EQ(n, count_lines("PASS")) TH_LOG("%s", log_text());
+	kill_session(sid);
+	cleanup();
+}
+
+/*
  * Two processes sharing descriptions: one offset moved by the child is
  * seen by the parent, a separate description keeps its own; status flags
  * and close-on-exec per descriptor; pipe ends with their own flags, the
@@ -761,21 +866,7 @@ TEST(deleted_file_above_ghost_limit_refused)
  */
 TEST(shared_descriptions_pipes_fifos_dirs)
 {
-	struct libckpt_restore_opts o = { .wait = 1 };
-	char err[LIBCKPT_ERRLEN] = "";
-	int status = -1;
-	pid_t sid;
-
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	ASSERT_EQ(0, start_and_checkpoint("shared", 2, 0, &sid, err, sizeof(err)))
-		TH_LOG("%s", err);
-	kill_session(sid);
-	ASSERT_EQ(0, restore_go(_metadata, &o, &status, err, sizeof(err))) TH_LOG("%s", err);
-	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
-	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s", log_text());
-	EXPECT_EQ(2, count_lines("PASS")) TH_LOG("%s", log_text());
-	kill_session(sid);
-	cleanup();
+	restore_expect_pass(_metadata, "shared", 2);
 }
 
 /*
@@ -943,6 +1034,32 @@ TEST(conflicting_lock_fails_restore)
 	EXPECT_NE(NULL, strstr(err, holder)) TH_LOG("holder not named: %s", err);
 	EXPECT_NE(0, kill(sid, 0)) TH_LOG("something was left running");
 	drop_holder(pid);
+	kill_session(sid);
+	cleanup();
+}
+
+/*
+ * Signal owners come back: a pipe end with O_ASYNC owned by the process
+ * with its own signal (a write delivers it, naming the descriptor), a
+ * file owned by the process group, /dev/null owned by the main thread.
+ */
+TEST(signal_owners_restored)
+{
+	restore_expect_pass(_metadata, "owners", 1);
+}
+
+/* An owner outside the group is refused before the freeze, by name. */
+TEST(foreign_signal_owner_refused)
+{
+	char err[LIBCKPT_ERRLEN] = "";
+	pid_t sid;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	EXPECT_EQ(-EINVAL, start_and_checkpoint("foreign_owner", 1, 0, &sid, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "fd 83")) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "signal owner (F_SETOWN) is outside the group"))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0, kill(sid, 0)) TH_LOG("it was frozen or killed");
 	kill_session(sid);
 	cleanup();
 }

@@ -695,7 +695,7 @@ TEST_F_TIMEOUT(mut, intact_images_restore, 300)
 		ASSERT_NE(NULL, f);
 		ASSERT_EQ(0, ps_load(&before, f));
 		fclose(f);
-		diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
+		diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), PS_SETTLE_MS, &report);
 		TH_LOG("%s:", names[i]);
 		EXPECT_PROC_SAME(diffs, report);
 		ps_free(&before);

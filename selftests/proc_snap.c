@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 {
 	const char *scope = NULL, *files[2] = { NULL, NULL };
 	struct ps_snap before, after;
-	int i, nfiles = 0, timeout = 5000, n;
+	int i, nfiles = 0, timeout = PS_SETTLE_MS, n;
 	char *report;
 
 	if (argc < 2)

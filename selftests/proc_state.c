@@ -1498,7 +1498,7 @@ int ps_check_async(const struct ps_snap *before, pid_t ns_pid, const char *scope
 	pid = fork();
 	if (pid == 0) {
 		char *report;
-		int n = ps_expect_same(before, NULL, ns_pid, scope, 3000, &report);
+		int n = ps_expect_same(before, NULL, ns_pid, scope, PS_SETTLE_MS, &report);
 		size_t len = strlen(report);
 
 		close(p[0]);

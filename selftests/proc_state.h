@@ -104,6 +104,15 @@ int ps_compare(const struct ps_snap *before, const struct ps_snap *after,
 /* "pattern (N)" for every allowlist line that explained something. */
 char *ps_allow_used(const struct ps_allow *a);
 
+/*
+ * How long ps_expect_same() gives restored processes to settle: a
+ * workload that polls wakes every few milliseconds and, on a busy host,
+ * is caught running (wchan, syscall) in many snapshots in a row. The
+ * check ends at the first snapshot that matches, so this bounds only a
+ * failing one.
+ */
+#define PS_SETTLE_MS	10000
+
 /* ns_pid for ps_expect_same(): the --pidns init our parent made. */
 #define PS_PIDNS_OF_SIBLING	((pid_t)-1)
 

@@ -768,7 +768,7 @@ TEST(dump_kill_restore_from_stdin)
 		TH_LOG("%s", out);
 	snprintf(want, sizeof(want), "restored pid %d", pid);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
-	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
+	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), PS_SETTLE_MS, &report);
 	EXPECT_PROC_SAME(diffs, report);
 	close(open(GO, O_CREAT | O_WRONLY, 0600));
 	EXPECT_EQ(0, wait_for_line("PASS", 30000)) TH_LOG("no PASS in " LOG);
@@ -894,7 +894,7 @@ TEST_F_TIMEOUT(big, one_gib_restored, 400)
 	TH_LOG("restore of the 1 GiB process took %.2f s (image read, verified, memory filled)",
 	       t1 - t0);
 	EXPECT_EQ(pid, got);
-	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
+	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), PS_SETTLE_MS, &report);
 	EXPECT_PROC_SAME(diffs, report);
 	close(open(GO, O_CREAT | O_WRONLY, 0600));
 	EXPECT_EQ(0, wait_for_line("PASS", 60000)) TH_LOG("no PASS in " LOG);

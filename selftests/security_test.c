@@ -757,7 +757,7 @@ TEST_F_TIMEOUT(slow, restore_never_grants_credentials, 120)
 		EXPECT_EQ(USER_A, euid_of(o->ret[1]));
 		/* --new-pid: the comparison follows the process to its new pid. */
 		new_pid = o->ret[1];
-		diffs = ps_expect_same(&a_before, &new_pid, 0, ps_scope(_metadata->name), 3000,
+		diffs = ps_expect_same(&a_before, &new_pid, 0, ps_scope(_metadata->name), PS_SETTLE_MS,
 				       &report);
 		EXPECT_PROC_SAME(diffs, report);
 		EXPECT_TRUE(something_ran()) TH_LOG("the restored process does not run");
@@ -768,7 +768,7 @@ TEST_F_TIMEOUT(slow, restore_never_grants_credentials, 120)
 				     sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(a_p, got);
 	EXPECT_EQ(USER_A, euid_of(got));
-	diffs = ps_expect_same(&a_before, NULL, 0, ps_scope(_metadata->name), 3000, &report);
+	diffs = ps_expect_same(&a_before, NULL, 0, ps_scope(_metadata->name), PS_SETTLE_MS, &report);
 	EXPECT_PROC_SAME(diffs, report);
 	ps_free(&a_before);
 	snprintf(path, sizeof(path), "/proc/%d/status", got);

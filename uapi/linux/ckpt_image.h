@@ -716,6 +716,11 @@ struct ckpt_fd_inotify {
  *	appearance in the image. A descriptor object (eventfd, timerfd,
  *	signalfd, epoll) is one description, so its id is its identity.
  * @seals: a memfd's seals (F_GET_SEALS), else 0
+ * @owner_type: CKPT_OWNER_* (version 5): whom the description signals
+ *	(F_SETOWN_EX), CKPT_OWNER_NONE if nobody
+ * @owner_sig: the signal it sends (F_SETSIG), 0 for SIGIO
+ * @owner: the owner's pid, thread id or process group id, a process of
+ *	the image (0 with CKPT_OWNER_NONE)
  * @reserved: zero
  *
  * Records of one @file_id agree on every field but @fd, @data_len,
@@ -742,8 +747,17 @@ struct ckpt_rec_fd {
 	__u32 pipe_size;
 	__u32 file_id;
 	__u32 seals;
+	__u16 owner_type;
+	__u16 owner_sig;
+	__u32 owner;
 	__u32 reserved;
 };
+
+/* ckpt_rec_fd.owner_type: F_SETOWN_EX's F_OWNER_* kinds */
+#define CKPT_OWNER_NONE		0
+#define CKPT_OWNER_TID		1	/* a thread (F_OWNER_TID) */
+#define CKPT_OWNER_PID		2	/* a process (F_OWNER_PID, F_SETOWN > 0) */
+#define CKPT_OWNER_PGRP		3	/* a process group (F_OWNER_PGRP, F_SETOWN < 0) */
 
 /* Indices of ckpt_rec_timers.itimer: setitimer()'s ITIMER_* numbers. */
 #define CKPT_ITIMER_REAL	0
