@@ -108,7 +108,7 @@ TEST(export_progress_json_restore)
 	pid = start_sleeper();
 	ASSERT_EQ(0, run_cmd(CKPTCTL " area create " AREA " --size 64M 2>&1", out, sizeof(out)))
 		TH_LOG("%s", out);
-	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
+	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, PS_SETTLE_MS));
 	snprintf(cmd, sizeof(cmd), CKPTCTL " freeze %d --area " AREA " --wait 2>&1", pid);
 	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
 

@@ -89,7 +89,7 @@ static void checkpoint_idle(struct __test_metadata *_metadata, pid_t pid,
 	unlink(AREA);
 	ASSERT_EQ(0, libckpt_area_create(AREA, size, err, sizeof(err))) TH_LOG("%s", err);
 	fd = open(AREA, O_RDWR);
-	ASSERT_EQ(0, ps_take_idle(&before, pids, n, 2000));
+	ASSERT_EQ(0, ps_take_idle(&before, pids, n, PS_SETTLE_MS));
 	ASSERT_EQ(0, libckpt_open(&h));
 	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
 	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));

@@ -1035,7 +1035,7 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *
 	EXPECT_EQ(0, wait_for_line("ready", 1200, buf, sizeof(buf))) TH_LOG("%s", buf);
 	EXPECT_EQ(0, libckpt_area_create(AREA, 256 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
-	EXPECT_EQ(0, ps_take_idle(&proc_before, &pid, 1, 2000));
+	EXPECT_EQ(0, ps_take_idle(&proc_before, &pid, 1, PS_SETTLE_MS));
 	EXPECT_EQ(0, libckpt_open(&h));
 	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
 	EXPECT_EQ(0, libckpt_wait(h, job.id, &done));

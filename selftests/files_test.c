@@ -753,7 +753,7 @@ static int start_and_checkpoint(const char *kind, int n, uint64_t ghost_limit,
 		snprintf(err, errlen, "%d processes in session %d, not %d", ret, *sid, n);
 		return ret < 0 ? ret : -ESRCH;
 	}
-	ret = ps_take_idle(&before, pids, n, 2000);
+	ret = ps_take_idle(&before, pids, n, PS_SETTLE_MS);
 	if (ret) {
 		snprintf(err, errlen, "/proc of the workload: %s", strerror(-ret));
 		return ret;

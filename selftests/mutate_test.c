@@ -264,7 +264,7 @@ static int save_proc(pid_t pid, const char *path)
 {
 	struct ps_snap s;
 	FILE *f;
-	int ret = ps_take_idle(&s, &pid, 1, 2000);
+	int ret = ps_take_idle(&s, &pid, 1, PS_SETTLE_MS);
 
 	if (ret)
 		return ret;

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 			pids[i - 2] = atoi(argv[i]);
 		if (argc < 3 || !pids)
 			return usage();
-		n = ps_take_idle(&before, pids, argc - 2, 2000);
+		n = ps_take_idle(&before, pids, argc - 2, PS_SETTLE_MS);
 		if (n) {
 			fprintf(stderr, "proc_snap: cannot read /proc of %s...: %s\n", argv[2],
 				strerror(-n));

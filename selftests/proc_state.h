@@ -105,11 +105,11 @@ int ps_compare(const struct ps_snap *before, const struct ps_snap *after,
 char *ps_allow_used(const struct ps_allow *a);
 
 /*
- * How long ps_expect_same() gives restored processes to settle: a
- * workload that polls wakes every few milliseconds and, on a busy host,
- * is caught running (wchan, syscall) in many snapshots in a row. The
- * check ends at the first snapshot that matches, so this bounds only a
- * failing one.
+ * How long ps_take_idle() waits for a workload to be off the CPU, and
+ * ps_expect_same() for restored processes to settle: a workload that
+ * polls wakes every few milliseconds and, on a busy host, is caught
+ * running (wchan, syscall) in many snapshots in a row. Both end at the
+ * first snapshot that qualifies, so this bounds only a failing one.
  */
 #define PS_SETTLE_MS	10000
 

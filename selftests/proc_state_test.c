@@ -73,9 +73,9 @@ TEST(change_found_and_explained_in_scope)
 
 	ASSERT_LT(0, pid);
 	usleep(100000);
-	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
+	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, PS_SETTLE_MS));
 	ASSERT_EQ(0, prlimit(pid, RLIMIT_NOFILE, &rl, NULL));
-	ASSERT_EQ(0, ps_take_idle(&after, &pid, 1, 2000));
+	ASSERT_EQ(0, ps_take_idle(&after, &pid, 1, PS_SETTLE_MS));
 
 	write_file(ALLOW, "stat:* counters\nstatus:* counters\nsmaps:* counters\n"
 		   "syscall one more turn of the loop\nwchan one more turn of the loop\n"

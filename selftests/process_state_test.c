@@ -483,7 +483,7 @@ static void checkpoint_and_kill(struct __test_metadata *_metadata, pid_t sid,
 
 	ASSERT_EQ(0, libckpt_area_create(AREA, 128 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
-	ASSERT_EQ(0, ps_take_idle(&before, pids, n, 2000));
+	ASSERT_EQ(0, ps_take_idle(&before, pids, n, PS_SETTLE_MS));
 	ASSERT_EQ(0, libckpt_open(&h));
 	ASSERT_EQ(0, libckpt_freeze(h, sid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
 	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));

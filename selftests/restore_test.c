@@ -574,7 +574,7 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, libckpt_area_create(AREA, big ? 1100ULL << 20 : 128 << 20,
 					 err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
-	EXPECT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
+	EXPECT_EQ(0, ps_take_idle(&before, &pid, 1, PS_SETTLE_MS));
 	EXPECT_EQ(0, libckpt_open(&h));
 	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
 	EXPECT_EQ(0, libckpt_wait(h, job.id, &done));
@@ -741,7 +741,7 @@ static pid_t ckptctl_dump_memory(struct __test_metadata *_metadata,
 	unlink(LOG);
 	pid = start_exec_workload("memory");
 	EXPECT_EQ(0, wait_for_line("ready", 10000));
-	EXPECT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
+	EXPECT_EQ(0, ps_take_idle(&before, &pid, 1, PS_SETTLE_MS));
 	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " %s 2>&1", pid, opts);
 	EXPECT_EQ(0, run_cmd(cmd, out, size)) TH_LOG("%s", out);
 	return pid;

@@ -734,7 +734,7 @@ TEST_F_TIMEOUT(slow, restore_never_grants_credentials, 120)
 	a_p = start_as(USER_A, "sleeper", self_exe());
 	ASSERT_LT(0, root_p);
 	ASSERT_LT(0, a_p);
-	ASSERT_EQ(0, ps_take_idle(&a_before, &a_p, 1, 2000));
+	ASSERT_EQ(0, ps_take_idle(&a_before, &a_p, 1, PS_SETTLE_MS));
 	ASSERT_EQ(0, dump_image(root_p, "/tmp/sec-img-root"));
 	ASSERT_EQ(0, dump_image(a_p, "/tmp/sec-img-a"));
 	stop(root_p);

@@ -532,7 +532,7 @@ static void checkpoint_and_kill(struct __test_metadata *_metadata, pid_t pid)
 	ASSERT_EQ(0, wait_for_line("ready", 10000));
 	ASSERT_EQ(0, libckpt_area_create(AREA, 128 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
-	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, 2000));
+	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, PS_SETTLE_MS));
 	ASSERT_EQ(0, libckpt_open(&h));
 	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
 	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));

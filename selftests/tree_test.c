@@ -400,7 +400,7 @@ FIXTURE_SETUP(tree)
 	/* B must be inside its read() when frozen. */
 	usleep(200000);
 	ASSERT_EQ(3, ps_session_pids(self->root, pids, 3));
-	ASSERT_EQ(0, ps_take_idle(&before, pids, 3, 2000));
+	ASSERT_EQ(0, ps_take_idle(&before, pids, 3, PS_SETTLE_MS));
 	ASSERT_EQ(0, checkpoint_session(self->root, &self->done));
 	ASSERT_EQ(CKPT_JOB_COMMITTED, self->done.state) TH_LOG("%s", self->done.error_msg);
 	EXPECT_EQ(3, self->done.nr_tasks);
