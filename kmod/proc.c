@@ -271,6 +271,70 @@ const char *ckpt_proc_sched_refusal(struct task_struct *t)
 	return NULL;
 }
 
+static bool same_groups(const struct group_info *a, const struct group_info *b)
+{
+	int i;
+
+	if (a == b)
+		return true;
+	if (a->ngroups != b->ngroups)
+		return false;
+	for (i = 0; i < a->ngroups; i++)
+		if (!gid_eq(a->gid[i], b->gid[i]))
+			return false;
+	return true;
+}
+
+static bool caps_equal(kernel_cap_t a, kernel_cap_t b)
+{
+	return cap_issubset(a, b) && cap_issubset(b, a);
+}
+
+static bool same_creds(const struct cred *a, const struct cred *b)
+{
+	return a == b ||
+	       (uid_eq(a->uid, b->uid) && uid_eq(a->euid, b->euid) &&
+		uid_eq(a->suid, b->suid) && uid_eq(a->fsuid, b->fsuid) &&
+		gid_eq(a->gid, b->gid) && gid_eq(a->egid, b->egid) &&
+		gid_eq(a->sgid, b->sgid) && gid_eq(a->fsgid, b->fsgid) &&
+		a->securebits == b->securebits &&
+		caps_equal(a->cap_inheritable, b->cap_inheritable) &&
+		caps_equal(a->cap_permitted, b->cap_permitted) &&
+		caps_equal(a->cap_effective, b->cap_effective) &&
+		caps_equal(a->cap_bset, b->cap_bset) &&
+		caps_equal(a->cap_ambient, b->cap_ambient) &&
+		same_groups(a->group_info, b->group_info));
+}
+
+#define CRED_WHY \
+	"thread's credentials (ids, capabilities, securebits, groups) " \
+	"differ from its process's first thread's: not supported"
+
+/**
+ * ckpt_proc_cred_refusal() - why a thread's credentials cannot be restored
+ * @t: the thread (parked, or under rcu_read_lock())
+ *
+ * The image keeps one set of credentials per process, its first thread's,
+ * and the restore gives it to every thread. Credentials are per thread
+ * (capset(), PR_CAPBSET_DROP, PR_CAP_AMBIENT and a raw setresuid() change
+ * only the caller's), so a thread whose own differ is refused rather than
+ * restored with its leader's. Called under RCU: __task_cred().
+ *
+ * Return: the reason, or NULL.
+ */
+const char *ckpt_proc_cred_refusal(struct task_struct *t)
+{
+	const char *why = NULL;
+
+	if (thread_group_leader(t))
+		return NULL;
+	rcu_read_lock();
+	if (!same_creds(__task_cred(t), __task_cred(t->group_leader)))
+		why = CRED_WHY;
+	rcu_read_unlock();
+	return why;
+}
+
 /**
  * ckpt_proc_seccomp_refusal() - why a thread cannot be checkpointed because
  *	of seccomp

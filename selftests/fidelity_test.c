@@ -317,7 +317,7 @@ static void identity_workload(void)
 	setfsgid(NOBODY);
 	setfsuid(NOBODY);
 	ro_page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ro_page == MAP_FAILED || pthread_create(&worker_thread, NULL, worker, NULL))
+	if (ro_page == MAP_FAILED)
 		setup_failed(10);
 	prctl(PR_SET_NAME, "fid-main");
 	caps_all = caps_of(1);
@@ -334,6 +334,13 @@ static void identity_workload(void)
 			setup_failed(13);
 	if (prctl(PR_SET_SECUREBITS, ID_BITS, 0, 0, 0) || capset3(ID_EFF, ID_PRM, ID_INH))
 		setup_failed(14);
+	/*
+	 * Credentials are per thread: the worker is made with the main
+	 * thread's final ones (one that differs is refused:
+	 * thread_credentials_refused), before the per-task flags below.
+	 */
+	if (pthread_create(&worker_thread, NULL, worker, NULL))
+		setup_failed(10);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
 		setup_failed(15);
 	look(&before);
@@ -852,6 +859,35 @@ static void mempolicy_workload(int how)
 	_exit(0);
 }
 
+static volatile int cred_thread_done;
+
+static void *drop_own_caps(void *arg)
+{
+	(void)arg;
+	/* capset() without a pid changes only the calling thread. */
+	if (!capset3(0, caps_of(1), caps_of(2)))
+		cred_thread_done = 1;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A thread that dropped its effective capabilities, and only its own. */
+static void cred_thread_workload(void)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	pthread_t t;
+
+	start_log();
+	if (pthread_create(&t, NULL, drop_own_caps, NULL))
+		setup_failed(63);
+	while (!cred_thread_done)
+		nanosleep(&ts, NULL);
+	say("ready");
+	for (;;)
+		pause();
+}
+
 /* A segment attached, then removed: it goes when the workload does. */
 static void sysv_workload(void)
 {
@@ -995,6 +1031,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		mempolicy_workload(0);
 	if (w && !strcmp(w, "mbind"))
 		mempolicy_workload(1);
+	if (w && !strcmp(w, "cred_thread"))
+		cred_thread_workload();
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -1224,6 +1262,16 @@ TEST(memory_policies_refused)
 		       "thread has a memory policy (set_mempolicy): not supported");
 	expect_refused(_metadata, "mbind", -EINVAL,
 		       "mapping has a memory policy (mbind): not supported");
+}
+
+/*
+ * A thread whose credentials differ from its process's first thread's
+ * (they are per thread) is refused by name: the image keeps one set.
+ */
+TEST(thread_credentials_refused)
+{
+	expect_refused(_metadata, "cred_thread", -EOPNOTSUPP,
+		       "thread's credentials (ids, capabilities, securebits, groups) differ");
 }
 
 TEST_HARNESS_MAIN
