@@ -16,8 +16,9 @@ static const char show_usage[] =
 	"Verify and decode a checkpoint image: an area's newest committed\n"
 	"generation or the one named, a standalone image file, or standard\n"
 	"input. Prints the header, each process, thread and mapping, and each\n"
-	"process's state, identity, descriptors, timers, queued signals and file\n"
-	"locks, and the zombies (exited children not yet waited for).\n";
+	"process's state, identity, descriptors, timers, queued signals, file\n"
+	"locks and System V shared memory segments, and the zombies (exited\n"
+	"children not yet waited for).\n";
 
 /* "rwxp" as in /proc/PID/maps. */
 static const char *vma_perms(uint32_t flags, char buf[5])
@@ -358,6 +359,46 @@ static void show_json_locks(const struct libckpt_image_task *t)
 	printf("]");
 }
 
+/* "  segment 32769 key 0x4b1d0a01 12288 bytes mode 0660 uid 65534 ... removed" */
+static void show_sysv_text(const struct libckpt_image_task *t)
+{
+	uint32_t j;
+
+	if (!t->sysv || !t->sysv->rec.nr_segs)
+		return;
+	printf("System V segments first attached by pid %u:\n", t->rec.pid);
+	for (j = 0; j < t->sysv->rec.nr_segs; j++) {
+		const struct ckpt_sysv_seg *g = &t->sysv->segs[j];
+
+		printf("  segment %d key 0x%08x %llu bytes mode %04o uid %u gid %u cuid %u cgid %u%s%s%s\n",
+		       g->shmid, (uint32_t)g->key, (unsigned long long)g->size, g->mode,
+		       g->uid, g->gid, g->cuid, g->cgid,
+		       g->flags & CKPT_SHM_DEST ? " removed" : "",
+		       g->flags & CKPT_SHM_LOCKED ? " locked" : "",
+		       g->flags & CKPT_SHM_NORESERVE ? " noreserve" : "");
+	}
+}
+
+static void show_json_sysv(const struct libckpt_image_task *t)
+{
+	uint32_t j;
+
+	printf(", \"sysv_shm\": [");
+	for (j = 0; t->sysv && j < t->sysv->rec.nr_segs; j++) {
+		const struct ckpt_sysv_seg *g = &t->sysv->segs[j];
+
+		printf("%s{\"shmid\": %d, \"key\": %d, \"size\": %llu, \"mode\": %u, "
+		       "\"uid\": %u, \"gid\": %u, \"cuid\": %u, \"cgid\": %u, "
+		       "\"removed\": %s, \"locked\": %s, \"noreserve\": %s}",
+		       j ? ", " : "", g->shmid, g->key, (unsigned long long)g->size, g->mode,
+		       g->uid, g->gid, g->cuid, g->cgid,
+		       g->flags & CKPT_SHM_DEST ? "true" : "false",
+		       g->flags & CKPT_SHM_LOCKED ? "true" : "false",
+		       g->flags & CKPT_SHM_NORESERVE ? "true" : "false");
+	}
+	printf("]");
+}
+
 static void show_proc_text(const struct libckpt_image_task *t)
 {
 	const struct ckpt_rec_proc *p = &t->proc->rec;
@@ -397,6 +438,7 @@ static void show_proc_text(const struct libckpt_image_task *t)
 	show_timers_text(t);
 	show_signals_text(t);
 	show_locks_text(t);
+	show_sysv_text(t);
 }
 
 static void show_json_identity(const struct libckpt_image_task *t)
@@ -488,6 +530,7 @@ static void show_json_proc(const struct libckpt_image_task *t)
 	show_json_timers(t);
 	show_json_signals(t);
 	show_json_locks(t);
+	show_json_sysv(t);
 }
 
 static void show_text(const struct libckpt_image *img)

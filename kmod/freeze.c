@@ -38,6 +38,7 @@
 #include "proc.h"
 #include "pstate.h"
 #include "snap.h"
+#include "sysv.h"
 #include "timers.h"
 
 /*
@@ -703,6 +704,7 @@ static int capture_signals(struct ckpt_task_snap *ts, struct ckpt_park *park,
 static int capture_processes(struct ckpt_snapshot *snap,
 			     struct ckpt_park *park, struct pid_namespace *ns,
 			     struct ckpt_file_set *files,
+			     struct ckpt_sysv_set *sysv,
 			     struct netlink_ext_ack *extack)
 {
 	size_t rec_len = sizeof(struct ckpt_rec_thread) + park->regs_size +
@@ -758,12 +760,13 @@ static int capture_processes(struct ckpt_snapshot *snap,
 		if (!ret)
 			ret = ckpt_timers_capture(ts, ns, extack);
 		if (!ret)
-			ret = ckpt_snap_capture_mm(ts, ts->rec.pid, extack);
+			ret = ckpt_snap_capture_mm(ts, sysv, ts->rec.pid,
+						   extack);
 		if (ret)
 			return ret;
 		snap->nr_pages += ts->rec.nr_pages;
 	}
-	return 0;
+	return ckpt_sysv_check_unmapped(sysv, extack);
 }
 
 static void drop_mms(struct ckpt_snapshot *snap)
@@ -798,6 +801,7 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	enum pid_type type = g->type;
+	struct ckpt_sysv_set sysv = { 0 };
 	struct ckpt_file_set files;
 	struct ckpt_park *park;
 	ktime_t start, parked;
@@ -838,7 +842,7 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	if (!ret)
 		ret = recheck_permission(snap, ns, extack);
 	if (!ret)
-		ret = capture_processes(snap, park, ns, &files, extack);
+		ret = capture_processes(snap, park, ns, &files, &sysv, extack);
 	snap->capture_ns = ktime_to_ns(ktime_sub(ktime_get(), parked));
 	/* Even on failure: pages were write-protected before the error. */
 	ckpt_snap_flush_tlbs();
@@ -848,6 +852,7 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	snap->freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	drop_mms(snap);
 out_put:
+	ckpt_sysv_set_free(&sysv);
 	ckpt_file_set_free(&files);
 	park_put(park);
 	return ret;

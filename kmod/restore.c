@@ -38,6 +38,7 @@
 #include "freeze.h"
 #include "group.h"
 #include "restore.h"
+#include "sysv.h"
 
 #define RESTORE_WAIT	(30 * HZ)
 #define MAX_VMAS	65536
@@ -152,7 +153,8 @@ struct plan {
 			 CKPT_VMA_DONTDUMP | CKPT_VMA_WIPEONFORK | \
 			 CKPT_VMA_SEQUENTIAL | CKPT_VMA_RANDOM | \
 			 CKPT_VMA_MERGEABLE | CKPT_VMA_LOCKED | \
-			 CKPT_VMA_LOCKONFAULT | CKPT_VMA_NORESERVE)
+			 CKPT_VMA_LOCKONFAULT | CKPT_VMA_NORESERVE | \
+			 CKPT_VMA_SYSV | CKPT_VMA_SYSV_RDONLY)
 
 /*
  * The vm_flags madvise() and mlock() would have given the mapping. They
@@ -214,6 +216,12 @@ static const char *vma_flags_refusal(u32 f)
 		return "mapping is both MADV_SEQUENTIAL and MADV_RANDOM";
 	if ((f & CKPT_VMA_HUGEPAGE) && (f & CKPT_VMA_NOHUGEPAGE))
 		return "mapping is both MADV_HUGEPAGE and MADV_NOHUGEPAGE";
+	if ((f & CKPT_VMA_SYSV) &&
+	    (f & (CKPT_VMA_SHARED | CKPT_VMA_ANON)) != CKPT_VMA_SHARED)
+		return "System V attachment that is not a shared file mapping";
+	if ((f & CKPT_VMA_SYSV_RDONLY) &&
+	    (f & (CKPT_VMA_SYSV | CKPT_VMA_WRITE)) != CKPT_VMA_SYSV)
+		return "SHM_RDONLY attachment that is writable or not an attachment";
 	return NULL;
 }
 
@@ -275,7 +283,18 @@ static int check_vmas(struct plan *p, struct netlink_ext_ack *extack)
 				return ret;
 			continue;
 		}
-		if (v->fd >= 0) {
+		if (v->flags & CKPT_VMA_SYSV) {
+			bool rdonly = v->flags & CKPT_VMA_SYSV_RDONLY;
+
+			/* @fd is the segment id: the caller's attachment. */
+			p->files[i] = ckpt_sysv_attach_file(v->fd, rdonly);
+			if (!p->files[i]) {
+				ckpt_err_setf(extack, 0, v->start,
+					      "System V segment %d is not attached by the caller (shmat%s first)",
+					      v->fd, rdonly ? " with SHM_RDONLY" : "");
+				return -EBADF;
+			}
+		} else if (v->fd >= 0) {
 			p->files[i] = fget(v->fd);
 			if (!p->files[i]) {
 				ckpt_err_set(extack, 0, v->start,

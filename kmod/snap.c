@@ -30,6 +30,7 @@
 #include "fault.h"
 #include "group.h"
 #include "snap.h"
+#include "sysv.h"
 
 /* --- record buffers ------------------------------------------------------ */
 
@@ -430,10 +431,13 @@ static struct page *alloc_copy(unsigned int nr)
  * through their own PTEs), so its pages are copied now, while the group is
  * parked. Walking the page cache rather than the PTEs also catches pages
  * that are not mapped. Swapped-out pages are refused: FGP_ENTRY returns
- * their swap entries instead of pretending the offset is a hole.
+ * their swap entries instead of pretending the offset is a hole. With
+ * @sysv, a System V segment's, the offsets an earlier mapping of the
+ * segment held are skipped: its pages are in the image once.
  */
 static int copy_shmem_vma(struct ckpt_task_snap *ts,
 			  struct vm_area_struct *vma,
+			  struct ckpt_sysv_held *sysv,
 			  struct netlink_ext_ack *extack)
 {
 	struct address_space *mapping = vma->vm_file->f_mapping;
@@ -445,6 +449,9 @@ static int copy_shmem_vma(struct ckpt_task_snap *ts,
 	for (i = 0; i < nr; i++) {
 		pgoff_t idx = vma->vm_pgoff + i;
 
+		if (sysv && (idx >= sysv->nr_pages ||
+			     test_and_set_bit(idx, sysv->copied)))
+			continue;
 		ret = ents_reserve(ts, 1);
 		if (ret)
 			return ret;
@@ -503,9 +510,21 @@ static const char *special_name(struct vm_area_struct *vma)
 	return NULL;
 }
 
+/*
+ * A shmat() mapping (sysv.c). One attached SHM_RDONLY is shared all the
+ * same, but do_mmap() leaves VM_SHARED (and VM_MAYWRITE) out of a shared
+ * mapping of a file not open for writing: only VM_MAYSHARE says it.
+ */
+static bool is_sysv_attach(struct vm_area_struct *vma)
+{
+	return vma->vm_file && (vma->vm_flags & VM_MAYSHARE) &&
+	       ckpt_sysv_is_attach(vma->vm_file);
+}
+
 static bool is_shmem_vma(struct vm_area_struct *vma)
 {
-	return vma->vm_file && (vma->vm_flags & VM_SHARED) &&
+	return vma->vm_file &&
+	       ((vma->vm_flags & VM_SHARED) || is_sysv_attach(vma)) &&
 	       file_inode(vma->vm_file)->i_sb->s_magic == TMPFS_MAGIC;
 }
 
@@ -521,7 +540,7 @@ static u32 vma_image_flags(struct vm_area_struct *vma)
 		f |= CKPT_VMA_WRITE;
 	if (vma->vm_flags & VM_EXEC)
 		f |= CKPT_VMA_EXEC;
-	if (vma->vm_flags & VM_SHARED)
+	if ((vma->vm_flags & VM_SHARED) || is_sysv_attach(vma))
 		f |= CKPT_VMA_SHARED;
 	if (!vma->vm_file)
 		f |= CKPT_VMA_ANON;
@@ -552,6 +571,11 @@ static u32 vma_image_flags(struct vm_area_struct *vma)
 		f |= CKPT_VMA_LOCKONFAULT;
 	if (vma->vm_flags & VM_NORESERVE)
 		f |= CKPT_VMA_NORESERVE;
+	if (is_sysv_attach(vma)) {
+		f |= CKPT_VMA_SYSV;
+		if (!(vma->vm_file->f_mode & FMODE_WRITE))
+			f |= CKPT_VMA_SYSV_RDONLY;
+	}
 	if (!vma->vm_file && vma->vm_start <= mm->brk &&
 	    vma->vm_end >= mm->start_brk)
 		f |= CKPT_VMA_HEAP;
@@ -578,17 +602,10 @@ static bool is_aio_ring(struct vm_area_struct *vma)
 	       file_inode(vma->vm_file)->i_sb->s_magic == AIO_RING_FS_MAGIC;
 }
 
-/*
- * shmat() maps a clone of the segment's shmem file, which newseg() named
- * "SYSV" + the key on the internal shm mount (6.1 ipc/shm.c do_shmat(),
- * alloc_file_clone()): the same dentry. Restoring the attachment needs
- * the segment itself (key, id, mode), which the image does not carry.
- */
+/* A System V segment's file, attached or not (sysv.c). */
 static bool is_sysv_shm(struct vm_area_struct *vma)
 {
-	return vma->vm_file &&
-	       (vma->vm_file->f_path.mnt->mnt_flags & MNT_INTERNAL) &&
-	       !strncmp(vma->vm_file->f_path.dentry->d_name.name, "SYSV", 4);
+	return vma->vm_file && ckpt_sysv_named(vma->vm_file);
 }
 
 /*
@@ -602,6 +619,12 @@ static const char *vma_refusal(struct vm_area_struct *vma)
 
 	if (userfaultfd_armed(vma))
 		return "mapping is registered with userfaultfd";
+	/*
+	 * A SHM_HUGETLB segment's pages are hugetlb pages (below); the
+	 * segment is named so the user knows which one.
+	 */
+	if (is_sysv_shm(vma) && is_vm_hugetlb_page(vma))
+		return "System V shared memory created with SHM_HUGETLB is not supported";
 	/*
 	 * hugetlb pages are not made copy-on-write by holding them: 6.1's
 	 * hugetlb_wp() reuses a page whose mapcount is 1 whatever its
@@ -624,8 +647,9 @@ static const char *vma_refusal(struct vm_area_struct *vma)
 		return "device or PFN mapping is not supported";
 	if ((vma->vm_flags & VM_SHARED) && !vma->vm_file)
 		return "shared mapping without a file";
-	if (is_sysv_shm(vma))
-		return "System V shared memory attachment (shmat) is not supported";
+	/* Only shmat() makes an attachment that restore can make again. */
+	if (is_sysv_shm(vma) && !ckpt_sysv_is_attach(vma->vm_file))
+		return "System V segment mapped other than by shmat(): not supported";
 	if (vma_policy(vma))
 		return "mapping has a memory policy (mbind): not supported";
 	if (vma_pkey(vma))
@@ -643,22 +667,37 @@ static const char *vma_refusal(struct vm_area_struct *vma)
 	return NULL;
 }
 
-static int vma_supported(struct vm_area_struct *vma,
+/*
+ * Refuse @vma of process @pid for @why, naming the System V segment of a
+ * segment's mapping (its id is its inode number, sysv.c).
+ */
+static void refuse_vma(struct vm_area_struct *vma, pid_t pid, const char *why,
+		       struct netlink_ext_ack *extack)
+{
+	if (is_sysv_shm(vma))
+		ckpt_err_setf(extack, pid, vma->vm_start,
+			      "%s (segment id %lu, %s)", why,
+			      file_inode(vma->vm_file)->i_ino,
+			      vma->vm_file->f_path.dentry->d_name.name);
+	else
+		ckpt_err_set(extack, pid, vma->vm_start, why);
+}
+
+static int vma_supported(struct vm_area_struct *vma, pid_t pid,
 			 struct netlink_ext_ack *extack)
 {
 	const char *why = vma_refusal(vma);
 
 	if (why) {
-		/* Static strings: NL_SET_ERR_MSG() wants a literal. */
-		if (extack)
-			extack->_msg = why;
+		refuse_vma(vma, pid, why, extack);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int capture_vma(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
-		       char *pathbuf, struct netlink_ext_ack *extack)
+static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
+		       struct vm_area_struct *vma, char *pathbuf,
+		       struct netlink_ext_ack *extack)
 {
 	struct ckpt_rec_vma rec = {
 		.start = vma->vm_start,
@@ -667,6 +706,7 @@ static int capture_vma(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		.flags = vma_image_flags(vma),
 	};
 	unsigned long first = ts->nr_ents, i;
+	struct ckpt_sysv_held *seg = NULL;
 	const char *path = NULL;
 	int ret;
 
@@ -685,8 +725,13 @@ static int capture_vma(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		rec.mtime_ns = timespec64_to_ns(&inode->i_mtime);
 	}
 
+	if (rec.flags & CKPT_VMA_SYSV) {
+		seg = ckpt_sysv_note(sysv, ts->task, vma, extack);
+		if (IS_ERR(seg))
+			return PTR_ERR(seg);
+	}
 	if (is_shmem_vma(vma))
-		ret = copy_shmem_vma(ts, vma, extack);
+		ret = copy_shmem_vma(ts, vma, seg, extack);
 	else if (!(vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP)) &&
 		 vma->anon_vma)
 		ret = walk_anon_vma(ts, vma, extack);
@@ -748,6 +793,8 @@ static void capture_mm_fields(struct ckpt_task_snap *ts)
  * ckpt_snap_capture_mm() - record the VMAs of a parked process and hold
  *	its pages copy-on-write
  * @ts: the process; @ts->mm must be referenced, every thread parked
+ * @sysv: the System V segments the freeze has met: the process's SYSV_SHM
+ *	record holds those it is the first to attach
  * @pid: its pid as the caller sees it, for error reports
  * @extack: receives the reason, the pid and the mapping on failure
  *
@@ -757,8 +804,8 @@ static void capture_mm_fields(struct ckpt_task_snap *ts)
  *
  * Return: 0 or a negative errno.
  */
-int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
-			 struct netlink_ext_ack *extack)
+int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
+			 pid_t pid, struct netlink_ext_ack *extack)
 {
 	struct mm_struct *mm = ts->mm;
 	struct vm_area_struct *vma;
@@ -783,9 +830,10 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
 	raw_write_seqcount_begin(&mm->write_protect_seq);
 	capture_mm_fields(ts);
 	while ((vma = find_vma(mm, addr))) {
-		ret = vma_supported(vma, extack);
-		if (!ret)
-			ret = capture_vma(ts, vma, pathbuf, extack);
+		ret = vma_supported(vma, pid, extack);
+		if (ret)
+			break;
+		ret = capture_vma(ts, sysv, vma, pathbuf, extack);
 		if (ret) {
 			/* Keep the reason; name the process and mapping. */
 			if (extack)
@@ -800,6 +848,8 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
 	mmap_write_unlock(mm);
 	if (!ret)
 		ret = copy_held(ts, first);
+	if (!ret)
+		ret = ckpt_sysv_record(sysv, &ts->sysv);
 out_free:
 	kfree(pathbuf);
 	return ret;
@@ -866,7 +916,7 @@ int ckpt_snap_check_mm(struct task_struct *p, pid_t pid,
 		 */
 		why = userfaultfd_armed(vma) ? NULL : vma_refusal(vma);
 		if (why) {
-			ckpt_err_set(extack, pid, vma->vm_start, why);
+			refuse_vma(vma, pid, why, extack);
 			ret = -EINVAL;
 			break;
 		}
@@ -1003,6 +1053,7 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 		ckpt_buf_free(&ts->timers);
 		ckpt_buf_free(&ts->signals);
 		ckpt_buf_free(&ts->locks);
+		ckpt_buf_free(&ts->sysv);
 		if (ts->mm)
 			mmput(ts->mm);
 		if (ts->task)

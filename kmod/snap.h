@@ -58,6 +58,7 @@ struct ckpt_buf {
  * @timers: its TIMERS record, with its record header
  * @signals: its SIGNALS record, with its record header
  * @locks: its LOCKS record, with its record header
+ * @sysv: its SYSV_SHM record, with its record header
  * @ents: held pages, in address order
  * @nr_ents: entries used in @ents
  * @cap_ents: entries allocated in @ents (reserved before the park)
@@ -74,6 +75,7 @@ struct ckpt_task_snap {
 	struct ckpt_buf timers;
 	struct ckpt_buf signals;
 	struct ckpt_buf locks;
+	struct ckpt_buf sysv;
 	struct ckpt_page_ent *ents;
 	unsigned long nr_ents;
 	unsigned long cap_ents;
@@ -123,8 +125,9 @@ int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const struct kvec *parts,
 		 unsigned int n);
 void ckpt_buf_free(struct ckpt_buf *buf);
 
-int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, pid_t pid,
-			 struct netlink_ext_ack *extack);
+struct ckpt_sysv_set;
+int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
+			 pid_t pid, struct netlink_ext_ack *extack);
 int ckpt_snap_check_mm(struct task_struct *p, pid_t pid,
 		       struct ckpt_mm_cost *cost,
 		       struct netlink_ext_ack *extack);

@@ -41,7 +41,9 @@
 			 CKPT_VMA_DONTDUMP | CKPT_VMA_WIPEONFORK | \
 			 CKPT_VMA_SEQUENTIAL | CKPT_VMA_RANDOM | \
 			 CKPT_VMA_MERGEABLE | CKPT_VMA_LOCKED | \
-			 CKPT_VMA_LOCKONFAULT | CKPT_VMA_NORESERVE)
+			 CKPT_VMA_LOCKONFAULT | CKPT_VMA_NORESERVE | \
+			 CKPT_VMA_SYSV | CKPT_VMA_SYSV_RDONLY)
+#define SHM_FLAGS_KNOWN	(CKPT_SHM_DEST | CKPT_SHM_LOCKED | CKPT_SHM_NORESERVE)
 #define ID_FLAGS_KNOWN	(CKPT_ID_SUBREAPER | CKPT_ID_THP_DISABLE | \
 			 CKPT_ID_MLOCK_FUTURE | CKPT_ID_MLOCK_ONFAULT)
 /* /proc/PID/coredump_filter: MMF_DUMP_FILTER_BITS (9) bits. */
@@ -78,6 +80,8 @@ struct task_state {
 	struct ckpt_siginfo *siginfo;	/* of signals */
 	struct libckpt_image_locks locks;
 	struct ckpt_file_lock *lock_v;	/* of locks */
+	struct libckpt_image_sysv sysv;
+	struct ckpt_sysv_seg *seg_v;	/* of sysv */
 	size_t nr_threads, nr_vmas, nr_fds;	/* parsed so far */
 	size_t cap_threads, cap_vmas, cap_fds;
 	uint64_t *vma_pages;	/* pages counted per mapping in a walk */
@@ -143,11 +147,12 @@ static const char *const rec_names[] = {
 	[CKPT_REC_SIGNALS] = "SIGNALS",
 	[CKPT_REC_ZOMBIE] = "ZOMBIE",
 	[CKPT_REC_LOCKS] = "LOCKS",
+	[CKPT_REC_SYSV_SHM] = "SYSV_SHM",
 };
 
 static const char *rec_name(uint32_t type)
 {
-	return type >= CKPT_REC_TASK && type <= CKPT_REC_LOCKS ?
+	return type >= CKPT_REC_TASK && type <= CKPT_REC_SYSV_SHM ?
 	       rec_names[type] : "unknown";
 }
 
@@ -281,7 +286,7 @@ static int next_record(struct libckpt_image *img, struct ckpt_rec_hdr *rh)
 	/* The trailer's own header is the one thing the crc leaves out. */
 	if (rh->type != CKPT_REC_TRAILER)
 		s->crc = libckpt_crc32c(s->crc, rh, sizeof(*rh));
-	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_LOCKS)
+	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_SYSV_SHM)
 		return bad(img, -EBADMSG, "unknown record type %" PRIu32, rh->type);
 	if (rh->flags)
 		return bad(img, -EBADMSG, "%s record flags 0x%" PRIx32 " are not zero",
@@ -461,6 +466,15 @@ static int check_vma(struct libckpt_image *img, const struct task_state *ts,
 	    ((v->flags & CKPT_VMA_HUGEPAGE) && (v->flags & CKPT_VMA_NOHUGEPAGE)))
 		return bad(img, -EBADMSG, "mapping 0x%" PRIx64
 			   ": flags 0x%" PRIx32 " contradict each other",
+			   (uint64_t)v->start, v->flags);
+	if (((v->flags & CKPT_VMA_SYSV) &&
+	     ((v->flags & (CKPT_VMA_SHARED | CKPT_VMA_ANON)) != CKPT_VMA_SHARED ||
+	      !v->path_len || v->ino > INT32_MAX)) ||
+	    ((v->flags & CKPT_VMA_SYSV_RDONLY) &&
+	     (v->flags & (CKPT_VMA_SYSV | CKPT_VMA_WRITE)) != CKPT_VMA_SYSV))
+		return bad(img, -EBADMSG, "mapping 0x%" PRIx64 ": a System V attachment"
+			   " that is not a shared mapping of a segment id, or a writable"
+			   " SHM_RDONLY one (flags 0x%" PRIx32 ")",
 			   (uint64_t)v->start, v->flags);
 	if (v->nr_pages > (v->end - v->start) / CKPT_PAGE_SIZE)
 		return bad(img, -EBADMSG, "mapping 0x%" PRIx64 "-0x%" PRIx64
@@ -1139,33 +1153,140 @@ static int check_lock(struct libckpt_image *img, size_t ti,
 	return 0;
 }
 
+/*
+ * A record made of a count, a reserved word (@rec, 8 bytes) and that many
+ * @elem-byte entries, at most @max: the entries go into *@out. @noun names
+ * them in errors.
+ */
+static int read_counted(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
+			void *rec, uint32_t max, size_t elem, const char *noun,
+			void **out)
+{
+	uint32_t w[2];
+	size_t size;
+	int ret;
+
+	ret = read_fixed(img, rh, rec, sizeof(w));
+	if (ret)
+		return ret;
+	memcpy(w, rec, sizeof(w));
+	if (w[0] > max || w[1])
+		return bad(img, -EBADMSG, "%s: %" PRIu32 " %s beyond the bound of %" PRIu32
+			   ", or a reserved field set", rec_name(rh->type), w[0], noun, max);
+	size = (size_t)w[0] * elem;
+	ret = want_len(img, rh, sizeof(w) + (uint64_t)size);
+	if (!ret)
+		ret = meta_alloc(img, size, out);
+	if (!ret)
+		ret = src_read(img, *out, size, true);
+	return ret;
+}
+
 static int parse_locks(struct libckpt_image *img, size_t ti,
 		       const struct ckpt_rec_hdr *rh)
 {
 	struct task_state *ts = &img->ts[ti];
 	struct ckpt_rec_locks *rec = &ts->locks.rec;
 	uint32_t i;
-	size_t size;
 	int ret;
 
-	ret = read_fixed(img, rh, rec, sizeof(*rec));
-	if (ret)
-		return ret;
-	if (rec->nr_locks > CKPT_MAX_LOCKS || rec->reserved)
-		return bad(img, -EBADMSG, "LOCKS: %" PRIu32 " locks beyond the bound of %d, or a reserved field set",
-			   rec->nr_locks, CKPT_MAX_LOCKS);
-	size = (size_t)rec->nr_locks * sizeof(*ts->lock_v);
-	ret = want_len(img, rh, sizeof(*rec) + (uint64_t)size);
-	if (!ret)
-		ret = meta_alloc(img, size, (void **)&ts->lock_v);
-	if (!ret)
-		ret = src_read(img, ts->lock_v, size, true);
+	_Static_assert(sizeof(*rec) == 2 * sizeof(uint32_t), "count and reserved");
+	ret = read_counted(img, rh, rec, CKPT_MAX_LOCKS, sizeof(*ts->lock_v),
+			   "locks", (void **)&ts->lock_v);
 	for (i = 0; !ret && i < rec->nr_locks; i++)
 		ret = check_lock(img, ti, &ts->lock_v[i], i ? &ts->lock_v[i - 1] : NULL);
 	if (ret)
 		return ret;
 	ts->locks.locks = ts->lock_v;
 	img->tasks[ti].locks = &ts->locks;
+	return read_padding(img, rh->len);
+}
+
+/* The segment of id @shmid in the SYSV_SHM records of tasks 0..@upto, or NULL. */
+static const struct ckpt_sysv_seg *sysv_seg(const struct libckpt_image *img,
+					    size_t upto, int64_t shmid)
+{
+	size_t t;
+	uint32_t i;
+
+	for (t = 0; t <= upto && t < img->nr_tasks; t++)
+		for (i = 0; img->ts[t].seg_v && i < img->ts[t].sysv.rec.nr_segs; i++)
+			if (img->ts[t].seg_v[i].shmid == shmid)
+				return &img->ts[t].seg_v[i];
+	return NULL;
+}
+
+static int check_seg(struct libckpt_image *img, size_t ti,
+		     const struct ckpt_sysv_seg *g, uint32_t i)
+{
+	const struct task_state *ts = &img->ts[ti];
+	uint32_t j;
+
+	if (g->shmid < 0 || !g->size || g->mode & ~0777U ||
+	    g->flags & ~SHM_FLAGS_KNOWN)
+		return bad(img, -EBADMSG, "SYSV_SHM: segment %" PRId32 " has a negative id, no"
+			   " size, mode 0%" PRIo32 " or flags 0x%" PRIx32 " beyond the known ones",
+			   g->shmid, g->mode, g->flags);
+	for (j = 0; j < i; j++)
+		if (ts->seg_v[j].shmid == g->shmid)
+			break;
+	if (j < i || (ti && sysv_seg(img, ti - 1, g->shmid)))
+		return bad(img, -EBADMSG, "SYSV_SHM: segment %" PRId32 " is in the image twice",
+			   g->shmid);
+	for (j = 0; j < ts->nr_vmas; j++)
+		if ((ts->vmas[j].rec.flags & CKPT_VMA_SYSV) && ts->vmas[j].rec.ino == (uint64_t)g->shmid)
+			return 0;
+	return bad(img, -EBADMSG, "SYSV_SHM: segment %" PRId32 " is attached by no mapping"
+		   " of task pid %" PRIu32, g->shmid, img->tasks[ti].rec.pid);
+}
+
+/* Every attachment of task @ti names a segment recorded so far, and fits in it. */
+static int check_attachments(struct libckpt_image *img, size_t ti)
+{
+	const struct task_state *ts = &img->ts[ti];
+	const struct ckpt_sysv_seg *g;
+	uint64_t reach;
+	size_t j;
+
+	for (j = 0; j < ts->nr_vmas; j++) {
+		const struct ckpt_rec_vma *v = &ts->vmas[j].rec;
+
+		if (!(v->flags & CKPT_VMA_SYSV))
+			continue;
+		g = sysv_seg(img, ti, (int64_t)v->ino);
+		reach = v->pgoff * CKPT_PAGE_SIZE + (v->end - v->start);
+		if (!g)
+			return bad(img, -EBADMSG, "mapping 0x%" PRIx64 " attaches System V segment %"
+				   PRIu64 ", which no SYSV_SHM record so far holds",
+				   (uint64_t)v->start, (uint64_t)v->ino);
+		if (v->pgoff > (g->size + CKPT_PAGE_SIZE - 1) / CKPT_PAGE_SIZE ||
+		    reach > ((g->size + CKPT_PAGE_SIZE - 1) & ~(uint64_t)(CKPT_PAGE_SIZE - 1)))
+			return bad(img, -EBADMSG, "mapping 0x%" PRIx64 " reaches beyond System V segment %"
+				   PRIu64 " (%" PRIu64 " bytes)", (uint64_t)v->start,
+				   (uint64_t)v->ino, (uint64_t)g->size);
+	}
+	return 0;
+}
+
+static int parse_sysv(struct libckpt_image *img, size_t ti,
+		      const struct ckpt_rec_hdr *rh)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct ckpt_rec_sysv_shm *rec = &ts->sysv.rec;
+	uint32_t i;
+	int ret;
+
+	_Static_assert(sizeof(*rec) == 2 * sizeof(uint32_t), "count and reserved");
+	ret = read_counted(img, rh, rec, CKPT_MAX_SYSV_SEGS, sizeof(*ts->seg_v),
+			   "segments", (void **)&ts->seg_v);
+	for (i = 0; !ret && i < rec->nr_segs; i++)
+		ret = check_seg(img, ti, &ts->seg_v[i], i);
+	if (!ret)
+		ret = check_attachments(img, ti);
+	if (ret)
+		return ret;
+	ts->sysv.segs = ts->seg_v;
+	img->tasks[ti].sysv = &ts->sysv;
 	return read_padding(img, rh->len);
 }
 
@@ -1196,7 +1317,7 @@ static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 	     rh->type == CKPT_REC_FD || rh->type == CKPT_REC_PROC ||
 	     rh->type == CKPT_REC_IDENTITY || rh->type == CKPT_REC_TIMERS ||
 	     rh->type == CKPT_REC_SIGNALS ||
-	     rh->type == CKPT_REC_LOCKS) &&
+	     rh->type == CKPT_REC_LOCKS || rh->type == CKPT_REC_SYSV_SHM) &&
 	    img->nr_tasks)
 		return bad(img, -EBADMSG, "%s record beyond the counts of task pid %"
 			   PRIu32, rec_name(rh->type),
@@ -1217,6 +1338,7 @@ static const struct {
 	{ CKPT_REC_TIMERS, parse_timers },
 	{ CKPT_REC_SIGNALS, parse_signals },
 	{ CKPT_REC_LOCKS, parse_locks },
+	{ CKPT_REC_SYSV_SHM, parse_sysv },
 };
 
 static int parse_one_task(struct libckpt_image *img)
@@ -1854,6 +1976,7 @@ void libckpt_image_close(struct libckpt_image *img)
 		free(ts->posix);
 		free(ts->siginfo);
 		free(ts->lock_v);
+		free(ts->seg_v);
 		free(ts->vma_pages);
 	}
 	free(img->zombies);

@@ -436,6 +436,9 @@ static int release_tree(struct tree *tr)
 				ret = explain(tr->e, ret, h, thread_id(tr, i, k),
 					      "did not get its memory in place");
 		}
+	/* Every attachment is in place: removed segments go again. */
+	if (!ret)
+		ret = libckpt_rst_sysv_rmid(tr);
 	if (!ret)
 		ret = libckpt_rst_sched(tr);
 	/* The point where the image starts to run: children first. */
@@ -568,6 +571,7 @@ static int run_tree(struct tree *tr)
 	libckpt_rst_close_pidfds(tr);
 	if (ret) {
 		abort_tree(tr);
+		libckpt_rst_sysv_undo(tr);
 		return failed(tr->e) ? failed(tr->e) : ret;
 	}
 	tr->e->root = tr->e->pids[tr->main_root];

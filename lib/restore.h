@@ -69,12 +69,15 @@ struct rst_object {
 
 /*
  * A shmem object made once by the controller (restore_shm.c): shared
- * anonymous memory, a memfd or a deleted file, mapped MAP_SHARED.
+ * anonymous memory, a memfd or a deleted file, mapped MAP_SHARED; or a
+ * System V segment (restore_sysv.c), attached.
  */
 struct rst_shm {
 	uint64_t dev, ino;	/* as the image recorded the mappings' object */
 	int fd;			/* a read-write description of it */
 	uint8_t *filled;	/* pages filled so far (NULL: its descriptor's) */
+	bool sysv;		/* a System V segment: @ino is its id */
+	const struct ckpt_sysv_seg *seg;	/* then: its record */
 };
 
 /* A pidfd description, opened by the controller once its target exists. */
@@ -153,6 +156,11 @@ bool libckpt_rst_maps_a_file(const struct libckpt_image_vma *v);
 bool libckpt_rst_maps_shm(const struct libckpt_image_vma *v);
 int libckpt_rst_make_shm(struct tree *tr);
 bool libckpt_rst_plan_maps(const struct plan *p, int fd);
+struct rst_shm *libckpt_rst_find_sysv(const struct tree *tr, int64_t shmid);
+int libckpt_rst_make_sysv(struct tree *tr);
+int libckpt_rst_sysv_rmid(const struct tree *tr);
+void libckpt_rst_sysv_undo(const struct tree *tr);
+int libckpt_rst_sysv_attach(const struct libckpt_image_task *t, struct shared *e);
 void libckpt_rst_close_shm(const struct tree *tr, const struct plan *p);
 int libckpt_rst_move_high(int fd, int min);
 int libckpt_rst_oom_and_dump(const struct libckpt_image_task *t, struct shared *e);

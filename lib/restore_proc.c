@@ -429,6 +429,12 @@ static int restore_mm(struct libckpt *h, const struct tree *tr, struct plan *p)
 	/* The kernel takes a request only if it fits the socket's send buffer. */
 	if (nl_socket_set_buffer_size(h->sk, 0, (int)nlmsg_hdr(msg)->nlmsg_len + 4096) < 0)
 		goto nomem;
+	/* The module makes the recorded attachments from ours. */
+	ret = libckpt_rst_sysv_attach(t, e);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
 	/*
 	 * mlockall(MCL_FUTURE) only sets mm->def_flags, which the module
 	 * keeps through the restore (it makes each mapping with the image's

@@ -37,6 +37,8 @@ static bool ends_with(const char *s, const char *tail)
 /* Is @v a mapping of a shmem object made once, not mapped by path? */
 bool libckpt_rst_maps_shm(const struct libckpt_image_vma *v)
 {
+	if (v->rec.flags & CKPT_VMA_SYSV)
+		return true;	/* a System V segment (restore_sysv.c) */
 	return (v->rec.flags & CKPT_VMA_SHARED) &&
 	       !(v->rec.flags & (CKPT_VMA_ANON | CKPT_VMA_VDSO)) &&
 	       ends_with(v->path, DELETED);
@@ -46,8 +48,9 @@ static struct rst_shm *find_shm(const struct tree *tr, uint64_t dev, uint64_t in
 {
 	size_t i;
 
+	/* A segment's id may equal a memfd's inode number on one mount. */
 	for (i = 0; i < tr->nr_shms; i++)
-		if (tr->shms[i].dev == dev && tr->shms[i].ino == ino)
+		if (!tr->shms[i].sysv && tr->shms[i].dev == dev && tr->shms[i].ino == ino)
 			return &tr->shms[i];
 	return NULL;
 }
@@ -281,6 +284,8 @@ int libckpt_rst_make_shm(struct tree *tr)
 		free(buf);
 		return fail(tr->e, -ENOMEM, "out of memory");
 	}
+	/* Each segment is attached by a mapping: @total has room for them. */
+	ret = libckpt_rst_make_sysv(tr);
 	for (i = 0; !ret && i < tr->n; i++) {
 		struct plan *p = &tr->plans[i];
 		const struct libckpt_image_task *t = p->task;
@@ -291,6 +296,13 @@ int libckpt_rst_make_shm(struct tree *tr)
 
 			if (!libckpt_rst_maps_shm(v))
 				continue;
+			if (v->rec.flags & CKPT_VMA_SYSV) {
+				/* Checked by the reader: a SYSV_SHM record has it. */
+				s = libckpt_rst_find_sysv(tr, (int64_t)v->rec.ino);
+				p->vmas[j].fd = (int)v->rec.ino;
+				ret = take_runs(tr, p, v, s, buf);
+				continue;
+			}
 			s = find_shm(tr, v->rec.dev, v->rec.ino);
 			if (!s)
 				ret = new_shm(tr, t->rec.pid, v, &s);
@@ -313,8 +325,9 @@ bool libckpt_rst_plan_maps(const struct plan *p, int fd)
 {
 	uint32_t j;
 
+	/* A System V attachment's is the segment id (restore_sysv.c). */
 	for (j = 0; j < p->task->rec.nr_vmas; j++)
-		if (p->vmas[j].fd == fd)
+		if (!(p->vmas[j].flags & CKPT_VMA_SYSV) && p->vmas[j].fd == fd)
 			return true;
 	return false;
 }

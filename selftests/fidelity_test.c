@@ -93,16 +93,23 @@ static void start_log(void)
 		_exit(2);
 }
 
-/* Wait for GO (the restore is done), then report the verdict and exit. */
-static void wait_go_then(bool (*check)(void))
+/* Wait for GO: the restore is done. */
+static void wait_go(void)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	struct stat st;
+
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+}
+
+/* Wait for GO, then report the verdict and exit. */
+static void wait_go_then(bool (*check)(void))
+{
 	bool bad;
 
 	say("ready");
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
+	wait_go();
 	bad = check();
 	if (bad)
 		say("FAIL %s", why);
@@ -754,12 +761,9 @@ static char sh_byte(int i, int k, int who)
 /* The child: after the restore, write its own bytes into every mapping. */
 static void sh_child_main(void)
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct stat st;
 	int i, k;
 
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
+	wait_go();
 	for (i = 0; i < NR_SH; i++)
 		for (k = 0; k < SHM_PAGES; k++) {
 			if (sh[i][k * 4096] != sh_byte(i, k, 0))
@@ -888,14 +892,158 @@ static void cred_thread_workload(void)
 		pause();
 }
 
-/* A segment attached, then removed: it goes when the workload does. */
+/* --- System V shared memory ------------------------------------------------ */
+
+/*
+ * Three segments attached by the workload and, through fork(), by its
+ * child: one with a key (created SHM_NORESERVE, given to another owner
+ * and mode), one private and locked (SHM_LOCK), one removed (IPC_RMID)
+ * while attached; the keyed one is attached a second time, SHM_RDONLY.
+ */
+#define SV_KEY		0x4b1d0a01
+enum { SV_KEYED, SV_PRIVATE, SV_REMOVED, NR_SV };
+static const char *const sv_name[NR_SV] = { "keyed", "IPC_PRIVATE", "removed" };
+static const int sv_pages[NR_SV] = { 3, 2, 1 };
+static const int sv_mode[NR_SV] = { 0640, 0600, 0604 };
+static int sv_id[NR_SV];
+static char *sv[NR_SV];
+static char *sv_ro;
+static struct shmid_ds sv_before[NR_SV];
+static pid_t sv_child;
+
+/* The child's verdict, in the private segment's last byte. */
+#define SV_VERDICT	(sv[SV_PRIVATE][sv_pages[SV_PRIVATE] * 4096 - 1])
+
+/* Page @k of segment @i: bytes of their own, as sh_byte() gives mappings. */
+#define sv_byte(i, k, who)	sh_byte(NR_SH + (i), (k), (who))
+
+/* The child: after the restore, check the parent's bytes, write its own. */
+static void sv_child_main(void)
+{
+	int i, k;
+
+	wait_go();
+	for (i = 0; i < NR_SV; i++)
+		for (k = 0; k < sv_pages[i]; k++) {
+			if (sv[i][k * 4096] != sv_byte(i, k, 0)) {
+				SV_VERDICT = (char)(10 + i);
+				pause();
+			}
+			sv[i][k * 4096 + 1] = sv_byte(i, k, 1);
+		}
+	SV_VERDICT = 'P';
+	pause();
+}
+
+static bool sv_same_stat(int i)
+{
+	const struct shmid_ds *b = &sv_before[i];
+	struct shmid_ds now;
+
+	if (shmctl(sv_id[i], IPC_STAT, &now))
+		return differs("%s segment %d is gone: %s", sv_name[i], sv_id[i], strerror(errno));
+	if (now.shm_perm.__key != b->shm_perm.__key || now.shm_perm.mode != b->shm_perm.mode ||
+	    now.shm_perm.uid != b->shm_perm.uid || now.shm_perm.gid != b->shm_perm.gid ||
+	    now.shm_perm.cuid != b->shm_perm.cuid || now.shm_perm.cgid != b->shm_perm.cgid)
+		return differs("%s segment %d: key 0x%x mode 0%o uid %u gid %u cuid %u cgid %u, was 0x%x 0%o %u %u %u %u",
+			       sv_name[i], sv_id[i], now.shm_perm.__key, now.shm_perm.mode,
+			       now.shm_perm.uid, now.shm_perm.gid, now.shm_perm.cuid,
+			       now.shm_perm.cgid, b->shm_perm.__key, b->shm_perm.mode,
+			       b->shm_perm.uid, b->shm_perm.gid, b->shm_perm.cuid, b->shm_perm.cgid);
+	if (now.shm_segsz != b->shm_segsz || now.shm_nattch != b->shm_nattch)
+		return differs("%s segment %d: size %zu, %lu attachments, was %zu, %lu",
+			       sv_name[i], sv_id[i], now.shm_segsz, (unsigned long)now.shm_nattch,
+			       b->shm_segsz, (unsigned long)b->shm_nattch);
+	return false;
+}
+
+static bool check_sysv(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i, k, tries;
+
+	for (tries = 0; !SV_VERDICT && tries < 500; tries++)
+		nanosleep(&ts, NULL);
+	if (SV_VERDICT != 'P')
+		return differs("the child saw other bytes in the %s segment (verdict %d)",
+			       SV_VERDICT >= 10 && SV_VERDICT < 10 + NR_SV ?
+			       sv_name[SV_VERDICT - 10] : "?", SV_VERDICT);
+	/* With the child still attached, as at the checkpoint. */
+	for (i = 0; i < NR_SV; i++)
+		if (sv_same_stat(i))
+			return true;
+	kill(sv_child, SIGKILL);
+	waitpid(sv_child, NULL, 0);
+	if (shmget(SV_KEY, 0, 0) != sv_id[SV_KEYED])
+		return differs("key 0x%x no longer names segment %d", SV_KEY, sv_id[SV_KEYED]);
+	for (i = 0; i < NR_SV; i++)
+		for (k = 0; k < sv_pages[i]; k++) {
+			if (sv[i][k * 4096] != sv_byte(i, k, 0))
+				return differs("%s segment page %d lost its contents", sv_name[i], k);
+			if (sv[i][k * 4096 + 1] != sv_byte(i, k, 1))
+				return differs("%s segment page %d: the child's write is not seen: not shared",
+					       sv_name[i], k);
+		}
+	for (k = 0; k < sv_pages[SV_KEYED]; k++)
+		if (sv_ro[k * 4096 + 1] != sv_byte(SV_KEYED, k, 1))
+			return differs("the SHM_RDONLY attachment does not see page %d's write", k);
+	if (!mprotect(sv_ro, 4096, PROT_READ | PROT_WRITE) || errno != EACCES)
+		return differs("the SHM_RDONLY attachment may be made writable (%s)", strerror(errno));
+	shmctl(sv_id[SV_KEYED], IPC_RMID, NULL);
+	shmctl(sv_id[SV_PRIVATE], IPC_RMID, NULL);
+	return false;
+}
+
 static void sysv_workload(void)
+{
+	struct shmid_ds ds;
+	int i, k, old;
+
+	start_log();
+	old = shmget(SV_KEY, 0, 0);
+	if (old >= 0)
+		shmctl(old, IPC_RMID, NULL);	/* left by an earlier run */
+	for (i = 0; i < NR_SV; i++) {
+		sv_id[i] = shmget(i == SV_KEYED ? SV_KEY : IPC_PRIVATE, sv_pages[i] * 4096,
+				  IPC_CREAT | IPC_EXCL | sv_mode[i] |
+				  (i == SV_KEYED ? SHM_NORESERVE : 0));
+		sv[i] = sv_id[i] < 0 ? (char *)-1 : shmat(sv_id[i], NULL, 0);
+		if (sv[i] == (char *)-1)
+			setup_failed(60 + i);
+		for (k = 0; k < sv_pages[i]; k++)
+			sv[i][k * 4096] = sv_byte(i, k, 0);
+	}
+	/* Owned by another user than its creator, with another mode. */
+	if (shmctl(sv_id[SV_KEYED], IPC_STAT, &ds))
+		setup_failed(63);
+	ds.shm_perm.uid = NOBODY;
+	ds.shm_perm.gid = NOBODY;
+	ds.shm_perm.mode = 0660;
+	sv_ro = shmat(sv_id[SV_KEYED], NULL, SHM_RDONLY);
+	if (shmctl(sv_id[SV_KEYED], IPC_SET, &ds) || sv_ro == (char *)-1 ||
+	    shmctl(sv_id[SV_PRIVATE], SHM_LOCK, NULL) ||
+	    shmctl(sv_id[SV_REMOVED], IPC_RMID, NULL))
+		setup_failed(64);
+	sv_child = fork();
+	if (sv_child < 0)
+		setup_failed(65);
+	if (!sv_child)
+		sv_child_main();
+	for (i = 0; i < NR_SV; i++)
+		if (shmctl(sv_id[i], IPC_STAT, &sv_before[i]))
+			setup_failed(66);
+	say("ids %d %d %d", sv_id[0], sv_id[1], sv_id[2]);
+	wait_go_then(check_sysv);
+}
+
+/* A SHM_HUGETLB segment attached: refused, naming the segment. */
+static void sysv_huge_workload(void)
 {
 	int id;
 	char *p;
 
 	start_log();
-	id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	id = shmget(IPC_PRIVATE, 2 << 20, IPC_CREAT | SHM_HUGETLB | 0600);
 	p = id < 0 ? (char *)-1 : shmat(id, NULL, 0);
 	if (p == (char *)-1)
 		setup_failed(60);
@@ -1025,6 +1173,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		shared_workload();
 	if (w && !strcmp(w, "sysv"))
 		sysv_workload();
+	if (w && !strcmp(w, "sysv_huge"))
+		sysv_huge_workload();
 	if (w && !strcmp(w, "sched"))
 		sched_workload();
 	if (w && !strcmp(w, "set_mempolicy"))
@@ -1056,6 +1206,9 @@ static int wait_for_line(const char *what, int tries, char *buf, size_t size)
 
 /* /proc of the workload just before its checkpoint (each test is a process). */
 static struct ps_snap proc_before;
+
+/* Run between the kill and the restore, if set. */
+static void (*after_kill)(void);
 
 /* Checkpoint workload @kind into AREA and SIGKILL it; its pid. */
 static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *kind)
@@ -1104,6 +1257,8 @@ static void expect_restored_pass(struct __test_metadata *_metadata, const char *
 	pid_t pid, got = 0, helper;
 
 	pid = checkpoint_and_kill(_metadata, kind);
+	if (after_kill)
+		after_kill();
 	helper = ps_check_async(&proc_before, 0, ps_scope(_metadata->name), GO, &fd);
 	ASSERT_LT(0, helper);
 	if (ckptctl) {
@@ -1189,6 +1344,76 @@ TEST(shared_memory_stays_shared)
 	unlink(SHM_FILE);
 }
 
+/*
+ * The segments the workload logged ("ids A B C"): System V segments
+ * outlive their processes, so the checkpointed ones are still there
+ * after the kill, except the one removed while attached.
+ */
+static int logged_sv_ids(int ids[NR_SV])
+{
+	char buf[4096];
+	const char *at;
+
+	if (wait_for_line("ids ", 1, buf, sizeof(buf)))
+		return -1;
+	at = strstr(buf, "ids ");
+	return sscanf(at, "ids %d %d %d", &ids[0], &ids[1], &ids[2]) == NR_SV ? 0 : -1;
+}
+
+static void remove_sv_left(void)
+{
+	int ids[NR_SV];
+
+	if (!logged_sv_ids(ids)) {
+		shmctl(ids[SV_KEYED], IPC_RMID, NULL);
+		shmctl(ids[SV_PRIVATE], IPC_RMID, NULL);
+	}
+}
+
+/*
+ * A keyed segment (owned by another user than its creator, another mode),
+ * a private one and one removed while attached, each attached by the
+ * workload and its child, the keyed one also SHM_RDONLY: after the
+ * restore each process sees the other's writes, IPC_STAT shows the same
+ * key, id, owner, creator, mode (SHM_DEST, SHM_LOCKED too), size and
+ * attachments, the
+ * read-only attachment cannot be made writable, and /proc (smaps
+ * "/SYSV<key> (deleted)" with the id as inode) is the same.
+ */
+TEST(sysv_shm_restored)
+{
+	after_kill = remove_sv_left;
+	expect_restored_pass(_metadata, "sysv", false);
+	after_kill = NULL;
+}
+
+/*
+ * Restoring while the checkpointed segments still exist (ids and key
+ * taken) is refused, naming the segment, and leaves them as they were.
+ */
+TEST(sysv_shm_taken_refused)
+{
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt_restore_opts o = { .wait = 1 };
+	int ids[NR_SV], status = -1;
+	struct shmid_ds ds;
+	pid_t got = 0;
+	char msg[64];
+
+	checkpoint_and_kill(_metadata, "sysv");
+	ps_free(&proc_before);
+	ASSERT_EQ(0, logged_sv_ids(ids));
+	EXPECT_GT(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)));
+	snprintf(msg, sizeof(msg), "System V segment %d: its id is taken", ids[SV_KEYED]);
+	EXPECT_NE(NULL, strstr(err, msg)) TH_LOG("%s", err);
+	EXPECT_EQ(0, shmctl(ids[SV_KEYED], IPC_STAT, &ds));
+	EXPECT_EQ(0, ds.shm_nattch);
+	EXPECT_EQ(0, shmctl(ids[SV_PRIVATE], IPC_STAT, &ds));
+	EXPECT_EQ(-1, shmctl(ids[SV_REMOVED], IPC_STAT, &ds));
+	remove_sv_left();
+	unlink(AREA);
+}
+
 FIXTURE(slow) {
 };
 
@@ -1206,9 +1431,12 @@ TEST_F_TIMEOUT(slow, many_mappings_restored, 400)
 	expect_restored_pass(_metadata, "many", false);
 }
 
-/* Check, then freeze, of @kind are refused before any freeze, naming @why. */
-static void expect_refused(struct __test_metadata *_metadata, const char *kind,
-			   int want, const char *why)
+/*
+ * Check, then freeze, of @kind are refused before any freeze, naming @why
+ * (and, with @pid_named, the workload's pid).
+ */
+static void expect_refused_pid(struct __test_metadata *_metadata, const char *kind,
+			       int want, const char *why, bool pid_named)
 {
 	struct libckpt_census census;
 	struct libckpt_job job;
@@ -1227,6 +1455,9 @@ static void expect_refused(struct __test_metadata *_metadata, const char *kind,
 	ASSERT_EQ(0, libckpt_open(&h));
 	EXPECT_EQ(want, libckpt_check(h, pid, &census));
 	EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
+	snprintf(buf, sizeof(buf), "pid %d: ", pid);
+	if (pid_named)
+		EXPECT_NE(NULL, strstr(libckpt_error(h), buf)) TH_LOG("%s", libckpt_error(h));
 	EXPECT_EQ(want, libckpt_freeze(h, pid, fd, 0, &job));
 	EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
 	libckpt_close(h);
@@ -1234,6 +1465,12 @@ static void expect_refused(struct __test_metadata *_metadata, const char *kind,
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	unlink(AREA);
+}
+
+static void expect_refused(struct __test_metadata *_metadata, const char *kind,
+			   int want, const char *why)
+{
+	expect_refused_pid(_metadata, kind, want, why, false);
 }
 
 /* A process with a seccomp filter is refused by name before the freeze. */
@@ -1248,11 +1485,40 @@ TEST(seccomp_strict_refused)
 	expect_refused(_metadata, "strict", -EOPNOTSUPP, "seccomp strict mode: not supported");
 }
 
-/* A System V segment's attachment is refused by name, before the freeze. */
-TEST(sysv_shm_refused)
+static long hugepages(long n)
 {
-	expect_refused(_metadata, "sysv", -EINVAL,
-		       "System V shared memory attachment (shmat) is not supported");
+	char buf[32];
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r+");
+	long got = 0;
+
+	if (!f)
+		return 0;
+	if (n >= 0)
+		fprintf(f, "%ld\n", n);
+	fflush(f);
+	rewind(f);
+	if (fgets(buf, sizeof(buf), f))
+		got = atol(buf);
+	fclose(f);
+	return got;
+}
+
+/*
+ * A SHM_HUGETLB segment's attachment is refused before the freeze, the
+ * message naming the process and the segment (id and key).
+ */
+TEST(sysv_shm_hugetlb_refused)
+{
+	long had = hugepages(-1);
+
+	if (hugepages(had + 2) < had + 2) {
+		hugepages(had);
+		SKIP(return, "no huge pages to reserve");
+	}
+	expect_refused_pid(_metadata, "sysv_huge", -EINVAL,
+			   "System V shared memory created with SHM_HUGETLB is not supported (segment id ",
+			   true);
+	hugepages(had);
 }
 
 /* So are a thread's memory policy and a mapping's. */

@@ -142,6 +142,7 @@ enum mut {
 	M_ZOMBIE_PARENT, M_ZOMBIE_STATUS, M_ZOMBIE_PID,
 	M_NO_LOCKS, M_LOCK_FILE_ID, M_LOCK_POSIX_PID, M_LOCK_RANGE,
 	M_LOCK_OVERLAP, M_LOCK_KIND, M_LOCK_FLOCK_RANGE,
+	M_NO_SYSV, M_SYSV_UNATTACHED, M_SYSV_NO_SEG,
 };
 
 /* The contents every captured page carries: its owner and address. */
@@ -226,7 +227,9 @@ static void put_vma(struct buf *b, const struct m_task *t, int i, enum mut mut)
 	if (mut == M_ANON_PATH && i == 1)
 		r.ino = 7;
 	if (mut == M_VMA_FLAGS && i == 1)
-		r.flags |= 1U << 20;
+		r.flags |= 1U << 24;
+	if (mut == M_SYSV_NO_SEG && i == 0)
+		r.flags |= CKPT_VMA_SHARED | CKPT_VMA_SYSV;
 	if (mut == M_VMA_CONTRA && i == 1)
 		r.flags |= CKPT_VMA_SEQUENTIAL | CKPT_VMA_RANDOM;
 	rec(b, CKPT_REC_VMA, 0, &r, sizeof(r), v->path, v->path_len);
@@ -471,6 +474,25 @@ static void put_locks(struct buf *b, const struct m_task *t, bool first,
 	rec(b, CKPT_REC_LOCKS, 0, &r, sizeof(r), l, sizeof(l));
 }
 
+/*
+ * No System V segments; or, damaged, a segment attached by no mapping of
+ * the first task.
+ */
+static void put_sysv(struct buf *b, bool first, enum mut mut)
+{
+	struct ckpt_rec_sysv_shm r = { 0 };
+	struct ckpt_sysv_seg g = { .shmid = 7, .mode = 0600, .size = 4096 };
+
+	if (first && mut == M_NO_SYSV)
+		return;
+	if (first && mut == M_SYSV_UNATTACHED) {
+		r.nr_segs = 1;
+		rec(b, CKPT_REC_SYSV_SHM, 0, &r, sizeof(r), &g, sizeof(g));
+		return;
+	}
+	rec(b, CKPT_REC_SYSV_SHM, 0, &r, sizeof(r), NULL, 0);
+}
+
 static void put_task(struct buf *b, const struct m_task *t, bool first,
 		     enum mut mut)
 {
@@ -509,6 +531,7 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 	put_timers(b, first, mut);
 	put_signals(b, first, mut);
 	put_locks(b, t, first, mut);
+	put_sysv(b, first, mut);
 }
 
 static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
@@ -569,7 +592,7 @@ static void build(struct buf *b, const struct model *m, enum mut mut)
 			 mut);
 	/* One past the last type the format knows. */
 	if (mut == M_BAD_TYPE)
-		rec(b, CKPT_REC_LOCKS + 1, 0, &junk, sizeof(junk), NULL, 0);
+		rec(b, CKPT_REC_SYSV_SHM + 1, 0, &junk, sizeof(junk), NULL, 0);
 	if (mut == M_NO_TRAILER)
 		return;
 	tr.crc32c = libckpt_crc32c(0, b->p, b->len) ^ (mut == M_TRAILER_CRC);
@@ -763,7 +786,13 @@ BAD(zombie_status_not_a_death, M_ZOMBIE_STATUS, -EBADMSG,
 BAD(zombie_pid_of_a_process, M_ZOMBIE_PID, -EBADMSG,
     "ZOMBIE: pid 102 is 0, or a process of the image");
 BAD(no_locks_record, M_NO_LOCKS, -EBADMSG,
-    "task pid 100 is followed by a TASK record, not its LOCKS record");
+    "task pid 100 is followed by a SYSV_SHM record, not its LOCKS record");
+BAD(no_sysv_record, M_NO_SYSV, -EBADMSG,
+    "task pid 100 is followed by a TASK record, not its SYSV_SHM record");
+BAD(sysv_segment_unattached, M_SYSV_UNATTACHED, -EBADMSG,
+    "SYSV_SHM: segment 7 is attached by no mapping of task pid 100");
+BAD(sysv_attachment_without_segment, M_SYSV_NO_SEG, -EBADMSG,
+    "mapping 0x400000 attaches System V segment 1234, which no SYSV_SHM record so far holds");
 BAD(lock_through_file_not_held, M_LOCK_FILE_ID, -EBADMSG,
     "LOCKS: OFD lock through file id 4, which pid 102 has no descriptor of");
 BAD(posix_lock_of_another_pid, M_LOCK_POSIX_PID, -EBADMSG,
@@ -815,7 +844,7 @@ BAD(pages_across_vma_end, M_PAGES_SPAN_VMA, -EBADMSG,
 BAD(pages_overlap, M_PAGES_OVERLAP, -EBADMSG,
     "PAGES run 0x601000+2 of pid 100 overlaps or precedes the previous run");
 BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
-BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 13");
+BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 14");
 BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
 BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");
 BAD(trailer_crc, M_TRAILER_CRC, -EBADMSG, "checksum mismatch");
@@ -827,7 +856,7 @@ BAD(regs_size, M_REGS_SIZE, -EBADMSG, "register size 100, expected 216");
 BAD(path_with_nul, M_PATH_NUL, -EBADMSG, "path holds a NUL byte");
 BAD(anon_with_file, M_ANON_PATH, -EBADMSG,
     "anonymous mapping 0x600000 names a file");
-BAD(vma_flags, M_VMA_FLAGS, -EBADMSG, "unknown flags 0x100000");
+BAD(vma_flags, M_VMA_FLAGS, -EBADMSG, "unknown flags 0x1000000");
 BAD(identity_thread_without_cpus, M_IDENT_SCHED, -EBADMSG, "no CPU in its affinity");
 
 FIXTURE_SETUP(bad)

@@ -201,14 +201,15 @@ static const char *pipe_name(struct ctx *c, unsigned long ino, char *buf, size_t
 }
 
 /*
- * Shared anonymous memory, memfds and System V segments are new inodes
- * after a restore: their inode becomes their order of appearance (in
- * mappings and descriptors alike), so which mappings and descriptors
- * share one object is what is compared.
+ * Shared anonymous memory and memfds are new inodes after a restore:
+ * their inode becomes their order of appearance (in mappings and
+ * descriptors alike), so which mappings and descriptors share one object
+ * is what is compared. A System V segment ("/SYSV" + its key + " (deleted)",
+ * the inode its id) keeps its key and id: compared as it is.
  */
 static bool is_shm_object(const char *name)
 {
-	static const char *const kinds[] = { "/dev/zero (deleted)", "/memfd:", "/SYSV" };
+	static const char *const kinds[] = { "/dev/zero (deleted)", "/memfd:" };
 	size_t k;
 
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)

@@ -13,7 +13,9 @@
  *                    handler and lowered limits: every record type and
  *                    most fields carry something
  *   workload tree    two processes in one group (parent and child), so the
- *                    image has two TASK records and two runs of PAGES
+ *                    image has two TASK records and two runs of PAGES, both
+ *                    attached to a System V segment (removed, so it goes
+ *                    with them): a SYSV_SHM record, its page once
  *
  * Both print "ready" on standard output once set up (the generator points
  * it at a file, which then is in the image too), then sleep until killed.
@@ -27,6 +29,7 @@
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 
 static volatile unsigned long counter;
@@ -97,8 +100,14 @@ static void rich(void)
 
 static void tree(void)
 {
-	pid_t child = fork();
+	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+	char *seg = id < 0 ? (char *)-1 : shmat(id, NULL, 0);
+	pid_t child;
 
+	if (seg == (char *)-1 || shmctl(id, IPC_RMID, NULL))
+		_exit(2);
+	seg[0] = 's';
+	child = fork();
 	if (child < 0)
 		_exit(2);
 	if (child == 0) {

@@ -415,7 +415,11 @@ struct ckpt_err_cookie {
  * @flags: CKPT_VMA_* (linux/ckpt_image.h); CKPT_VMA_VDSO mappings are
  *	checked to be in place, not created
  * @fd: descriptor of the file to map in the caller, or -1 for anonymous
- *	memory (shared anonymous memory when CKPT_VMA_SHARED)
+ *	memory (shared anonymous memory when CKPT_VMA_SHARED); with
+ *	CKPT_VMA_SYSV, the id of a System V segment the caller has attached
+ *	(shmat(), with SHM_RDONLY iff CKPT_VMA_SYSV_RDONLY): the mapping is
+ *	made as another attachment of it (shm_nattch counts it), and the
+ *	caller's own attachment goes with the rest of its memory
  */
 struct ckpt_restore_vma {
 	__u64 start;

@@ -136,6 +136,8 @@ struct ckpt_image_hdr {
  * @CKPT_REC_ZOMBIE: struct ckpt_rec_zombie (version 4)
  * @CKPT_REC_LOCKS: struct ckpt_rec_locks, then nr_locks
  *	struct ckpt_file_lock (version 4)
+ * @CKPT_REC_SYSV_SHM: struct ckpt_rec_sysv_shm, then nr_segs
+ *	struct ckpt_sysv_seg (version 5)
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -150,6 +152,7 @@ enum ckpt_rec_type {
 	CKPT_REC_SIGNALS,
 	CKPT_REC_ZOMBIE,
 	CKPT_REC_LOCKS,
+	CKPT_REC_SYSV_SHM,
 };
 
 /**
@@ -269,6 +272,8 @@ struct ckpt_rec_thread {
 #define CKPT_VMA_LOCKED		(1U << 16)	/* mlock() (VM_LOCKED) */
 #define CKPT_VMA_LOCKONFAULT	(1U << 17)	/* mlock2(MLOCK_ONFAULT), with LOCKED */
 #define CKPT_VMA_NORESERVE	(1U << 18)	/* MAP_NORESERVE */
+#define CKPT_VMA_SYSV		(1U << 19)	/* shmat(): ino is the segment id */
+#define CKPT_VMA_SYSV_RDONLY	(1U << 20)	/* shmat(SHM_RDONLY), with SYSV */
 
 /**
  * struct ckpt_rec_vma - one mapping
@@ -289,6 +294,14 @@ struct ckpt_rec_thread {
  * WIPEONFORK and MERGEABLE are only ever on private mappings, WIPEONFORK
  * only on anonymous ones, LOCKONFAULT only with LOCKED, SEQUENTIAL never
  * with RANDOM, HUGEPAGE never with NOHUGEPAGE.
+ *
+ * A System V shared memory attachment (CKPT_VMA_SYSV, version 5) is
+ * shared and names its segment: @ino is the segment's id (the kernel
+ * numbers the segment's shmem inode with it), @size its size, @path
+ * "/SYSV" + the key as 8 hex digits + " (deleted)", as /proc shows it.
+ * The segment itself is in a SYSV_SHM record of this or an earlier
+ * process; each page of it is in the image once, in the runs of the
+ * first mapping of it (image order) that maps that page.
  *
  * Restore maps a file only if it is still the checkpointed one: same
  * inode and device and, unless the mapping is shared and writable (the
@@ -995,6 +1008,62 @@ struct ckpt_file_lock {
  */
 struct ckpt_rec_locks {
 	__u32 nr_locks;
+	__u32 reserved;
+};
+
+/* ckpt_sysv_seg.flags */
+#define CKPT_SHM_DEST		(1U << 0)	/* IPC_RMID done, still attached */
+#define CKPT_SHM_LOCKED		(1U << 1)	/* SHM_LOCK */
+#define CKPT_SHM_NORESERVE	(1U << 2)	/* created with SHM_NORESERVE */
+
+/*
+ * Most segments one SYSV_SHM record holds (the kernel's default shmmni is
+ * 4096 per IPC namespace).
+ */
+#define CKPT_MAX_SYSV_SEGS	32768
+
+/**
+ * struct ckpt_sysv_seg - one System V shared memory segment the group has
+ *	attached
+ * @key: its key (IPC_PRIVATE, 0, for a private or removed segment)
+ * @shmid: its id, as shmget() returned it; at least 0
+ * @mode: its permission bits (shm_perm.mode & 0777)
+ * @flags: CKPT_SHM_* bits
+ * @uid: owner uid (shm_perm.uid), in the checkpointing caller's user
+ *	namespace
+ * @gid: owner gid
+ * @cuid: creator uid
+ * @cgid: creator gid
+ * @size: its size in bytes (shm_segsz), at least 1
+ *
+ * Creation, attach and detach times and pids are not kept.
+ */
+struct ckpt_sysv_seg {
+	__s32 key;
+	__s32 shmid;
+	__u32 mode;
+	__u32 flags;
+	__u32 uid;
+	__u32 gid;
+	__u32 cuid;
+	__u32 cgid;
+	__u64 size;
+};
+
+/**
+ * struct ckpt_rec_sysv_shm - System V shared memory segments (version 5)
+ * @nr_segs: struct ckpt_sysv_seg that follow, at most CKPT_MAX_SYSV_SEGS
+ * @reserved: zero
+ *
+ * Every process has one SYSV_SHM record, after its LOCKS record. It holds
+ * the segments that the process's mappings (CKPT_VMA_SYSV) are the first
+ * in the image to attach, in the order of those mappings: each segment
+ * is in the image once, whatever the processes attaching it. Segments of
+ * the IPC namespace no process of the group has attached are not the
+ * group's state and are not recorded.
+ */
+struct ckpt_rec_sysv_shm {
+	__u32 nr_segs;
 	__u32 reserved;
 };
 

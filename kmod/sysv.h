@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * System V shared memory segments attached by the group.
+ */
+#ifndef CKPT_SYSV_H
+#define CKPT_SYSV_H
+
+#include <linux/ckpt_image.h>
+#include <linux/types.h>
+
+struct ckpt_buf;
+struct file;
+struct inode;
+struct netlink_ext_ack;
+struct task_struct;
+struct vm_area_struct;
+
+/**
+ * struct ckpt_sysv_held - what a checkpoint knows of one segment
+ * @inode: the segment's shmem inode (identity only, never dereferenced
+ *	after the freeze)
+ * @copied: bitmap of the page offsets whose contents are held already
+ * @nr_pages: bits in @copied
+ */
+struct ckpt_sysv_held {
+	struct inode *inode;
+	unsigned long *copied;
+	unsigned long nr_pages;
+};
+
+/**
+ * struct ckpt_sysv_set - the segments one freeze has met, in image order
+ * @recs: their records, @nr of them
+ * @held: what is held of each, parallel to @recs
+ * @nr: segments met
+ * @cap: room in both arrays
+ * @first: the first segment met by the process being captured
+ *
+ * Used by the freezing task alone, while the group is parked.
+ */
+struct ckpt_sysv_set {
+	struct ckpt_sysv_seg *recs;
+	struct ckpt_sysv_held *held;
+	unsigned int nr;
+	unsigned int cap;
+	unsigned int first;
+};
+
+bool ckpt_sysv_named(const struct file *file);
+bool ckpt_sysv_is_attach(const struct file *file);
+struct ckpt_sysv_held *ckpt_sysv_note(struct ckpt_sysv_set *set,
+				      struct task_struct *task,
+				      struct vm_area_struct *vma,
+				      struct netlink_ext_ack *extack);
+int ckpt_sysv_record(struct ckpt_sysv_set *set, struct ckpt_buf *buf);
+int ckpt_sysv_check_unmapped(struct ckpt_sysv_set *set,
+			     struct netlink_ext_ack *extack);
+void ckpt_sysv_set_free(struct ckpt_sysv_set *set);
+struct file *ckpt_sysv_attach_file(int shmid, bool rdonly);
+
+#endif /* CKPT_SYSV_H */
