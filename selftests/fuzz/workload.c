@@ -10,12 +10,15 @@
  *   workload rich    two threads, a pipe holding data, a regular file at an
  *                    offset holding an flock(), a POSIX and an OFD lock, an
  *                    alternate signal stack, a blocked pending signal, a
- *                    handler and lowered limits: every record type and
- *                    most fields carry something
+ *                    handler and lowered limits, the pipe's read end with a
+ *                    signal owner and O_ASYNC: every record type and most
+ *                    fields carry something
  *   workload tree    two processes in one group (parent and child), so the
  *                    image has two TASK records and two runs of PAGES, both
  *                    attached to a System V segment (removed, so it goes
- *                    with them): a SYSV_SHM record, its page once
+ *                    with them): a SYSV_SHM record, its page once; the
+ *                    parent holds a pidfd of the child and an inotify
+ *                    instance watching /
  *
  * Both print "ready" on standard output once set up (the generator points
  * it at a file, which then is in the image too), then sleep until killed.
@@ -28,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -84,7 +89,8 @@ static void rich(void)
 	    sigaction(SIGUSR1, &sa, NULL) || sigaltstack(&ss, NULL) ||
 	    setrlimit(RLIMIT_NOFILE, &rl) || chdir("/tmp") ||
 	    flock(f, LOCK_EX) || fcntl(f, F_SETLK, &posix) ||
-	    fcntl(f, F_OFD_SETLK, &ofd))
+	    fcntl(f, F_OFD_SETLK, &ofd) || fcntl(p[0], F_SETOWN, getpid()) ||
+	    fcntl(p[0], F_SETSIG, SIGUSR1) || fcntl(p[0], F_SETFL, O_ASYNC))
 		_exit(2);
 	umask(022);
 	sigemptyset(&set);
@@ -103,6 +109,7 @@ static void tree(void)
 	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
 	char *seg = id < 0 ? (char *)-1 : shmat(id, NULL, 0);
 	pid_t child;
+	int ino;
 
 	if (seg == (char *)-1 || shmctl(id, IPC_RMID, NULL))
 		_exit(2);
@@ -114,6 +121,11 @@ static void tree(void)
 		for (;;)
 			nap();
 	}
+	/* Watched for its own deletion only: no event queues. */
+	ino = inotify_init1(IN_CLOEXEC);
+	if (syscall(SYS_pidfd_open, child, 0) < 0 || ino < 0 ||
+	    inotify_add_watch(ino, "/", IN_DELETE_SELF) < 0)
+		_exit(2);
 	say_ready();
 	for (;;)
 		nap();
