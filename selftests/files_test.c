@@ -1064,4 +1064,167 @@ TEST(foreign_signal_owner_refused)
 	cleanup();
 }
 
+/* --- a shell pipeline ------------------------------------------------------ */
+
+#define PL_DIR	"/tmp/ft-pl-dir"
+#define PL_GATE	"/tmp/ft-pl-gate"
+#define PL_N	40
+
+/*
+ * Three programs of a shell pipeline (a producer subshell, busybox awk, a
+ * consumer subshell) in a working directory removed under them, sharing
+ * an O_APPEND log (fd 3) and output (fd 4) through the shell that started
+ * them. Halfway the producer opens the named FIFO PL_GATE and waits for a
+ * writer: the whole pipeline is then asleep, and is checkpointed there.
+ */
+static const char pipeline_script[] =
+	"mkdir -p " PL_DIR " && cd " PL_DIR " && rmdir " PL_DIR " || exit 9\n"
+	"exec 3>>\"$1\" 4>>\"$2\"\n"
+	"{ i=0; while [ $i -lt %d ]; do echo $i; echo \"produced $i\" >&3; i=$((i + 1));\n"
+	"    if [ $i = %d ]; then echo paused >&3; read go < " PL_GATE "; fi; done; } |\n"
+	"awk '{ print $1 * $1; fflush() }' |\n"
+	"{ n=0; while read x; do n=$((n + x)); echo \"sum $n\" >&4; echo \"consumed $x\" >&3; done; }\n"
+	"echo done >&3\n";
+
+/* Start the pipeline in a session of its own, logging to @log, output to @out. */
+static pid_t start_pipeline(const char *log, const char *out)
+{
+	char script[1024];
+	pid_t pid;
+
+	snprintf(script, sizeof(script), pipeline_script, PL_N, PL_N / 2);
+	pid = fork();
+	if (pid == 0) {
+		setsid();
+		close_range(3, ~0U, 0);
+		execl("/bin/sh", "sh", "-c", script, "pipeline", log, out, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Let the paused producer go on: open the gate for writing and say go. */
+static int open_gate(void)
+{
+	int fd = open(PL_GATE, O_WRONLY);
+
+	if (fd < 0 || write(fd, "go\n", 3) != 3)
+		return -1;
+	return close(fd);
+}
+
+static int wait_exit(pid_t pid, int ms)
+{
+	int st, waited;
+
+	for (waited = 0; waited < ms; waited += 50) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The output file @out and the log @log of a finished run, the log's lines
+ * sorted (the producer's and the consumer's interleave), into @buf.
+ */
+static void take_results(const char *log, const char *out, char *buf, size_t size)
+{
+	char raw[8192], *lines[256], *line, *save;
+	size_t n = 0, i, len;
+
+	log_count(out, "", buf, size);
+	log_count(log, "", raw, sizeof(raw));
+	for (line = strtok_r(raw, "\n", &save); line && n < 256;
+	     line = strtok_r(NULL, "\n", &save))
+		lines[n++] = line;
+	qsort(lines, n, sizeof(*lines), cmp_line);
+	for (i = 0; i < n; i++) {
+		len = strlen(buf);
+		snprintf(buf + len, size - len, "%s\n", lines[i]);
+	}
+}
+
+/* An undisturbed run's results, as take_results() gives them. */
+static void run_undisturbed(struct __test_metadata *_metadata, char *want, size_t size)
+{
+	pid_t pid;
+
+	unlink(FILE1);
+	unlink(FILE2);
+	pid = start_pipeline(FILE1, FILE2);
+	ASSERT_EQ(0, log_wait(FILE1, "paused", 1, 20000));
+	ASSERT_EQ(0, open_gate());
+	ASSERT_EQ(0, wait_exit(pid, 60000));
+	take_results(FILE1, FILE2, want, size);
+}
+
+static int session_pids_settled(pid_t sid, pid_t *pids, int max)
+{
+	int n = 0, i;
+
+	/* The shell, the producer, awk and the consumer, all in read()/open()/wait(). */
+	for (i = 0; i < 200 && (n = ps_session_pids(sid, pids, max)) != 4; i++)
+		usleep(50000);
+	return n;
+}
+
+/*
+ * A pipeline of three real programs sharing descriptors (O_APPEND log and
+ * output through the shell), in a removed working directory, checkpointed
+ * halfway, killed and restored, produces what an undisturbed run does.
+ */
+TEST(shell_pipeline_like_undisturbed)
+{
+	struct libckpt_restore_opts o = { 0 };
+	char want[16384], got[16384], err[LIBCKPT_ERRLEN] = "", *report;
+	struct libckpt_freeze_opts fo = { .flags = LIBCKPT_F_SESSION };
+	struct libckpt_job job, done;
+	struct libckpt *h;
+	pid_t sid, pids[8], root = 0;
+	int fd, n, diffs;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	unlink(PL_GATE);
+	ASSERT_EQ(0, mkfifo(PL_GATE, 0600));
+	run_undisturbed(_metadata, want, sizeof(want));
+	unlink(FILE1);
+	unlink(FILE2);
+	sid = start_pipeline(FILE1, FILE2);
+	ASSERT_EQ(0, log_wait(FILE1, "consumed 361", 1, 20000)) TH_LOG("%s", log_text());
+	n = session_pids_settled(sid, pids, 8);
+	ASSERT_EQ(4, n);
+	ps_free(&before);
+	ASSERT_EQ(0, ps_take_idle(&before, pids, n, PS_SETTLE_MS));
+	unlink(AREA);
+	ASSERT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err))) TH_LOG("%s", err);
+	fd = open(AREA, O_RDWR);
+	ASSERT_EQ(0, libckpt_open(&h));
+	ASSERT_EQ(0, libckpt_freeze_with(h, sid, fd, &fo, &job)) TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
+	libckpt_close(h);
+	close(fd);
+	kill_session(sid);
+	ASSERT_EQ(0, libckpt_restore(AREA, &o, &root, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(sid, root);
+	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), PS_SETTLE_MS,
+			       &report);
+	EXPECT_PROC_SAME(diffs, report);
+	ASSERT_EQ(0, open_gate());
+	/* We are the subreaper of the restored roots. */
+	EXPECT_EQ(0, wait_exit(sid, 60000));
+	take_results(FILE1, FILE2, got, sizeof(got));
+	EXPECT_STREQ(want, got);
+	kill_session(sid);
+	unlink(PL_GATE);
+	cleanup();
+}
+
 TEST_HARNESS_MAIN

@@ -729,9 +729,14 @@ static bool any_running(const struct ps_snap *s)
 	for (i = 0; i < s->n; i++) {
 		const char *st = lookup(&s->t[i], "status:State");
 		const char *sc = lookup(&s->t[i], "syscall");
+		const char *wc = lookup(&s->t[i], "wchan");
 
-		/* status and syscall are read apart: either may see it run. */
-		if ((st && st[0] == 'R') || (sc && !strcmp(sc, "running")))
+		/*
+		 * status, syscall and wchan are read apart: any may see it
+		 * run (wchan is 0 for a task on a CPU; a zombie has none).
+		 */
+		if ((st && st[0] == 'R') || (sc && !strcmp(sc, "running")) ||
+		    (wc && !strcmp(wc, "0") && st && st[0] != 'Z' && st[0] != 'X'))
 			return true;
 	}
 	return false;
