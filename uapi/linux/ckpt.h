@@ -260,7 +260,7 @@
 #define CKPT_GENL_VERSION	1
 
 /* Version of the image format (Documentation/image-format.rst). */
-#define CKPT_IMAGE_VERSION	4
+#define CKPT_IMAGE_VERSION	5
 
 /**
  * enum ckpt_cmd - generic netlink commands of the ckpt family
