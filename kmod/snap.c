@@ -1003,6 +1003,7 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 		ckpt_buf_free(&ts->timers);
 		ckpt_buf_free(&ts->signals);
 		ckpt_buf_free(&ts->locks);
+		ckpt_buf_free(&ts->tty);
 		if (ts->mm)
 			mmput(ts->mm);
 		if (ts->task)

@@ -58,6 +58,7 @@ struct ckpt_buf {
  * @timers: its TIMERS record, with its record header
  * @signals: its SIGNALS record, with its record header
  * @locks: its LOCKS record, with its record header
+ * @tty: its TTY record, with its record header
  * @ents: held pages, in address order
  * @nr_ents: entries used in @ents
  * @cap_ents: entries allocated in @ents (reserved before the park)
@@ -74,6 +75,7 @@ struct ckpt_task_snap {
 	struct ckpt_buf timers;
 	struct ckpt_buf signals;
 	struct ckpt_buf locks;
+	struct ckpt_buf tty;
 	struct ckpt_page_ent *ents;
 	unsigned long nr_ents;
 	unsigned long cap_ents;

@@ -278,6 +278,8 @@ static int build_tree(struct libckpt_image *img, struct tree *tr)
 				    "pid %u: the parents of the image's processes form a cycle",
 				    tr->plans[i].task->rec.pid);
 		ret = check_identity(tr, i);
+		if (!ret)
+			ret = libckpt_rst_tty_check(tr, i);
 		if (ret)
 			return ret;
 	}
@@ -504,7 +506,8 @@ static int find_terminal(struct tree *tr)
 		if (isatty(fd)) {
 			tr->tty_fd = fcntl(fd, F_DUPFD, tr->top);
 			return tr->tty_fd < 0 ?
-			       fail(tr->e, -errno, "cannot duplicate the terminal") : 0;
+			       fail(tr->e, -errno, "cannot duplicate the terminal") :
+			       libckpt_rst_tty_shell_job(tr);
 		}
 	return fail(tr->e, -ENOTTY, "--shell-job: neither standard input, output nor error is a terminal");
 }

@@ -381,6 +381,10 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 		if (tr->tty_fd >= 0)
 			return -1;	/* --shell-job: the caller's terminal */
 		fd = libckpt_rst_open_file(tr, pid, f);
+		if (fd >= 0 && libckpt_rst_tty_settings(tr, pid, f, fd)) {
+			close(fd);
+			return failed(tr->e);
+		}
 		break;
 	default:
 		fd = (f->rec.flags & CKPT_FD_DELETED) ? ghost_desc(tr, pid, f) :

@@ -590,17 +590,6 @@ static pid_t start_node(const char *out, int ticks)
 	return pid;
 }
 
-static ssize_t slurp(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n;
-}
-
 /*
  * node (libuv: epoll, eventfds, pipes, a thread pool) with a setInterval
  * timer, a promise chain and thread-pool work, checkpointed in the middle,
@@ -630,15 +619,15 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 		SKIP(return, "no node in this guest (make deps installs nodejs)");
 	pid = start_node("/tmp/ev-node-ref", 100);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	slurp("/tmp/ev-node-err", err, sizeof(err));
+	read_text("/tmp/ev-node-err", err, sizeof(err));
 	ASSERT_EQ(0, status) TH_LOG("undisturbed node: status 0x%x: %s", status, err);
-	slurp("/tmp/ev-node-ref", ref, sizeof(ref));
+	read_text("/tmp/ev-node-ref", ref, sizeof(ref));
 	ASSERT_NE(NULL, strstr(ref, "done")) TH_LOG("%s", ref);
 
 	unlink(AREA);
 	pid = start_node("/tmp/ev-node-out", 100);
 	for (i = 0; i < 1200; i++) {
-		slurp("/tmp/ev-node-out", out, sizeof(out));
+		read_text("/tmp/ev-node-out", out, sizeof(out));
 		if (strstr(out, "tick 010"))
 			break;
 		usleep(50000);
@@ -656,7 +645,7 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 			 pid, pid);
 		if (!run_cmd(cmd, ref, sizeof(ref)))
 			TH_LOG("%s", ref);
-		slurp("/tmp/ev-node-err", err, sizeof(err));
+		read_text("/tmp/ev-node-err", err, sizeof(err));
 		TH_LOG("node's stderr: %s", err);
 		kill(-pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -668,7 +657,7 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 	close(fd);
 	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	slurp("/tmp/ev-node-out", out, sizeof(out));
+	read_text("/tmp/ev-node-out", out, sizeof(out));
 	TH_LOG("killed after %zu lines", (size_t)(strchr(out, '\0') - out) / 26);
 	/*
 	 * Not compared through /proc (Documentation/fidelity.rst): node runs
@@ -680,7 +669,7 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 		TH_LOG("%s", err);
 	EXPECT_EQ(pid, got);
 	EXPECT_EQ(0, status) TH_LOG("restored node: status 0x%x", status);
-	slurp("/tmp/ev-node-out", out, sizeof(out));
+	read_text("/tmp/ev-node-out", out, sizeof(out));
 	EXPECT_STREQ(ref, out);
 	unlink(AREA);
 }

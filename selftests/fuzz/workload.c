@@ -8,10 +8,11 @@
  *
  *   workload plain   one thread, nothing but its memory and its stdio
  *   workload rich    two threads, a pipe holding data, a regular file at an
- *                    offset holding an flock(), a POSIX and an OFD lock, an
- *                    alternate signal stack, a blocked pending signal, a
- *                    handler and lowered limits: every record type and
- *                    most fields carry something
+ *                    offset holding an flock(), a POSIX and an OFD lock, a
+ *                    terminal (/dev/console: its settings in the TTY
+ *                    record), an alternate signal stack, a blocked pending
+ *                    signal, a handler and lowered limits: every record
+ *                    type and most fields carry something
  *   workload tree    two processes in one group (parent and child), so the
  *                    image has two TASK records and two runs of PAGES
  *
@@ -83,6 +84,8 @@ static void rich(void)
 	    flock(f, LOCK_EX) || fcntl(f, F_SETLK, &posix) ||
 	    fcntl(f, F_OFD_SETLK, &ofd))
 		_exit(2);
+	/* Best effort: a guest without a console still gives an image. */
+	open("/dev/console", O_RDWR | O_NOCTTY);
 	umask(022);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR2);
