@@ -528,7 +528,10 @@ int libckpt_rst_make_files(struct tree *tr)
 	return ret;
 }
 
-/* Close the controller's descriptions (and --shell-job terminal). */
+/*
+ * Close the controller's descriptions; the --shell-job terminal stays
+ * until the release (restore.c closes it).
+ */
 void libckpt_rst_close_files(const struct tree *tr)
 {
 	size_t i;
@@ -546,8 +549,6 @@ void libckpt_rst_close_files(const struct tree *tr)
 		if (tr->plans[i].cwd_fd >= 0 && j == i)
 			close(tr->plans[i].cwd_fd);
 	}
-	if (tr->tty_fd >= 0)
-		close(tr->tty_fd);
 	libckpt_rst_close_shm(tr, NULL);
 }
 

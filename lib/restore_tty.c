@@ -9,7 +9,9 @@
  * window size. A session leader that had a controlling terminal takes it
  * again (TIOCSCTTY) right after setsid(), before it makes its children,
  * so they inherit it; once every process group exists it gives the
- * terminal its foreground group back (TIOCSPGRP).
+ * terminal its foreground group back (TIOCSPGRP). With --shell-job, a job
+ * that was its terminal's foreground gets the caller's terminal's
+ * foreground, if the caller had it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,6 +52,15 @@ static void to_termios2(const struct ckpt_tty *t, struct termios2 *k)
 	k->c_ospeed = t->ospeed;
 }
 
+/* @what failed with errno: say so in @why; -errno. */
+static int why_errno(char *why, size_t len, const char *what)
+{
+	int err = errno;
+
+	snprintf(why, len, "%s: %s", what, strerror(err));
+	return -err;
+}
+
 /* Set @t's termios (and window size, @winsize) on @fd and read them back. */
 static int apply(int fd, const struct ckpt_tty *t, bool winsize, char *why, size_t len)
 {
@@ -57,10 +68,8 @@ static int apply(int fd, const struct ckpt_tty *t, bool winsize, char *why, size
 	struct termios2 want, got;
 
 	to_termios2(t, &want);
-	if (ioctl(fd, TCSETS2, &want) || ioctl(fd, TCGETS2, &got)) {
-		snprintf(why, len, "cannot set its terminal settings: %s", strerror(errno));
-		return -errno;
-	}
+	if (ioctl(fd, TCSETS2, &want) || ioctl(fd, TCGETS2, &got))
+		return why_errno(why, len, "cannot set its terminal settings");
 	if (memcmp(&want, &got, sizeof(want))) {
 		snprintf(why, len, "its terminal does not take the recorded settings (c_cflag 0%o comes back as 0%o)",
 			 want.c_cflag, got.c_cflag);
@@ -68,10 +77,8 @@ static int apply(int fd, const struct ckpt_tty *t, bool winsize, char *why, size
 	}
 	if (!winsize)
 		return 0;
-	if (ioctl(fd, TIOCSWINSZ, &ws) || ioctl(fd, TIOCGWINSZ, &got_ws)) {
-		snprintf(why, len, "cannot set its window size: %s", strerror(errno));
-		return -errno;
-	}
+	if (ioctl(fd, TIOCSWINSZ, &ws) || ioctl(fd, TIOCGWINSZ, &got_ws))
+		return why_errno(why, len, "cannot set its window size");
 	if (memcmp(&ws, &got_ws, sizeof(ws))) {
 		snprintf(why, len, "its window size does not stay %ux%u", t->cols, t->rows);
 		return -EOPNOTSUPP;
@@ -157,14 +164,10 @@ int libckpt_rst_tty_check(const struct tree *tr, size_t i)
 {
 	const struct libckpt_image_task *t = tr->plans[i].task;
 	const struct ckpt_rec_tty *r = &t->tty->rec;
+	int leader = libckpt_rst_task_index(tr, t->rec.sid);
 	const struct ckpt_rec_tty *lr;
-	int leader = -1;
-	size_t j;
 	char dev[24];
 
-	for (j = 0; j < tr->n; j++)
-		if (tr->plans[j].task->rec.pid == t->rec.sid)
-			leader = (int)j;
 	/* Outside the image, the session is the caller's, and its terminal. */
 	if (leader < 0)
 		return 0;
@@ -223,4 +226,36 @@ int libckpt_rst_tty_foreground(const struct tree *tr, size_t i)
 	dev_name(r->ctty_rdev, dev, sizeof(dev));
 	return fail(tr->e, -errno, "pid %u cannot make process group %u the foreground of its terminal %s: %s",
 		    t->rec.pid, r->fg_pgrp, dev, strerror(errno));
+}
+
+/* The restored pid of the image's process @pid, or 0. */
+static pid_t restored_pid(const struct tree *tr, uint32_t pid)
+{
+	int i = libckpt_rst_task_index(tr, pid);
+
+	return i < 0 ? 0 : __atomic_load_n(&tr->e->pids[i], __ATOMIC_ACQUIRE);
+}
+
+int libckpt_rst_tty_shell_foreground(const struct tree *tr)
+{
+	const struct libckpt_image_task *t;
+	pid_t fg = 0, ours = getpgrp();
+	size_t i;
+
+	/* Only a job the shell put in the foreground: our group is. */
+	if (tr->tty_fd < 0 || ioctl(tr->tty_fd, TIOCGPGRP, &fg) || fg != ours || fg <= 0)
+		return 0;
+	for (i = 0; i < tr->n; i++) {
+		t = tr->plans[i].task;
+		/* Its session is the caller's, and it was its terminal's foreground. */
+		if (!(t->tty->rec.flags & CKPT_TTY_CTTY) || t->tty->rec.fg_pgrp != t->rec.pgid ||
+		    libckpt_rst_task_index(tr, t->rec.sid) >= 0)
+			continue;
+		fg = restored_pid(tr, t->rec.pgid);
+		if (fg > 0 && ioctl(tr->tty_fd, TIOCSPGRP, &fg))
+			return fail(tr->e, -errno, "--shell-job: cannot give the caller's terminal to process group %u: %s",
+				    t->rec.pgid, strerror(errno));
+		return 0;
+	}
+	return 0;
 }

@@ -629,6 +629,47 @@ static void pty_workload(void)
 }
 
 /*
+ * A shell's job: this process leads a session on the terminal named by
+ * CKPT_RS_TTY (its controlling terminal) like a shell, and puts a child
+ * in a process group of its own in the terminal's foreground; "ready N"
+ * names the child, the job to checkpoint. Restored, the job checks it is
+ * its terminal's foreground, reads a line from it (a background read
+ * fails: SIGTTIN is ignored) and writes it back.
+ */
+static void job_workload(void)
+{
+	const char *tty = getenv("CKPT_RS_TTY");
+	char line[64] = "job got: ", *p = line + 9;
+	int log, bad = 0;
+	ssize_t n;
+	pid_t job;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	if (!tty || open(tty, O_RDWR) != 0 || dup(0) != 1 || dup(0) != 2)
+		_exit(60);
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	job = fork();
+	if (job > 0) {
+		if ((setpgid(job, job) && errno != EACCES) || tcsetpgrp(0, job))
+			_exit(63);
+		report(log, "ready", job);
+		pause();
+		_exit(0);
+	}
+	setpgid(0, 0);
+	signal(SIGTTIN, SIG_IGN);
+	wait_go();
+	bad |= (tcgetpgrp(0) != getpgrp()) << 0;
+	n = read(0, p, line + sizeof(line) - 1 - p);
+	bad |= (n <= 0) << 1;
+	p += n > 0 ? n : 0;
+	bad |= (write(1, line, p - line) != p - line) << 2;
+	report(log, bad ? "FAIL" : "PASS", bad);
+	_exit(!!bad);
+}
+
+/*
  * Run as the workload when exec'd with CKPT_RS_WORKLOAD set: an exec'd
  * program has its own address-space layout (vdso included), unlike a fork
  * of the process that restores it.
@@ -655,6 +696,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		tty_workload();
 	if (w && !strcmp(w, "pty"))
 		pty_workload();
+	if (w && !strcmp(w, "job"))
+		job_workload();
 }
 
 static pid_t start_exec_workload(const char *kind)
@@ -697,15 +740,18 @@ static pid_t checkpoint_group_and_kill(struct __test_metadata *_metadata,
 	bool big = !strcmp(kind, "big");
 	struct libckpt_job job, done;
 	struct libckpt *h;
-	pid_t pid, pids[8] = { 0 };
+	pid_t pid, started, pids[8] = { 0 };
 	char err[256];
 	int fd, n = 1, i;
 
 	unlink(GO);
 	unlink(AREA);
 	unlink(LOG);
-	pid = start_exec_workload(kind);
+	started = start_exec_workload(kind);
 	EXPECT_EQ(0, wait_for_line("ready", big ? 2400 : 200));
+	/* "ready N": the workload made process N to checkpoint. */
+	if (read_text(LOG, err, sizeof(err)) < 0 || sscanf(err, "ready %d", &pid) != 1 || !pid)
+		pid = started;
 	EXPECT_EQ(0, libckpt_area_create(AREA, big ? 1100ULL << 20 : 128 << 20,
 					 err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
@@ -722,7 +768,9 @@ static pid_t checkpoint_group_and_kill(struct __test_metadata *_metadata,
 	close(fd);
 	for (i = 0; i < n; i++)
 		kill(pids[i], SIGKILL);
-	waitpid(pid, NULL, 0);
+	if (started != pid)
+		kill(started, SIGKILL);
+	waitpid(started, NULL, 0);
 	return pid;
 }
 
@@ -1135,6 +1183,30 @@ static pid_t restore_in_child(struct __test_metadata *_metadata,
 	return restorer;
 }
 
+/* A pty master, its slave unlocked (ptsname()), or -1. */
+static int open_master(void)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+
+	if (m >= 0 && (grantpt(m) || unlockpt(m))) {
+		close(m);
+		m = -1;
+	}
+	return m;
+}
+
+/* The restored tree (its root) ended well, and its log says PASS. */
+static void expect_tree_passed(struct __test_metadata *_metadata, pid_t restorer)
+{
+	char log[256];
+	int st = -1;
+
+	ASSERT_EQ(restorer, waitpid(restorer, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st)) TH_LOG("restorer status 0x%x", st);
+	EXPECT_EQ(0, wait_for_line("PASS", 100)) TH_LOG("log: %s",
+							read_text(LOG, log, sizeof(log)) < 0 ? "" : log);
+}
+
 /*
  * --shell-job: the workload's terminal is gone after the checkpoint; the
  * restored process gets the caller's terminal on its descriptors 0-2 and
@@ -1151,11 +1223,10 @@ TEST(shell_job_gets_callers_terminal)
 	pid_t pid, restorer, rpid;
 	struct termios tio;
 
-	m1 = posix_openpt(O_RDWR | O_NOCTTY);
-	m2 = posix_openpt(O_RDWR | O_NOCTTY);
+	m1 = open_master();
+	m2 = open_master();
 	ASSERT_LE(0, m1);
 	ASSERT_LE(0, m2);
-	ASSERT_EQ(0, grantpt(m1) || unlockpt(m1) || grantpt(m2) || unlockpt(m2));
 	setenv("CKPT_RS_TTY", ptsname(m1), 1);
 	pid = checkpoint_and_kill(_metadata, "tty");
 	close(m1);		/* its terminal is gone */
@@ -1201,9 +1272,8 @@ TEST(controlling_terminal_restored)
 	int m, s, status = -1;
 	pid_t restorer, got = 0;
 
-	m = posix_openpt(O_RDWR | O_NOCTTY);
+	m = open_master();
 	ASSERT_LE(0, m);
-	ASSERT_EQ(0, grantpt(m) || unlockpt(m));
 	slave = ptsname(m);
 	ASSERT_NE(NULL, slave);
 	s = open(slave, O_RDWR | O_NOCTTY);
@@ -1230,12 +1300,38 @@ TEST(controlling_terminal_restored)
 	ASSERT_EQ(10, write(m, "hello tty\n", 10));
 	EXPECT_NE(NULL, read_master(m, "\n", buf, sizeof(buf)));
 	EXPECT_EQ(0, strncmp(buf, "echo:hello tty", 14)) TH_LOG("terminal got '%s'", buf);
-	ASSERT_EQ(restorer, waitpid(restorer, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("status 0x%x", status);
 	/* "FAIL N": N's bits 0-4 say which check of pty_workload() failed. */
-	EXPECT_EQ(0, wait_for_line("PASS", 100)) TH_LOG("log: %s",
-							read_text(LOG, buf, sizeof(buf)) < 0 ? "" : buf);
+	expect_tree_passed(_metadata, restorer);
 	close(m);
+	unlink(AREA);
+	unlink(GO);
+}
+
+/*
+ * --shell-job restores a shell's job into the caller's session: the job,
+ * which was its terminal's foreground, is the caller's terminal's
+ * foreground again (the caller had it), and reads a line from it.
+ */
+TEST(shell_job_keeps_foreground)
+{
+	struct libckpt_restore_opts o = { .wait = 1, .shell_job = 1 };
+	char buf[256];
+	pid_t restorer;
+	int m1, m2;
+
+	m1 = open_master();
+	m2 = open_master();
+	ASSERT_LE(0, m1);
+	ASSERT_LE(0, m2);
+	setenv("CKPT_RS_TTY", ptsname(m1), 1);
+	checkpoint_and_kill(_metadata, "job");
+	close(m1);
+	restorer = restore_in_child(_metadata, &o, ptsname(m2));
+	ASSERT_EQ(10, write(m2, "hello job\n", 10));
+	EXPECT_NE(NULL, read_master(m2, "job got: hello job", buf, sizeof(buf)))
+		TH_LOG("terminal got '%s'", buf);
+	expect_tree_passed(_metadata, restorer);
+	close(m2);
 	unlink(AREA);
 	unlink(GO);
 }
@@ -1284,9 +1380,8 @@ TEST(terminals_restore_cannot_open_refused)
 	pid_t pid;
 	char c;
 
-	m = posix_openpt(O_RDWR | O_NOCTTY);
+	m = open_master();
 	ASSERT_LE(0, m);
-	ASSERT_EQ(0, grantpt(m) || unlockpt(m));
 	ASSERT_EQ(0, libckpt_open(&h));
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, pipe(p));
