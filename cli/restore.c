@@ -23,6 +23,7 @@ static const char restore_usage[] =
 	"  --pidns      restore into a new pid namespace, with the same pids,\n"
 	"               under a small init that reaps the tree\n"
 	"  --shell-job  descriptors that were a terminal get the caller's\n"
+	"               terminal, with the image's terminal settings\n"
 	"  --new-pid    one process only: do not ask for the original pid\n"
 	"  --skip-file-check  accept files whose size or mtime changed since\n"
 	"               the checkpoint (the process may then see other contents)\n"

@@ -340,6 +340,51 @@ static void show_locks_text(const struct libckpt_image_task *t)
 	}
 }
 
+/* A device number as new_encode_dev() packs it, as "major:minor". */
+static const char *encoded_dev(uint32_t d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u:%u", (d & 0xfff00) >> 8, (d & 0xff) | ((d >> 12) & 0xfff00));
+	return buf;
+}
+
+/* "controlling terminal of pid 42: 136:3, foreground group 43", each terminal. */
+static void show_tty_text(const struct libckpt_image_task *t)
+{
+	const struct ckpt_rec_tty *r = &t->tty->rec;
+	char dev[24];
+	uint32_t j;
+
+	if (r->flags & CKPT_TTY_CTTY)
+		printf("controlling terminal of pid %u: %s, foreground group %u\n", t->rec.pid,
+		       encoded_dev(r->ctty_rdev, dev, sizeof(dev)), r->fg_pgrp);
+	for (j = 0; j < r->nr_ttys; j++) {
+		const struct ckpt_tty *y = &t->tty->ttys[j];
+
+		printf("  terminal %s iflag 0%o oflag 0%o cflag 0%o lflag 0%o vmin %u vtime %u, %ux%u\n",
+		       encoded_dev(y->rdev, dev, sizeof(dev)), y->iflag, y->oflag, y->cflag,
+		       y->lflag, y->cc[6], y->cc[5], y->cols, y->rows);
+	}
+}
+
+static void show_json_tty(const struct libckpt_image_task *t)
+{
+	const struct ckpt_rec_tty *r = &t->tty->rec;
+	uint32_t j;
+
+	printf(", \"ctty_rdev\": %u, \"tpgid\": %u, \"ttys\": [",
+	       r->ctty_rdev, r->fg_pgrp);
+	for (j = 0; j < r->nr_ttys; j++) {
+		const struct ckpt_tty *y = &t->tty->ttys[j];
+
+		printf("%s{\"rdev\": %u, \"iflag\": %u, \"oflag\": %u, \"cflag\": %u, "
+		       "\"lflag\": %u, \"line\": %u, \"ispeed\": %u, \"ospeed\": %u, "
+		       "\"rows\": %u, \"cols\": %u}",
+		       j ? ", " : "", y->rdev, y->iflag, y->oflag, y->cflag, y->lflag,
+		       y->line, y->ispeed, y->ospeed, y->rows, y->cols);
+	}
+	printf("]");
+}
+
 static void show_json_locks(const struct libckpt_image_task *t)
 {
 	const struct ckpt_rec_locks *r = &t->locks->rec;
@@ -439,6 +484,7 @@ static void show_proc_text(const struct libckpt_image_task *t)
 	show_signals_text(t);
 	show_locks_text(t);
 	show_sysv_text(t);
+	show_tty_text(t);
 }
 
 static void show_json_identity(const struct libckpt_image_task *t)
@@ -531,6 +577,7 @@ static void show_json_proc(const struct libckpt_image_task *t)
 	show_json_signals(t);
 	show_json_locks(t);
 	show_json_sysv(t);
+	show_json_tty(t);
 }
 
 static void show_text(const struct libckpt_image *img)

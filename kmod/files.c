@@ -10,8 +10,9 @@
  * and identity, pipes and FIFOs with their buffered data, deleted files
  * and memfds with their contents, terminals, /dev/null-like devices, and
  * the descriptor objects of anonfd.c (eventfd, timerfd, signalfd, epoll),
- * whose state the first record of their file id carries; and the file
- * locks taken through them (locks.c), in the process's LOCKS record.
+ * whose state the first record of their file id carries; the file
+ * locks taken through them (locks.c), in the process's LOCKS record; and
+ * the settings of the terminals among them (tty.c), in its TTY record.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,6 +40,7 @@
 #include "locks.h"
 #include "group.h"
 #include "snap.h"
+#include "tty.h"
 
 static bool is_null_like(unsigned int major, unsigned int minor)
 {
@@ -52,11 +54,29 @@ static bool is_tty(unsigned int major, unsigned int minor)
 {
 	if (major == TTY_MAJOR)
 		return true;
-	/* TTYAUX: /dev/tty 0, /dev/console 1; minor 2 is /dev/ptmx. */
+	/* TTYAUX: /dev/tty 0 (refused, below), /dev/console 1, /dev/ptmx 2. */
 	if (major == TTYAUX_MAJOR)
-		return minor == 0 || minor == 1;
+		return minor == 1;
 	return major >= UNIX98_PTY_SLAVE_MAJOR &&
 	       major < UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT;
+}
+
+/*
+ * Terminals restore cannot open again as the same one: /dev/tty opens
+ * the opener's controlling terminal (tty_open_current_tty(), 6.1
+ * drivers/tty/tty_io.c), which the restore's processes do not have when
+ * the descriptions are made; a pseudo-terminal master is a new pair at
+ * every open of /dev/ptmx.
+ */
+static const char *tty_refusal(unsigned int major, unsigned int minor)
+{
+	if (major == TTYAUX_MAJOR && minor == 0)
+		return "descriptor of /dev/tty: not supported (open the terminal by its name)";
+	if ((major == TTYAUX_MAJOR && minor == 2) ||
+	    (major >= UNIX98_PTY_MASTER_MAJOR &&
+	     major < UNIX98_PTY_MASTER_MAJOR + UNIX98_PTY_MAJOR_COUNT))
+		return "pseudo-terminal master (/dev/ptmx): not supported";
+	return NULL;
 }
 
 /*
@@ -162,6 +182,9 @@ static int classify(struct file *file, u64 ghost_limit, u32 *type,
 		*type = CKPT_FD_TTY;
 		return 0;
 	}
+	*why = S_ISCHR(mode) ? tty_refusal(imajor(inode), iminor(inode)) : NULL;
+	if (*why)
+		return -EINVAL;
 	*why = "file descriptor is a device or special file that is not supported";
 	return -EINVAL;
 }
@@ -327,6 +350,7 @@ void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit,
 {
 	xa_init(&set->files);
 	xa_init(&set->objects);
+	xa_init(&set->ttys);
 	set->nr_files = 0;
 	set->ghost_limit = ghost_limit;
 	set->pgrp = pgrp;
@@ -338,6 +362,7 @@ void ckpt_file_set_free(struct ckpt_file_set *set)
 {
 	xa_destroy(&set->files);
 	xa_destroy(&set->objects);
+	xa_destroy(&set->ttys);
 }
 
 /*
@@ -511,9 +536,9 @@ static int record_locks(struct ckpt_task_snap *ts, struct ckpt_lock_list *locks,
 }
 
 static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
-		     struct ckpt_lock_list *locks, struct file *file,
-		     unsigned int fd, bool cloexec, char *pathbuf,
-		     struct netlink_ext_ack *extack)
+		     struct ckpt_lock_list *locks, struct ckpt_tty_list *ttys,
+		     struct file *file, unsigned int fd, bool cloexec,
+		     char *pathbuf, struct netlink_ext_ack *extack)
 {
 	struct inode *inode = file_inode(file);
 	struct ckpt_rec_fd rec = {
@@ -557,6 +582,8 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		return ret;
 	rec.file_id = ret;
 	ret = record_locks(ts, locks, file, fd, rec.file_id, first, extack);
+	if (!ret && rec.type == CKPT_FD_TTY)
+		ret = ckpt_tty_note(ttys, set, file, rec.rdev);
 	if (ret)
 		return ret;
 	/* A descriptor object: one description, its state on its first record. */
@@ -615,7 +642,8 @@ put:
 }
 
 /**
- * ckpt_files_capture() - record the descriptors of a parked process
+ * ckpt_files_capture() - record the descriptors of a parked process, with
+ *	its LOCKS and TTY records
  * @ts: the process
  * @set: the descriptions and objects earlier records named
  * @extack: receives the reason, pid and descriptor on failure
@@ -626,6 +654,7 @@ int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		       struct netlink_ext_ack *extack)
 {
 	struct ckpt_lock_list locks = {};
+	struct ckpt_tty_list ttys = {};
 	unsigned int fd = 0;
 	struct file *file;
 	char *pathbuf;
@@ -636,8 +665,8 @@ int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 	if (!pathbuf)
 		return -ENOMEM;
 	while ((file = next_file(ts->task, &fd, &cloexec))) {
-		ret = record_fd(ts, set, &locks, file, fd, cloexec, pathbuf,
-				extack);
+		ret = record_fd(ts, set, &locks, &ttys, file, fd, cloexec,
+				pathbuf, extack);
 		fput(file);
 		if (ret)
 			break;
@@ -645,7 +674,10 @@ int ckpt_files_capture(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 	}
 	if (!ret)
 		ret = ckpt_locks_record(&ts->locks, &locks);
+	if (!ret)
+		ret = ckpt_tty_record(ts, &ttys, set);
 	ckpt_locks_free(&locks);
+	ckpt_tty_free(&ttys);
 	kfree(pathbuf);
 	return ret;
 }

@@ -22,6 +22,8 @@ struct task_struct;
  * @objects: inodes whose bytes (pipe or FIFO buffer, deleted file or
  *	memfd contents) a record already carries, keyed the same way by
  *	sizeof(struct inode)
+ * @ttys: terminals whose settings a TTY record already carries, keyed by
+ *	the rdev the record names them by
  * @nr_files: file ids given so far (the last one)
  * @ghost_limit: largest deleted file or memfd carried whole
  * @pgrp: the group's process group or session (referenced by the freeze)
@@ -34,6 +36,7 @@ struct task_struct;
 struct ckpt_file_set {
 	struct xarray files;
 	struct xarray objects;
+	struct xarray ttys;
 	u32 nr_files;
 	u64 ghost_limit;
 	struct pid *pgrp;

@@ -25,6 +25,7 @@
 #include "pstate.h"
 #include "snap.h"
 #include "timers.h"
+#include "tty.h"
 
 unsigned int ckpt_max_tasks = 256;
 module_param_named(max_tasks, ckpt_max_tasks, uint, 0644);
@@ -255,6 +256,8 @@ static int check_process(struct task_struct *p, bool privileged,
 	}
 	ret = ckpt_files_check(p, task_pid_vnr(p), g->ghost_limit, pgrp,
 			       g->type, extack);
+	if (!ret)
+		ret = ckpt_tty_check(p, task_pid_vnr(p), extack);
 	return ret ? ret : ckpt_timers_check(p, task_pid_vnr(p), extack);
 }
 

@@ -1054,6 +1054,7 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 		ckpt_buf_free(&ts->signals);
 		ckpt_buf_free(&ts->locks);
 		ckpt_buf_free(&ts->sysv);
+		ckpt_buf_free(&ts->tty);
 		if (ts->mm)
 			mmput(ts->mm);
 		if (ts->task)

@@ -59,6 +59,7 @@ struct ckpt_buf {
  * @signals: its SIGNALS record, with its record header
  * @locks: its LOCKS record, with its record header
  * @sysv: its SYSV_SHM record, with its record header
+ * @tty: its TTY record, with its record header
  * @ents: held pages, in address order
  * @nr_ents: entries used in @ents
  * @cap_ents: entries allocated in @ents (reserved before the park)
@@ -76,6 +77,7 @@ struct ckpt_task_snap {
 	struct ckpt_buf signals;
 	struct ckpt_buf locks;
 	struct ckpt_buf sysv;
+	struct ckpt_buf tty;
 	struct ckpt_page_ent *ents;
 	unsigned long nr_ents;
 	unsigned long cap_ents;

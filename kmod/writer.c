@@ -84,7 +84,7 @@ static u64 image_length(struct ckpt_snapshot *snap)
 		len += rec_size(sizeof(ts->rec)) + ts->proc.len +
 		       ts->threads.len + ts->vmas.len + ts->fds.len +
 		       ts->ident.len + ts->timers.len + ts->signals.len +
-		       ts->locks.len + ts->sysv.len;
+		       ts->locks.len + ts->sysv.len + ts->tty.len;
 		while (i < ts->nr_ents) {
 			i = next_run(ts, i, &pages);
 			len += rec_size(sizeof(struct ckpt_rec_pages)) +
@@ -261,6 +261,8 @@ static int stream_image(struct stream *s)
 			ret = emit(s, ts->locks.data, ts->locks.len);
 		if (!ret)
 			ret = emit(s, ts->sysv.data, ts->sysv.len);
+		if (!ret)
+			ret = emit(s, ts->tty.data, ts->tty.len);
 	}
 	for (t = 0; !ret && t < snap->nr_zombies; t++)
 		ret = emit_rec(s, CKPT_REC_ZOMBIE, &snap->zombies[t],

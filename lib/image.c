@@ -51,6 +51,7 @@
 #define TID_FLAGS_KNOWN	(CKPT_TID_NO_NEW_PRIVS | CKPT_TID_RESET_ON_FORK)
 #define MAX_SIGNAL	64
 #define MAX_ZOMBIES	(1U << 20)
+#define MAX_TTYS	65536	/* terminals one TTY record may carry */
 #define SIGCHLD_NR	17	/* x86-64 */
 #define SI_TIMER_CODE	(-2)
 
@@ -82,6 +83,8 @@ struct task_state {
 	struct ckpt_file_lock *lock_v;	/* of locks */
 	struct libckpt_image_sysv sysv;
 	struct ckpt_sysv_seg *seg_v;	/* of sysv */
+	struct libckpt_image_tty tty;
+	struct ckpt_tty *tty_v;		/* of tty */
 	size_t nr_threads, nr_vmas, nr_fds;	/* parsed so far */
 	size_t cap_threads, cap_vmas, cap_fds;
 	uint64_t *vma_pages;	/* pages counted per mapping in a walk */
@@ -148,12 +151,18 @@ static const char *const rec_names[] = {
 	[CKPT_REC_ZOMBIE] = "ZOMBIE",
 	[CKPT_REC_LOCKS] = "LOCKS",
 	[CKPT_REC_SYSV_SHM] = "SYSV_SHM",
+	[CKPT_REC_TTY] = "TTY",
 };
+
+/* A type this reader knows (the table has holes for other versions' types). */
+static bool known_type(uint32_t type)
+{
+	return type >= CKPT_REC_TASK && type <= CKPT_REC_TTY && rec_names[type];
+}
 
 static const char *rec_name(uint32_t type)
 {
-	return type >= CKPT_REC_TASK && type <= CKPT_REC_SYSV_SHM ?
-	       rec_names[type] : "unknown";
+	return known_type(type) ? rec_names[type] : "unknown";
 }
 
 /* Record @ret and a message, prefixed by the current record if any. */
@@ -286,7 +295,7 @@ static int next_record(struct libckpt_image *img, struct ckpt_rec_hdr *rh)
 	/* The trailer's own header is the one thing the crc leaves out. */
 	if (rh->type != CKPT_REC_TRAILER)
 		s->crc = libckpt_crc32c(s->crc, rh, sizeof(*rh));
-	if (rh->type < CKPT_REC_TASK || rh->type > CKPT_REC_SYSV_SHM)
+	if (!known_type(rh->type))
 		return bad(img, -EBADMSG, "unknown record type %" PRIu32, rh->type);
 	if (rh->flags)
 		return bad(img, -EBADMSG, "%s record flags 0x%" PRIx32 " are not zero",
@@ -1105,6 +1114,23 @@ static bool has_file_id(const struct task_state *ts, uint32_t file_id)
 	return false;
 }
 
+/*
+ * The @n entries of @each bytes that follow a record's fixed part of
+ * @fixed bytes, which must be all of the record, into *@out.
+ */
+static int read_entries(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
+			size_t fixed, uint32_t n, size_t each, void **out)
+{
+	size_t size = (size_t)n * each;
+	int ret = want_len(img, rh, fixed + (uint64_t)size);
+
+	if (!ret)
+		ret = meta_alloc(img, size, out);
+	if (!ret)
+		ret = src_read(img, *out, size, true);
+	return ret;
+}
+
 static const char *const lock_kinds[] = {
 	[CKPT_LOCK_FLOCK] = "flock", [CKPT_LOCK_POSIX] = "POSIX", [CKPT_LOCK_OFD] = "OFD",
 };
@@ -1290,6 +1316,73 @@ static int parse_sysv(struct libckpt_image *img, size_t ti,
 	return read_padding(img, rh->len);
 }
 
+/* Does task @ti have a terminal descriptor naming device @rdev? */
+static bool has_tty_fd(const struct task_state *ts, uint32_t rdev)
+{
+	size_t i;
+
+	for (i = 0; i < ts->nr_fds; i++)
+		if (ts->fds[i].rec.type == CKPT_FD_TTY && ts->fds[i].rec.rdev == rdev)
+			return true;
+	return false;
+}
+
+/*
+ * One terminal's settings on task @ti's record, after @prev (NULL for the
+ * first): in ascending rdev order, each a terminal the task's descriptors
+ * or its controlling terminal name.
+ */
+static int check_tty(struct libckpt_image *img, size_t ti, const struct ckpt_tty *t,
+		     const struct ckpt_tty *prev)
+{
+	const struct task_state *ts = &img->ts[ti];
+
+	if (t->reserved || t->reserved2)
+		return bad(img, -EBADMSG, "TTY: terminal %" PRIu32 " has a reserved field set",
+			   t->rdev);
+	if (prev && prev->rdev >= t->rdev)
+		return bad(img, -EBADMSG, "TTY: terminal %" PRIu32 " twice, or out of order",
+			   t->rdev);
+	if (!has_tty_fd(ts, t->rdev) && t->rdev != ts->tty.rec.ctty_rdev)
+		return bad(img, -EBADMSG, "TTY: terminal %" PRIu32
+			   " is neither a descriptor nor the controlling terminal of pid %" PRIu32,
+			   t->rdev, img->tasks[ti].rec.pid);
+	return 0;
+}
+
+static int parse_tty(struct libckpt_image *img, size_t ti,
+		     const struct ckpt_rec_hdr *rh)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct ckpt_rec_tty *rec = &ts->tty.rec;
+	bool ctty;
+	uint32_t i;
+	int ret;
+
+	ret = read_fixed(img, rh, rec, sizeof(*rec));
+	if (ret)
+		return ret;
+	ctty = rec->flags & CKPT_TTY_CTTY;
+	if (rec->flags & ~CKPT_TTY_CTTY)
+		return bad(img, -EBADMSG, "TTY: unknown flags 0x%" PRIx32, rec->flags);
+	if (ctty != !!rec->ctty_rdev || (!ctty && rec->fg_pgrp))
+		return bad(img, -EBADMSG, "TTY: a controlling terminal %" PRIu32
+			   " or foreground group %" PRIu32 " that disagrees with its flags",
+			   rec->ctty_rdev, rec->fg_pgrp);
+	if (rec->nr_ttys > MAX_TTYS)
+		return bad(img, -EBADMSG, "TTY: %" PRIu32 " terminals beyond the bound of %d",
+			   rec->nr_ttys, MAX_TTYS);
+	ret = read_entries(img, rh, sizeof(*rec), rec->nr_ttys, sizeof(*ts->tty_v),
+			   (void **)&ts->tty_v);
+	for (i = 0; !ret && i < rec->nr_ttys; i++)
+		ret = check_tty(img, ti, &ts->tty_v[i], i ? &ts->tty_v[i - 1] : NULL);
+	if (ret)
+		return ret;
+	ts->tty.ttys = ts->tty_v;
+	img->tasks[ti].tty = &ts->tty;
+	return read_padding(img, rh->len);
+}
+
 /* A record other than the one the counts call for. */
 static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 		     size_t ti)
@@ -1317,7 +1410,8 @@ static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 	     rh->type == CKPT_REC_FD || rh->type == CKPT_REC_PROC ||
 	     rh->type == CKPT_REC_IDENTITY || rh->type == CKPT_REC_TIMERS ||
 	     rh->type == CKPT_REC_SIGNALS ||
-	     rh->type == CKPT_REC_LOCKS || rh->type == CKPT_REC_SYSV_SHM) &&
+	     rh->type == CKPT_REC_LOCKS || rh->type == CKPT_REC_SYSV_SHM ||
+	     rh->type == CKPT_REC_TTY) &&
 	    img->nr_tasks)
 		return bad(img, -EBADMSG, "%s record beyond the counts of task pid %"
 			   PRIu32, rec_name(rh->type),
@@ -1339,6 +1433,7 @@ static const struct {
 	{ CKPT_REC_SIGNALS, parse_signals },
 	{ CKPT_REC_LOCKS, parse_locks },
 	{ CKPT_REC_SYSV_SHM, parse_sysv },
+	{ CKPT_REC_TTY, parse_tty },
 };
 
 static int parse_one_task(struct libckpt_image *img)
@@ -1977,6 +2072,7 @@ void libckpt_image_close(struct libckpt_image *img)
 		free(ts->siginfo);
 		free(ts->lock_v);
 		free(ts->seg_v);
+		free(ts->tty_v);
 		free(ts->vma_pages);
 	}
 	free(img->zombies);

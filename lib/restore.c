@@ -146,7 +146,8 @@ static int plan_task(struct plan *p, const struct libckpt_image_task *t,
 	return 0;
 }
 
-static int task_index(const struct tree *tr, uint32_t pid)
+/* The index of the image's process @pid, or -1. */
+int libckpt_rst_task_index(const struct tree *tr, uint32_t pid)
 {
 	size_t i;
 
@@ -170,7 +171,7 @@ static const struct ckpt_rec_zombie *zombie_of(const struct tree *tr, uint32_t p
 static uint32_t group_session(const struct tree *tr, uint32_t pgid)
 {
 	const struct ckpt_rec_zombie *z = zombie_of(tr, pgid);
-	int leader = task_index(tr, pgid);
+	int leader = libckpt_rst_task_index(tr, pgid);
 
 	if (leader >= 0)
 		return tr->plans[leader].task->rec.sid;
@@ -215,14 +216,14 @@ static int check_identity(const struct tree *tr, size_t i)
 			return fail(tr->e, -EOPNOTSUPP,
 				    "pid %u is in session %u but its parent %u is not: not supported",
 				    r->pid, r->sid, tr->plans[parent].task->rec.pid);
-		if (parent < 0 && task_index(tr, r->sid) >= 0)
+		if (parent < 0 && libckpt_rst_task_index(tr, r->sid) >= 0)
 			return fail(tr->e, -EOPNOTSUPP,
 				    "pid %u is in session %u of the image but its parent is not: not supported",
 				    r->pid, r->sid);
 	}
 	if (r->pgid == r->pid)
 		return 0;
-	leader = task_index(tr, r->pgid);
+	leader = libckpt_rst_task_index(tr, r->pgid);
 	if (leader < 0 && !zombie_of(tr, r->pgid))
 		return fail(tr->e, -EOPNOTSUPP,
 			    "pid %u is in process group %u, whose leader is not in the image: not supported",
@@ -259,7 +260,7 @@ static int build_tree(struct libckpt_image *img, struct tree *tr)
 	for (i = 0; i < tr->n; i++) {
 		const struct ckpt_rec_task *r = &tr->plans[i].task->rec;
 
-		tr->parent[i] = task_index(tr, r->ppid);
+		tr->parent[i] = libckpt_rst_task_index(tr, r->ppid);
 		if (tr->parent[i] < 0 && tr->main_root == tr->n)
 			tr->main_root = i;
 		if (tr->o->new_pid && r->nr_threads > 1)
@@ -278,6 +279,8 @@ static int build_tree(struct libckpt_image *img, struct tree *tr)
 				    "pid %u: the parents of the image's processes form a cycle",
 				    tr->plans[i].task->rec.pid);
 		ret = check_identity(tr, i);
+		if (!ret)
+			ret = libckpt_rst_tty_check(tr, i);
 		if (ret)
 			return ret;
 	}
@@ -441,6 +444,8 @@ static int release_tree(struct tree *tr)
 		ret = libckpt_rst_sysv_rmid(tr);
 	if (!ret)
 		ret = libckpt_rst_sched(tr);
+	if (!ret && tr->o->shell_job)
+		ret = libckpt_rst_tty_shell_foreground(tr);
 	/* The point where the image starts to run: children first. */
 	for (i = tr->n; !ret && i-- > 0;) {
 		/*
@@ -507,7 +512,8 @@ static int find_terminal(struct tree *tr)
 		if (isatty(fd)) {
 			tr->tty_fd = fcntl(fd, F_DUPFD, tr->top);
 			return tr->tty_fd < 0 ?
-			       fail(tr->e, -errno, "cannot duplicate the terminal") : 0;
+			       fail(tr->e, -errno, "cannot duplicate the terminal") :
+			       libckpt_rst_tty_shell_job(tr);
 		}
 	return fail(tr->e, -ENOTTY, "--shell-job: neither standard input, output nor error is a terminal");
 }
@@ -569,6 +575,9 @@ static int run_tree(struct tree *tr)
 	if (!ret)
 		ret = release_tree(tr);
 	libckpt_rst_close_pidfds(tr);
+	/* Kept for release_tree(): --shell-job gives it its foreground. */
+	if (tr->tty_fd >= 0)
+		close(tr->tty_fd);
 	if (ret) {
 		abort_tree(tr);
 		libckpt_rst_sysv_undo(tr);

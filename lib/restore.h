@@ -5,8 +5,8 @@
  * libckpt internals shared by the restore's files: restore.c (the plan and
  * the controller), restore_fds.c (descriptors), restore_objs.c (eventfd,
  * timerfd, signalfd and epoll descriptions), restore_locks.c (file
- * locks), restore_proc.c (a restoring process: its state, threads and
- * memory).
+ * locks), restore_tty.c (terminals), restore_proc.c (a restoring
+ * process: its state, threads and memory).
  */
 #ifndef LIBCKPT_RESTORE_H
 #define LIBCKPT_RESTORE_H
@@ -191,6 +191,14 @@ int libckpt_rst_take_pidfd(const struct tree *tr, uint32_t pid,
 int libckpt_rst_locks_ofd(const struct tree *tr);
 int libckpt_rst_locks(const struct tree *tr, size_t ti);
 pid_t libckpt_rst_spawn_task(struct tree *tr, size_t i);
+int libckpt_rst_task_index(const struct tree *tr, uint32_t pid);
+int libckpt_rst_tty_check(const struct tree *tr, size_t i);
+int libckpt_rst_tty_settings(const struct tree *tr, uint32_t pid,
+			     const struct libckpt_image_fd *f, int fd);
+int libckpt_rst_tty_shell_job(const struct tree *tr);
+int libckpt_rst_tty_shell_foreground(const struct tree *tr);
+int libckpt_rst_tty_lead(const struct tree *tr, size_t i);
+int libckpt_rst_tty_foreground(const struct tree *tr, size_t i);
 int libckpt_rst_timers(const struct libckpt_image_task *t, struct shared *e);
 uint64_t libckpt_rst_timer_pending(const struct libckpt_image_task *t, uint32_t tid);
 int libckpt_rst_spawn_zombies(struct tree *tr, size_t i);

@@ -385,6 +385,10 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 		if (tr->tty_fd >= 0)
 			return -1;	/* --shell-job: the caller's terminal */
 		fd = libckpt_rst_open_file(tr, pid, f);
+		if (fd >= 0 && libckpt_rst_tty_settings(tr, pid, f, fd)) {
+			close(fd);
+			return failed(tr->e);
+		}
 		break;
 	default:
 		fd = (f->rec.flags & CKPT_FD_DELETED) ? ghost_desc(tr, pid, f) :
@@ -533,7 +537,10 @@ int libckpt_rst_make_files(struct tree *tr)
 	return ret;
 }
 
-/* Close the controller's descriptions (and --shell-job terminal). */
+/*
+ * Close the controller's descriptions; the --shell-job terminal stays
+ * until the release (restore.c closes it).
+ */
 void libckpt_rst_close_files(const struct tree *tr)
 {
 	size_t i;
@@ -552,8 +559,6 @@ void libckpt_rst_close_files(const struct tree *tr)
 		if (tr->plans[i].cwd_fd >= 0 && j == i)
 			close(tr->plans[i].cwd_fd);
 	}
-	if (tr->tty_fd >= 0)
-		close(tr->tty_fd);
 	libckpt_rst_close_shm(tr, NULL);
 }
 

@@ -663,6 +663,9 @@ static int lead(const struct tree *tr, size_t i)
 	if (r->sid == r->pid && setsid() < 0)
 		return fail(tr->e, -errno, "pid %u cannot start its session: %s",
 			    r->pid, strerror(errno));
+	/* Its terminal, before its children: they inherit it at fork. */
+	if (r->sid == r->pid && libckpt_rst_tty_lead(tr, i))
+		return failed(tr->e);
 	if (r->sid != r->pid && r->pgid == r->pid && setpgid(0, 0))
 		return fail(tr->e, -errno, "pid %u cannot start its process group: %s",
 			    r->pid, strerror(errno));
@@ -715,6 +718,9 @@ static int become_image(struct tree *tr, size_t i)
 		ret = libckpt_rst_wait_zombies(tr, i, true);
 	if (!ret)
 		ret = join_group(tr, i);
+	/* Every group leader made its group before it counted itself in. */
+	if (!ret)
+		ret = libckpt_rst_tty_foreground(tr, i);
 	if (!ret)
 		ret = libckpt_rst_fds(tr, i);
 	if (!ret)

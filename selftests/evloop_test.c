@@ -912,17 +912,6 @@ static pid_t start_node(const char *out, int ticks)
 	return start_logged(out, "/tmp/ev-node-err", argv);
 }
 
-static ssize_t slurp(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n;
-}
-
 /*
  * node (libuv: epoll, eventfds, pipes, a thread pool) with a setInterval
  * timer, a promise chain and thread-pool work, checkpointed in the middle,
@@ -952,15 +941,15 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 		SKIP(return, "no node in this guest (make deps installs nodejs)");
 	pid = start_node("/tmp/ev-node-ref", 100);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	slurp("/tmp/ev-node-err", err, sizeof(err));
+	read_text("/tmp/ev-node-err", err, sizeof(err));
 	ASSERT_EQ(0, status) TH_LOG("undisturbed node: status 0x%x: %s", status, err);
-	slurp("/tmp/ev-node-ref", ref, sizeof(ref));
+	read_text("/tmp/ev-node-ref", ref, sizeof(ref));
 	ASSERT_NE(NULL, strstr(ref, "done")) TH_LOG("%s", ref);
 
 	unlink(AREA);
 	pid = start_node("/tmp/ev-node-out", 100);
 	for (i = 0; i < 1200; i++) {
-		slurp("/tmp/ev-node-out", out, sizeof(out));
+		read_text("/tmp/ev-node-out", out, sizeof(out));
 		if (strstr(out, "tick 010"))
 			break;
 		usleep(50000);
@@ -978,7 +967,7 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 			 pid, pid);
 		if (!run_cmd(cmd, ref, sizeof(ref)))
 			TH_LOG("%s", ref);
-		slurp("/tmp/ev-node-err", err, sizeof(err));
+		read_text("/tmp/ev-node-err", err, sizeof(err));
 		TH_LOG("node's stderr: %s", err);
 		kill(-pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -990,7 +979,7 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 	close(fd);
 	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	slurp("/tmp/ev-node-out", out, sizeof(out));
+	read_text("/tmp/ev-node-out", out, sizeof(out));
 	TH_LOG("killed after %zu lines", (size_t)(strchr(out, '\0') - out) / 26);
 	/*
 	 * Not compared through /proc (Documentation/fidelity.rst): node runs
@@ -1002,7 +991,7 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 		TH_LOG("%s", err);
 	EXPECT_EQ(pid, got);
 	EXPECT_EQ(0, status) TH_LOG("restored node: status 0x%x", status);
-	slurp("/tmp/ev-node-out", out, sizeof(out));
+	read_text("/tmp/ev-node-out", out, sizeof(out));
 	EXPECT_STREQ(ref, out);
 	unlink(AREA);
 }
@@ -1083,9 +1072,9 @@ TEST_F_TIMEOUT(glib, loop_restored_like_undisturbed, 400)
 	ASSERT_EQ(0, close(open(GO, O_WRONLY | O_CREAT, 0600)));
 	status = exit_within(self->pid, 120000);
 	self->pid = 0;
-	slurp(GLIB_ERR, err, sizeof(err));
+	read_text(GLIB_ERR, err, sizeof(err));
 	ASSERT_EQ(0, status) TH_LOG("undisturbed: status 0x%x: %s", status, err);
-	slurp(GLIB_REF, ref, sizeof(ref));
+	read_text(GLIB_REF, ref, sizeof(ref));
 	ASSERT_NE(NULL, strstr(ref, "done\n")) TH_LOG("%s", ref);
 
 	/* Checkpointed while it holds, killed, restored. */
@@ -1093,7 +1082,7 @@ TEST_F_TIMEOUT(glib, loop_restored_like_undisturbed, 400)
 	ASSERT_LT(0, pid) show_log(_metadata);
 	checkpoint_idle(_metadata, pid, &pid, 1, 64 << 20);
 	exit_within(pid, 0);
-	slurp(GLIB_OUT, out, sizeof(out));
+	read_text(GLIB_OUT, out, sizeof(out));
 	TH_LOG("killed holding after %zu lines", (size_t)(strchr(out, '\0') - out) / 26);
 	/* The restored program holds until the /proc comparison creates GO. */
 	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
@@ -1101,7 +1090,7 @@ TEST_F_TIMEOUT(glib, loop_restored_like_undisturbed, 400)
 	self->pid = 0;
 	EXPECT_EQ(pid, got);
 	EXPECT_EQ(0, status) TH_LOG("restored: status 0x%x", status);
-	slurp(GLIB_OUT, out, sizeof(out));
+	read_text(GLIB_OUT, out, sizeof(out));
 	EXPECT_STREQ(ref, out);
 	unlink(AREA);
 	unlink(GO);

@@ -143,6 +143,7 @@ enum mut {
 	M_NO_LOCKS, M_LOCK_FILE_ID, M_LOCK_POSIX_PID, M_LOCK_RANGE,
 	M_LOCK_OVERLAP, M_LOCK_KIND, M_LOCK_FLOCK_RANGE,
 	M_NO_SYSV, M_SYSV_UNATTACHED, M_SYSV_NO_SEG,
+	M_NO_TTY, M_TTY_TWICE, M_TTY_FG_NO_CTTY, M_TTY_NOT_NAMED,
 };
 
 /* The contents every captured page carries: its owner and address. */
@@ -493,6 +494,35 @@ static void put_sysv(struct buf *b, bool first, enum mut mut)
 	rec(b, CKPT_REC_SYSV_SHM, 0, &r, sizeof(r), NULL, 0);
 }
 
+/*
+ * The first task's terminals: its controlling terminal /dev/pts/0
+ * (136:0), in raw mode, 80x24, foreground group 100; the second has none.
+ */
+static void put_tty(struct buf *b, bool first, enum mut mut)
+{
+	struct ckpt_rec_tty r = {};
+	struct ckpt_tty t[2] = {
+		{ .rdev = 0x8800, .cflag = 0277, .cc = { [6] = 1 }, .rows = 24, .cols = 80 },
+		{ .rdev = 0x8801 },
+	};
+
+	if (mut == M_NO_TTY)
+		return;
+	if (first) {
+		r = (struct ckpt_rec_tty){ .flags = CKPT_TTY_CTTY, .ctty_rdev = 0x8800,
+					   .fg_pgrp = 100, .nr_ttys = 1 };
+		if (mut == M_TTY_TWICE) {
+			t[1].rdev = 0x8800;
+			r.nr_ttys = 2;
+		}
+		if (mut == M_TTY_NOT_NAMED)
+			r.nr_ttys = 2;
+	}
+	if (!first && mut == M_TTY_FG_NO_CTTY)
+		r.fg_pgrp = 100;
+	rec(b, CKPT_REC_TTY, 0, &r, sizeof(r), t, r.nr_ttys * sizeof(t[0]));
+}
+
 static void put_task(struct buf *b, const struct m_task *t, bool first,
 		     enum mut mut)
 {
@@ -532,6 +562,7 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 	put_signals(b, first, mut);
 	put_locks(b, t, first, mut);
 	put_sysv(b, first, mut);
+	put_tty(b, first, mut);
 }
 
 static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
@@ -592,7 +623,7 @@ static void build(struct buf *b, const struct model *m, enum mut mut)
 			 mut);
 	/* One past the last type the format knows. */
 	if (mut == M_BAD_TYPE)
-		rec(b, CKPT_REC_SYSV_SHM + 1, 0, &junk, sizeof(junk), NULL, 0);
+		rec(b, CKPT_REC_TTY + 1, 0, &junk, sizeof(junk), NULL, 0);
 	if (mut == M_NO_TRAILER)
 		return;
 	tr.crc32c = libckpt_crc32c(0, b->p, b->len) ^ (mut == M_TRAILER_CRC);
@@ -793,6 +824,14 @@ BAD(sysv_segment_unattached, M_SYSV_UNATTACHED, -EBADMSG,
     "SYSV_SHM: segment 7 is attached by no mapping of task pid 100");
 BAD(sysv_attachment_without_segment, M_SYSV_NO_SEG, -EBADMSG,
     "mapping 0x400000 attaches System V segment 1234, which no SYSV_SHM record so far holds");
+    "task pid 100 is followed by a TTY record, not its LOCKS record");
+BAD(no_tty_record, M_NO_TTY, -EBADMSG,
+    "task pid 100 is followed by a TASK record, not its TTY record");
+BAD(tty_twice, M_TTY_TWICE, -EBADMSG, "TTY: terminal 34816 twice, or out of order");
+BAD(tty_foreground_without_ctty, M_TTY_FG_NO_CTTY, -EBADMSG,
+    "TTY: a controlling terminal 0 or foreground group 100 that disagrees with its flags");
+BAD(tty_not_named, M_TTY_NOT_NAMED, -EBADMSG,
+    "TTY: terminal 34817 is neither a descriptor nor the controlling terminal of pid 100");
 BAD(lock_through_file_not_held, M_LOCK_FILE_ID, -EBADMSG,
     "LOCKS: OFD lock through file id 4, which pid 102 has no descriptor of");
 BAD(posix_lock_of_another_pid, M_LOCK_POSIX_PID, -EBADMSG,
@@ -845,6 +884,7 @@ BAD(pages_overlap, M_PAGES_OVERLAP, -EBADMSG,
     "PAGES run 0x601000+2 of pid 100 overlaps or precedes the previous run");
 BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
 BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 14");
+BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 15");
 BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
 BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");
 BAD(trailer_crc, M_TRAILER_CRC, -EBADMSG, "checksum mismatch");

@@ -15,11 +15,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -492,19 +494,31 @@ static void big_workload(void)
 }
 
 
-/* Its standard descriptors are the terminal named by CKPT_RS_TTY. */
+/* tty_workload()'s terminal settings: no echo, VTIME 0.7 s, 10x5. */
+#define TTY_VTIME	7
+static const struct winsize tty_ws = { .ws_row = 5, .ws_col = 10 };
+
+/*
+ * Its standard descriptors are the terminal named by CKPT_RS_TTY (not
+ * its controlling terminal), with echo off, a VTIME and a window size.
+ */
 static void tty_workload(void)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	const char *tty = getenv("CKPT_RS_TTY");
+	struct termios tio;
 	struct stat st;
 	int log, t;
 
 	close_range(0, ~0U, 0);
 	setsid();
 	t = tty ? open(tty, O_RDWR | O_NOCTTY) : -1;
-	if (t != 0 || dup(0) != 1 || dup(0) != 2)
+	if (t != 0 || dup(0) != 1 || dup(0) != 2 || tcgetattr(0, &tio))
 		_exit(60);
+	tio.c_lflag &= ~ECHO;
+	tio.c_cc[VTIME] = TTY_VTIME;
+	if (tcsetattr(0, TCSANOW, &tio) || ioctl(0, TIOCSWINSZ, &tty_ws))
+		_exit(62);
 	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
 	report(log, "ready", 0);
 	while (stat(GO, &st))
@@ -513,6 +527,146 @@ static void tty_workload(void)
 		_exit(61);
 	report(log, "PASS", 0);
 	_exit(0);
+}
+
+/* The pty workload's terminal: raw, no echo, VMIN 0 and VTIME 5 s, 111x33. */
+#define PTY_VTIME	50
+static const struct winsize pty_ws = { .ws_row = 33, .ws_col = 111, .ws_xpixel = 7,
+				       .ws_ypixel = 9 };
+
+static bool pty_settings_are_ours(int fd)
+{
+	struct winsize ws;
+	struct termios t;
+
+	return !tcgetattr(fd, &t) && !(t.c_lflag & (ECHO | ICANON | ISIG)) &&
+	       !(t.c_iflag & (ICRNL | IXON)) && t.c_cc[VMIN] == 0 &&
+	       t.c_cc[VTIME] == PTY_VTIME && !ioctl(fd, TIOCGWINSZ, &ws) &&
+	       !memcmp(&ws, &pty_ws, sizeof(ws));
+}
+
+static void wait_go(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct stat st;
+
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * The foreground child: its group owns the terminal; it reads the line
+ * the test writes into the master, in raw mode (VTIME-timed reads), and
+ * writes it back.
+ */
+static int pty_reader(void)
+{
+	char line[64] = "echo:", *p = line + 5;
+	int i;
+
+	wait_go();
+	if (tcgetpgrp(0) != getpgrp())
+		return 1;
+	for (i = 0; i < 10 && !memchr(line, '\n', p - line); i++) {
+		ssize_t n = read(0, p, line + sizeof(line) - 1 - p);
+
+		if (n < 0)
+			return 2;
+		p += n;
+	}
+	if (!memchr(line, '\n', p - line))
+		return 3;
+	return write(1, line, p - line) == p - line ? 0 : 4;
+}
+
+/*
+ * A session leader whose controlling terminal is the pty slave named by
+ * CKPT_RS_TTY, in raw mode with a window size, and whose foreground
+ * process group is its child's. Restored, it checks its own view: session,
+ * terminal settings, foreground group, /dev/tty; the child reads and
+ * writes the terminal.
+ */
+static void pty_workload(void)
+{
+	const char *tty = getenv("CKPT_RS_TTY");
+	struct termios t;
+	int log, fd, st = -1, bad = 0;
+	pid_t child, sid = 0;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	/* Without O_NOCTTY: the session leader's first terminal becomes its own. */
+	if (!tty || open(tty, O_RDWR) != 0 || dup(0) != 1 || dup(0) != 2)
+		_exit(60);
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	tcgetattr(0, &t);
+	t.c_lflag &= ~(ECHO | ICANON | ISIG | IEXTEN);
+	t.c_iflag &= ~(ICRNL | IXON);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = PTY_VTIME;
+	if (tcsetattr(0, TCSANOW, &t) || ioctl(0, TIOCSWINSZ, &pty_ws))
+		_exit(62);
+	child = fork();
+	if (child == 0) {
+		setpgid(0, 0);
+		_exit(pty_reader());
+	}
+	if (child < 0 || (setpgid(child, child) && errno != EACCES) || tcsetpgrp(0, child))
+		_exit(63);
+	report(log, "ready", 0);
+	wait_go();
+	bad |= (getsid(0) != getpid()) << 0;
+	bad |= !pty_settings_are_ours(0) << 1;
+	bad |= (tcgetpgrp(0) != child) << 2;
+	/* /dev/tty is its controlling terminal: this session's, this pty. */
+	fd = open("/dev/tty", O_RDWR);
+	bad |= (fd < 0 || ioctl(fd, TIOCGSID, &sid) || sid != getpid() ||
+		!pty_settings_are_ours(fd)) << 3;
+	waitpid(child, &st, 0);
+	bad |= !(WIFEXITED(st) && !WEXITSTATUS(st)) << 4;
+	report(log, bad ? "FAIL" : "PASS", bad | (st & 0xffff) << 8);
+	_exit(!!bad);
+}
+
+/*
+ * A shell's job: this process leads a session on the terminal named by
+ * CKPT_RS_TTY (its controlling terminal) like a shell, and puts a child
+ * in a process group of its own in the terminal's foreground; "ready N"
+ * names the child, the job to checkpoint. Restored, the job checks it is
+ * its terminal's foreground, reads a line from it (a background read
+ * fails: SIGTTIN is ignored) and writes it back.
+ */
+static void job_workload(void)
+{
+	const char *tty = getenv("CKPT_RS_TTY");
+	char line[64] = "job got: ", *p = line + 9;
+	int log, bad = 0;
+	ssize_t n;
+	pid_t job;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	if (!tty || open(tty, O_RDWR) != 0 || dup(0) != 1 || dup(0) != 2)
+		_exit(60);
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	job = fork();
+	if (job > 0) {
+		if ((setpgid(job, job) && errno != EACCES) || tcsetpgrp(0, job))
+			_exit(63);
+		report(log, "ready", job);
+		pause();
+		_exit(0);
+	}
+	setpgid(0, 0);
+	signal(SIGTTIN, SIG_IGN);
+	wait_go();
+	bad |= (tcgetpgrp(0) != getpgrp()) << 0;
+	n = read(0, p, line + sizeof(line) - 1 - p);
+	bad |= (n <= 0) << 1;
+	p += n > 0 ? n : 0;
+	bad |= (write(1, line, p - line) != p - line) << 2;
+	report(log, bad ? "FAIL" : "PASS", bad);
+	_exit(!!bad);
 }
 
 /*
@@ -540,6 +694,10 @@ __attribute__((constructor)) static void maybe_workload(void)
 		big_workload();
 	if (w && !strcmp(w, "tty"))
 		tty_workload();
+	if (w && !strcmp(w, "pty"))
+		pty_workload();
+	if (w && !strcmp(w, "job"))
+		job_workload();
 }
 
 static pid_t start_exec_workload(const char *kind)
@@ -556,34 +714,55 @@ static int wait_for_line(const char *what, int ms)
 /* /proc of the workload just before its checkpoint (each test is a process). */
 static struct ps_snap before;
 
-static pid_t checkpoint_and_kill(struct __test_metadata *_metadata,
-				 const char *kind)
+/*
+ * Start workload @kind, checkpoint its process group (or with
+ * LIBCKPT_F_SESSION in @flags its session) into AREA, kill it all.
+ */
+static pid_t checkpoint_group_and_kill(struct __test_metadata *_metadata,
+				       const char *kind, unsigned int flags)
 {
+	struct libckpt_freeze_opts fo = { .flags = flags };
 	bool big = !strcmp(kind, "big");
 	struct libckpt_job job, done;
 	struct libckpt *h;
+	pid_t pid, started, pids[8] = { 0 };
 	char err[256];
-	pid_t pid;
-	int fd;
+	int fd, n = 1, i;
 
 	unlink(GO);
 	unlink(AREA);
 	unlink(LOG);
-	pid = start_exec_workload(kind);
+	started = start_exec_workload(kind);
 	EXPECT_EQ(0, wait_for_line("ready", big ? 120000 : 10000));
+	/* "ready N": the workload made process N to checkpoint. */
+	if (read_text(LOG, err, sizeof(err)) < 0 || sscanf(err, "ready %d", &pid) != 1 || !pid)
+		pid = started;
 	EXPECT_EQ(0, libckpt_area_create(AREA, big ? 1100ULL << 20 : 128 << 20,
 					 err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
-	EXPECT_EQ(0, ps_take_idle(&before, &pid, 1, PS_SETTLE_MS));
+	pids[0] = pid;
+	if (flags & LIBCKPT_F_SESSION)
+		n = ps_session_pids(pid, pids, 8);
+	EXPECT_LT(0, n);
+	EXPECT_EQ(0, ps_take_idle(&before, pids, n, PS_SETTLE_MS));
 	EXPECT_EQ(0, libckpt_open(&h));
-	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	EXPECT_EQ(0, libckpt_freeze_with(h, pid, fd, &fo, &job)) TH_LOG("%s", libckpt_error(h));
 	EXPECT_EQ(0, libckpt_wait(h, job.id, &done));
 	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state);
 	libckpt_close(h);
 	close(fd);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	if (started != pid)
+		kill(started, SIGKILL);
+	waitpid(started, NULL, 0);
 	return pid;
+}
+
+static pid_t checkpoint_and_kill(struct __test_metadata *_metadata,
+				 const char *kind)
+{
+	return checkpoint_group_and_kill(_metadata, kind, 0);
 }
 
 /* A tampered image is refused before anything is restored. */
@@ -934,57 +1113,123 @@ TEST(dump_leave_stopped)
 	unlink(GO);
 }
 
-/*
- * --shell-job: the workload's terminal is gone after the checkpoint; the
- * restored process gets the caller's terminal on its descriptors 0-2 and
- * writes to it. Without --shell-job, the refusal names the terminal.
- */
-TEST(shell_job_gets_callers_terminal)
+/* Read what the terminal's master @m gets until @want shows, for 10 s. */
+static char *read_master(int m, const char *want, char *buf, size_t len)
 {
-	struct libckpt_restore_opts o = { .wait = 1 };
-	char err[LIBCKPT_ERRLEN], buf[256] = "", *report;
-	int m1, m2, status = -1, got = 0, n = 0, i, fd, diffs;
-	pid_t pid, restorer, rpid, helper;
+	size_t n = 0;
+	int i;
 
-	m1 = posix_openpt(O_RDWR | O_NOCTTY);
-	m2 = posix_openpt(O_RDWR | O_NOCTTY);
-	ASSERT_LE(0, m1);
-	ASSERT_LE(0, m2);
-	ASSERT_EQ(0, grantpt(m1) || unlockpt(m1) || grantpt(m2) || unlockpt(m2));
-	setenv("CKPT_RS_TTY", ptsname(m1), 1);
-	pid = checkpoint_and_kill(_metadata, "tty");
-	close(m1);		/* its terminal is gone */
-	EXPECT_GT(0, libckpt_restore(AREA, &o, &rpid, &status, err, sizeof(err)));
-	EXPECT_NE(NULL, strstr(err, "--shell-job")) TH_LOG("%s", err);
-	unlink(GO);
-	restorer = fork();
-	if (restorer == 0) {
-		int s;
-
-		setsid();
-		s = open(ptsname(m2), O_RDWR);
-		if (s < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0 || dup2(s, 2) < 0)
-			_exit(70);
-		o.shell_job = 1;
-		if (libckpt_restore(AREA, &o, &rpid, &status, err, sizeof(err)))
-			_exit(71);
-		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 72);
-	}
-	/* The restored process's /proc, then GO. */
-	helper = ps_check_async(&before, 0, ps_scope(_metadata->name), GO, &fd);
-	ASSERT_LT(0, helper);
-	diffs = ps_check_wait(helper, fd, false, &report);
-	EXPECT_PROC_SAME(diffs, report);
-	fcntl(m2, F_SETFL, O_NONBLOCK);
-	for (i = 0; i < 200 && !strstr(buf, "PASS on the terminal"); i++) {
-		ssize_t r = read(m2, buf + n, sizeof(buf) - 1 - n);
+	buf[0] = '\0';
+	fcntl(m, F_SETFL, O_NONBLOCK);
+	for (i = 0; i < 200 && !strstr(buf, want); i++) {
+		ssize_t r = read(m, buf + n, len - 1 - n);
 
 		if (r > 0)
 			n += r;
 		buf[n] = '\0';
 		usleep(50000);
 	}
-	EXPECT_NE(NULL, strstr(buf, "PASS on the terminal")) TH_LOG("terminal got '%s'", buf);
+	return strstr(buf, want);
+}
+
+/*
+ * Restore AREA with @o (wait mode) in a child, whose standard descriptors
+ * are @tty (with setsid(), its controlling terminal) if not NULL; it
+ * exits with the restored root's status. Then compare /proc of the
+ * restored processes and tell them to check themselves.
+ */
+static pid_t restore_in_child(struct __test_metadata *_metadata,
+			      struct libckpt_restore_opts *o, const char *tty)
+{
+	char err[LIBCKPT_ERRLEN], *report;
+	pid_t restorer, rpid, helper;
+	int status = -1, fd, diffs;
+
+	restorer = fork();
+	if (restorer == 0) {
+		int s;
+
+		if (tty) {
+			setsid();
+			s = open(tty, O_RDWR);
+			if (s < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0 || dup2(s, 2) < 0)
+				_exit(70);
+		}
+		if (libckpt_restore(AREA, o, &rpid, &status, err, sizeof(err))) {
+			fprintf(stderr, "# restore: %s\n", err);
+			_exit(71);
+		}
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 72);
+	}
+	helper = ps_check_async(&before, 0, ps_scope(_metadata->name), GO, &fd);
+	EXPECT_LT(0, helper);
+	diffs = ps_check_wait(helper, fd, false, &report);
+	EXPECT_PROC_SAME(diffs, report);
+	return restorer;
+}
+
+/* A pty master, its slave unlocked (ptsname()), or -1. */
+static int open_master(void)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+
+	if (m >= 0 && (grantpt(m) || unlockpt(m))) {
+		close(m);
+		m = -1;
+	}
+	return m;
+}
+
+/* The restored tree (its root) ended well, and its log says PASS. */
+static void expect_tree_passed(struct __test_metadata *_metadata, pid_t restorer)
+{
+	char log[256];
+	int st = -1;
+
+	ASSERT_EQ(restorer, waitpid(restorer, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st)) TH_LOG("restorer status 0x%x", st);
+	EXPECT_EQ(0, wait_for_line("PASS", 5000)) TH_LOG("log: %s",
+							read_text(LOG, log, sizeof(log)) < 0 ? "" : log);
+}
+
+/*
+ * --shell-job: the workload's terminal is gone after the checkpoint; the
+ * restored process gets the caller's terminal on its descriptors 0-2 and
+ * writes to it; the caller's terminal takes the workload's termios but
+ * keeps its window size. Without --shell-job, the refusal names the
+ * terminal.
+ */
+TEST(shell_job_gets_callers_terminal)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	struct winsize ws = { .ws_row = 40, .ws_col = 100 }, got_ws;
+	char err[LIBCKPT_ERRLEN], buf[256];
+	int m1, m2, s, status = -1, got = 0;
+	pid_t pid, restorer, rpid;
+	struct termios tio;
+
+	m1 = open_master();
+	m2 = open_master();
+	ASSERT_LE(0, m1);
+	ASSERT_LE(0, m2);
+	setenv("CKPT_RS_TTY", ptsname(m1), 1);
+	pid = checkpoint_and_kill(_metadata, "tty");
+	close(m1);		/* its terminal is gone */
+	EXPECT_GT(0, libckpt_restore(AREA, &o, &rpid, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--shell-job")) TH_LOG("%s", err);
+	unlink(GO);
+	o.shell_job = 1;
+	ASSERT_EQ(0, ioctl(m2, TIOCSWINSZ, &ws));
+	restorer = restore_in_child(_metadata, &o, ptsname(m2));
+	s = open(ptsname(m2), O_RDWR | O_NOCTTY);
+	EXPECT_EQ(0, tcgetattr(s, &tio));
+	EXPECT_TRUE(!(tio.c_lflag & ECHO) && tio.c_cc[VTIME] == TTY_VTIME)
+		TH_LOG("lflag 0%o VTIME %u", tio.c_lflag, tio.c_cc[VTIME]);
+	EXPECT_EQ(0, ioctl(s, TIOCGWINSZ, &got_ws));
+	EXPECT_EQ(0, memcmp(&ws, &got_ws, sizeof(ws))) TH_LOG("%ux%u", got_ws.ws_col, got_ws.ws_row);
+	close(s);
+	EXPECT_NE(NULL, read_master(m2, "PASS on the terminal", buf, sizeof(buf)))
+		TH_LOG("terminal got '%s'", buf);
 	ASSERT_EQ(restorer, waitpid(restorer, &got, 0));
 	EXPECT_TRUE(WIFEXITED(got) && !WEXITSTATUS(got)) TH_LOG("restorer status 0x%x", got);
 	EXPECT_NE(0, kill(pid, 0));
@@ -993,76 +1238,151 @@ TEST(shell_job_gets_callers_terminal)
 	unlink(GO);
 }
 
-/* Copy IMG to @path, cut to @len bytes, with @n bytes at @off replaced. */
-static int copy_image(const char *path, off_t len, off_t off, const void *bytes,
-		      size_t n)
+/*
+ * A session leader on a pty slave, its controlling terminal, with its
+ * child's group in the foreground and the terminal in raw mode with a
+ * window size: restored (the slave reopened by path) after the settings
+ * were reset, it has its terminal, settings, foreground group and
+ * /dev/tty back (it checks itself, and /proc's tty_nr and tpgid are
+ * compared); its child reads a line written into the master, which the
+ * terminal does not echo, and writes it back. --shell-job cannot give
+ * such a session the caller's terminal and says so.
+ */
+TEST(controlling_terminal_restored)
 {
-	static char buf[1 << 16];
-	int in = open(IMG, O_RDONLY), out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	off_t done = 0;
-	ssize_t r;
+	struct libckpt_restore_opts o = { .wait = 1, .shell_job = 1 };
+	char err[LIBCKPT_ERRLEN], buf[256], *slave;
+	struct winsize zero = { 0 };
+	struct termios sane;
+	int m, s, status = -1;
+	pid_t restorer, got = 0;
 
-	if (in < 0 || out < 0)
-		return -1;
-	while (done < len && (r = read(in, buf, sizeof(buf))) > 0) {
-		if (r > len - done)
-			r = len - done;
-		if (write(out, buf, r) != r)
-			return -1;
-		done += r;
-	}
-	if (n && pwrite(out, bytes, n, off) != (ssize_t)n)
-		return -1;
-	close(in);
-	close(out);
-	return 0;
+	m = open_master();
+	ASSERT_LE(0, m);
+	slave = ptsname(m);
+	ASSERT_NE(NULL, slave);
+	s = open(slave, O_RDWR | O_NOCTTY);
+	ASSERT_EQ(0, tcgetattr(s, &sane));
+	close(s);
+	setenv("CKPT_RS_TTY", slave, 1);
+	checkpoint_group_and_kill(_metadata, "pty", LIBCKPT_F_SESSION);
+	/* Someone else's settings meanwhile: the restore must set its own. */
+	s = open(slave, O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, s);
+	EXPECT_TRUE(pty_settings_are_ours(s));
+	EXPECT_EQ(0, tcsetattr(s, TCSANOW, &sane));
+	EXPECT_EQ(0, ioctl(s, TIOCSWINSZ, &zero));
+	EXPECT_FALSE(pty_settings_are_ours(s));
+	close(s);
+
+	EXPECT_GT(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--shell-job cannot give it the caller's terminal"))
+		TH_LOG("%s", err);
+
+	o.shell_job = 0;
+	restorer = restore_in_child(_metadata, &o, NULL);
+	/* Echo off: the master gets the child's answer, not the line back. */
+	ASSERT_EQ(10, write(m, "hello tty\n", 10));
+	EXPECT_NE(NULL, read_master(m, "\n", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "echo:hello tty", 14)) TH_LOG("terminal got '%s'", buf);
+	/* "FAIL N": N's bits 0-4 say which check of pty_workload() failed. */
+	expect_tree_passed(_metadata, restorer);
+	close(m);
+	unlink(AREA);
+	unlink(GO);
 }
 
 /*
- * Images of another format version, truncated, or with a flipped byte are
- * refused by restore with a clear error, and nothing runs.
+ * --shell-job restores a shell's job into the caller's session: the job,
+ * which was its terminal's foreground, is the caller's terminal's
+ * foreground again (the caller had it), and reads a line from it.
  */
-TEST(bad_images_refused_by_restore)
+TEST(shell_job_keeps_foreground)
 {
-	static const struct {
-		const char *what, *want;
-		off_t cut;		/* bytes cut off the end */
-		off_t off;		/* where to write @bytes, or -1 */
-		uint32_t bytes;
-	} cases[] = {
-		{ "version 1", "version", 0, 4, 1 },
-		{ "version 99", "version", 0, 4, 99 },
-		{ "truncated by half", "", -2, -1, 0 },
-		{ "trailer cut", "", 16, -1, 0 },
-		{ "flipped byte", "", 0, 1 << 20, 0x5a5a5a5a },
+	struct libckpt_restore_opts o = { .wait = 1, .shell_job = 1 };
+	char buf[256];
+	pid_t restorer;
+	int m1, m2;
+
+	m1 = open_master();
+	m2 = open_master();
+	ASSERT_LE(0, m1);
+	ASSERT_LE(0, m2);
+	setenv("CKPT_RS_TTY", ptsname(m1), 1);
+	checkpoint_and_kill(_metadata, "job");
+	close(m1);
+	restorer = restore_in_child(_metadata, &o, ptsname(m2));
+	ASSERT_EQ(10, write(m2, "hello job\n", 10));
+	EXPECT_NE(NULL, read_master(m2, "job got: hello job", buf, sizeof(buf)))
+		TH_LOG("terminal got '%s'", buf);
+	expect_tree_passed(_metadata, restorer);
+	close(m2);
+	unlink(AREA);
+	unlink(GO);
+}
+
+/*
+ * A session leader on a pty slave, its controlling terminal, that also
+ * holds @what: 0 a descriptor of /dev/tty, 1 nothing of the terminal (its
+ * descriptor closed), 2 a pty master. Reports on @ready, then waits.
+ */
+static pid_t tty_holder(const char *slave, int what, int ready)
+{
+	pid_t pid = fork();
+	int s;
+
+	if (pid)
+		return pid;
+	close_range(0, ready - 1, 0);
+	close_range(ready + 1, ~0U, 0);
+	setsid();
+	s = open(slave, O_RDWR);
+	if (s < 0 || (what == 0 && open("/dev/tty", O_RDWR) < 0) ||
+	    (what == 1 && close(s)) ||
+	    (what == 2 && posix_openpt(O_RDWR | O_NOCTTY) < 0))
+		_exit(1);
+	if (write(ready, "x", 1) != 1)
+		_exit(2);
+	pause();
+	_exit(0);
+}
+
+/*
+ * Refused before the freeze, naming the reason: a descriptor of /dev/tty
+ * (it opens the opener's controlling terminal), a session leader whose
+ * descriptors do not hold its controlling terminal, a pty master.
+ */
+TEST(terminals_restore_cannot_open_refused)
+{
+	static const char *const want[] = {
+		"descriptor of /dev/tty: not supported",
+		"controlling terminal (device 136:",
+		"pseudo-terminal master (/dev/ptmx): not supported",
 	};
-	struct libckpt_restore_opts o = { .wait = 1 };
-	char out[4096], err[LIBCKPT_ERRLEN];
-	struct stat st;
-	unsigned int i;
-	pid_t pid, got;
-	int status;
+	struct libckpt_census census;
+	struct libckpt *h;
+	int m, p[2], i;
+	pid_t pid;
+	char c;
 
-	if (access(CKPTCTL, X_OK))
-		SKIP(return, "%s not installed", CKPTCTL);
-	pid = ckptctl_dump_memory(_metadata, "--kill", out, sizeof(out));
-	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
-	ASSERT_EQ(0, stat(IMG, &st));
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		off_t len = cases[i].cut == -2 ? st.st_size / 2 : st.st_size - cases[i].cut;
-
-		ASSERT_EQ(0, copy_image("/tmp/rs-bad", len, cases[i].off, &cases[i].bytes,
-					cases[i].off < 0 ? 0 : 4));
-		EXPECT_GT(0, libckpt_restore("/tmp/rs-bad", &o, &got, &status, err,
-					     sizeof(err))) TH_LOG("%s: restored", cases[i].what);
-		EXPECT_NE(NULL, strstr(err, cases[i].want)) TH_LOG("%s: %s", cases[i].what, err);
-		TH_LOG("%s: %s", cases[i].what, err);
-		EXPECT_NE(0, kill(pid, 0)) TH_LOG("%s: something runs", cases[i].what);
+	m = open_master();
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, libckpt_open(&h));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, pipe(p));
+		pid = tty_holder(ptsname(m), i, p[1]);
+		ASSERT_LT(0, pid);
+		close(p[1]);
+		EXPECT_EQ(1, read(p[0], &c, 1)) TH_LOG("case %d did not start", i);
+		close(p[0]);
+		EXPECT_EQ(-EINVAL, libckpt_check(h, pid, &census)) TH_LOG("case %d", i);
+		EXPECT_NE(NULL, strstr(libckpt_error(h), want[i]))
+			TH_LOG("case %d: %s", i, libckpt_error(h));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
 	}
-	/* The intact image still restores (its pid is free). */
-	EXPECT_EQ(0, copy_image("/tmp/rs-bad", st.st_size, -1, NULL, 0));
-	unlink("/tmp/rs-bad");
-	unlink(IMG);
+	libckpt_close(h);
+	close(m);
 }
 
 TEST_HARNESS_MAIN

@@ -291,6 +291,18 @@ static inline void wait_in_vfork(int fd)
 	}
 }
 
+/* A small text file into @buf, NUL-terminated (empty if unreadable): its length or -1. */
+static inline ssize_t read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
 /* The allowlist scope of a test: "<program>.<test>", e.g. "tree_test.restored_twice_after_kill". */
 static inline const char *ps_scope(const char *test)
 {

@@ -199,7 +199,13 @@ struct libckpt_image_sysv {
 	const struct ckpt_sysv_seg *segs;	/* rec.nr_segs */
 };
 
-/** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds, timers, signals, locks, System V segments */
+/** struct libckpt_image_tty - a TTY record */
+struct libckpt_image_tty {
+	struct ckpt_rec_tty rec;
+	const struct ckpt_tty *ttys;	/* rec.nr_ttys, ascending rdev */
+};
+
+/** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds, timers, signals, locks, System V segments, terminals */
 struct libckpt_image_task {
 	struct ckpt_rec_task rec;
 	char comm[sizeof(((struct ckpt_rec_task *)0)->comm) + 1]; /* NUL-ended */
@@ -212,6 +218,7 @@ struct libckpt_image_task {
 	const struct libckpt_image_signals *signals;
 	const struct libckpt_image_locks *locks;
 	const struct libckpt_image_sysv *sysv;
+	const struct libckpt_image_tty *tty;
 };
 
 /*

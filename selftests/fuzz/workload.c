@@ -8,11 +8,12 @@
  *
  *   workload plain   one thread, nothing but its memory and its stdio
  *   workload rich    two threads, a pipe holding data, a regular file at an
- *                    offset holding an flock(), a POSIX and an OFD lock, an
- *                    alternate signal stack, a blocked pending signal, a
- *                    handler and lowered limits, the pipe's read end with a
- *                    signal owner and O_ASYNC: every record type and most
- *                    fields carry something
+ *                    offset holding an flock(), a POSIX and an OFD lock, a
+ *                    terminal (/dev/console: its settings in the TTY
+ *                    record), an alternate signal stack, a blocked pending
+ *                    signal, a handler and lowered limits, the pipe's read
+ *                    end with a signal owner and O_ASYNC: every record type
+ *                    and most fields carry something
  *   workload tree    two processes in one group (parent and child), so the
  *                    image has two TASK records and two runs of PAGES, both
  *                    attached to a System V segment (removed, so it goes
@@ -92,6 +93,8 @@ static void rich(void)
 	    fcntl(f, F_OFD_SETLK, &ofd) || fcntl(p[0], F_SETOWN, getpid()) ||
 	    fcntl(p[0], F_SETSIG, SIGUSR1) || fcntl(p[0], F_SETFL, O_ASYNC))
 		_exit(2);
+	/* Best effort: a guest without a console still gives an image. */
+	open("/dev/console", O_RDWR | O_NOCTTY);
 	umask(022);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR2);

@@ -17,13 +17,14 @@
  *   IMAGE_HDR
  *   for each process:  TASK, PROC, THREAD x task.nr_threads,
  *                      VMA x task.nr_vmas, FD x task.nr_fds, IDENTITY,
- *                      TIMERS, SIGNALS, LOCKS
+ *                      TIMERS, SIGNALS, LOCKS, SYSV_SHM, TTY
  *   ZOMBIE x hdr.nr_zombies
  *   for each process:  PAGES ... (runs of captured pages, in VMA order)
  *   TRAILER
  *
  * Every process has exactly one IDENTITY, then exactly one TIMERS, one
- * SIGNALS and one LOCKS record, after its FD records. Record types added
+ * SIGNALS, one LOCKS, one SYSV_SHM and one TTY record, after its FD
+ * records. Record types added
  * later go after them, in the order of their type numbers, so each
  * addition is independent of the others. The zombies (processes that
  * exited and that their parent, a process of the image, has not waited
@@ -138,6 +139,8 @@ struct ckpt_image_hdr {
  *	struct ckpt_file_lock (version 4)
  * @CKPT_REC_SYSV_SHM: struct ckpt_rec_sysv_shm, then nr_segs
  *	struct ckpt_sysv_seg (version 5)
+ * @CKPT_REC_TTY: struct ckpt_rec_tty, then nr_ttys struct ckpt_tty
+ *	(version 5)
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -153,6 +156,7 @@ enum ckpt_rec_type {
 	CKPT_REC_ZOMBIE,
 	CKPT_REC_LOCKS,
 	CKPT_REC_SYSV_SHM,
+	CKPT_REC_TTY,
 };
 
 /**
@@ -1065,6 +1069,79 @@ struct ckpt_sysv_seg {
 struct ckpt_rec_sysv_shm {
 	__u32 nr_segs;
 	__u32 reserved;
+};
+
+/* ckpt_rec_tty.flags */
+#define CKPT_TTY_CTTY		(1U << 0)	/* it has a controlling terminal */
+
+/* Control characters of a terminal's settings (the kernel's NCCS, x86). */
+#define CKPT_TTY_NCCS		19
+
+/**
+ * struct ckpt_tty - the settings of one terminal
+ * @rdev: the terminal, as the FD records of its descriptors name it
+ *	(their @rdev), or for a controlling terminal no descriptor names
+ *	so, its device number (new_encode_dev)
+ * @reserved: zero
+ * @iflag: input modes (c_iflag of struct termios2)
+ * @oflag: output modes
+ * @cflag: control modes
+ * @lflag: local modes
+ * @line: line discipline
+ * @cc: control characters (VINTR ... VEOL2, VMIN and VTIME included)
+ * @ispeed: input speed in baud
+ * @ospeed: output speed in baud
+ * @rows: window size (TIOCGWINSZ): rows
+ * @cols: columns
+ * @xpixel: width in pixels
+ * @ypixel: height in pixels
+ * @reserved2: zero
+ *
+ * What TCGETS2 and TIOCGWINSZ report on a descriptor of the terminal,
+ * read at the freeze; restore sets them with TCSETS2 and TIOCSWINSZ.
+ */
+struct ckpt_tty {
+	__u32 rdev;
+	__u32 reserved;
+	__u32 iflag;
+	__u32 oflag;
+	__u32 cflag;
+	__u32 lflag;
+	__u8 line;
+	__u8 cc[CKPT_TTY_NCCS];
+	__u32 ispeed;
+	__u32 ospeed;
+	__u16 rows;
+	__u16 cols;
+	__u16 xpixel;
+	__u16 ypixel;
+	__u32 reserved2;
+};
+
+/**
+ * struct ckpt_rec_tty - the terminals of one process (version 5)
+ * @flags: CKPT_TTY_* bits
+ * @ctty_rdev: with CKPT_TTY_CTTY, its controlling terminal's device
+ *	number (new_encode_dev; what /proc/PID/stat shows as tty_nr); else 0
+ * @fg_pgrp: with CKPT_TTY_CTTY, the terminal's foreground process group
+ *	(tcgetpgrp(), /proc/PID/stat tpgid), 0 if it has none or it is not
+ *	in the checkpointing caller's pid namespace; else 0
+ * @nr_ttys: struct ckpt_tty that follow
+ *
+ * Each terminal the group's descriptors name (by their @rdev), and each
+ * controlling terminal, has its settings in the image once: in the TTY
+ * record of the first process, in image order, whose FD records or
+ * controlling terminal name it, in ascending @rdev order. A session
+ * leader's controlling terminal is one of the image's descriptions (the
+ * checkpoint refuses one that its own descriptors do not hold), which
+ * restore makes the session's again (TIOCSCTTY) before the leader makes
+ * its children.
+ */
+struct ckpt_rec_tty {
+	__u32 flags;
+	__u32 ctty_rdev;
+	__u32 fg_pgrp;
+	__u32 nr_ttys;
 };
 
 #define CKPT_AREA_MAGIC		0x4145524154504b43ULL	/* "CKPTAREA" */

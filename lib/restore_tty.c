@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * libckpt restore: terminals. The controller gives each terminal it
+ * reopens the settings the image recorded for it (TCSETS2, TIOCSWINSZ),
+ * checked by reading them back; with --shell-job the caller's terminal
+ * takes the termios of the image's first terminal but keeps its own
+ * window size. A session leader that had a controlling terminal takes it
+ * again (TIOCSCTTY) right after setsid(), before it makes its children,
+ * so they inherit it; once every process group exists it gives the
+ * terminal its foreground group back (TIOCSPGRP). With --shell-job, a job
+ * that was its terminal's foreground gets the caller's terminal's
+ * foreground, if the caller had it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <asm/termbits.h>
+
+#include "restore.h"
+
+/* The settings the image recorded for terminal @rdev, or NULL. */
+static const struct ckpt_tty *find_settings(const struct tree *tr, uint32_t rdev)
+{
+	const struct libckpt_image_tty *y;
+	size_t i;
+	uint32_t j;
+
+	for (i = 0; i < tr->n; i++) {
+		y = tr->plans[i].task->tty;
+		for (j = 0; y && j < y->rec.nr_ttys; j++)
+			if (y->ttys[j].rdev == rdev)
+				return &y->ttys[j];
+	}
+	return NULL;
+}
+
+static void to_termios2(const struct ckpt_tty *t, struct termios2 *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->c_iflag = t->iflag;
+	k->c_oflag = t->oflag;
+	k->c_cflag = t->cflag;
+	k->c_lflag = t->lflag;
+	k->c_line = t->line;
+	memcpy(k->c_cc, t->cc, sizeof(k->c_cc) < sizeof(t->cc) ?
+	       sizeof(k->c_cc) : sizeof(t->cc));
+	k->c_ispeed = t->ispeed;
+	k->c_ospeed = t->ospeed;
+}
+
+/* @what failed with errno: say so in @why; -errno. */
+static int why_errno(char *why, size_t len, const char *what)
+{
+	int err = errno;
+
+	snprintf(why, len, "%s: %s", what, strerror(err));
+	return -err;
+}
+
+/* Set @t's termios (and window size, @winsize) on @fd and read them back. */
+static int apply(int fd, const struct ckpt_tty *t, bool winsize, char *why, size_t len)
+{
+	struct winsize ws = { t->rows, t->cols, t->xpixel, t->ypixel }, got_ws;
+	struct termios2 want, got;
+
+	to_termios2(t, &want);
+	if (ioctl(fd, TCSETS2, &want) || ioctl(fd, TCGETS2, &got))
+		return why_errno(why, len, "cannot set its terminal settings");
+	if (memcmp(&want, &got, sizeof(want))) {
+		snprintf(why, len, "its terminal does not take the recorded settings (c_cflag 0%o comes back as 0%o)",
+			 want.c_cflag, got.c_cflag);
+		return -EOPNOTSUPP;
+	}
+	if (!winsize)
+		return 0;
+	if (ioctl(fd, TIOCSWINSZ, &ws) || ioctl(fd, TIOCGWINSZ, &got_ws))
+		return why_errno(why, len, "cannot set its window size");
+	if (memcmp(&ws, &got_ws, sizeof(ws))) {
+		snprintf(why, len, "its window size does not stay %ux%u", t->cols, t->rows);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int libckpt_rst_tty_settings(const struct tree *tr, uint32_t pid,
+			     const struct libckpt_image_fd *f, int fd)
+{
+	const struct ckpt_tty *t = find_settings(tr, f->rec.rdev);
+	char why[160];
+	int ret;
+
+	if (!t)
+		return fail(tr->e, -EBADMSG, "pid %u fd %d: the image has no settings for terminal %s",
+			    pid, f->rec.fd, f->path);
+	ret = apply(fd, t, true, why, sizeof(why));
+	return ret ? fail(tr->e, ret, "pid %u fd %d: %s: %s", pid, f->rec.fd, f->path, why) : 0;
+}
+
+/* The first terminal descriptor of the image, or NULL. */
+static const struct libckpt_image_fd *first_tty_fd(const struct tree *tr)
+{
+	size_t i;
+	uint32_t j;
+
+	for (i = 0; i < tr->n; i++)
+		for (j = 0; j < tr->plans[i].task->rec.nr_fds; j++)
+			if (tr->plans[i].task->fds[j].rec.type == CKPT_FD_TTY)
+				return &tr->plans[i].task->fds[j];
+	return NULL;
+}
+
+int libckpt_rst_tty_shell_job(const struct tree *tr)
+{
+	const struct libckpt_image_fd *f = first_tty_fd(tr);
+	const struct ckpt_tty *t = f ? find_settings(tr, f->rec.rdev) : NULL;
+	char why[160];
+	int ret;
+
+	if (!t)
+		return 0;
+	ret = apply(tr->tty_fd, t, false, why, sizeof(why));
+	return ret ? fail(tr->e, ret, "--shell-job: the caller's terminal: %s", why) : 0;
+}
+
+/* The description of the image that is terminal @rdev, or -1. */
+static int tty_desc(const struct tree *tr, uint32_t rdev)
+{
+	const struct libckpt_image_task *t;
+	size_t i;
+	uint32_t j;
+
+	for (i = 0; i < tr->n; i++) {
+		t = tr->plans[i].task;
+		for (j = 0; j < t->rec.nr_fds; j++)
+			if (t->fds[j].rec.type == CKPT_FD_TTY && t->fds[j].rec.rdev == rdev &&
+			    t->fds[j].rec.file_id <= tr->nr_descs)
+				return tr->descs[t->fds[j].rec.file_id - 1];
+	}
+	return -1;
+}
+
+static void dev_name(uint32_t rdev, char *buf, size_t len)
+{
+	/* new_encode_dev() */
+	snprintf(buf, len, "%u:%u", (rdev & 0xfff00) >> 8, (rdev & 0xff) | ((rdev >> 12) & 0xfff00));
+}
+
+/* Does the image have a process group @pgid in session @sid? */
+static bool session_has_group(const struct tree *tr, uint32_t sid, uint32_t pgid)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++)
+		if (tr->plans[i].task->rec.sid == sid && tr->plans[i].task->rec.pgid == pgid)
+			return true;
+	return false;
+}
+
+int libckpt_rst_tty_check(const struct tree *tr, size_t i)
+{
+	const struct libckpt_image_task *t = tr->plans[i].task;
+	const struct ckpt_rec_tty *r = &t->tty->rec;
+	int leader = libckpt_rst_task_index(tr, t->rec.sid);
+	const struct ckpt_rec_tty *lr;
+	char dev[24];
+
+	/* Outside the image, the session is the caller's, and its terminal. */
+	if (leader < 0)
+		return 0;
+	lr = &tr->plans[leader].task->tty->rec;
+	dev_name(r->ctty_rdev, dev, sizeof(dev));
+	if ((size_t)leader != i && (r->flags != lr->flags || r->ctty_rdev != lr->ctty_rdev))
+		return fail(tr->e, -EOPNOTSUPP,
+			    "pid %u: its controlling terminal (%s) is not its session leader's: not supported",
+			    t->rec.pid, r->ctty_rdev ? dev : "none");
+	if ((size_t)leader != i || !(r->flags & CKPT_TTY_CTTY))
+		return 0;
+	if (tr->o->shell_job)
+		return fail(tr->e, -EOPNOTSUPP,
+			    "pid %u led its session with a controlling terminal (%s): --shell-job cannot give it the caller's terminal, which is the caller's session's (restore without --shell-job reopens its own)",
+			    t->rec.pid, dev);
+	if (!session_has_group(tr, t->rec.sid, r->fg_pgrp))
+		return fail(tr->e, -EOPNOTSUPP,
+			    "pid %u: the foreground process group %u of its terminal %s is none of its session's in the image",
+			    t->rec.pid, r->fg_pgrp, dev);
+	return 0;
+}
+
+int libckpt_rst_tty_lead(const struct tree *tr, size_t i)
+{
+	const struct libckpt_image_task *t = tr->plans[i].task;
+	const struct ckpt_rec_tty *r = &t->tty->rec;
+	char dev[24];
+	int fd;
+
+	if (t->rec.sid != t->rec.pid || !(r->flags & CKPT_TTY_CTTY))
+		return 0;
+	dev_name(r->ctty_rdev, dev, sizeof(dev));
+	fd = tty_desc(tr, r->ctty_rdev);
+	if (fd < 0)
+		return fail(tr->e, -EBADMSG, "pid %u: no descriptor of the image is its controlling terminal %s",
+			    t->rec.pid, dev);
+	if (ioctl(fd, TIOCSCTTY, 0))
+		return fail(tr->e, -errno, "pid %u cannot take its controlling terminal %s again: %s",
+			    t->rec.pid, dev, strerror(errno));
+	return 0;
+}
+
+int libckpt_rst_tty_foreground(const struct tree *tr, size_t i)
+{
+	const struct libckpt_image_task *t = tr->plans[i].task;
+	const struct ckpt_rec_tty *r = &t->tty->rec;
+	pid_t pgrp = (pid_t)r->fg_pgrp;
+	char dev[24];
+
+	if (t->rec.sid != t->rec.pid || !(r->flags & CKPT_TTY_CTTY) ||
+	    r->fg_pgrp == t->rec.pgid)
+		return 0;
+	/* Its own group is the foreground since TIOCSCTTY: no SIGTTOU. */
+	if (!ioctl(tty_desc(tr, r->ctty_rdev), TIOCSPGRP, &pgrp))
+		return 0;
+	dev_name(r->ctty_rdev, dev, sizeof(dev));
+	return fail(tr->e, -errno, "pid %u cannot make process group %u the foreground of its terminal %s: %s",
+		    t->rec.pid, r->fg_pgrp, dev, strerror(errno));
+}
+
+/* The restored pid of the image's process @pid, or 0. */
+static pid_t restored_pid(const struct tree *tr, uint32_t pid)
+{
+	int i = libckpt_rst_task_index(tr, pid);
+
+	return i < 0 ? 0 : __atomic_load_n(&tr->e->pids[i], __ATOMIC_ACQUIRE);
+}
+
+int libckpt_rst_tty_shell_foreground(const struct tree *tr)
+{
+	const struct libckpt_image_task *t;
+	pid_t fg = 0, ours = getpgrp();
+	size_t i;
+
+	/* Only a job the shell put in the foreground: our group is. */
+	if (tr->tty_fd < 0 || ioctl(tr->tty_fd, TIOCGPGRP, &fg) || fg != ours || fg <= 0)
+		return 0;
+	for (i = 0; i < tr->n; i++) {
+		t = tr->plans[i].task;
+		/* Its session is the caller's, and it was its terminal's foreground. */
+		if (!(t->tty->rec.flags & CKPT_TTY_CTTY) || t->tty->rec.fg_pgrp != t->rec.pgid ||
+		    libckpt_rst_task_index(tr, t->rec.sid) >= 0)
+			continue;
+		fg = restored_pid(tr, t->rec.pgid);
+		if (fg > 0 && ioctl(tr->tty_fd, TIOCSPGRP, &fg))
+			return fail(tr->e, -errno, "--shell-job: cannot give the caller's terminal to process group %u: %s",
+				    t->rec.pgid, strerror(errno));
+		return 0;
+	}
+	return 0;
+}
