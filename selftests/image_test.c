@@ -819,12 +819,11 @@ BAD(zombie_pid_of_a_process, M_ZOMBIE_PID, -EBADMSG,
 BAD(no_locks_record, M_NO_LOCKS, -EBADMSG,
     "task pid 100 is followed by a SYSV_SHM record, not its LOCKS record");
 BAD(no_sysv_record, M_NO_SYSV, -EBADMSG,
-    "task pid 100 is followed by a TASK record, not its SYSV_SHM record");
+    "task pid 100 is followed by a TTY record, not its SYSV_SHM record");
 BAD(sysv_segment_unattached, M_SYSV_UNATTACHED, -EBADMSG,
     "SYSV_SHM: segment 7 is attached by no mapping of task pid 100");
 BAD(sysv_attachment_without_segment, M_SYSV_NO_SEG, -EBADMSG,
     "mapping 0x400000 attaches System V segment 1234, which no SYSV_SHM record so far holds");
-    "task pid 100 is followed by a TTY record, not its LOCKS record");
 BAD(no_tty_record, M_NO_TTY, -EBADMSG,
     "task pid 100 is followed by a TASK record, not its TTY record");
 BAD(tty_twice, M_TTY_TWICE, -EBADMSG, "TTY: terminal 34816 twice, or out of order");
@@ -883,7 +882,6 @@ BAD(pages_across_vma_end, M_PAGES_SPAN_VMA, -EBADMSG,
 BAD(pages_overlap, M_PAGES_OVERLAP, -EBADMSG,
     "PAGES run 0x601000+2 of pid 100 overlaps or precedes the previous run");
 BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
-BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 14");
 BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 15");
 BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
 BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");
