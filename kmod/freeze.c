@@ -350,6 +350,8 @@ static int thread_refusal(struct task_struct *t, const char **why)
 		*why = ckpt_proc_sched_refusal(t);
 	if (!*why)
 		*why = ckpt_proc_cred_refusal(t);
+	if (!*why)
+		*why = ckpt_proc_kernel_state_refusal(t);
 	if (*why)
 		return -EOPNOTSUPP;
 	return 0;

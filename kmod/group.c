@@ -249,6 +249,8 @@ static int check_process(struct task_struct *p, bool privileged,
 			why = ckpt_proc_sched_refusal(t);
 		if (!why)
 			why = ckpt_proc_cred_refusal(t);
+		if (!why)
+			why = ckpt_proc_kernel_state_refusal(t);
 		if (why) {
 			set_err_task(extack, t, why);
 			return -EOPNOTSUPP;

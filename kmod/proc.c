@@ -336,6 +336,34 @@ const char *ckpt_proc_cred_refusal(struct task_struct *t)
 }
 
 /**
+ * ckpt_proc_kernel_state_refusal() - why a thread holds kernel state the
+ *	image does not carry
+ * @t: the thread (parked, or under rcu_read_lock())
+ *
+ * A process or thread keyring (keyctl(), 6.1
+ * security/keys/process_keys.c) lives in the credentials and would be
+ * lost; the session keyring is the caller's at restore (a known loss,
+ * Documentation/state.rst). A System V semaphore undo list cannot be
+ * judged here: every thread made with CLONE_SYSVSEM gets one, empty
+ * (copy_semundo()), and whether it holds adjustments is private to
+ * ipc/sem.c. Called under RCU: __task_cred().
+ *
+ * Return: the reason, or NULL.
+ */
+const char *ckpt_proc_kernel_state_refusal(struct task_struct *t)
+{
+	const char *why = NULL;
+
+#ifdef CONFIG_KEYS
+	rcu_read_lock();
+	if (__task_cred(t)->process_keyring || __task_cred(t)->thread_keyring)
+		why = "process or thread keyring (keyctl): not supported";
+	rcu_read_unlock();
+#endif
+	return why;
+}
+
+/**
  * ckpt_proc_seccomp_refusal() - why a thread cannot be checkpointed because
  *	of seccomp
  * @t: the thread (its own context, parked, or under rcu_read_lock())

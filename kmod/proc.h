@@ -19,6 +19,7 @@ int ckpt_proc_capture(struct ckpt_task_snap *ts, struct ckpt_sigq *shared,
 const char *ckpt_proc_seccomp_refusal(struct task_struct *t);
 const char *ckpt_proc_sched_refusal(struct task_struct *t);
 const char *ckpt_proc_cred_refusal(struct task_struct *t);
+const char *ckpt_proc_kernel_state_refusal(struct task_struct *t);
 void ckpt_proc_thread_identity(struct task_struct *t,
 			       struct ckpt_thread_identity *id);
 int ckpt_proc_capture_identity(struct ckpt_task_snap *ts,

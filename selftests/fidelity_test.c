@@ -892,6 +892,18 @@ static void cred_thread_workload(void)
 		pause();
 }
 
+/* A process keyring, which the image does not carry. */
+static void keyring_workload(void)
+{
+	start_log();
+	if (syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */,
+		    -2 /* KEY_SPEC_PROCESS_KEYRING */, 1) < 0)
+		setup_failed(68);
+	say("ready");
+	for (;;)
+		pause();
+}
+
 /* --- System V shared memory ------------------------------------------------ */
 
 /*
@@ -1183,6 +1195,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		mempolicy_workload(1);
 	if (w && !strcmp(w, "cred_thread"))
 		cred_thread_workload();
+	if (w && !strcmp(w, "keyring"))
+		keyring_workload();
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -1538,6 +1552,13 @@ TEST(thread_credentials_refused)
 {
 	expect_refused(_metadata, "cred_thread", -EOPNOTSUPP,
 		       "thread's credentials (ids, capabilities, securebits, groups) differ");
+}
+
+/* So is a process keyring, which it would lose. */
+TEST(keyrings_refused)
+{
+	expect_refused(_metadata, "keyring", -EOPNOTSUPP,
+		       "process or thread keyring (keyctl): not supported");
 }
 
 TEST_HARNESS_MAIN
