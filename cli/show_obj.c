@@ -27,6 +27,8 @@ const char *show_obj_kind(uint32_t type)
 		return "pidfd";
 	case CKPT_FD_INOTIFY:
 		return "inotify";
+	case CKPT_FD_SOCKET:
+		return "socket";
 	}
 	return NULL;
 }
@@ -43,6 +45,40 @@ static void epoll_item(const struct libckpt_image_fd *f, uint32_t k,
 {
 	memcpy(it, (const char *)f->data + sizeof(struct ckpt_fd_epoll) +
 	       k * sizeof(*it), sizeof(*it));
+}
+
+static const char *sock_state_name(uint16_t state)
+{
+	return state == CKPT_SK_LISTEN ? "listening" :
+	       state == CKPT_SK_CONNECTED ? "connected" : "unconnected";
+}
+
+static void sock_text(const struct libckpt_image_fd *f)
+{
+	struct ckpt_fd_socket st;
+
+	memcpy(&st, f->data, sizeof(st));
+	printf(" family %u type %u %s ino %" PRIu64, st.family, st.type,
+	       sock_state_name(st.state), (uint64_t)st.ino);
+	if (st.peer_ino)
+		printf(" peer %" PRIu64, (uint64_t)st.peer_ino);
+	if (st.flags & CKPT_SK_PEER_GONE)
+		printf(" peer-closed");
+	if (st.flags & CKPT_SK_PEERCRED)
+		printf(" peercred %u/%u/%u", st.peer_pid, st.peer_uid, st.peer_gid);
+	printf(" flags 0x%x, %u queued\n", st.flags, st.nr_msgs);
+}
+
+static void sock_json(const struct libckpt_image_fd *f)
+{
+	struct ckpt_fd_socket st;
+
+	memcpy(&st, f->data, sizeof(st));
+	printf("{\"family\": %u, \"type\": %u, \"state\": \"%s\", \"ino\": %" PRIu64
+	       ", \"peer_ino\": %" PRIu64 ", \"flags\": %u, \"peer_pid\": %u"
+	       ", \"backlog\": %u, \"queued\": %u}", st.family, st.type,
+	       sock_state_name(st.state), (uint64_t)st.ino, (uint64_t)st.peer_ino,
+	       st.flags, st.peer_pid, st.backlog, st.nr_msgs);
 }
 
 /*
@@ -114,6 +150,9 @@ void show_obj_text(const struct libckpt_image_fd *f)
 			       w.mask, major(w.dev), minor(w.dev), (uint64_t)w.ino);
 		}
 		break;
+	case CKPT_FD_SOCKET:
+		sock_text(f);
+		break;
 	}
 }
 
@@ -182,6 +221,9 @@ void show_obj_json(const struct libckpt_image_fd *f)
 			       k ? ", " : "", w.wd, w.mask, w.dev, (uint64_t)w.ino);
 		}
 		printf("]}");
+		break;
+	case CKPT_FD_SOCKET:
+		sock_json(f);
 		break;
 	}
 }

@@ -8,8 +8,9 @@
  * the group, so descriptors shared by dup() or fork() come back shared;
  * regular files, directories, named FIFOs and O_PATH descriptors by path
  * and identity, pipes and FIFOs with their buffered data, deleted files
- * and memfds with their contents, terminals, /dev/null-like devices, and
- * the descriptor objects of anonfd.c (eventfd, timerfd, signalfd, epoll),
+ * and memfds with their contents, terminals, /dev/null-like devices, the
+ * sockets of sock.c, and the descriptor objects of anonfd.c (eventfd,
+ * timerfd, signalfd, epoll, pidfd, inotify),
  * whose state the first record of their file id carries; the file
  * locks taken through them (locks.c), in the process's LOCKS record; and
  * the settings of the terminals among them (tty.c), in its TTY record.
@@ -40,6 +41,7 @@
 #include "locks.h"
 #include "group.h"
 #include "snap.h"
+#include "sock.h"
 #include "tty.h"
 
 static bool is_null_like(unsigned int major, unsigned int minor)
@@ -134,8 +136,9 @@ static int classify(struct file *file, u64 ghost_limit, u32 *type,
 		return 0;
 	}
 	if (S_ISSOCK(mode) || magic == SOCKFS_MAGIC) {
-		*why = "file descriptor is a socket: sockets are not supported";
-		return -EINVAL;
+		*why = ckpt_sock_classify(file);
+		*type = CKPT_FD_SOCKET;
+		return *why ? -EINVAL : 0;
 	}
 	if (magic == ANON_INODE_FS_MAGIC && ckpt_anonfd_classify(file, type, why))
 		return -EINVAL;
@@ -351,6 +354,8 @@ void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit,
 	xa_init(&set->files);
 	xa_init(&set->objects);
 	xa_init(&set->ttys);
+	xa_init(&set->sock_held);
+	xa_init(&set->sock_wanted);
 	set->nr_files = 0;
 	set->ghost_limit = ghost_limit;
 	set->pgrp = pgrp;
@@ -363,6 +368,8 @@ void ckpt_file_set_free(struct ckpt_file_set *set)
 	xa_destroy(&set->files);
 	xa_destroy(&set->objects);
 	xa_destroy(&set->ttys);
+	xa_destroy(&set->sock_held);
+	xa_destroy(&set->sock_wanted);
 }
 
 /*
@@ -586,6 +593,22 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		ret = ckpt_tty_note(ttys, set, file, rec.rdev);
 	if (ret)
 		return ret;
+	if (rec.type == CKPT_FD_SOCKET) {
+		struct ckpt_sock_ctx ctx = {
+			.wanted = &set->sock_wanted,
+			.pgrp = set->pgrp,
+			.gtype = set->type,
+		};
+
+		ret = xa_err(xa_store(&set->sock_held, inode->i_ino,
+				      xa_mk_value(1), GFP_KERNEL));
+		if (!ret)
+			ret = ckpt_sock_record(file, ts->rec.pid, fd, first, &ctx,
+					       &rec, &data, extack);
+		if (ret)
+			return ret;
+		goto put;
+	}
 	/* A descriptor object: one description, its state on its first record. */
 	if (rec.type >= CKPT_FD_EVENTFD) {
 		ret = ckpt_anonfd_record(ts, file, fd, first, set->pgrp,

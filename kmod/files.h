@@ -24,6 +24,9 @@ struct task_struct;
  *	sizeof(struct inode)
  * @ttys: terminals whose settings a TTY record already carries, keyed by
  *	the rdev the record names them by
+ * @sock_held: inode numbers of the sockets recorded
+ * @sock_wanted: inode numbers of sockets their peers and queued datagrams
+ *	name, by the pid naming them (sock.c), which @sock_held must hold
  * @nr_files: file ids given so far (the last one)
  * @ghost_limit: largest deleted file or memfd carried whole
  * @pgrp: the group's process group or session (referenced by the freeze)
@@ -37,6 +40,8 @@ struct ckpt_file_set {
 	struct xarray files;
 	struct xarray objects;
 	struct xarray ttys;
+	struct xarray sock_held;
+	struct xarray sock_wanted;
 	u32 nr_files;
 	u64 ghost_limit;
 	struct pid *pgrp;

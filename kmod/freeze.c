@@ -38,6 +38,7 @@
 #include "proc.h"
 #include "pstate.h"
 #include "snap.h"
+#include "sock.h"
 #include "sysv.h"
 #include "timers.h"
 
@@ -768,6 +769,10 @@ static int capture_processes(struct ckpt_snapshot *snap,
 			return ret;
 		snap->nr_pages += ts->rec.nr_pages;
 	}
+	ret = ckpt_sock_check_wanted(&files->sock_held, &files->sock_wanted,
+				     extack);
+	if (ret)
+		return ret;
 	return ckpt_sysv_check_unmapped(sysv, extack);
 }
 

@@ -77,6 +77,11 @@ static const struct nla_policy restore_parked_policy[CKPT_A_TID + 1] = {
 	[CKPT_A_TID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
+static const struct nla_policy restore_peer_policy[CKPT_A_SOCK_FD + 1] = {
+	[CKPT_A_TID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CKPT_A_SOCK_FD] = { .type = NLA_U32 },
+};
+
 static const struct nla_policy restore_thread_policy[CKPT_A_RESTORE_CLOSE + 1] = {
 	[CKPT_A_RESTORE_CLOSE] = { .type = NLA_BINARY, .len = 4096 },
 };
@@ -448,6 +453,12 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.doit = ckpt_restore_parked_doit,
 		.policy = restore_parked_policy,
 		.maxattr = ARRAY_SIZE(restore_parked_policy) - 1,
+	},
+	{
+		.cmd = CKPT_CMD_RESTORE_PEER,
+		.doit = ckpt_restore_peer_doit,
+		.policy = restore_peer_policy,
+		.maxattr = ARRAY_SIZE(restore_peer_policy) - 1,
 	},
 	{
 		.cmd = CKPT_CMD_RESTORE_THREAD,

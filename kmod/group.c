@@ -24,6 +24,7 @@
 #include "proc.h"
 #include "pstate.h"
 #include "snap.h"
+#include "sock.h"
 #include "timers.h"
 #include "tty.h"
 
@@ -296,6 +297,8 @@ static int check_address_spaces(struct pid *pgrp, enum pid_type type,
 			ret = ckpt_anonfd_check(tasks[i], task_pid_vnr(tasks[i]),
 						pgrp, type, extack);
 	}
+	if (!ret)
+		ret = ckpt_sock_check(tasks, n, pgrp, type, extack);
 	if (!ret)
 		ret = ckpt_budget_memory(tasks, n, &census->cost, extack);
 	for (i = 0; i < n; i++)

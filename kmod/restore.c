@@ -38,6 +38,7 @@
 #include "freeze.h"
 #include "group.h"
 #include "restore.h"
+#include "sock.h"
 #include "sysv.h"
 
 #define RESTORE_WAIT	(30 * HZ)
@@ -1196,6 +1197,37 @@ int ckpt_restore_parked_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "the task did not park with its memory in place");
 		ret = -ESRCH;
 	}
+	put_task_struct(t);
+	return ret;
+}
+
+/*
+ * The peer credentials of a Unix socket the controller made on behalf of
+ * a restored process: taken from that process once it is parked, past its
+ * restore_identity().
+ */
+int ckpt_restore_peer_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct task_struct *t;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_TID) ||
+	    GENL_REQ_ATTR_CHECK(info, CKPT_A_SOCK_FD))
+		return -EINVAL;
+	t = get_restoring(info);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	if (!wait_parked(t)) {
+		NL_SET_ERR_MSG(info->extack, "the task did not park with its identity restored");
+		put_task_struct(t);
+		return -ESRCH;
+	}
+	mutex_unlock(&parked_lock);
+	ret = ckpt_sock_set_peer(nla_get_u32(info->attrs[CKPT_A_SOCK_FD]), t);
+	if (ret == -EINVAL)
+		NL_SET_ERR_MSG(info->extack, "not a Unix socket");
+	else if (ret)
+		NL_SET_ERR_MSG(info->extack, "no such socket");
 	put_task_struct(t);
 	return ret;
 }

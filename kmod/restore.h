@@ -13,6 +13,7 @@ struct sk_buff;
 int ckpt_restore_mm_doit(struct sk_buff *skb, struct genl_info *info);
 int ckpt_restore_regs_doit(struct sk_buff *skb, struct genl_info *info);
 int ckpt_restore_parked_doit(struct sk_buff *skb, struct genl_info *info);
+int ckpt_restore_peer_doit(struct sk_buff *skb, struct genl_info *info);
 int ckpt_restore_thread_doit(struct sk_buff *skb, struct genl_info *info);
 
 #endif /* CKPT_RESTORE_H */

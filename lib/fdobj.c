@@ -3,13 +3,15 @@
  * Copyright (C) 2026 The ckpt authors.
  *
  * libckpt: the state of descriptor objects (eventfd, timerfd, signalfd,
- * epoll, pidfd, inotify) in FD records, judged the way the rest of the reader judges
+ * epoll, pidfd, inotify, socket) in FD records, judged the way the rest of the reader judges
  * records: exact sizes, known flags and values, reserved fields zero.
  * The state follows the path, so it is unaligned: it is copied out.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "format.h"
 
@@ -19,7 +21,7 @@
 
 bool libckpt_fdobj_type(uint32_t type)
 {
-	return type >= CKPT_FD_EVENTFD && type <= CKPT_FD_INOTIFY;
+	return type >= CKPT_FD_EVENTFD && type <= CKPT_FD_SOCKET;
 }
 
 static bool clock_known(int32_t clockid)
@@ -92,6 +94,49 @@ size:
 	return -1;
 }
 
+/* A socket's state, then exactly nr_msgs messages and their bytes. */
+static int check_socket(const struct ckpt_rec_fd *f, const char *data, char *why,
+			size_t len)
+{
+	struct ckpt_fd_socket st;
+	struct ckpt_sock_msg m;
+	uint64_t off;
+	uint32_t i;
+
+	if (f->data_len < sizeof(st)) {
+		snprintf(why, len, "socket state of %u bytes", f->data_len);
+		return -1;
+	}
+	memcpy(&st, data, sizeof(st));
+	if ((st.family != AF_UNIX && st.family != AF_INET && st.family != AF_INET6) ||
+	    (st.type != SOCK_STREAM && st.type != SOCK_DGRAM &&
+	     st.type != SOCK_SEQPACKET) ||
+	    st.state < CKPT_SK_UNCONNECTED || st.state > CKPT_SK_CONNECTED ||
+	    (st.flags & ~CKPT_SK_FLAGS_KNOWN) || !st.ino ||
+	    st.addr_len > sizeof(st.addr) || st.peer_addr_len > sizeof(st.peer_addr)) {
+		snprintf(why, len, "socket state: family %u, type %u, state %u, flags 0x%x or an address out of range",
+			 st.family, st.type, st.state, st.flags);
+		return -1;
+	}
+	off = sizeof(st);
+	for (i = 0; i < st.nr_msgs; i++) {
+		if (off + sizeof(m) > f->data_len)
+			break;
+		memcpy(&m, data + off, sizeof(m));
+		if (m.queue > CKPT_SKQ_SEND || m.reserved) {
+			snprintf(why, len, "socket message %u: unknown queue or reserved field set", i);
+			return -1;
+		}
+		off += sizeof(m) + m.len;
+	}
+	if (i != st.nr_msgs || off != f->data_len) {
+		snprintf(why, len, "socket state of %u bytes does not match its %u messages",
+			 f->data_len, st.nr_msgs);
+		return -1;
+	}
+	return 0;
+}
+
 /**
  * libckpt_fdobj_check() - is the state of a descriptor object well-formed?
  * @f: its FD record (type one of the object types)
@@ -160,6 +205,8 @@ int libckpt_fdobj_check(const struct ckpt_rec_fd *f, const void *data, char *why
 		return 0;
 	case CKPT_FD_INOTIFY:
 		return check_inotify(f, data, why, len);
+	case CKPT_FD_SOCKET:
+		return check_socket(f, data, why, len);
 	}
 	snprintf(why, len, "state of %u bytes for an object of type %u", f->data_len,
 		 f->type);

@@ -442,6 +442,9 @@ static int release_tree(struct tree *tr)
 	/* Every attachment is in place: removed segments go again. */
 	if (!ret)
 		ret = libckpt_rst_sysv_rmid(tr);
+	/* Every process has its identity: the sockets' peer credentials. */
+	if (!ret)
+		ret = libckpt_rst_sock_peers(tr, h);
 	if (!ret)
 		ret = libckpt_rst_sched(tr);
 	if (!ret && tr->o->shell_job)
@@ -575,6 +578,7 @@ static int run_tree(struct tree *tr)
 	if (!ret)
 		ret = release_tree(tr);
 	libckpt_rst_close_pidfds(tr);
+	libckpt_rst_sock_close(tr);
 	/* Kept for release_tree(): --shell-job gives it its foreground. */
 	if (tr->tty_fd >= 0)
 		close(tr->tty_fd);
@@ -768,6 +772,7 @@ out:
 	free(tr.descs);
 	free(tr.objs);
 	free(tr.pidfds);
+	free(tr.socks);
 	free(path);
 	libckpt_image_close(img);
 	munmap(tr.e, shared_len);

@@ -5,7 +5,8 @@
  * libckpt internals shared by the restore's files: restore.c (the plan and
  * the controller), restore_fds.c (descriptors), restore_objs.c (eventfd,
  * timerfd, signalfd and epoll descriptions), restore_locks.c (file
- * locks), restore_tty.c (terminals), restore_proc.c (a restoring
+ * locks), restore_tty.c (terminals), restore_sock.c and
+ * restore_sock_inet.c (sockets), restore_proc.c (a restoring
  * process: its state, threads and memory).
  */
 #ifndef LIBCKPT_RESTORE_H
@@ -89,6 +90,23 @@ struct rst_pidfd {
 	uint32_t f_flags;
 };
 
+/*
+ * A socket of the image (restore_sock.c): its state and queued messages
+ * from the first record of its description, and what the controller made.
+ */
+struct rst_sock {
+	struct ckpt_fd_socket st;
+	const char *msgs;	/* st.nr_msgs messages, msgs_len bytes */
+	uint32_t msgs_len;
+	uint32_t pid;		/* the first process holding it, and at */
+	int fd_no;		/* which number (for messages) */
+	struct rst_sock *peer;	/* a Unix socket's peer, or NULL */
+	int fd;			/* the controller's description, once made */
+	int pending;		/* its end, made with its peer's, until taken */
+	int gone;		/* its closed peer's end, until closed again */
+	int keep;		/* kept for libckpt_rst_sock_peers(), or -1 */
+};
+
 struct tree {
 	const struct libckpt_restore_opts *o;
 	struct shared *e;
@@ -104,6 +122,8 @@ struct tree {
 	size_t nr_shms;
 	struct rst_pidfd *pidfds;
 	size_t nr_pidfds;
+	struct rst_sock *socks;
+	size_t nr_socks;
 	const struct ckpt_rec_zombie *zombies;	/* the image's, in its order */
 	size_t nr_zombies;
 	pid_t *zpids;		/* per zombie: made by this restoring process */
@@ -209,5 +229,13 @@ siginfo_t *libckpt_rst_thread_signals(const struct libckpt_image_task *t, uint32
 uint64_t libckpt_rst_signals_queued(const struct libckpt_image_task *t, uint32_t tid);
 int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
 			  const struct libckpt_image_thread *th, int exe_fd);
+int libckpt_rst_sock_plan(struct tree *tr);
+int libckpt_rst_make_sock(struct tree *tr, const struct libckpt_image_fd *f);
+int libckpt_rst_sock_finish(struct tree *tr);
+int libckpt_rst_sock_options(const struct ckpt_fd_socket *st, int fd);
+int libckpt_rst_sock_peers(struct tree *tr, struct libckpt *h);
+void libckpt_rst_sock_close(struct tree *tr);
+int libckpt_rst_make_inet(struct tree *tr, struct rst_sock *s);
+int libckpt_rst_finish_inet(struct tree *tr, struct rst_sock *s);
 
 #endif /* LIBCKPT_RESTORE_H */

@@ -381,6 +381,9 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 	case CKPT_FD_INOTIFY:
 		fd = libckpt_rst_make_obj(tr, pid, f);
 		break;
+	case CKPT_FD_SOCKET:
+		fd = libckpt_rst_make_sock(tr, f);
+		break;
 	case CKPT_FD_TTY:
 		if (tr->tty_fd >= 0)
 			return -1;	/* --shell-job: the caller's terminal */
@@ -502,6 +505,7 @@ int libckpt_rst_make_files(struct tree *tr)
 	tr->pidfds = calloc(total ? total : 1, sizeof(*tr->pidfds));
 	if (!tr->descs || !tr->objs || !tr->pidfds)
 		return fail(tr->e, -ENOMEM, "out of memory");
+	ret = libckpt_rst_sock_plan(tr);
 	for (i = 0; !ret && i < tr->n; i++) {
 		const struct libckpt_image_task *t = tr->plans[i].task;
 
@@ -518,6 +522,8 @@ int libckpt_rst_make_files(struct tree *tr)
 		if (!ret && (t->proc->rec.flags & CKPT_PROC_CWD_DELETED))
 			ret = make_cwd(tr, i);
 	}
+	if (!ret)
+		ret = libckpt_rst_sock_finish(tr);
 	if (!ret)
 		ret = stamp_ghosts(tr);
 	/* Every description exists: the locks they own, before any fork. */

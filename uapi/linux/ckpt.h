@@ -243,6 +243,19 @@
  *   Errors: -ESRCH the thread does not exist, exited or did not park in
  *     time, -EPERM.
  *
+ * CKPT_CMD_RESTORE_PEER
+ *   Give a restored Unix socket its SO_PEERCRED: from now on it reports
+ *   the pid and credentials of a restoring process (which made the pair,
+ *   connected or listened when it was checkpointed), taken once that
+ *   process is parked in CKPT_CMD_RESTORE_MM with its identity restored.
+ *   Permission as for CKPT_CMD_RESTORE_REGS on that process: the caller
+ *   could have made it create the socket itself.
+ *   Request attributes:
+ *     CKPT_A_TID      u32, required: the process, caller's pid namespace
+ *     CKPT_A_SOCK_FD  u32, required: the socket, caller's descriptor table
+ *   Errors: -ESRCH the process does not exist or did not park in time,
+ *     -EPERM, -EBADF, -ENOTSOCK, -EINVAL not a Unix socket.
+ *
  * Errors that concern one object
  * ------------------------------
  *
@@ -260,7 +273,7 @@
 #define CKPT_GENL_VERSION	1
 
 /* Version of the image format (Documentation/image-format.rst). */
-#define CKPT_IMAGE_VERSION	5
+#define CKPT_IMAGE_VERSION	6
 
 /**
  * enum ckpt_cmd - generic netlink commands of the ckpt family
@@ -275,6 +288,7 @@
  * @CKPT_CMD_RESTORE_REGS: give a parked restoring process its registers
  * @CKPT_CMD_RESTORE_THREAD: a secondary thread waits for its process's memory
  * @CKPT_CMD_RESTORE_PARKED: wait until a restoring thread is parked
+ * @CKPT_CMD_RESTORE_PEER: give a restored Unix socket its SO_PEERCRED
  */
 enum ckpt_cmd {
 	CKPT_CMD_UNSPEC,
@@ -288,6 +302,7 @@ enum ckpt_cmd {
 	CKPT_CMD_RESTORE_REGS,
 	CKPT_CMD_RESTORE_THREAD,
 	CKPT_CMD_RESTORE_PARKED,
+	CKPT_CMD_RESTORE_PEER,
 
 	__CKPT_CMD_MAX
 };
@@ -338,6 +353,7 @@ enum ckpt_cmd {
  * @CKPT_A_EXE_FD: u32, descriptor of a restored process's executable
  * @CKPT_A_RESTORE_PLAN_FD: u32, descriptor of a file holding a restore plan
  * @CKPT_A_GHOST_LIMIT: u64, largest deleted file or memfd carried whole
+ * @CKPT_A_SOCK_FD: u32, descriptor of a socket
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -382,6 +398,7 @@ enum ckpt_attr {
 	CKPT_A_EXE_FD,
 	CKPT_A_RESTORE_PLAN_FD,
 	CKPT_A_GHOST_LIMIT,
+	CKPT_A_SOCK_FD,
 
 	__CKPT_A_MAX
 };

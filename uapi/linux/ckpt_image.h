@@ -518,8 +518,10 @@ struct ckpt_thread_identity {
  *	struct ckpt_fd_pidfd
  * @CKPT_FD_INOTIFY: an inotify instance (version 5); state in struct
  *	ckpt_fd_inotify and its watches
+ * @CKPT_FD_SOCKET: a socket (version 6); state in struct ckpt_fd_socket,
+ *	then its queued messages
  *
- * The descriptor objects (EVENTFD .. INOTIFY) are each one open file
+ * The descriptor objects (EVENTFD .. SOCKET) are each one open file
  * description: the descriptors of one object, in one process or several,
  * share its @file_id. They have no path (path_len 0); the first record of
  * each file id, in image order, carries the object's state as its data
@@ -541,6 +543,7 @@ enum ckpt_fd_type {
 	CKPT_FD_EPOLL,
 	CKPT_FD_PIDFD,
 	CKPT_FD_INOTIFY,
+	CKPT_FD_SOCKET,
 };
 
 /* ckpt_rec_fd.flags */
@@ -699,6 +702,128 @@ struct ckpt_inotify_watch {
 struct ckpt_fd_inotify {
 	__u32 nr_watches;
 	__u32 next_wd;
+};
+
+/* ckpt_fd_socket.state */
+#define CKPT_SK_UNCONNECTED	1	/* new or bound, not listening */
+#define CKPT_SK_LISTEN		2	/* listen() was called */
+#define CKPT_SK_CONNECTED	3	/* a stream's connection, or a
+					 * datagram socket's connect() */
+
+/* ckpt_fd_socket.flags */
+#define CKPT_SK_BOUND		(1U << 0)	/* @addr is its own address */
+#define CKPT_SK_PEER_GONE	(1U << 1)	/* its peer was closed */
+#define CKPT_SK_SHUT_RD		(1U << 2)	/* no more receptions */
+#define CKPT_SK_SHUT_WR		(1U << 3)	/* no more transmissions */
+#define CKPT_SK_PASSCRED	(1U << 4)	/* SO_PASSCRED */
+#define CKPT_SK_REUSEADDR	(1U << 5)	/* SO_REUSEADDR */
+#define CKPT_SK_REUSEPORT	(1U << 6)	/* SO_REUSEPORT */
+#define CKPT_SK_KEEPALIVE	(1U << 7)	/* SO_KEEPALIVE */
+#define CKPT_SK_BROADCAST	(1U << 8)	/* SO_BROADCAST */
+#define CKPT_SK_OOBINLINE	(1U << 9)	/* SO_OOBINLINE */
+#define CKPT_SK_SNDBUF		(1U << 10)	/* SO_SNDBUF was set: @sndbuf */
+#define CKPT_SK_RCVBUF		(1U << 11)	/* SO_RCVBUF was set: @rcvbuf */
+#define CKPT_SK_LINGER		(1U << 12)	/* SO_LINGER on, @linger_s */
+#define CKPT_SK_NODELAY		(1U << 13)	/* TCP_NODELAY */
+#define CKPT_SK_V6ONLY		(1U << 14)	/* IPV6_V6ONLY */
+#define CKPT_SK_PEERCRED	(1U << 15)	/* @peer_pid .. @peer_gid hold
+						 * SO_PEERCRED */
+#define CKPT_SK_PATH_GONE	(1U << 16)	/* its path was removed */
+#define CKPT_SK_ERR_RESET	(1U << 17)	/* ECONNRESET is pending
+						 * (SO_ERROR) */
+#define CKPT_SK_FLAGS_KNOWN	((1U << 18) - 1)
+
+/**
+ * struct ckpt_sock_msg - one message queued on a socket (version 6)
+ * @len: bytes that follow this header
+ * @queue: CKPT_SKQ_RECV (waiting to be read by this socket) or
+ *	CKPT_SKQ_SEND (written, not yet acknowledged: TCP)
+ * @reserved: zero
+ * @sender_ino: a Unix datagram's sender, by its socket's inode number (0:
+ *	the connected peer)
+ *
+ * A stream's bytes may come as several messages; a datagram or
+ * SOCK_SEQPACKET message is one.
+ */
+struct ckpt_sock_msg {
+	__u32 len;
+	__u16 queue;
+	__u16 reserved;
+	__u64 sender_ino;
+};
+
+#define CKPT_SKQ_RECV	0
+#define CKPT_SKQ_SEND	1
+
+/**
+ * struct ckpt_fd_socket - a socket's state (version 6)
+ * @family: AF_UNIX, AF_INET or AF_INET6
+ * @type: SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET
+ * @protocol: as socket() took it (IPPROTO_TCP, IPPROTO_UDP, or 0)
+ * @state: CKPT_SK_UNCONNECTED, CKPT_SK_LISTEN or CKPT_SK_CONNECTED
+ * @flags: CKPT_SK_* bits
+ * @backlog: a listening socket's listen() backlog
+ * @ino: the socket's inode number ("socket:[ino]" in /proc/PID/fd), by
+ *	which other sockets of the image name it
+ * @peer_ino: a Unix socket's peer, by its inode number (0: none, or
+ *	CKPT_SK_PEER_GONE)
+ * @peer_pid: SO_PEERCRED's pid (the checkpointer's pid namespace): the
+ *	process that connected, listened or made the pair, a process of the
+ *	image; with @peer_uid and @peer_gid (SO_PEERCRED's, the
+ *	checkpointer's user namespace), when CKPT_SK_PEERCRED
+ * @peer_uid: see @peer_pid
+ * @peer_gid: see @peer_pid
+ * @sndbuf: SO_SNDBUF as getsockopt() reports it, with CKPT_SK_SNDBUF
+ * @rcvbuf: SO_RCVBUF as getsockopt() reports it, with CKPT_SK_RCVBUF
+ * @rcvlowat: SO_RCVLOWAT
+ * @mark: SO_MARK
+ * @priority: SO_PRIORITY
+ * @linger_s: SO_LINGER's seconds, with CKPT_SK_LINGER
+ * @path_mode: a Unix socket bound to a path: its file's mode bits
+ * @path_uid: and its owner (the checkpointer's user namespace)
+ * @path_gid: and its group
+ * @rcvtimeo_us: SO_RCVTIMEO in microseconds (0: none)
+ * @sndtimeo_us: SO_SNDTIMEO in microseconds (0: none)
+ * @keepidle: TCP_KEEPIDLE (0 for other sockets)
+ * @keepintvl: TCP_KEEPINTVL
+ * @keepcnt: TCP_KEEPCNT
+ * @addr_len: bytes of @addr that hold its address (getsockname())
+ * @peer_addr_len: bytes of @peer_addr that hold its peer's (getpeername())
+ * @nr_msgs: struct ckpt_sock_msg, each with its bytes, that follow
+ * @addr: its address as getsockname() reports it
+ * @peer_addr: its peer's as getpeername() reports it
+ */
+struct ckpt_fd_socket {
+	__u16 family;
+	__u16 type;
+	__u16 protocol;
+	__u16 state;
+	__u32 flags;
+	__u32 backlog;
+	__u64 ino;
+	__u64 peer_ino;
+	__u32 peer_pid;
+	__u32 peer_uid;
+	__u32 peer_gid;
+	__u32 sndbuf;
+	__u32 rcvbuf;
+	__s32 rcvlowat;
+	__u32 mark;
+	__u32 priority;
+	__u32 linger_s;
+	__u32 path_mode;
+	__u32 path_uid;
+	__u32 path_gid;
+	__u64 rcvtimeo_us;
+	__u64 sndtimeo_us;
+	__u32 keepidle;
+	__u32 keepintvl;
+	__u32 keepcnt;
+	__u32 addr_len;
+	__u32 peer_addr_len;
+	__u32 nr_msgs;
+	__u8 addr[128];
+	__u8 peer_addr[128];
 };
 
 /**
