@@ -198,14 +198,14 @@ static const char *peer_cred(struct sock *sk, const struct ckpt_sock_ctx *c,
 	rcu_read_lock();
 	t = pid_task(sk->sk_peer_pid, PIDTYPE_TGID);
 	if (!t || t->exit_state) {
-		why = "SO_PEERCRED names a process that has exited: it cannot be given back";
+		why = "SO_PEERCRED names a process that has exited";
 	} else if (task_pid_type(t, c->gtype) != c->pgrp) {
-		why = "SO_PEERCRED names a process outside the group: it cannot be given back";
+		why = "SO_PEERCRED names a process outside the group";
 	} else {
 		tc = __task_cred(t);
 		if (!uid_eq(tc->euid, pc->euid) || !gid_eq(tc->egid, pc->egid) ||
 		    !same_groups(tc->group_info, pc->group_info))
-			why = "SO_PEERCRED holds credentials its process no longer has: it cannot be given back";
+			why = "SO_PEERCRED holds credentials its process no longer has";
 	}
 	rcu_read_unlock();
 out:
@@ -253,7 +253,7 @@ static const char *unix_queue(struct sock *sk, struct sock *peer, char *buf,
 		if (sk->sk_type == SOCK_DGRAM && skb->sk != peer) {
 			m.sender_ino = skb->sk ? sk_ino(skb->sk) : 0;
 			if (!m.sender_ino) {
-				why = "a datagram queued on it comes from a socket since closed: not supported";
+				why = "a datagram queued on it comes from a closed socket";
 				break;
 			}
 		}
@@ -281,6 +281,7 @@ static const char *unix_queue(struct sock *sk, struct sock *peer, char *buf,
 static void unix_addr(struct unix_sock *u, u8 *addr, u32 *len,
 		      struct ckpt_fd_socket *st, bool own)
 {
+	/* Pairs with unix_bind()'s smp_store_release() of the address. */
 	struct unix_address *a = smp_load_acquire(&u->addr);
 	struct inode *inode;
 
@@ -330,7 +331,10 @@ static const char *unix_state(struct socket *sock, pid_t pid,
 		unix_addr(unix_sk(peer), st->peer_addr, &st->peer_addr_len, st,
 			  false);
 		st->peer_ino = sk_ino(peer);
-		if (!st->peer_ino)
+		/* An embryo has no socket until accept(), a closed peer is dead. */
+		if (!st->peer_ino && !sock_flag(peer, SOCK_DEAD))
+			why = "its connection waits to be accepted by a listener: not supported";
+		else if (!st->peer_ino)
 			st->flags |= CKPT_SK_PEER_GONE;
 		else
 			why = want(c, st->peer_ino, pid,
@@ -347,6 +351,9 @@ static const char *unix_state(struct socket *sock, pid_t pid,
 		goto out;
 	/* Count, then copy: the group is parked, only outsiders may add. */
 	why = unix_queue(sk, peer, NULL, 0, &nr, &bytes);
+	/* The restore sends them again: SCM_CREDENTIALS would name it. */
+	if (!why && nr && (st->flags & CKPT_SK_PASSCRED))
+		why = "SO_PASSCRED is on with messages queued: not supported";
 	if (why || !nr || !msgs)
 		goto out;
 	buf = kvmalloc(bytes, GFP_KERNEL);
@@ -546,8 +553,13 @@ int ckpt_sock_record(struct file *file, pid_t pid, int fd, bool first,
 	u32 len = 0;
 	char *buf;
 
-	rec->ino = rec->dev = rec->mode = rec->size = rec->mtime_ns = 0;
+	/* A descriptor object's record: its state names the socket. */
+	rec->ino = 0;
+	rec->dev = 0;
 	rec->rdev = 0;
+	rec->mode = 0;
+	rec->size = 0;
+	rec->mtime_ns = 0;
 	rec->pos = 0;
 	if (!first)
 		return 0;

@@ -225,19 +225,46 @@ out:
 	return ret;
 }
 
+/* Does some listener of the image listen at @s's address? */
+static bool listened_at(const struct tree *tr, const struct rst_sock *s)
+{
+	size_t i;
+
+	for (i = 0; i < tr->nr_socks; i++)
+		if (tr->socks[i].st.state == CKPT_SK_LISTEN &&
+		    tr->socks[i].st.type == s->st.type &&
+		    tr->socks[i].st.addr_len == s->st.addr_len &&
+		    !memcmp(tr->socks[i].st.addr, s->st.addr, s->st.addr_len))
+			return true;
+	return false;
+}
+
+/*
+ * Could @s be the end accept() gave, @p the one that connected? The
+ * accepted end has the listener's address (unix_stream_connect() gives
+ * the new socket the listener's), which its peer names.
+ */
+static bool accepted_end(const struct rst_sock *s, const struct rst_sock *p)
+{
+	return (s->st.flags & CKPT_SK_BOUND) && s->st.addr_len == p->st.peer_addr_len &&
+	       !memcmp(s->st.addr, p->st.peer_addr, s->st.addr_len);
+}
+
 /* The two ends of @s's connection with @p, each for its own description. */
 static int make_pair(const struct tree *tr, struct rst_sock *s, struct rst_sock *p)
 {
+	bool s_acc = accepted_end(s, p), p_acc = accepted_end(p, s);
 	int sv[2], ret;
 
-	if (s->st.type != SOCK_DGRAM &&
-	    ((s->st.flags & CKPT_SK_BOUND) || (p->st.flags & CKPT_SK_BOUND))) {
-		/* The accepting end has the address the other end names. */
-		if (s->st.addr_len == p->st.peer_addr_len &&
-		    !memcmp(s->st.addr, p->st.peer_addr, s->st.addr_len))
-			return pair_through(tr, s, p, &s->fd, &p->pending);
-		return pair_through(tr, p, s, &p->pending, &s->fd);
+	/* Both bound: the one a listener of the image listens at accepted. */
+	if (s_acc && p_acc) {
+		s_acc = listened_at(tr, s) || !listened_at(tr, p);
+		p_acc = !s_acc;
 	}
+	if (s->st.type != SOCK_DGRAM && s_acc)
+		return pair_through(tr, s, p, &s->fd, &p->pending);
+	if (s->st.type != SOCK_DGRAM && p_acc)
+		return pair_through(tr, p, s, &p->pending, &s->fd);
 	if (socketpair(AF_UNIX, s->st.type | SOCK_CLOEXEC, 0, sv))
 		return sock_fail(tr, s, -errno, "cannot make its connection again");
 	s->fd = sv[0];

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <linux/netlink.h>
 
 #include "kselftest_harness.h"
 #include "libckpt.h"
@@ -276,8 +277,9 @@ TEST(bad_area_refused)
 }
 
 /*
- * A socket among the descriptors is refused before any freeze, naming the
- * pid and the fd: the workload keeps running and no generation is started.
+ * A socket of a kind no image carries (netlink) is refused before any
+ * freeze, naming the pid, the fd and the kind: the workload keeps running
+ * and no generation is started.
  */
 TEST(socket_refused_untouched)
 {
@@ -286,21 +288,21 @@ TEST(socket_refused_untouched)
 	struct libckpt_job job;
 	struct libckpt *h;
 	char want[80], err[256];
-	int fd, sv[2];
+	int fd, nl;
 	uint64_t done;
 
-	/* The workload inherits the socket pair: fds sv[0], sv[1]. */
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	/* The workload inherits the netlink socket. */
+	nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	ASSERT_LE(0, nl);
 	ASSERT_EQ(0, start_workload(&w, 8, "/tmp/mw-sock"));
-	close(sv[0]);
-	close(sv[1]);
+	close(nl);
 	fd = open_area("/tmp/area-sock");
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, libckpt_open(&h));
 	done = w.ctl->done[0];
 	EXPECT_EQ(-EINVAL, libckpt_freeze(h, w.pid, fd, 0, &job));
-	snprintf(want, sizeof(want), "pid %d: fd %d: file descriptor is a socket",
-		 w.pid, sv[0]);
+	snprintf(want, sizeof(want), "pid %d: fd %d: netlink socket: not supported",
+		 w.pid, nl);
 	EXPECT_EQ(0, strncmp(libckpt_error(h), want, strlen(want)))
 		TH_LOG("%s", libckpt_error(h));
 	ASSERT_EQ(0, libckpt_area_read(fd, &sb, err, sizeof(err))) TH_LOG("%s", err);

@@ -144,6 +144,8 @@ struct ctx {
 	struct ps_snap *s;
 	unsigned long *pipes;	/* pipe inode numbers, in order of appearance */
 	size_t npipes;
+	unsigned long *socks;	/* socket inode numbers, the same way */
+	size_t nsocks;
 	unsigned long *shms;	/* shared memory objects' inodes, likewise */
 	size_t nshms;
 };
@@ -197,6 +199,13 @@ static size_t ordinal(unsigned long **list, size_t *n, unsigned long ino)
 static const char *pipe_name(struct ctx *c, unsigned long ino, char *buf, size_t len)
 {
 	snprintf(buf, len, "pipe#%zu", ordinal(&c->pipes, &c->npipes, ino));
+	return buf;
+}
+
+/* "socket#N": sockets are new objects too; which descriptors share one counts. */
+static const char *socket_name(struct ctx *c, unsigned long ino, char *buf, size_t len)
+{
+	snprintf(buf, len, "socket#%zu", ordinal(&c->socks, &c->nsocks, ino));
 	return buf;
 }
 
@@ -466,18 +475,21 @@ static void read_fds(struct ctx *c, struct ps_task *t, pid_t pid)
 		snprintf(key, sizeof(key), "fd:%d", fds[i]);
 		if (sscanf(link, "pipe:[%lu]", &pipe_ino) == 1)
 			put(t, key, pipe_name(c, pipe_ino, name, sizeof(name)));
+		else if (sscanf(link, "socket:[%lu]", &pipe_ino) == 1)
+			put(t, key, socket_name(c, pipe_ino, name, sizeof(name)));
 		else
 			put(t, key, link);
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fds[i]);
 		text = slurp(path, NULL);
 		if (!text)
 			continue;
-		/* A pipe's inode number is a new one after a restore: name it. */
+		/* A pipe's or socket's inode number is a new one after a restore: name it. */
 		ino = strstr(text, "\nino:");
 		if (ino && is_shm_object(link))
 			snprintf(name, sizeof(name), "%zu",
 				 shm_ordinal(c, strtoul(ino + 5, NULL, 10)));
-		if ((!strncmp(link, "pipe:", 5) || is_shm_object(link)) && ino) {
+		if ((!strncmp(link, "pipe:", 5) || !strncmp(link, "socket:", 7) ||
+		     is_shm_object(link)) && ino) {
 			char *end = strchr(ino + 1, '\n');
 
 			memmove(ino + 1, end ? end + 1 : "", strlen(end ? end + 1 : "") + 1);
@@ -703,6 +715,7 @@ int ps_take(struct ps_snap *s, const pid_t *pids, size_t n)
 		free(tids);
 	}
 	free(c.pipes);
+	free(c.socks);
 	free(c.shms);
 	if (ret) {
 		ps_free(s);

@@ -707,8 +707,7 @@ struct ckpt_fd_inotify {
 /* ckpt_fd_socket.state */
 #define CKPT_SK_UNCONNECTED	1	/* new or bound, not listening */
 #define CKPT_SK_LISTEN		2	/* listen() was called */
-#define CKPT_SK_CONNECTED	3	/* a stream's connection, or a
-					 * datagram socket's connect() */
+#define CKPT_SK_CONNECTED	3	/* connected (datagram: connect()) */
 
 /* ckpt_fd_socket.flags */
 #define CKPT_SK_BOUND		(1U << 0)	/* @addr is its own address */
@@ -726,11 +725,9 @@ struct ckpt_fd_inotify {
 #define CKPT_SK_LINGER		(1U << 12)	/* SO_LINGER on, @linger_s */
 #define CKPT_SK_NODELAY		(1U << 13)	/* TCP_NODELAY */
 #define CKPT_SK_V6ONLY		(1U << 14)	/* IPV6_V6ONLY */
-#define CKPT_SK_PEERCRED	(1U << 15)	/* @peer_pid .. @peer_gid hold
-						 * SO_PEERCRED */
+#define CKPT_SK_PEERCRED	(1U << 15)	/* SO_PEERCRED: @peer_pid.. */
 #define CKPT_SK_PATH_GONE	(1U << 16)	/* its path was removed */
-#define CKPT_SK_ERR_RESET	(1U << 17)	/* ECONNRESET is pending
-						 * (SO_ERROR) */
+#define CKPT_SK_ERR_RESET	(1U << 17)	/* SO_ERROR: ECONNRESET */
 #define CKPT_SK_FLAGS_KNOWN	((1U << 18) - 1)
 
 /**

@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Unix sockets. A workload of two processes builds socket pairs of every
+ * type with bytes queued both ways (part of one already read), a
+ * connection made through a listener bound to a path, a datagram server
+ * with an abstract name and a client connected to it with datagrams
+ * queued, a connection whose peer closed, one left with a reset, shut
+ * down ends and options; it is checkpointed, SIGKILLed and restored, and
+ * the restored processes check their own view: every byte and message
+ * boundary, SO_PEERCRED naming the process that made the connection,
+ * addresses, options, EOF and errors, and that the connections and the
+ * listener carry on. What cannot be carried (a peer outside the group,
+ * descriptors in flight, connections waiting to be accepted) is refused
+ * before the freeze, naming the socket. Every restore also compares /proc
+ * before and after (proc_state.h).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "libckpt.h"
+#include "test_util.h"
+
+#define LOG	"/tmp/st-log"
+#define GO	"/tmp/st-go"
+#define AREA	"/tmp/st-area"
+#define SAVED	"/tmp/st-saved"
+#define LPATH	"/tmp/st-listen"
+#define ABSTRACT "ckpt-st-dgram"
+#define PIPE_BYTES	5000
+#define READ_FIRST	1000
+
+static int log_fd = -1;
+
+static void say(const char *what, long n)
+{
+	char line[96];
+	int len = snprintf(line, sizeof(line), "%s %d %ld\n", what, getpid(), n);
+
+	if (write(log_fd, line, len) != len)
+		_exit(3);
+}
+
+static void finish(int code)
+{
+	say(code ? "FAIL" : "PASS", code);
+	_exit(code);
+}
+
+static void wait_go(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct stat st;
+
+	while (stat(GO, &st))
+		nanosleep(&ts, NULL);
+}
+
+static char byte_at(size_t i)
+{
+	return (char)('A' + i * 11 % 26);
+}
+
+/* Place @fd at @at (and only there). */
+static int place(int fd, int at)
+{
+	if (fd < 0 || (fd != at && dup2(fd, at) != at))
+		return -1;
+	if (fd != at)
+		close(fd);
+	return at;
+}
+
+static int pair_at(int type, int a, int b)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, type, 0, sv) || place(sv[0], 100) != 100 ||
+	    place(sv[1], b) != b || place(100, a) != a)
+		return -1;
+	return 0;
+}
+
+static socklen_t unix_addr(struct sockaddr_un *sun, const char *path, bool abstract)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (abstract) {
+		memcpy(sun->sun_path + 1, path, strlen(path));
+		return offsetof(struct sockaddr_un, sun_path) + 1 + strlen(path);
+	}
+	strcpy(sun->sun_path, path);
+	return offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1;
+}
+
+static pid_t peer_pid(int fd)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) ? -1 : uc.pid;
+}
+
+static int opt(int fd, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, name, &v, &len) ? -1 : v;
+}
+
+static bool reads_exactly(int fd, const char *want, size_t len)
+{
+	char buf[8192];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = recv(fd, buf + got, len - got, 0);
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return !memcmp(buf, want, len);
+}
+
+static bool reads_pattern(int fd, size_t from, size_t len)
+{
+	char want[PIPE_BYTES];
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		want[i] = byte_at(from + i);
+	return reads_exactly(fd, want, len);
+}
+
+/* One datagram or record of exactly @len bytes of @c. */
+static bool recv_msg(int fd, char c, size_t len)
+{
+	char buf[512];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	size_t i;
+
+	if (n != (ssize_t)len)
+		return false;
+	for (i = 0; i < len; i++)
+		if (buf[i] != c)
+			return false;
+	return true;
+}
+
+static bool send_msg(int fd, char c, size_t len)
+{
+	char buf[512];
+
+	memset(buf, c, len);
+	return send(fd, buf, len, 0) == (ssize_t)len;
+}
+
+static bool name_is(int fd, bool peer, const char *path, bool abstract)
+{
+	struct sockaddr_un want, got;
+	socklen_t wl = unix_addr(&want, path, abstract), gl = sizeof(got);
+
+	if ((peer ? getpeername : getsockname)(fd, (struct sockaddr *)&got, &gl))
+		return false;
+	return gl == wl && !memcmp(&got, &want, wl);
+}
+
+/*
+ * What the parent saw of its sockets before the checkpoint, for the
+ * restored parent to compare (its memory comes back, but written here it
+ * survives a failed restore too, for diagnostics).
+ */
+struct before {
+	pid_t parent, child;
+	int sndbuf42, rcvbuf43;
+};
+
+static struct before seen;
+
+/*
+ * Parent (P) and child (C) descriptors:
+ *   40 P / 41 C  stream pair made by P; C wrote PIPE_BYTES, P read
+ *                READ_FIRST; P wrote "hello-from-parent"
+ *   42 P / 43 P  datagram pair; 3 datagrams queued on 43; 42 SO_PASSCRED
+ *                and SO_SNDBUF, 43 O_NONBLOCK and SO_RCVBUF
+ *   44 P / 45 C  seqpacket pair; C sent 2 records; P shut down writing
+ *   46 P         stream listener at LPATH (mode 0640, backlog 7)
+ *   47 C / 48 P  a connection C made to 46, accepted by P; "via-listener"
+ *                queued for P
+ *   49 P / 50 C  datagram server @ABSTRACT; C's client connected to it,
+ *                2 datagrams queued
+ *   51 P         stream end whose peer closed, 100 bytes left to read
+ *   52 P         stream end whose peer closed with bytes unread: reset
+ */
+static int parent_setup(int to_child)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	char buf[READ_FIRST];
+	int v, sv[2];
+
+	v = 65536;
+	if (setsockopt(42, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)))
+		return 10;
+	v = 1;
+	if (setsockopt(42, SOL_SOCKET, SO_PASSCRED, &v, sizeof(v)))
+		return 11;
+	v = 40000;
+	if (setsockopt(43, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) ||
+	    fcntl(43, F_SETFL, O_NONBLOCK))
+		return 12;
+	seen.sndbuf42 = opt(42, SO_SNDBUF);
+	seen.rcvbuf43 = opt(43, SO_RCVBUF);
+	if (!send_msg(42, 'x', 10) || !send_msg(42, 'y', 200) || !send_msg(42, 'z', 1))
+		return 13;
+	if (send(40, "hello-from-parent", 17, 0) != 17)
+		return 14;
+	/* The listener and the datagram server, before the child uses them. */
+	len = unix_addr(&sun, LPATH, false);
+	unlink(LPATH);
+	if (place(socket(AF_UNIX, SOCK_STREAM, 0), 46) != 46 ||
+	    bind(46, (struct sockaddr *)&sun, len) || chmod(LPATH, 0640) || listen(46, 7))
+		return 15;
+	len = unix_addr(&sun, ABSTRACT, true);
+	if (place(socket(AF_UNIX, SOCK_DGRAM, 0), 49) != 49 ||
+	    bind(49, (struct sockaddr *)&sun, len))
+		return 16;
+	/* 51: its peer closed with nothing unread; 52: with bytes unread. */
+	memset(buf, 'q', 100);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || place(sv[0], 51) != 51 ||
+	    send(sv[1], buf, 100, 0) != 100)
+		return 17;
+	close(sv[1]);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || place(sv[0], 52) != 52 ||
+	    send(52, "unread", 6, 0) != 6)
+		return 18;
+	close(sv[1]);
+	if (write(to_child, "g", 1) != 1)
+		return 19;
+	return 0;
+}
+
+static int parent_after_child(void)
+{
+	if (place(accept(46, NULL, NULL), 48) != 48)
+		return 20;
+	/* Part of the child's stream read: a partly consumed message stays. */
+	if (!reads_pattern(40, 0, READ_FIRST))
+		return 21;
+	if (shutdown(44, SHUT_WR))
+		return 22;
+	seen.parent = getpid();
+	return 0;
+}
+
+static int check_parent(void)
+{
+	struct stat st;
+	int v;
+
+	if (peer_pid(40) != seen.parent || peer_pid(48) != seen.child ||
+	    peer_pid(42) != seen.parent)
+		return 30;
+	if (!reads_pattern(40, READ_FIRST, PIPE_BYTES - READ_FIRST))
+		return 31;
+	if (!recv_msg(43, 'x', 10) || !recv_msg(43, 'y', 200) || !recv_msg(43, 'z', 1))
+		return 32;
+	if (recv(43, &v, 1, 0) != -1 || errno != EAGAIN)
+		return 33;
+	if (opt(42, SO_PASSCRED) != 1 || opt(42, SO_SNDBUF) != seen.sndbuf42 ||
+	    opt(43, SO_RCVBUF) != seen.rcvbuf43 || fcntl(43, F_GETFL) != (O_RDWR | O_NONBLOCK))
+		return 34;
+	if (!recv_msg(44, 's', 30) || !recv_msg(44, 't', 3))
+		return 35;
+	if (send(44, "x", 1, MSG_NOSIGNAL) != -1 || errno != EPIPE)
+		return 36;
+	if (!name_is(46, false, LPATH, false) || !name_is(48, false, LPATH, false) ||
+	    opt(46, SO_ACCEPTCONN) != 1)
+		return 37;
+	if (stat(LPATH, &st) || !S_ISSOCK(st.st_mode) || (st.st_mode & 07777) != 0640)
+		return 38;
+	if (!reads_exactly(48, "via-listener", 12))
+		return 39;
+	if (!name_is(49, false, ABSTRACT, true) || !recv_msg(49, 'd', 7) ||
+	    !recv_msg(49, 'e', 70))
+		return 40;
+	if (!reads_exactly(51, "qqqqqqqqqq", 10))
+		return 41;
+	return 0;
+}
+
+static int check_parent_rest(void)
+{
+	char buf[100];
+	int v;
+	socklen_t len = sizeof(v);
+
+	/* 51: the other 90 bytes, then end of file. */
+	if (recv(51, buf, sizeof(buf), 0) != 90 || recv(51, buf, 1, 0) != 0)
+		return 42;
+	if (getsockopt(52, SOL_SOCKET, SO_ERROR, &v, &len) || v != ECONNRESET)
+		return 43;
+	/* Carry on: both ends of every live connection still talk. */
+	if (send(40, "ping", 4, 0) != 4 || !reads_exactly(40, "pong", 4))
+		return 44;
+	if (place(accept(46, NULL, NULL), 53) != 53 || !reads_exactly(53, "again", 5))
+		return 45;
+	for (v = 0; v < 500 && !recv_msg(49, 'f', 5); v++)
+		usleep(20000);
+	return v < 500 ? 0 : 46;
+}
+
+static int child_setup(int from_parent)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	char c, buf[PIPE_BYTES];
+	size_t i;
+
+	if (read(from_parent, &c, 1) != 1)
+		return 50;
+	for (i = 0; i < PIPE_BYTES; i++)
+		buf[i] = byte_at(i);
+	if (send(41, buf, PIPE_BYTES, 0) != PIPE_BYTES)
+		return 51;
+	if (!send_msg(45, 's', 30) || !send_msg(45, 't', 3))
+		return 52;
+	len = unix_addr(&sun, LPATH, false);
+	if (place(socket(AF_UNIX, SOCK_STREAM, 0), 47) != 47 ||
+	    connect(47, (struct sockaddr *)&sun, len) || send(47, "via-listener", 12, 0) != 12)
+		return 53;
+	len = unix_addr(&sun, ABSTRACT, true);
+	if (place(socket(AF_UNIX, SOCK_DGRAM, 0), 50) != 50 ||
+	    connect(50, (struct sockaddr *)&sun, len) || !send_msg(50, 'd', 7) ||
+	    !send_msg(50, 'e', 70))
+		return 54;
+	return 0;
+}
+
+static int check_child(pid_t parent)
+{
+	struct sockaddr_un sun;
+	socklen_t len = unix_addr(&sun, LPATH, false);
+	char c;
+
+	if (peer_pid(41) != parent || peer_pid(47) != parent || peer_pid(45) != parent)
+		return 60;
+	if (!reads_exactly(41, "hello-from-parent", 17))
+		return 61;
+	if (recv(45, &c, 1, 0) != 0)
+		return 62;
+	if (!name_is(47, true, LPATH, false) || !name_is(50, true, ABSTRACT, true))
+		return 63;
+	if (!reads_exactly(41, "ping", 4) || send(41, "pong", 4, 0) != 4)
+		return 64;
+	if (place(socket(AF_UNIX, SOCK_STREAM, 0), 54) != 54 ||
+	    connect(54, (struct sockaddr *)&sun, len) || send(54, "again", 5, 0) != 5)
+		return 65;
+	if (!send_msg(50, 'f', 5))
+		return 66;
+	return 0;
+}
+
+static void unix_workload(void)
+{
+	int sync[2], ret;
+	pid_t child;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (log_fd < 0 || pipe(sync) || place(sync[0], 30) != 30 || place(sync[1], 31) != 31)
+		_exit(20);
+	if (pair_at(SOCK_STREAM, 40, 41) || pair_at(SOCK_DGRAM, 42, 43) ||
+	    pair_at(SOCK_SEQPACKET, 44, 45))
+		_exit(21);
+	child = fork();
+	if (child == 0) {
+		close(40);
+		close(42);
+		close(43);
+		close(44);
+		close(31);
+		ret = child_setup(30);
+		close(30);
+		if (ret)
+			finish(ret);
+		say("ready", 0);
+		wait_go();
+		finish(check_child(getppid()));
+	}
+	close(41);
+	close(45);
+	close(30);
+	seen.child = child;
+	ret = parent_setup(31);
+	close(31);
+	/* The child's connection and messages, before the parent goes on. */
+	if (!ret && log_wait(LOG, "ready", 1, 10000))
+		ret = 24;
+	if (!ret)
+		ret = parent_after_child();
+	if (ret)
+		finish(ret);
+	say("ready", 0);
+	wait_go();
+	ret = check_parent();
+	if (!ret)
+		ret = check_parent_rest();
+	if (!ret && waitpid(child, &ret, 0) == child)
+		ret = WIFEXITED(ret) && !WEXITSTATUS(ret) ? 0 : 70;
+	finish(ret);
+}
+
+/* A socket pair whose other end the test keeps: its peer is outside. */
+static void outside_peer_workload(void)
+{
+	close_range(0, 60, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	say("ready", 0);
+	for (;;)
+		pause();
+}
+
+/* A descriptor sent over a pair and never received: in flight. */
+static void in_flight_workload(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = "f", .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (log_fd < 0 || pair_at(SOCK_STREAM, 61, 62))
+		_exit(20);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &log_fd, sizeof(int));
+	if (sendmsg(61, &mh, 0) != 1)
+		_exit(21);
+	say("ready", 0);
+	for (;;)
+		pause();
+}
+
+/* A listener with a connection nobody accepted yet. */
+static void backlog_workload(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len = unix_addr(&sun, "ckpt-st-backlog", true);
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (log_fd < 0 || place(socket(AF_UNIX, SOCK_STREAM, 0), 63) != 63 ||
+	    bind(63, (struct sockaddr *)&sun, len) || listen(63, 4) ||
+	    place(socket(AF_UNIX, SOCK_STREAM, 0), 64) != 64 ||
+	    connect(64, (struct sockaddr *)&sun, len))
+		_exit(20);
+	say("ready", 0);
+	for (;;)
+		pause();
+}
+
+__attribute__((constructor)) static void maybe_workload(void)
+{
+	const char *w = getenv("CKPT_SOCK_WORKLOAD");
+
+	if (w && !strcmp(w, "unix"))
+		unix_workload();
+	if (w && !strcmp(w, "outside_peer"))
+		outside_peer_workload();
+	if (w && !strcmp(w, "in_flight"))
+		in_flight_workload();
+	if (w && !strcmp(w, "backlog"))
+		backlog_workload();
+}
+
+static const char *log_text(void)
+{
+	static char buf[8192];
+	int fd = open(LOG, O_RDONLY);
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	return buf;
+}
+
+/* Kill every process of session @sid and reap them (we are their subreaper). */
+static void kill_session(pid_t sid)
+{
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		int left = 0;
+
+		while (d && (de = readdir(d))) {
+			pid_t p = atoi(de->d_name);
+
+			if (p > 0 && getsid(p) == sid) {
+				kill(p, SIGKILL);
+				left++;
+			}
+		}
+		if (d)
+			closedir(d);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!left)
+			return;
+		usleep(20000);
+	}
+}
+
+static struct ps_snap before;
+
+/* Start workload @kind (@n processes say ready) and checkpoint its session. */
+static int start_and_checkpoint(const char *kind, int n, pid_t *sid, char *err,
+				size_t errlen)
+{
+	struct libckpt_freeze_opts o = { .flags = LIBCKPT_F_SESSION };
+	struct libckpt_job job, done;
+	struct libckpt *h = NULL;
+	pid_t pids[4];
+	int fd, ret;
+
+	unlink(LOG);
+	unlink(GO);
+	unlink(AREA);
+	*sid = exec_self_as("CKPT_SOCK_WORKLOAD", kind);
+	if (log_wait(LOG, "ready", n, 10000)) {
+		snprintf(err, errlen, "the workload did not start: %.200s", log_text());
+		return -ETIMEDOUT;
+	}
+	ps_free(&before);
+	ret = ps_session_pids(*sid, pids, 4);
+	if (ret != n) {
+		snprintf(err, errlen, "%d processes in session %d, not %d", ret, *sid, n);
+		return ret < 0 ? ret : -ESRCH;
+	}
+	ret = ps_take_idle(&before, pids, n, PS_SETTLE_MS);
+	if (ret) {
+		snprintf(err, errlen, "/proc of the workload: %s", strerror(-ret));
+		return ret;
+	}
+	ret = libckpt_area_create(AREA, 64 << 20, err, errlen);
+	fd = ret ? -1 : open(AREA, O_RDWR);
+	if (fd < 0)
+		return -EIO;
+	ret = libckpt_open(&h);
+	if (!ret)
+		ret = libckpt_freeze_with(h, *sid, fd, &o, &job);
+	if (ret && h)
+		snprintf(err, errlen, "%s", libckpt_error(h));
+	if (!ret)
+		ret = libckpt_wait(h, job.id, &done);
+	if (!ret && done.state != CKPT_JOB_COMMITTED) {
+		snprintf(err, errlen, "job failed: %.200s", done.error_msg);
+		ret = -EIO;
+	}
+	if (h)
+		libckpt_close(h);
+	close(fd);
+	return ret;
+}
+
+/*
+ * Every kind of Unix socket comes back as the workload had it, and its
+ * two processes check that (see unix_workload()).
+ */
+TEST(unix_sockets_restored)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char err[LIBCKPT_ERRLEN] = "", *report;
+	int status = -1, ret, fd, diffs;
+	pid_t sid, helper, got;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	ASSERT_EQ(0, start_and_checkpoint("unix", 2, &sid, err, sizeof(err)))
+		TH_LOG("%s", err);
+	kill_session(sid);
+	unlink(GO);
+	helper = ps_check_async(&before, 0, ps_scope(_metadata->name), GO, &fd);
+	ASSERT_LT(0, helper);
+	ret = libckpt_restore(AREA, &o, &got, &status, err, sizeof(err));
+	diffs = ps_check_wait(helper, fd, ret != 0, &report);
+	ASSERT_EQ(0, ret) TH_LOG("%s", err);
+	EXPECT_PROC_SAME(diffs, report);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("%s", log_text());
+	EXPECT_EQ(2, log_count(LOG, "PASS", err, sizeof(err))) TH_LOG("%s", log_text());
+	kill_session(sid);
+	unlink(AREA);
+	unlink(GO);
+	unlink(LPATH);
+}
+
+/* Refused before any freeze, naming what: the workload still runs. */
+static void expect_refused(struct __test_metadata *_metadata, const char *kind,
+			   const char *fd, const char *what, const char *why)
+{
+	char err[LIBCKPT_ERRLEN] = "";
+	pid_t sid;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	EXPECT_EQ(-EINVAL, start_and_checkpoint(kind, 1, &sid, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, fd)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, what)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, why)) TH_LOG("%s", err);
+	EXPECT_EQ(0, kill(sid, 0)) TH_LOG("it was frozen or killed");
+	kill_session(sid);
+	unlink(AREA);
+}
+
+TEST(peer_outside_refused)
+{
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, place(sv[1], 70) == 70 ? 0 : -1);
+	/* The workload keeps fds up to 60 and 70 (close_range(0, 60)). */
+	expect_refused(_metadata, "outside_peer", "fd 70", "unix stream socket (socket:[",
+		       "its peer is a socket outside the group");
+	close(sv[0]);
+	close(70);
+}
+
+TEST(descriptors_in_flight_refused)
+{
+	expect_refused(_metadata, "in_flight", "fd 62", "unix stream socket",
+		       "descriptors in flight (SCM_RIGHTS) are queued on it");
+}
+
+TEST(pending_connections_refused)
+{
+	expect_refused(_metadata, "backlog", "fd 63", "unix stream socket @ckpt-st-backlog",
+		       "connections wait to be accepted on it");
+}
+
+TEST_HARNESS_MAIN
