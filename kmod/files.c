@@ -603,8 +603,8 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		ret = xa_err(xa_store(&set->sock_held, inode->i_ino,
 				      xa_mk_value(1), GFP_KERNEL));
 		if (!ret)
-			ret = ckpt_sock_record(file, ts->rec.pid, fd, first, &ctx,
-					       &rec, &data, extack);
+			ret = ckpt_sock_record(ts->task, file, ts->rec.pid, fd,
+					       first, &ctx, &rec, &data, extack);
 		if (ret)
 			return ret;
 		goto put;

@@ -20,6 +20,8 @@
 #include <linux/cred.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
+#include <linux/fs_struct.h>
+#include <linux/namei.h>
 #include <linux/net.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
@@ -530,8 +532,65 @@ int ckpt_sock_check(struct task_struct **tasks, unsigned int n,
 	return ret;
 }
 
+/*
+ * A Unix socket bound by a relative name is bound again in the working
+ * directory of the process whose record carries it: that name must still
+ * find the socket's file from there.
+ */
+static const char *relative_name(struct task_struct *t, struct file *file,
+				 const struct ckpt_fd_socket *st)
+{
+	struct unix_sock *u = unix_sk(sock_from_file(file)->sk);
+	u32 len = st->addr_len - sizeof(sa_family_t);
+	struct path pwd, found;
+	const char *why = NULL;
+	char *buf, *dir;
+	size_t dlen;
+
+	if (st->family != AF_UNIX || !(st->flags & CKPT_SK_BOUND) ||
+	    (st->flags & CKPT_SK_PATH_GONE) || !st->addr[2] || st->addr[2] == '/')
+		return NULL;
+	task_lock(t);
+	if (!t->fs) {
+		task_unlock(t);
+		return "bound by a relative name, in a process without a working directory";
+	}
+	get_fs_pwd(t->fs, &pwd);
+	task_unlock(t);
+	buf = kmalloc(PATH_MAX + sizeof(st->addr) + 1, GFP_KERNEL);
+	if (!buf) {
+		why = "out of memory";
+		goto out;
+	}
+	/* "pwd/name", found as the restore will find it. */
+	dir = d_path(&pwd, buf, PATH_MAX);
+	if (IS_ERR(dir)) {
+		why = "bound by a relative name, its working directory has no path";
+		goto out_free;
+	}
+	dlen = strlen(dir);
+	memmove(buf, dir, dlen);
+	dir = buf + dlen;
+	*dir++ = '/';
+	memcpy(dir, st->addr + sizeof(sa_family_t), len);
+	dir[len] = '\0';
+	if (kern_path(buf, 0, &found)) {
+		why = "bound by a relative name its working directory no longer finds";
+		goto out_free;
+	}
+	if (found.dentry != u->path.dentry || found.mnt != u->path.mnt)
+		why = "bound by a relative name that finds another file from its working directory";
+	path_put(&found);
+out_free:
+	kfree(buf);
+out:
+	path_put(&pwd);
+	return why;
+}
+
 /**
  * ckpt_sock_record() - a socket's FD record, with the parked group
+ * @task: the process whose record it is
  * @file: the socket's file
  * @pid: the process, for messages
  * @fd: its descriptor
@@ -543,7 +602,8 @@ int ckpt_sock_check(struct task_struct **tasks, unsigned int n,
  *
  * Return: 0, -EINVAL or -ENOMEM.
  */
-int ckpt_sock_record(struct file *file, pid_t pid, int fd, bool first,
+int ckpt_sock_record(struct task_struct *task, struct file *file, pid_t pid,
+		     int fd, bool first,
 		     struct ckpt_sock_ctx *ctx, struct ckpt_rec_fd *rec,
 		     void **data, struct netlink_ext_ack *extack)
 {
@@ -564,6 +624,8 @@ int ckpt_sock_record(struct file *file, pid_t pid, int fd, bool first,
 	if (!first)
 		return 0;
 	why = sock_state(file, pid, ctx, &st, &msgs, &len);
+	if (!why)
+		why = relative_name(task, file, &st);
 	if (why) {
 		refuse(extack, pid, fd, &st, why);
 		return -EINVAL;

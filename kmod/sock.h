@@ -40,7 +40,8 @@ const char *ckpt_sock_classify(struct file *file);
 int ckpt_sock_check(struct task_struct **tasks, unsigned int n,
 		    struct pid *pgrp, enum pid_type gtype,
 		    struct netlink_ext_ack *extack);
-int ckpt_sock_record(struct file *file, pid_t pid, int fd, bool first,
+int ckpt_sock_record(struct task_struct *task, struct file *file, pid_t pid,
+		     int fd, bool first,
 		     struct ckpt_sock_ctx *ctx, struct ckpt_rec_fd *rec,
 		     void **data, struct netlink_ext_ack *extack);
 int ckpt_sock_check_wanted(struct xarray *held, struct xarray *wanted,

@@ -99,6 +99,44 @@ static bool has_path(const uint8_t *addr, uint32_t len)
 }
 
 /*
+ * A relative name is the one the socket was bound by in the working
+ * directory of the process its record belongs to (the module checked that
+ * it still finds its file from there): the controller binds, connects or
+ * removes it from there too.
+ */
+static int enter_cwd(const struct tree *tr, uint32_t pid, const uint8_t *addr,
+		     uint32_t len, int *saved)
+{
+	int i, err;
+
+	*saved = -1;
+	if (!has_path(addr, len) || addr[UNNAMED_LEN] == '/')
+		return 0;
+	i = libckpt_rst_task_index(tr, pid);
+	if (i < 0)
+		return -ESRCH;
+	*saved = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*saved < 0)
+		return -errno;
+	if (chdir(tr->plans[i].task->proc->cwd)) {
+		err = -errno;
+		close(*saved);
+		*saved = -1;
+		return err;
+	}
+	return 0;
+}
+
+static void leave_cwd(int saved)
+{
+	if (saved < 0)
+		return;
+	if (fchdir(saved))
+		abort();	/* the controller's own directory is gone */
+	close(saved);
+}
+
+/*
  * A path another socket is bound to: a file left by a socket that is gone
  * (connect() is refused) is removed; one a live socket answers on is in
  * use, and so is anything that is not a socket.
@@ -142,19 +180,24 @@ static int bind_own(const struct tree *tr, struct rst_sock *s, int fd)
 {
 	const struct ckpt_fd_socket *st = &s->st;
 	char path[sizeof(st->addr)];
-	int ret;
+	int ret, saved;
 
-	ret = bind_unix(fd, st->type, st->addr, st->addr_len);
-	if (ret)
+	ret = enter_cwd(tr, s->pid, st->addr, st->addr_len, &saved);
+	if (!ret)
+		ret = bind_unix(fd, st->type, st->addr, st->addr_len);
+	if (ret) {
+		leave_cwd(saved);
 		return sock_fail(tr, s, ret, "cannot bind it to its address again");
-	if (!has_path(st->addr, st->addr_len))
-		return 0;
-	memcpy(path, st->addr + UNNAMED_LEN, st->addr_len - UNNAMED_LEN);
-	path[st->addr_len - UNNAMED_LEN] = '\0';
-	if (lchown(path, st->path_uid, st->path_gid) ||
-	    fchmodat(AT_FDCWD, path, st->path_mode & 07777, 0))
-		return sock_fail(tr, s, -errno, "cannot give its file its owner and mode");
-	return 0;
+	}
+	if (has_path(st->addr, st->addr_len)) {
+		memcpy(path, st->addr + UNNAMED_LEN, st->addr_len - UNNAMED_LEN);
+		path[st->addr_len - UNNAMED_LEN] = '\0';
+		if (lchown(path, st->path_uid, st->path_gid) ||
+		    fchmodat(AT_FDCWD, path, st->path_mode & 07777, 0))
+			ret = sock_fail(tr, s, -errno, "cannot give its file its owner and mode");
+	}
+	leave_cwd(saved);
+	return ret;
 }
 
 static int new_unix(int type)
@@ -173,7 +216,7 @@ static int pair_through(const struct tree *tr, struct rst_sock *srv,
 			struct rst_sock *cli, int *srv_fd, int *cli_fd)
 {
 	struct sockaddr_un sun = { 0 };
-	int lfd = -1, c, a, ret;
+	int lfd = -1, c, a, ret, saved = -1;
 	bool temp = false;
 	size_t i;
 
@@ -190,6 +233,11 @@ static int pair_through(const struct tree *tr, struct rst_sock *srv,
 	ret = (cli->st.flags & CKPT_SK_BOUND) ? bind_own(tr, cli, c) : 0;
 	if (ret)
 		goto out;
+	ret = enter_cwd(tr, srv->pid, srv->st.addr, srv->st.addr_len, &saved);
+	if (ret) {
+		ret = sock_fail(tr, srv, ret, "cannot enter its working directory");
+		goto out;
+	}
 	if (lfd < 0) {
 		temp = true;
 		ret = lfd = new_unix(srv->st.type);
@@ -217,6 +265,7 @@ static int pair_through(const struct tree *tr, struct rst_sock *srv,
 	*cli_fd = c;
 	c = -1;
 out:
+	leave_cwd(saved);
 	if (c >= 0)
 		close(c);
 	/* The temporary listener's file stays, as a closed listener's does. */
@@ -492,10 +541,15 @@ static int finish_unix(const struct tree *tr, struct rst_sock *s)
 	if (st->state == CKPT_SK_CONNECTED && !(st->flags & CKPT_SK_PEER_GONE) &&
 	    s->peer->peer != s) {
 		struct sockaddr_un sun = { 0 };
+		int saved;
 
 		memcpy(&sun, st->peer_addr, st->peer_addr_len);
-		if (connect(s->fd, (struct sockaddr *)&sun, st->peer_addr_len))
-			return sock_fail(tr, s, -errno, "cannot connect it to its server again");
+		ret = enter_cwd(tr, s->peer->pid, st->peer_addr, st->peer_addr_len, &saved);
+		if (!ret && connect(s->fd, (struct sockaddr *)&sun, st->peer_addr_len))
+			ret = -errno;
+		leave_cwd(saved);
+		if (ret)
+			return sock_fail(tr, s, ret, "cannot connect it to its server again");
 	}
 	if (!same_unix_name(s->fd, false, st->addr, st->addr_len) ||
 	    (st->state == CKPT_SK_CONNECTED &&
@@ -530,15 +584,18 @@ static int shut(const struct tree *tr, struct rst_sock *s)
 	return 0;
 }
 
-static void unlink_gone_path(const struct rst_sock *s)
+static void unlink_gone_path(const struct tree *tr, const struct rst_sock *s)
 {
 	char path[sizeof(s->st.addr)];
+	int saved;
 
 	if (!(s->st.flags & CKPT_SK_PATH_GONE) || !has_path(s->st.addr, s->st.addr_len))
 		return;
 	memcpy(path, s->st.addr + UNNAMED_LEN, s->st.addr_len - UNNAMED_LEN);
 	path[s->st.addr_len - UNNAMED_LEN] = '\0';
-	unlink(path);
+	if (!enter_cwd(tr, s->pid, s->st.addr, s->st.addr_len, &saved))
+		unlink(path);
+	leave_cwd(saved);
 }
 
 /**
@@ -565,7 +622,7 @@ int libckpt_rst_sock_finish(struct tree *tr)
 	for (i = 0; !ret && i < tr->nr_socks; i++)
 		ret = refill(tr, &tr->socks[i]);
 	for (i = 0; i < tr->nr_socks; i++)
-		unlink_gone_path(&tr->socks[i]);
+		unlink_gone_path(tr, &tr->socks[i]);
 	for (i = 0; !ret && i < tr->nr_socks; i++)
 		ret = close_gone(tr, &tr->socks[i]);
 	for (i = 0; !ret && i < tr->nr_socks; i++)

@@ -39,6 +39,7 @@
 #define SAVED	"/tmp/st-saved"
 #define LPATH	"/tmp/st-listen"
 #define ABSTRACT "ckpt-st-dgram"
+#define RELNAME	"st-rel-sock"
 #define PIPE_BYTES	5000
 #define READ_FIRST	1000
 
@@ -205,6 +206,8 @@ static struct before seen;
  *                2 datagrams queued
  *   51 P         stream end whose peer closed, 100 bytes left to read
  *   52 P         stream end whose peer closed with bytes unread: reset
+ *   55 P         datagram socket bound by the relative name RELNAME in
+ *                /tmp, its working directory
  */
 static int parent_setup(int to_child)
 {
@@ -249,6 +252,11 @@ static int parent_setup(int to_child)
 	    send(52, "unread", 6, 0) != 6)
 		return 18;
 	close(sv[1]);
+	len = unix_addr(&sun, RELNAME, false);
+	unlink("/tmp/" RELNAME);
+	if (chdir("/tmp") || place(socket(AF_UNIX, SOCK_DGRAM, 0), 55) != 55 ||
+	    bind(55, (struct sockaddr *)&sun, len))
+		return 23;
 	if (write(to_child, "g", 1) != 1)
 		return 19;
 	return 0;
@@ -321,7 +329,20 @@ static int check_parent_rest(void)
 		return 45;
 	for (v = 0; v < 500 && !recv_msg(49, 'f', 5); v++)
 		usleep(20000);
-	return v < 500 ? 0 : 46;
+	if (v == 500)
+		return 46;
+	/* The relative name, bound again in /tmp: it finds the socket. */
+	if (!name_is(55, false, RELNAME, false))
+		return 47;
+	{
+		struct sockaddr_un sun;
+		socklen_t len = unix_addr(&sun, "/tmp/" RELNAME, false);
+
+		if (sendto(55, "self", 4, 0, (struct sockaddr *)&sun, len) != 4 ||
+		    !reads_exactly(55, "self", 4))
+			return 48;
+	}
+	return 0;
 }
 
 static int child_setup(int from_parent)
@@ -464,6 +485,24 @@ static void in_flight_workload(void)
 		pause();
 }
 
+/* Bound by a relative name, then gone to another directory. */
+static void moved_away_workload(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len = unix_addr(&sun, RELNAME, false);
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	unlink("/tmp/" RELNAME);
+	if (log_fd < 0 || chdir("/tmp") || place(socket(AF_UNIX, SOCK_DGRAM, 0), 65) != 65 ||
+	    bind(65, (struct sockaddr *)&sun, len) || chdir("/"))
+		_exit(20);
+	say("ready", 0);
+	for (;;)
+		pause();
+}
+
 /* A listener with a connection nobody accepted yet. */
 static void backlog_workload(void)
 {
@@ -495,6 +534,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		in_flight_workload();
 	if (w && !strcmp(w, "backlog"))
 		backlog_workload();
+	if (w && !strcmp(w, "moved_away"))
+		moved_away_workload();
 }
 
 static const char *log_text(void)
@@ -618,6 +659,7 @@ TEST(unix_sockets_restored)
 	unlink(AREA);
 	unlink(GO);
 	unlink(LPATH);
+	unlink("/tmp/" RELNAME);
 }
 
 /* Refused before any freeze, naming what: the workload still runs. */
@@ -660,6 +702,26 @@ TEST(pending_connections_refused)
 {
 	expect_refused(_metadata, "backlog", "fd 63", "unix stream socket @ckpt-st-backlog",
 		       "connections wait to be accepted on it");
+}
+
+/*
+ * Judged inside the freeze, with the group parked: the group is released
+ * untouched, and the message names the socket and why.
+ */
+TEST(relative_name_elsewhere_refused)
+{
+	char err[LIBCKPT_ERRLEN] = "";
+	pid_t sid;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	EXPECT_NE(0, start_and_checkpoint("moved_away", 1, &sid, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "unix datagram socket " RELNAME)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, "bound by a relative name its working directory no longer finds"))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0, kill(sid, 0)) TH_LOG("it was killed");
+	kill_session(sid);
+	unlink(AREA);
+	unlink("/tmp/" RELNAME);
 }
 
 TEST_HARNESS_MAIN

@@ -19,7 +19,9 @@
  *                    attached to a System V segment (removed, so it goes
  *                    with them): a SYSV_SHM record, its page once; the
  *                    parent holds a pidfd of the child and an inotify
- *                    instance watching /
+ *                    instance watching /; a Unix stream pair between
+ *                    them with bytes queued both ways, and a datagram
+ *                    pair of the parent with a datagram queued
  *
  * Both print "ready" on standard output once set up (the generator points
  * it at a file, which then is in the image too), then sleep until killed.
@@ -36,6 +38,7 @@
 #include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 static volatile unsigned long counter;
@@ -111,19 +114,29 @@ static void tree(void)
 {
 	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
 	char *seg = id < 0 ? (char *)-1 : shmat(id, NULL, 0);
+	int ino, sv[2], dg[2];
 	pid_t child;
-	int ino;
 
-	if (seg == (char *)-1 || shmctl(id, IPC_RMID, NULL))
+	if (seg == (char *)-1 || shmctl(id, IPC_RMID, NULL) ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM, 0, dg))
 		_exit(2);
 	seg[0] = 's';
 	child = fork();
 	if (child < 0)
 		_exit(2);
 	if (child == 0) {
+		close(sv[0]);
+		close(dg[0]);
+		close(dg[1]);
+		if (send(sv[1], "to parent", 9, 0) != 9)
+			_exit(2);
 		for (;;)
 			nap();
 	}
+	close(sv[1]);
+	if (send(sv[0], "to child", 8, 0) != 8 || send(dg[0], "datagram", 8, 0) != 8)
+		_exit(2);
 	/* Watched for its own deletion only: no event queues. */
 	ino = inotify_init1(IN_CLOEXEC);
 	if (syscall(SYS_pidfd_open, child, 0) < 0 || ino < 0 ||
