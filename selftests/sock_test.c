@@ -704,6 +704,112 @@ TEST(pending_connections_refused)
 		       "connections wait to be accepted on it");
 }
 
+#define NODE	"/usr/bin/node"
+#define NODE_JS	"/opt/ckpt/selftests/sock_node.js"
+#define NODE_SOCK "/tmp/st-node.sock"
+#define NODE_OUT "/tmp/st-node-out"
+#define NODE_REF "/tmp/st-node-ref"
+#define NODE_ERR "/tmp/st-node-err"
+
+/* node, its output into @out, in a session (and process group) of its own. */
+static pid_t start_node(const char *out, int ticks)
+{
+	char n[16];
+	pid_t pid;
+
+	snprintf(n, sizeof(n), "%d", ticks);
+	pid = fork();
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(NODE_ERR, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int z = open("/dev/null", O_RDONLY);
+
+		setsid();
+		if (o < 0 || e < 0 || z < 0 || dup2(z, 0) < 0 || dup2(o, 1) < 0 ||
+		    dup2(e, 2) < 0)
+			_exit(5);
+		close_range(3, ~0U, 0);
+		execl(NODE, NODE, NODE_JS, n, NODE_SOCK, (char *)NULL);
+		_exit(6);
+	}
+	return pid;
+}
+
+/*
+ * A real program: node serving on a Unix path with its own client, and a
+ * child (cat) on socket pairs libuv made for its stdio, checkpointed in
+ * the middle of its conversation, killed and restored, prints exactly
+ * what an undisturbed run prints. Not compared through /proc: node runs
+ * on at once (Documentation/fidelity.rst); its check is its output.
+ */
+FIXTURE(node) {
+};
+
+FIXTURE_SETUP(node)
+{
+}
+
+FIXTURE_TEARDOWN(node)
+{
+}
+
+TEST_F_TIMEOUT(node, unix_sockets_like_undisturbed, 400)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	static char ref[16384], out[16384], err[LIBCKPT_ERRLEN];
+	struct libckpt_job job, done;
+	struct libckpt *h;
+	int status = -1, fd, i;
+	pid_t pid, got = 0;
+
+	if (access(NODE, X_OK) || access(NODE_JS, R_OK))
+		SKIP(return, "no node in this guest (make deps installs nodejs)");
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	pid = start_node(NODE_REF, 60);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	read_text(NODE_ERR, err, sizeof(err));
+	ASSERT_EQ(0, status) TH_LOG("undisturbed node: status 0x%x: %s", status, err);
+	read_text(NODE_REF, ref, sizeof(ref));
+	ASSERT_NE(NULL, strstr(ref, "done")) TH_LOG("%s", ref);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+
+	unlink(AREA);
+	pid = start_node(NODE_OUT, 60);
+	for (i = 0; i < 1200; i++) {
+		read_text(NODE_OUT, out, sizeof(out));
+		if (strstr(out, "tick 010"))
+			break;
+		usleep(50000);
+	}
+	ASSERT_NE(NULL, strstr(out, "tick 010")) TH_LOG("%s", out);
+	ASSERT_EQ(0, libckpt_area_create(AREA, 512 << 20, err, sizeof(err)));
+	fd = open(AREA, O_RDWR);
+	ASSERT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job))
+		TH_LOG("node %d: %s; output so far:\n%s", pid, libckpt_error(h), out);
+	if (!_metadata->passed) {
+		kill_session(pid);
+		return;
+	}
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
+	libckpt_close(h);
+	close(fd);
+	kill_session(pid);
+	read_text(NODE_OUT, out, sizeof(out));
+	TH_LOG("killed after %zu lines", (size_t)(strchr(out, '\0') - out) / 35);
+	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(pid, got);
+	EXPECT_EQ(0, status) TH_LOG("restored node: status 0x%x", status);
+	read_text(NODE_OUT, out, sizeof(out));
+	EXPECT_STREQ(ref, out);
+	kill_session(pid);
+	unlink(AREA);
+	unlink(NODE_SOCK);
+}
+
 /*
  * Judged inside the freeze, with the group parked: the group is released
  * untouched, and the message names the socket and why.

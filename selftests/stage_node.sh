@@ -21,4 +21,4 @@ ldd "$node" | awk '/=>/ { print $3 } /^[ \t]*\// { print $1 }' | sort -u |
 		[ -n "$lib" ] && copy "$lib"
 	done
 mkdir -p "$stage/opt/ckpt/selftests"
-cp "$(dirname "$0")/evloop_node.js" "$stage/opt/ckpt/selftests/"
+cp "$(dirname "$0")/evloop_node.js" "$(dirname "$0")/sock_node.js" "$stage/opt/ckpt/selftests/"
