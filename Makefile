@@ -94,7 +94,7 @@ deps:
 		linux-headers-amd64 linux-image-amd64 linux-source-6.1 \
 		linux-headers-cloud-amd64 linux-headers-rt-amd64 \
 		qemu-system-x86 busybox-static libnl-3-dev libnl-genl-3-dev \
-		dkms man-db bash-completion criu gnuplot-nox nodejs libglib2.0-dev \
+		dkms man-db bash-completion criu gnuplot-nox nodejs libglib2.0-dev python3 \
 		clang libclang-rt-14-dev \
 		bc flex bison libelf-dev libssl-dev
 
@@ -236,6 +236,7 @@ stage: all
 	$(Q)cp -r $(O)/selftests/install $(STAGE)/opt/ckpt/selftests
 	$(Q)mkdir -p $(STAGE)/opt/ckpt/qemu && cp selftests/qemu/debug-suite.sh $(STAGE)/opt/ckpt/qemu/
 	$(Q)selftests/stage_node.sh $(STAGE)
+	$(Q)selftests/stage_python.sh $(STAGE)
 	$(Q)$(if $(TEST_TIMEOUT),echo timeout=$(TEST_TIMEOUT) > $(STAGE)/opt/ckpt/selftests/settings)
 
 # Restore after a reboot: two boots (two kernel instances) share a virtio

@@ -706,22 +706,21 @@ TEST(pending_connections_refused)
 
 #define NODE	"/usr/bin/node"
 #define NODE_JS	"/opt/ckpt/selftests/sock_node.js"
-#define NODE_SOCK "/tmp/st-node.sock"
-#define NODE_OUT "/tmp/st-node-out"
-#define NODE_REF "/tmp/st-node-ref"
-#define NODE_ERR "/tmp/st-node-err"
+#define PYTHON	"/usr/bin/python3"
+#define PY_PROG	"/opt/ckpt/selftests/sock_asyncio.py"
+#define PROG_SOCK "/tmp/st-prog.sock"
+#define PROG_OUT "/tmp/st-prog-out"
+#define PROG_REF "/tmp/st-prog-ref"
+#define PROG_ERR "/tmp/st-prog-err"
 
-/* node, its output into @out, in a session (and process group) of its own. */
-static pid_t start_node(const char *out, int ticks)
+/* @argv, its output into @out, in a session (and process group) of its own. */
+static pid_t start_prog(const char *out, char *const argv[])
 {
-	char n[16];
-	pid_t pid;
+	pid_t pid = fork();
 
-	snprintf(n, sizeof(n), "%d", ticks);
-	pid = fork();
 	if (pid == 0) {
 		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(NODE_ERR, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(PROG_ERR, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int z = open("/dev/null", O_RDONLY);
 
 		setsid();
@@ -729,31 +728,19 @@ static pid_t start_node(const char *out, int ticks)
 		    dup2(e, 2) < 0)
 			_exit(5);
 		close_range(3, ~0U, 0);
-		execl(NODE, NODE, NODE_JS, n, NODE_SOCK, (char *)NULL);
+		execv(argv[0], argv);
 		_exit(6);
 	}
 	return pid;
 }
 
 /*
- * A real program: node serving on a Unix path with its own client, and a
- * child (cat) on socket pairs libuv made for its stdio, checkpointed in
- * the middle of its conversation, killed and restored, prints exactly
- * what an undisturbed run prints. Not compared through /proc: node runs
- * on at once (Documentation/fidelity.rst); its check is its output.
+ * Run @argv undisturbed, then again checkpointed once it printed "tick
+ * 010", killed and restored: the restored run must print what the
+ * undisturbed one printed. Not compared through /proc: these programs run
+ * on at once (Documentation/fidelity.rst); their check is their output.
  */
-FIXTURE(node) {
-};
-
-FIXTURE_SETUP(node)
-{
-}
-
-FIXTURE_TEARDOWN(node)
-{
-}
-
-TEST_F_TIMEOUT(node, unix_sockets_like_undisturbed, 400)
+static void like_undisturbed(struct __test_metadata *_metadata, char *const argv[])
 {
 	struct libckpt_restore_opts o = { .wait = 1 };
 	static char ref[16384], out[16384], err[LIBCKPT_ERRLEN];
@@ -762,22 +749,20 @@ TEST_F_TIMEOUT(node, unix_sockets_like_undisturbed, 400)
 	int status = -1, fd, i;
 	pid_t pid, got = 0;
 
-	if (access(NODE, X_OK) || access(NODE_JS, R_OK))
-		SKIP(return, "no node in this guest (make deps installs nodejs)");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	pid = start_node(NODE_REF, 60);
+	pid = start_prog(PROG_REF, argv);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	read_text(NODE_ERR, err, sizeof(err));
-	ASSERT_EQ(0, status) TH_LOG("undisturbed node: status 0x%x: %s", status, err);
-	read_text(NODE_REF, ref, sizeof(ref));
+	read_text(PROG_ERR, err, sizeof(err));
+	ASSERT_EQ(0, status) TH_LOG("undisturbed %s: status 0x%x: %s", argv[0], status, err);
+	read_text(PROG_REF, ref, sizeof(ref));
 	ASSERT_NE(NULL, strstr(ref, "done")) TH_LOG("%s", ref);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 
 	unlink(AREA);
-	pid = start_node(NODE_OUT, 60);
+	pid = start_prog(PROG_OUT, argv);
 	for (i = 0; i < 1200; i++) {
-		read_text(NODE_OUT, out, sizeof(out));
+		read_text(PROG_OUT, out, sizeof(out));
 		if (strstr(out, "tick 010"))
 			break;
 		usleep(50000);
@@ -787,7 +772,7 @@ TEST_F_TIMEOUT(node, unix_sockets_like_undisturbed, 400)
 	fd = open(AREA, O_RDWR);
 	ASSERT_EQ(0, libckpt_open(&h));
 	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job))
-		TH_LOG("node %d: %s; output so far:\n%s", pid, libckpt_error(h), out);
+		TH_LOG("%s %d: %s; output so far:\n%s", argv[0], pid, libckpt_error(h), out);
 	if (!_metadata->passed) {
 		kill_session(pid);
 		return;
@@ -797,17 +782,60 @@ TEST_F_TIMEOUT(node, unix_sockets_like_undisturbed, 400)
 	libckpt_close(h);
 	close(fd);
 	kill_session(pid);
-	read_text(NODE_OUT, out, sizeof(out));
-	TH_LOG("killed after %zu lines", (size_t)(strchr(out, '\0') - out) / 35);
+	read_text(PROG_OUT, out, sizeof(out));
+	for (i = 0, got = 0; out[i]; i++)
+		got += out[i] == '\n';
+	TH_LOG("%s killed after %d lines", argv[0], (int)got);
+	got = 0;
 	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_EQ(pid, got);
-	EXPECT_EQ(0, status) TH_LOG("restored node: status 0x%x", status);
-	read_text(NODE_OUT, out, sizeof(out));
+	read_text(PROG_ERR, err, sizeof(err));
+	EXPECT_EQ(0, status) TH_LOG("restored %s: status 0x%x: %s", argv[0], status, err);
+	read_text(PROG_OUT, out, sizeof(out));
 	EXPECT_STREQ(ref, out);
 	kill_session(pid);
 	unlink(AREA);
-	unlink(NODE_SOCK);
+	unlink(PROG_SOCK);
+}
+
+FIXTURE(prog) {
+};
+
+FIXTURE_SETUP(prog)
+{
+}
+
+FIXTURE_TEARDOWN(prog)
+{
+}
+
+/*
+ * node serving on a Unix path with its own client, and a child (cat) on
+ * the socket pairs libuv made for its stdio (uv_spawn), restored in the
+ * middle of their conversation.
+ */
+TEST_F_TIMEOUT(prog, node_unix_sockets_like_undisturbed, 400)
+{
+	char *const argv[] = { NODE, NODE_JS, "60", PROG_SOCK, NULL };
+
+	if (access(NODE, X_OK) || access(NODE_JS, R_OK))
+		SKIP(return, "no node in this guest (make deps installs nodejs)");
+	like_undisturbed(_metadata, argv);
+}
+
+/*
+ * Python asyncio: an echo server on a Unix path and its client in one
+ * event loop (its self-pipe a socket pair), digests computed on the
+ * executor's threads, restored in the middle of their conversation.
+ */
+TEST_F_TIMEOUT(prog, asyncio_unix_sockets_like_undisturbed, 400)
+{
+	char *const argv[] = { PYTHON, PY_PROG, "60", PROG_SOCK, NULL };
+
+	if (access(PYTHON, X_OK) || access(PY_PROG, R_OK))
+		SKIP(return, "no python3 in this guest (make deps installs it)");
+	like_undisturbed(_metadata, argv);
 }
 
 /*
