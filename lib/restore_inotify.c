@@ -32,6 +32,8 @@ struct instance {
 	int ifd;
 	int next;	/* the watch descriptor the next watch gets */
 	char spare[16];	/* an inode no recorded watch is on */
+	uint32_t mnt_dev;	/* the device @mnt is a mount of, */
+	int mnt;		/* kept for its next watches (or -1) */
 };
 
 static struct ckpt_inotify_watch watch_of(const struct libckpt_image_fd *f, uint32_t k)
@@ -109,6 +111,18 @@ static int mount_of(uint32_t dev)
 	return fd;
 }
 
+/* A mount of @dev: the last one found, if the watch before was on it too. */
+static int mount_for(struct instance *in, uint32_t dev)
+{
+	if (in->mnt >= 0 && in->mnt_dev == dev)
+		return in->mnt;
+	if (in->mnt >= 0)
+		close(in->mnt);
+	in->mnt = mount_of(dev);
+	in->mnt_dev = dev;
+	return in->mnt;
+}
+
 /* Add watch @w at its own number, on the inode its handle finds. */
 static int add_watch(struct instance *in, const struct ckpt_inotify_watch *w)
 {
@@ -122,7 +136,7 @@ static int add_watch(struct instance *in, const struct ckpt_inotify_watch *w)
 	ret = skip_to(in, w->wd);
 	if (ret)
 		return ret;
-	mnt = mount_of(w->dev);
+	mnt = mount_for(in, w->dev);
 	if (mnt < 0)
 		return fail(in->tr->e, mnt, "pid %u fd %d: inotify watch %d: no mount of device %u:%u",
 			    in->pid, in->fd, w->wd, major(w->dev), minor(w->dev));
@@ -131,7 +145,6 @@ static int add_watch(struct instance *in, const struct ckpt_inotify_watch *w)
 	memcpy(h.fh.f_handle, w->handle, w->handle_bytes);
 	target = open_by_handle_at(mnt, &h.fh, O_PATH | O_CLOEXEC);
 	ret = -errno;
-	close(mnt);
 	if (target < 0)
 		return fail(in->tr->e, ret,
 			    "pid %u fd %d: inotify watch %d: cannot find inode %llu of device %u:%u again: %s",
@@ -200,7 +213,7 @@ static int verify(int ifd, const struct libckpt_image_fd *f, uint32_t n)
 int libckpt_rst_make_inotify(const struct tree *tr, uint32_t pid,
 			     const struct libckpt_image_fd *f)
 {
-	struct instance in = { .tr = tr, .pid = pid, .fd = f->rec.fd, .next = 1 };
+	struct instance in = { .tr = tr, .pid = pid, .fd = f->rec.fd, .next = 1, .mnt = -1 };
 	struct ckpt_fd_inotify st;
 	struct ckpt_inotify_watch w;
 	uint32_t k;
@@ -216,6 +229,8 @@ int libckpt_rst_make_inotify(const struct tree *tr, uint32_t pid,
 		w = watch_of(f, k);
 		ret = add_watch(&in, &w);
 	}
+	if (in.mnt >= 0)
+		close(in.mnt);
 	if (!ret && st.next_wd <= INT32_MAX)
 		ret = skip_to(&in, (int)st.next_wd);
 	if (!ret) {
