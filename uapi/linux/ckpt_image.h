@@ -731,7 +731,11 @@ struct ckpt_fd_inotify {
 #define CKPT_SK_PATH_GONE	(1U << 16)	/* its path was removed */
 #define CKPT_SK_ERR_RESET	(1U << 17)	/* ECONNRESET is pending
 						 * (SO_ERROR) */
-#define CKPT_SK_FLAGS_KNOWN	((1U << 18) - 1)
+#define CKPT_SK_ADDR_AUTO	(1U << 18)	/* an IP socket's own address was
+						 * chosen by connect(), not
+						 * bind(): restored by binding
+						 * only its port */
+#define CKPT_SK_FLAGS_KNOWN	((1U << 19) - 1)
 
 /**
  * struct ckpt_sock_msg - one message queued on a socket (version 6)
