@@ -192,9 +192,15 @@ static void view_one(int fd, char *out, size_t size)
 	name_of(fd, false, me, sizeof(me));
 	name_of(fd, true, peer, sizeof(peer));
 	used += snprintf(out + used, size - used, "fd %d: %s -> %s:", fd, me, peer);
-	for (i = 0; i < sizeof(opts) / sizeof(opts[0]) && used < size; i++)
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]) && used < size; i++) {
+		/* A TCP connection's buffers grow with its traffic (autotuning). */
+		if (peer[0] != '-' && opt(fd, SOL_SOCKET, SO_TYPE) == SOCK_STREAM &&
+		    opts[i].level == SOL_SOCKET &&
+		    (opts[i].name == SO_RCVBUF || opts[i].name == SO_SNDBUF))
+			continue;
 		used += snprintf(out + used, size - used, " %d",
 				 opt(fd, opts[i].level, opts[i].name));
+	}
 	if (used < size)
 		snprintf(out + used, size - used, "\n");
 }
@@ -413,6 +419,152 @@ static void udp_workload(void)
 	_exit(ret);
 }
 
+static unsigned char pattern(uint32_t i, int seed)
+{
+	return (unsigned char)((i * 7 + seed) % 251);
+}
+
+/* Write @n bytes of pattern @seed to @fd (blocking). */
+static int write_pattern(int fd, uint32_t n, int seed)
+{
+	unsigned char buf[4096];
+	uint32_t off = 0, i, k;
+	ssize_t w;
+
+	while (off < n) {
+		k = n - off < sizeof(buf) ? n - off : sizeof(buf);
+		for (i = 0; i < k; i++)
+			buf[i] = pattern(off + i, seed);
+		w = write(fd, buf, k);
+		if (w <= 0)
+			return -1;
+		off += (uint32_t)w;
+	}
+	return 0;
+}
+
+/* Read exactly @n bytes of pattern @seed from @fd, and nothing more is there. */
+static int read_pattern(int fd, uint32_t n, int seed)
+{
+	unsigned char buf[4096];
+	uint32_t off = 0, i;
+	ssize_t r;
+
+	while (off < n) {
+		r = read(fd, buf, n - off < sizeof(buf) ? n - off : sizeof(buf));
+		if (r <= 0)
+			return -1;
+		for (i = 0; i < (uint32_t)r; i++)
+			if (buf[i] != pattern(off + i, seed))
+				return -2;
+		off += (uint32_t)r;
+	}
+	if (recv(fd, buf, 1, MSG_DONTWAIT) != -1 || errno != EAGAIN)
+		return -3;
+	return 0;
+}
+
+static int queued(int fd)
+{
+	int n = -1;
+
+	return ioctl(fd, FIONREAD, &n) ? -1 : n;
+}
+
+static int exchange(int a, int b)
+{
+	char buf[16];
+
+	if (write(a, "more", 4) != 4 || read(b, buf, sizeof(buf)) != 4 || memcmp(buf, "more", 4))
+		return -1;
+	if (write(b, "ok", 2) != 2 || read(a, buf, sizeof(buf)) != 2 || memcmp(buf, "ok", 2))
+		return -1;
+	return 0;
+}
+
+/*
+ * Established loopback connections, both ends in the group: an IPv4 one
+ * with unread bytes each way (TCP_NODELAY on one end), and an IPv6 one
+ * whose reader keeps a small receive buffer, so that most of what the
+ * writer wrote waits in the writer's send queue, unsent.
+ */
+static void established_workload(void)
+{
+	struct timeval tv = { .tv_sec = 30 };
+	struct sockaddr_in a4;
+	struct sockaddr_in6 a6;
+	int log, l4, c4, s4, l6, c6, s6, ret, i;
+	uint32_t big = 0;
+	char chunk[1024];
+	ssize_t w;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	l4 = place(tcp_socket(AF_INET), FD_BASE);
+	addr4(&a4, "127.0.0.1", PORT + 30);
+	if (set(l4, SOL_SOCKET, SO_REUSEADDR, 1) || bind(l4, (struct sockaddr *)&a4, sizeof(a4)) ||
+	    listen(l4, 4))
+		_exit(2);
+	c4 = place(tcp_socket(AF_INET), FD_BASE + 1);
+	if (set(c4, IPPROTO_TCP, TCP_NODELAY, 1) || connect(c4, (struct sockaddr *)&a4, sizeof(a4)))
+		_exit(2);
+	s4 = place(accept4(l4, NULL, NULL, SOCK_CLOEXEC), FD_BASE + 2);
+	if (write_pattern(c4, 3000, 1) || write_pattern(s4, 700, 2))
+		_exit(2);
+	l6 = place(tcp_socket(AF_INET6), FD_BASE + 3);
+	addr6(&a6, "::1", PORT + 31);
+	if (bind(l6, (struct sockaddr *)&a6, sizeof(a6)) || listen(l6, 4))
+		_exit(2);
+	c6 = place(tcp_socket(AF_INET6), FD_BASE + 4);
+	if (set(c6, SOL_SOCKET, SO_RCVBUF, 4096) || connect(c6, (struct sockaddr *)&a6, sizeof(a6)))
+		_exit(2);
+	s6 = place(accept4(l6, NULL, NULL, SOCK_CLOEXEC), FD_BASE + 5);
+	/* Until the reader's window closes, up to 256 KiB. */
+	fcntl(s6, F_SETFL, O_NONBLOCK);
+	for (i = 0; big < (256U << 10); i++) {
+		uint32_t k;
+
+		for (k = 0; k < sizeof(chunk); k++)
+			chunk[k] = (char)pattern(big + k, 3);
+		w = write(s6, chunk, sizeof(chunk));
+		if (w < 0 && errno == EAGAIN) {
+			usleep(20000);
+			if (i > 2000 || (w = write(s6, chunk, sizeof(chunk))) < 0)
+				break;
+		}
+		if (w <= 0)
+			break;
+		big += (uint32_t)w;
+	}
+	fcntl(s6, F_SETFL, 0);
+	for (i = 0; i < 500 && (queued(s4) != 3000 || queued(c4) != 700); i++)
+		usleep(10000);
+	if (queued(s4) != 3000 || queued(c4) != 700 || big < 8192)
+		_exit(2);
+	usleep(200000);
+	save_view(6);
+	say(log, "ready", 0);
+	wait_go();
+	ret = same_view(log, 6);
+	setsockopt(c6, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(s4, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c4, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (!ret && (ret = read_pattern(s4, 3000, 1)))
+		ret = 10 - ret;
+	if (!ret && (ret = read_pattern(c4, 700, 2)))
+		ret = 20 - ret;
+	if (!ret && exchange(c4, s4))
+		ret = 30;
+	if (!ret && (ret = read_pattern(c6, big, 3)))
+		ret = 40 - ret;
+	if (!ret && exchange(s6, c6))
+		ret = 50;
+	say(log, "bytes", big);
+	say(log, ret ? "FAIL" : "PASS", ret);
+	_exit(ret);
+}
+
 /* A listener, and a connection from outside the group left waiting on it. */
 static int listen_on(int port)
 {
@@ -461,7 +613,7 @@ static void refused_workload(const char *kind)
 			fd = -1;
 	} else if (!strcmp(kind, "pending")) {
 		fd = listen_on(PORT + 20);
-	} else if (!strcmp(kind, "outside")) {
+	} else if (!strcmp(kind, "outside") || !strcmp(kind, "unaccepted")) {
 		/* The test listens on PORT + 21; the connection is not accepted. */
 		fd = tcp_socket(AF_INET);
 		addr4(&a4, "127.0.0.1", PORT + 21);
@@ -483,6 +635,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		listen_workload();
 	if (!strcmp(w, "udp"))
 		udp_workload();
+	if (!strcmp(w, "established"))
+		established_workload();
 	refused_workload(w);
 }
 
@@ -517,7 +671,8 @@ TEST(refused_kinds_named)
 		{ "cork", "TCP_CORK" },
 		{ "pending", "IPv4 stream socket 127.0.0.1:47120" },
 		{ "pending", "connections wait to be accepted on it" },
-		{ "outside", "established TCP connection" },
+		{ "outside", "its peer is a socket outside the group" },
+		{ "unaccepted", "TCP connection whose peer is not accepted yet" },
 	};
 	struct libckpt_census census;
 	struct libckpt *h;
@@ -529,10 +684,13 @@ TEST(refused_kinds_named)
 	ASSERT_EQ(0, libckpt_open(&h));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unlink(LOG);
-		if (!strcmp(cases[i].kind, "outside"))
+		if (!strcmp(cases[i].kind, "outside") || !strcmp(cases[i].kind, "unaccepted"))
 			out = listen_on(PORT + 21);
 		pid = exec_self_as("CKPT_IN_WORKLOAD", cases[i].kind);
 		ASSERT_EQ(0, wait_for_line(" ", 5000));
+		/* The outside end of the connection, accepted by the test. */
+		if (!strcmp(cases[i].kind, "outside"))
+			c = accept4(out, NULL, NULL, SOCK_CLOEXEC);
 		if (!strcmp(cases[i].kind, "pending")) {
 			struct sockaddr_in a4;
 
@@ -610,6 +768,17 @@ TEST(tcp_listeners_restored)
 TEST(udp_restored)
 {
 	checkpoint_restore_pass(_metadata, "udp");
+}
+
+/*
+ * Established loopback TCP connections, both ends in the group, come back
+ * through TCP repair: each end reads exactly the bytes that waited for it
+ * (in its receive queue, or unsent in its peer's send queue), and the
+ * connections carry new bytes both ways.
+ */
+TEST(tcp_established_restored)
+{
+	checkpoint_restore_pass(_metadata, "established");
 }
 
 TEST_HARNESS_MAIN
