@@ -414,8 +414,23 @@ static const char *sock_state(struct file *file, pid_t pid,
 	st->type = sock->sk->sk_type;
 	st->protocol = sock->sk->sk_protocol;
 	st->ino = SOCK_INODE(sock)->i_ino;
-	if (st->family != AF_UNIX)
-		return ckpt_sock_inet_state(sock->sk, st, msgs, len);
+	if (st->family != AF_UNIX) {
+		why = common_options(sock, sock->sk, st);
+		if (!why)
+			why = ckpt_sock_inet_state(sock->sk, st, msgs ? &own : NULL,
+						   &own_len);
+		/* A TCP connection's other end. */
+		if (!why && st->peer_ino)
+			why = want(c, st->peer_ino, pid,
+				   "its peer is a socket outside the group");
+		if (!why && msgs) {
+			*msgs = own;
+			*len = own_len;
+			return NULL;
+		}
+		kvfree(own);
+		return why;
+	}
 	why = unix_state(sock, pid, c, st, &own, &own_len);
 	if (!why && own)
 		why = want_senders(c, pid, own, own_len);

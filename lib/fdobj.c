@@ -119,6 +119,21 @@ static int check_socket(const struct ckpt_rec_fd *f, const char *data, char *why
 		return -1;
 	}
 	off = sizeof(st);
+	if (st.flags & CKPT_SK_TCP_REPAIR) {
+		struct ckpt_sock_tcp t;
+
+		if (st.family == AF_UNIX || st.type != SOCK_STREAM ||
+		    st.state != CKPT_SK_CONNECTED || f->data_len < off + sizeof(t)) {
+			snprintf(why, len, "TCP repair state on a socket that is no TCP connection");
+			return -1;
+		}
+		memcpy(&t, data + off, sizeof(t));
+		if ((t.opts & ~CKPT_TCP_OPTS_KNOWN) || t.reserved) {
+			snprintf(why, len, "TCP repair state: options 0x%x or reserved field set", t.opts);
+			return -1;
+		}
+		off += sizeof(t);
+	}
 	for (i = 0; i < st.nr_msgs; i++) {
 		if (off + sizeof(m) > f->data_len)
 			break;

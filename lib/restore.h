@@ -101,6 +101,7 @@ struct rst_sock {
 	uint32_t pid;		/* the first process holding it, and at */
 	int fd_no;		/* which number (for messages) */
 	struct rst_sock *peer;	/* a Unix socket's peer, or NULL */
+	const struct ckpt_sock_tcp *tcp;	/* with CKPT_SK_TCP_REPAIR */
 	int fd;			/* the controller's description, once made */
 	int pending;		/* its end, made with its peer's, until taken */
 	int gone;		/* its closed peer's end, until closed again */

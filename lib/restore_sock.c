@@ -73,6 +73,12 @@ int libckpt_rst_sock_plan(struct tree *tr)
 			memcpy(&s->st, f->data, sizeof(s->st));
 			s->msgs = (const char *)f->data + sizeof(s->st);
 			s->msgs_len = f->rec.data_len - sizeof(s->st);
+			/* An established TCP connection's state comes first. */
+			if (s->st.flags & CKPT_SK_TCP_REPAIR) {
+				s->tcp = (const struct ckpt_sock_tcp *)s->msgs;
+				s->msgs += sizeof(*s->tcp);
+				s->msgs_len -= sizeof(*s->tcp);
+			}
 			s->pid = t->rec.pid;
 			s->fd_no = f->rec.fd;
 			s->fd = s->pending = s->gone = s->keep = -1;
@@ -620,7 +626,8 @@ int libckpt_rst_sock_finish(struct tree *tr)
 		else
 			ret = libckpt_rst_finish_inet(tr, &tr->socks[i]);
 	for (i = 0; !ret && i < tr->nr_socks; i++)
-		ret = refill(tr, &tr->socks[i]);
+		if (tr->socks[i].st.family == AF_UNIX)	/* IP: libckpt_rst_make_inet() */
+			ret = refill(tr, &tr->socks[i]);
 	for (i = 0; i < tr->nr_socks; i++)
 		unlink_gone_path(tr, &tr->socks[i]);
 	for (i = 0; !ret && i < tr->nr_socks; i++)

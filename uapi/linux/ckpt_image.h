@@ -728,7 +728,11 @@ struct ckpt_fd_inotify {
 #define CKPT_SK_PEERCRED	(1U << 15)	/* SO_PEERCRED: @peer_pid.. */
 #define CKPT_SK_PATH_GONE	(1U << 16)	/* its path was removed */
 #define CKPT_SK_ERR_RESET	(1U << 17)	/* SO_ERROR: ECONNRESET */
-#define CKPT_SK_FLAGS_KNOWN	((1U << 18) - 1)
+/* An IP socket's own address came from connect(): only its port is bound. */
+#define CKPT_SK_ADDR_AUTO	(1U << 18)
+/* An established TCP connection: struct ckpt_sock_tcp follows the state. */
+#define CKPT_SK_TCP_REPAIR	(1U << 19)
+#define CKPT_SK_FLAGS_KNOWN	((1U << 20) - 1)
 
 /**
  * struct ckpt_sock_msg - one message queued on a socket (version 6)
@@ -762,8 +766,9 @@ struct ckpt_sock_msg {
  * @backlog: a listening socket's listen() backlog
  * @ino: the socket's inode number ("socket:[ino]" in /proc/PID/fd), by
  *	which other sockets of the image name it
- * @peer_ino: a Unix socket's peer, by its inode number (0: none, or
- *	CKPT_SK_PEER_GONE)
+ * @peer_ino: a Unix socket's peer, or an established TCP connection's
+ *	other end (a socket of the image), by its inode number (0: none,
+ *	or CKPT_SK_PEER_GONE)
  * @peer_pid: SO_PEERCRED's pid (the checkpointer's pid namespace): the
  *	process that connected, listened or made the pair, a process of the
  *	image; with @peer_uid and @peer_gid (SO_PEERCRED's, the
@@ -787,6 +792,7 @@ struct ckpt_sock_msg {
  * @addr_len: bytes of @addr that hold its address (getsockname())
  * @peer_addr_len: bytes of @peer_addr that hold its peer's (getpeername())
  * @nr_msgs: struct ckpt_sock_msg, each with its bytes, that follow
+ *	(after struct ckpt_sock_tcp with CKPT_SK_TCP_REPAIR)
  * @addr: its address as getsockname() reports it
  * @peer_addr: its peer's as getpeername() reports it
  */
@@ -821,6 +827,58 @@ struct ckpt_fd_socket {
 	__u32 nr_msgs;
 	__u8 addr[128];
 	__u8 peer_addr[128];
+};
+
+/* ckpt_sock_tcp.opts: what the handshake agreed */
+#define CKPT_TCP_WSCALE		(1U << 0)	/* window scaling */
+#define CKPT_TCP_SACK		(1U << 1)	/* selective acknowledgements */
+#define CKPT_TCP_TSTAMP		(1U << 2)	/* timestamps */
+#define CKPT_TCP_OPTS_KNOWN	((1U << 3) - 1)
+
+/**
+ * struct ckpt_sock_tcp - an established TCP connection (version 6), after
+ *	struct ckpt_fd_socket when CKPT_SK_TCP_REPAIR is set
+ * @snd_una: the sequence number of the first byte of its send queue (the
+ *	oldest unacknowledged byte)
+ * @write_seq: one past the last byte written to it; the send queue, in
+ *	CKPT_SKQ_SEND messages, holds write_seq - snd_una bytes (sent and
+ *	not acknowledged, then not sent yet)
+ * @copied_seq: the first byte the socket has not read
+ * @rcv_nxt: one past the last byte received in order; the receive queue,
+ *	in CKPT_SKQ_RECV messages, holds rcv_nxt - copied_seq bytes
+ * @mss_clamp: the largest segment the peer takes (its MSS option)
+ * @opts: CKPT_TCP_* bits
+ * @snd_wscale: the peer's window scale, with CKPT_TCP_WSCALE
+ * @rcv_wscale: its own window scale, with CKPT_TCP_WSCALE
+ * @reserved: zero
+ * @timestamp: its TCP timestamp clock (TCP_TIMESTAMP) at the capture
+ * @snd_wl1: as TCP_REPAIR_WINDOW reports them: the segment that last
+ *	updated the send window
+ * @snd_wnd: the peer's receive window
+ * @max_window: the largest window the peer offered
+ * @rcv_wnd: its own receive window
+ * @rcv_wup: rcv_nxt at its last window update
+ *
+ * The restore makes the connection again in TCP repair mode (TCP_REPAIR,
+ * TCP_QUEUE_SEQ, TCP_REPAIR_OPTIONS, TCP_REPAIR_WINDOW, TCP_TIMESTAMP):
+ * both ends are sockets of the image (peer_ino), so nothing is lost.
+ */
+struct ckpt_sock_tcp {
+	__u32 snd_una;
+	__u32 write_seq;
+	__u32 copied_seq;
+	__u32 rcv_nxt;
+	__u32 mss_clamp;
+	__u32 opts;
+	__u8 snd_wscale;
+	__u8 rcv_wscale;
+	__u16 reserved;
+	__u32 timestamp;
+	__u32 snd_wl1;
+	__u32 snd_wnd;
+	__u32 max_window;
+	__u32 rcv_wnd;
+	__u32 rcv_wup;
 };
 
 /**
