@@ -55,8 +55,12 @@ static int bind_inet(int fd, const struct ckpt_fd_socket *st, bool repair)
 		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_ANY);
 	else if (st->flags & CKPT_SK_ADDR_AUTO)
 		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_any;
-	/* In repair mode sk_reuse is SK_FORCE_REUSE: no bind conflict at all. */
-	if (borrow)
+	/*
+	 * In repair mode sk_reuse is SK_FORCE_REUSE: no bind conflict at all.
+	 * Otherwise SO_REUSEADDR goes on before bind() whether it is borrowed
+	 * or recorded: the options every socket keeps come only later.
+	 */
+	if (!repair && (borrow || (st->flags & CKPT_SK_REUSEADDR)))
 		ret = set_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (!ret && bind(fd, (const struct sockaddr *)&ss, st->addr_len))
 		ret = -errno;

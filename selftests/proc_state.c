@@ -762,6 +762,11 @@ int ps_take_idle(struct ps_snap *s, const pid_t *pids, size_t n, int timeout_ms)
 
 	for (waited = 0;; waited += 20) {
 		ret = ps_take(s, pids, n);
+		/* A thread that was exiting (a server's request thread) is gone: again. */
+		if (ret == -ENOENT && waited < timeout_ms) {
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		if (ret || !any_running(s) || waited >= timeout_ms)
 			return ret;
 		ps_free(s);

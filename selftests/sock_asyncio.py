@@ -7,7 +7,8 @@
 # executor's threads. Every tick the client sends a line, the server
 # answers with its digest computed on a worker thread, and the client
 # prints the answer; one line per tick, in order, then "done".
-# argv[1]: ticks, argv[2]: the socket's path.
+# argv[1]: ticks, argv[2]: the socket's path, or tcp:PORT for a TCP server
+# on 127.0.0.1 (a loopback connection of the program's own).
 import asyncio
 import hashlib
 import os
@@ -31,12 +32,17 @@ async def serve(reader, writer):
 
 
 async def main():
-    try:
-        os.unlink(PATH)
-    except FileNotFoundError:
-        pass
-    server = await asyncio.start_unix_server(serve, PATH)
-    reader, writer = await asyncio.open_unix_connection(PATH)
+    if PATH.startswith("tcp:"):
+        port = int(PATH[4:])
+        server = await asyncio.start_server(serve, "127.0.0.1", port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    else:
+        try:
+            os.unlink(PATH)
+        except FileNotFoundError:
+            pass
+        server = await asyncio.start_unix_server(serve, PATH)
+        reader, writer = await asyncio.open_unix_connection(PATH)
     for n in range(1, N + 1):
         await asyncio.sleep(0.1)
         writer.write(b"tick %03d\n" % n)

@@ -26,6 +26,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -836,6 +838,122 @@ TEST_F_TIMEOUT(prog, asyncio_unix_sockets_like_undisturbed, 400)
 	if (access(PYTHON, X_OK) || access(PY_PROG, R_OK))
 		SKIP(return, "no python3 in this guest (make deps installs it)");
 	like_undisturbed(_metadata, argv);
+}
+
+/* The same over TCP: the server and its client's connection on loopback. */
+TEST_F_TIMEOUT(prog, asyncio_tcp_like_undisturbed, 400)
+{
+	char *const argv[] = { PYTHON, PY_PROG, "60", "tcp:47123", NULL };
+
+	if (access(PYTHON, X_OK) || access(PY_PROG, R_OK))
+		SKIP(return, "no python3 in this guest (make deps installs it)");
+	like_undisturbed(_metadata, argv);
+}
+
+#define WWW	"/tmp/st-www"
+#define HTTP_PORT 47124
+
+/* GET @path from 127.0.0.1:HTTP_PORT; the whole response into @buf. */
+static ssize_t http_get(const char *path, char *buf, size_t size)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(HTTP_PORT),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char req[256];
+	size_t got = 0;
+	ssize_t n;
+	int fd, len;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	len = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
+	if (write(fd, req, len) != len) {
+		close(fd);
+		return -1;
+	}
+	while (got < size - 1 && (n = read(fd, buf + got, size - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fd);
+	return (ssize_t)got;
+}
+
+/* The body of a response, after its blank line. */
+static const char *body_of(const char *resp)
+{
+	const char *b = strstr(resp, "\r\n\r\n");
+
+	return b ? b + 4 : "";
+}
+
+/*
+ * python3 -m http.server, checkpointed while it serves (waiting for the
+ * next request), killed and restored: it serves the same file again.
+ */
+TEST_F_TIMEOUT(prog, http_server_serves_again, 300)
+{
+	char *const argv[] = { PYTHON, "-m", "http.server", "--bind", "127.0.0.1",
+			       "--directory", WWW, "47124", NULL };
+	struct libckpt_restore_opts o = { .wait = 0 };
+	static char before[8192], after[8192], err[LIBCKPT_ERRLEN];
+	struct libckpt_job job, done;
+	int status, fd, i, ret, rfd, diffs;
+	pid_t pid, got = 0, helper;
+	struct ps_snap procs = { 0 };
+	struct libckpt *h;
+	char *report;
+
+	if (access(PYTHON, X_OK))
+		SKIP(return, "no python3 in this guest (make deps installs it)");
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	mkdir(WWW, 0755);
+	fd = open(WWW "/page.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 200; i++)
+		dprintf(fd, "line %03d of the page the server serves\n", i);
+	close(fd);
+	pid = start_prog(PROG_OUT, argv);
+	for (i = 0; i < 600 && http_get("/page.txt", before, sizeof(before)) <= 0; i++)
+		usleep(50000);
+	ASSERT_NE(NULL, strstr(before, "200 OK")) TH_LOG("%s", before);
+	ASSERT_EQ(0, strncmp(body_of(before), "line 000 of", 11));
+	/* Idle between requests: /proc before, compared once it is restored. */
+	ps_free(&procs);
+	ASSERT_EQ(0, ps_take_idle(&procs, &pid, 1, PS_SETTLE_MS));
+
+	unlink(AREA);
+	ASSERT_EQ(0, libckpt_area_create(AREA, 256 << 20, err, sizeof(err)));
+	fd = open(AREA, O_RDWR);
+	ASSERT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	if (!_metadata->passed) {
+		kill_session(pid);
+		return;
+	}
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
+	libckpt_close(h);
+	close(fd);
+	kill_session(pid);
+	/* Nobody listens on the port now. */
+	EXPECT_GT(0, http_get("/page.txt", after, sizeof(after)));
+	unlink(GO);
+	helper = ps_check_async(&procs, 0, ps_scope(_metadata->name), GO, &rfd);
+	ASSERT_LT(0, helper);
+	ret = libckpt_restore(AREA, &o, &got, &status, err, sizeof(err));
+	diffs = ps_check_wait(helper, rfd, ret != 0, &report);
+	ASSERT_EQ(0, ret) TH_LOG("%s", err);
+	EXPECT_PROC_SAME(diffs, report);
+	EXPECT_EQ(pid, got);
+	EXPECT_LT(0, http_get("/page.txt", after, sizeof(after)));
+	EXPECT_STREQ(body_of(before), body_of(after));
+	kill_session(pid);
+	unlink(AREA);
+	unlink(WWW "/page.txt");
+	rmdir(WWW);
 }
 
 /*

@@ -18,6 +18,8 @@ chmod 1777 /tmp /dev/shm
 ln -sf /proc/self/fd /dev/fd
 dmesg -n 1
 hostname ckpt-guest
+# A machine has its loopback interface up; servers in the tests bind to it.
+ifconfig lo 127.0.0.1 up 2>/dev/null || ip link set lo up
 while read -r m; do
 	insmod "/lib/modules/$m" || echo "init: insmod $m failed" >/dev/console
 done </lib/modules/order
