@@ -21,7 +21,9 @@
  *                    parent holds a pidfd of the child and an inotify
  *                    instance watching /; a Unix stream pair between
  *                    them with bytes queued both ways, and a datagram
- *                    pair of the parent with a datagram queued
+ *                    pair of the parent with a datagram queued; a TCP
+ *                    listener on loopback and a connection of the
+ *                    parent's own to it with bytes unread (TCP repair)
  *
  * Both print "ready" on standard output once set up (the generator points
  * it at a file, which then is in the image too), then sleep until killed.
@@ -39,6 +41,7 @@
 #include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 static volatile unsigned long counter;
@@ -110,6 +113,22 @@ static void rich(void)
 		nap();
 }
 
+/* A listener on loopback, and a connection to it with bytes unread. */
+static int tcp_pair(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(l, 4) || getsockname(l, (struct sockaddr *)&sin, &len) ||
+	    connect(c, (struct sockaddr *)&sin, sizeof(sin)) || accept(l, NULL, NULL) < 0 ||
+	    send(c, "tcp bytes", 9, 0) != 9)
+		return -1;
+	return 0;
+}
+
 static void tree(void)
 {
 	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
@@ -135,7 +154,8 @@ static void tree(void)
 			nap();
 	}
 	close(sv[1]);
-	if (send(sv[0], "to child", 8, 0) != 8 || send(dg[0], "datagram", 8, 0) != 8)
+	if (send(sv[0], "to child", 8, 0) != 8 || send(dg[0], "datagram", 8, 0) != 8 ||
+	    tcp_pair())
 		_exit(2);
 	/* Watched for its own deletion only: no event queues. */
 	ino = inotify_init1(IN_CLOEXEC);
