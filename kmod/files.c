@@ -32,6 +32,7 @@
 #include <linux/sched/task.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <linux/tty.h>
 #include <linux/uio.h>
 #include <linux/ckpt.h>
 #include <linux/ckpt_image.h>
@@ -56,29 +57,36 @@ static bool is_tty(unsigned int major, unsigned int minor)
 {
 	if (major == TTY_MAJOR)
 		return true;
-	/* TTYAUX: /dev/tty 0 (refused, below), /dev/console 1, /dev/ptmx 2. */
+	/* TTYAUX: /dev/tty 0, /dev/console 1, /dev/ptmx 2 (refused, below). */
 	if (major == TTYAUX_MAJOR)
-		return minor == 1;
+		return minor <= 1;
 	return major >= UNIX98_PTY_SLAVE_MAJOR &&
 	       major < UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT;
 }
 
 /*
- * Terminals restore cannot open again as the same one: /dev/tty opens
- * the opener's controlling terminal (tty_open_current_tty(), 6.1
- * drivers/tty/tty_io.c), which the restore's processes do not have when
- * the descriptions are made; a pseudo-terminal master is a new pair at
- * every open of /dev/ptmx.
+ * A pseudo-terminal master restore cannot open again as the same one: it
+ * is a new pair at every open of /dev/ptmx.
  */
 static const char *tty_refusal(unsigned int major, unsigned int minor)
 {
-	if (major == TTYAUX_MAJOR && minor == 0)
-		return "descriptor of /dev/tty: not supported (open the terminal by its name)";
 	if ((major == TTYAUX_MAJOR && minor == 2) ||
 	    (major >= UNIX98_PTY_MASTER_MAJOR &&
 	     major < UNIX98_PTY_MASTER_MAJOR + UNIX98_PTY_MAJOR_COUNT))
 		return "pseudo-terminal master (/dev/ptmx): not supported";
 	return NULL;
+}
+
+/*
+ * A description of /dev/tty is one of the terminal that was its opener's
+ * controlling terminal: tty_open_current_tty() (6.1 drivers/tty/tty_io.c)
+ * puts that terminal in its tty_file_private. Restore opens /dev/tty
+ * again from a process whose controlling terminal it is.
+ */
+static bool is_devtty(struct inode *inode)
+{
+	return S_ISCHR(inode->i_mode) && imajor(inode) == TTYAUX_MAJOR &&
+	       iminor(inode) == 0;
 }
 
 /*
@@ -102,6 +110,24 @@ static bool is_memfd(const struct file *file)
 	return file_inode(file)->i_sb->s_magic == TMPFS_MAGIC &&
 	       on_internal_mount(file) &&
 	       !strncmp(file->f_path.dentry->d_name.name, "memfd:", 6);
+}
+
+/*
+ * F_NOTIFY (dnotify) cannot be read back: its marks belong to fs/notify's
+ * private dnotify group. fcntl_dirnotify() (6.1
+ * fs/notify/dnotify/dnotify.c) makes the caller the description's signal
+ * owner and marks the directory's inode: a directory description with an
+ * owner whose inode carries marks is taken for one (an inotify or
+ * fanotify mark on a directory someone also F_SETOWNed is refused too).
+ */
+static bool maybe_dnotify(struct file *file)
+{
+#ifdef CONFIG_FSNOTIFY
+	return IS_ENABLED(CONFIG_DNOTIFY) && READ_ONCE(file->f_owner.pid) &&
+	       rcu_access_pointer(file_inode(file)->i_fsnotify_marks);
+#else
+	return false;
+#endif
 }
 
 /* Does a deleted file or memfd fit in the image? */
@@ -159,6 +185,10 @@ static int classify(struct file *file, u64 ghost_limit, u32 *type,
 	if (S_ISDIR(mode)) {
 		if (gone) {
 			*why = "open directory was removed: not supported";
+			return -EINVAL;
+		}
+		if (maybe_dnotify(file)) {
+			*why = "directory watched with F_NOTIFY (dnotify): not supported";
 			return -EINVAL;
 		}
 		*type = CKPT_FD_DIR;
@@ -589,8 +619,13 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 		return ret;
 	rec.file_id = ret;
 	ret = record_locks(ts, locks, file, fd, rec.file_id, first, extack);
+	if (rec.type == CKPT_FD_TTY && is_devtty(inode)) {
+		rec.flags |= CKPT_FD_DEVTTY;
+		rec.tty_rdev = new_encode_dev(tty_devnum(((struct tty_file_private *)
+						     file->private_data)->tty));
+	}
 	if (!ret && rec.type == CKPT_FD_TTY)
-		ret = ckpt_tty_note(ttys, set, file, rec.rdev);
+		ret = ckpt_tty_note(ttys, set, file, rec.tty_rdev ?: rec.rdev);
 	if (ret)
 		return ret;
 	if (rec.type == CKPT_FD_SOCKET) {

@@ -360,6 +360,11 @@ const char *ckpt_proc_kernel_state_refusal(struct task_struct *t)
 		why = "process or thread keyring (keyctl): not supported";
 	rcu_read_unlock();
 #endif
+#ifdef CONFIG_GENERIC_ENTRY
+	/* Its selector and range live in task->syscall_dispatch. */
+	if (!why && test_task_syscall_work(t, SYSCALL_USER_DISPATCH))
+		why = "syscall user dispatch (PR_SET_SYSCALL_USER_DISPATCH): not supported";
+#endif
 	return why;
 }
 
@@ -427,6 +432,45 @@ static void ckpt_proc_thread_sched(struct task_struct *t,
 	task_unlock(t);
 }
 
+/*
+ * Per-thread prctl() state: speculation controls (the task's atomic_flags
+ * and TIF_SPEC_L1D_FLUSH, as ssb_prctl_get() and ib_prctl_get() read them,
+ * 6.1 arch/x86/kernel/cpu/bugs.c), PR_SET_TSC (TIF_NOTSC), the machine
+ * check kill policy (PF_MCE_PROCESS, PF_MCE_EARLY) and PR_SET_IO_FLUSHER
+ * (PF_MEMALLOC_NOIO with PF_LOCAL_THROTTLE), each written only by the
+ * thread itself, or by seccomp on a sibling when it forces speculation
+ * off, which a parked group cannot do.
+ */
+static void ckpt_proc_thread_prctl(struct task_struct *t,
+				   struct ckpt_thread_identity *id)
+{
+	if (task_spec_ssb_force_disable(t))
+		id->flags |= CKPT_TID_SSB_FORCE;
+	else if (task_spec_ssb_noexec(t))
+		id->flags |= CKPT_TID_SSB_NOEXEC;
+	else if (task_spec_ssb_disable(t))
+		id->flags |= CKPT_TID_SSB_DISABLE;
+	if (task_spec_ib_force_disable(t))
+		id->flags |= CKPT_TID_IB_FORCE;
+	else if (task_spec_ib_disable(t))
+		id->flags |= CKPT_TID_IB_DISABLE;
+#ifdef TIF_SPEC_L1D_FLUSH
+	if (test_tsk_thread_flag(t, TIF_SPEC_L1D_FLUSH))
+		id->flags |= CKPT_TID_L1D_FLUSH;
+#endif
+#ifdef TIF_NOTSC
+	if (test_tsk_thread_flag(t, TIF_NOTSC))
+		id->flags |= CKPT_TID_NOTSC;
+#endif
+	if (t->flags & PF_MCE_PROCESS)
+		id->flags |= CKPT_TID_MCE_KILL;
+	if (t->flags & PF_MCE_EARLY)
+		id->flags |= CKPT_TID_MCE_EARLY;
+	if ((t->flags & (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)) ==
+	    (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE))
+		id->flags |= CKPT_TID_IO_FLUSHER;
+}
+
 /**
  * ckpt_proc_thread_identity() - record a thread's identity
  * @t: the thread: current, parked in its own context, or a thread stopped
@@ -447,6 +491,7 @@ void ckpt_proc_thread_identity(struct task_struct *t,
 	id->pdeathsig = t->pdeath_signal;
 	if (task_no_new_privs(t))
 		id->flags |= CKPT_TID_NO_NEW_PRIVS;
+	ckpt_proc_thread_prctl(t, id);
 	ckpt_proc_thread_sched(t, id);
 }
 

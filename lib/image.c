@@ -30,7 +30,7 @@
 #define MAX_GROUPS	65536		/* NGROUPS_MAX */
 #define MAX_FD_DATA	CKPT_GHOST_LIMIT_MAX	/* pipe, FIFO, deleted file, memfd */
 #define FD_FLAGS_KNOWN	(CKPT_FD_CLOEXEC | CKPT_FD_DELETED | CKPT_FD_DATA | \
-			 CKPT_FD_OBJ_STATE)
+			 CKPT_FD_OBJ_STATE | CKPT_FD_DEVTTY)
 #define SEALS_KNOWN	0x1fU		/* F_SEAL_SEAL ... F_SEAL_FUTURE_WRITE */
 #define NO_LIMIT	UINT64_MAX
 
@@ -48,7 +48,11 @@
 			 CKPT_ID_MLOCK_FUTURE | CKPT_ID_MLOCK_ONFAULT)
 /* /proc/PID/coredump_filter: MMF_DUMP_FILTER_BITS (9) bits. */
 #define COREDUMP_FILTER_BITS	0x1ffU
-#define TID_FLAGS_KNOWN	(CKPT_TID_NO_NEW_PRIVS | CKPT_TID_RESET_ON_FORK)
+#define TID_FLAGS_KNOWN	(CKPT_TID_NO_NEW_PRIVS | CKPT_TID_RESET_ON_FORK | \
+			 TID_SSB | TID_IB | CKPT_TID_L1D_FLUSH | CKPT_TID_NOTSC | \
+			 CKPT_TID_MCE_KILL | CKPT_TID_MCE_EARLY | CKPT_TID_IO_FLUSHER)
+#define TID_SSB		(CKPT_TID_SSB_DISABLE | CKPT_TID_SSB_FORCE | CKPT_TID_SSB_NOEXEC)
+#define TID_IB		(CKPT_TID_IB_DISABLE | CKPT_TID_IB_FORCE)
 #define MAX_SIGNAL	64
 #define MAX_ZOMBIES	(1U << 20)
 #define MAX_TTYS	65536	/* terminals one TTY record may carry */
@@ -631,8 +635,11 @@ static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_SOCKET)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown type %" PRIu32,
 			   f->fd, f->type);
-	if (f->flags & ~FD_FLAGS_KNOWN || f->reserved)
-		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown flags or reserved bits",
+	if (f->flags & ~FD_FLAGS_KNOWN)
+		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown flags", f->fd);
+	if (!(f->flags & CKPT_FD_DEVTTY) != !f->tty_rdev ||
+	    ((f->flags & CKPT_FD_DEVTTY) && f->type != CKPT_FD_TTY))
+		return bad(img, -EBADMSG, "fd %" PRId32 ": a /dev/tty flag without its terminal, or on another kind",
 			   f->fd);
 	if (f->owner_type > CKPT_OWNER_PGRP || f->owner_sig > 64 ||
 	    (f->owner_type == CKPT_OWNER_NONE) != !f->owner || f->owner > INT32_MAX)
@@ -840,9 +847,12 @@ static int check_thread_identity(struct libckpt_image *img,
 		return bad(img, -EBADMSG, "IDENTITY: thread entry %" PRIu32
 			   " is tid %" PRIu32 ", its THREAD record says %" PRIu32,
 			   j, id->tid, ts->threads[j].rec.tid);
-	if (id->flags & ~TID_FLAGS_KNOWN)
+	if ((id->flags & ~TID_FLAGS_KNOWN) ||
+	    __builtin_popcount(id->flags & TID_SSB) > 1 ||
+	    __builtin_popcount(id->flags & TID_IB) > 1 ||
+	    ((id->flags & CKPT_TID_MCE_EARLY) && !(id->flags & CKPT_TID_MCE_KILL)))
 		return bad(img, -EBADMSG, "IDENTITY: thread %" PRIu32
-			   ": unknown flags", id->tid);
+			   ": unknown or contradicting flags", id->tid);
 	ret = check_sched(id, why, sizeof(why));
 	if (ret)
 		return bad(img, -EBADMSG, "IDENTITY: thread %" PRIu32 ": %s", id->tid, why);

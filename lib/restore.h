@@ -214,6 +214,8 @@ int libckpt_rst_locks(const struct tree *tr, size_t ti);
 pid_t libckpt_rst_spawn_task(struct tree *tr, size_t i);
 int libckpt_rst_task_index(const struct tree *tr, uint32_t pid);
 int libckpt_rst_tty_check(const struct tree *tr, size_t i);
+int libckpt_rst_open_devtty(const struct tree *tr, uint32_t pid,
+			    const struct libckpt_image_fd *f);
 int libckpt_rst_tty_settings(const struct tree *tr, uint32_t pid,
 			     const struct libckpt_image_fd *f, int fd);
 int libckpt_rst_tty_shell_job(const struct tree *tr);

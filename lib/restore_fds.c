@@ -385,6 +385,15 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 		fd = libckpt_rst_make_sock(tr, f);
 		break;
 	case CKPT_FD_TTY:
+		if (f->rec.flags & CKPT_FD_DEVTTY) {
+			fd = libckpt_rst_open_devtty(tr, pid, f);
+			if (fd >= 0 && tr->tty_fd < 0 &&
+			    libckpt_rst_tty_settings(tr, pid, f, fd)) {
+				close(fd);
+				return failed(tr->e);
+			}
+			break;
+		}
 		if (tr->tty_fd >= 0)
 			return -1;	/* --shell-job: the caller's terminal */
 		fd = libckpt_rst_open_file(tr, pid, f);

@@ -198,6 +198,9 @@ static int restore_proc(const struct libckpt_image_task *t, int cwd_fd,
 	return 0;
 }
 
+static long thread_prctls(const struct ckpt_thread_identity *id,
+			  const struct ckpt_thread_identity *leader, const char **what, bool tsc);
+
 /*
  * Process-wide identity the caller keeps through RESTORE_MM (its mm's
  * flags and def_flags, its signal struct): after the credentials, since
@@ -484,6 +487,7 @@ static const uint64_t all_signals = ~0ULL;
 
 /* What a secondary thread needs: prepared by the leader, read-only after. */
 struct thread_start {
+	const struct ckpt_thread_identity *leader;	/* its prctl() state it inherits */
 	const struct ckpt_rec_thread *th;
 	const struct ckpt_thread_identity *id;
 	struct __user_cap_header_struct cap_hdr;
@@ -507,6 +511,79 @@ static inline long raw_syscall(long nr, long a, long b, long c, long d,
 			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
 			 : "rcx", "r11", "memory");
 	return ret;
+}
+
+/*
+ * The calling thread's own prctl() state (CKPT_TID_*): speculation
+ * controls the image's thread had set, its TSC and machine-check policies
+ * and PR_SET_IO_FLUSHER, the latter three set either way (a restoring
+ * process inherits the restorer's). Raw system calls: secondary threads
+ * run it too, with @leader the identity of the thread they were cloned
+ * from (NULL for that thread itself). PR_SET_TSC only with @tsc: once the
+ * TSC faults, nothing may read a clock through the vdso. 0, or -1 with
+ * errno set and *@what naming the setting.
+ */
+static long thread_prctls(const struct ckpt_thread_identity *id,
+			  const struct ckpt_thread_identity *leader, const char **what, bool tsc)
+{
+	long io;
+	static const struct { uint32_t flag; long which, val; const char *name; } spec[] = {
+		{ CKPT_TID_SSB_FORCE, PR_SPEC_STORE_BYPASS, PR_SPEC_FORCE_DISABLE,
+		  "its speculative store bypass control" },
+		{ CKPT_TID_SSB_NOEXEC, PR_SPEC_STORE_BYPASS, PR_SPEC_DISABLE_NOEXEC,
+		  "its speculative store bypass control" },
+		{ CKPT_TID_SSB_DISABLE, PR_SPEC_STORE_BYPASS, PR_SPEC_DISABLE,
+		  "its speculative store bypass control" },
+		{ CKPT_TID_IB_FORCE, PR_SPEC_INDIRECT_BRANCH, PR_SPEC_FORCE_DISABLE,
+		  "its indirect branch speculation control" },
+		{ CKPT_TID_IB_DISABLE, PR_SPEC_INDIRECT_BRANCH, PR_SPEC_DISABLE,
+		  "its indirect branch speculation control" },
+		{ CKPT_TID_L1D_FLUSH, PR_SPEC_L1D_FLUSH, PR_SPEC_ENABLE,
+		  "its L1D flush on context switch" },
+	};
+	long ret;
+	size_t i;
+
+	for (i = 0; i < sizeof(spec) / sizeof(spec[0]); i++) {
+		if (!(id->flags & spec[i].flag))
+			continue;
+		*what = spec[i].name;
+		ret = raw_syscall(SYS_prctl, PR_SET_SPECULATION_CTRL, spec[i].which,
+				  spec[i].val, 0, 0, 0);
+		if (ret)
+			goto out;
+	}
+	*what = "PR_SET_TSC";
+	ret = tsc ? raw_syscall(SYS_prctl, PR_SET_TSC, (id->flags & CKPT_TID_NOTSC) ?
+				PR_TSC_SIGSEGV : PR_TSC_ENABLE, 0, 0, 0, 0) : 0;
+	if (ret)
+		goto out;
+	*what = "its machine-check kill policy (PR_MCE_KILL)";
+	ret = (id->flags & CKPT_TID_MCE_KILL) ?
+	      raw_syscall(SYS_prctl, PR_MCE_KILL, PR_MCE_KILL_SET,
+			  (id->flags & CKPT_TID_MCE_EARLY) ? PR_MCE_KILL_EARLY :
+			  PR_MCE_KILL_LATE, 0, 0, 0) :
+	      raw_syscall(SYS_prctl, PR_MCE_KILL, PR_MCE_KILL_CLEAR, 0, 0, 0, 0);
+	if (ret)
+		goto out;
+	*what = "PR_SET_IO_FLUSHER";
+	/*
+	 * Reading or writing it needs CAP_SYS_RESOURCE, which a secondary
+	 * thread may have lost with its image's credentials: it has its
+	 * leader's, set before (copy_process() keeps PF_MEMALLOC_NOIO and
+	 * PF_LOCAL_THROTTLE). Written only when it differs.
+	 */
+	io = leader ? !!(leader->flags & CKPT_TID_IO_FLUSHER) :
+	     raw_syscall(SYS_prctl, PR_GET_IO_FLUSHER, 0, 0, 0, 0, 0);
+	if (io != !!(id->flags & CKPT_TID_IO_FLUSHER))
+		ret = raw_syscall(SYS_prctl, PR_SET_IO_FLUSHER,
+				  !!(id->flags & CKPT_TID_IO_FLUSHER), 0, 0, 0, 0);
+out:
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -545,6 +622,13 @@ __attribute__((noreturn)) static void thread_main(void *arg)
 	raw_syscall(SYS_prctl, PR_SET_TIMERSLACK, (long)s->id->timer_slack_ns, 0, 0, 0, 0);
 	if (s->id->flags & CKPT_TID_NO_NEW_PRIVS)
 		raw_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+	/* Its speculation, TSC, machine-check and I/O settings, or no image. */
+	{
+		const char *what;
+
+		if (thread_prctls(s->id, s->leader, &what, true))
+			raw_syscall(SYS_exit_group, 1, 0, 0, 0, 0, 0);
+	}
 	raw_syscall(SYS_sendto, s->sock, (long)s->msg, s->len, 0,
 		    (long)&kernel, sizeof(kernel));
 	for (;;)
@@ -594,6 +678,7 @@ static int start_threads(struct libckpt *h, const struct libckpt_image_task *t,
 			return fail(e, -ENOMEM, "out of memory");
 		s->th = &t->threads[i].rec;
 		s->id = &t->ident->threads[i];
+		s->leader = &t->ident->threads[0];
 		s->cap_hdr.version = _LINUX_CAPABILITY_VERSION_3;
 		s->caps[0].effective = (uint32_t)t->proc->rec.cap_effective;
 		s->caps[0].permitted = (uint32_t)t->proc->rec.cap_permitted;
@@ -693,6 +778,7 @@ static int become_image(struct tree *tr, size_t i)
 	const struct ckpt_rec_thread *th = &t->threads[0].rec;
 	struct shared *e = tr->e;
 	struct libckpt *h;
+	const char *what;
 	size_t j;
 	int ret;
 
@@ -725,6 +811,14 @@ static int become_image(struct tree *tr, size_t i)
 		ret = libckpt_rst_fds(tr, i);
 	if (!ret)
 		ret = libckpt_rst_oom_and_dump(t, e);
+	/*
+	 * Its prctl() state while it is still privileged (PR_SET_IO_FLUSHER
+	 * needs CAP_SYS_RESOURCE); a credential change keeps it. PR_SET_TSC
+	 * only last: the vdso's clocks may read the TSC.
+	 */
+	if (!ret && thread_prctls(&t->ident->threads[0], NULL, &what, false))
+		ret = fail(e, -errno, "pid %u: cannot set %s again: %s", t->rec.pid, what,
+			   strerror(errno));
 	if (!ret)
 		ret = restore_proc(t, p->cwd_fd, e);
 	if (!ret)
@@ -762,6 +856,10 @@ static int become_image(struct tree *tr, size_t i)
 	if (ret)
 		return ret;
 	count_in(&e->entering);
+	/* Last before the module: with PR_TSC_SIGSEGV no clock may be read. */
+	if (raw_syscall(SYS_prctl, PR_SET_TSC, (t->ident->threads[0].flags & CKPT_TID_NOTSC) ?
+			PR_TSC_SIGSEGV : PR_TSC_ENABLE, 0, 0, 0, 0))
+		return fail(e, -EPERM, "pid %u: cannot set PR_SET_TSC again", t->rec.pid);
 	return restore_mm(h, tr, p);
 }
 

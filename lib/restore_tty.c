@@ -2,7 +2,9 @@
 /*
  * Copyright (C) 2026 The ckpt authors.
  *
- * libckpt restore: terminals. The controller gives each terminal it
+ * libckpt restore: terminals. A description of /dev/tty is opened again
+ * from a session whose controlling terminal is its terminal
+ * (libckpt_rst_open_devtty()). The controller gives each terminal it
  * reopens the settings the image recorded for it (TCSETS2, TIOCSWINSZ),
  * checked by reading them back; with --shell-job the caller's terminal
  * takes the termios of the image's first terminal but keeps its own
@@ -14,10 +16,16 @@
  * foreground, if the caller had it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <asm/termbits.h>
 
 #include "restore.h"
@@ -89,7 +97,7 @@ static int apply(int fd, const struct ckpt_tty *t, bool winsize, char *why, size
 int libckpt_rst_tty_settings(const struct tree *tr, uint32_t pid,
 			     const struct libckpt_image_fd *f, int fd)
 {
-	const struct ckpt_tty *t = find_settings(tr, f->rec.rdev);
+	const struct ckpt_tty *t = find_settings(tr, f->rec.tty_rdev ?: f->rec.rdev);
 	char why[160];
 	int ret;
 
@@ -98,6 +106,133 @@ int libckpt_rst_tty_settings(const struct tree *tr, uint32_t pid,
 			    pid, f->rec.fd, f->path);
 	ret = apply(fd, t, true, why, sizeof(why));
 	return ret ? fail(tr->e, ret, "pid %u fd %d: %s: %s", pid, f->rec.fd, f->path, why) : 0;
+}
+
+/* A path of terminal @rdev: one of the image's descriptions of it, or its name. */
+static int tty_path(const struct tree *tr, uint32_t rdev, char *path, size_t len)
+{
+	unsigned int maj = major(rdev), min = minor(rdev);
+	size_t i;
+	uint32_t j;
+
+	for (i = 0; i < tr->n; i++)
+		for (j = 0; j < tr->plans[i].task->rec.nr_fds; j++) {
+			const struct libckpt_image_fd *f = &tr->plans[i].task->fds[j];
+
+			if (f->rec.type == CKPT_FD_TTY && !(f->rec.flags & CKPT_FD_DEVTTY) &&
+			    f->rec.rdev == rdev)
+				return snprintf(path, len, "%s", f->path) < (int)len ? 0 : -ENAMETOOLONG;
+		}
+	/* As devtmpfs and devpts name them. */
+	if (maj >= 136 && maj < 144)
+		snprintf(path, len, "/dev/pts/%u", (maj - 136) * 256 + min);
+	else if (maj == 4 && min < 64)
+		snprintf(path, len, "/dev/tty%u", min);
+	else if (maj == 5 && min == 1)
+		snprintf(path, len, "/dev/console");
+	else
+		return -ENOENT;
+	return 0;
+}
+
+/*
+ * In a child of its own session, take @path's terminal as its controlling
+ * terminal and open /dev/tty with @flags; send that description back.
+ */
+static void devtty_child(const char *path, int flags, uint32_t rdev, int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = "t", .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	struct stat st;
+	int t, d;
+
+	if (setsid() < 0)
+		_exit(1);
+	t = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (t < 0 || fstat(t, &st) || st.st_rdev != makedev(major(rdev), minor(rdev)))
+		_exit(2);
+	if (ioctl(t, TIOCSCTTY, 0))
+		_exit(errno == EPERM ? 3 : 4);
+	d = open("/dev/tty", flags | O_CLOEXEC);
+	if (d < 0)
+		_exit(5);
+	/*
+	 * Give the terminal up before exiting: a session leader that exits
+	 * with a controlling terminal other than a pty hangs it up (6.1
+	 * disassociate_ctty()), and every description of it with it.
+	 * TIOCNOTTY sends SIGHUP to our own process group: ignored.
+	 */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCONT, SIG_IGN);
+	if (ioctl(t, TIOCNOTTY))
+		_exit(4);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &d, sizeof(int));
+	_exit(sendmsg(sock, &mh, 0) == 1 ? 0 : 6);
+}
+
+/**
+ * libckpt_rst_open_devtty() - a description of /dev/tty, as the image's
+ * @tr: the restore
+ * @pid: the process whose record @f is
+ * @f: a CKPT_FD_TTY record with CKPT_FD_DEVTTY
+ *
+ * /dev/tty opens its opener's controlling terminal. With --shell-job the
+ * controller's own is the caller's terminal, which the job's terminals
+ * become; otherwise a child of the controller takes the recorded terminal
+ * as the controlling terminal of a session of its own, opens /dev/tty and
+ * exits, leaving the terminal free for the restored session leader.
+ *
+ * Return: a descriptor, or a negative errno after fail().
+ */
+int libckpt_rst_open_devtty(const struct tree *tr, uint32_t pid,
+			    const struct libckpt_image_fd *f)
+{
+	static const char *const why[] = {
+		[1] = "cannot start a session", [2] = "cannot open the terminal",
+		[3] = "it is the controlling terminal of another session (restore with --shell-job)",
+		[4] = "cannot make it a controlling terminal", [5] = "cannot open /dev/tty",
+		[6] = "cannot hand the description over",
+	};
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, c, path[4096];
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	int flags = (int)(f->rec.f_flags & (O_ACCMODE | O_NONBLOCK | O_APPEND));
+	int sv[2], fd = -1, st = 0;
+	struct cmsghdr *cm;
+	pid_t child;
+
+	if (tr->tty_fd >= 0) {
+		fd = open("/dev/tty", flags | O_CLOEXEC);
+		return fd >= 0 ? fd : fail(tr->e, -errno, "pid %u fd %d: cannot open /dev/tty: %s",
+					   pid, f->rec.fd, strerror(errno));
+	}
+	if (tty_path(tr, f->rec.tty_rdev, path, sizeof(path)))
+		return fail(tr->e, -ENOENT, "pid %u fd %d: /dev/tty: no name for its terminal %u:%u",
+			    pid, f->rec.fd, major(f->rec.tty_rdev), minor(f->rec.tty_rdev));
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		return fail(tr->e, -errno, "out of descriptors");
+	child = fork();
+	if (child == 0)
+		devtty_child(path, flags, f->rec.tty_rdev, sv[1]);
+	close(sv[1]);
+	if (child > 0 && recvmsg(sv[0], &mh, 0) == 1 && (cm = CMSG_FIRSTHDR(&mh)) &&
+	    cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	close(sv[0]);
+	if (child > 0)
+		waitpid(child, &st, 0);
+	if (fd >= 0)
+		return fd;
+	st = child > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 0;
+	return fail(tr->e, -EIO, "pid %u fd %d: /dev/tty on %s: %s", pid, f->rec.fd, path,
+		    st > 0 && st <= 6 ? why[st] : "cannot open it");
 }
 
 /* The first terminal descriptor of the image, or NULL. */
@@ -116,7 +251,7 @@ static const struct libckpt_image_fd *first_tty_fd(const struct tree *tr)
 int libckpt_rst_tty_shell_job(const struct tree *tr)
 {
 	const struct libckpt_image_fd *f = first_tty_fd(tr);
-	const struct ckpt_tty *t = f ? find_settings(tr, f->rec.rdev) : NULL;
+	const struct ckpt_tty *t = f ? find_settings(tr, f->rec.tty_rdev ?: f->rec.rdev) : NULL;
 	char why[160];
 	int ret;
 

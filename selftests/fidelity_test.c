@@ -212,6 +212,29 @@ static int capset3(uint64_t eff, uint64_t prm, uint64_t inh)
 static uint64_t caps_all;
 static char *ro_page;
 
+/* PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE: PR_SET_IO_FLUSHER, as /proc shows it. */
+#define IO_FLUSHER_PF	0x00180000UL
+
+/* The calling thread's task flags, field 9 of /proc/thread-self/stat. */
+static unsigned long thread_pf_flags(void)
+{
+	char buf[1024], *p;
+	unsigned long flags = 0;
+	int fd = open("/proc/thread-self/stat", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* ") S ppid pgrp session tty_nr tpgid flags" */
+	if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		flags = 0;
+	return flags;
+}
+
 /* The second thread checks its own name, parent-death signal and flags. */
 static void *worker(void *arg)
 {
@@ -219,12 +242,35 @@ static void *worker(void *arg)
 	char name[17] = "";
 	int sig = -1;
 
+	unsigned long io;
+	int ssb, mce, tsc = -1;
+
 	(void)arg;
 	worker_tid = syscall(SYS_gettid);
 	prctl(PR_SET_NAME, "fid-worker");
 	prctl(PR_SET_PDEATHSIG, SIGURG);
+	/* Its own machine-check policy, and speculation control where there is one. */
+	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0);
+	io = thread_pf_flags() & IO_FLUSHER_PF;
+	ssb = prctl(PR_GET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, 0, 0, 0);
+	if (ssb > 0 && (ssb & PR_SPEC_PRCTL) &&
+	    prctl(PR_SET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, PR_SPEC_DISABLE, 0, 0))
+		ssb = -1;
+	ssb = prctl(PR_GET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, 0, 0, 0);
 	while (!worker_go)
 		nanosleep(&ts, NULL);
+	mce = prctl(PR_MCE_KILL_GET, 0, 0, 0, 0);
+	prctl(PR_GET_TSC, &tsc);
+	if (mce != PR_MCE_KILL_EARLY || tsc != PR_TSC_ENABLE ||
+	    (thread_pf_flags() & IO_FLUSHER_PF) != io ||
+	    prctl(PR_GET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, 0, 0, 0) != ssb) {
+		snprintf(worker_why, sizeof(worker_why),
+			 "worker prctl state: mce %d tsc %d flags 0x%lx (I/O flusher was 0x%lx) ssb 0x%x (was 0x%x)",
+			 mce, tsc, thread_pf_flags(), io,
+			 prctl(PR_GET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, 0, 0, 0), ssb);
+		worker_bad = 1;
+		return NULL;
+	}
 	prctl(PR_GET_NAME, name);
 	prctl(PR_GET_PDEATHSIG, &sig);
 	if (strcmp(name, "fid-worker"))
@@ -272,6 +318,13 @@ static bool check_identity(void)
 		return differs("comm '%s'", name);
 	if (prctl(PR_GET_PDEATHSIG, &sig) || sig != SIGWINCH)
 		return differs("pdeathsig %d", sig);
+	if (prctl(PR_GET_TSC, &sig) || sig != PR_TSC_SIGSEGV)
+		return differs("PR_GET_TSC %d", sig);
+	if (prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) != PR_MCE_KILL_DEFAULT)
+		return differs("machine-check policy %d", prctl(PR_MCE_KILL_GET, 0, 0, 0, 0));
+	/* PR_GET_IO_FLUSHER needs the CAP_SYS_RESOURCE it dropped: /proc. */
+	if ((thread_pf_flags() & IO_FLUSHER_PF) != IO_FLUSHER_PF)
+		return differs("not an I/O flusher (task flags 0x%lx)", thread_pf_flags());
 	if (setfsuid(-1) != NOBODY || setfsgid(-1) != NOBODY)
 		return differs("fsuid %d fsgid %d", setfsuid(-1), setfsgid(-1));
 	if (personality(0xffffffff) != ID_PERS)
@@ -328,6 +381,9 @@ static void identity_workload(void)
 		setup_failed(10);
 	prctl(PR_SET_NAME, "fid-main");
 	caps_all = caps_of(1);
+	/* Needs CAP_SYS_RESOURCE, which the capabilities below drop. */
+	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0))
+		setup_failed(17);
 	if (prctl(PR_SET_PDEATHSIG, SIGWINCH) || prctl(PR_SET_CHILD_SUBREAPER, 1) ||
 	    personality(ID_PERS) < 0 || prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) ||
 	    prctl(PR_CAPBSET_DROP, CAP_SYS_BOOT, 0, 0, 0) ||
@@ -348,6 +404,9 @@ static void identity_workload(void)
 	 */
 	if (pthread_create(&worker_thread, NULL, worker, NULL))
 		setup_failed(10);
+	/* Per thread: rdtsc faults in this one only. */
+	if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0))
+		setup_failed(18);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
 		setup_failed(15);
 	look(&before);

@@ -42,6 +42,7 @@
 #define BIG	"/tmp/ft-big"
 #define CWD	"/tmp/ft-cwd"
 #define LOCKF	"/tmp/ft-locks"
+#define DNDIR	"/tmp/ft-dnotify"
 #define NDIRENT	40
 /* F_GETFL shows the kernel's O_LARGEFILE, which glibc defines as 0 here. */
 #define LARGEFILE	0100000
@@ -654,6 +655,23 @@ static void foreign_owner_workload(void)
 		pause();
 }
 
+/* A directory watched with F_NOTIFY (dnotify), at fd 84. */
+static void dnotify_workload(void)
+{
+	close_range(0, ~0U, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	/* Its SIGIO would kill it: a directory of its own, and ignored. */
+	signal(SIGIO, SIG_IGN);
+	mkdir(DNDIR, 0700);
+	if (log_fd < 0 || open_at(DNDIR, O_RDONLY | O_DIRECTORY, 84) != 84 ||
+	    fcntl(84, F_NOTIFY, DN_CREATE | DN_MULTISHOT))
+		_exit(20);
+	say("ready", 0);
+	for (;;)
+		pause();
+}
+
 __attribute__((constructor)) static void maybe_workload(void)
 {
 	const char *w = getenv("CKPT_FILES_WORKLOAD");
@@ -672,6 +690,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		owners_workload();
 	if (w && !strcmp(w, "foreign_owner"))
 		foreign_owner_workload();
+	if (w && !strcmp(w, "dnotify"))
+		dnotify_workload();
 }
 
 static int count_lines(const char *what)
@@ -1048,20 +1068,40 @@ TEST(signal_owners_restored)
 	restore_expect_pass(_metadata, "owners", 1);
 }
 
-/* An owner outside the group is refused before the freeze, by name. */
-TEST(foreign_signal_owner_refused)
+/*
+ * Workload @kind is refused before the freeze with @why, naming descriptor
+ * @fd, and goes on running untouched.
+ */
+static void expect_refused(struct __test_metadata *_metadata, const char *kind,
+			   const char *fd, const char *why)
 {
 	char err[LIBCKPT_ERRLEN] = "";
 	pid_t sid;
 
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	EXPECT_EQ(-EINVAL, start_and_checkpoint("foreign_owner", 1, 0, &sid, err, sizeof(err)));
-	EXPECT_NE(NULL, strstr(err, "fd 83")) TH_LOG("%s", err);
-	EXPECT_NE(NULL, strstr(err, "signal owner (F_SETOWN) is outside the group"))
-		TH_LOG("%s", err);
+	EXPECT_EQ(-EINVAL, start_and_checkpoint(kind, 1, 0, &sid, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, fd)) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, why)) TH_LOG("%s", err);
 	EXPECT_EQ(0, kill(sid, 0)) TH_LOG("it was frozen or killed");
 	kill_session(sid);
 	cleanup();
+}
+
+/* An owner outside the group is refused before the freeze, by name. */
+TEST(foreign_signal_owner_refused)
+{
+	expect_refused(_metadata, "foreign_owner", "fd 83",
+		       "signal owner (F_SETOWN) is outside the group");
+}
+
+/*
+ * F_NOTIFY cannot be read back (its marks are fs/notify's own): refused
+ * before the freeze, by name, instead of coming back without its watch.
+ */
+TEST(dnotify_refused)
+{
+	expect_refused(_metadata, "dnotify", "fd 84",
+		       "directory watched with F_NOTIFY (dnotify)");
 }
 
 /* --- a shell pipeline ------------------------------------------------------ */

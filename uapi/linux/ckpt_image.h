@@ -459,6 +459,19 @@ struct ckpt_rec_identity {
 /* ckpt_thread_identity.flags */
 #define CKPT_TID_NO_NEW_PRIVS	(1U << 0)	/* PR_SET_NO_NEW_PRIVS */
 #define CKPT_TID_RESET_ON_FORK	(1U << 1)	/* SCHED_RESET_ON_FORK */
+/* PR_SET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS (version 6) */
+#define CKPT_TID_SSB_DISABLE	(1U << 2)	/* PR_SPEC_DISABLE */
+#define CKPT_TID_SSB_FORCE	(1U << 3)	/* PR_SPEC_FORCE_DISABLE */
+#define CKPT_TID_SSB_NOEXEC	(1U << 4)	/* PR_SPEC_DISABLE_NOEXEC */
+/* PR_SET_SPECULATION_CTRL, PR_SPEC_INDIRECT_BRANCH (version 6) */
+#define CKPT_TID_IB_DISABLE	(1U << 5)	/* PR_SPEC_DISABLE */
+#define CKPT_TID_IB_FORCE	(1U << 6)	/* PR_SPEC_FORCE_DISABLE */
+/* PR_SET_SPECULATION_CTRL, PR_SPEC_L1D_FLUSH: PR_SPEC_ENABLE (version 6) */
+#define CKPT_TID_L1D_FLUSH	(1U << 7)
+#define CKPT_TID_NOTSC		(1U << 8)	/* PR_SET_TSC PR_TSC_SIGSEGV */
+#define CKPT_TID_MCE_KILL	(1U << 9)	/* PR_MCE_KILL_SET: its own */
+#define CKPT_TID_MCE_EARLY	(1U << 10)	/* PR_MCE_KILL_EARLY, else LATE */
+#define CKPT_TID_IO_FLUSHER	(1U << 11)	/* PR_SET_IO_FLUSHER 1 */
 
 #define CKPT_AFFINITY_WORDS	16	/* CPUs 0 to 1023 */
 
@@ -552,6 +565,7 @@ enum ckpt_fd_type {
 #define CKPT_FD_DATA		(1U << 2)	/* this record carries the object's bytes */
 #define CKPT_FD_PIPE_DATA	CKPT_FD_DATA	/* the version-2 name */
 #define CKPT_FD_OBJ_STATE	(1U << 3)	/* this record carries the object's state */
+#define CKPT_FD_DEVTTY		(1U << 4)	/* a CKPT_FD_TTY opened as /dev/tty */
 
 /*
  * Deleted files and memfds are carried whole in the image up to a limit
@@ -918,7 +932,9 @@ struct ckpt_sock_tcp {
  * @owner_sig: the signal it sends (F_SETSIG), 0 for SIGIO
  * @owner: the owner's pid, thread id or process group id, a process of
  *	the image (0 with CKPT_OWNER_NONE)
- * @reserved: zero
+ * @tty_rdev: with CKPT_FD_DEVTTY (version 6), the terminal this
+ *	description of /dev/tty refers to (new_encode_dev: the controlling
+ *	terminal of the process that opened it); else 0
  *
  * Records of one @file_id agree on every field but @fd, @data_len,
  * CKPT_FD_CLOEXEC, CKPT_FD_DATA and CKPT_FD_OBJ_STATE. One object (a pipe
@@ -947,7 +963,7 @@ struct ckpt_rec_fd {
 	__u16 owner_type;
 	__u16 owner_sig;
 	__u32 owner;
-	__u32 reserved;
+	__u32 tty_rdev;
 };
 
 /* ckpt_rec_fd.owner_type: F_SETOWN_EX's F_OWNER_* kinds */
