@@ -24,6 +24,7 @@ static const struct subcommand subcommands[] = {
 	{ "area", area_main, "Create an area, or describe its generations" },
 	{ "show", show_main, "Verify and decode a checkpoint image" },
 	{ "export", export_main, "Copy one generation of an area out as an image" },
+	{ "release-tcp", release_main, "End the hold of checkpointed TCP connections" },
 };
 
 static void usage(FILE *f)
