@@ -75,12 +75,19 @@ static void say(int fd, const char *what, long n)
 		_exit(3);
 }
 
+/*
+ * 127.0.0.1, or CKPT_TX_ADDR: migrate_test.sh runs the server on guest A
+ * at an address guest B takes over, and the client on guest B.
+ */
 static void addr4(struct sockaddr_in *s, int port)
 {
+	const char *a = getenv("CKPT_TX_ADDR");
+
 	memset(s, 0, sizeof(*s));
 	s->sin_family = AF_INET;
 	s->sin_port = htons(port);
-	s->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (!a || inet_pton(AF_INET, a, &s->sin_addr) != 1)
+		s->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 }
 
 /* Read exactly @n bytes: 0, -1 (errno), or 1 at an early end of stream. */
@@ -147,19 +154,13 @@ static void server_workload(void)
 	close(c);
 	c = FD_BASE + 1;
 	say(log, "ready", 0);
+	/* No file of this host's left open: migrate_test.sh restores it on another. */
+	close(log);
 	while (!(ret = read_all(c, buf, sizeof(buf))))
 		if (write_all(c, buf, sizeof(buf)))
 			_exit(4);
 	/* 1: the client closed, as it does when it is done. */
 	_exit(ret == 1 ? 0 : 5);
-}
-
-__attribute__((constructor)) static void maybe_workload(void)
-{
-	const char *w = getenv("CKPT_TX_WORKLOAD");
-
-	if (w && !strcmp(w, "server"))
-		server_workload();
 }
 
 /* What the client saw; sent through a pipe to the test. */
@@ -194,22 +195,33 @@ static void fill(char *msg, uint32_t i)
  * Outside the group (the test's own process group): one connection, one
  * message every 10 ms, each echo checked, until AFTER_STOP messages after
  * GO appears; then it closes and waits for the server to close too.
+ * Connecting is tried @tries times, a second apart.
  */
-static void client(int report)
+static void converse(struct tally *t, int tries)
 {
 	struct timeval tv = { .tv_sec = 120 };
-	struct tally t = { 0 };
 	struct sockaddr_in a4;
 	char msg[MSG_LEN], got[MSG_LEN];
 	uint32_t i, after = 0;
 	struct stat st;
 	int fd, r;
 
+	memset(t, 0, sizeof(*t));
 	addr4(&a4, PORT);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a4, sizeof(a4))) {
-		t.err = errno;
-		goto out;
+	for (;;) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || !connect(fd, (struct sockaddr *)&a4, sizeof(a4)))
+			break;
+		close(fd);
+		if (--tries <= 0) {
+			fd = -1;
+			break;
+		}
+		sleep(1);
+	}
+	if (fd < 0) {
+		t->err = errno;
+		return;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -218,37 +230,68 @@ static void client(int report)
 
 		fill(msg, i);
 		if (write_all(fd, msg, sizeof(msg))) {
-			t.err = errno;
+			t->err = errno;
 			break;
 		}
-		t.sent++;
+		t->sent++;
 		r = read_all(fd, got, sizeof(got));
 		if (r) {
-			t.err = r < 0 ? errno : -1;
+			t->err = r < 0 ? errno : -1;
 			break;
 		}
 		gap = now_ms() - t0;
-		if (gap > t.max_gap_ms) {
-			t.max_gap_ms = gap;
-			t.at_max = i;
+		if (gap > t->max_gap_ms) {
+			t->max_gap_ms = gap;
+			t->at_max = i;
 		}
 		if (memcmp(msg, got, sizeof(msg)))
-			t.wrong++;
-		t.echoed++;
+			t->wrong++;
+		t->echoed++;
 		if ((after || !stat(GO, &st)) && ++after >= AFTER_STOP)
 			break;
 		usleep(10000);
 	}
-	if (!t.err) {
+	if (!t->err) {
 		shutdown(fd, SHUT_WR);
-		t.end = read(fd, got, sizeof(got)) == 0 ? 0 : errno ? errno : -1;
+		t->end = read(fd, got, sizeof(got)) == 0 ? 0 : errno ? errno : -1;
 	}
 	close(fd);
-out:
+}
+
+static void client(int report)
+{
+	struct tally t;
+
+	converse(&t, 1);
 	if (write(report, &t, sizeof(t)) != sizeof(t))
 		_exit(3);
 	_exit(0);
 }
+
+/* migrate_test.sh's client, on the other guest: its tally as text. */
+static void client_workload(void)
+{
+	struct tally t;
+
+	converse(&t, 120);
+	printf("client: sent %u echoed %u wrong %u error %d end %d pause_ms %" PRId64 " at %u\n",
+	       t.sent, t.echoed, t.wrong, t.err, t.end, t.max_gap_ms, t.at_max);
+	fflush(stdout);
+	/* _exit: in a constructor, libnl's destructors must not run (its constructors did not). */
+	_exit(t.err || t.end || t.wrong || t.sent != t.echoed || t.echoed <= AFTER_STOP);
+}
+
+__attribute__((constructor)) static void maybe_workload(void)
+{
+	const char *w = getenv("CKPT_TX_WORKLOAD");
+
+	if (w && !strcmp(w, "server"))
+		server_workload();
+	if (w && !strcmp(w, "client"))
+		client_workload();
+}
+
+
 
 struct pair {
 	pid_t server;
