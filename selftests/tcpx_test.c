@@ -76,18 +76,27 @@ static void say(int fd, const char *what, long n)
 }
 
 /*
- * 127.0.0.1, or CKPT_TX_ADDR: migrate_test.sh runs the server on guest A
- * at an address guest B takes over, and the client on guest B.
+ * 127.0.0.1, or CKPT_TX_ADDR (IPv4 or IPv6): migrate_test.sh runs the
+ * server on guest A at an address guest B takes over, and the client on
+ * guest B; the IPv6 test uses ::1. Returns the address's length.
  */
-static void addr4(struct sockaddr_in *s, int port)
+static socklen_t addr_of(struct sockaddr_storage *ss, int port)
 {
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s = (struct sockaddr_in *)ss;
 	const char *a = getenv("CKPT_TX_ADDR");
 
-	memset(s, 0, sizeof(*s));
+	memset(ss, 0, sizeof(*ss));
+	if (a && inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		return sizeof(*s6);
+	}
 	s->sin_family = AF_INET;
 	s->sin_port = htons(port);
 	if (!a || inet_pton(AF_INET, a, &s->sin_addr) != 1)
 		s->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sizeof(*s);
 }
 
 /* Read exactly @n bytes: 0, -1 (errno), or 1 at an early end of stream. */
@@ -131,21 +140,21 @@ static int write_all(int fd, const char *buf, size_t n)
  */
 static void server_workload(void)
 {
-	struct sockaddr_in a4;
+	struct sockaddr_storage a;
+	socklen_t alen = addr_of(&a, PORT);
 	char buf[MSG_LEN];
 	int log, l, c, one = 1, ret;
 
 	close_range(0, ~0U, 0);
 	setsid();
 	log = open(LOG, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
-	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	addr4(&a4, PORT);
+	l = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (l < 0 || dup2(l, FD_BASE) != FD_BASE)
 		_exit(2);
 	close(l);
 	l = FD_BASE;
 	if (setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(l, (struct sockaddr *)&a4, sizeof(a4)) || listen(l, 4))
+	    bind(l, (struct sockaddr *)&a, alen) || listen(l, 4))
 		_exit(2);
 	say(log, "listening", 0);
 	c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
@@ -200,17 +209,17 @@ static void fill(char *msg, uint32_t i)
 static void converse(struct tally *t, int tries)
 {
 	struct timeval tv = { .tv_sec = 120 };
-	struct sockaddr_in a4;
+	struct sockaddr_storage a;
+	socklen_t alen = addr_of(&a, PORT);
 	char msg[MSG_LEN], got[MSG_LEN];
 	uint32_t i, after = 0;
 	struct stat st;
 	int fd, r;
 
 	memset(t, 0, sizeof(*t));
-	addr4(&a4, PORT);
 	for (;;) {
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || !connect(fd, (struct sockaddr *)&a4, sizeof(a4)))
+		fd = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || !connect(fd, (struct sockaddr *)&a, alen))
 			break;
 		close(fd);
 		if (--tries <= 0) {
@@ -455,7 +464,7 @@ TEST(held_then_released_runs_on)
  * The migration: dump --tcp-established --kill while the client talks,
  * restore at once; the client sees every byte once, no reset, a pause.
  */
-TEST(outside_connection_migrates)
+static void migrate(struct __test_metadata *_metadata)
 {
 	struct libckpt_restore_opts o = { .wait = 1 };
 	char cmd[256], out[4096], err[LIBCKPT_ERRLEN] = "";
@@ -503,6 +512,19 @@ TEST(outside_connection_migrates)
 	unlink(IMG);
 	unlink(LOG);
 	unlink(GO);
+}
+
+TEST(outside_connection_migrates)
+{
+	migrate(_metadata);
+}
+
+/* The same over IPv6 loopback: the hooks at LOCAL_IN and LOCAL_OUT of IPv6. */
+TEST(outside_connection_migrates_ipv6)
+{
+	setenv("CKPT_TX_ADDR", "::1", 1);
+	migrate(_metadata);
+	unsetenv("CKPT_TX_ADDR");
 }
 
 TEST_HARNESS_MAIN
