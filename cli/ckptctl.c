@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"Transparent checkpoint/restore of process trees.\n\n"
 		"Commands:\n", prog);
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		fprintf(f, "  %-10s %s\n", subcommands[i].name,
+		fprintf(f, "  %-12s %s\n", subcommands[i].name,
 			subcommands[i].help);
 	fprintf(f, "\n'%s <command> --help' describes a command; "
 		"'%s --version' prints the version.\n", prog, prog);
