@@ -10,11 +10,13 @@
 #include "cli.h"
 
 static const char check_usage[] =
-	"Usage: ckptctl check <pgid> [--session] [--json]\n"
+	"Usage: ckptctl check <pgid> [--session] [--tcp-established] [--json]\n"
 	"       ckptctl check --kernel [--json]\n\n"
 	"Tell whether the process group <pgid> (with --session: every process of\n"
 	"session <pgid>) can be checkpointed by the caller, without touching it.\n"
-	"On refusal, the message names the process and the reason.\n\n"
+	"On refusal, the message names the process and the reason. With\n"
+	"--tcp-established, TCP connections to peers outside the group are not\n"
+	"refused (as 'ckptctl dump --tcp-established' would carry them).\n\n"
 	"With --kernel, test instead that the running kernel behaves as the\n"
 	"snapshot relies on ('ckptctl check --kernel --help').\n";
 
@@ -37,6 +39,8 @@ int check_main(int argc, char **argv)
 			json = true;
 		else if (!strcmp(argv[i], "--session"))
 			flags |= LIBCKPT_F_SESSION;
+		else if (!strcmp(argv[i], "--tcp-established"))
+			flags |= LIBCKPT_F_TCP_ESTABLISHED;
 		else if (!pgid_arg)
 			pgid_arg = argv[i];
 		else

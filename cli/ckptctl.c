@@ -24,6 +24,7 @@ static const struct subcommand subcommands[] = {
 	{ "area", area_main, "Create an area, or describe its generations" },
 	{ "show", show_main, "Verify and decode a checkpoint image" },
 	{ "export", export_main, "Copy one generation of an area out as an image" },
+	{ "release-tcp", release_main, "End the hold of checkpointed TCP connections" },
 };
 
 static void usage(FILE *f)
@@ -34,7 +35,7 @@ static void usage(FILE *f)
 		"Transparent checkpoint/restore of process trees.\n\n"
 		"Commands:\n", prog);
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		fprintf(f, "  %-10s %s\n", subcommands[i].name,
+		fprintf(f, "  %-12s %s\n", subcommands[i].name,
 			subcommands[i].help);
 	fprintf(f, "\n'%s <command> --help' describes a command; "
 		"'%s --version' prints the version.\n", prog, prog);

@@ -74,6 +74,7 @@ int status_main(int argc, char **argv);
 int restore_main(int argc, char **argv);
 int dump_main(int argc, char **argv);
 int export_main(int argc, char **argv);
+int release_main(int argc, char **argv);
 
 /* show_obj.c: descriptor objects in `ckptctl show`. */
 const char *show_obj_kind(uint32_t type);

@@ -17,7 +17,8 @@
 
 static const char dump_usage[] =
 	"Usage: ckptctl dump <pgid> -o FILE|- [--session] [--kill|--leave-stopped]\n"
-	"                    [--rate BYTES] [--ghost-limit BYTES] [--progress]\n\n"
+	"                    [--tcp-established] [--rate BYTES] [--ghost-limit BYTES]\n"
+	"                    [--progress]\n\n"
 	"Freeze process group <pgid> and stream its image into FILE, or to standard\n"
 	"output with '-' (a pipe or socket: no temporary copy), and wait until the\n"
 	"image is complete. Messages go to standard error.\n\n"
@@ -25,6 +26,12 @@ static const char dump_usage[] =
 	"  --kill           kill the group once its image is complete (migration)\n"
 	"  --leave-stopped  leave the group stopped exactly as checkpointed\n"
 	"                   (SIGCONT resumes it, SIGKILL ends it: a handoff)\n"
+	"  --tcp-established  carry established TCP connections to peers outside\n"
+	"                   the group (refused otherwise). With --kill or\n"
+	"                   --leave-stopped the group stays stopped from the\n"
+	"                   freeze on and the module holds those connections back\n"
+	"                   (the peer sees no FIN or reset) until the restore, or\n"
+	"                   'ckptctl release-tcp'; needs CAP_NET_ADMIN\n"
 	"  --rate BYTES     limit the writer to BYTES per second (K, M, G suffixes)\n"
 	"  --ghost-limit BYTES  carry deleted files and memfds up to BYTES each\n"
 	"                   (default 1M, at most 64M); larger ones are refused\n"
@@ -36,8 +43,8 @@ const char *group_kind(unsigned int flags)
 	return (flags & LIBCKPT_F_SESSION) ? "session" : "process group";
 }
 
-/* There is no kill() for a session: kill each process whose session it is. */
-static int kill_session(pid_t sid)
+/* There is no kill() for a session: signal each process whose session it is. */
+static int kill_session(pid_t sid, int sig)
 {
 	struct dirent *d;
 	int ret = 0;
@@ -48,16 +55,16 @@ static int kill_session(pid_t sid)
 	while ((d = readdir(dir))) {
 		pid_t pid = (pid_t)strtol(d->d_name, NULL, 10);
 
-		if (pid > 0 && getsid(pid) == sid && kill(pid, SIGKILL) && errno != ESRCH)
+		if (pid > 0 && getsid(pid) == sid && kill(pid, sig) && errno != ESRCH)
 			ret = -1;
 	}
 	closedir(dir);
 	return ret;
 }
 
-static int kill_group(unsigned int id, unsigned int flags)
+static int kill_group(unsigned int id, unsigned int flags, int sig)
 {
-	return (flags & LIBCKPT_F_SESSION) ? kill_session(id) : kill(-(pid_t)id, SIGKILL);
+	return (flags & LIBCKPT_F_SESSION) ? kill_session(id, sig) : kill(-(pid_t)id, sig);
 }
 
 struct find_job {
@@ -98,7 +105,7 @@ int dump_main(int argc, char **argv)
 	struct libckpt_freeze_opts o = { 0 };
 	struct libckpt_job job, done;
 	unsigned int pgid;
-	bool kill_after = false, force_progress = false;
+	bool kill_after = false, force_progress = false, stop_for_kill;
 	struct progress pr;
 	struct libckpt *h;
 	int i, fd, ret, code;
@@ -114,6 +121,8 @@ int dump_main(int argc, char **argv)
 			o.flags |= LIBCKPT_F_SESSION;
 		else if (!strcmp(argv[i], "--leave-stopped"))
 			o.flags |= LIBCKPT_F_LEAVE_STOPPED;
+		else if (!strcmp(argv[i], "--tcp-established"))
+			o.flags |= LIBCKPT_F_TCP_ESTABLISHED;
 		else if (!strcmp(argv[i], "--progress"))
 			force_progress = true;
 		else if (!strcmp(argv[i], "--rate") && i + 1 < argc &&
@@ -137,6 +146,13 @@ int dump_main(int argc, char **argv)
 		fprintf(stderr, "%s dump: '%s' is not a process group id\n", prog, pgid_arg);
 		return EXIT_USAGE;
 	}
+	/*
+	 * The connections to outside peers must not move once captured: the
+	 * group stays stopped until the kill, and the module holds them.
+	 */
+	stop_for_kill = kill_after && (o.flags & LIBCKPT_F_TCP_ESTABLISHED);
+	if (stop_for_kill)
+		o.flags |= LIBCKPT_F_LEAVE_STOPPED;
 	fd = strcmp(out, "-") ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) :
 	     STDOUT_FILENO;
 	if (fd < 0) {
@@ -162,6 +178,9 @@ int dump_main(int argc, char **argv)
 	if (ret < 0 || done.state != CKPT_JOB_COMMITTED) {
 		fprintf(stderr, "%s: the image of %s %u is incomplete: %s\n", prog,
 			group_kind(o.flags), pgid, ret < 0 ? strerror(-ret) : done.error_msg);
+		/* Stopped for a kill that will not come: it runs on (the module let its connections go). */
+		if (stop_for_kill)
+			kill_group(pgid, o.flags, SIGCONT);
 		code = EXIT_FAILED;
 		goto out;
 	}
@@ -169,9 +188,13 @@ int dump_main(int argc, char **argv)
 		(o.flags & LIBCKPT_F_SESSION) ? "sid" : "pgid", pgid, done.nr_tasks,
 		done.freeze_ns / 1e3, done.image_len / 1048576.0,
 		strcmp(out, "-") ? out : "standard output",
-		(o.flags & LIBCKPT_F_LEAVE_STOPPED) ? "; left stopped" : "");
+		(o.flags & LIBCKPT_F_LEAVE_STOPPED) && !stop_for_kill ? "; left stopped" : "");
+	if (!kill_after && (o.flags & LIBCKPT_F_LEAVE_STOPPED) &&
+	    (o.flags & LIBCKPT_F_TCP_ESTABLISHED))
+		fprintf(stderr, "%s: its TCP connections to outside peers are held: run '%s release-tcp %"
+			PRIu64 "' before resuming it here\n", prog, prog, job.id);
 	code = EXIT_OK;
-	if (kill_after && kill_group(pgid, o.flags)) {
+	if (kill_after && kill_group(pgid, o.flags, SIGKILL)) {
 		fprintf(stderr, "%s: cannot kill %s %u: %s\n", prog, group_kind(o.flags),
 			pgid, strerror(errno));
 		code = EXIT_FAILED;

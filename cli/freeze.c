@@ -14,7 +14,7 @@
 
 static const char freeze_usage[] =
 	"Usage: ckptctl freeze <pgid> --area PATH [--session] [--rate BYTES] [--wait]\n"
-	"                      [--ghost-limit BYTES] [--json]\n\n"
+	"                      [--ghost-limit BYTES] [--tcp-established] [--json]\n\n"
 	"Park every thread of process group <pgid>, snapshot its memory\n"
 	"copy-on-write, let it run on, and stream the snapshot into the area\n"
 	"PATH (see 'ckptctl area create') from a kernel thread. Prints the freeze\n"
@@ -24,6 +24,9 @@ static const char freeze_usage[] =
 	"  --rate BYTES   limit the writer to BYTES per second (K, M, G suffixes)\n"
 	"  --ghost-limit BYTES  carry deleted files and memfds up to BYTES each\n"
 	"                 (default 1M, at most 64M); larger ones are refused\n"
+	"  --tcp-established  carry established TCP connections to peers outside\n"
+	"                 the group (refused otherwise); the live connections are\n"
+	"                 not touched\n"
 	"  --wait         wait until the image is committed; print its generation\n"
 	"  --json         print the result as JSON\n";
 
@@ -65,6 +68,8 @@ static int parse_args(int argc, char **argv, struct freeze_args *a)
 			a->wait = true;
 		} else if (!strcmp(argv[i], "--session")) {
 			a->o.flags |= LIBCKPT_F_SESSION;
+		} else if (!strcmp(argv[i], "--tcp-established")) {
+			a->o.flags |= LIBCKPT_F_TCP_ESTABLISHED;
 		} else if (!strcmp(argv[i], "--json")) {
 			a->json = true;
 		} else if (!pgid && argv[i][0] != '-') {

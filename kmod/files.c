@@ -386,6 +386,9 @@ void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit,
 	xa_init(&set->ttys);
 	xa_init(&set->sock_held);
 	xa_init(&set->sock_wanted);
+	xa_init(&set->sock_group);
+	set->tcp_established = false;
+	set->tcp_hold = 0;
 	set->nr_files = 0;
 	set->ghost_limit = ghost_limit;
 	set->pgrp = pgrp;
@@ -400,6 +403,7 @@ void ckpt_file_set_free(struct ckpt_file_set *set)
 	xa_destroy(&set->ttys);
 	xa_destroy(&set->sock_held);
 	xa_destroy(&set->sock_wanted);
+	xa_destroy(&set->sock_group);
 }
 
 /*
@@ -633,6 +637,9 @@ static int record_fd(struct ckpt_task_snap *ts, struct ckpt_file_set *set,
 			.wanted = &set->sock_wanted,
 			.pgrp = set->pgrp,
 			.gtype = set->type,
+			.tcp_established = set->tcp_established,
+			.group = &set->sock_group,
+			.tcp_hold = set->tcp_hold,
 		};
 
 		ret = xa_err(xa_store(&set->sock_held, inode->i_ino,

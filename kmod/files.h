@@ -31,6 +31,12 @@ struct task_struct;
  * @ghost_limit: largest deleted file or memfd carried whole
  * @pgrp: the group's process group or session (referenced by the freeze)
  * @type: PIDTYPE_PGID or PIDTYPE_SID
+ * @tcp_established: TCP connections to peers outside the group are
+ *	carried (CKPT_A_TCP_ESTABLISHED)
+ * @tcp_hold: the job that holds them from their capture on, or 0
+ * @sock_group: with @tcp_established, every socket the parked group
+ *	holds, collected before any is recorded (sock.c tells a peer outside
+ *	the group by it)
  *
  * Only addresses are compared, never dereferenced: the group is parked,
  * so every file and inode seen stays referenced by its descriptor table
@@ -46,6 +52,9 @@ struct ckpt_file_set {
 	u64 ghost_limit;
 	struct pid *pgrp;
 	enum pid_type type;
+	bool tcp_established;
+	u64 tcp_hold;
+	struct xarray sock_group;
 };
 
 void ckpt_file_set_init(struct ckpt_file_set *set, u64 ghost_limit,

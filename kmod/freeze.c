@@ -40,6 +40,7 @@
 #include "snap.h"
 #include "sock.h"
 #include "sysv.h"
+#include "tcpx.h"
 #include "timers.h"
 
 /*
@@ -733,6 +734,12 @@ static int capture_processes(struct ckpt_snapshot *snap,
 	}
 	snap->nr_threads = park->nr_threads;
 
+	/* A connection's other end is the group's or not: all are known first. */
+	for (i = 0; files->tcp_established && i < snap->nr_tasks; i++) {
+		ret = ckpt_sock_collect(snap->tasks[i].task, &files->sock_group);
+		if (ret)
+			return ret;
+	}
 	for (i = 0; i < snap->nr_tasks; i++) {
 		struct ckpt_task_snap *ts = &snap->tasks[i];
 		struct ckpt_sigq shared = { 0 };
@@ -820,6 +827,8 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 		return -ENOMEM;
 	refcount_set(&park->ref, 1);
 	ckpt_file_set_init(&files, g->ghost_limit, pgrp, type);
+	files.tcp_established = g->tcp_established;
+	files.tcp_hold = g->tcp_hold;
 	init_waitqueue_head(&park->parked_wq);
 	init_waitqueue_head(&park->release_wq);
 
@@ -926,6 +935,9 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 		put_pid(pgrp);
 		if (!ret)
 			break;
+		/* Held connections run on, or the retry could not take them. */
+		if (g->tcp_hold)
+			ckpt_tcpx_release_owner(g->tcp_hold);
 		ckpt_snap_free(snap);
 		if (ret != -EAGAIN)
 			return ret;

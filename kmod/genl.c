@@ -18,6 +18,7 @@
 #include "job.h"
 #include "restore.h"
 #include "snap.h"
+#include "tcpx.h"
 #include "writer.h"
 
 /*
@@ -35,13 +36,14 @@ static struct netlink_range_validation ghost_limit_range = {
 	.max = CKPT_GHOST_LIMIT_MAX,
 };
 
-static const struct nla_policy check_policy[CKPT_A_GHOST_LIMIT + 1] = {
+static const struct nla_policy check_policy[CKPT_A_TCP_ESTABLISHED + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CKPT_A_SESSION] = { .type = NLA_FLAG },
 	[CKPT_A_GHOST_LIMIT] = NLA_POLICY_FULL_RANGE(NLA_U64, &ghost_limit_range),
+	[CKPT_A_TCP_ESTABLISHED] = { .type = NLA_FLAG },
 };
 
-static const struct nla_policy freeze_policy[CKPT_A_GHOST_LIMIT + 1] = {
+static const struct nla_policy freeze_policy[CKPT_A_TCP_ESTABLISHED + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CKPT_A_AREA_FD] = { .type = NLA_U32 },
 	[CKPT_A_RATE] = { .type = NLA_U64 },
@@ -49,6 +51,7 @@ static const struct nla_policy freeze_policy[CKPT_A_GHOST_LIMIT + 1] = {
 	[CKPT_A_SESSION] = { .type = NLA_FLAG },
 	[CKPT_A_LEAVE_STOPPED] = { .type = NLA_FLAG },
 	[CKPT_A_GHOST_LIMIT] = NLA_POLICY_FULL_RANGE(NLA_U64, &ghost_limit_range),
+	[CKPT_A_TCP_ESTABLISHED] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
@@ -82,6 +85,11 @@ static const struct nla_policy restore_peer_policy[CKPT_A_SOCK_FD + 1] = {
 	[CKPT_A_SOCK_FD] = { .type = NLA_U32 },
 };
 
+static const struct nla_policy tcp_release_policy[CKPT_A_SOCK_FD + 1] = {
+	[CKPT_A_JOB_ID] = NLA_POLICY_MIN(NLA_U64, 1),
+	[CKPT_A_SOCK_FD] = { .type = NLA_U32 },
+};
+
 static const struct nla_policy restore_thread_policy[CKPT_A_RESTORE_CLOSE + 1] = {
 	[CKPT_A_RESTORE_CLOSE] = { .type = NLA_BINARY, .len = 4096 },
 };
@@ -105,7 +113,8 @@ static int put_info(struct sk_buff *msg)
 	    nla_put_u32(msg, CKPT_A_FREEZE_TIMEOUT_MS, ckpt_freeze_timeout_ms) ||
 	    nla_put_u32(msg, CKPT_A_LIVE_JOBS, ckpt_job_live()) ||
 	    nla_put_u64_64bit(msg, CKPT_A_HELD_PAGES, ckpt_snap_held_pages(),
-			      CKPT_A_PAD))
+			      CKPT_A_PAD) ||
+	    nla_put_u32(msg, CKPT_A_TCP_HELD, ckpt_tcpx_held()))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -153,6 +162,7 @@ static struct ckpt_group_id request_group(struct genl_info *info)
 		.ghost_limit = info->attrs[CKPT_A_GHOST_LIMIT] ?
 			nla_get_u64(info->attrs[CKPT_A_GHOST_LIMIT]) :
 			CKPT_GHOST_LIMIT_DEFAULT,
+		.tcp_established = nla_get_flag(info->attrs[CKPT_A_TCP_ESTABLISHED]),
 	};
 }
 
@@ -267,6 +277,7 @@ static int start_job(struct ckpt_job *job, struct netlink_ext_ack *extack)
 static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ckpt_snapshot *snap;
+	bool leave_stopped;
 	struct ckpt_area *area;
 	struct ckpt_group_id g;
 	struct ckpt_job *job;
@@ -298,8 +309,23 @@ static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		goto out_put;
 	job->area = area;
-	ret = ckpt_freeze_group(&g, nla_get_flag(info->attrs[CKPT_A_LEAVE_STOPPED]),
-				area, &snap, info->extack);
+	leave_stopped = nla_get_flag(info->attrs[CKPT_A_LEAVE_STOPPED]);
+	/*
+	 * A group left stopped is killed and restored elsewhere, or released:
+	 * its connections to outside peers are held meanwhile (tcpx.c). The
+	 * hold puts them in repair mode, which TCP_REPAIR grants only with
+	 * CAP_NET_ADMIN (6.1 tcp_can_repair_sock()).
+	 */
+	if (g.tcp_established && leave_stopped) {
+		if (!ns_capable(current->nsproxy->net_ns->user_ns, CAP_NET_ADMIN)) {
+			NL_SET_ERR_MSG(info->extack,
+				       "holding TCP connections of a group left stopped needs CAP_NET_ADMIN");
+			ret = -EPERM;
+			goto out_put;
+		}
+		g.tcp_hold = job->id;
+	}
+	ret = ckpt_freeze_group(&g, leave_stopped, area, &snap, info->extack);
 	if (ret)
 		goto out_put;
 	job->snap = snap;
@@ -320,6 +346,54 @@ out_put:
 static bool may_see(struct ckpt_job *job)
 {
 	return uid_eq(job->uid, current_uid()) || ckpt_privileged();
+}
+
+static int put_tcp_held(struct sk_buff *msg, void *n)
+{
+	return nla_put_u32(msg, CKPT_A_TCP_HELD, *(unsigned int *)n) ? -EMSGSIZE : 0;
+}
+
+static int ckpt_tcp_release_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *fd = info->attrs[CKPT_A_SOCK_FD];
+	struct nlattr *id = info->attrs[CKPT_A_JOB_ID];
+	struct socket *sock;
+	struct sk_buff *msg;
+	unsigned int n;
+	void *hdr;
+	int ret;
+
+	if (fd && id) {
+		NL_SET_ERR_MSG(info->extack, "give a socket or a job, not both");
+		return -EINVAL;
+	}
+	if (fd) {
+		sock = sockfd_lookup(nla_get_u32(fd), &ret);
+		if (!sock)
+			return ret;
+		ret = sock->sk ? ckpt_tcpx_release_sock(sock->sk) : -EINVAL;
+		sockfd_put(sock);
+		if (ret < 0) {
+			NL_SET_ERR_MSG_ATTR(info->extack, fd,
+					    "not a connected TCP socket in repair mode");
+			return ret;
+		}
+		n = ret;
+	} else {
+		n = ckpt_tcpx_release(id ? nla_get_u64(id) : 0, !id, current_uid(),
+				      ckpt_privileged());
+	}
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &ckpt_genl_family, 0,
+				CKPT_CMD_TCP_RELEASE);
+	if (!hdr || put_tcp_held(msg, &n)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
 }
 
 /* cb->args[0]: id of the last job sent (the cursor). */
@@ -465,6 +539,12 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.doit = ckpt_restore_thread_doit,
 		.policy = restore_thread_policy,
 		.maxattr = ARRAY_SIZE(restore_thread_policy) - 1,
+	},
+	{
+		.cmd = CKPT_CMD_TCP_RELEASE,
+		.doit = ckpt_tcp_release_doit,
+		.policy = tcp_release_policy,
+		.maxattr = ARRAY_SIZE(tcp_release_policy) - 1,
 	},
 	{
 		.cmd = CKPT_CMD_STATUS,

@@ -272,6 +272,7 @@ static int check_process(struct task_struct *p, bool privileged,
  * is left to the freeze, which judges the mappings again.
  */
 static int check_address_spaces(struct pid *pgrp, enum pid_type type,
+				bool tcp_established,
 				struct ckpt_group_census *census,
 				struct netlink_ext_ack *extack)
 {
@@ -298,7 +299,8 @@ static int check_address_spaces(struct pid *pgrp, enum pid_type type,
 						pgrp, type, extack);
 	}
 	if (!ret)
-		ret = ckpt_sock_check(tasks, n, pgrp, type, extack);
+		ret = ckpt_sock_check(tasks, n, pgrp, type, tcp_established,
+				      extack);
 	if (!ret)
 		ret = ckpt_budget_memory(tasks, n, &census->cost, extack);
 	for (i = 0; i < n; i++)
@@ -368,7 +370,8 @@ out_unlock:
 		ret = -E2BIG;
 		goto out_put;
 	}
-	ret = check_address_spaces(pgrp, g->type, census, extack);
+	ret = check_address_spaces(pgrp, g->type, g->tcp_established, census,
+				   extack);
 out_put:
 	put_pid(pgrp);
 	return ret;

@@ -35,11 +35,18 @@ struct ckpt_group_census {
  * @type: PIDTYPE_PGID (a process group) or PIDTYPE_SID (a whole session)
  * @ghost_limit: the largest deleted file or memfd whose contents the
  *	checkpoint may carry (CKPT_A_GHOST_LIMIT); larger ones are refused
+ * @tcp_established: carry TCP connections whose peer is not a socket of
+ *	the group (CKPT_A_TCP_ESTABLISHED)
+ * @tcp_hold: with @tcp_established, the job that holds those connections
+ *	from the freeze on (tcpx.c), or 0: the group runs on, they are
+ *	not touched
  */
 struct ckpt_group_id {
 	pid_t nr;
 	enum pid_type type;
 	u64 ghost_limit;
+	bool tcp_established;
+	u64 tcp_hold;
 };
 
 extern unsigned int ckpt_max_tasks;

@@ -14,6 +14,7 @@
 #include "area.h"
 #include "job.h"
 #include "snap.h"
+#include "tcpx.h"
 
 /* Finished jobs kept for ckptctl status and late waiters. */
 #define RECENT_JOBS 16
@@ -133,9 +134,13 @@ struct ckpt_job *ckpt_job_next(u64 after, unsigned int *seq)
  * @job: the job
  * @error: 0 when committed, else a negative errno
  * @why: static explanation of @error, or NULL
+ *
+ * A failed checkpoint's held TCP connections run on (tcpx.c). Sleeps.
  */
 void ckpt_job_finish(struct ckpt_job *job, int error, const char *why)
 {
+	if (error)
+		ckpt_tcpx_release_owner(job->id);
 	job->error = error;
 	job->why = why;
 	WRITE_ONCE(job->state, error ? CKPT_JOB_FAILED : CKPT_JOB_COMMITTED);

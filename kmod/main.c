@@ -10,14 +10,21 @@
 
 #include "genl.h"
 #include "job.h"
+#include "tcpx.h"
 
 static int __init ckpt_init(void)
 {
 	int ret;
 
-	ret = ckpt_genl_init();
+	/* The hooks first: a hold can be taken as soon as the family is up. */
+	ret = ckpt_tcpx_init();
 	if (ret)
 		return ret;
+	ret = ckpt_genl_init();
+	if (ret) {
+		ckpt_tcpx_exit();
+		return ret;
+	}
 
 	pr_info("loaded, version %s\n", CKPT_MODULE_VERSION);
 	return 0;
@@ -27,6 +34,7 @@ static void __exit ckpt_exit(void)
 {
 	ckpt_genl_exit();
 	ckpt_job_exit();
+	ckpt_tcpx_exit();
 	pr_info("unloaded\n");
 }
 

@@ -417,8 +417,8 @@ static const char *sock_state(struct file *file, pid_t pid,
 	if (st->family != AF_UNIX) {
 		why = common_options(sock, sock->sk, st);
 		if (!why)
-			why = ckpt_sock_inet_state(sock->sk, st, msgs ? &own : NULL,
-						   &own_len);
+			why = ckpt_sock_inet_state(sock->sk, st, c,
+						   msgs ? &own : NULL, &own_len);
 		/* A TCP connection's other end. */
 		if (!why && st->peer_ino)
 			why = want(c, st->peer_ino, pid,
@@ -499,11 +499,34 @@ static struct file *next_socket(struct task_struct *p, unsigned int *fd)
 }
 
 /**
+ * ckpt_sock_collect() - note the inode numbers of a process's sockets
+ * @task: the process
+ * @group: receives them (xa_mk_value(1))
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ckpt_sock_collect(struct task_struct *task, struct xarray *group)
+{
+	unsigned int fd;
+	struct file *file;
+	int ret = 0;
+
+	for (fd = 0; !ret && (file = next_socket(task, &fd)); fd++) {
+		ret = xa_err(xa_store(group, file_inode(file)->i_ino,
+				      xa_mk_value(1), GFP_KERNEL));
+		fput(file);
+	}
+	return ret;
+}
+
+/**
  * ckpt_sock_check() - judge the group's sockets before it is parked
  * @tasks: the group's processes, referenced by the caller
  * @n: how many
  * @pgrp: the group's process group or session
  * @gtype: PIDTYPE_PGID or PIDTYPE_SID
+ * @tcp_established: TCP connections to peers outside the group are
+ *	carried (CKPT_A_TCP_ESTABLISHED)
  * @extack: receives the reason, the pid and the descriptor
  *
  * Sleeps (it copies nothing, but takes the group's sockets in a set).
@@ -511,12 +534,13 @@ static struct file *next_socket(struct task_struct *p, unsigned int *fd)
  * Return: 0, -EINVAL or -ENOMEM.
  */
 int ckpt_sock_check(struct task_struct **tasks, unsigned int n,
-		    struct pid *pgrp, enum pid_type gtype,
+		    struct pid *pgrp, enum pid_type gtype, bool tcp_established,
 		    struct netlink_ext_ack *extack)
 {
 	struct xarray held;
 	struct ckpt_sock_ctx c = {
 		.held = &held, .pgrp = pgrp, .gtype = gtype,
+		.tcp_established = tcp_established,
 	};
 	unsigned int i, fd;
 	struct file *file;
@@ -524,11 +548,7 @@ int ckpt_sock_check(struct task_struct **tasks, unsigned int n,
 
 	xa_init(&held);
 	for (i = 0; !ret && i < n; i++)
-		for (fd = 0; !ret && (file = next_socket(tasks[i], &fd)); fd++) {
-			ret = xa_err(xa_store(&held, file_inode(file)->i_ino,
-					      xa_mk_value(1), GFP_KERNEL));
-			fput(file);
-		}
+		ret = ckpt_sock_collect(tasks[i], &held);
 	for (i = 0; !ret && i < n; i++) {
 		pid_t pid = task_pid_vnr(tasks[i]);
 

@@ -28,18 +28,28 @@ struct task_struct;
  *	by the pid that names them (xa_mk_value), or NULL with @held
  * @pgrp: the group's process group or session
  * @gtype: PIDTYPE_PGID or PIDTYPE_SID
+ * @tcp_established: a TCP connection whose peer is not a socket of the
+ *	group is carried (CKPT_SK_TCP_OUTSIDE), not refused
+ * @group: with @tcp_established and @wanted, every socket the group
+ *	holds (inode numbers), known before any is recorded
+ * @tcp_hold: the job that holds such connections from their capture on
+ *	(tcpx.c), or 0
  */
 struct ckpt_sock_ctx {
 	struct xarray *held;
 	struct xarray *wanted;
 	struct pid *pgrp;
 	enum pid_type gtype;
+	bool tcp_established;
+	struct xarray *group;
+	u64 tcp_hold;
 };
 
 const char *ckpt_sock_classify(struct file *file);
 int ckpt_sock_check(struct task_struct **tasks, unsigned int n,
-		    struct pid *pgrp, enum pid_type gtype,
+		    struct pid *pgrp, enum pid_type gtype, bool tcp_established,
 		    struct netlink_ext_ack *extack);
+int ckpt_sock_collect(struct task_struct *task, struct xarray *group);
 int ckpt_sock_record(struct task_struct *task, struct file *file, pid_t pid,
 		     int fd, bool first,
 		     struct ckpt_sock_ctx *ctx, struct ckpt_rec_fd *rec,
@@ -51,6 +61,7 @@ int ckpt_sock_set_peer(int fd, struct task_struct *t);
 /* sock_inet.c: TCP and UDP over IPv4 and IPv6. */
 const char *ckpt_sock_inet_classify(struct sock *sk);
 const char *ckpt_sock_inet_state(struct sock *sk, struct ckpt_fd_socket *st,
+				 const struct ckpt_sock_ctx *c,
 				 void **msgs, u32 *len);
 
 #endif /* CKPT_SOCK_H */

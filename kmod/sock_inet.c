@@ -7,9 +7,11 @@
  * listeners whose accept queue is empty, UDP sockets bound or connected
  * (their queued datagrams are dropped), and established TCP connections
  * whose other end is a socket of the group too (sock.c requires it by
- * peer_ino), with their sequence numbers, queues and negotiated options
- * for TCP repair. The restore makes them again with socket(), bind(),
- * listen() and connect() (lib/restore_sock_inet.c), so every option that
+ * peer_ino) or, on request (CKPT_A_TCP_ESTABLISHED), anywhere else
+ * (CKPT_SK_TCP_OUTSIDE; held back while they migrate, tcpx.c), with
+ * their sequence numbers, queues and negotiated options for TCP repair.
+ * The restore makes them again with socket(), bind(), listen() and
+ * connect() (lib/restore_sock_inet.c), so every option that
  * would change what the socket does, and that the image does not carry,
  * must be at its default here or the socket is refused.
  *
@@ -41,6 +43,7 @@
 #include <linux/ckpt_image.h>
 
 #include "sock.h"
+#include "tcpx.h"
 
 /* Only TCP and UDP: raw, ping (ICMP datagram), UDP-Lite, SCTP, MPTCP... */
 static const char *kind(struct sock *sk)
@@ -455,11 +458,21 @@ static const char *tcp_capture(struct sock *sk, struct ckpt_fd_socket *st,
 	return NULL;
 }
 
+/* Is socket @ino, a connection's other end (tcp_peer()), the group's? */
+static bool in_group(const struct ckpt_sock_ctx *c, unsigned long ino)
+{
+	struct xarray *group = c->held ? c->held : c->group;
+
+	return ino && ino != ULONG_MAX && group && xa_load(group, ino);
+}
+
 /**
  * ckpt_sock_inet_state() - an IP socket's state
  * @sk: the socket
  * @st: its state, family, type, protocol, inode and the options every
  *	family keeps already set
+ * @c: whether connections to peers outside the group are carried, and
+ *	held (with @msgs)
  * @msgs: receives its queued messages (kvmalloc), or NULL to only judge
  * @len: receives their length
  *
@@ -471,6 +484,7 @@ static const char *tcp_capture(struct sock *sk, struct ckpt_fd_socket *st,
  * Return: NULL, or why it cannot be carried.
  */
 const char *ckpt_sock_inet_state(struct sock *sk, struct ckpt_fd_socket *st,
+				 const struct ckpt_sock_ctx *c,
 				 void **msgs, u32 *len)
 {
 	const char *why;
@@ -505,12 +519,21 @@ const char *ckpt_sock_inet_state(struct sock *sk, struct ckpt_fd_socket *st,
 			st->flags |= CKPT_SK_ADDR_AUTO;
 		if (sk->sk_protocol != IPPROTO_TCP)
 			break;
-		/* The caller requires the peer to be a socket of the group. */
+		/*
+		 * The caller requires the peer to be a socket of the group,
+		 * unless it is carried as outside the group: on another host,
+		 * or a process (or an embryo no one accepted yet) that is not
+		 * the group's.
+		 */
 		st->peer_ino = tcp_peer(sk);
-		if (!st->peer_ino)
+		if (c->tcp_established && !in_group(c, st->peer_ino)) {
+			st->peer_ino = 0;
+			st->flags |= CKPT_SK_TCP_OUTSIDE;
+		} else if (!st->peer_ino) {
 			why = "TCP connection to another host or network namespace: not supported";
-		else if (st->peer_ino == ULONG_MAX)
+		} else if (st->peer_ino == ULONG_MAX) {
 			why = "TCP connection whose peer is not accepted yet: not supported";
+		}
 		if (why)
 			st->peer_ino = 0;
 		break;
@@ -528,6 +551,10 @@ const char *ckpt_sock_inet_state(struct sock *sk, struct ckpt_fd_socket *st,
 		st->keepintvl = READ_ONCE(tp->keepalive_intvl) / HZ;
 		st->keepcnt = READ_ONCE(tp->keepalive_probes);
 	}
+	/* Held before its state is read: see tcpx.c. */
+	if (!why && msgs && c->tcp_hold && (st->flags & CKPT_SK_TCP_OUTSIDE) &&
+	    ckpt_tcpx_hold(sk, c->tcp_hold))
+		why = "out of memory";
 	if (!why && msgs && st->state == CKPT_SK_CONNECTED &&
 	    sk->sk_protocol == IPPROTO_TCP)
 		why = tcp_capture(sk, st, msgs, len);

@@ -119,6 +119,11 @@ static int check_socket(const struct ckpt_rec_fd *f, const char *data, char *why
 		return -1;
 	}
 	off = sizeof(st);
+	if ((st.flags & CKPT_SK_TCP_OUTSIDE) &&
+	    (!(st.flags & CKPT_SK_TCP_REPAIR) || st.peer_ino)) {
+		snprintf(why, len, "a TCP connection outside the image that is no TCP connection or names a peer");
+		return -1;
+	}
 	if (st.flags & CKPT_SK_TCP_REPAIR) {
 		struct ckpt_sock_tcp t;
 

@@ -55,7 +55,9 @@ static int freeze_into(struct libckpt *h, uint32_t id, int fd_attr, int fd,
 	     nla_put_u64(msg, CKPT_A_GHOST_LIMIT, o->ghost_limit) < 0) ||
 	    ((o->flags & LIBCKPT_F_SESSION) && nla_put_flag(msg, CKPT_A_SESSION) < 0) ||
 	    ((o->flags & LIBCKPT_F_LEAVE_STOPPED) &&
-	     nla_put_flag(msg, CKPT_A_LEAVE_STOPPED) < 0)) {
+	     nla_put_flag(msg, CKPT_A_LEAVE_STOPPED) < 0) ||
+	    ((o->flags & LIBCKPT_F_TCP_ESTABLISHED) &&
+	     nla_put_flag(msg, CKPT_A_TCP_ESTABLISHED) < 0)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}

@@ -2,7 +2,8 @@
 /*
  * Copyright (C) 2026 The ckpt authors.
  *
- * libckpt: module description (GET_INFO) and group check (CHECK).
+ * libckpt: module description (GET_INFO), group check (CHECK) and the
+ * end of TCP holds (TCP_RELEASE).
  */
 #include <errno.h>
 #include <string.h>
@@ -30,6 +31,7 @@ static int parse_info(struct nlattr **tb, void *arg)
 	info->freeze_timeout_ms = libckpt_get_u32(tb, CKPT_A_FREEZE_TIMEOUT_MS);
 	info->live_jobs = libckpt_get_u32(tb, CKPT_A_LIVE_JOBS);
 	info->held_pages = libckpt_get_u64(tb, CKPT_A_HELD_PAGES);
+	info->tcp_held = libckpt_get_u32(tb, CKPT_A_TCP_HELD);
 	return 0;
 }
 
@@ -68,11 +70,37 @@ int libckpt_check_with(struct libckpt *h, uint32_t id, unsigned int flags,
 		return -ENOMEM;
 	memset(census, 0, sizeof(*census));
 	if (nla_put_u32(msg, CKPT_A_PGID, id) < 0 ||
-	    ((flags & LIBCKPT_F_SESSION) && nla_put_flag(msg, CKPT_A_SESSION) < 0)) {
+	    ((flags & LIBCKPT_F_SESSION) && nla_put_flag(msg, CKPT_A_SESSION) < 0) ||
+	    ((flags & LIBCKPT_F_TCP_ESTABLISHED) &&
+	     nla_put_flag(msg, CKPT_A_TCP_ESTABLISHED) < 0)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
 	return libckpt_transact(h, msg, parse_census, census);
+}
+
+static int parse_released(struct nlattr **tb, void *arg)
+{
+	*(uint32_t *)arg = libckpt_get_u32(tb, CKPT_A_TCP_HELD);
+	return 0;
+}
+
+int libckpt_tcp_release(struct libckpt *h, uint64_t job_id, uint32_t *released)
+{
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_TCP_RELEASE, 0);
+	uint32_t n = 0;
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	if (job_id && nla_put_u64(msg, CKPT_A_JOB_ID, job_id) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	ret = libckpt_transact(h, msg, parse_released, &n);
+	if (released)
+		*released = n;
+	return ret;
 }
 
 int libckpt_check(struct libckpt *h, uint32_t pgid,

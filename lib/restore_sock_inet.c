@@ -9,7 +9,12 @@
  * in TCP repair mode, its queues filled again); TCP_NODELAY and the
  * keepalive settings follow. Once every description exists, repair mode
  * ends and each socket must report
- * the addresses it had. The options every family keeps are set by
+ * the addresses it had. A connection whose peer is outside the image
+ * (CKPT_SK_TCP_OUTSIDE) is made the same way: its peer address is simply
+ * not a socket of ours, and the module's hold of its four-tuple (which
+ * kept the peer's segments from the old socket) ends just before repair
+ * mode does, so that the window probe and the peer's retransmissions
+ * reach the new socket. The options every family keeps are set by
  * libckpt_rst_sock_options() after that.
  */
 #include <errno.h>
@@ -253,6 +258,30 @@ static bool same_name(int fd, bool peer, const uint8_t *addr, uint32_t len)
 	return l == len && !memcmp(&ss, addr, len);
 }
 
+/*
+ * The old socket of @fd's connection was held by the module of this host
+ * (CKPT_A_TCP_ESTABLISHED): end the hold, now that @fd owns the
+ * four-tuple. On another host no hold names it, which is no error.
+ */
+static int end_hold(int fd)
+{
+	struct libckpt *h;
+	struct nl_msg *msg;
+	int ret = libckpt_open(&h);
+
+	if (ret)
+		return ret;
+	msg = libckpt_msg_new(h, CKPT_CMD_TCP_RELEASE, 0);
+	if (!msg || nla_put_u32(msg, CKPT_A_SOCK_FD, (uint32_t)fd) < 0) {
+		nlmsg_free(msg);
+		libckpt_close(h);
+		return -ENOMEM;
+	}
+	ret = libckpt_transact(h, msg, NULL, NULL);
+	libckpt_close(h);
+	return ret;
+}
+
 /**
  * libckpt_rst_finish_inet() - every description made: check the addresses
  * @tr: the restore
@@ -264,9 +293,12 @@ int libckpt_rst_finish_inet(struct tree *tr, struct rst_sock *s)
 {
 	const struct ckpt_fd_socket *st = &s->st;
 
-	/* Every end exists with its queues: let them talk (a window probe). */
-	int ret = s->tcp ? set_opt(s->fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF) : 0;
+	int ret = (st->flags & CKPT_SK_TCP_OUTSIDE) ? end_hold(s->fd) : 0;
 
+	if (ret)
+		return inet_fail(tr, s, ret, "the module cannot end the hold of its connection");
+	/* Every end exists with its queues: let them talk (a window probe). */
+	ret = s->tcp ? set_opt(s->fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF) : 0;
 	if (ret)
 		return inet_fail(tr, s, ret, "cannot leave TCP repair mode");
 	if (((st->flags & CKPT_SK_BOUND) && !same_name(s->fd, false, st->addr, st->addr_len)) ||

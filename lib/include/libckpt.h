@@ -43,6 +43,7 @@ struct libckpt_info {
 	uint32_t freeze_timeout_ms;
 	uint32_t live_jobs;	/* checkpoint jobs the module holds */
 	uint64_t held_pages;	/* pages held by unwritten snapshots */
+	uint32_t tcp_held;	/* TCP connections held back (LIBCKPT_F_TCP_ESTABLISHED) */
 };
 
 /** struct libckpt_census - what CKPT_CMD_CHECK reports */
@@ -66,10 +67,27 @@ int libckpt_check(struct libckpt *h, uint32_t pgid,
 /* Flags of the *_with() calls. */
 #define LIBCKPT_F_SESSION	(1u << 0)	/* the id is a session id: every process of the session */
 #define LIBCKPT_F_LEAVE_STOPPED	(1u << 1)	/* freeze: leave the group stopped (SIGSTOP) after it */
+/*
+ * check, freeze: carry established TCP connections whose peer is not a
+ * socket of the group (refused otherwise). With LIBCKPT_F_LEAVE_STOPPED
+ * the module holds them back (drops their segments, puts them in repair
+ * mode) until the restore, libckpt_tcp_release() or its timeout: the
+ * group can then be killed without the peer seeing a FIN or a reset.
+ */
+#define LIBCKPT_F_TCP_ESTABLISHED	(1u << 2)
 
 /* As libckpt_check(), for a process group or (LIBCKPT_F_SESSION) a session. */
 int libckpt_check_with(struct libckpt *h, uint32_t id, unsigned int flags,
 		       struct libckpt_census *census);
+
+/*
+ * End the holds of TCP connections a checkpoint left stopped took
+ * (LIBCKPT_F_TCP_ESTABLISHED): those of job @job_id, or with @job_id 0
+ * every one the caller may end. Their sockets, if still open, leave repair
+ * mode: for a group that runs on where it is. @released (may be NULL)
+ * receives how many ended.
+ */
+int libckpt_tcp_release(struct libckpt *h, uint64_t job_id, uint32_t *released);
 
 /*
  * Images and areas (uapi/linux/ckpt_image.h, Documentation/image-format.rst)

@@ -44,6 +44,8 @@
  *     CKPT_A_LIVE_JOBS        u32: checkpoint jobs in memory (streaming
  *                             or kept as recent)
  *     CKPT_A_HELD_PAGES       u64: pages held by snapshots not yet written
+ *     CKPT_A_TCP_HELD         u32: TCP connections held back now
+ *                             (CKPT_A_TCP_ESTABLISHED)
  *
  * CKPT_CMD_CHECK
  *   Tell whether the process group could be checkpointed by the caller,
@@ -58,6 +60,7 @@
  *                   group is every process of that session (a whole tree
  *                   under a session leader, all its process groups).
  *     CKPT_A_GHOST_LIMIT u64, optional: as for CKPT_CMD_FREEZE
+ *     CKPT_A_TCP_ESTABLISHED flag, optional: as for CKPT_CMD_FREEZE
  *   Reply attributes:
  *     CKPT_A_PGID        u32: as requested
  *     CKPT_A_NR_TASKS    u32: processes in the group
@@ -101,6 +104,20 @@
  *                      (generation 0) whose trailer is its commit; exactly
  *                      one of the two
  *     CKPT_A_RATE      u64, optional: limit on the writer, bytes/second
+ *     CKPT_A_TCP_ESTABLISHED flag, optional: carry established TCP
+ *                      connections whose peer is not a socket of the
+ *                      group (another host, or a process outside the
+ *                      group); without it they are refused by name. With
+ *                      CKPT_A_LEAVE_STOPPED too, each such connection is
+ *                      held from the freeze on: the module drops its
+ *                      segments both ways (netfilter, LOCAL_IN/LOCAL_OUT)
+ *                      and puts its socket in TCP repair mode, so that the
+ *                      group can be killed without the peer seeing a FIN
+ *                      or a reset, until CKPT_CMD_TCP_RELEASE (the restore
+ *                      sends it) or the module's tcp_hold_s timeout. The
+ *                      caller needs CAP_NET_ADMIN for the hold (as for
+ *                      TCP_REPAIR). Without CKPT_A_LEAVE_STOPPED the live
+ *                      connections are not touched.
  *     CKPT_A_GHOST_LIMIT u64, optional: the largest deleted-but-open file
  *                      or memfd whose contents the image carries, in
  *                      bytes (default CKPT_GHOST_LIMIT_DEFAULT, at most
@@ -256,6 +273,24 @@
  *   Errors: -ESRCH the process does not exist or did not park in time,
  *     -EPERM, -EBADF, -ENOTSOCK, -EINVAL not a Unix socket.
  *
+ * CKPT_CMD_TCP_RELEASE
+ *   End holds of established TCP connections (see CKPT_A_TCP_ESTABLISHED).
+ *   With CKPT_A_SOCK_FD: the restored socket of a held connection exists
+ *   (TCP, connected, still in repair mode, which proves CAP_NET_ADMIN):
+ *   the holds of its four-tuple end; none is not an error (the checkpoint
+ *   was taken on another host). With CKPT_A_JOB_ID: the holds of that
+ *   checkpoint end and their sockets, if still open, leave repair mode
+ *   (the group runs on where it is). With neither: every hold the caller
+ *   may end. The caller may end the holds of its own checkpoints, or all
+ *   with CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN.
+ *   Request attributes:
+ *     CKPT_A_SOCK_FD  u32, optional: the socket, caller's descriptor table
+ *     CKPT_A_JOB_ID   u64, optional: the checkpoint job
+ *   Reply attributes:
+ *     CKPT_A_TCP_HELD u32: holds ended by this request
+ *   Errors: -EBADF, -ENOTSOCK, -EINVAL (not a connected TCP socket in
+ *     repair mode, or both attributes).
+ *
  * Errors that concern one object
  * ------------------------------
  *
@@ -289,6 +324,7 @@
  * @CKPT_CMD_RESTORE_THREAD: a secondary thread waits for its process's memory
  * @CKPT_CMD_RESTORE_PARKED: wait until a restoring thread is parked
  * @CKPT_CMD_RESTORE_PEER: give a restored Unix socket its SO_PEERCRED
+ * @CKPT_CMD_TCP_RELEASE: end holds of migrating TCP connections
  */
 enum ckpt_cmd {
 	CKPT_CMD_UNSPEC,
@@ -303,6 +339,7 @@ enum ckpt_cmd {
 	CKPT_CMD_RESTORE_THREAD,
 	CKPT_CMD_RESTORE_PARKED,
 	CKPT_CMD_RESTORE_PEER,
+	CKPT_CMD_TCP_RELEASE,
 
 	__CKPT_CMD_MAX
 };
@@ -354,6 +391,9 @@ enum ckpt_cmd {
  * @CKPT_A_RESTORE_PLAN_FD: u32, descriptor of a file holding a restore plan
  * @CKPT_A_GHOST_LIMIT: u64, largest deleted file or memfd carried whole
  * @CKPT_A_SOCK_FD: u32, descriptor of a socket
+ * @CKPT_A_TCP_ESTABLISHED: flag, carry TCP connections to peers outside
+ *	the group (held while the group is left stopped)
+ * @CKPT_A_TCP_HELD: u32, TCP connections held back
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -399,6 +439,8 @@ enum ckpt_attr {
 	CKPT_A_RESTORE_PLAN_FD,
 	CKPT_A_GHOST_LIMIT,
 	CKPT_A_SOCK_FD,
+	CKPT_A_TCP_ESTABLISHED,
+	CKPT_A_TCP_HELD,
 
 	__CKPT_A_MAX
 };

@@ -746,7 +746,14 @@ struct ckpt_fd_inotify {
 #define CKPT_SK_ADDR_AUTO	(1U << 18)
 /* An established TCP connection: struct ckpt_sock_tcp follows the state. */
 #define CKPT_SK_TCP_REPAIR	(1U << 19)
-#define CKPT_SK_FLAGS_KNOWN	((1U << 20) - 1)
+/*
+ * With CKPT_SK_TCP_REPAIR: its peer is not a socket of the image (another
+ * host, or a process outside the group; CKPT_A_TCP_ESTABLISHED). @peer_ino
+ * is 0; the restore ends the module's hold of the connection
+ * (CKPT_CMD_TCP_RELEASE) before it leaves repair mode.
+ */
+#define CKPT_SK_TCP_OUTSIDE	(1U << 20)
+#define CKPT_SK_FLAGS_KNOWN	((1U << 21) - 1)
 
 /**
  * struct ckpt_sock_msg - one message queued on a socket (version 6)
@@ -782,7 +789,7 @@ struct ckpt_sock_msg {
  *	which other sockets of the image name it
  * @peer_ino: a Unix socket's peer, or an established TCP connection's
  *	other end (a socket of the image), by its inode number (0: none,
- *	or CKPT_SK_PEER_GONE)
+ *	CKPT_SK_PEER_GONE, or CKPT_SK_TCP_OUTSIDE)
  * @peer_pid: SO_PEERCRED's pid (the checkpointer's pid namespace): the
  *	process that connected, listened or made the pair, a process of the
  *	image; with @peer_uid and @peer_gid (SO_PEERCRED's, the
