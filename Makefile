@@ -95,6 +95,7 @@ deps:
 		linux-headers-cloud-amd64 linux-headers-rt-amd64 \
 		qemu-system-x86 busybox-static libnl-3-dev libnl-genl-3-dev \
 		dkms man-db bash-completion criu gnuplot-nox nodejs libglib2.0-dev python3 \
+		redis-server \
 		clang libclang-rt-14-dev \
 		bc flex bison libelf-dev libssl-dev
 
@@ -237,6 +238,7 @@ stage: all
 	$(Q)mkdir -p $(STAGE)/opt/ckpt/qemu && cp selftests/qemu/debug-suite.sh $(STAGE)/opt/ckpt/qemu/
 	$(Q)selftests/stage_node.sh $(STAGE)
 	$(Q)selftests/stage_python.sh $(STAGE)
+	$(Q)selftests/stage_bins.sh $(STAGE) /usr/bin/redis-server
 	$(Q)$(if $(TEST_TIMEOUT),echo timeout=$(TEST_TIMEOUT) > $(STAGE)/opt/ckpt/selftests/settings)
 
 # Restore after a reboot: two boots (two kernel instances) share a virtio

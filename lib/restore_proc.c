@@ -198,8 +198,35 @@ static int restore_proc(const struct libckpt_image_task *t, int cwd_fd,
 	return 0;
 }
 
-static long thread_prctls(const struct ckpt_thread_identity *id,
-			  const struct ckpt_thread_identity *leader, const char **what, bool tsc);
+static long thread_prctls(const struct ckpt_thread_identity *id, bool io_now,
+			  const char **what, bool tsc);
+
+/*
+ * Is the calling thread an I/O flusher (PF_MEMALLOC_NOIO and
+ * PF_LOCAL_THROTTLE in /proc/thread-self/stat's flags, readable without
+ * the privilege PR_GET_IO_FLUSHER needs)?
+ */
+static bool own_io_flusher(void)
+{
+	const unsigned long want = 0x00080000UL | 0x00100000UL;
+	unsigned long flags = 0;
+	char buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* After the name: state ppid pgrp session tty_nr tpgid flags. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return (flags & want) == want;
+}
 
 /*
  * Process-wide identity the caller keeps through RESTORE_MM (its mm's
@@ -518,15 +545,16 @@ static inline long raw_syscall(long nr, long a, long b, long c, long d,
  * controls the image's thread had set, its TSC and machine-check policies
  * and PR_SET_IO_FLUSHER, the latter three set either way (a restoring
  * process inherits the restorer's). Raw system calls: secondary threads
- * run it too, with @leader the identity of the thread they were cloned
- * from (NULL for that thread itself). PR_SET_TSC only with @tsc: once the
- * TSC faults, nothing may read a clock through the vdso. 0, or -1 with
- * errno set and *@what naming the setting.
+ * run it too. @io_now: whether the thread is an I/O flusher now
+ * (PR_GET_IO_FLUSHER needs CAP_SYS_RESOURCE, which an unprivileged
+ * restorer or a secondary thread with its image's credentials lacks).
+ * PR_SET_TSC only with @tsc: once the TSC faults, nothing may read a
+ * clock through the vdso. 0, or -1 with errno set and *@what naming the
+ * setting.
  */
-static long thread_prctls(const struct ckpt_thread_identity *id,
-			  const struct ckpt_thread_identity *leader, const char **what, bool tsc)
+static long thread_prctls(const struct ckpt_thread_identity *id, bool io_now,
+			  const char **what, bool tsc)
 {
-	long io;
 	static const struct { uint32_t flag; long which, val; const char *name; } spec[] = {
 		{ CKPT_TID_SSB_FORCE, PR_SPEC_STORE_BYPASS, PR_SPEC_FORCE_DISABLE,
 		  "its speculative store bypass control" },
@@ -567,15 +595,8 @@ static long thread_prctls(const struct ckpt_thread_identity *id,
 	if (ret)
 		goto out;
 	*what = "PR_SET_IO_FLUSHER";
-	/*
-	 * Reading or writing it needs CAP_SYS_RESOURCE, which a secondary
-	 * thread may have lost with its image's credentials: it has its
-	 * leader's, set before (copy_process() keeps PF_MEMALLOC_NOIO and
-	 * PF_LOCAL_THROTTLE). Written only when it differs.
-	 */
-	io = leader ? !!(leader->flags & CKPT_TID_IO_FLUSHER) :
-	     raw_syscall(SYS_prctl, PR_GET_IO_FLUSHER, 0, 0, 0, 0, 0);
-	if (io != !!(id->flags & CKPT_TID_IO_FLUSHER))
+	/* Written only when it differs: either way needs CAP_SYS_RESOURCE. */
+	if (io_now != !!(id->flags & CKPT_TID_IO_FLUSHER))
 		ret = raw_syscall(SYS_prctl, PR_SET_IO_FLUSHER,
 				  !!(id->flags & CKPT_TID_IO_FLUSHER), 0, 0, 0, 0);
 out:
@@ -626,7 +647,8 @@ __attribute__((noreturn)) static void thread_main(void *arg)
 	{
 		const char *what;
 
-		if (thread_prctls(s->id, s->leader, &what, true))
+		/* clone() gave it its leader's task flags, set before. */
+		if (thread_prctls(s->id, !!(s->leader->flags & CKPT_TID_IO_FLUSHER), &what, true))
 			raw_syscall(SYS_exit_group, 1, 0, 0, 0, 0, 0);
 	}
 	raw_syscall(SYS_sendto, s->sock, (long)s->msg, s->len, 0,
@@ -816,7 +838,7 @@ static int become_image(struct tree *tr, size_t i)
 	 * needs CAP_SYS_RESOURCE); a credential change keeps it. PR_SET_TSC
 	 * only last: the vdso's clocks may read the TSC.
 	 */
-	if (!ret && thread_prctls(&t->ident->threads[0], NULL, &what, false))
+	if (!ret && thread_prctls(&t->ident->threads[0], own_io_flusher(), &what, false))
 		ret = fail(e, -errno, "pid %u: cannot set %s again: %s", t->rec.pid, what,
 			   strerror(errno));
 	if (!ret)
