@@ -9,6 +9,7 @@
 #ifndef CKPT_TEST_UTIL_H
 #define CKPT_TEST_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -232,6 +233,34 @@ static inline pid_t exec_self_as(const char *env, const char *kind)
 		_exit(6);
 	}
 	return pid;
+}
+
+/* Kill every process of session @sid and reap them (we are their subreaper). */
+static inline void kill_session(pid_t sid)
+{
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		int left = 0;
+
+		while (d && (de = readdir(d))) {
+			pid_t p = atoi(de->d_name);
+
+			if (p > 0 && getsid(p) == sid) {
+				kill(p, SIGKILL);
+				left++;
+			}
+		}
+		if (d)
+			closedir(d);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!left)
+			return;
+		usleep(20000);
+	}
 }
 
 /*

@@ -326,34 +326,6 @@ static int checkpoint_session(pid_t sid, struct libckpt_job *done)
 	return ret;
 }
 
-/* Kill every process of session @sid and reap them (we are their subreaper). */
-static void kill_session(pid_t sid)
-{
-	int tries;
-
-	for (tries = 0; tries < 100; tries++) {
-		DIR *d = opendir("/proc");
-		struct dirent *de;
-		int left = 0;
-
-		while (d && (de = readdir(d))) {
-			pid_t p = atoi(de->d_name);
-
-			if (p > 0 && getsid(p) == sid) {
-				kill(p, SIGKILL);
-				left++;
-			}
-		}
-		if (d)
-			closedir(d);
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		if (!left)
-			return;
-		usleep(20000);
-	}
-}
-
 /* /proc of the whole tree just before its checkpoint (each test is a process). */
 static struct ps_snap before;
 
