@@ -172,6 +172,10 @@ static int classify(struct file *file, u64 ghost_limit, u32 *type,
 		return 0;
 	if (S_ISREG(mode) && is_memfd(file)) {
 		*type = CKPT_FD_MEMFD;
+		if (ckpt_shmem_has_policy(file_inode(file))) {
+			*why = CKPT_SHMEM_POLICY_WHY;
+			return -EINVAL;
+		}
 		return ghost_fits(file, ghost_limit) ? 0 : -EFBIG;
 	}
 	if (S_ISREG(mode) && on_internal_mount(file)) {

@@ -72,7 +72,8 @@ struct ckpt_park {
  * @err: capture result, written before @parked
  * @parked: the thread reported (captured, or exiting)
  * @ident: its name, parent-death signal and flags, from its own context
- * @seccomp: why seccomp forbids its checkpoint, or NULL
+ * @why: why its own state forbids its checkpoint (seccomp, System V
+ *	semaphore undo entries), or NULL
  * @sigq: its queued signals' siginfo, from its own context
  * @outside: recorded by the controller while stopped by job control;
  *	written under siglock before the thread can run again
@@ -86,7 +87,7 @@ struct ckpt_thread {
 	int err;
 	bool parked;
 	struct ckpt_thread_identity ident;
-	const char *seccomp;
+	const char *why;
 	struct ckpt_sigq sigq;
 	bool outside;
 };
@@ -200,7 +201,7 @@ static void capture_rest(struct ckpt_thread *th, struct task_struct *t)
 			       sizeof(struct robust_list_head) : 0;
 	ckpt_proc_thread_identity(t, &th->ident);
 	th->ident.tid = rec->tid;
-	th->seccomp = ckpt_proc_seccomp_refusal(t);
+	th->why = ckpt_proc_seccomp_refusal(t);
 #ifdef CONFIG_RSEQ
 	/* 6.1 has no task->rseq_len: sys_rseq() takes only this length. */
 	rec->rseq = (unsigned long)t->rseq;
@@ -226,6 +227,8 @@ static int capture_thread(struct ckpt_thread *th)
 	rec->sigmask = current->blocked.sig[0];
 	spin_unlock_irq(&current->sighand->siglock);
 	capture_rest(th, current);
+	if (!th->why && ckpt_sysv_sem_undo_held(current))
+		th->why = CKPT_SYSV_SEM_UNDO_WHY;
 	return 0;
 }
 
@@ -250,6 +253,7 @@ static int capture_stopped(struct ckpt_thread *th)
 	struct ckpt_sigq q = { 0 };
 	u64 pending;
 	int tries, ret;
+	bool undo;
 
 	/*
 	 * x86_fsgsbase_read_task() (arch/x86/kernel/process_64.c) takes the
@@ -284,8 +288,12 @@ static int capture_stopped(struct ckpt_thread *th)
 	rec->pending = pending;
 	th->sigq = q;
 	q.v = NULL;
+	/* Stopped under siglock, it cannot exit and free its undo list. */
+	undo = ckpt_sysv_sem_undo_held(t);
 	spin_unlock_irq(&t->sighand->siglock);
 	capture_rest(th, t);
+	if (!th->why && undo)
+		th->why = CKPT_SYSV_SEM_UNDO_WHY;
 	th->err = ret;
 	return 0;
 
@@ -660,7 +668,7 @@ static void fill_task_rec(struct ckpt_task_snap *ts, struct pid_namespace *ns)
 
 /* The IDENTITY record of process @owner, its threads in record order. */
 static int capture_identity(struct ckpt_task_snap *ts, struct ckpt_park *park,
-			    unsigned int owner)
+			    unsigned int owner, struct netlink_ext_ack *extack)
 {
 	struct ckpt_thread_identity *ids;
 	unsigned int i, n = 0;
@@ -672,7 +680,7 @@ static int capture_identity(struct ckpt_task_snap *ts, struct ckpt_park *park,
 	for (i = 0; i < park->nr_threads && n < ts->rec.nr_threads; i++)
 		if (park->threads[i].owner == owner)
 			ids[n++] = park->threads[i].ident;
-	ret = ckpt_proc_capture_identity(ts, ids, n);
+	ret = ckpt_proc_capture_identity(ts, ids, n, extack);
 	kfree(ids);
 	return ret;
 }
@@ -722,9 +730,12 @@ static int capture_processes(struct ckpt_snapshot *snap,
 		struct ckpt_task_snap *ts = &snap->tasks[th->owner];
 		struct kvec part = { th->rec, rec_len };
 
-		/* Installed between the census and the park: refuse still. */
-		if (th->seccomp) {
-			ckpt_err_set(extack, th->ident.tid, 0, th->seccomp);
+		/*
+		 * A filter installed between the census and the park, or
+		 * state only the parked thread can show: refuse still.
+		 */
+		if (th->why) {
+			ckpt_err_set(extack, th->ident.tid, 0, th->why);
 			return -EOPNOTSUPP;
 		}
 		ret = ckpt_buf_put(&ts->threads, CKPT_REC_THREAD, &part, 1);
@@ -766,7 +777,7 @@ static int capture_processes(struct ckpt_snapshot *snap,
 		if (!ret)
 			ret = ckpt_files_capture(ts, files, extack);
 		if (!ret)
-			ret = capture_identity(ts, park, i);
+			ret = capture_identity(ts, park, i, extack);
 		if (!ret)
 			ret = ckpt_timers_capture(ts, ns, extack);
 		if (!ret)

@@ -24,6 +24,7 @@
 #include <linux/user_namespace.h>
 #include <linux/ckpt_image.h>
 
+#include "env.h"
 #include "group.h"
 #include "proc.h"
 #include "pstate.h"
@@ -335,6 +336,20 @@ const char *ckpt_proc_cred_refusal(struct task_struct *t)
 	return why;
 }
 
+#ifdef CONFIG_KEYS
+/*
+ * A keyring's keys are its assoc_array's leaves (security/keys/keyring.c);
+ * the count is read once, racing with key links as any reader does.
+ */
+static bool session_keys_differ(const struct cred *its, const struct cred *mine)
+{
+	const struct key *k = its->session_keyring;
+
+	return k && k != mine->session_keyring &&
+	       READ_ONCE(k->keys.nr_leaves_on_tree);
+}
+#endif
+
 /**
  * ckpt_proc_kernel_state_refusal() - why a thread holds kernel state the
  *	image does not carry
@@ -342,11 +357,11 @@ const char *ckpt_proc_cred_refusal(struct task_struct *t)
  *
  * A process or thread keyring (keyctl(), 6.1
  * security/keys/process_keys.c) lives in the credentials and would be
- * lost; the session keyring is the caller's at restore (a known loss,
- * Documentation/state.rst). A System V semaphore undo list cannot be
- * judged here: every thread made with CLONE_SYSVSEM gets one, empty
- * (copy_semundo()), and whether it holds adjustments is private to
- * ipc/sem.c. Called under RCU: __task_cred().
+ * lost. The session keyring is the restorer's at restore, as the caller's
+ * stands for it (ckpt_env_capture()): one that is not the caller's and
+ * holds keys would lose them. Namespaces: ckpt_env_refusal(). System V
+ * semaphore undo entries are judged by the parked thread itself
+ * (ckpt_sysv_sem_undo_held()). Called under RCU: __task_cred().
  *
  * Return: the reason, or NULL.
  */
@@ -358,8 +373,12 @@ const char *ckpt_proc_kernel_state_refusal(struct task_struct *t)
 	rcu_read_lock();
 	if (__task_cred(t)->process_keyring || __task_cred(t)->thread_keyring)
 		why = "process or thread keyring (keyctl): not supported";
+	else if (session_keys_differ(__task_cred(t), current_cred()))
+		why = "session keyring with keys, not the caller's (keyctl join): not supported";
 	rcu_read_unlock();
 #endif
+	if (!why)
+		why = ckpt_env_refusal(t);
 #ifdef CONFIG_GENERIC_ENTRY
 	/* Its selector and range live in task->syscall_dispatch. */
 	if (!why && test_task_syscall_work(t, SYSCALL_USER_DISPATCH))
@@ -526,16 +545,17 @@ static u32 auxv_words(struct mm_struct *mm, u64 *out)
  * @ts: the process; @ts->mm is referenced
  * @threads: what each of its threads recorded, in THREAD record order
  * @n: entries in @threads
+ * @extack: receives the reason on failure
  *
  * The mm's flags and def_flags and the signal struct's subreaper bit are
  * written only by the process's own threads (prctl(), mlockall()) or by
  * exec, and every thread is parked.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, -E2BIG or -EAGAIN (see ckpt_env_capture()).
  */
 int ckpt_proc_capture_identity(struct ckpt_task_snap *ts,
 			       const struct ckpt_thread_identity *threads,
-			       unsigned int n)
+			       unsigned int n, struct netlink_ext_ack *extack)
 {
 	struct mm_struct *mm = ts->mm;
 	struct ckpt_rec_identity rec = {
@@ -546,12 +566,25 @@ int ckpt_proc_capture_identity(struct ckpt_task_snap *ts,
 		.coredump_filter = (mm->flags & MMF_DUMP_FILTER_MASK) >>
 				   MMF_DUMP_FILTER_SHIFT,
 	};
+	char *cgroup;
 	u64 *auxv;
 	int ret;
 
+	ret = ckpt_env_capture(ts->task, &rec, &cgroup);
+	if (ret == -E2BIG)
+		ckpt_err_setf(extack, ts->rec.pid, 0,
+			      "cgroup path longer than %d bytes: not supported",
+			      CKPT_CGROUP_PATH_MAX);
+	else if (ret == -EAGAIN)
+		ckpt_err_set(extack, ts->rec.pid, 0,
+			     "process moved to another cgroup during the freeze");
+	if (ret)
+		return ret;
 	auxv = kcalloc(CKPT_AUXV_WORDS, sizeof(*auxv), GFP_KERNEL);
-	if (!auxv)
+	if (!auxv) {
+		kfree(cgroup);
 		return -ENOMEM;
+	}
 	if (ts->task->signal->is_child_subreaper)
 		rec.flags |= CKPT_ID_SUBREAPER;
 	if (test_bit(MMF_DISABLE_THP, &mm->flags))
@@ -567,11 +600,13 @@ int ckpt_proc_capture_identity(struct ckpt_task_snap *ts,
 			{ &rec, sizeof(rec) },
 			{ auxv, rec.nr_auxv * sizeof(*auxv) },
 			{ (void *)threads, n * sizeof(*threads) },
+			{ cgroup, rec.cgroup_len },
 		};
 
 		ret = ckpt_buf_put(&ts->ident, CKPT_REC_IDENTITY, parts,
 				   ARRAY_SIZE(parts));
 	}
+	kfree(cgroup);
 	kfree(auxv);
 	return ret;
 }

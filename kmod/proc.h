@@ -24,6 +24,6 @@ void ckpt_proc_thread_identity(struct task_struct *t,
 			       struct ckpt_thread_identity *id);
 int ckpt_proc_capture_identity(struct ckpt_task_snap *ts,
 			       const struct ckpt_thread_identity *threads,
-			       unsigned int n);
+			       unsigned int n, struct netlink_ext_ack *extack);
 
 #endif /* CKPT_PROC_H */

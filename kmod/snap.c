@@ -22,6 +22,7 @@
 #include <linux/pagemap.h>
 #include <linux/pkeys.h>
 #include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/userfaultfd_k.h>
@@ -528,6 +529,27 @@ static bool is_shmem_vma(struct vm_area_struct *vma)
 	       file_inode(vma->vm_file)->i_sb->s_magic == TMPFS_MAGIC;
 }
 
+/**
+ * ckpt_shmem_has_policy() - does a shmem object have a memory policy?
+ * @inode: any inode
+ *
+ * mbind() on a shared shmem mapping also sets the object's own policy
+ * (shmem_set_policy(), 6.1 mm/shmem.c), kept in its shared_policy tree
+ * after the mapping is gone; the image carries the object's contents,
+ * not that tree. Read without its lock: an empty root is one word.
+ *
+ * Return: true if @inode is a shmem inode with a policy on some range.
+ */
+bool ckpt_shmem_has_policy(struct inode *inode)
+{
+#ifdef CONFIG_NUMA
+	return inode->i_sb->s_magic == TMPFS_MAGIC &&
+	       READ_ONCE(SHMEM_I(inode)->policy.root.rb_node);
+#else
+	return false;
+#endif
+}
+
 static u32 vma_image_flags(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
@@ -652,6 +674,8 @@ static const char *vma_refusal(struct vm_area_struct *vma)
 		return "System V segment mapped other than by shmat(): not supported";
 	if (vma_policy(vma))
 		return "mapping has a memory policy (mbind): not supported";
+	if (is_shmem_vma(vma) && ckpt_shmem_has_policy(file_inode(vma->vm_file)))
+		return CKPT_SHMEM_POLICY_WHY;
 	if (vma_pkey(vma))
 		return "mapping has a protection key (pkey_mprotect): not supported";
 	/*
@@ -789,6 +813,43 @@ static void capture_mm_fields(struct ckpt_task_snap *ts)
 	spin_unlock(&mm->arg_lock);
 }
 
+/*
+ * Protection keys allocated beyond key 0 and the kernel's execute-only
+ * key (pkey_alloc(), 6.1 arch/x86/include/asm/pkeys.h) are refused even
+ * when no mapping carries them (those are refused by vma_refusal()): a
+ * restored process would find them free.
+ */
+static bool pkeys_allocated(struct mm_struct *mm)
+{
+#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
+	u16 map = READ_ONCE(mm_pkey_allocation_map(mm)) & ~1U;
+	int xo = READ_ONCE(mm->context.execute_only_pkey);
+
+	if (xo > 0)
+		map &= ~(1U << xo);
+	return map;
+#else
+	return false;
+#endif
+}
+
+/* What of the whole address space forbids its checkpoint, named in @extack. */
+static bool mm_refused(struct mm_struct *mm, pid_t pid,
+		       struct netlink_ext_ack *extack)
+{
+	if (mm_has_notifiers(mm)) {
+		ckpt_err_set(extack, pid, 0,
+			     "address space has MMU notifiers (KVM, a device driver)");
+		return true;
+	}
+	if (pkeys_allocated(mm)) {
+		ckpt_err_set(extack, pid, 0,
+			     "protection keys allocated (pkey_alloc): not supported");
+		return true;
+	}
+	return false;
+}
+
 /**
  * ckpt_snap_capture_mm() - record the VMAs of a parked process and hold
  *	its pages copy-on-write
@@ -814,11 +875,8 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 	char *pathbuf;
 	int ret;
 
-	if (mm_has_notifiers(mm)) {
-		ckpt_err_set(extack, pid, 0,
-			     "address space has MMU notifiers (KVM, a device driver)");
+	if (mm_refused(mm, pid, extack))
 		return -EINVAL;
-	}
 	pathbuf = ckpt_fault_inject(CKPT_FAULT_SNAP) ? NULL :
 		  kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!pathbuf)
@@ -890,9 +948,7 @@ int ckpt_snap_check_mm(struct task_struct *p, pid_t pid,
 
 	if (!mm)
 		return 0;
-	if (mm_has_notifiers(mm)) {
-		ckpt_err_set(extack, pid, 0,
-			     "address space has MMU notifiers (KVM, a device driver)");
+	if (mm_refused(mm, pid, extack)) {
 		ret = -EINVAL;
 		goto out_put;
 	}

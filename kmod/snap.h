@@ -134,6 +134,11 @@ int ckpt_snap_check_mm(struct task_struct *p, pid_t pid,
 		       struct ckpt_mm_cost *cost,
 		       struct netlink_ext_ack *extack);
 pid_t ckpt_snap_mm_sharer(struct mm_struct *mm, struct task_struct *p);
+
+struct inode;
+#define CKPT_SHMEM_POLICY_WHY \
+	"shared memory object has a memory policy of its own (mbind): not supported"
+bool ckpt_shmem_has_policy(struct inode *inode);
 int ckpt_snap_reserve(struct ckpt_task_snap *ts);
 void ckpt_snap_flush_tlbs(void);
 void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from);

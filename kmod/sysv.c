@@ -355,3 +355,41 @@ struct file *ckpt_sysv_attach_file(int shmid, bool rdonly)
 	mmap_read_unlock(mm);
 	return found;
 }
+
+/*
+ * ipc/sem.c keeps struct sem_undo_list to itself (6.1): a reference count,
+ * its lock, then the list of the struct sem_undo that semop() with
+ * SEM_UNDO adds, one per semaphore set, kept (with zero adjustments too)
+ * until the set is removed or the last sharer exits (exit_sem(), which
+ * frees the list with kfree(), not after RCU). Every thread made with
+ * CLONE_SYSVSEM has one, so only a non-empty list means state.
+ */
+struct ckpt_sem_undo_list {
+	refcount_t refcnt;
+	spinlock_t lock;	/* ipc/sem.c's: protects list_proc's writers */
+	struct list_head list_proc;
+};
+
+/**
+ * ckpt_sysv_sem_undo_held() - does a thread hold semaphore adjustments?
+ * @t: current, or a thread that cannot exit meanwhile (stopped, under its
+ *	siglock)
+ *
+ * The adjustments themselves are private to ipc/sem.c, so a holder is
+ * refused rather than restored without them. A set removed meanwhile
+ * unlinks its entries (list_del_rcu() under the list's lock): reading
+ * the head once is enough to tell.
+ *
+ * Return: true if it has undo entries.
+ */
+bool ckpt_sysv_sem_undo_held(struct task_struct *t)
+{
+#ifdef CONFIG_SYSVIPC
+	struct ckpt_sem_undo_list *ulp =
+		(struct ckpt_sem_undo_list *)t->sysvsem.undo_list;
+
+	return ulp && !list_empty(&ulp->list_proc);
+#else
+	return false;
+#endif
+}

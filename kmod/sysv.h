@@ -2,7 +2,8 @@
 /*
  * Copyright (C) 2026 The ckpt authors.
  *
- * System V shared memory segments attached by the group.
+ * System V shared memory segments attached by the group; semaphore undo
+ * entries, which are refused.
  */
 #ifndef CKPT_SYSV_H
 #define CKPT_SYSV_H
@@ -59,5 +60,9 @@ int ckpt_sysv_check_unmapped(struct ckpt_sysv_set *set,
 			     struct netlink_ext_ack *extack);
 void ckpt_sysv_set_free(struct ckpt_sysv_set *set);
 struct file *ckpt_sysv_attach_file(int shmid, bool rdonly);
+
+#define CKPT_SYSV_SEM_UNDO_WHY \
+	"System V semaphore undo entries (semop() with SEM_UNDO): not supported"
+bool ckpt_sysv_sem_undo_held(struct task_struct *t);
 
 #endif /* CKPT_SYSV_H */

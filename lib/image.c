@@ -869,6 +869,25 @@ static int check_thread_identity(struct libckpt_image *img,
 	return 0;
 }
 
+/*
+ * The restore makes the path under the cgroup2 mount: absolute, and no
+ * component may climb out of it.
+ */
+static bool cgroup_path_ok(const char *path, size_t len)
+{
+	const char *c = path + 1, *end;
+
+	if (path[0] != '/' || strlen(path) != len)
+		return false;
+	for (; *c; c = *end ? end + 1 : end) {
+		end = strchrnul(c, '/');
+		if ((end - c == 1 && c[0] == '.') ||
+		    (end - c == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+	}
+	return true;
+}
+
 static int parse_identity(struct libckpt_image *img, size_t ti,
 			  const struct ckpt_rec_hdr *rh)
 {
@@ -876,7 +895,7 @@ static int parse_identity(struct libckpt_image *img, size_t ti,
 	struct libckpt_image_identity *id = &ts->ident;
 	const struct libckpt_image_task *t = &img->tasks[ti];
 	struct ckpt_rec_identity rec;
-	uint64_t auxv, extra;
+	uint64_t auxv, threads, extra;
 	uint32_t j;
 	char *blk;
 	int ret;
@@ -904,22 +923,31 @@ static int parse_identity(struct libckpt_image *img, size_t ti,
 		return bad(img, -EBADMSG, "IDENTITY: %" PRIu32
 			   " thread entries, task pid %" PRIu32 " has %" PRIu32 " threads",
 			   rec.nr_threads, t->rec.pid, t->rec.nr_threads);
+	if (rec.cgroup_len > CKPT_CGROUP_PATH_MAX)
+		return bad(img, -EBADMSG, "IDENTITY: a cgroup path of %" PRIu32
+			   " bytes (at most %d)", rec.cgroup_len, CKPT_CGROUP_PATH_MAX);
 	auxv = (uint64_t)rec.nr_auxv * sizeof(uint64_t);
-	extra = auxv + (uint64_t)rec.nr_threads * sizeof(struct ckpt_thread_identity);
+	threads = (uint64_t)rec.nr_threads * sizeof(struct ckpt_thread_identity);
+	extra = auxv + threads + rec.cgroup_len;
 	ret = want_len(img, rh, sizeof(rec) + extra);
+	/* One more byte: the cgroup path's NUL. */
 	if (!ret)
-		ret = meta_alloc(img, (size_t)extra, (void **)&blk);
+		ret = meta_alloc(img, (size_t)extra + 1, (void **)&blk);
 	if (ret)
 		return ret;
 	ts->ident_blk = blk;
 	ret = src_read(img, blk, (size_t)extra, true);
 	if (ret)
 		return ret;
+	blk[extra] = '\0';
 	id->rec = rec;
 	id->auxv = (const uint64_t *)blk;
 	id->threads = (const struct ckpt_thread_identity *)(blk + auxv);
+	id->cgroup = rec.cgroup_len ? blk + auxv + threads : NULL;
 	if (id->auxv[rec.nr_auxv - 2] != 0)
 		return bad(img, -EBADMSG, "IDENTITY: the auxv does not end with AT_NULL");
+	if (id->cgroup && !cgroup_path_ok(id->cgroup, rec.cgroup_len))
+		return bad(img, -EBADMSG, "IDENTITY: the cgroup path is not absolute or has a NUL, '.' or '..'");
 	for (j = 0; j < rec.nr_threads; j++) {
 		ret = check_thread_identity(img, ts, j, &id->threads[j]);
 		if (ret)

@@ -833,6 +833,8 @@ static int become_image(struct tree *tr, size_t i)
 		ret = libckpt_rst_fds(tr, i);
 	if (!ret)
 		ret = libckpt_rst_oom_and_dump(t, e);
+	if (!ret)
+		ret = libckpt_rst_env(t, e);
 	/*
 	 * Its prctl() state while it is still privileged (PR_SET_IO_FLUSHER
 	 * needs CAP_SYS_RESOURCE); a credential change keeps it. PR_SET_TSC

@@ -37,7 +37,7 @@
  * to root), and an unprivileged restore then fails only where a value
  * really has to change.
  */
-static int write_proc(const char *path, const char *fmt, int base, long v)
+int libckpt_rst_write_proc(const char *path, const char *fmt, int base, long v)
 {
 	char text[32], now[32] = "";
 	ssize_t got;
@@ -66,12 +66,12 @@ int libckpt_rst_oom_and_dump(const struct libckpt_image_task *t, struct shared *
 	const struct ckpt_rec_identity *id = &t->ident->rec;
 	int ret;
 
-	ret = write_proc("/proc/self/oom_score_adj", "%ld", 10, id->oom_score_adj);
+	ret = libckpt_rst_write_proc("/proc/self/oom_score_adj", "%ld", 10, id->oom_score_adj);
 	if (ret)
 		return fail(e, ret, "pid %u: cannot set its oom_score_adj to %d: %s",
 			    t->rec.pid, id->oom_score_adj, strerror(-ret));
 	/* The kernel reads it with kstrtouint(..., 0): hex needs its 0x. */
-	ret = write_proc("/proc/self/coredump_filter", "0x%lx", 16,
+	ret = libckpt_rst_write_proc("/proc/self/coredump_filter", "0x%lx", 16,
 			 (long)id->coredump_filter);
 	if (ret)
 		return fail(e, ret, "pid %u: cannot set its coredump_filter to 0x%x: %s",

@@ -20,8 +20,10 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/fsuid.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -907,12 +909,34 @@ static void shared_workload(void)
 static void mempolicy_workload(int how)
 {
 	unsigned long node0 = 1;
-	char *p;
+	char *p, *other;
+	int fd;
 
 	start_log();
 	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		setup_failed(61);
+	/*
+	 * 2: the policy of a memfd's object, set through a mapping since
+	 * unmapped; another mapping of it has none of its own.
+	 */
+	if (how == 2) {
+		fd = memfd_create("fid-policy", 0);
+		if (fd < 0 || ftruncate(fd, 8192))
+			setup_failed(63);
+		munmap(p, 8192);
+		p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		other = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED || other == MAP_FAILED)
+			setup_failed(64);
+		if (syscall(SYS_mbind, p, 8192, MPOL_BIND, &node0, 64, 0))
+			setup_failed(62);
+		munmap(p, 8192);
+		other[0] = 1;
+		say("ready");
+		pause();
+		_exit(0);
+	}
 	if (how ? syscall(SYS_mbind, p, 8192, MPOL_BIND, &node0, 64, 0) :
 	    syscall(SYS_set_mempolicy, MPOL_BIND, &node0, 64))
 		setup_failed(62);
@@ -961,6 +985,94 @@ static void keyring_workload(void)
 	say("ready");
 	for (;;)
 		pause();
+}
+
+static void write_file(const char *path, const char *text);
+
+/* A namespace of its own (@flag: CLONE_NEWUTS, CLONE_NEWPID), refused. */
+static void unshare_workload(int flag)
+{
+	start_log();
+	if (unshare(flag))
+		setup_failed(69);
+	say("ready");
+	for (;;)
+		pause();
+}
+
+/* A session keyring of its own with a key in it, refused. */
+static void session_keyring_workload(void)
+{
+	start_log();
+	if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, "ckpt-fid") < 0 ||
+	    syscall(SYS_add_key, "user", "ckpt-fid-key", "v", 1,
+		    -3 /* KEY_SPEC_SESSION_KEYRING */) < 0)
+		setup_failed(70);
+	say("ready");
+	for (;;)
+		pause();
+}
+
+/* Adjustments to undo at exit (semop() with SEM_UNDO), refused. */
+#define SEM_KEY		0x4b1d0a02
+
+static void sem_undo_workload(void)
+{
+	struct sembuf up = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
+	int id;
+
+	start_log();
+	id = semget(SEM_KEY, 1, IPC_CREAT | 0600);
+	if (id < 0 || semop(id, &up, 1))
+		setup_failed(71);
+	say("ready");
+	for (;;)
+		pause();
+}
+
+/*
+ * A cgroup of its own and an audit login uid: after the restore (which
+ * finds the cgroup removed and makes it again) it is in the same cgroup
+ * with the same login uid.
+ */
+#define CG_ROOT		"/sys/fs/cgroup"
+#define CG_DIR		CG_ROOT "/ckpt-fid"
+#define CG_INNER	CG_DIR "/inner"
+#define ENV_LOGINUID	4242
+
+static bool read_line(const char *path, char *buf, size_t size)
+{
+	ssize_t n = slurp(path, buf, size - 1);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return true;
+}
+
+static bool check_env(void)
+{
+	char buf[256];
+
+	if (!read_line("/proc/self/cgroup", buf, sizeof(buf)) ||
+	    strcmp(buf, "0::/ckpt-fid/inner"))
+		return differs("its cgroup is '%s', not /ckpt-fid/inner", buf);
+	if (!read_line("/proc/self/loginuid", buf, sizeof(buf)) ||
+	    atol(buf) != ENV_LOGINUID)
+		return differs("its login uid is %s, not %d", buf, ENV_LOGINUID);
+	return false;
+}
+
+static void env_workload(void)
+{
+	char uid[16];
+
+	start_log();
+	snprintf(uid, sizeof(uid), "%d", ENV_LOGINUID);
+	write_file(CG_INNER "/cgroup.procs", "0");
+	write_file("/proc/self/loginuid", uid);
+	wait_go_then(check_env);
 }
 
 /* --- System V shared memory ------------------------------------------------ */
@@ -1252,10 +1364,22 @@ __attribute__((constructor)) static void maybe_workload(void)
 		mempolicy_workload(0);
 	if (w && !strcmp(w, "mbind"))
 		mempolicy_workload(1);
+	if (w && !strcmp(w, "shmem_policy"))
+		mempolicy_workload(2);
 	if (w && !strcmp(w, "cred_thread"))
 		cred_thread_workload();
 	if (w && !strcmp(w, "keyring"))
 		keyring_workload();
+	if (w && !strcmp(w, "uts_ns"))
+		unshare_workload(CLONE_NEWUTS);
+	if (w && !strcmp(w, "pid_ns"))
+		unshare_workload(CLONE_NEWPID);
+	if (w && !strcmp(w, "session_keyring"))
+		session_keyring_workload();
+	if (w && !strcmp(w, "sem_undo"))
+		sem_undo_workload();
+	if (w && !strcmp(w, "env"))
+		env_workload();
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -1508,8 +1632,13 @@ TEST_F_TIMEOUT(slow, many_mappings_restored, 400)
  * Check, then freeze, of @kind are refused before any freeze, naming @why
  * (and, with @pid_named, the workload's pid).
  */
-static void expect_refused_pid(struct __test_metadata *_metadata, const char *kind,
-			       int want, const char *why, bool pid_named)
+/* Not told by the check: only the parked group shows it. */
+#define REFUSED_IN_FREEZE	(1U << 0)
+/* The message names the process ("pid N: ..."). */
+#define REFUSED_PID_NAMED	(1U << 1)
+
+static void expect_refused_how(struct __test_metadata *_metadata, const char *kind,
+			       int want, const char *why, unsigned int how)
 {
 	struct libckpt_census census;
 	struct libckpt_job job;
@@ -1526,10 +1655,14 @@ static void expect_refused_pid(struct __test_metadata *_metadata, const char *ki
 	ASSERT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
 	ASSERT_EQ(0, libckpt_open(&h));
-	EXPECT_EQ(want, libckpt_check(h, pid, &census));
-	EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
+	if (how & REFUSED_IN_FREEZE) {
+		EXPECT_EQ(0, libckpt_check(h, pid, &census)) TH_LOG("%s", libckpt_error(h));
+	} else {
+		EXPECT_EQ(want, libckpt_check(h, pid, &census));
+		EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
+	}
 	snprintf(buf, sizeof(buf), "pid %d: ", pid);
-	if (pid_named)
+	if (how & REFUSED_PID_NAMED)
 		EXPECT_NE(NULL, strstr(libckpt_error(h), buf)) TH_LOG("%s", libckpt_error(h));
 	EXPECT_EQ(want, libckpt_freeze(h, pid, fd, 0, &job));
 	EXPECT_NE(NULL, strstr(libckpt_error(h), why)) TH_LOG("%s", libckpt_error(h));
@@ -1543,7 +1676,7 @@ static void expect_refused_pid(struct __test_metadata *_metadata, const char *ki
 static void expect_refused(struct __test_metadata *_metadata, const char *kind,
 			   int want, const char *why)
 {
-	expect_refused_pid(_metadata, kind, want, why, false);
+	expect_refused_how(_metadata, kind, want, why, 0);
 }
 
 /* A process with a seccomp filter is refused by name before the freeze. */
@@ -1588,9 +1721,9 @@ TEST(sysv_shm_hugetlb_refused)
 		hugepages(had);
 		SKIP(return, "no huge pages to reserve");
 	}
-	expect_refused_pid(_metadata, "sysv_huge", -EINVAL,
+	expect_refused_how(_metadata, "sysv_huge", -EINVAL,
 			   "System V shared memory created with SHM_HUGETLB is not supported (segment id ",
-			   true);
+			   REFUSED_PID_NAMED);
 	hugepages(had);
 }
 
@@ -1601,6 +1734,8 @@ TEST(memory_policies_refused)
 		       "thread has a memory policy (set_mempolicy): not supported");
 	expect_refused(_metadata, "mbind", -EINVAL,
 		       "mapping has a memory policy (mbind): not supported");
+	expect_refused(_metadata, "shmem_policy", -EINVAL,
+		       "shared memory object has a memory policy of its own (mbind): not supported");
 }
 
 /*
@@ -1613,11 +1748,75 @@ TEST(thread_credentials_refused)
 		       "thread's credentials (ids, capabilities, securebits, groups) differ");
 }
 
-/* So is a process keyring, which it would lose. */
+/*
+ * So is a process keyring, which it would lose, and a session keyring of
+ * its own that holds keys.
+ */
 TEST(keyrings_refused)
 {
 	expect_refused(_metadata, "keyring", -EOPNOTSUPP,
 		       "process or thread keyring (keyctl): not supported");
+	expect_refused(_metadata, "session_keyring", -EOPNOTSUPP,
+		       "session keyring with keys, not the caller's");
+}
+
+/*
+ * A process in namespaces of its own would come back in the restorer's:
+ * refused by name, for one it lives in and for one its children would.
+ */
+TEST(namespaces_refused)
+{
+	expect_refused(_metadata, "uts_ns", -EOPNOTSUPP,
+		       "UTS namespace other than the caller's: not supported");
+	expect_refused(_metadata, "pid_ns", -EOPNOTSUPP,
+		       "pid namespace for children other than the caller's");
+}
+
+/*
+ * Semaphore adjustments are private to ipc/sem.c and only the parked
+ * thread can tell it has some: the freeze refuses it, by name.
+ */
+TEST(sem_undo_refused)
+{
+	int id;
+
+	expect_refused_how(_metadata, "sem_undo", -EOPNOTSUPP,
+			   "System V semaphore undo entries (semop() with SEM_UNDO): not supported",
+			   REFUSED_IN_FREEZE);
+	id = semget(SEM_KEY, 0, 0);
+	EXPECT_LE(0, id);
+	if (id >= 0)
+		semctl(id, 0, IPC_RMID);
+}
+
+static void remove_env_cgroup(void)
+{
+	rmdir(CG_INNER);
+	rmdir(CG_DIR);
+}
+
+/*
+ * A process in a cgroup of its own with an audit login uid: restored in
+ * that cgroup (made again, as the restore finds it removed) with that
+ * login uid.
+ */
+TEST(cgroup_and_loginuid_restored)
+{
+	struct stat st;
+
+	if (stat("/proc/self/loginuid", &st))
+		SKIP(return, "no audit login uid in this kernel");
+	if (stat(CG_ROOT "/cgroup.procs", &st)) {
+		mkdir(CG_ROOT, 0755);
+		ASSERT_EQ(0, mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL));
+	}
+	ASSERT_EQ(0, mkdir(CG_DIR, 0755) && errno != EEXIST ? -1 : 0);
+	ASSERT_EQ(0, mkdir(CG_INNER, 0755) && errno != EEXIST ? -1 : 0);
+	after_kill = remove_env_cgroup;
+	expect_restored_pass(_metadata, "env", false);
+	after_kill = NULL;
+	EXPECT_EQ(0, rmdir(CG_INNER)) TH_LOG("the restore did not make it again");
+	remove_env_cgroup();
 }
 
 TEST_HARNESS_MAIN

@@ -190,6 +190,7 @@ struct libckpt_image_identity {
 	struct ckpt_rec_identity rec;
 	const uint64_t *auxv;	/* rec.nr_auxv words, ending with AT_NULL */
 	const struct ckpt_thread_identity *threads;	/* rec.nr_threads */
+	const char *cgroup;	/* rec.cgroup_len bytes and a NUL, or NULL */
 };
 
 /** struct libckpt_image_timers - a TIMERS record */

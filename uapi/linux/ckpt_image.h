@@ -129,7 +129,8 @@ struct ckpt_image_hdr {
  *	or of a descriptor object's state
  * @CKPT_REC_IDENTITY: struct ckpt_rec_identity, then nr_auxv __u64 words
  *	of the saved auxiliary vector, then nr_threads
- *	struct ckpt_thread_identity (one per THREAD record, in their order)
+ *	struct ckpt_thread_identity (one per THREAD record, in their order),
+ *	then cgroup_len bytes of the cgroup path (version 7)
  * @CKPT_REC_TIMERS: struct ckpt_rec_timers, then nr_posix
  *	struct ckpt_posix_timer in ascending id order
  * @CKPT_REC_SIGNALS: struct ckpt_rec_signals, then nr_siginfo
@@ -443,9 +444,16 @@ struct ckpt_rec_proc {
  *	THREAD record of the process, in the same order
  * @oom_score_adj: /proc/PID/oom_score_adj, -1000 to 1000
  * @coredump_filter: /proc/PID/coredump_filter, bits 0 to 8
+ * @loginuid: /proc/PID/loginuid, the audit login uid in the checkpointing
+ *	caller's user namespace; CKPT_LOGINUID_UNSET if never set (version 7)
+ * @cgroup_len: bytes of the process's cgroup v2 path (as /proc/PID/cgroup
+ *	shows it to the checkpointing caller, starting with '/', no NUL)
+ *	that follow the thread entries; 0 if it was the caller's own cgroup,
+ *	which stands for the restorer's at restore (version 7)
  *
  * A process with a seccomp filter or in seccomp strict mode is refused
- * before the freeze ("seccomp filter: not supported"), so none is here.
+ * before the freeze ("seccomp filter: not supported"), so none is here;
+ * nor is one in other namespaces than the caller's.
  */
 struct ckpt_rec_identity {
 	__u32 flags;
@@ -454,7 +462,12 @@ struct ckpt_rec_identity {
 	__u32 nr_threads;
 	__s32 oom_score_adj;
 	__u32 coredump_filter;
+	__u32 loginuid;
+	__u32 cgroup_len;
 };
+
+#define CKPT_LOGINUID_UNSET	0xffffffffU	/* (uid_t)-1: never set */
+#define CKPT_CGROUP_PATH_MAX	4095	/* most bytes of @cgroup_len */
 
 /* ckpt_thread_identity.flags */
 #define CKPT_TID_NO_NEW_PRIVS	(1U << 0)	/* PR_SET_NO_NEW_PRIVS */
