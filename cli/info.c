@@ -71,9 +71,12 @@ int info_main(int argc, char **argv)
 		       info.genl_version, info.image_version);
 		print_features(info.features, true);
 		printf("], \"max_tasks\": %" PRIu32 ", \"max_threads\": %" PRIu32
-		       ", \"freeze_timeout_ms\": %" PRIu32 ", \"tcp_held\": %" PRIu32 "}\n",
+		       ", \"freeze_timeout_ms\": %" PRIu32 ", \"tcp_held\": %" PRIu32
+		       ", \"crc32c\": ",
 		       info.max_tasks, info.max_threads,
 		       info.freeze_timeout_ms, info.tcp_held);
+		json_str(info.crc32c_impl);
+		printf("}\n");
 		return EXIT_OK;
 	}
 	printf("module version:    %s\n", info.module_version);
@@ -85,5 +88,6 @@ int info_main(int argc, char **argv)
 	printf("max threads:       %" PRIu32 "\n", info.max_threads);
 	printf("freeze timeout:    %" PRIu32 " ms\n", info.freeze_timeout_ms);
 	printf("held TCP conns:    %" PRIu32 "\n", info.tcp_held);
+	printf("crc32c:            %s\n", info.crc32c_impl);
 	return EXIT_OK;
 }

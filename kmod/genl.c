@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/crc32c.h>
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include <linux/ckpt.h>
@@ -114,7 +115,8 @@ static int put_info(struct sk_buff *msg)
 	    nla_put_u32(msg, CKPT_A_LIVE_JOBS, ckpt_job_live()) ||
 	    nla_put_u64_64bit(msg, CKPT_A_HELD_PAGES, ckpt_snap_held_pages(),
 			      CKPT_A_PAD) ||
-	    nla_put_u32(msg, CKPT_A_TCP_HELD, ckpt_tcpx_held()))
+	    nla_put_u32(msg, CKPT_A_TCP_HELD, ckpt_tcpx_held()) ||
+	    nla_put_string(msg, CKPT_A_CRC32C_IMPL, crc32c_impl()))
 		return -EMSGSIZE;
 	return 0;
 }

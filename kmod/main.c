@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/crc32c.h>
 #include <linux/module.h>
 
 #include "genl.h"
@@ -26,7 +27,13 @@ static int __init ckpt_init(void)
 		return ret;
 	}
 
-	pr_info("loaded, version %s\n", CKPT_MODULE_VERSION);
+	/*
+	 * libcrc32c binds its driver once, at its own load: the highest
+	 * priority "crc32c" registered then. The soft dependency below makes
+	 * modprobe load the CPU's first; say which one the writer got.
+	 */
+	pr_info("loaded, version %s, crc32c %s\n", CKPT_MODULE_VERSION,
+		crc32c_impl());
 	return 0;
 }
 
@@ -45,3 +52,4 @@ MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The ckpt authors");
 MODULE_DESCRIPTION("Transparent checkpoint/restore of process trees");
 MODULE_VERSION(CKPT_MODULE_VERSION);
+MODULE_SOFTDEP("pre: crc32c-intel");

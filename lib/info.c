@@ -32,6 +32,9 @@ static int parse_info(struct nlattr **tb, void *arg)
 	info->live_jobs = libckpt_get_u32(tb, CKPT_A_LIVE_JOBS);
 	info->held_pages = libckpt_get_u64(tb, CKPT_A_HELD_PAGES);
 	info->tcp_held = libckpt_get_u32(tb, CKPT_A_TCP_HELD);
+	if (tb[CKPT_A_CRC32C_IMPL])
+		nla_strlcpy(info->crc32c_impl, tb[CKPT_A_CRC32C_IMPL],
+			    sizeof(info->crc32c_impl));
 	return 0;
 }
 

@@ -171,7 +171,12 @@ TEST(ckptctl_info)
 	ASSERT_EQ(0, run_cmd(CKPTCTL " info", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "netlink version:   1\n")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "features:          check freeze")) TH_LOG("%s", out);
+	/* The guest loads the CPU's crc32c before libcrc32c: it must be bound. */
+	EXPECT_NE(NULL, strstr(out, access("/sys/module/crc32c_intel", F_OK) ?
+			       "crc32c:            crc32c-" :
+			       "crc32c:            crc32c-intel\n")) TH_LOG("%s", out);
 	ASSERT_EQ(0, run_cmd(CKPTCTL " info --json", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "\"crc32c\": \"crc32c-")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"genl_version\": 1,")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"features\": [\"check\", \"freeze\", \"restore\"]")) TH_LOG("%s", out);
 	EXPECT_EQ(2, run_cmd(CKPTCTL " info --bogus 2>/dev/null", out, sizeof(out)));

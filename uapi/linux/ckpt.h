@@ -46,6 +46,10 @@
  *     CKPT_A_HELD_PAGES       u64: pages held by snapshots not yet written
  *     CKPT_A_TCP_HELD         u32: TCP connections held back now
  *                             (CKPT_A_TCP_ESTABLISHED)
+ *     CKPT_A_CRC32C_IMPL      NUL-terminated string: the kernel's crc32c
+ *                             driver the writer checksums with (e.g.
+ *                             crc32c-intel, or crc32c-generic when the
+ *                             CPU's was not loaded before libcrc32c)
  *
  * CKPT_CMD_CHECK
  *   Tell whether the process group could be checkpointed by the caller,
@@ -394,6 +398,7 @@ enum ckpt_cmd {
  * @CKPT_A_TCP_ESTABLISHED: flag, carry TCP connections to peers outside
  *	the group (held while the group is left stopped)
  * @CKPT_A_TCP_HELD: u32, TCP connections held back
+ * @CKPT_A_CRC32C_IMPL: string, the crc32c driver in use
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -441,6 +446,7 @@ enum ckpt_attr {
 	CKPT_A_SOCK_FD,
 	CKPT_A_TCP_ESTABLISHED,
 	CKPT_A_TCP_HELD,
+	CKPT_A_CRC32C_IMPL,
 
 	__CKPT_A_MAX
 };
