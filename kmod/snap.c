@@ -813,26 +813,6 @@ static void capture_mm_fields(struct ckpt_task_snap *ts)
 	spin_unlock(&mm->arg_lock);
 }
 
-/*
- * Protection keys allocated beyond key 0 and the kernel's execute-only
- * key (pkey_alloc(), 6.1 arch/x86/include/asm/pkeys.h) are refused even
- * when no mapping carries them (those are refused by vma_refusal()): a
- * restored process would find them free.
- */
-static bool pkeys_allocated(struct mm_struct *mm)
-{
-#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
-	u16 map = READ_ONCE(mm_pkey_allocation_map(mm)) & ~1U;
-	int xo = READ_ONCE(mm->context.execute_only_pkey);
-
-	if (xo > 0)
-		map &= ~(1U << xo);
-	return map;
-#else
-	return false;
-#endif
-}
-
 /* What of the whole address space forbids its checkpoint, named in @extack. */
 static bool mm_refused(struct mm_struct *mm, pid_t pid,
 		       struct netlink_ext_ack *extack)
@@ -840,11 +820,6 @@ static bool mm_refused(struct mm_struct *mm, pid_t pid,
 	if (mm_has_notifiers(mm)) {
 		ckpt_err_set(extack, pid, 0,
 			     "address space has MMU notifiers (KVM, a device driver)");
-		return true;
-	}
-	if (pkeys_allocated(mm)) {
-		ckpt_err_set(extack, pid, 0,
-			     "protection keys allocated (pkey_alloc): not supported");
 		return true;
 	}
 	return false;
