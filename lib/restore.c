@@ -54,22 +54,30 @@ int libckpt_rst_vfail(struct shared *e, int err, const char *fmt, va_list ap)
 	return err;
 }
 
-/* Wait until *@word reaches @n; a failure elsewhere ends the wait early. */
+/*
+ * Wait until *@word reaches @n; a failure elsewhere ends the wait early.
+ * Each arrival is progress: the wait fails only once no process arrived
+ * for BARRIER_MS, so a large tree on a slow machine is not cut short.
+ */
 int libckpt_rst_wait_count(struct shared *e, int *word, int n, const char *what)
 {
 	struct timespec slice = { 0, 20 * 1000 * 1000 };
-	int waited, v;
+	int still, v, seen = -1;
 
-	for (waited = 0; waited < BARRIER_MS; waited += 20) {
+	for (still = 0; still < BARRIER_MS; still += 20) {
 		if (failed(e))
 			return failed(e);
 		v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 		if (v >= n)
 			return 0;
+		if (v != seen) {
+			seen = v;
+			still = 0;
+		}
 		syscall(SYS_futex, word, FUTEX_WAIT, v, &slice, NULL, 0);
 	}
-	return fail(e, -ETIMEDOUT, "timed out after %d s waiting for %s",
-		    BARRIER_MS / 1000, what);
+	return fail(e, -ETIMEDOUT, "waiting for %s: %d of %d arrived, then none for %d s",
+		    what, seen, n, BARRIER_MS / 1000);
 }
 
 /* --- the plan ------------------------------------------------------------ */

@@ -24,7 +24,10 @@
 #include "format.h"
 #include "internal.h"
 
-/* How long a restoring process or the controller waits for the others. */
+/*
+ * How long a restoring process or the controller waits for the others
+ * when none of them arrives at the barrier.
+ */
 #define BARRIER_MS	30000
 
 /*

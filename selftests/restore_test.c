@@ -1097,6 +1097,55 @@ TEST_F_TIMEOUT(big, one_gib_restored, 400)
 	unlink(GO);
 }
 
+FIXTURE(stall) {
+};
+
+FIXTURE_SETUP(stall)
+{
+	ASSERT_EQ(0, param_set("restore_stall_s", 2));
+}
+
+FIXTURE_TEARDOWN(stall)
+{
+	param_set("fault_fill_delay_ms", 0);
+	param_set("restore_stall_s", 30);
+	unlink(AREA);
+	unlink(GO);
+}
+
+/*
+ * A restore's waits end on lack of progress, not on a fixed time: with
+ * restore_stall_s at 2, a fill that stops for 5 s fails, naming the thread
+ * and what it waited for, and leaves no process behind; the same image
+ * filled slowly (a MiB every 150 ms, seconds in all) is restored whole.
+ */
+TEST_F_TIMEOUT(stall, slow_fill_restored_stalled_fill_refused, 300)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char err[LIBCKPT_ERRLEN];
+	int status = -1;
+	pid_t pid, got = 0;
+	double t0, took;
+
+	pid = checkpoint_and_kill(_metadata, "memory");
+	ASSERT_EQ(0, param_set("fault_fill_delay_ms", 5000));
+	EXPECT_GT(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "no restore progressed for 2 s")) TH_LOG("%s", err);
+	EXPECT_NE(0, kill(pid, 0)) TH_LOG("pid %d was left behind", pid);
+
+	ASSERT_EQ(0, param_set("fault_fill_delay_ms", 150));
+	t0 = now_s();
+	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	took = now_s() - t0;
+	TH_LOG("the slow restore took %.1f s", took);
+	EXPECT_LT(4.0, took);
+	EXPECT_EQ(pid, got);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, wait_for_line("PASS", 1000)) TH_LOG("no PASS in " LOG);
+}
+
 /*
  * dump --leave-stopped: the image is complete and the process stays
  * stopped in the checkpointed state; SIGCONT resumes it and it checks
