@@ -2176,6 +2176,37 @@ int libckpt_image_export(struct libckpt_image *img, int out_fd,
 	return 0;
 }
 
+int libckpt_image_fd(const struct libckpt_image *img)
+{
+	return img->src.fd;
+}
+
+/*
+ * A checkpoint drops from the superblock every generation its image will
+ * overwrite, and that superblock is on disk before any image byte is
+ * (kmod/area.c, ckpt_area_reserve()); generation numbers are never
+ * reused. So if the superblock read now still holds this generation's
+ * slot unchanged, no byte of it was overwritten since it was verified.
+ */
+int libckpt_image_still_held(const struct libckpt_image *img, char *err,
+			     size_t errlen)
+{
+	struct ckpt_area_sb sb;
+	int ret, i;
+
+	if (!img->in_area)
+		return 0;
+	ret = libckpt_area_read(img->src.fd, &sb, err, errlen);
+	if (ret)
+		return ret;
+	i = libckpt_area_find(&sb, img->slot.generation);
+	if (i < 0 || memcmp(&sb.slots[i], &img->slot, sizeof(img->slot)))
+		return libckpt_fail(err, errlen, -ESTALE,
+				    "generation %" PRIu64 " of the area was replaced while it was restored",
+				    (uint64_t)img->slot.generation);
+	return 0;
+}
+
 uint64_t libckpt_image_size(const struct libckpt_image *img)
 {
 	return img->image_len;
