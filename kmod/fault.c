@@ -31,12 +31,21 @@
  * The crash test resets the machine in that window: the only way to leave
  * the two copies holding different states, which is what a crash in the
  * middle of an update does.
+ *
+ * And one slows a restore down, also independent of fault_mask:
+ *
+ *   fault_fill_delay_ms  a restoring process sleeps this long (killable)
+ *                   after each MiB of memory it fills from the image; 0
+ *                   (the default) disarms. Below restore_stall_s it makes
+ *                   a slow restore that keeps progressing, above it one
+ *                   that stalls.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
+#include <linux/sched.h>
 #include <linux/sysfs.h>
 #include <linux/wait.h>
 
@@ -162,3 +171,24 @@ static const struct kernel_param_ops sb_pause_ops = {
 module_param_cb(fault_sb_pause, &sb_pause_ops, &sb_pause_countdown, 0600);
 MODULE_PARM_DESC(fault_sb_pause,
 		 "Stop the Nth superblock update after its first copy, until written again (0: off)");
+
+static unsigned int fill_delay_ms;
+module_param_named(fault_fill_delay_ms, fill_delay_ms, uint, 0600);
+MODULE_PARM_DESC(fault_fill_delay_ms,
+		 "Sleep this long after each MiB a restore fills (0: off)");
+
+/**
+ * ckpt_fault_fill_delay() - slow a restore's fill down, as a slow disk would
+ *
+ * Called after each MiB filled, in the restoring task's context; a fatal
+ * signal ends the sleep. One load and a branch while fault_fill_delay_ms
+ * is 0.
+ */
+void ckpt_fault_fill_delay(void)
+{
+	unsigned int ms = READ_ONCE(fill_delay_ms);
+
+	if (likely(!ms))
+		return;
+	schedule_timeout_killable(msecs_to_jiffies(ms));
+}

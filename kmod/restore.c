@@ -35,16 +35,98 @@
 #include <linux/ckpt.h>
 #include <linux/ckpt_image.h>
 
+#include "fault.h"
 #include "freeze.h"
 #include "group.h"
 #include "restore.h"
 #include "sock.h"
 #include "sysv.h"
 
-#define RESTORE_WAIT	(30 * HZ)
 #define MAX_VMAS	65536
 #define MAX_RUNS	BIT(18)
 #define COPY_CHUNK	(1024 * 1024)
+
+/*
+ * The waits of a restore end when the restore stops making progress, not
+ * after a fixed time: filling a large image takes minutes on a slow or
+ * emulated machine (2 GiB under TCG), and a wait for the fill must outlast
+ * it; a restore that is stuck must still fail, and kill what it made, in
+ * bounded time. Every step bumps one counter (a mapping made, a chunk of
+ * pages filled, a thread waiting, parked or given its registers) and a
+ * wait gives up once the counter has not moved for restore_stall_s
+ * seconds. One counter for the machine, because the waits of a restore
+ * are on other processes of its tree, which the module does not link: a
+ * restore progressing beside a stuck one delays the stuck one's failure
+ * only as long as it keeps progressing itself.
+ */
+static unsigned int restore_stall_s = 30;
+module_param(restore_stall_s, uint, 0644);
+MODULE_PARM_DESC(restore_stall_s,
+		 "A restore's wait fails once no restore progressed for this many seconds (at least 1)");
+
+static atomic_long_t restore_progress = ATOMIC_LONG_INIT(0);
+
+/* How often a wait looks at the progress counter. */
+#define WAIT_SLICE	(HZ / 4)
+
+static void progressed(void)
+{
+	atomic_long_inc(&restore_progress);
+}
+
+/**
+ * struct stall_watch - what a wait last saw of the progress counter
+ * @seen: the counter's value
+ * @since: when it last changed, in jiffies
+ */
+struct stall_watch {
+	long seen;
+	unsigned long since;
+};
+
+static void watch_start(struct stall_watch *w)
+{
+	w->seen = atomic_long_read(&restore_progress);
+	w->since = jiffies;
+}
+
+static unsigned int stall_s(void)
+{
+	return max(READ_ONCE(restore_stall_s), 1U);
+}
+
+/* Has no restore progressed for restore_stall_s since @w last looked? */
+static bool stalled(struct stall_watch *w)
+{
+	long now = atomic_long_read(&restore_progress);
+
+	if (now != w->seen) {
+		w->seen = now;
+		w->since = jiffies;
+		return false;
+	}
+	return time_after(jiffies, w->since + stall_s() * HZ);
+}
+
+/*
+ * Wait for @x until it is completed, the caller gets a fatal signal
+ * (-EINTR) or nothing progresses for restore_stall_s (-ETIMEDOUT).
+ */
+static int wait_progressing(struct completion *x)
+{
+	struct stall_watch w;
+	long left;
+
+	watch_start(&w);
+	do {
+		left = wait_for_completion_killable_timeout(x, WAIT_SLICE);
+		if (left > 0)
+			return 0;
+		if (left < 0)
+			return -EINTR;
+	} while (!stalled(&w));
+	return -ETIMEDOUT;
+}
 
 /**
  * struct restore_park - a task parked in RESTORE_MM, waiting for registers
@@ -118,19 +200,30 @@ static void release_waiters(int result)
 	mutex_unlock(&waiting_lock);
 }
 
+static bool all_threads_waiting(void)
+{
+	return nr_waiting(current) + 1 >= get_nr_threads(current);
+}
+
 /* Every other thread of the process must wait in RESTORE_THREAD. */
 static int wait_for_threads(struct netlink_ext_ack *extack)
 {
+	struct stall_watch w;
 	long left;
 
-	left = wait_event_killable_timeout(waiting_wq,
-					   nr_waiting(current) + 1 >= get_nr_threads(current),
-					   RESTORE_WAIT);
-	if (left > 0)
-		return 0;
-	NL_SET_ERR_MSG(extack,
-		       "another thread of the restoring process is not waiting in RESTORE_THREAD");
-	return left ? -EINTR : -ETIMEDOUT;
+	watch_start(&w);
+	do {
+		left = wait_event_killable_timeout(waiting_wq, all_threads_waiting(),
+						   WAIT_SLICE);
+		if (left > 0)
+			return 0;
+		if (left < 0)
+			return -EINTR;
+	} while (!stalled(&w));
+	ckpt_err_setf(extack, task_pid_nr(current), 0,
+		      "pid %d: another of its threads did not enter RESTORE_THREAD, and no restore progressed for %u s",
+		      task_pid_nr(current), stall_s());
+	return -ETIMEDOUT;
 }
 
 /* --- plan validation ------------------------------------------------------ */
@@ -627,6 +720,7 @@ static int map_one(struct plan *p, size_t i)
 		       p->files[i] ? v->pgoff << PAGE_SHIFT : 0);
 	if (addr != v->start)
 		return IS_ERR_VALUE(addr) ? (int)addr : -EEXIST;
+	progressed();
 	if (v->flags & CKPT_VMA_MERGEABLE)
 		return enter_ksm(current->mm, v->start);
 	return 0;
@@ -665,6 +759,7 @@ static int map_all(struct plan *p)
 static int fill_pages(struct plan *p)
 {
 	char *buf = kvmalloc(COPY_CHUNK, GFP_KERNEL);
+	u64 filled = 0;
 	size_t i;
 	int ret = 0;
 
@@ -684,6 +779,11 @@ static int fill_pages(struct plan *p)
 						   n, FOLL_FORCE | FOLL_WRITE) != n)
 				ret = -EFAULT;
 			done += n;
+			progressed();
+			/* The selftests' slow fill: once per MiB filled. */
+			filled += n;
+			if (filled / COPY_CHUNK != (filled - n) / COPY_CHUNK)
+				ckpt_fault_fill_delay();
 			if (fatal_signal_pending(current))
 				ret = -EINTR;
 			cond_resched();
@@ -775,23 +875,33 @@ static void put_back_ax(struct callback_head *cb)
 	module_put(THIS_MODULE);
 }
 
-static int park_for_regs(struct restore_park *rp)
+/*
+ * Parked with the memory in place until the controller sets the registers:
+ * it may first wait for every other process of the tree to fill its
+ * memory, which counts as progress.
+ */
+static int park_for_regs(struct restore_park *rp, struct netlink_ext_ack *extack)
 {
-	long left;
+	int ret;
 
 	rp->task = current;
 	init_completion(&rp->done);
 	mutex_lock(&parked_lock);
 	list_add(&rp->node, &parked_tasks);
 	mutex_unlock(&parked_lock);
-	left = wait_for_completion_killable_timeout(&rp->done, RESTORE_WAIT);
+	progressed();
+	ret = wait_progressing(&rp->done);
 	mutex_lock(&parked_lock);
 	list_del_init(&rp->node);
 	mutex_unlock(&parked_lock);
 	/* RESTORE_REGS may have completed between timeout and removal. */
-	if (left <= 0 && !completion_done(&rp->done))
-		return left ? -EINTR : -ETIMEDOUT;
-	return 0;
+	if (ret && completion_done(&rp->done))
+		ret = 0;
+	if (ret == -ETIMEDOUT)
+		ckpt_err_setf(extack, task_pid_nr(current), 0,
+			      "thread %d parked with its memory in place, but got no registers and no restore progressed for %u s",
+			      task_pid_nr(current), stall_s());
+	return ret;
 }
 
 /*
@@ -833,6 +943,7 @@ int ckpt_restore_mm_doit(struct sk_buff *skb, struct genl_info *info)
 	int ret;
 
 	ret = plan_get(info, &p);
+	progressed();
 	rp = ret ? NULL : kzalloc(sizeof(*rp), GFP_KERNEL);
 	if (!ret && !rp)
 		ret = -ENOMEM;
@@ -855,7 +966,7 @@ int ckpt_restore_mm_doit(struct sk_buff *skb, struct genl_info *info)
 		set_auxv(&p);
 		close_restore_fds(info->attrs[CKPT_A_RESTORE_CLOSE]);
 		release_waiters(0);
-		ret = park_for_regs(rp);
+		ret = park_for_regs(rp, info->extack);
 	}
 	if (ret) {
 		/* Kills the whole process, waiting threads included. */
@@ -885,14 +996,23 @@ int ckpt_restore_thread_doit(struct sk_buff *skb, struct genl_info *info)
 	list_add(&w.node, &waiting_threads);
 	mutex_unlock(&waiting_lock);
 	wake_up_all(&waiting_wq);
-	ret = wait_for_completion_killable_timeout(&w.ready, RESTORE_WAIT) > 0 ?
-	      w.result : -ETIMEDOUT;
+	progressed();
+	/* The leader replaces and fills the memory meanwhile: progress. */
+	ret = wait_progressing(&w.ready);
 	mutex_lock(&waiting_lock);
 	list_del_init(&w.node);
 	mutex_unlock(&waiting_lock);
+	if (ret && completion_done(&w.ready))
+		ret = 0;
+	if (ret == -ETIMEDOUT)
+		ckpt_err_setf(info->extack, task_pid_nr(current), 0,
+			      "thread %d waited for its process's memory, and no restore progressed for %u s",
+			      task_pid_nr(current), stall_s());
+	if (!ret)
+		ret = w.result;
 	if (!ret) {
 		close_restore_fds(info->attrs[CKPT_A_RESTORE_CLOSE]);
-		ret = park_for_regs(rp);
+		ret = park_for_regs(rp, info->extack);
 	}
 	if (ret) {
 		/* The memory may be gone already: never return to it. */
@@ -972,18 +1092,32 @@ static struct task_struct *get_restoring(struct genl_info *info)
 }
 
 /*
- * Wait for @t to park; return with parked_lock held and the entry, or NULL
- * (lock dropped) if it exited, we were killed or RESTORE_WAIT passed.
+ * Wait for @t to park, @why; return with parked_lock held and the entry,
+ * or an ERR_PTR (lock dropped, the reason in @extack) if it exited, we
+ * were killed or no restore progressed for restore_stall_s.
  */
-static struct restore_park *wait_parked(struct task_struct *t)
+static struct restore_park *wait_parked(struct task_struct *t, const char *why,
+					struct netlink_ext_ack *extack)
 {
-	unsigned long until = jiffies + RESTORE_WAIT;
+	pid_t tid = task_pid_vnr(t);
 	struct restore_park *rp;
+	struct stall_watch w;
 
+	watch_start(&w);
 	while (!(rp = find_parked(t))) {
-		if (time_after(jiffies, until) || fatal_signal_pending(current) ||
-		    t->exit_state)
-			return NULL;
+		if (fatal_signal_pending(current))
+			return ERR_PTR(-EINTR);
+		if (t->exit_state) {
+			ckpt_err_setf(extack, tid, 0, "thread %d exited before it parked %s",
+				      tid, why);
+			return ERR_PTR(-ESRCH);
+		}
+		if (stalled(&w)) {
+			ckpt_err_setf(extack, tid, 0,
+				      "thread %d did not park %s, and no restore progressed for %u s",
+				      tid, why, stall_s());
+			return ERR_PTR(-ETIMEDOUT);
+		}
 		msleep(20);
 	}
 	return rp;
@@ -1159,10 +1293,9 @@ int ckpt_restore_regs_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_fput;
 	}
 	/* The target may still be filling its memory: wait for it to park. */
-	rp = wait_parked(t);
-	if (!rp) {
-		NL_SET_ERR_MSG(info->extack, "the task did not park for its registers");
-		ret = -ESRCH;
+	rp = wait_parked(t, "for its registers", info->extack);
+	if (IS_ERR(rp)) {
+		ret = PTR_ERR(rp);
 		goto out;
 	}
 	/* Parked past its point of no return: its old binary is unmapped. */
@@ -1171,6 +1304,7 @@ int ckpt_restore_regs_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = set_regs(t, th, rp, info->extack);
 	if (ret)
 		send_sig(SIGKILL, t, 1);
+	progressed();
 	complete(&rp->done);
 	mutex_unlock(&parked_lock);
 out:
@@ -1183,6 +1317,7 @@ out_fput:
 
 int ckpt_restore_parked_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct restore_park *rp;
 	struct task_struct *t;
 	int ret = 0;
 
@@ -1191,11 +1326,12 @@ int ckpt_restore_parked_doit(struct sk_buff *skb, struct genl_info *info)
 	t = get_restoring(info);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	if (wait_parked(t)) {
-		mutex_unlock(&parked_lock);
+	rp = wait_parked(t, "with its memory in place", info->extack);
+	if (IS_ERR(rp)) {
+		ret = PTR_ERR(rp);
 	} else {
-		NL_SET_ERR_MSG(info->extack, "the task did not park with its memory in place");
-		ret = -ESRCH;
+		mutex_unlock(&parked_lock);
+		progressed();
 	}
 	put_task_struct(t);
 	return ret;
@@ -1208,6 +1344,7 @@ int ckpt_restore_parked_doit(struct sk_buff *skb, struct genl_info *info)
  */
 int ckpt_restore_peer_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct restore_park *rp;
 	struct task_struct *t;
 	int ret;
 
@@ -1217,12 +1354,13 @@ int ckpt_restore_peer_doit(struct sk_buff *skb, struct genl_info *info)
 	t = get_restoring(info);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	if (!wait_parked(t)) {
-		NL_SET_ERR_MSG(info->extack, "the task did not park with its identity restored");
+	rp = wait_parked(t, "with its identity restored", info->extack);
+	if (IS_ERR(rp)) {
 		put_task_struct(t);
-		return -ESRCH;
+		return PTR_ERR(rp);
 	}
 	mutex_unlock(&parked_lock);
+	progressed();
 	ret = ckpt_sock_set_peer(nla_get_u32(info->attrs[CKPT_A_SOCK_FD]), t);
 	if (ret == -EINVAL)
 		NL_SET_ERR_MSG(info->extack, "not a Unix socket");

@@ -44,4 +44,16 @@ bool libckpt_fdobj_type(uint32_t type);
 int libckpt_fdobj_check(const struct ckpt_rec_fd *f, const void *data, char *why,
 			size_t len);
 
+/*
+ * The descriptor @img was read and verified through: a restore fills
+ * memory through the same open file, never a file opened again by name.
+ */
+int libckpt_image_fd(const struct libckpt_image *img);
+/*
+ * 0 if @img is not an area generation or the area still holds it where it
+ * was verified; else -ESTALE with the reason in @err.
+ */
+int libckpt_image_still_held(const struct libckpt_image *img, char *err,
+			     size_t errlen);
+
 #endif /* LIBCKPT_FORMAT_H */

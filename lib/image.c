@@ -4,7 +4,9 @@
  *
  * libckpt: the image reader. Every length and count comes from the input,
  * so each is checked against what is left before it is used, and memory
- * grows with the bytes actually read, under a fixed cap.
+ * grows with the bytes actually read, under a fixed cap. One table,
+ * rec_types[], says how each record type is read; task_parts[] says in
+ * which order and how many of them make up a process.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -141,33 +143,8 @@ struct libckpt_image {
 	char err[LIBCKPT_ERRLEN];
 };
 
-static const char *const rec_names[] = {
-	[CKPT_REC_TASK] = "TASK",
-	[CKPT_REC_THREAD] = "THREAD",
-	[CKPT_REC_VMA] = "VMA",
-	[CKPT_REC_PAGES] = "PAGES",
-	[CKPT_REC_TRAILER] = "TRAILER",
-	[CKPT_REC_PROC] = "PROC",
-	[CKPT_REC_FD] = "FD",
-	[CKPT_REC_IDENTITY] = "IDENTITY",
-	[CKPT_REC_TIMERS] = "TIMERS",
-	[CKPT_REC_SIGNALS] = "SIGNALS",
-	[CKPT_REC_ZOMBIE] = "ZOMBIE",
-	[CKPT_REC_LOCKS] = "LOCKS",
-	[CKPT_REC_SYSV_SHM] = "SYSV_SHM",
-	[CKPT_REC_TTY] = "TTY",
-};
-
-/* A type this reader knows (the table has holes for other versions' types). */
-static bool known_type(uint32_t type)
-{
-	return type >= CKPT_REC_TASK && type <= CKPT_REC_TTY && rec_names[type];
-}
-
-static const char *rec_name(uint32_t type)
-{
-	return known_type(type) ? rec_names[type] : "unknown";
-}
+static const char *rec_name(uint32_t type);
+static bool known_type(uint32_t type);
 
 /* Record @ret and a message, prefixed by the current record if any. */
 __attribute__((format(printf, 3, 4)))
@@ -333,6 +310,23 @@ static int read_fixed(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 	return src_read(img, buf, size, true);
 }
 
+/*
+ * The @size bytes that follow a record's fixed part of @fixed bytes, which
+ * must be all of the record, into *@out.
+ */
+static int read_rest(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
+		     size_t fixed, size_t size, void **out)
+{
+	int ret = want_len(img, rh, fixed + (uint64_t)size);
+
+	/* One byte more, zeroed: a path at the end reads as a C string. */
+	if (!ret)
+		ret = meta_alloc(img, size + 1, out);
+	if (!ret)
+		ret = src_read(img, *out, size, true);
+	return ret;
+}
+
 static int parse_hdr(struct libckpt_image *img)
 {
 	struct ckpt_image_hdr *h = &img->hdr;
@@ -372,19 +366,15 @@ static int parse_hdr(struct libckpt_image *img)
 	return 0;
 }
 
-static int parse_task(struct libckpt_image *img, const struct ckpt_rec_hdr *rh)
+static int parse_task(struct libckpt_image *img, size_t ti,
+		      const struct ckpt_rec_hdr *rh, const void *fixed)
 {
+	const struct ckpt_rec_task rec = *(const struct ckpt_rec_task *)fixed;
 	struct libckpt_image_task *t;
-	struct ckpt_rec_task rec;
 	int ret;
 
-	ret = want_len(img, rh, sizeof(rec));
-	if (!ret)
-		ret = read_fixed(img, rh, &rec, sizeof(rec));
-	if (!ret)
-		ret = read_padding(img, rh->len);
-	if (ret)
-		return ret;
+	(void)ti;
+	(void)rh;
 	if (!rec.pid)
 		return bad(img, -EBADMSG, "TASK with pid 0");
 	if (!rec.nr_threads)
@@ -407,18 +397,15 @@ static int parse_task(struct libckpt_image *img, const struct ckpt_rec_hdr *rh)
 }
 
 static int parse_thread(struct libckpt_image *img, size_t ti,
-			const struct ckpt_rec_hdr *rh)
+			const struct ckpt_rec_hdr *rh, const void *fixed)
 {
+	const struct ckpt_rec_thread rec = *(const struct ckpt_rec_thread *)fixed;
 	struct task_state *ts = &img->ts[ti];
 	struct libckpt_image_thread *th;
-	struct ckpt_rec_thread rec;
 	uint64_t extra;
 	void *blk;
 	int ret;
 
-	ret = read_fixed(img, rh, &rec, sizeof(rec));
-	if (ret)
-		return ret;
 	if (rec.regs_size != sizeof(struct user_regs_struct))
 		return bad(img, -EBADMSG, "thread %" PRIu32 ": register size %" PRIu32
 			   ", expected %zu", rec.tid, rec.regs_size,
@@ -446,8 +433,7 @@ static int parse_thread(struct libckpt_image *img, size_t ti,
 	th->regs = blk;
 	th->xstate = (char *)blk + rec.regs_size;
 	img->tasks[ti].threads = ts->threads;
-	ret = src_read(img, blk, extra, true);
-	return ret ? ret : read_padding(img, rh->len);
+	return src_read(img, blk, extra, true);
 }
 
 static int check_vma(struct libckpt_image *img, const struct task_state *ts,
@@ -505,17 +491,15 @@ static int check_vma(struct libckpt_image *img, const struct task_state *ts,
 }
 
 static int parse_vma(struct libckpt_image *img, size_t ti,
-		     const struct ckpt_rec_hdr *rh)
+		     const struct ckpt_rec_hdr *rh, const void *fixed)
 {
+	const struct ckpt_rec_vma rec = *(const struct ckpt_rec_vma *)fixed;
 	struct task_state *ts = &img->ts[ti];
 	struct libckpt_image_vma *vma;
-	struct ckpt_rec_vma rec;
 	char *path;
 	int ret;
 
-	ret = read_fixed(img, rh, &rec, sizeof(rec));
-	if (!ret)
-		ret = check_vma(img, ts, &rec);
+	ret = check_vma(img, ts, &rec);
 	if (!ret)
 		ret = want_len(img, rh, sizeof(rec) + (uint64_t)rec.path_len);
 	if (!ret)
@@ -535,7 +519,7 @@ static int parse_vma(struct libckpt_image *img, size_t ti,
 	if (strlen(path) != rec.path_len)
 		return bad(img, -EBADMSG, "mapping 0x%" PRIx64 ": path holds a NUL byte",
 			   (uint64_t)rec.start);
-	return read_padding(img, rh->len);
+	return 0;
 }
 
 /* Bytes at @p..@p+@len hold no NUL; @p is NUL-terminated after them. */
@@ -545,18 +529,15 @@ static bool clean_string(const char *p, uint32_t len)
 }
 
 static int parse_proc(struct libckpt_image *img, size_t ti,
-		      const struct ckpt_rec_hdr *rh)
+		      const struct ckpt_rec_hdr *rh, const void *fixed)
 {
+	const struct ckpt_rec_proc rec = *(const struct ckpt_rec_proc *)fixed;
 	struct task_state *ts = &img->ts[ti];
 	struct libckpt_image_proc *pr = &ts->proc;
-	struct ckpt_rec_proc rec;
 	uint64_t groups, extra;
 	char *blk;
 	int ret;
 
-	ret = read_fixed(img, rh, &rec, sizeof(rec));
-	if (ret)
-		return ret;
 	if (rec.flags & ~(CKPT_PROC_CWD_DELETED | CKPT_PROC_STOPPED))
 		return bad(img, -EBADMSG, "PROC: unknown flags 0x%" PRIx32,
 			   rec.flags & ~(CKPT_PROC_CWD_DELETED | CKPT_PROC_STOPPED));
@@ -596,7 +577,7 @@ static int parse_proc(struct libckpt_image *img, size_t ti,
 	    !clean_string(pr->exe, rec.exe_len))
 		return bad(img, -EBADMSG, "PROC: a path holds a NUL byte");
 	img->tasks[ti].proc = pr;
-	return read_padding(img, rh->len);
+	return 0;
 }
 
 /* Objects whose bytes the image carries once: pipes, FIFOs, ghosts. */
@@ -763,18 +744,16 @@ static int check_sharing(struct libckpt_image *img, size_t ti,
 }
 
 static int parse_fd(struct libckpt_image *img, size_t ti,
-		    const struct ckpt_rec_hdr *rh)
+		    const struct ckpt_rec_hdr *rh, const void *fixed)
 {
+	const struct ckpt_rec_fd rec = *(const struct ckpt_rec_fd *)fixed;
 	struct task_state *ts = &img->ts[ti];
 	struct libckpt_image_fd *fd;
-	struct ckpt_rec_fd rec;
 	char why[160];
 	char *blk;
 	int ret;
 
-	ret = read_fixed(img, rh, &rec, sizeof(rec));
-	if (!ret)
-		ret = check_fd(img, ts, &rec);
+	ret = check_fd(img, ts, &rec);
 	if (!ret)
 		ret = want_len(img, rh, sizeof(rec) + (uint64_t)rec.path_len +
 			       rec.data_len);
@@ -802,8 +781,7 @@ static int parse_fd(struct libckpt_image *img, size_t ti,
 	if (libckpt_fdobj_type(rec.type) &&
 	    libckpt_fdobj_check(&rec, fd->data, why, sizeof(why)))
 		return bad(img, -EBADMSG, "fd %" PRId32 ": %s", rec.fd, why);
-	ret = check_sharing(img, ti, fd);
-	return ret ? ret : read_padding(img, rh->len);
+	return check_sharing(img, ti, fd);
 }
 
 /* A scheduling the kernel can give a thread (sched_setscheduler(2)). */
@@ -889,20 +867,17 @@ static bool cgroup_path_ok(const char *path, size_t len)
 }
 
 static int parse_identity(struct libckpt_image *img, size_t ti,
-			  const struct ckpt_rec_hdr *rh)
+			  const struct ckpt_rec_hdr *rh, const void *fixed)
 {
+	const struct ckpt_rec_identity rec = *(const struct ckpt_rec_identity *)fixed;
 	struct task_state *ts = &img->ts[ti];
 	struct libckpt_image_identity *id = &ts->ident;
 	const struct libckpt_image_task *t = &img->tasks[ti];
-	struct ckpt_rec_identity rec;
 	uint64_t auxv, threads, extra;
-	uint32_t j;
 	char *blk;
+	uint32_t j;
 	int ret;
 
-	ret = read_fixed(img, rh, &rec, sizeof(rec));
-	if (ret)
-		return ret;
 	if (rec.flags & ~ID_FLAGS_KNOWN ||
 	    ((rec.flags & CKPT_ID_MLOCK_ONFAULT) && !(rec.flags & CKPT_ID_MLOCK_FUTURE)))
 		return bad(img, -EBADMSG, "IDENTITY: unknown or contradictory flags 0x%" PRIx32,
@@ -929,20 +904,14 @@ static int parse_identity(struct libckpt_image *img, size_t ti,
 	auxv = (uint64_t)rec.nr_auxv * sizeof(uint64_t);
 	threads = (uint64_t)rec.nr_threads * sizeof(struct ckpt_thread_identity);
 	extra = auxv + threads + rec.cgroup_len;
-	ret = want_len(img, rh, sizeof(rec) + extra);
-	/* One more byte: the cgroup path's NUL. */
-	if (!ret)
-		ret = meta_alloc(img, (size_t)extra + 1, (void **)&blk);
+	ret = read_rest(img, rh, sizeof(rec), (size_t)extra, &ts->ident_blk);
 	if (ret)
 		return ret;
-	ts->ident_blk = blk;
-	ret = src_read(img, blk, (size_t)extra, true);
-	if (ret)
-		return ret;
-	blk[extra] = '\0';
+	blk = ts->ident_blk;
 	id->rec = rec;
 	id->auxv = (const uint64_t *)blk;
 	id->threads = (const struct ckpt_thread_identity *)(blk + auxv);
+	/* read_rest() ends it with a NUL. */
 	id->cgroup = rec.cgroup_len ? blk + auxv + threads : NULL;
 	if (id->auxv[rec.nr_auxv - 2] != 0)
 		return bad(img, -EBADMSG, "IDENTITY: the auxv does not end with AT_NULL");
@@ -954,7 +923,7 @@ static int parse_identity(struct libckpt_image *img, size_t ti,
 			return ret;
 	}
 	img->tasks[ti].ident = id;
-	return read_padding(img, rh->len);
+	return 0;
 }
 
 /* Is @tid one of task @ti's threads? */
@@ -1016,27 +985,20 @@ static int check_posix_timer(struct libckpt_image *img, size_t ti,
 }
 
 static int parse_timers(struct libckpt_image *img, size_t ti,
-			const struct ckpt_rec_hdr *rh)
+			const struct ckpt_rec_hdr *rh, const void *fixed)
 {
 	struct task_state *ts = &img->ts[ti];
 	struct ckpt_rec_timers *rec = &ts->timers.rec;
 	int64_t prev = -1;
 	uint32_t i;
-	size_t size;
 	int ret;
 
-	ret = read_fixed(img, rh, rec, sizeof(*rec));
-	if (ret)
-		return ret;
+	*rec = *(const struct ckpt_rec_timers *)fixed;
 	if (rec->nr_posix > CKPT_MAX_POSIX_TIMERS || rec->next_id > CKPT_MAX_TIMER_ID)
 		return bad(img, -EBADMSG, "TIMERS: %" PRIu32 " timers or id counter %" PRIu32
 			   " beyond the bounds", rec->nr_posix, rec->next_id);
-	size = (size_t)rec->nr_posix * sizeof(*ts->posix);
-	ret = want_len(img, rh, sizeof(*rec) + (uint64_t)size);
-	if (!ret)
-		ret = meta_alloc(img, size, (void **)&ts->posix);
-	if (!ret)
-		ret = src_read(img, ts->posix, size, true);
+	ret = read_rest(img, rh, sizeof(*rec), (size_t)rec->nr_posix * sizeof(*ts->posix),
+			(void **)&ts->posix);
 	for (i = 0; !ret && i < rec->nr_posix; i++) {
 		ret = check_posix_timer(img, ti, &ts->posix[i], prev);
 		prev = ts->posix[i].id;
@@ -1045,7 +1007,7 @@ static int parse_timers(struct libckpt_image *img, size_t ti,
 		return ret;
 	ts->timers.posix = ts->posix;
 	img->tasks[ti].timers = &ts->timers;
-	return read_padding(img, rh->len);
+	return 0;
 }
 
 /* Signal @sig's bit in a pending set. */
@@ -1109,36 +1071,30 @@ static int check_siginfo(struct libckpt_image *img, size_t ti,
 }
 
 static int parse_signals(struct libckpt_image *img, size_t ti,
-			 const struct ckpt_rec_hdr *rh)
+			 const struct ckpt_rec_hdr *rh, const void *fixed)
 {
 	struct task_state *ts = &img->ts[ti];
 	struct ckpt_rec_signals *rec = &ts->signals.rec;
 	uint64_t seen = 0;
-	size_t size, queue = 0;
+	size_t queue = 0;
 	uint32_t i;
 	int ret;
 
-	ret = read_fixed(img, rh, rec, sizeof(*rec));
-	if (ret)
-		return ret;
+	*rec = *(const struct ckpt_rec_signals *)fixed;
 	if (rec->reserved)
 		return bad(img, -EBADMSG, "SIGNALS: reserved field is not zero");
 	if (rec->nr_siginfo > CKPT_MAX_SIGINFO)
 		return bad(img, -EBADMSG, "SIGNALS: %" PRIu32 " queued signals (at most %d)",
 			   rec->nr_siginfo, CKPT_MAX_SIGINFO);
-	size = (size_t)rec->nr_siginfo * sizeof(*ts->siginfo);
-	ret = want_len(img, rh, sizeof(*rec) + (uint64_t)size);
-	if (!ret)
-		ret = meta_alloc(img, size, (void **)&ts->siginfo);
-	if (!ret)
-		ret = src_read(img, ts->siginfo, size, true);
+	ret = read_rest(img, rh, sizeof(*rec), (size_t)rec->nr_siginfo * sizeof(*ts->siginfo),
+			(void **)&ts->siginfo);
 	for (i = 0; !ret && i < rec->nr_siginfo; i++)
 		ret = check_siginfo(img, ti, &ts->siginfo[i], &queue, &seen);
 	if (ret)
 		return ret;
 	ts->signals.siginfo = ts->siginfo;
 	img->tasks[ti].signals = &ts->signals;
-	return read_padding(img, rh->len);
+	return 0;
 }
 
 /* Is @file_id one of task @ti's FD records'? */
@@ -1150,23 +1106,6 @@ static bool has_file_id(const struct task_state *ts, uint32_t file_id)
 		if (ts->fds[i].rec.file_id == file_id)
 			return true;
 	return false;
-}
-
-/*
- * The @n entries of @each bytes that follow a record's fixed part of
- * @fixed bytes, which must be all of the record, into *@out.
- */
-static int read_entries(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
-			size_t fixed, uint32_t n, size_t each, void **out)
-{
-	size_t size = (size_t)n * each;
-	int ret = want_len(img, rh, fixed + (uint64_t)size);
-
-	if (!ret)
-		ret = meta_alloc(img, size, out);
-	if (!ret)
-		ret = src_read(img, *out, size, true);
-	return ret;
 }
 
 static const char *const lock_kinds[] = {
@@ -1218,36 +1157,25 @@ static int check_lock(struct libckpt_image *img, size_t ti,
 }
 
 /*
- * A record made of a count, a reserved word (@rec, 8 bytes) and that many
- * @elem-byte entries, at most @max: the entries go into *@out. @noun names
- * them in errors.
+ * A record made of a count, a reserved word (@rec, 8 bytes, read already)
+ * and that many @elem-byte entries, at most @max: the entries go into
+ * *@out. @noun names them in errors.
  */
 static int read_counted(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
-			void *rec, uint32_t max, size_t elem, const char *noun,
+			const void *rec, uint32_t max, size_t elem, const char *noun,
 			void **out)
 {
 	uint32_t w[2];
-	size_t size;
-	int ret;
 
-	ret = read_fixed(img, rh, rec, sizeof(w));
-	if (ret)
-		return ret;
 	memcpy(w, rec, sizeof(w));
 	if (w[0] > max || w[1])
 		return bad(img, -EBADMSG, "%s: %" PRIu32 " %s beyond the bound of %" PRIu32
 			   ", or a reserved field set", rec_name(rh->type), w[0], noun, max);
-	size = (size_t)w[0] * elem;
-	ret = want_len(img, rh, sizeof(w) + (uint64_t)size);
-	if (!ret)
-		ret = meta_alloc(img, size, out);
-	if (!ret)
-		ret = src_read(img, *out, size, true);
-	return ret;
+	return read_rest(img, rh, sizeof(w), (size_t)w[0] * elem, out);
 }
 
 static int parse_locks(struct libckpt_image *img, size_t ti,
-		       const struct ckpt_rec_hdr *rh)
+		       const struct ckpt_rec_hdr *rh, const void *fixed)
 {
 	struct task_state *ts = &img->ts[ti];
 	struct ckpt_rec_locks *rec = &ts->locks.rec;
@@ -1255,6 +1183,7 @@ static int parse_locks(struct libckpt_image *img, size_t ti,
 	int ret;
 
 	_Static_assert(sizeof(*rec) == 2 * sizeof(uint32_t), "count and reserved");
+	*rec = *(const struct ckpt_rec_locks *)fixed;
 	ret = read_counted(img, rh, rec, CKPT_MAX_LOCKS, sizeof(*ts->lock_v),
 			   "locks", (void **)&ts->lock_v);
 	for (i = 0; !ret && i < rec->nr_locks; i++)
@@ -1263,7 +1192,7 @@ static int parse_locks(struct libckpt_image *img, size_t ti,
 		return ret;
 	ts->locks.locks = ts->lock_v;
 	img->tasks[ti].locks = &ts->locks;
-	return read_padding(img, rh->len);
+	return 0;
 }
 
 /* The segment of id @shmid in the SYSV_SHM records of tasks 0..@upto, or NULL. */
@@ -1333,7 +1262,7 @@ static int check_attachments(struct libckpt_image *img, size_t ti)
 }
 
 static int parse_sysv(struct libckpt_image *img, size_t ti,
-		      const struct ckpt_rec_hdr *rh)
+		      const struct ckpt_rec_hdr *rh, const void *fixed)
 {
 	struct task_state *ts = &img->ts[ti];
 	struct ckpt_rec_sysv_shm *rec = &ts->sysv.rec;
@@ -1341,6 +1270,7 @@ static int parse_sysv(struct libckpt_image *img, size_t ti,
 	int ret;
 
 	_Static_assert(sizeof(*rec) == 2 * sizeof(uint32_t), "count and reserved");
+	*rec = *(const struct ckpt_rec_sysv_shm *)fixed;
 	ret = read_counted(img, rh, rec, CKPT_MAX_SYSV_SEGS, sizeof(*ts->seg_v),
 			   "segments", (void **)&ts->seg_v);
 	for (i = 0; !ret && i < rec->nr_segs; i++)
@@ -1351,7 +1281,7 @@ static int parse_sysv(struct libckpt_image *img, size_t ti,
 		return ret;
 	ts->sysv.segs = ts->seg_v;
 	img->tasks[ti].sysv = &ts->sysv;
-	return read_padding(img, rh->len);
+	return 0;
 }
 
 /* Does task @ti have a terminal descriptor naming device @rdev? */
@@ -1389,7 +1319,7 @@ static int check_tty(struct libckpt_image *img, size_t ti, const struct ckpt_tty
 }
 
 static int parse_tty(struct libckpt_image *img, size_t ti,
-		     const struct ckpt_rec_hdr *rh)
+		     const struct ckpt_rec_hdr *rh, const void *fixed)
 {
 	struct task_state *ts = &img->ts[ti];
 	struct ckpt_rec_tty *rec = &ts->tty.rec;
@@ -1397,9 +1327,7 @@ static int parse_tty(struct libckpt_image *img, size_t ti,
 	uint32_t i;
 	int ret;
 
-	ret = read_fixed(img, rh, rec, sizeof(*rec));
-	if (ret)
-		return ret;
+	*rec = *(const struct ckpt_rec_tty *)fixed;
 	ctty = rec->flags & CKPT_TTY_CTTY;
 	if (rec->flags & ~CKPT_TTY_CTTY)
 		return bad(img, -EBADMSG, "TTY: unknown flags 0x%" PRIx32, rec->flags);
@@ -1410,15 +1338,160 @@ static int parse_tty(struct libckpt_image *img, size_t ti,
 	if (rec->nr_ttys > MAX_TTYS)
 		return bad(img, -EBADMSG, "TTY: %" PRIu32 " terminals beyond the bound of %d",
 			   rec->nr_ttys, MAX_TTYS);
-	ret = read_entries(img, rh, sizeof(*rec), rec->nr_ttys, sizeof(*ts->tty_v),
-			   (void **)&ts->tty_v);
+	ret = read_rest(img, rh, sizeof(*rec), (size_t)rec->nr_ttys * sizeof(*ts->tty_v),
+			(void **)&ts->tty_v);
 	for (i = 0; !ret && i < rec->nr_ttys; i++)
 		ret = check_tty(img, ti, &ts->tty_v[i], i ? &ts->tty_v[i - 1] : NULL);
 	if (ret)
 		return ret;
 	ts->tty.ttys = ts->tty_v;
 	img->tasks[ti].tty = &ts->tty;
-	return read_padding(img, rh->len);
+	return 0;
+}
+
+static int parse_zombie(struct libckpt_image *img, size_t zi,
+			const struct ckpt_rec_hdr *rh, const void *fixed);
+
+/* The fixed structure of a record, whatever its type. */
+union rec_fixed {
+	struct ckpt_rec_task task;
+	struct ckpt_rec_proc proc;
+	struct ckpt_rec_thread thread;
+	struct ckpt_rec_vma vma;
+	struct ckpt_rec_fd fd;
+	struct ckpt_rec_identity identity;
+	struct ckpt_rec_timers timers;
+	struct ckpt_rec_signals signals;
+	struct ckpt_rec_locks locks;
+	struct ckpt_rec_sysv_shm sysv;
+	struct ckpt_rec_tty tty;
+	struct ckpt_rec_zombie zombie;
+};
+
+/*
+ * Of each record type the reader knows: its name in messages, the
+ * structure its payload starts with (@size bytes; with @exact the whole
+ * payload, whose length is checked before anything is read) and the
+ * parser that checks that structure and reads what follows it. The
+ * structure and the padding after the payload are read by
+ * parse_record(); PAGES and TRAILER, which the page walk reads, have no
+ * parser here. The table has holes for other versions' types.
+ */
+static const struct rec_type {
+	const char *name;
+	size_t size;
+	bool exact;
+	int (*parse)(struct libckpt_image *img, size_t i,
+		     const struct ckpt_rec_hdr *rh, const void *fixed);
+} rec_types[] = {
+	[CKPT_REC_TASK] = { "TASK", sizeof(struct ckpt_rec_task), true, parse_task },
+	[CKPT_REC_THREAD] = { "THREAD", sizeof(struct ckpt_rec_thread), false, parse_thread },
+	[CKPT_REC_VMA] = { "VMA", sizeof(struct ckpt_rec_vma), false, parse_vma },
+	[CKPT_REC_PAGES] = { "PAGES", 0, false, NULL },
+	[CKPT_REC_TRAILER] = { "TRAILER", 0, false, NULL },
+	[CKPT_REC_PROC] = { "PROC", sizeof(struct ckpt_rec_proc), false, parse_proc },
+	[CKPT_REC_FD] = { "FD", sizeof(struct ckpt_rec_fd), false, parse_fd },
+	[CKPT_REC_IDENTITY] = { "IDENTITY", sizeof(struct ckpt_rec_identity), false,
+				parse_identity },
+	[CKPT_REC_TIMERS] = { "TIMERS", sizeof(struct ckpt_rec_timers), false, parse_timers },
+	[CKPT_REC_SIGNALS] = { "SIGNALS", sizeof(struct ckpt_rec_signals), false,
+			       parse_signals },
+	[CKPT_REC_ZOMBIE] = { "ZOMBIE", sizeof(struct ckpt_rec_zombie), true, parse_zombie },
+	[CKPT_REC_LOCKS] = { "LOCKS", sizeof(struct ckpt_rec_locks), false, parse_locks },
+	[CKPT_REC_SYSV_SHM] = { "SYSV_SHM", sizeof(struct ckpt_rec_sysv_shm), false,
+				parse_sysv },
+	[CKPT_REC_TTY] = { "TTY", sizeof(struct ckpt_rec_tty), false, parse_tty },
+};
+
+/* An exact record has no padding to read before its fields are judged. */
+_Static_assert(sizeof(struct ckpt_rec_task) % 8 == 0 &&
+	       sizeof(struct ckpt_rec_zombie) % 8 == 0, "exact records are whole words");
+
+static bool known_type(uint32_t type)
+{
+	return type < sizeof(rec_types) / sizeof(rec_types[0]) && rec_types[type].name;
+}
+
+static const char *rec_name(uint32_t type)
+{
+	return known_type(type) ? rec_types[type].name : "unknown";
+}
+
+/* One record of task (or zombie) @i, of a type with a parser. */
+static int parse_record(struct libckpt_image *img, size_t i,
+			const struct ckpt_rec_hdr *rh)
+{
+	const struct rec_type *rt = &rec_types[rh->type];
+	union rec_fixed fixed;
+	int ret;
+
+	ret = rt->exact ? want_len(img, rh, rt->size) : 0;
+	if (!ret)
+		ret = read_fixed(img, rh, &fixed, rt->size);
+	if (!ret)
+		ret = rt->parse(img, i, rh, &fixed);
+	return ret ? ret : read_padding(img, rh->len);
+}
+
+/*
+ * The records of a process after its TASK record, in their order. A
+ * counted one comes as many times as the TASK record's field at @declared
+ * says (@noun in messages; the task's parsed ones are counted at
+ * @parsed), the others once.
+ */
+static const struct task_part {
+	uint32_t type;
+	const char *noun;
+	size_t declared;
+	size_t parsed;
+} task_parts[] = {
+	{ CKPT_REC_PROC, NULL, 0, 0 },
+	{ CKPT_REC_THREAD, "threads", offsetof(struct ckpt_rec_task, nr_threads),
+	  offsetof(struct task_state, nr_threads) },
+	{ CKPT_REC_VMA, "mappings", offsetof(struct ckpt_rec_task, nr_vmas),
+	  offsetof(struct task_state, nr_vmas) },
+	{ CKPT_REC_FD, "fds", offsetof(struct ckpt_rec_task, nr_fds),
+	  offsetof(struct task_state, nr_fds) },
+	{ CKPT_REC_IDENTITY, NULL, 0, 0 },
+	{ CKPT_REC_TIMERS, NULL, 0, 0 },
+	{ CKPT_REC_SIGNALS, NULL, 0, 0 },
+	{ CKPT_REC_LOCKS, NULL, 0, 0 },
+	{ CKPT_REC_SYSV_SHM, NULL, 0, 0 },
+	{ CKPT_REC_TTY, NULL, 0, 0 },
+};
+
+#define NR_TASK_PARTS	(sizeof(task_parts) / sizeof(task_parts[0]))
+
+/* How many records of part @p task @ti declares. */
+static uint32_t declared(const struct libckpt_image *img, size_t ti,
+			 const struct task_part *p)
+{
+	uint32_t n = 1;
+
+	if (p->noun)
+		memcpy(&n, (const char *)&img->tasks[ti].rec + p->declared, sizeof(n));
+	return n;
+}
+
+/* How many records of counted part @p task @ti has so far. */
+static size_t parsed(const struct libckpt_image *img, size_t ti,
+		     const struct task_part *p)
+{
+	size_t n;
+
+	memcpy(&n, (const char *)&img->ts[ti] + p->parsed, sizeof(n));
+	return n;
+}
+
+/* The part of a process's records @type is, or NULL. */
+static const struct task_part *task_part(uint32_t type)
+{
+	size_t k;
+
+	for (k = 0; k < NR_TASK_PARTS; k++)
+		if (task_parts[k].type == type)
+			return &task_parts[k];
+	return NULL;
 }
 
 /* A record other than the one the counts call for. */
@@ -1427,30 +1500,15 @@ static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 {
 	const struct libckpt_image_task *t = ti < img->nr_tasks ?
 					     &img->tasks[ti] : NULL;
-	const struct task_state *ts = t ? &img->ts[ti] : NULL;
+	const struct task_part *p;
 
-	if (t && ts->nr_threads < t->rec.nr_threads)
-		return bad(img, -EBADMSG, "task pid %" PRIu32 " declares %" PRIu32
-			   " threads, found %zu and then a %s record",
-			   t->rec.pid, t->rec.nr_threads, ts->nr_threads,
-			   rec_name(rh->type));
-	if (t && ts->nr_vmas < t->rec.nr_vmas)
-		return bad(img, -EBADMSG, "task pid %" PRIu32 " declares %" PRIu32
-			   " mappings, found %zu and then a %s record",
-			   t->rec.pid, t->rec.nr_vmas, ts->nr_vmas,
-			   rec_name(rh->type));
-	if (t && ts->nr_fds < t->rec.nr_fds)
-		return bad(img, -EBADMSG, "task pid %" PRIu32 " declares %" PRIu32
-			   " fds, found %zu and then a %s record",
-			   t->rec.pid, t->rec.nr_fds, ts->nr_fds,
-			   rec_name(rh->type));
-	if ((rh->type == CKPT_REC_THREAD || rh->type == CKPT_REC_VMA ||
-	     rh->type == CKPT_REC_FD || rh->type == CKPT_REC_PROC ||
-	     rh->type == CKPT_REC_IDENTITY || rh->type == CKPT_REC_TIMERS ||
-	     rh->type == CKPT_REC_SIGNALS ||
-	     rh->type == CKPT_REC_LOCKS || rh->type == CKPT_REC_SYSV_SHM ||
-	     rh->type == CKPT_REC_TTY) &&
-	    img->nr_tasks)
+	for (p = task_parts; t && p < task_parts + NR_TASK_PARTS; p++)
+		if (p->noun && parsed(img, ti, p) < declared(img, ti, p))
+			return bad(img, -EBADMSG, "task pid %" PRIu32 " declares %" PRIu32
+				   " %s, found %zu and then a %s record",
+				   t->rec.pid, declared(img, ti, p), p->noun,
+				   parsed(img, ti, p), rec_name(rh->type));
+	if (task_part(rh->type) && img->nr_tasks)
 		return bad(img, -EBADMSG, "%s record beyond the counts of task pid %"
 			   PRIu32, rec_name(rh->type),
 			   img->tasks[img->nr_tasks - 1].rec.pid);
@@ -1462,21 +1520,28 @@ static int misplaced(struct libckpt_image *img, const struct ckpt_rec_hdr *rh,
 		   img->nr_tasks, rec_name(rh->type));
 }
 
-/* The records every process has after its IDENTITY, in type order. */
-static const struct {
-	uint32_t type;
-	int (*parse)(struct libckpt_image *img, size_t ti, const struct ckpt_rec_hdr *rh);
-} task_tail[] = {
-	{ CKPT_REC_TIMERS, parse_timers },
-	{ CKPT_REC_SIGNALS, parse_signals },
-	{ CKPT_REC_LOCKS, parse_locks },
-	{ CKPT_REC_SYSV_SHM, parse_sysv },
-	{ CKPT_REC_TTY, parse_tty },
-};
+/*
+ * Task @ti's record where part @p belongs is of another type: too few or
+ * too many of a counted part, or a part missing.
+ */
+static int wrong_record(struct libckpt_image *img, size_t ti,
+			const struct ckpt_rec_hdr *rh, const struct task_part *p)
+{
+	/* The first part after the counted ones ends them. */
+	bool ends = p > task_parts && p[-1].noun && !p->noun;
+	const struct task_part *got = task_part(rh->type);
+
+	if (p->noun || (ends && got && got->noun))
+		return misplaced(img, rh, ti);
+	return bad(img, -EBADMSG, "task pid %" PRIu32 " %s a %s record, not its %s record",
+		   img->tasks[ti].rec.pid, ends ? "ends with" : "is followed by",
+		   rec_name(rh->type), rec_name(p->type));
+}
 
 static int parse_one_task(struct libckpt_image *img)
 {
-	size_t ti = img->nr_tasks, k;
+	size_t ti = img->nr_tasks;
+	const struct task_part *p;
 	struct ckpt_rec_hdr rh;
 	uint32_t j;
 	int ret;
@@ -1486,52 +1551,14 @@ static int parse_one_task(struct libckpt_image *img)
 		return ret;
 	if (rh.type != CKPT_REC_TASK)
 		return misplaced(img, &rh, ti ? ti - 1 : 0);
-	ret = parse_task(img, &rh);
-	if (!ret)
-		ret = next_record(img, &rh);
-	if (!ret && rh.type != CKPT_REC_PROC)
-		ret = bad(img, -EBADMSG, "task pid %" PRIu32
-			  " is followed by a %s record, not its PROC record",
-			  img->tasks[ti].rec.pid, rec_name(rh.type));
-	if (!ret)
-		ret = parse_proc(img, ti, &rh);
-	for (j = 0; !ret && j < img->tasks[ti].rec.nr_threads; j++) {
-		ret = next_record(img, &rh);
-		if (!ret)
-			ret = rh.type == CKPT_REC_THREAD ?
-			      parse_thread(img, ti, &rh) : misplaced(img, &rh, ti);
-	}
-	for (j = 0; !ret && j < img->tasks[ti].rec.nr_vmas; j++) {
-		ret = next_record(img, &rh);
-		if (!ret)
-			ret = rh.type == CKPT_REC_VMA ?
-			      parse_vma(img, ti, &rh) : misplaced(img, &rh, ti);
-	}
-	for (j = 0; !ret && j < img->tasks[ti].rec.nr_fds; j++) {
-		ret = next_record(img, &rh);
-		if (!ret)
-			ret = rh.type == CKPT_REC_FD ?
-			      parse_fd(img, ti, &rh) : misplaced(img, &rh, ti);
-	}
-	if (!ret)
-		ret = next_record(img, &rh);
-	if (!ret && rh.type != CKPT_REC_IDENTITY)
-		ret = rh.type == CKPT_REC_FD || rh.type == CKPT_REC_VMA ||
-		      rh.type == CKPT_REC_THREAD ? misplaced(img, &rh, ti) :
-		      bad(img, -EBADMSG, "task pid %" PRIu32
-			  " ends with a %s record, not its IDENTITY record",
-			  img->tasks[ti].rec.pid, rec_name(rh.type));
-	if (!ret)
-		ret = parse_identity(img, ti, &rh);
-	for (k = 0; !ret && k < sizeof(task_tail) / sizeof(task_tail[0]); k++) {
-		ret = next_record(img, &rh);
-		if (!ret && rh.type != task_tail[k].type)
-			ret = bad(img, -EBADMSG, "task pid %" PRIu32
-				  " is followed by a %s record, not its %s record",
-				  img->tasks[ti].rec.pid, rec_name(rh.type),
-				  rec_name(task_tail[k].type));
-		if (!ret)
-			ret = task_tail[k].parse(img, ti, &rh);
+	ret = parse_record(img, ti, &rh);
+	for (p = task_parts; !ret && p < task_parts + NR_TASK_PARTS; p++) {
+		for (j = 0; !ret && j < declared(img, ti, p); j++) {
+			ret = next_record(img, &rh);
+			if (!ret)
+				ret = rh.type == p->type ? parse_record(img, ti, &rh) :
+				      wrong_record(img, ti, &rh, p);
+		}
 	}
 	return ret;
 }
@@ -1599,21 +1626,15 @@ static bool kills_by_default(uint32_t sig)
  * process's session, a wait status a death can produce (an exit code, or
  * a signal that kills by default, maybe with the core bit).
  */
-static int parse_zombie(struct libckpt_image *img, uint32_t zi,
-			const struct ckpt_rec_hdr *rh)
+static int parse_zombie(struct libckpt_image *img, size_t zi,
+			const struct ckpt_rec_hdr *rh, const void *fixed)
 {
 	struct ckpt_rec_zombie *z = &img->zombies[zi];
 	uint32_t st, j;
 	ssize_t parent;
-	int ret;
 
-	ret = want_len(img, rh, sizeof(*z));
-	if (!ret)
-		ret = read_fixed(img, rh, z, sizeof(*z));
-	if (!ret)
-		ret = read_padding(img, rh->len);
-	if (ret)
-		return ret;
+	(void)rh;
+	*z = *(const struct ckpt_rec_zombie *)fixed;
 	if (!z->pid || !z->pgid || find_task(img, z->pid) >= 0)
 		return bad(img, -EBADMSG, "ZOMBIE: pid %" PRIu32
 			   " is 0, or a process of the image", z->pid);
@@ -1652,7 +1673,7 @@ static int parse_zombies(struct libckpt_image *img)
 	for (i = 0; !ret && i < img->hdr.nr_zombies; i++) {
 		ret = next_record(img, &rh);
 		if (!ret)
-			ret = rh.type == CKPT_REC_ZOMBIE ? parse_zombie(img, i, &rh) :
+			ret = rh.type == CKPT_REC_ZOMBIE ? parse_record(img, i, &rh) :
 			      rh.type != CKPT_REC_PAGES && rh.type != CKPT_REC_TRAILER ?
 			      misplaced(img, &rh, img->nr_tasks - 1) :
 			      bad(img, -EBADMSG, "image header declares %" PRIu32
@@ -2201,6 +2222,37 @@ int libckpt_image_export(struct libckpt_image *img, int out_fd,
 			fn(done, total, arg);
 	}
 	free(buf);
+	return 0;
+}
+
+int libckpt_image_fd(const struct libckpt_image *img)
+{
+	return img->src.fd;
+}
+
+/*
+ * A checkpoint drops from the superblock every generation its image will
+ * overwrite, and that superblock is on disk before any image byte is
+ * (kmod/area.c, ckpt_area_reserve()); generation numbers are never
+ * reused. So if the superblock read now still holds this generation's
+ * slot unchanged, no byte of it was overwritten since it was verified.
+ */
+int libckpt_image_still_held(const struct libckpt_image *img, char *err,
+			     size_t errlen)
+{
+	struct ckpt_area_sb sb;
+	int ret, i;
+
+	if (!img->in_area)
+		return 0;
+	ret = libckpt_area_read(img->src.fd, &sb, err, errlen);
+	if (ret)
+		return ret;
+	i = libckpt_area_find(&sb, img->slot.generation);
+	if (i < 0 || memcmp(&sb.slots[i], &img->slot, sizeof(img->slot)))
+		return libckpt_fail(err, errlen, -ESTALE,
+				    "generation %" PRIu64 " of the area was replaced while it was restored",
+				    (uint64_t)img->slot.generation);
 	return 0;
 }
 

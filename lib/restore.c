@@ -54,22 +54,30 @@ int libckpt_rst_vfail(struct shared *e, int err, const char *fmt, va_list ap)
 	return err;
 }
 
-/* Wait until *@word reaches @n; a failure elsewhere ends the wait early. */
+/*
+ * Wait until *@word reaches @n; a failure elsewhere ends the wait early.
+ * Each arrival is progress: the wait fails only once no process arrived
+ * for BARRIER_MS, so a large tree on a slow machine is not cut short.
+ */
 int libckpt_rst_wait_count(struct shared *e, int *word, int n, const char *what)
 {
 	struct timespec slice = { 0, 20 * 1000 * 1000 };
-	int waited, v;
+	int still, v, seen = -1;
 
-	for (waited = 0; waited < BARRIER_MS; waited += 20) {
+	for (still = 0; still < BARRIER_MS; still += 20) {
 		if (failed(e))
 			return failed(e);
 		v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 		if (v >= n)
 			return 0;
+		if (v != seen) {
+			seen = v;
+			still = 0;
+		}
 		syscall(SYS_futex, word, FUTEX_WAIT, v, &slice, NULL, 0);
 	}
-	return fail(e, -ETIMEDOUT, "timed out after %d s waiting for %s",
-		    BARRIER_MS / 1000, what);
+	return fail(e, -ETIMEDOUT, "waiting for %s: %d of %d arrived, then none for %d s",
+		    what, seen, n, BARRIER_MS / 1000);
 }
 
 /* --- the plan ------------------------------------------------------------ */
@@ -416,6 +424,14 @@ static int open_exe(const struct tree *tr, const struct libckpt_image_task *t)
 	return fd;
 }
 
+static int still_held(struct tree *tr)
+{
+	char err[LIBCKPT_ERRLEN];
+	int ret = libckpt_image_still_held(tr->img, err, sizeof(err));
+
+	return ret ? fail(tr->e, ret, "%s", err) : 0;
+}
+
 /* Every thread parked with its memory in place, then all of them released. */
 static int release_tree(struct tree *tr)
 {
@@ -439,6 +455,14 @@ static int release_tree(struct tree *tr)
 				ret = explain(tr->e, ret, h, thread_id(tr, i, k),
 					      "did not get its memory in place");
 		}
+	/*
+	 * Every page is in place, read from the descriptor the image was
+	 * verified through; if it is an area generation, it must still be
+	 * there: a checkpoint into the same area may have overwritten it
+	 * meanwhile, and then no process may run.
+	 */
+	if (!ret)
+		ret = still_held(tr);
 	/* Every attachment is in place: removed segments go again. */
 	if (!ret)
 		ret = libckpt_rst_sysv_rmid(tr);
@@ -708,9 +732,8 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 	struct libckpt_image *img;
 	size_t shared_len, i;
 	char spooled[64];
-	char *path, *colon;
 	uint32_t j;
-	int ret, fd;
+	int ret;
 
 	if (!strcmp(spec, "-")) {
 		ret = spool_stdin(o, spooled, sizeof(spooled), err, errlen);
@@ -729,11 +752,8 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 		libckpt_image_close(img);
 		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
 	}
-	path = strdup(spec);
-	colon = path ? strrchr(path, ':') : NULL;
-	if (colon && access(path, F_OK))
-		*colon = '\0';
-	ret = path ? build_tree(img, &tr) : fail(tr.e, -ENOMEM, "out of memory");
+	tr.img = img;
+	ret = build_tree(img, &tr);
 	if (ret)
 		goto out;
 	/*
@@ -748,12 +768,15 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 	for (i = 0; i < tr.n; i++)
 		if (libckpt_rst_objs_top(tr.plans[i].task) > tr.top)
 			tr.top = libckpt_rst_objs_top(tr.plans[i].task);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	tr.image_fd = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, tr.top);
-	if (fd >= 0)
-		close(fd);
+	/*
+	 * The descriptor the image was verified through, not the file opened
+	 * again by name: a file renamed over or an area rewritten in between
+	 * would be filled from unverified bytes.
+	 */
+	tr.image_fd = fcntl(libckpt_image_fd(img), F_DUPFD_CLOEXEC, tr.top);
 	if (tr.image_fd < 0) {
-		ret = fail(tr.e, -errno, "cannot open %s: %s", path, strerror(errno));
+		ret = fail(tr.e, -errno, "cannot duplicate the image descriptor: %s",
+			   strerror(errno));
 		goto out;
 	}
 	ret = restore_tree(&tr, pid, status);
@@ -773,7 +796,6 @@ out:
 	free(tr.objs);
 	free(tr.pidfds);
 	free(tr.socks);
-	free(path);
 	libckpt_image_close(img);
 	munmap(tr.e, shared_len);
 	return ret;

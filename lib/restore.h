@@ -24,7 +24,10 @@
 #include "format.h"
 #include "internal.h"
 
-/* How long a restoring process or the controller waits for the others. */
+/*
+ * How long a restoring process or the controller waits for the others
+ * when none of them arrives at the barrier.
+ */
 #define BARRIER_MS	30000
 
 /*
@@ -129,7 +132,8 @@ struct tree {
 	size_t nr_zombies;
 	pid_t *zpids;		/* per zombie: made by this restoring process */
 	int top;		/* above every recorded descriptor */
-	int image_fd;
+	const struct libckpt_image *img;
+	int image_fd;		/* img's own descriptor, duplicated above top */
 	int tty_fd;		/* --shell-job: the caller's terminal, or -1 */
 };
 

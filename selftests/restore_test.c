@@ -1097,6 +1097,150 @@ TEST_F_TIMEOUT(big, one_gib_restored, 400)
 	unlink(GO);
 }
 
+FIXTURE(stall) {
+};
+
+FIXTURE_SETUP(stall)
+{
+	ASSERT_EQ(0, param_set("restore_stall_s", 2));
+}
+
+FIXTURE_TEARDOWN(stall)
+{
+	param_set("fault_fill_delay_ms", 0);
+	param_set("restore_stall_s", 30);
+	unlink(AREA);
+	unlink(GO);
+}
+
+/*
+ * A restore's waits end on lack of progress, not on a fixed time: with
+ * restore_stall_s at 2, a fill that stops for 5 s fails, naming the thread
+ * and what it waited for, and leaves no process behind; the same image
+ * filled slowly (a MiB every 150 ms, seconds in all) is restored whole.
+ */
+TEST_F_TIMEOUT(stall, slow_fill_restored_stalled_fill_refused, 300)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char err[LIBCKPT_ERRLEN];
+	int status = -1;
+	pid_t pid, got = 0;
+	double t0, took;
+
+	pid = checkpoint_and_kill(_metadata, "memory");
+	ASSERT_EQ(0, param_set("fault_fill_delay_ms", 5000));
+	EXPECT_GT(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "no restore progressed for 2 s")) TH_LOG("%s", err);
+	TH_LOG("the stalled restore: %s", err);
+	EXPECT_NE(0, kill(pid, 0)) TH_LOG("pid %d was left behind", pid);
+
+	ASSERT_EQ(0, param_set("fault_fill_delay_ms", 150));
+	t0 = now_s();
+	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	took = now_s() - t0;
+	TH_LOG("the slow restore took %.1f s", took);
+	EXPECT_LT(4.0, took);
+	EXPECT_EQ(pid, got);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, wait_for_line("PASS", 1000)) TH_LOG("no PASS in " LOG);
+}
+
+/* Freeze @pid into AREA as its next generation; the superblock after. */
+static struct ckpt_area_sb freeze_into_area(struct __test_metadata *_metadata, pid_t pid)
+{
+	struct libckpt_job job, done;
+	struct ckpt_area_sb sb = { 0 };
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt *h;
+	int fd;
+
+	fd = open(AREA, O_RDWR);
+	EXPECT_EQ(0, libckpt_open(&h));
+	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	EXPECT_EQ(0, libckpt_wait(h, job.id, &done));
+	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state);
+	libckpt_close(h);
+	EXPECT_EQ(0, libckpt_area_read(fd, &sb, err, sizeof(err))) TH_LOG("%s", err);
+	close(fd);
+	return sb;
+}
+
+static const struct ckpt_area_slot *newest(const struct ckpt_area_sb *sb)
+{
+	int i = libckpt_area_find(sb, 0);
+
+	return i < 0 ? NULL : &sb->slots[i];
+}
+
+/*
+ * An area generation is refused, and none of it runs, if a checkpoint into
+ * the same area overwrites it while the restore fills memory from it:
+ * generation 1, restored slowly, loses its place to a third checkpoint in
+ * an area with room for two and a half images.
+ */
+TEST_F_TIMEOUT(stall, generation_replaced_during_restore_refused, 300)
+{
+	struct libckpt_restore_opts o = { 0 };
+	char err[LIBCKPT_ERRLEN] = "", spec[64];
+	struct ckpt_area_sb sb;
+	uint64_t len, gen;
+	pid_t pid, other, restorer, got;
+	int status = 0, p[2], i, ret;
+
+	unlink(AREA);
+	unlink(LOG);
+	pid = start_exec_workload("memory");
+	ASSERT_EQ(0, wait_for_line("ready", 10000));
+	ASSERT_EQ(0, libckpt_area_create(AREA, 256 << 20, err, sizeof(err)));
+	sb = freeze_into_area(_metadata, pid);
+	ASSERT_NE(NULL, newest(&sb));
+	len = newest(&sb)->length;
+	unlink(AREA);
+	ASSERT_EQ(0, libckpt_area_create(AREA, sb.data_offset + len * 5 / 2, err,
+					 sizeof(err)));
+	sb = freeze_into_area(_metadata, pid);
+	ASSERT_NE(NULL, newest(&sb));
+	gen = newest(&sb)->generation;
+	freeze_into_area(_metadata, pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+
+	ASSERT_EQ(0, param_set("fault_fill_delay_ms", 300));
+	ASSERT_EQ(0, pipe(p));
+	restorer = fork();
+	if (restorer == 0) {
+		snprintf(spec, sizeof(spec), "%s:%llu", AREA, (unsigned long long)gen);
+		ret = libckpt_restore(spec, &o, &got, &status, err, sizeof(err));
+		if (write(p[1], err, sizeof(err)) != sizeof(err))
+			_exit(2);
+		_exit(ret ? 1 : 0);
+	}
+	close(p[1]);
+	/* Its process exists once the tree is made, before the fill. */
+	for (i = 0; i < 400 && kill(pid, 0); i++)
+		usleep(50000);
+	EXPECT_EQ(0, kill(pid, 0)) TH_LOG("the restore did not start");
+	unlink(LOG);
+	other = start_exec_workload("memory");
+	EXPECT_EQ(0, wait_for_line("ready", 10000));
+	sb = freeze_into_area(_metadata, other);
+	EXPECT_GT(0, libckpt_area_find(&sb, gen)) TH_LOG("generation %llu was not overwritten",
+							 (unsigned long long)gen);
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+
+	EXPECT_EQ(sizeof(err), read(p[0], err, sizeof(err)));
+	close(p[0]);
+	EXPECT_EQ(restorer, waitpid(restorer, &status, 0));
+	EXPECT_EQ(1, WEXITSTATUS(status)) TH_LOG("the restore did not fail");
+	EXPECT_NE(NULL, strstr(err, "was replaced while it was restored")) TH_LOG("%s", err);
+	EXPECT_NE(0, kill(pid, 0)) TH_LOG("pid %d was left behind", pid);
+	if (!kill(pid, 0))
+		kill(pid, SIGKILL);
+}
+
 /*
  * dump --leave-stopped: the image is complete and the process stays
  * stopped in the checkpointed state; SIGCONT resumes it and it checks

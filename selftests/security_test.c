@@ -456,7 +456,9 @@ static int arm_faults(void *arg)
 {
 	(void)arg;
 	return param_set("fault_nth", 1) == -EACCES &&
-	       param_set("fault_sb_pause", 1) == -EACCES ? 0 : 1;
+	       param_set("fault_sb_pause", 1) == -EACCES &&
+	       param_set("fault_fill_delay_ms", 1) == -EACCES &&
+	       param_set("restore_stall_s", 1) == -EACCES ? 0 : 1;
 }
 
 TEST(unprivileged_cannot_inject_faults)
@@ -464,6 +466,8 @@ TEST(unprivileged_cannot_inject_faults)
 	EXPECT_EQ(0, as_user(NOBODY, arm_faults, NULL));
 	EXPECT_EQ(0, param_get("fault_nth"));
 	EXPECT_EQ(0, param_get("fault_sb_pause"));
+	EXPECT_EQ(0, param_get("fault_fill_delay_ms"));
+	EXPECT_EQ(30, param_get("restore_stall_s"));
 }
 
 /*

@@ -28,7 +28,6 @@
 #include "memwriter.h"
 #include "test_util.h"
 
-#define PARAMS		"/sys/module/ckpt/parameters/"
 #define MAX_PROCS	2	/* memwriter processes in a group */
 
 /* Seconds on the monotonic clock, for the logs (never asserted). */
@@ -40,36 +39,7 @@ static inline double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* --- module parameters and counters -------------------------------------- */
-
-static inline int param_set(const char *name, unsigned long v)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%lu\n", v);
-	return fclose(f) ? -errno : 0;
-}
-
-static inline long param_get(const char *name)
-{
-	char path[128];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -EINVAL;
-	fclose(f);
-	return v;
-}
+/* --- module counters ------------------------------------------------------ */
 
 /* GET_INFO, or a zeroed info with live_jobs and held_pages all ones. */
 static inline struct libckpt_info module_info(void)

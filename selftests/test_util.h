@@ -356,4 +356,36 @@ static inline const char *ps_scope(const char *test)
 	free(report);								\
 } while (0)
 
+/* The module's parameters, by name: 0 / the value, or -errno. */
+#define PARAMS		"/sys/module/ckpt/parameters/"
+
+static inline int param_set(const char *name, unsigned long v)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%lu\n", v);
+	return fclose(f) ? -errno : 0;
+}
+
+static inline long param_get(const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -EINVAL;
+	fclose(f);
+	return v;
+}
+
 #endif /* CKPT_TEST_UTIL_H */
