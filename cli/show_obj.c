@@ -29,8 +29,19 @@ const char *show_obj_kind(uint32_t type)
 		return "inotify";
 	case CKPT_FD_SOCKET:
 		return "socket";
+	case CKPT_FD_NOTICE:
+		return "notice";
 	}
 	return NULL;
+}
+
+/* Was the descriptor told PENDING by the freeze the image was taken in? */
+static bool notice_owed(const struct libckpt_image_fd *f)
+{
+	struct ckpt_fd_notice n;
+
+	memcpy(&n, f->data, sizeof(n));
+	return n.flags & CKPT_NOTICE_DONE_OWED;
 }
 
 static void inotify_watch(const struct libckpt_image_fd *f, uint32_t k,
@@ -153,6 +164,9 @@ void show_obj_text(const struct libckpt_image_fd *f)
 	case CKPT_FD_SOCKET:
 		sock_text(f);
 		break;
+	case CKPT_FD_NOTICE:
+		printf("%s\n", notice_owed(f) ? " done owed" : "");
+		break;
 	}
 }
 
@@ -224,6 +238,9 @@ void show_obj_json(const struct libckpt_image_fd *f)
 		break;
 	case CKPT_FD_SOCKET:
 		sock_json(f);
+		break;
+	case CKPT_FD_NOTICE:
+		printf("{\"done_owed\": %s}", notice_owed(f) ? "true" : "false");
 		break;
 	}
 }

@@ -49,6 +49,7 @@
 
 #include "anonfd.h"
 #include "group.h"
+#include "notice.h"
 #include "snap.h"
 
 /*
@@ -73,6 +74,7 @@ static const struct anon_kind {
 	{ "[eventpoll]", CKPT_FD_EPOLL, NULL },
 	{ "inotify", CKPT_FD_INOTIFY, NULL },
 	{ "[pidfd]", CKPT_FD_PIDFD, NULL },
+	{ CKPT_NOTICE_NAME, CKPT_FD_NOTICE, NULL },
 	{ "[fanotify]", 0,
 	  "fanotify descriptor: fanotify is not supported (its marks and permission events cannot be re-created)"
 	},
@@ -780,6 +782,23 @@ out:
 
 /* --- one descriptor -------------------------------------------------------- */
 
+static int notice_state(struct file *file, void **data, u32 *len,
+			const char **why)
+{
+	struct ckpt_fd_notice *st = kvmalloc(sizeof(*st), GFP_KERNEL);
+
+	if (!st)
+		return -ENOMEM;
+	if (ckpt_notice_state(file, st)) {
+		kvfree(st);
+		*why = "a [ckpt-notice] descriptor of another module";
+		return -EINVAL;
+	}
+	*data = st;
+	*len = sizeof(*st);
+	return 0;
+}
+
 /**
  * ckpt_anonfd_record() - fill the FD record of a descriptor object
  * @ts: its process
@@ -838,6 +857,9 @@ int ckpt_anonfd_record(struct ckpt_task_snap *ts, struct file *file, int fd,
 		break;
 	case CKPT_FD_INOTIFY:
 		ret = inotify_state(file, data, &rec->data_len, &why);
+		break;
+	case CKPT_FD_NOTICE:
+		ret = notice_state(file, data, &rec->data_len, &why);
 		break;
 	default:
 		ret = -EINVAL;

@@ -35,6 +35,7 @@
 #include "files.h"
 #include "freeze.h"
 #include "group.h"
+#include "notice.h"
 #include "proc.h"
 #include "pstate.h"
 #include "snap.h"
@@ -918,6 +919,8 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 {
 	struct ckpt_group_census census;
 	struct ckpt_snapshot *snap = NULL;
+	bool notified = false;
+	LIST_HEAD(told);
 	struct pid *pgrp;
 	int ret, tries;
 
@@ -928,10 +931,23 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 						   ckpt_budget_image_bytes(&census.cost),
 						   extack);
 		if (ret)
-			return ret;
+			goto out;
 		pgrp = find_get_pid(g->nr);
-		if (!pgrp)
-			return -ESRCH;
+		if (!pgrp) {
+			ret = -ESRCH;
+			goto out;
+		}
+		/* Once the group passed the check: no one else is told. */
+		if (!notified) {
+			notified = true;
+			ret = ckpt_notice_tell(pgrp, g->type, g->notify_grace_ms,
+					       &told);
+			if (ret) {
+				notified = false;
+				put_pid(pgrp);
+				goto out;
+			}
+		}
 		snap = ckpt_fault_inject(CKPT_FAULT_FREEZE) ? NULL :
 		       kzalloc(sizeof(*snap), GFP_KERNEL);
 		if (!snap) {
@@ -951,10 +967,12 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 			ckpt_tcpx_release_owner(g->tcp_hold);
 		ckpt_snap_free(snap);
 		if (ret != -EAGAIN)
-			return ret;
+			goto out;
 	}
-	if (ret)
-		return ret;
-	*out = snap;
-	return 0;
+	if (!ret)
+		*out = snap;
+out:
+	if (notified)
+		ckpt_notice_over(&told);
+	return ret;
 }

@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/crc32c.h>
+#include <linux/fdtable.h>
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include <linux/ckpt.h>
@@ -17,6 +18,7 @@
 #include "genl.h"
 #include "group.h"
 #include "job.h"
+#include "notice.h"
 #include "restore.h"
 #include "snap.h"
 #include "tcpx.h"
@@ -44,7 +46,7 @@ static const struct nla_policy check_policy[CKPT_A_TCP_ESTABLISHED + 1] = {
 	[CKPT_A_TCP_ESTABLISHED] = { .type = NLA_FLAG },
 };
 
-static const struct nla_policy freeze_policy[CKPT_A_TCP_ESTABLISHED + 1] = {
+static const struct nla_policy freeze_policy[CKPT_A_NOTIFY_GRACE_MS + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CKPT_A_AREA_FD] = { .type = NLA_U32 },
 	[CKPT_A_RATE] = { .type = NLA_U64 },
@@ -53,6 +55,11 @@ static const struct nla_policy freeze_policy[CKPT_A_TCP_ESTABLISHED + 1] = {
 	[CKPT_A_LEAVE_STOPPED] = { .type = NLA_FLAG },
 	[CKPT_A_GHOST_LIMIT] = NLA_POLICY_FULL_RANGE(NLA_U64, &ghost_limit_range),
 	[CKPT_A_TCP_ESTABLISHED] = { .type = NLA_FLAG },
+	[CKPT_A_NOTIFY_GRACE_MS] = NLA_POLICY_MAX(NLA_U32, CKPT_NOTIFY_GRACE_MAX_MS),
+};
+
+static const struct nla_policy notice_open_policy[CKPT_A_NOTICE_DONE + 1] = {
+	[CKPT_A_NOTICE_DONE] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
@@ -165,6 +172,9 @@ static struct ckpt_group_id request_group(struct genl_info *info)
 			nla_get_u64(info->attrs[CKPT_A_GHOST_LIMIT]) :
 			CKPT_GHOST_LIMIT_DEFAULT,
 		.tcp_established = nla_get_flag(info->attrs[CKPT_A_TCP_ESTABLISHED]),
+		.notify_grace_ms = info->attrs[CKPT_A_NOTIFY_GRACE_MS] ?
+			nla_get_u32(info->attrs[CKPT_A_NOTIFY_GRACE_MS]) :
+			CKPT_NOTIFY_GRACE_DEFAULT_MS,
 	};
 }
 
@@ -353,6 +363,36 @@ static bool may_see(struct ckpt_job *job)
 static int put_tcp_held(struct sk_buff *msg, void *n)
 {
 	return nla_put_u32(msg, CKPT_A_TCP_HELD, *(unsigned int *)n) ? -EMSGSIZE : 0;
+}
+
+/* The reply is made first: once the descriptor exists, only its number can fail. */
+static int ckpt_notice_open_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int fd;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &ckpt_genl_family, 0,
+				CKPT_CMD_NOTICE_OPEN);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	fd = ckpt_notice_open(nla_get_flag(info->attrs[CKPT_A_NOTICE_DONE]));
+	if (fd < 0) {
+		nlmsg_free(msg);
+		return fd;
+	}
+	if (nla_put_u32(msg, CKPT_A_NOTICE_FD, fd)) {
+		nlmsg_free(msg);
+		close_fd(fd);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
 }
 
 static int ckpt_tcp_release_doit(struct sk_buff *skb, struct genl_info *info)
@@ -547,6 +587,12 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.doit = ckpt_tcp_release_doit,
 		.policy = tcp_release_policy,
 		.maxattr = ARRAY_SIZE(tcp_release_policy) - 1,
+	},
+	{
+		.cmd = CKPT_CMD_NOTICE_OPEN,
+		.doit = ckpt_notice_open_doit,
+		.policy = notice_open_policy,
+		.maxattr = ARRAY_SIZE(notice_open_policy) - 1,
 	},
 	{
 		.cmd = CKPT_CMD_STATUS,

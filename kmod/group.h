@@ -47,6 +47,7 @@ struct ckpt_group_id {
 	u64 ghost_limit;
 	bool tcp_established;
 	u64 tcp_hold;
+	u32 notify_grace_ms;
 };
 
 extern unsigned int ckpt_max_tasks;

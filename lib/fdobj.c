@@ -21,7 +21,7 @@
 
 bool libckpt_fdobj_type(uint32_t type)
 {
-	return type >= CKPT_FD_EVENTFD && type <= CKPT_FD_SOCKET;
+	return type >= CKPT_FD_EVENTFD && type <= CKPT_FD_NOTICE;
 }
 
 static bool clock_known(int32_t clockid)
@@ -172,6 +172,7 @@ int libckpt_fdobj_check(const struct ckpt_rec_fd *f, const void *data, char *why
 	struct ckpt_fd_eventfd efd;
 	struct ckpt_fd_timerfd tfd;
 	struct ckpt_fd_pidfd pfd;
+	struct ckpt_fd_notice nfd;
 
 	if (f->ino || f->dev || f->rdev || f->mode || f->size || f->mtime_ns ||
 	    f->pos || f->pipe_size || f->seals) {
@@ -227,6 +228,15 @@ int libckpt_fdobj_check(const struct ckpt_rec_fd *f, const void *data, char *why
 		return check_inotify(f, data, why, len);
 	case CKPT_FD_SOCKET:
 		return check_socket(f, data, why, len);
+	case CKPT_FD_NOTICE:
+		if (f->data_len != sizeof(struct ckpt_fd_notice))
+			break;
+		memcpy(&nfd, data, sizeof(nfd));
+		if (nfd.flags & ~CKPT_NOTICE_DONE_OWED || nfd.reserved) {
+			snprintf(why, len, "notice state: unknown flags 0x%x", nfd.flags);
+			return -1;
+		}
+		return 0;
 	}
 	snprintf(why, len, "state of %u bytes for an object of type %u", f->data_len,
 		 f->type);

@@ -57,7 +57,9 @@ static int freeze_into(struct libckpt *h, uint32_t id, int fd_attr, int fd,
 	    ((o->flags & LIBCKPT_F_LEAVE_STOPPED) &&
 	     nla_put_flag(msg, CKPT_A_LEAVE_STOPPED) < 0) ||
 	    ((o->flags & LIBCKPT_F_TCP_ESTABLISHED) &&
-	     nla_put_flag(msg, CKPT_A_TCP_ESTABLISHED) < 0)) {
+	     nla_put_flag(msg, CKPT_A_TCP_ESTABLISHED) < 0) ||
+	    ((o->flags & LIBCKPT_F_NOTIFY_GRACE) &&
+	     nla_put_u32(msg, CKPT_A_NOTIFY_GRACE_MS, o->notify_grace_ms) < 0)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}

@@ -613,7 +613,7 @@ static int check_fd(struct libckpt_image *img, const struct task_state *ts,
 	if (f->fd < 0 || (ts->nr_fds && f->fd <= ts->fds[ts->nr_fds - 1].rec.fd))
 		return bad(img, -EBADMSG, "fd %" PRId32 " is negative, repeated or out of order",
 			   f->fd);
-	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_SOCKET)
+	if (f->type < CKPT_FD_REG || f->type > CKPT_FD_NOTICE)
 		return bad(img, -EBADMSG, "fd %" PRId32 ": unknown type %" PRIu32,
 			   f->fd, f->type);
 	if (f->flags & ~FD_FLAGS_KNOWN)

@@ -7,6 +7,8 @@
 #ifndef LIBCKPT_INTERNAL_H
 #define LIBCKPT_INTERNAL_H
 
+#include <stdbool.h>
+
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
@@ -46,5 +48,7 @@ int libckpt_parse_job(struct nlattr **tb, void *arg);
  */
 int libckpt_transact(struct libckpt *h, struct nl_msg *msg,
 		     libckpt_parse_fn parse, void *arg);
+/* A notice descriptor in the caller's table (@done: a DONE waits already). */
+int libckpt_notice_open_in(struct libckpt *h, bool done);
 
 #endif /* LIBCKPT_INTERNAL_H */

@@ -379,6 +379,7 @@ static int make_desc(struct tree *tr, uint32_t pid, const struct libckpt_image_f
 	case CKPT_FD_SIGNALFD:
 	case CKPT_FD_EPOLL:
 	case CKPT_FD_INOTIFY:
+	case CKPT_FD_NOTICE:
 		fd = libckpt_rst_make_obj(tr, pid, f);
 		break;
 	case CKPT_FD_SOCKET:

@@ -173,6 +173,29 @@ static int make_signalfd(uint32_t pid, const struct libckpt_image_fd *f, struct 
  * Return: a new descriptor of it, or a negative errno (the failure
  * recorded).
  */
+/*
+ * A notice descriptor, from the module; one told PENDING by the freeze
+ * the image was taken in has that freeze's DONE waiting, as the original
+ * got it once the freeze was over.
+ */
+static int make_notice(uint32_t pid, const struct libckpt_image_fd *f, struct shared *e)
+{
+	struct ckpt_fd_notice st;
+	struct libckpt *h;
+	int fd;
+
+	memcpy(&st, f->data, sizeof(st));
+	fd = libckpt_open(&h);
+	if (!fd) {
+		fd = libckpt_notice_open_in(h, st.flags & CKPT_NOTICE_DONE_OWED);
+		libckpt_close(h);
+	}
+	if (fd < 0)
+		return fail(e, fd, "pid %u fd %d: cannot open a notice descriptor: %s", pid,
+			    f->rec.fd, strerror(-fd));
+	return fd;
+}
+
 int libckpt_rst_make_obj(const struct tree *tr, uint32_t pid,
 			 const struct libckpt_image_fd *f)
 {
@@ -191,6 +214,8 @@ int libckpt_rst_make_obj(const struct tree *tr, uint32_t pid,
 		return make_signalfd(pid, f, tr->e);
 	case CKPT_FD_INOTIFY:
 		return libckpt_rst_make_inotify(tr, pid, f);
+	case CKPT_FD_NOTICE:
+		return make_notice(pid, f, tr->e);
 	}
 	/* EPOLL_CLOEXEC is O_CLOEXEC; O_NONBLOCK is set by F_SETFL after. */
 	fd = epoll_create1(create_flags(f) & O_CLOEXEC);

@@ -76,6 +76,8 @@ int libckpt_check(struct libckpt *h, uint32_t pgid,
  * group can then be killed without the peer seeing a FIN or a reset.
  */
 #define LIBCKPT_F_TCP_ESTABLISHED	(1u << 2)
+/* freeze: libckpt_freeze_opts.notify_grace_ms is set (0 then: do not wait) */
+#define LIBCKPT_F_NOTIFY_GRACE	(1u << 3)
 
 /* As libckpt_check(), for a process group or (LIBCKPT_F_SESSION) a session. */
 int libckpt_check_with(struct libckpt *h, uint32_t id, unsigned int flags,
@@ -360,7 +362,27 @@ struct libckpt_freeze_opts {
 	unsigned int flags;	/* LIBCKPT_F_* */
 	uint64_t rate;		/* writer limit in bytes/s, 0: none */
 	uint64_t ghost_limit;	/* largest deleted file or memfd carried; 0: default */
+	/* with LIBCKPT_F_NOTIFY_GRACE: how long notices may take to be acknowledged */
+	uint32_t notify_grace_ms;
 };
+
+/*
+ * Checkpoint-pending notices, for a process that wants to quiesce (flush
+ * a buffer, finish a transaction) before it is checkpointed.
+ * libckpt_notice_open() opens a notice descriptor (close-on-exec; @flags
+ * may add O_NONBLOCK) and returns it, or -errno (-ENOENT: the module is
+ * not loaded). Whenever a group one of whose processes holds it is
+ * frozen, the descriptor becomes readable (poll() POLLIN):
+ * libckpt_notice_read() returns CKPT_NOTICE_PENDING before the group is
+ * parked — quiesce, then call libckpt_notice_ack(); the freeze waits for
+ * it at most its grace (ckptctl --notify-grace, 1 s by default) — and
+ * CKPT_NOTICE_DONE once the freeze is over. A process restored from that
+ * checkpoint reads the same CKPT_NOTICE_DONE. libckpt_notice_read()
+ * returns -EAGAIN on a non-blocking descriptor with nothing to read.
+ */
+int libckpt_notice_open(int flags);
+int libckpt_notice_read(int fd);
+int libckpt_notice_ack(int fd);
 
 /*
  * As libckpt_freeze() and libckpt_dump(), for a process group or a session,

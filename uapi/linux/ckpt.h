@@ -127,6 +127,15 @@
  *                      bytes (default CKPT_GHOST_LIMIT_DEFAULT, at most
  *                      CKPT_GHOST_LIMIT_MAX); a larger one is refused
  *                      before the freeze, naming the pid and descriptor
+ *     CKPT_A_NOTIFY_GRACE_MS u32, optional: how long the processes of the
+ *                      group that hold a notice descriptor
+ *                      (CKPT_CMD_NOTICE_OPEN) may take to acknowledge
+ *                      CKPT_NOTICE_PENDING before the group is parked
+ *                      (default CKPT_NOTIFY_GRACE_DEFAULT_MS, at most
+ *                      CKPT_NOTIFY_GRACE_MAX_MS; 0: do not wait). They
+ *                      are told only once the group passed the check, and
+ *                      told CKPT_NOTICE_DONE once the freeze is over,
+ *                      whatever its outcome
  *   Reply attributes:
  *     CKPT_A_JOB_ID, CKPT_A_GENERATION, CKPT_A_FREEZE_NS (park start to
  *     release, measured in the kernel), CKPT_A_PARK_NS (park start to the
@@ -295,6 +304,22 @@
  *   Errors: -EBADF, -ENOTSOCK, -EINVAL (not a connected TCP socket in
  *     repair mode, or both attributes).
  *
+ * CKPT_CMD_NOTICE_OPEN
+ *   Open a checkpoint-pending notice descriptor in the caller's descriptor
+ *   table (O_RDWR | O_CLOEXEC). Every freeze of a group one of whose
+ *   processes holds it makes it readable: read() gives one struct
+ *   ckpt_notice_event, CKPT_NOTICE_PENDING before the group is parked
+ *   (write() the event back to acknowledge it: the process has quiesced)
+ *   and CKPT_NOTICE_DONE once the freeze is over; poll() says POLLIN when
+ *   an event waits. A checkpoint carries the descriptor, and a restored
+ *   one reads the CKPT_NOTICE_DONE of the freeze it was taken in. No
+ *   privilege.
+ *   Request attributes:
+ *     CKPT_A_NOTICE_DONE flag, optional: a CKPT_NOTICE_DONE is waiting
+ *                      already (the restore's)
+ *   Reply attributes:
+ *     CKPT_A_NOTICE_FD u32: the descriptor
+ *
  * Errors that concern one object
  * ------------------------------
  *
@@ -329,6 +354,7 @@
  * @CKPT_CMD_RESTORE_PARKED: wait until a restoring thread is parked
  * @CKPT_CMD_RESTORE_PEER: give a restored Unix socket its SO_PEERCRED
  * @CKPT_CMD_TCP_RELEASE: end holds of migrating TCP connections
+ * @CKPT_CMD_NOTICE_OPEN: open a checkpoint-pending notice descriptor
  */
 enum ckpt_cmd {
 	CKPT_CMD_UNSPEC,
@@ -344,11 +370,33 @@ enum ckpt_cmd {
 	CKPT_CMD_RESTORE_PARKED,
 	CKPT_CMD_RESTORE_PEER,
 	CKPT_CMD_TCP_RELEASE,
+	CKPT_CMD_NOTICE_OPEN,
 
 	__CKPT_CMD_MAX
 };
 
 #define CKPT_CMD_MAX (__CKPT_CMD_MAX - 1)
+
+/* ckpt_notice_event.type */
+#define CKPT_NOTICE_PENDING	1	/* a freeze is coming: quiesce, then ack */
+#define CKPT_NOTICE_DONE	2	/* the freeze is over */
+
+#define CKPT_NOTIFY_GRACE_DEFAULT_MS	1000
+#define CKPT_NOTIFY_GRACE_MAX_MS	60000
+
+/**
+ * struct ckpt_notice_event - what a notice descriptor reads
+ * @type: CKPT_NOTICE_PENDING or CKPT_NOTICE_DONE
+ * @reserved: zero
+ *
+ * Writing a CKPT_NOTICE_PENDING event back acknowledges it. Events do not
+ * pile up: a PENDING not read when its freeze is over is dropped, so a
+ * reader sees at most one PENDING and one DONE per freeze, in that order.
+ */
+struct ckpt_notice_event {
+	__u32 type;
+	__u32 reserved;
+};
 
 /**
  * enum ckpt_attr - attributes of the ckpt family (one flat space)
@@ -399,6 +447,9 @@ enum ckpt_cmd {
  *	the group (held while the group is left stopped)
  * @CKPT_A_TCP_HELD: u32, TCP connections held back
  * @CKPT_A_CRC32C_IMPL: string, the crc32c driver in use
+ * @CKPT_A_NOTICE_FD: u32, a notice descriptor in the caller's table
+ * @CKPT_A_NOTICE_DONE: flag, the new notice descriptor has a DONE waiting
+ * @CKPT_A_NOTIFY_GRACE_MS: u32, how long a freeze waits for notices' acks
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -447,6 +498,9 @@ enum ckpt_attr {
 	CKPT_A_TCP_ESTABLISHED,
 	CKPT_A_TCP_HELD,
 	CKPT_A_CRC32C_IMPL,
+	CKPT_A_NOTICE_FD,
+	CKPT_A_NOTICE_DONE,
+	CKPT_A_NOTIFY_GRACE_MS,
 
 	__CKPT_A_MAX
 };

@@ -546,8 +546,10 @@ struct ckpt_thread_identity {
  *	ckpt_fd_inotify and its watches
  * @CKPT_FD_SOCKET: a socket (version 6); state in struct ckpt_fd_socket,
  *	then its queued messages
+ * @CKPT_FD_NOTICE: a checkpoint-pending notice descriptor
+ *	(CKPT_CMD_NOTICE_OPEN, version 7); state in struct ckpt_fd_notice
  *
- * The descriptor objects (EVENTFD .. SOCKET) are each one open file
+ * The descriptor objects (EVENTFD .. NOTICE) are each one open file
  * description: the descriptors of one object, in one process or several,
  * share its @file_id. They have no path (path_len 0); the first record of
  * each file id, in image order, carries the object's state as its data
@@ -570,6 +572,7 @@ enum ckpt_fd_type {
 	CKPT_FD_PIDFD,
 	CKPT_FD_INOTIFY,
 	CKPT_FD_SOCKET,
+	CKPT_FD_NOTICE,
 };
 
 /* ckpt_rec_fd.flags */
@@ -689,6 +692,21 @@ struct ckpt_fd_epoll {
  */
 struct ckpt_fd_pidfd {
 	__u32 pid;
+	__u32 reserved;
+};
+
+/* ckpt_fd_notice.flags */
+#define CKPT_NOTICE_DONE_OWED	(1U << 0)	/* told PENDING by this freeze */
+
+/**
+ * struct ckpt_fd_notice - a notice descriptor's state
+ * @flags: CKPT_NOTICE_* bits: with CKPT_NOTICE_DONE_OWED the restored
+ *	descriptor has the CKPT_NOTICE_DONE of the freeze the image was
+ *	taken in waiting, as the original got it after the freeze
+ * @reserved: zero
+ */
+struct ckpt_fd_notice {
+	__u32 flags;
 	__u32 reserved;
 };
 
