@@ -31,62 +31,101 @@ static const char restore_usage[] =
 	"               not a terminal\n"
 	"  --json       print the result as JSON\n";
 
+enum {
+	OPT_WAIT = 256, OPT_NEW_PID, OPT_PIDNS, OPT_SHELL_JOB,
+	OPT_SKIP_FILE_CHECK, OPT_PROGRESS, OPT_JSON,
+};
+
+static const struct option restore_opts[] = {
+	{ "wait", no_argument, NULL, OPT_WAIT },
+	{ "new-pid", no_argument, NULL, OPT_NEW_PID },
+	{ "pidns", no_argument, NULL, OPT_PIDNS },
+	{ "shell-job", no_argument, NULL, OPT_SHELL_JOB },
+	{ "skip-file-check", no_argument, NULL, OPT_SKIP_FILE_CHECK },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CMDLINE_HELP,
+	{ 0 }
+};
+
+struct restore_args {
+	const char *spec;
+	struct libckpt_restore_opts o;
+	bool force_progress, json;
+};
+
+static bool restore_option(const struct cmdline *c, int opt, void *arg)
+{
+	struct restore_args *a = arg;
+
+	(void)c;
+	switch (opt) {
+	case OPT_WAIT:
+		a->o.wait = 1;
+		break;
+	case OPT_NEW_PID:
+		a->o.new_pid = 1;
+		break;
+	case OPT_PIDNS:
+		a->o.pidns = 1;
+		break;
+	case OPT_SHELL_JOB:
+		a->o.shell_job = 1;
+		break;
+	case OPT_SKIP_FILE_CHECK:
+		a->o.skip_file_check = 1;
+		break;
+	case OPT_PROGRESS:
+		a->force_progress = true;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	}
+	return true;
+}
+
+/* True to go on; else *@code is the exit code (EXIT_OK after --help). */
+static bool parse_args(int argc, char **argv, struct restore_args *a, int *code)
+{
+	struct cmdline c = CMDLINE_INIT("restore", restore_usage, "h", restore_opts, argc,
+					argv);
+
+	if (!cmdline_options(&c, restore_option, a, code))
+		return false;
+	a->spec = cmdline_need(&c, "the image (IMAGE, AREA[:GEN] or -)");
+	return a->spec && cmdline_end(&c);
+}
+
 int restore_main(int argc, char **argv)
 {
-	struct libckpt_restore_opts o = { 0 };
-	bool force_progress = false, json = false;
-	struct progress pr;
-	const char *spec = NULL;
+	struct restore_args a = { 0 };
 	char err[LIBCKPT_ERRLEN];
-	int i, ret, status = 0;
+	struct progress pr;
+	int ret, code, status = 0;
 	pid_t pid = 0;
 
-	if (wants_help(argc, argv, restore_usage))
-		return EXIT_OK;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--wait")) {
-			o.wait = 1;
-		} else if (!strcmp(argv[i], "--new-pid")) {
-			o.new_pid = 1;
-		} else if (!strcmp(argv[i], "--pidns")) {
-			o.pidns = 1;
-		} else if (!strcmp(argv[i], "--shell-job")) {
-			o.shell_job = 1;
-		} else if (!strcmp(argv[i], "--skip-file-check")) {
-			o.skip_file_check = 1;
-		} else if (!strcmp(argv[i], "--progress")) {
-			force_progress = true;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!spec && (argv[i][0] != '-' || !strcmp(argv[i], "-"))) {
-			spec = argv[i];
-		} else {
-			fprintf(stderr, "%s restore: unexpected argument '%s'\n%s",
-				prog, argv[i], restore_usage);
-			return EXIT_USAGE;
-		}
-	}
-	if (!spec) {
-		fprintf(stderr, "%s", restore_usage);
-		return EXIT_USAGE;
-	}
-	progress_init(&pr, "reading the image", force_progress);
-	o.progress = progress_cb;
-	o.progress_arg = &pr;
-	ret = libckpt_restore(spec, &o, &pid, &status, err, sizeof(err));
+	if (!parse_args(argc, argv, &a, &code))
+		return code;
+	progress_init(&pr, "reading the image", a.force_progress);
+	a.o.progress = progress_cb;
+	a.o.progress_arg = &pr;
+	ret = libckpt_restore(a.spec, &a.o, &pid, &status, err, sizeof(err));
 	if (pr.drawn)
 		fputc('\n', stderr);
 	if (ret < 0) {
-		fprintf(stderr, "%s: cannot restore %s: %s\n", prog, spec, err);
+		fprintf(stderr, "%s: cannot restore %s: %s\n", prog, a.spec, err);
 		return EXIT_FAILED;
 	}
-	if (json)
-		printf("{\"pid\": %d, \"image\": \"%s\", \"pidns\": %s}\n", pid, spec,
-		       o.pidns ? "true" : "false");
-	else
-		printf("restored pid %d from %s%s\n", pid, spec,
-		       o.pidns ? " (in a new pid namespace)" : "");
-	if (!o.wait)
+	if (a.json) {
+		printf("{\"pid\": %d, \"image\": ", pid);
+		json_str(a.spec);
+		printf(", \"pidns\": %s}\n", a.o.pidns ? "true" : "false");
+	} else {
+		printf("restored pid %d from %s%s\n", pid, a.spec,
+		       a.o.pidns ? " (in a new pid namespace)" : "");
+	}
+	if (!a.o.wait)
 		return EXIT_OK;
 	fflush(stdout);
 	if (WIFEXITED(status))
