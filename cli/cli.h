@@ -102,6 +102,19 @@ bool parse_rate(const struct cmdline *c, const char *s, uint64_t *out);
 /* --ghost-limit: 1 byte to CKPT_GHOST_LIMIT_MAX; else say what is wrong. */
 bool parse_ghost_limit(const struct cmdline *c, const char *s, uint64_t *out);
 
+/*
+ * The area of freeze and restore without --area (cli/default_area.c):
+ * $CKPT_AREA if set, else DEFAULT_AREA.
+ */
+#define DEFAULT_AREA "/var/lib/ckpt/default.area"
+const char *default_area_path(void);
+/*
+ * Open the default area @path read-write, first making it (and its
+ * directory) for group @id if it does not exist: room for two images of
+ * the group, as Documentation/ckptctl.8 says. -1 after a message.
+ */
+int default_area_open(const char *path, unsigned int id, unsigned int flags);
+
 /* A progress line on standard error (cli/progress.c). */
 struct progress {
 	bool on;		/* stderr is a terminal, or forced */

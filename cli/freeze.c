@@ -13,13 +13,15 @@
 #include "cli.h"
 
 static const char freeze_usage[] =
-	"Usage: ckptctl freeze <pgid> --area PATH [--session] [--rate BYTES] [--wait]\n"
+	"Usage: ckptctl freeze <pgid> [--area PATH] [--session] [--rate BYTES] [--wait]\n"
 	"                      [--ghost-limit BYTES] [--tcp-established] [--json]\n\n"
 	"Park every thread of process group <pgid>, snapshot its memory\n"
-	"copy-on-write, let it run on, and stream the snapshot into the area\n"
-	"PATH (see 'ckptctl area create') from a kernel thread. Prints the freeze\n"
+	"copy-on-write, let it run on, and stream the snapshot into an area\n"
+	"(see 'ckptctl area create') from a kernel thread. Prints the freeze\n"
 	"time measured in the kernel.\n\n"
-	"  --area PATH    the area (a preallocated file or block device)\n"
+	"  --area PATH    the area (a preallocated file or block device); by\n"
+	"                 default $CKPT_AREA, else " DEFAULT_AREA ",\n"
+	"                 made on first use with room for two images of the group\n"
 	"  --session      <pgid> is a session id: every process of the session\n"
 	"  --rate BYTES   limit the writer to BYTES per second (K, M, G suffixes)\n"
 	"  --ghost-limit BYTES  carry deleted files and memfds up to BYTES each\n"
@@ -33,6 +35,7 @@ static const char freeze_usage[] =
 struct freeze_args {
 	unsigned int pgid;
 	const char *area;
+	bool default_area;	/* no --area: made on first use */
 	struct libckpt_freeze_opts o;
 	bool wait;
 	bool json;
@@ -97,8 +100,8 @@ static bool parse_args(int argc, char **argv, struct freeze_args *a, int *code)
 		return false;
 	}
 	if (!a->area) {
-		cmdline_error(&c, "missing --area PATH");
-		return false;
+		a->area = default_area_path();
+		a->default_area = true;
 	}
 	return true;
 }
@@ -159,6 +162,20 @@ static int wait_for(struct libckpt *h, const struct freeze_args *a,
 	return EXIT_OK;
 }
 
+/* The area of --area, or the default one, made for this group if new. */
+static int open_area(const struct freeze_args *a)
+{
+	int fd;
+
+	if (a->default_area)
+		return default_area_open(a->area, a->pgid, a->o.flags);
+	fd = open(a->area, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "%s: cannot open area %s: %s\n", prog, a->area,
+			strerror(errno));
+	return fd;
+}
+
 int freeze_main(int argc, char **argv)
 {
 	struct freeze_args a = { 0 };
@@ -168,19 +185,25 @@ int freeze_main(int argc, char **argv)
 
 	if (!parse_args(argc, argv, &a, &code))
 		return code;
-	fd = open(a.area, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "%s: cannot open area %s: %s\n", prog, a.area,
-			strerror(errno));
-		return EXIT_FAILED;
-	}
 	h = connect_module(&code);
 	if (!h)
-		goto out_close;
+		return code;
+	/* After the module answered: no default area is made in vain. */
+	fd = open_area(&a);
+	if (fd < 0) {
+		code = EXIT_FAILED;
+		goto out;
+	}
 	ret = libckpt_freeze_with(h, a.pgid, fd, &a.o, &job);
 	if (ret < 0) {
 		code = report(h, ret, "cannot checkpoint %s %u into %s",
 			      group_kind(a.o.flags), a.pgid, a.area);
+		/* Never grown or replaced: it may hold the only images of other groups. */
+		if (ret == -ENOSPC && a.default_area)
+			fprintf(stderr, "%s: the default area %s is too small for this %s: remove it "
+				"(and its generations) to have it made again for this group, or give "
+				"--area or CKPT_AREA another area\n", prog, a.area,
+				group_kind(a.o.flags));
 		goto out;
 	}
 	if (!a.wait || !a.json)
@@ -191,8 +214,8 @@ int freeze_main(int argc, char **argv)
 			print_result(&a, &job, true);
 	}
 out:
+	if (fd >= 0)
+		close(fd);
 	libckpt_close(h);
-out_close:
-	close(fd);
 	return code;
 }

@@ -4,21 +4,31 @@
  *
  * ckptctl restore: rebuild a checkpointed process; it runs on.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "cli.h"
 
 static const char restore_usage[] =
-	"Usage: ckptctl restore IMAGE|AREA[:GEN]|- [--wait] [--pidns] [--shell-job]\n"
-	"                       [--new-pid] [--skip-file-check] [--progress] [--json]\n\n"
+	"Usage: ckptctl restore IMAGE|AREA[:GEN]|-|<pgid> [--area PATH] [--wait] [--pidns]\n"
+	"                       [--shell-job] [--new-pid] [--skip-file-check] [--progress]\n"
+	"                       [--json]\n\n"
 	"Rebuild the checkpointed processes so they continue where they were\n"
 	"frozen: the tree with its pids, sessions, process groups and threads,\n"
 	"memory, registers, descriptors (open files shared as before), working\n"
 	"directory, limits and signal state. Nothing runs unless every process\n"
 	"was restored. An area means its newest committed generation; '-' reads\n"
-	"the image from standard input (e.g. from 'ckptctl dump -o -').\n"
+	"the image from standard input (e.g. from 'ckptctl dump -o -'). A number\n"
+	"that names no file is a process group (or session): its newest committed\n"
+	"generation in the area of --area, by default $CKPT_AREA, else\n"
+	DEFAULT_AREA ".\n"
 	"By default the restored root is detached (its parent becomes init).\n\n"
+	"  --area PATH  the area to find <pgid>'s generation in\n"
 	"  --wait       stay the root's parent and exit with its exit status\n"
 	"  --pidns      restore into a new pid namespace, with the same pids,\n"
 	"               under a small init that reaps the tree\n"
@@ -32,11 +42,12 @@ static const char restore_usage[] =
 	"  --json       print the result as JSON\n";
 
 enum {
-	OPT_WAIT = 256, OPT_NEW_PID, OPT_PIDNS, OPT_SHELL_JOB,
+	OPT_AREA = 256, OPT_WAIT, OPT_NEW_PID, OPT_PIDNS, OPT_SHELL_JOB,
 	OPT_SKIP_FILE_CHECK, OPT_PROGRESS, OPT_JSON,
 };
 
 static const struct option restore_opts[] = {
+	{ "area", required_argument, NULL, OPT_AREA },
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "new-pid", no_argument, NULL, OPT_NEW_PID },
 	{ "pidns", no_argument, NULL, OPT_PIDNS },
@@ -50,6 +61,8 @@ static const struct option restore_opts[] = {
 
 struct restore_args {
 	const char *spec;
+	const char *area;	/* --area */
+	unsigned int pgid;	/* spec is a process group of the area */
 	struct libckpt_restore_opts o;
 	bool force_progress, json;
 };
@@ -60,6 +73,9 @@ static bool restore_option(const struct cmdline *c, int opt, void *arg)
 
 	(void)c;
 	switch (opt) {
+	case OPT_AREA:
+		a->area = optarg;
+		break;
 	case OPT_WAIT:
 		a->o.wait = 1;
 		break;
@@ -85,6 +101,14 @@ static bool restore_option(const struct cmdline *c, int opt, void *arg)
 	return true;
 }
 
+/* A number that names no file is a process group: "restore 1234". */
+static bool is_group(const char *spec, unsigned int *pgid)
+{
+	struct stat st;
+
+	return parse_u32(spec, pgid) && stat(spec, &st) && errno == ENOENT;
+}
+
 /* True to go on; else *@code is the exit code (EXIT_OK after --help). */
 static bool parse_args(int argc, char **argv, struct restore_args *a, int *code)
 {
@@ -93,20 +117,115 @@ static bool parse_args(int argc, char **argv, struct restore_args *a, int *code)
 
 	if (!cmdline_options(&c, restore_option, a, code))
 		return false;
-	a->spec = cmdline_need(&c, "the image (IMAGE, AREA[:GEN] or -)");
-	return a->spec && cmdline_end(&c);
+	a->spec = cmdline_need(&c, "the image (IMAGE, AREA[:GEN], - or <pgid>)");
+	if (!a->spec || !cmdline_end(&c))
+		return false;
+	if (!is_group(a->spec, &a->pgid)) {
+		a->pgid = 0;
+		if (a->area) {
+			cmdline_error(&c, "--area goes with a <pgid>, and '%s' is none", a->spec);
+			return false;
+		}
+	} else if (!a->area) {
+		a->area = default_area_path();
+	}
+	return true;
+}
+
+/* Are all the processes of @img in process group or session @id? */
+static bool image_of_group(const struct libckpt_image *img, unsigned int id)
+{
+	size_t i, n = libckpt_image_nr_tasks(img);
+	bool pgrp = n > 0, sid = n > 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ckpt_rec_task *t = &libckpt_image_task(img, i)->rec;
+
+		pgrp = pgrp && t->pgid == id;
+		sid = sid && t->sid == id;
+	}
+	return pgrp || sid;
+}
+
+/* The committed slots of @sb, newest generation first; their number. */
+static int committed_newest_first(const struct ckpt_area_sb *sb, int order[CKPT_AREA_SLOTS])
+{
+	int i, j, n = 0;
+
+	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
+		if (sb->slots[i].state != CKPT_SLOT_COMMITTED)
+			continue;
+		for (j = n++; j > 0 &&
+		     sb->slots[order[j - 1]].generation < sb->slots[i].generation; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	return n;
+}
+
+/*
+ * Point a->spec at "AREA:GEN", the newest committed generation of group
+ * a->pgid in a->area; else say which groups the area holds. Each generation
+ * looked at is verified whole, as any restore does.
+ */
+static bool find_generation(struct restore_args *a, char *spec, size_t size)
+{
+	char err[LIBCKPT_ERRLEN] = "", held[512] = "";
+	int order[CKPT_AREA_SLOTS], i, n, fd, ret;
+	struct libckpt_image *img;
+	struct ckpt_area_sb sb;
+	size_t len = 0;
+	bool found;
+
+	fd = open(a->area, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "%s: cannot restore process group %u: cannot open the area %s: %s\n",
+			prog, a->pgid, a->area, strerror(errno));
+		return false;
+	}
+	ret = libckpt_area_read(fd, &sb, err, sizeof(err));
+	close(fd);
+	if (ret) {
+		fprintf(stderr, "%s: cannot restore process group %u: %s: %s\n", prog, a->pgid,
+			a->area, err);
+		return false;
+	}
+	n = committed_newest_first(&sb, order);
+	for (i = 0; i < n; i++) {
+		snprintf(spec, size, "%s:%llu", a->area, sb.slots[order[i]].generation);
+		if (libckpt_image_open(spec, &img, err, sizeof(err))) {
+			fprintf(stderr, "%s: skipping %s: %s\n", prog, spec, err);
+			continue;
+		}
+		found = image_of_group(img, a->pgid);
+		if (!found && len < sizeof(held) && libckpt_image_nr_tasks(img))
+			len += (size_t)snprintf(held + len, sizeof(held) - len, "%s%llu (pgid %u)",
+						len ? ", " : "", sb.slots[order[i]].generation,
+						libckpt_image_task(img, 0)->rec.pgid);
+		libckpt_image_close(img);
+		if (found)
+			return true;
+	}
+	fprintf(stderr, "%s: the area %s holds no committed generation of process group %u%s%s\n",
+		prog, a->area, a->pgid, held[0] ? "; its generations: " : "", held);
+	return false;
 }
 
 int restore_main(int argc, char **argv)
 {
 	struct restore_args a = { 0 };
-	char err[LIBCKPT_ERRLEN];
+	char err[LIBCKPT_ERRLEN], spec[PATH_MAX + 32];
 	struct progress pr;
 	int ret, code, status = 0;
 	pid_t pid = 0;
 
 	if (!parse_args(argc, argv, &a, &code))
 		return code;
+	if (a.pgid) {
+		if (!find_generation(&a, spec, sizeof(spec)))
+			return EXIT_FAILED;
+		a.spec = spec;
+	}
 	progress_init(&pr, "reading the image", a.force_progress);
 	a.o.progress = progress_cb;
 	a.o.progress_arg = &pr;

@@ -64,6 +64,7 @@ static const struct {
 	{ "freeze 1 2", "ckptctl freeze: unexpected argument '2'" },
 	{ "restore --s 1", "ckptctl restore: option '--s' is ambiguous" },
 	{ "restore", "ckptctl restore: missing the image" },
+	{ "restore --area=/tmp/cli-none /tmp/cli-none", "ckptctl restore: --area goes with a <pgid>" },
 	{ "dump 1 -o /tmp/cli-x --bogus", "ckptctl dump: unrecognized option '--bogus'" },
 	{ "dump 1", "ckptctl dump: missing -o FILE|-" },
 	{ "dump 1 -o", "ckptctl dump: option requires an argument -- 'o'" },
