@@ -4,14 +4,17 @@
  *
  * ckptctl as a user sees it, on the real module: every subcommand's
  * --help, usage and refusal messages and their exit codes, the GNU option
- * forms (--opt=value, -oFILE, abbreviations, --), --json, the progress
- * line, export of an area generation that then restores a real program
- * (busybox sleep) with its pid, and check --kernel.
+ * forms (--opt=value, -oFILE, abbreviations, --), --json, the default
+ * area's refusals (no room, too small), the progress line, export of an
+ * area generation that then restores a real program (busybox sleep) with
+ * its pid, and check --kernel.
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -172,6 +175,83 @@ static pid_t start_sleeper(void)
 	return pid;
 }
 
+/* A group of its own holding 8 MiB of written anonymous memory. */
+static pid_t start_holder(void)
+{
+	size_t len = 8 << 20;
+	pid_t pid = fork();
+	char *p;
+
+	if (pid == 0) {
+		setsid();
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(1);
+		memset(p, 0x5a, len);
+		for (;;)
+			pause();
+	}
+	usleep(300000);
+	return pid;
+}
+
+/* What a user sees, line by line: each log line must stay a KTAP comment. */
+static void log_lines(struct __test_metadata *_metadata, const char *out)
+{
+	const char *end;
+
+	for (; *out; out = *end ? end + 1 : end) {
+		end = out + strcspn(out, "\n");
+		TH_LOG("as a user sees it: %.*s", (int)(end - out), out);
+	}
+}
+
+#define SMALLFS	"/tmp/cli-smallfs"
+
+/*
+ * The default area is not made where the filesystem has no room for it,
+ * and an existing one too small for the group is named, with the sizes,
+ * and left as it was: the group's freeze is refused either way.
+ */
+TEST(default_area_refusals)
+{
+	char cmd[256], out[OUT_SIZE];
+	struct stat st;
+	pid_t pid;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	pid = start_holder();
+	mkdir(SMALLFS, 0700);
+	ASSERT_EQ(0, mount("tmpfs", SMALLFS, "tmpfs", 0, "size=16m"));
+	snprintf(cmd, sizeof(cmd), "CKPT_AREA=" SMALLFS "/ckpt/default.area " CKPTCTL
+		 " freeze %d 2>&1", pid);
+	EXPECT_EQ(1, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "no room for the default area " SMALLFS
+			       "/ckpt/default.area: it needs 64 MiB")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, SMALLFS "/ckpt has ")) TH_LOG("%s", out);
+	log_lines(_metadata, out);
+	EXPECT_NE(0, stat(SMALLFS "/ckpt/default.area", &st));
+	EXPECT_EQ(0, umount(SMALLFS));
+	rmdir(SMALLFS);
+
+	/* An area with 2 MiB for images cannot take 8 MiB. */
+	unlink(AREA2);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " area create " AREA2 " --size 2056K", out, sizeof(out)))
+		TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), "CKPT_AREA=" AREA2 " " CKPTCTL " freeze %d 2>&1", pid);
+	EXPECT_EQ(1, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "MiB and the area holds 2 MiB")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "the default area " AREA2 " is too small for this "
+			       "process group")) TH_LOG("%s", out);
+	log_lines(_metadata, out);
+	ASSERT_EQ(0, stat(AREA2, &st));
+	EXPECT_EQ(2056 << 10, st.st_size);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(AREA2);
+}
+
 /*
  * A real program frozen into an area; the generation exported with the
  * progress line; the export shown as JSON; the program killed and
@@ -281,12 +361,7 @@ TEST(check_kernel)
 		SKIP(return, "%s not installed", CKPTCTL);
 	ASSERT_EQ(0, run_cmd(CKPTCTL " check --kernel 2>&1", out, sizeof(out)))
 		TH_LOG("%s", out);
-	/* Line by line: each log line must stay a KTAP comment. */
-	for (line = out; *line; line = strchr(line, '\n') + 1) {
-		if (!strchr(line, '\n'))
-			break;
-		TH_LOG("as a user sees it: %.*s", (int)(strchr(line, '\n') - line), line);
-	}
+	log_lines(_metadata, out);
 	for (i = 0; i < sizeof(kernel_probes) / sizeof(kernel_probes[0]); i++) {
 		line = strstr(out, kernel_probes[i]);
 		ASSERT_NE(NULL, line) TH_LOG("no line for %s: %s", kernel_probes[i], out);
