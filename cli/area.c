@@ -17,14 +17,27 @@
 #include "cli.h"
 
 static const char area_usage[] =
-	"Usage: ckptctl area create <path> --size <size>\n"
+	"Usage: ckptctl area create <path> --size <size> [--json]\n"
 	"       ckptctl area info <path> [--json]\n\n"
 	"create: make <path> an empty area: a new or empty file of <size> bytes\n"
 	"        (suffixes K, M, G, T: powers of 1024), preallocated, or a whole\n"
 	"        block device (--size is then optional and at most its size).\n"
+	"        Prints its size and the room it has for images.\n"
 	"info:   show the area's size, data region, next generation, which of\n"
 	"        its two superblock copies are valid, and each slot's generation,\n"
-	"        state, place and creation time.\n";
+	"        state, place and creation time.\n\n"
+	"  --json  print the result as JSON\n";
+
+enum { OPT_SIZE = 256, OPT_JSON };
+
+static const struct option area_opts[] = {
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CMDLINE_HELP,
+	{ 0 }
+};
+
+
 
 /* "512M" and the like: digits and an optional binary suffix. */
 bool parse_size(const char *s, uint64_t *out)
@@ -60,44 +73,67 @@ static int area_fail(const char *path, int err, const char *why)
 	return EXIT_FAILED;
 }
 
-static int area_create(int argc, char **argv)
+/* What area create made: read back, as the size was rounded. */
+static int print_created(const char *path, bool json)
 {
 	char err[LIBCKPT_ERRLEN] = "";
-	const char *path = NULL;
+	struct ckpt_area_sb sb;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return area_fail(path, -errno, "");
+	ret = libckpt_area_read(fd, &sb, err, sizeof(err));
+	close(fd);
+	if (ret)
+		return area_fail(path, ret, err);
+	if (json) {
+		printf("{\"area\": ");
+		json_str(path);
+		printf(", \"size\": %llu, \"data_offset\": %llu, \"data_size\": %llu}\n",
+		       sb.size, sb.data_offset, sb.size - sb.data_offset);
+	} else {
+		printf("created area %s: %llu bytes (%llu MiB), %llu MiB for images\n", path,
+		       sb.size, sb.size >> 20, (sb.size - sb.data_offset) >> 20);
+	}
+	return EXIT_OK;
+}
+
+static int area_create(int argc, char **argv)
+{
+	struct cmdline c = CMDLINE_INIT("area create", area_usage, "h", area_opts, argc, argv);
+	char err[LIBCKPT_ERRLEN] = "";
+	const char *path;
 	struct stat st;
 	uint64_t size = 0;
-	bool sized = false;
-	int i, ret;
+	bool sized = false, json = false;
+	int opt, ret;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--size") && i + 1 < argc) {
-			if (!parse_size(argv[++i], &size)) {
-				fprintf(stderr, "%s area: '%s' is not a size\n",
-					prog, argv[i]);
-				return EXIT_USAGE;
-			}
+	while ((opt = cmdline_next(&c)) != -1) {
+		switch (opt) {
+		case OPT_SIZE:
+			if (!parse_size(optarg, &size))
+				return cmdline_error(&c, "--size: '%s' is not a size "
+						     "(K, M, G, T suffixes)", optarg);
 			sized = true;
-		} else if (!path && argv[i][0] != '-') {
-			path = argv[i];
-		} else {
-			goto usage;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cmdline_stop(opt);
 		}
 	}
-	if (!path)
-		goto usage;
-	if (!sized && (stat(path, &st) || !S_ISBLK(st.st_mode))) {
-		fprintf(stderr, "%s area: --size is needed unless '%s' is a block device\n",
-			prog, path);
+	path = cmdline_need(&c, "<path>");
+	if (!path || !cmdline_end(&c))
 		return EXIT_USAGE;
-	}
+	if (!sized && (stat(path, &st) || !S_ISBLK(st.st_mode)))
+		return cmdline_error(&c, "missing --size (needed unless '%s' is a block device)",
+				     path);
 	ret = libckpt_area_create(path, size, err, sizeof(err));
 	if (ret)
 		return area_fail(path, ret, err);
-	return EXIT_OK;
-
-usage:
-	fprintf(stderr, "%s", area_usage);
-	return EXIT_USAGE;
+	return print_created(path, json);
 }
 
 /*
@@ -204,23 +240,20 @@ static void print_info_json(const struct ckpt_area_sb *sb,
 
 static int area_info(int argc, char **argv)
 {
+	struct cmdline c = CMDLINE_INIT("area info", area_usage, "h", cmdline_json_opts, argc,
+					argv);
 	char err[LIBCKPT_ERRLEN] = "";
 	struct libckpt_area_copies copies;
-	const char *path = NULL;
+	const char *path;
 	struct ckpt_area_sb sb;
 	bool json = false;
-	int i, fd, ret;
+	int code, fd, ret;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!path)
-			path = argv[i];
-		else
-			goto usage;
-	}
-	if (!path)
-		goto usage;
+	if (!cmdline_json_only(&c, &json, &code))
+		return code;
+	path = cmdline_need(&c, "<path>");
+	if (!path || !cmdline_end(&c))
+		return EXIT_USAGE;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return area_fail(path, -errno, "");
@@ -233,20 +266,24 @@ static int area_info(int argc, char **argv)
 	else
 		print_info_text(path, &sb, &copies);
 	return EXIT_OK;
-
-usage:
-	fprintf(stderr, "%s", area_usage);
-	return EXIT_USAGE;
 }
 
 int area_main(int argc, char **argv)
 {
-	if (wants_help(argc, argv, area_usage))
+	const char *cmd = argc >= 2 ? argv[1] : NULL;
+
+	if (cmd && (!strcmp(cmd, "--help") || !strcmp(cmd, "-h"))) {
+		printf("%s", area_usage);
 		return EXIT_OK;
-	if (argc >= 2 && !strcmp(argv[1], "create"))
+	}
+	if (cmd && !strcmp(cmd, "create"))
 		return area_create(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "info"))
+	if (cmd && !strcmp(cmd, "info"))
 		return area_info(argc - 1, argv + 1);
-	fprintf(stderr, "%s", area_usage);
+	if (cmd)
+		fprintf(stderr, "%s area: unknown command '%s' (create or info)\n", prog, cmd);
+	else
+		fprintf(stderr, "%s area: missing create or info\n", prog);
+	fprintf(stderr, "Try '%s area --help'.\n", prog);
 	return EXIT_USAGE;
 }

@@ -20,39 +20,64 @@ static const char check_usage[] =
 	"With --kernel, test instead that the running kernel behaves as the\n"
 	"snapshot relies on ('ckptctl check --kernel --help').\n";
 
+enum { OPT_SESSION = 256, OPT_TCP, OPT_KERNEL, OPT_JSON };
+
+static const struct option check_opts[] = {
+	{ "session", no_argument, NULL, OPT_SESSION },
+	{ "tcp-established", no_argument, NULL, OPT_TCP },
+	{ "kernel", no_argument, NULL, OPT_KERNEL },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CMDLINE_HELP,
+	{ 0 }
+};
+
+/* check --kernel takes nothing but --json. */
+static int check_kernel(struct cmdline *c, unsigned int flags, bool json)
+{
+	if (flags)
+		return cmdline_error(c, "--kernel takes no --session or --tcp-established");
+	if (!cmdline_end(c))
+		return EXIT_USAGE;
+	return check_kernel_run(json);
+}
+
 int check_main(int argc, char **argv)
 {
+	struct cmdline c = CMDLINE_INIT("check", check_usage, "h", check_opts, argc, argv);
 	struct libckpt_census census;
-	const char *pgid_arg = NULL;
+	const char *pgid_arg;
 	unsigned int pgid, flags = 0;
-	bool json = false;
+	bool json = false, kernel = false;
 	struct libckpt *h;
-	int i, ret, code;
+	int opt, ret, code;
 
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--kernel"))
-			return check_kernel_main(argc, argv);
-	if (wants_help(argc, argv, check_usage))
-		return EXIT_OK;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--session"))
+	while ((opt = cmdline_next(&c)) != -1) {
+		switch (opt) {
+		case OPT_SESSION:
 			flags |= LIBCKPT_F_SESSION;
-		else if (!strcmp(argv[i], "--tcp-established"))
+			break;
+		case OPT_TCP:
 			flags |= LIBCKPT_F_TCP_ESTABLISHED;
-		else if (!pgid_arg)
-			pgid_arg = argv[i];
-		else
-			goto usage;
+			break;
+		case OPT_KERNEL:
+			/* From here on, --help describes check --kernel. */
+			kernel = true;
+			c.usage = check_kernel_usage;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cmdline_stop(opt);
+		}
 	}
-	if (!pgid_arg)
-		goto usage;
-	if (!parse_u32(pgid_arg, &pgid)) {
-		fprintf(stderr, "%s check: '%s' is not a process group id\n",
-			prog, pgid_arg);
+	if (kernel)
+		return check_kernel(&c, flags, json);
+	pgid_arg = cmdline_need(&c, "<pgid>");
+	if (!pgid_arg || !cmdline_end(&c))
 		return EXIT_USAGE;
-	}
+	if (!parse_u32(pgid_arg, &pgid))
+		return cmdline_error(&c, "'%s' is not a process group id", pgid_arg);
 
 	h = connect_module(&code);
 	if (!h)
@@ -75,8 +100,4 @@ int check_main(int argc, char **argv)
 		       " threads: can be checkpointed\n", group_kind(flags),
 		       pgid, census.nr_tasks, census.nr_threads);
 	return EXIT_OK;
-
-usage:
-	fprintf(stderr, "%s", check_usage);
-	return EXIT_USAGE;
 }

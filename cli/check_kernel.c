@@ -826,7 +826,7 @@ static const struct probe probes[] = {
 	{ "shmem_copy", child_shmem, NULL, NULL },
 };
 
-static const char check_kernel_usage[] =
+const char check_kernel_usage[] =
 	"Usage: ckptctl check --kernel [--json]\n\n"
 	"Test, on the running kernel with the ckpt module loaded, each memory\n"
 	"management behaviour the snapshot relies on. Every probe checkpoints a\n"
@@ -835,26 +835,15 @@ static const char check_kernel_usage[] =
 	"One line per probe: name, ok/FAILED/skipped, what was seen. Exit status 1\n"
 	"if a probe failed. Run it after every kernel update.\n";
 
-int check_kernel_main(int argc, char **argv)
+int check_kernel_run(bool json)
 {
 	unsigned int counts[3] = { 0 };
 	struct libckpt_info info;
 	struct utsname uts;
-	bool json = false;
 	struct libckpt *h;
 	size_t i;
 	int code;
 
-	if (wants_help(argc, argv, check_kernel_usage))
-		return EXIT_OK;
-	for (i = 1; i < (size_t)argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (strcmp(argv[i], "--kernel")) {
-			fprintf(stderr, "%s", check_kernel_usage);
-			return EXIT_USAGE;
-		}
-	}
 	h = connect_module(&code);
 	if (!h)
 		return code;

@@ -132,40 +132,47 @@ bool parse_u32(const char *s, unsigned int *out)
 	return true;
 }
 
-bool wants_help(int argc, char **argv, const char *usage_text)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("%s", usage_text);
-			return true;
-		}
-	}
-	return false;
-}
+static const struct option main_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 }
+};
 
 int main(int argc, char **argv)
 {
+	const char *cmd;
 	size_t i;
+	int opt;
 
-	if (argc < 2) {
+	argv[0] = (char *)prog;
+	/* '+': the options before the command are ckptctl's, the rest its. */
+	while ((opt = getopt_long(argc, argv, "+h", main_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("ckptctl %s\n", libckpt_version());
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", prog);
+			return EXIT_USAGE;
+		}
+	}
+	cmd = optind < argc ? argv[optind] : NULL;
+	if (!cmd) {
+		fprintf(stderr, "%s: missing <command>\n", prog);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("ckptctl %s\n", libckpt_version());
-		return EXIT_OK;
-	}
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
+		if (!strcmp(cmd, subcommands[i].name))
+			return subcommands[i].fn(argc - optind, argv + optind);
+	fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -7,6 +7,7 @@
 #ifndef CKPTCTL_CLI_H
 #define CKPTCTL_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,10 +47,73 @@ bool parse_u32(const char *s, unsigned int *out);
 const char *group_kind(unsigned int flags);
 /* Parse a byte count with an optional K/M/G suffix (powers of 1024). */
 bool parse_size(const char *s, uint64_t *out);
-/* --ghost-limit: 1 byte to CKPT_GHOST_LIMIT_MAX; says what is wrong. */
-bool parse_ghost_limit(const char *s, uint64_t *out);
-/* True if argv[1] asks for help; then print @usage. */
-bool wants_help(int argc, char **argv, const char *usage);
+
+/*
+ * One subcommand's command line (cli/cmdline.c), parsed by getopt_long with
+ * the GNU conventions: --opt=value, -oVALUE, unambiguous abbreviations of
+ * long options, options after operands, and "--" to end them. Each @longopts
+ * holds CMDLINE_HELP and each @shortopts "h".
+ */
+struct cmdline {
+	const char *name;		/* "ckptctl freeze": starts every message */
+	const char *usage;		/* what --help prints */
+	const char *shortopts;
+	const struct option *longopts;
+	int argc;
+	char **argv;
+	bool started;
+};
+
+#define CMDLINE_HELP { "help", no_argument, NULL, 'h' }
+#define CMDLINE_INIT(cmd, usage_text, short_opts, long_opts, ac, av) { \
+	.name = "ckptctl " cmd, .usage = (usage_text), .shortopts = (short_opts), \
+	.longopts = (long_opts), .argc = (ac), .argv = (av) }
+
+/*
+ * The next option as getopt_long returns it, -1 after the last. On 'h' the
+ * usage is printed; on '?' getopt has named the bad option and a pointer to
+ * --help follows: pass either to cmdline_stop().
+ */
+int cmdline_next(struct cmdline *c);
+/* One option (not -h) into @arg; false after saying what is wrong. */
+typedef bool (*cmdline_option_fn)(const struct cmdline *c, int opt, void *arg);
+/*
+ * Every option through @option; false to stop, with *@code the exit code
+ * (EXIT_OK after --help, EXIT_USAGE after a bad option).
+ */
+bool cmdline_options(struct cmdline *c, cmdline_option_fn option, void *arg, int *code);
+/* The options of a command that has only --json (and --help). */
+extern const struct option cmdline_json_opts[];
+/* Parse them into *@json; false to stop, with *@code the exit code. */
+bool cmdline_json_only(struct cmdline *c, bool *json, int *code);
+/* The exit code for 'h' (EXIT_OK) or a bad option (EXIT_USAGE). */
+int cmdline_stop(int opt);
+/* "<name>: <what is wrong>", a pointer to --help; returns EXIT_USAGE. */
+int cmdline_error(const struct cmdline *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The next operand after the options, or NULL. */
+const char *cmdline_operand(struct cmdline *c);
+/* The next operand, or NULL after "<name>: missing <what>". */
+const char *cmdline_need(struct cmdline *c, const char *what);
+/* True if no operand is left; else say which one is unexpected. */
+bool cmdline_end(const struct cmdline *c);
+/* --rate: a positive byte count per second; else say what is wrong. */
+bool parse_rate(const struct cmdline *c, const char *s, uint64_t *out);
+/* --ghost-limit: 1 byte to CKPT_GHOST_LIMIT_MAX; else say what is wrong. */
+bool parse_ghost_limit(const struct cmdline *c, const char *s, uint64_t *out);
+
+/*
+ * The area of freeze and restore without --area (cli/default_area.c):
+ * $CKPT_AREA if set, else DEFAULT_AREA.
+ */
+#define DEFAULT_AREA "/var/lib/ckpt/default.area"
+const char *default_area_path(void);
+/*
+ * Open the default area @path read-write, first making it (and its
+ * directory) for group @id if it does not exist: room for two images of
+ * the group, as Documentation/ckptctl.8 says. -1 after a message.
+ */
+int default_area_open(const char *path, unsigned int id, unsigned int flags);
 
 /* A progress line on standard error (cli/progress.c). */
 struct progress {
@@ -66,7 +130,9 @@ void progress_cb(uint64_t done, uint64_t total, void *arg);
 
 int info_main(int argc, char **argv);
 int check_main(int argc, char **argv);
-int check_kernel_main(int argc, char **argv);
+/* check --kernel: run every probe (cli/check_kernel.c). */
+extern const char check_kernel_usage[];
+int check_kernel_run(bool json);
 int area_main(int argc, char **argv);
 int show_main(int argc, char **argv);
 int freeze_main(int argc, char **argv);

@@ -18,7 +18,7 @@
 static const char dump_usage[] =
 	"Usage: ckptctl dump <pgid> -o FILE|- [--session] [--kill|--leave-stopped]\n"
 	"                    [--tcp-established] [--rate BYTES] [--ghost-limit BYTES]\n"
-	"                    [--progress]\n\n"
+	"                    [--progress] [--json]\n\n"
 	"Freeze process group <pgid> and stream its image into FILE, or to standard\n"
 	"output with '-' (a pipe or socket: no temporary copy), and wait until the\n"
 	"image is complete. Messages go to standard error.\n\n"
@@ -35,7 +35,8 @@ static const char dump_usage[] =
 	"  --rate BYTES     limit the writer to BYTES per second (K, M, G suffixes)\n"
 	"  --ghost-limit BYTES  carry deleted files and memfds up to BYTES each\n"
 	"                   (default 1M, at most 64M); larger ones are refused\n"
-	"  --progress       show the progress line even if stderr is not a terminal\n\n"
+	"  --progress       show the progress line even if stderr is not a terminal\n"
+	"  --json           print the result as JSON (on stderr with -o -)\n\n"
 	"Example:  ckptctl dump 1234 -o - --kill | ssh other ckptctl restore -\n";
 
 const char *group_kind(unsigned int flags)
@@ -99,76 +100,146 @@ static void follow_job(struct libckpt *h, uint64_t id, struct progress *pr)
 	}
 }
 
+enum {
+	OPT_KILL = 256, OPT_SESSION, OPT_LEAVE_STOPPED, OPT_TCP, OPT_PROGRESS,
+	OPT_RATE, OPT_GHOST_LIMIT, OPT_JSON,
+};
+
+static const struct option dump_opts[] = {
+	{ "kill", no_argument, NULL, OPT_KILL },
+	{ "session", no_argument, NULL, OPT_SESSION },
+	{ "leave-stopped", no_argument, NULL, OPT_LEAVE_STOPPED },
+	{ "tcp-established", no_argument, NULL, OPT_TCP },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CMDLINE_HELP,
+	{ 0 }
+};
+
+struct dump_args {
+	unsigned int pgid;
+	const char *out;
+	struct libckpt_freeze_opts o;
+	bool kill_after, force_progress, json;
+};
+
+/* One option into @a; false (after a message) if it is bad. */
+static bool dump_option(const struct cmdline *c, int opt, void *arg)
+{
+	struct dump_args *a = arg;
+
+	switch (opt) {
+	case 'o':
+		a->out = optarg;
+		break;
+	case OPT_KILL:
+		a->kill_after = true;
+		break;
+	case OPT_SESSION:
+		a->o.flags |= LIBCKPT_F_SESSION;
+		break;
+	case OPT_LEAVE_STOPPED:
+		a->o.flags |= LIBCKPT_F_LEAVE_STOPPED;
+		break;
+	case OPT_TCP:
+		a->o.flags |= LIBCKPT_F_TCP_ESTABLISHED;
+		break;
+	case OPT_PROGRESS:
+		a->force_progress = true;
+		break;
+	case OPT_RATE:
+		return parse_rate(c, optarg, &a->o.rate);
+	case OPT_GHOST_LIMIT:
+		return parse_ghost_limit(c, optarg, &a->o.ghost_limit);
+	case OPT_JSON:
+		a->json = true;
+		break;
+	}
+	return true;
+}
+
+/* True to go on; else *@code is the exit code (EXIT_OK after --help). */
+static bool dump_args(int argc, char **argv, struct dump_args *a, int *code)
+{
+	struct cmdline c = CMDLINE_INIT("dump", dump_usage, "ho:", dump_opts, argc, argv);
+	const char *pgid_arg;
+
+	if (!cmdline_options(&c, dump_option, a, code))
+		return false;
+	pgid_arg = cmdline_need(&c, "<pgid>");
+	if (!pgid_arg || !cmdline_end(&c))
+		return false;
+	if (!parse_u32(pgid_arg, &a->pgid))
+		cmdline_error(&c, "'%s' is not a process group id", pgid_arg);
+	else if (!a->out)
+		cmdline_error(&c, "missing -o FILE|-");
+	else if (a->kill_after && (a->o.flags & LIBCKPT_F_LEAVE_STOPPED))
+		cmdline_error(&c, "--kill and --leave-stopped exclude each other");
+	else
+		return true;
+	return false;
+}
+
+/* The outcome: text on stderr, or JSON (on stdout unless the image is). */
+static void print_result(const struct dump_args *a, const struct libckpt_job *done,
+			 bool stop_for_kill)
+{
+	bool to_stdout = strcmp(a->out, "-") != 0;
+	bool left_stopped = (a->o.flags & LIBCKPT_F_LEAVE_STOPPED) && !stop_for_kill;
+
+	if (a->json) {
+		fprintf(to_stdout ? stdout : stderr,
+			"{\"%s\": %u, \"job\": %" PRIu64 ", \"tasks\": %" PRIu32
+			", \"threads\": %" PRIu32 ", \"freeze_us\": %.1f, \"image_bytes\": %"
+			PRIu64 ", \"killed\": %s, \"left_stopped\": %s}\n",
+			(a->o.flags & LIBCKPT_F_SESSION) ? "sid" : "pgid", a->pgid, done->id,
+			done->nr_tasks, done->nr_threads, done->freeze_ns / 1e3,
+			done->image_len, a->kill_after ? "true" : "false",
+			left_stopped ? "true" : "false");
+		return;
+	}
+	fprintf(stderr, "%s %u: froze %" PRIu32 " processes for %.1f us; %.1f MiB written to %s%s\n",
+		(a->o.flags & LIBCKPT_F_SESSION) ? "sid" : "pgid", a->pgid, done->nr_tasks,
+		done->freeze_ns / 1e3, done->image_len / 1048576.0,
+		to_stdout ? a->out : "standard output", left_stopped ? "; left stopped" : "");
+}
+
 int dump_main(int argc, char **argv)
 {
-	const char *out = NULL, *pgid_arg = NULL;
-	struct libckpt_freeze_opts o = { 0 };
+	struct dump_args a = { 0 };
 	struct libckpt_job job, done;
-	unsigned int pgid;
-	bool kill_after = false, force_progress = false, stop_for_kill;
+	bool stop_for_kill;
 	struct progress pr;
 	struct libckpt *h;
-	int i, fd, ret, code;
+	int fd, ret, code;
 
-	if (wants_help(argc, argv, dump_usage))
-		return EXIT_OK;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			out = argv[++i];
-		else if (!strcmp(argv[i], "--kill"))
-			kill_after = true;
-		else if (!strcmp(argv[i], "--session"))
-			o.flags |= LIBCKPT_F_SESSION;
-		else if (!strcmp(argv[i], "--leave-stopped"))
-			o.flags |= LIBCKPT_F_LEAVE_STOPPED;
-		else if (!strcmp(argv[i], "--tcp-established"))
-			o.flags |= LIBCKPT_F_TCP_ESTABLISHED;
-		else if (!strcmp(argv[i], "--progress"))
-			force_progress = true;
-		else if (!strcmp(argv[i], "--rate") && i + 1 < argc &&
-			 parse_size(argv[i + 1], &o.rate))
-			i++;
-		else if (!strcmp(argv[i], "--ghost-limit") && i + 1 < argc &&
-			 parse_ghost_limit(argv[i + 1], &o.ghost_limit))
-			i++;
-		else if (!pgid_arg && argv[i][0] != '-')
-			pgid_arg = argv[i];
-		else
-			goto usage;
-	}
-	if (!out || !pgid_arg)
-		goto usage;
-	if (kill_after && (o.flags & LIBCKPT_F_LEAVE_STOPPED)) {
-		fprintf(stderr, "%s dump: --kill and --leave-stopped exclude each other\n", prog);
-		return EXIT_USAGE;
-	}
-	if (!parse_u32(pgid_arg, &pgid)) {
-		fprintf(stderr, "%s dump: '%s' is not a process group id\n", prog, pgid_arg);
-		return EXIT_USAGE;
-	}
+	if (!dump_args(argc, argv, &a, &code))
+		return code;
 	/*
 	 * The connections to outside peers must not move once captured: the
 	 * group stays stopped until the kill, and the module holds them.
 	 */
-	stop_for_kill = kill_after && (o.flags & LIBCKPT_F_TCP_ESTABLISHED);
+	stop_for_kill = a.kill_after && (a.o.flags & LIBCKPT_F_TCP_ESTABLISHED);
 	if (stop_for_kill)
-		o.flags |= LIBCKPT_F_LEAVE_STOPPED;
-	fd = strcmp(out, "-") ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) :
+		a.o.flags |= LIBCKPT_F_LEAVE_STOPPED;
+	fd = strcmp(a.out, "-") ? open(a.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) :
 	     STDOUT_FILENO;
 	if (fd < 0) {
-		fprintf(stderr, "%s: cannot create %s: %s\n", prog, out, strerror(errno));
+		fprintf(stderr, "%s: cannot create %s: %s\n", prog, a.out, strerror(errno));
 		return EXIT_FAILED;
 	}
 	h = connect_module(&code);
 	if (!h)
 		goto out_close;
-	ret = libckpt_dump_with(h, pgid, fd, &o, &job);
+	ret = libckpt_dump_with(h, a.pgid, fd, &a.o, &job);
 	if (ret < 0) {
-		code = report(h, ret, "cannot checkpoint %s %u into %s", group_kind(o.flags),
-			      pgid, out);
+		code = report(h, ret, "cannot checkpoint %s %u into %s", group_kind(a.o.flags),
+			      a.pgid, a.out);
 		goto out;
 	}
-	progress_init(&pr, "dump", force_progress);
+	progress_init(&pr, "dump", a.force_progress);
 	follow_job(h, job.id, &pr);
 	ret = libckpt_wait(h, job.id, &done);
 	if (ret >= 0 && done.state == CKPT_JOB_COMMITTED)
@@ -177,26 +248,23 @@ int dump_main(int argc, char **argv)
 		fputc('\n', stderr);
 	if (ret < 0 || done.state != CKPT_JOB_COMMITTED) {
 		fprintf(stderr, "%s: the image of %s %u is incomplete: %s\n", prog,
-			group_kind(o.flags), pgid, ret < 0 ? strerror(-ret) : done.error_msg);
+			group_kind(a.o.flags), a.pgid,
+			ret < 0 ? strerror(-ret) : done.error_msg);
 		/* Stopped for a kill that will not come: it runs on (the module let its connections go). */
 		if (stop_for_kill)
-			kill_group(pgid, o.flags, SIGCONT);
+			kill_group(a.pgid, a.o.flags, SIGCONT);
 		code = EXIT_FAILED;
 		goto out;
 	}
-	fprintf(stderr, "%s %u: froze %" PRIu32 " processes for %.1f us; %.1f MiB written to %s%s\n",
-		(o.flags & LIBCKPT_F_SESSION) ? "sid" : "pgid", pgid, done.nr_tasks,
-		done.freeze_ns / 1e3, done.image_len / 1048576.0,
-		strcmp(out, "-") ? out : "standard output",
-		(o.flags & LIBCKPT_F_LEAVE_STOPPED) && !stop_for_kill ? "; left stopped" : "");
-	if (!kill_after && (o.flags & LIBCKPT_F_LEAVE_STOPPED) &&
-	    (o.flags & LIBCKPT_F_TCP_ESTABLISHED))
+	print_result(&a, &done, stop_for_kill);
+	if (!a.kill_after && (a.o.flags & LIBCKPT_F_LEAVE_STOPPED) &&
+	    (a.o.flags & LIBCKPT_F_TCP_ESTABLISHED))
 		fprintf(stderr, "%s: its TCP connections to outside peers are held: run '%s release-tcp %"
 			PRIu64 "' before resuming it here\n", prog, prog, job.id);
 	code = EXIT_OK;
-	if (kill_after && kill_group(pgid, o.flags, SIGKILL)) {
-		fprintf(stderr, "%s: cannot kill %s %u: %s\n", prog, group_kind(o.flags),
-			pgid, strerror(errno));
+	if (a.kill_after && kill_group(a.pgid, a.o.flags, SIGKILL)) {
+		fprintf(stderr, "%s: cannot kill %s %u: %s\n", prog, group_kind(a.o.flags),
+			a.pgid, strerror(errno));
 		code = EXIT_FAILED;
 	}
 out:
@@ -205,7 +273,4 @@ out_close:
 	if (fd != STDOUT_FILENO)
 		close(fd);
 	return code;
-usage:
-	fprintf(stderr, "%s", dump_usage);
-	return EXIT_USAGE;
 }

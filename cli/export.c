@@ -22,37 +22,48 @@ static const char export_usage[] =
 	"  --progress  show the progress line even if stderr is not a terminal\n"
 	"  --json      print the result as JSON (on stderr with -o -)\n";
 
+enum { OPT_PROGRESS = 256, OPT_JSON };
+
+static const struct option export_opts[] = {
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CMDLINE_HELP,
+	{ 0 }
+};
+
 int export_main(int argc, char **argv)
 {
-	const char *spec = NULL, *out = NULL;
+	struct cmdline c = CMDLINE_INIT("export", export_usage, "ho:", export_opts, argc, argv);
+	const char *spec, *out = NULL;
 	bool force = false, json = false;
 	char err[LIBCKPT_ERRLEN];
 	struct libckpt_image *img;
 	struct progress pr;
-	int i, fd, ret;
+	int opt, fd, ret;
 	FILE *res;
 
-	if (wants_help(argc, argv, export_usage))
-		return EXIT_OK;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			out = argv[++i];
-		} else if (!strcmp(argv[i], "--progress")) {
+	while ((opt = cmdline_next(&c)) != -1) {
+		switch (opt) {
+		case 'o':
+			out = optarg;
+			break;
+		case OPT_PROGRESS:
 			force = true;
-		} else if (!strcmp(argv[i], "--json")) {
+			break;
+		case OPT_JSON:
 			json = true;
-		} else if (!spec && argv[i][0] != '-') {
-			spec = argv[i];
-		} else {
-			fprintf(stderr, "%s export: unexpected argument '%s'\n%s", prog,
-				argv[i], export_usage);
-			return EXIT_USAGE;
+			break;
+		default:
+			return cmdline_stop(opt);
 		}
 	}
-	if (!spec || !out) {
-		fprintf(stderr, "%s", export_usage);
+	spec = cmdline_need(&c, "AREA[:GEN]");
+	if (!spec || !cmdline_end(&c))
 		return EXIT_USAGE;
-	}
+	if (!strcmp(spec, "-"))
+		return cmdline_error(&c, "'-': export reads an area, not standard input");
+	if (!out)
+		return cmdline_error(&c, "missing -o FILE|-");
 	ret = libckpt_image_open(spec, &img, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot export %s: %s\n", prog, spec, err);

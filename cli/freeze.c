@@ -13,13 +13,15 @@
 #include "cli.h"
 
 static const char freeze_usage[] =
-	"Usage: ckptctl freeze <pgid> --area PATH [--session] [--rate BYTES] [--wait]\n"
+	"Usage: ckptctl freeze <pgid> [--area PATH] [--session] [--rate BYTES] [--wait]\n"
 	"                      [--ghost-limit BYTES] [--tcp-established] [--json]\n\n"
 	"Park every thread of process group <pgid>, snapshot its memory\n"
-	"copy-on-write, let it run on, and stream the snapshot into the area\n"
-	"PATH (see 'ckptctl area create') from a kernel thread. Prints the freeze\n"
+	"copy-on-write, let it run on, and stream the snapshot into an area\n"
+	"(see 'ckptctl area create') from a kernel thread. Prints the freeze\n"
 	"time measured in the kernel.\n\n"
-	"  --area PATH    the area (a preallocated file or block device)\n"
+	"  --area PATH    the area (a preallocated file or block device); by\n"
+	"                 default $CKPT_AREA, else " DEFAULT_AREA ",\n"
+	"                 made on first use with room for two images of the group\n"
 	"  --session      <pgid> is a session id: every process of the session\n"
 	"  --rate BYTES   limit the writer to BYTES per second (K, M, G suffixes)\n"
 	"  --ghost-limit BYTES  carry deleted files and memfds up to BYTES each\n"
@@ -30,66 +32,78 @@ static const char freeze_usage[] =
 	"  --wait         wait until the image is committed; print its generation\n"
 	"  --json         print the result as JSON\n";
 
-bool parse_ghost_limit(const char *s, uint64_t *out)
-{
-	if (parse_size(s, out) && *out && *out <= CKPT_GHOST_LIMIT_MAX)
-		return true;
-	fprintf(stderr, "%s: --ghost-limit '%s': give 1 byte to %uM (K, M suffixes)\n",
-		prog, s, CKPT_GHOST_LIMIT_MAX >> 20);
-	return false;
-}
-
 struct freeze_args {
 	unsigned int pgid;
 	const char *area;
+	bool default_area;	/* no --area: made on first use */
 	struct libckpt_freeze_opts o;
 	bool wait;
 	bool json;
 };
 
-static int parse_args(int argc, char **argv, struct freeze_args *a)
-{
-	const char *pgid = NULL;
-	int i;
+enum { OPT_AREA = 256, OPT_SESSION, OPT_RATE, OPT_GHOST_LIMIT, OPT_TCP, OPT_WAIT, OPT_JSON };
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--area") && i + 1 < argc) {
-			a->area = argv[++i];
-		} else if (!strcmp(argv[i], "--rate") && i + 1 < argc) {
-			if (!parse_size(argv[++i], &a->o.rate) || !a->o.rate) {
-				fprintf(stderr, "%s freeze: '%s' is not a rate in bytes/s\n",
-					prog, argv[i]);
-				return EXIT_USAGE;
-			}
-		} else if (!strcmp(argv[i], "--ghost-limit") && i + 1 < argc) {
-			if (!parse_ghost_limit(argv[++i], &a->o.ghost_limit))
-				return EXIT_USAGE;
-		} else if (!strcmp(argv[i], "--wait")) {
-			a->wait = true;
-		} else if (!strcmp(argv[i], "--session")) {
-			a->o.flags |= LIBCKPT_F_SESSION;
-		} else if (!strcmp(argv[i], "--tcp-established")) {
-			a->o.flags |= LIBCKPT_F_TCP_ESTABLISHED;
-		} else if (!strcmp(argv[i], "--json")) {
-			a->json = true;
-		} else if (!pgid && argv[i][0] != '-') {
-			pgid = argv[i];
-		} else {
-			fprintf(stderr, "%s freeze: unexpected argument '%s'\n%s",
-				prog, argv[i], freeze_usage);
-			return EXIT_USAGE;
-		}
+static const struct option freeze_opts[] = {
+	{ "area", required_argument, NULL, OPT_AREA },
+	{ "session", no_argument, NULL, OPT_SESSION },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
+	{ "tcp-established", no_argument, NULL, OPT_TCP },
+	{ "wait", no_argument, NULL, OPT_WAIT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CMDLINE_HELP,
+	{ 0 }
+};
+
+/* One option into @a; false (after a message) if it is bad. */
+static bool freeze_option(const struct cmdline *c, int opt, void *arg)
+{
+	struct freeze_args *a = arg;
+
+	switch (opt) {
+	case OPT_AREA:
+		a->area = optarg;
+		break;
+	case OPT_SESSION:
+		a->o.flags |= LIBCKPT_F_SESSION;
+		break;
+	case OPT_RATE:
+		return parse_rate(c, optarg, &a->o.rate);
+	case OPT_GHOST_LIMIT:
+		return parse_ghost_limit(c, optarg, &a->o.ghost_limit);
+	case OPT_TCP:
+		a->o.flags |= LIBCKPT_F_TCP_ESTABLISHED;
+		break;
+	case OPT_WAIT:
+		a->wait = true;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
 	}
-	if (!pgid || !a->area) {
-		fprintf(stderr, "%s", freeze_usage);
-		return EXIT_USAGE;
-	}
+	return true;
+}
+
+/* True to go on; else *@code is the exit code (EXIT_OK after --help). */
+static bool parse_args(int argc, char **argv, struct freeze_args *a, int *code)
+{
+	struct cmdline c = CMDLINE_INIT("freeze", freeze_usage, "h", freeze_opts, argc, argv);
+	const char *pgid;
+
+	if (!cmdline_options(&c, freeze_option, a, code))
+		return false;
+	pgid = cmdline_need(&c, "<pgid>");
+	if (!pgid || !cmdline_end(&c))
+		return false;
 	if (!parse_u32(pgid, &a->pgid)) {
-		fprintf(stderr, "%s freeze: '%s' is not a process group id\n",
-			prog, pgid);
-		return EXIT_USAGE;
+		cmdline_error(&c, "'%s' is not a process group id", pgid);
+		return false;
 	}
-	return EXIT_OK;
+	if (!a->area) {
+		a->area = default_area_path();
+		a->default_area = true;
+	}
+	return true;
 }
 
 static void print_result(const struct freeze_args *a,
@@ -108,6 +122,8 @@ static void print_result(const struct freeze_args *a,
 		       waited ? job_state_name(job->state) : "streaming");
 		if (waited)
 			printf(", \"stream_ms\": %.1f", job->stream_ns / 1e6);
+		printf(", \"area\": ");
+		json_str(a->area);
 		printf("}\n");
 		return;
 	}
@@ -146,6 +162,20 @@ static int wait_for(struct libckpt *h, const struct freeze_args *a,
 	return EXIT_OK;
 }
 
+/* The area of --area, or the default one, made for this group if new. */
+static int open_area(const struct freeze_args *a)
+{
+	int fd;
+
+	if (a->default_area)
+		return default_area_open(a->area, a->pgid, a->o.flags);
+	fd = open(a->area, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "%s: cannot open area %s: %s\n", prog, a->area,
+			strerror(errno));
+	return fd;
+}
+
 int freeze_main(int argc, char **argv)
 {
 	struct freeze_args a = { 0 };
@@ -153,24 +183,27 @@ int freeze_main(int argc, char **argv)
 	struct libckpt *h;
 	int fd, ret, code;
 
-	if (wants_help(argc, argv, freeze_usage))
-		return EXIT_OK;
-	code = parse_args(argc, argv, &a);
-	if (code)
+	if (!parse_args(argc, argv, &a, &code))
 		return code;
-	fd = open(a.area, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "%s: cannot open area %s: %s\n", prog, a.area,
-			strerror(errno));
-		return EXIT_FAILED;
-	}
 	h = connect_module(&code);
 	if (!h)
-		goto out_close;
+		return code;
+	/* After the module answered: no default area is made in vain. */
+	fd = open_area(&a);
+	if (fd < 0) {
+		code = EXIT_FAILED;
+		goto out;
+	}
 	ret = libckpt_freeze_with(h, a.pgid, fd, &a.o, &job);
 	if (ret < 0) {
 		code = report(h, ret, "cannot checkpoint %s %u into %s",
 			      group_kind(a.o.flags), a.pgid, a.area);
+		/* Never grown or replaced: it may hold the only images of other groups. */
+		if (ret == -ENOSPC && a.default_area)
+			fprintf(stderr, "%s: the default area %s is too small for this %s: remove it "
+				"(and its generations) to have it made again for this group, or give "
+				"--area or CKPT_AREA another area\n", prog, a.area,
+				group_kind(a.o.flags));
 		goto out;
 	}
 	if (!a.wait || !a.json)
@@ -181,8 +214,8 @@ int freeze_main(int argc, char **argv)
 			print_result(&a, &job, true);
 	}
 out:
+	if (fd >= 0)
+		close(fd);
 	libckpt_close(h);
-out_close:
-	close(fd);
 	return code;
 }

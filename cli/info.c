@@ -37,22 +37,16 @@ static void print_features(uint64_t features, bool json)
 
 int info_main(int argc, char **argv)
 {
+	struct cmdline c = CMDLINE_INIT("info", info_usage, "h", cmdline_json_opts, argc, argv);
 	struct libckpt_info info;
 	bool json = false;
 	struct libckpt *h;
-	int i, ret, code;
+	int ret, code;
 
-	if (wants_help(argc, argv, info_usage))
-		return EXIT_OK;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else {
-			fprintf(stderr, "%s info: unknown argument '%s'\n%s",
-				prog, argv[i], info_usage);
-			return EXIT_USAGE;
-		}
-	}
+	if (!cmdline_json_only(&c, &json, &code))
+		return code;
+	if (!cmdline_end(&c))
+		return EXIT_USAGE;
 	h = connect_module(&code);
 	if (!h)
 		return code;

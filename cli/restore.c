@@ -4,21 +4,31 @@
  *
  * ckptctl restore: rebuild a checkpointed process; it runs on.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "cli.h"
 
 static const char restore_usage[] =
-	"Usage: ckptctl restore IMAGE|AREA[:GEN]|- [--wait] [--pidns] [--shell-job]\n"
-	"                       [--new-pid] [--skip-file-check] [--progress] [--json]\n\n"
+	"Usage: ckptctl restore IMAGE|AREA[:GEN]|-|<pgid> [--area PATH] [--wait] [--pidns]\n"
+	"                       [--shell-job] [--new-pid] [--skip-file-check] [--progress]\n"
+	"                       [--json]\n\n"
 	"Rebuild the checkpointed processes so they continue where they were\n"
 	"frozen: the tree with its pids, sessions, process groups and threads,\n"
 	"memory, registers, descriptors (open files shared as before), working\n"
 	"directory, limits and signal state. Nothing runs unless every process\n"
 	"was restored. An area means its newest committed generation; '-' reads\n"
-	"the image from standard input (e.g. from 'ckptctl dump -o -').\n"
+	"the image from standard input (e.g. from 'ckptctl dump -o -'). A number\n"
+	"that names no file is a process group (or session): its newest committed\n"
+	"generation in the area of --area, by default $CKPT_AREA, else\n"
+	DEFAULT_AREA ".\n"
 	"By default the restored root is detached (its parent becomes init).\n\n"
+	"  --area PATH  the area to find <pgid>'s generation in\n"
 	"  --wait       stay the root's parent and exit with its exit status\n"
 	"  --pidns      restore into a new pid namespace, with the same pids,\n"
 	"               under a small init that reaps the tree\n"
@@ -31,62 +41,210 @@ static const char restore_usage[] =
 	"               not a terminal\n"
 	"  --json       print the result as JSON\n";
 
+enum {
+	OPT_AREA = 256, OPT_WAIT, OPT_NEW_PID, OPT_PIDNS, OPT_SHELL_JOB,
+	OPT_SKIP_FILE_CHECK, OPT_PROGRESS, OPT_JSON,
+};
+
+static const struct option restore_opts[] = {
+	{ "area", required_argument, NULL, OPT_AREA },
+	{ "wait", no_argument, NULL, OPT_WAIT },
+	{ "new-pid", no_argument, NULL, OPT_NEW_PID },
+	{ "pidns", no_argument, NULL, OPT_PIDNS },
+	{ "shell-job", no_argument, NULL, OPT_SHELL_JOB },
+	{ "skip-file-check", no_argument, NULL, OPT_SKIP_FILE_CHECK },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CMDLINE_HELP,
+	{ 0 }
+};
+
+struct restore_args {
+	const char *spec;
+	const char *area;	/* --area */
+	unsigned int pgid;	/* spec is a process group of the area */
+	struct libckpt_restore_opts o;
+	bool force_progress, json;
+};
+
+static bool restore_option(const struct cmdline *c, int opt, void *arg)
+{
+	struct restore_args *a = arg;
+
+	(void)c;
+	switch (opt) {
+	case OPT_AREA:
+		a->area = optarg;
+		break;
+	case OPT_WAIT:
+		a->o.wait = 1;
+		break;
+	case OPT_NEW_PID:
+		a->o.new_pid = 1;
+		break;
+	case OPT_PIDNS:
+		a->o.pidns = 1;
+		break;
+	case OPT_SHELL_JOB:
+		a->o.shell_job = 1;
+		break;
+	case OPT_SKIP_FILE_CHECK:
+		a->o.skip_file_check = 1;
+		break;
+	case OPT_PROGRESS:
+		a->force_progress = true;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	}
+	return true;
+}
+
+/* A number that names no file is a process group: "restore 1234". */
+static bool is_group(const char *spec, unsigned int *pgid)
+{
+	struct stat st;
+
+	return parse_u32(spec, pgid) && stat(spec, &st) && errno == ENOENT;
+}
+
+/* True to go on; else *@code is the exit code (EXIT_OK after --help). */
+static bool parse_args(int argc, char **argv, struct restore_args *a, int *code)
+{
+	struct cmdline c = CMDLINE_INIT("restore", restore_usage, "h", restore_opts, argc,
+					argv);
+
+	if (!cmdline_options(&c, restore_option, a, code))
+		return false;
+	a->spec = cmdline_need(&c, "the image (IMAGE, AREA[:GEN], - or <pgid>)");
+	if (!a->spec || !cmdline_end(&c))
+		return false;
+	if (!is_group(a->spec, &a->pgid)) {
+		a->pgid = 0;
+		if (a->area) {
+			cmdline_error(&c, "--area goes with a <pgid>, and '%s' is none", a->spec);
+			return false;
+		}
+	} else if (!a->area) {
+		a->area = default_area_path();
+	}
+	return true;
+}
+
+/* Are all the processes of @img in process group or session @id? */
+static bool image_of_group(const struct libckpt_image *img, unsigned int id)
+{
+	size_t i, n = libckpt_image_nr_tasks(img);
+	bool pgrp = n > 0, sid = n > 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ckpt_rec_task *t = &libckpt_image_task(img, i)->rec;
+
+		pgrp = pgrp && t->pgid == id;
+		sid = sid && t->sid == id;
+	}
+	return pgrp || sid;
+}
+
+/* The committed slots of @sb, newest generation first; their number. */
+static int committed_newest_first(const struct ckpt_area_sb *sb, int order[CKPT_AREA_SLOTS])
+{
+	int i, j, n = 0;
+
+	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
+		if (sb->slots[i].state != CKPT_SLOT_COMMITTED)
+			continue;
+		for (j = n++; j > 0 &&
+		     sb->slots[order[j - 1]].generation < sb->slots[i].generation; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	return n;
+}
+
+/*
+ * Point a->spec at "AREA:GEN", the newest committed generation of group
+ * a->pgid in a->area; else say which groups the area holds. Each generation
+ * looked at is verified whole, as any restore does.
+ */
+static bool find_generation(struct restore_args *a, char *spec, size_t size)
+{
+	char err[LIBCKPT_ERRLEN] = "", held[512] = "";
+	int order[CKPT_AREA_SLOTS], i, n, fd, ret;
+	struct libckpt_image *img;
+	struct ckpt_area_sb sb;
+	size_t len = 0;
+	bool found;
+
+	fd = open(a->area, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "%s: cannot restore process group %u: cannot open the area %s: %s\n",
+			prog, a->pgid, a->area, strerror(errno));
+		return false;
+	}
+	ret = libckpt_area_read(fd, &sb, err, sizeof(err));
+	close(fd);
+	if (ret) {
+		fprintf(stderr, "%s: cannot restore process group %u: %s: %s\n", prog, a->pgid,
+			a->area, err);
+		return false;
+	}
+	n = committed_newest_first(&sb, order);
+	for (i = 0; i < n; i++) {
+		snprintf(spec, size, "%s:%llu", a->area, sb.slots[order[i]].generation);
+		if (libckpt_image_open(spec, &img, err, sizeof(err))) {
+			fprintf(stderr, "%s: skipping %s: %s\n", prog, spec, err);
+			continue;
+		}
+		found = image_of_group(img, a->pgid);
+		if (!found && len < sizeof(held) && libckpt_image_nr_tasks(img))
+			len += (size_t)snprintf(held + len, sizeof(held) - len, "%s%llu (pgid %u)",
+						len ? ", " : "", sb.slots[order[i]].generation,
+						libckpt_image_task(img, 0)->rec.pgid);
+		libckpt_image_close(img);
+		if (found)
+			return true;
+	}
+	fprintf(stderr, "%s: the area %s holds no committed generation of process group %u%s%s\n",
+		prog, a->area, a->pgid, held[0] ? "; its generations: " : "", held);
+	return false;
+}
+
 int restore_main(int argc, char **argv)
 {
-	struct libckpt_restore_opts o = { 0 };
-	bool force_progress = false, json = false;
+	struct restore_args a = { 0 };
+	char err[LIBCKPT_ERRLEN], spec[PATH_MAX + 32];
 	struct progress pr;
-	const char *spec = NULL;
-	char err[LIBCKPT_ERRLEN];
-	int i, ret, status = 0;
+	int ret, code, status = 0;
 	pid_t pid = 0;
 
-	if (wants_help(argc, argv, restore_usage))
-		return EXIT_OK;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--wait")) {
-			o.wait = 1;
-		} else if (!strcmp(argv[i], "--new-pid")) {
-			o.new_pid = 1;
-		} else if (!strcmp(argv[i], "--pidns")) {
-			o.pidns = 1;
-		} else if (!strcmp(argv[i], "--shell-job")) {
-			o.shell_job = 1;
-		} else if (!strcmp(argv[i], "--skip-file-check")) {
-			o.skip_file_check = 1;
-		} else if (!strcmp(argv[i], "--progress")) {
-			force_progress = true;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!spec && (argv[i][0] != '-' || !strcmp(argv[i], "-"))) {
-			spec = argv[i];
-		} else {
-			fprintf(stderr, "%s restore: unexpected argument '%s'\n%s",
-				prog, argv[i], restore_usage);
-			return EXIT_USAGE;
-		}
+	if (!parse_args(argc, argv, &a, &code))
+		return code;
+	if (a.pgid) {
+		if (!find_generation(&a, spec, sizeof(spec)))
+			return EXIT_FAILED;
+		a.spec = spec;
 	}
-	if (!spec) {
-		fprintf(stderr, "%s", restore_usage);
-		return EXIT_USAGE;
-	}
-	progress_init(&pr, "reading the image", force_progress);
-	o.progress = progress_cb;
-	o.progress_arg = &pr;
-	ret = libckpt_restore(spec, &o, &pid, &status, err, sizeof(err));
+	progress_init(&pr, "reading the image", a.force_progress);
+	a.o.progress = progress_cb;
+	a.o.progress_arg = &pr;
+	ret = libckpt_restore(a.spec, &a.o, &pid, &status, err, sizeof(err));
 	if (pr.drawn)
 		fputc('\n', stderr);
 	if (ret < 0) {
-		fprintf(stderr, "%s: cannot restore %s: %s\n", prog, spec, err);
+		fprintf(stderr, "%s: cannot restore %s: %s\n", prog, a.spec, err);
 		return EXIT_FAILED;
 	}
-	if (json)
-		printf("{\"pid\": %d, \"image\": \"%s\", \"pidns\": %s}\n", pid, spec,
-		       o.pidns ? "true" : "false");
-	else
-		printf("restored pid %d from %s%s\n", pid, spec,
-		       o.pidns ? " (in a new pid namespace)" : "");
-	if (!o.wait)
+	if (a.json) {
+		printf("{\"pid\": %d, \"image\": ", pid);
+		json_str(a.spec);
+		printf(", \"pidns\": %s}\n", a.o.pidns ? "true" : "false");
+	} else {
+		printf("restored pid %d from %s%s\n", pid, a.spec,
+		       a.o.pidns ? " (in a new pid namespace)" : "");
+	}
+	if (!a.o.wait)
 		return EXIT_OK;
 	fflush(stdout);
 	if (WIFEXITED(status))

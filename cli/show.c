@@ -719,24 +719,18 @@ static void show_json(const struct libckpt_image *img)
 
 int show_main(int argc, char **argv)
 {
+	struct cmdline c = CMDLINE_INIT("show", show_usage, "h", cmdline_json_opts, argc, argv);
 	char err[LIBCKPT_ERRLEN] = "";
 	struct libckpt_image *img;
-	const char *spec = NULL;
+	const char *spec;
 	bool json = false;
-	int i, ret;
+	int ret, code;
 
-	if (wants_help(argc, argv, show_usage))
-		return EXIT_OK;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!spec && (argv[i][0] != '-' || !strcmp(argv[i], "-")))
-			spec = argv[i];
-		else
-			goto usage;
-	}
-	if (!spec)
-		goto usage;
+	if (!cmdline_json_only(&c, &json, &code))
+		return code;
+	spec = cmdline_need(&c, "the image (FILE, AREA[:GEN] or -)");
+	if (!spec || !cmdline_end(&c))
+		return EXIT_USAGE;
 	ret = libckpt_image_open(spec, &img, err, sizeof(err));
 	/* A stream is only verified once its pages have gone by. */
 	if (!ret && !libckpt_image_size(img)) {
@@ -755,8 +749,4 @@ int show_main(int argc, char **argv)
 		show_text(img);
 	libckpt_image_close(img);
 	return EXIT_OK;
-
-usage:
-	fprintf(stderr, "%s", show_usage);
-	return EXIT_USAGE;
 }

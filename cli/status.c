@@ -45,20 +45,15 @@ static int print_json(const struct libckpt_job *j, void *arg)
 
 int status_main(int argc, char **argv)
 {
+	struct cmdline c = CMDLINE_INIT("status", status_usage, "h", cmdline_json_opts, argc, argv);
 	struct libckpt *h;
 	bool json = false;
-	int i, n = 0, ret, code;
+	int n = 0, ret, code;
 
-	if (wants_help(argc, argv, status_usage))
-		return EXIT_OK;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json")) {
-			fprintf(stderr, "%s status: unknown argument '%s'\n%s",
-				prog, argv[i], status_usage);
-			return EXIT_USAGE;
-		}
-		json = true;
-	}
+	if (!cmdline_json_only(&c, &json, &code))
+		return code;
+	if (!cmdline_end(&c))
+		return EXIT_USAGE;
 	h = connect_module(&code);
 	if (!h)
 		return code;

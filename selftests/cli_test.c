@@ -3,14 +3,18 @@
  * Copyright (C) 2026 The ckpt authors.
  *
  * ckptctl as a user sees it, on the real module: every subcommand's
- * --help, usage and refusal messages and their exit codes, --json, the
- * progress line, export of an area generation that then restores a
- * real program (busybox sleep) with its pid, and check --kernel.
+ * --help, usage and refusal messages and their exit codes, the GNU option
+ * forms (--opt=value, -oFILE, abbreviations, --), --json, the default
+ * area's refusals (no room, too small), the progress line, export of an
+ * area generation that then restores a real program (busybox sleep) with
+ * its pid, and check --kernel.
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,7 +29,7 @@
 
 static const char *const subcommands[] = {
 	"info", "check", "freeze", "status", "dump", "restore", "area", "show",
-	"export",
+	"export", "release-tcp",
 };
 
 /* Every subcommand explains itself and exits 0; usage errors exit 2. */
@@ -49,6 +53,90 @@ TEST(help_and_usage)
 	EXPECT_NE(NULL, strstr(out, "'12x' is not a process group id")) TH_LOG("%s", out);
 	EXPECT_EQ(2, run_cmd(CKPTCTL " dump 1 -o /tmp/x --kill --leave-stopped 2>&1", out,
 			     sizeof(out)));
+}
+
+/* A usage error, the first line of what it says. */
+static const struct {
+	const char *args;
+	const char *first_line;
+} usage_errors[] = {
+	{ "freeze", "ckptctl freeze: missing <pgid>" },
+	{ "freeze 1 --rate x", "ckptctl freeze: --rate: 'x' is not a rate in bytes/s" },
+	{ "freeze 1 --ghost-limit=65M", "ckptctl freeze: --ghost-limit: '65M' is not 1 byte to 64M" },
+	{ "freeze 1 --area", "ckptctl freeze: option '--area' requires an argument" },
+	{ "freeze 1 2", "ckptctl freeze: unexpected argument '2'" },
+	{ "restore --s 1", "ckptctl restore: option '--s' is ambiguous" },
+	{ "restore", "ckptctl restore: missing the image" },
+	{ "restore --area=/tmp/cli-none /tmp/cli-none", "ckptctl restore: --area goes with a <pgid>" },
+	{ "dump 1 -o /tmp/cli-x --bogus", "ckptctl dump: unrecognized option '--bogus'" },
+	{ "dump 1", "ckptctl dump: missing -o FILE|-" },
+	{ "dump 1 -o", "ckptctl dump: option requires an argument -- 'o'" },
+	{ "dump 1 -o- --kill --leave", "ckptctl dump: --kill and --leave-stopped exclude each other" },
+	{ "info extra", "ckptctl info: unexpected argument 'extra'" },
+	{ "status --json=1", "ckptctl status: option '--json' doesn't allow an argument" },
+	{ "check --kernel 1", "ckptctl check: unexpected argument '1'" },
+	{ "area", "ckptctl area: missing create or info" },
+	{ "area create /tmp/cli-x", "ckptctl area create: missing --size" },
+	{ "area create /tmp/cli-x --size=12Q", "ckptctl area create: --size: '12Q' is not a size" },
+	{ "area info", "ckptctl area info: missing <path>" },
+	{ "export /tmp/cli-none", "ckptctl export: missing -o FILE|-" },
+	{ "release-tcp", "ckptctl release-tcp: missing <job> (or --all)" },
+	{ "release-tcp x", "ckptctl release-tcp: 'x' is not a job number" },
+	{ "show a b", "ckptctl show: unexpected argument 'b'" },
+	{ "--bogus", "ckptctl: unrecognized option '--bogus'" },
+	{ "", "ckptctl: missing <command>" },
+};
+
+/*
+ * Every usage error says what is wrong on its first line, then points to
+ * --help, and exits 2: missing operands and option values, bad values,
+ * unknown and ambiguous options, extra operands.
+ */
+TEST(usage_errors_first_line)
+{
+	char cmd[256], out[OUT_SIZE];
+	unsigned int i;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	for (i = 0; i < sizeof(usage_errors) / sizeof(usage_errors[0]); i++) {
+		snprintf(cmd, sizeof(cmd), CKPTCTL " %s 2>&1", usage_errors[i].args);
+		EXPECT_EQ(2, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s: %s", cmd, out);
+		EXPECT_EQ(0, strncmp(out, usage_errors[i].first_line,
+				     strlen(usage_errors[i].first_line)))
+			TH_LOG("%s: %s", cmd, out);
+		EXPECT_NE(NULL, strstr(out, "--help")) TH_LOG("%s: %s", cmd, out);
+	}
+	/* Abbreviated --help, and --help after operands, still explain. */
+	EXPECT_EQ(0, run_cmd(CKPTCTL " restore 1 --he", out, sizeof(out)));
+	EXPECT_EQ(0, strncmp(out, "Usage: ckptctl restore", 22)) TH_LOG("%s", out);
+	EXPECT_EQ(0, run_cmd(CKPTCTL " check --kernel --help", out, sizeof(out)));
+	EXPECT_EQ(0, strncmp(out, "Usage: ckptctl check --kernel", 29)) TH_LOG("%s", out);
+}
+
+#define AREA2	"/tmp/cli-area2"
+
+/* area create prints what it made, as text or JSON, its size rounded. */
+TEST(area_create_json)
+{
+	char out[OUT_SIZE];
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	unlink(AREA2);
+	/* Options first, and "--" before the operand. */
+	ASSERT_EQ(0, run_cmd(CKPTCTL " area create --json --size=8M -- " AREA2 " 2>&1", out,
+			     sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(0, strcmp(out, "{\"area\": \"" AREA2 "\", \"size\": 8388608, "
+			    "\"data_offset\": 8192, \"data_size\": 8380416}\n")) TH_LOG("%s", out);
+	unlink(AREA2);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " area create " AREA2 " --size 12345678 2>&1", out,
+			     sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(0, strcmp(out, "created area " AREA2 ": 12345344 bytes (11 MiB), "
+			    "11 MiB for images\n")) TH_LOG("%s", out);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " area info --js " AREA2, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "\"size\": 12345344")) TH_LOG("%s", out);
+	unlink(AREA2);
 }
 
 /* Refusals name the object and the reason, and exit 1. */
@@ -87,6 +175,83 @@ static pid_t start_sleeper(void)
 	return pid;
 }
 
+/* A group of its own holding 8 MiB of written anonymous memory. */
+static pid_t start_holder(void)
+{
+	size_t len = 8 << 20;
+	pid_t pid = fork();
+	char *p;
+
+	if (pid == 0) {
+		setsid();
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(1);
+		memset(p, 0x5a, len);
+		for (;;)
+			pause();
+	}
+	usleep(300000);
+	return pid;
+}
+
+/* What a user sees, line by line: each log line must stay a KTAP comment. */
+static void log_lines(struct __test_metadata *_metadata, const char *out)
+{
+	const char *end;
+
+	for (; *out; out = *end ? end + 1 : end) {
+		end = out + strcspn(out, "\n");
+		TH_LOG("as a user sees it: %.*s", (int)(end - out), out);
+	}
+}
+
+#define SMALLFS	"/tmp/cli-smallfs"
+
+/*
+ * The default area is not made where the filesystem has no room for it,
+ * and an existing one too small for the group is named, with the sizes,
+ * and left as it was: the group's freeze is refused either way.
+ */
+TEST(default_area_refusals)
+{
+	char cmd[256], out[OUT_SIZE];
+	struct stat st;
+	pid_t pid;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	pid = start_holder();
+	mkdir(SMALLFS, 0700);
+	ASSERT_EQ(0, mount("tmpfs", SMALLFS, "tmpfs", 0, "size=16m"));
+	snprintf(cmd, sizeof(cmd), "CKPT_AREA=" SMALLFS "/ckpt/default.area " CKPTCTL
+		 " freeze %d 2>&1", pid);
+	EXPECT_EQ(1, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "no room for the default area " SMALLFS
+			       "/ckpt/default.area: it needs 64 MiB")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, SMALLFS "/ckpt has ")) TH_LOG("%s", out);
+	log_lines(_metadata, out);
+	EXPECT_NE(0, stat(SMALLFS "/ckpt/default.area", &st));
+	EXPECT_EQ(0, umount(SMALLFS));
+	rmdir(SMALLFS);
+
+	/* An area with 2 MiB for images cannot take 8 MiB. */
+	unlink(AREA2);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " area create " AREA2 " --size 2056K", out, sizeof(out)))
+		TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), "CKPT_AREA=" AREA2 " " CKPTCTL " freeze %d 2>&1", pid);
+	EXPECT_EQ(1, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "MiB and the area holds 2 MiB")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "the default area " AREA2 " is too small for this "
+			       "process group")) TH_LOG("%s", out);
+	log_lines(_metadata, out);
+	ASSERT_EQ(0, stat(AREA2, &st));
+	EXPECT_EQ(2056 << 10, st.st_size);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(AREA2);
+}
+
 /*
  * A real program frozen into an area; the generation exported with the
  * progress line; the export shown as JSON; the program killed and
@@ -109,29 +274,34 @@ TEST(export_progress_json_restore)
 	ASSERT_EQ(0, run_cmd(CKPTCTL " area create " AREA " --size 64M 2>&1", out, sizeof(out)))
 		TH_LOG("%s", out);
 	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, PS_SETTLE_MS));
-	snprintf(cmd, sizeof(cmd), CKPTCTL " freeze %d --area " AREA " --wait 2>&1", pid);
+	snprintf(cmd, sizeof(cmd), CKPTCTL " freeze --area=" AREA " %d --wait --json 2>&1", pid);
 	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"state\": \"committed\"")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"area\": \"" AREA "\"")) TH_LOG("%s", out);
 
-	ASSERT_EQ(0, run_cmd(CKPTCTL " export " AREA " -o " IMG " --progress 2>&1", out,
+	/* -oFILE, and --prog for --progress. */
+	ASSERT_EQ(0, run_cmd(CKPTCTL " export " AREA " -o" IMG " --prog 2>&1", out,
 			     sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "export: ")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "MiB/s")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "exported generation 1 of " AREA)) TH_LOG("%s", out);
 	TH_LOG("progress as a user sees it: %s", out);
 	/* Without a terminal and without --progress: no progress line. */
-	ASSERT_EQ(0, run_cmd(CKPTCTL " export " AREA ":1 -o - 2>&1 >/dev/null", out,
+	ASSERT_EQ(0, run_cmd(CKPTCTL " export " AREA ":1 -o- 2>&1 >/dev/null", out,
 			     sizeof(out)));
 	EXPECT_EQ(NULL, strstr(out, "MiB/s")) TH_LOG("%s", out);
 	EXPECT_EQ(1, run_cmd(CKPTCTL " export " AREA ":7 -o /tmp/cli-x 2>&1", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "generation 7")) TH_LOG("%s", out);
 
-	ASSERT_EQ(0, run_cmd(CKPTCTL " show " IMG " --json", out, sizeof(out)));
+	ASSERT_EQ(0, run_cmd(CKPTCTL " show --json -- " IMG, out, sizeof(out)));
 	snprintf(want, sizeof(want), "\"pid\": %d", pid);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
 	ASSERT_EQ(0, run_cmd(CKPTCTL " area info " AREA " --json", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"committed\"")) TH_LOG("%s", out);
 	ASSERT_EQ(0, run_cmd(CKPTCTL " status --json", out, sizeof(out)));
 	EXPECT_EQ('[', out[0]) TH_LOG("%s", out);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " release-tcp --all --json", out, sizeof(out)));
+	EXPECT_EQ(0, strcmp(out, "{\"released\": 0}\n")) TH_LOG("%s", out);
 
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
@@ -149,10 +319,14 @@ TEST(export_progress_json_restore)
 	EXPECT_EQ(0, strcmp(out, "sleep")) TH_LOG("cmdline '%s'", out);
 
 	/* The restored sleep dumps again, with the progress line. */
-	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " --kill --progress 2>&1", pid);
+	snprintf(cmd, sizeof(cmd), CKPTCTL " dump %d -o " IMG " --kill --progress --json 2>&1",
+		 pid);
 	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "dump: ")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "(100%)")) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "{\"pgid\": %d, \"job\": ", pid);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"killed\": true, \"left_stopped\": false}")) TH_LOG("%s", out);
 	TH_LOG("dump as a user sees it: %s", out);
 	for (i = 0; i < 100 && (again = waitpid(pid, NULL, WNOHANG)) != pid; i++)
 		usleep(20000);
@@ -187,12 +361,7 @@ TEST(check_kernel)
 		SKIP(return, "%s not installed", CKPTCTL);
 	ASSERT_EQ(0, run_cmd(CKPTCTL " check --kernel 2>&1", out, sizeof(out)))
 		TH_LOG("%s", out);
-	/* Line by line: each log line must stay a KTAP comment. */
-	for (line = out; *line; line = strchr(line, '\n') + 1) {
-		if (!strchr(line, '\n'))
-			break;
-		TH_LOG("as a user sees it: %.*s", (int)(strchr(line, '\n') - line), line);
-	}
+	log_lines(_metadata, out);
 	for (i = 0; i < sizeof(kernel_probes) / sizeof(kernel_probes[0]); i++) {
 		line = strstr(out, kernel_probes[i]);
 		ASSERT_NE(NULL, line) TH_LOG("no line for %s: %s", kernel_probes[i], out);

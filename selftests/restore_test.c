@@ -941,14 +941,30 @@ static pid_t ckptctl_dump_memory(struct __test_metadata *_metadata,
 }
 
 /*
+ * The memory workload, restored by ckptctl (not our child) as @pid: /proc
+ * as before the checkpoint; told to go on, it checks itself and says PASS.
+ */
+static void expect_restored_checks_itself(struct __test_metadata *_metadata, pid_t pid)
+{
+	char *report;
+	int i, diffs;
+
+	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), PS_SETTLE_MS, &report);
+	EXPECT_PROC_SAME(diffs, report);
+	close(open(GO, O_CREAT | O_WRONLY, 0600));
+	EXPECT_EQ(0, wait_for_line("PASS", 30000)) TH_LOG("no PASS in " LOG);
+	for (i = 0; i < 100 && !kill(pid, 0); i++)
+		usleep(50000);
+}
+
+/*
  * ckptctl dump -o FILE --kill, then the image through a pipe into
  * ckptctl restore -: the migration path on one machine. The restored
  * process checks itself and says PASS.
  */
 TEST(dump_kill_restore_from_stdin)
 {
-	char out[4096], want[64], *report;
-	int i, diffs;
+	char out[4096], want[64];
 	pid_t pid;
 
 	if (access(CKPTCTL, X_OK))
@@ -961,12 +977,7 @@ TEST(dump_kill_restore_from_stdin)
 		TH_LOG("%s", out);
 	snprintf(want, sizeof(want), "restored pid %d", pid);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
-	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), PS_SETTLE_MS, &report);
-	EXPECT_PROC_SAME(diffs, report);
-	close(open(GO, O_CREAT | O_WRONLY, 0600));
-	EXPECT_EQ(0, wait_for_line("PASS", 30000)) TH_LOG("no PASS in " LOG);
-	for (i = 0; i < 100 && !kill(pid, 0); i++)
-		usleep(50000);
+	expect_restored_checks_itself(_metadata, pid);
 	unlink(IMG);
 	unlink(GO);
 }
@@ -995,6 +1006,62 @@ TEST(dump_to_pipe)
 	EXPECT_EQ(0, kill(pid, 0)) TH_LOG("the process did not run on");
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+}
+
+#define DEFAULT_DIR	"/tmp/rs-default"
+#define DEFAULT_PATH	DEFAULT_DIR "/ckpt/default.area"
+
+/*
+ * ckptctl freeze <pgid> without --area makes the default area ($CKPT_AREA,
+ * with its directories) for twice the group's memory, and ckptctl restore
+ * <pgid> restores the group's generation from it: same pid, same /proc, and
+ * the process checks itself. A group the area does not hold is refused,
+ * naming the area and the groups it holds.
+ */
+TEST(freeze_default_area_restore_pgid)
+{
+	char cmd[256], out[4096], want[160];
+	struct stat st;
+	pid_t pid;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	ASSERT_EQ(0, system("rm -rf " DEFAULT_DIR));
+	ASSERT_EQ(0, setenv("CKPT_AREA", DEFAULT_PATH, 1));
+	unlink(GO);
+	unlink(LOG);
+	pid = start_exec_workload("memory");
+	ASSERT_EQ(0, wait_for_line("ready", 10000));
+	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, PS_SETTLE_MS));
+	/* --wa: an unambiguous abbreviation of --wait. */
+	snprintf(cmd, sizeof(cmd), CKPTCTL " freeze %d --wa --json 2>&1", pid);
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "created the default area " DEFAULT_PATH)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"state\": \"committed\"")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"area\": \"" DEFAULT_PATH "\"")) TH_LOG("%s", out);
+	TH_LOG("as a user sees it: %.*s", (int)strcspn(out, "\n"), out);
+	ASSERT_EQ(0, stat(DEFAULT_PATH, &st));
+	/* The workload holds 56 MiB of its own (48 at least): two images, slack. */
+	EXPECT_LE(2 * ((48LL + 16) << 20), st.st_size);
+	EXPECT_EQ(0, st.st_size % (1 << 20));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+
+	EXPECT_EQ(1, run_cmd(CKPTCTL " restore 4000000 2>&1", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "the area " DEFAULT_PATH
+			       " holds no committed generation of process group 4000000"))
+		TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "its generations: 1 (pgid %d)", pid);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+
+	snprintf(cmd, sizeof(cmd), CKPTCTL " restore %d --json 2>&1", pid);
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "{\"pid\": %d, \"image\": \"" DEFAULT_PATH ":1\"", pid);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	expect_restored_checks_itself(_metadata, pid);
+	unsetenv("CKPT_AREA");
+	system("rm -rf " DEFAULT_DIR);
+	unlink(GO);
 }
 
 /*
