@@ -101,6 +101,8 @@ bool cmdline_end(const struct cmdline *c);
 bool parse_rate(const struct cmdline *c, const char *s, uint64_t *out);
 /* --ghost-limit: 1 byte to CKPT_GHOST_LIMIT_MAX; else say what is wrong. */
 bool parse_ghost_limit(const struct cmdline *c, const char *s, uint64_t *out);
+bool parse_notify_grace(const struct cmdline *c, const char *s,
+			struct libckpt_freeze_opts *o);
 
 /*
  * The area of freeze and restore without --area (cli/default_area.c):

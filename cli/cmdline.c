@@ -116,6 +116,22 @@ bool parse_rate(const struct cmdline *c, const char *s, uint64_t *out)
 	return false;
 }
 
+/* --notify-grace MS into @o: 0 to CKPT_NOTIFY_GRACE_MAX_MS milliseconds. */
+bool parse_notify_grace(const struct cmdline *c, const char *s,
+			struct libckpt_freeze_opts *o)
+{
+	uint32_t ms;
+
+	if (parse_u32(s, &ms) && ms <= CKPT_NOTIFY_GRACE_MAX_MS) {
+		o->notify_grace_ms = ms;
+		o->flags |= LIBCKPT_F_NOTIFY_GRACE;
+		return true;
+	}
+	cmdline_error(c, "--notify-grace: '%s' is not 0 to %u milliseconds", s,
+		      CKPT_NOTIFY_GRACE_MAX_MS);
+	return false;
+}
+
 bool parse_ghost_limit(const struct cmdline *c, const char *s, uint64_t *out)
 {
 	if (parse_size(s, out) && *out && *out <= CKPT_GHOST_LIMIT_MAX)

@@ -18,7 +18,7 @@
 static const char dump_usage[] =
 	"Usage: ckptctl dump <pgid> -o FILE|- [--session] [--kill|--leave-stopped]\n"
 	"                    [--tcp-established] [--rate BYTES] [--ghost-limit BYTES]\n"
-	"                    [--progress] [--json]\n\n"
+	"                    [--notify-grace MS] [--progress] [--json]\n\n"
 	"Freeze process group <pgid> and stream its image into FILE, or to standard\n"
 	"output with '-' (a pipe or socket: no temporary copy), and wait until the\n"
 	"image is complete. Messages go to standard error.\n\n"
@@ -35,6 +35,9 @@ static const char dump_usage[] =
 	"  --rate BYTES     limit the writer to BYTES per second (K, M, G suffixes)\n"
 	"  --ghost-limit BYTES  carry deleted files and memfds up to BYTES each\n"
 	"                   (default 1M, at most 64M); larger ones are refused\n"
+	"  --notify-grace MS  how long processes that asked to be told of a\n"
+	"                   checkpoint may take to get ready (default 1000, 0: do\n"
+	"                   not wait; see libckpt_notice_open())\n"
 	"  --progress       show the progress line even if stderr is not a terminal\n"
 	"  --json           print the result as JSON (on stderr with -o -)\n\n"
 	"Example:  ckptctl dump 1234 -o - --kill | ssh other ckptctl restore -\n";
@@ -102,7 +105,7 @@ static void follow_job(struct libckpt *h, uint64_t id, struct progress *pr)
 
 enum {
 	OPT_KILL = 256, OPT_SESSION, OPT_LEAVE_STOPPED, OPT_TCP, OPT_PROGRESS,
-	OPT_RATE, OPT_GHOST_LIMIT, OPT_JSON,
+	OPT_RATE, OPT_GHOST_LIMIT, OPT_NOTIFY, OPT_JSON,
 };
 
 static const struct option dump_opts[] = {
@@ -113,6 +116,7 @@ static const struct option dump_opts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
+	{ "notify-grace", required_argument, NULL, OPT_NOTIFY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	CMDLINE_HELP,
 	{ 0 }
@@ -153,6 +157,8 @@ static bool dump_option(const struct cmdline *c, int opt, void *arg)
 		return parse_rate(c, optarg, &a->o.rate);
 	case OPT_GHOST_LIMIT:
 		return parse_ghost_limit(c, optarg, &a->o.ghost_limit);
+	case OPT_NOTIFY:
+		return parse_notify_grace(c, optarg, &a->o);
 	case OPT_JSON:
 		a->json = true;
 		break;

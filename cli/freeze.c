@@ -14,7 +14,8 @@
 
 static const char freeze_usage[] =
 	"Usage: ckptctl freeze <pgid> [--area PATH] [--session] [--rate BYTES] [--wait]\n"
-	"                      [--ghost-limit BYTES] [--tcp-established] [--json]\n\n"
+	"                      [--ghost-limit BYTES] [--tcp-established]\n"
+	"                      [--notify-grace MS] [--json]\n\n"
 	"Park every thread of process group <pgid>, snapshot its memory\n"
 	"copy-on-write, let it run on, and stream the snapshot into an area\n"
 	"(see 'ckptctl area create') from a kernel thread. Prints the freeze\n"
@@ -29,6 +30,9 @@ static const char freeze_usage[] =
 	"  --tcp-established  carry established TCP connections to peers outside\n"
 	"                 the group (refused otherwise); the live connections are\n"
 	"                 not touched\n"
+	"  --notify-grace MS  how long processes that asked to be told of a\n"
+	"                 checkpoint may take to get ready (default 1000, 0: do\n"
+	"                 not wait; see libckpt_notice_open())\n"
 	"  --wait         wait until the image is committed; print its generation\n"
 	"  --json         print the result as JSON\n";
 
@@ -41,7 +45,10 @@ struct freeze_args {
 	bool json;
 };
 
-enum { OPT_AREA = 256, OPT_SESSION, OPT_RATE, OPT_GHOST_LIMIT, OPT_TCP, OPT_WAIT, OPT_JSON };
+enum {
+	OPT_AREA = 256, OPT_SESSION, OPT_RATE, OPT_GHOST_LIMIT, OPT_TCP, OPT_NOTIFY,
+	OPT_WAIT, OPT_JSON,
+};
 
 static const struct option freeze_opts[] = {
 	{ "area", required_argument, NULL, OPT_AREA },
@@ -49,6 +56,7 @@ static const struct option freeze_opts[] = {
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "ghost-limit", required_argument, NULL, OPT_GHOST_LIMIT },
 	{ "tcp-established", no_argument, NULL, OPT_TCP },
+	{ "notify-grace", required_argument, NULL, OPT_NOTIFY },
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	CMDLINE_HELP,
@@ -74,6 +82,8 @@ static bool freeze_option(const struct cmdline *c, int opt, void *arg)
 	case OPT_TCP:
 		a->o.flags |= LIBCKPT_F_TCP_ESTABLISHED;
 		break;
+	case OPT_NOTIFY:
+		return parse_notify_grace(c, optarg, &a->o);
 	case OPT_WAIT:
 		a->wait = true;
 		break;

@@ -39,6 +39,11 @@ static struct netlink_range_validation ghost_limit_range = {
 	.max = CKPT_GHOST_LIMIT_MAX,
 };
 
+/* Beyond NLA_POLICY_MAX()'s s16 bound: a range of its own. */
+static struct netlink_range_validation notify_grace_range = {
+	.max = CKPT_NOTIFY_GRACE_MAX_MS,
+};
+
 static const struct nla_policy check_policy[CKPT_A_TCP_ESTABLISHED + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CKPT_A_SESSION] = { .type = NLA_FLAG },
@@ -55,7 +60,7 @@ static const struct nla_policy freeze_policy[CKPT_A_NOTIFY_GRACE_MS + 1] = {
 	[CKPT_A_LEAVE_STOPPED] = { .type = NLA_FLAG },
 	[CKPT_A_GHOST_LIMIT] = NLA_POLICY_FULL_RANGE(NLA_U64, &ghost_limit_range),
 	[CKPT_A_TCP_ESTABLISHED] = { .type = NLA_FLAG },
-	[CKPT_A_NOTIFY_GRACE_MS] = NLA_POLICY_MAX(NLA_U32, CKPT_NOTIFY_GRACE_MAX_MS),
+	[CKPT_A_NOTIFY_GRACE_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &notify_grace_range),
 };
 
 static const struct nla_policy notice_open_policy[CKPT_A_NOTICE_DONE + 1] = {

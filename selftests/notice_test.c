@@ -181,6 +181,36 @@ TEST(slow_acknowledgment_costs_only_the_grace)
 	unlink(LOG);
 }
 
+#define CKPTCTL	"/usr/bin/ckptctl"
+
+/* ckptctl freeze --notify-grace: the flush happens; a bad grace is named. */
+TEST(ckptctl_notify_grace)
+{
+	char cmd[256], out[4096], err[256];
+	pid_t pid;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	unlink(LOG);
+	unlink(AREA);
+	ASSERT_EQ(0, libckpt_area_create(AREA, 64 << 20, err, sizeof(err))) TH_LOG("%s", err);
+	pid = exec_self_as("CKPT_NOTICE_WORKLOAD", "flush");
+	ASSERT_EQ(0, log_wait(LOG, "ready", 1, 20000)) TH_LOG("%s", log_text());
+	snprintf(cmd, sizeof(cmd), CKPTCTL " freeze %d --area=%s --notify-grace=99999 2>&1",
+		 pid, AREA);
+	EXPECT_EQ(2, run_cmd(cmd, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "--notify-grace: '99999' is not 0 to 60000 milliseconds"))
+		TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), CKPTCTL " freeze %d --area=%s --notify-grace 20000 --wait 2>&1",
+		 pid, AREA);
+	EXPECT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(0, log_wait(LOG, "done after flushing", 1, 20000)) TH_LOG("%s", log_text());
+	EXPECT_EQ(1, log_count(LOG, "flushed", out, sizeof(out))) TH_LOG("%s", out);
+	kill_session(pid);
+	unlink(AREA);
+	unlink(LOG);
+}
+
 /*
  * The workload starts from main(), not from a constructor as other tests'
  * do: it talks to the module through libnl, whose own constructors must
