@@ -139,9 +139,9 @@ static void show_identity_text(const struct libckpt_image_task *t)
 	       (unsigned long long)p->cap_ambient);
 	printf("  auxv: %u entries; oom_score_adj %d coredump_filter 0x%x\n",
 	       id->rec.nr_auxv / 2, id->rec.oom_score_adj, id->rec.coredump_filter);
-	printf("  loginuid %ld cgroup %s\n",
+	printf("  loginuid %ld cgroup %s pkeys 0x%x\n",
 	       id->rec.loginuid == CKPT_LOGINUID_UNSET ? -1L : (long)id->rec.loginuid,
-	       id->cgroup ? id->cgroup : "(the caller's)");
+	       id->cgroup ? id->cgroup : "(the caller's)", id->rec.pkeys);
 	for (j = 0; j < id->rec.nr_threads; j++) {
 		th = &id->threads[j];
 		printf("  thread %u: comm %.16s pdeathsig %u%s policy %u%s priority %u nice %d ioprio 0x%x slack %llu ns CPUs",
@@ -534,9 +534,11 @@ static void show_json_identity(const struct libckpt_image_task *t)
 			printf("%s%llu", k ? ", " : "", (unsigned long long)th->affinity[k]);
 		printf("]}");
 	}
-	printf("], \"oom_score_adj\": %d, \"coredump_filter\": %u, \"loginuid\": %ld, \"cgroup\": ",
+	printf("], \"oom_score_adj\": %d, \"coredump_filter\": %u, \"loginuid\": %ld, "
+	       "\"pkeys\": %u, \"cgroup\": ",
 	       id->rec.oom_score_adj, id->rec.coredump_filter,
-	       id->rec.loginuid == CKPT_LOGINUID_UNSET ? -1L : (long)id->rec.loginuid);
+	       id->rec.loginuid == CKPT_LOGINUID_UNSET ? -1L : (long)id->rec.loginuid,
+	       id->rec.pkeys);
 	if (id->cgroup)
 		json_str(id->cgroup);
 	else

@@ -17,6 +17,7 @@
 #include <linux/mm.h>
 #include <linux/netlink.h>
 #include <linux/path.h>
+#include <linux/pkeys.h>
 #include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -540,6 +541,27 @@ static u32 auxv_words(struct mm_struct *mm, u64 *out)
 	return i + 2;
 }
 
+/*
+ * Protection keys the process allocated: pkey_alloc() and pkey_free()
+ * change the map under the mmap lock (6.1 mm/mprotect.c), which a parked
+ * process's threads cannot take. Key 0 and the execute-only key are the
+ * kernel's (arch/x86/include/asm/pkeys.h); a mapping that carries any key
+ * is refused (vma_refusal()).
+ */
+static u32 pkeys_allocated(struct mm_struct *mm)
+{
+#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
+	u32 map = mm_pkey_allocation_map(mm) & ~1U;
+	int xo = mm->context.execute_only_pkey;
+
+	if (xo > 0)
+		map &= ~(1U << xo);
+	return map;
+#else
+	return 0;
+#endif
+}
+
 /**
  * ckpt_proc_capture_identity() - the IDENTITY record of a parked process
  * @ts: the process; @ts->mm is referenced
@@ -594,6 +616,7 @@ int ckpt_proc_capture_identity(struct ckpt_task_snap *ts,
 		rec.flags |= CKPT_ID_MLOCK_FUTURE;
 	if ((mm->def_flags & VM_LOCKED) && (mm->def_flags & VM_LOCKONFAULT))
 		rec.flags |= CKPT_ID_MLOCK_ONFAULT;
+	rec.pkeys = pkeys_allocated(mm);
 	rec.nr_auxv = auxv_words(mm, auxv);
 	{
 		struct kvec parts[] = {

@@ -46,6 +46,7 @@
 			 CKPT_VMA_LOCKONFAULT | CKPT_VMA_NORESERVE | \
 			 CKPT_VMA_SYSV | CKPT_VMA_SYSV_RDONLY)
 #define SHM_FLAGS_KNOWN	(CKPT_SHM_DEST | CKPT_SHM_LOCKED | CKPT_SHM_NORESERVE)
+#define PKEYS_KNOWN	0xfffeU
 #define ID_FLAGS_KNOWN	(CKPT_ID_SUBREAPER | CKPT_ID_THP_DISABLE | \
 			 CKPT_ID_MLOCK_FUTURE | CKPT_ID_MLOCK_ONFAULT)
 /* /proc/PID/coredump_filter: MMF_DUMP_FILTER_BITS (9) bits. */
@@ -898,6 +899,10 @@ static int parse_identity(struct libckpt_image *img, size_t ti,
 		return bad(img, -EBADMSG, "IDENTITY: %" PRIu32
 			   " thread entries, task pid %" PRIu32 " has %" PRIu32 " threads",
 			   rec.nr_threads, t->rec.pid, t->rec.nr_threads);
+	/* x86 has 16 keys; key 0 is everyone's. */
+	if ((rec.pkeys & ~PKEYS_KNOWN) || rec.reserved)
+		return bad(img, -EBADMSG, "IDENTITY: protection keys 0x%" PRIx32
+			   " beyond 1..15, or a reserved field set", rec.pkeys);
 	if (rec.cgroup_len > CKPT_CGROUP_PATH_MAX)
 		return bad(img, -EBADMSG, "IDENTITY: a cgroup path of %" PRIu32
 			   " bytes (at most %d)", rec.cgroup_len, CKPT_CGROUP_PATH_MAX);

@@ -792,6 +792,32 @@ static int join_group(const struct tree *tr, size_t i)
 	return 0;
 }
 
+/*
+ * The protection keys the process had allocated, allocated again: the mm
+ * survives RESTORE_MM, and pkey_alloc() hands out the lowest free key, so
+ * every key up to the highest recorded one is taken and the others given
+ * back. What each thread may do with a key is in its PKRU register, which
+ * its registers bring back.
+ */
+static int alloc_pkeys(const struct libckpt_image_task *t, struct shared *e)
+{
+	uint32_t want = t->ident->rec.pkeys, got = 0;
+	long k;
+
+	while (want & ~got) {
+		k = syscall(SYS_pkey_alloc, 0, 0);
+		if (k < 0 || k > 15)
+			return fail(e, k < 0 ? -errno : -ENOSPC,
+				    "pid %u: cannot allocate its protection keys (0x%x) again: %s",
+				    t->rec.pid, want, k < 0 ? strerror(errno) : "key out of range");
+		got |= 1U << k;
+	}
+	for (k = 1; k < 16; k++)
+		if ((got & ~want) & (1U << k))
+			syscall(SYS_pkey_free, k);
+	return 0;
+}
+
 /* Everything around the process, then its memory; returns only on failure. */
 static int become_image(struct tree *tr, size_t i)
 {
@@ -847,6 +873,8 @@ static int become_image(struct tree *tr, size_t i)
 		ret = restore_proc(t, p->cwd_fd, e);
 	if (!ret)
 		ret = restore_identity(t, e);
+	if (!ret)
+		ret = alloc_pkeys(t, e);
 	if (!ret)
 		ret = libckpt_rst_owners(tr, i);
 	if (!ret)

@@ -450,6 +450,10 @@ struct ckpt_rec_proc {
  *	shows it to the checkpointing caller, starting with '/', no NUL)
  *	that follow the thread entries; 0 if it was the caller's own cgroup,
  *	which stands for the restorer's at restore (version 7)
+ * @pkeys: the protection keys the process allocated (pkey_alloc()), bit N
+ *	for key N, without key 0 and the kernel's execute-only key; the
+ *	restore allocates them again (version 7)
+ * @reserved: zero
  *
  * A process with a seccomp filter or in seccomp strict mode is refused
  * before the freeze ("seccomp filter: not supported"), so none is here;
@@ -464,6 +468,8 @@ struct ckpt_rec_identity {
 	__u32 coredump_filter;
 	__u32 loginuid;
 	__u32 cgroup_len;
+	__u32 pkeys;
+	__u32 reserved;
 };
 
 #define CKPT_LOGINUID_UNSET	0xffffffffU	/* (uid_t)-1: never set */
