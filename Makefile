@@ -33,6 +33,8 @@ INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# Where systemd looks for units below PREFIX (systemd-analyze unit-paths).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 # DKMS wants a plain version: the last tag or 0.1, and the commit.
 DKMS_VERSION := $(shell echo '$(VERSION)' | sed -e 's/-dirty$$//' -e 's/[^A-Za-z0-9.+~]/./g')
 DKMS_SRC = /usr/src/ckpt-$(DKMS_VERSION)
@@ -81,7 +83,7 @@ help:
 	@echo "make demo            checkpoint, kill and restore a counter in QEMU"
 	@echo "make bench           measure freeze, fork, writer and disk speed in QEMU"
 	@echo "make check-flavours  build the module for the $(FLAVOURS) headers"
-	@echo "make install         module, library, headers, pkg-config, CLI, man page, completion"
+	@echo "make install         module, library, headers, pkg-config, CLI, man page, completion, systemd unit"
 	@echo "make install-dkms    the module's source for DKMS (dkms add/build/install)"
 	@echo "make check-install   both into a DESTDIR, then verified; DKMS build checked"
 	@echo "make check-kernel    on a real machine (no QEMU): ckptctl check --kernel on the running kernel"
@@ -168,6 +170,9 @@ install: all
 	install -D -m 0644 uapi/linux/ckpt_image.h $(DESTDIR)$(INCLUDEDIR)/linux/ckpt_image.h
 	install -D -m 0644 Documentation/ckptctl.8 $(DESTDIR)$(MANDIR)/man8/ckptctl.8
 	install -D -m 0644 cli/ckptctl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/ckptctl
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|' systemd/ckpt-periodic@.service.in \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/ckpt-periodic@.service
 	$(Q)if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); ldconfig; fi
 
 install-dkms:
@@ -184,7 +189,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libckpt.so $(DESTDIR)$(LIBDIR)/pkgconfig/libckpt.pc \
 		$(DESTDIR)$(INCLUDEDIR)/libckpt.h $(DESTDIR)$(INCLUDEDIR)/linux/ckpt.h \
 		$(DESTDIR)$(INCLUDEDIR)/linux/ckpt_image.h $(DESTDIR)$(MANDIR)/man8/ckptctl.8 \
-		$(DESTDIR)$(COMPLETIONDIR)/ckptctl
+		$(DESTDIR)$(COMPLETIONDIR)/ckptctl $(DESTDIR)$(SYSTEMDUNITDIR)/ckpt-periodic@.service
 
 # Both installs into a scratch DESTDIR, checked from the outside.
 check-install: all
