@@ -442,6 +442,7 @@ int freeze_main(int argc, char **argv)
 				group_kind(a.o.flags));
 		goto out;
 	}
+	code = EXIT_OK;
 	if (!a.wait || !a.json)
 		print_result(&a, &job, false, NULL, 0);
 	if (a.wait) {
