@@ -8,7 +8,9 @@
  * exactly its 2 newest generations in the area; SIGTERM ends the periodic
  * ckptctl with exit 0 and a message; the workload, killed, is restored
  * from the newest one and checks itself (and /proc is compared); the
- * module's AREA_DROP refuses the newest generation and a missing one; the
+ * module's AREA_DROP refuses the newest generation and a missing one; a
+ * run killed outright and started again continues; a failed checkpoint
+ * is retried at the next tick, five in a row end it with exit 1; the
  * group exiting ends freeze --every with exit 0.
  */
 #include <fcntl.h>
@@ -98,6 +100,9 @@ static pid_t start_periodic(pid_t pid, const char *opts)
 
 	snprintf(cmd, sizeof(cmd), "exec " CKPTCTL " freeze %d --area " AREA " %s >" OUT " 2>" ERR,
 		 pid, opts);
+	/* Not an earlier run's output while the shell has yet to truncate them. */
+	unlink(OUT);
+	unlink(ERR);
 	p = fork();
 	if (p == 0) {
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -300,6 +305,52 @@ TEST(restart_continues)
 	log_lines(_metadata, buf);
 	n = area_generations(gens);
 	EXPECT_EQ(2, n);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(AREA);
+}
+
+/*
+ * A failed checkpoint is reported with its reason and retried at the next
+ * tick: here the area is busy with a slow one-off checkpoint of the group,
+ * and the periodic one commits once it is done. Five failures in a row end
+ * it with exit 1: here an area too small for the group.
+ */
+TEST(failures_retried_then_given_up)
+{
+	char cmd[256], out[OUT_SIZE], buf[OUT_SIZE];
+	pid_t pid, periodic;
+	int st;
+
+	if (access(CKPTCTL, X_OK))
+		SKIP(return, "%s not installed", CKPTCTL);
+	pid = start_workload(_metadata, "64M");
+	/* 8 MiB at 4 MiB/s: the area is busy for about 2 s. */
+	snprintf(cmd, sizeof(cmd), CKPTCTL " freeze %d --area " AREA " --rate 4M 2>&1", pid);
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	periodic = periodic_ticks(_metadata, pid, "--every 1s", " committed: ", 1);
+	kill(periodic, SIGTERM);
+	st = wait_exit(periodic, 60000);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("status %#x", st);
+	log_count(ERR, "", buf, sizeof(buf));
+	EXPECT_NE(NULL, strstr(buf, "another checkpoint is writing this area")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "trying again at the next tick (1 of 5 failures in a row)"))
+		TH_LOG("%s", buf);
+	log_lines(_metadata, buf);
+
+	/* 2 MiB for images cannot take 8 MiB, however often it is tried. */
+	unlink(AREA);
+	ASSERT_EQ(0, run_cmd(CKPTCTL " area create " AREA " --size 2056K 2>&1", out, sizeof(out)))
+		TH_LOG("%s", out);
+	periodic = start_periodic(pid, "--every 1s");
+	st = wait_exit(periodic, 120000);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) TH_LOG("status %#x", st);
+	log_count(ERR, "", buf, sizeof(buf));
+	EXPECT_NE(NULL, strstr(buf, "the area holds 2 MiB")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "(4 of 5 failures in a row)")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "giving up after 5 failed checkpoints in a row"))
+		TH_LOG("%s", buf);
+	log_lines(_metadata, buf);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	unlink(AREA);
