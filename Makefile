@@ -33,6 +33,8 @@ INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# Where systemd looks for units below PREFIX (systemd-analyze unit-paths).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 # DKMS wants a plain version: the last tag or 0.1, and the commit.
 DKMS_VERSION := $(shell echo '$(VERSION)' | sed -e 's/-dirty$$//' -e 's/[^A-Za-z0-9.+~]/./g')
 DKMS_SRC = /usr/src/ckpt-$(DKMS_VERSION)
@@ -56,7 +58,8 @@ USER_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilib/include $(NL_CFLAGS) 
 LIB_SRCS := lib/netlink.c lib/info.c lib/notice.c lib/crc32c.c lib/area.c lib/image.c lib/fdobj.c lib/freeze.c lib/restore.c \
 	lib/restore_fds.c lib/restore_locks.c lib/restore_objs.c lib/restore_proc.c lib/restore_timers.c lib/restore_shm.c lib/restore_sysv.c lib/restore_sched.c lib/restore_env.c lib/restore_pstate.c lib/restore_pidfd.c lib/restore_inotify.c lib/restore_tty.c \
 	lib/restore_sock.c lib/restore_sock_inet.c
-CLI_SRCS := cli/ckptctl.c cli/info.c cli/check.c cli/check_kernel.c cli/area.c cli/show.c cli/freeze.c cli/status.c cli/restore.c cli/dump.c cli/export.c cli/progress.c cli/show_obj.c cli/release.c cli/cmdline.c cli/default_area.c
+CLI_SRCS := cli/ckptctl.c cli/info.c cli/check.c cli/check_kernel.c cli/area.c cli/show.c cli/freeze.c cli/status.c cli/restore.c cli/dump.c cli/export.c cli/progress.c cli/show_obj.c cli/release.c cli/cmdline.c cli/default_area.c \
+	cli/generations.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(O)/pic/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
@@ -80,7 +83,7 @@ help:
 	@echo "make demo            checkpoint, kill and restore a counter in QEMU"
 	@echo "make bench           measure freeze, fork, writer and disk speed in QEMU"
 	@echo "make check-flavours  build the module for the $(FLAVOURS) headers"
-	@echo "make install         module, library, headers, pkg-config, CLI, man page, completion"
+	@echo "make install         module, library, headers, pkg-config, CLI, man page, completion, systemd unit"
 	@echo "make install-dkms    the module's source for DKMS (dkms add/build/install)"
 	@echo "make check-install   both into a DESTDIR, then verified; DKMS build checked"
 	@echo "make check-kernel    on a real machine (no QEMU): ckptctl check --kernel on the running kernel"
@@ -167,6 +170,9 @@ install: all
 	install -D -m 0644 uapi/linux/ckpt_image.h $(DESTDIR)$(INCLUDEDIR)/linux/ckpt_image.h
 	install -D -m 0644 Documentation/ckptctl.8 $(DESTDIR)$(MANDIR)/man8/ckptctl.8
 	install -D -m 0644 cli/ckptctl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/ckptctl
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|' systemd/ckpt-periodic@.service.in \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/ckpt-periodic@.service
 	$(Q)if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); ldconfig; fi
 
 install-dkms:
@@ -183,7 +189,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libckpt.so $(DESTDIR)$(LIBDIR)/pkgconfig/libckpt.pc \
 		$(DESTDIR)$(INCLUDEDIR)/libckpt.h $(DESTDIR)$(INCLUDEDIR)/linux/ckpt.h \
 		$(DESTDIR)$(INCLUDEDIR)/linux/ckpt_image.h $(DESTDIR)$(MANDIR)/man8/ckptctl.8 \
-		$(DESTDIR)$(COMPLETIONDIR)/ckptctl
+		$(DESTDIR)$(COMPLETIONDIR)/ckptctl $(DESTDIR)$(SYSTEMDUNITDIR)/ckpt-periodic@.service
 
 # Both installs into a scratch DESTDIR, checked from the outside.
 check-install: all

@@ -117,6 +117,38 @@ const char *default_area_path(void);
  */
 int default_area_open(const char *path, unsigned int id, unsigned int flags);
 
+/* The generations of a group in an area (cli/generations.c). */
+/* Are all the processes of @img in process group or session @id? */
+bool image_of_group(const struct libckpt_image *img, unsigned int id);
+/* The committed slots of @sb, newest generation first; their number. */
+int committed_newest_first(const struct ckpt_area_sb *sb, int order[CKPT_AREA_SLOTS]);
+
+/*
+ * freeze --keep N: the committed generations of one group in its area,
+ * oldest first, as far as this ckptctl knows them (found by keep_scan() at
+ * the start, then each one it commits).
+ */
+struct keep {
+	unsigned int max;	/* N; 0: no --keep, the area's own slot reuse */
+	unsigned int n;
+	uint64_t gens[CKPT_AREA_SLOTS];
+};
+
+/*
+ * Find group @id's committed generations in @area (open on @fd): those of
+ * an earlier run, e.g. before a restart. -1 after a message.
+ */
+int keep_scan(struct keep *k, const char *area, int fd, unsigned int id);
+/*
+ * Record @generation as committed, then drop the oldest of the group's
+ * generations beyond k->max through the module (after the commit, never
+ * before: the area always holds a restorable generation). The dropped
+ * generations go into @dropped (CKPT_AREA_SLOTS room); returns their
+ * number. A drop that fails is reported and tried again next time.
+ */
+int keep_commit(struct keep *k, struct libckpt *h, const char *area, int fd,
+		uint64_t generation, uint64_t *dropped);
+
 /* A progress line on standard error (cli/progress.c). */
 struct progress {
 	bool on;		/* stderr is a terminal, or forced */

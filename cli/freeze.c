@@ -7,15 +7,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
+/* Failed checkpoints in a row that end freeze --every. */
+#define PERIODIC_MAX_FAILURES 5
+#define PERIODIC_MAX_FAILURES_STR "5"
+
 static const char freeze_usage[] =
 	"Usage: ckptctl freeze <pgid> [--area PATH] [--session] [--rate BYTES] [--wait]\n"
 	"                      [--ghost-limit BYTES] [--tcp-established]\n"
-	"                      [--notify-grace MS] [--json]\n\n"
+	"                      [--notify-grace MS] [--every INTERVAL [--keep N]] [--json]\n\n"
 	"Park every thread of process group <pgid>, snapshot its memory\n"
 	"copy-on-write, let it run on, and stream the snapshot into an area\n"
 	"(see 'ckptctl area create') from a kernel thread. Prints the freeze\n"
@@ -34,7 +42,16 @@ static const char freeze_usage[] =
 	"                 checkpoint may take to get ready (default 1000, 0: do\n"
 	"                 not wait; see libckpt_notice_open())\n"
 	"  --wait         wait until the image is committed; print its generation\n"
-	"  --json         print the result as JSON\n";
+	"  --every INTERVAL  checkpoint again every INTERVAL (s, m, h suffixes;\n"
+	"                 seconds without), each committed before the next, until\n"
+	"                 the group is gone (exit 0), SIGTERM or SIGINT (the\n"
+	"                 checkpoint under way is finished, exit 0) or "
+	PERIODIC_MAX_FAILURES_STR " failed\n"
+	"                 checkpoints in a row (exit 1)\n"
+	"  --keep N       with --every: keep at most N committed generations of\n"
+	"                 the group in the area, dropping the oldest once a new\n"
+	"                 one is committed\n"
+	"  --json         print the result as JSON (one line per checkpoint)\n";
 
 struct freeze_args {
 	unsigned int pgid;
@@ -43,11 +60,13 @@ struct freeze_args {
 	struct libckpt_freeze_opts o;
 	bool wait;
 	bool json;
+	unsigned int every;	/* --every, in seconds; 0: once */
+	unsigned int keep;	/* --keep N; 0: the area's own slot reuse */
 };
 
 enum {
 	OPT_AREA = 256, OPT_SESSION, OPT_RATE, OPT_GHOST_LIMIT, OPT_TCP, OPT_NOTIFY,
-	OPT_WAIT, OPT_JSON,
+	OPT_WAIT, OPT_JSON, OPT_EVERY, OPT_KEEP,
 };
 
 static const struct option freeze_opts[] = {
@@ -59,9 +78,34 @@ static const struct option freeze_opts[] = {
 	{ "notify-grace", required_argument, NULL, OPT_NOTIFY },
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "every", required_argument, NULL, OPT_EVERY },
+	{ "keep", required_argument, NULL, OPT_KEEP },
 	CMDLINE_HELP,
 	{ 0 }
 };
+
+/* An interval: a number of seconds, or of minutes or hours with m or h. */
+static bool parse_interval(const char *s, unsigned int *secs)
+{
+	unsigned long n, unit = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (!strcmp(end, "m"))
+		unit = 60;
+	else if (!strcmp(end, "h"))
+		unit = 3600;
+	else if (*end && strcmp(end, "s"))
+		return false;
+	/* At most a week: a longer tick is a typo more often than a plan. */
+	if (errno || !n || n > 7 * 24 * 3600 / unit)
+		return false;
+	*secs = n * unit;
+	return true;
+}
 
 /* One option into @a; false (after a message) if it is bad. */
 static bool freeze_option(const struct cmdline *c, int opt, void *arg)
@@ -90,6 +134,18 @@ static bool freeze_option(const struct cmdline *c, int opt, void *arg)
 	case OPT_JSON:
 		a->json = true;
 		break;
+	case OPT_EVERY:
+		if (parse_interval(optarg, &a->every))
+			break;
+		cmdline_error(c, "--every: '%s' is not an interval of 1s to 7 days (s, m, h suffixes)",
+			      optarg);
+		return false;
+	case OPT_KEEP:
+		if (parse_u32(optarg, &a->keep) && a->keep <= CKPT_AREA_SLOTS)
+			break;
+		cmdline_error(c, "--keep: '%s' is not 1 to %d generations", optarg,
+			      CKPT_AREA_SLOTS);
+		return false;
 	}
 	return true;
 }
@@ -109,6 +165,10 @@ static bool parse_args(int argc, char **argv, struct freeze_args *a, int *code)
 		cmdline_error(&c, "'%s' is not a process group id", pgid);
 		return false;
 	}
+	if (a->keep && !a->every) {
+		cmdline_error(&c, "--keep goes with --every");
+		return false;
+	}
 	if (!a->area) {
 		a->area = default_area_path();
 		a->default_area = true;
@@ -116,8 +176,25 @@ static bool parse_args(int argc, char **argv, struct freeze_args *a, int *code)
 	return true;
 }
 
+static void print_dropped(const struct freeze_args *a, const uint64_t *dropped, int nd)
+{
+	int i;
+
+	if (a->json) {
+		printf(", \"dropped\": [");
+		for (i = 0; i < nd; i++)
+			printf("%s%" PRIu64, i ? ", " : "", dropped[i]);
+		printf("]");
+		return;
+	}
+	for (i = 0; i < nd; i++)
+		printf("dropped generation %" PRIu64 " of %s (--keep %u)\n", dropped[i],
+		       a->area, a->keep);
+}
+
 static void print_result(const struct freeze_args *a,
-			 const struct libckpt_job *job, bool waited)
+			 const struct libckpt_job *job, bool waited,
+			 const uint64_t *dropped, int nd)
 {
 	double secs = job->stream_ns / 1e9;
 
@@ -134,7 +211,10 @@ static void print_result(const struct freeze_args *a,
 			printf(", \"stream_ms\": %.1f", job->stream_ns / 1e6);
 		printf(", \"area\": ");
 		json_str(a->area);
+		if (a->every)
+			print_dropped(a, dropped, nd);
 		printf("}\n");
+		fflush(stdout);
 		return;
 	}
 	if (!waited) {
@@ -150,6 +230,9 @@ static void print_result(const struct freeze_args *a,
 	printf("generation %" PRIu64 " committed: %.1f MiB in %.3f s (%.1f MiB/s)\n",
 	       job->generation, job->image_len / 1048576.0, secs,
 	       secs > 0 ? job->image_len / 1048576.0 / secs : 0.0);
+	print_dropped(a, dropped, nd);
+	/* A pipe or the journal sees each checkpoint as it is committed. */
+	fflush(stdout);
 }
 
 static int wait_for(struct libckpt *h, const struct freeze_args *a,
@@ -186,6 +269,145 @@ static int open_area(const struct freeze_args *a)
 	return fd;
 }
 
+/* The signal that ends freeze --every; 0 until one comes. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/*
+ * SIGTERM and SIGINT stay blocked except while freeze --every sleeps: a
+ * checkpoint under way is finished and reported (the kernel would finish
+ * streaming it anyway), and a signal that comes just before the sleep
+ * still ends it, since ppoll() unblocks them atomically. *@unblocked gets
+ * the mask to sleep with.
+ */
+static void catch_stop_signals(sigset_t *unblocked)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigset_t stops;
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigprocmask(SIG_BLOCK, &stops, unblocked);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Sleep until the next tick: @every seconds after *@tick, or a later
+ * multiple if a checkpoint took longer (missed ticks are skipped, not
+ * made up). False if a stop signal came.
+ */
+static bool sleep_until_tick(struct timespec *tick, unsigned int every,
+			     const sigset_t *unblocked)
+{
+	struct timespec now, left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	do
+		tick->tv_sec += every;
+	while (!before(&now, tick));
+	while (!stop_signal) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!before(&now, tick))
+			return true;
+		left.tv_sec = tick->tv_sec - now.tv_sec;
+		left.tv_nsec = tick->tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000L;
+		}
+		ppoll(NULL, 0, &left, unblocked);
+	}
+	return false;
+}
+
+/*
+ * One checkpoint of freeze --every, waited for until committed, then the
+ * generations beyond --keep dropped. 0, -ESRCH (no group, not reported) or
+ * -1 after a message.
+ */
+static int checkpoint_once(struct libckpt *h, int fd, const struct freeze_args *a,
+			   struct keep *k)
+{
+	uint64_t dropped[CKPT_AREA_SLOTS];
+	struct libckpt_job job;
+	int ret, nd;
+
+	ret = libckpt_freeze_with(h, a->pgid, fd, &a->o, &job);
+	if (ret == -ESRCH)
+		return ret;
+	if (ret < 0) {
+		report(h, ret, "cannot checkpoint %s %u into %s", group_kind(a->o.flags),
+		       a->pgid, a->area);
+		return -1;
+	}
+	if (wait_for(h, a, &job) != EXIT_OK)
+		return -1;
+	nd = keep_commit(k, h, a->area, fd, job.generation, dropped);
+	print_result(a, &job, true, dropped, nd);
+	return 0;
+}
+
+/*
+ * freeze --every: checkpoint, wait for the commit, sleep until the next
+ * tick, until the group is gone, a stop signal comes or
+ * PERIODIC_MAX_FAILURES checkpoints in a row failed.
+ */
+static int freeze_every(struct libckpt *h, int fd, const struct freeze_args *a)
+{
+	struct keep k = { .max = a->keep };
+	unsigned int done = 0, failures = 0;
+	struct timespec tick;
+	sigset_t unblocked;
+	int ret;
+
+	/* Generations of an earlier run (a restarted service) count too. */
+	if (a->keep && keep_scan(&k, a->area, fd, a->pgid))
+		return EXIT_FAILED;
+	catch_stop_signals(&unblocked);
+	clock_gettime(CLOCK_MONOTONIC, &tick);
+	do {
+		ret = checkpoint_once(h, fd, a, &k);
+		if (ret == -ESRCH && !done)
+			return report(h, ret, "cannot checkpoint %s %u into %s",
+				      group_kind(a->o.flags), a->pgid, a->area);
+		if (ret == -ESRCH) {
+			fprintf(stderr, "%s: %s %u is gone: stopping after %u checkpoints\n",
+				prog, group_kind(a->o.flags), a->pgid, done);
+			return EXIT_OK;
+		}
+		if (ret && ++failures >= PERIODIC_MAX_FAILURES) {
+			fprintf(stderr, "%s: giving up after %u failed checkpoints in a row\n",
+				prog, failures);
+			return EXIT_FAILED;
+		}
+		if (ret) {
+			fprintf(stderr, "%s: trying again at the next tick (%u of %d failures in a row)\n",
+				prog, failures, PERIODIC_MAX_FAILURES);
+		} else {
+			done++;
+			failures = 0;
+		}
+	} while (sleep_until_tick(&tick, a->every, &unblocked));
+	fprintf(stderr, "%s: %s: stopping after %u checkpoints of %s %u",
+		prog, strsignal(stop_signal), done, group_kind(a->o.flags), a->pgid);
+	if (k.n)
+		fprintf(stderr, "; newest generation %" PRIu64, k.gens[k.n - 1]);
+	fprintf(stderr, "\n");
+	return EXIT_OK;
+}
+
 int freeze_main(int argc, char **argv)
 {
 	struct freeze_args a = { 0 };
@@ -204,6 +426,10 @@ int freeze_main(int argc, char **argv)
 		code = EXIT_FAILED;
 		goto out;
 	}
+	if (a.every) {
+		code = freeze_every(h, fd, &a);
+		goto out;
+	}
 	ret = libckpt_freeze_with(h, a.pgid, fd, &a.o, &job);
 	if (ret < 0) {
 		code = report(h, ret, "cannot checkpoint %s %u into %s",
@@ -216,12 +442,13 @@ int freeze_main(int argc, char **argv)
 				group_kind(a.o.flags));
 		goto out;
 	}
+	code = EXIT_OK;
 	if (!a.wait || !a.json)
-		print_result(&a, &job, false);
+		print_result(&a, &job, false, NULL, 0);
 	if (a.wait) {
 		code = wait_for(h, &a, &job);
 		if (code == EXIT_OK)
-			print_result(&a, &job, true);
+			print_result(&a, &job, true, NULL, 0);
 	}
 out:
 	if (fd >= 0)

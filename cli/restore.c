@@ -132,37 +132,6 @@ static bool parse_args(int argc, char **argv, struct restore_args *a, int *code)
 	return true;
 }
 
-/* Are all the processes of @img in process group or session @id? */
-static bool image_of_group(const struct libckpt_image *img, unsigned int id)
-{
-	size_t i, n = libckpt_image_nr_tasks(img);
-	bool pgrp = n > 0, sid = n > 0;
-
-	for (i = 0; i < n; i++) {
-		const struct ckpt_rec_task *t = &libckpt_image_task(img, i)->rec;
-
-		pgrp = pgrp && t->pgid == id;
-		sid = sid && t->sid == id;
-	}
-	return pgrp || sid;
-}
-
-/* The committed slots of @sb, newest generation first; their number. */
-static int committed_newest_first(const struct ckpt_area_sb *sb, int order[CKPT_AREA_SLOTS])
-{
-	int i, j, n = 0;
-
-	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
-		if (sb->slots[i].state != CKPT_SLOT_COMMITTED)
-			continue;
-		for (j = n++; j > 0 &&
-		     sb->slots[order[j - 1]].generation < sb->slots[i].generation; j--)
-			order[j] = order[j - 1];
-		order[j] = i;
-	}
-	return n;
-}
-
 /*
  * Point a->spec at "AREA:GEN", the newest committed generation of group
  * a->pgid in a->area; else say which groups the area holds. Each generation

@@ -557,6 +557,53 @@ void ckpt_area_abandon(struct ckpt_area *area)
 }
 
 /**
+ * ckpt_area_drop() - forget one committed generation of an area
+ * @fd: the area, open for reading and writing in the calling process
+ * @generation: the generation to forget
+ * @extack: receives the reason on refusal
+ *
+ * The area is taken as for a checkpoint (the busy-area lock), so no
+ * checkpoint writes its superblock meanwhile, and the slot is cleared by
+ * one superblock update of the two-copy protocol: a crash leaves the
+ * generation either whole or gone. Its bytes become room for later
+ * images. The newest committed generation is never dropped: it may be
+ * the only restorable one.
+ *
+ * Return: 0, -ENOENT (no such generation), -EINVAL (not committed, or the
+ * newest), the errors of ckpt_area_open() or an I/O error.
+ */
+int ckpt_area_drop(int fd, u64 generation, struct netlink_ext_ack *extack)
+{
+	struct ckpt_area_slot *s = NULL;
+	struct ckpt_area *area;
+	int i, ret;
+
+	ret = ckpt_area_open(fd, &area, extack);
+	if (ret)
+		return ret;
+	for (i = 0; i < CKPT_AREA_SLOTS; i++)
+		if (area->sb->slots[i].state != CKPT_SLOT_EMPTY &&
+		    area->sb->slots[i].generation == generation)
+			s = &area->sb->slots[i];
+	if (!s) {
+		NL_SET_ERR_MSG(extack, "the area holds no such generation");
+		ret = -ENOENT;
+	} else if (s->state != CKPT_SLOT_COMMITTED) {
+		NL_SET_ERR_MSG(extack, "the generation is not committed");
+		ret = -EINVAL;
+	} else if (s == newest_committed(area->sb)) {
+		NL_SET_ERR_MSG(extack,
+			       "the newest committed generation is never dropped: it may be the only restorable one");
+		ret = -EINVAL;
+	} else {
+		memset(s, 0, sizeof(*s));
+		ret = sb_write(area);
+	}
+	ckpt_area_close(area);
+	return ret;
+}
+
+/**
  * ckpt_area_check_room() - can an image of at least @len bytes go in?
  * @area: the area (a stream always can: its reader or filesystem tells)
  * @len: the least the image will take (ckpt_budget_image_bytes())

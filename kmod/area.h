@@ -50,5 +50,6 @@ int ckpt_area_write(struct ckpt_area *area, u64 pos, const void *buf,
 		    size_t len);
 int ckpt_area_commit(struct ckpt_area *area, u64 len, u32 crc);
 void ckpt_area_abandon(struct ckpt_area *area);
+int ckpt_area_drop(int fd, u64 generation, struct netlink_ext_ack *extack);
 
 #endif /* CKPT_AREA_H */

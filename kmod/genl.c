@@ -67,6 +67,11 @@ static const struct nla_policy notice_open_policy[CKPT_A_NOTICE_DONE + 1] = {
 	[CKPT_A_NOTICE_DONE] = { .type = NLA_FLAG },
 };
 
+static const struct nla_policy area_drop_policy[CKPT_A_GENERATION + 1] = {
+	[CKPT_A_AREA_FD] = { .type = NLA_U32 },
+	[CKPT_A_GENERATION] = NLA_POLICY_MIN(NLA_U64, 1),
+};
+
 static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
 	[CKPT_A_JOB_ID] = NLA_POLICY_MIN(NLA_U64, 1),
 };
@@ -400,6 +405,17 @@ static int ckpt_notice_open_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/* The area descriptor is the permission: its opener may rewrite it anyway. */
+static int ckpt_area_drop_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, CKPT_A_AREA_FD) ||
+	    GENL_REQ_ATTR_CHECK(info, CKPT_A_GENERATION))
+		return -EINVAL;
+	return ckpt_area_drop(nla_get_u32(info->attrs[CKPT_A_AREA_FD]),
+			      nla_get_u64(info->attrs[CKPT_A_GENERATION]),
+			      info->extack);
+}
+
 static int ckpt_tcp_release_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *fd = info->attrs[CKPT_A_SOCK_FD];
@@ -528,9 +544,10 @@ out_put:
 }
 
 /*
- * No GENL_ADMIN_PERM here on purpose: GET_INFO is for anyone, and the
+ * No GENL_ADMIN_PERM here on purpose: GET_INFO is for anyone, the
  * process operations apply the per-target rule of ckpt_group_check()
- * (capability, or same uid and dumpable), which a flag cannot express.
+ * (capability, or same uid and dumpable), which a flag cannot express,
+ * and AREA_DROP's permission is the area descriptor the caller opened.
  */
 static const struct genl_ops ckpt_genl_ops[] = {
 	{
@@ -598,6 +615,12 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.doit = ckpt_notice_open_doit,
 		.policy = notice_open_policy,
 		.maxattr = ARRAY_SIZE(notice_open_policy) - 1,
+	},
+	{
+		.cmd = CKPT_CMD_AREA_DROP,
+		.doit = ckpt_area_drop_doit,
+		.policy = area_drop_policy,
+		.maxattr = ARRAY_SIZE(area_drop_policy) - 1,
 	},
 	{
 		.cmd = CKPT_CMD_STATUS,

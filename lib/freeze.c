@@ -2,7 +2,8 @@
 /*
  * Copyright (C) 2026 The ckpt authors.
  *
- * libckpt: freeze a group into an area (FREEZE) and wait for the job (WAIT).
+ * libckpt: freeze a group into an area (FREEZE), wait for the job (WAIT),
+ * drop an old generation (AREA_DROP).
  */
 #include <errno.h>
 #include <string.h>
@@ -108,6 +109,20 @@ int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job)
 		return -ENOMEM;
 	}
 	return libckpt_transact(h, msg, libckpt_parse_job, job);
+}
+
+int libckpt_area_drop(struct libckpt *h, int area_fd, uint64_t generation)
+{
+	struct nl_msg *msg = libckpt_msg_new(h, CKPT_CMD_AREA_DROP, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, CKPT_A_AREA_FD, (uint32_t)area_fd) < 0 ||
+	    nla_put_u64(msg, CKPT_A_GENERATION, generation) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return libckpt_transact(h, msg, NULL, NULL);
 }
 
 struct status_walk {

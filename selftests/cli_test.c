@@ -65,6 +65,11 @@ static const struct {
 	{ "freeze 1 --ghost-limit=65M", "ckptctl freeze: --ghost-limit: '65M' is not 1 byte to 64M" },
 	{ "freeze 1 --area", "ckptctl freeze: option '--area' requires an argument" },
 	{ "freeze 1 2", "ckptctl freeze: unexpected argument '2'" },
+	{ "freeze 1 --every 5x", "ckptctl freeze: --every: '5x' is not an interval of 1s to 7 days" },
+	{ "freeze 1 --every 0", "ckptctl freeze: --every: '0' is not an interval" },
+	{ "freeze 1 --every 8d", "ckptctl freeze: --every: '8d' is not an interval" },
+	{ "freeze 1 --keep 2", "ckptctl freeze: --keep goes with --every" },
+	{ "freeze 1 --every 1s --keep 17", "ckptctl freeze: --keep: '17' is not 1 to 16" },
 	{ "restore --s 1", "ckptctl restore: option '--s' is ambiguous" },
 	{ "restore", "ckptctl restore: missing the image" },
 	{ "restore --area=/tmp/cli-none /tmp/cli-none", "ckptctl restore: --area goes with a <pgid>" },
@@ -193,17 +198,6 @@ static pid_t start_holder(void)
 	}
 	usleep(300000);
 	return pid;
-}
-
-/* What a user sees, line by line: each log line must stay a KTAP comment. */
-static void log_lines(struct __test_metadata *_metadata, const char *out)
-{
-	const char *end;
-
-	for (; *out; out = *end ? end + 1 : end) {
-		end = out + strcspn(out, "\n");
-		TH_LOG("as a user sees it: %.*s", (int)(end - out), out);
-	}
 }
 
 #define SMALLFS	"/tmp/cli-smallfs"

@@ -344,6 +344,13 @@ static void put_attrs(struct msg *m, uint8_t cmd, const struct worker *w)
 		if (chance(95))
 			put_u64(m, CKPT_A_JOB_ID, some_job());
 		break;
+	case CKPT_CMD_AREA_DROP:
+		if (chance(90))
+			put_u32(m, CKPT_A_AREA_FD, (uint32_t)some_fd(w));
+		/* Mostly the few generations the area can hold, else nonsense. */
+		if (chance(90))
+			put_u64(m, CKPT_A_GENERATION, chance(80) ? below(40) : rnd());
+		break;
 	case CKPT_CMD_RESTORE_MM:
 		if (chance(90))
 			put_u32(m, CKPT_A_IMAGE_FD, (uint32_t)some_fd(w));
@@ -440,7 +447,7 @@ static uint8_t some_cmd(void)
 		CKPT_CMD_FREEZE, CKPT_CMD_FREEZE, CKPT_CMD_FREEZE,
 		CKPT_CMD_WAIT, CKPT_CMD_WAIT, CKPT_CMD_STATUS, CKPT_CMD_STATUS,
 		CKPT_CMD_RESTORE_MM, CKPT_CMD_RESTORE_MM, CKPT_CMD_RESTORE_MM,
-		CKPT_CMD_JOB_EVENT, CKPT_CMD_UNSPEC,
+		CKPT_CMD_JOB_EVENT, CKPT_CMD_UNSPEC, CKPT_CMD_AREA_DROP,
 	};
 
 	if (chance(2))

@@ -5,7 +5,8 @@
 # `make install` and `make install-dkms` into a scratch DESTDIR, checked
 # from the outside as a user or packager would: the files are there, a
 # program builds against the installed library through pkg-config and
-# runs, the man page renders, the completion completes, and DKMS builds the
+# runs, the man page renders, the completion completes, the systemd unit is
+# where systemd looks, valid and runs a command ckptctl accepts, and DKMS builds the
 # module from the installed source for the target kernel (in its own
 # scratch tree: the system's DKMS state is not touched).
 #
@@ -29,7 +30,7 @@ ok() {
 rm -rf "$scratch"
 mkdir -p "$scratch"
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 
 make -s install DESTDIR="$dest" > "$scratch/install.log" 2>&1 &&
 	make -s install-dkms DESTDIR="$dest" >> "$scratch/install.log" 2>&1
@@ -42,6 +43,7 @@ for f in /lib/modules/$kver/updates/ckpt.ko $prefix/bin/ckptctl \
 	$prefix/include/linux/ckpt.h $prefix/include/linux/ckpt_image.h \
 	$prefix/share/man/man8/ckptctl.8 \
 	$prefix/share/bash-completion/completions/ckptctl \
+	$prefix/lib/systemd/system/ckpt-periodic@.service \
 	/usr/src/ckpt-$dkver/dkms.conf /usr/src/ckpt-$dkver/kmod/Kbuild \
 	/usr/src/ckpt-$dkver/uapi/linux/ckpt.h; do
 	[ -e "$dest$f" ] || { echo "# missing: $f"; missing=1; }
@@ -90,6 +92,35 @@ echo "$comp" | head -1 | grep -qx export &&
 	echo "$comp" | tail -1 | grep -q -- "--progress"
 ok $? "bash completion completes subcommands and options"
 
+# The systemd unit (systemd does not run in the test guest): in a
+# directory systemd reads, accepted by systemd-analyze verify as an
+# instance whose ckptctl is the installed one, and its ExecStart, expanded
+# as systemd expands it with a job's settings, a command line the
+# installed ckptctl accepts (it fails on the group or the module, never on
+# usage: exit 1 or 3).
+unit=$dest$prefix/lib/systemd/system/ckpt-periodic@.service
+st=0
+if command -v systemd-analyze > /dev/null; then
+	systemd-analyze unit-paths | grep -qx "$prefix/lib/systemd/system" ||
+		{ echo "# systemd does not read $prefix/lib/systemd/system"; st=1; }
+	sed "s|$prefix/bin/ckptctl|$dest$prefix/bin/ckptctl|" "$unit" \
+		> "$scratch/ckpt-periodic@job.service"
+	systemd-analyze verify --man=no "$scratch/ckpt-periodic@job.service" \
+		> "$scratch/verify.log" 2>&1 && ! grep -q . "$scratch/verify.log" ||
+		{ sed 's/^/# verify: /' "$scratch/verify.log"; st=1; }
+else
+	echo "# systemd-analyze is not installed: the unit is not verified"
+fi
+line=$(sed -n "s|^ExecStart=$prefix/bin/ckptctl ||p" "$unit")
+# ${VAR} stays one word, $VAR is split on spaces: as unquoted shell words.
+out=$(CKPT_PGID=999999 CKPT_EVERY=1s CKPT_KEEP=2 CKPT_OPTS="--session --rate 64M" \
+	CKPT_AREA=$scratch/job.area bash -c "exec \"\$0\" $line" \
+	"$dest$prefix/bin/ckptctl" 2>&1)
+rc=$?
+echo "# ExecStart: ckptctl $line: $out (exit $rc)"
+{ [ -n "$line" ] && { [ $rc -eq 1 ] || [ $rc -eq 3 ]; }; } || st=1
+ok $st "the systemd unit is installed where systemd reads it, verifies and its ExecStart parses"
+
 # DKMS: add, build and install from the installed source, for $kver, in
 # scratch trees; the result must be a module for that kernel.
 if command -v dkms > /dev/null; then
@@ -111,7 +142,7 @@ if command -v dkms > /dev/null; then
 	fi
 	ok $st "dkms builds the module for $kver from the installed source"
 else
-	echo "ok 7 # SKIP dkms is not installed (make deps installs it)"
+	echo "ok $((n + 1)) # SKIP dkms is not installed (make deps installs it)"
 fi
 
 [ $failed -eq 0 ] && echo "# install: all checks passed" || echo "# install: $failed failed"

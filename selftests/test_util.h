@@ -356,6 +356,17 @@ static inline const char *ps_scope(const char *test)
 	free(report);								\
 } while (0)
 
+/* What a user sees, line by line: each log line must stay a KTAP comment. */
+static inline void log_lines(struct __test_metadata *_metadata, const char *out)
+{
+	const char *end;
+
+	for (; *out; out = *end ? end + 1 : end) {
+		end = out + strcspn(out, "\n");
+		TH_LOG("as a user sees it: %.*s", (int)(end - out), out);
+	}
+}
+
 /* The module's parameters, by name: 0 / the value, or -errno. */
 #define PARAMS		"/sys/module/ckpt/parameters/"
 

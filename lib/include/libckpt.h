@@ -396,6 +396,13 @@ int libckpt_dump_with(struct libckpt *h, uint32_t id, int out_fd,
 		      struct libckpt_job *job);
 /* Wait until job @id is committed or failed; fills @job. */
 int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job);
+/*
+ * Forget committed generation @generation of the area open (read-write) on
+ * @area_fd, through the module, which owns the area's superblock: never the
+ * newest committed one (-EINVAL); -ENOENT if the area no longer holds it;
+ * -EBUSY while a checkpoint writes the area.
+ */
+int libckpt_area_drop(struct libckpt *h, int area_fd, uint64_t generation);
 
 /* Called per job; a negative return stops the walk and is returned. */
 typedef int (*libckpt_job_fn)(const struct libckpt_job *job, void *arg);

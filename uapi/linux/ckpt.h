@@ -320,6 +320,24 @@
  *   Reply attributes:
  *     CKPT_A_NOTICE_FD u32: the descriptor
  *
+ * CKPT_CMD_AREA_DROP
+ *   Forget one committed generation of an area (ckptctl freeze --keep).
+ *   The area is taken as a checkpoint takes it, so no checkpoint writes it
+ *   meanwhile, and the slot is cleared by one update of the two-copy
+ *   superblock protocol (Documentation/image-format.rst): after a crash
+ *   the generation is whole or gone. Its bytes become free room. The
+ *   newest committed generation is never dropped. Permission: the area
+ *   descriptor, open for reading and writing, as for CKPT_CMD_FREEZE; no
+ *   capability (whoever may open the area may rewrite it).
+ *   Request attributes:
+ *     CKPT_A_AREA_FD     u32, required: the area, caller's descriptor table
+ *     CKPT_A_GENERATION  u64, required, at least 1
+ *   Reply: none (the ACK)
+ *   Errors: -ENOENT the area holds no such generation, -EINVAL it is not
+ *     committed or is the newest committed one, -EBUSY a checkpoint is
+ *     writing the area, and those of opening an area for CKPT_CMD_FREEZE
+ *     (-EBADF, -EBADMSG) or an I/O error.
+ *
  * Errors that concern one object
  * ------------------------------
  *
@@ -355,6 +373,7 @@
  * @CKPT_CMD_RESTORE_PEER: give a restored Unix socket its SO_PEERCRED
  * @CKPT_CMD_TCP_RELEASE: end holds of migrating TCP connections
  * @CKPT_CMD_NOTICE_OPEN: open a checkpoint-pending notice descriptor
+ * @CKPT_CMD_AREA_DROP: forget one committed, not newest, generation of an area
  */
 enum ckpt_cmd {
 	CKPT_CMD_UNSPEC,
@@ -371,6 +390,7 @@ enum ckpt_cmd {
 	CKPT_CMD_RESTORE_PEER,
 	CKPT_CMD_TCP_RELEASE,
 	CKPT_CMD_NOTICE_OPEN,
+	CKPT_CMD_AREA_DROP,
 
 	__CKPT_CMD_MAX
 };
