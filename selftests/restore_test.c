@@ -1244,8 +1244,10 @@ static const struct ckpt_area_slot *newest(const struct ckpt_area_sb *sb)
 /*
  * An area generation is refused, and none of it runs, if a checkpoint into
  * the same area overwrites it while the restore fills memory from it:
- * generation 1, restored slowly, loses its place to a third checkpoint in
- * an area with room for two and a half images.
+ * the first of three generations, restored slowly, loses its place to a
+ * fourth checkpoint in an area with room for three and a half images. The
+ * newest generation starts two images in, so the fourth lands at the start
+ * of the area even when its image is somewhat larger than the first one's.
  */
 TEST_F_TIMEOUT(stall, generation_replaced_during_restore_refused, 300)
 {
@@ -1265,11 +1267,12 @@ TEST_F_TIMEOUT(stall, generation_replaced_during_restore_refused, 300)
 	ASSERT_NE(NULL, newest(&sb));
 	len = newest(&sb)->length;
 	unlink(AREA);
-	ASSERT_EQ(0, libckpt_area_create(AREA, sb.data_offset + len * 5 / 2, err,
+	ASSERT_EQ(0, libckpt_area_create(AREA, sb.data_offset + len * 7 / 2, err,
 					 sizeof(err)));
 	sb = freeze_into_area(_metadata, pid);
 	ASSERT_NE(NULL, newest(&sb));
 	gen = newest(&sb)->generation;
+	freeze_into_area(_metadata, pid);
 	freeze_into_area(_metadata, pid);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
