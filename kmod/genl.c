@@ -76,7 +76,7 @@ static const struct nla_policy wait_policy[CKPT_A_JOB_ID + 1] = {
 	[CKPT_A_JOB_ID] = NLA_POLICY_MIN(NLA_U64, 1),
 };
 
-static const struct nla_policy restore_mm_policy[CKPT_A_RESTORE_PLAN_FD + 1] = {
+static const struct nla_policy restore_mm_policy[CKPT_A_RESTORE_CRC_POS + 1] = {
 	[CKPT_A_IMAGE_FD] = { .type = NLA_U32 },
 	[CKPT_A_RESTORE_TASK] = NLA_POLICY_EXACT_LEN(sizeof(struct ckpt_rec_task)),
 	/* Binary chunks of mappings and runs, checked by gather_chunks(). */
@@ -86,6 +86,8 @@ static const struct nla_policy restore_mm_policy[CKPT_A_RESTORE_PLAN_FD + 1] = {
 	[CKPT_A_RESTORE_AUXV] = { .type = NLA_BINARY,
 				  .len = CKPT_AUXV_WORDS * sizeof(__u64) },
 	[CKPT_A_RESTORE_PLAN_FD] = { .type = NLA_U32 },
+	[CKPT_A_RESTORE_CRC_FD] = { .type = NLA_U32 },
+	[CKPT_A_RESTORE_CRC_POS] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy restore_regs_policy[CKPT_A_EXE_FD + 1] = {

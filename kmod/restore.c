@@ -36,6 +36,7 @@
 #include <linux/ckpt_image.h>
 
 #include "fault.h"
+#include "fill.h"
 #include "freeze.h"
 #include "group.h"
 #include "restore.h"
@@ -44,7 +45,8 @@
 
 #define MAX_VMAS	65536
 #define MAX_RUNS	BIT(18)
-#define COPY_CHUNK	(1024 * 1024)
+/* Pieces of a MiB: 16 TiB of page runs, 64 MiB of their CRCs. */
+#define MAX_PIECES	BIT_ULL(24)
 
 /*
  * The waits of a restore end when the restore stops making progress, not
@@ -238,6 +240,10 @@ struct plan {
 	struct file *image;
 	const u64 *auxv;	/* saved auxv, or NULL to keep the caller's */
 	size_t nr_auxv;
+	struct file *crc_file;	/* receives crcs[], or NULL */
+	loff_t crc_pos;
+	__le32 *crcs;		/* per piece of the runs, its CRC-32C */
+	u64 nr_pieces;
 };
 
 #define VMA_KNOWN	(CKPT_VMA_READ | CKPT_VMA_WRITE | CKPT_VMA_EXEC | \
@@ -465,6 +471,9 @@ static void plan_put(struct plan *p)
 		if (p->files[i])
 			fput(p->files[i]);
 	kvfree(p->files);
+	kvfree(p->crcs);
+	if (p->crc_file)
+		fput(p->crc_file);
 	kvfree(p->runs);
 	kvfree(p->vmas);
 	if (p->image)
@@ -574,6 +583,35 @@ out:
 	return ret;
 }
 
+/*
+ * Where the CRC of each run goes: the controller checks the image's
+ * checksum from them before any restored task runs, so the image is read
+ * once, here, and not also beforehand to verify it.
+ */
+static int crc_file_get(struct plan *p, u32 fd, u64 pos,
+			struct netlink_ext_ack *extack)
+{
+	p->crc_file = fget(fd);
+	if (!p->crc_file || !(p->crc_file->f_mode & FMODE_WRITE) ||
+	    !S_ISREG(file_inode(p->crc_file)->i_mode)) {
+		NL_SET_ERR_MSG(extack,
+			       "checksum descriptor is not a regular file open for writing");
+		return -EBADF;
+	}
+	/* Runs are checked to lie in the image: at most a MiB per piece each. */
+	p->nr_pieces = ckpt_fill_nr_pieces(p->runs, p->nr_runs);
+	if (p->nr_pieces > MAX_PIECES ||
+	    pos > LLONG_MAX - MAX_PIECES * sizeof(*p->crcs)) {
+		NL_SET_ERR_MSG(extack, "too many pieces or checksum position out of range");
+		return -EINVAL;
+	}
+	p->crc_pos = pos;
+	/* Before the point of no return: a failure here costs nothing. */
+	p->crcs = kvcalloc(max_t(size_t, p->nr_pieces, 1), sizeof(*p->crcs),
+			   GFP_KERNEL);
+	return p->crcs ? 0 : -ENOMEM;
+}
+
 static int plan_get(struct genl_info *info, struct plan *p)
 {
 	struct nlattr **a = info->attrs;
@@ -629,7 +667,13 @@ static int plan_get(struct genl_info *info, struct plan *p)
 	if (!p->files)
 		return -ENOMEM;
 	ret = check_vmas(p, extack);
-	return ret ? ret : check_runs(p, extack);
+	if (!ret)
+		ret = check_runs(p, extack);
+	if (!ret && a[CKPT_A_RESTORE_CRC_FD])
+		ret = crc_file_get(p, nla_get_u32(a[CKPT_A_RESTORE_CRC_FD]),
+				   a[CKPT_A_RESTORE_CRC_POS] ?
+				   nla_get_u64(a[CKPT_A_RESTORE_CRC_POS]) : 0, extack);
+	return ret;
 }
 
 /* --- past the point of no return -------------------------------------------- */
@@ -750,47 +794,21 @@ static int map_all(struct plan *p)
 	return ret;
 }
 
-/*
- * Page contents go through access_process_vm() with FOLL_FORCE, as a
- * debugger's pokes do: it writes into read-only private mappings by COW
- * and into shared ones directly, so every mapping can be created with its
- * final protection.
- */
+static int put_crcs(struct plan *p)
+{
+	size_t len = p->nr_pieces * sizeof(*p->crcs);
+	loff_t pos = p->crc_pos;
+
+	if (!p->crc_file || !len)
+		return 0;
+	return kernel_write(p->crc_file, p->crcs, len, &pos) == len ? 0 : -EIO;
+}
+
 static int fill_pages(struct plan *p)
 {
-	char *buf = kvmalloc(COPY_CHUNK, GFP_KERNEL);
-	u64 filled = 0;
-	size_t i;
-	int ret = 0;
+	int ret = ckpt_fill(p->image, p->runs, p->nr_runs, p->crcs, progressed);
 
-	if (!buf)
-		return -ENOMEM;
-	for (i = 0; !ret && i < p->nr_runs; i++) {
-		const struct ckpt_restore_run *r = &p->runs[i];
-		u64 done = 0, len = r->nr_pages << PAGE_SHIFT;
-
-		while (!ret && done < len) {
-			size_t n = min_t(u64, COPY_CHUNK, len - done);
-			loff_t pos = r->offset + done;
-
-			if (kernel_read(p->image, buf, n, &pos) != n)
-				ret = -EIO;
-			else if (access_process_vm(current, r->addr + done, buf,
-						   n, FOLL_FORCE | FOLL_WRITE) != n)
-				ret = -EFAULT;
-			done += n;
-			progressed();
-			/* The selftests' slow fill: once per MiB filled. */
-			filled += n;
-			if (filled / COPY_CHUNK != (filled - n) / COPY_CHUNK)
-				ckpt_fault_fill_delay();
-			if (fatal_signal_pending(current))
-				ret = -EINTR;
-			cond_resched();
-		}
-	}
-	kvfree(buf);
-	return ret;
+	return ret ? ret : put_crcs(p);
 }
 
 /*

@@ -97,3 +97,48 @@ uint32_t libckpt_crc32c(uint32_t crc, const void *buf, size_t len)
 		return libckpt_crc32c_hw(crc, buf, len);
 	return libckpt_crc32c_sw(crc, buf, len);
 }
+
+/*
+ * Arithmetic on CRCs as polynomials over GF(2), in the reflected bit order
+ * of the CRC itself: bit 31 is x^0, bit 0 is x^31. It lets the CRC of a
+ * whole be assembled from CRCs of its pieces computed elsewhere (the
+ * module computes the CRC of each page run it fills).
+ */
+static uint32_t gf2_mulmod(uint32_t a, uint32_t b)
+{
+	uint32_t m = 1U << 31, p = 0;
+
+	for (; m; m >>= 1) {
+		if (a & m)
+			p ^= b;
+		b = (b >> 1) ^ (CRC32C_POLY & -(b & 1));	/* b *= x */
+	}
+	return p;
+}
+
+/* x^(8 * len) modulo the polynomial, by squaring. */
+static uint32_t x_pow_8n(uint64_t len)
+{
+	uint32_t sq = 1U << 30, p = 1U << 31;	/* x^1, x^0 */
+	int i;
+
+	for (i = 0; i < 3; i++)
+		sq = gf2_mulmod(sq, sq);	/* x^8 */
+	for (; len; len >>= 1) {
+		if (len & 1)
+			p = gf2_mulmod(p, sq);
+		sq = gf2_mulmod(sq, sq);
+	}
+	return p;
+}
+
+/*
+ * With pre- and post-inversion, CRC(A then B) = CRC(A) * x^(8|B|) + CRC(B)
+ * (mod the polynomial): the inversions cancel between the two terms. So
+ * shifting @crc by @len bytes is what appending @len bytes whose own CRC is
+ * 0 does, and the CRC of A then B is shift(CRC(A), |B|) ^ CRC(B).
+ */
+uint32_t libckpt_crc32c_shift(uint32_t crc, uint64_t len)
+{
+	return gf2_mulmod(x_pow_8n(len), crc);
+}

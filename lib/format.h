@@ -26,6 +26,8 @@ _Static_assert(sizeof(struct ckpt_area_sb) <= CKPT_AREA_SB_SIZE,
  * That is the value the kernel writer stores: ~crc32c(~0, data, len).
  */
 uint32_t libckpt_crc32c(uint32_t crc, const void *buf, size_t len);
+/* @crc followed by @len bytes whose own CRC is 0: see crc32c.c. */
+uint32_t libckpt_crc32c_shift(uint32_t crc, uint64_t len);
 /* The table-driven and SSE4.2 implementations, for tests. */
 uint32_t libckpt_crc32c_sw(uint32_t crc, const void *buf, size_t len);
 uint32_t libckpt_crc32c_hw(uint32_t crc, const void *buf, size_t len);
@@ -55,5 +57,30 @@ int libckpt_image_fd(const struct libckpt_image *img);
  */
 int libckpt_image_still_held(const struct libckpt_image *img, char *err,
 			     size_t errlen);
+
+/*
+ * As libckpt_image_open(), for a restore: every record is read and checked
+ * but the page data is skipped, and the image's checksum is checked later
+ * by libckpt_image_check_data() from the CRCs of the data as it is filled.
+ * Not for a stream ("-").
+ */
+int libckpt_image_open_deferred(const char *spec, struct libckpt_image **out,
+				char *err, size_t errlen);
+
+/* @len bytes at byte @offset of the image's file whose CRC-32C is @crc. */
+struct libckpt_data_crc {
+	uint64_t offset;
+	uint64_t len;
+	uint32_t crc;
+};
+
+/*
+ * For an image opened deferred: 0 if @pieces cover its page data and with
+ * the rest give the trailer's checksum; else -EBADMSG ("checksum
+ * mismatch") or -EINVAL with the reason in @err. 0 for any other image.
+ */
+int libckpt_image_check_data(const struct libckpt_image *img,
+			     const struct libckpt_data_crc *pieces, size_t n,
+			     char *err, size_t errlen);
 
 #endif /* LIBCKPT_FORMAT_H */

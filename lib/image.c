@@ -132,6 +132,17 @@ struct libckpt_image {
 	uint32_t pages_end_crc;	/* then: the crc up to its trailer */
 	uint32_t trailer_crc;	/* the crc the last trailer checked */
 
+	/*
+	 * Opened for a restore (libckpt_image_open_deferred()): the page data
+	 * was skipped, its CRC left to the module that fills it; crc_partial
+	 * is the image's CRC as if each skipped run's own CRC were 0.
+	 */
+	bool defer_data;
+	uint64_t deferred_bytes;	/* page data skipped */
+	uint64_t crc_end;		/* where the CRC-covered bytes end */
+	uint32_t crc_partial;
+	uint32_t crc_want;		/* the trailer's */
+
 	bool in_area;
 	struct ckpt_area_slot slot;
 	uint64_t image_len;	/* set once the trailer checked out */
@@ -1752,6 +1763,7 @@ struct walk {
 	libckpt_pages_fn fn;
 	void *arg;
 	bool skip_data;		/* verified already: headers only */
+	bool defer;		/* data skipped, its CRC left to the caller */
 	size_t task;
 	uint64_t next_addr;
 };
@@ -1828,10 +1840,15 @@ static int parse_pages(struct libckpt_image *img, struct walk *w,
 			n = LIBCKPT_PAGES_CHUNK;
 		run.offset = img->src.limit == NO_LIMIT ? 0 :
 			     img->src.base + img->src.pos;
-		if (w->skip_data) {
+		if (w->skip_data || w->defer) {
 			/* Bounds were checked by want_len() above. */
 			img->src.pos += (uint64_t)n * CKPT_PAGE_SIZE;
 			run.data = NULL;
+			if (w->defer) {
+				img->src.crc = libckpt_crc32c_shift(img->src.crc,
+						(uint64_t)n * CKPT_PAGE_SIZE);
+				img->deferred_bytes += (uint64_t)n * CKPT_PAGE_SIZE;
+			}
 		} else {
 			ret = src_read(img, img->chunk, (size_t)n * CKPT_PAGE_SIZE, true);
 		}
@@ -1876,11 +1893,12 @@ static int check_page_counts(struct libckpt_image *img)
 }
 
 static int parse_trailer(struct libckpt_image *img,
-			 const struct ckpt_rec_hdr *rh)
+			 const struct ckpt_rec_hdr *rh, bool crc_later)
 {
 	struct ckpt_rec_trailer tr;
 	uint32_t crc = img->src.crc;
 	struct src *s = &img->src;
+	uint64_t crc_end = s->pos - sizeof(*rh);
 	int ret;
 
 	ret = want_len(img, rh, sizeof(tr));
@@ -1896,10 +1914,15 @@ static int parse_trailer(struct libckpt_image *img,
 	if (tr.image_len != s->pos)
 		return bad(img, -EBADMSG, "trailer says the image is %" PRIu64
 			   " bytes, it is %" PRIu64, (uint64_t)tr.image_len, s->pos);
-	if (tr.crc32c != crc)
+	if (crc_later) {
+		img->crc_end = crc_end;
+		img->crc_partial = crc;
+		img->crc_want = tr.crc32c;
+	} else if (tr.crc32c != crc) {
 		return bad(img, -EBADMSG, "checksum mismatch: trailer says 0x%08"
 			   PRIx32 ", the image's bytes give 0x%08" PRIx32,
 			   tr.crc32c, crc);
+	}
 	img->trailer_crc = crc;
 	if (img->in_area && (s->pos != img->slot.length ||
 			     tr.crc32c != img->slot.crc32c))
@@ -1920,7 +1943,8 @@ static int walk_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 		      void *arg, bool runs_only)
 {
 	struct walk w = { .fn = fn, .arg = arg,
-			  .skip_data = runs_only && img->verified };
+			  .skip_data = runs_only && img->verified,
+			  .defer = runs_only && !img->verified && img->defer_data };
 	struct ckpt_rec_hdr rh;
 	size_t i;
 	int ret;
@@ -1944,7 +1968,8 @@ static int walk_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 			/* The bytes skipped were verified: take their crc. */
 			if (w.skip_data)
 				img->src.crc = img->pages_end_crc;
-			return parse_trailer(img, &rh);
+			return parse_trailer(img, &rh,
+					     (w.skip_data || w.defer) && img->defer_data);
 		}
 		if (rh.type != CKPT_REC_PAGES)
 			return misplaced(img, &rh, img->nr_tasks);
@@ -1963,7 +1988,7 @@ static int load(struct libckpt_image *img)
 	if (!ret)
 		ret = parse_meta(img);
 	if (!ret && !img->src.stream)
-		ret = walk_pages(img, NULL, NULL, false);
+		ret = walk_pages(img, NULL, NULL, img->defer_data);
 	if (!ret && !img->src.stream) {
 		img->verified = true;
 		img->pages_end_crc = img->trailer_crc;
@@ -2080,8 +2105,8 @@ static int setup_source(struct libckpt_image *img, bool area, uint64_t gen)
 	return 0;
 }
 
-int libckpt_image_open(const char *spec, struct libckpt_image **out,
-		       char *err, size_t errlen)
+static int open_spec(const char *spec, bool defer_data,
+		     struct libckpt_image **out, char *err, size_t errlen)
 {
 	struct libckpt_image *img;
 	char *path = NULL;
@@ -2109,7 +2134,61 @@ int libckpt_image_open(const char *spec, struct libckpt_image **out,
 		libckpt_image_close(img);
 		return ret;
 	}
+	img->defer_data = defer_data && !img->src.stream;
 	return finish_open(img, out, err, errlen);
+}
+
+int libckpt_image_open(const char *spec, struct libckpt_image **out,
+		       char *err, size_t errlen)
+{
+	return open_spec(spec, false, out, err, errlen);
+}
+
+int libckpt_image_open_deferred(const char *spec, struct libckpt_image **out,
+				char *err, size_t errlen)
+{
+	if (!strcmp(spec, "-"))
+		return libckpt_fail(err, errlen, -EINVAL,
+				    "a stream cannot be opened for a deferred check");
+	return open_spec(spec, true, out, err, errlen);
+}
+
+/*
+ * The image's CRC from the CRCs of its page data, computed by whoever
+ * read the data (the module, as it filled memory): the bytes the reader
+ * skipped counted as pieces whose own CRC was 0, and CRC is linear, so
+ * each piece adds its CRC shifted by the bytes that follow it.
+ */
+int libckpt_image_check_data(const struct libckpt_image *img,
+			     const struct libckpt_data_crc *pieces, size_t n,
+			     char *err, size_t errlen)
+{
+	uint64_t covered = 0, end;
+	uint32_t crc;
+	size_t i;
+
+	if (!img->defer_data)
+		return 0;
+	crc = img->crc_partial;
+	for (i = 0; i < n; i++) {
+		end = pieces[i].offset - img->src.base + pieces[i].len;
+		if (pieces[i].offset < img->src.base || end > img->crc_end)
+			return libckpt_fail(err, errlen, -EINVAL,
+					    "page data at byte %" PRIu64 " is outside the image",
+					    (uint64_t)pieces[i].offset);
+		crc ^= libckpt_crc32c_shift(pieces[i].crc, img->crc_end - end);
+		covered += pieces[i].len;
+	}
+	if (covered != img->deferred_bytes)
+		return libckpt_fail(err, errlen, -EINVAL,
+				    "%" PRIu64 " bytes of page data were read, the image holds %" PRIu64,
+				    covered, img->deferred_bytes);
+	if (crc != img->crc_want)
+		return libckpt_fail(err, errlen, -EBADMSG,
+				    "checksum mismatch: trailer says 0x%08" PRIx32
+				    ", the image's bytes give 0x%08" PRIx32,
+				    img->crc_want, crc);
+	return 0;
 }
 
 void libckpt_image_close(struct libckpt_image *img)
@@ -2195,7 +2274,7 @@ int libckpt_image_export(struct libckpt_image *img, int out_fd,
 	char *buf;
 	ssize_t n, w;
 
-	if (img->src.stream || !img->verified)
+	if (img->src.stream || !img->verified || img->defer_data)
 		return libckpt_fail(err, errlen, -EINVAL,
 				    "only a verified image file or area generation can be exported");
 	buf = malloc(chunk);

@@ -432,6 +432,99 @@ static int still_held(struct tree *tr)
 	return ret ? fail(tr->e, ret, "%s", err) : 0;
 }
 
+/* The pieces the module cuts @p's runs into, one CRC each. */
+static size_t plan_pieces(const struct plan *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nr_runs; i++)
+		n += (p->runs[i].nr_pages * CKPT_PAGE_SIZE + CKPT_RESTORE_CRC_PIECE - 1) /
+		     CKPT_RESTORE_CRC_PIECE;
+	return n;
+}
+
+/* @p's pieces, in the order of their CRCs in the CRC file. */
+static size_t add_pieces(const struct plan *p, const uint32_t *crcs,
+			 struct libckpt_data_crc *out)
+{
+	uint64_t at, len;
+	size_t i, k = 0;
+
+	for (i = 0; i < p->nr_runs; i++) {
+		len = p->runs[i].nr_pages * CKPT_PAGE_SIZE;
+		for (at = 0; at < len; at += CKPT_RESTORE_CRC_PIECE, k++)
+			out[k] = (struct libckpt_data_crc){
+				.offset = p->runs[i].offset + at,
+				.len = len - at < CKPT_RESTORE_CRC_PIECE ?
+				       len - at : CKPT_RESTORE_CRC_PIECE,
+				.crc = crcs[k],
+			};
+	}
+	return k;
+}
+
+/*
+ * The module read every page of the image as it filled memory and left
+ * the CRC of each piece in the CRC file; with them the image's checksum
+ * is checked now, before any restored task runs, instead of in a full
+ * read of the image beforehand (the image is read once).
+ */
+static int check_filled(struct tree *tr)
+{
+	size_t n = tr->nr_pieces, i, k = 0;
+	struct libckpt_data_crc *pieces;
+	char err[LIBCKPT_ERRLEN];
+	uint32_t *crcs;
+	int ret;
+
+	crcs = malloc((n ? n : 1) * sizeof(*crcs));
+	pieces = malloc((n ? n : 1) * sizeof(*pieces));
+	if (!crcs || !pieces) {
+		ret = fail(tr->e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (pread(tr->crc_fd, crcs, n * sizeof(*crcs), 0) != (ssize_t)(n * sizeof(*crcs))) {
+		ret = fail(tr->e, -EIO, "cannot read the checksums of the filled pages");
+		goto out;
+	}
+	for (i = 0; i < tr->n; i++)
+		k += add_pieces(&tr->plans[i], crcs + k, pieces + k);
+	ret = libckpt_image_check_data(tr->img, pieces, n, err, sizeof(err));
+	if (ret)
+		ret = fail(tr->e, ret, "%s", err);
+out:
+	free(crcs);
+	free(pieces);
+	return ret;
+}
+
+/* The file the module writes the pieces' CRCs into, above every recorded fd. */
+static int make_crc_file(struct tree *tr)
+{
+	size_t i;
+	int fd;
+
+	tr->nr_pieces = 0;
+	for (i = 0; i < tr->n; i++) {
+		tr->plans[i].crc_pos = tr->nr_pieces * sizeof(uint32_t);
+		tr->nr_pieces += plan_pieces(&tr->plans[i]);
+	}
+	fd = memfd_create("ckpt-crcs", MFD_CLOEXEC);
+	if (fd < 0)
+		return fail(tr->e, -errno, "cannot create a memfd: %s", strerror(errno));
+	if (ftruncate(fd, (off_t)(tr->nr_pieces * sizeof(uint32_t)))) {
+		close(fd);
+		return fail(tr->e, -errno, "cannot size the checksum memfd: %s",
+			    strerror(errno));
+	}
+	tr->crc_fd = fcntl(fd, F_DUPFD_CLOEXEC, tr->top);
+	close(fd);
+	if (tr->crc_fd < 0)
+		return fail(tr->e, -errno, "cannot move the checksum memfd: %s",
+			    strerror(errno));
+	return 0;
+}
+
 /* Every thread parked with its memory in place, then all of them released. */
 static int release_tree(struct tree *tr)
 {
@@ -463,6 +556,8 @@ static int release_tree(struct tree *tr)
 	 */
 	if (!ret)
 		ret = still_held(tr);
+	if (!ret)
+		ret = check_filled(tr);
 	/* Every attachment is in place: removed segments go again. */
 	if (!ret)
 		ret = libckpt_rst_sysv_rmid(tr);
@@ -728,7 +823,7 @@ static int spool_stdin(const struct libckpt_restore_opts *o, char *path,
 int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 		    pid_t *pid, int *status, char *err, size_t errlen)
 {
-	struct tree tr = { .o = o, .image_fd = -1, .tty_fd = -1 };
+	struct tree tr = { .o = o, .image_fd = -1, .crc_fd = -1, .tty_fd = -1 };
 	struct libckpt_image *img;
 	size_t shared_len, i;
 	char spooled[64];
@@ -741,7 +836,8 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 			return ret;
 		spec = spooled;
 	}
-	ret = libckpt_image_open(spec, &img, err, errlen);
+	/* Its page data is checked as the module fills it: check_filled(). */
+	ret = libckpt_image_open_deferred(spec, &img, err, errlen);
 	if (ret)
 		return ret;
 	shared_len = sizeof(struct shared) +
@@ -779,12 +875,16 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 			   strerror(errno));
 		goto out;
 	}
-	ret = restore_tree(&tr, pid, status);
+	ret = make_crc_file(&tr);
+	if (!ret)
+		ret = restore_tree(&tr, pid, status);
 out:
 	if (ret)
 		libckpt_fail(err, errlen, ret, "%s", tr.e->msg);
 	if (tr.image_fd >= 0)
 		close(tr.image_fd);
+	if (tr.crc_fd >= 0)
+		close(tr.crc_fd);
 	for (i = 0; tr.plans && i < tr.n; i++) {
 		free(tr.plans[i].vmas);
 		free(tr.plans[i].runs);

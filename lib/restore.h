@@ -53,6 +53,7 @@ struct plan {
 	struct ckpt_restore_vma *vmas;
 	struct ckpt_restore_run *runs;
 	size_t nr_runs, cap_runs;
+	uint64_t crc_pos;	/* where the module puts its runs' CRCs */
 	uint64_t vvar;		/* start of [vvar]/[vdso] in the image */
 	int cwd_fd;		/* its re-created removed working directory, or -1 */
 };
@@ -134,6 +135,8 @@ struct tree {
 	int top;		/* above every recorded descriptor */
 	const struct libckpt_image *img;
 	int image_fd;		/* img's own descriptor, duplicated above top */
+	int crc_fd;		/* the pieces' CRCs, written by the module */
+	size_t nr_pieces;	/* of all plans: CRCs in crc_fd */
 	int tty_fd;		/* --shell-job: the caller's terminal, or -1 */
 };
 

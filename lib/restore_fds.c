@@ -590,6 +590,9 @@ static int close_inherited(const struct tree *tr)
 	size_t i;
 	int fd;
 
+	if (tr->crc_fd > high)
+		high = tr->crc_fd;
+
 	for (i = 0; i < tr->nr_descs; i++)
 		if (tr->descs[i] > high)
 			high = tr->descs[i];
@@ -603,6 +606,7 @@ static int close_inherited(const struct tree *tr)
 	if (!keep)
 		return fail(tr->e, -ENOMEM, "out of memory");
 	keep[tr->image_fd] = true;
+	keep[tr->crc_fd] = true;
 	if (tr->tty_fd >= 0)
 		keep[tr->tty_fd] = true;
 	for (i = 0; i < tr->nr_descs; i++)

@@ -327,8 +327,11 @@ int libckpt_rst_check_mapped_file(const struct tree *tr, uint32_t pid, int fd,
 	return 0;
 }
 
-/* Room in CKPT_A_RESTORE_CLOSE (4096 bytes) besides image, socket and plan. */
-#define MAX_MAPPED_FILES	(4096 / 4 - 3)
+/*
+ * Room in CKPT_A_RESTORE_CLOSE (4096 bytes) besides image, socket, CRC
+ * file and plan.
+ */
+#define MAX_MAPPED_FILES	(4096 / 4 - 4)
 
 /* Write all of @len bytes. */
 static int write_all(int fd, const void *buf, size_t len)
@@ -389,7 +392,7 @@ static int open_mapped(const struct tree *tr, const struct libckpt_image_task *t
 			p->vmas[i].fd = p->vmas[j].fd;
 			return libckpt_rst_check_mapped_file(tr, t->rec.pid, p->vmas[i].fd, v);
 		}
-	if (*n >= 2 + MAX_MAPPED_FILES)	/* one slot stays for the plan */
+	if (*n >= 3 + MAX_MAPPED_FILES)	/* one slot stays for the plan */
 		return fail(e, -EMFILE, "pid %u maps more than %d files: not supported",
 			    t->rec.pid, MAX_MAPPED_FILES);
 	fd = open(v->path, rw ? O_RDWR : O_RDONLY);
@@ -412,7 +415,7 @@ static int restore_mm(struct libckpt *h, const struct tree *tr, struct plan *p)
 	const struct libckpt_image_identity *id = t->ident;
 	size_t size = 8192 + id->rec.nr_auxv * sizeof(uint64_t);
 	struct nl_msg *msg = libckpt_msg_new_size(h, CKPT_CMD_RESTORE_MM, 0, size);
-	int32_t close_fds[3 + MAX_MAPPED_FILES];
+	int32_t close_fds[4 + MAX_MAPPED_FILES];
 	int plan_fd = -1;
 	size_t n = 0;
 	uint32_t i;
@@ -422,6 +425,7 @@ static int restore_mm(struct libckpt *h, const struct tree *tr, struct plan *p)
 		return fail(e, -ENOMEM, "out of memory");
 	close_fds[n++] = image_fd;
 	close_fds[n++] = nl_socket_get_fd(h->sk);
+	close_fds[n++] = tr->crc_fd;
 	for (i = 0; i < t->rec.nr_vmas; i++) {
 		if (!libckpt_rst_maps_a_file(&t->vmas[i]))
 			continue;
@@ -434,7 +438,7 @@ static int restore_mm(struct libckpt *h, const struct tree *tr, struct plan *p)
 	for (i = 0; i < tr->nr_shms; i++) {
 		if (!libckpt_rst_plan_maps(p, tr->shms[i].fd))
 			continue;
-		if (n >= 2 + MAX_MAPPED_FILES) {
+		if (n >= 3 + MAX_MAPPED_FILES) {
 			nlmsg_free(msg);
 			return fail(e, -EMFILE, "pid %u maps more than %d files and shared memory objects: not supported",
 				    t->rec.pid, MAX_MAPPED_FILES);
@@ -452,6 +456,8 @@ static int restore_mm(struct libckpt *h, const struct tree *tr, struct plan *p)
 	if (nla_put_u32(msg, CKPT_A_IMAGE_FD, image_fd) < 0 ||
 	    nla_put(msg, CKPT_A_RESTORE_TASK, sizeof(t->rec), &t->rec) < 0 ||
 	    nla_put_u32(msg, CKPT_A_RESTORE_PLAN_FD, (uint32_t)plan_fd) < 0 ||
+	    nla_put_u32(msg, CKPT_A_RESTORE_CRC_FD, (uint32_t)tr->crc_fd) < 0 ||
+	    nla_put_u64(msg, CKPT_A_RESTORE_CRC_POS, p->crc_pos) < 0 ||
 	    nla_put(msg, CKPT_A_RESTORE_CLOSE, (int)(n * sizeof(int32_t)), close_fds) < 0 ||
 	    nla_put(msg, CKPT_A_RESTORE_AUXV, (int)(id->rec.nr_auxv * sizeof(uint64_t)),
 		    id->auxv) < 0)

@@ -1701,6 +1701,38 @@ TEST(crc32c_check_value)
 			  libckpt_crc32c_hw(0, data + a, sizeof(data) - a - 3));
 }
 
+/*
+ * A restore checks the image's CRC from the CRCs of the page runs the
+ * module filled: the CRC of A then B is shift(CRC(A), |B|) ^ CRC(B), for
+ * every split, including empty pieces and lengths past 2^32 bits.
+ */
+TEST(crc32c_shift_combines)
+{
+	static unsigned char zero[4096];
+	unsigned char data[5000];
+	uint32_t whole, crc_zeros = 0, direct;
+	size_t i, a;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 13 + (i >> 3));
+	whole = libckpt_crc32c(0, data, sizeof(data));
+	for (a = 0; a <= sizeof(data); a += 37)
+		EXPECT_EQ(whole, libckpt_crc32c_shift(libckpt_crc32c(0, data, a),
+						      sizeof(data) - a) ^
+				 libckpt_crc32c(0, data + a, sizeof(data) - a));
+	EXPECT_EQ(whole, libckpt_crc32c_shift(whole, 0));
+	/* The data then 16 MiB of zero bytes, computed both ways. */
+	direct = whole;
+	for (i = 0; i < 4096; i++) {
+		direct = libckpt_crc32c(direct, zero, sizeof(zero));
+		crc_zeros = libckpt_crc32c(crc_zeros, zero, sizeof(zero));
+	}
+	EXPECT_EQ(direct, libckpt_crc32c_shift(whole, 16 << 20) ^ crc_zeros);
+	/* Shifts compose, beyond 32-bit lengths too. */
+	EXPECT_EQ(libckpt_crc32c_shift(whole, 6ULL << 30),
+		  libckpt_crc32c_shift(libckpt_crc32c_shift(whole, 3ULL << 30), 3ULL << 30));
+}
+
 /* --- ckptctl -------------------------------------------------------------- */
 
 static const char *ckptctl(void)

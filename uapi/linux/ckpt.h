@@ -225,6 +225,15 @@
  *                           closes once the memory is in place (the image,
  *                           mapped files, the netlink socket): they belong
  *                           to the restore, not to the restored process
+ *     CKPT_A_RESTORE_CRC_FD u32, optional: a regular file open for writing;
+ *                           once every run is filled, the module writes
+ *                           there, at byte CKPT_A_RESTORE_CRC_POS (u64,
+ *                           default 0), one __le32 per piece: each run in
+ *                           order, cut into pieces of CKPT_RESTORE_CRC_PIECE
+ *                           bytes (its last piece shorter), each piece's
+ *                           standard CRC-32C of its image bytes, as read.
+ *                           With them the caller checks the image's
+ *                           checksum without reading the page data itself.
  *   Errors: -EINVAL an inconsistent plan or a multi-threaded caller (the
  *     cookie names the mapping), -EBADF a descriptor, -ETIMEDOUT no
  *     registers came within 30 s (the caller is killed).
@@ -470,6 +479,9 @@ struct ckpt_notice_event {
  * @CKPT_A_NOTICE_FD: u32, a notice descriptor in the caller's table
  * @CKPT_A_NOTICE_DONE: flag, the new notice descriptor has a DONE waiting
  * @CKPT_A_NOTIFY_GRACE_MS: u32, how long a freeze waits for notices' acks
+ * @CKPT_A_RESTORE_CRC_FD: u32, descriptor of a regular file the module
+ *	writes the CRC-32C of each filled run's image bytes into
+ * @CKPT_A_RESTORE_CRC_POS: u64, byte offset of run 0's CRC in that file
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -521,6 +533,8 @@ enum ckpt_attr {
 	CKPT_A_NOTICE_FD,
 	CKPT_A_NOTICE_DONE,
 	CKPT_A_NOTIFY_GRACE_MS,
+	CKPT_A_RESTORE_CRC_FD,
+	CKPT_A_RESTORE_CRC_POS,
 
 	__CKPT_A_MAX
 };
@@ -579,6 +593,9 @@ struct ckpt_restore_plan {
 	__u32 reserved;
 	__u64 nr_runs;
 };
+
+/* The pieces of a run that CKPT_A_RESTORE_CRC_FD has one CRC each of. */
+#define CKPT_RESTORE_CRC_PIECE	(1U << 20)
 
 /**
  * struct ckpt_restore_run - pages to fill from the image (CKPT_A_RESTORE_RUNS)

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Filling a restoring process's memory from the image: the page runs of
+ * its plan, cut into pieces of CKPT_RESTORE_CRC_PIECE bytes, are read from
+ * the image and copied into place, each piece's CRC-32C computed on the
+ * way (the controller checks the image's checksum from them: it never
+ * reads the page data itself). A large fill is shared with kernel workers
+ * that take the restoring task's mm with kthread_use_mm(), one per online
+ * CPU beyond the first (at most FILL_WORKERS): the fill is the bulk of a
+ * restore, and a process's own thread count says nothing about how many
+ * CPUs could copy its memory.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/crc32c.h>
+#include <linux/completion.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/ckpt.h>
+
+#include "fault.h"
+#include "fill.h"
+
+#define PIECE		CKPT_RESTORE_CRC_PIECE
+#define FILL_WORKERS	3	/* kernel workers beside the restoring task */
+#define PARALLEL_MIN	64	/* pieces (MiB) below which one task fills */
+
+/**
+ * struct fill - one fill, shared by the restoring task and its workers
+ * @image: the image file
+ * @runs: the plan's runs
+ * @first: per run, the index of its first piece; @first[nr_runs] is the total
+ * @nr_runs: runs
+ * @crcs: per piece, its CRC-32C, or NULL
+ * @owner: the restoring task, whose mm is filled
+ * @mm: its mm, referenced (mmget) by each worker
+ * @next: the next piece to take
+ * @error: the first failure, a negative errno; once set, no piece is taken
+ * @running: workers not yet finished
+ * @done: the last worker finished
+ *
+ * Every field but @next, @error and @running is set before any worker
+ * starts and read-only after; the pieces are disjoint, so each byte of the
+ * mm and each @crcs entry is written by exactly one thread.
+ */
+struct fill {
+	struct file *image;
+	const struct ckpt_restore_run *runs;
+	u64 *first;
+	size_t nr_runs;
+	__le32 *crcs;
+	struct task_struct *owner;
+	struct mm_struct *mm;
+	atomic64_t next;
+	atomic_t error;
+	atomic_t running;
+	struct completion done;
+};
+
+u64 ckpt_fill_nr_pieces(const struct ckpt_restore_run *runs, size_t nr_runs)
+{
+	u64 n = 0;
+	size_t i;
+
+	for (i = 0; i < nr_runs; i++)
+		n += DIV_ROUND_UP(runs[i].nr_pages << PAGE_SHIFT, PIECE);
+	return n;
+}
+
+/* The run piece @k belongs to: the last run whose first piece is <= @k. */
+static size_t run_of(const struct fill *f, u64 k)
+{
+	size_t lo = 0, hi = f->nr_runs;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->first[mid] <= k)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The mm being filled is the user address space of whoever calls this
+ * (the restoring task, or a worker inside kthread_use_mm()): a plain
+ * copy_to_user() fills what is writable, faulting pages in as the
+ * program's own stores would — huge pages where the mapping allows them.
+ * What is not writable (a read-only or PROT_NONE mapping) goes through
+ * access_process_vm() on the restoring task with FOLL_FORCE, as a
+ * debugger's pokes do: it writes into read-only private mappings by COW
+ * and into shared ones directly, so every mapping keeps its final
+ * protection. (get_task_mm() refuses kernel threads, hence @owner.)
+ */
+static int put_piece(struct fill *f, unsigned long addr, void *buf, size_t n)
+{
+	if (!copy_to_user((void __user *)addr, buf, n))
+		return 0;
+	if (access_process_vm(f->owner, addr, buf, n,
+			      FOLL_FORCE | FOLL_WRITE) != n)
+		return -EFAULT;
+	return 0;
+}
+
+static int fill_piece(struct fill *f, u64 k, void *buf)
+{
+	size_t i = run_of(f, k);
+	const struct ckpt_restore_run *r = &f->runs[i];
+	u64 at = (k - f->first[i]) * PIECE;
+	size_t n = min_t(u64, PIECE, (r->nr_pages << PAGE_SHIFT) - at);
+	loff_t pos = r->offset + at;
+	int ret;
+
+	if (kernel_read(f->image, buf, n, &pos) != n)
+		return -EIO;
+	ret = put_piece(f, r->addr + at, buf, n);
+	if (!ret && f->crcs)
+		f->crcs[k] = cpu_to_le32(~crc32c(~0U, buf, n));
+	return ret;
+}
+
+static void fail(struct fill *f, int err)
+{
+	atomic_cmpxchg(&f->error, 0, err);
+}
+
+/*
+ * Take pieces until none is left or the fill failed. A fatal signal
+ * (only the restoring task gets one) fails it for everyone.
+ */
+static void fill_loop(struct fill *f, void *buf, void (*progressed)(void))
+{
+	u64 total = f->first[f->nr_runs], k;
+	int ret;
+
+	while (!atomic_read(&f->error)) {
+		k = atomic64_fetch_inc(&f->next);
+		if (k >= total)
+			break;
+		if (fatal_signal_pending(current)) {
+			fail(f, -EINTR);
+			break;
+		}
+		ret = fill_piece(f, k, buf);
+		if (ret) {
+			fail(f, ret);
+			break;
+		}
+		progressed();
+		/* The selftests' slow fill: once per piece, a MiB. */
+		ckpt_fault_fill_delay();
+		cond_resched();
+	}
+}
+
+struct worker_arg {
+	struct fill *f;
+	void (*progressed)(void);
+};
+
+static int fill_worker(void *data)
+{
+	struct worker_arg *a = data;
+	struct fill *f = a->f;
+	void *buf = kvmalloc(PIECE, GFP_KERNEL);
+
+	if (buf) {
+		kthread_use_mm(f->mm);
+		fill_loop(f, buf, a->progressed);
+		kthread_unuse_mm(f->mm);
+		kvfree(buf);
+	} else {
+		fail(f, -ENOMEM);
+	}
+	mmput(f->mm);
+	kfree(a);
+	if (atomic_dec_and_test(&f->running))
+		complete(&f->done);
+	return 0;
+}
+
+/* Start up to @n workers; those that cannot start leave more to the rest. */
+static void start_workers(struct fill *f, int n, void (*progressed)(void))
+{
+	struct task_struct *t;
+	struct worker_arg *a;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		a = kmalloc(sizeof(*a), GFP_KERNEL);
+		if (!a)
+			return;
+		a->f = f;
+		a->progressed = progressed;
+		mmget(f->mm);
+		atomic_inc(&f->running);
+		t = kthread_run(fill_worker, a, "ckpt-fill/%d",
+				task_pid_nr(f->owner));
+		if (IS_ERR(t)) {
+			atomic_dec(&f->running);
+			mmput(f->mm);
+			kfree(a);
+			return;
+		}
+	}
+}
+
+static int nr_workers(u64 pieces)
+{
+	if (pieces < PARALLEL_MIN)
+		return 0;
+	return min_t(int, num_online_cpus() - 1, FILL_WORKERS);
+}
+
+/**
+ * ckpt_fill() - fill the caller's memory from the image
+ * @image: the image file
+ * @runs: page runs, checked to lie in the caller's mappings and the image
+ * @nr_runs: their number
+ * @crcs: ckpt_fill_nr_pieces() entries for the pieces' CRCs, or NULL
+ * @progressed: called after each piece, from whichever thread filled it
+ *
+ * Called by the restoring task itself, its mappings made. A fatal signal
+ * stops the fill; the workers stop after the piece they are filling, and
+ * this returns only once none is left, so nothing here outlives the call.
+ *
+ * Return: 0, or the first failure (-EIO, -EFAULT, -ENOMEM, -EINTR).
+ */
+int ckpt_fill(struct file *image, const struct ckpt_restore_run *runs,
+	      size_t nr_runs, __le32 *crcs, void (*progressed)(void))
+{
+	struct fill f = {
+		.image = image, .runs = runs, .nr_runs = nr_runs,
+		.crcs = crcs, .owner = current, .mm = current->mm,
+	};
+	void *buf = kvmalloc(PIECE, GFP_KERNEL);
+	size_t i;
+
+	f.first = kvmalloc_array(nr_runs + 1, sizeof(*f.first), GFP_KERNEL);
+	if (!buf || !f.first) {
+		kvfree(buf);
+		kvfree(f.first);
+		return -ENOMEM;
+	}
+	f.first[0] = 0;
+	for (i = 0; i < nr_runs; i++)
+		f.first[i + 1] = f.first[i] +
+			DIV_ROUND_UP(runs[i].nr_pages << PAGE_SHIFT, PIECE);
+	atomic64_set(&f.next, 0);
+	atomic_set(&f.error, 0);
+	/* One count for this task, so that @done fires only after it. */
+	atomic_set(&f.running, 1);
+	init_completion(&f.done);
+	start_workers(&f, nr_workers(f.first[nr_runs]), progressed);
+	fill_loop(&f, buf, progressed);
+	if (!atomic_dec_and_test(&f.running))
+		wait_for_completion(&f.done);
+	kvfree(f.first);
+	kvfree(buf);
+	return atomic_read(&f.error);
+}
