@@ -566,23 +566,61 @@ static void wl_kill_keep_ctl(struct workload *w)
 }
 
 struct cmp_sample {
-	double freeze, stall, commit, writer, tput, restore;
+	double freeze, stall, commit, writer, tput, restore, restore_tmpfs;
 	double c_stall, c_total, c_pre_stall, c_pd_stall, c_restore;
 	double per_page;
 };
 
+/* Where the newest generation is copied to restore it from tmpfs, as CRIU's. */
+#define TMPFS_IMAGE	"/tmp/ckpt-bench.img"
+
+/* Copy the area's newest generation to TMPFS_IMAGE; 0 or -1. */
+static int export_newest(const char *area)
+{
+	struct libckpt_image *img;
+	char err[LIBCKPT_ERRLEN];
+	int out, ret;
+
+	if (libckpt_image_open(area, &img, err, sizeof(err))) {
+		printf("# export: %s\n", err);
+		return -1;
+	}
+	out = open(TMPFS_IMAGE, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ret = out < 0 ? -1 : libckpt_image_export(img, out, NULL, NULL, err, sizeof(err));
+	if (ret)
+		printf("# export: %s\n", out < 0 ? strerror(errno) : err);
+	if (out >= 0)
+		close(out);
+	libckpt_image_close(img);
+	return ret ? -1 : 0;
+}
+
+/* Restore @spec detached, timed; what it brought back is killed. */
+static double timed_restore(const char *spec)
+{
+	struct libckpt_restore_opts ro = { 0 };
+	char err[LIBCKPT_ERRLEN];
+	uint64_t t0 = now_ns();
+	double secs;
+	pid_t got;
+
+	if (libckpt_restore(spec, &ro, &got, NULL, err, sizeof(err))) {
+		printf("# ckpt restore of %s: %s\n", spec, err);
+		return -1;
+	}
+	secs = (now_ns() - t0) / 1e9;
+	kill_restored(got);
+	return secs;
+}
+
 static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
 		     struct cmp_sample *s)
 {
-	struct libckpt_restore_opts ro = { 0 };
 	size_t len = (size_t)o->mib << 20;
 	struct libckpt_job job, done;
 	struct workload w = { 0 };
-	char err[LIBCKPT_ERRLEN];
 	uint64_t t0, t1, w0, w1;
 	double base;
-	pid_t got;
-	int st;
 
 	if (wl_start(&w, len, o->thp, o->threads))
 		return -1;
@@ -610,15 +648,10 @@ static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
 	s->writer = done.image_len / (done.stream_ns / 1e9) / 1e6;
 	s->tput = base > 0 ? 100.0 * ((w1 - w0) / ((now_ns() - t1) / 1e9)) / base : 0;
 	wl_kill_keep_ctl(&w);
-	t0 = now_ns();
-	st = libckpt_restore(o->area, &ro, &got, NULL, err, sizeof(err));
-	s->restore = (now_ns() - t0) / 1e9;
-	if (st) {
-		printf("# ckpt restore: %s\n", err);
-		s->restore = -1;
-	} else {
-		kill_restored(got);
-	}
+	s->restore = timed_restore(o->area);
+	/* From tmpfs too, where CRIU's images are: like for like. */
+	s->restore_tmpfs = export_newest(o->area) ? -1 : timed_restore(TMPFS_IMAGE);
+	unlink(TMPFS_IMAGE);
 	munmap(w.ctl, sizeof(*w.ctl));
 	return 0;
 }
@@ -698,7 +731,7 @@ static int criu_side(const struct opts *o, const char *dir, struct cmp_sample *s
 
 static int do_compare(const struct opts *o)
 {
-	double v[12][MAX_RUNS], ratio[MAX_RUNS], ratio_pd[MAX_RUNS];
+	double v[13][MAX_RUNS], ratio[MAX_RUNS], ratio_pd[MAX_RUNS], ratio_rest[MAX_RUNS];
 	struct libckpt *h;
 	int fd, i, k, n = 0, bad = 0;
 
@@ -713,9 +746,10 @@ static int do_compare(const struct opts *o)
 			bad = 1;
 			continue;
 		}
-		printf("# sample %d: ckpt freeze %.1f us, stall %.1f us, commit %.2f s, writer %.1f MB/s, throughput while streaming %.0f%%, restore %.2f s | criu dump stall %.1f us (total %.2f s), pre-dump stall %.1f us then dump stall %.1f us, restore %.2f s\n",
+		printf("# sample %d: ckpt freeze %.1f us, stall %.1f us, commit %.2f s, writer %.1f MB/s, throughput while streaming %.0f%%, restore %.2f s (from tmpfs %.2f s) | criu dump stall %.1f us (total %.2f s), pre-dump stall %.1f us then dump stall %.1f us, restore %.2f s\n",
 		       i, s.freeze, s.stall, s.commit, s.writer, s.tput, s.restore,
-		       s.c_stall, s.c_total, s.c_pre_stall, s.c_pd_stall, s.c_restore);
+		       s.restore_tmpfs, s.c_stall, s.c_total, s.c_pre_stall, s.c_pd_stall,
+		       s.c_restore);
 		v[0][n] = s.freeze;
 		v[1][n] = s.stall;
 		v[2][n] = s.commit;
@@ -728,25 +762,29 @@ static int do_compare(const struct opts *o)
 		v[9][n] = s.c_pd_stall;
 		v[10][n] = s.c_restore;
 		v[11][n] = s.per_page;
+		v[12][n] = s.restore_tmpfs;
 		ratio[n] = s.c_stall > 0 ? s.stall / s.c_stall : 0;
+		ratio_rest[n] = s.c_restore > 0 && s.restore_tmpfs > 0 ?
+				s.restore_tmpfs / s.c_restore : 0;
 		ratio_pd[n] = s.c_pd_stall > 0 ? s.stall / s.c_pd_stall : 0;
 		n++;
 	}
 	if (n) {
-		static const char *const name[12] = {
+		static const char *const name[13] = {
 			"ckpt_freeze", "ckpt_stall", "ckpt_commit", "ckpt_writer",
 			"ckpt_tput_streaming", "ckpt_restore", "criu_dump_stall",
 			"criu_dump_total", "criu_predump_stall",
 			"criu_dump_after_predump_stall", "criu_restore",
-			"ckpt_freeze_per_page",
+			"ckpt_freeze_per_page", "ckpt_restore_tmpfs",
 		};
-		static const char *const unit[12] = {
+		static const char *const unit[13] = {
 			"us", "us", "s", "MB/s", "%", "s", "us", "s", "us", "us", "s",
-			"ns",
+			"ns", "s",
 		};
 
-		for (k = 0; k < 12; k++)
+		for (k = 0; k < 13; k++)
 			report(name[k], unit[k], v[k], n);
+		report("restore_ckpt_tmpfs_over_criu", "x", ratio_rest, n);
 		report("stall_ckpt_over_criu", "x", ratio, n);
 		report("stall_ckpt_over_criu_predump", "x", ratio_pd, n);
 	}

@@ -74,6 +74,13 @@ END {
 			printf "  writer / raw O_DIRECT, %4d MiB %-3s %d thr %8.3f   target >= 0.900   %s   (%.1f / %.1f MB/s, compare runs)\n", \
 				f[3], f[2], f[4], w / raw, yes(w / raw >= 0.9), w, raw
 	}
+	for (i = 1; i <= nc; i++) {
+		k = ck[i]; split(k, f, ","); r = v(k, "restore_ckpt_tmpfs_over_criu")
+		if (r != "")
+			printf "  restore ckpt / criu, %4d MiB %-3s %d thr %8.3f   target <= 0.500   %s   (%.2f s from tmpfs, %.2f s from the disk / %.2f s)\n", \
+				f[3], f[2], f[4], r, yes(r <= 0.5), v(k, "ckpt_restore_tmpfs"), \
+				v(k, "ckpt_restore"), v(k, "criu_restore")
+	}
 	for (i = 1; i <= nr; i++) {
 		k = rk[i]; r = v(k, "rate_over_limit")
 		printf "  achieved rate / limit, %4d MiB  %8.3f   target 0.90..1.10 %s   (%.1f MB/s for a %.1f MB/s limit)\n", \
