@@ -4,8 +4,8 @@
  *
  * Filling a restoring process's memory from the image: the page runs of
  * its plan, cut into pieces of CKPT_RESTORE_CRC_PIECE bytes, are read from
- * the image and copied into place, each piece's CRC-32C computed on the
- * way (the controller checks the image's checksum from them: it never
+ * the image straight into the target pages, each piece's CRC-32C computed
+ * from them (the controller checks the image's checksum from them: it never
  * reads the page data itself). A large fill is shared with kernel workers
  * that take the restoring task's mm with kthread_use_mm(), one per online
  * CPU beyond the first (at most FILL_WORKERS): the fill is the bulk of a
@@ -16,12 +16,15 @@
 
 #include <linux/crc32c.h>
 #include <linux/completion.h>
+#include <linux/bvec.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/uaccess.h>
 #include <linux/ckpt.h>
 
@@ -29,6 +32,7 @@
 #include "fill.h"
 
 #define PIECE		CKPT_RESTORE_CRC_PIECE
+#define PIECE_PAGES	(PIECE >> PAGE_SHIFT)
 #define FILL_WORKERS	3	/* kernel workers beside the restoring task */
 #define PARALLEL_MIN	64	/* pieces (MiB) below which one task fills */
 
@@ -90,41 +94,112 @@ static size_t run_of(const struct fill *f, u64 k)
 	return lo;
 }
 
+/* What one filling thread works with, allocated once per thread. */
+struct filler {
+	void *buf;		/* a piece, for the slow path */
+	struct page **pages;	/* a piece's pages, pinned by GUP */
+	struct bio_vec *bv;	/* the same, for the read */
+};
+
+static void filler_free(struct filler *fl)
+{
+	kvfree(fl->buf);
+	kfree(fl->pages);
+	kfree(fl->bv);
+}
+
+static int filler_alloc(struct filler *fl)
+{
+	fl->buf = kvmalloc(PIECE, GFP_KERNEL);
+	fl->pages = kmalloc_array(PIECE_PAGES, sizeof(*fl->pages), GFP_KERNEL);
+	fl->bv = kmalloc_array(PIECE_PAGES, sizeof(*fl->bv), GFP_KERNEL);
+	if (fl->buf && fl->pages && fl->bv)
+		return 0;
+	filler_free(fl);
+	return -ENOMEM;
+}
+
 /*
- * The mm being filled is the user address space of whoever calls this
- * (the restoring task, or a worker inside kthread_use_mm()): a plain
- * copy_to_user() fills what is writable, faulting pages in as the
- * program's own stores would — huge pages where the mapping allows them.
- * What is not writable (a read-only or PROT_NONE mapping) goes through
+ * The fast path, one copy: the piece's pages are taken writable with
+ * get_user_pages_fast() in the caller's mm (the restoring task's, or a
+ * worker's inside kthread_use_mm()), faulting them in as the program's
+ * own stores would — huge pages where the mapping allows them — and the
+ * image is read straight into them through a bvec iterator; the CRC is
+ * then taken from them. Dirtied as access_process_vm() does
+ * (set_page_dirty_lock()), so shared and file pages are written back.
+ *
+ * Return: 0, 1 if the pages cannot be taken writable (a read-only or
+ * PROT_NONE mapping: the slow path), or -EIO.
+ */
+static int read_into_pages(struct fill *f, struct filler *fl, unsigned long addr,
+			   size_t n, loff_t pos, u32 *crc)
+{
+	int nr = n >> PAGE_SHIFT, got, i, ret = 0;
+	struct iov_iter iter;
+
+	got = get_user_pages_fast(addr, nr, FOLL_WRITE, fl->pages);
+	if (got != nr) {
+		for (i = 0; i < got; i++)
+			put_page(fl->pages[i]);
+		return 1;
+	}
+	for (i = 0; i < nr; i++) {
+		fl->bv[i].bv_page = fl->pages[i];
+		fl->bv[i].bv_len = PAGE_SIZE;
+		fl->bv[i].bv_offset = 0;
+	}
+	iov_iter_bvec(&iter, ITER_DEST, fl->bv, nr, n);
+	if (vfs_iter_read(f->image, &iter, &pos, 0) != n)
+		ret = -EIO;
+	for (i = 0; i < nr; i++) {
+		if (!ret && f->crcs) {
+			void *p = kmap_local_page(fl->pages[i]);
+
+			*crc = crc32c(*crc, p, PAGE_SIZE);
+			kunmap_local(p);
+		}
+		set_page_dirty_lock(fl->pages[i]);
+		put_page(fl->pages[i]);
+	}
+	return ret;
+}
+
+/*
+ * The slow path, for what is not writable: read into a buffer, then
  * access_process_vm() on the restoring task with FOLL_FORCE, as a
  * debugger's pokes do: it writes into read-only private mappings by COW
  * and into shared ones directly, so every mapping keeps its final
  * protection. (get_task_mm() refuses kernel threads, hence @owner.)
  */
-static int put_piece(struct fill *f, unsigned long addr, void *buf, size_t n)
+static int poke_piece(struct fill *f, struct filler *fl, unsigned long addr,
+		      size_t n, loff_t pos, u32 *crc)
 {
-	if (!copy_to_user((void __user *)addr, buf, n))
-		return 0;
-	if (access_process_vm(f->owner, addr, buf, n,
+	if (kernel_read(f->image, fl->buf, n, &pos) != n)
+		return -EIO;
+	if (access_process_vm(f->owner, addr, fl->buf, n,
 			      FOLL_FORCE | FOLL_WRITE) != n)
 		return -EFAULT;
+	if (f->crcs)
+		*crc = crc32c(*crc, fl->buf, n);
 	return 0;
 }
 
-static int fill_piece(struct fill *f, u64 k, void *buf)
+static int fill_piece(struct fill *f, u64 k, struct filler *fl)
 {
 	size_t i = run_of(f, k);
 	const struct ckpt_restore_run *r = &f->runs[i];
 	u64 at = (k - f->first[i]) * PIECE;
 	size_t n = min_t(u64, PIECE, (r->nr_pages << PAGE_SHIFT) - at);
-	loff_t pos = r->offset + at;
+	u32 crc = ~0U;
 	int ret;
 
-	if (kernel_read(f->image, buf, n, &pos) != n)
-		return -EIO;
-	ret = put_piece(f, r->addr + at, buf, n);
+	ret = read_into_pages(f, fl, r->addr + at, n, r->offset + at, &crc);
+	if (ret > 0) {
+		crc = ~0U;
+		ret = poke_piece(f, fl, r->addr + at, n, r->offset + at, &crc);
+	}
 	if (!ret && f->crcs)
-		f->crcs[k] = cpu_to_le32(~crc32c(~0U, buf, n));
+		f->crcs[k] = cpu_to_le32(~crc);
 	return ret;
 }
 
@@ -137,7 +212,7 @@ static void fail(struct fill *f, int err)
  * Take pieces until none is left or the fill failed. A fatal signal
  * (only the restoring task gets one) fails it for everyone.
  */
-static void fill_loop(struct fill *f, void *buf, void (*progressed)(void))
+static void fill_loop(struct fill *f, struct filler *fl, void (*progressed)(void))
 {
 	u64 total = f->first[f->nr_runs], k;
 	int ret;
@@ -150,7 +225,7 @@ static void fill_loop(struct fill *f, void *buf, void (*progressed)(void))
 			fail(f, -EINTR);
 			break;
 		}
-		ret = fill_piece(f, k, buf);
+		ret = fill_piece(f, k, fl);
 		if (ret) {
 			fail(f, ret);
 			break;
@@ -171,13 +246,13 @@ static int fill_worker(void *data)
 {
 	struct worker_arg *a = data;
 	struct fill *f = a->f;
-	void *buf = kvmalloc(PIECE, GFP_KERNEL);
+	struct filler fl;
 
-	if (buf) {
+	if (!filler_alloc(&fl)) {
 		kthread_use_mm(f->mm);
-		fill_loop(f, buf, a->progressed);
+		fill_loop(f, &fl, a->progressed);
 		kthread_unuse_mm(f->mm);
-		kvfree(buf);
+		filler_free(&fl);
 	} else {
 		fail(f, -ENOMEM);
 	}
@@ -242,13 +317,14 @@ int ckpt_fill(struct file *image, const struct ckpt_restore_run *runs,
 		.image = image, .runs = runs, .nr_runs = nr_runs,
 		.crcs = crcs, .owner = current, .mm = current->mm,
 	};
-	void *buf = kvmalloc(PIECE, GFP_KERNEL);
+	struct filler fl;
 	size_t i;
 
+	if (filler_alloc(&fl))
+		return -ENOMEM;
 	f.first = kvmalloc_array(nr_runs + 1, sizeof(*f.first), GFP_KERNEL);
-	if (!buf || !f.first) {
-		kvfree(buf);
-		kvfree(f.first);
+	if (!f.first) {
+		filler_free(&fl);
 		return -ENOMEM;
 	}
 	f.first[0] = 0;
@@ -261,10 +337,10 @@ int ckpt_fill(struct file *image, const struct ckpt_restore_run *runs,
 	atomic_set(&f.running, 1);
 	init_completion(&f.done);
 	start_workers(&f, nr_workers(f.first[nr_runs]), progressed);
-	fill_loop(&f, buf, progressed);
+	fill_loop(&f, &fl, progressed);
 	if (!atomic_dec_and_test(&f.running))
 		wait_for_completion(&f.done);
 	kvfree(f.first);
-	kvfree(buf);
+	filler_free(&fl);
 	return atomic_read(&f.error);
 }

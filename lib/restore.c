@@ -463,11 +463,61 @@ static size_t add_pieces(const struct plan *p, const uint32_t *crcs,
 	return k;
 }
 
+int libckpt_rst_taken_run(struct tree *tr, const struct ckpt_restore_run *r)
+{
+	if (tr->nr_taken == tr->cap_taken) {
+		size_t cap = tr->cap_taken ? 2 * tr->cap_taken : 64;
+		void *p = realloc(tr->taken, cap * sizeof(*tr->taken));
+
+		if (!p)
+			return -ENOMEM;
+		tr->taken = p;
+		tr->cap_taken = cap;
+	}
+	tr->taken[tr->nr_taken++] = (struct libckpt_data_crc){
+		.offset = r->offset, .len = r->nr_pages * CKPT_PAGE_SIZE,
+	};
+	return 0;
+}
+
+/*
+ * The CRCs of the runs the controller filled itself (shared memory, made
+ * once however many processes map it, so a page of it may be in several
+ * runs): read again here, they are few.
+ */
+static int crc_taken(struct tree *tr)
+{
+	char *buf = malloc(CKPT_RESTORE_CRC_PIECE);
+	struct libckpt_data_crc *t;
+	uint64_t at, n;
+	size_t i;
+	ssize_t got;
+
+	if (!buf)
+		return fail(tr->e, -ENOMEM, "out of memory");
+	for (i = 0; i < tr->nr_taken; i++) {
+		t = &tr->taken[i];
+		for (at = 0; at < t->len; at += n) {
+			n = t->len - at < CKPT_RESTORE_CRC_PIECE ? t->len - at :
+			    CKPT_RESTORE_CRC_PIECE;
+			got = pread(tr->image_fd, buf, n, (off_t)(t->offset + at));
+			if (got != (ssize_t)n) {
+				free(buf);
+				return fail(tr->e, -EIO, "cannot read the image at byte %llu",
+					    (unsigned long long)(t->offset + at));
+			}
+			t->crc = libckpt_crc32c(t->crc, buf, n);
+		}
+	}
+	free(buf);
+	return 0;
+}
+
 /*
  * The module read every page of the image as it filled memory and left
- * the CRC of each piece in the CRC file; with them the image's checksum
- * is checked now, before any restored task runs, instead of in a full
- * read of the image beforehand (the image is read once).
+ * the CRC of each piece in the CRC file; with them (and those of the runs
+ * the controller filled) the image's checksum is checked now, before any
+ * restored task runs, instead of in a full read of the image beforehand.
  */
 static int check_filled(struct tree *tr)
 {
@@ -477,8 +527,11 @@ static int check_filled(struct tree *tr)
 	uint32_t *crcs;
 	int ret;
 
+	ret = crc_taken(tr);
+	if (ret)
+		return ret;
 	crcs = malloc((n ? n : 1) * sizeof(*crcs));
-	pieces = malloc((n ? n : 1) * sizeof(*pieces));
+	pieces = malloc((n + tr->nr_taken ? n + tr->nr_taken : 1) * sizeof(*pieces));
 	if (!crcs || !pieces) {
 		ret = fail(tr->e, -ENOMEM, "out of memory");
 		goto out;
@@ -489,7 +542,8 @@ static int check_filled(struct tree *tr)
 	}
 	for (i = 0; i < tr->n; i++)
 		k += add_pieces(&tr->plans[i], crcs + k, pieces + k);
-	ret = libckpt_image_check_data(tr->img, pieces, n, err, sizeof(err));
+	memcpy(pieces + n, tr->taken, tr->nr_taken * sizeof(*pieces));
+	ret = libckpt_image_check_data(tr->img, pieces, n + tr->nr_taken, err, sizeof(err));
 	if (ret)
 		ret = fail(tr->e, ret, "%s", err);
 out:
@@ -498,25 +552,28 @@ out:
 	return ret;
 }
 
-/* The file the module writes the pieces' CRCs into, above every recorded fd. */
-static int make_crc_file(struct tree *tr)
+/*
+ * Where each plan's CRCs go in the CRC file: once the plans are final
+ * (libckpt_rst_make_shm() takes shared memory's runs out of them).
+ */
+static void place_crcs(struct tree *tr)
 {
 	size_t i;
-	int fd;
 
 	tr->nr_pieces = 0;
 	for (i = 0; i < tr->n; i++) {
 		tr->plans[i].crc_pos = tr->nr_pieces * sizeof(uint32_t);
 		tr->nr_pieces += plan_pieces(&tr->plans[i]);
 	}
-	fd = memfd_create("ckpt-crcs", MFD_CLOEXEC);
+}
+
+/* The file the module writes the pieces' CRCs into, above every recorded fd. */
+static int make_crc_file(struct tree *tr)
+{
+	int fd = memfd_create("ckpt-crcs", MFD_CLOEXEC);
+
 	if (fd < 0)
 		return fail(tr->e, -errno, "cannot create a memfd: %s", strerror(errno));
-	if (ftruncate(fd, (off_t)(tr->nr_pieces * sizeof(uint32_t)))) {
-		close(fd);
-		return fail(tr->e, -errno, "cannot size the checksum memfd: %s",
-			    strerror(errno));
-	}
 	tr->crc_fd = fcntl(fd, F_DUPFD_CLOEXEC, tr->top);
 	close(fd);
 	if (tr->crc_fd < 0)
@@ -687,6 +744,7 @@ static int run_tree(struct tree *tr)
 		ret = libckpt_rst_make_files(tr);
 	if (!ret)
 		ret = libckpt_rst_make_shm(tr);
+	place_crcs(tr);
 	tr->e->controller = getpid();
 	for (i = 0; !ret && i < tr->n; i++)
 		if (tr->parent[i] < 0 && libckpt_rst_spawn_task(tr, i) < 0)
@@ -890,6 +948,7 @@ out:
 		free(tr.plans[i].runs);
 	}
 	free(tr.plans);
+	free(tr.taken);
 	free(tr.parent);
 	free(tr.zpids);
 	free(tr.descs);

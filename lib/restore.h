@@ -137,6 +137,9 @@ struct tree {
 	int image_fd;		/* img's own descriptor, duplicated above top */
 	int crc_fd;		/* the pieces' CRCs, written by the module */
 	size_t nr_pieces;	/* of all plans: CRCs in crc_fd */
+	/* Runs the controller filled itself (shared memory), CRCs to take. */
+	struct libckpt_data_crc *taken;
+	size_t nr_taken, cap_taken;
 	int tty_fd;		/* --shell-job: the caller's terminal, or -1 */
 };
 
@@ -183,6 +186,8 @@ static inline int wait_count(struct shared *e, int *word, int n, const char *wha
 bool libckpt_rst_maps_a_file(const struct libckpt_image_vma *v);
 bool libckpt_rst_maps_shm(const struct libckpt_image_vma *v);
 int libckpt_rst_make_shm(struct tree *tr);
+/* Run @r left the plans: the controller filled it; check_filled() reads it. */
+int libckpt_rst_taken_run(struct tree *tr, const struct ckpt_restore_run *r);
 bool libckpt_rst_plan_maps(const struct plan *p, int fd);
 struct rst_shm *libckpt_rst_find_sysv(const struct tree *tr, int64_t shmid);
 int libckpt_rst_make_sysv(struct tree *tr);

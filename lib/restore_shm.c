@@ -248,6 +248,9 @@ static int take_runs(struct tree *tr, struct plan *p, const struct libckpt_image
 			p->runs[kept++] = *r;
 			continue;
 		}
+		ret = libckpt_rst_taken_run(tr, r);
+		if (ret)
+			return fail(tr->e, ret, "out of memory");
 		/* Each stretch of pages no earlier mapping of it filled, at once. */
 		for (k = 0; s->filled && !ret && k < r->nr_pages; k += n) {
 			for (n = 0; k + n < r->nr_pages && !test_and_set(s->filled, base + k + n); n++)
