@@ -418,6 +418,7 @@ static int collect(struct pid *pgrp, enum pid_type type,
 		}
 		get_task_struct(p);
 		snap->tasks[np].task = p;
+		INIT_LIST_HEAD(&snap->tasks[np].copy_pool);
 		snap->nr_tasks = ++np;
 		for_each_thread(p, t) {
 			ret = thread_refusal(t, &why);
@@ -511,14 +512,19 @@ static int alloc_thread_recs(struct ckpt_park *park)
 	return 0;
 }
 
-/* Everything the walk will need, before anyone is parked. */
-static int reserve_entries(struct ckpt_snapshot *snap)
+/*
+ * Everything the snapshot of the address spaces will need, before anyone
+ * is parked (snap.c, "No allocation inside the freeze window"); @loose
+ * after a tighter reservation ran out.
+ */
+static int reserve_mms(struct ckpt_snapshot *snap, struct ckpt_sysv_set *sysv,
+		       bool loose)
 {
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < snap->nr_tasks; i++) {
-		ret = ckpt_snap_reserve(&snap->tasks[i]);
+		ret = ckpt_snap_reserve(&snap->tasks[i], sysv, loose);
 		if (ret)
 			return ret;
 	}
@@ -844,7 +850,7 @@ static void stop_group(struct ckpt_snapshot *snap)
 
 static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 		       struct ckpt_group_census *census, bool leave_stopped,
-		       struct ckpt_snapshot *snap,
+		       bool loose, struct ckpt_snapshot *snap,
 		       struct netlink_ext_ack *extack)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
@@ -867,13 +873,19 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	init_waitqueue_head(&park->parked_wq);
 	init_waitqueue_head(&park->release_wq);
 
+	/*
+	 * The freeze window opens when the first thread is queued to park.
+	 * What it fills is allocated here, while the group runs; see
+	 * "No allocation inside the freeze window" in snap.c for what is
+	 * still allocated inside it, and why.
+	 */
 	ret = collect(pgrp, type, snap, park, census, extack);
 	if (!ret)
 		ret = alloc_thread_recs(park);
 	if (!ret)
 		ret = alloc_scratch(&scratch, park);
 	if (!ret)
-		ret = reserve_entries(snap);
+		ret = reserve_mms(snap, &sysv, loose);
 	if (ret)
 		goto out_put;
 
@@ -982,8 +994,9 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 		} else if (mutex_lock_killable(&freeze_mutex)) {
 			ret = -EINTR;
 		} else {
-			ret = freeze_once(pgrp, g, &census,
-					  leave_stopped, snap, extack);
+			/* A reservation that ran out is redone loosely. */
+			ret = freeze_once(pgrp, g, &census, leave_stopped,
+					  tries > 0, snap, extack);
 			mutex_unlock(&freeze_mutex);
 		}
 		put_pid(pgrp);
