@@ -13,6 +13,12 @@
  *                   written (read-only)
  *   fault_injected  failures injected since the module was loaded
  *                   (read-only)
+ *   fault_window_hits  passes through armed points made inside a freeze
+ *                   window, with a parked target's mmap_lock held
+ *                   (read-only): every allocation the module makes has
+ *                   a point right before it, and none may be made there
+ *                   (kmod/snap.c, "No allocation inside the freeze
+ *                   window"), so this stays 0
  *
  * A test enumerates every point a request passes: for N = 1, 2, ... arm
  * fault_nth=N, run the request, and stop at the first N that injected
@@ -64,6 +70,19 @@ MODULE_PARM_DESC(fault_mask,
 static atomic_t countdown = ATOMIC_INIT(0);	/* passes left until the failure */
 static atomic_t hits = ATOMIC_INIT(0);		/* passes since fault_nth was set */
 static atomic_t injected = ATOMIC_INIT(0);	/* failures since load */
+static atomic_t window_hits = ATOMIC_INIT(0);	/* passes inside a window */
+/* The task inside a freeze window: freezes are serialized (freeze.c). */
+static struct task_struct *window_task;
+
+/**
+ * ckpt_fault_window() - mark the caller as inside or outside a freeze
+ *	window (a parked target's mmap_lock held for writing)
+ * @in: entering or leaving
+ */
+void ckpt_fault_window(bool in)
+{
+	WRITE_ONCE(window_task, in ? current : NULL);
+}
 
 /**
  * ckpt_fault_fire() - count a pass through an armed point; fail the Nth
@@ -74,6 +93,11 @@ static atomic_t injected = ATOMIC_INIT(0);	/* failures since load */
 bool ckpt_fault_fire(unsigned int point)
 {
 	atomic_inc(&hits);
+	if (READ_ONCE(window_task) == current) {
+		atomic_inc(&window_hits);
+		pr_warn_once("allocation inside a freeze window at point %#x\n",
+			     point);
+	}
 	/* Reaches 0 on the Nth pass; never goes below 0. */
 	if (atomic_dec_if_positive(&countdown) != 0)
 		return false;
@@ -116,6 +140,9 @@ module_param_cb(fault_hits, &counter_ops, &hits, 0400);
 MODULE_PARM_DESC(fault_hits, "Passes through armed points since fault_nth was set");
 module_param_cb(fault_injected, &counter_ops, &injected, 0400);
 MODULE_PARM_DESC(fault_injected, "Failures injected since the module was loaded");
+module_param_cb(fault_window_hits, &counter_ops, &window_hits, 0400);
+MODULE_PARM_DESC(fault_window_hits,
+		 "Passes through armed points inside a freeze window (must stay 0)");
 
 /*
  * Bounded, so that a forgotten pause cannot keep a writer (and with it the

@@ -23,6 +23,7 @@
 extern unsigned int ckpt_fault_mask;
 
 bool ckpt_fault_fire(unsigned int point);
+void ckpt_fault_window(bool in);
 void ckpt_fault_sb_pause(void);
 void ckpt_fault_fill_delay(void);
 

@@ -418,6 +418,7 @@ static int collect(struct pid *pgrp, enum pid_type type,
 		}
 		get_task_struct(p);
 		snap->tasks[np].task = p;
+		INIT_LIST_HEAD(&snap->tasks[np].copy_pool);
 		snap->nr_tasks = ++np;
 		for_each_thread(p, t) {
 			ret = thread_refusal(t, &why);
@@ -511,18 +512,51 @@ static int alloc_thread_recs(struct ckpt_park *park)
 	return 0;
 }
 
-/* Everything the walk will need, before anyone is parked. */
-static int reserve_entries(struct ckpt_snapshot *snap)
+/*
+ * Everything the snapshot of the address spaces will need, before anyone
+ * is parked (snap.c, "No allocation inside the freeze window"); @loose
+ * after a tighter reservation ran out.
+ */
+static int reserve_mms(struct ckpt_snapshot *snap, struct ckpt_sysv_set *sysv,
+		       bool loose)
 {
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < snap->nr_tasks; i++) {
-		ret = ckpt_snap_reserve(&snap->tasks[i]);
+		ret = ckpt_snap_reserve(&snap->tasks[i], sysv, loose);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+/**
+ * struct ckpt_scratch - room the capture of each process reuses, allocated
+ *	before the park
+ * @ids: one identity per thread of the group
+ * @queues: one signal queue per thread of the group, and the shared one
+ */
+struct ckpt_scratch {
+	struct ckpt_thread_identity *ids;
+	struct ckpt_sigq *queues;
+};
+
+static int alloc_scratch(struct ckpt_scratch *sc, struct ckpt_park *park)
+{
+	if (ckpt_fault_inject(CKPT_FAULT_FREEZE))
+		return -ENOMEM;
+	sc->ids = kvcalloc(max(park->nr_threads, 1U), sizeof(*sc->ids),
+			   GFP_KERNEL);
+	sc->queues = kvcalloc(park->nr_threads + 1, sizeof(*sc->queues),
+			      GFP_KERNEL);
+	return sc->ids && sc->queues ? 0 : -ENOMEM;
+}
+
+static void free_scratch(struct ckpt_scratch *sc)
+{
+	kvfree(sc->ids);
+	kvfree(sc->queues);
 }
 
 static void release(struct ckpt_park *park)
@@ -669,21 +703,16 @@ static void fill_task_rec(struct ckpt_task_snap *ts, struct pid_namespace *ns)
 
 /* The IDENTITY record of process @owner, its threads in record order. */
 static int capture_identity(struct ckpt_task_snap *ts, struct ckpt_park *park,
-			    unsigned int owner, struct netlink_ext_ack *extack)
+			    unsigned int owner, struct ckpt_scratch *sc,
+			    struct netlink_ext_ack *extack)
 {
-	struct ckpt_thread_identity *ids;
+	struct ckpt_thread_identity *ids = sc->ids;
 	unsigned int i, n = 0;
-	int ret;
 
-	ids = kcalloc(max(ts->rec.nr_threads, 1U), sizeof(*ids), GFP_KERNEL);
-	if (!ids)
-		return -ENOMEM;
 	for (i = 0; i < park->nr_threads && n < ts->rec.nr_threads; i++)
 		if (park->threads[i].owner == owner)
 			ids[n++] = park->threads[i].ident;
-	ret = ckpt_proc_capture_identity(ts, ids, n, extack);
-	kfree(ids);
-	return ret;
+	return ckpt_proc_capture_identity(ts, ids, n, extack);
 }
 
 /*
@@ -692,15 +721,13 @@ static int capture_identity(struct ckpt_task_snap *ts, struct ckpt_park *park,
  */
 static int capture_signals(struct ckpt_task_snap *ts, struct ckpt_park *park,
 			   unsigned int owner, struct ckpt_sigq *shared,
+			   struct ckpt_scratch *sc,
 			   struct netlink_ext_ack *extack)
 {
-	struct ckpt_sigq *queues;
+	struct ckpt_sigq *queues = sc->queues;
 	unsigned int i, n = 0;
 	int ret;
 
-	queues = kcalloc(ts->rec.nr_threads + 1, sizeof(*queues), GFP_KERNEL);
-	if (!queues)
-		return -ENOMEM;
 	queues[n++] = *shared;
 	for (i = 0; i < park->nr_threads && n <= ts->rec.nr_threads; i++)
 		if (park->threads[i].owner == owner)
@@ -709,7 +736,6 @@ static int capture_signals(struct ckpt_task_snap *ts, struct ckpt_park *park,
 	if (ret == -E2BIG)
 		ckpt_err_set(extack, ts->rec.pid, 0,
 			     "more queued signals than an image carries");
-	kfree(queues);
 	return ret;
 }
 
@@ -718,6 +744,7 @@ static int capture_processes(struct ckpt_snapshot *snap,
 			     struct ckpt_park *park, struct pid_namespace *ns,
 			     struct ckpt_file_set *files,
 			     struct ckpt_sysv_set *sysv,
+			     struct ckpt_scratch *sc,
 			     struct netlink_ext_ack *extack)
 {
 	size_t rec_len = sizeof(struct ckpt_rec_thread) + park->regs_size +
@@ -773,12 +800,13 @@ static int capture_processes(struct ckpt_snapshot *snap,
 		}
 		ret = ckpt_proc_capture(ts, &shared, extack);
 		if (!ret)
-			ret = capture_signals(ts, park, i, &shared, extack);
+			ret = capture_signals(ts, park, i, &shared, sc,
+					      extack);
 		ckpt_pstate_sigq_free(&shared);
 		if (!ret)
 			ret = ckpt_files_capture(ts, files, extack);
 		if (!ret)
-			ret = capture_identity(ts, park, i, extack);
+			ret = capture_identity(ts, park, i, sc, extack);
 		if (!ret)
 			ret = ckpt_timers_capture(ts, ns, extack);
 		if (!ret)
@@ -822,11 +850,12 @@ static void stop_group(struct ckpt_snapshot *snap)
 
 static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 		       struct ckpt_group_census *census, bool leave_stopped,
-		       struct ckpt_snapshot *snap,
+		       bool loose, struct ckpt_snapshot *snap,
 		       struct netlink_ext_ack *extack)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	enum pid_type type = g->type;
+	struct ckpt_scratch scratch = { 0 };
 	struct ckpt_sysv_set sysv = { 0 };
 	struct ckpt_file_set files;
 	struct ckpt_park *park;
@@ -844,11 +873,19 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	init_waitqueue_head(&park->parked_wq);
 	init_waitqueue_head(&park->release_wq);
 
+	/*
+	 * The freeze window opens when the first thread is queued to park.
+	 * What it fills is allocated here, while the group runs; see
+	 * "No allocation inside the freeze window" in snap.c for what is
+	 * still allocated inside it, and why.
+	 */
 	ret = collect(pgrp, type, snap, park, census, extack);
 	if (!ret)
 		ret = alloc_thread_recs(park);
 	if (!ret)
-		ret = reserve_entries(snap);
+		ret = alloc_scratch(&scratch, park);
+	if (!ret)
+		ret = reserve_mms(snap, &sysv, loose);
 	if (ret)
 		goto out_put;
 
@@ -870,7 +907,8 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	if (!ret)
 		ret = recheck_permission(snap, ns, extack);
 	if (!ret)
-		ret = capture_processes(snap, park, ns, &files, &sysv, extack);
+		ret = capture_processes(snap, park, ns, &files, &sysv,
+					&scratch, extack);
 	snap->capture_ns = ktime_to_ns(ktime_sub(ktime_get(), parked));
 	/* Even on failure: pages were write-protected before the error. */
 	ckpt_snap_flush_tlbs();
@@ -880,6 +918,7 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	snap->freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	drop_mms(snap);
 out_put:
+	free_scratch(&scratch);
 	ckpt_sysv_set_free(&sysv);
 	ckpt_file_set_free(&files);
 	park_put(park);
@@ -955,8 +994,9 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 		} else if (mutex_lock_killable(&freeze_mutex)) {
 			ret = -EINTR;
 		} else {
-			ret = freeze_once(pgrp, g, &census,
-					  leave_stopped, snap, extack);
+			/* A reservation that ran out is redone loosely. */
+			ret = freeze_once(pgrp, g, &census, leave_stopped,
+					  tries > 0, snap, extack);
 			mutex_unlock(&freeze_mutex);
 		}
 		put_pid(pgrp);

@@ -57,17 +57,9 @@ static int buf_reserve(struct ckpt_buf *buf, size_t more)
 	return 0;
 }
 
-/**
- * ckpt_buf_put() - append one record: header, payload parts, padding to 8
- * @buf: the buffer
- * @type: CKPT_REC_* type
- * @parts: the payload, in order; a part may be empty
- * @n: number of parts
- *
- * Return: 0 or -ENOMEM.
- */
-int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const struct kvec *parts,
-		 unsigned int n)
+/* Append one record; without @may_grow only into room reserved already. */
+static int buf_put(struct ckpt_buf *buf, u32 type, const struct kvec *parts,
+		   unsigned int n, bool may_grow)
 {
 	struct ckpt_rec_hdr hdr = { .type = type };
 	size_t padded;
@@ -78,6 +70,8 @@ int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const struct kvec *parts,
 	for (i = 0; i < n; i++)
 		hdr.len += parts[i].iov_len;
 	padded = ALIGN(hdr.len, 8);
+	if (!may_grow && buf->len + sizeof(hdr) + padded > buf->cap)
+		return -EAGAIN;
 	ret = buf_reserve(buf, sizeof(hdr) + padded);
 	if (ret)
 		return ret;
@@ -92,6 +86,23 @@ int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const struct kvec *parts,
 	memset(p, 0, padded - hdr.len);
 	buf->len += sizeof(hdr) + padded;
 	return 0;
+}
+
+/**
+ * ckpt_buf_put() - append one record: header, payload parts, padding to 8
+ * @buf: the buffer
+ * @type: CKPT_REC_* type
+ * @parts: the payload, in order; a part may be empty
+ * @n: number of parts
+ *
+ * Grows @buf with GFP_KERNEL: never under a target's mmap_lock.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ckpt_buf_put(struct ckpt_buf *buf, u32 type, const struct kvec *parts,
+		 unsigned int n)
+{
+	return buf_put(buf, type, parts, n, true);
 }
 
 void ckpt_buf_free(struct ckpt_buf *buf)
@@ -122,69 +133,193 @@ void ckpt_snap_put_ent(struct ckpt_page_ent *e)
 }
 
 /*
- * Make room for @more entries. Never called under a page table lock.
+ * No allocation inside the freeze window (the invariant; also in
+ * Documentation/performance.md). While a parked target's mmap_lock is
+ * held for writing (ckpt_snap_capture_mm(), between ckpt_fault_window()
+ * true and false) nothing is allocated, with any GFP flags. What that
+ * walk fills is reserved by ckpt_snap_reserve() while the group still
+ * runs: the page-entry chunks, the VMA record buffer, the path buffer, the
+ * System V segments (ckpt_sysv_reserve()) and the pages for the copies of
+ * shared memory. An allocation there could wait for reclaim, for
+ * compaction (a multi-MiB array: the bimodal freeze samples) or for the
+ * OOM killer, whose victim could be a parked target that cannot exit
+ * while we hold its lock. A shortage inside the window is never met by
+ * allocating: the freeze fails with -EAGAIN, releases the group, and
+ * ckpt_freeze_group() reserves again outside the window (loosely, so a
+ * THP split in between cannot make it fail twice for the same reason).
  *
- * The array is reserved before the group is parked (ckpt_snap_reserve()),
- * sized from the process's memory counters. Inside the freeze an
- * allocation must never wait for reclaim or call the OOM killer: the
- * killer's victim could be a parked target, which cannot exit while we
- * hold its mmap lock. So a process that outgrew its reservation between
- * the count and the park (its threads ran on until then) gets one
- * GFP_NOWAIT attempt, and otherwise the freeze is retried with a fresh
- * count (-EAGAIN).
+ * The rest of the parked window (the first thread queued to park, to the
+ * release; no target's mmap_lock held) still allocates, and why:
+ * - page copies that could not be counted before the park (DMA-pinned
+ *   and MADV_DONTFORK pages, THPs, shared memory beyond the count):
+ *   alloc_copy(), after the mmap_lock is dropped, no OOM killer;
+ * - the records of the rest of a process's state (threads, signals and
+ *   their siginfo, descriptors with pipe and deleted-file contents,
+ *   sockets and their queues, timers, locks, terminals): ckpt_buf_put()
+ *   and the capture functions of proc.c, pstate.c, files.c, sock*.c,
+ *   anonfd.c, timers.c, locks.c and tty.c, GFP_KERNEL. They are sized by
+ *   descriptors and threads, not by memory, and hold no target's
+ *   mmap_lock: an OOM victim among the parked threads wakes from its
+ *   killable wait and exits, and the OOM reaper can take its mmap_lock.
+ * The freeze's own bookkeeping (thread records, identity and queue
+ * scratch, the page entries) is allocated before the park (freeze.c).
  */
-static int ents_grow(struct ckpt_task_snap *ts, unsigned long cap, gfp_t gfp)
-{
-	struct ckpt_page_ent *ents;
 
-	if (ckpt_fault_inject(CKPT_FAULT_SNAP))
-		return -ENOMEM;
-	ents = kvmalloc_array(cap, sizeof(*ents), gfp);
-	if (!ents)
-		return -ENOMEM;
-	if (ts->nr_ents)
-		memcpy(ents, ts->ents, ts->nr_ents * sizeof(*ents));
-	kvfree(ts->ents);
-	ts->ents = ents;
-	ts->cap_ents = cap;
-	return 0;
+/* Room for one more entry? Checked before each page is taken. */
+static bool ents_room(struct ckpt_task_snap *ts)
+{
+	return ts->nr_ents < ts->cap_ents;
 }
 
-static int ents_reserve(struct ckpt_task_snap *ts, unsigned long more)
-{
-	unsigned long need = ts->nr_ents + more;
-
-	if (need <= ts->cap_ents)
-		return 0;
-	if (ents_grow(ts, max(need, 2 * ts->cap_ents),
-		      GFP_NOWAIT | __GFP_NOWARN))
-		return -EAGAIN;
-	return 0;
-}
-
+/*
+ * The caller checked ents_room(): the chunks are all there already. The
+ * fill pointer makes the common case a store and an increment; the chunk
+ * table is looked up once per chunk.
+ */
 static void ent_add(struct ckpt_task_snap *ts, unsigned long addr,
 		    struct page *page, unsigned int nr, unsigned int flags)
 {
-	struct ckpt_page_ent *e = &ts->ents[ts->nr_ents++];
+	struct ckpt_page_ent *e;
 
+	if (unlikely(ts->fill == ts->fill_end)) {
+		ts->fill = ckpt_snap_ent(ts, ts->nr_ents);
+		ts->fill_end = ts->fill + CKPT_ENTS_PER_CHUNK -
+			       ts->nr_ents % CKPT_ENTS_PER_CHUNK;
+	}
+	e = ts->fill++;
+	ts->nr_ents++;
 	e->addr = addr;
 	e->page = page;
 	e->nr = nr;
 	e->flags = flags;
 }
 
+/* An entry copy_held() will copy: counted so it can skip the scan. */
+static void ent_add_copy(struct ckpt_task_snap *ts, unsigned long addr,
+			 struct page *page, unsigned int nr)
+{
+	ent_add(ts, addr, page, nr, CKPT_ENT_COPY);
+	ts->nr_copy++;
+}
+
 /**
  * ckpt_snap_release_pages() - drop the references on held pages
  * @ts: the process
  * @from: first entry to release; entries before it are already released
+ *
+ * Entries the writer released already (page NULL) are skipped.
  */
 void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from)
 {
 	unsigned long i;
 
-	for (i = from; i < ts->nr_ents; i++)
-		ckpt_snap_put_ent(&ts->ents[i]);
+	for (i = from; i < ts->nr_ents; i++) {
+		struct ckpt_page_ent *e = ckpt_snap_ent(ts, i);
+
+		if (e->page)
+			ckpt_snap_put_ent(e);
+	}
 	ts->nr_ents = from;
+	ts->fill = NULL;
+	ts->fill_end = NULL;
+}
+
+static void free_chunks(struct ckpt_task_snap *ts)
+{
+	unsigned long i;
+
+	for (i = 0; i < ts->nr_chunks; i++)
+		free_page((unsigned long)ts->chunks[i]);
+	kvfree(ts->chunks);
+	ts->chunks = NULL;
+	ts->nr_chunks = 0;
+	ts->cap_ents = 0;
+}
+
+/*
+ * Before the park: @n entries in page-sized chunks. Order-0 pages never
+ * need compaction and no vmalloc area is mapped; the table of chunk
+ * pointers is a few KiB even for GiBs of 4K pages.
+ */
+static int alloc_chunks(struct ckpt_task_snap *ts, unsigned long n)
+{
+	unsigned long nr = DIV_ROUND_UP(max(n, 1UL), CKPT_ENTS_PER_CHUNK);
+	unsigned long i;
+
+	if (ckpt_fault_inject(CKPT_FAULT_SNAP))
+		return -ENOMEM;
+	ts->chunks = kvcalloc(nr, sizeof(*ts->chunks), GFP_KERNEL);
+	if (!ts->chunks)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		ts->chunks[i] = (void *)__get_free_page(GFP_KERNEL);
+		if (!ts->chunks[i])
+			goto err_free;
+		ts->nr_chunks++;
+	}
+	ts->cap_ents = ts->nr_chunks * CKPT_ENTS_PER_CHUNK;
+	return 0;
+
+err_free:
+	free_chunks(ts);
+	return -ENOMEM;
+}
+
+static void free_pool(struct ckpt_task_snap *ts)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, &ts->copy_pool, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	ts->nr_pool = 0;
+}
+
+/*
+ * A page for a frozen copy. Shared memory (one 4K page at a time) takes
+ * its pages from the pool filled before the park. The rest — a page that
+ * may be DMA-pinned, a MADV_DONTFORK mapping's, a THP, or shared memory
+ * beyond the count — is the documented exception: allocated after the
+ * target's mmap_lock is dropped (copy_held()), with no reclaim loop and no
+ * OOM killer. A copy that cannot be had at once fails the freeze, which
+ * releases the group unharmed.
+ */
+static struct page *alloc_copy(struct ckpt_task_snap *ts, unsigned int nr)
+{
+	gfp_t gfp = GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN;
+	struct page *page;
+
+	if (nr == 1 && ts->nr_pool) {
+		page = list_first_entry(&ts->copy_pool, struct page, lru);
+		list_del(&page->lru);
+		ts->nr_pool--;
+		return page;
+	}
+	if (ckpt_fault_inject(CKPT_FAULT_SNAP))
+		return NULL;
+	if (nr == 1)
+		return alloc_page(gfp);
+	return alloc_pages(gfp | __GFP_COMP, get_order(nr * PAGE_SIZE));
+}
+
+/* Before the park: @n pages for the copies of shared memory. */
+static int fill_pool(struct ckpt_task_snap *ts, unsigned long n)
+{
+	gfp_t gfp = GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN;
+	struct page *page;
+
+	if (n && ckpt_fault_inject(CKPT_FAULT_SNAP))
+		return -ENOMEM;
+	while (ts->nr_pool < n) {
+		page = alloc_page(gfp);
+		if (!page)
+			return -ENOMEM;
+		list_add(&page->lru, &ts->copy_pool);
+		ts->nr_pool++;
+		cond_resched();
+	}
+	return 0;
 }
 
 /* --- the copy-on-write mark ---------------------------------------------- */
@@ -246,7 +381,7 @@ static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 
 	get_page(page);
 	if (copy_at_freeze(vma, page)) {
-		ent_add(ts, addr, page, 1, CKPT_ENT_COPY);
+		ent_add_copy(ts, addr, page, 1);
 		return;
 	}
 	if (PageAnonExclusive(page))
@@ -263,12 +398,9 @@ static int walk_ptes(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	struct mm_struct *mm = vma->vm_mm;
 	pte_t *start, *pte;
 	spinlock_t *ptl;	/* the page table's lock: orders us vs reclaim */
+	unsigned long room = ts->cap_ents - ts->nr_ents;
 	int ret = 0;
 
-	/* No allocation under the PTE lock: room for a whole table first. */
-	ret = ents_reserve(ts, PTRS_PER_PTE);
-	if (ret)
-		return ret;
 	start = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	for (pte = start; addr < end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = *pte;
@@ -287,8 +419,14 @@ static int walk_ptes(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 			break;
 		}
 		page = anon_page(ptent);
-		if (page)
-			hold_pte(ts, vma, addr, pte, page);
+		if (!page)
+			continue;
+		/* The reservation ran out (see "No allocation inside"). */
+		if (!room--) {
+			ret = -EAGAIN;
+			break;
+		}
+		hold_pte(ts, vma, addr, pte, page);
 	}
 	pte_unmap_unlock(start, ptl);
 	return ret;
@@ -316,8 +454,8 @@ static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		return;
 	get_page(page);
 	if (copy_at_freeze(vma, page)) {
-		ent_add(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR,
-			CKPT_ENT_COPY);
+		ent_add_copy(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR);
+		ts->nr_huge++;
 		return;
 	}
 	if (PageAnonExclusive(page))
@@ -325,6 +463,7 @@ static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	if (pmd_write(pmd))
 		pmdp_set_wrprotect(mm, addr, pmdp);
 	ent_add(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR, 0);
+	ts->nr_huge++;
 }
 
 static int walk_pmds(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
@@ -342,9 +481,8 @@ static int walk_pmds(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		if (pmd_none(*pmd))
 			continue;
 		if (pmd_trans_huge(*pmd)) {
-			ret = ents_reserve(ts, 1);
-			if (ret)
-				return ret;
+			if (!ents_room(ts))
+				return -EAGAIN;
 			ptl = pmd_lock(vma->vm_mm, pmd);
 			if (pmd_trans_huge(*pmd)) {
 				hold_huge(ts, vma, pmd, addr);
@@ -411,32 +549,19 @@ static int walk_anon_vma(struct ckpt_task_snap *ts,
 }
 
 /*
- * A page for a frozen copy, allocated while the group is parked: no
- * reclaim loop and no OOM killer (see ents_reserve()). A copy that cannot
- * be had at once fails the freeze, which releases the group unharmed.
- */
-static struct page *alloc_copy(unsigned int nr)
-{
-	gfp_t gfp = GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN;
-
-	if (ckpt_fault_inject(CKPT_FAULT_SNAP))
-		return NULL;
-	if (nr == 1)
-		return alloc_page(gfp);
-	return alloc_pages(gfp | __GFP_COMP, get_order(nr * PAGE_SIZE));
-}
-
-/*
  * Shared memory cannot be made copy-on-write (a write through a VM_SHARED
  * mapping just makes the PTE writable again, and other processes write
- * through their own PTEs), so its pages are copied now, while the group is
- * parked. Walking the page cache rather than the PTEs also catches pages
- * that are not mapped. Swapped-out pages are refused: FGP_ENTRY returns
- * their swap entries instead of pretending the offset is a hole. With
- * @sysv, a System V segment's, the offsets an earlier mapping of the
- * segment held are skipped: its pages are in the image once.
+ * through their own PTEs), so its pages are copied while the group is
+ * parked. Under the mmap_lock each page is only looked up and held
+ * (CKPT_ENT_COPY), which allocates nothing; copy_held() copies it after
+ * the lock is dropped, into a page of the pool reserved before the park.
+ * Walking the page cache rather than the PTEs also catches pages that are
+ * not mapped. Swapped-out pages are refused: FGP_ENTRY returns their swap
+ * entries instead of pretending the offset is a hole. With @sysv, a
+ * System V segment's, the offsets an earlier mapping of the segment held
+ * are skipped: its pages are in the image once.
  */
-static int copy_shmem_vma(struct ckpt_task_snap *ts,
+static int hold_shmem_vma(struct ckpt_task_snap *ts,
 			  struct vm_area_struct *vma,
 			  struct ckpt_sysv_held *sysv,
 			  struct netlink_ext_ack *extack)
@@ -444,8 +569,6 @@ static int copy_shmem_vma(struct ckpt_task_snap *ts,
 	struct address_space *mapping = vma->vm_file->f_mapping;
 	unsigned long nr = vma_pages(vma), i;
 	struct folio *folio;
-	struct page *copy;
-	int ret;
 
 	for (i = 0; i < nr; i++) {
 		pgoff_t idx = vma->vm_pgoff + i;
@@ -453,9 +576,6 @@ static int copy_shmem_vma(struct ckpt_task_snap *ts,
 		if (sysv && (idx >= sysv->nr_pages ||
 			     test_and_set_bit(idx, sysv->copied)))
 			continue;
-		ret = ents_reserve(ts, 1);
-		if (ret)
-			return ret;
 		folio = __filemap_get_folio(mapping, idx, FGP_ENTRY, 0);
 		if (!folio)
 			continue;
@@ -464,32 +584,34 @@ static int copy_shmem_vma(struct ckpt_task_snap *ts,
 				       "a shared memory page is swapped out");
 			return -EAGAIN;
 		}
-		copy = alloc_copy(1);
-		if (!copy) {
+		if (!ents_room(ts)) {
 			folio_put(folio);
-			return -ENOMEM;
+			return -EAGAIN;
 		}
-		copy_highpage(copy, folio_file_page(folio, idx));
-		folio_put(folio);
-		ent_add(ts, vma->vm_start + i * PAGE_SIZE, copy, 1, 0);
+		/* The folio's reference, dropped through its page. */
+		ent_add_copy(ts, vma->vm_start + i * PAGE_SIZE,
+			     folio_file_page(folio, idx), 1);
 		cond_resched();
 	}
 	return 0;
 }
 
-/* Replace pages held by reference (CKPT_ENT_COPY) with private copies. */
+/*
+ * Replace pages held by reference (CKPT_ENT_COPY) with private copies.
+ * Called with the group parked but the mmap_lock dropped.
+ */
 static int copy_held(struct ckpt_task_snap *ts, unsigned long from)
 {
 	struct page *copy;
 	unsigned long i;
 	unsigned int n;
 
-	for (i = from; i < ts->nr_ents; i++) {
-		struct ckpt_page_ent *e = &ts->ents[i];
+	for (i = from; ts->nr_copy && i < ts->nr_ents; i++) {
+		struct ckpt_page_ent *e = ckpt_snap_ent(ts, i);
 
 		if (!(e->flags & CKPT_ENT_COPY))
 			continue;
-		copy = alloc_copy(e->nr);
+		copy = alloc_copy(ts, e->nr);
 		if (!copy)
 			return -ENOMEM;
 		for (n = 0; n < e->nr; n++)
@@ -497,6 +619,7 @@ static int copy_held(struct ckpt_task_snap *ts, unsigned long from)
 		put_page(e->page);
 		e->page = copy;
 		e->flags &= ~CKPT_ENT_COPY;
+		ts->nr_copy--;
 		cond_resched();
 	}
 	return 0;
@@ -719,8 +842,9 @@ static int vma_supported(struct vm_area_struct *vma, pid_t pid,
 	return 0;
 }
 
+/* Called with the mmap_lock held for writing: allocates nothing. */
 static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
-		       struct vm_area_struct *vma, char *pathbuf,
+		       struct vm_area_struct *vma,
 		       struct netlink_ext_ack *extack)
 {
 	struct ckpt_rec_vma rec = {
@@ -729,7 +853,7 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 		.pgoff = vma->vm_pgoff,
 		.flags = vma_image_flags(vma),
 	};
-	unsigned long first = ts->nr_ents, i;
+	unsigned long first = ts->nr_ents, huge = ts->nr_huge;
 	struct ckpt_sysv_held *seg = NULL;
 	const char *path = NULL;
 	int ret;
@@ -737,7 +861,7 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 	if (vma->vm_file) {
 		struct inode *inode = file_inode(vma->vm_file);
 
-		path = d_path(&vma->vm_file->f_path, pathbuf, PATH_MAX);
+		path = d_path(&vma->vm_file->f_path, ts->pathbuf, PATH_MAX);
 		if (IS_ERR(path)) {
 			NL_SET_ERR_MSG(extack, "path of a mapped file is too long");
 			return PTR_ERR(path);
@@ -755,7 +879,7 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 			return PTR_ERR(seg);
 	}
 	if (is_shmem_vma(vma))
-		ret = copy_shmem_vma(ts, vma, seg, extack);
+		ret = hold_shmem_vma(ts, vma, seg, extack);
 	else if (!(vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP)) &&
 		 vma->anon_vma)
 		ret = walk_anon_vma(ts, vma, extack);
@@ -765,12 +889,10 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 	if (ret == -EAGAIN && extack && !extack->_msg)
 		NL_SET_ERR_MSG(extack,
 			       "the process mapped more memory than was reserved before its freeze");
-	if (ret == -ENOMEM && extack && !extack->_msg)
-		NL_SET_ERR_MSG(extack,
-			       "no memory at once for a page copied during the freeze");
 
-	for (i = first; i < ts->nr_ents; i++)
-		rec.nr_pages += ts->ents[i].nr;
+	/* Entries are one page each, but for PMD-mapped THPs. */
+	huge = ts->nr_huge - huge;
+	rec.nr_pages = ts->nr_ents - first + huge * (HPAGE_PMD_NR - 1);
 	/*
 	 * One global atomic per mapping, not per page; counted even on
 	 * failure, since ckpt_snap_release_pages() subtracts every entry.
@@ -780,7 +902,7 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 		return ret;
 	/* PAGES runs never cross a mapping: the writer breaks them here. */
 	if (ts->nr_ents > first)
-		ts->ents[first].flags |= CKPT_ENT_VMA_START;
+		ckpt_snap_ent(ts, first)->flags |= CKPT_ENT_VMA_START;
 	ts->rec.nr_pages += rec.nr_pages;
 	ts->rec.nr_vmas++;
 	{
@@ -789,9 +911,14 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 			{ (void *)path, rec.path_len },
 		};
 
-		return ckpt_buf_put(&ts->vmas, CKPT_REC_VMA, parts,
-				    ARRAY_SIZE(parts));
+		/* Into the room ckpt_snap_reserve() made: no allocation. */
+		ret = buf_put(&ts->vmas, CKPT_REC_VMA, parts,
+			      ARRAY_SIZE(parts), false);
 	}
+	if (ret == -EAGAIN)
+		NL_SET_ERR_MSG(extack,
+			       "the process mapped more than was reserved before its freeze");
+	return ret;
 }
 
 static void capture_mm_fields(struct ckpt_task_snap *ts)
@@ -847,18 +974,36 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 	struct vm_area_struct *vma;
 	unsigned long addr = 0;
 	unsigned long first = ts->nr_ents;
-	char *pathbuf;
+	unsigned long anon;
 	int ret;
 
 	if (mm_refused(mm, pid, extack))
 		return -EINVAL;
-	pathbuf = ckpt_fault_inject(CKPT_FAULT_SNAP) ? NULL :
-		  kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!pathbuf)
-		return -ENOMEM;
+	/* Reserved by ckpt_snap_reserve(), or the process had no mm then. */
+	if (!ts->chunks || !ts->pathbuf) {
+		ckpt_err_set(extack, pid, 0,
+			     "process had no address space when its freeze was prepared");
+		return -EAGAIN;
+	}
 	ret = mmap_write_lock_killable(mm);
 	if (ret)
-		goto out_free;
+		goto out_pool;
+	ckpt_fault_window(true);
+	/*
+	 * The re-check: with every thread parked and the lock held, the
+	 * anonymous pages can no longer grow. If they grew after they were
+	 * counted by more than the slack, the reservation may not hold the
+	 * walk: fail before the first page is touched, and let the freeze
+	 * reserve again (-EAGAIN) instead of allocating here.
+	 */
+	anon = get_mm_counter(mm, MM_ANONPAGES);
+	if (anon > ts->anon_counted &&
+	    ts->bound_ents + (anon - ts->anon_counted) > ts->cap_ents) {
+		ckpt_err_set(extack, pid, 0,
+			     "the process mapped more memory than was reserved before its freeze");
+		ret = -EAGAIN;
+		goto out_unlock;
+	}
 	/* As in copy_page_range(): GUP-fast sees the protection change. */
 	raw_write_seqcount_begin(&mm->write_protect_seq);
 	capture_mm_fields(ts);
@@ -866,7 +1011,7 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 		ret = vma_supported(vma, pid, extack);
 		if (ret)
 			break;
-		ret = capture_vma(ts, sysv, vma, pathbuf, extack);
+		ret = capture_vma(ts, sysv, vma, extack);
 		if (ret) {
 			/* Keep the reason; name the process and mapping. */
 			if (extack)
@@ -878,13 +1023,19 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 		addr = vma->vm_end;
 	}
 	raw_write_seqcount_end(&mm->write_protect_seq);
+out_unlock:
+	ckpt_fault_window(false);
 	mmap_write_unlock(mm);
 	if (!ret)
 		ret = copy_held(ts, first);
+	if (ret == -ENOMEM && extack && !extack->_msg)
+		ckpt_err_set(extack, pid, 0,
+			     "no memory at once for a page copied during the freeze");
 	if (!ret)
 		ret = ckpt_sysv_record(sysv, &ts->sysv);
-out_free:
-	kfree(pathbuf);
+out_pool:
+	/* Freeing is no allocation: the rest of the pool goes at once. */
+	free_pool(ts);
 	return ret;
 }
 
@@ -1002,41 +1153,128 @@ out:
 	return found;
 }
 
+/*
+ * PMD-mapped anonymous THPs of @vma, read without the page table locks
+ * while the process runs: an estimate the walk inside the freeze checks
+ * (a THP split in between needs 512 entries where this counted one).
+ * The mmap_lock held for reading keeps the page tables.
+ */
+static unsigned long count_huge_pmds(struct vm_area_struct *vma)
+{
+	unsigned long addr, next, n = 0;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd, pmdval;
+
+	/* Empty upper levels are skipped whole: sparse reservations are cheap. */
+	for (addr = vma->vm_start; addr < vma->vm_end; addr = next) {
+		pgd = pgd_offset(vma->vm_mm, addr);
+		next = pgd_addr_end(addr, vma->vm_end);
+		if (pgd_none(*pgd) || pgd_bad(*pgd))
+			continue;
+		p4d = p4d_offset(pgd, addr);
+		next = p4d_addr_end(addr, vma->vm_end);
+		if (p4d_none(*p4d) || p4d_bad(*p4d))
+			continue;
+		pud = pud_offset(p4d, addr);
+		next = pud_addr_end(addr, vma->vm_end);
+		if (pud_none(*pud) || pud_bad(*pud))
+			continue;
+		next = pmd_addr_end(addr, vma->vm_end);
+		pmd = pmd_offset(pud, addr);
+		pmdval = READ_ONCE(*pmd);
+		if (pmd_trans_huge(pmdval) && next - addr == HPAGE_PMD_SIZE)
+			n++;
+	}
+	return n;
+}
+
+/* Bytes of @vma's VMA record; @buf holds PATH_MAX bytes for its path. */
+static size_t vma_rec_bytes(struct vm_area_struct *vma, char *buf)
+{
+	size_t len = sizeof(struct ckpt_rec_vma);
+	const char *path;
+
+	if (vma->vm_file) {
+		path = d_path(&vma->vm_file->f_path, buf, PATH_MAX);
+		len += IS_ERR(path) ? PATH_MAX : strlen(path);
+	}
+	return sizeof(struct ckpt_rec_hdr) + ALIGN(len, 8);
+}
+
 /**
- * ckpt_snap_reserve() - reserve the page entries of a process before its
- *	group is parked
+ * ckpt_snap_reserve() - reserve what the snapshot of a process's address
+ *	space needs, before its group is parked
  * @ts: the process; @ts->task set, nothing captured yet
+ * @sysv: the freeze's System V segments: those it attaches are reserved
+ * @loose: count a PMD-mapped THP as the 512 entries it would need split,
+ *	as a retry does after a tighter reservation ran out
  *
- * Sized from the memory counters plus slack for the pages its threads
- * fault in until they park: inside the freeze ents_reserve() may not wait
- * for memory. A whole page table's worth more keeps the walk's per-table
- * reservation within the array.
+ * Everything ckpt_snap_capture_mm() fills while the process is parked
+ * under its mmap_lock is allocated here, while it still runs (see "No
+ * allocation inside the freeze window" above): the page-entry chunks for
+ * the anonymous pages (one entry per PMD-mapped THP unless @loose) and
+ * the shared memory pages, the VMA records, the path buffer, the pool of
+ * pages for the copies of shared memory and the System V segments. The slack (1/8 and two
+ * page tables' worth of entries, four longest paths' worth of VMA
+ * records) covers what its threads map until they park; the re-check
+ * under the mmap_lock refuses the rest with -EAGAIN.
  *
  * Return: 0, -ENOMEM or -EINTR.
  */
-int ckpt_snap_reserve(struct ckpt_task_snap *ts)
+int ckpt_snap_reserve(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
+		      bool loose)
 {
-	struct ckpt_mm_cost cost = { 0 };
 	struct mm_struct *mm = get_task_mm(ts->task);
+	unsigned long huge = 0, shmem = 0, anon, need;
 	struct vm_area_struct *vma;
 	unsigned long addr = 0;
+	size_t vma_bytes = 0;
 	int ret = 0;
 
 	if (!mm)
 		return 0;
+	ts->pathbuf = ckpt_fault_inject(CKPT_FAULT_SNAP) ? NULL :
+		      kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!ts->pathbuf) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
 	if (mmap_read_lock_killable(mm)) {
 		ret = -EINTR;
 		goto out_put;
 	}
 	while ((vma = find_vma(mm, addr))) {
+		if (is_sysv_attach(vma)) {
+			ret = ckpt_sysv_reserve(sysv, vma);
+			if (ret)
+				break;
+		}
 		if (is_shmem_vma(vma))
-			cost.shmem_pages += shmem_vma_pages(vma);
+			shmem += shmem_vma_pages(vma);
+		else if (!loose && vma->anon_vma &&
+			 !(vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP)))
+			huge += count_huge_pmds(vma);
+		vma_bytes += vma_rec_bytes(vma, ts->pathbuf);
 		addr = vma->vm_end;
 	}
 	mmap_read_unlock(mm);
-	cost.anon_pages = get_mm_counter(mm, MM_ANONPAGES);
-	ret = ents_grow(ts, cost.anon_pages + cost.anon_pages / 8 +
-			cost.shmem_pages + 2 * PTRS_PER_PTE, GFP_KERNEL);
+	if (ret)
+		goto out_put;
+	anon = get_mm_counter(mm, MM_ANONPAGES);
+	need = anon - min(anon, huge * (HPAGE_PMD_NR - 1)) + shmem;
+	ts->anon_counted = anon;
+	ts->bound_ents = need;
+	ret = alloc_chunks(ts, need + need / 8 + 2 * PTRS_PER_PTE);
+	if (ret)
+		goto out_put;
+	vma_bytes += vma_bytes / 8 +
+		     4 * (sizeof(struct ckpt_rec_hdr) +
+			  ALIGN(sizeof(struct ckpt_rec_vma) + PATH_MAX, 8));
+	ret = buf_reserve(&ts->vmas, vma_bytes);
+	if (!ret)
+		ret = fill_pool(ts, shmem);
 out_put:
 	mmput(mm);
 	return ret;
@@ -1075,7 +1313,9 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 		struct ckpt_task_snap *ts = &snap->tasks[i];
 
 		ckpt_snap_release_pages(ts, 0);
-		kvfree(ts->ents);
+		free_chunks(ts);
+		free_pool(ts);
+		kfree(ts->pathbuf);
 		ckpt_buf_free(&ts->proc);
 		ckpt_buf_free(&ts->threads);
 		ckpt_buf_free(&ts->vmas);

@@ -8,7 +8,9 @@
 #define CKPT_SNAP_H
 
 #include <linux/ckpt_image.h>
+#include <linux/list.h>
 #include <linux/types.h>
+#include <asm/page.h>
 
 struct mm_struct;
 struct netlink_ext_ack;
@@ -32,6 +34,13 @@ struct ckpt_page_ent {
 	unsigned int nr;
 	unsigned int flags;
 };
+
+/*
+ * Page entries live in chunks of one page each (order 0: never a
+ * high-order allocation, never vmalloc), all allocated before the group is
+ * parked. The walk fills them in order; the chunk table is never grown.
+ */
+#define CKPT_ENTS_PER_CHUNK	(PAGE_SIZE / sizeof(struct ckpt_page_ent))
 
 /**
  * struct ckpt_buf - a growable byte buffer for records
@@ -60,9 +69,22 @@ struct ckpt_buf {
  * @locks: its LOCKS record, with its record header
  * @sysv: its SYSV_SHM record, with its record header
  * @tty: its TTY record, with its record header
- * @ents: held pages, in address order
- * @nr_ents: entries used in @ents
- * @cap_ents: entries allocated in @ents (reserved before the park)
+ * @chunks: the chunk table: @nr_chunks page-sized arrays of held pages,
+ *	in address order (ckpt_snap_ent()); all allocated before the park
+ * @nr_chunks: chunks in @chunks
+ * @nr_ents: entries used
+ * @cap_ents: entries allocated (@nr_chunks * CKPT_ENTS_PER_CHUNK)
+ * @bound_ents: entries the process needed when it was counted, its slack
+ *	for pages faulted in until the park not included
+ * @anon_counted: its MM_ANONPAGES when it was counted
+ * @fill: where ent_add() writes the next entry, in the current chunk
+ * @fill_end: the end of the current chunk
+ * @nr_huge: entries of a PMD-mapped THP (HPAGE_PMD_NR pages) so far
+ * @nr_copy: entries still to be copied (CKPT_ENT_COPY)
+ * @copy_pool: pages for the copies of its shared memory (page->lru),
+ *	allocated before the park
+ * @nr_pool: pages in @copy_pool
+ * @pathbuf: PATH_MAX bytes for the paths of its mapped files
  */
 struct ckpt_task_snap {
 	struct task_struct *task;
@@ -78,10 +100,33 @@ struct ckpt_task_snap {
 	struct ckpt_buf locks;
 	struct ckpt_buf sysv;
 	struct ckpt_buf tty;
-	struct ckpt_page_ent *ents;
+	struct ckpt_page_ent **chunks;
+	unsigned long nr_chunks;
 	unsigned long nr_ents;
 	unsigned long cap_ents;
+	unsigned long bound_ents;
+	unsigned long anon_counted;
+	struct ckpt_page_ent *fill;
+	struct ckpt_page_ent *fill_end;
+	unsigned long nr_huge;
+	unsigned long nr_copy;
+	struct list_head copy_pool;
+	unsigned long nr_pool;
+	char *pathbuf;
 };
+
+/**
+ * ckpt_snap_ent() - one held page entry of a process
+ * @ts: the process
+ * @i: the entry's index, below @ts->cap_ents
+ *
+ * Return: the entry.
+ */
+static inline struct ckpt_page_ent *ckpt_snap_ent(struct ckpt_task_snap *ts,
+						  unsigned long i)
+{
+	return &ts->chunks[i / CKPT_ENTS_PER_CHUNK][i % CKPT_ENTS_PER_CHUNK];
+}
 
 /**
  * struct ckpt_snapshot - everything one checkpoint holds
@@ -139,7 +184,8 @@ struct inode;
 #define CKPT_SHMEM_POLICY_WHY \
 	"shared memory object has a memory policy of its own (mbind): not supported"
 bool ckpt_shmem_has_policy(struct inode *inode);
-int ckpt_snap_reserve(struct ckpt_task_snap *ts);
+int ckpt_snap_reserve(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
+		      bool loose);
 void ckpt_snap_flush_tlbs(void);
 void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from);
 void ckpt_snap_free(struct ckpt_snapshot *snap);

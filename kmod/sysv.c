@@ -41,6 +41,7 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 
+#include "fault.h"
 #include "group.h"
 #include "snap.h"
 #include "sysv.h"
@@ -138,26 +139,67 @@ static int read_perm(struct ipc_namespace *ns, int id, s32 named,
 	return ret;
 }
 
-static int set_grow(struct ckpt_sysv_set *set)
+/* Room for @n segments in both arrays. */
+static int set_grow(struct ckpt_sysv_set *set, unsigned int n)
 {
-	unsigned int cap = set->cap ? 2 * set->cap : 8;
 	struct ckpt_sysv_held *held;
 	struct ckpt_sysv_seg *recs;
-	gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;	/* inside the freeze */
 
-	if (set->nr < set->cap)
+	if (n <= set->cap)
 		return 0;
-	if (cap > CKPT_MAX_SYSV_SEGS)
-		return -E2BIG;
-	recs = krealloc_array(set->recs, cap, sizeof(*recs), gfp);
+	recs = krealloc_array(set->recs, n, sizeof(*recs), GFP_KERNEL);
 	if (!recs)
 		return -ENOMEM;
 	set->recs = recs;
-	held = krealloc_array(set->held, cap, sizeof(*held), gfp);
+	held = krealloc_array(set->held, n, sizeof(*held), GFP_KERNEL);
 	if (!held)
 		return -ENOMEM;
 	set->held = held;
-	set->cap = cap;
+	set->cap = n;
+	return 0;
+}
+
+/**
+ * ckpt_sysv_reserve() - make room, before the park, for the segment a
+ *	shmat() mapping attaches
+ * @set: the freeze's segments
+ * @vma: a mapping whose file ckpt_sysv_is_attach(), its mmap_lock held
+ *
+ * The record and the bitmap of the segment are allocated here, while the
+ * group runs; ckpt_sysv_note() takes them inside the freeze. A segment is
+ * reserved once however many mappings attach it. Past
+ * CKPT_MAX_SYSV_SEGS nothing is reserved: ckpt_sysv_note() refuses.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ckpt_sysv_reserve(struct ckpt_sysv_set *set, struct vm_area_struct *vma)
+{
+	struct inode *inode = file_inode(vma->vm_file);
+	struct ckpt_sysv_held *spare, *s;
+	unsigned int i, n = set->nr_spare;
+	int ret;
+
+	for (i = 0; i < n; i++)
+		if (set->spare[i].inode == inode)
+			return 0;
+	if (n == CKPT_MAX_SYSV_SEGS)
+		return 0;
+	if (ckpt_fault_inject(CKPT_FAULT_SNAP))
+		return -ENOMEM;
+	ret = set_grow(set, n + 1);
+	if (ret)
+		return ret;
+	spare = krealloc_array(set->spare, n + 1, sizeof(*spare), GFP_KERNEL);
+	if (!spare)
+		return -ENOMEM;
+	set->spare = spare;
+	s = &spare[n];
+	s->inode = inode;
+	s->nr_pages = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
+	s->copied = bitmap_zalloc(s->nr_pages, GFP_KERNEL);
+	if (!s->copied)
+		return -ENOMEM;
+	set->nr_spare++;
 	return 0;
 }
 
@@ -230,23 +272,29 @@ struct ckpt_sysv_held *ckpt_sysv_note(struct ckpt_sysv_set *set,
 	ret = describe(task, vma, &rec, extack);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = set_grow(set);
-	if (ret) {
+	/* Inside the freeze: only what ckpt_sysv_reserve() made room for. */
+	for (i = 0; i < set->nr_spare; i++) {
+		struct ckpt_sysv_held *s = &set->spare[i];
+
+		if (s->inode == inode && s->copied &&
+		    s->nr_pages == DIV_ROUND_UP(rec.size, PAGE_SIZE))
+			break;
+	}
+	if (i == set->nr_spare && set->nr_spare == CKPT_MAX_SYSV_SEGS) {
 		ckpt_err_setf(extack, 0, 0,
-			      "no memory at once for System V segment %d",
+			      "more System V segments than an image carries (%d)",
+			      CKPT_MAX_SYSV_SEGS);
+		return ERR_PTR(-E2BIG);
+	}
+	if (i == set->nr_spare || set->nr == set->cap) {
+		ckpt_err_setf(extack, 0, 0,
+			      "System V segment %d was attached after the freeze was prepared",
 			      rec.shmid);
-		return ERR_PTR(ret);
+		return ERR_PTR(-EAGAIN);
 	}
 	held = &set->held[set->nr];
-	held->inode = inode;
-	held->nr_pages = DIV_ROUND_UP(rec.size, PAGE_SIZE);
-	held->copied = bitmap_zalloc(held->nr_pages, GFP_NOWAIT | __GFP_NOWARN);
-	if (!held->copied) {
-		ckpt_err_setf(extack, 0, 0,
-			      "no memory at once for System V segment %d",
-			      rec.shmid);
-		return ERR_PTR(-ENOMEM);
-	}
+	*held = set->spare[i];
+	set->spare[i].copied = NULL;
 	set->recs[set->nr++] = rec;
 	return held;
 }
@@ -316,6 +364,9 @@ void ckpt_sysv_set_free(struct ckpt_sysv_set *set)
 
 	for (i = 0; i < set->nr; i++)
 		bitmap_free(set->held[i].copied);
+	for (i = 0; i < set->nr_spare; i++)
+		bitmap_free(set->spare[i].copied);
+	kfree(set->spare);
 	kfree(set->held);
 	kfree(set->recs);
 	memset(set, 0, sizeof(*set));

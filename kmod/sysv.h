@@ -38,8 +38,13 @@ struct ckpt_sysv_held {
  * @nr: segments met
  * @cap: room in both arrays
  * @first: the first segment met by the process being captured
+ * @spare: one per segment the group had attached before the park, with
+ *	its bitmap (ckpt_sysv_reserve()); moved to @held when met
+ * @nr_spare: entries in @spare
  *
- * Used by the freezing task alone, while the group is parked.
+ * Used by the freezing task alone: reserved while the group runs, filled
+ * while it is parked, without allocating (snap.c, "No allocation inside
+ * the freeze window").
  */
 struct ckpt_sysv_set {
 	struct ckpt_sysv_seg *recs;
@@ -47,10 +52,13 @@ struct ckpt_sysv_set {
 	unsigned int nr;
 	unsigned int cap;
 	unsigned int first;
+	struct ckpt_sysv_held *spare;
+	unsigned int nr_spare;
 };
 
 bool ckpt_sysv_named(const struct file *file);
 bool ckpt_sysv_is_attach(const struct file *file);
+int ckpt_sysv_reserve(struct ckpt_sysv_set *set, struct vm_area_struct *vma);
 struct ckpt_sysv_held *ckpt_sysv_note(struct ckpt_sysv_set *set,
 				      struct task_struct *task,
 				      struct vm_area_struct *vma,

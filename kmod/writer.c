@@ -51,11 +51,12 @@ struct stream {
 static unsigned long next_run(struct ckpt_task_snap *ts, unsigned long i,
 			      u32 *pages)
 {
-	unsigned long end = ts->ents[i].addr + ts->ents[i].nr * PAGE_SIZE;
+	struct ckpt_page_ent *e = ckpt_snap_ent(ts, i);
+	unsigned long end = e->addr + e->nr * PAGE_SIZE;
 
-	*pages = ts->ents[i].nr;
+	*pages = e->nr;
 	for (i++; i < ts->nr_ents; i++) {
-		struct ckpt_page_ent *e = &ts->ents[i];
+		e = ckpt_snap_ent(ts, i);
 
 		if (e->addr != end || *pages + e->nr > MAX_RUN_PAGES ||
 		    (e->flags & CKPT_ENT_VMA_START))
@@ -189,7 +190,7 @@ static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 	while (i < ts->nr_ents) {
 		struct ckpt_rec_pages rec = {
 			.pid = ts->rec.pid,
-			.addr = ts->ents[i].addr,
+			.addr = ckpt_snap_ent(ts, i)->addr,
 		};
 		struct ckpt_rec_hdr hdr = { .type = CKPT_REC_PAGES };
 
@@ -200,17 +201,18 @@ static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 		if (!ret)
 			ret = emit(s, &rec, sizeof(rec));
 		for (k = i; !ret && k < j; k++) {
-			for (n = 0; !ret && n < ts->ents[k].nr; n++)
-				ret = emit_page(s, ts->ents[k].page + n);
-			ckpt_snap_put_ent(&ts->ents[k]);
+			struct ckpt_page_ent *e = ckpt_snap_ent(ts, k);
+
+			for (n = 0; !ret && n < e->nr; n++)
+				ret = emit_page(s, e->page + n);
+			ckpt_snap_put_ent(e);
 		}
-		if (ret) {
-			/* Entries before k are released; drop the rest later. */
-			memmove(ts->ents, ts->ents + k,
-				(ts->nr_ents - k) * sizeof(*ts->ents));
-			ts->nr_ents -= k;
+		/*
+		 * Entries before k are released (page NULL), the rest are
+		 * dropped by ckpt_snap_release_pages(), which skips those.
+		 */
+		if (ret)
 			return ret;
-		}
 		i = j;
 	}
 	ts->nr_ents = 0;

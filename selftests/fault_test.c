@@ -7,7 +7,7 @@
  * for another image, an area on a full filesystem. Each time the
  * checkpoint fails with the reason, the newest committed generation stays
  * intact, the group runs on without noticing, and nothing stays held,
- * parked or streaming.
+ * parked or streaming. And no allocation is made inside a freeze window.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -170,6 +170,12 @@ TEST_F_TIMEOUT(fault, every_injection_point, 280)
 	EXPECT_LT(0, points[2]);
 	EXPECT_LT(0, points[3]);
 	EXPECT_LT(0, points[4]);
+	/*
+	 * Every allocation has a point right before it, and every pass was
+	 * counted: none was made with a parked target's mmap_lock held.
+	 */
+	EXPECT_EQ(0, param_get("fault_window_hits"))
+		TH_LOG("an allocation inside a freeze window");
 	/* Finished jobs are kept (RECENT_JOBS), not leaked. */
 	EXPECT_GE(16, module_info().live_jobs);
 	EXPECT_EQ(0, group_stop(&self->g)) TH_LOG("the group's own checks failed");
