@@ -45,6 +45,7 @@
  * @crcs: per piece, its CRC-32C, or NULL
  * @owner: the restoring task, whose mm is filled
  * @mm: its mm, referenced (mmget) by each worker
+ * @progressed: called after each piece, by whichever thread filled it
  * @next: the next piece to take
  * @error: the first failure, a negative errno; once set, no piece is taken
  * @running: workers not yet finished
@@ -62,6 +63,7 @@ struct fill {
 	__le32 *crcs;
 	struct task_struct *owner;
 	struct mm_struct *mm;
+	void (*progressed)(void);
 	atomic64_t next;
 	atomic_t error;
 	atomic_t running;
@@ -212,7 +214,7 @@ static void fail(struct fill *f, int err)
  * Take pieces until none is left or the fill failed. A fatal signal
  * (only the restoring task gets one) fails it for everyone.
  */
-static void fill_loop(struct fill *f, struct filler *fl, void (*progressed)(void))
+static void fill_loop(struct fill *f, struct filler *fl)
 {
 	u64 total = f->first[f->nr_runs], k;
 	int ret;
@@ -230,60 +232,46 @@ static void fill_loop(struct fill *f, struct filler *fl, void (*progressed)(void
 			fail(f, ret);
 			break;
 		}
-		progressed();
+		f->progressed();
 		/* The selftests' slow fill: once per piece, a MiB. */
 		ckpt_fault_fill_delay();
 		cond_resched();
 	}
 }
 
-struct worker_arg {
-	struct fill *f;
-	void (*progressed)(void);
-};
-
 static int fill_worker(void *data)
 {
-	struct worker_arg *a = data;
-	struct fill *f = a->f;
+	struct fill *f = data;
 	struct filler fl;
 
 	if (!filler_alloc(&fl)) {
 		kthread_use_mm(f->mm);
-		fill_loop(f, &fl, a->progressed);
+		fill_loop(f, &fl);
 		kthread_unuse_mm(f->mm);
 		filler_free(&fl);
 	} else {
 		fail(f, -ENOMEM);
 	}
 	mmput(f->mm);
-	kfree(a);
 	if (atomic_dec_and_test(&f->running))
 		complete(&f->done);
 	return 0;
 }
 
 /* Start up to @n workers; those that cannot start leave more to the rest. */
-static void start_workers(struct fill *f, int n, void (*progressed)(void))
+static void start_workers(struct fill *f, int n)
 {
 	struct task_struct *t;
-	struct worker_arg *a;
 	int i;
 
 	for (i = 0; i < n; i++) {
-		a = kmalloc(sizeof(*a), GFP_KERNEL);
-		if (!a)
-			return;
-		a->f = f;
-		a->progressed = progressed;
 		mmget(f->mm);
 		atomic_inc(&f->running);
-		t = kthread_run(fill_worker, a, "ckpt-fill/%d",
+		t = kthread_run(fill_worker, f, "ckpt-fill/%d",
 				task_pid_nr(f->owner));
 		if (IS_ERR(t)) {
 			atomic_dec(&f->running);
 			mmput(f->mm);
-			kfree(a);
 			return;
 		}
 	}
@@ -316,6 +304,7 @@ int ckpt_fill(struct file *image, const struct ckpt_restore_run *runs,
 	struct fill f = {
 		.image = image, .runs = runs, .nr_runs = nr_runs,
 		.crcs = crcs, .owner = current, .mm = current->mm,
+		.progressed = progressed,
 	};
 	struct filler fl;
 	size_t i;
@@ -336,8 +325,8 @@ int ckpt_fill(struct file *image, const struct ckpt_restore_run *runs,
 	/* One count for this task, so that @done fires only after it. */
 	atomic_set(&f.running, 1);
 	init_completion(&f.done);
-	start_workers(&f, nr_workers(f.first[nr_runs]), progressed);
-	fill_loop(&f, &fl, progressed);
+	start_workers(&f, nr_workers(f.first[nr_runs]));
+	fill_loop(&f, &fl);
 	if (!atomic_dec_and_test(&f.running))
 		wait_for_completion(&f.done);
 	kvfree(f.first);

@@ -82,6 +82,22 @@ int libckpt_rst_wait_count(struct shared *e, int *word, int n, const char *what)
 
 /* --- the plan ------------------------------------------------------------ */
 
+/* Room for element @n of the array *@arr of *@cap: doubled when full. */
+static int grow_for_one(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap = *cap ? 2 * *cap : 64;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
 struct run_router {
 	struct tree *tr;
 	size_t last;
@@ -115,15 +131,8 @@ static int add_run(const struct libckpt_page_run *run, void *arg)
 		last->nr_pages += run->nr_pages;
 		return 0;
 	}
-	if (p->nr_runs == p->cap_runs) {
-		size_t cap = p->cap_runs ? 2 * p->cap_runs : 256;
-		void *r = realloc(p->runs, cap * sizeof(*p->runs));
-
-		if (!r)
-			return -ENOMEM;
-		p->runs = r;
-		p->cap_runs = cap;
-	}
+	if (grow_for_one((void **)&p->runs, &p->cap_runs, p->nr_runs, sizeof(*p->runs)))
+		return -ENOMEM;
 	p->runs[p->nr_runs++] = (struct ckpt_restore_run){
 		.addr = run->addr, .offset = run->offset,
 		.nr_pages = run->nr_pages,
@@ -465,15 +474,9 @@ static size_t add_pieces(const struct plan *p, const uint32_t *crcs,
 
 int libckpt_rst_taken_run(struct tree *tr, const struct ckpt_restore_run *r)
 {
-	if (tr->nr_taken == tr->cap_taken) {
-		size_t cap = tr->cap_taken ? 2 * tr->cap_taken : 64;
-		void *p = realloc(tr->taken, cap * sizeof(*tr->taken));
-
-		if (!p)
-			return -ENOMEM;
-		tr->taken = p;
-		tr->cap_taken = cap;
-	}
+	if (grow_for_one((void **)&tr->taken, &tr->cap_taken, tr->nr_taken,
+			 sizeof(*tr->taken)))
+		return -ENOMEM;
 	tr->taken[tr->nr_taken++] = (struct libckpt_data_crc){
 		.offset = r->offset, .len = r->nr_pages * CKPT_PAGE_SIZE,
 	};
