@@ -846,7 +846,6 @@ void ps_free(struct ps_snap *s)
 
 /* --- text form ------------------------------------------------------------------ */
 
-#define SNAP_MAGIC "ckpt-proc-snapshot 1"
 
 /*
  * One line per entry, "key<TAB>value", under a "task PID TID" line; keys
@@ -857,7 +856,7 @@ int ps_save(const struct ps_snap *s, FILE *f)
 {
 	size_t i, j;
 
-	fprintf(f, "%s\n", SNAP_MAGIC);
+	fprintf(f, "%s\n", PS_SNAP_MAGIC);
 	for (i = 0; i < s->n; i++) {
 		fprintf(f, "task %d %d\n", s->t[i].pid, s->t[i].tid);
 		for (j = 0; j < s->t[i].n; j++)
@@ -876,7 +875,7 @@ int ps_load(struct ps_snap *s, FILE *f)
 	int pid, tid, ret = -EINVAL;
 
 	memset(s, 0, sizeof(*s));
-	if (getline(&line, &cap, f) <= 0 || strncmp(line, SNAP_MAGIC "\n", sizeof(SNAP_MAGIC)))
+	if (getline(&line, &cap, f) <= 0 || strncmp(line, PS_SNAP_MAGIC "\n", sizeof(PS_SNAP_MAGIC)))
 		goto out;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		if (line[len - 1] == '\n')
@@ -1289,16 +1288,32 @@ static char state_of(const struct ps_task *t)
  * says 0 and syscall "running". Stopped, traced, zombie and D stay
  * themselves.
  */
+static bool live(char state)
+{
+	return state == 'R' || state == 'S';
+}
+
 static bool same_live_state(const struct ps_task *x, const struct ps_task *y,
-			    const char *key)
+			    const char *key, const char *vx, const char *vy)
 {
 	char sx = state_of(x), sy = state_of(y);
 
-	if (!((sx == 'R' && sy == 'S') || (sx == 'S' && sy == 'R')))
+	if (!live(sx) || !live(sy))
 		return false;
-	return !strcmp(key, "stat:state") || !strcmp(key, "status:State") ||
-	       !strcmp(key, "stat:wchan") || !strcmp(key, "wchan") ||
-	       !strcmp(key, "syscall");
+	if (sx != sy)
+		return !strcmp(key, "stat:state") || !strcmp(key, "status:State") ||
+		       !strcmp(key, "stat:wchan") || !strcmp(key, "wchan") ||
+		       !strcmp(key, "syscall");
+	/*
+	 * One read of stat takes the state letter before the wchan field,
+	 * so a task woken in between shows S with wchan 0: the same race,
+	 * inside one file. Only a side that saw it run is explained.
+	 */
+	if (!strcmp(key, "stat:wchan") || !strcmp(key, "wchan"))
+		return (vx && !strcmp(vx, "0")) || (vy && !strcmp(vy, "0"));
+	if (!strcmp(key, "syscall"))
+		return (vx && !strcmp(vx, "running")) || (vy && !strcmp(vy, "running"));
+	return false;
 }
 
 static int compare_entries(struct sbuf *b, struct ps_allow *a, const char *scope,
@@ -1321,7 +1336,7 @@ static int compare_entries(struct sbuf *b, struct ps_allow *a, const char *scope
 			char *v = unmap_val(map, nmap, y->e[j].key, y->e[j].val);
 
 			if (strcmp(x->e[i].val, v) &&
-			    !same_live_state(x, y, x->e[i].key))
+			    !same_live_state(x, y, x->e[i].key, x->e[i].val, v))
 				n += differ(b, a, scope, x, x->e[i].key, x->e[i].val, v);
 			free(v);
 			i++;

@@ -78,7 +78,8 @@ int ps_take_in_pidns(struct ps_snap *s, pid_t ns_pid, const pid_t *pids, size_t 
 
 void ps_free(struct ps_snap *s);
 
-/* Text form, for files and pipes: 0 or -errno. */
+/* Text form, for files and pipes: 0 or -errno. Its first line: */
+#define PS_SNAP_MAGIC "ckpt-proc-snapshot 1"
 int ps_save(const struct ps_snap *s, FILE *f);
 int ps_load(struct ps_snap *s, FILE *f);
 

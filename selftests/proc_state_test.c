@@ -128,4 +128,59 @@ TEST(saved_and_loaded)
 	unlink(ALLOW);
 }
 
+/* A snapshot of one task from its text form: state and wchan only. */
+static void snap_of(struct ps_snap *s, const char *state, const char *wchan)
+{
+	FILE *f = tmpfile();
+
+	memset(s, 0, sizeof(*s));
+	if (!f)
+		return;
+	fprintf(f, "%s\ntask 7 7\nstat:state\t%s\nstat:wchan\t%s\nend\n",
+		PS_SNAP_MAGIC, state, wchan);
+	rewind(f);
+	if (ps_load(s, f))
+		memset(s, 0, sizeof(*s));
+	fclose(f);
+}
+
+/*
+ * A task woken between the state letter and the wchan field of one read
+ * of stat shows S with wchan 0: explained. A sleeping task that sleeps
+ * elsewhere, or a D task, is not.
+ */
+TEST(woken_between_stat_fields_explained)
+{
+	static const struct {
+		const char *s1, *w1, *s2, *w2;
+		int diffs;
+	} c[] = {
+		{ "S", "0", "S", "1", 0 },
+		{ "S", "1", "S", "0", 0 },
+		{ "R", "0", "S", "1", 0 },
+		{ "D", "0", "D", "1", 1 },
+		{ "S", "1", "D", "1", 1 },
+	};
+	struct ps_snap x, y;
+	struct ps_allow a;
+	char err[512], *report;
+	size_t i;
+
+	write_file(ALLOW, "# nothing allowed\n");
+	ASSERT_EQ(0, ps_allow_load(&a, ALLOW, err, sizeof(err))) TH_LOG("%s", err);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		snap_of(&x, c[i].s1, c[i].w1);
+		snap_of(&y, c[i].s2, c[i].w2);
+		ASSERT_EQ(1, x.n);
+		ASSERT_EQ(1, y.n);
+		EXPECT_EQ(c[i].diffs, ps_compare(&x, &y, NULL, 0, &a, NULL, &report))
+			TH_LOG("case %zu: %s", i, report);
+		free(report);
+		ps_free(&x);
+		ps_free(&y);
+	}
+	ps_allow_free(&a);
+	unlink(ALLOW);
+}
+
 TEST_HARNESS_MAIN
