@@ -38,6 +38,12 @@
  * the two copies holding different states, which is what a crash in the
  * middle of an update does.
  *
+ * One widens the two-phase freeze's window (kmod/prepass.c):
+ *
+ *   fault_prepass_delay_ms  a freeze sleeps this long (killable) between
+ *                   its pre-pass over the running group's memory and the
+ *                   park; 0 (the default) disarms
+ *
  * And one slows a restore down, also independent of fault_mask:
  *
  *   fault_fill_delay_ms  a restoring process sleeps this long (killable)
@@ -198,6 +204,25 @@ static const struct kernel_param_ops sb_pause_ops = {
 module_param_cb(fault_sb_pause, &sb_pause_ops, &sb_pause_countdown, 0600);
 MODULE_PARM_DESC(fault_sb_pause,
 		 "Stop the Nth superblock update after its first copy, until written again (0: off)");
+
+static unsigned int prepass_delay_ms;
+module_param_named(fault_prepass_delay_ms, prepass_delay_ms, uint, 0600);
+MODULE_PARM_DESC(fault_prepass_delay_ms,
+		 "Sleep this long between a freeze's pre-pass and its park (0: off)");
+
+/**
+ * ckpt_fault_prepass_delay() - widen the window between the pre-pass and
+ *	the park, so a test's workload surely writes in it
+ *
+ * In the freezing task's context; a fatal signal ends the sleep.
+ */
+void ckpt_fault_prepass_delay(void)
+{
+	unsigned int ms = READ_ONCE(prepass_delay_ms);
+
+	if (ms)
+		schedule_timeout_killable(msecs_to_jiffies(ms));
+}
 
 static unsigned int fill_delay_ms;
 module_param_named(fault_fill_delay_ms, fill_delay_ms, uint, 0600);

@@ -26,6 +26,7 @@ bool ckpt_fault_fire(unsigned int point);
 void ckpt_fault_window(bool in);
 void ckpt_fault_sb_pause(void);
 void ckpt_fault_fill_delay(void);
+void ckpt_fault_prepass_delay(void);
 
 /**
  * ckpt_fault_inject() - should this pass through an injection point fail?

@@ -38,6 +38,7 @@
 #include "notice.h"
 #include "proc.h"
 #include "pstate.h"
+#include "prepass.h"
 #include "snap.h"
 #include "sock.h"
 #include "sysv.h"
@@ -835,6 +836,21 @@ static void drop_mms(struct ckpt_snapshot *snap)
 	}
 }
 
+/* After the release: the entries in the writer's order. */
+static int finish_prepass(struct ckpt_snapshot *snap,
+			  struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < snap->nr_tasks; i++)
+		ret = ckpt_prepass_finish(&snap->tasks[i]);
+	if (ret)
+		NL_SET_ERR_MSG(extack,
+			       "no memory to order the held pages after the freeze");
+	return ret;
+}
+
 /*
  * A SIGSTOP queued while every thread is still parked is dequeued by
  * get_signal() right after the parking task_work returns, before any user
@@ -886,6 +902,13 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 		ret = alloc_scratch(&scratch, park);
 	if (!ret)
 		ret = reserve_mms(snap, &sysv, loose);
+	/*
+	 * The two-phase freeze: the pages are held while the group still
+	 * runs, and the stop keeps what did not change (prepass.c). A retry
+	 * (@loose) goes without: it must not run out of room twice.
+	 */
+	if (!ret && !loose && ckpt_prepass_wanted())
+		ret = ckpt_prepass_run(snap);
 	if (ret)
 		goto out_put;
 
@@ -917,6 +940,8 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	release(park);
 	snap->freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	drop_mms(snap);
+	if (!ret)
+		ret = finish_prepass(snap, extack);
 out_put:
 	free_scratch(&scratch);
 	ckpt_sysv_set_free(&sysv);

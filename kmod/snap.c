@@ -30,6 +30,7 @@
 
 #include "fault.h"
 #include "group.h"
+#include "prepass.h"
 #include "snap.h"
 #include "sysv.h"
 
@@ -119,6 +120,12 @@ static atomic64_t held_pages = ATOMIC64_INIT(0);
 u64 ckpt_snap_held_pages(void)
 {
 	return atomic64_read(&held_pages);
+}
+
+/* Pages held outside capture_vma(): the pre-pass's. */
+void ckpt_snap_count_held(unsigned long nr)
+{
+	atomic64_add(nr, &held_pages);
 }
 
 /**
@@ -224,13 +231,11 @@ void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from)
 	ts->fill_end = NULL;
 }
 
+static void free_chunk_table(struct ckpt_page_ent **chunks, unsigned long nr);
+
 static void free_chunks(struct ckpt_task_snap *ts)
 {
-	unsigned long i;
-
-	for (i = 0; i < ts->nr_chunks; i++)
-		free_page((unsigned long)ts->chunks[i]);
-	kvfree(ts->chunks);
+	free_chunk_table(ts->chunks, ts->nr_chunks);
 	ts->chunks = NULL;
 	ts->nr_chunks = 0;
 	ts->cap_ents = 0;
@@ -263,6 +268,61 @@ static int alloc_chunks(struct ckpt_task_snap *ts, unsigned long n)
 err_free:
 	free_chunks(ts);
 	return -ENOMEM;
+}
+
+static void free_chunk_table(struct ckpt_page_ent **chunks, unsigned long nr)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr; i++)
+		free_page((unsigned long)chunks[i]);
+	kvfree(chunks);
+}
+
+/**
+ * ckpt_snap_reorder() - lay the entries out in the order the writer reads
+ * @ts: the process, released: a pre-pass's kept ranges and the stop's
+ *	entries are interleaved by address, with holes where ranges were
+ *	dropped
+ * @segs: runs of entry indices, @nr_segs pairs {first, count}, in address
+ *	order
+ * @nr_segs: runs in @segs
+ *
+ * Called after the release, so allocating new chunks costs the group
+ * nothing; the held pages move with their entries.
+ *
+ * Return: 0 or -ENOMEM (the entries are then as they were).
+ */
+int ckpt_snap_reorder(struct ckpt_task_snap *ts, const unsigned long *segs,
+		      unsigned long nr_segs)
+{
+	struct ckpt_page_ent **old = ts->chunks;
+	unsigned long nr_old = ts->nr_chunks, cap_old = ts->cap_ents;
+	unsigned long total = 0, n = 0, i, j;
+	int ret;
+
+	for (i = 0; i < nr_segs; i++)
+		total += segs[2 * i + 1];
+	ts->chunks = NULL;
+	ts->nr_chunks = 0;
+	ret = alloc_chunks(ts, total);
+	if (ret) {
+		ts->chunks = old;
+		ts->nr_chunks = nr_old;
+		ts->cap_ents = cap_old;
+		return ret;
+	}
+	for (i = 0; i < nr_segs; i++) {
+		for (j = segs[2 * i]; j < segs[2 * i] + segs[2 * i + 1]; j++)
+			*ckpt_snap_ent(ts, n++) =
+				old[j / CKPT_ENTS_PER_CHUNK][j % CKPT_ENTS_PER_CHUNK];
+		cond_resched();
+	}
+	free_chunk_table(old, nr_old);
+	ts->nr_ents = total;
+	ts->fill = NULL;
+	ts->fill_end = NULL;
+	return 0;
 }
 
 static void free_pool(struct ckpt_task_snap *ts)
@@ -391,11 +451,38 @@ static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	ent_add(ts, addr, page, 1, 0);
 }
 
+/*
+ * The pre-pass (prepass.c) compares a range's PTEs at the stop with the
+ * copy it saved, so nothing but a change of mapping may change them in
+ * between. The MMU sets the accessed bit on every read through an entry
+ * that lacks it, and the dirty bit only through a writable one (which a
+ * held page no longer is), so the pre-pass sets the accessed bit on every
+ * present entry it passes: a later read then changes nothing. x86-64
+ * only, like the module: atomic, as the MMU's own update is.
+ */
+static void mark_young(pte_t *ptep)
+{
+	if (!pte_young(*ptep))
+		set_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&ptep->pte);
+}
+
+static void mark_pmd_young(pmd_t *pmdp)
+{
+	if (!pmd_young(*pmdp))
+		set_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
+}
+
+/*
+ * With @save (the pre-pass), every present entry is marked young and the
+ * range's entries are copied to @save before the PTE lock is dropped: the
+ * copy is what the range looked like when its pages were held.
+ */
 static int walk_ptes(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		     pmd_t *pmd, unsigned long addr, unsigned long end,
-		     struct netlink_ext_ack *extack)
+		     pte_t *save, struct netlink_ext_ack *extack)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	unsigned long from = addr;
 	pte_t *start, *pte;
 	spinlock_t *ptl;	/* the page table's lock: orders us vs reclaim */
 	unsigned long room = ts->cap_ents - ts->nr_ents;
@@ -418,6 +505,8 @@ static int walk_ptes(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 			ret = -EAGAIN;
 			break;
 		}
+		if (save)
+			mark_young(pte);
 		page = anon_page(ptent);
 		if (!page)
 			continue;
@@ -428,6 +517,8 @@ static int walk_ptes(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		}
 		hold_pte(ts, vma, addr, pte, page);
 	}
+	if (!ret && save)
+		memcpy(save, start, ((end - from) >> PAGE_SHIFT) * sizeof(pte_t));
 	pte_unmap_unlock(start, ptl);
 	return ret;
 }
@@ -466,82 +557,126 @@ static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	ts->nr_huge++;
 }
 
-static int walk_pmds(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
-		     pud_t *pud, unsigned long addr, unsigned long end,
-		     struct netlink_ext_ack *extack)
+/**
+ * ckpt_snap_walk_range() - hold the anonymous pages of one PMD's range
+ * @ts: the process
+ * @vma: the mapping, walkable (ckpt_snap_walkable())
+ * @pmd: the PMD entry covering [@addr, @end)
+ * @addr: start of the range
+ * @end: its end, within the PMD and the mapping
+ * @save: for the pre-pass: receives the range's PTEs, and every present
+ *	entry (or the huge PMD) is marked young; NULL in the stop
+ * @pmdval: receives the PMD entry after the walk
+ * @extack: receives the reason on failure
+ *
+ * The caller holds the mmap_lock for writing.
+ *
+ * Return: 0, or -EAGAIN (swapped or migrating page, reservation used up).
+ */
+int ckpt_snap_walk_range(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
+			 pmd_t *pmd, unsigned long addr, unsigned long end,
+			 pte_t *save, pmd_t *pmdval,
+			 struct netlink_ext_ack *extack)
 {
-	unsigned long next;
 	spinlock_t *ptl;	/* the PMD lock: orders us vs THP split */
-	pmd_t *pmd;
 	int ret;
 
-	pmd = pmd_offset(pud, addr);
-	for (; addr < end; pmd++, addr = next) {
-		next = pmd_addr_end(addr, end);
-		if (pmd_none(*pmd))
-			continue;
-		if (pmd_trans_huge(*pmd)) {
-			if (!ents_room(ts))
-				return -EAGAIN;
-			ptl = pmd_lock(vma->vm_mm, pmd);
-			if (pmd_trans_huge(*pmd)) {
-				hold_huge(ts, vma, pmd, addr);
-				spin_unlock(ptl);
-				continue;
-			}
-			/* Split under us (reclaim): walk the new table. */
-			spin_unlock(ptl);
-		}
-		if (!pmd_present(*pmd)) {
-			NL_SET_ERR_MSG(extack,
-				       "a huge page is migrating; retry");
+	if (pmd_trans_huge(*pmd)) {
+		if (!ents_room(ts))
 			return -EAGAIN;
+		ptl = pmd_lock(vma->vm_mm, pmd);
+		if (pmd_trans_huge(*pmd)) {
+			hold_huge(ts, vma, pmd, addr);
+			if (save)
+				mark_pmd_young(pmd);
+			*pmdval = *pmd;
+			spin_unlock(ptl);
+			return 0;
 		}
-		if (pmd_bad(*pmd))
-			continue;
-		ret = walk_ptes(ts, vma, pmd, addr, next, extack);
-		if (ret)
-			return ret;
+		/* Split under us (reclaim): walk the new table. */
+		spin_unlock(ptl);
 	}
-	return 0;
+	if (!pmd_present(*pmd)) {
+		NL_SET_ERR_MSG(extack, "a huge page is migrating; retry");
+		return -EAGAIN;
+	}
+	*pmdval = *pmd;
+	if (pmd_bad(*pmd))
+		return 0;
+	/* A table's PMD entry has accessed set from birth (_PAGE_TABLE). */
+	ret = walk_ptes(ts, vma, pmd, addr, end, save, extack);
+	return ret;
+}
+
+/**
+ * ckpt_snap_find_pmd() - the PMD entry covering an address, if any
+ * @mm: the address space; its mmap_lock held
+ * @addr: the address
+ * @end: where the caller's walk ends
+ * @next: receives where the walk goes on: past the PMD's range, or past
+ *	the empty upper-level entry
+ *
+ * The inline page-table walk (walk_page_range() is not exported in 6.1).
+ *
+ * Return: the PMD entry (none or not), NULL if an upper level is empty,
+ * or ERR_PTR(-EINVAL) for a PUD-sized mapping.
+ */
+pmd_t *ckpt_snap_find_pmd(struct mm_struct *mm, unsigned long addr,
+			  unsigned long end, unsigned long *next)
+{
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+
+	pgd = pgd_offset(mm, addr);
+	*next = pgd_addr_end(addr, end);
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	*next = p4d_addr_end(addr, end);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	*next = pud_addr_end(addr, end);
+	if (pud_none(*pud))
+		return NULL;
+	if (pud_trans_huge(*pud) || pud_devmap(*pud))
+		return ERR_PTR(-EINVAL);
+	if (pud_bad(*pud))
+		return NULL;
+	*next = pmd_addr_end(addr, end);
+	return pmd_offset(pud, addr);
 }
 
 /*
- * The inline page-table walk (walk_page_range() is not exported in 6.1).
  * The caller holds mmap_lock for writing, so no VMA or page table is
- * freed under us; page table locks order us against reclaim and THP split.
+ * freed under us; page table locks order us against reclaim and THP
+ * split. After a pre-pass, a range whose pages it held and whose entries
+ * did not change since is kept as it is (prepass.c) instead of walked.
  */
 static int walk_anon_vma(struct ckpt_task_snap *ts,
 			 struct vm_area_struct *vma,
 			 struct netlink_ext_ack *extack)
 {
-	unsigned long addr = vma->vm_start, end = vma->vm_end, next;
-	struct mm_struct *mm = vma->vm_mm;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
+	unsigned long addr = vma->vm_start, end = vma->vm_end, next, first;
+	pmd_t *pmd, pmdval;
 	int ret;
 
 	for (; addr < end; addr = next) {
-		pgd = pgd_offset(mm, addr);
-		next = pgd_addr_end(addr, end);
-		if (pgd_none(*pgd) || pgd_bad(*pgd))
-			continue;
-		p4d = p4d_offset(pgd, addr);
-		next = p4d_addr_end(addr, end);
-		if (p4d_none(*p4d) || p4d_bad(*p4d))
-			continue;
-		pud = pud_offset(p4d, addr);
-		next = pud_addr_end(addr, end);
-		if (pud_none(*pud))
-			continue;
-		if (pud_trans_huge(*pud) || pud_devmap(*pud)) {
+		pmd = ckpt_snap_find_pmd(vma->vm_mm, addr, end, &next);
+		if (IS_ERR(pmd)) {
 			NL_SET_ERR_MSG(extack, "PUD-sized mappings are not supported");
-			return -EINVAL;
+			return PTR_ERR(pmd);
 		}
-		if (pud_bad(*pud))
+		if (!pmd || pmd_none(*pmd))
 			continue;
-		ret = walk_pmds(ts, vma, pud, addr, next, extack);
+		if (ts->pre && ckpt_prepass_keep(ts, vma, pmd, addr, next))
+			continue;
+		first = ts->nr_ents;
+		ret = ckpt_snap_walk_range(ts, vma, pmd, addr, next, NULL,
+					   &pmdval, extack);
+		if (!ret && ts->pre)
+			ret = ckpt_prepass_append(ts, first, ts->nr_ents - first);
 		if (ret)
 			return ret;
 	}
@@ -650,6 +785,21 @@ static bool is_shmem_vma(struct vm_area_struct *vma)
 	return vma->vm_file &&
 	       ((vma->vm_flags & VM_SHARED) || is_sysv_attach(vma)) &&
 	       file_inode(vma->vm_file)->i_sb->s_magic == TMPFS_MAGIC;
+}
+
+/**
+ * ckpt_snap_walkable() - are a mapping's pages held by a page-table walk?
+ * @vma: the mapping
+ *
+ * Private mappings with anonymous pages; shared memory is copied from
+ * its page cache instead (hold_shmem_vma()).
+ *
+ * Return: true if ckpt_snap_walk_range() applies to it.
+ */
+bool ckpt_snap_walkable(struct vm_area_struct *vma)
+{
+	return !is_shmem_vma(vma) && vma->anon_vma &&
+	       !(vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP));
 }
 
 /**
@@ -853,7 +1003,7 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 		.pgoff = vma->vm_pgoff,
 		.flags = vma_image_flags(vma),
 	};
-	unsigned long first = ts->nr_ents, huge = ts->nr_huge;
+	unsigned long first = ts->nr_ents, huge = ts->nr_huge, kept = 0;
 	struct ckpt_sysv_held *seg = NULL;
 	const char *path = NULL;
 	int ret;
@@ -878,13 +1028,17 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 		if (IS_ERR(seg))
 			return PTR_ERR(seg);
 	}
-	if (is_shmem_vma(vma))
+	if (ts->pre)
+		ckpt_prepass_vma_start(ts->pre, &kept);
+	if (is_shmem_vma(vma)) {
 		ret = hold_shmem_vma(ts, vma, seg, extack);
-	else if (!(vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP)) &&
-		 vma->anon_vma)
+		if (!ret && ts->pre)
+			ret = ckpt_prepass_append(ts, first, ts->nr_ents - first);
+	} else if (ckpt_snap_walkable(vma)) {
 		ret = walk_anon_vma(ts, vma, extack);
-	else
+	} else {
 		ret = 0;
+	}
 
 	if (ret == -EAGAIN && extack && !extack->_msg)
 		NL_SET_ERR_MSG(extack,
@@ -896,12 +1050,15 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 	/*
 	 * One global atomic per mapping, not per page; counted even on
 	 * failure, since ckpt_snap_release_pages() subtracts every entry.
+	 * The pages a pre-pass held were counted when it held them.
 	 */
 	atomic64_add(rec.nr_pages, &held_pages);
 	if (ret)
 		return ret;
 	/* PAGES runs never cross a mapping: the writer breaks them here. */
-	if (ts->nr_ents > first)
+	if (ts->pre)
+		rec.nr_pages += ckpt_prepass_vma_end(ts->pre, kept);
+	else if (ts->nr_ents > first)
 		ckpt_snap_ent(ts, first)->flags |= CKPT_ENT_VMA_START;
 	ts->rec.nr_pages += rec.nr_pages;
 	ts->rec.nr_vmas++;
@@ -973,7 +1130,8 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 	struct mm_struct *mm = ts->mm;
 	struct vm_area_struct *vma;
 	unsigned long addr = 0;
-	unsigned long first = ts->nr_ents;
+	/* A pre-pass's entries are before the stop's: all may need a copy. */
+	unsigned long first = ts->pre ? 0 : ts->nr_ents;
 	unsigned long anon;
 	int ret;
 
@@ -1022,6 +1180,9 @@ int ckpt_snap_capture_mm(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 		}
 		addr = vma->vm_end;
 	}
+	/* Ranges of mappings that are gone: not in the image. */
+	if (!ret && ts->pre)
+		ckpt_prepass_drop_rest(ts);
 	raw_write_seqcount_end(&mm->write_protect_seq);
 out_unlock:
 	ckpt_fault_window(false);
@@ -1266,7 +1427,15 @@ int ckpt_snap_reserve(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 	need = anon - min(anon, huge * (HPAGE_PMD_NR - 1)) + shmem;
 	ts->anon_counted = anon;
 	ts->bound_ents = need;
-	ret = alloc_chunks(ts, need + need / 8 + 2 * PTRS_PER_PTE);
+	need += need / 8 + 2 * PTRS_PER_PTE;
+	/*
+	 * A pre-pass's entries of ranges that change before the stop stay
+	 * where they are as holes, and the stop adds theirs after all of
+	 * them: room for both.
+	 */
+	if (!loose && ckpt_prepass_wanted())
+		need *= 2;
+	ret = alloc_chunks(ts, need);
 	if (ret)
 		goto out_put;
 	vma_bytes += vma_bytes / 8 +
@@ -1313,6 +1482,7 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 		struct ckpt_task_snap *ts = &snap->tasks[i];
 
 		ckpt_snap_release_pages(ts, 0);
+		ckpt_prepass_free(ts);
 		free_chunks(ts);
 		free_pool(ts);
 		kfree(ts->pathbuf);

@@ -11,7 +11,9 @@
 #include <linux/list.h>
 #include <linux/types.h>
 #include <asm/page.h>
+#include <asm/pgtable_types.h>
 
+struct ckpt_prepass;
 struct mm_struct;
 struct netlink_ext_ack;
 struct page;
@@ -85,6 +87,7 @@ struct ckpt_buf {
  *	allocated before the park
  * @nr_pool: pages in @copy_pool
  * @pathbuf: PATH_MAX bytes for the paths of its mapped files
+ * @pre: what the pre-pass held while the group ran (prepass.c), or NULL
  */
 struct ckpt_task_snap {
 	struct task_struct *task;
@@ -113,6 +116,7 @@ struct ckpt_task_snap {
 	struct list_head copy_pool;
 	unsigned long nr_pool;
 	char *pathbuf;
+	struct ckpt_prepass *pre;
 };
 
 /**
@@ -140,6 +144,8 @@ static inline struct ckpt_page_ent *ckpt_snap_ent(struct ckpt_task_snap *ts,
  * @freeze_ns: park start to release
  * @park_ns: park start to the last thread parked
  * @capture_ns: capture of state, descriptors, mappings and pages
+ * @prepass_ns: the pre-pass over the running group's memory, before the
+ *	park (prepass.c)
  */
 struct ckpt_snapshot {
 	struct ckpt_task_snap *tasks;
@@ -152,6 +158,7 @@ struct ckpt_snapshot {
 	u64 freeze_ns;
 	u64 park_ns;
 	u64 capture_ns;
+	u64 prepass_ns;
 };
 
 /**
@@ -191,5 +198,18 @@ void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from);
 void ckpt_snap_free(struct ckpt_snapshot *snap);
 void ckpt_snap_put_ent(struct ckpt_page_ent *e);
 u64 ckpt_snap_held_pages(void);
+
+/* The page-table walk, shared with the pre-pass (prepass.c). */
+struct vm_area_struct;
+bool ckpt_snap_walkable(struct vm_area_struct *vma);
+int ckpt_snap_walk_range(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
+			 pmd_t *pmd, unsigned long addr, unsigned long end,
+			 pte_t *save, pmd_t *pmdval,
+			 struct netlink_ext_ack *extack);
+pmd_t *ckpt_snap_find_pmd(struct mm_struct *mm, unsigned long addr,
+			  unsigned long end, unsigned long *next);
+void ckpt_snap_count_held(unsigned long nr);
+int ckpt_snap_reorder(struct ckpt_task_snap *ts, const unsigned long *segs,
+		      unsigned long nr_segs);
 
 #endif /* CKPT_SNAP_H */
