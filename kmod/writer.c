@@ -72,6 +72,11 @@ static u64 rec_size(size_t payload)
 	return sizeof(struct ckpt_rec_hdr) + ALIGN(payload, 8);
 }
 
+/*
+ * The image's exact length, in the order stream_image() writes it: every
+ * process's metadata and the zombies first, then the page runs, whose
+ * padding depends on where each one starts.
+ */
 static u64 image_length(struct ckpt_snapshot *snap)
 {
 	u64 len = sizeof(struct ckpt_image_hdr);
@@ -79,20 +84,24 @@ static u64 image_length(struct ckpt_snapshot *snap)
 
 	for (t = 0; t < snap->nr_tasks; t++) {
 		struct ckpt_task_snap *ts = &snap->tasks[t];
-		unsigned long i = 0;
-		u32 pages;
 
 		len += rec_size(sizeof(ts->rec)) + ts->proc.len +
 		       ts->threads.len + ts->vmas.len + ts->fds.len +
 		       ts->ident.len + ts->timers.len + ts->signals.len +
 		       ts->locks.len + ts->sysv.len + ts->tty.len;
-		while (i < ts->nr_ents) {
-			i = next_run(ts, i, &pages);
-			len += rec_size(sizeof(struct ckpt_rec_pages)) +
-			       (u64)pages * PAGE_SIZE;
-		}
 	}
 	len += snap->nr_zombies * rec_size(sizeof(struct ckpt_rec_zombie));
+	for (t = 0; t < snap->nr_tasks; t++) {
+		struct ckpt_task_snap *ts = &snap->tasks[t];
+		unsigned long i = 0;
+		u32 pages;
+
+		while (i < ts->nr_ents) {
+			i = next_run(ts, i, &pages);
+			len += rec_size(sizeof(struct ckpt_rec_pages));
+			len += CKPT_PAGES_PAD(len) + (u64)pages * PAGE_SIZE;
+		}
+	}
 	return len + rec_size(sizeof(struct ckpt_rec_trailer));
 }
 
@@ -193,13 +202,17 @@ static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 			.addr = ckpt_snap_ent(ts, i)->addr,
 		};
 		struct ckpt_rec_hdr hdr = { .type = CKPT_REC_PAGES };
+		u64 pad = CKPT_PAGES_PAD(s->flushed + s->fill + sizeof(hdr) +
+					 sizeof(rec));
 
 		j = next_run(ts, i, &pages);
 		rec.nr_pages = pages;
-		hdr.len = sizeof(rec) + (u64)pages * PAGE_SIZE;
+		hdr.len = sizeof(rec) + pad + (u64)pages * PAGE_SIZE;
 		ret = emit(s, &hdr, sizeof(hdr));
 		if (!ret)
 			ret = emit(s, &rec, sizeof(rec));
+		if (!ret)
+			ret = emit(s, page_address(ZERO_PAGE(0)), pad);
 		for (k = i; !ret && k < j; k++) {
 			struct ckpt_page_ent *e = ckpt_snap_ent(ts, k);
 
