@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bvec.h>
+#include <linux/crc32.h>
 #include <linux/crc32c.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
@@ -47,6 +48,29 @@
 /* How long the writer waits for a CPU at nice 19 before it takes its share. */
 #define PATIENCE_NS	(1ULL * NSEC_PER_SEC)
 
+/*
+ * The checksum of the held pages is taken on a helper kthread while the
+ * batch carrying them is written (a direct write leaves the writer's CPU
+ * idle; a buffered one copies on one CPU while the helper reads on the
+ * other), and folded into the running crc afterwards. The running crc
+ * treats each held page as zeros when it passes it (a shift); a span of
+ * held pages with crc32c(0, span) = c, ending d bytes before the running
+ * crc's position, then contributes c shifted by d: the CRC register is
+ * linear in the data (the combination lib/crc32c.c uses for pieces).
+ *
+ * struct span - consecutive held pages of one batch
+ * @first: its first segment in the batch
+ * @nr: its segments
+ * @end: image offset after its last byte
+ * @crc: crc32c(0, its bytes), by the helper
+ */
+struct span {
+	unsigned int first;
+	unsigned int nr;
+	u64 end;
+	u32 crc;
+};
+
 /**
  * struct stream - the writer's state
  * @job: the checkpoint
@@ -63,11 +87,19 @@
  * @done: entries whose last page is in the batch: released after it
  * @nr_done: entries in @done
  * @scratch: page pointers for ckpt_snap_put_ents()
- * @crc: running crc32c, pre-inversion
+ * @spans: the batch's held pages, for their checksum
+ * @nr_spans: entries in @spans
+ * @sum: the helper kthread taking @spans' checksums, or NULL (then the
+ *	writer takes them itself)
+ * @sum_work: its work: checksum @spans
+ * @crc: running crc32c, pre-inversion, at @crc_pos
+ * @crc_pos: image offset the running crc has reached
+ * @hole: bytes of held pages before @crc_pos not shifted into @crc yet
  * @crc_on: false once the trailer starts
  * @start: when streaming started
  * @last_event: last progress event
  * @delay0: the writer's sched_info.run_delay when it started
+ * @sum_delay0: the same of @sum's thread
  * @yielding: still at nice 19
  */
 struct stream {
@@ -85,11 +117,18 @@ struct stream {
 	struct ckpt_page_ent **done;
 	unsigned int nr_done;
 	struct page **scratch;
+	struct span *spans;
+	unsigned int nr_spans;
+	struct kthread_worker *sum;
+	struct kthread_work sum_work;
 	u32 crc;
+	u64 crc_pos;
+	u64 hole;
 	bool crc_on;
 	ktime_t start;
 	ktime_t last_event;
 	unsigned long long delay0;
+	unsigned long long sum_delay0;
 	bool yielding;
 };
 
@@ -183,27 +222,86 @@ static void rate_limit(struct stream *s)
  */
 static void patience(struct stream *s)
 {
-	if (s->yielding &&
-	    current->sched_info.run_delay - s->delay0 > PATIENCE_NS) {
+	unsigned long long waited = current->sched_info.run_delay - s->delay0;
+
+	/* The writer waits for its helper: the helper's wait counts too. */
+	if (s->sum)
+		waited += s->sum->task->sched_info.run_delay - s->sum_delay0;
+	if (s->yielding && waited > PATIENCE_NS) {
 		set_user_nice(current, 0);
+		if (s->sum)
+			set_user_nice(s->sum->task, 0);
 		s->yielding = false;
 	}
 }
 
-/* Write the batch, then drop the page references it carried. */
+static void sum_spans(struct stream *s)
+{
+	unsigned int i, k;
+	void *p;
+
+	for (i = 0; i < s->nr_spans; i++) {
+		struct span *sp = &s->spans[i];
+
+		sp->crc = 0;
+		for (k = sp->first; k < sp->first + sp->nr; k++) {
+			p = kmap_local_page(s->bv[k].bv_page);
+			sp->crc = crc32c(sp->crc, p, PAGE_SIZE);
+			kunmap_local(p);
+		}
+	}
+}
+
+static void sum_fn(struct kthread_work *work)
+{
+	sum_spans(container_of(work, struct stream, sum_work));
+}
+
+static void crc_catch_up(struct stream *s)
+{
+	if (s->hole)
+		s->crc = __crc32c_le_shift(s->crc, s->hole);
+	s->hole = 0;
+}
+
+/* Fold the spans' checksums, taken already, into the running crc. */
+static void fold(struct stream *s)
+{
+	unsigned int i;
+
+	crc_catch_up(s);
+	for (i = 0; i < s->nr_spans; i++)
+		s->crc ^= __crc32c_le_shift(s->spans[i].crc,
+					    s->crc_pos - s->spans[i].end);
+	s->nr_spans = 0;
+}
+
+/*
+ * Write the batch, then drop the page references it carried. The helper
+ * reads the same pages meanwhile; it is waited for even if the write
+ * failed, since the pages and @spans are freed after that.
+ */
 static int flush(struct stream *s)
 {
+	bool helped = s->nr_spans && s->sum;
 	size_t len;
 	int ret;
 
 	if (!s->nr_bv)
 		return 0;
+	if (helped)
+		kthread_queue_work(s->sum, &s->sum_work);
+	else
+		sum_spans(s);
 	/* Every segment is a whole page but a stream's last one. */
 	len = (size_t)(s->nr_bv - 1) * PAGE_SIZE + s->bv[s->nr_bv - 1].bv_len;
 	ret = ckpt_area_write_pages(s->area, s->base + s->flushed, s->bv,
 				    s->nr_bv, len);
+	if (helped)
+		kthread_flush_work(&s->sum_work);
 	if (ret)
 		return ret;
+	fold(s);
 	patience(s);
 	if (s->nr_done)
 		ckpt_snap_put_ents(s->done, s->nr_done, s->scratch);
@@ -256,8 +354,11 @@ static int emit(struct stream *s, const void *data, size_t len)
 			memcpy(page, data, n);
 		else
 			memset(page, 0, n);
-		if (s->crc_on)
+		if (s->crc_on) {
+			crc_catch_up(s);
 			s->crc = crc32c(s->crc, page, n);
+			s->crc_pos += n;
+		}
 		s->meta_fill += n;
 		s->pos += n;
 		if (data)
@@ -290,7 +391,7 @@ static int emit_rec(struct stream *s, u32 type, const void *p, size_t len)
  */
 static int emit_page(struct stream *s, struct page *page)
 {
-	void *p;
+	struct span *sp;
 	int ret;
 
 	if (WARN_ON_ONCE(s->meta_fill))
@@ -298,9 +399,17 @@ static int emit_page(struct stream *s, struct page *page)
 	ret = room(s);
 	if (ret)
 		return ret;
-	p = kmap_local_page(page);
-	s->crc = crc32c(s->crc, p, PAGE_SIZE);
-	kunmap_local(p);
+	sp = s->nr_spans ? &s->spans[s->nr_spans - 1] : NULL;
+	if (!sp || sp->end != s->crc_pos) {
+		sp = &s->spans[s->nr_spans++];
+		sp->first = s->nr_bv;
+		sp->nr = 0;
+		sp->end = s->crc_pos;
+	}
+	sp->nr++;
+	sp->end += PAGE_SIZE;
+	s->crc_pos += PAGE_SIZE;
+	s->hole += PAGE_SIZE;
 	add_bv(s, page, PAGE_SIZE);
 	s->pos += PAGE_SIZE;
 	return 0;
@@ -428,6 +537,9 @@ static int stream_image(struct stream *s)
 		ret = emit_pages(s, &snap->tasks[t]);
 	if (ret)
 		return ret;
+	/* The batch not written yet: its pages' checksum, here and now. */
+	sum_spans(s);
+	fold(s);
 	trailer.crc32c = ~s->crc;
 	s->crc_on = false;
 	ret = emit_rec(s, CKPT_REC_TRAILER, &trailer, sizeof(trailer));
@@ -449,6 +561,9 @@ static void free_stream(struct stream *s)
 	kvfree(s->bv);
 	kvfree(s->done);
 	kvfree(s->scratch);
+	kvfree(s->spans);
+	if (s->sum)
+		kthread_destroy_worker(s->sum);
 }
 
 /*
@@ -465,12 +580,22 @@ static int alloc_stream(struct stream *s)
 	s->bv = kvcalloc(BATCH_PAGES, sizeof(*s->bv), GFP_KERNEL);
 	s->done = kvcalloc(BATCH_PAGES, sizeof(*s->done), GFP_KERNEL);
 	s->scratch = kvcalloc(BATCH_PAGES, sizeof(*s->scratch), GFP_KERNEL);
-	if (!s->meta || !s->bv || !s->done || !s->scratch)
+	s->spans = kvcalloc(BATCH_PAGES, sizeof(*s->spans), GFP_KERNEL);
+	if (!s->meta || !s->bv || !s->done || !s->scratch || !s->spans)
 		return -ENOMEM;
 	for (i = 0; i < META_PAGES; i++) {
 		s->meta[i] = alloc_page(GFP_KERNEL);
 		if (!s->meta[i])
 			return -ENOMEM;
+	}
+	/* Without the helper the writer takes the checksums itself. */
+	kthread_init_work(&s->sum_work, sum_fn);
+	s->sum = kthread_create_worker(0, "ckpt-sum/%llu", s->job->id);
+	if (IS_ERR(s->sum))
+		s->sum = NULL;
+	if (s->sum) {
+		set_user_nice(s->sum->task, MAX_NICE);
+		s->sum_delay0 = s->sum->task->sched_info.run_delay;
 	}
 	return 0;
 }
