@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 
 #include "area.h"
 #include "fault.h"
@@ -289,6 +290,7 @@ int ckpt_area_open(int fd, struct ckpt_area **out,
 	ret = sb_choose(area, blk, area_capacity(area->file), extack);
 	if (ret)
 		goto err_fput;
+	area->direct = area->file->f_mode & FMODE_CAN_ODIRECT;
 	if (!mark_busy(area)) {
 		NL_SET_ERR_MSG(extack, "another checkpoint is writing this area");
 		ret = -EBUSY;
@@ -486,31 +488,91 @@ int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 	return ret;
 }
 
+/*
+ * Direct I/O from the writer's bvecs, and what it relies on in 6.1:
+ * - iomap_dio_bio_iter() (ext4, xfs) and blkdev_direct_IO() refuse with
+ *   -EINVAL a position or length that is not a multiple of the device's
+ *   logical block size, or a segment whose offset or length is not
+ *   (bdev_iter_is_aligned()). The writer's segments are whole pages at
+ *   page offset 0, its positions and lengths multiples of 4096, since an
+ *   area slot starts at a multiple of 4096 and version 8 images align
+ *   their page data (CKPT_PAGES_PAD()): that covers every logical block
+ *   size up to 4096. A larger one, or a filesystem that refuses for its
+ *   own reasons, gets -EINVAL, and the area falls back to buffered writes
+ *   of the same bvecs.
+ * - A bvec iterator's pages are not pinned again by the block layer
+ *   (bio_iov_bvec_set(): BIO_NO_PAGE_REF): the caller's references keep
+ *   them, and it drops them only after the synchronous call returned.
+ * - A synchronous kiocb (init_sync_kiocb(), no ki_complete) returns once
+ *   the bios completed; a completion is not a flush of the device's write
+ *   cache. ckpt_area_commit()'s vfs_fsync() is: ext4 (and blkdev_fsync())
+ *   issue a cache flush even when no page of the file is dirty, and it
+ *   also makes durable the conversion of the fallocate()d unwritten
+ *   extents that the direct writes filled.
+ * - FMODE_CAN_ODIRECT is set at open when the mapping has ->direct_IO;
+ *   tmpfs has none in 6.1, so it is written through the page cache.
+ * - vfs_iocb_iter_write() does not take the superblock's freeze
+ *   protection: kernel_write() does, so this does too.
+ */
+static ssize_t write_iter(struct ckpt_area *area, struct iov_iter *iter,
+			  loff_t pos)
+{
+	struct file *file = area->file;
+	struct kiocb kiocb;
+	ssize_t n;
+
+	init_sync_kiocb(&kiocb, file);
+	kiocb.ki_pos = pos;
+	if (area->direct)
+		kiocb.ki_flags |= IOCB_DIRECT;
+	file_start_write(file);
+	n = vfs_iocb_iter_write(file, &kiocb, iter);
+	file_end_write(file);
+	return n;
+}
+
 /**
- * ckpt_area_write() - write image bytes at an absolute position
+ * ckpt_area_write_pages() - write page segments at an absolute position
  * @area: the area
  * @pos: byte offset in the area
- * @buf: bytes
- * @len: their number
+ * @bv: the segments: whole pages at offset 0, the last one possibly shorter
+ *	(a stream's end)
+ * @nr: number of segments
+ * @len: their total length
+ *
+ * Writes from the pages themselves, without a copy: directly where the
+ * area's file supports it (ckpt_area_open() decides), else through the
+ * page cache. Synchronous: the pages may be released once it returns.
  *
  * Return: 0 or a negative errno (-ENOSPC, -EIO, ...).
  */
-int ckpt_area_write(struct ckpt_area *area, u64 pos, const void *buf,
-		    size_t len)
+int ckpt_area_write_pages(struct ckpt_area *area, u64 pos, struct bio_vec *bv,
+			  unsigned int nr, size_t len)
 {
-	loff_t p = pos;
+	struct iov_iter iter;
+	size_t done = 0;
 	ssize_t n;
 
 	if (ckpt_fault_inject(CKPT_FAULT_IO))
 		return -EIO;
-	while (len) {
-		n = kernel_write(area->file, buf, len, &p);
+	while (done < len) {
+		/*
+		 * A fresh iterator per call: how far a failed or short
+		 * direct write left it advanced differs between paths.
+		 */
+		iov_iter_bvec(&iter, ITER_SOURCE, bv, nr, len);
+		iov_iter_advance(&iter, done);
+		n = write_iter(area, &iter, pos + done);
+		if (n == -EINVAL && area->direct) {
+			pr_info_once("direct I/O refused by the area's file; writing it through the page cache\n");
+			area->direct = false;
+			continue;
+		}
 		if (n < 0)
 			return n;
 		if (!n)
 			return -EIO;
-		buf += n;
-		len -= n;
+		done += n;
 	}
 	return 0;
 }

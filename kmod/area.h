@@ -23,6 +23,8 @@ struct netlink_ext_ack;
  * @sb_first: the superblock copy the next update writes first: one that
  *	does not hold the newest state on disk
  * @base: where the image starts in @file
+ * @direct: images are written with direct I/O (the file supports it; a
+ *	stream never is: its end is not rounded to a block)
  *
  * A stream (ckpt_area_open_stream()) has no superblock (@sb is NULL): the
  * image is written once, sequentially, and its trailer is the commit.
@@ -34,6 +36,7 @@ struct ckpt_area {
 	int slot;
 	int sb_first;
 	u64 base;
+	bool direct;
 };
 
 int ckpt_area_open(int fd, struct ckpt_area **out,
@@ -46,8 +49,9 @@ int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 		      struct netlink_ext_ack *extack);
 int ckpt_area_check_room(struct ckpt_area *area, u64 len,
 			 struct netlink_ext_ack *extack);
-int ckpt_area_write(struct ckpt_area *area, u64 pos, const void *buf,
-		    size_t len);
+struct bio_vec;
+int ckpt_area_write_pages(struct ckpt_area *area, u64 pos, struct bio_vec *bv,
+			  unsigned int nr, size_t len);
 int ckpt_area_commit(struct ckpt_area *area, u64 len, u32 crc);
 void ckpt_area_abandon(struct ckpt_area *area);
 int ckpt_area_drop(int fd, u64 generation, struct netlink_ext_ack *extack);

@@ -139,6 +139,31 @@ void ckpt_snap_put_ent(struct ckpt_page_ent *e)
 	atomic64_sub(e->nr, &held_pages);
 }
 
+/**
+ * ckpt_snap_put_ents() - drop the references on several entries at once
+ * @ents: the entries; their page pointers are cleared
+ * @n: how many
+ * @scratch: room for @n page pointers
+ *
+ * release_pages() takes the LRU lock once per batch of pages where
+ * put_page() of a last reference takes it per page, and frees a THP (held
+ * by its head page) whole, as put_page() does.
+ */
+void ckpt_snap_put_ents(struct ckpt_page_ent **ents, unsigned int n,
+			struct page **scratch)
+{
+	u64 pages = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		scratch[i] = ents[i]->page;
+		ents[i]->page = NULL;
+		pages += ents[i]->nr;
+	}
+	release_pages(scratch, n);
+	atomic64_sub(pages, &held_pages);
+}
+
 /*
  * No allocation inside the freeze window (the invariant; also in
  * Documentation/performance.md). While a parked target's mmap_lock is

@@ -197,6 +197,8 @@ void ckpt_snap_flush_tlbs(void);
 void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from);
 void ckpt_snap_free(struct ckpt_snapshot *snap);
 void ckpt_snap_put_ent(struct ckpt_page_ent *e);
+void ckpt_snap_put_ents(struct ckpt_page_ent **ents, unsigned int n,
+			struct page **scratch);
 u64 ckpt_snap_held_pages(void);
 
 /* The page-table walk, shared with the pre-pass (prepass.c). */

@@ -4,13 +4,17 @@
  *
  * The writer: a kthread per checkpoint that streams the snapshot
  * sequentially into its area in the image format, checksums it, commits
- * it, and drops each page reference as soon as the page is copied out.
+ * it, and drops the page references of each batch as soon as the write
+ * that carried the pages, straight from the held pages, completed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bvec.h>
+#include <linux/crc32.h>
 #include <linux/crc32c.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/netlink.h>
 #include <linux/jiffies.h>
@@ -26,25 +30,106 @@
 #include "writer.h"
 
 /*
- * Large sequential writes; also the granularity of rate limiting, and how
- * far ahead of a blocked output the writer reads (check --kernel's BALLAST
- * in cli/check_kernel.c must stay larger).
+ * The image goes to the area as page segments (bio_vec): the held pages
+ * themselves, and pages of a staging buffer holding the metadata bytes
+ * between them. A batch is written in one synchronous call: with direct
+ * I/O that puts BATCH_PAGES (4 MiB) in flight at once. Into a pipe, or
+ * under a rate limit, batches are STREAM_PAGES (1 MiB): the limit meters
+ * what is submitted with that granularity, and check --kernel's BALLAST
+ * (cli/check_kernel.c) must stay larger than how far ahead of a blocked
+ * output the writer reads pages (here, for their checksum).
  */
-#define STREAM_BUF_SIZE	(1024 * 1024)
+#define BATCH_PAGES	1024
+#define STREAM_PAGES	256
+/* Metadata staged per batch; a batch is written when it is used up. */
+#define META_PAGES	256
 /* Most pages in one PAGES record: a reader can buffer one run (2 MiB). */
 #define MAX_RUN_PAGES	512
+/* How long the writer waits for a CPU at nice 19 before it takes its share. */
+#define PATIENCE_NS	(1ULL * NSEC_PER_SEC)
 
+/*
+ * The checksum of the held pages is taken on a helper kthread while the
+ * batch carrying them is written (a direct write leaves the writer's CPU
+ * idle; a buffered one copies on one CPU while the helper reads on the
+ * other), and folded into the running crc afterwards. The running crc
+ * treats each held page as zeros when it passes it (a shift); a span of
+ * held pages with crc32c(0, span) = c, ending d bytes before the running
+ * crc's position, then contributes c shifted by d: the CRC register is
+ * linear in the data (the combination lib/crc32c.c uses for pieces).
+ *
+ * struct span - consecutive held pages of one batch
+ * @first: its first segment in the batch
+ * @nr: its segments
+ * @end: image offset after its last byte
+ * @crc: crc32c(0, its bytes), by the helper
+ */
+struct span {
+	unsigned int first;
+	unsigned int nr;
+	u64 end;
+	u32 crc;
+};
+
+/**
+ * struct stream - the writer's state
+ * @job: the checkpoint
+ * @area: where it goes
+ * @base: image offset in the area
+ * @flushed: image bytes written to the area
+ * @pos: image bytes emitted: written, or in the batch
+ * @bv: the batch's segments
+ * @nr_bv: segments in @bv
+ * @max_bv: segments in a batch (BATCH_PAGES or STREAM_PAGES)
+ * @meta: the metadata staging pages
+ * @meta_used: staging pages in the batch (full ones, in @bv)
+ * @meta_fill: bytes in @meta[@meta_used], not yet in @bv
+ * @done: entries whose last page is in the batch: released after it
+ * @nr_done: entries in @done
+ * @scratch: page pointers for ckpt_snap_put_ents()
+ * @spans: the batch's held pages, for their checksum
+ * @nr_spans: entries in @spans
+ * @sum: the helper kthread taking @spans' checksums, or NULL (then the
+ *	writer takes them itself)
+ * @sum_work: its work: checksum @spans
+ * @crc: running crc32c, pre-inversion, at @crc_pos
+ * @crc_pos: image offset the running crc has reached
+ * @hole: bytes of held pages before @crc_pos not shifted into @crc yet
+ * @crc_on: false once the trailer starts
+ * @start: when streaming started
+ * @last_event: last progress event
+ * @delay0: the writer's sched_info.run_delay when it started
+ * @sum_delay0: the same of @sum's thread
+ * @yielding: still at nice 19
+ */
 struct stream {
 	struct ckpt_job *job;
 	struct ckpt_area *area;
-	u64 base;		/* image offset in the area */
-	u64 flushed;		/* image bytes written to the area */
-	char *buf;
-	size_t fill;
-	u32 crc;		/* running crc32c, pre-inversion */
-	bool crc_on;		/* false once the trailer starts */
+	u64 base;
+	u64 flushed;
+	u64 pos;
+	struct bio_vec *bv;
+	unsigned int nr_bv;
+	unsigned int max_bv;
+	struct page **meta;
+	unsigned int meta_used;
+	size_t meta_fill;
+	struct ckpt_page_ent **done;
+	unsigned int nr_done;
+	struct page **scratch;
+	struct span *spans;
+	unsigned int nr_spans;
+	struct kthread_worker *sum;
+	struct kthread_work sum_work;
+	u32 crc;
+	u64 crc_pos;
+	u64 hole;
+	bool crc_on;
 	ktime_t start;
-	ktime_t last_event;	/* last progress event */
+	ktime_t last_event;
+	unsigned long long delay0;
+	unsigned long long sum_delay0;
+	bool yielding;
 };
 
 /* Index after the run starting at @i; *@pages gets its page count. */
@@ -72,6 +157,11 @@ static u64 rec_size(size_t payload)
 	return sizeof(struct ckpt_rec_hdr) + ALIGN(payload, 8);
 }
 
+/*
+ * The image's exact length, in the order stream_image() writes it: every
+ * process's metadata and the zombies first, then the page runs, whose
+ * padding depends on where each one starts.
+ */
 static u64 image_length(struct ckpt_snapshot *snap)
 {
 	u64 len = sizeof(struct ckpt_image_hdr);
@@ -79,20 +169,24 @@ static u64 image_length(struct ckpt_snapshot *snap)
 
 	for (t = 0; t < snap->nr_tasks; t++) {
 		struct ckpt_task_snap *ts = &snap->tasks[t];
-		unsigned long i = 0;
-		u32 pages;
 
 		len += rec_size(sizeof(ts->rec)) + ts->proc.len +
 		       ts->threads.len + ts->vmas.len + ts->fds.len +
 		       ts->ident.len + ts->timers.len + ts->signals.len +
 		       ts->locks.len + ts->sysv.len + ts->tty.len;
-		while (i < ts->nr_ents) {
-			i = next_run(ts, i, &pages);
-			len += rec_size(sizeof(struct ckpt_rec_pages)) +
-			       (u64)pages * PAGE_SIZE;
-		}
 	}
 	len += snap->nr_zombies * rec_size(sizeof(struct ckpt_rec_zombie));
+	for (t = 0; t < snap->nr_tasks; t++) {
+		struct ckpt_task_snap *ts = &snap->tasks[t];
+		unsigned long i = 0;
+		u32 pages;
+
+		while (i < ts->nr_ents) {
+			i = next_run(ts, i, &pages);
+			len += rec_size(sizeof(struct ckpt_rec_pages));
+			len += CKPT_PAGES_PAD(len) + (u64)pages * PAGE_SIZE;
+		}
+	}
 	return len + rec_size(sizeof(struct ckpt_rec_trailer));
 }
 
@@ -113,17 +207,108 @@ static void rate_limit(struct stream *s)
 		schedule_timeout_idle(nsecs_to_jiffies(due_ns - spent_ns));
 }
 
+/*
+ * The writer starts at nice 19, not nice 0 and not SCHED_IDLE: the
+ * workload keeps running while its image streams and should get the CPU
+ * first. But the writer holds a reference on every page not yet written,
+ * and each one the workload writes meanwhile costs it a copy-on-write
+ * fault; with every CPU busy, nice 19 (a weight of 15 against 1024) or
+ * SCHED_IDLE would hold those pages for as long as the workload is busy
+ * (the test suite's spinning workloads on two CPUs made streams of a few
+ * MiB take minutes). So once it has waited for a CPU for PATIENCE_NS in
+ * all (sched_info.run_delay: runnable, not running; CONFIG_SCHED_INFO is
+ * on in Debian's kernels), it returns to nice 0 for the rest of the
+ * stream: the workload's delay is bounded, the writer's too.
+ */
+static void patience(struct stream *s)
+{
+	unsigned long long waited = current->sched_info.run_delay - s->delay0;
+
+	/* The writer waits for its helper: the helper's wait counts too. */
+	if (s->sum)
+		waited += s->sum->task->sched_info.run_delay - s->sum_delay0;
+	if (s->yielding && waited > PATIENCE_NS) {
+		set_user_nice(current, 0);
+		if (s->sum)
+			set_user_nice(s->sum->task, 0);
+		s->yielding = false;
+	}
+}
+
+static void sum_spans(struct stream *s)
+{
+	unsigned int i, k;
+	void *p;
+
+	for (i = 0; i < s->nr_spans; i++) {
+		struct span *sp = &s->spans[i];
+
+		sp->crc = 0;
+		for (k = sp->first; k < sp->first + sp->nr; k++) {
+			p = kmap_local_page(s->bv[k].bv_page);
+			sp->crc = crc32c(sp->crc, p, PAGE_SIZE);
+			kunmap_local(p);
+		}
+	}
+}
+
+static void sum_fn(struct kthread_work *work)
+{
+	sum_spans(container_of(work, struct stream, sum_work));
+}
+
+static void crc_catch_up(struct stream *s)
+{
+	if (s->hole)
+		s->crc = __crc32c_le_shift(s->crc, s->hole);
+	s->hole = 0;
+}
+
+/* Fold the spans' checksums, taken already, into the running crc. */
+static void fold(struct stream *s)
+{
+	unsigned int i;
+
+	crc_catch_up(s);
+	for (i = 0; i < s->nr_spans; i++)
+		s->crc ^= __crc32c_le_shift(s->spans[i].crc,
+					    s->crc_pos - s->spans[i].end);
+	s->nr_spans = 0;
+}
+
+/*
+ * Write the batch, then drop the page references it carried. The helper
+ * reads the same pages meanwhile; it is waited for even if the write
+ * failed, since the pages and @spans are freed after that.
+ */
 static int flush(struct stream *s)
 {
+	bool helped = s->nr_spans && s->sum;
+	size_t len;
 	int ret;
 
-	if (!s->fill)
+	if (!s->nr_bv)
 		return 0;
-	ret = ckpt_area_write(s->area, s->base + s->flushed, s->buf, s->fill);
+	if (helped)
+		kthread_queue_work(s->sum, &s->sum_work);
+	else
+		sum_spans(s);
+	/* Every segment is a whole page but a stream's last one. */
+	len = (size_t)(s->nr_bv - 1) * PAGE_SIZE + s->bv[s->nr_bv - 1].bv_len;
+	ret = ckpt_area_write_pages(s->area, s->base + s->flushed, s->bv,
+				    s->nr_bv, len);
+	if (helped)
+		kthread_flush_work(&s->sum_work);
 	if (ret)
 		return ret;
-	s->flushed += s->fill;
-	s->fill = 0;
+	fold(s);
+	patience(s);
+	if (s->nr_done)
+		ckpt_snap_put_ents(s->done, s->nr_done, s->scratch);
+	s->nr_done = 0;
+	s->nr_bv = 0;
+	s->meta_used = 0;
+	s->flushed = s->pos;
 	WRITE_ONCE(s->job->written, s->flushed);
 	if (ktime_ms_delta(ktime_get(), s->last_event) >= MSEC_PER_SEC) {
 		s->last_event = ktime_get();
@@ -134,23 +319,54 @@ static int flush(struct stream *s)
 	return 0;
 }
 
+/* Room for one more segment, writing the batch if there is none. */
+static int room(struct stream *s)
+{
+	if (s->nr_bv < s->max_bv && s->meta_used < META_PAGES)
+		return 0;
+	return flush(s);
+}
+
+static void add_bv(struct stream *s, struct page *page, unsigned int len)
+{
+	s->bv[s->nr_bv].bv_page = page;
+	s->bv[s->nr_bv].bv_offset = 0;
+	s->bv[s->nr_bv].bv_len = len;
+	s->nr_bv++;
+}
+
+/* Metadata bytes (@data NULL: zeros) into the staging pages. */
 static int emit(struct stream *s, const void *data, size_t len)
 {
+	void *page;
 	size_t n;
 	int ret;
 
-	if (s->crc_on)
-		s->crc = crc32c(s->crc, data, len);
 	while (len) {
-		n = min(len, STREAM_BUF_SIZE - s->fill);
-		memcpy(s->buf + s->fill, data, n);
-		s->fill += n;
-		data += n;
-		len -= n;
-		if (s->fill == STREAM_BUF_SIZE) {
-			ret = flush(s);
+		if (!s->meta_fill) {
+			ret = room(s);
 			if (ret)
 				return ret;
+		}
+		n = min(len, PAGE_SIZE - s->meta_fill);
+		page = page_address(s->meta[s->meta_used]) + s->meta_fill;
+		if (data)
+			memcpy(page, data, n);
+		else
+			memset(page, 0, n);
+		if (s->crc_on) {
+			crc_catch_up(s);
+			s->crc = crc32c(s->crc, page, n);
+			s->crc_pos += n;
+		}
+		s->meta_fill += n;
+		s->pos += n;
+		if (data)
+			data += n;
+		len -= n;
+		if (s->meta_fill == PAGE_SIZE) {
+			add_bv(s, s->meta[s->meta_used++], PAGE_SIZE);
+			s->meta_fill = 0;
 		}
 	}
 	return 0;
@@ -159,27 +375,50 @@ static int emit(struct stream *s, const void *data, size_t len)
 static int emit_rec(struct stream *s, u32 type, const void *p, size_t len)
 {
 	struct ckpt_rec_hdr hdr = { .type = type, .len = len };
-	static const char zeros[8];
 	int ret;
 
 	ret = emit(s, &hdr, sizeof(hdr));
 	if (!ret)
 		ret = emit(s, p, len);
-	if (!ret && ALIGN(len, 8) != len)
-		ret = emit(s, zeros, ALIGN(len, 8) - len);
+	if (!ret)
+		ret = emit(s, NULL, ALIGN(len, 8) - len);
 	return ret;
 }
 
+/*
+ * One held page, as a segment of its own: no copy. The caller aligned the
+ * image to a page first (CKPT_PAGES_PAD()), so no staging page is open.
+ */
 static int emit_page(struct stream *s, struct page *page)
 {
-	void *p = kmap_local_page(page);
-	int ret = emit(s, p, PAGE_SIZE);
+	struct span *sp;
+	int ret;
 
-	kunmap_local(p);
-	return ret;
+	if (WARN_ON_ONCE(s->meta_fill))
+		return -EIO;
+	ret = room(s);
+	if (ret)
+		return ret;
+	sp = s->nr_spans ? &s->spans[s->nr_spans - 1] : NULL;
+	if (!sp || sp->end != s->crc_pos) {
+		sp = &s->spans[s->nr_spans++];
+		sp->first = s->nr_bv;
+		sp->nr = 0;
+		sp->end = s->crc_pos;
+	}
+	sp->nr++;
+	sp->end += PAGE_SIZE;
+	s->crc_pos += PAGE_SIZE;
+	s->hole += PAGE_SIZE;
+	add_bv(s, page, PAGE_SIZE);
+	s->pos += PAGE_SIZE;
+	return 0;
 }
 
-/* One process's page runs; each page reference is dropped once copied. */
+/*
+ * One process's page runs. Each entry is released by the write that
+ * carries its last page (a THP's 512 pages may span two batches).
+ */
 static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 {
 	unsigned long i = 0, j, k;
@@ -193,30 +432,55 @@ static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 			.addr = ckpt_snap_ent(ts, i)->addr,
 		};
 		struct ckpt_rec_hdr hdr = { .type = CKPT_REC_PAGES };
+		u64 pad = CKPT_PAGES_PAD(s->pos + sizeof(hdr) + sizeof(rec));
 
 		j = next_run(ts, i, &pages);
 		rec.nr_pages = pages;
-		hdr.len = sizeof(rec) + (u64)pages * PAGE_SIZE;
+		hdr.len = sizeof(rec) + pad + (u64)pages * PAGE_SIZE;
 		ret = emit(s, &hdr, sizeof(hdr));
 		if (!ret)
 			ret = emit(s, &rec, sizeof(rec));
+		if (!ret)
+			ret = emit(s, NULL, pad);
 		for (k = i; !ret && k < j; k++) {
 			struct ckpt_page_ent *e = ckpt_snap_ent(ts, k);
 
 			for (n = 0; !ret && n < e->nr; n++)
 				ret = emit_page(s, e->page + n);
-			ckpt_snap_put_ent(e);
+			if (!ret)
+				s->done[s->nr_done++] = e;
 		}
 		/*
-		 * Entries before k are released (page NULL), the rest are
-		 * dropped by ckpt_snap_release_pages(), which skips those.
+		 * Entries not released yet (page not NULL) are dropped by
+		 * ckpt_snap_release_pages() when the snapshot is freed.
 		 */
 		if (ret)
 			return ret;
 		i = j;
 	}
-	ts->nr_ents = 0;
 	return 0;
+}
+
+/*
+ * The end of the image: the open staging page goes out too. In an area
+ * its segment is a whole page, zeros after the trailer, so the last
+ * direct write is aligned as well; those bytes lie in the slot's last
+ * page, which no other slot shares (slots start at multiples of 4096),
+ * and are not part of the image. A stream ends exactly at the trailer.
+ */
+static int finish(struct stream *s)
+{
+	struct page *page = s->meta[s->meta_used];
+
+	if (s->meta_fill && s->area->sb) {
+		memset(page_address(page) + s->meta_fill, 0,
+		       PAGE_SIZE - s->meta_fill);
+		add_bv(s, page, PAGE_SIZE);
+	} else if (s->meta_fill) {
+		add_bv(s, page, s->meta_fill);
+	}
+	s->meta_fill = 0;
+	return flush(s);
 }
 
 static int stream_image(struct stream *s)
@@ -273,14 +537,67 @@ static int stream_image(struct stream *s)
 		ret = emit_pages(s, &snap->tasks[t]);
 	if (ret)
 		return ret;
+	/* The batch not written yet: its pages' checksum, here and now. */
+	sum_spans(s);
+	fold(s);
 	trailer.crc32c = ~s->crc;
 	s->crc_on = false;
 	ret = emit_rec(s, CKPT_REC_TRAILER, &trailer, sizeof(trailer));
-	if (!ret)
-		ret = flush(s);
-	if (!ret && s->flushed != s->job->image_len)
+	if (!ret && s->pos != s->job->image_len)
 		ret = -EIO;
+	if (!ret)
+		ret = finish(s);
 	return ret;
+}
+
+static void free_stream(struct stream *s)
+{
+	unsigned int i;
+
+	for (i = 0; s->meta && i < META_PAGES; i++)
+		if (s->meta[i])
+			__free_page(s->meta[i]);
+	kvfree(s->meta);
+	kvfree(s->bv);
+	kvfree(s->done);
+	kvfree(s->scratch);
+	kvfree(s->spans);
+	if (s->sum)
+		kthread_destroy_worker(s->sum);
+}
+
+/*
+ * Staging pages rather than one kvmalloc() buffer: a bvec needs pages,
+ * and 6.1's iov_iter_get_pages() cannot take a kvec's vmalloc memory.
+ */
+static int alloc_stream(struct stream *s)
+{
+	unsigned int i;
+
+	if (ckpt_fault_inject(CKPT_FAULT_WRITER))
+		return -ENOMEM;
+	s->meta = kvcalloc(META_PAGES, sizeof(*s->meta), GFP_KERNEL);
+	s->bv = kvcalloc(BATCH_PAGES, sizeof(*s->bv), GFP_KERNEL);
+	s->done = kvcalloc(BATCH_PAGES, sizeof(*s->done), GFP_KERNEL);
+	s->scratch = kvcalloc(BATCH_PAGES, sizeof(*s->scratch), GFP_KERNEL);
+	s->spans = kvcalloc(BATCH_PAGES, sizeof(*s->spans), GFP_KERNEL);
+	if (!s->meta || !s->bv || !s->done || !s->scratch || !s->spans)
+		return -ENOMEM;
+	for (i = 0; i < META_PAGES; i++) {
+		s->meta[i] = alloc_page(GFP_KERNEL);
+		if (!s->meta[i])
+			return -ENOMEM;
+	}
+	/* Without the helper the writer takes the checksums itself. */
+	kthread_init_work(&s->sum_work, sum_fn);
+	s->sum = kthread_create_worker(0, "ckpt-sum/%llu", s->job->id);
+	if (IS_ERR(s->sum))
+		s->sum = NULL;
+	if (s->sum) {
+		set_user_nice(s->sum->task, MAX_NICE);
+		s->sum_delay0 = s->sum->task->sched_info.run_delay;
+	}
+	return 0;
 }
 
 static int writer_main(void *arg)
@@ -290,18 +607,24 @@ static int writer_main(void *arg)
 		.job = job,
 		.area = job->area,
 		.base = job->area->base,
+		.max_bv = job->area->direct && !job->rate ?
+			  BATCH_PAGES : STREAM_PAGES,
 		.crc = ~0U,
 		.crc_on = true,
 		.start = ktime_get(),
 	};
-	s.last_event = s.start;
-	ckpt_genl_notify(job);
 	const char *why = NULL;
 	int ret;
 
-	s.buf = ckpt_fault_inject(CKPT_FAULT_WRITER) ? NULL :
-		kvmalloc(STREAM_BUF_SIZE, GFP_KERNEL);
-	ret = s.buf ? stream_image(&s) : -ENOMEM;
+	/* See patience(). */
+	set_user_nice(current, MAX_NICE);
+	s.yielding = true;
+	s.delay0 = current->sched_info.run_delay;
+	s.last_event = s.start;
+	ckpt_genl_notify(job);
+	ret = alloc_stream(&s);
+	if (!ret)
+		ret = stream_image(&s);
 	if (ret)
 		why = "writing the image into the area failed";
 	if (!ret) {
@@ -311,7 +634,7 @@ static int writer_main(void *arg)
 	}
 	if (ret)
 		ckpt_area_abandon(job->area);
-	kvfree(s.buf);
+	free_stream(&s);
 	/* Release the snapshot and the area now, not when the job is reaped. */
 	ckpt_snap_free(job->snap);
 	job->snap = NULL;

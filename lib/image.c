@@ -1807,21 +1807,47 @@ static int check_run(struct libckpt_image *img, struct walk *w,
 	return 0;
 }
 
+/*
+ * The zeros that align a run's contents (version 8). Once the image was
+ * verified they are skipped like the contents; otherwise they are read,
+ * checked and checksummed, so a changed byte there is refused too.
+ */
+static int read_run_pad(struct libckpt_image *img, uint64_t pad, bool skip)
+{
+	static const uint8_t zeros[CKPT_PAGE_SIZE];
+	uint8_t buf[CKPT_PAGE_SIZE];
+	int ret;
+
+	if (skip) {
+		img->src.pos += pad;
+		return 0;
+	}
+	ret = src_read(img, buf, (size_t)pad, true);
+	if (!ret && memcmp(buf, zeros, (size_t)pad))
+		ret = bad(img, -EBADMSG, "PAGES padding before the contents is not zero");
+	return ret;
+}
+
 static int parse_pages(struct libckpt_image *img, struct walk *w,
 		       const struct ckpt_rec_hdr *rh)
 {
 	struct libckpt_page_run run;
 	struct ckpt_rec_pages p;
 	uint32_t done, n;
+	uint64_t pad;
 	size_t ti = 0, vi = 0;
 	int ret;
 
 	ret = read_fixed(img, rh, &p, sizeof(p));
-	if (!ret)
-		ret = want_len(img, rh, sizeof(p) +
-			       (uint64_t)p.nr_pages * CKPT_PAGE_SIZE);
+	if (ret)
+		return ret;
+	pad = CKPT_PAGES_PAD(img->src.pos);
+	ret = want_len(img, rh, sizeof(p) + pad +
+		       (uint64_t)p.nr_pages * CKPT_PAGE_SIZE);
 	if (!ret)
 		ret = check_run(img, w, &p, &ti, &vi);
+	if (!ret)
+		ret = read_run_pad(img, pad, w->skip_data);
 	if (ret)
 		return ret;
 	img->ts[ti].pages += p.nr_pages;

@@ -131,7 +131,7 @@ enum mut {
 	M_TASK_PAGES, M_VMA_PAGES, M_VMA_PAGES_SPAN, M_DUP_PID,
 	M_PAGES_UNKNOWN_PID, M_PAGES_ORDER, M_BAD_TYPE, M_REC_FLAGS,
 	M_TRAILER_LEN, M_TRAILER_CRC, M_TRAILER_MAGIC, M_PAD, M_GARBAGE,
-	M_NO_TRAILER, M_REGS_SIZE, M_PATH_NUL, M_RUN_ZERO, M_ANON_PATH,
+	M_NO_TRAILER, M_REGS_SIZE, M_PATH_NUL, M_RUN_ZERO, M_RUN_PAD, M_ANON_PATH,
 	M_VMA_FLAGS, M_PAGES_OUTSIDE, M_PAGES_SPAN_VMA, M_PAGES_OVERLAP,
 	M_NO_PROC, M_FD_ORDER, M_FD_DATA_NOFLAG, M_NO_IDENTITY, M_IDENT_TID,
 	M_IDENT_AUXV, M_IDENT_SCHED, M_VMA_CONTRA,
@@ -570,6 +570,7 @@ static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
 	static unsigned char page[CKPT_PAGE_SIZE];
 	struct ckpt_rec_pages p;
 	struct ckpt_rec_hdr h;
+	size_t pad;
 	uint32_t k;
 	int i;
 
@@ -579,9 +580,12 @@ static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
 		p.addr = t->runs[i].addr;
 		h.type = CKPT_REC_PAGES;
 		h.flags = mut == M_REC_FLAGS ? 1 : 0;
-		h.len = sizeof(p) + (uint64_t)p.nr_pages * CKPT_PAGE_SIZE;
+		pad = CKPT_PAGES_PAD(b->len + sizeof(h) + sizeof(p));
+		h.len = sizeof(p) + pad + (uint64_t)p.nr_pages * CKPT_PAGE_SIZE;
 		put(b, &h, sizeof(h));
 		put(b, &p, sizeof(p));
+		memset(page, mut == M_RUN_PAD && i == 0 ? 0x5a : 0, pad);
+		put(b, page, pad);
 		for (k = 0; k < p.nr_pages; k++) {
 			fill_page(page, t->pid, p.addr + k * CKPT_PAGE_SIZE);
 			put(b, page, sizeof(page));
@@ -882,6 +886,9 @@ BAD(pages_across_vma_end, M_PAGES_SPAN_VMA, -EBADMSG,
 BAD(pages_overlap, M_PAGES_OVERLAP, -EBADMSG,
     "PAGES run 0x601000+2 of pid 100 overlaps or precedes the previous run");
 BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
+/* Version 8's alignment zeros are checked like any padding. */
+BAD(run_padding, M_RUN_PAD, -EBADMSG,
+    "PAGES padding before the contents is not zero");
 BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 15");
 BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
 BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");

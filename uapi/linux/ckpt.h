@@ -364,7 +364,7 @@
 #define CKPT_GENL_VERSION	1
 
 /* Version of the image format (Documentation/image-format.rst). */
-#define CKPT_IMAGE_VERSION	7
+#define CKPT_IMAGE_VERSION	8
 
 /**
  * enum ckpt_cmd - generic netlink commands of the ckpt family

@@ -31,6 +31,11 @@
  * for) follow every process's records, before the pages: they have no
  * state but their identity and exit status.
  *
+ * Every PAGES record's page contents start at an image offset that is a
+ * multiple of CKPT_PAGE_SIZE (CKPT_PAGES_PAD()); with an image placed at
+ * such an offset (an area slot, a file from offset 0) they are aligned in
+ * the file too, for direct I/O in both directions.
+ *
  * A process's VMAs are in ascending address order and do not overlap. The
  * PAGES runs come in the order of the TASK records; a process's runs are in
  * ascending address order, do not overlap, and each lies within one VMA.
@@ -119,8 +124,9 @@ struct ckpt_image_hdr {
  *	NT_X86_XSTATE (the XSAVE layout ptrace's PTRACE_GETREGSET returns)
  * @CKPT_REC_VMA: struct ckpt_rec_vma, then path_len bytes of the mapped
  *	file's path (no NUL) for file-backed mappings
- * @CKPT_REC_PAGES: struct ckpt_rec_pages, then nr_pages * CKPT_PAGE_SIZE
- *	bytes of page contents
+ * @CKPT_REC_PAGES: struct ckpt_rec_pages, then CKPT_PAGES_PAD() zero bytes,
+ *	then nr_pages * CKPT_PAGE_SIZE bytes of page contents, which thereby
+ *	start at an image offset that is a multiple of CKPT_PAGE_SIZE
  * @CKPT_REC_TRAILER: struct ckpt_rec_trailer; always last
  * @CKPT_REC_PROC: struct ckpt_rec_proc, then nr_groups __u32 group ids,
  *	then cwd_len, root_len and exe_len bytes of paths (no NULs)
@@ -336,6 +342,16 @@ struct ckpt_rec_pages {
 	__u32 nr_pages;
 	__u64 addr;
 };
+
+/*
+ * Zero bytes between struct ckpt_rec_pages and the run's page contents,
+ * given @pos, the image offset right after the structure: the contents
+ * start at the next multiple of CKPT_PAGE_SIZE (version 8), so a writer can
+ * hand the pages to direct I/O and a reader can read them in place. The
+ * record's len counts them: sizeof(struct ckpt_rec_pages) + pad +
+ * nr_pages * CKPT_PAGE_SIZE.
+ */
+#define CKPT_PAGES_PAD(pos)	((__u64)-(__u64)(pos) & (CKPT_PAGE_SIZE - 1))
 
 /**
  * struct ckpt_rec_trailer - commits the image
