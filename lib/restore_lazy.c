@@ -1,0 +1,1030 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * libckpt: lazy restore (--lazy). The module fills only what the tree
+ * needs to start; the rest of each process's anonymous memory is left
+ * missing in mappings registered with a userfaultfd, which a page server
+ * (a process the controller forks) fills on demand and in the background.
+ *
+ * A userfaultfd acts on the mm of the task that created it, whoever calls
+ * its ioctls (fs/userfaultfd.c: ctx->mm, taken at userfaultfd()), and
+ * RESTORE_MM empties and refills the restoring process's own mm rather
+ * than replacing it, so each leader creates one before RESTORE_MM, sends
+ * it to the controller and closes its own copy: the restored descriptor
+ * table is exactly the image's.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#include "restore.h"
+
+#define PAGE		((uint64_t)CKPT_PAGE_SIZE)
+/* A mapping with this much image data or less is filled with the rest. */
+#define LAZY_MIN_BYTES	(64 * 1024)
+/* Filled at once around each thread's instruction and stack pointer. */
+#define NEAR_IP		(2 * PAGE)
+#define NEAR_SP		(16 * PAGE)
+
+#define UFFD_FEATURES	(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | \
+			 UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP)
+
+/* --- the plan: what the module fills and what the server does ------------- */
+
+/*
+ * Only private anonymous memory is served: userfaultfd's MISSING mode
+ * takes anonymous, shmem and hugetlb mappings (vma_can_userfault(), 6.1),
+ * and shared memory is the controller's (restore_shm.c). Stacks, locked
+ * mappings (populated when made), THP-advised ones (UFFDIO_COPY maps
+ * small pages) and MADV_WIPEONFORK ones (a forked child's copy would be
+ * served the image's data, not zeros) are filled with the rest.
+ */
+static bool may_be_lazy(const struct libckpt_image_vma *v, uint64_t data)
+{
+	uint32_t f = v->rec.flags;
+
+	if (!(f & CKPT_VMA_ANON) ||
+	    (f & (CKPT_VMA_SHARED | CKPT_VMA_STACK | CKPT_VMA_VDSO | CKPT_VMA_LOCKED |
+		  CKPT_VMA_HUGEPAGE | CKPT_VMA_WIPEONFORK | CKPT_VMA_SYSV)))
+		return false;
+	return data > LAZY_MIN_BYTES;
+}
+
+static int append_run(struct ckpt_restore_run **arr, size_t *n, size_t *cap,
+		      uint64_t addr, uint64_t offset)
+{
+	struct ckpt_restore_run *last = *n ? &(*arr)[*n - 1] : NULL;
+
+	if (last && last->addr + last->nr_pages * PAGE == addr &&
+	    last->offset + last->nr_pages * PAGE == offset) {
+		last->nr_pages++;
+		return 0;
+	}
+	if (libckpt_rst_grow((void **)arr, cap, *n, sizeof(**arr)))
+		return -ENOMEM;
+	(*arr)[(*n)++] = (struct ckpt_restore_run){ .addr = addr, .offset = offset,
+						    .nr_pages = 1 };
+	return 0;
+}
+
+/* Is @addr where one of @t's threads runs or keeps its stack? */
+static bool near_a_thread(const struct libckpt_image_task *t, uint64_t addr)
+{
+	struct user_regs_struct regs;
+	uint32_t k;
+
+	for (k = 0; k < t->rec.nr_threads; k++) {
+		memcpy(&regs, t->threads[k].regs, sizeof(regs));
+		if (addr + NEAR_IP > regs.rip && addr < regs.rip + NEAR_IP)
+			return true;
+		if (addr + NEAR_SP > regs.rsp && addr < regs.rsp + NEAR_SP)
+			return true;
+	}
+	return false;
+}
+
+static int split_plan(struct plan *p)
+{
+	const struct libckpt_image_task *t = p->task;
+	struct ckpt_restore_run *eager = NULL, *r;
+	size_t nr_eager = 0, cap_eager = 0, i, j = 0;
+	uint64_t *data, k;
+	int ret = 0;
+
+	data = calloc(t->rec.nr_vmas + 1, sizeof(*data));
+	p->lazy_vma = calloc(t->rec.nr_vmas + 1, sizeof(*p->lazy_vma));
+	if (!data || !p->lazy_vma) {
+		free(data);
+		return -ENOMEM;
+	}
+	/* Runs and mappings are both in address order (the module checks). */
+	for (i = 0; i < p->nr_runs; i++) {
+		while (j < t->rec.nr_vmas && t->vmas[j].rec.end <= p->runs[i].addr)
+			j++;
+		if (j < t->rec.nr_vmas)
+			data[j] += p->runs[i].nr_pages * PAGE;
+	}
+	for (j = 0; j < t->rec.nr_vmas; j++)
+		p->lazy_vma[j] = may_be_lazy(&t->vmas[j], data[j]);
+	free(data);
+	for (i = 0, j = 0; !ret && i < p->nr_runs; i++) {
+		r = &p->runs[i];
+		while (j < t->rec.nr_vmas && t->vmas[j].rec.end <= r->addr)
+			j++;
+		for (k = 0; !ret && k < r->nr_pages; k++) {
+			uint64_t addr = r->addr + k * PAGE, off = r->offset + k * PAGE;
+
+			if (j < t->rec.nr_vmas && p->lazy_vma[j] && !near_a_thread(t, addr))
+				ret = append_run(&p->lazy, &p->nr_lazy, &p->cap_lazy, addr, off);
+			else
+				ret = append_run(&eager, &nr_eager, &cap_eager, addr, off);
+		}
+	}
+	if (ret) {
+		free(eager);
+		return ret;
+	}
+	free(p->runs);
+	p->runs = eager;
+	p->nr_runs = nr_eager;
+	p->cap_runs = cap_eager;
+	return 0;
+}
+
+int libckpt_rst_lazy_plan(struct tree *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++)
+		if (split_plan(&tr->plans[i]))
+			return fail(tr->e, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* --- the descriptors, from each leader to the controller ------------------ */
+
+int libckpt_rst_lazy_socket(struct tree *tr)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return fail(tr->e, -errno, "--lazy: cannot create a socket pair: %s",
+			    strerror(errno));
+	/* Above every recorded number: placing descriptors never hits it. */
+	tr->uffd_sock[0] = fcntl(sv[0], F_DUPFD_CLOEXEC, tr->top);
+	tr->uffd_sock[1] = fcntl(sv[1], F_DUPFD_CLOEXEC, tr->top);
+	close(sv[0]);
+	close(sv[1]);
+	if (tr->uffd_sock[0] < 0 || tr->uffd_sock[1] < 0)
+		return fail(tr->e, -EMFILE, "--lazy: cannot move the socket pair");
+	return 0;
+}
+
+int libckpt_rst_lazy_send(const struct tree *tr, size_t i)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURES };
+	uint32_t pid = tr->plans[i].task->rec.pid, idx = (uint32_t)i;
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &idx, sizeof(idx) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	int uffd, ret = 0;
+
+	/*
+	 * Not UFFD_USER_MODE_ONLY: the restored program's system calls
+	 * (read() into a buffer not yet served) fault in the kernel too. So
+	 * it needs vm.unprivileged_userfaultfd or CAP_SYS_PTRACE, which a
+	 * restoring process still has here (final_caps() comes later), as
+	 * UFFD_FEATURE_EVENT_FORK needs.
+	 */
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		return fail(tr->e, -errno, "pid %u: --lazy: cannot create a userfaultfd: %s%s",
+			    pid, strerror(errno), errno == EPERM ?
+			    " (it needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1)" : "");
+	if (ioctl(uffd, UFFDIO_API, &api)) {
+		ret = fail(tr->e, -errno, "pid %u: --lazy: userfaultfd features 0x%llx: %s",
+			   pid, (unsigned long long)UFFD_FEATURES, strerror(errno));
+		goto out;
+	}
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &uffd, sizeof(int));
+	if (sendmsg(tr->uffd_sock[1], &mh, MSG_NOSIGNAL) != sizeof(idx))
+		ret = fail(tr->e, -errno, "pid %u: --lazy: cannot pass its userfaultfd: %s",
+			   pid, strerror(errno));
+out:
+	close(uffd);
+	close(tr->uffd_sock[1]);
+	return ret;
+}
+
+/* --- the page server -------------------------------------------------------- */
+
+/* A MiB of one process's lazy page data, read (and checksummed) once. */
+struct piece {
+	uint64_t offset;	/* in the image file */
+	uint32_t first, pages;	/* its pages, as indexes of its origin's */
+	uint32_t crc;
+	bool read;
+};
+
+/* One restored process's lazy page data, in image order. */
+struct origin {
+	size_t task;
+	size_t nr_pages;
+	struct piece *pieces;
+	size_t nr_pieces;
+};
+
+enum { MISSING, DONE };
+
+/* One mm being served: a restored process, or one forked from it since. */
+struct ctx {
+	int fd;
+	struct origin *o;
+	uint64_t *addr;		/* per page of the origin: where it is now */
+	uint8_t *state;		/* per page: MISSING or DONE */
+	uint32_t *by_addr;	/* page indexes in address order */
+	size_t missing;
+	uint64_t *faults;	/* faults to answer once pending events are read */
+	size_t nr_faults, cap_faults;
+	bool dead;
+};
+
+struct server {
+	struct tree *tr;
+	struct origin *origins;
+	size_t nr_origins;
+	struct ctx **ctxs;
+	size_t nr_ctxs, cap_ctxs;
+	int *pidfds;		/* per restored process */
+	char *buf;		/* one piece */
+	struct piece *in_buf;
+	size_t next_origin, next_piece;	/* the prefetch's place */
+	bool pass_done;		/* every piece read once */
+};
+
+static int by_addr_cmp(const void *a, const void *b, void *arg)
+{
+	const uint64_t *addr = arg;
+	uint64_t x = addr[*(const uint32_t *)a], y = addr[*(const uint32_t *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+static void sort_ctx(struct ctx *c)
+{
+	size_t k;
+
+	for (k = 0; k < c->o->nr_pages; k++)
+		c->by_addr[k] = (uint32_t)k;
+	qsort_r(c->by_addr, c->o->nr_pages, sizeof(*c->by_addr), by_addr_cmp, c->addr);
+}
+
+/* The first position of c->by_addr whose page is at or above @addr. */
+static size_t lower_bound(const struct ctx *c, uint64_t addr)
+{
+	size_t lo = 0, hi = c->o->nr_pages, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (c->addr[c->by_addr[mid]] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct ctx *new_ctx(struct origin *o, int fd, const struct ctx *from)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	size_t n = o->nr_pages ? o->nr_pages : 1;
+
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->o = o;
+	c->addr = malloc(n * sizeof(*c->addr));
+	c->state = calloc(n, 1);
+	c->by_addr = malloc(n * sizeof(*c->by_addr));
+	if (!c->addr || !c->state || !c->by_addr) {
+		free(c->addr);
+		free(c->state);
+		free(c->by_addr);
+		free(c);
+		return NULL;
+	}
+	if (from) {
+		memcpy(c->addr, from->addr, o->nr_pages * sizeof(*c->addr));
+		memcpy(c->state, from->state, o->nr_pages);
+		memcpy(c->by_addr, from->by_addr, o->nr_pages * sizeof(*c->by_addr));
+		c->missing = from->missing;
+	} else {
+		c->missing = o->nr_pages;
+	}
+	return c;
+}
+
+static int add_ctx(struct server *s, struct ctx *c)
+{
+	if (libckpt_rst_grow((void **)&s->ctxs, &s->cap_ctxs, s->nr_ctxs, sizeof(*s->ctxs)))
+		return -ENOMEM;
+	s->ctxs[s->nr_ctxs++] = c;
+	return 0;
+}
+
+static void mark(struct ctx *c, uint32_t k)
+{
+	if (c->state[k] == MISSING) {
+		c->state[k] = DONE;
+		c->missing--;
+	}
+}
+
+static void drop_ctx(struct ctx *c)
+{
+	c->dead = true;
+	c->missing = 0;
+	c->nr_faults = 0;
+}
+
+/*
+ * Copy @pages pages from @src to @addr of @c, page @k first; 0, or
+ * -EAGAIN when the mm is changing (an event waits to be read first).
+ * A page already there (-EEXIST) or no longer registered is left as it
+ * is: a later fault on it finds it DONE and gets zeros.
+ */
+static int copy_pages(struct ctx *c, uint32_t k, uint64_t addr, const char *src,
+		      uint64_t pages)
+{
+	struct uffdio_copy uc;
+	uint64_t done;
+
+	while (pages) {
+		uc = (struct uffdio_copy){ .dst = addr, .src = (uintptr_t)src,
+					   .len = pages * PAGE };
+		if (!ioctl(c->fd, UFFDIO_COPY, &uc)) {
+			done = pages;
+		} else if (uc.copy > 0) {
+			done = (uint64_t)uc.copy / PAGE;
+		} else if (uc.copy == -EAGAIN || errno == EAGAIN) {
+			return -EAGAIN;
+		} else if (errno == ESRCH || uc.copy == -ESRCH) {
+			drop_ctx(c);
+			return 0;
+		} else {
+			done = 1;	/* -EEXIST, -ENOENT: not ours to fill */
+		}
+		while (done--) {
+			mark(c, k++);
+			addr += PAGE;
+			src += PAGE;
+			pages--;
+		}
+	}
+	return 0;
+}
+
+/* @pc's bytes in s->buf; its CRC taken the first time. */
+static int load(struct server *s, struct piece *pc)
+{
+	size_t len = pc->pages * PAGE;
+
+	if (s->in_buf == pc)
+		return 0;
+	s->in_buf = NULL;
+	if (pread(s->tr->image_fd, s->buf, len, (off_t)pc->offset) != (ssize_t)len)
+		return -EIO;
+	if (!pc->read) {
+		pc->crc = libckpt_crc32c(0, s->buf, len);
+		pc->read = true;
+	}
+	s->in_buf = pc;
+	return 0;
+}
+
+/* Every page of @pc @c still misses, in runs of consecutive addresses. */
+static int copy_piece(struct ctx *c, const struct piece *pc, const char *buf)
+{
+	uint32_t k = pc->first, end = pc->first + pc->pages, j;
+	int ret;
+
+	while (k < end && !c->dead) {
+		if (c->state[k] != MISSING) {
+			k++;
+			continue;
+		}
+		for (j = k + 1; j < end && c->state[j] == MISSING &&
+		     c->addr[j] == c->addr[j - 1] + PAGE; j++)
+			;
+		ret = copy_pages(c, k, c->addr[k], buf + (uint64_t)(k - pc->first) * PAGE, j - k);
+		if (ret)
+			return ret;
+		k = j;
+	}
+	return 0;
+}
+
+static struct piece *piece_of(const struct origin *o, uint32_t k)
+{
+	size_t lo = 0, hi = o->nr_pieces, mid;
+
+	while (hi - lo > 1) {
+		mid = (lo + hi) / 2;
+		if (o->pieces[mid].first <= k)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &o->pieces[lo];
+}
+
+static void wake(struct ctx *c, uint64_t addr)
+{
+	struct uffdio_range r = { .start = addr, .len = PAGE };
+
+	ioctl(c->fd, UFFDIO_WAKE, &r);
+}
+
+/*
+ * A thread of @c waits for the page at @addr: the piece around it if the
+ * image has data there still missing, else a zero page (never in the
+ * image, or removed with MADV_DONTNEED since). -EAGAIN: read the events
+ * first.
+ */
+static int answer_fault(struct server *s, struct ctx *c, uint64_t addr)
+{
+	struct uffdio_zeropage z = { .range = { .start = addr, .len = PAGE } };
+	size_t pos = lower_bound(c, addr);
+	struct piece *pc;
+	uint32_t k;
+	int ret;
+
+	if (pos < c->o->nr_pages && c->addr[c->by_addr[pos]] == addr &&
+	    c->state[c->by_addr[pos]] == MISSING) {
+		k = c->by_addr[pos];
+		pc = piece_of(c->o, k);
+		ret = load(s, pc);
+		if (!ret)
+			ret = copy_piece(c, pc, s->buf);
+		if (ret)
+			return ret;
+	} else if (ioctl(c->fd, UFFDIO_ZEROPAGE, &z)) {
+		if (errno == EAGAIN)
+			return -EAGAIN;
+		if (errno == ESRCH)
+			drop_ctx(c);
+	}
+	if (!c->dead)
+		wake(c, addr);
+	return 0;
+}
+
+/* Pages of @c in [@start, @end): DONE, never to be filled from the image. */
+static void forget(struct ctx *c, uint64_t start, uint64_t end)
+{
+	size_t pos;
+
+	for (pos = lower_bound(c, start);
+	     pos < c->o->nr_pages && c->addr[c->by_addr[pos]] < end; pos++)
+		mark(c, c->by_addr[pos]);
+}
+
+static void moved(struct ctx *c, uint64_t from, uint64_t to, uint64_t len)
+{
+	size_t pos;
+
+	for (pos = lower_bound(c, from);
+	     pos < c->o->nr_pages && c->addr[c->by_addr[pos]] < from + len; pos++)
+		c->addr[c->by_addr[pos]] += to - from;
+	sort_ctx(c);
+}
+
+static int queue_fault(struct ctx *c, uint64_t addr)
+{
+	if (libckpt_rst_grow((void **)&c->faults, &c->cap_faults, c->nr_faults,
+			     sizeof(*c->faults)))
+		return -ENOMEM;
+	c->faults[c->nr_faults++] = addr;
+	return 0;
+}
+
+static int on_message(struct server *s, struct ctx *c, const struct uffd_msg *m)
+{
+	struct ctx *child;
+
+	switch (m->event) {
+	case UFFD_EVENT_PAGEFAULT:
+		return queue_fault(c, m->arg.pagefault.address & ~(PAGE - 1));
+	case UFFD_EVENT_FORK:
+		/* The child's missing pages are the parent's: the image's too. */
+		child = new_ctx(c->o, (int)m->arg.fork.ufd, c);
+		if (!child || add_ctx(s, child)) {
+			close((int)m->arg.fork.ufd);
+			return -ENOMEM;
+		}
+		return 0;
+	case UFFD_EVENT_REMAP:
+		moved(c, m->arg.remap.from, m->arg.remap.to, m->arg.remap.len);
+		return 0;
+	case UFFD_EVENT_REMOVE:
+	case UFFD_EVENT_UNMAP:
+		forget(c, m->arg.remove.start, m->arg.remove.end);
+		return 0;
+	}
+	return 0;
+}
+
+/* Read @c's events and faults, then answer the faults. */
+static int serve_ctx(struct server *s, struct ctx *c)
+{
+	struct uffd_msg msgs[32];
+	size_t i, kept;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		n = read(c->fd, msgs, sizeof(msgs));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; i < (size_t)n / sizeof(msgs[0]); i++) {
+			ret = on_message(s, c, &msgs[i]);
+			if (ret)
+				return ret;
+		}
+	}
+	for (i = 0, kept = 0; i < c->nr_faults && !c->dead; i++) {
+		ret = answer_fault(s, c, c->faults[i]);
+		if (ret == -EAGAIN)
+			c->faults[kept++] = c->faults[i];
+		else if (ret)
+			return ret;
+	}
+	c->nr_faults = c->dead ? 0 : kept;
+	return 0;
+}
+
+/* Read and fill the next piece, in every mm it belongs to. */
+static int prefetch(struct server *s)
+{
+	struct origin *o;
+	struct piece *pc;
+	size_t i;
+	int ret;
+
+	while (s->next_origin < s->nr_origins &&
+	       s->next_piece >= s->origins[s->next_origin].nr_pieces) {
+		s->next_origin++;
+		s->next_piece = 0;
+	}
+	if (s->next_origin >= s->nr_origins) {
+		/* Again for pages an event made us skip. */
+		s->pass_done = true;
+		s->next_origin = 0;
+		s->next_piece = 0;
+		return 0;
+	}
+	o = &s->origins[s->next_origin];
+	pc = &o->pieces[s->next_piece++];
+	for (i = 0; i < s->nr_ctxs; i++)
+		if (s->ctxs[i]->o == o && !s->ctxs[i]->dead &&
+		    memchr(s->ctxs[i]->state + pc->first, MISSING, pc->pages))
+			break;
+	/* Read once for its CRC even when no mm misses it any more. */
+	if (i == s->nr_ctxs && pc->read)
+		return 0;
+	ret = load(s, pc);
+	/* A mm whose events wait (-EAGAIN) gets the piece in a later pass. */
+	for (i = 0; !ret && i < s->nr_ctxs; i++)
+		if (s->ctxs[i]->o == o && !s->ctxs[i]->dead)
+			copy_piece(s->ctxs[i], pc, s->buf);
+	return ret;
+}
+
+static bool all_read(const struct server *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nr_origins; i++)
+		for (j = 0; j < s->origins[i].nr_pieces; j++)
+			if (!s->origins[i].pieces[j].read)
+				return false;
+	return true;
+}
+
+static bool all_served(const struct server *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_ctxs; i++)
+		if (!s->ctxs[i]->dead && (s->ctxs[i]->missing || s->ctxs[i]->nr_faults))
+			return false;
+	return true;
+}
+
+static bool all_dead(const struct server *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_ctxs; i++)
+		if (!s->ctxs[i]->dead)
+			return false;
+	return true;
+}
+
+static void say(const char *msg)
+{
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	dprintf(2, "ckptctl: %s\n", msg);
+	if (fd >= 0) {
+		dprintf(fd, "<3>ckpt-lazy[%d]: %s\n", (int)getpid(), msg);
+		close(fd);
+	}
+}
+
+static bool is_ours(const pid_t *set, size_t n, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Stop the restored processes, then every process descended from them
+ * (forked since the release), to a fixed point, then kill them all.
+ */
+static void kill_tree(struct server *s)
+{
+	size_t n = 0, cap = 0, i, before;
+	pid_t *set = NULL, pid, ppid;
+	struct dirent *d;
+	char path[64];
+	DIR *dir;
+	FILE *f;
+
+	for (i = 0; i < s->tr->n; i++)
+		if (s->pidfds[i] >= 0)
+			syscall(SYS_pidfd_send_signal, s->pidfds[i], SIGSTOP, NULL, 0);
+	for (i = 0; i < s->tr->n; i++)
+		if (!libckpt_rst_grow((void **)&set, &cap, n, sizeof(*set)))
+			set[n++] = s->tr->e->pids[i];
+	do {
+		before = n;
+		dir = opendir("/proc");
+		while (dir && (d = readdir(dir))) {
+			pid = atoi(d->d_name);
+			if (pid <= 0 || is_ours(set, n, pid))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			if (fscanf(f, "%*d (%*[^)]) %*c %d", &ppid) == 1 && is_ours(set, n, ppid) &&
+			    !libckpt_rst_grow((void **)&set, &cap, n, sizeof(*set))) {
+				kill(pid, SIGSTOP);
+				set[n++] = pid;
+			}
+			fclose(f);
+		}
+		if (dir)
+			closedir(dir);
+	} while (n != before);
+	for (i = s->tr->n; i < n; i++)
+		kill(set[i], SIGKILL);
+	for (i = 0; i < s->tr->n; i++)
+		if (s->pidfds[i] >= 0)
+			syscall(SYS_pidfd_send_signal, s->pidfds[i], SIGKILL, NULL, 0);
+	free(set);
+}
+
+static __attribute__((noreturn)) void give_up(struct server *s, const char *why)
+{
+	char msg[LIBCKPT_ERRLEN + 160];
+
+	kill_tree(s);
+	snprintf(msg, sizeof(msg), "lazy restore of pid %u: %s; the restored tree was killed",
+		 s->tr->plans[s->tr->main_root].task->rec.pid, why);
+	say(msg);
+	_exit(1);
+}
+
+/*
+ * Every page is read: the image's checksum from the module's CRCs of what
+ * it filled, the controller's of shared memory, and ours.
+ */
+static void check_all(struct server *s)
+{
+	struct libckpt_data_crc *crcs;
+	char err[LIBCKPT_ERRLEN], why[LIBCKPT_ERRLEN + 64];
+	size_t n = 0, i, j;
+	int ret;
+
+	ret = libckpt_image_still_held(s->tr->img, err, sizeof(err));
+	if (ret)
+		give_up(s, err);
+	for (i = 0; i < s->nr_origins; i++)
+		n += s->origins[i].nr_pieces;
+	crcs = malloc((n ? n : 1) * sizeof(*crcs));
+	if (!crcs)
+		give_up(s, "out of memory checking the image's checksum");
+	for (i = 0, n = 0; i < s->nr_origins; i++)
+		for (j = 0; j < s->origins[i].nr_pieces; j++)
+			crcs[n++] = (struct libckpt_data_crc){
+				.offset = s->origins[i].pieces[j].offset,
+				.len = s->origins[i].pieces[j].pages * PAGE,
+				.crc = s->origins[i].pieces[j].crc,
+			};
+	ret = libckpt_rst_check_filled(s->tr, crcs, n, err, sizeof(err));
+	free(crcs);
+	if (ret == -EBADMSG) {
+		snprintf(why, sizeof(why), "checksum mismatch in the image's page data (%s)", err);
+		give_up(s, why);
+	}
+	if (ret)
+		give_up(s, err);
+}
+
+static int make_origin(struct origin *o, const struct plan *p, size_t task)
+{
+	uint32_t page = 0, pages;
+	uint64_t at, left;
+	size_t i;
+
+	o->task = task;
+	for (i = 0; i < p->nr_lazy; i++)
+		o->nr_pages += p->lazy[i].nr_pages;
+	o->pieces = calloc(o->nr_pages / (CKPT_RESTORE_CRC_PIECE / PAGE) + p->nr_lazy + 1,
+			   sizeof(*o->pieces));
+	if (!o->pieces)
+		return -ENOMEM;
+	for (i = 0; i < p->nr_lazy; i++)
+		for (at = 0; at < p->lazy[i].nr_pages; at += pages) {
+			left = p->lazy[i].nr_pages - at;
+			pages = left < CKPT_RESTORE_CRC_PIECE / PAGE ? (uint32_t)left :
+				CKPT_RESTORE_CRC_PIECE / PAGE;
+			o->pieces[o->nr_pieces++] = (struct piece){
+				.offset = p->lazy[i].offset + at * PAGE,
+				.first = page, .pages = pages,
+			};
+			page += pages;
+		}
+	return 0;
+}
+
+static void init_addrs(struct ctx *c, const struct plan *p)
+{
+	uint64_t k, n = 0;
+	size_t i;
+
+	for (i = 0; i < p->nr_lazy; i++)
+		for (k = 0; k < p->lazy[i].nr_pages; k++)
+			c->addr[n++] = p->lazy[i].addr + k * PAGE;
+	sort_ctx(c);
+}
+
+/* Only what serving needs stays open: no restored description lives on here. */
+static void close_others(struct server *s)
+{
+	int high = s->tr->image_fd > s->tr->crc_fd ? s->tr->image_fd : s->tr->crc_fd;
+	bool *keep;
+	size_t i;
+	int fd, null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (libckpt_image_fd(s->tr->img) > high)
+		high = libckpt_image_fd(s->tr->img);
+
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		close(null);
+	}
+	for (i = 0; i < s->nr_ctxs; i++)
+		if (s->ctxs[i]->fd > high)
+			high = s->ctxs[i]->fd;
+	for (i = 0; i < s->tr->n; i++)
+		if (s->pidfds[i] > high)
+			high = s->pidfds[i];
+	keep = calloc((size_t)high + 1, sizeof(*keep));
+	if (!keep)
+		return;
+	keep[s->tr->image_fd] = keep[s->tr->crc_fd] = true;
+	/* libckpt_image_still_held() reads the area's superblock through it. */
+	if (libckpt_image_fd(s->tr->img) <= high)
+		keep[libckpt_image_fd(s->tr->img)] = true;
+	for (i = 0; i < s->nr_ctxs; i++)
+		keep[s->ctxs[i]->fd] = true;
+	for (i = 0; i < s->tr->n; i++)
+		if (s->pidfds[i] >= 0)
+			keep[s->pidfds[i]] = true;
+	for (fd = 3; fd < high; fd++)
+		if (!keep[fd])
+			close(fd);
+	close_range((unsigned int)high + 1, ~0U, 0);
+	free(keep);
+}
+
+static __attribute__((noreturn)) void serve(struct server *s)
+{
+	struct pollfd *pfds = NULL;
+	size_t cap = 0, i;
+	int ret;
+
+	setsid();
+	prctl(PR_SET_NAME, "ckpt-lazy");
+	close_others(s);
+	for (;;) {
+		if (libckpt_rst_grow((void **)&pfds, &cap, s->nr_ctxs, sizeof(*pfds)))
+			give_up(s, "out of memory serving pages");
+		for (i = 0; i < s->nr_ctxs; i++)
+			pfds[i] = (struct pollfd){ .fd = s->ctxs[i]->dead ? -1 : s->ctxs[i]->fd,
+						   .events = POLLIN };
+		/* Between faults, the prefetch; once it is done, faults only. */
+		if (poll(pfds, s->nr_ctxs, s->pass_done && all_served(s) ? 100 : 0) < 0 &&
+		    errno != EINTR)
+			give_up(s, "cannot poll its userfaultfds");
+		for (i = 0; i < s->nr_ctxs; i++) {
+			if (s->ctxs[i]->dead || !(pfds[i].revents & POLLIN ||
+						  s->ctxs[i]->nr_faults))
+				continue;
+			ret = serve_ctx(s, s->ctxs[i]);
+			if (ret)
+				give_up(s, ret == -EIO ? "cannot read the image's page data" :
+					"out of memory serving pages");
+		}
+		if (all_dead(s))
+			_exit(0);	/* nothing left to serve or to protect */
+		if (!s->pass_done || !all_served(s)) {
+			if (prefetch(s))
+				give_up(s, "cannot read the image's page data");
+			continue;
+		}
+		if (all_read(s))
+			break;
+	}
+	check_all(s);
+	/* Closing them unregisters every range: the tree runs on its own. */
+	for (i = 0; i < s->nr_ctxs; i++)
+		close(s->ctxs[i]->fd);
+	_exit(0);
+}
+
+/* The uffd of process @i, from the socket; -1 once none is left. */
+static int receive(int sock, uint32_t *idx)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { idx, sizeof(*idx) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != sizeof(*idx))
+		return -1;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+	return fd;
+}
+
+static int register_lazy(struct tree *tr, size_t i, int uffd)
+{
+	const struct plan *p = &tr->plans[i];
+	const struct libckpt_image_task *t = p->task;
+	struct uffdio_register reg;
+	uint32_t j;
+
+	for (j = 0; j < t->rec.nr_vmas; j++) {
+		if (!p->lazy_vma[j])
+			continue;
+		reg = (struct uffdio_register){
+			.range = { .start = t->vmas[j].rec.start,
+				   .len = t->vmas[j].rec.end - t->vmas[j].rec.start },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+		if (ioctl(uffd, UFFDIO_REGISTER, &reg) ||
+		    !(reg.ioctls & (1ULL << _UFFDIO_COPY)))
+			return fail(tr->e, -errno ? -errno : -EOPNOTSUPP,
+				    "pid %u: --lazy: cannot register its mapping at 0x%llx with userfaultfd: %s",
+				    t->rec.pid, (unsigned long long)t->vmas[j].rec.start,
+				    strerror(errno ? errno : EOPNOTSUPP));
+	}
+	return 0;
+}
+
+/*
+ * Every thread is parked with its eager memory in place: register what
+ * the server fills (a fault there waits for it) and start the server,
+ * before any thread gets its registers.
+ */
+int libckpt_rst_lazy_serve(struct tree *tr)
+{
+	struct server s = { .tr = tr };
+	struct ctx *c;
+	char err[LIBCKPT_ERRLEN];
+	int *uffds = malloc(tr->n * sizeof(*uffds));
+	int ret = 0, fd;
+	size_t i, got;
+	uint32_t idx;
+	pid_t pid;
+
+	s.origins = calloc(tr->n, sizeof(*s.origins));
+	s.pidfds = malloc(tr->n * sizeof(*s.pidfds));
+	s.buf = malloc(CKPT_RESTORE_CRC_PIECE);
+	if (!uffds || !s.origins || !s.pidfds || !s.buf) {
+		ret = fail(tr->e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < tr->n; i++)
+		uffds[i] = s.pidfds[i] = -1;
+	/* Every leader sent its descriptor before it counted in as entering. */
+	for (got = 0; got < tr->n; got++) {
+		fd = receive(tr->uffd_sock[0], &idx);
+		if (fd < 0 || idx >= tr->n || uffds[idx] >= 0) {
+			if (fd >= 0)
+				close(fd);
+			ret = fail(tr->e, -EPROTO, "--lazy: a restoring process's userfaultfd did not arrive");
+			goto out;
+		}
+		uffds[idx] = fd;
+	}
+	for (i = 0; !ret && i < tr->n; i++) {
+		s.pidfds[i] = (int)syscall(SYS_pidfd_open, tr->e->pids[i], 0);
+		if (s.pidfds[i] < 0) {
+			ret = fail(tr->e, -errno, "--lazy: pidfd_open(%d): %s",
+				   tr->e->pids[i], strerror(errno));
+			break;
+		}
+		if (!tr->plans[i].nr_lazy)
+			continue;
+		ret = register_lazy(tr, i, uffds[i]);
+		if (!ret && make_origin(&s.origins[s.nr_origins], &tr->plans[i], i))
+			ret = fail(tr->e, -ENOMEM, "out of memory");
+		if (ret)
+			break;
+		c = new_ctx(&s.origins[s.nr_origins], uffds[i], NULL);
+		if (!c || add_ctx(&s, c)) {
+			ret = fail(tr->e, -ENOMEM, "out of memory");
+			break;
+		}
+		init_addrs(c, &tr->plans[i]);
+		s.nr_origins++;
+	}
+	if (ret)
+		goto out;
+	/* Nothing to serve: the image's checksum is the module's alone. */
+	if (!s.nr_ctxs) {
+		ret = libckpt_rst_check_filled(tr, NULL, 0, err, sizeof(err));
+		if (ret)
+			fail(tr->e, ret, "%s", err);
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = fail(tr->e, -errno, "--lazy: cannot start the page server: %s",
+			   strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		serve(&s);
+	tr->e->server = pid;
+out:
+	for (i = 0; uffds && i < tr->n; i++)
+		if (uffds[i] >= 0)
+			close(uffds[i]);
+	for (i = 0; s.pidfds && i < tr->n; i++)
+		if (s.pidfds[i] >= 0)
+			close(s.pidfds[i]);
+	for (i = 0; i < s.nr_ctxs; i++) {
+		free(s.ctxs[i]->addr);
+		free(s.ctxs[i]->state);
+		free(s.ctxs[i]->by_addr);
+		free(s.ctxs[i]);
+	}
+	for (i = 0; s.origins && i < s.nr_origins; i++)
+		free(s.origins[i].pieces);
+	free(s.ctxs);
+	free(s.origins);
+	free(s.pidfds);
+	free(s.buf);
+	free(uffds);
+	return ret;
+}
+
+/* The restore failed after the server started: it serves no one. */
+void libckpt_rst_lazy_abort(struct tree *tr)
+{
+	pid_t pid = tr->e->server;
+
+	if (pid > 0 && tr->o->lazy) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		tr->e->server = 0;
+	}
+}
