@@ -24,8 +24,10 @@
 #include <string.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 
@@ -255,7 +257,10 @@ struct server {
 	struct ctx **ctxs;
 	size_t nr_ctxs, cap_ctxs;
 	int *pidfds;		/* per restored process */
-	char *buf;		/* one piece */
+	char *buf;		/* one piece, when the image cannot be mapped */
+	const char *map;	/* else the whole image file, read-only */
+	size_t map_len;
+	const char *src;	/* the loaded piece's bytes */
 	struct piece *in_buf;
 	size_t next_origin, next_piece;	/* the prefetch's place */
 	bool pass_done;		/* every piece read once */
@@ -383,7 +388,11 @@ static int copy_pages(struct ctx *c, uint32_t k, uint64_t addr, const char *src,
 	return 0;
 }
 
-/* @pc's bytes in s->buf; its CRC taken the first time. */
+/*
+ * @pc's bytes at s->src, its CRC taken the first time: straight from the
+ * image's page cache through the mapping (UFFDIO_COPY copies from any user
+ * address), else read into s->buf.
+ */
 static int load(struct server *s, struct piece *pc)
 {
 	size_t len = pc->pages * PAGE;
@@ -391,10 +400,15 @@ static int load(struct server *s, struct piece *pc)
 	if (s->in_buf == pc)
 		return 0;
 	s->in_buf = NULL;
-	if (pread(s->tr->image_fd, s->buf, len, (off_t)pc->offset) != (ssize_t)len)
-		return -EIO;
+	if (s->map && pc->offset + len <= s->map_len) {
+		s->src = s->map + pc->offset;
+	} else {
+		if (pread(s->tr->image_fd, s->buf, len, (off_t)pc->offset) != (ssize_t)len)
+			return -EIO;
+		s->src = s->buf;
+	}
 	if (!pc->read) {
-		pc->crc = libckpt_crc32c(0, s->buf, len);
+		pc->crc = libckpt_crc32c(0, s->src, len);
 		pc->read = true;
 	}
 	s->in_buf = pc;
@@ -464,7 +478,7 @@ static int answer_fault(struct server *s, struct ctx *c, uint64_t addr)
 		pc = piece_of(c->o, k);
 		ret = load(s, pc);
 		if (!ret)
-			ret = copy_piece(c, pc, s->buf);
+			ret = copy_piece(c, pc, s->src);
 		if (ret)
 			return ret;
 	} else if (ioctl(c->fd, UFFDIO_ZEROPAGE, &z)) {
@@ -597,7 +611,7 @@ static int prefetch(struct server *s)
 	/* A mm whose events wait (-EAGAIN) gets the piece in a later pass. */
 	for (i = 0; !ret && i < s->nr_ctxs; i++)
 		if (s->ctxs[i]->o == o && !s->ctxs[i]->dead)
-			copy_piece(s->ctxs[i], pc, s->buf);
+			copy_piece(s->ctxs[i], pc, s->src);
 	return ret;
 }
 
@@ -634,13 +648,16 @@ static bool all_dead(const struct server *s)
 
 static void say(const char *msg)
 {
-	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	char line[LIBCKPT_ERRLEN + 256];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC), n;
 
-	dprintf(2, "ckptctl: %s\n", msg);
-	if (fd >= 0) {
-		dprintf(fd, "<3>ckpt-lazy[%d]: %s\n", (int)getpid(), msg);
+	dprintf(2, "ckpt-lazy: %s\n", msg);
+	/* One write is one record of the kernel log. */
+	n = snprintf(line, sizeof(line), "<3>ckpt-lazy[%d]: %s\n", (int)getpid(), msg);
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		dprintf(2, "ckpt-lazy: cannot write to the kernel log: %s\n", strerror(errno));
+	if (fd >= 0)
 		close(fd);
-	}
 }
 
 static bool is_ours(const pid_t *set, size_t n, pid_t pid)
@@ -830,12 +847,21 @@ static void close_others(struct server *s)
 static __attribute__((noreturn)) void serve(struct server *s)
 {
 	struct pollfd *pfds = NULL;
-	size_t cap = 0, i;
+	size_t cap = 0, i, n;
+	struct stat st;
+	void *map;
 	int ret;
 
 	setsid();
 	prctl(PR_SET_NAME, "ckpt-lazy");
 	close_others(s);
+	if (!fstat(s->tr->image_fd, &st) && st.st_size > 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, s->tr->image_fd, 0);
+		if (map != MAP_FAILED) {
+			s->map = map;
+			s->map_len = (size_t)st.st_size;
+		}
+	}
 	for (;;) {
 		if (libckpt_rst_grow((void **)&pfds, &cap, s->nr_ctxs, sizeof(*pfds)))
 			give_up(s, "out of memory serving pages");
@@ -846,7 +872,8 @@ static __attribute__((noreturn)) void serve(struct server *s)
 		if (poll(pfds, s->nr_ctxs, s->pass_done && all_served(s) ? 100 : 0) < 0 &&
 		    errno != EINTR)
 			give_up(s, "cannot poll its userfaultfds");
-		for (i = 0; i < s->nr_ctxs; i++) {
+		/* Those a fork adds meanwhile are polled the next time. */
+		for (i = 0, n = s->nr_ctxs; i < n; i++) {
 			if (s->ctxs[i]->dead || !(pfds[i].revents & POLLIN ||
 						  s->ctxs[i]->nr_faults))
 				continue;
@@ -983,6 +1010,15 @@ int libckpt_rst_lazy_serve(struct tree *tr)
 		ret = libckpt_rst_check_filled(tr, NULL, 0, err, sizeof(err));
 		if (ret)
 			fail(tr->e, ret, "%s", err);
+		goto out;
+	}
+	/*
+	 * The generation stays whole while it is served: the lock lives with
+	 * the image's open file description, which the server keeps open.
+	 */
+	ret = libckpt_image_hold(tr->img);
+	if (ret) {
+		fail(tr->e, ret, "--lazy: cannot hold the area's generation: %s", strerror(-ret));
 		goto out;
 	}
 	pid = fork();

@@ -252,6 +252,10 @@ __attribute__((constructor)) static void maybe_workload(void)
 		tree_workload(c);
 	if (!strcmp(w, "events"))
 		events_workload(c);
+	if (!strcmp(w, "idle")) {
+		for (;;)
+			pause();
+	}
 	_exit(48);
 }
 
@@ -333,6 +337,29 @@ struct timing {
 };
 
 /*
+ * Checkpoint process @pid into AREA while its generation is served:
+ * refused, naming it; the libckpt error or "" if it was not refused.
+ */
+static int checkpoint_into_served_area(pid_t pid, char *why, size_t len)
+{
+	struct libckpt_job job;
+	struct libckpt *h;
+	int fd = open(AREA, O_RDWR), ret;
+
+	if (fd < 0 || libckpt_open(&h))
+		return -1;
+	ret = libckpt_freeze(h, pid, fd, 0, &job);
+	snprintf(why, len, "%s", libckpt_error(h));
+	libckpt_close(h);
+	close(fd);
+	return ret;
+}
+
+static pid_t idle = -1;		/* a process to checkpoint while serving */
+static int idle_ret;
+static char idle_why[256];
+
+/*
  * Restore AREA (@lazy or not) detached, as the workload's own pid; the
  * times until libckpt_restore() returned, the workload's first tick and
  * (lazy) the page server's exit: every page present, the checksum checked.
@@ -349,16 +376,20 @@ static void restore(struct __test_metadata *_metadata, bool lazy, struct timing 
 	int status;
 
 	o.lazy_server = &server;
-	ctl->tick = 0;
 	t0 = now_ns();
 	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	t->returned = (now_ns() - t0) / 1e9;
 	ASSERT_EQ(pids[0], got);
-	ASSERT_EQ(0, wait_until(&ctl->tick, 1, 60000));
+	/* The restore writes back the tick of the checkpoint (tmpfs): a newer one. */
+	ASSERT_EQ(0, wait_until(&ctl->tick, t0 + 1, 60000));
 	t->first = (ctl->tick - t0) / 1e9;
 	if (lazy) {
 		ASSERT_LT(0, server);
+		if (idle > 0) {
+			idle_ret = checkpoint_into_served_area(idle, idle_why, sizeof(idle_why));
+			EXPECT_FALSE(gone(server)) TH_LOG("served too fast for the test");
+		}
 		ASSERT_EQ(0, wait_gone(server, 300000));
 	}
 	t->all = (now_ns() - t0) / 1e9;
@@ -437,7 +468,17 @@ TEST_F_TIMEOUT(lazy, one_gib_restored_lazily, 600)
 	ASSERT_EQ(0, wait_gone(pids[0], 10000));
 	ctl->go = ctl->stop = ctl->result[0] = 0;
 
+	/* The generation it serves is held: no checkpoint into its area. */
+	idle = exec_self_as("CKPT_LZ_WORKLOAD", "idle");
 	restore(_metadata, true, &lz);
+	EXPECT_EQ(-EBUSY, idle_ret);
+	EXPECT_NE(NULL, strstr(idle_why, "is being served to a lazily restored tree"))
+		TH_LOG("%s", idle_why);
+	/* Once served, the area takes checkpoints again. */
+	EXPECT_EQ(0, checkpoint_into_served_area(idle, idle_why, sizeof(idle_why)))
+		TH_LOG("%s", idle_why);
+	kill(idle, SIGKILL);
+	waitpid(idle, NULL, 0);
 	expect_restored(_metadata, _metadata->name);
 	TH_LOG("full restore: returned %.3f s, first instruction %.3f s",
 	       full.returned, full.first);
@@ -474,9 +515,13 @@ TEST_F_TIMEOUT(lazy, fork_dontneed_mremap_while_served, 300)
 
 	checkpoint_and_kill(_metadata, "events", 1, 512);
 	o.lazy_server = &server;
-	ctl->go = 1;	/* it goes as soon as it runs */
 	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
+	/*
+	 * Only now: the control file is tmpfs, shared memory whose pages
+	 * the restore writes back as they were.
+	 */
+	ctl->go = 1;
 	EXPECT_EQ(0, wait_until(&ctl->result[0], PASS, 120000));
 	EXPECT_EQ(PASS, ctl->result[0]) TH_LOG("what failed: 0x%llx",
 					     (unsigned long long)ctl->bad[0]);
@@ -497,7 +542,7 @@ TEST_F_TIMEOUT(lazy, fork_dontneed_mremap_while_served, 300)
 TEST_F_TIMEOUT(lazy, damaged_page_data_kills_the_tree, 300)
 {
 	struct libckpt_restore_opts o = { .lazy = 1, .skip_file_check = 1 };
-	const char *why = "checksum mismatch in the image's page data; the restored tree was killed";
+	const char *why = "checksum mismatch in the image's page data";
 	char err[LIBCKPT_ERRLEN], out[4096];
 	pid_t got = 0, server = 0;
 	int status, fd, saved, i;
@@ -527,6 +572,7 @@ TEST_F_TIMEOUT(lazy, damaged_page_data_kills_the_tree, 300)
 		EXPECT_EQ(0, wait_gone(pids[i], 10000)) TH_LOG("pid %d was left behind", pids[i]);
 	read_text(ERRS, out, sizeof(out));
 	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("stderr: %s", out);
+	EXPECT_NE(NULL, strstr(out, "the restored tree was killed")) TH_LOG("stderr: %s", out);
 	EXPECT_EQ(0, run_cmd("dmesg", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("dmesg: %s", out);
 	EXPECT_EQ(RUNNING, ctl->result[0]);
