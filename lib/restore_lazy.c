@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,20 +251,33 @@ struct ctx {
 	bool dead;
 };
 
+/*
+ * The server: its main thread reads every mm's events and answers its
+ * faults; prefetch workers read the pieces (each piece's CRC once, in the
+ * first pass over them) and fill them into every mm that misses them.
+ */
 struct server {
 	struct tree *tr;
 	struct origin *origins;
 	size_t nr_origins;
+	/*
+	 * Taken for writing to change the picture of the mms (events, a new
+	 * mm, faults), for reading to fill pages by that picture: a page's
+	 * state only goes from MISSING to DONE, atomically (mark()).
+	 */
+	pthread_rwlock_t lock;
 	struct ctx **ctxs;
 	size_t nr_ctxs, cap_ctxs;
 	int *pidfds;		/* per restored process */
-	char *buf;		/* one piece, when the image cannot be mapped */
-	const char *map;	/* else the whole image file, read-only */
+	char *buf;		/* the main thread's piece, when not mapped */
+	const char *map;	/* the whole image file, read-only, or NULL */
 	size_t map_len;
-	const char *src;	/* the loaded piece's bytes */
+	const char *src;	/* the main thread's loaded piece */
 	struct piece *in_buf;
+	pthread_mutex_t cursor;	/* protects the next three */
 	size_t next_origin, next_piece;	/* the prefetch's place */
-	bool pass_done;		/* every piece read once */
+	bool pass_done;		/* every piece claimed once */
+	bool stop, io_error;	/* atomic */
 };
 
 static int by_addr_cmp(const void *a, const void *b, void *arg)
@@ -336,19 +350,21 @@ static int add_ctx(struct server *s, struct ctx *c)
 	return 0;
 }
 
+/* Workers fill different pieces, but a fault may fill a worker's too. */
 static void mark(struct ctx *c, uint32_t k)
 {
-	if (c->state[k] == MISSING) {
-		c->state[k] = DONE;
-		c->missing--;
-	}
+	uint8_t want = MISSING;
+
+	if (__atomic_compare_exchange_n(&c->state[k], &want, DONE, false,
+					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		__atomic_sub_fetch(&c->missing, 1, __ATOMIC_RELAXED);
 }
 
+/* Its mm is gone: nothing of it is missing any more (faults: serve_ctx()). */
 static void drop_ctx(struct ctx *c)
 {
-	c->dead = true;
-	c->missing = 0;
-	c->nr_faults = 0;
+	__atomic_store_n(&c->dead, true, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->missing, 0, __ATOMIC_RELAXED);
 }
 
 /*
@@ -389,28 +405,29 @@ static int copy_pages(struct ctx *c, uint32_t k, uint64_t addr, const char *src,
 }
 
 /*
- * @pc's bytes at s->src, its CRC taken the first time: straight from the
- * image's page cache through the mapping (UFFDIO_COPY copies from any user
- * address), else read into s->buf.
+ * The bytes of @pc: straight from the image's page cache through the
+ * mapping (UFFDIO_COPY copies from any user address), else read into @buf.
  */
-static int load(struct server *s, struct piece *pc)
+static const char *piece_bytes(const struct server *s, const struct piece *pc, char *buf)
 {
 	size_t len = pc->pages * PAGE;
 
+	if (s->map && pc->offset + len <= s->map_len)
+		return s->map + pc->offset;
+	if (pread(s->tr->image_fd, buf, len, (off_t)pc->offset) != (ssize_t)len)
+		return NULL;
+	return buf;
+}
+
+/* @pc's bytes at s->src, for the main thread. */
+static int load(struct server *s, struct piece *pc)
+{
 	if (s->in_buf == pc)
 		return 0;
 	s->in_buf = NULL;
-	if (s->map && pc->offset + len <= s->map_len) {
-		s->src = s->map + pc->offset;
-	} else {
-		if (pread(s->tr->image_fd, s->buf, len, (off_t)pc->offset) != (ssize_t)len)
-			return -EIO;
-		s->src = s->buf;
-	}
-	if (!pc->read) {
-		pc->crc = libckpt_crc32c(0, s->src, len);
-		pc->read = true;
-	}
+	s->src = piece_bytes(s, pc, s->buf);
+	if (!s->src)
+		return -EIO;
 	s->in_buf = pc;
 	return 0;
 }
@@ -574,45 +591,89 @@ static int serve_ctx(struct server *s, struct ctx *c)
 		else if (ret)
 			return ret;
 	}
-	c->nr_faults = c->dead ? 0 : kept;
+	c->nr_faults = __atomic_load_n(&c->dead, __ATOMIC_RELAXED) ? 0 : kept;
 	return 0;
 }
 
-/* Read and fill the next piece, in every mm it belongs to. */
-static int prefetch(struct server *s)
+/* The next piece to prefetch, or NULL at the end of a pass over them. */
+static struct piece *claim(struct server *s, struct origin **o)
 {
-	struct origin *o;
-	struct piece *pc;
-	size_t i;
-	int ret;
+	struct piece *pc = NULL;
 
+	pthread_mutex_lock(&s->cursor);
 	while (s->next_origin < s->nr_origins &&
 	       s->next_piece >= s->origins[s->next_origin].nr_pieces) {
 		s->next_origin++;
 		s->next_piece = 0;
 	}
-	if (s->next_origin >= s->nr_origins) {
-		/* Again for pages an event made us skip. */
-		s->pass_done = true;
+	if (s->next_origin < s->nr_origins) {
+		*o = &s->origins[s->next_origin];
+		pc = &(*o)->pieces[s->next_piece++];
+	} else {
+		/* Again for pages an event made a copy skip (-EAGAIN). */
+		__atomic_store_n(&s->pass_done, true, __ATOMIC_RELEASE);
 		s->next_origin = 0;
 		s->next_piece = 0;
-		return 0;
 	}
-	o = &s->origins[s->next_origin];
-	pc = &o->pieces[s->next_piece++];
+	pthread_mutex_unlock(&s->cursor);
+	return pc;
+}
+
+static bool missed(const struct server *s, const struct origin *o, const struct piece *pc)
+{
+	size_t i;
+
 	for (i = 0; i < s->nr_ctxs; i++)
-		if (s->ctxs[i]->o == o && !s->ctxs[i]->dead &&
+		if (s->ctxs[i]->o == o && !__atomic_load_n(&s->ctxs[i]->dead, __ATOMIC_RELAXED) &&
 		    memchr(s->ctxs[i]->state + pc->first, MISSING, pc->pages))
+			return true;
+	return false;
+}
+
+static void *prefetcher(void *arg)
+{
+	struct server *s = arg;
+	char *buf = s->map ? NULL : malloc(CKPT_RESTORE_CRC_PIECE);
+	struct timespec idle = { 0, 10 * 1000 * 1000 };
+	const char *src;
+	struct origin *o;
+	struct piece *pc;
+	bool need;
+	size_t i;
+
+	if (!s->map && !buf)
+		__atomic_store_n(&s->io_error, true, __ATOMIC_RELAXED);
+	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&s->io_error, __ATOMIC_RELAXED)) {
+		pc = claim(s, &o);
+		if (!pc) {
+			nanosleep(&idle, NULL);
+			continue;
+		}
+		pthread_rwlock_rdlock(&s->lock);
+		need = missed(s, o, pc);
+		pthread_rwlock_unlock(&s->lock);
+		/* Read once for its CRC even when no mm misses it any more. */
+		if (!need && __atomic_load_n(&pc->read, __ATOMIC_ACQUIRE))
+			continue;
+		src = piece_bytes(s, pc, buf);
+		if (!src) {
+			__atomic_store_n(&s->io_error, true, __ATOMIC_RELAXED);
 			break;
-	/* Read once for its CRC even when no mm misses it any more. */
-	if (i == s->nr_ctxs && pc->read)
-		return 0;
-	ret = load(s, pc);
-	/* A mm whose events wait (-EAGAIN) gets the piece in a later pass. */
-	for (i = 0; !ret && i < s->nr_ctxs; i++)
-		if (s->ctxs[i]->o == o && !s->ctxs[i]->dead)
-			copy_piece(s->ctxs[i], pc, s->src);
-	return ret;
+		}
+		if (!__atomic_load_n(&pc->read, __ATOMIC_ACQUIRE)) {
+			pc->crc = libckpt_crc32c(0, src, pc->pages * PAGE);
+			__atomic_store_n(&pc->read, true, __ATOMIC_RELEASE);
+		}
+		/* A mm whose events wait (-EAGAIN) gets the piece in a later pass. */
+		pthread_rwlock_rdlock(&s->lock);
+		for (i = 0; i < s->nr_ctxs; i++)
+			if (s->ctxs[i]->o == o && !__atomic_load_n(&s->ctxs[i]->dead, __ATOMIC_RELAXED))
+				copy_piece(s->ctxs[i], pc, src);
+		pthread_rwlock_unlock(&s->lock);
+	}
+	free(buf);
+	return NULL;
 }
 
 static bool all_read(const struct server *s)
@@ -621,7 +682,7 @@ static bool all_read(const struct server *s)
 
 	for (i = 0; i < s->nr_origins; i++)
 		for (j = 0; j < s->origins[i].nr_pieces; j++)
-			if (!s->origins[i].pieces[j].read)
+			if (!__atomic_load_n(&s->origins[i].pieces[j].read, __ATOMIC_ACQUIRE))
 				return false;
 	return true;
 }
@@ -631,7 +692,9 @@ static bool all_served(const struct server *s)
 	size_t i;
 
 	for (i = 0; i < s->nr_ctxs; i++)
-		if (!s->ctxs[i]->dead && (s->ctxs[i]->missing || s->ctxs[i]->nr_faults))
+		if (!__atomic_load_n(&s->ctxs[i]->dead, __ATOMIC_RELAXED) &&
+		    (__atomic_load_n(&s->ctxs[i]->missing, __ATOMIC_RELAXED) ||
+		     s->ctxs[i]->nr_faults))
 			return false;
 	return true;
 }
@@ -641,7 +704,7 @@ static bool all_dead(const struct server *s)
 	size_t i;
 
 	for (i = 0; i < s->nr_ctxs; i++)
-		if (!s->ctxs[i]->dead)
+		if (!__atomic_load_n(&s->ctxs[i]->dead, __ATOMIC_RELAXED))
 			return false;
 	return true;
 }
@@ -844,13 +907,28 @@ static void close_others(struct server *s)
 	free(keep);
 }
 
+/* One prefetch worker per online CPU, two at most: copies share the mm. */
+static size_t start_workers(struct server *s, pthread_t *th)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n, want = cpus >= 2 ? 2 : 1;
+
+	for (n = 0; n < want; n++)
+		if (pthread_create(&th[n], NULL, prefetcher, s))
+			break;
+	return n;
+}
+
 static __attribute__((noreturn)) void serve(struct server *s)
 {
+	pthread_rwlockattr_t attr;
 	struct pollfd *pfds = NULL;
-	size_t cap = 0, i, n;
+	size_t cap = 0, i, n, workers;
+	pthread_t th[2];
+	bool done, dead;
 	struct stat st;
 	void *map;
-	int ret;
+	int ret = 0;
 
 	setsid();
 	prctl(PR_SET_NAME, "ckpt-lazy");
@@ -862,36 +940,46 @@ static __attribute__((noreturn)) void serve(struct server *s)
 			s->map_len = (size_t)st.st_size;
 		}
 	}
+	/* Events and faults must not wait behind a stream of prefetches. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s->lock, &attr);
+	pthread_mutex_init(&s->cursor, NULL);
+	workers = start_workers(s, th);
+	if (!workers)
+		give_up(s, "cannot start its prefetch threads");
 	for (;;) {
 		if (libckpt_rst_grow((void **)&pfds, &cap, s->nr_ctxs, sizeof(*pfds)))
 			give_up(s, "out of memory serving pages");
-		for (i = 0; i < s->nr_ctxs; i++)
-			pfds[i] = (struct pollfd){ .fd = s->ctxs[i]->dead ? -1 : s->ctxs[i]->fd,
-						   .events = POLLIN };
-		/* Between faults, the prefetch; once it is done, faults only. */
-		if (poll(pfds, s->nr_ctxs, s->pass_done && all_served(s) ? 100 : 0) < 0 &&
-		    errno != EINTR)
+		n = s->nr_ctxs;
+		for (i = 0; i < n; i++)
+			pfds[i] = (struct pollfd){
+				.fd = __atomic_load_n(&s->ctxs[i]->dead, __ATOMIC_RELAXED) ?
+				      -1 : s->ctxs[i]->fd,
+				.events = POLLIN };
+		if (poll(pfds, n, 20) < 0 && errno != EINTR)
 			give_up(s, "cannot poll its userfaultfds");
+		pthread_rwlock_wrlock(&s->lock);
 		/* Those a fork adds meanwhile are polled the next time. */
-		for (i = 0, n = s->nr_ctxs; i < n; i++) {
-			if (s->ctxs[i]->dead || !(pfds[i].revents & POLLIN ||
-						  s->ctxs[i]->nr_faults))
-				continue;
-			ret = serve_ctx(s, s->ctxs[i]);
-			if (ret)
-				give_up(s, ret == -EIO ? "cannot read the image's page data" :
-					"out of memory serving pages");
-		}
-		if (all_dead(s))
+		for (i = 0; !ret && i < n; i++)
+			if (!__atomic_load_n(&s->ctxs[i]->dead, __ATOMIC_RELAXED) &&
+			    (pfds[i].revents & POLLIN || s->ctxs[i]->nr_faults))
+				ret = serve_ctx(s, s->ctxs[i]);
+		dead = all_dead(s);
+		done = __atomic_load_n(&s->pass_done, __ATOMIC_ACQUIRE) && all_read(s) &&
+		       all_served(s);
+		pthread_rwlock_unlock(&s->lock);
+		if (ret || __atomic_load_n(&s->io_error, __ATOMIC_RELAXED))
+			give_up(s, ret == -ENOMEM ? "out of memory serving pages" :
+				"cannot read the image's page data");
+		if (dead)
 			_exit(0);	/* nothing left to serve or to protect */
-		if (!s->pass_done || !all_served(s)) {
-			if (prefetch(s))
-				give_up(s, "cannot read the image's page data");
-			continue;
-		}
-		if (all_read(s))
+		if (done)
 			break;
 	}
+	__atomic_store_n(&s->stop, true, __ATOMIC_RELAXED);
+	for (i = 0; i < workers; i++)
+		pthread_join(th[i], NULL);
 	check_all(s);
 	/* Closing them unregisters every range: the tree runs on its own. */
 	for (i = 0; i < s->nr_ctxs; i++)
