@@ -7,7 +7,8 @@
  * timerfd, signalfd and epoll descriptions), restore_locks.c (file
  * locks), restore_tty.c (terminals), restore_sock.c and
  * restore_sock_inet.c (sockets), restore_proc.c (a restoring
- * process: its state, threads and memory).
+ * process: its state, threads and memory), restore_lazy.c and
+ * restore_lazy_serve.c (--lazy: the plan's split, the page server).
  */
 #ifndef LIBCKPT_RESTORE_H
 #define LIBCKPT_RESTORE_H
