@@ -17,7 +17,7 @@
 static const char restore_usage[] =
 	"Usage: ckptctl restore IMAGE|AREA[:GEN]|-|<pgid> [--area PATH] [--wait] [--pidns]\n"
 	"                       [--shell-job] [--new-pid] [--skip-file-check] [--progress]\n"
-	"                       [--json]\n\n"
+	"                       [--lazy] [--json]\n\n"
 	"Rebuild the checkpointed processes so they continue where they were\n"
 	"frozen: the tree with its pids, sessions, process groups and threads,\n"
 	"memory, registers, descriptors (open files shared as before), working\n"
@@ -39,11 +39,15 @@ static const char restore_usage[] =
 	"               the checkpoint (the process may then see other contents)\n"
 	"  --progress   show the progress line (reading '-') even if stderr is\n"
 	"               not a terminal\n"
+	"  --lazy       start the tree with only the memory it needs to run;\n"
+	"               a page server fills the rest of its anonymous memory\n"
+	"               on demand and in the background, then checks the\n"
+	"               image's checksum (a mismatch kills the tree)\n"
 	"  --json       print the result as JSON\n";
 
 enum {
 	OPT_AREA = 256, OPT_WAIT, OPT_NEW_PID, OPT_PIDNS, OPT_SHELL_JOB,
-	OPT_SKIP_FILE_CHECK, OPT_PROGRESS, OPT_JSON,
+	OPT_SKIP_FILE_CHECK, OPT_PROGRESS, OPT_JSON, OPT_LAZY,
 };
 
 static const struct option restore_opts[] = {
@@ -55,6 +59,7 @@ static const struct option restore_opts[] = {
 	{ "skip-file-check", no_argument, NULL, OPT_SKIP_FILE_CHECK },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "lazy", no_argument, NULL, OPT_LAZY },
 	CMDLINE_HELP,
 	{ 0 }
 };
@@ -97,6 +102,9 @@ static bool restore_option(const struct cmdline *c, int opt, void *arg)
 	case OPT_JSON:
 		a->json = true;
 		break;
+	case OPT_LAZY:
+		a->o.lazy = 1;
+		break;
 	}
 	return true;
 }
@@ -120,6 +128,10 @@ static bool parse_args(int argc, char **argv, struct restore_args *a, int *code)
 	a->spec = cmdline_need(&c, "the image (IMAGE, AREA[:GEN], - or <pgid>)");
 	if (!a->spec || !cmdline_end(&c))
 		return false;
+	if (a->o.lazy && !strcmp(a->spec, "-")) {
+		cmdline_error(&c, "--lazy needs an image file or area: a stream is read whole before anything runs");
+		return false;
+	}
 	if (!is_group(a->spec, &a->pgid)) {
 		a->pgid = 0;
 		if (a->area) {
@@ -186,7 +198,7 @@ int restore_main(int argc, char **argv)
 	char err[LIBCKPT_ERRLEN], spec[PATH_MAX + 32];
 	struct progress pr;
 	int ret, code, status = 0;
-	pid_t pid = 0;
+	pid_t pid = 0, server = 0;
 
 	if (!parse_args(argc, argv, &a, &code))
 		return code;
@@ -198,6 +210,7 @@ int restore_main(int argc, char **argv)
 	progress_init(&pr, "reading the image", a.force_progress);
 	a.o.progress = progress_cb;
 	a.o.progress_arg = &pr;
+	a.o.lazy_server = &server;
 	ret = libckpt_restore(a.spec, &a.o, &pid, &status, err, sizeof(err));
 	if (pr.drawn)
 		fputc('\n', stderr);
@@ -208,10 +221,15 @@ int restore_main(int argc, char **argv)
 	if (a.json) {
 		printf("{\"pid\": %d, \"image\": ", pid);
 		json_str(a.spec);
-		printf(", \"pidns\": %s}\n", a.o.pidns ? "true" : "false");
+		printf(", \"pidns\": %s", a.o.pidns ? "true" : "false");
+		if (server)
+			printf(", \"page_server\": %d", server);
+		printf("}\n");
 	} else {
 		printf("restored pid %d from %s%s\n", pid, a.spec,
 		       a.o.pidns ? " (in a new pid namespace)" : "");
+		if (server)
+			printf("its memory is served lazily by pid %d\n", server);
 	}
 	if (!a.o.wait)
 		return EXIT_OK;

@@ -67,6 +67,14 @@ int libckpt_image_still_held(const struct libckpt_image *img, char *err,
 int libckpt_image_open_deferred(const char *spec, struct libckpt_image **out,
 				char *err, size_t errlen);
 
+/*
+ * For an area generation: a read lock (F_OFD_SETLK) on its bytes, held
+ * by the open file description of @img's descriptor for as long as it is
+ * open; checkpoints and drops through libckpt refuse that area while it
+ * is held (lib/freeze.c). 0 for any other image, or -errno.
+ */
+int libckpt_image_hold(const struct libckpt_image *img);
+
 /* @len bytes at byte @offset of the image's file whose CRC-32C is @crc. */
 struct libckpt_data_crc {
 	uint64_t offset;

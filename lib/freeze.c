@@ -6,9 +6,38 @@
  * drop an old generation (AREA_DROP).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+
+/*
+ * A lazy restore's page server holds the generation it reads with an
+ * open file description lock (F_OFD_SETLK, F_RDLCK over the generation's
+ * bytes, libckpt_image_hold()): no checkpoint or drop through libckpt
+ * touches that area meanwhile. 0, or -EBUSY naming the generation.
+ */
+static int area_served(struct libckpt *h, int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct ckpt_area_sb sb;
+	unsigned long long gen = 0;
+	char err[LIBCKPT_ERRLEN];
+	int i;
+
+	if (fcntl(fd, F_OFD_GETLK, &fl) || fl.l_type == F_UNLCK)
+		return 0;
+	if (!libckpt_area_read(fd, &sb, err, sizeof(err)))
+		for (i = 0; i < CKPT_AREA_SLOTS; i++)
+			if (sb.slots[i].state != CKPT_SLOT_EMPTY &&
+			    sb.slots[i].offset == (uint64_t)fl.l_start)
+				gen = sb.slots[i].generation;
+	snprintf(h->err, sizeof(h->err),
+		 "generation %llu of the area is being served to a lazily restored tree: checkpoint into another area, or once its pages are all in place",
+		 gen);
+	return -EBUSY;
+}
 
 int libckpt_parse_job(struct nlattr **tb, void *arg)
 {
@@ -48,6 +77,10 @@ static int freeze_into(struct libckpt *h, uint32_t id, int fd_attr, int fd,
 	if (fd < 0) {
 		nlmsg_free(msg);
 		return -EBADF;
+	}
+	if (fd_attr == CKPT_A_AREA_FD && area_served(h, fd)) {
+		nlmsg_free(msg);
+		return -EBUSY;
 	}
 	if (nla_put_u32(msg, CKPT_A_PGID, id) < 0 ||
 	    nla_put_u32(msg, fd_attr, (uint32_t)fd) < 0 ||
@@ -117,6 +150,10 @@ int libckpt_area_drop(struct libckpt *h, int area_fd, uint64_t generation)
 
 	if (!msg)
 		return -ENOMEM;
+	if (area_served(h, area_fd)) {
+		nlmsg_free(msg);
+		return -EBUSY;
+	}
 	if (nla_put_u32(msg, CKPT_A_AREA_FD, (uint32_t)area_fd) < 0 ||
 	    nla_put_u64(msg, CKPT_A_GENERATION, generation) < 0) {
 		nlmsg_free(msg);

@@ -2366,6 +2366,18 @@ int libckpt_image_still_held(const struct libckpt_image *img, char *err,
 	return 0;
 }
 
+int libckpt_image_hold(const struct libckpt_image *img)
+{
+	struct flock fl = {
+		.l_type = F_RDLCK, .l_whence = SEEK_SET,
+		.l_start = (off_t)img->slot.offset, .l_len = (off_t)img->slot.length,
+	};
+
+	if (!img->in_area)
+		return 0;
+	return fcntl(img->src.fd, F_OFD_SETLK, &fl) ? -errno : 0;
+}
+
 uint64_t libckpt_image_size(const struct libckpt_image *img)
 {
 	return img->image_len;

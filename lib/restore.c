@@ -83,7 +83,7 @@ int libckpt_rst_wait_count(struct shared *e, int *word, int n, const char *what)
 /* --- the plan ------------------------------------------------------------ */
 
 /* Room for element @n of the array *@arr of *@cap: doubled when full. */
-static int grow_for_one(void **arr, size_t *cap, size_t n, size_t elem)
+int libckpt_rst_grow(void **arr, size_t *cap, size_t n, size_t elem)
 {
 	size_t ncap = *cap ? 2 * *cap : 64;
 	void *p;
@@ -131,7 +131,7 @@ static int add_run(const struct libckpt_page_run *run, void *arg)
 		last->nr_pages += run->nr_pages;
 		return 0;
 	}
-	if (grow_for_one((void **)&p->runs, &p->cap_runs, p->nr_runs, sizeof(*p->runs)))
+	if (libckpt_rst_grow((void **)&p->runs, &p->cap_runs, p->nr_runs, sizeof(*p->runs)))
 		return -ENOMEM;
 	p->runs[p->nr_runs++] = (struct ckpt_restore_run){
 		.addr = run->addr, .offset = run->offset,
@@ -474,7 +474,7 @@ static size_t add_pieces(const struct plan *p, const uint32_t *crcs,
 
 int libckpt_rst_taken_run(struct tree *tr, const struct ckpt_restore_run *r)
 {
-	if (grow_for_one((void **)&tr->taken, &tr->cap_taken, tr->nr_taken,
+	if (libckpt_rst_grow((void **)&tr->taken, &tr->cap_taken, tr->nr_taken,
 			 sizeof(*tr->taken)))
 		return -ENOMEM;
 	tr->taken[tr->nr_taken++] = (struct libckpt_data_crc){
@@ -518,41 +518,50 @@ static int crc_taken(struct tree *tr)
 
 /*
  * The module read every page of the image as it filled memory and left
- * the CRC of each piece in the CRC file; with them (and those of the runs
- * the controller filled) the image's checksum is checked now, before any
- * restored task runs, instead of in a full read of the image beforehand.
+ * the CRC of each piece in the CRC file; with them, those of the runs
+ * the controller filled and @more (the page server's, --lazy) the
+ * image's checksum is checked: for a full restore before any restored
+ * task runs, instead of in a full read of the image beforehand.
  */
-static int check_filled(struct tree *tr)
+int libckpt_rst_check_filled(struct tree *tr, const struct libckpt_data_crc *more,
+			     size_t nr_more, char *err, size_t errlen)
 {
-	size_t n = tr->nr_pieces, i, k = 0;
+	size_t n = tr->nr_pieces, i, k = 0, all = n + tr->nr_taken + nr_more;
 	struct libckpt_data_crc *pieces;
-	char err[LIBCKPT_ERRLEN];
 	uint32_t *crcs;
 	int ret;
 
 	ret = crc_taken(tr);
 	if (ret)
-		return ret;
+		return libckpt_fail(err, errlen, ret, "%s", tr->e->msg);
 	crcs = malloc((n ? n : 1) * sizeof(*crcs));
-	pieces = malloc((n + tr->nr_taken ? n + tr->nr_taken : 1) * sizeof(*pieces));
+	pieces = malloc((all ? all : 1) * sizeof(*pieces));
 	if (!crcs || !pieces) {
-		ret = fail(tr->e, -ENOMEM, "out of memory");
+		ret = libckpt_fail(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (pread(tr->crc_fd, crcs, n * sizeof(*crcs), 0) != (ssize_t)(n * sizeof(*crcs))) {
-		ret = fail(tr->e, -EIO, "cannot read the checksums of the filled pages");
+		ret = libckpt_fail(err, errlen, -EIO,
+				   "cannot read the checksums of the filled pages");
 		goto out;
 	}
 	for (i = 0; i < tr->n; i++)
 		k += add_pieces(&tr->plans[i], crcs + k, pieces + k);
 	memcpy(pieces + n, tr->taken, tr->nr_taken * sizeof(*pieces));
-	ret = libckpt_image_check_data(tr->img, pieces, n + tr->nr_taken, err, sizeof(err));
-	if (ret)
-		ret = fail(tr->e, ret, "%s", err);
+	memcpy(pieces + n + tr->nr_taken, more, nr_more * sizeof(*pieces));
+	ret = libckpt_image_check_data(tr->img, pieces, all, err, errlen);
 out:
 	free(crcs);
 	free(pieces);
 	return ret;
+}
+
+static int check_filled(struct tree *tr)
+{
+	char err[LIBCKPT_ERRLEN];
+	int ret = libckpt_rst_check_filled(tr, NULL, 0, err, sizeof(err));
+
+	return ret ? fail(tr->e, ret, "%s", err) : 0;
 }
 
 /*
@@ -616,7 +625,8 @@ static int release_tree(struct tree *tr)
 	 */
 	if (!ret)
 		ret = still_held(tr);
-	if (!ret)
+	/* --lazy: the page server checks it once it has read the rest. */
+	if (!ret && !tr->o->lazy)
 		ret = check_filled(tr);
 	/* Every attachment is in place: removed segments go again. */
 	if (!ret)
@@ -628,6 +638,9 @@ static int release_tree(struct tree *tr)
 		ret = libckpt_rst_sched(tr);
 	if (!ret && tr->o->shell_job)
 		ret = libckpt_rst_tty_shell_foreground(tr);
+	/* Its lazy ranges registered and their server running, first. */
+	if (!ret && tr->o->lazy)
+		ret = libckpt_rst_lazy_serve(tr);
 	/* The point where the image starts to run: children first. */
 	for (i = tr->n; !ret && i-- > 0;) {
 		/*
@@ -747,6 +760,11 @@ static int run_tree(struct tree *tr)
 		ret = libckpt_rst_make_files(tr);
 	if (!ret)
 		ret = libckpt_rst_make_shm(tr);
+	/* After shared memory took its runs: the rest is split. */
+	if (!ret && tr->o->lazy)
+		ret = libckpt_rst_lazy_plan(tr);
+	if (!ret && tr->o->lazy)
+		ret = libckpt_rst_lazy_socket(tr);
 	place_crcs(tr);
 	tr->e->controller = getpid();
 	for (i = 0; !ret && i < tr->n; i++)
@@ -763,6 +781,7 @@ static int run_tree(struct tree *tr)
 	if (tr->tty_fd >= 0)
 		close(tr->tty_fd);
 	if (ret) {
+		libckpt_rst_lazy_abort(tr);
 		abort_tree(tr);
 		libckpt_rst_sysv_undo(tr);
 		return failed(tr->e) ? failed(tr->e) : ret;
@@ -884,13 +903,18 @@ static int spool_stdin(const struct libckpt_restore_opts *o, char *path,
 int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 		    pid_t *pid, int *status, char *err, size_t errlen)
 {
-	struct tree tr = { .o = o, .image_fd = -1, .crc_fd = -1, .tty_fd = -1 };
+	struct tree tr = { .o = o, .image_fd = -1, .crc_fd = -1, .tty_fd = -1,
+			   .uffd_sock = { -1, -1 } };
 	struct libckpt_image *img;
 	size_t shared_len, i;
 	char spooled[64];
 	uint32_t j;
 	int ret;
 
+	/* The whole stream is spooled before anything runs: nothing to gain. */
+	if (o->lazy && !strcmp(spec, "-"))
+		return libckpt_fail(err, errlen, -EINVAL,
+				    "--lazy needs an image file or area, not a stream");
 	if (!strcmp(spec, "-")) {
 		ret = spool_stdin(o, spooled, sizeof(spooled), err, errlen);
 		if (ret)
@@ -946,9 +970,16 @@ out:
 		close(tr.image_fd);
 	if (tr.crc_fd >= 0)
 		close(tr.crc_fd);
+	for (i = 0; i < 2; i++)
+		if (tr.uffd_sock[i] >= 0)
+			close(tr.uffd_sock[i]);
+	if (!ret && o->lazy_server)
+		*o->lazy_server = tr.e->server;
 	for (i = 0; tr.plans && i < tr.n; i++) {
 		free(tr.plans[i].vmas);
 		free(tr.plans[i].runs);
+		free(tr.plans[i].lazy);
+		free(tr.plans[i].lazy_vma);
 	}
 	free(tr.plans);
 	free(tr.taken);

@@ -7,7 +7,8 @@
  * timerfd, signalfd and epoll descriptions), restore_locks.c (file
  * locks), restore_tty.c (terminals), restore_sock.c and
  * restore_sock_inet.c (sockets), restore_proc.c (a restoring
- * process: its state, threads and memory).
+ * process: its state, threads and memory), restore_lazy.c and
+ * restore_lazy_serve.c (--lazy: the plan's split, the page server).
  */
 #ifndef LIBCKPT_RESTORE_H
 #define LIBCKPT_RESTORE_H
@@ -44,6 +45,7 @@ struct shared {
 	int pidfds_open;	/* the controller's pidfds can be taken */
 	pid_t controller;	/* the controller's pid, in the tree's ns */
 	pid_t root;		/* the main root's pid, in the restorer's ns */
+	pid_t server;		/* --lazy: the page server, in the controller's ns */
 	char msg[LIBCKPT_ERRLEN];
 	pid_t pids[];		/* per task, once created (0 before) */
 };
@@ -55,6 +57,10 @@ struct plan {
 	size_t nr_runs, cap_runs;
 	uint64_t crc_pos;	/* where the module puts its runs' CRCs */
 	uint64_t vvar;		/* start of [vvar]/[vdso] in the image */
+	/* --lazy (restore_lazy.c): runs the page server fills, not the module */
+	struct ckpt_restore_run *lazy;
+	size_t nr_lazy, cap_lazy;
+	bool *lazy_vma;		/* per mapping: registered with userfaultfd */
 	int cwd_fd;		/* its re-created removed working directory, or -1 */
 };
 
@@ -141,6 +147,8 @@ struct tree {
 	struct libckpt_data_crc *taken;
 	size_t nr_taken, cap_taken;
 	int tty_fd;		/* --shell-job: the caller's terminal, or -1 */
+	/* --lazy: each leader's userfaultfd comes to the controller on [0] */
+	int uffd_sock[2];
 };
 
 int libckpt_rst_vfail(struct shared *e, int err, const char *fmt, va_list ap);
@@ -253,6 +261,14 @@ int libckpt_rst_sock_options(const struct ckpt_fd_socket *st, int fd);
 int libckpt_rst_sock_peers(struct tree *tr, struct libckpt *h);
 void libckpt_rst_sock_close(struct tree *tr);
 int libckpt_rst_make_inet(struct tree *tr, struct rst_sock *s);
+int libckpt_rst_grow(void **arr, size_t *cap, size_t n, size_t elem);
+int libckpt_rst_check_filled(struct tree *tr, const struct libckpt_data_crc *more,
+			     size_t nr_more, char *err, size_t errlen);
+int libckpt_rst_lazy_plan(struct tree *tr);
+int libckpt_rst_lazy_socket(struct tree *tr);
+int libckpt_rst_lazy_send(const struct tree *tr, size_t i);
+int libckpt_rst_lazy_serve(struct tree *tr);
+void libckpt_rst_lazy_abort(struct tree *tr);
 int libckpt_rst_finish_inet(struct tree *tr, struct rst_sock *s);
 
 #endif /* LIBCKPT_RESTORE_H */

@@ -592,6 +592,8 @@ static int close_inherited(const struct tree *tr)
 
 	if (tr->crc_fd > high)
 		high = tr->crc_fd;
+	if (tr->uffd_sock[1] > high)
+		high = tr->uffd_sock[1];
 
 	for (i = 0; i < tr->nr_descs; i++)
 		if (tr->descs[i] > high)
@@ -607,6 +609,8 @@ static int close_inherited(const struct tree *tr)
 		return fail(tr->e, -ENOMEM, "out of memory");
 	keep[tr->image_fd] = true;
 	keep[tr->crc_fd] = true;
+	if (tr->uffd_sock[1] >= 0)
+		keep[tr->uffd_sock[1]] = true;
 	if (tr->tty_fd >= 0)
 		keep[tr->tty_fd] = true;
 	for (i = 0; i < tr->nr_descs; i++)

@@ -911,6 +911,9 @@ static int become_image(struct tree *tr, size_t i)
 	ret = libckpt_rst_timers(t, e);
 	if (!ret)
 		ret = libckpt_rst_signals(t, e);
+	/* Its userfaultfd, on the mm RESTORE_MM keeps, to the controller. */
+	if (!ret && tr->o->lazy)
+		ret = libckpt_rst_lazy_send(tr, i);
 	if (ret)
 		return ret;
 	count_in(&e->entering);

@@ -427,6 +427,13 @@ struct libckpt_restore_opts {
 	libckpt_progress_fn progress;	/* reading an image from standard input */
 	void *progress_arg;
 	int skip_file_check;	/* accept files whose size or mtime changed */
+	/*
+	 * Lazy restore: the tree runs with only the memory it needs to start,
+	 * a page server process (its pid in *@lazy_server, if not NULL)
+	 * serves the rest on demand and prefetches it; not for a stream.
+	 */
+	int lazy;
+	pid_t *lazy_server;
 };
 
 /*

@@ -69,7 +69,8 @@ compare_thp_256M_8thr|compare --area $dev --mib 256 --mode thp --threads 8 --run
 compare_4k_1G_1thr|compare --area $dev --mib 1024 --mode 4k --threads 1 --runs $runs
 compare_thp_1G_1thr|compare --area $dev --mib 1024 --mode thp --threads 1 --runs $runs
 compare_4k_1G_8thr|compare --area $dev --mib 1024 --mode 4k --threads 8 --runs $runs
-compare_thp_1G_8thr|compare --area $dev --mib 1024 --mode thp --threads 8 --runs $runs"
+compare_thp_1G_8thr|compare --area $dev --mib 1024 --mode thp --threads 8 --runs $runs
+lazy_4k_1G|lazy --area $dev --mib 1024 --mode 4k --runs 3"
 fi
 echo "$sections" | grep '|' |
 	awk -F'|' -v only="${2:-.}" '$1 ~ /^(raw_direct_|area_create$)/ || $1 ~ only' > /tmp/sections

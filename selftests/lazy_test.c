@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The ckpt authors.
+ *
+ * Lazy restore (libckpt_restore_opts.lazy, ckptctl restore --lazy): the
+ * restored tree starts with only what it needs to run and a page server
+ * fills the rest. Each workload checks its own memory once restored and
+ * reports through a small shared file mapping (filled by the module, not
+ * the server); every restore is compared with /proc once the server has
+ * filled everything (its ranges are registered with userfaultfd until
+ * then).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "libckpt.h"
+#include "test_util.h"
+
+#define CTL	"/tmp/lz-ctl"
+#define AREA	"/tmp/lz-area"
+#define ERRS	"/tmp/lz-stderr"
+#define PG	4096UL
+
+enum { RUNNING, PASS, FAIL };
+
+/* The workload's side of the test, in the file CTL (MAP_SHARED). */
+struct ctl {
+	volatile uint64_t ready;	/* set up, waiting for go */
+	volatile uint64_t go;		/* the test's: check yourself now */
+	volatile uint64_t tick;		/* CLOCK_MONOTONIC ns, while it waits */
+	volatile uint64_t result[2];	/* per process: RUNNING, PASS, FAIL */
+	volatile uint64_t bad[2];	/* what failed, for the log */
+	volatile uint64_t stop;		/* the test compared /proc: exit */
+	volatile uint64_t um_at_fork;	/* ranges still registered when it forked */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t pattern(uint64_t addr, uint64_t seed)
+{
+	return (addr + seed) * 0x9E3779B97F4A7C15ULL;
+}
+
+static struct ctl *map_ctl(bool create)
+{
+	int fd = open(CTL, O_RDWR | (create ? O_CREAT | O_TRUNC : 0), 0600);
+	void *p;
+
+	if (fd < 0 || (create && ftruncate(fd, PG)))
+		return NULL;
+	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* @pages pages at @mem, each with its own first and last word. */
+static void fill(uint64_t *mem, uint64_t pages, uint64_t seed)
+{
+	uint64_t i;
+
+	for (i = 0; i < pages; i++) {
+		mem[i * 512] = pattern(i, seed);
+		mem[i * 512 + 511] = ~pattern(i, seed);
+	}
+}
+
+static uint64_t check(const uint64_t *mem, uint64_t pages, uint64_t seed)
+{
+	uint64_t i, bad = 0;
+
+	for (i = 0; i < pages; i++)
+		if (mem[i * 512] != pattern(i, seed) || mem[i * 512 + 511] != ~pattern(i, seed))
+			bad++;
+	return bad;
+}
+
+static uint64_t check_zero(const uint64_t *mem, uint64_t pages)
+{
+	uint64_t i, bad = 0;
+
+	for (i = 0; i < pages * 512; i++)
+		if (mem[i])
+			bad++;
+	return bad;
+}
+
+/* Private anonymous memory of its own: a read-only page keeps it one mapping. */
+static uint64_t *region(uint64_t pages)
+{
+	char *p = mmap(NULL, (pages + 1) * PG, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || mprotect(p + pages * PG, PG, PROT_READ))
+		_exit(50);
+	return (uint64_t *)p;
+}
+
+/* Until the test says go: the tick shows when the restored code first runs. */
+static void wait_go(struct ctl *c)
+{
+	struct timespec ts = { 0, 1000 * 1000 };
+
+	while (!c->go) {
+		c->tick = now_ns();
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Does a mapping of ours show VmFlags "um" (registered with userfaultfd)? */
+static bool registered(void)
+{
+	static char buf[256 * 1024];
+	int fd = open("/proc/self/smaps", O_RDONLY);
+	ssize_t n, len = 0;
+
+	while (fd >= 0 && len < (ssize_t)sizeof(buf) - 1 &&
+	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	if (fd >= 0)
+		close(fd);
+	buf[len] = '\0';
+	return strstr(buf, " um") != NULL;
+}
+
+static void wait_stop(struct ctl *c)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	while (!c->stop)
+		nanosleep(&ts, NULL);
+}
+
+#define BIG_PAGES	(256 * 1024)	/* 1 GiB */
+
+/* 1 GiB of anonymous memory, every page different. */
+static void big_workload(struct ctl *c)
+{
+	uint64_t *mem = region(BIG_PAGES);
+
+	fill(mem, BIG_PAGES, 4);
+	c->ready = 1;
+	wait_go(c);
+	c->bad[0] = check(mem, BIG_PAGES, 4);
+	c->result[0] = c->bad[0] ? FAIL : PASS;
+	wait_stop(c);
+	_exit(0);
+}
+
+#define TREE_PAGES	(8 * 1024)	/* 32 MiB each */
+
+/* A parent and a child, each with memory of its own, and memory they share. */
+static void tree_workload(struct ctl *c)
+{
+	uint64_t *shared = mmap(NULL, 256 * PG, PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t *mine = region(TREE_PAGES);
+	int who = 0, st;
+	pid_t child;
+
+	if (shared == MAP_FAILED)
+		_exit(51);
+	fill(shared, 256, 9);
+	child = fork();
+	if (child < 0)
+		_exit(52);
+	if (child == 0) {
+		who = 1;
+		munmap(mine, (TREE_PAGES + 1) * PG);
+		mine = region(TREE_PAGES);
+	}
+	fill(mine, TREE_PAGES, 10 + who);
+	if (who == 0) {
+		while (c->ready != 1)
+			usleep(1000);
+		c->ready = 2;
+	} else {
+		c->ready = 1;
+	}
+	wait_go(c);
+	c->bad[who] = check(mine, TREE_PAGES, 10 + who) + check(shared, 256, 9);
+	c->result[who] = c->bad[who] ? FAIL : PASS;
+	wait_stop(c);
+	if (who == 0)
+		waitpid(child, &st, 0);
+	_exit(0);
+}
+
+#define EV_PAGES	(64 * 1024)	/* 256 MiB */
+#define EV_SMALL	(16 * 1024)	/* 64 MiB */
+
+/*
+ * Right after the restore, while its pages are still being served: a
+ * child forked (it checks the memory it inherited, served to it through
+ * its own userfaultfd), a range dropped with MADV_DONTNEED (it must read
+ * zeros, not the image's data), a region moved with mremap() (its data
+ * follows it) and moved back, so /proc shows what it showed before.
+ */
+static void events_workload(struct ctl *c)
+{
+	uint64_t *a = region(EV_PAGES), *b = region(EV_SMALL), *m = region(EV_SMALL);
+	uint64_t bad = 0, len = EV_SMALL * PG;
+	void *tmp, *moved;
+	pid_t child;
+	int st;
+
+	fill(a, EV_PAGES, 21);
+	fill(b, EV_SMALL, 22);
+	fill(m, EV_SMALL, 23);
+	c->ready = 1;
+	wait_go(c);
+	c->um_at_fork = registered();
+	child = fork();
+	if (child == 0)
+		_exit(check(a, EV_PAGES, 21) ? 1 : 0);
+	if (child < 0 || waitpid(child, &st, 0) != child || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		bad |= 1;
+	/* The dropped half reads zeros; the other is the image's still. */
+	if (madvise(b, len / 2, MADV_DONTNEED) || check_zero(b, EV_SMALL / 2))
+		bad |= 2;
+	if (check(b + EV_SMALL / 2 * 512, EV_SMALL / 2, 22 + EV_SMALL / 2))
+		bad |= 4;
+	fill(b, EV_SMALL / 2, 22);
+	tmp = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	moved = tmp == MAP_FAILED ? MAP_FAILED :
+		mremap(m, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, tmp);
+	if (moved == MAP_FAILED || check(moved, EV_SMALL, 23))
+		bad |= 8;
+	if (moved != MAP_FAILED &&
+	    mremap(moved, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, m) != (void *)m)
+		bad |= 16;
+	if (check(m, EV_SMALL, 23) || check(a, EV_PAGES, 21) || check(b, EV_SMALL, 22))
+		bad |= 32;
+	c->bad[0] = bad;
+	c->result[0] = bad ? FAIL : PASS;
+	wait_stop(c);
+	_exit(0);
+}
+
+__attribute__((constructor)) static void maybe_workload(void)
+{
+	const char *w = getenv("CKPT_LZ_WORKLOAD");
+	struct ctl *c;
+
+	if (!w)
+		return;
+	close_range(0, ~0U, 0);
+	setsid();
+	c = map_ctl(false);
+	if (!c)
+		_exit(49);
+	if (!strcmp(w, "big"))
+		big_workload(c);
+	if (!strcmp(w, "tree"))
+		tree_workload(c);
+	if (!strcmp(w, "events"))
+		events_workload(c);
+	if (!strcmp(w, "idle")) {
+		for (;;)
+			pause();
+	}
+	_exit(48);
+}
+
+static struct ps_snap before;
+static struct ctl *ctl;
+static pid_t pids[2];
+static int npids;
+
+static int wait_until(volatile uint64_t *word, uint64_t v, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms; i++) {
+		if (*word >= v)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* Start @kind, checkpoint its group into AREA, kill it. */
+static void checkpoint_and_kill(struct __test_metadata *_metadata, const char *kind,
+				uint64_t ready, uint64_t area_mib)
+{
+	struct libckpt_job job, done;
+	struct libckpt *h;
+	char err[256];
+	pid_t started;
+	int fd, i;
+
+	unlink(AREA);
+	ctl = map_ctl(true);
+	ASSERT_NE(NULL, ctl);
+	started = exec_self_as("CKPT_LZ_WORKLOAD", kind);
+	ASSERT_EQ(0, wait_until(&ctl->ready, ready, 120000));
+	pids[0] = started;
+	npids = ps_session_pids(started, pids, 2);
+	ASSERT_LT(0, npids);
+	ASSERT_EQ(0, libckpt_area_create(AREA, area_mib << 20, err, sizeof(err))) TH_LOG("%s", err);
+	fd = open(AREA, O_RDWR);
+	ASSERT_EQ(0, ps_take_idle(&before, pids, npids, PS_SETTLE_MS));
+	ASSERT_EQ(0, libckpt_open(&h));
+	ASSERT_EQ(0, libckpt_freeze(h, started, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
+	libckpt_close(h);
+	close(fd);
+	for (i = 0; i < npids; i++)
+		kill(pids[i], SIGKILL);
+	waitpid(started, NULL, 0);
+}
+
+/* Gone, or a zombie no one reaped yet (the server is init's child). */
+static bool gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_text(path, buf, sizeof(buf)) <= 0)
+		return true;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+static int wait_gone(pid_t pid, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms / 5; i++) {
+		if (gone(pid))
+			return 0;
+		usleep(5000);
+	}
+	return -1;
+}
+
+struct timing {
+	double returned, first, all;	/* seconds from the restore's start */
+};
+
+/*
+ * Checkpoint process @pid into AREA while its generation is served:
+ * refused, naming it; the libckpt error or "" if it was not refused.
+ */
+static int checkpoint_into_served_area(pid_t pid, char *why, size_t len)
+{
+	struct libckpt_job job;
+	struct libckpt *h;
+	int fd = open(AREA, O_RDWR), ret;
+
+	if (fd < 0 || libckpt_open(&h))
+		return -1;
+	ret = libckpt_freeze(h, pid, fd, 0, &job);
+	snprintf(why, len, "%s", libckpt_error(h));
+	libckpt_close(h);
+	close(fd);
+	return ret;
+}
+
+static pid_t idle = -1;		/* a process to checkpoint while serving */
+static int idle_ret;
+static char idle_why[256];
+
+/*
+ * Restore AREA (@lazy or not) detached, as the workload's own pid; the
+ * times until libckpt_restore() returned, the workload's first tick and
+ * (lazy) the page server's exit: every page present, the checksum checked.
+ */
+static void restore(struct __test_metadata *_metadata, bool lazy, struct timing *t)
+{
+	struct libckpt_restore_opts o = {
+		/* The control file's mtime moves with every tick. */
+		.lazy = lazy, .skip_file_check = 1,
+	};
+	char err[LIBCKPT_ERRLEN];
+	uint64_t t0;
+	pid_t got = 0, server = 0;
+	int status;
+
+	o.lazy_server = &server;
+	t0 = now_ns();
+	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	t->returned = (now_ns() - t0) / 1e9;
+	ASSERT_EQ(pids[0], got);
+	/* The restore writes back the tick of the checkpoint (tmpfs): a newer one. */
+	ASSERT_EQ(0, wait_until(&ctl->tick, t0 + 1, 60000));
+	t->first = (ctl->tick - t0) / 1e9;
+	if (lazy) {
+		ASSERT_LT(0, server);
+		if (idle > 0) {
+			idle_ret = checkpoint_into_served_area(idle, idle_why, sizeof(idle_why));
+			EXPECT_FALSE(gone(server)) TH_LOG("served too fast for the test");
+		}
+		ASSERT_EQ(0, wait_gone(server, 300000));
+	}
+	t->all = (now_ns() - t0) / 1e9;
+}
+
+/* After the server: /proc as before, then the workload checks itself. */
+static void expect_restored(struct __test_metadata *_metadata, const char *test)
+{
+	char *report;
+	int diffs, i;
+
+	diffs = ps_expect_same(&before, NULL, 0, ps_scope(test), PS_SETTLE_MS, &report);
+	EXPECT_PROC_SAME(diffs, report);
+	ctl->go = 1;
+	for (i = 0; i < npids; i++) {
+		EXPECT_EQ(0, wait_until(&ctl->result[i], PASS, 120000));
+		EXPECT_EQ(PASS, ctl->result[i]) TH_LOG("process %d: %llu bad", i,
+						     (unsigned long long)ctl->bad[i]);
+	}
+}
+
+static void finish(void)
+{
+	int i;
+
+	ctl->stop = 1;
+	for (i = 0; i < npids; i++)
+		wait_gone(pids[i], 10000);
+	unlink(AREA);
+	unlink(CTL);
+}
+
+FIXTURE(lazy) {
+};
+
+FIXTURE_SETUP(lazy)
+{
+}
+
+FIXTURE_TEARDOWN(lazy)
+{
+	unlink(AREA);
+	unlink(CTL);
+	unlink(ERRS);
+}
+
+/*
+ * A stream is refused for --lazy, with the reason.
+ */
+TEST_F(lazy, stream_refused)
+{
+	struct libckpt_restore_opts o = { .lazy = 1 };
+	char err[LIBCKPT_ERRLEN];
+	pid_t got;
+	int status;
+
+	EXPECT_GT(0, libckpt_restore("-", &o, &got, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--lazy needs an image file or area")) TH_LOG("%s", err);
+}
+
+/*
+ * 1 GiB of anonymous memory, restored fully and then lazily from the same
+ * generation: both check every page; the times of each are logged (the
+ * lazy restore's first instruction against the full restore's).
+ */
+TEST_F_TIMEOUT(lazy, one_gib_restored_lazily, 600)
+{
+	struct timing full, lz;
+
+	checkpoint_and_kill(_metadata, "big", 1, 1100);
+	restore(_metadata, false, &full);
+	ctl->go = 1;
+	EXPECT_EQ(0, wait_until(&ctl->result[0], PASS, 120000));
+	EXPECT_EQ(PASS, ctl->result[0]);
+	ctl->stop = 1;
+	ASSERT_EQ(0, wait_gone(pids[0], 10000));
+	ctl->go = ctl->stop = ctl->result[0] = 0;
+
+	/* The generation it serves is held: no checkpoint into its area. */
+	idle = exec_self_as("CKPT_LZ_WORKLOAD", "idle");
+	restore(_metadata, true, &lz);
+	EXPECT_EQ(-EBUSY, idle_ret);
+	EXPECT_NE(NULL, strstr(idle_why, "is being served to a lazily restored tree"))
+		TH_LOG("%s", idle_why);
+	/* Once served, the area takes checkpoints again. */
+	EXPECT_EQ(0, checkpoint_into_served_area(idle, idle_why, sizeof(idle_why)))
+		TH_LOG("%s", idle_why);
+	kill(idle, SIGKILL);
+	waitpid(idle, NULL, 0);
+	expect_restored(_metadata, _metadata->name);
+	TH_LOG("full restore: returned %.3f s, first instruction %.3f s",
+	       full.returned, full.first);
+	TH_LOG("lazy restore: returned %.3f s, first instruction %.3f s, all pages %.3f s",
+	       lz.returned, lz.first, lz.all);
+	TH_LOG("lazy first instruction / full restore: %.3f (target <= 0.1); all pages / full: %.2f (target <= 1)",
+	       lz.first / full.first, lz.all / full.first);
+	finish();
+}
+
+/* A parent and child, each with lazily served memory, and shared memory (eager). */
+TEST_F_TIMEOUT(lazy, tree_restored_lazily, 300)
+{
+	struct timing t;
+
+	checkpoint_and_kill(_metadata, "tree", 2, 256);
+	ASSERT_EQ(2, npids);
+	restore(_metadata, true, &t);
+	expect_restored(_metadata, _metadata->name);
+	finish();
+}
+
+/*
+ * fork(), MADV_DONTNEED and mremap() right after a lazy restore, while
+ * pages are served: the child gets the image's data, a dropped range
+ * zeros, a moved region its data.
+ */
+TEST_F_TIMEOUT(lazy, fork_dontneed_mremap_while_served, 300)
+{
+	struct libckpt_restore_opts o = { .lazy = 1, .skip_file_check = 1 };
+	char err[LIBCKPT_ERRLEN], *report;
+	pid_t got = 0, server = 0;
+	int status, diffs;
+
+	checkpoint_and_kill(_metadata, "events", 1, 512);
+	o.lazy_server = &server;
+	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	/*
+	 * Only now: the control file is tmpfs, shared memory whose pages
+	 * the restore writes back as they were.
+	 */
+	ctl->go = 1;
+	EXPECT_EQ(0, wait_until(&ctl->result[0], PASS, 120000));
+	EXPECT_EQ(PASS, ctl->result[0]) TH_LOG("what failed: 0x%llx",
+					     (unsigned long long)ctl->bad[0]);
+	/* Its events came while pages were served, not after. */
+	EXPECT_EQ(1, ctl->um_at_fork);
+	ASSERT_EQ(0, wait_gone(server, 300000));
+	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), PS_SETTLE_MS,
+			       &report);
+	EXPECT_PROC_SAME(diffs, report);
+	finish();
+}
+
+/*
+ * A damaged byte of page data: a lazy restore runs before the last page
+ * is read, so the server finds the mismatch afterwards and kills the whole
+ * tree, saying why on the caller's stderr and in the kernel log.
+ */
+TEST_F_TIMEOUT(lazy, damaged_page_data_kills_the_tree, 300)
+{
+	struct libckpt_restore_opts o = { .lazy = 1, .skip_file_check = 1 };
+	const char *why = "checksum mismatch in the image's page data";
+	char err[LIBCKPT_ERRLEN], out[4096];
+	pid_t got = 0, server = 0;
+	int status, fd, saved, i;
+	char c;
+
+	checkpoint_and_kill(_metadata, "tree", 2, 256);
+	fd = open(AREA, O_RDWR);
+	ASSERT_LE(0, fd);
+	/* A byte 16 MiB into the first generation: the parent's lazy memory. */
+	ASSERT_EQ(1, pread(fd, &c, 1, CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE + (16 << 20)));
+	c ^= 0x40;
+	ASSERT_EQ(1, pwrite(fd, &c, 1, CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE + (16 << 20)));
+	close(fd);
+	run_cmd("dmesg -c", out, sizeof(out));
+	/* The server inherits the caller's stderr. */
+	fd = open(ERRS, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	saved = dup(2);
+	dup2(fd, 2);
+	close(fd);
+	o.lazy_server = &server;
+	i = libckpt_restore(AREA, &o, &got, &status, err, sizeof(err));
+	dup2(saved, 2);
+	close(saved);
+	ASSERT_EQ(0, i) TH_LOG("%s", err);
+	EXPECT_EQ(0, wait_gone(server, 120000));
+	for (i = 0; i < npids; i++)
+		EXPECT_EQ(0, wait_gone(pids[i], 10000)) TH_LOG("pid %d was left behind", pids[i]);
+	read_text(ERRS, out, sizeof(out));
+	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("stderr: %s", out);
+	EXPECT_NE(NULL, strstr(out, "the restored tree was killed")) TH_LOG("stderr: %s", out);
+	EXPECT_EQ(0, run_cmd("dmesg", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("dmesg: %s", out);
+	EXPECT_EQ(RUNNING, ctl->result[0]);
+	unlink(AREA);
+	unlink(CTL);
+}
+
+TEST_HARNESS_MAIN
