@@ -135,18 +135,19 @@ static const struct kernel_param_ops nth_ops = {
 	.get = atomic_get,
 };
 
-static const struct kernel_param_ops counter_ops = {
+/* A read-only counter parameter over an atomic_t (also prepass.c's). */
+const struct kernel_param_ops ckpt_counter_param_ops = {
 	.get = atomic_get,
 };
 
 module_param_cb(fault_nth, &nth_ops, &countdown, 0600);
 MODULE_PARM_DESC(fault_nth,
 		 "Fail the Nth pass through an armed point, once (0: off)");
-module_param_cb(fault_hits, &counter_ops, &hits, 0400);
+module_param_cb(fault_hits, &ckpt_counter_param_ops, &hits, 0400);
 MODULE_PARM_DESC(fault_hits, "Passes through armed points since fault_nth was set");
-module_param_cb(fault_injected, &counter_ops, &injected, 0400);
+module_param_cb(fault_injected, &ckpt_counter_param_ops, &injected, 0400);
 MODULE_PARM_DESC(fault_injected, "Failures injected since the module was loaded");
-module_param_cb(fault_window_hits, &counter_ops, &window_hits, 0400);
+module_param_cb(fault_window_hits, &ckpt_counter_param_ops, &window_hits, 0400);
 MODULE_PARM_DESC(fault_window_hits,
 		 "Passes through armed points inside a freeze window (must stay 0)");
 
@@ -205,6 +206,19 @@ module_param_cb(fault_sb_pause, &sb_pause_ops, &sb_pause_countdown, 0600);
 MODULE_PARM_DESC(fault_sb_pause,
 		 "Stop the Nth superblock update after its first copy, until written again (0: off)");
 
+/*
+ * A test's sleep at one point of a freeze or restore: one load and a
+ * branch while its parameter is 0; a fatal signal ends it.
+ */
+static void delay_param_ms(const unsigned int *param)
+{
+	unsigned int ms = READ_ONCE(*param);
+
+	if (likely(!ms))
+		return;
+	schedule_timeout_killable(msecs_to_jiffies(ms));
+}
+
 static unsigned int prepass_delay_ms;
 module_param_named(fault_prepass_delay_ms, prepass_delay_ms, uint, 0600);
 MODULE_PARM_DESC(fault_prepass_delay_ms,
@@ -214,14 +228,11 @@ MODULE_PARM_DESC(fault_prepass_delay_ms,
  * ckpt_fault_prepass_delay() - widen the window between the pre-pass and
  *	the park, so a test's workload surely writes in it
  *
- * In the freezing task's context; a fatal signal ends the sleep.
+ * In the freezing task's context.
  */
 void ckpt_fault_prepass_delay(void)
 {
-	unsigned int ms = READ_ONCE(prepass_delay_ms);
-
-	if (ms)
-		schedule_timeout_killable(msecs_to_jiffies(ms));
+	delay_param_ms(&prepass_delay_ms);
 }
 
 static unsigned int fill_delay_ms;
@@ -232,15 +243,9 @@ MODULE_PARM_DESC(fault_fill_delay_ms,
 /**
  * ckpt_fault_fill_delay() - slow a restore's fill down, as a slow disk would
  *
- * Called after each MiB filled, in the restoring task's context; a fatal
- * signal ends the sleep. One load and a branch while fault_fill_delay_ms
- * is 0.
+ * Called after each MiB filled, in the restoring task's context.
  */
 void ckpt_fault_fill_delay(void)
 {
-	unsigned int ms = READ_ONCE(fill_delay_ms);
-
-	if (likely(!ms))
-		return;
-	schedule_timeout_killable(msecs_to_jiffies(ms));
+	delay_param_ms(&fill_delay_ms);
 }

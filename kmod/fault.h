@@ -10,6 +10,7 @@
 #define CKPT_FAULT_H
 
 #include <linux/compiler.h>
+#include <linux/moduleparam.h>
 #include <linux/types.h>
 
 /* Injection points, by concern: bits of the fault_mask module parameter. */
@@ -21,6 +22,7 @@
 #define CKPT_FAULT_ALL		0x1f
 
 extern unsigned int ckpt_fault_mask;
+extern const struct kernel_param_ops ckpt_counter_param_ops;
 
 bool ckpt_fault_fire(unsigned int point);
 void ckpt_fault_window(bool in);

@@ -77,22 +77,13 @@ module_param_named(prepass, prepass_on, bool, 0644);
 MODULE_PARM_DESC(prepass,
 		 "Hold the group's pages while it runs, before parking it (two-phase freeze; experimental, default off)");
 
-static atomic64_t ranges_kept = ATOMIC64_INIT(0);
-static atomic64_t ranges_walked = ATOMIC64_INIT(0);
+static atomic_t ranges_kept = ATOMIC_INIT(0);
+static atomic_t ranges_walked = ATOMIC_INIT(0);
 
-static int counter_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%lld\n", atomic64_read((atomic64_t *)kp->arg));
-}
-
-static const struct kernel_param_ops counter_ops = {
-	.get = counter_get,
-};
-
-module_param_cb(prepass_kept, &counter_ops, &ranges_kept, 0444);
+module_param_cb(prepass_kept, &ckpt_counter_param_ops, &ranges_kept, 0444);
 MODULE_PARM_DESC(prepass_kept,
 		 "PMD ranges the stop kept from a pre-pass, since the module was loaded");
-module_param_cb(prepass_rewalked, &counter_ops, &ranges_walked, 0444);
+module_param_cb(prepass_rewalked, &ckpt_counter_param_ops, &ranges_walked, 0444);
 MODULE_PARM_DESC(prepass_rewalked,
 		 "PMD ranges the stop walked again because they changed after their pre-pass");
 
@@ -413,7 +404,7 @@ static void drop_range(struct ckpt_task_snap *ts, struct pre_range *r)
 		ckpt_snap_put_ent(e);
 		e->flags = 0;
 	}
-	atomic64_inc(&ranges_walked);
+	atomic_inc(&ranges_walked);
 }
 
 static bool same_mapping(const struct pre_range *r, struct vm_area_struct *vma,
@@ -484,7 +475,7 @@ bool ckpt_prepass_keep(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	if (same_mapping(r, vma, end) && unchanged(r, vma, pmd) &&
 	    !ckpt_prepass_append(ts, r->first, r->nr_ents)) {
 		pre->kept_pages += r->nr_pages;
-		atomic64_inc(&ranges_kept);
+		atomic_inc(&ranges_kept);
 		return true;
 	}
 	drop_range(ts, r);

@@ -8,6 +8,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,7 +26,25 @@ struct workload {
 	pid_t pid;
 	struct mw_control *ctl;
 	bool keep_fds;		/* inherit the test's descriptors */
+	unsigned int idle_mib;	/* a second process: this much, untouched */
 };
+
+/* A process of the workload's group that writes its memory once, then sleeps. */
+static void start_idle(unsigned int mib)
+{
+	size_t len = (size_t)mib << 20;
+	char *p;
+
+	if (fork())
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED)
+		memset(p, 0x5a, len);
+	for (;;)
+		pause();
+}
 
 static int start_workload(struct workload *w, unsigned int anon_mib,
 			  const char *file)
@@ -44,6 +63,8 @@ static int start_workload(struct workload *w, unsigned int anon_mib,
 		if (!w->keep_fds)
 			close_range(3, ~0U, 0);
 		setsid();
+		if (w->idle_mib)
+			start_idle(w->idle_mib);
 		_exit(mw_run(w->ctl, anon_mib, 16, 4, 4, file));
 	}
 	for (i = 0; i < 1200 && !w->ctl->ready; i++)
@@ -81,6 +102,7 @@ static int open_area(const char *path)
 /* What the image says about each memwriter thread's pages. */
 struct verify {
 	struct mw_control *ctl;
+	pid_t pid;		/* the memwriter's: other processes share addresses */
 	uint64_t *gens[MW_THREADS];
 	uint64_t total[MW_THREADS];
 	uint64_t bad_pattern;
@@ -121,7 +143,8 @@ static int check_run(const struct libckpt_page_run *run, void *arg)
 		const uint64_t *words = (const uint64_t *)
 			((const char *)run->data + (size_t)i * MW_PAGE);
 
-		if (locate(v, addr, &t, &idx))
+		if (run->task->rec.pid != (uint32_t)v->pid ||
+		    locate(v, addr, &t, &idx))
 			continue;	/* not a memwriter page */
 		for (w = 1; w < MW_WORDS; w++) {
 			if (words[w] != mw_pattern(addr, w)) {
@@ -188,10 +211,11 @@ static int check_instant(struct __test_metadata *_metadata, struct verify *v,
 
 /* Verify generation @gen of @area against the workload's control block. */
 static int verify_image(struct __test_metadata *_metadata, const char *area,
-			uint64_t gen, struct mw_control *ctl,
+			uint64_t gen, const struct workload *w,
 			const uint64_t *before, const uint64_t *after)
 {
-	struct verify v = { .ctl = ctl };
+	struct verify v = { .ctl = w->ctl, .pid = w->pid };
+	struct mw_control *ctl = w->ctl;
 	struct libckpt_image *img;
 	char spec[256], err[512];
 	unsigned int t, s;
@@ -240,6 +264,27 @@ static uint64_t held_pages(void)
 		info.held_pages = ~0ULL;
 	libckpt_close(h);
 	return info.held_pages;
+}
+
+/*
+ * Wait for @job's image to commit, stop the workload (its own checks must
+ * pass) and check the image is one instant between @before and @after.
+ */
+static void commit_stop_verify(struct __test_metadata *_metadata,
+			       struct libckpt *h, const struct libckpt_job *job,
+			       struct workload *w, const char *area,
+			       const uint64_t *before, const uint64_t *after)
+{
+	struct libckpt_job done;
+
+	ASSERT_EQ(0, libckpt_wait(h, job->id, &done));
+	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
+	EXPECT_EQ(done.image_len, done.written);
+	usleep(300000);
+	EXPECT_EQ(0, stop_workload(w)) TH_LOG("workload's own checks failed");
+	EXPECT_EQ(0, verify_image(_metadata, area, job->generation, w,
+				  before, after));
+	EXPECT_EQ(0, held_pages());
 }
 
 /* An area that is not one, or not writable, is refused before any freeze. */
@@ -475,7 +520,7 @@ TEST(process_state_recorded)
 TEST(consistent_snapshot)
 {
 	uint64_t before[MW_THREADS], after[MW_THREADS];
-	struct libckpt_job job, done;
+	struct libckpt_job job;
 	struct workload w = { 0 };
 	struct libckpt *h;
 	int64_t outstanding;
@@ -498,14 +543,7 @@ TEST(consistent_snapshot)
 	       job.nr_threads, (unsigned long long)job.nr_pages,
 	       job.freeze_ns / 1e3, job.park_ns / 1e3, job.capture_ns / 1e3);
 	EXPECT_LE(job.park_ns + job.capture_ns, job.freeze_ns);
-	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
-	EXPECT_EQ(CKPT_JOB_COMMITTED, done.state) TH_LOG("%s", done.error_msg);
-	EXPECT_EQ(done.image_len, done.written);
-	usleep(300000);
-	EXPECT_EQ(0, stop_workload(&w)) TH_LOG("workload's own checks failed");
-	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-c", job.generation,
-				  w.ctl, before, after));
-	EXPECT_EQ(0, held_pages());
+	commit_stop_verify(_metadata, h, &job, &w, "/tmp/area-c", before, after);
 	libckpt_close(h);
 	close(fd);
 	unlink("/tmp/area-c");
@@ -517,6 +555,59 @@ TEST(consistent_snapshot)
 	outstanding = pages_outstanding() - outstanding;
 	EXPECT_GT(1024, outstanding) TH_LOG("%lld pages not returned",
 					    (long long)outstanding);
+}
+
+/*
+ * The two-phase freeze (kmod/prepass.c): the pages are held while the
+ * workload runs, then the workload writes for 300 ms more before it is
+ * parked. The stop must take every range written since again: the image
+ * is still one instant, of the stop, and the workload's own checks pass.
+ * A second, idle process in the group keeps its ranges from the pre-pass.
+ */
+TEST(consistent_snapshot_prepass)
+{
+	uint64_t before[MW_THREADS], after[MW_THREADS];
+	long kept, rewalked, window_hits;
+	struct libckpt_job job;
+	struct workload w = { 0 };
+	struct libckpt *h;
+	int fd;
+
+	w.idle_mib = 32;
+	ASSERT_EQ(0, start_workload(&w, 64, "/tmp/mw-file"));
+	fd = open_area("/tmp/area-p");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_open(&h));
+	kept = param_get("prepass_kept");
+	rewalked = param_get("prepass_rewalked");
+	window_hits = param_get("fault_window_hits");
+	ASSERT_EQ(0, param_set("prepass", 1));
+	ASSERT_EQ(0, param_set("fault_prepass_delay_ms", 300));
+	usleep(300000);
+	snapshot_done(w.ctl, before);
+	EXPECT_EQ(0, libckpt_freeze(h, w.pid, fd, 0, &job))
+		TH_LOG("%s", libckpt_error(h));
+	snapshot_done(w.ctl, after);
+	param_set("fault_prepass_delay_ms", 0);
+	param_set("prepass", 0);
+	EXPECT_EQ(2, job.nr_tasks);
+	TH_LOG("froze %llu pages in %.1f us (park %.1f, capture %.1f)",
+	       (unsigned long long)job.nr_pages, job.freeze_ns / 1e3,
+	       job.park_ns / 1e3, job.capture_ns / 1e3);
+	kept = param_get("prepass_kept") - kept;
+	rewalked = param_get("prepass_rewalked") - rewalked;
+	TH_LOG("PMD ranges kept from the pre-pass %ld, walked again %ld",
+	       kept, rewalked);
+	/* The idle process's 32 MiB alone is 16 ranges. */
+	EXPECT_LE(16, kept);
+	/* memwriter rewrote its pages in the window: their ranges changed. */
+	EXPECT_LE(1, rewalked);
+	EXPECT_EQ(window_hits, param_get("fault_window_hits"));
+	commit_stop_verify(_metadata, h, &job, &w, "/tmp/area-p", before, after);
+	libckpt_close(h);
+	close(fd);
+	unlink("/tmp/area-p");
+	unlink("/tmp/mw-file");
 }
 
 /* Two freezes give two committed generations; both verify. */
@@ -549,9 +640,9 @@ TEST(two_generations)
 		  sb.slots[libckpt_area_find(&sb, 0)].generation);
 	EXPECT_EQ(0, stop_workload(&w));
 	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-two", j1.generation,
-				  w.ctl, b1, a1));
+				  &w, b1, a1));
 	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-two", j2.generation,
-				  w.ctl, b2, a2));
+				  &w, b2, a2));
 	libckpt_close(h);
 	close(fd);
 	unlink("/tmp/area-two");
@@ -638,7 +729,7 @@ TEST(superblock_copy_damaged)
 		seq0 = seq;
 	}
 	EXPECT_EQ(3, newest_gen(fd));
-	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-copies", 1, w.ctl, b1, a1));
+	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-copies", 1, &w, b1, a1));
 
 	ASSERT_EQ(0, tear_copy(fd, 0));
 	ASSERT_EQ(0, tear_copy(fd, 1));
@@ -754,7 +845,7 @@ TEST(kill_while_streaming)
 	EXPECT_EQ(CKPT_JOB_COMMITTED, f.found.state);
 	libckpt_close(ev);
 	EXPECT_EQ(0, verify_image(_metadata, "/tmp/area-kill", job.generation,
-				  w.ctl, before, after));
+				  &w, before, after));
 	EXPECT_EQ(0, held_pages());
 	libckpt_close(h);
 	close(fd);
@@ -792,21 +883,11 @@ TEST(two_groups_concurrently)
 	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, stop_workload(&w[i]));
 		EXPECT_EQ(0, verify_image(_metadata, areas[i], job[i].generation,
-					  w[i].ctl, b[i], a[i]));
+					  &w[i], b[i], a[i]));
 		close(fd[i]);
 		unlink(areas[i]);
 	}
 	libckpt_close(h);
-}
-
-static int set_timeout_ms(unsigned int ms)
-{
-	FILE *f = fopen("/sys/module/ckpt/parameters/freeze_timeout_ms", "w");
-
-	if (!f)
-		return -1;
-	fprintf(f, "%u\n", ms);
-	return fclose(f);
 }
 
 /*
@@ -855,7 +936,7 @@ TEST(stuck_thread_times_out)
 	while (!shared[1])
 		usleep(10000);
 	usleep(300000);
-	ASSERT_EQ(0, set_timeout_ms(1000));
+	ASSERT_EQ(0, param_set("freeze_timeout_ms", 1000));
 	fd = open_area("/tmp/area-stuck");
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, libckpt_open(&h));
@@ -881,7 +962,7 @@ TEST(stuck_thread_times_out)
 	/* Let the vfork parent finish: its late task_work must pass through. */
 	ASSERT_EQ(1, write(pipefd[1], "x", 1));
 	ASSERT_EQ(leader, waitpid(leader, NULL, 0));
-	EXPECT_EQ(0, set_timeout_ms(2000));
+	EXPECT_EQ(0, param_set("freeze_timeout_ms", 2000));
 	EXPECT_EQ(0, held_pages());
 	libckpt_close(h);
 	close(fd);
