@@ -933,8 +933,8 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 		ret = capture_processes(snap, park, ns, &files, &sysv,
 					&scratch, extack);
 	snap->capture_ns = ktime_to_ns(ktime_sub(ktime_get(), parked));
-	/* Even on failure: pages were write-protected before the error. */
-	ckpt_snap_flush_tlbs();
+	/* Even on failure: pages may be write-protected before the error. */
+	ckpt_snap_flush_stop(snap);
 	if (!ret && leave_stopped)
 		stop_group(snap);
 	release(park);

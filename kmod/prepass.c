@@ -72,10 +72,10 @@
 #include "prepass.h"
 #include "snap.h"
 
-static bool prepass_on;
+static bool prepass_on = true;
 module_param_named(prepass, prepass_on, bool, 0644);
 MODULE_PARM_DESC(prepass,
-		 "Hold the group's pages while it runs, before parking it (two-phase freeze; experimental, default off)");
+		 "Hold the group's pages while it runs, before parking it (two-phase freeze; default on)");
 
 static atomic_t ranges_kept = ATOMIC_INIT(0);
 static atomic_t ranges_walked = ATOMIC_INIT(0);
@@ -87,8 +87,15 @@ module_param_cb(prepass_rewalked, &ckpt_counter_param_ops, &ranges_walked, 0444)
 MODULE_PARM_DESC(prepass_rewalked,
 		 "PMD ranges the stop walked again because they changed after their pre-pass");
 
-/* PMD ranges per mmap_lock hold: 128 MiB, a fraction of a millisecond. */
+/*
+ * One mmap_lock hold: up to 64 PMD ranges (128 MiB), and no longer than
+ * 2 ms. A thread of the group that faults meanwhile waits for the lock:
+ * the hold is the stall the pre-pass may cause. Each hold ends with an
+ * all-CPU TLB flush, which costs milliseconds under emulation: shorter
+ * holds would make the pre-pass of a large process take seconds there.
+ */
 #define CHUNK_RANGES	64
+#define CHUNK_NS	(2 * NSEC_PER_MSEC)
 
 /**
  * struct pre_range - one PMD's range of one mapping, as the pre-pass left it
@@ -288,6 +295,7 @@ static void note_range(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 static bool prepass_chunk(struct ckpt_task_snap *ts, struct mm_struct *mm,
 			  unsigned long *addr)
 {
+	u64 deadline = ktime_get_ns() + CHUNK_NS;
 	unsigned int budget = CHUNK_RANGES;
 	unsigned long next, first, huge;
 	struct vm_area_struct *vma;
@@ -301,7 +309,9 @@ static bool prepass_chunk(struct ckpt_task_snap *ts, struct mm_struct *mm,
 			continue;
 		}
 		for (; *addr < vma->vm_end; *addr = next) {
-			if (!budget)
+			/* At least one range per hold, however late. */
+			if (!budget || (budget < CHUNK_RANGES &&
+					ktime_get_ns() > deadline))
 				return false;
 			pmd = ckpt_snap_find_pmd(mm, *addr, vma->vm_end, &next);
 			if (IS_ERR(pmd))
@@ -349,6 +359,7 @@ static int prepass_mm(struct ckpt_task_snap *ts, struct mm_struct *mm)
 		raw_write_seqcount_end(&mm->write_protect_seq);
 		/* No stale writable TLB entry outlives the lock, as in fork. */
 		ckpt_snap_flush_tlbs();
+		ts->wrprotected = false;
 		mmap_write_unlock(mm);
 		cond_resched();
 	}

@@ -471,8 +471,10 @@ static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	}
 	if (PageAnonExclusive(page))
 		ClearPageAnonExclusive(page);
-	if (pte_write(*ptep))
+	if (pte_write(*ptep)) {
 		ptep_set_wrprotect(mm, addr, ptep);
+		ts->wrprotected = true;
+	}
 	ent_add(ts, addr, page, 1, 0);
 }
 
@@ -576,8 +578,10 @@ static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	}
 	if (PageAnonExclusive(page))
 		ClearPageAnonExclusive(page);
-	if (pmd_write(pmd))
+	if (pmd_write(pmd)) {
 		pmdp_set_wrprotect(mm, addr, pmdp);
+		ts->wrprotected = true;
+	}
 	ent_add(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR, 0);
 	ts->nr_huge++;
 }
@@ -1143,7 +1147,7 @@ static bool mm_refused(struct mm_struct *mm, pid_t pid,
  * @pid: its pid as the caller sees it, for error reports
  * @extack: receives the reason, the pid and the mapping on failure
  *
- * The caller must flush TLBs (ckpt_snap_flush_tlbs()) before any thread of
+ * The caller must flush TLBs (ckpt_snap_flush_stop()) before any thread of
  * the process returns to user space. On failure the pages held so far stay
  * held; ckpt_snap_free() releases them.
  *
@@ -1491,6 +1495,28 @@ static void flush_tlb_local(void *unused)
 void ckpt_snap_flush_tlbs(void)
 {
 	on_each_cpu(flush_tlb_local, NULL, 1);
+}
+
+/**
+ * ckpt_snap_flush_stop() - flush TLBs after a stop, if it write-protected
+ * @snap: the snapshot, its group parked
+ *
+ * A stop that only kept ranges of the pre-pass made no entry read-only:
+ * the pre-pass flushed after each of its chunks, and what it kept has no
+ * writable entry for a held page. The all-CPU flush (milliseconds of IPIs
+ * under emulation) is then skipped.
+ */
+void ckpt_snap_flush_stop(struct ckpt_snapshot *snap)
+{
+	bool needed = false;
+	unsigned int i;
+
+	for (i = 0; i < snap->nr_tasks; i++) {
+		needed |= snap->tasks[i].wrprotected;
+		snap->tasks[i].wrprotected = false;
+	}
+	if (needed)
+		ckpt_snap_flush_tlbs();
 }
 
 /**

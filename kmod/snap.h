@@ -88,6 +88,8 @@ struct ckpt_buf {
  * @nr_pool: pages in @copy_pool
  * @pathbuf: PATH_MAX bytes for the paths of its mapped files
  * @pre: what the pre-pass held while the group ran (prepass.c), or NULL
+ * @wrprotected: a PTE or huge PMD was made read-only since the last TLB
+ *	flush (ckpt_snap_flush_tlbs() must run before the group does)
  */
 struct ckpt_task_snap {
 	struct task_struct *task;
@@ -117,6 +119,7 @@ struct ckpt_task_snap {
 	unsigned long nr_pool;
 	char *pathbuf;
 	struct ckpt_prepass *pre;
+	bool wrprotected;
 };
 
 /**
@@ -194,6 +197,7 @@ bool ckpt_shmem_has_policy(struct inode *inode);
 int ckpt_snap_reserve(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 		      bool loose);
 void ckpt_snap_flush_tlbs(void);
+void ckpt_snap_flush_stop(struct ckpt_snapshot *snap);
 void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from);
 void ckpt_snap_free(struct ckpt_snapshot *snap);
 void ckpt_snap_put_ent(struct ckpt_page_ent *e);

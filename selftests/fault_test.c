@@ -157,6 +157,8 @@ TEST_F_TIMEOUT(fault, every_injection_point, 280)
 				TH_LOG("%s point %u: the group stopped", ps->name, n);
 		}
 		ASSERT_GT(400, n);
+		TH_LOG("%s: %u points, %.1f s since the start", ps->name,
+		       points[s], now_s() - t0);
 		total += points[s];
 		/* The newest generation is whole and one instant. */
 		EXPECT_EQ(0, verify_generation(AREA, good, &self->g, good_before,

@@ -30,6 +30,10 @@
  *   ckpt_bench raw --dev DEV --mib N [--runs R] [--buffered]
  *       Sequential write speed of the device: O_DIRECT 1 MiB aligned writes
  *       (or buffered writes + fsync), for comparison with the writer.
+ *
+ *   --prepass 0|1 (freeze, compare) sets the module's prepass parameter
+ *   (the two-phase freeze) for the section and puts it back after; with
+ *   0 the mode is reported as 4k-onepass / thp-onepass.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -366,6 +370,7 @@ struct opts {
 	const char *area;
 	unsigned int mib, threads, runs;
 	int thp, fresh, buffered;
+	int prepass;		/* -1: the module's setting */
 	uint64_t rate;
 	const char *dir;
 };
@@ -948,6 +953,27 @@ static int do_raw(const struct opts *o)
 	return 0;
 }
 
+#define PREPASS_PARAM	"/sys/module/ckpt/parameters/prepass"
+
+/* Set the two-phase freeze on or off; the setting before, or -1. */
+static int set_prepass(int on)
+{
+	char was = 0;
+	FILE *f;
+
+	f = fopen(PREPASS_PARAM, "r");
+	if (!f || fscanf(f, " %c", &was) != 1)
+		was = 0;
+	if (f)
+		fclose(f);
+	f = fopen(PREPASS_PARAM, "w");
+	if (!f || fprintf(f, "%d\n", on) < 0 || fclose(f)) {
+		printf("# cannot set %s: %s\n", PREPASS_PARAM, strerror(errno));
+		return -1;
+	}
+	return was == 'Y' || was == '1';
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -961,12 +987,13 @@ int main(int argc, char **argv)
 		{ "fresh", no_argument, NULL, 'f' },
 		{ "buffered", no_argument, NULL, 'b' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "prepass", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o = { .area = "/dev/vda", .mib = 64, .threads = 1,
-			  .runs = 5, .dir = "/tmp/criu-images" };
+			  .runs = 5, .dir = "/tmp/criu-images", .prepass = -1 };
 	const char *cmd;
-	int c;
+	int c, ret;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: ckpt_bench freeze|compare|stream|raw|lazy [options]\n");
@@ -985,6 +1012,7 @@ int main(int argc, char **argv)
 		case 'f': o.fresh = 1; break;
 		case 'b': o.buffered = 1; break;
 		case 'd': o.dir = optarg; break;
+		case 'P': o.prepass = !!atoi(optarg); break;
 		default: return 2;
 		}
 	}
@@ -997,13 +1025,16 @@ int main(int argc, char **argv)
 	g_section = cmd;
 	g_mib = o.mib;
 	g_threads = o.threads;
-	if (!strcmp(cmd, "freeze")) {
+	if (!strcmp(cmd, "freeze") || !strcmp(cmd, "compare")) {
+		int was = o.prepass < 0 ? -1 : set_prepass(o.prepass);
+
 		g_mode = o.thp ? "thp" : "4k";
-		return do_freeze(&o);
-	}
-	if (!strcmp(cmd, "compare")) {
-		g_mode = o.thp ? "thp" : "4k";
-		return do_compare(&o);
+		if (o.prepass == 0)
+			g_mode = o.thp ? "thp-onepass" : "4k-onepass";
+		ret = !strcmp(cmd, "freeze") ? do_freeze(&o) : do_compare(&o);
+		if (was >= 0)
+			set_prepass(was);
+		return ret;
 	}
 	if (!strcmp(cmd, "stream")) {
 		static char mode[32];

@@ -55,6 +55,7 @@ else
 raw_direct_1G|raw --dev $dev --mib 1024 --runs 3
 area_create|AREA
 freeze_4k_1G|freeze --area $dev --mib 1024 --mode 4k --runs $runs
+freeze_4k_1G_onepass|freeze --area $dev --mib 1024 --mode 4k --runs $runs --prepass 0
 freeze_thp_1G|freeze --area $dev --mib 1024 --mode thp --runs $runs --fresh
 rate_16MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 16777216
 rate_32MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 33554432
