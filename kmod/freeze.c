@@ -38,6 +38,7 @@
 #include "notice.h"
 #include "proc.h"
 #include "pstate.h"
+#include "incr.h"
 #include "prepass.h"
 #include "snap.h"
 #include "sock.h"
@@ -866,7 +867,8 @@ static void stop_group(struct ckpt_snapshot *snap)
 
 static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 		       struct ckpt_group_census *census, bool leave_stopped,
-		       bool loose, struct ckpt_snapshot *snap,
+		       bool loose, struct ckpt_area *area,
+		       struct ckpt_snapshot *snap,
 		       struct netlink_ext_ack *extack)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
@@ -876,6 +878,7 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	struct ckpt_file_set files;
 	struct ckpt_park *park;
 	ktime_t start, parked;
+	bool prepass;
 	int ret;
 
 	park = ckpt_fault_inject(CKPT_FAULT_FREEZE) ? NULL :
@@ -905,9 +908,15 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	/*
 	 * The two-phase freeze: the pages are held while the group still
 	 * runs, and the stop keeps what did not change (prepass.c). A retry
-	 * (@loose) goes without: it must not run out of room twice.
+	 * (@loose) goes without: it must not run out of room twice. The
+	 * ranges it keeps are not walked in the stop, so their soft-dirty
+	 * bits are not cleared: such a freeze is no parent, nor incremental.
 	 */
-	if (!ret && !loose && ckpt_prepass_wanted())
+	prepass = !loose && ckpt_prepass_wanted();
+	if (!ret)
+		ret = ckpt_incr_begin(snap, area, g->incremental && !prepass,
+				      !prepass);
+	if (!ret && prepass)
 		ret = ckpt_prepass_run(snap);
 	if (ret)
 		goto out_put;
@@ -1021,7 +1030,7 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 		} else {
 			/* A reservation that ran out is redone loosely. */
 			ret = freeze_once(pgrp, g, &census, leave_stopped,
-					  tries > 0, snap, extack);
+					  tries > 0, area, snap, extack);
 			mutex_unlock(&freeze_mutex);
 		}
 		put_pid(pgrp);
