@@ -800,7 +800,7 @@ static bool has_children(struct ckpt_area *area, u64 generation)
  * generation builds on.
  *
  * Return: 0, -ENOENT (no such generation), -EINVAL (not committed, or the
- * newest), -EBUSY (a generation builds on it), the errors of
+ * newest), -ENOTEMPTY (a generation builds on it), the errors of
  * ckpt_area_open() or an I/O error.
  */
 int ckpt_area_drop(int fd, u64 generation, struct netlink_ext_ack *extack)
@@ -829,7 +829,7 @@ int ckpt_area_drop(int fd, u64 generation, struct netlink_ext_ack *extack)
 	} else if (has_children(area, generation)) {
 		NL_SET_ERR_MSG(extack,
 			       "a newer committed generation builds on this one (incremental): drop that first");
-		ret = -EBUSY;
+		ret = -ENOTEMPTY;
 	} else {
 		memset(s, 0, sizeof(*s));
 		ret = sb_write(area);
