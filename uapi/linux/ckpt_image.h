@@ -79,7 +79,10 @@
  * the new slot WRITING (and any slot whose bytes it will overwrite EMPTY) in
  * the superblock and flushes, then writes the image and flushes, then marks
  * the slot COMMITTED and flushes. It never overwrites the newest committed
- * generation: an image that fits only over it is refused (-ENOSPC). A crash
+ * generation, any generation that one builds on (struct ckpt_rec_parent,
+ * version 9) or any the new image builds on: an image that fits only over
+ * them is refused (-ENOSPC). Forgetting a generation forgets, in the same
+ * update, every committed generation that builds on it. A crash
  * or a failed write therefore leaves the newest committed generation, and
  * every earlier one not overwritten, intact. The newest committed generation is the
  * COMMITTED slot with the highest generation number. A committed slot's
