@@ -2333,6 +2333,7 @@ void libckpt_image_close(struct libckpt_image *img)
 		free(ts->lock_v);
 		free(ts->seg_v);
 		free(ts->tty_v);
+		free(ts->base_v);
 		free(ts->vma_pages);
 	}
 	free(img->zombies);
