@@ -75,8 +75,8 @@ struct incr_token {
  */
 #define MAX_TOKENS	64
 static LIST_HEAD(tokens);
-static DEFINE_MUTEX(tokens_lock);	/* protects tokens, nr_tokens, next_id
-					 * and every token in the list */
+/* Protects tokens, nr_tokens, next_id and every token in the list. */
+static DEFINE_MUTEX(tokens_lock);
 static unsigned int nr_tokens;
 static u64 next_id;
 

@@ -478,8 +478,13 @@ static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	struct mm_struct *mm = vma->vm_mm;
 	bool copy = copy_at_freeze(vma, page);
 
-	/* Unchanged since the parent (incr.h): read-only already, not held. */
-	if (!copy && ckpt_incr_unchanged(ts, pte_soft_dirty(*ptep))) {
+	/*
+	 * Unchanged since the parent (incr.h): read-only already, not held.
+	 * Not a KSM page: ksmd's replace_page() maps the merged page with a
+	 * fresh PTE, without the soft-dirty bit of the page it replaced.
+	 */
+	if (!copy && !PageKsm(page) &&
+	    ckpt_incr_unchanged(ts, pte_soft_dirty(*ptep))) {
 		ent_add_base(ts, addr, 1);
 		return;
 	}
