@@ -5,11 +5,13 @@
  * Incremental generations (LIBCKPT_F_INCREMENTAL, ckptctl freeze
  * --incremental): a workload is checkpointed whole, then changes a known
  * set of its pages and moves a region with mremap(), and is checkpointed
- * again. The second image must carry about what changed, name the first
- * as its parent, keep it from being dropped, and restore — composed over
- * the chain — into a process that finds every page of its memory as it
- * left it (it checks itself) and that /proc shows as before. A damaged
- * parent refuses the restore, naming the generation.
+ * again; then changes another set and is checkpointed a third time. Each
+ * incremental image must carry about what changed and name the one before
+ * as its parent, which cannot be dropped; a checkpoint after another
+ * freeze of the group (a dump) is full. The third generation restores —
+ * composed over the chain of three — into a process that finds every page
+ * of its memory as it left it (it checks itself) and that /proc shows as
+ * before. A damaged grandparent refuses the restore, naming it.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +29,7 @@
 
 #define CTL	"/tmp/incr-ctl"
 #define AREA	"/tmp/incr-area"
+#define DUMP	"/tmp/incr-dump"
 #define PG	4096UL
 
 #define BIG_PAGES	(64 * 1024)	/* 256 MiB, all written */
@@ -38,8 +41,8 @@ enum { RUNNING, PASS, FAIL };
 
 /* The workload's side of the test, in the file CTL (MAP_SHARED). */
 struct ctl {
-	volatile uint64_t ready;	/* 1: filled; 2: changed */
-	volatile uint64_t change;	/* the test's: change your pages now */
+	volatile uint64_t ready;	/* 1: filled; 2, 3: changed once, twice */
+	volatile uint64_t change;	/* the test's: change your pages (1, 2) */
 	volatile uint64_t go;		/* the test's: check yourself now */
 	volatile uint64_t result;	/* RUNNING, PASS, FAIL */
 	volatile uint64_t bad;		/* pages found wrong */
@@ -63,10 +66,16 @@ static struct ctl *map_ctl(bool create)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* The seed page @i of the big region holds once the workload changed it. */
-static uint64_t seed_of(uint64_t i, bool changed)
+/*
+ * The seed page @i of the big region holds after @changes changes: the
+ * first rewrites the first CHANGED pages of every CHUNK, the second the
+ * next CHANGED.
+ */
+static uint64_t seed_of(uint64_t i, unsigned int changes)
 {
-	return changed && i % CHUNK < CHANGED ? 2 : 1;
+	uint64_t k = i % CHUNK / CHANGED;
+
+	return k < 2 && k < changes ? 2 + k : 1;
 }
 
 static void fill(uint64_t *mem, uint64_t i, uint64_t seed)
@@ -116,16 +125,22 @@ static void workload(struct ctl *c)
 	c->ready = 1;
 	wait_for(&c->change);
 	for (i = 0; i < BIG_PAGES; i++)
-		if (i % CHUNK < CHANGED)
-			fill(big, i, 2);
+		if (seed_of(i, 1) != 1)
+			fill(big, i, seed_of(i, 1));
 	to = mremap(mv, MOVED_PAGES * PG, MOVED_PAGES * PG,
 		    MREMAP_MAYMOVE | MREMAP_FIXED, to + 512);
 	if (to == MAP_FAILED)
 		_exit(52);
 	c->ready = 2;
+	while (c->change < 2)
+		usleep(2000);
+	for (i = 0; i < BIG_PAGES; i++)
+		if (seed_of(i, 2) != seed_of(i, 1))
+			fill(big, i, seed_of(i, 2));
+	c->ready = 3;
 	wait_for(&c->go);
 	for (i = 0; i < BIG_PAGES; i++)
-		bad += !good(big, i, seed_of(i, true));
+		bad += !good(big, i, seed_of(i, 2));
 	for (i = 0; i < MOVED_PAGES; i++)
 		bad += !good(to, i, 3);
 	c->bad = bad;
@@ -198,13 +213,31 @@ FIXTURE_TEARDOWN(incr)
 {
 	unlink(AREA);
 	unlink(CTL);
+	unlink(DUMP);
 }
 
-TEST_F_TIMEOUT(incr, second_generation_carries_the_changes, 900)
+/* A standalone image of @pid into DUMP: a freeze the area does not see. */
+static int dump(struct libckpt *h, pid_t pid)
+{
+	struct libckpt_freeze_opts o = { 0 };
+	struct libckpt_job job, done;
+	int fd = open(DUMP, O_WRONLY | O_CREAT | O_TRUNC, 0600), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = libckpt_dump_with(h, pid, fd, &o, &job);
+	if (!ret)
+		ret = libckpt_wait(h, job.id, &done);
+	close(fd);
+	unlink(DUMP);
+	return ret;
+}
+
+TEST_F_TIMEOUT(incr, a_chain_of_three_restores_composed, 1200)
 {
 	struct libckpt_restore_opts ro = { .skip_file_check = 1 };
-	struct libckpt_job first, second;
-	char err[LIBCKPT_ERRLEN], want[64], *report;
+	struct libckpt_job first, second, third, after_dump;
+	char err[LIBCKPT_ERRLEN], want[96], spec[64], *report;
 	uint64_t changed = (BIG_PAGES / CHUNK * CHANGED + MOVED_PAGES) * PG;
 	struct ps_snap before;
 	struct libckpt *h;
@@ -230,7 +263,6 @@ TEST_F_TIMEOUT(incr, second_generation_carries_the_changes, 900)
 
 	c->change = 1;
 	ASSERT_EQ(0, wait_until(&c->ready, 2, 300000));
-	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, PS_SETTLE_MS));
 	ASSERT_EQ(0, checkpoint(h, pid, fd, &second)) TH_LOG("%s", libckpt_error(h));
 	EXPECT_EQ(first.generation, second.parent_generation);
 	/*
@@ -244,13 +276,30 @@ TEST_F_TIMEOUT(incr, second_generation_carries_the_changes, 900)
 	       (unsigned long long)second.image_len,
 	       100.0 * second.image_len / first.image_len);
 
-	/* The parent stays while a committed generation builds on it. */
+	c->change = 2;
+	ASSERT_EQ(0, wait_until(&c->ready, 3, 300000));
+	ASSERT_EQ(0, ps_take_idle(&before, &pid, 1, PS_SETTLE_MS));
+	ASSERT_EQ(0, checkpoint(h, pid, fd, &third)) TH_LOG("%s", libckpt_error(h));
+	EXPECT_EQ(second.generation, third.parent_generation);
+	changed = BIG_PAGES / CHUNK * CHANGED * PG;
+	EXPECT_LE(changed, third.image_len);
+	EXPECT_GE(changed + (768 << 10), third.image_len);
+
+	/* The chain stays while a committed generation builds on it. */
 	EXPECT_EQ(-ENOTEMPTY, libckpt_area_drop(h, fd, first.generation));
+	EXPECT_EQ(-ENOTEMPTY, libckpt_area_drop(h, fd, second.generation));
+
+	/* Another freeze of the group in between: the next one is full. */
+	ASSERT_EQ(0, dump(h, pid)) TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, checkpoint(h, pid, fd, &after_dump)) TH_LOG("%s", libckpt_error(h));
+	EXPECT_EQ(0, after_dump.parent_generation);
+	EXPECT_LE((uint64_t)BIG_PAGES * PG, after_dump.image_len);
 	libckpt_close(h);
 
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	ASSERT_EQ(0, libckpt_restore(AREA, &ro, &got, &status, err, sizeof(err)))
+	snprintf(spec, sizeof(spec), "%s:%llu", AREA, (unsigned long long)third.generation);
+	ASSERT_EQ(0, libckpt_restore(spec, &ro, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	ASSERT_EQ(pid, got);
 	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name),
@@ -262,13 +311,13 @@ TEST_F_TIMEOUT(incr, second_generation_carries_the_changes, 900)
 	c->stop = 1;
 	EXPECT_EQ(0, wait_gone(pid, 10000));
 
-	/* One byte of the parent's page data changed: refused, naming it. */
+	/* One byte of the first generation's page data changed: refused, naming it. */
 	ASSERT_EQ(1, pread(fd, &byte, 1, CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE + (64 << 20)));
 	byte ^= 0x10;
 	ASSERT_EQ(1, pwrite(fd, &byte, 1, CKPT_AREA_SB_COPIES * CKPT_AREA_SB_SIZE + (64 << 20)));
-	snprintf(want, sizeof(want), "builds on generation %llu",
-		 (unsigned long long)first.generation);
-	EXPECT_GT(0, libckpt_restore(AREA, &ro, &got, &status, err, sizeof(err)));
+	snprintf(want, sizeof(want), "generation %llu builds on generation %llu",
+		 (unsigned long long)second.generation, (unsigned long long)first.generation);
+	EXPECT_GT(0, libckpt_restore(spec, &ro, &got, &status, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, want)) TH_LOG("%s", err);
 	EXPECT_NE(0, kill(pid, 0)) TH_LOG("a refused restore left pid %d running", pid);
 	close(fd);

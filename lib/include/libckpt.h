@@ -163,6 +163,12 @@ int libckpt_area_inspect(int fd, struct ckpt_area_sb *sb,
 int libckpt_area_find(const struct ckpt_area_sb *sb, uint64_t generation);
 /* "empty", "writing", "committed" or "invalid". */
 const char *libckpt_area_slot_state(uint32_t state);
+/*
+ * The generation committed slot @s of the area open on @fd builds on (the
+ * PARENT record at the start of its image, not verified), or 0: a full
+ * image, or not a committed image of this format version.
+ */
+uint64_t libckpt_area_slot_parent(int fd, const struct ckpt_area_slot *s);
 
 struct libckpt_image;
 
