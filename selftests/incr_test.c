@@ -296,9 +296,15 @@ TEST_F_TIMEOUT(incr, a_chain_of_three_restores_composed, 1200)
 	EXPECT_LE((uint64_t)BIG_PAGES * PG, after_dump.image_len);
 	libckpt_close(h);
 
+	/* --lazy does not compose a chain: refused by name, nothing runs. */
+	snprintf(spec, sizeof(spec), "%s:%llu", AREA, (unsigned long long)third.generation);
+	ro.lazy = 1;
+	EXPECT_EQ(-EOPNOTSUPP, libckpt_restore(spec, &ro, &got, &status, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "is incremental: --lazy")) TH_LOG("%s", err);
+	ro.lazy = 0;
+
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	snprintf(spec, sizeof(spec), "%s:%llu", AREA, (unsigned long long)third.generation);
 	ASSERT_EQ(0, libckpt_restore(spec, &ro, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	ASSERT_EQ(pid, got);
