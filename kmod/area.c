@@ -19,6 +19,7 @@
 #include <linux/netlink.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <linux/ckpt.h>
 
 #include "area.h"
 #include "fault.h"
@@ -199,8 +200,9 @@ static int sb_write(struct ckpt_area *area)
 /*
  * What each committed generation builds on: its image's PARENT record,
  * which follows the image header (uapi/linux/ckpt_image.h), so the first
- * bytes of each slot tell. Only a version-9 image with that record has a
- * parent; any other committed image is full. @buf: scratch, 4096 bytes.
+ * bytes of each slot tell. Only an image of the version this module
+ * writes, with that record, has a parent; any other committed image is
+ * full (versions before 9 had no parents). @buf: scratch, 4096 bytes.
  */
 static int read_parents(struct ckpt_area *area, void *buf)
 {
@@ -224,7 +226,8 @@ static int read_parents(struct ckpt_area *area, void *buf)
 		n = kernel_read(area->file, buf, len, &pos);
 		if (n != len)
 			return n < 0 ? n : -EIO;
-		if (h->magic == CKPT_IMAGE_MAGIC && h->version == 9 &&
+		if (h->magic == CKPT_IMAGE_MAGIC &&
+		    h->version == CKPT_IMAGE_VERSION &&
 		    h->generation == s->generation &&
 		    rh->type == CKPT_REC_PARENT && rh->len == sizeof(*p) &&
 		    p->generation && p->generation < s->generation)
