@@ -1129,7 +1129,7 @@ int main(int argc, char **argv)
 	int c;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: ckpt_bench freeze|compare|stream|raw|lazy|incr [options]\n");
+		fprintf(stderr, "usage: ckpt_bench freeze|compare|stream|raw|lazy [options]\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -1157,6 +1157,11 @@ int main(int argc, char **argv)
 	g_section = cmd;
 	g_mib = o.mib;
 	g_threads = o.threads;
+	/* Also a section: incr (do_incr()). */
+	if (!strcmp(cmd, "incr")) {
+		g_mode = "4k";
+		return do_incr(&o);
+	}
 	if (!strcmp(cmd, "freeze")) {
 		g_mode = o.thp ? "thp" : "4k";
 		return do_freeze(&o);
@@ -1176,10 +1181,6 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "lazy")) {
 		g_mode = o.thp ? "thp" : "4k";
 		return do_lazy(&o);
-	}
-	if (!strcmp(cmd, "incr")) {
-		g_mode = "4k";
-		return do_incr(&o);
 	}
 	if (!strcmp(cmd, "raw")) {
 		g_mode = o.buffered ? "buf" : "direct";
