@@ -166,9 +166,10 @@ static void print_copies_text(const struct libckpt_area_copies *c)
 	}
 }
 
-static void print_info_text(const char *path, const struct ckpt_area_sb *sb,
+static void print_info_text(const char *path, int fd, const struct ckpt_area_sb *sb,
 			    const struct libckpt_area_copies *c)
 {
+	uint64_t parent;
 	const struct ckpt_area_slot *s;
 	int i, used = 0;
 
@@ -185,19 +186,23 @@ static void print_info_text(const char *path, const struct ckpt_area_sb *sb,
 		if (s->state == CKPT_SLOT_EMPTY)
 			continue;
 		if (!used++)
-			printf("\n%-4s %10s %-9s %12s %12s  %s\n", "SLOT",
+			printf("\n%-4s %10s %-9s %12s %12s  %-27s  %s\n", "SLOT",
 			       "GENERATION", "STATE", "OFFSET", "LENGTH",
-			       "CREATED");
+			       "CREATED", "PARENT");
 		printf("%-4d %10llu %-9s %12llu %12llu  ", i, s->generation,
 		       libckpt_area_slot_state(s->state), s->offset, s->length);
 		print_time(s->created_ns);
-		printf("\n");
+		parent = libckpt_area_slot_parent(fd, s);
+		if (parent)
+			printf("  %llu\n", (unsigned long long)parent);
+		else
+			printf("  -\n");
 	}
 	if (!used)
 		printf("generations:       none\n");
 }
 
-static void print_info_json(const struct ckpt_area_sb *sb,
+static void print_info_json(int fd, const struct ckpt_area_sb *sb,
 			    const struct libckpt_area_copies *c)
 {
 	const struct ckpt_area_slot *s;
@@ -230,9 +235,10 @@ static void print_info_json(const struct ckpt_area_sb *sb,
 			continue;
 		printf("%s{\"slot\": %d, \"generation\": %llu, \"state\": \"%s\", "
 		       "\"offset\": %llu, \"length\": %llu, \"created_ns\": %llu, "
-		       "\"crc32c\": %u}", sep, i, s->generation,
+		       "\"crc32c\": %u, \"parent\": %llu}", sep, i, s->generation,
 		       libckpt_area_slot_state(s->state), s->offset, s->length,
-		       s->created_ns, s->crc32c);
+		       s->created_ns, s->crc32c,
+		       (unsigned long long)libckpt_area_slot_parent(fd, s));
 		sep = ", ";
 	}
 	printf("]}\n");
@@ -258,13 +264,15 @@ static int area_info(int argc, char **argv)
 	if (fd < 0)
 		return area_fail(path, -errno, "");
 	ret = libckpt_area_inspect(fd, &sb, &copies, err, sizeof(err));
-	close(fd);
-	if (ret)
+	if (ret) {
+		close(fd);
 		return area_fail(path, ret, err);
+	}
 	if (json)
-		print_info_json(&sb, &copies);
+		print_info_json(fd, &sb, &copies);
 	else
-		print_info_text(path, &sb, &copies);
+		print_info_text(path, fd, &sb, &copies);
+	close(fd);
 	return EXIT_OK;
 }
 

@@ -69,6 +69,16 @@ int export_main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot export %s: %s\n", prog, spec, err);
 		return EXIT_FAILED;
 	}
+	/* Alone, an incremental image lacks the pages its chain holds. */
+	if (libckpt_image_parent(img)) {
+		fprintf(stderr, "%s: cannot export %s: generation %" PRIu64
+			" is incremental (it builds on generation %" PRIu64
+			"): only a full generation can be restored from a file\n",
+			prog, spec, (uint64_t)libckpt_image_hdr(img)->generation,
+			(uint64_t)libckpt_image_parent(img)->generation);
+		libckpt_image_close(img);
+		return EXIT_FAILED;
+	}
 	fd = strcmp(out, "-") ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) :
 	     STDOUT_FILENO;
 	if (fd < 0) {

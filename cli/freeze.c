@@ -23,7 +23,8 @@
 static const char freeze_usage[] =
 	"Usage: ckptctl freeze <pgid> [--area PATH] [--session] [--rate BYTES] [--wait]\n"
 	"                      [--ghost-limit BYTES] [--tcp-established]\n"
-	"                      [--notify-grace MS] [--every INTERVAL [--keep N]] [--json]\n\n"
+	"                      [--notify-grace MS] [--incremental]\n"
+	"                      [--every INTERVAL [--keep N]] [--json]\n\n"
 	"Park every thread of process group <pgid>, snapshot its memory\n"
 	"copy-on-write, let it run on, and stream the snapshot into an area\n"
 	"(see 'ckptctl area create') from a kernel thread. Prints the freeze\n"
@@ -41,6 +42,9 @@ static const char freeze_usage[] =
 	"  --notify-grace MS  how long processes that asked to be told of a\n"
 	"                 checkpoint may take to get ready (default 1000, 0: do\n"
 	"                 not wait; see libckpt_notice_open())\n"
+	"  --incremental  write only what changed since the group's last\n"
+	"                 checkpoint into this area, if the module still knows it\n"
+	"                 (else a full image); restore composes the chain\n"
 	"  --wait         wait until the image is committed; print its generation\n"
 	"  --every INTERVAL  checkpoint again every INTERVAL (s, m, h suffixes;\n"
 	"                 seconds without), each committed before the next, until\n"
@@ -66,7 +70,7 @@ struct freeze_args {
 
 enum {
 	OPT_AREA = 256, OPT_SESSION, OPT_RATE, OPT_GHOST_LIMIT, OPT_TCP, OPT_NOTIFY,
-	OPT_WAIT, OPT_JSON, OPT_EVERY, OPT_KEEP,
+	OPT_WAIT, OPT_JSON, OPT_EVERY, OPT_KEEP, OPT_INCR,
 };
 
 static const struct option freeze_opts[] = {
@@ -79,6 +83,7 @@ static const struct option freeze_opts[] = {
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "every", required_argument, NULL, OPT_EVERY },
+	{ "incremental", no_argument, NULL, OPT_INCR },
 	{ "keep", required_argument, NULL, OPT_KEEP },
 	CMDLINE_HELP,
 	{ 0 }
@@ -130,6 +135,9 @@ static bool freeze_option(const struct cmdline *c, int opt, void *arg)
 		return parse_notify_grace(c, optarg, &a->o);
 	case OPT_WAIT:
 		a->wait = true;
+		break;
+	case OPT_INCR:
+		a->o.flags |= LIBCKPT_F_INCREMENTAL;
 		break;
 	case OPT_JSON:
 		a->json = true;
@@ -202,10 +210,11 @@ static void print_result(const struct freeze_args *a,
 		printf("{\"pgid\": %u, \"job\": %" PRIu64 ", \"generation\": %"
 		       PRIu64 ", \"freeze_us\": %.1f, \"tasks\": %" PRIu32
 		       ", \"threads\": %" PRIu32 ", \"pages\": %" PRIu64
-		       ", \"image_bytes\": %" PRIu64 ", \"state\": \"%s\"",
+		       ", \"image_bytes\": %" PRIu64 ", \"parent\": %" PRIu64
+		       ", \"state\": \"%s\"",
 		       a->pgid, job->id, job->generation, job->freeze_ns / 1e3,
 		       job->nr_tasks, job->nr_threads, job->nr_pages,
-		       job->image_len,
+		       job->image_len, job->parent_generation,
 		       waited ? job_state_name(job->state) : "streaming");
 		if (waited)
 			printf(", \"stream_ms\": %.1f", job->stream_ns / 1e6);
@@ -225,11 +234,17 @@ static void print_result(const struct freeze_args *a,
 		       job->freeze_ns / 1e3, job->nr_pages,
 		       job->image_len / 1048576.0, a->area, job->generation,
 		       job->id);
+		if (job->parent_generation)
+			printf("incremental: unchanged pages are taken from generation %" PRIu64 "\n",
+			       job->parent_generation);
 		return;
 	}
-	printf("generation %" PRIu64 " committed: %.1f MiB in %.3f s (%.1f MiB/s)\n",
+	printf("generation %" PRIu64 " committed: %.1f MiB in %.3f s (%.1f MiB/s)",
 	       job->generation, job->image_len / 1048576.0, secs,
 	       secs > 0 ? job->image_len / 1048576.0 / secs : 0.0);
+	if (job->parent_generation)
+		printf(", incremental on generation %" PRIu64, job->parent_generation);
+	printf("\n");
 	print_dropped(a, dropped, nd);
 	/* A pipe or the journal sees each checkpoint as it is committed. */
 	fflush(stdout);

@@ -68,35 +68,53 @@ int keep_scan(struct keep *k, const char *area, int fd, unsigned int id)
 	return 0;
 }
 
+/* Forget entry @i of k->gens. */
+static void keep_forget(struct keep *k, int i)
+{
+	memmove(k->gens + i, k->gens + i + 1, (--k->n - i) * sizeof(k->gens[0]));
+}
+
 /* Forget the oldest of k->gens. */
 static void keep_forget_oldest(struct keep *k)
 {
-	memmove(k->gens, k->gens + 1, --k->n * sizeof(k->gens[0]));
+	keep_forget(k, 0);
 }
 
 int keep_commit(struct keep *k, struct libckpt *h, const char *area, int fd,
 		uint64_t generation, uint64_t *dropped)
 {
-	int nd = 0, ret;
+	int nd = 0, i = 0, ret;
 
 	/* Full only if the area reused slots of ours behind our back: forget the oldest. */
 	if (k->n == CKPT_AREA_SLOTS)
 		keep_forget_oldest(k);
 	k->gens[k->n++] = generation;
-	while (k->max && k->n > k->max) {
-		ret = libckpt_area_drop(h, fd, k->gens[0]);
+	/*
+	 * The oldest first; one that a newer generation builds on
+	 * (incremental, -ENOTEMPTY) stays until its dependents are gone, so the
+	 * next oldest is dropped instead: an old chain goes newest first.
+	 * The generation just committed always stays.
+	 */
+	while (k->max && k->n > k->max && i + 1 < (int)k->n) {
+		ret = libckpt_area_drop(h, fd, k->gens[i]);
+		if (ret == -ENOTEMPTY) {
+			i++;
+			continue;
+		}
 		if (ret == -ENOENT) {
 			/* Already overwritten by the area's own slot reuse. */
-			keep_forget_oldest(k);
+			keep_forget(k, i);
+			i = 0;
 			continue;
 		}
 		if (ret < 0) {
 			report(h, ret, "cannot drop generation %" PRIu64 " of %s (tried again after the next checkpoint)",
-			       k->gens[0], area);
+			       k->gens[i], area);
 			break;
 		}
-		dropped[nd++] = k->gens[0];
-		keep_forget_oldest(k);
+		dropped[nd++] = k->gens[i];
+		keep_forget(k, i);
+		i = 0;
 	}
 	return nd;
 }

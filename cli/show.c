@@ -590,6 +590,20 @@ static void show_json_proc(const struct libckpt_image_task *t)
 	show_json_tty(t);
 }
 
+/* Pages an incremental image's processes take from its parent. */
+static uint64_t base_pages(const struct libckpt_image *img)
+{
+	const struct libckpt_image_task *t;
+	uint64_t n = 0;
+	size_t i;
+	uint32_t j;
+
+	for (i = 0; (t = libckpt_image_task(img, i)); i++)
+		for (j = 0; t->base && j < t->base->rec.nr_runs; j++)
+			n += t->base->runs[j].nr_pages;
+	return n;
+}
+
 static void show_text(const struct libckpt_image *img)
 {
 	const struct ckpt_image_hdr *h = libckpt_image_hdr(img);
@@ -615,6 +629,9 @@ static void show_text(const struct libckpt_image *img)
 	       h->nr_tasks, h->nr_threads);
 	if (h->nr_zombies)
 		printf("zombies:           %u\n", h->nr_zombies);
+	if (libckpt_image_parent(img))
+		printf("incremental on:    generation %llu (%" PRIu64 " pages taken from it)\n",
+		       libckpt_image_parent(img)->generation, base_pages(img));
 
 	printf("\n%7s %7s %7s %7s %-16s %7s %5s %9s\n", "PID", "PPID", "PGID",
 	       "SID", "COMM", "THREADS", "VMAS", "PAGES");
@@ -696,9 +713,12 @@ static void show_json(const struct libckpt_image *img)
 
 	printf("{\"version\": %u, \"generation\": %llu, \"created_ns\": %llu, "
 	       "\"freeze_ns\": %llu, \"size\": %" PRIu64 ", \"nr_tasks\": %u, "
-	       "\"nr_threads\": %u, \"tasks\": [", h->version, h->generation,
+	       "\"nr_threads\": %u, \"parent\": %llu, \"base_pages\": %" PRIu64
+	       ", \"tasks\": [", h->version, h->generation,
 	       h->created_ns, h->freeze_ns, libckpt_image_size(img),
-	       h->nr_tasks, h->nr_threads);
+	       h->nr_tasks, h->nr_threads,
+	       libckpt_image_parent(img) ? libckpt_image_parent(img)->generation : 0ULL,
+	       base_pages(img));
 	for (i = 0; (t = libckpt_image_task(img, i)); i++) {
 		if (i)
 			printf(", ");

@@ -19,6 +19,7 @@
 #include <linux/netlink.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <linux/ckpt.h>
 
 #include "area.h"
 #include "fault.h"
@@ -196,6 +197,45 @@ static int sb_write(struct ckpt_area *area)
 	return ret;
 }
 
+/*
+ * What each committed generation builds on: its image's PARENT record,
+ * which follows the image header (uapi/linux/ckpt_image.h), so the first
+ * bytes of each slot tell. Only an image of the version this module
+ * writes, with that record, has a parent; any other committed image is
+ * full (versions before 9 had no parents). @buf: scratch, 4096 bytes.
+ */
+static int read_parents(struct ckpt_area *area, void *buf)
+{
+	const size_t len = sizeof(struct ckpt_image_hdr) +
+			   sizeof(struct ckpt_rec_hdr) +
+			   sizeof(struct ckpt_rec_parent);
+	struct ckpt_image_hdr *h = buf;
+	struct ckpt_rec_hdr *rh = buf + sizeof(*h);
+	struct ckpt_rec_parent *p = (void *)(rh + 1);
+	loff_t pos;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
+		struct ckpt_area_slot *s = &area->sb->slots[i];
+
+		area->parents[i] = 0;
+		if (s->state != CKPT_SLOT_COMMITTED || s->length < len)
+			continue;
+		pos = s->offset;
+		n = kernel_read(area->file, buf, len, &pos);
+		if (n != len)
+			return n < 0 ? n : -EIO;
+		if (h->magic == CKPT_IMAGE_MAGIC &&
+		    h->version == CKPT_IMAGE_VERSION &&
+		    h->generation == s->generation &&
+		    rh->type == CKPT_REC_PARENT && rh->len == sizeof(*p) &&
+		    p->generation && p->generation < s->generation)
+			area->parents[i] = p->generation;
+	}
+	return 0;
+}
+
 static bool mark_busy(struct ckpt_area *area)
 {
 	struct inode *inode = file_inode(area->file);
@@ -288,6 +328,8 @@ int ckpt_area_open(int fd, struct ckpt_area **out,
 		goto err_fput;
 	}
 	ret = sb_choose(area, blk, area_capacity(area->file), extack);
+	if (!ret)
+		ret = read_parents(area, blk);
 	if (ret)
 		goto err_fput;
 	area->direct = area->file->f_mode & FMODE_CAN_ODIRECT;
@@ -380,27 +422,75 @@ static struct ckpt_area_slot *newest_committed(struct ckpt_area_sb *sb)
 	return newest;
 }
 
-/*
- * Where an image of @len bytes goes: where the ring continues, else at the
- * start of the data region, else right after the newest committed image —
- * the first with room that leaves the newest committed image alone. That
- * image is the last good checkpoint until the new one commits: were the new
- * one written over it and then failed (I/O error, crash, full disk),
- * nothing restorable would be left.
- */
-static int place_image(struct ckpt_area_sb *sb, u64 len, u64 *off)
+/* The slot of committed generation @gen, or -1. */
+static int find_committed(struct ckpt_area_sb *sb, u64 gen)
 {
-	struct ckpt_area_slot *newest = newest_committed(sb);
-	u64 cand[3] = { sb->next_offset, sb->data_offset };
-	int i, n = 2;
+	int i;
+
+	for (i = 0; i < CKPT_AREA_SLOTS; i++)
+		if (sb->slots[i].state == CKPT_SLOT_COMMITTED &&
+		    sb->slots[i].generation == gen)
+			return i;
+	return -1;
+}
+
+/* The slots of generation @gen and of every generation it builds on. */
+static unsigned int chain_of(struct ckpt_area *area, u64 gen)
+{
+	unsigned int mask = 0;
+	int i, hops;
+
+	for (hops = 0; gen && hops < CKPT_AREA_SLOTS; hops++) {
+		i = find_committed(area->sb, gen);
+		if (i < 0)
+			break;
+		mask |= 1U << i;
+		gen = area->parents[i];
+	}
+	return mask;
+}
+
+/*
+ * The slots no image may be written over: the newest committed generation
+ * and every generation it builds on, the last good checkpoint until the
+ * new one commits (were the new one written over it and then failed — I/O
+ * error, crash, full disk — nothing restorable would be left); and the
+ * chain the new image itself builds on.
+ */
+static unsigned int protected_slots(struct ckpt_area *area)
+{
+	struct ckpt_area_slot *newest = newest_committed(area->sb);
+	unsigned int mask = chain_of(area, area->parent);
 
 	if (newest)
-		cand[n++] = ALIGN(newest->offset + newest->length,
-				  CKPT_PAGE_SIZE);
+		mask |= chain_of(area, newest->generation);
+	return mask;
+}
+
+/*
+ * Where an image of @len bytes goes: where the ring continues, else at the
+ * start of the data region, else right after a protected image — the
+ * first with room that leaves every protected image alone.
+ */
+static int place_image(struct ckpt_area *area, u64 len, u64 *off)
+{
+	struct ckpt_area_sb *sb = area->sb;
+	unsigned int keep = protected_slots(area);
+	u64 cand[2 + CKPT_AREA_SLOTS] = { sb->next_offset, sb->data_offset };
+	int i, k, n = 2;
+
+	for (k = 0; k < CKPT_AREA_SLOTS; k++)
+		if (keep & (1U << k))
+			cand[n++] = ALIGN(sb->slots[k].offset +
+					  sb->slots[k].length, CKPT_PAGE_SIZE);
 	for (i = 0; i < n; i++) {
 		if (cand[i] > sb->size || len > sb->size - cand[i])
 			continue;
-		if (newest && overlaps(newest, cand[i], len))
+		for (k = 0; k < CKPT_AREA_SLOTS; k++)
+			if ((keep & (1U << k)) &&
+			    overlaps(&sb->slots[k], cand[i], len))
+				break;
+		if (k < CKPT_AREA_SLOTS)
 			continue;
 		*off = cand[i];
 		return 0;
@@ -408,18 +498,76 @@ static int place_image(struct ckpt_area_sb *sb, u64 len, u64 *off)
 	return -ENOSPC;
 }
 
-/* An empty slot, else the oldest generation's. */
-static int pick_slot(struct ckpt_area_sb *sb)
+/*
+ * Forget the generations of the slots in @mask, and every committed
+ * generation that builds on one of them, which no restore could compose
+ * any more: in the same superblock update, so no committed generation
+ * ever names a parent the area lost. The caller never passes a protected
+ * slot, and a generation building on an unprotected one is unprotected
+ * too (a chain is protected whole).
+ */
+static void forget_slots(struct ckpt_area *area, unsigned int mask)
 {
-	int i, oldest = 0;
+	struct ckpt_area_sb *sb = area->sb;
+	u64 gone[CKPT_AREA_SLOTS];
+	int i, k, n = 0;
+	bool more = true;
+
+	while (more) {
+		more = false;
+		for (i = 0; i < CKPT_AREA_SLOTS; i++) {
+			if (!(mask & (1U << i)) ||
+			    sb->slots[i].state == CKPT_SLOT_EMPTY)
+				continue;
+			if (sb->slots[i].state == CKPT_SLOT_COMMITTED)
+				gone[n++] = sb->slots[i].generation;
+			memset(&sb->slots[i], 0, sizeof(sb->slots[i]));
+			area->parents[i] = 0;
+		}
+		mask = 0;
+		for (i = 0; i < CKPT_AREA_SLOTS; i++)
+			for (k = 0; area->parents[i] && k < n; k++)
+				if (area->parents[i] == gone[k]) {
+					mask |= 1U << i;
+					more = true;
+				}
+	}
+}
+
+/* An empty slot, else the oldest unprotected generation's, else -1. */
+static int pick_slot(struct ckpt_area *area)
+{
+	struct ckpt_area_sb *sb = area->sb;
+	unsigned int keep = protected_slots(area);
+	int i, oldest = -1;
 
 	for (i = 0; i < CKPT_AREA_SLOTS; i++) {
 		if (sb->slots[i].state == CKPT_SLOT_EMPTY)
 			return i;
-		if (sb->slots[i].generation < sb->slots[oldest].generation)
+		if (keep & (1U << i))
+			continue;
+		if (oldest < 0 ||
+		    sb->slots[i].generation < sb->slots[oldest].generation)
 			oldest = i;
 	}
 	return oldest;
+}
+
+/**
+ * ckpt_area_holds() - does the area hold this generation, unchanged?
+ * @area: the area
+ * @gen: a generation as a PARENT record names it
+ *
+ * Return: true if @gen is committed in @area with that length, checksum
+ * and creation time.
+ */
+bool ckpt_area_holds(struct ckpt_area *area, const struct ckpt_rec_parent *gen)
+{
+	int i = find_committed(area->sb, gen->generation);
+
+	return i >= 0 && area->sb->slots[i].length == gen->image_len &&
+	       area->sb->slots[i].crc32c == gen->crc32c &&
+	       area->sb->slots[i].created_ns == gen->created_ns;
 }
 
 /**
@@ -432,11 +580,13 @@ static int pick_slot(struct ckpt_area_sb *sb)
  * @extack: receives the reason on failure
  *
  * Generations the new image will overwrite are dropped from the superblock
- * first, and the new slot is marked WRITING; both are on disk before any
- * image byte is. The newest committed generation is never overwritten.
+ * first, with every generation that builds on them, and the new slot is
+ * marked WRITING; both are on disk before any image byte is. The newest
+ * committed generation, the generations it builds on and those the new
+ * image builds on (@area->parent) are never overwritten.
  *
  * Return: 0, -ENOSPC (the image is larger than the area, or fits only over
- * the newest committed generation) or an I/O error.
+ * protected generations) or an I/O error.
  */
 int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 		      u64 *generation, u64 *offset,
@@ -445,7 +595,7 @@ int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 	struct ckpt_area_sb *sb = area->sb;
 	struct ckpt_area_slot *s;
 	u64 off;
-	int i, ret;
+	int i, slot, ret;
 
 	if (!sb) {
 		/* A stream: one standalone image (generation 0) at its start. */
@@ -457,15 +607,23 @@ int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 		NL_SET_ERR_MSG(extack, "image is larger than the area");
 		return -ENOSPC;
 	}
-	if (place_image(sb, len, &off)) {
+	if (place_image(area, len, &off)) {
 		NL_SET_ERR_MSG(extack,
-			       "image fits only over the newest committed generation: the area is too small to keep it");
+			       "image fits only over the newest committed generation or a generation it builds on: the area is too small to keep them");
 		return -ENOSPC;
 	}
 	for (i = 0; i < CKPT_AREA_SLOTS; i++)
 		if (overlaps(&sb->slots[i], off, len))
-			memset(&sb->slots[i], 0, sizeof(sb->slots[i]));
-	area->slot = pick_slot(sb);
+			forget_slots(area, 1U << i);
+	slot = pick_slot(area);
+	if (slot < 0) {
+		NL_SET_ERR_MSG(extack,
+			       "every slot of the area holds the newest generation's chain: write a full image");
+		return -ENOSPC;
+	}
+	forget_slots(area, 1U << slot);
+	area->slot = slot;
+	area->parents[slot] = area->parent;
 	s = &sb->slots[area->slot];
 	s->generation = sb->next_generation++;
 	s->offset = off;
@@ -613,9 +771,21 @@ void ckpt_area_abandon(struct ckpt_area *area)
 	if (area->slot < 0 || !area->sb)
 		return;
 	memset(&area->sb->slots[area->slot], 0, sizeof(area->sb->slots[0]));
+	area->parents[area->slot] = 0;
 	area->slot = -1;
 	if (sb_write(area))
 		pr_warn_ratelimited("could not record an abandoned generation; it stays marked incomplete\n");
+}
+
+static bool has_children(struct ckpt_area *area, u64 generation)
+{
+	int i;
+
+	for (i = 0; i < CKPT_AREA_SLOTS; i++)
+		if (area->sb->slots[i].state == CKPT_SLOT_COMMITTED &&
+		    area->parents[i] == generation)
+			return true;
+	return false;
 }
 
 /**
@@ -629,10 +799,12 @@ void ckpt_area_abandon(struct ckpt_area *area)
  * one superblock update of the two-copy protocol: a crash leaves the
  * generation either whole or gone. Its bytes become room for later
  * images. The newest committed generation is never dropped: it may be
- * the only restorable one.
+ * the only restorable one; nor is one that a committed incremental
+ * generation builds on.
  *
  * Return: 0, -ENOENT (no such generation), -EINVAL (not committed, or the
- * newest), the errors of ckpt_area_open() or an I/O error.
+ * newest), -ENOTEMPTY (a generation builds on it), the errors of
+ * ckpt_area_open() or an I/O error.
  */
 int ckpt_area_drop(int fd, u64 generation, struct netlink_ext_ack *extack)
 {
@@ -657,6 +829,10 @@ int ckpt_area_drop(int fd, u64 generation, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack,
 			       "the newest committed generation is never dropped: it may be the only restorable one");
 		ret = -EINVAL;
+	} else if (has_children(area, generation)) {
+		NL_SET_ERR_MSG(extack,
+			       "a newer committed generation builds on this one (incremental): drop that first");
+		ret = -ENOTEMPTY;
 	} else {
 		memset(s, 0, sizeof(*s));
 		ret = sb_write(area);
@@ -690,9 +866,9 @@ int ckpt_area_check_room(struct ckpt_area *area, u64 len,
 			      len >> 20, (sb->size - sb->data_offset) >> 20);
 		return -ENOSPC;
 	}
-	if (place_image(sb, len, &off)) {
+	if (place_image(area, len, &off)) {
 		ckpt_err_setf(extack, 0, 0,
-			      "the image needs at least %llu MiB, which fit in the area only over its newest committed generation",
+			      "the image needs at least %llu MiB, which fit in the area only over its newest committed generation or one it builds on",
 			      len >> 20);
 		return -ENOSPC;
 	}

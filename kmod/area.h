@@ -25,6 +25,10 @@ struct netlink_ext_ack;
  * @base: where the image starts in @file
  * @direct: images are written with direct I/O (the file supports it; a
  *	stream never is: its end is not rounded to a block)
+ * @parent: the generation the image being written builds on (incr.c), 0
+ *	for a full image
+ * @parents: per slot, the generation its image builds on (its PARENT
+ *	record, read at open; 0 for a full image or an empty slot)
  *
  * A stream (ckpt_area_open_stream()) has no superblock (@sb is NULL): the
  * image is written once, sequentially, and its trailer is the commit.
@@ -37,6 +41,8 @@ struct ckpt_area {
 	int sb_first;
 	u64 base;
 	bool direct;
+	u64 parent;
+	u64 parents[CKPT_AREA_SLOTS];
 };
 
 int ckpt_area_open(int fd, struct ckpt_area **out,
@@ -55,5 +61,6 @@ int ckpt_area_write_pages(struct ckpt_area *area, u64 pos, struct bio_vec *bv,
 int ckpt_area_commit(struct ckpt_area *area, u64 len, u32 crc);
 void ckpt_area_abandon(struct ckpt_area *area);
 int ckpt_area_drop(int fd, u64 generation, struct netlink_ext_ack *extack);
+bool ckpt_area_holds(struct ckpt_area *area, const struct ckpt_rec_parent *gen);
 
 #endif /* CKPT_AREA_H */

@@ -38,6 +38,7 @@
 #include "notice.h"
 #include "proc.h"
 #include "pstate.h"
+#include "incr.h"
 #include "prepass.h"
 #include "snap.h"
 #include "sock.h"
@@ -866,7 +867,8 @@ static void stop_group(struct ckpt_snapshot *snap)
 
 static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 		       struct ckpt_group_census *census, bool leave_stopped,
-		       bool loose, struct ckpt_snapshot *snap,
+		       bool loose, struct ckpt_area *area,
+		       struct ckpt_snapshot *snap,
 		       struct netlink_ext_ack *extack)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
@@ -906,8 +908,18 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	 * The two-phase freeze: the pages are held while the group still
 	 * runs, and the stop keeps what did not change (prepass.c). A retry
 	 * (@loose) goes without: it must not run out of room twice.
+	 *
+	 * Soft-dirty (incr.h): the pre-pass clears the bit of every page it
+	 * holds, as the stop's walk does; a range it keeps was not written
+	 * since, and a page that appears later changes the range, which the
+	 * stop walks again. So a full image with a pre-pass is a parent like
+	 * any other. An incremental one goes without the pre-pass: in a range
+	 * the stop walks again, a page the pre-pass held because it was dirty
+	 * would show a clear bit and be taken from the parent.
 	 */
-	if (!ret && !loose && ckpt_prepass_wanted())
+	if (!ret)
+		ret = ckpt_incr_begin(snap, area, g->incremental);
+	if (!ret && !loose && !snap->incremental && ckpt_prepass_wanted())
 		ret = ckpt_prepass_run(snap);
 	if (ret)
 		goto out_put;
@@ -1021,7 +1033,7 @@ int ckpt_freeze_group(const struct ckpt_group_id *g, bool leave_stopped,
 		} else {
 			/* A reservation that ran out is redone loosely. */
 			ret = freeze_once(pgrp, g, &census, leave_stopped,
-					  tries > 0, snap, extack);
+					  tries > 0, area, snap, extack);
 			mutex_unlock(&freeze_mutex);
 		}
 		put_pid(pgrp);

@@ -51,13 +51,14 @@ static const struct nla_policy check_policy[CKPT_A_TCP_ESTABLISHED + 1] = {
 	[CKPT_A_TCP_ESTABLISHED] = { .type = NLA_FLAG },
 };
 
-static const struct nla_policy freeze_policy[CKPT_A_NOTIFY_GRACE_MS + 1] = {
+static const struct nla_policy freeze_policy[CKPT_A_INCREMENTAL + 1] = {
 	[CKPT_A_PGID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CKPT_A_AREA_FD] = { .type = NLA_U32 },
 	[CKPT_A_RATE] = { .type = NLA_U64 },
 	[CKPT_A_OUTPUT_FD] = { .type = NLA_U32 },
 	[CKPT_A_SESSION] = { .type = NLA_FLAG },
 	[CKPT_A_LEAVE_STOPPED] = { .type = NLA_FLAG },
+	[CKPT_A_INCREMENTAL] = { .type = NLA_FLAG },
 	[CKPT_A_GHOST_LIMIT] = NLA_POLICY_FULL_RANGE(NLA_U64, &ghost_limit_range),
 	[CKPT_A_TCP_ESTABLISHED] = { .type = NLA_FLAG },
 	[CKPT_A_NOTIFY_GRACE_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &notify_grace_range),
@@ -187,6 +188,7 @@ static struct ckpt_group_id request_group(struct genl_info *info)
 		.notify_grace_ms = info->attrs[CKPT_A_NOTIFY_GRACE_MS] ?
 			nla_get_u32(info->attrs[CKPT_A_NOTIFY_GRACE_MS]) :
 			CKPT_NOTIFY_GRACE_DEFAULT_MS,
+		.incremental = nla_get_flag(info->attrs[CKPT_A_INCREMENTAL]),
 	};
 }
 
@@ -237,7 +239,9 @@ static int put_freeze_reply(struct sk_buff *msg, struct ckpt_job *job)
 	    nla_put_u64_64bit(msg, CKPT_A_NR_PAGES, job->nr_pages,
 			      CKPT_A_PAD) ||
 	    nla_put_u64_64bit(msg, CKPT_A_IMAGE_LEN, job->image_len,
-			      CKPT_A_PAD))
+			      CKPT_A_PAD) ||
+	    nla_put_u64_64bit(msg, CKPT_A_PARENT_GENERATION,
+			      job->parent_generation, CKPT_A_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -359,6 +363,8 @@ static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 	job->nr_tasks = snap->nr_tasks;
 	job->nr_threads = snap->nr_threads;
 	job->nr_pages = snap->nr_pages;
+	job->parent_generation = snap->incremental ?
+				 snap->parent.generation : 0;
 	ret = start_job(job, info->extack);
 	if (!ret)
 		ret = reply(info, CKPT_CMD_FREEZE, put_freeze_reply, job);

@@ -40,6 +40,8 @@ struct ckpt_group_census {
  * @tcp_hold: with @tcp_established, the job that holds those connections
  *	from the freeze on (tcpx.c), or 0: the group runs on, they are
  *	not touched
+ * @incremental: write an incremental image if a parent is usable
+ *	(CKPT_A_INCREMENTAL, incr.c)
  */
 struct ckpt_group_id {
 	pid_t nr;
@@ -48,6 +50,7 @@ struct ckpt_group_id {
 	bool tcp_established;
 	u64 tcp_hold;
 	u32 notify_grace_ms;
+	bool incremental;
 };
 
 extern unsigned int ckpt_max_tasks;

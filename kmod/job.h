@@ -34,7 +34,8 @@ struct ckpt_snapshot;
  * @stream_ns: release to commit, once finished
  * @nr_tasks: processes
  * @nr_threads: threads
- * @nr_pages: pages
+ * @nr_pages: pages the image carries
+ * @parent_generation: the generation an incremental image builds on, or 0
  * @state: enum ckpt_job_state (READ_ONCE)
  * @error: negative errno once FAILED
  * @why: static explanation of @error, or NULL
@@ -59,6 +60,7 @@ struct ckpt_job {
 	u32 nr_tasks;
 	u32 nr_threads;
 	u64 nr_pages;
+	u64 parent_generation;
 	int state;
 	int error;
 	const char *why;

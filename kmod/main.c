@@ -10,6 +10,7 @@
 #include <linux/module.h>
 
 #include "genl.h"
+#include "incr.h"
 #include "job.h"
 #include "tcpx.h"
 
@@ -41,6 +42,7 @@ static void __exit ckpt_exit(void)
 {
 	ckpt_genl_exit();
 	ckpt_job_exit();
+	ckpt_incr_exit();
 	ckpt_tcpx_exit();
 	pr_info("unloaded\n");
 }

@@ -30,6 +30,7 @@
 
 #include "fault.h"
 #include "group.h"
+#include "incr.h"
 #include "prepass.h"
 #include "snap.h"
 #include "sysv.h"
@@ -224,6 +225,18 @@ static void ent_add(struct ckpt_task_snap *ts, unsigned long addr,
 	e->page = page;
 	e->nr = nr;
 	e->flags = flags;
+}
+
+/*
+ * A page the parent generation holds (incr.h): an entry without a page,
+ * so the writer lists it in the process's BASE record instead.
+ */
+static void ent_add_base(struct ckpt_task_snap *ts, unsigned long addr,
+			 unsigned int nr)
+{
+	ent_add(ts, addr, NULL, nr, CKPT_ENT_BASE);
+	ts->nr_base_ents++;
+	ts->nr_base_pages += nr;
 }
 
 /* An entry copy_held() will copy: counted so it can skip the scan. */
@@ -463,9 +476,21 @@ static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		     unsigned long addr, pte_t *ptep, struct page *page)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	bool copy = copy_at_freeze(vma, page);
 
+	/*
+	 * Unchanged since the parent (incr.h): read-only already, not held.
+	 * Not a KSM page: ksmd's replace_page() maps the merged page with a
+	 * fresh PTE, without the soft-dirty bit of the page it replaced.
+	 */
+	if (!copy && !PageKsm(page) &&
+	    ckpt_incr_unchanged(ts, pte_soft_dirty(*ptep))) {
+		ent_add_base(ts, addr, 1);
+		return;
+	}
 	get_page(page);
-	if (copy_at_freeze(vma, page)) {
+	if (copy) {
+		ckpt_incr_mark_pte(ptep);
 		ent_add_copy(ts, addr, page, 1);
 		return;
 	}
@@ -475,6 +500,7 @@ static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		ptep_set_wrprotect(mm, addr, ptep);
 		ts->wrprotected = true;
 	}
+	ckpt_incr_clear_pte(ptep);
 	ent_add(ts, addr, page, 1, 0);
 }
 
@@ -566,12 +592,19 @@ static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	struct mm_struct *mm = vma->vm_mm;
 	pmd_t pmd = *pmdp;
 	struct page *page = pmd_page(pmd);
+	bool copy;
 
 	/* The huge zero page is not anonymous (huge_zero_pfn is unexported). */
 	if (!PageAnon(page))
 		return;
+	copy = copy_at_freeze(vma, page);
+	if (!copy && ckpt_incr_unchanged(ts, pmd_soft_dirty(pmd))) {
+		ent_add_base(ts, addr & HPAGE_PMD_MASK, HPAGE_PMD_NR);
+		return;
+	}
 	get_page(page);
-	if (copy_at_freeze(vma, page)) {
+	if (copy) {
+		ckpt_incr_mark_pmd(pmdp);
 		ent_add_copy(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR);
 		ts->nr_huge++;
 		return;
@@ -582,6 +615,7 @@ static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		pmdp_set_wrprotect(mm, addr, pmdp);
 		ts->wrprotected = true;
 	}
+	ckpt_incr_clear_pmd(pmdp);
 	ent_add(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR, 0);
 	ts->nr_huge++;
 }
@@ -691,6 +725,7 @@ static int walk_anon_vma(struct ckpt_task_snap *ts,
 	pmd_t *pmd, pmdval;
 	int ret;
 
+	ckpt_incr_vma_begin(ts, vma);
 	for (; addr < end; addr = next) {
 		pmd = ckpt_snap_find_pmd(vma->vm_mm, addr, end, &next);
 		if (IS_ERR(pmd)) {
@@ -709,6 +744,7 @@ static int walk_anon_vma(struct ckpt_task_snap *ts,
 		if (ret)
 			return ret;
 	}
+	ckpt_incr_vma_end(vma);
 	return 0;
 }
 
@@ -1033,6 +1069,7 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 		.flags = vma_image_flags(vma),
 	};
 	unsigned long first = ts->nr_ents, huge = ts->nr_huge, kept = 0;
+	unsigned long base_ents = ts->nr_base_ents;
 	struct ckpt_sysv_held *seg = NULL;
 	const char *path = NULL;
 	int ret;
@@ -1076,6 +1113,8 @@ static int capture_vma(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 	/* Entries are one page each, but for PMD-mapped THPs. */
 	huge = ts->nr_huge - huge;
 	rec.nr_pages = ts->nr_ents - first + huge * (HPAGE_PMD_NR - 1);
+	/* The parent's pages are not in this image's PAGES runs. */
+	rec.nr_pages -= ts->nr_base_ents - base_ents;
 	/*
 	 * One global atomic per mapping, not per page; counted even on
 	 * failure, since ckpt_snap_release_pages() subtracts every entry.
@@ -1529,6 +1568,8 @@ void ckpt_snap_free(struct ckpt_snapshot *snap)
 
 	if (!snap)
 		return;
+	/* A freeze whose image was not committed is no parent. */
+	ckpt_incr_forget(snap->incr_id);
 	for (i = 0; i < snap->nr_tasks; i++) {
 		struct ckpt_task_snap *ts = &snap->tasks[i];
 

@@ -22,6 +22,7 @@ struct task_struct;
 /* ckpt_page_ent.flags */
 #define CKPT_ENT_COPY		0x1	/* copy before release (copy_at_freeze()) */
 #define CKPT_ENT_VMA_START	0x2	/* first entry of a mapping */
+#define CKPT_ENT_BASE		0x4	/* unchanged: taken from the parent, no page */
 
 /**
  * struct ckpt_page_ent - pages held for the writer
@@ -90,6 +91,12 @@ struct ckpt_buf {
  * @pre: what the pre-pass held while the group ran (prepass.c), or NULL
  * @wrprotected: a PTE or huge PMD was made read-only since the last TLB
  *	flush (ckpt_snap_flush_tlbs() must run before the group does)
+ * @incr: the parent generation holds this process (incr.c): its pages
+ *	unchanged since the parent's freeze become CKPT_ENT_BASE entries
+ * @vma_clean: the mapping being walked had no VM_SOFTDIRTY when its walk
+ *	began (and @incr): its PTEs' soft-dirty bits tell what changed
+ * @nr_base_ents: CKPT_ENT_BASE entries
+ * @nr_base_pages: pages of CKPT_ENT_BASE entries
  */
 struct ckpt_task_snap {
 	struct task_struct *task;
@@ -120,6 +127,10 @@ struct ckpt_task_snap {
 	char *pathbuf;
 	struct ckpt_prepass *pre;
 	bool wrprotected;
+	bool incr;
+	bool vma_clean;
+	unsigned long nr_base_ents;
+	unsigned long nr_base_pages;
 };
 
 /**
@@ -149,6 +160,9 @@ static inline struct ckpt_page_ent *ckpt_snap_ent(struct ckpt_task_snap *ts,
  * @capture_ns: capture of state, descriptors, mappings and pages
  * @prepass_ns: the pre-pass over the running group's memory, before the
  *	park (prepass.c)
+ * @incr_id: the incremental token this freeze made (incr.c), 0 if none
+ * @incremental: the image is incremental, on @parent
+ * @parent: with @incremental, the PARENT record
  */
 struct ckpt_snapshot {
 	struct ckpt_task_snap *tasks;
@@ -162,6 +176,9 @@ struct ckpt_snapshot {
 	u64 park_ns;
 	u64 capture_ns;
 	u64 prepass_ns;
+	u64 incr_id;
+	bool incremental;
+	struct ckpt_rec_parent parent;
 };
 
 /**

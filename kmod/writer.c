@@ -25,6 +25,7 @@
 #include "area.h"
 #include "fault.h"
 #include "genl.h"
+#include "incr.h"
 #include "job.h"
 #include "snap.h"
 #include "writer.h"
@@ -132,19 +133,25 @@ struct stream {
 	bool yielding;
 };
 
-/* Index after the run starting at @i; *@pages gets its page count. */
+/*
+ * Index after the run starting at @i; *@pages gets its page count. A run
+ * is all held pages or all pages of the parent (CKPT_ENT_BASE).
+ */
 static unsigned long next_run(struct ckpt_task_snap *ts, unsigned long i,
 			      u32 *pages)
 {
 	struct ckpt_page_ent *e = ckpt_snap_ent(ts, i);
 	unsigned long end = e->addr + e->nr * PAGE_SIZE;
 
+	unsigned int base = e->flags & CKPT_ENT_BASE;
+
 	*pages = e->nr;
 	for (i++; i < ts->nr_ents; i++) {
 		e = ckpt_snap_ent(ts, i);
 
 		if (e->addr != end || *pages + e->nr > MAX_RUN_PAGES ||
-		    (e->flags & CKPT_ENT_VMA_START))
+		    (e->flags & CKPT_ENT_VMA_START) ||
+		    (e->flags & CKPT_ENT_BASE) != base)
 			break;
 		*pages += e->nr;
 		end += e->nr * PAGE_SIZE;
@@ -157,6 +164,30 @@ static u64 rec_size(size_t payload)
 	return sizeof(struct ckpt_rec_hdr) + ALIGN(payload, 8);
 }
 
+static bool is_base(struct ckpt_task_snap *ts, unsigned long i)
+{
+	return ckpt_snap_ent(ts, i)->flags & CKPT_ENT_BASE;
+}
+
+/* Runs of pages a process takes from the parent. */
+static u32 base_runs(struct ckpt_task_snap *ts)
+{
+	unsigned long i = 0;
+	u32 n = 0, pages;
+
+	while (i < ts->nr_ents) {
+		n += is_base(ts, i);
+		i = next_run(ts, i, &pages);
+	}
+	return n;
+}
+
+static size_t base_len(struct ckpt_task_snap *ts)
+{
+	return sizeof(struct ckpt_rec_base) +
+	       (size_t)base_runs(ts) * sizeof(struct ckpt_base_run);
+}
+
 /*
  * The image's exact length, in the order stream_image() writes it: every
  * process's metadata and the zombies first, then the page runs, whose
@@ -167,6 +198,9 @@ static u64 image_length(struct ckpt_snapshot *snap)
 	u64 len = sizeof(struct ckpt_image_hdr);
 	unsigned int t;
 
+	if (snap->incremental)
+		len += rec_size(sizeof(snap->parent));
+
 	for (t = 0; t < snap->nr_tasks; t++) {
 		struct ckpt_task_snap *ts = &snap->tasks[t];
 
@@ -174,6 +208,8 @@ static u64 image_length(struct ckpt_snapshot *snap)
 		       ts->threads.len + ts->vmas.len + ts->fds.len +
 		       ts->ident.len + ts->timers.len + ts->signals.len +
 		       ts->locks.len + ts->sysv.len + ts->tty.len;
+		if (snap->incremental)
+			len += rec_size(base_len(ts));
 	}
 	len += snap->nr_zombies * rec_size(sizeof(struct ckpt_rec_zombie));
 	for (t = 0; t < snap->nr_tasks; t++) {
@@ -182,7 +218,11 @@ static u64 image_length(struct ckpt_snapshot *snap)
 		u32 pages;
 
 		while (i < ts->nr_ents) {
+			bool base = is_base(ts, i);
+
 			i = next_run(ts, i, &pages);
+			if (base)
+				continue;
 			len += rec_size(sizeof(struct ckpt_rec_pages));
 			len += CKPT_PAGES_PAD(len) + (u64)pages * PAGE_SIZE;
 		}
@@ -435,6 +475,10 @@ static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 		u64 pad = CKPT_PAGES_PAD(s->pos + sizeof(hdr) + sizeof(rec));
 
 		j = next_run(ts, i, &pages);
+		if (is_base(ts, i)) {
+			i = j;
+			continue;
+		}
 		rec.nr_pages = pages;
 		hdr.len = sizeof(rec) + pad + (u64)pages * PAGE_SIZE;
 		ret = emit(s, &hdr, sizeof(hdr));
@@ -459,6 +503,34 @@ static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 		i = j;
 	}
 	return 0;
+}
+
+/* The BASE record of an incremental image's process: the parent's runs. */
+static int emit_base(struct stream *s, struct ckpt_task_snap *ts)
+{
+	struct ckpt_rec_base rec = { .nr_runs = base_runs(ts) };
+	struct ckpt_rec_hdr hdr = {
+		.type = CKPT_REC_BASE,
+		.len = base_len(ts),
+	};
+	unsigned long i = 0;
+	u32 pages;
+	int ret;
+
+	ret = emit(s, &hdr, sizeof(hdr));
+	if (!ret)
+		ret = emit(s, &rec, sizeof(rec));
+	while (!ret && i < ts->nr_ents) {
+		struct ckpt_base_run run = { .addr = ckpt_snap_ent(ts, i)->addr };
+		bool base = is_base(ts, i);
+
+		i = next_run(ts, i, &pages);
+		run.nr_pages = pages;
+		if (base)
+			ret = emit(s, &run, sizeof(run));
+	}
+	/* 8 + 16 * n bytes: a multiple of 8, no padding. */
+	return ret;
 }
 
 /*
@@ -505,6 +577,9 @@ static int stream_image(struct stream *s)
 	int ret;
 
 	ret = emit(s, &hdr, sizeof(hdr));
+	if (!ret && snap->incremental)
+		ret = emit_rec(s, CKPT_REC_PARENT, &snap->parent,
+			       sizeof(snap->parent));
 	for (t = 0; !ret && t < snap->nr_tasks; t++) {
 		struct ckpt_task_snap *ts = &snap->tasks[t];
 
@@ -529,6 +604,8 @@ static int stream_image(struct stream *s)
 			ret = emit(s, ts->sysv.data, ts->sysv.len);
 		if (!ret)
 			ret = emit(s, ts->tty.data, ts->tty.len);
+		if (!ret && snap->incremental)
+			ret = emit_base(s, ts);
 	}
 	for (t = 0; !ret && t < snap->nr_zombies; t++)
 		ret = emit_rec(s, CKPT_REC_ZOMBIE, &snap->zombies[t],
@@ -632,6 +709,9 @@ static int writer_main(void *arg)
 		if (ret)
 			why = "flushing the committed image failed";
 	}
+	if (!ret)
+		ckpt_incr_commit(job->snap, job->generation, job->image_len,
+				 ~s.crc);
 	if (ret)
 		ckpt_area_abandon(job->area);
 	free_stream(&s);

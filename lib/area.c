@@ -456,3 +456,21 @@ int libckpt_area_find(const struct ckpt_area_sb *sb, uint64_t generation)
 	}
 	return best;
 }
+
+uint64_t libckpt_area_slot_parent(int fd, const struct ckpt_area_slot *s)
+{
+	struct {
+		struct ckpt_image_hdr h;
+		struct ckpt_rec_hdr rh;
+		struct ckpt_rec_parent p;
+	} head;
+
+	if (s->state != CKPT_SLOT_COMMITTED || s->length < sizeof(head) ||
+	    pread(fd, &head, sizeof(head), (off_t)s->offset) != (ssize_t)sizeof(head))
+		return 0;
+	if (head.h.magic != CKPT_IMAGE_MAGIC || head.h.version != CKPT_IMAGE_VERSION ||
+	    head.h.generation != s->generation || head.rh.type != CKPT_REC_PARENT ||
+	    head.rh.len != sizeof(head.p) || head.p.generation >= s->generation)
+		return 0;
+	return head.p.generation;
+}

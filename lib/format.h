@@ -75,6 +75,19 @@ int libckpt_image_open_deferred(const char *spec, struct libckpt_image **out,
  */
 int libckpt_image_hold(const struct libckpt_image *img);
 
+/*
+ * Generation @gen of the area @img is a generation of, opened through a
+ * descriptor of its own and verified whole, as libckpt_image_open().
+ */
+int libckpt_image_open_generation(const struct libckpt_image *img, uint64_t gen,
+				  struct libckpt_image **out, char *err, size_t errlen);
+/* Is @img a generation of an area? */
+bool libckpt_image_in_area(const struct libckpt_image *img);
+/* The crc32c of @img's trailer (and area slot) once verified. */
+uint32_t libckpt_image_crc(const struct libckpt_image *img);
+/* Do the @len bytes at byte @offset of the image's file lie in @img? */
+bool libckpt_image_in(const struct libckpt_image *img, uint64_t offset, uint64_t len);
+
 /* @len bytes at byte @offset of the image's file whose CRC-32C is @crc. */
 struct libckpt_data_crc {
 	uint64_t offset;

@@ -53,6 +53,7 @@ int libckpt_parse_job(struct nlattr **tb, void *arg)
 	job->capture_ns = libckpt_get_u64(tb, CKPT_A_CAPTURE_NS);
 	job->nr_pages = libckpt_get_u64(tb, CKPT_A_NR_PAGES);
 	job->image_len = libckpt_get_u64(tb, CKPT_A_IMAGE_LEN);
+	job->parent_generation = libckpt_get_u64(tb, CKPT_A_PARENT_GENERATION);
 	job->written = libckpt_get_u64(tb, CKPT_A_WRITTEN);
 	job->stream_ns = libckpt_get_u64(tb, CKPT_A_STREAM_NS);
 	job->nr_tasks = libckpt_get_u32(tb, CKPT_A_NR_TASKS);
@@ -93,7 +94,9 @@ static int freeze_into(struct libckpt *h, uint32_t id, int fd_attr, int fd,
 	    ((o->flags & LIBCKPT_F_TCP_ESTABLISHED) &&
 	     nla_put_flag(msg, CKPT_A_TCP_ESTABLISHED) < 0) ||
 	    ((o->flags & LIBCKPT_F_NOTIFY_GRACE) &&
-	     nla_put_u32(msg, CKPT_A_NOTIFY_GRACE_MS, o->notify_grace_ms) < 0)) {
+	     nla_put_u32(msg, CKPT_A_NOTIFY_GRACE_MS, o->notify_grace_ms) < 0) ||
+	    ((o->flags & LIBCKPT_F_INCREMENTAL) &&
+	     nla_put_flag(msg, CKPT_A_INCREMENTAL) < 0)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}

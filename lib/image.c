@@ -92,6 +92,8 @@ struct task_state {
 	struct ckpt_sysv_seg *seg_v;	/* of sysv */
 	struct libckpt_image_tty tty;
 	struct ckpt_tty *tty_v;		/* of tty */
+	struct libckpt_image_base base;
+	struct ckpt_base_run *base_v;	/* of base */
 	size_t nr_threads, nr_vmas, nr_fds;	/* parsed so far */
 	size_t cap_threads, cap_vmas, cap_fds;
 	uint64_t *vma_pages;	/* pages counted per mapping in a walk */
@@ -114,6 +116,8 @@ struct libckpt_image {
 	struct ckpt_image_hdr hdr;
 	struct libckpt_image_task *tasks;
 	struct task_state *ts;
+	bool has_parent;		/* incremental: a PARENT record */
+	struct ckpt_rec_parent parent;
 	struct ckpt_rec_zombie *zombies;	/* hdr.nr_zombies */
 	size_t nr_tasks, cap_tasks, cap_ts;
 	uint32_t *by_pid;	/* task indices sorted by pid */
@@ -1367,6 +1371,78 @@ static int parse_tty(struct libckpt_image *img, size_t ti,
 
 static int parse_zombie(struct libckpt_image *img, size_t zi,
 			const struct ckpt_rec_hdr *rh, const void *fixed);
+static ssize_t find_vma(const struct libckpt_image *img, size_t ti,
+			uint64_t addr, uint64_t end);
+
+/* Most runs one BASE record may carry (a 2^26-page process page by page). */
+#define MAX_BASE_RUNS	(1U << 26)
+
+/*
+ * An incremental image's pages of one process that its parent holds: in
+ * order, apart, each within one private mapping. That the parent holds
+ * them and that they miss this image's own runs is the composer's to
+ * check (lib/chain.c): it sees both.
+ */
+static int parse_base(struct libckpt_image *img, size_t ti,
+		      const struct ckpt_rec_hdr *rh, const void *fixed)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct ckpt_rec_base *rec = &ts->base.rec;
+	uint32_t pid = img->tasks[ti].rec.pid;
+	uint64_t next = 0, bytes;
+	ssize_t v;
+	uint32_t i;
+	int ret;
+
+	_Static_assert(sizeof(*rec) == 2 * sizeof(uint32_t), "count and reserved");
+	*rec = *(const struct ckpt_rec_base *)fixed;
+	ret = read_counted(img, rh, rec, MAX_BASE_RUNS, sizeof(*ts->base_v),
+			   "runs", (void **)&ts->base_v);
+	for (i = 0; !ret && i < rec->nr_runs; i++) {
+		const struct ckpt_base_run *r = &ts->base_v[i];
+
+		bytes = r->nr_pages * CKPT_PAGE_SIZE;
+		if (!r->nr_pages || r->nr_pages > UINT64_MAX / CKPT_PAGE_SIZE ||
+		    r->addr % CKPT_PAGE_SIZE || r->addr > UINT64_MAX - bytes)
+			return bad(img, -EBADMSG, "BASE run 0x%" PRIx64 "+%" PRIu64
+				   " of pid %" PRIu32 " is empty, unaligned or wraps",
+				   (uint64_t)r->addr, (uint64_t)r->nr_pages, pid);
+		if (r->addr < next)
+			return bad(img, -EBADMSG, "BASE run 0x%" PRIx64 " of pid %" PRIu32
+				   " overlaps or precedes the previous one",
+				   (uint64_t)r->addr, pid);
+		next = r->addr + bytes;
+		v = find_vma(img, ti, r->addr, next);
+		if (v < 0 || (ts->vmas[v].rec.flags & CKPT_VMA_SHARED))
+			return bad(img, -EBADMSG, "BASE run 0x%" PRIx64 "+%" PRIu64
+				   " of pid %" PRIu32 " is not within one private mapping",
+				   (uint64_t)r->addr, (uint64_t)r->nr_pages, pid);
+	}
+	if (ret)
+		return ret;
+	ts->base.runs = ts->base_v;
+	img->tasks[ti].base = &ts->base;
+	return 0;
+}
+
+/* The parent an incremental image names: one below it, in its area. */
+static int parse_parent(struct libckpt_image *img, size_t i,
+			const struct ckpt_rec_hdr *rh, const void *fixed)
+{
+	const struct ckpt_rec_parent *p = fixed;
+
+	(void)i;
+	(void)rh;
+	if (p->reserved || !p->generation || !p->image_len)
+		return bad(img, -EBADMSG, "PARENT: generation or length 0, or a reserved field set");
+	if (img->hdr.generation && p->generation >= img->hdr.generation)
+		return bad(img, -EBADMSG, "PARENT: generation %" PRIu64
+			   " is not below the image's own (%" PRIu64 ")",
+			   (uint64_t)p->generation, (uint64_t)img->hdr.generation);
+	img->parent = *p;
+	img->has_parent = true;
+	return 0;
+}
 
 /* The fixed structure of a record, whatever its type. */
 union rec_fixed {
@@ -1382,6 +1458,8 @@ union rec_fixed {
 	struct ckpt_rec_sysv_shm sysv;
 	struct ckpt_rec_tty tty;
 	struct ckpt_rec_zombie zombie;
+	struct ckpt_rec_parent parent;
+	struct ckpt_rec_base base;
 };
 
 /*
@@ -1417,11 +1495,15 @@ static const struct rec_type {
 	[CKPT_REC_SYSV_SHM] = { "SYSV_SHM", sizeof(struct ckpt_rec_sysv_shm), false,
 				parse_sysv },
 	[CKPT_REC_TTY] = { "TTY", sizeof(struct ckpt_rec_tty), false, parse_tty },
+	[CKPT_REC_PARENT] = { "PARENT", sizeof(struct ckpt_rec_parent), true,
+			      parse_parent },
+	[CKPT_REC_BASE] = { "BASE", sizeof(struct ckpt_rec_base), false, parse_base },
 };
 
 /* An exact record has no padding to read before its fields are judged. */
 _Static_assert(sizeof(struct ckpt_rec_task) % 8 == 0 &&
-	       sizeof(struct ckpt_rec_zombie) % 8 == 0, "exact records are whole words");
+	       sizeof(struct ckpt_rec_zombie) % 8 == 0 &&
+	       sizeof(struct ckpt_rec_parent) % 8 == 0, "exact records are whole words");
 
 static bool known_type(uint32_t type)
 {
@@ -1474,6 +1556,7 @@ static const struct task_part {
 	{ CKPT_REC_LOCKS, NULL, 0, 0 },
 	{ CKPT_REC_SYSV_SHM, NULL, 0, 0 },
 	{ CKPT_REC_TTY, NULL, 0, 0 },
+	{ CKPT_REC_BASE, NULL, 0, 0 },	/* an incremental image's only */
 };
 
 #define NR_TASK_PARTS	(sizeof(task_parts) / sizeof(task_parts[0]))
@@ -1484,6 +1567,8 @@ static uint32_t declared(const struct libckpt_image *img, size_t ti,
 {
 	uint32_t n = 1;
 
+	if (p->type == CKPT_REC_BASE)
+		return img->has_parent;
 	if (p->noun)
 		memcpy(&n, (const char *)&img->tasks[ti].rec + p->declared, sizeof(n));
 	return n;
@@ -1563,6 +1648,12 @@ static int parse_one_task(struct libckpt_image *img)
 	int ret;
 
 	ret = next_record(img, &rh);
+	/* An incremental image's PARENT comes right after the header. */
+	if (!ret && !ti && rh.type == CKPT_REC_PARENT) {
+		ret = parse_record(img, 0, &rh);
+		if (!ret)
+			ret = next_record(img, &rh);
+	}
 	if (ret)
 		return ret;
 	if (rh.type != CKPT_REC_TASK)
@@ -2242,6 +2333,7 @@ void libckpt_image_close(struct libckpt_image *img)
 		free(ts->lock_v);
 		free(ts->seg_v);
 		free(ts->tty_v);
+		free(ts->base_v);
 		free(ts->vma_pages);
 	}
 	free(img->zombies);
@@ -2254,6 +2346,11 @@ void libckpt_image_close(struct libckpt_image *img)
 	if (img->src.own_fd)
 		close(img->src.fd);
 	free(img);
+}
+
+const struct ckpt_rec_parent *libckpt_image_parent(const struct libckpt_image *img)
+{
+	return img->has_parent ? &img->parent : NULL;
 }
 
 const struct ckpt_image_hdr *libckpt_image_hdr(const struct libckpt_image *img)
@@ -2364,6 +2461,48 @@ int libckpt_image_still_held(const struct libckpt_image *img, char *err,
 				    "generation %" PRIu64 " of the area was replaced while it was restored",
 				    (uint64_t)img->slot.generation);
 	return 0;
+}
+
+int libckpt_image_open_generation(const struct libckpt_image *img, uint64_t gen,
+				  struct libckpt_image **out, char *err, size_t errlen)
+{
+	struct libckpt_image *other;
+	int fd, ret;
+
+	if (!img->in_area)
+		return libckpt_fail(err, errlen, -EINVAL, "not an area generation");
+	fd = fcntl(img->src.fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return libckpt_fail(err, errlen, -errno, "cannot duplicate the area descriptor: %s",
+				    strerror(errno));
+	other = img_new(fd, true);
+	if (!other) {
+		close(fd);
+		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	ret = select_generation(other, gen);
+	if (ret) {
+		libckpt_fail(err, errlen, ret, "%s", other->err);
+		libckpt_image_close(other);
+		return ret;
+	}
+	return finish_open(other, out, err, errlen);
+}
+
+bool libckpt_image_in_area(const struct libckpt_image *img)
+{
+	return img->in_area;
+}
+
+uint32_t libckpt_image_crc(const struct libckpt_image *img)
+{
+	return img->in_area ? img->slot.crc32c : img->trailer_crc;
+}
+
+bool libckpt_image_in(const struct libckpt_image *img, uint64_t offset, uint64_t len)
+{
+	return offset >= img->src.base && len <= img->image_len &&
+	       offset - img->src.base <= img->image_len - len;
 }
 
 int libckpt_image_hold(const struct libckpt_image *img)

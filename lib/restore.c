@@ -311,7 +311,8 @@ static int build_tree(struct libckpt_image *img, struct tree *tr)
 		if (ret)
 			return ret;
 	}
-	ret = libckpt_image_page_runs(img, add_run, &router, err, sizeof(err));
+	/* An incremental image's runs lie in every generation of its chain. */
+	ret = libckpt_chain_page_runs(&tr->chain, add_run, &router, err, sizeof(err));
 	if (ret)
 		return fail(tr->e, ret, "%s", err);
 	return 0;
@@ -438,6 +439,8 @@ static int still_held(struct tree *tr)
 	char err[LIBCKPT_ERRLEN];
 	int ret = libckpt_image_still_held(tr->img, err, sizeof(err));
 
+	if (!ret)
+		ret = libckpt_chain_still_held(&tr->chain, err, sizeof(err));
 	return ret ? fail(tr->e, ret, "%s", err) : 0;
 }
 
@@ -549,6 +552,16 @@ int libckpt_rst_check_filled(struct tree *tr, const struct libckpt_data_crc *mor
 		k += add_pieces(&tr->plans[i], crcs + k, pieces + k);
 	memcpy(pieces + n, tr->taken, tr->nr_taken * sizeof(*pieces));
 	memcpy(pieces + n + tr->nr_taken, more, nr_more * sizeof(*pieces));
+	/*
+	 * An incremental image's pages from its parents are not its own
+	 * bytes: each parent was verified whole when its chain was opened,
+	 * and still_held() showed the area kept it since.
+	 */
+	for (i = k = 0; tr->chain.n && i < all; i++)
+		if (libckpt_image_in(tr->img, pieces[i].offset, pieces[i].len))
+			pieces[k++] = pieces[i];
+	if (tr->chain.n)
+		all = k;
 	ret = libckpt_image_check_data(tr->img, pieces, all, err, errlen);
 out:
 	free(crcs);
@@ -934,7 +947,13 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	tr.img = img;
-	ret = build_tree(img, &tr);
+	ret = libckpt_chain_open(img, &tr.chain, tr.e->msg, sizeof(tr.e->msg));
+	if (!ret && tr.chain.n && o->lazy)
+		ret = fail(tr.e, -EOPNOTSUPP,
+			   "generation %llu is incremental: --lazy does not compose a chain yet (restore it without --lazy)",
+			   (unsigned long long)libckpt_image_hdr(img)->generation);
+	if (!ret)
+		ret = build_tree(img, &tr);
 	if (ret)
 		goto out;
 	/*
@@ -989,6 +1008,7 @@ out:
 	free(tr.objs);
 	free(tr.pidfds);
 	free(tr.socks);
+	libckpt_chain_close(&tr.chain);
 	libckpt_image_close(img);
 	munmap(tr.e, shared_len);
 	return ret;

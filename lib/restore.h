@@ -22,6 +22,7 @@
 #include <linux/futex.h>
 #include <sys/syscall.h>
 
+#include "chain.h"
 #include "format.h"
 #include "internal.h"
 
@@ -140,6 +141,7 @@ struct tree {
 	pid_t *zpids;		/* per zombie: made by this restoring process */
 	int top;		/* above every recorded descriptor */
 	const struct libckpt_image *img;
+	struct libckpt_chain chain;	/* img and the generations it builds on */
 	int image_fd;		/* img's own descriptor, duplicated above top */
 	int crc_fd;		/* the pieces' CRCs, written by the module */
 	size_t nr_pieces;	/* of all plans: CRCs in crc_fd */

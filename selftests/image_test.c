@@ -627,7 +627,7 @@ static void build(struct buf *b, const struct model *m, enum mut mut)
 			 mut);
 	/* One past the last type the format knows. */
 	if (mut == M_BAD_TYPE)
-		rec(b, CKPT_REC_TTY + 1, 0, &junk, sizeof(junk), NULL, 0);
+		rec(b, CKPT_REC_BASE + 1, 0, &junk, sizeof(junk), NULL, 0);
 	if (mut == M_NO_TRAILER)
 		return;
 	tr.crc32c = libckpt_crc32c(0, b->p, b->len) ^ (mut == M_TRAILER_CRC);
@@ -889,7 +889,7 @@ BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
 /* Version 8's alignment zeros are checked like any padding. */
 BAD(run_padding, M_RUN_PAD, -EBADMSG,
     "PAGES padding before the contents is not zero");
-BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 15");
+BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 17");
 BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
 BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");
 BAD(trailer_crc, M_TRAILER_CRC, -EBADMSG, "checksum mismatch");

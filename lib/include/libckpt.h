@@ -78,6 +78,13 @@ int libckpt_check(struct libckpt *h, uint32_t pgid,
 #define LIBCKPT_F_TCP_ESTABLISHED	(1u << 2)
 /* freeze: libckpt_freeze_opts.notify_grace_ms is set (0 then: do not wait) */
 #define LIBCKPT_F_NOTIFY_GRACE	(1u << 3)
+/*
+ * freeze into an area: an incremental image if the module holds a usable
+ * parent (the group's last checkpoint into this area, still there, no
+ * freeze of its processes since, chain shorter than incr_max_chain), else
+ * a full one; libckpt_job.parent_generation says which.
+ */
+#define LIBCKPT_F_INCREMENTAL	(1u << 4)
 
 /* As libckpt_check(), for a process group or (LIBCKPT_F_SESSION) a session. */
 int libckpt_check_with(struct libckpt *h, uint32_t id, unsigned int flags,
@@ -156,6 +163,12 @@ int libckpt_area_inspect(int fd, struct ckpt_area_sb *sb,
 int libckpt_area_find(const struct ckpt_area_sb *sb, uint64_t generation);
 /* "empty", "writing", "committed" or "invalid". */
 const char *libckpt_area_slot_state(uint32_t state);
+/*
+ * The generation committed slot @s of the area open on @fd builds on (the
+ * PARENT record at the start of its image, not verified), or 0: a full
+ * image, or not a committed image of this format version.
+ */
+uint64_t libckpt_area_slot_parent(int fd, const struct ckpt_area_slot *s);
 
 struct libckpt_image;
 
@@ -227,6 +240,12 @@ struct libckpt_image_tty {
 	const struct ckpt_tty *ttys;	/* rec.nr_ttys, ascending rdev */
 };
 
+/** struct libckpt_image_base - a BASE record (incremental images) */
+struct libckpt_image_base {
+	struct ckpt_rec_base rec;
+	const struct ckpt_base_run *runs;	/* rec.nr_runs, ascending */
+};
+
 /** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds, timers, signals, locks, System V segments, terminals */
 struct libckpt_image_task {
 	struct ckpt_rec_task rec;
@@ -241,6 +260,8 @@ struct libckpt_image_task {
 	const struct libckpt_image_locks *locks;
 	const struct libckpt_image_sysv *sysv;
 	const struct libckpt_image_tty *tty;
+	/* The pages its parent holds; NULL unless the image is incremental. */
+	const struct libckpt_image_base *base;
 };
 
 /*
@@ -259,6 +280,12 @@ int libckpt_image_open_fd(int fd, struct libckpt_image **img, char *err,
 void libckpt_image_close(struct libckpt_image *img);
 
 const struct ckpt_image_hdr *libckpt_image_hdr(const struct libckpt_image *img);
+/*
+ * The generation an incremental image builds on (its PARENT record), or
+ * NULL for a full image. Its pages are in its BASE records' runs as well
+ * as its PAGES runs; libckpt_restore() composes the chain.
+ */
+const struct ckpt_rec_parent *libckpt_image_parent(const struct libckpt_image *img);
 size_t libckpt_image_nr_tasks(const struct libckpt_image *img);
 /* Tasks in image order; NULL past the end. */
 const struct libckpt_image_task *
@@ -342,6 +369,7 @@ struct libckpt_job {
 	uint32_t state;		/* WAIT only: enum ckpt_job_state */
 	int32_t error;		/* WAIT only: 0 or -errno of a failed job */
 	char error_msg[128];	/* WAIT only: why it failed */
+	uint64_t parent_generation;	/* incremental: the generation built on; 0: full */
 };
 
 /*
@@ -399,8 +427,9 @@ int libckpt_wait(struct libckpt *h, uint64_t id, struct libckpt_job *job);
 /*
  * Forget committed generation @generation of the area open (read-write) on
  * @area_fd, through the module, which owns the area's superblock: never the
- * newest committed one (-EINVAL); -ENOENT if the area no longer holds it;
- * -EBUSY while a checkpoint writes the area.
+ * newest committed one (-EINVAL), nor one a committed incremental
+ * generation builds on (-ENOTEMPTY); -ENOENT if the area no longer holds
+ * it; -EBUSY while a checkpoint writes the area.
  */
 int libckpt_area_drop(struct libckpt *h, int area_fd, uint64_t generation);
 

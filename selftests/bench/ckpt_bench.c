@@ -71,6 +71,11 @@ struct wl_ctl {
 	volatile uint64_t writes[MAX_THREADS];	/* pages written so far */
 	volatile int fork_req, fork_done;
 	volatile uint64_t fork_ns;
+	/* incr: writers sweep only this many pages each (0: their whole slice) */
+	volatile uint64_t ws_pages;
+	/* incr: the workload writes one word in each of its first dirty_pages */
+	volatile int dirty_req, dirty_done;
+	volatile uint64_t dirty_pages;
 };
 
 struct workload {
@@ -104,7 +109,10 @@ static void *wl_writer(void *p)
 	size_t i;
 
 	while (!ctl->stop) {
-		for (i = 0; i < a->pages && !ctl->stop; i++) {
+		size_t n = ctl->ws_pages && ctl->ws_pages < a->pages ?
+			   ctl->ws_pages : a->pages;
+
+		for (i = 0; i < n && !ctl->stop; i++) {
 			if (ctl->pause_req) {
 				ctl->paused[a->t] = 1;
 				while (ctl->pause_req && !ctl->stop)
@@ -165,6 +173,13 @@ static int wl_main(struct wl_ctl *ctl, size_t len, int thp,
 		pid_t child;
 		int all;
 
+		if (ctl->dirty_req) {
+			for (i = 0; i < ctl->dirty_pages && i < pages; i++)
+				(*(volatile uint64_t *)(mem + i * PAGE + 8))++;
+			ctl->dirty_req = 0;
+			ctl->dirty_done = 1;
+			continue;
+		}
 		if (!ctl->fork_req) {
 			usleep(1000);
 			continue;
@@ -909,6 +924,151 @@ static int do_stream(const struct opts *o)
 	return n < (int)o->runs;
 }
 
+/* Writers asleep (a stable process), or running again. */
+static int wl_pause(struct workload *w, int on)
+{
+	uint64_t end = now_ns() + 60000000000ULL;
+	unsigned int t;
+	int all;
+
+	w->ctl->pause_req = on;
+	do {
+		usleep(200);
+		for (all = 1, t = 0; t < w->threads; t++)
+			all &= w->ctl->paused[t] == on;
+	} while (!all && now_ns() < end);
+	return all ? 0 : -1;
+}
+
+static int wl_dirty(struct workload *w, uint64_t pages)
+{
+	w->ctl->dirty_pages = pages;
+	w->ctl->dirty_done = 0;
+	w->ctl->dirty_req = 1;
+	return wait_for(&w->ctl->dirty_done, w, 60);
+}
+
+static int freeze_incr(struct libckpt *h, int fd, struct workload *w,
+		       struct libckpt_job *done)
+{
+	struct libckpt_freeze_opts fo = { .flags = LIBCKPT_F_INCREMENTAL };
+	struct libckpt_job job;
+	int ret = libckpt_freeze_with(h, w->pid, fd, &fo, &job);
+
+	if (ret) {
+		printf("# freeze --incremental: %s: %s\n", strerror(-ret), libckpt_error(h));
+		return -1;
+	}
+	ret = libckpt_wait(h, job.id, done);
+	if (ret || done->state != CKPT_JOB_COMMITTED) {
+		printf("# wait: %s: %s\n", strerror(-ret), done->error_msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Incremental generations (Documentation/incremental.rst), two targets:
+ * - an @o->mib process (256 MiB) that wrote 1 MiB since its last
+ *   checkpoint: the incremental image's bytes and freeze-to-commit time
+ *   against the full image's (<= 5 % of the bytes, <= 1/20 of the time);
+ * - a 64 MiB process whose writers sweep 1 MiB (a small working set),
+ *   checkpointed incrementally back to back for 3 s: checkpoints a second
+ *   (target 100) and the writers' throughput against 3 s without (>= 90 %).
+ */
+static int do_incr(const struct opts *o)
+{
+	double fb[MAX_RUNS], ib[MAX_RUNS], ft[MAX_RUNS], it[MAX_RUNS],
+	       br[MAX_RUNS], tr[MAX_RUNS], cps[MAX_RUNS], thr[MAX_RUNS];
+	struct libckpt_job full, inc;
+	struct workload w = { 0 };
+	struct libckpt *h;
+	int fd, n = 0, m = 0, i, k;
+
+	if (open_ckpt(&h, &fd, o->area))
+		return 1;
+	if (wl_start(&w, (size_t)o->mib << 20, 0, 1) || wl_pause(&w, 1)) {
+		printf("# workload did not start\n");
+		libckpt_close(h);
+		return 1;
+	}
+	for (i = 0; i < (int)o->runs; i++) {
+		/* Without --incremental: full, and the parent of the next. */
+		if (freeze_once(h, fd, &w, 0, &inc, &full) || wl_dirty(&w, 256) ||
+		    freeze_incr(h, fd, &w, &inc))
+			break;
+		if (!inc.parent_generation) {
+			printf("# the second checkpoint was not incremental\n");
+			break;
+		}
+		fb[n] = full.image_len;
+		ib[n] = inc.image_len;
+		ft[n] = (full.freeze_ns + full.stream_ns) / 1e9;
+		it[n] = (inc.freeze_ns + inc.stream_ns) / 1e9;
+		br[n] = ib[n] / fb[n];
+		tr[n] = it[n] / ft[n];
+		printf("# run %d: full %.0f bytes in %.3f s; after 1 MiB written: %.0f bytes in %.4f s (%.2f %% of the bytes, 1/%.0f of the time)\n",
+		       i, fb[n], ft[n], ib[n], it[n], 100 * br[n], 1 / tr[n]);
+		n++;
+	}
+	wl_stop(&w);
+	if (n) {
+		report("full_bytes", "B", fb, n);
+		report("incr_bytes", "B", ib, n);
+		report("full_commit", "s", ft, n);
+		report("incr_commit", "s", it, n);
+		report("incr_over_full_bytes", "ratio", br, n);
+		report("incr_over_full_time", "ratio", tr, n);
+		printf("# incremental after 1 MiB written in %u MiB: %.2f %% of the full image's bytes (target <= 5 %%), 1/%.0f of its commit time (target <= 1/20)\n",
+		       o->mib, 100 * stats(br, n).med, 1 / stats(tr, n).med);
+	}
+
+	g_mib = 64;
+	if (wl_start(&w, 64 << 20, 0, 1)) {
+		printf("# workload did not start\n");
+		libckpt_close(h);
+		return 1;
+	}
+	w.ctl->ws_pages = 256;
+	/* The full image the first chain starts from: not timed. */
+	if (freeze_incr(h, fd, &w, &inc)) {
+		wl_stop(&w);
+		libckpt_close(h);
+		return 1;
+	}
+	for (i = 0; i < (int)o->runs; i++) {
+		double alone, with, secs;
+		uint64_t w0, t0;
+
+		alone = wl_rate(&w, 3000);
+		/* Each builds on the one before (a full one every incr_max_chain). */
+		w0 = wl_writes(&w);
+		t0 = now_ns();
+		for (k = 0; now_ns() - t0 < 3000000000ULL; k++)
+			if (freeze_incr(h, fd, &w, &inc))
+				break;
+		secs = (now_ns() - t0) / 1e9;
+		with = (wl_writes(&w) - w0) / secs;
+		if (now_ns() - t0 < 3000000000ULL)
+			break;
+		cps[m] = k / secs;
+		thr[m] = with / alone;
+		printf("# run %d: %d checkpoints in %.2f s = %.1f/s; throughput %.0f pages/s against %.0f alone (%.1f %%); last image %" PRIu64 " bytes\n",
+		       i, k, secs, cps[m], with, alone, 100 * thr[m], inc.image_len);
+		m++;
+	}
+	wl_stop(&w);
+	if (m) {
+		report("checkpoints_per_s", "1/s", cps, m);
+		report("throughput_with_ckpt", "ratio", thr, m);
+		printf("# 64 MiB, 1 MiB working set: %.1f checkpoints/s (target 100), throughput %.1f %% (target >= 90 %%)\n",
+		       stats(cps, m).med, 100 * stats(thr, m).med);
+	}
+	libckpt_close(h);
+	close(fd);
+	return n < (int)o->runs || m < (int)o->runs;
+}
+
 static int do_raw(const struct opts *o)
 {
 	size_t bs = 1 << 20, i, count = o->mib;
@@ -1025,6 +1185,11 @@ int main(int argc, char **argv)
 	g_section = cmd;
 	g_mib = o.mib;
 	g_threads = o.threads;
+	/* Also a section: incr (do_incr()). */
+	if (!strcmp(cmd, "incr")) {
+		g_mode = "4k";
+		return do_incr(&o);
+	}
 	if (!strcmp(cmd, "freeze") || !strcmp(cmd, "compare")) {
 		int was = o.prepass < 0 ? -1 : set_prepass(o.prepass);
 

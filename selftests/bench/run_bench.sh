@@ -31,6 +31,7 @@ freeze_4k_64M|freeze --area $dev --mib 64 --mode 4k --runs $runs
 freeze_thp_64M|freeze --area $dev --mib 64 --mode thp --runs $runs --fresh
 writer_256M|stream --area $dev --mib 256 --runs 1
 rate_32MiB_64M|stream --area $dev --mib 64 --runs 1 --rate 33554432
+incr_4k_256M|incr --area $dev --mib 256 --runs 1
 compare_4k_64M_1thr|compare --area $dev --mib 64 --mode 4k --threads 1 --runs 2"
 elif [ "$1" = compare ]; then
 	# The points the ratios are quoted for come first.
@@ -59,6 +60,7 @@ freeze_4k_1G_onepass|freeze --area $dev --mib 1024 --mode 4k --runs $runs --prep
 freeze_thp_1G|freeze --area $dev --mib 1024 --mode thp --runs $runs --fresh
 rate_16MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 16777216
 rate_32MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 33554432
+incr_4k_256M|incr --area $dev --mib 256 --runs 3
 compare_4k_64M_1thr|compare --area $dev --mib 64 --mode 4k --threads 1 --runs $runs
 compare_thp_64M_1thr|compare --area $dev --mib 64 --mode thp --threads 1 --runs $runs
 compare_4k_64M_8thr|compare --area $dev --mib 64 --mode 4k --threads 8 --runs $runs

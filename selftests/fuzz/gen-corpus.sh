@@ -8,7 +8,8 @@
 #   plain.ckpt, rich.ckpt  standalone images (ckptctl dump -o FILE)
 #   tree.ckpt              two processes of one group
 #   stream.ckpt            the plain workload again, through a pipe (-o -)
-#   two.area               an area holding two committed generations
+#   two.area               an area holding three committed generations, the
+#                          third incremental on the first (PARENT, BASE)
 dir=$(cd "$(dirname "$0")" && pwd)
 out=/tmp/corpus
 n=0
@@ -52,9 +53,11 @@ images() {
 }
 
 area() {
-	ckptctl area create /tmp/two.area --size 2M &&
+	ckptctl area create /tmp/two.area --size 3M &&
 	ckptctl freeze "$plain" --area /tmp/two.area --wait &&
 	ckptctl freeze "$rich" --area /tmp/two.area --wait &&
+	ckptctl freeze "$plain" --area /tmp/two.area --incremental --wait |
+		grep -q "incremental on generation 1" &&
 	mv /tmp/two.area "$out/two.area"
 }
 

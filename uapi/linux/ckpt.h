@@ -108,6 +108,14 @@
  *                      (generation 0) whose trailer is its commit; exactly
  *                      one of the two
  *     CKPT_A_RATE      u64, optional: limit on the writer, bytes/second
+ *     CKPT_A_INCREMENTAL flag, optional (with CKPT_A_AREA_FD): write an
+ *                      incremental image (Documentation/incremental.rst)
+ *                      if the module holds a usable parent: the group's
+ *                      last checkpoint, committed into this area and still
+ *                      in it, with no freeze of any of its processes since
+ *                      and a chain shorter than the incr_max_chain module
+ *                      parameter. Otherwise, silently, a full image: the
+ *                      reply's CKPT_A_PARENT_GENERATION says which
  *     CKPT_A_TCP_ESTABLISHED flag, optional: carry established TCP
  *                      connections whose peer is not a socket of the
  *                      group (another host, or a process outside the
@@ -141,7 +149,9 @@
  *     release, measured in the kernel), CKPT_A_PARK_NS (park start to the
  *     last thread parked), CKPT_A_CAPTURE_NS (state, descriptors, mappings
  *     and the copy-on-write walk), CKPT_A_NR_TASKS, CKPT_A_NR_THREADS,
- *     CKPT_A_NR_PAGES, CKPT_A_IMAGE_LEN
+ *     CKPT_A_NR_PAGES (pages the image itself carries), CKPT_A_IMAGE_LEN,
+ *     CKPT_A_PARENT_GENERATION (u64: the generation an incremental image
+ *     takes its unchanged pages from; 0 for a full image)
  *   Errors: those of CKPT_CMD_CHECK, and
  *     -EBADF   the area descriptor is not open for reading and writing
  *     -EBADMSG the area's superblock is corrupted
@@ -364,7 +374,7 @@
 #define CKPT_GENL_VERSION	1
 
 /* Version of the image format (Documentation/image-format.rst). */
-#define CKPT_IMAGE_VERSION	8
+#define CKPT_IMAGE_VERSION	9
 
 /**
  * enum ckpt_cmd - generic netlink commands of the ckpt family
@@ -482,6 +492,8 @@ struct ckpt_notice_event {
  * @CKPT_A_RESTORE_CRC_FD: u32, descriptor of a regular file the module
  *	writes the CRC-32C of each filled run's image bytes into
  * @CKPT_A_RESTORE_CRC_POS: u64, byte offset of run 0's CRC in that file
+ * @CKPT_A_INCREMENTAL: flag, write an incremental image if a parent is usable
+ * @CKPT_A_PARENT_GENERATION: u64, an incremental image's parent; 0 if full
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -535,6 +547,8 @@ enum ckpt_attr {
 	CKPT_A_NOTIFY_GRACE_MS,
 	CKPT_A_RESTORE_CRC_FD,
 	CKPT_A_RESTORE_CRC_POS,
+	CKPT_A_INCREMENTAL,
+	CKPT_A_PARENT_GENERATION,
 
 	__CKPT_A_MAX
 };

@@ -15,16 +15,19 @@
  * the payload without padding). The order is:
  *
  *   IMAGE_HDR
+ *   PARENT             (an incremental image only, version 9)
  *   for each process:  TASK, PROC, THREAD x task.nr_threads,
  *                      VMA x task.nr_vmas, FD x task.nr_fds, IDENTITY,
- *                      TIMERS, SIGNALS, LOCKS, SYSV_SHM, TTY
+ *                      TIMERS, SIGNALS, LOCKS, SYSV_SHM, TTY,
+ *                      BASE (an incremental image only)
  *   ZOMBIE x hdr.nr_zombies
  *   for each process:  PAGES ... (runs of captured pages, in VMA order)
  *   TRAILER
  *
  * Every process has exactly one IDENTITY, then exactly one TIMERS, one
  * SIGNALS, one LOCKS, one SYSV_SHM and one TTY record, after its FD
- * records. Record types added
+ * records, and in an incremental image (one with a PARENT record) exactly
+ * one BASE record after them. Record types added
  * later go after them, in the order of their type numbers, so each
  * addition is independent of the others. The zombies (processes that
  * exited and that their parent, a process of the image, has not waited
@@ -76,7 +79,10 @@
  * the new slot WRITING (and any slot whose bytes it will overwrite EMPTY) in
  * the superblock and flushes, then writes the image and flushes, then marks
  * the slot COMMITTED and flushes. It never overwrites the newest committed
- * generation: an image that fits only over it is refused (-ENOSPC). A crash
+ * generation, any generation that one builds on (struct ckpt_rec_parent,
+ * version 9) or any the new image builds on: an image that fits only over
+ * them is refused (-ENOSPC). Forgetting a generation forgets, in the same
+ * update, every committed generation that builds on it. A crash
  * or a failed write therefore leaves the newest committed generation, and
  * every earlier one not overwritten, intact. The newest committed generation is the
  * COMMITTED slot with the highest generation number. A committed slot's
@@ -148,6 +154,10 @@ struct ckpt_image_hdr {
  *	struct ckpt_sysv_seg (version 5)
  * @CKPT_REC_TTY: struct ckpt_rec_tty, then nr_ttys struct ckpt_tty
  *	(version 5)
+ * @CKPT_REC_PARENT: struct ckpt_rec_parent (version 9): this image is
+ *	incremental, and names the generation it takes unchanged pages from
+ * @CKPT_REC_BASE: struct ckpt_rec_base, then nr_runs struct ckpt_base_run
+ *	(version 9): a process's pages taken from the parent
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -164,6 +174,8 @@ enum ckpt_rec_type {
 	CKPT_REC_LOCKS,
 	CKPT_REC_SYSV_SHM,
 	CKPT_REC_TTY,
+	CKPT_REC_PARENT,
+	CKPT_REC_BASE,
 };
 
 /**
@@ -1398,6 +1410,61 @@ struct ckpt_rec_tty {
 	__u32 ctty_rdev;
 	__u32 fg_pgrp;
 	__u32 nr_ttys;
+};
+
+/**
+ * struct ckpt_rec_parent - the generation an incremental image builds on
+ * @generation: the parent's generation, in the same area, below this
+ *	image's
+ * @created_ns: the parent's header created_ns
+ * @image_len: the parent's trailer image_len
+ * @crc32c: the parent's trailer crc32c
+ * @reserved: zero
+ *
+ * Only in an area: the record follows the image header directly, so a
+ * reader of an area's slots finds each generation's parent in its first
+ * 4096 bytes. The parent may itself be incremental: restore composes the
+ * chain down to a full image, and refuses it (naming the generation) if
+ * any member is missing from the area or differs from what its child
+ * names. The area never overwrites or drops a generation that a newer
+ * committed one depends on (Documentation/incremental.rst).
+ */
+struct ckpt_rec_parent {
+	__u64 generation;
+	__u64 created_ns;
+	__u64 image_len;
+	__u32 crc32c;
+	__u32 reserved;
+};
+
+/**
+ * struct ckpt_base_run - consecutive pages taken from the parent
+ * @addr: virtual address of the first page
+ * @nr_pages: pages in the run (at least 1)
+ */
+struct ckpt_base_run {
+	__u64 addr;
+	__u64 nr_pages;
+};
+
+/**
+ * struct ckpt_rec_base - the pages of a process the parent holds
+ * @nr_runs: struct ckpt_base_run that follow
+ * @reserved: zero
+ *
+ * Each run's pages are, unchanged since the parent's freeze, the pages of
+ * the process with the same pid at the same addresses in the parent's
+ * composed image: the parent (or its own parent, and so on) must hold
+ * every one of them. The runs are in ascending address order, do not
+ * overlap each other or this image's PAGES runs of the process, and each
+ * lies within one private mapping (VMA record) of it. The process's
+ * memory is its PAGES runs and these; TASK and VMA nr_pages count only
+ * the pages of PAGES runs. Everything else of the process (its records
+ * above) is always written in full.
+ */
+struct ckpt_rec_base {
+	__u32 nr_runs;
+	__u32 reserved;
 };
 
 #define CKPT_AREA_MAGIC		0x4145524154504b43ULL	/* "CKPTAREA" */
