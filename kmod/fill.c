@@ -14,7 +14,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/crc32c.h>
 #include <linux/completion.h>
 #include <linux/bvec.h>
 #include <linux/fs.h>
@@ -29,6 +28,7 @@
 #include <linux/ckpt.h>
 
 #include "fault.h"
+#include "csum.h"
 #include "fill.h"
 
 #define PIECE		CKPT_RESTORE_CRC_PIECE
@@ -157,7 +157,7 @@ static int read_into_pages(struct fill *f, struct filler *fl, unsigned long addr
 		if (!ret && f->crcs) {
 			void *p = kmap_local_page(fl->pages[i]);
 
-			*crc = crc32c(*crc, p, PAGE_SIZE);
+			*crc = ckpt_csum(*crc, p, PAGE_SIZE);
 			kunmap_local(p);
 		}
 		set_page_dirty_lock(fl->pages[i]);
@@ -182,7 +182,7 @@ static int poke_piece(struct fill *f, struct filler *fl, unsigned long addr,
 			      FOLL_FORCE | FOLL_WRITE) != n)
 		return -EFAULT;
 	if (f->crcs)
-		*crc = crc32c(*crc, fl->buf, n);
+		*crc = ckpt_csum(*crc, fl->buf, n);
 	return 0;
 }
 
