@@ -12,7 +12,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blkdev.h>
-#include <linux/crc32c.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mutex.h>
@@ -22,6 +21,7 @@
 #include <linux/ckpt.h>
 
 #include "area.h"
+#include "csum.h"
 #include "fault.h"
 #include "group.h"
 
@@ -34,7 +34,7 @@ static u32 sb_crc(struct ckpt_area_sb *sb)
 	u32 saved = sb->sb_crc32c, crc;
 
 	sb->sb_crc32c = 0;
-	crc = ~crc32c(~0U, sb, CKPT_AREA_SB_SIZE);
+	crc = ~ckpt_csum(~0U, sb, CKPT_AREA_SB_SIZE);
 	sb->sb_crc32c = saved;
 	return crc;
 }

@@ -10,11 +10,13 @@
  * that take the restoring task's mm with kthread_use_mm(), one per online
  * CPU beyond the first (at most FILL_WORKERS): the fill is the bulk of a
  * restore, and a process's own thread count says nothing about how many
- * CPUs could copy its memory.
+ * CPUs could copy its memory. A thread takes a unit of UNIT_PIECES
+ * consecutive pieces of one run at a time, a huge page's worth: two
+ * threads faulting in the two halves of one huge page at once would each
+ * allocate and clear a huge page, and one of them would be thrown away.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/crc32c.h>
 #include <linux/completion.h>
 #include <linux/bvec.h>
 #include <linux/fs.h>
@@ -28,6 +30,7 @@
 #include <linux/uaccess.h>
 #include <linux/ckpt.h>
 
+#include "csum.h"
 #include "fault.h"
 #include "fill.h"
 
@@ -35,18 +38,20 @@
 #define PIECE_PAGES	(PIECE >> PAGE_SHIFT)
 #define FILL_WORKERS	3	/* kernel workers beside the restoring task */
 #define PARALLEL_MIN	64	/* pieces (MiB) below which one task fills */
+#define UNIT_PIECES	DIV_ROUND_UP(HPAGE_PMD_SIZE, PIECE)
 
 /**
  * struct fill - one fill, shared by the restoring task and its workers
  * @image: the image file
  * @runs: the plan's runs
- * @first: per run, the index of its first piece; @first[nr_runs] is the total
+ * @first: per run, the index of its first piece (in the image's order)
+ * @unit: per run, the index of its first unit; @unit[nr_runs] is the total
  * @nr_runs: runs
  * @crcs: per piece, its CRC-32C, or NULL
  * @owner: the restoring task, whose mm is filled
  * @mm: its mm, referenced (mmget) by each worker
  * @progressed: called after each piece, by whichever thread filled it
- * @next: the next piece to take
+ * @next: the next unit to take
  * @error: the first failure, a negative errno; once set, no piece is taken
  * @running: workers not yet finished
  * @done: the last worker finished
@@ -59,6 +64,7 @@ struct fill {
 	struct file *image;
 	const struct ckpt_restore_run *runs;
 	u64 *first;
+	u64 *unit;
 	size_t nr_runs;
 	__le32 *crcs;
 	struct task_struct *owner;
@@ -70,25 +76,30 @@ struct fill {
 	struct completion done;
 };
 
+static u64 run_pieces(const struct ckpt_restore_run *r)
+{
+	return DIV_ROUND_UP(r->nr_pages << PAGE_SHIFT, PIECE);
+}
+
 u64 ckpt_fill_nr_pieces(const struct ckpt_restore_run *runs, size_t nr_runs)
 {
 	u64 n = 0;
 	size_t i;
 
 	for (i = 0; i < nr_runs; i++)
-		n += DIV_ROUND_UP(runs[i].nr_pages << PAGE_SHIFT, PIECE);
+		n += run_pieces(&runs[i]);
 	return n;
 }
 
-/* The run piece @k belongs to: the last run whose first piece is <= @k. */
-static size_t run_of(const struct fill *f, u64 k)
+/* The run unit @u belongs to: the last run whose first unit is <= @u. */
+static size_t run_of(const struct fill *f, u64 u)
 {
 	size_t lo = 0, hi = f->nr_runs;
 
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (f->first[mid] <= k)
+		if (f->unit[mid] <= u)
 			lo = mid;
 		else
 			hi = mid;
@@ -157,7 +168,7 @@ static int read_into_pages(struct fill *f, struct filler *fl, unsigned long addr
 		if (!ret && f->crcs) {
 			void *p = kmap_local_page(fl->pages[i]);
 
-			*crc = crc32c(*crc, p, PAGE_SIZE);
+			*crc = ckpt_csum(*crc, p, PAGE_SIZE);
 			kunmap_local(p);
 		}
 		set_page_dirty_lock(fl->pages[i]);
@@ -182,15 +193,15 @@ static int poke_piece(struct fill *f, struct filler *fl, unsigned long addr,
 			      FOLL_FORCE | FOLL_WRITE) != n)
 		return -EFAULT;
 	if (f->crcs)
-		*crc = crc32c(*crc, fl->buf, n);
+		*crc = ckpt_csum(*crc, fl->buf, n);
 	return 0;
 }
 
-static int fill_piece(struct fill *f, u64 k, struct filler *fl)
+/* Piece @j of run @i. */
+static int fill_piece(struct fill *f, size_t i, u64 j, struct filler *fl)
 {
-	size_t i = run_of(f, k);
 	const struct ckpt_restore_run *r = &f->runs[i];
-	u64 at = (k - f->first[i]) * PIECE;
+	u64 at = j * PIECE, k = f->first[i] + j;
 	size_t n = min_t(u64, PIECE, (r->nr_pages << PAGE_SHIFT) - at);
 	u32 crc = ~0U;
 	int ret;
@@ -210,32 +221,48 @@ static void fail(struct fill *f, int err)
 	atomic_cmpxchg(&f->error, 0, err);
 }
 
-/*
- * Take pieces until none is left or the fill failed. A fatal signal
- * (only the restoring task gets one) fails it for everyone.
- */
-static void fill_loop(struct fill *f, struct filler *fl)
+/* The pieces of unit @u, each checked for a failure or a fatal signal. */
+static int fill_unit(struct fill *f, u64 u, struct filler *fl)
 {
-	u64 total = f->first[f->nr_runs], k;
+	size_t i = run_of(f, u);
+	u64 j = (u - f->unit[i]) * UNIT_PIECES;
+	u64 end = min_t(u64, j + UNIT_PIECES, run_pieces(&f->runs[i]));
 	int ret;
 
-	while (!atomic_read(&f->error)) {
-		k = atomic64_fetch_inc(&f->next);
-		if (k >= total)
-			break;
-		if (fatal_signal_pending(current)) {
-			fail(f, -EINTR);
-			break;
-		}
-		ret = fill_piece(f, k, fl);
-		if (ret) {
-			fail(f, ret);
-			break;
-		}
+	for (; j < end; j++) {
+		if (atomic_read(&f->error))
+			return 0;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		ret = fill_piece(f, i, j, fl);
+		if (ret)
+			return ret;
 		f->progressed();
 		/* The selftests' slow fill: once per piece, a MiB. */
 		ckpt_fault_fill_delay();
 		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Take units until none is left or the fill failed. A fatal signal
+ * (only the restoring task gets one) fails it for everyone.
+ */
+static void fill_loop(struct fill *f, struct filler *fl)
+{
+	u64 total = f->unit[f->nr_runs], u;
+	int ret;
+
+	while (!atomic_read(&f->error)) {
+		u = atomic64_fetch_inc(&f->next);
+		if (u >= total)
+			break;
+		ret = fill_unit(f, u, fl);
+		if (ret) {
+			fail(f, ret);
+			break;
+		}
 	}
 }
 
@@ -279,6 +306,7 @@ static void start_workers(struct fill *f, int n)
 
 static int nr_workers(u64 pieces)
 {
+	/* Pieces, not units: the work to share, in MiB. */
 	if (pieces < PARALLEL_MIN)
 		return 0;
 	return min_t(int, num_online_cpus() - 1, FILL_WORKERS);
@@ -311,15 +339,18 @@ int ckpt_fill(struct file *image, const struct ckpt_restore_run *runs,
 
 	if (filler_alloc(&fl))
 		return -ENOMEM;
-	f.first = kvmalloc_array(nr_runs + 1, sizeof(*f.first), GFP_KERNEL);
+	f.first = kvmalloc_array(2 * (nr_runs + 1), sizeof(*f.first), GFP_KERNEL);
 	if (!f.first) {
 		filler_free(&fl);
 		return -ENOMEM;
 	}
+	f.unit = f.first + nr_runs + 1;
 	f.first[0] = 0;
-	for (i = 0; i < nr_runs; i++)
-		f.first[i + 1] = f.first[i] +
-			DIV_ROUND_UP(runs[i].nr_pages << PAGE_SHIFT, PIECE);
+	f.unit[0] = 0;
+	for (i = 0; i < nr_runs; i++) {
+		f.first[i + 1] = f.first[i] + run_pieces(&runs[i]);
+		f.unit[i + 1] = f.unit[i] + DIV_ROUND_UP(run_pieces(&runs[i]), UNIT_PIECES);
+	}
 	atomic64_set(&f.next, 0);
 	atomic_set(&f.error, 0);
 	/* One count for this task, so that @done fires only after it. */

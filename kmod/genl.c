@@ -6,7 +6,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/crc32c.h>
 #include <linux/fdtable.h>
 #include <linux/module.h>
 #include <net/genetlink.h>
@@ -14,6 +13,7 @@
 #include <linux/ckpt_image.h>
 
 #include "area.h"
+#include "csum.h"
 #include "freeze.h"
 #include "genl.h"
 #include "group.h"
@@ -136,7 +136,7 @@ static int put_info(struct sk_buff *msg)
 	    nla_put_u64_64bit(msg, CKPT_A_HELD_PAGES, ckpt_snap_held_pages(),
 			      CKPT_A_PAD) ||
 	    nla_put_u32(msg, CKPT_A_TCP_HELD, ckpt_tcpx_held()) ||
-	    nla_put_string(msg, CKPT_A_CRC32C_IMPL, crc32c_impl()))
+	    nla_put_string(msg, CKPT_A_CRC32C_IMPL, ckpt_csum_impl()))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -6,9 +6,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/crc32c.h>
 #include <linux/module.h>
 
+#include "csum.h"
 #include "genl.h"
 #include "incr.h"
 #include "job.h"
@@ -18,24 +18,31 @@ static int __init ckpt_init(void)
 {
 	int ret;
 
+	ret = ckpt_csum_init();
+	if (ret)
+		return ret;
 	/* The hooks first: a hold can be taken as soon as the family is up. */
 	ret = ckpt_tcpx_init();
 	if (ret)
-		return ret;
+		goto err_csum;
 	ret = ckpt_genl_init();
-	if (ret) {
-		ckpt_tcpx_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_tcpx;
 
 	/*
-	 * libcrc32c binds its driver once, at its own load: the highest
-	 * priority "crc32c" registered then. The soft dependency below makes
-	 * modprobe load the CPU's first; say which one the writer got.
+	 * The soft dependency below makes modprobe load the CPU's crc32c
+	 * driver first, so that ckpt_csum_init() can measure it; say which
+	 * one was kept.
 	 */
 	pr_info("loaded, version %s, crc32c %s\n", CKPT_MODULE_VERSION,
-		crc32c_impl());
+		ckpt_csum_impl());
 	return 0;
+
+err_tcpx:
+	ckpt_tcpx_exit();
+err_csum:
+	ckpt_csum_exit();
+	return ret;
 }
 
 static void __exit ckpt_exit(void)
@@ -44,6 +51,7 @@ static void __exit ckpt_exit(void)
 	ckpt_job_exit();
 	ckpt_incr_exit();
 	ckpt_tcpx_exit();
+	ckpt_csum_exit();
 	pr_info("unloaded\n");
 }
 

@@ -70,6 +70,8 @@ static atomic_long_t restore_progress = ATOMIC_LONG_INIT(0);
 
 /* How often a wait looks at the progress counter. */
 #define WAIT_SLICE	(HZ / 4)
+/* How often the controller's wait for a park looks for the thread's exit. */
+#define EXIT_SLICE	(HZ / 50 ?: 1)
 
 static void progressed(void)
 {
@@ -154,6 +156,13 @@ struct restore_park {
 
 static LIST_HEAD(parked_tasks);
 static DEFINE_MUTEX(parked_lock);	/* protects parked_tasks */
+/*
+ * Bumped and woken each time a thread parks, so that a controller waiting
+ * for one wakes at once rather than on a poll (a wait condition may not
+ * take parked_lock: it is evaluated in a non-running task state).
+ */
+static atomic_t parked_seq = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(parked_wq);
 
 /**
  * struct restore_waiter - a secondary thread waiting for its memory
@@ -907,6 +916,8 @@ static int park_for_regs(struct restore_park *rp, struct netlink_ext_ack *extack
 	mutex_lock(&parked_lock);
 	list_add(&rp->node, &parked_tasks);
 	mutex_unlock(&parked_lock);
+	atomic_inc(&parked_seq);
+	wake_up_all(&parked_wq);
 	progressed();
 	ret = wait_progressing(&rp->done);
 	mutex_lock(&parked_lock);
@@ -1120,9 +1131,15 @@ static struct restore_park *wait_parked(struct task_struct *t, const char *why,
 	pid_t tid = task_pid_vnr(t);
 	struct restore_park *rp;
 	struct stall_watch w;
+	int seen;
 
 	watch_start(&w);
-	while (!(rp = find_parked(t))) {
+	for (;;) {
+		/* Read before the search: a park after it changes the count. */
+		seen = atomic_read(&parked_seq);
+		rp = find_parked(t);
+		if (rp)
+			break;
 		if (fatal_signal_pending(current))
 			return ERR_PTR(-EINTR);
 		if (t->exit_state) {
@@ -1136,7 +1153,9 @@ static struct restore_park *wait_parked(struct task_struct *t, const char *why,
 				      tid, why, stall_s());
 			return ERR_PTR(-ETIMEDOUT);
 		}
-		msleep(20);
+		/* A park wakes it; an exit is only seen by looking again. */
+		wait_event_killable_timeout(parked_wq, atomic_read(&parked_seq) != seen,
+					    EXIT_SLICE);
 	}
 	return rp;
 }

@@ -11,7 +11,6 @@
 
 #include <linux/bvec.h>
 #include <linux/crc32.h>
-#include <linux/crc32c.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -23,6 +22,7 @@
 #include <linux/timekeeping.h>
 
 #include "area.h"
+#include "csum.h"
 #include "fault.h"
 #include "genl.h"
 #include "incr.h"
@@ -286,7 +286,7 @@ static void sum_spans(struct stream *s)
 		sp->crc = 0;
 		for (k = sp->first; k < sp->first + sp->nr; k++) {
 			p = kmap_local_page(s->bv[k].bv_page);
-			sp->crc = crc32c(sp->crc, p, PAGE_SIZE);
+			sp->crc = ckpt_csum(sp->crc, p, PAGE_SIZE);
 			kunmap_local(p);
 		}
 	}
@@ -396,7 +396,7 @@ static int emit(struct stream *s, const void *data, size_t len)
 			memset(page, 0, n);
 		if (s->crc_on) {
 			crc_catch_up(s);
-			s->crc = crc32c(s->crc, page, n);
+			s->crc = ckpt_csum(s->crc, page, n);
 			s->crc_pos += n;
 		}
 		s->meta_fill += n;

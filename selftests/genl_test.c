@@ -162,6 +162,27 @@ TEST(info_round_trip)
 }
 
 /* ckptctl info prints the same facts as text and as JSON. */
+/* The crc32c driver `ckptctl info` names is one /proc/crypto lists. */
+static bool crc32c_driver_listed(const char *info)
+{
+	const char *p = strstr(info, "crc32c:            ");
+	char name[64], line[256], want[96];
+	bool found = false;
+	FILE *f;
+
+	if (!p || sscanf(p + strlen("crc32c:            "), "%63s", name) != 1 ||
+	    strncmp(name, "crc32c-", 7))
+		return false;
+	snprintf(want, sizeof(want), "driver       : %s\n", name);
+	f = fopen("/proc/crypto", "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strcmp(line, want);
+	fclose(f);
+	return found;
+}
+
 TEST(ckptctl_info)
 {
 	char out[2048];
@@ -171,10 +192,8 @@ TEST(ckptctl_info)
 	ASSERT_EQ(0, run_cmd(CKPTCTL " info", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "netlink version:   1\n")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "features:          check freeze")) TH_LOG("%s", out);
-	/* The guest loads the CPU's crc32c before libcrc32c: it must be bound. */
-	EXPECT_NE(NULL, strstr(out, access("/sys/module/crc32c_intel", F_OK) ?
-			       "crc32c:            crc32c-" :
-			       "crc32c:            crc32c-intel\n")) TH_LOG("%s", out);
+	/* The module keeps the faster of the drivers it measured at load. */
+	EXPECT_TRUE(crc32c_driver_listed(out)) TH_LOG("%s", out);
 	ASSERT_EQ(0, run_cmd(CKPTCTL " info --json", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"crc32c\": \"crc32c-")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"genl_version\": 1,")) TH_LOG("%s", out);

@@ -44,7 +44,7 @@ struct libckpt_info {
 	uint32_t live_jobs;	/* checkpoint jobs the module holds */
 	uint64_t held_pages;	/* pages held by unwritten snapshots */
 	uint32_t tcp_held;	/* TCP connections held back (LIBCKPT_F_TCP_ESTABLISHED) */
-	char crc32c_impl[32];	/* the kernel's crc32c driver the writer uses */
+	char crc32c_impl[32];	/* the kernel's crc32c driver the module uses */
 };
 
 /** struct libckpt_census - what CKPT_CMD_CHECK reports */

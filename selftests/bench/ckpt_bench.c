@@ -27,6 +27,11 @@
  *       time. CRIU (images in D, a tmpfs): `criu dump --leave-running`
  *       stall and total time; `criu pre-dump` then `criu dump` stall;
  *       `criu restore -d` time. Ratios ckpt/CRIU per run.
+ *   ckpt_bench restore --area DEV --mib N --mode 4k|thp [--runs R] [--dir D]
+ *       Restore only: one checkpoint by each tool of a fresh workload,
+ *       ckpt's copied to tmpfs, then R restores by each, alternating, timed
+ *       (ckpt: libckpt_restore() detached; CRIU: `criu restore -d`), and
+ *       the AnonHugePages of what ckpt restored.
  *   ckpt_bench raw --dev DEV --mib N [--runs R] [--buffered]
  *       Sequential write speed of the device: O_DIRECT 1 MiB aligned writes
  *       (or buffered writes + fsync), for comparison with the writer.
@@ -577,6 +582,28 @@ static void kill_restored(pid_t pid)
 		usleep(10000);
 }
 
+/* criu restore -d of @dir/full, timed (-1 if it failed); then gone again. */
+static double criu_restore(const char *dir)
+{
+	char cmd[512], path[256];
+	double secs;
+	int pid = 0;
+	FILE *f;
+
+	/* CRIU creates its pidfile exclusively. */
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	unlink(path);
+	snprintf(cmd, sizeof(cmd), "criu restore -D %s/full -d -o restore.log --pidfile %s",
+		 dir, path);
+	secs = timed(cmd);
+	f = secs < 0 ? NULL : fopen(path, "r");
+	if (f && fscanf(f, "%d", &pid) == 1 && pid > 0)
+		kill_restored(pid);
+	if (f)
+		fclose(f);
+	return secs;
+}
+
 /* The workload is gone, its pid free again (it was our child). */
 static void wl_kill_keep_ctl(struct workload *w)
 {
@@ -615,8 +642,11 @@ static int export_newest(const char *area)
 	return ret ? -1 : 0;
 }
 
-/* Restore @spec detached, timed; what it brought back is killed. */
-static double timed_restore(const char *spec)
+/*
+ * Restore @spec detached, timed; what it brought back is killed, after
+ * its AnonHugePages (KiB) went to *@huge if not NULL.
+ */
+static double timed_restore(const char *spec, long *huge)
 {
 	struct libckpt_restore_opts ro = { 0 };
 	char err[LIBCKPT_ERRLEN];
@@ -629,8 +659,34 @@ static double timed_restore(const char *spec)
 		return -1;
 	}
 	secs = (now_ns() - t0) / 1e9;
+	if (huge)
+		*huge = anon_huge_kb(got);
 	kill_restored(got);
 	return secs;
+}
+
+/*
+ * A fresh workload checkpointed once into the area and left running;
+ * its AnonHugePages (KiB) before the freeze (its COW faults split THPs
+ * after), or -1 with nothing left running.
+ */
+static long checkpoint_once(const struct opts *o, struct workload *w)
+{
+	struct libckpt_job job, done;
+	struct libckpt *h;
+	long huge;
+	int fd;
+
+	if (open_ckpt(&h, &fd, o->area))
+		return -1;
+	huge = wl_start(w, (size_t)o->mib << 20, o->thp, o->threads) ? -1 : anon_huge_kb(w->pid);
+	if (huge < 0 || freeze_once(h, fd, w, 0, &job, &done)) {
+		wl_stop(w);
+		huge = -1;
+	}
+	libckpt_close(h);
+	close(fd);
+	return huge;
 }
 
 /*
@@ -642,32 +698,24 @@ static double timed_restore(const char *spec)
 static int do_lazy(const struct opts *o)
 {
 	double full[MAX_RUNS], first[MAX_RUNS], all[MAX_RUNS];
-	double first_r[MAX_RUNS], all_r[MAX_RUNS];
+	double first_r[MAX_RUNS], all_r[MAX_RUNS], huge_full[MAX_RUNS], huge_lazy[MAX_RUNS];
+	long before, huge;
 	struct libckpt_restore_opts ro = { .lazy = 1 };
-	struct libckpt_job job, done;
 	struct workload w = { 0 };
 	char err[LIBCKPT_ERRLEN];
 	unsigned int r, n = 0;
 	pid_t got, server;
-	struct libckpt *h;
 	uint64_t t0;
-	int fd, i;
+	int i;
 
-	if (open_ckpt(&h, &fd, o->area))
+	before = checkpoint_once(o, &w);
+	if (before < 0)
 		return 1;
-	if (wl_start(&w, (size_t)o->mib << 20, o->thp, o->threads) ||
-	    freeze_once(h, fd, &w, 0, &job, &done)) {
-		wl_stop(&w);
-		libckpt_close(h);
-		close(fd);
-		return 1;
-	}
 	wl_kill_keep_ctl(&w);
-	libckpt_close(h);
-	close(fd);
 	ro.lazy_server = &server;
 	for (r = 0; r < o->runs; r++) {
-		full[n] = timed_restore(o->area);
+		full[n] = timed_restore(o->area, &huge);
+		huge_full[n] = huge / 1024.0;
 		server = 0;
 		t0 = now_ns();
 		if (full[n] < 0 || libckpt_restore(o->area, &ro, &got, NULL, err, sizeof(err))) {
@@ -680,6 +728,7 @@ static int do_lazy(const struct opts *o)
 		     !kill(server, 0); i++)
 			usleep(1000);
 		all[n] = (now_ns() - t0) / 1e9;
+		huge_lazy[n] = anon_huge_kb(got) / 1024.0;
 		kill_restored(got);
 		first_r[n] = first[n] / full[n];
 		all_r[n] = all[n] / full[n];
@@ -693,9 +742,78 @@ static int do_lazy(const struct opts *o)
 	report("lazy_all_pages", "s", all, n);
 	report("lazy_first_over_full", "ratio", first_r, n);
 	report("lazy_all_over_full", "ratio", all_r, n);
+	report("full_anon_huge", "MiB", huge_full, n);
+	report("lazy_anon_huge", "MiB", huge_lazy, n);
+	printf("# AnonHugePages: %ld kB at the checkpoint\n", before);
 	printf("# lazy first instruction / full restore: %.3f (target <= 0.1); all pages / full restore: %.2f (target <= 1)\n",
 	       stats(first_r, n).med, stats(all_r, n).med);
 	return 0;
+}
+
+/*
+ * Restore only, both tools, the image in tmpfs: one checkpoint of a fresh
+ * workload by each, then @runs restores of it by each, alternating, each
+ * timed and killed again. Also the restored process's AnonHugePages, to
+ * compare with the workload's at the checkpoint.
+ */
+static int do_restore(const struct opts *o)
+{
+	double ck[MAX_RUNS], cr[MAX_RUNS], ratio[MAX_RUNS], huge[MAX_RUNS];
+	size_t len = (size_t)o->mib << 20;
+	struct libckpt_restore_opts ro = { 0 };
+	struct workload w = { 0 };
+	char err[LIBCKPT_ERRLEN], cmd[512];
+	unsigned int r, n = 0;
+	long before;
+	uint64_t t0;
+	pid_t got;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	before = checkpoint_once(o, &w);
+	if (before < 0)
+		return 1;
+	wl_stop(&w);
+	if (export_newest(o->area))
+		return 1;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s/full", o->dir, o->dir);
+	if (system(cmd) || wl_start(&w, len, o->thp, o->threads))
+		return 1;
+	snprintf(cmd, sizeof(cmd), "criu dump -t %d -D %s/full -o dump.log", w.pid, o->dir);
+	if (timed(cmd) < 0) {
+		wl_stop(&w);
+		return 1;
+	}
+	waitpid(w.pid, NULL, 0);
+	munmap(w.ctl, sizeof(*w.ctl));
+	printf("# checkpoint: AnonHugePages %ld kB\n", before);
+	for (r = 0; r < o->runs; r++) {
+		t0 = now_ns();
+		if (libckpt_restore(TMPFS_IMAGE, &ro, &got, NULL, err, sizeof(err))) {
+			printf("# ckpt restore of %s: %s\n", TMPFS_IMAGE, err);
+			break;
+		}
+		ck[n] = (now_ns() - t0) / 1e9;
+		huge[n] = anon_huge_kb(got) / 1024.0;
+		kill_restored(got);
+		cr[n] = criu_restore(o->dir);
+		if (cr[n] < 0)
+			break;
+		ratio[n] = ck[n] / cr[n];
+		printf("# sample %u: ckpt restore %.3f s (AnonHugePages %.0f MiB), criu restore %.3f s, ratio %.2f\n",
+		       r, ck[n], huge[n], cr[n], ratio[n]);
+		n++;
+	}
+	unlink(TMPFS_IMAGE);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", o->dir);
+	if (system(cmd))
+		return 1;
+	if (!n)
+		return 1;
+	report("ckpt_restore_tmpfs", "s", ck, n);
+	report("criu_restore", "s", cr, n);
+	report("restore_ckpt_tmpfs_over_criu", "x", ratio, n);
+	report("restored_anon_huge", "MiB", huge, n);
+	return n < o->runs;
 }
 
 static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
@@ -733,9 +851,9 @@ static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
 	s->writer = done.image_len / (done.stream_ns / 1e9) / 1e6;
 	s->tput = base > 0 ? 100.0 * ((w1 - w0) / ((now_ns() - t1) / 1e9)) / base : 0;
 	wl_kill_keep_ctl(&w);
-	s->restore = timed_restore(o->area);
+	s->restore = timed_restore(o->area, NULL);
 	/* From tmpfs too, where CRIU's images are: like for like. */
-	s->restore_tmpfs = export_newest(o->area) ? -1 : timed_restore(TMPFS_IMAGE);
+	s->restore_tmpfs = export_newest(o->area) ? -1 : timed_restore(TMPFS_IMAGE, NULL);
 	unlink(TMPFS_IMAGE);
 	munmap(w.ctl, sizeof(*w.ctl));
 	return 0;
@@ -762,22 +880,7 @@ static int criu_side(const struct opts *o, const char *dir, struct cmp_sample *s
 	if (s->c_total < 0)
 		return -1;
 
-	/* criu restore -d of the full dump, timed; then gone again. */
-	snprintf(cmd, sizeof(cmd), "criu restore -D %s/full -d -o restore.log --pidfile %s/pid",
-		 dir, dir);
-	s->c_restore = timed(cmd);
-	if (s->c_restore >= 0) {
-		char path[256];
-		FILE *f;
-		int pid = 0;
-
-		snprintf(path, sizeof(path), "%s/pid", dir);
-		f = fopen(path, "r");
-		if (f && fscanf(f, "%d", &pid) == 1 && pid > 0)
-			kill_restored(pid);
-		if (f)
-			fclose(f);
-	}
+	s->c_restore = criu_restore(dir);
 	/* The full dump's images go before the pre-dump's two sets come. */
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/full", dir);
 	if (system(cmd))
@@ -1156,7 +1259,7 @@ int main(int argc, char **argv)
 	int c, ret;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: ckpt_bench freeze|compare|stream|raw|lazy [options]\n");
+		fprintf(stderr, "usage: ckpt_bench freeze|compare|restore|stream|raw|lazy [options]\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -1212,6 +1315,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "lazy")) {
 		g_mode = o.thp ? "thp" : "4k";
 		return do_lazy(&o);
+	}
+	if (!strcmp(cmd, "restore")) {
+		g_mode = o.thp ? "thp" : "4k";
+		return do_restore(&o);
 	}
 	if (!strcmp(cmd, "raw")) {
 		g_mode = o.buffered ? "buf" : "direct";

@@ -26,6 +26,7 @@ NR == 1 { next }
 	if (!(k in seen) && $1 == "stream" && $2 ~ /^rate/) { seen[k] = 1; rk[++nr] = k; rm[nr] = $3 }
 	if (!(k in seen) && $1 == "compare") { seen[k] = 1; ck[++nc] = k }
 	if (!(k in seen) && $1 == "lazy") { seen[k] = 1; lk[++nl] = k }
+	if (!(k in seen) && $1 == "restore") { seen[k] = 1; sk[++ns] = k }
 }
 function row(label, k, m) {
 	if ((k, m) in med)
@@ -82,14 +83,21 @@ END {
 				f[3], f[2], f[4], r, yes(r <= 0.5), v(k, "ckpt_restore_tmpfs"), \
 				v(k, "ckpt_restore"), v(k, "criu_restore")
 	}
+	for (i = 1; i <= ns; i++) {
+		k = sk[i]; split(k, f, ","); r = v(k, "restore_ckpt_tmpfs_over_criu")
+		printf "  restore ckpt / criu, %4d MiB %-3s (restore runs) %8.3f   target <= 0.500   %s   (%.2f s / %.2f s, AnonHugePages after %.0f MiB)\n", \
+			f[3], f[2], r, yes(r <= 0.5), v(k, "ckpt_restore_tmpfs"), \
+			v(k, "criu_restore"), v(k, "restored_anon_huge")
+	}
 	for (i = 1; i <= nl; i++) {
 		k = lk[i]; split(k, f, ",")
 		r = v(k, "lazy_first_over_full")
 		printf "  lazy first instruction / full restore, %4d MiB %-3s %8.3f   target <= 0.100   %s   (%.2f s / %.2f s)\n", \
 			f[3], f[2], r, yes(r <= 0.1), v(k, "lazy_first"), v(k, "full_restore")
 		r = v(k, "lazy_all_over_full")
-		printf "  lazy all pages / full restore, %4d MiB %-3s %8.3f   target <= 1.000   %s   (%.2f s / %.2f s)\n", \
-			f[3], f[2], r, yes(r <= 1), v(k, "lazy_all_pages"), v(k, "full_restore")
+		printf "  lazy all pages / full restore, %4d MiB %-3s %8.3f   target <= 1.000   %s   (%.2f s / %.2f s; AnonHugePages after %.0f MiB, full %.0f MiB)\n", \
+			f[3], f[2], r, yes(r <= 1), v(k, "lazy_all_pages"), v(k, "full_restore"), \
+			v(k, "lazy_anon_huge"), v(k, "full_anon_huge")
 	}
 	for (i = 1; i <= nr; i++) {
 		k = rk[i]; r = v(k, "rate_over_limit")

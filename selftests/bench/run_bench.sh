@@ -39,6 +39,10 @@ elif [ "$1" = compare ]; then
 raw_direct_1G|raw --dev $dev --mib 1024 --runs 3
 area_create|AREA
 rate_16MiB_256M|stream --area $dev --mib 256 --runs 1 --rate 16777216
+restore_4k_256M|restore --area $dev --mib 256 --mode 4k --runs $runs
+restore_thp_256M|restore --area $dev --mib 256 --mode thp --runs $runs
+restore_4k_1G|restore --area $dev --mib 1024 --mode 4k --runs 3
+restore_thp_1G|restore --area $dev --mib 1024 --mode thp --runs 3
 compare_4k_256M_1thr|compare --area $dev --mib 256 --mode 4k --threads 1 --runs $runs
 compare_4k_1G_1thr|compare --area $dev --mib 1024 --mode 4k --threads 1 --runs $runs
 compare_thp_256M_1thr|compare --area $dev --mib 256 --mode thp --threads 1 --runs $runs
@@ -73,7 +77,12 @@ compare_4k_1G_1thr|compare --area $dev --mib 1024 --mode 4k --threads 1 --runs $
 compare_thp_1G_1thr|compare --area $dev --mib 1024 --mode thp --threads 1 --runs $runs
 compare_4k_1G_8thr|compare --area $dev --mib 1024 --mode 4k --threads 8 --runs $runs
 compare_thp_1G_8thr|compare --area $dev --mib 1024 --mode thp --threads 8 --runs $runs
-lazy_4k_1G|lazy --area $dev --mib 1024 --mode 4k --runs 3"
+restore_4k_256M|restore --area $dev --mib 256 --mode 4k --runs $runs
+restore_thp_256M|restore --area $dev --mib 256 --mode thp --runs $runs
+restore_4k_1G|restore --area $dev --mib 1024 --mode 4k --runs 3
+restore_thp_1G|restore --area $dev --mib 1024 --mode thp --runs 3
+lazy_4k_1G|lazy --area $dev --mib 1024 --mode 4k --runs 3
+lazy_thp_1G|lazy --area $dev --mib 1024 --mode thp --runs 3"
 fi
 echo "$sections" | grep '|' |
 	awk -F'|' -v only="${2:-.}" '$1 ~ /^(raw_direct_|area_create$)/ || $1 ~ only' > /tmp/sections

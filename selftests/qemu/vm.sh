@@ -64,9 +64,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 guest_modules() {
 	local m
 	[ "$builtin" = 0 ] || return 0
-	# crc32c_generic, not the CPU's: under TCG the emulated CRC32 and
-	# PCLMULQDQ instructions make crc32c-intel 2.4x slower
-	# (Documentation/performance.md), and libcrc32c binds the best loaded.
+	# libcrc32c's soft dependency brings crc32c-intel too; the module
+	# times both drivers at load and keeps the faster (kmod/csum.c).
 	for m in virtio_pci virtio_rng virtio_blk virtio_net crc32c_generic \
 		 libcrc32c "${more_modules[@]}"; do
 		modprobe -S "$kver" --show-depends "$m" 2>/dev/null |

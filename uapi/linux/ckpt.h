@@ -47,9 +47,10 @@
  *     CKPT_A_TCP_HELD         u32: TCP connections held back now
  *                             (CKPT_A_TCP_ESTABLISHED)
  *     CKPT_A_CRC32C_IMPL      NUL-terminated string: the kernel's crc32c
- *                             driver the writer checksums with (e.g.
- *                             crc32c-intel, or crc32c-generic when the
- *                             CPU's was not loaded before libcrc32c)
+ *                             driver the module checksums images with:
+ *                             the faster of the highest-priority one
+ *                             (e.g. crc32c-intel) and crc32c-generic,
+ *                             timed when the module loaded
  *
  * CKPT_CMD_CHECK
  *   Tell whether the process group could be checkpointed by the caller,
