@@ -227,7 +227,8 @@ static int read_parents(struct ckpt_area *area, void *buf)
 		if (n != len)
 			return n < 0 ? n : -EIO;
 		if (h->magic == CKPT_IMAGE_MAGIC &&
-		    h->version == CKPT_IMAGE_VERSION &&
+		    h->version >= CKPT_IMAGE_VERSION_MIN &&
+		    h->version <= CKPT_IMAGE_VERSION &&
 		    h->generation == s->generation &&
 		    rh->type == CKPT_REC_PARENT && rh->len == sizeof(*p) &&
 		    p->generation && p->generation < s->generation)

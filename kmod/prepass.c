@@ -33,9 +33,11 @@
  *    held page itself, which is still the page the PTE maps: the page is
  *    the memory, whatever it holds. After the flush every write faults.
  * 3. The MMU changes a present PTE only by setting its accessed bit, or
- *    its dirty bit through a writable entry. The pre-pass sets the
- *    accessed bit of every present PTE (and of a huge PMD) it passes,
- *    and the pages it holds by write-protecting them are not writable. A
+ *    its dirty bit through a writable entry. The comparison leaves the
+ *    accessed bit out (it says nothing of what is mapped, and the freeze
+ *    only reads it, for the TOUCHED record: snap.c pte_touched()), and
+ *    the pages the pre-pass holds by write-protecting them are not
+ *    writable. A
  *    page that must be copied at the freeze (pinned for DMA, or in a
  *    MADV_DONTFORK mapping) stays writable: it is copied in the stop
  *    whether its range is kept or not, so it is read then.
@@ -48,8 +50,9 @@
  * So equal entries under the same mapping mean every page the range maps
  * is the page the pre-pass held or left alone (file and zero pages,
  * which are not in the image), with its contents as of the stop. A
- * spurious difference (reclaim clearing an accessed bit) only costs the
- * walk of that range.
+ * spurious difference only costs the walk of that range. A kept range's
+ * TOUCHED bits are the pre-pass's: a page first read between the
+ * pre-pass and the stop is not counted as accessed.
  *
  * Entries: the pre-pass's come first, in address order; the stop appends
  * the entries of the ranges it walks, and a dropped range leaves a hole.
@@ -427,6 +430,22 @@ static bool same_mapping(const struct pre_range *r, struct vm_area_struct *vma,
 	       r->file == vma->vm_file;
 }
 
+/* Equal entries but for the accessed bit, which the MMU sets on a read. */
+static bool same_but_young(unsigned long a, unsigned long b)
+{
+	return !((a ^ b) & ~(unsigned long)_PAGE_ACCESSED);
+}
+
+static bool same_ptes(const pte_t *now, const pte_t *then, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		if (!same_but_young(pte_val(now[i]), pte_val(then[i])))
+			return false;
+	return true;
+}
+
 /* Under the mmap_lock: are the range's entries what the pre-pass left? */
 static bool unchanged(struct pre_range *r, struct vm_area_struct *vma,
 		      pmd_t *pmd)
@@ -441,17 +460,16 @@ static bool unchanged(struct pre_range *r, struct vm_area_struct *vma,
 	 * collapse_huge_page()), which we hold: a table's PMD entry that is
 	 * the same still points to the same table.
 	 */
-	if (!pmd_same(READ_ONCE(*pmd), r->pmd))
+	if (!same_but_young(pmd_val(READ_ONCE(*pmd)), pmd_val(r->pmd)))
 		return false;
 	if (!r->ptes) {
 		ptl = pmd_lock(vma->vm_mm, pmd);
-		same = pmd_same(*pmd, r->pmd);
+		same = same_but_young(pmd_val(*pmd), pmd_val(r->pmd));
 		spin_unlock(ptl);
 		return same;
 	}
 	ptep = pte_offset_map_lock(vma->vm_mm, pmd, r->addr, &ptl);
-	same = !memcmp(ptep, r->ptes,
-		       ((r->end - r->addr) >> PAGE_SHIFT) * sizeof(pte_t));
+	same = same_ptes(ptep, r->ptes, (r->end - r->addr) >> PAGE_SHIFT);
 	pte_unmap_unlock(ptep, ptl);
 	return same;
 }

@@ -241,9 +241,9 @@ static void ent_add_base(struct ckpt_task_snap *ts, unsigned long addr,
 
 /* An entry copy_held() will copy: counted so it can skip the scan. */
 static void ent_add_copy(struct ckpt_task_snap *ts, unsigned long addr,
-			 struct page *page, unsigned int nr)
+			 struct page *page, unsigned int nr, unsigned int touched)
 {
-	ent_add(ts, addr, page, nr, CKPT_ENT_COPY);
+	ent_add(ts, addr, page, nr, CKPT_ENT_COPY | touched);
 	ts->nr_copy++;
 }
 
@@ -462,6 +462,29 @@ static bool copy_at_freeze(struct vm_area_struct *vma, struct page *page)
 }
 
 /*
+ * How recently a page was touched, for the image's TOUCHED record (a lazy
+ * restore prefetches the most recent first). Both bits are read before
+ * the hold clears soft-dirty (incr.h); the accessed bit is never cleared
+ * here: reclaim's folio_referenced() test-and-clears it to tell a page
+ * in use from one to evict, and the 6.1 kernel without page-idle flags
+ * (Debian's) has nowhere to move it to, so clearing it would make the
+ * checkpointed group's pages look unused. Set means "since reclaim last
+ * looked, or since the page was mapped": without memory pressure that is
+ * nearly every page, and the written bit orders them.
+ */
+static unsigned int pte_touched(pte_t pte)
+{
+	return (pte_soft_dirty(pte) ? CKPT_ENT_WRITTEN : 0) |
+	       (pte_young(pte) ? CKPT_ENT_ACCESSED : 0);
+}
+
+static unsigned int pmd_touched(pmd_t pmd)
+{
+	return (pmd_soft_dirty(pmd) ? CKPT_ENT_WRITTEN : 0) |
+	       (pmd_young(pmd) ? CKPT_ENT_ACCESSED : 0);
+}
+
+/*
  * Hold one anonymous page the way copy_present_pte() treats the parent's
  * side in fork (mm/memory.c, 6.1): take a reference, clear AnonExclusive,
  * write-protect. The next write by the process then faults into
@@ -477,6 +500,7 @@ static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 {
 	struct mm_struct *mm = vma->vm_mm;
 	bool copy = copy_at_freeze(vma, page);
+	unsigned int touched = pte_touched(*ptep);
 
 	/*
 	 * Unchanged since the parent (incr.h): read-only already, not held.
@@ -491,7 +515,7 @@ static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	get_page(page);
 	if (copy) {
 		ckpt_incr_mark_pte(ptep);
-		ent_add_copy(ts, addr, page, 1);
+		ent_add_copy(ts, addr, page, 1, touched);
 		return;
 	}
 	if (PageAnonExclusive(page))
@@ -501,34 +525,14 @@ static void hold_pte(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		ts->wrprotected = true;
 	}
 	ckpt_incr_clear_pte(ptep);
-	ent_add(ts, addr, page, 1, 0);
+	ent_add(ts, addr, page, 1, touched);
 }
 
 /*
- * The pre-pass (prepass.c) compares a range's PTEs at the stop with the
- * copy it saved, so nothing but a change of mapping may change them in
- * between. The MMU sets the accessed bit on every read through an entry
- * that lacks it, and the dirty bit only through a writable one (which a
- * held page no longer is), so the pre-pass sets the accessed bit on every
- * present entry it passes: a later read then changes nothing. x86-64
- * only, like the module: atomic, as the MMU's own update is.
- */
-static void mark_young(pte_t *ptep)
-{
-	if (!pte_young(*ptep))
-		set_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&ptep->pte);
-}
-
-static void mark_pmd_young(pmd_t *pmdp)
-{
-	if (!pmd_young(*pmdp))
-		set_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
-}
-
-/*
- * With @save (the pre-pass), every present entry is marked young and the
- * range's entries are copied to @save before the PTE lock is dropped: the
- * copy is what the range looked like when its pages were held.
+ * With @save (the pre-pass), the range's entries are copied to @save
+ * before the PTE lock is dropped: the copy is what the range looked like
+ * when its pages were held. The stop compares it without the accessed
+ * bit (prepass.c), which the MMU sets on any read.
  */
 static int walk_ptes(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		     pmd_t *pmd, unsigned long addr, unsigned long end,
@@ -558,8 +562,6 @@ static int walk_ptes(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 			ret = -EAGAIN;
 			break;
 		}
-		if (save)
-			mark_young(pte);
 		page = anon_page(ptent);
 		if (!page)
 			continue;
@@ -592,6 +594,7 @@ static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	struct mm_struct *mm = vma->vm_mm;
 	pmd_t pmd = *pmdp;
 	struct page *page = pmd_page(pmd);
+	unsigned int touched = pmd_touched(pmd);
 	bool copy;
 
 	/* The huge zero page is not anonymous (huge_zero_pfn is unexported). */
@@ -605,7 +608,8 @@ static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 	get_page(page);
 	if (copy) {
 		ckpt_incr_mark_pmd(pmdp);
-		ent_add_copy(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR);
+		ent_add_copy(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR,
+			     touched);
 		ts->nr_huge++;
 		return;
 	}
@@ -616,7 +620,7 @@ static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		ts->wrprotected = true;
 	}
 	ckpt_incr_clear_pmd(pmdp);
-	ent_add(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR, 0);
+	ent_add(ts, addr & HPAGE_PMD_MASK, page, HPAGE_PMD_NR, touched);
 	ts->nr_huge++;
 }
 
@@ -627,8 +631,7 @@ static void hold_huge(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
  * @pmd: the PMD entry covering [@addr, @end)
  * @addr: start of the range
  * @end: its end, within the PMD and the mapping
- * @save: for the pre-pass: receives the range's PTEs, and every present
- *	entry (or the huge PMD) is marked young; NULL in the stop
+ * @save: for the pre-pass: receives the range's PTEs; NULL in the stop
  * @pmdval: receives the PMD entry after the walk
  * @extack: receives the reason on failure
  *
@@ -650,8 +653,6 @@ int ckpt_snap_walk_range(struct ckpt_task_snap *ts, struct vm_area_struct *vma,
 		ptl = pmd_lock(vma->vm_mm, pmd);
 		if (pmd_trans_huge(*pmd)) {
 			hold_huge(ts, vma, pmd, addr);
-			if (save)
-				mark_pmd_young(pmd);
 			*pmdval = *pmd;
 			spin_unlock(ptl);
 			return 0;
@@ -790,7 +791,7 @@ static int hold_shmem_vma(struct ckpt_task_snap *ts,
 		}
 		/* The folio's reference, dropped through its page. */
 		ent_add_copy(ts, vma->vm_start + i * PAGE_SIZE,
-			     folio_file_page(folio, idx), 1);
+			     folio_file_page(folio, idx), 1, 0);
 		cond_resched();
 	}
 	return 0;

@@ -23,6 +23,8 @@ struct task_struct;
 #define CKPT_ENT_COPY		0x1	/* copy before release (copy_at_freeze()) */
 #define CKPT_ENT_VMA_START	0x2	/* first entry of a mapping */
 #define CKPT_ENT_BASE		0x4	/* unchanged: taken from the parent, no page */
+#define CKPT_ENT_WRITTEN	0x8	/* soft-dirty when held (TOUCHED record) */
+#define CKPT_ENT_ACCESSED	0x10	/* young when held (TOUCHED record) */
 
 /**
  * struct ckpt_page_ent - pages held for the writer

@@ -188,6 +188,60 @@ static size_t base_len(struct ckpt_task_snap *ts)
 	       (size_t)base_runs(ts) * sizeof(struct ckpt_base_run);
 }
 
+/* An entry's CKPT_TOUCHED_* bits (snap.c pte_touched()). */
+static u32 touched_of(const struct ckpt_page_ent *e)
+{
+	return (e->flags & CKPT_ENT_WRITTEN ? CKPT_TOUCHED_WRITTEN : 0) |
+	       (e->flags & CKPT_ENT_ACCESSED ? CKPT_TOUCHED_ACCESSED : 0);
+}
+
+/*
+ * Index after the run of pages touched alike that starts at @i, within
+ * one mapping; *@run gets it. A parent's page (CKPT_ENT_BASE) is never
+ * in one: the TOUCHED record covers only this image's pages.
+ */
+static unsigned long next_touched(struct ckpt_task_snap *ts, unsigned long i,
+				  struct ckpt_touched_run *run)
+{
+	struct ckpt_page_ent *e = ckpt_snap_ent(ts, i);
+	unsigned long end = e->addr + e->nr * PAGE_SIZE;
+
+	*run = (struct ckpt_touched_run){
+		.addr = e->addr, .nr_pages = e->nr,
+		.flags = e->flags & CKPT_ENT_BASE ? 0 : touched_of(e),
+	};
+	for (i++; i < ts->nr_ents; i++) {
+		e = ckpt_snap_ent(ts, i);
+
+		if (e->addr != end || touched_of(e) != run->flags ||
+		    (e->flags & (CKPT_ENT_VMA_START | CKPT_ENT_BASE)) ||
+		    run->nr_pages > U32_MAX - e->nr)
+			break;
+		run->nr_pages += e->nr;
+		end += e->nr * PAGE_SIZE;
+	}
+	return i;
+}
+
+static u32 touched_runs(struct ckpt_task_snap *ts)
+{
+	struct ckpt_touched_run run;
+	unsigned long i = 0;
+	u32 n = 0;
+
+	while (i < ts->nr_ents) {
+		i = next_touched(ts, i, &run);
+		n += !!run.flags;
+	}
+	return n;
+}
+
+static size_t touched_len(struct ckpt_task_snap *ts)
+{
+	return sizeof(struct ckpt_rec_touched) +
+	       (size_t)touched_runs(ts) * sizeof(struct ckpt_touched_run);
+}
+
 /*
  * The image's exact length, in the order stream_image() writes it: every
  * process's metadata and the zombies first, then the page runs, whose
@@ -210,6 +264,7 @@ static u64 image_length(struct ckpt_snapshot *snap)
 		       ts->locks.len + ts->sysv.len + ts->tty.len;
 		if (snap->incremental)
 			len += rec_size(base_len(ts));
+		len += rec_size(touched_len(ts));
 	}
 	len += snap->nr_zombies * rec_size(sizeof(struct ckpt_rec_zombie));
 	for (t = 0; t < snap->nr_tasks; t++) {
@@ -533,6 +588,30 @@ static int emit_base(struct stream *s, struct ckpt_task_snap *ts)
 	return ret;
 }
 
+/* The TOUCHED record of a process: which of its pages were touched lately. */
+static int emit_touched(struct stream *s, struct ckpt_task_snap *ts)
+{
+	struct ckpt_rec_touched rec = { .nr_runs = touched_runs(ts) };
+	struct ckpt_rec_hdr hdr = {
+		.type = CKPT_REC_TOUCHED,
+		.len = touched_len(ts),
+	};
+	struct ckpt_touched_run run;
+	unsigned long i = 0;
+	int ret;
+
+	ret = emit(s, &hdr, sizeof(hdr));
+	if (!ret)
+		ret = emit(s, &rec, sizeof(rec));
+	while (!ret && i < ts->nr_ents) {
+		i = next_touched(ts, i, &run);
+		if (run.flags)
+			ret = emit(s, &run, sizeof(run));
+	}
+	/* 8 + 16 * n bytes: a multiple of 8, no padding. */
+	return ret;
+}
+
 /*
  * The end of the image: the open staging page goes out too. In an area
  * its segment is a whole page, zeros after the trailer, so the last
@@ -606,6 +685,8 @@ static int stream_image(struct stream *s)
 			ret = emit(s, ts->tty.data, ts->tty.len);
 		if (!ret && snap->incremental)
 			ret = emit_base(s, ts);
+		if (!ret)
+			ret = emit_touched(s, ts);
 	}
 	for (t = 0; !ret && t < snap->nr_zombies; t++)
 		ret = emit_rec(s, CKPT_REC_ZOMBIE, &snap->zombies[t],

@@ -468,7 +468,8 @@ uint64_t libckpt_area_slot_parent(int fd, const struct ckpt_area_slot *s)
 	if (s->state != CKPT_SLOT_COMMITTED || s->length < sizeof(head) ||
 	    pread(fd, &head, sizeof(head), (off_t)s->offset) != (ssize_t)sizeof(head))
 		return 0;
-	if (head.h.magic != CKPT_IMAGE_MAGIC || head.h.version != CKPT_IMAGE_VERSION ||
+	if (head.h.magic != CKPT_IMAGE_MAGIC || head.h.version < CKPT_IMAGE_VERSION_MIN ||
+	    head.h.version > CKPT_IMAGE_VERSION ||
 	    head.h.generation != s->generation || head.rh.type != CKPT_REC_PARENT ||
 	    head.rh.len != sizeof(head.p) || head.p.generation >= s->generation)
 		return 0;

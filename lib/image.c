@@ -94,6 +94,8 @@ struct task_state {
 	struct ckpt_tty *tty_v;		/* of tty */
 	struct libckpt_image_base base;
 	struct ckpt_base_run *base_v;	/* of base */
+	struct libckpt_image_touched touched;
+	struct ckpt_touched_run *touched_v;	/* of touched */
 	size_t nr_threads, nr_vmas, nr_fds;	/* parsed so far */
 	size_t cap_threads, cap_vmas, cap_fds;
 	uint64_t *vma_pages;	/* pages counted per mapping in a walk */
@@ -357,10 +359,10 @@ static int parse_hdr(struct libckpt_image *img)
 	if (h->magic != CKPT_IMAGE_MAGIC)
 		return bad(img, -EINVAL, "not a ckpt image (bad magic 0x%08" PRIx32 ")",
 			   h->magic);
-	if (h->version != CKPT_IMAGE_VERSION)
+	if (h->version < CKPT_IMAGE_VERSION_MIN || h->version > CKPT_IMAGE_VERSION)
 		return bad(img, -EINVAL, "image version %" PRIu32
-			   " is not supported (this reader knows %d)",
-			   h->version, CKPT_IMAGE_VERSION);
+			   " is not supported (this reader knows %d to %d)",
+			   h->version, CKPT_IMAGE_VERSION_MIN, CKPT_IMAGE_VERSION);
 	if (h->hdr_size != sizeof(*h))
 		return bad(img, -EBADMSG, "image header size %" PRIu32 ", expected %zu",
 			   h->hdr_size, sizeof(*h));
@@ -1378,6 +1380,35 @@ static ssize_t find_vma(const struct libckpt_image *img, size_t ti,
 #define MAX_BASE_RUNS	(1U << 26)
 
 /*
+ * One of a process's runs of addresses (BASE, TOUCHED: @what): not empty,
+ * aligned, not wrapping, above the previous one (*@next, then moved past
+ * this one), within one mapping, a private one if @private.
+ */
+static int check_addr_run(struct libckpt_image *img, size_t ti, const char *what,
+			  uint64_t addr, uint64_t nr_pages, bool private, uint64_t *next)
+{
+	uint32_t pid = img->tasks[ti].rec.pid;
+	uint64_t bytes = nr_pages * CKPT_PAGE_SIZE;
+	ssize_t v;
+
+	if (!nr_pages || nr_pages > UINT64_MAX / CKPT_PAGE_SIZE ||
+	    addr % CKPT_PAGE_SIZE || addr > UINT64_MAX - bytes)
+		return bad(img, -EBADMSG, "%s run 0x%" PRIx64 "+%" PRIu64
+			   " of pid %" PRIu32 " is empty, unaligned or wraps",
+			   what, addr, nr_pages, pid);
+	if (addr < *next)
+		return bad(img, -EBADMSG, "%s run 0x%" PRIx64 " of pid %" PRIu32
+			   " overlaps or precedes the previous one", what, addr, pid);
+	*next = addr + bytes;
+	v = find_vma(img, ti, addr, *next);
+	if (v < 0 || (private && (img->ts[ti].vmas[v].rec.flags & CKPT_VMA_SHARED)))
+		return bad(img, -EBADMSG, "%s run 0x%" PRIx64 "+%" PRIu64
+			   " of pid %" PRIu32 " is not within one %smapping",
+			   what, addr, nr_pages, pid, private ? "private " : "");
+	return 0;
+}
+
+/*
  * An incremental image's pages of one process that its parent holds: in
  * order, apart, each within one private mapping. That the parent holds
  * them and that they miss this image's own runs is the composer's to
@@ -1388,9 +1419,7 @@ static int parse_base(struct libckpt_image *img, size_t ti,
 {
 	struct task_state *ts = &img->ts[ti];
 	struct ckpt_rec_base *rec = &ts->base.rec;
-	uint32_t pid = img->tasks[ti].rec.pid;
-	uint64_t next = 0, bytes;
-	ssize_t v;
+	uint64_t next = 0;
 	uint32_t i;
 	int ret;
 
@@ -1398,30 +1427,45 @@ static int parse_base(struct libckpt_image *img, size_t ti,
 	*rec = *(const struct ckpt_rec_base *)fixed;
 	ret = read_counted(img, rh, rec, MAX_BASE_RUNS, sizeof(*ts->base_v),
 			   "runs", (void **)&ts->base_v);
-	for (i = 0; !ret && i < rec->nr_runs; i++) {
-		const struct ckpt_base_run *r = &ts->base_v[i];
-
-		bytes = r->nr_pages * CKPT_PAGE_SIZE;
-		if (!r->nr_pages || r->nr_pages > UINT64_MAX / CKPT_PAGE_SIZE ||
-		    r->addr % CKPT_PAGE_SIZE || r->addr > UINT64_MAX - bytes)
-			return bad(img, -EBADMSG, "BASE run 0x%" PRIx64 "+%" PRIu64
-				   " of pid %" PRIu32 " is empty, unaligned or wraps",
-				   (uint64_t)r->addr, (uint64_t)r->nr_pages, pid);
-		if (r->addr < next)
-			return bad(img, -EBADMSG, "BASE run 0x%" PRIx64 " of pid %" PRIu32
-				   " overlaps or precedes the previous one",
-				   (uint64_t)r->addr, pid);
-		next = r->addr + bytes;
-		v = find_vma(img, ti, r->addr, next);
-		if (v < 0 || (ts->vmas[v].rec.flags & CKPT_VMA_SHARED))
-			return bad(img, -EBADMSG, "BASE run 0x%" PRIx64 "+%" PRIu64
-				   " of pid %" PRIu32 " is not within one private mapping",
-				   (uint64_t)r->addr, (uint64_t)r->nr_pages, pid);
-	}
+	for (i = 0; !ret && i < rec->nr_runs; i++)
+		ret = check_addr_run(img, ti, "BASE", ts->base_v[i].addr,
+				     ts->base_v[i].nr_pages, true, &next);
 	if (ret)
 		return ret;
 	ts->base.runs = ts->base_v;
 	img->tasks[ti].base = &ts->base;
+	return 0;
+}
+
+/*
+ * How recently a process's pages were touched (version 10): a hint for
+ * the order of a lazy restore's prefetch, its runs checked as BASE's.
+ */
+static int parse_touched(struct libckpt_image *img, size_t ti,
+			 const struct ckpt_rec_hdr *rh, const void *fixed)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct ckpt_rec_touched *rec = &ts->touched.rec;
+	uint64_t next = 0;
+	uint32_t i;
+	int ret;
+
+	*rec = *(const struct ckpt_rec_touched *)fixed;
+	ret = read_counted(img, rh, rec, MAX_BASE_RUNS, sizeof(*ts->touched_v),
+			   "runs", (void **)&ts->touched_v);
+	for (i = 0; !ret && i < rec->nr_runs; i++) {
+		const struct ckpt_touched_run *r = &ts->touched_v[i];
+
+		if (!r->flags || r->flags & ~CKPT_TOUCHED_F_ALL)
+			return bad(img, -EBADMSG, "TOUCHED run 0x%" PRIx64 " of pid %" PRIu32
+				   " has flags 0x%" PRIx32 " (none, or unknown ones)",
+				   (uint64_t)r->addr, img->tasks[ti].rec.pid, r->flags);
+		ret = check_addr_run(img, ti, "TOUCHED", r->addr, r->nr_pages, false, &next);
+	}
+	if (ret)
+		return ret;
+	ts->touched.runs = ts->touched_v;
+	img->tasks[ti].touched = &ts->touched;
 	return 0;
 }
 
@@ -1460,6 +1504,7 @@ union rec_fixed {
 	struct ckpt_rec_zombie zombie;
 	struct ckpt_rec_parent parent;
 	struct ckpt_rec_base base;
+	struct ckpt_rec_touched touched;
 };
 
 /*
@@ -1498,6 +1543,8 @@ static const struct rec_type {
 	[CKPT_REC_PARENT] = { "PARENT", sizeof(struct ckpt_rec_parent), true,
 			      parse_parent },
 	[CKPT_REC_BASE] = { "BASE", sizeof(struct ckpt_rec_base), false, parse_base },
+	[CKPT_REC_TOUCHED] = { "TOUCHED", sizeof(struct ckpt_rec_touched), false,
+			       parse_touched },
 };
 
 /* An exact record has no padding to read before its fields are judged. */
@@ -1557,6 +1604,7 @@ static const struct task_part {
 	{ CKPT_REC_SYSV_SHM, NULL, 0, 0 },
 	{ CKPT_REC_TTY, NULL, 0, 0 },
 	{ CKPT_REC_BASE, NULL, 0, 0 },	/* an incremental image's only */
+	{ CKPT_REC_TOUCHED, NULL, 0, 0 },	/* version 10 on */
 };
 
 #define NR_TASK_PARTS	(sizeof(task_parts) / sizeof(task_parts[0]))
@@ -1569,6 +1617,8 @@ static uint32_t declared(const struct libckpt_image *img, size_t ti,
 
 	if (p->type == CKPT_REC_BASE)
 		return img->has_parent;
+	if (p->type == CKPT_REC_TOUCHED)
+		return img->hdr.version >= 10;
 	if (p->noun)
 		memcpy(&n, (const char *)&img->tasks[ti].rec + p->declared, sizeof(n));
 	return n;
@@ -2334,6 +2384,7 @@ void libckpt_image_close(struct libckpt_image *img)
 		free(ts->seg_v);
 		free(ts->tty_v);
 		free(ts->base_v);
+		free(ts->touched_v);
 		free(ts->vma_pages);
 	}
 	free(img->zombies);

@@ -144,6 +144,7 @@ enum mut {
 	M_LOCK_OVERLAP, M_LOCK_KIND, M_LOCK_FLOCK_RANGE,
 	M_NO_SYSV, M_SYSV_UNATTACHED, M_SYSV_NO_SEG,
 	M_NO_TTY, M_TTY_TWICE, M_TTY_FG_NO_CTTY, M_TTY_NOT_NAMED,
+	M_TOUCHED_ORDER, M_TOUCHED_FLAGS,
 };
 
 /* The contents every captured page carries: its owner and address. */
@@ -523,6 +524,26 @@ static void put_tty(struct buf *b, bool first, enum mut mut)
 	rec(b, CKPT_REC_TTY, 0, &r, sizeof(r), t, r.nr_ttys * sizeof(t[0]));
 }
 
+/* The first two pages of the first mapping: one written, one read. */
+static void put_touched(struct buf *b, const struct m_task *t, bool first,
+			enum mut mut)
+{
+	struct ckpt_rec_touched r = { .nr_runs = 2 };
+	struct ckpt_touched_run runs[2] = {
+		{ .addr = t->vmas[0].start, .nr_pages = 1, .flags = CKPT_TOUCHED_WRITTEN },
+		{ .addr = t->vmas[0].start + CKPT_PAGE_SIZE, .nr_pages = 1,
+		  .flags = CKPT_TOUCHED_ACCESSED },
+	};
+
+	if (first && mut == M_TOUCHED_ORDER) {
+		runs[0].addr += CKPT_PAGE_SIZE;
+		runs[1].addr -= CKPT_PAGE_SIZE;
+	}
+	if (first && mut == M_TOUCHED_FLAGS)
+		runs[1].flags = 0x4;
+	rec(b, CKPT_REC_TOUCHED, 0, &r, sizeof(r), runs, sizeof(runs));
+}
+
 static void put_task(struct buf *b, const struct m_task *t, bool first,
 		     enum mut mut)
 {
@@ -563,6 +584,7 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 	put_locks(b, t, first, mut);
 	put_sysv(b, first, mut);
 	put_tty(b, first, mut);
+	put_touched(b, t, first, mut);
 }
 
 static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
@@ -627,7 +649,7 @@ static void build(struct buf *b, const struct model *m, enum mut mut)
 			 mut);
 	/* One past the last type the format knows. */
 	if (mut == M_BAD_TYPE)
-		rec(b, CKPT_REC_BASE + 1, 0, &junk, sizeof(junk), NULL, 0);
+		rec(b, CKPT_REC_TOUCHED + 1, 0, &junk, sizeof(junk), NULL, 0);
 	if (mut == M_NO_TRAILER)
 		return;
 	tr.crc32c = libckpt_crc32c(0, b->p, b->len) ^ (mut == M_TRAILER_CRC);
@@ -780,7 +802,8 @@ BAD(bad_magic, M_BAD_MAGIC, -EINVAL, "not a ckpt image (bad magic");
 #define XSTR(x) #x
 #define STR(x) XSTR(x)
 BAD(bad_version, M_BAD_VERSION, -EINVAL,
-    "is not supported (this reader knows " STR(CKPT_IMAGE_VERSION) ")");
+    "is not supported (this reader knows " STR(CKPT_IMAGE_VERSION_MIN) " to "
+    STR(CKPT_IMAGE_VERSION) ")");
 BAD(header_size, M_HDR_SIZE, -EBADMSG, "image header size 56");
 BAD(more_zombies_declared, M_HDR_ZOMBIES, -EBADMSG,
     "image header declares 2 zombies, found 1 and then a PAGES record");
@@ -829,7 +852,11 @@ BAD(sysv_segment_unattached, M_SYSV_UNATTACHED, -EBADMSG,
 BAD(sysv_attachment_without_segment, M_SYSV_NO_SEG, -EBADMSG,
     "mapping 0x400000 attaches System V segment 1234, which no SYSV_SHM record so far holds");
 BAD(no_tty_record, M_NO_TTY, -EBADMSG,
-    "task pid 100 is followed by a TASK record, not its TTY record");
+    "task pid 100 is followed by a TOUCHED record, not its TTY record");
+BAD(touched_out_of_order, M_TOUCHED_ORDER, -EBADMSG,
+    "TOUCHED run 0x400000 of pid 100 overlaps or precedes the previous one");
+BAD(touched_unknown_flags, M_TOUCHED_FLAGS, -EBADMSG,
+    "TOUCHED run 0x401000 of pid 100 has flags 0x4 (none, or unknown ones)");
 BAD(tty_twice, M_TTY_TWICE, -EBADMSG, "TTY: terminal 34816 twice, or out of order");
 BAD(tty_foreground_without_ctty, M_TTY_FG_NO_CTTY, -EBADMSG,
     "TTY: a controlling terminal 0 or foreground group 100 that disagrees with its flags");
@@ -889,7 +916,7 @@ BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
 /* Version 8's alignment zeros are checked like any padding. */
 BAD(run_padding, M_RUN_PAD, -EBADMSG,
     "PAGES padding before the contents is not zero");
-BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 17");
+BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 18");
 BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
 BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");
 BAD(trailer_crc, M_TRAILER_CRC, -EBADMSG, "checksum mismatch");

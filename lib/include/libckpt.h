@@ -246,6 +246,12 @@ struct libckpt_image_base {
 	const struct ckpt_base_run *runs;	/* rec.nr_runs, ascending */
 };
 
+/** struct libckpt_image_touched - a TOUCHED record (version 10 images) */
+struct libckpt_image_touched {
+	struct ckpt_rec_touched rec;
+	const struct ckpt_touched_run *runs;	/* rec.nr_runs, ascending */
+};
+
 /** struct libckpt_image_task - a TASK record, its state, threads, mappings, fds, timers, signals, locks, System V segments, terminals */
 struct libckpt_image_task {
 	struct ckpt_rec_task rec;
@@ -262,6 +268,8 @@ struct libckpt_image_task {
 	const struct libckpt_image_tty *tty;
 	/* The pages its parent holds; NULL unless the image is incremental. */
 	const struct libckpt_image_base *base;
+	/* How recently its pages were touched; NULL before version 10. */
+	const struct libckpt_image_touched *touched;
 };
 
 /*

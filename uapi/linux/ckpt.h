@@ -375,7 +375,12 @@
 #define CKPT_GENL_VERSION	1
 
 /* Version of the image format (Documentation/image-format.rst). */
-#define CKPT_IMAGE_VERSION	9
+#define CKPT_IMAGE_VERSION	10
+/*
+ * The oldest version readers still take: version 9 images lack only the
+ * TOUCHED records (a lazy restore then prefetches in address order).
+ */
+#define CKPT_IMAGE_VERSION_MIN	9
 
 /**
  * enum ckpt_cmd - generic netlink commands of the ckpt family

@@ -19,7 +19,8 @@
  *   for each process:  TASK, PROC, THREAD x task.nr_threads,
  *                      VMA x task.nr_vmas, FD x task.nr_fds, IDENTITY,
  *                      TIMERS, SIGNALS, LOCKS, SYSV_SHM, TTY,
- *                      BASE (an incremental image only)
+ *                      BASE (an incremental image only),
+ *                      TOUCHED (version 10)
  *   ZOMBIE x hdr.nr_zombies
  *   for each process:  PAGES ... (runs of captured pages, in VMA order)
  *   TRAILER
@@ -27,7 +28,8 @@
  * Every process has exactly one IDENTITY, then exactly one TIMERS, one
  * SIGNALS, one LOCKS, one SYSV_SHM and one TTY record, after its FD
  * records, and in an incremental image (one with a PARENT record) exactly
- * one BASE record after them. Record types added
+ * one BASE record after them, then (version 10) exactly one TOUCHED
+ * record. Record types added
  * later go after them, in the order of their type numbers, so each
  * addition is independent of the others. The zombies (processes that
  * exited and that their parent, a process of the image, has not waited
@@ -158,6 +160,9 @@ struct ckpt_image_hdr {
  *	incremental, and names the generation it takes unchanged pages from
  * @CKPT_REC_BASE: struct ckpt_rec_base, then nr_runs struct ckpt_base_run
  *	(version 9): a process's pages taken from the parent
+ * @CKPT_REC_TOUCHED: struct ckpt_rec_touched, then nr_runs
+ *	struct ckpt_touched_run (version 10): which of a process's pages
+ *	were touched shortly before the freeze
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -176,6 +181,7 @@ enum ckpt_rec_type {
 	CKPT_REC_TTY,
 	CKPT_REC_PARENT,
 	CKPT_REC_BASE,
+	CKPT_REC_TOUCHED,
 };
 
 /**
@@ -1463,6 +1469,45 @@ struct ckpt_base_run {
  * above) is always written in full.
  */
 struct ckpt_rec_base {
+	__u32 nr_runs;
+	__u32 reserved;
+};
+
+/* ckpt_touched_run.flags */
+#define CKPT_TOUCHED_WRITTEN	0x1	/* written since the previous checkpoint */
+#define CKPT_TOUCHED_ACCESSED	0x2	/* its accessed (young) bit was set */
+#define CKPT_TOUCHED_F_ALL	0x3
+
+/**
+ * struct ckpt_touched_run - consecutive pages touched alike
+ * @addr: virtual address of the first page
+ * @nr_pages: pages in the run (at least 1)
+ * @flags: CKPT_TOUCHED_* bits, at least one
+ */
+struct ckpt_touched_run {
+	__u64 addr;
+	__u32 nr_pages;
+	__u32 flags;
+};
+
+/**
+ * struct ckpt_rec_touched - how recently a process's pages were touched
+ * @nr_runs: struct ckpt_touched_run that follow
+ * @reserved: zero
+ *
+ * What the freeze's page walk saw in the page table entry of each page
+ * of the process's PAGES runs (version 10): CKPT_TOUCHED_WRITTEN if its
+ * soft-dirty bit was set, i.e. the page was written (or first mapped)
+ * since the previous checkpoint of the process, or ever for the first;
+ * CKPT_TOUCHED_ACCESSED if its accessed bit was set, i.e. it was read or
+ * written since reclaim last cleared that bit (the module reads it and
+ * never clears it). A page of a PAGES run without a TOUCHED run had
+ * neither. The runs are in ascending address order, do not overlap,
+ * each lies within one mapping and covers only pages of PAGES runs.
+ * It is a hint: a lazy restore prefetches written pages first, then
+ * accessed ones, then the rest; nothing else reads it.
+ */
+struct ckpt_rec_touched {
 	__u32 nr_runs;
 	__u32 reserved;
 };
