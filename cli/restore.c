@@ -17,7 +17,7 @@
 static const char restore_usage[] =
 	"Usage: ckptctl restore IMAGE|AREA[:GEN]|-|<pgid> [--area PATH] [--wait] [--pidns]\n"
 	"                       [--shell-job] [--new-pid] [--skip-file-check] [--progress]\n"
-	"                       [--lazy] [--json]\n\n"
+	"                       [--lazy [--lazy-rate BYTES]] [--json]\n\n"
 	"Rebuild the checkpointed processes so they continue where they were\n"
 	"frozen: the tree with its pids, sessions, process groups and threads,\n"
 	"memory, registers, descriptors (open files shared as before), working\n"
@@ -42,12 +42,15 @@ static const char restore_usage[] =
 	"  --lazy       start the tree with only the memory it needs to run;\n"
 	"               a page server fills the rest of its anonymous memory\n"
 	"               on demand and in the background, then checks the\n"
-	"               image's checksum (a mismatch kills the tree)\n"
+	"               image's checksum (a mismatch kills the tree); pages\n"
+	"               written or read lately before the checkpoint first\n"
+	"  --lazy-rate BYTES  limit that background fill to BYTES per second\n"
+	"               (K, M, G suffixes; faults are served at once)\n"
 	"  --json       print the result as JSON\n";
 
 enum {
 	OPT_AREA = 256, OPT_WAIT, OPT_NEW_PID, OPT_PIDNS, OPT_SHELL_JOB,
-	OPT_SKIP_FILE_CHECK, OPT_PROGRESS, OPT_JSON, OPT_LAZY,
+	OPT_SKIP_FILE_CHECK, OPT_PROGRESS, OPT_JSON, OPT_LAZY, OPT_LAZY_RATE,
 };
 
 static const struct option restore_opts[] = {
@@ -60,6 +63,7 @@ static const struct option restore_opts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "lazy", no_argument, NULL, OPT_LAZY },
+	{ "lazy-rate", required_argument, NULL, OPT_LAZY_RATE },
 	CMDLINE_HELP,
 	{ 0 }
 };
@@ -105,6 +109,8 @@ static bool restore_option(const struct cmdline *c, int opt, void *arg)
 	case OPT_LAZY:
 		a->o.lazy = 1;
 		break;
+	case OPT_LAZY_RATE:
+		return parse_rate(c, optarg, &a->o.lazy_rate);
 	}
 	return true;
 }
@@ -128,6 +134,10 @@ static bool parse_args(int argc, char **argv, struct restore_args *a, int *code)
 	a->spec = cmdline_need(&c, "the image (IMAGE, AREA[:GEN], - or <pgid>)");
 	if (!a->spec || !cmdline_end(&c))
 		return false;
+	if (a->o.lazy_rate && !a->o.lazy) {
+		cmdline_error(&c, "--lazy-rate goes with --lazy");
+		return false;
+	}
 	if (a->o.lazy && !strcmp(a->spec, "-")) {
 		cmdline_error(&c, "--lazy needs an image file or area: a stream is read whole before anything runs");
 		return false;

@@ -24,25 +24,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "restore.h"
+#include "restore_lazy.h"
 
 #define PAGE		((uint64_t)CKPT_PAGE_SIZE)
-
-/* A MiB of one process's lazy page data, read (and checksummed) once. */
-struct piece {
-	uint64_t offset;	/* in the image file */
-	uint32_t first, pages;	/* its pages, as indexes of its origin's */
-	uint32_t crc;
-	bool read;
-};
-
-/* One restored process's lazy page data, in image order. */
-struct origin {
-	size_t task;
-	size_t nr_pages;
-	struct piece *pieces;
-	size_t nr_pieces;
-};
 
 enum { MISSING, DONE };
 
@@ -82,8 +66,11 @@ struct server {
 	size_t map_len;
 	const char *src;	/* the main thread's loaded piece */
 	struct piece *in_buf;
-	pthread_mutex_t cursor;	/* protects the next three */
-	size_t next_origin, next_piece;	/* the prefetch's place */
+	struct lazy_slot *order;	/* every piece, hottest first */
+	size_t nr_order;
+	struct lazy_pace pace;
+	pthread_mutex_t cursor;	/* protects the next two */
+	size_t next;		/* the prefetch's place in order */
 	bool pass_done;		/* every piece claimed once */
 	bool stop, io_error;	/* atomic */
 };
@@ -415,19 +402,13 @@ static struct piece *claim(struct server *s, struct origin **o)
 	struct piece *pc = NULL;
 
 	pthread_mutex_lock(&s->cursor);
-	while (s->next_origin < s->nr_origins &&
-	       s->next_piece >= s->origins[s->next_origin].nr_pieces) {
-		s->next_origin++;
-		s->next_piece = 0;
-	}
-	if (s->next_origin < s->nr_origins) {
-		*o = &s->origins[s->next_origin];
-		pc = &(*o)->pieces[s->next_piece++];
+	if (s->next < s->nr_order) {
+		*o = s->order[s->next].o;
+		pc = s->order[s->next++].pc;
 	} else {
 		/* Again for pages an event made a copy skip (-EAGAIN). */
 		__atomic_store_n(&s->pass_done, true, __ATOMIC_RELEASE);
-		s->next_origin = 0;
-		s->next_piece = 0;
+		s->next = 0;
 	}
 	pthread_mutex_unlock(&s->cursor);
 	return pc;
@@ -470,6 +451,7 @@ static void *prefetcher(void *arg)
 		/* Read once for its CRC even when no mm misses it any more. */
 		if (!need && __atomic_load_n(&pc->read, __ATOMIC_ACQUIRE))
 			continue;
+		libckpt_lazy_pace(&s->pace, pc->pages * PAGE, &s->stop);
 		src = piece_bytes(s, pc, buf);
 		if (!src) {
 			__atomic_store_n(&s->io_error, true, __ATOMIC_RELAXED);
@@ -642,33 +624,6 @@ static void check_all(struct server *s)
 		give_up(s, err);
 }
 
-static int make_origin(struct origin *o, const struct plan *p, size_t task)
-{
-	uint32_t page = 0, pages;
-	uint64_t at, left;
-	size_t i;
-
-	o->task = task;
-	for (i = 0; i < p->nr_lazy; i++)
-		o->nr_pages += p->lazy[i].nr_pages;
-	o->pieces = calloc(o->nr_pages / (CKPT_RESTORE_CRC_PIECE / PAGE) + p->nr_lazy + 1,
-			   sizeof(*o->pieces));
-	if (!o->pieces)
-		return -ENOMEM;
-	for (i = 0; i < p->nr_lazy; i++)
-		for (at = 0; at < p->lazy[i].nr_pages; at += pages) {
-			left = p->lazy[i].nr_pages - at;
-			pages = left < CKPT_RESTORE_CRC_PIECE / PAGE ? (uint32_t)left :
-				CKPT_RESTORE_CRC_PIECE / PAGE;
-			o->pieces[o->nr_pieces++] = (struct piece){
-				.offset = p->lazy[i].offset + at * PAGE,
-				.first = page, .pages = pages,
-			};
-			page += pages;
-		}
-	return 0;
-}
-
 static void init_addrs(struct ctx *c, const struct plan *p)
 {
 	uint64_t k, n = 0;
@@ -759,6 +714,7 @@ static __attribute__((noreturn)) void serve(struct server *s)
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&s->lock, &attr);
 	pthread_mutex_init(&s->cursor, NULL);
+	libckpt_lazy_pace_start(&s->pace, s->tr->o->lazy_rate);
 	workers = start_workers(s, th);
 	if (!workers)
 		give_up(s, "cannot start its prefetch threads");
@@ -893,7 +849,7 @@ int libckpt_rst_lazy_serve(struct tree *tr)
 		if (!tr->plans[i].nr_lazy)
 			continue;
 		ret = register_lazy(tr, i, uffds[i]);
-		if (!ret && make_origin(&s.origins[s.nr_origins], &tr->plans[i], i))
+		if (!ret && libckpt_lazy_pieces(&s.origins[s.nr_origins], &tr->plans[i], i))
 			ret = fail(tr->e, -ENOMEM, "out of memory");
 		if (ret)
 			break;
@@ -918,6 +874,11 @@ int libckpt_rst_lazy_serve(struct tree *tr)
 	 * The generation stays whole while it is served: the lock lives with
 	 * the image's open file description, which the server keeps open.
 	 */
+	s.order = libckpt_lazy_order(s.origins, s.nr_origins, &s.nr_order);
+	if (!s.order) {
+		ret = fail(tr->e, -ENOMEM, "out of memory");
+		goto out;
+	}
 	ret = libckpt_image_hold(tr->img);
 	if (ret) {
 		fail(tr->e, ret, "--lazy: cannot hold the area's generation: %s", strerror(-ret));
@@ -948,6 +909,7 @@ out:
 	for (i = 0; s.origins && i < s.nr_origins; i++)
 		free(s.origins[i].pieces);
 	free(s.ctxs);
+	free(s.order);
 	free(s.origins);
 	free(s.pidfds);
 	free(s.buf);

@@ -41,6 +41,8 @@ struct ctl {
 	volatile uint64_t bad[2];	/* what failed, for the log */
 	volatile uint64_t stop;		/* the test compared /proc: exit */
 	volatile uint64_t um_at_fork;	/* ranges still registered when it forked */
+	volatile uint64_t region;	/* the touched workload's memory */
+	volatile uint64_t touch;	/* the test's: write the hot pages now */
 };
 
 static uint64_t now_ns(void)
@@ -252,6 +254,42 @@ static void events_workload(struct ctl *c)
 	_exit(0);
 }
 
+#define TOUCH_PAGES	(16 * 1024)	/* 64 MiB */
+#define HOT_PAGES	64
+
+/* Every 16th page of the last 4 MiB: what image order would serve last. */
+static uint64_t hot_page(uint64_t i)
+{
+	return TOUCH_PAGES - 1024 + i * 16;
+}
+
+/*
+ * 64 MiB written once, then, after the test's first checkpoint, 64 of its
+ * pages written again: the pages touched last before the second.
+ */
+static void touched_workload(struct ctl *c)
+{
+	struct timespec ts = { 0, 1000 * 1000 };
+	uint64_t *mem = region(TOUCH_PAGES), bad, i;
+
+	fill(mem, TOUCH_PAGES, 31);
+	c->region = (uintptr_t)mem;
+	c->ready = 1;
+	while (!c->touch)
+		nanosleep(&ts, NULL);
+	for (i = 0; i < HOT_PAGES; i++)
+		mem[hot_page(i) * 512 + 1] = i + 1;
+	c->ready = 2;
+	wait_go(c);
+	bad = check(mem, TOUCH_PAGES, 31);
+	for (i = 0; i < HOT_PAGES; i++)
+		bad += mem[hot_page(i) * 512 + 1] != i + 1;
+	c->bad[0] = bad;
+	c->result[0] = bad ? FAIL : PASS;
+	wait_stop(c);
+	_exit(0);
+}
+
 __attribute__((constructor)) static void maybe_workload(void)
 {
 	const char *w = getenv("CKPT_LZ_WORKLOAD");
@@ -270,6 +308,8 @@ __attribute__((constructor)) static void maybe_workload(void)
 		tree_workload(c);
 	if (!strcmp(w, "events"))
 		events_workload(c);
+	if (!strcmp(w, "touched"))
+		touched_workload(c);
 	if (!strcmp(w, "idle")) {
 		for (;;)
 			pause();
@@ -294,15 +334,29 @@ static int wait_until(volatile uint64_t *word, uint64_t v, int ms)
 	return -1;
 }
 
+/* A full checkpoint of group @pgid into AREA, committed. */
+static void freeze_into_area(struct __test_metadata *_metadata, pid_t pgid)
+{
+	struct libckpt_job job, done;
+	struct libckpt *h;
+	int fd = open(AREA, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_open(&h));
+	ASSERT_EQ(0, libckpt_freeze(h, pgid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
+	libckpt_close(h);
+	close(fd);
+}
+
 /* Start @kind, checkpoint its group into AREA, kill it. */
 static void checkpoint_and_kill(struct __test_metadata *_metadata, const char *kind,
 				uint64_t ready, uint64_t area_mib)
 {
-	struct libckpt_job job, done;
-	struct libckpt *h;
 	char err[256];
 	pid_t started;
-	int fd, i;
+	int i;
 
 	unlink(AREA);
 	ctl = map_ctl(true);
@@ -313,14 +367,8 @@ static void checkpoint_and_kill(struct __test_metadata *_metadata, const char *k
 	npids = ps_session_pids(started, pids, 2);
 	ASSERT_LT(0, npids);
 	ASSERT_EQ(0, libckpt_area_create(AREA, area_mib << 20, err, sizeof(err))) TH_LOG("%s", err);
-	fd = open(AREA, O_RDWR);
 	ASSERT_EQ(0, ps_take_idle(&before, pids, npids, PS_SETTLE_MS));
-	ASSERT_EQ(0, libckpt_open(&h));
-	ASSERT_EQ(0, libckpt_freeze(h, started, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
-	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
-	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
-	libckpt_close(h);
-	close(fd);
+	freeze_into_area(_metadata, started);
 	for (i = 0; i < npids; i++)
 		kill(pids[i], SIGKILL);
 	waitpid(started, NULL, 0);
@@ -549,6 +597,94 @@ TEST_F_TIMEOUT(lazy, fork_dontneed_mremap_while_served, 300)
 	diffs = ps_expect_same(&before, NULL, 0, ps_scope(_metadata->name), PS_SETTLE_MS,
 			       &report);
 	EXPECT_PROC_SAME(diffs, report);
+	finish();
+}
+
+/* How many of @n pages from @addr of @pid are present (pagemap bit 63). */
+static int present_pages(pid_t pid, uint64_t addr, const uint64_t *pages, size_t n,
+			 uint64_t *map)
+{
+	char path[64];
+	size_t i, got = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, map, TOUCH_PAGES * sizeof(*map), (off_t)(addr / PG * sizeof(*map))) !=
+	    (ssize_t)(TOUCH_PAGES * sizeof(*map))) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	for (i = 0; i < n; i++)
+		got += map[pages[i]] >> 63;
+	return (int)got;
+}
+
+/*
+ * The prefetch takes the pages written last before the checkpoint first:
+ * 64 pages at the far end of 64 MiB, written after a first checkpoint,
+ * are present in the restored process (its pagemap) while most of the
+ * rest is still missing, the prefetch slowed to 8 MiB/s. In image order
+ * they would be the last 64 to arrive.
+ */
+TEST_F_TIMEOUT(lazy, recently_touched_prefetched_first, 300)
+{
+	struct libckpt_restore_opts o = {
+		.lazy = 1, .skip_file_check = 1, .lazy_rate = 8 << 20,
+	};
+	static uint64_t map[TOUCH_PAGES], hot[HOT_PAGES], cold[TOUCH_PAGES];
+	char err[LIBCKPT_ERRLEN];
+	pid_t got = 0, server = 0, started;
+	int status, nhot = -1, ncold = -1, i;
+	size_t nr_cold = 0;
+	uint64_t k, t0;
+
+	unlink(AREA);
+	ctl = map_ctl(true);
+	ASSERT_NE(NULL, ctl);
+	started = exec_self_as("CKPT_LZ_WORKLOAD", "touched");
+	ASSERT_EQ(0, wait_until(&ctl->ready, 1, 120000));
+	pids[0] = started;
+	npids = 1;
+	ASSERT_EQ(0, libckpt_area_create(AREA, 200 << 20, err, sizeof(err))) TH_LOG("%s", err);
+	/* The first checkpoint clears the soft-dirty bits; then the writes. */
+	freeze_into_area(_metadata, started);
+	ctl->touch = 1;
+	ASSERT_EQ(0, wait_until(&ctl->ready, 2, 60000));
+	ASSERT_EQ(0, ps_take_idle(&before, pids, npids, PS_SETTLE_MS));
+	freeze_into_area(_metadata, started);
+	kill(started, SIGKILL);
+	waitpid(started, NULL, 0);
+
+	for (i = 0; i < HOT_PAGES; i++)
+		hot[i] = hot_page(i);
+	for (k = 0, i = 0; k < TOUCH_PAGES; k++) {
+		if (i < HOT_PAGES && k == hot[i])
+			i++;
+		else
+			cold[nr_cold++] = k;
+	}
+	o.lazy_server = &server;
+	ASSERT_EQ(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(started, got);
+	ASSERT_LT(0, server);
+	/* The workload waits for go: only the prefetch makes pages present. */
+	for (t0 = now_ns(); now_ns() - t0 < 60000000000ULL; usleep(10000)) {
+		nhot = present_pages(got, ctl->region, hot, HOT_PAGES, map);
+		if (nhot == HOT_PAGES || nhot < 0)
+			break;
+	}
+	ncold = present_pages(got, ctl->region, cold, nr_cold, map);
+	TH_LOG("when %d of the %d hot pages were present: %d of %zu others", nhot, HOT_PAGES,
+	       ncold, nr_cold);
+	EXPECT_EQ(HOT_PAGES, nhot);
+	EXPECT_GT(nr_cold / 4, (size_t)ncold) TH_LOG("the hot pages did not come first");
+	ASSERT_EQ(0, wait_gone(server, 300000));
+	expect_restored(_metadata, _metadata->name);
 	finish();
 }
 

@@ -471,6 +471,11 @@ struct libckpt_restore_opts {
 	 */
 	int lazy;
 	pid_t *lazy_server;
+	/*
+	 * Lazy restore: the prefetch fills at most this many bytes a second
+	 * (0: as fast as it can); faults are served at once all the same.
+	 */
+	uint64_t lazy_rate;
 };
 
 /*
