@@ -17,7 +17,8 @@
 #   afterwards boot 2, the same /dev/vda: the area shows 1 committed and 2
 #              incomplete (writing); 2 cannot be opened; 1 restores, its
 #              /proc is compared with boot 1's, and the restored workload
-#              checks itself; a new checkpoint commits.
+#              checks itself, then again with --lazy; a new checkpoint
+#              commits.
 #   eio        boot 2, area on /dev/vdb, a disk that fails every write to one
 #              sector (QEMU blkdebug) inside generation 2: generation 2
 #              fails with an I/O error, the area still holds 1 as its newest
@@ -114,6 +115,7 @@ afterwards() {
 	ckptctl show "$area" | grep -q 'generation: *1$' ||
 		{ fail "the newest committed generation is not 1"; return 1; }
 	restore_and_check "$area" /tmp/before.proc crash_test.afterwards || return 1
+	restore_and_check "$area" /tmp/before.proc crash_test.afterwards --lazy || return 1
 	# The area stays usable: a new checkpoint commits as generation 3.
 	start_workload
 	ckptctl freeze "$wl" --area "$area" --wait | sed 's/^/# /'

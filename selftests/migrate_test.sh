@@ -6,7 +6,8 @@
 # 1. Role A: run a self-checking workload, send B what /proc shows of it,
 #    `ckptctl dump -o - --kill` it over TCP to B, and check it is gone here.
 #    Role B: receive both, restore the image, compare /proc of the restored
-#    workload with A's, tell it to check itself, report its verdict.
+#    workload with A's, tell it to check itself, report its verdict; then
+#    the same again with --lazy from the received file.
 # 2. The mismatch: A's next workload maps /tmp/rs-mapped, which B has too
 #    but with other contents. A dumps it to B without --kill; B's restore
 #    must refuse, naming the file, and A's workload must still run.
@@ -75,7 +76,9 @@ role_b() {
 	receive "$port_proc" /tmp/before.proc || return 1
 	receive "$port" /tmp/image || return 1
 	ls -l /tmp/image | sed 's/^/# /'
-	restore_and_check /tmp/image /tmp/before.proc migrate_test.b
+	restore_and_check /tmp/image /tmp/before.proc migrate_test.b || return 1
+	# The migrated image again, lazily, once the first copy has exited.
+	restore_and_check /tmp/image /tmp/before.proc migrate_test.b --lazy
 }
 
 # A: the mapped-file workload goes to B, without --kill.

@@ -7,7 +7,7 @@
 # of the workload before its checkpoint. phase1: checkpoint a self-checking
 # workload, kill it. phase2 (a fresh kernel): restore the newest committed
 # generation, compare its /proc with phase1's, tell the workload to check
-# itself, and report its verdict.
+# itself, and report its verdict; then the same again with --lazy.
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/vm_lib.sh"
 phase=$1
@@ -31,7 +31,9 @@ phase1() {
 
 phase2() {
 	ckptctl area info /dev/vda | sed 's/^/# /'
-	restore_and_check /dev/vda /dev/vdb reboot_test.phase2
+	restore_and_check /dev/vda /dev/vdb reboot_test.phase2 || return 1
+	# The same generation again, lazily, once the first copy has exited.
+	restore_and_check /dev/vda /dev/vdb reboot_test.phase2 --lazy
 }
 
 if "$phase"; then
