@@ -196,7 +196,8 @@ static int judge_locked(struct task_struct *p, pid_t pid,
  * more timers, or a higher id counter, than CKPT_MAX_POSIX_TIMERS and
  * CKPT_MAX_TIMER_ID.
  *
- * Return: 0, -EINVAL, -E2BIG or -ESRCH.
+ * Return: 0, -EINVAL, -E2BIG, or -EAGAIN when the process is exiting (as
+ * group.c says of PF_EXITING, which it may have passed just before).
  */
 int ckpt_timers_check(struct task_struct *p, pid_t pid,
 		      struct netlink_ext_ack *extack)
@@ -208,7 +209,7 @@ int ckpt_timers_check(struct task_struct *p, pid_t pid,
 	sighand = sighand_lock(p, &flags);
 	if (!sighand) {
 		ckpt_err_set(extack, pid, 0, "process is exiting");
-		return -ESRCH;
+		return -EAGAIN;
 	}
 	ret = judge_locked(p, pid, NULL, 0, extack);
 	sighand_unlock(sighand, &flags);
