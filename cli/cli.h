@@ -97,8 +97,8 @@ const char *cmdline_operand(struct cmdline *c);
 const char *cmdline_need(struct cmdline *c, const char *what);
 /* True if no operand is left; else say which one is unexpected. */
 bool cmdline_end(const struct cmdline *c);
-/* --rate: a positive byte count per second; else say what is wrong. */
-bool parse_rate(const struct cmdline *c, const char *s, uint64_t *out);
+/* @opt (--rate): a positive byte count per second; else say what is wrong. */
+bool parse_rate(const struct cmdline *c, const char *opt, const char *s, uint64_t *out);
 /* --ghost-limit: 1 byte to CKPT_GHOST_LIMIT_MAX; else say what is wrong. */
 bool parse_ghost_limit(const struct cmdline *c, const char *s, uint64_t *out);
 bool parse_notify_grace(const struct cmdline *c, const char *s,

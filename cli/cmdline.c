@@ -108,11 +108,11 @@ bool cmdline_end(const struct cmdline *c)
 	return false;
 }
 
-bool parse_rate(const struct cmdline *c, const char *s, uint64_t *out)
+bool parse_rate(const struct cmdline *c, const char *opt, const char *s, uint64_t *out)
 {
 	if (parse_size(s, out) && *out)
 		return true;
-	cmdline_error(c, "--rate: '%s' is not a rate in bytes/s (K, M, G suffixes)", s);
+	cmdline_error(c, "%s: '%s' is not a rate in bytes/s (K, M, G suffixes)", opt, s);
 	return false;
 }
 

@@ -154,7 +154,7 @@ static bool dump_option(const struct cmdline *c, int opt, void *arg)
 		a->force_progress = true;
 		break;
 	case OPT_RATE:
-		return parse_rate(c, optarg, &a->o.rate);
+		return parse_rate(c, "--rate", optarg, &a->o.rate);
 	case OPT_GHOST_LIMIT:
 		return parse_ghost_limit(c, optarg, &a->o.ghost_limit);
 	case OPT_NOTIFY:

@@ -125,7 +125,7 @@ static bool freeze_option(const struct cmdline *c, int opt, void *arg)
 		a->o.flags |= LIBCKPT_F_SESSION;
 		break;
 	case OPT_RATE:
-		return parse_rate(c, optarg, &a->o.rate);
+		return parse_rate(c, "--rate", optarg, &a->o.rate);
 	case OPT_GHOST_LIMIT:
 		return parse_ghost_limit(c, optarg, &a->o.ghost_limit);
 	case OPT_TCP:

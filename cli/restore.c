@@ -110,7 +110,7 @@ static bool restore_option(const struct cmdline *c, int opt, void *arg)
 		a->o.lazy = 1;
 		break;
 	case OPT_LAZY_RATE:
-		return parse_rate(c, optarg, &a->o.lazy_rate);
+		return parse_rate(c, "--lazy-rate", optarg, &a->o.lazy_rate);
 	}
 	return true;
 }
