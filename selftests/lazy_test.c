@@ -10,6 +10,7 @@
  * filled everything (its ranges are registered with userfaultfd until
  * then).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -387,7 +388,29 @@ static void checkpoint_and_kill(struct __test_metadata *_metadata, const char *k
 	waitpid(started, NULL, 0);
 }
 
-/* Gone, or a zombie no one reaped yet (the server is init's child). */
+/* Threads of @pid still listed in /proc/PID/task. */
+static int threads_left(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+/*
+ * Gone, or a zombie no one reaped yet (the server is init's child), and
+ * so are all its threads. A leader shows Z as soon as it has exited
+ * itself; another thread may still be exiting, holding the descriptor
+ * table (and the area's lock): it leaves the task list after dropping it.
+ */
 static bool gone(pid_t pid)
 {
 	char path[64], buf[256], *p;
@@ -396,7 +419,7 @@ static bool gone(pid_t pid)
 	if (read_text(path, buf, sizeof(buf)) <= 0)
 		return true;
 	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'Z';
+	return p && p[1] == ' ' && p[2] == 'Z' && threads_left(pid) <= 1;
 }
 
 static int wait_gone(pid_t pid, int ms)
