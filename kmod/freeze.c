@@ -33,6 +33,7 @@
 #include "budget.h"
 #include "fault.h"
 #include "files.h"
+#include "forked.h"
 #include "freeze.h"
 #include "group.h"
 #include "notice.h"
@@ -954,6 +955,8 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	drop_mms(snap);
 	if (!ret)
 		ret = finish_prepass(snap, extack);
+	if (!ret)
+		ckpt_forked_mark(snap);
 out_put:
 	free_scratch(&scratch);
 	ckpt_sysv_set_free(&sysv);

@@ -23,6 +23,7 @@ struct task_struct;
 #define CKPT_ENT_COPY		0x1	/* copy before release (copy_at_freeze()) */
 #define CKPT_ENT_VMA_START	0x2	/* first entry of a mapping */
 #define CKPT_ENT_BASE		0x4	/* unchanged: taken from the parent, no page */
+#define CKPT_ENT_FORKED		0x8	/* the parent process's page (forked.c), no page */
 
 /**
  * struct ckpt_page_ent - pages held for the writer

@@ -12,6 +12,7 @@
 #ifndef LIBCKPT_H
 #define LIBCKPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -308,6 +309,12 @@ uint64_t libckpt_image_size(const struct libckpt_image *img);
  * @nr_pages: pages at @data (CKPT_PAGE_SIZE bytes each)
  * @data: their contents, valid during the call only
  * @offset: where @data lies in the image file or area; 0 for a stream
+ * @forked: the pages are the very pages @task's parent process maps at
+ *	the same addresses, shared since fork() (a FORKED record): @offset
+ *	is where the image holds their bytes, once, for the parent (or an
+ *	ancestor). Such runs come after every PAGES run, once the parent's
+ *	are known; @data is read again from a file or area, and NULL for a
+ *	stream, whose bytes are gone by then
  */
 struct libckpt_page_run {
 	const struct libckpt_image_task *task;
@@ -316,6 +323,7 @@ struct libckpt_page_run {
 	uint32_t nr_pages;
 	const void *data;
 	uint64_t offset;
+	bool forked;
 };
 
 /* A non-zero return stops the walk and is returned by libckpt_image_pages. */

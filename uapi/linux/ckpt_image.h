@@ -158,6 +158,9 @@ struct ckpt_image_hdr {
  *	incremental, and names the generation it takes unchanged pages from
  * @CKPT_REC_BASE: struct ckpt_rec_base, then nr_runs struct ckpt_base_run
  *	(version 9): a process's pages taken from the parent
+ * @CKPT_REC_FORKED: struct ckpt_rec_forked, then nr_runs struct
+ *	ckpt_base_run (version 10): a process's pages that are its parent
+ *	process's since fork(), written once
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -176,6 +179,7 @@ enum ckpt_rec_type {
 	CKPT_REC_TTY,
 	CKPT_REC_PARENT,
 	CKPT_REC_BASE,
+	CKPT_REC_FORKED,
 };
 
 /**
@@ -190,6 +194,9 @@ struct ckpt_rec_hdr {
 	__u64 len;
 };
 
+/* ckpt_rec_task.flags */
+#define CKPT_TASK_FORKED	(1U << 0)	/* a FORKED record follows */
+
 /**
  * struct ckpt_rec_task - one process
  * @pid: its pid in the checkpointing caller's pid namespace
@@ -198,11 +205,11 @@ struct ckpt_rec_hdr {
  * @sid: session
  * @nr_threads: THREAD records that follow
  * @nr_vmas: VMA records that follow the threads
- * @nr_pages: pages in this process's PAGES records
+ * @nr_pages: pages in this process's PAGES records and FORKED runs
  * @comm: command name, NUL-padded
  * @start_code..@env_end: the mm fields of the same names
  * @nr_fds: FD records that follow the mappings
- * @reserved: zero
+ * @flags: CKPT_TASK_* (version 10; zero before)
  */
 struct ckpt_rec_task {
 	__u32 pid;
@@ -225,7 +232,7 @@ struct ckpt_rec_task {
 	__u64 env_start;
 	__u64 env_end;
 	__u32 nr_fds;
-	__u32 reserved;
+	__u32 flags;
 };
 
 /**
@@ -1463,6 +1470,28 @@ struct ckpt_base_run {
  * above) is always written in full.
  */
 struct ckpt_rec_base {
+	__u32 nr_runs;
+	__u32 reserved;
+};
+
+/**
+ * struct ckpt_rec_forked - the pages a process shares with its parent
+ * @nr_runs: struct ckpt_base_run that follow (at least 1)
+ * @reserved: zero
+ *
+ * After fork() a parent and its child map the same anonymous pages until
+ * one of them writes to one (copy on write). Each run's pages are, at the
+ * checkpoint, the very pages the process's parent (the TASK record whose
+ * pid is this one's ppid, which must be in the image) maps at the same
+ * addresses: their bytes are in the image once, in the parent's PAGES
+ * runs or, for pages the parent shares with its own parent in turn, in
+ * that ancestor's. The runs are in ascending address order, do not
+ * overlap each other or the process's PAGES runs, and each lies within
+ * one private mapping of the process and one of its parent. TASK and VMA
+ * nr_pages count them. Present (after the process's other records) iff
+ * its TASK record has CKPT_TASK_FORKED.
+ */
+struct ckpt_rec_forked {
 	__u32 nr_runs;
 	__u32 reserved;
 };
