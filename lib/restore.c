@@ -56,13 +56,15 @@ int libckpt_rst_vfail(struct shared *e, int err, const char *fmt, va_list ap)
 
 /*
  * Wait until *@word reaches @n; a failure elsewhere ends the wait early.
- * Each arrival is progress: the wait fails only once no process arrived
- * for BARRIER_MS, so a large tree on a slow machine is not cut short.
+ * Each arrival is progress, and so is each MiB a process reads into the
+ * memory its children inherit (restore_forked.c): the wait fails only
+ * once nothing progressed for BARRIER_MS, so a large tree on a slow
+ * machine is not cut short.
  */
 int libckpt_rst_wait_count(struct shared *e, int *word, int n, const char *what)
 {
 	struct timespec slice = { 0, 20 * 1000 * 1000 };
-	int still, v, seen = -1;
+	int still, v, seen = -1, p, seen_p = -1;
 
 	for (still = 0; still < BARRIER_MS; still += 20) {
 		if (failed(e))
@@ -70,8 +72,10 @@ int libckpt_rst_wait_count(struct shared *e, int *word, int n, const char *what)
 		v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 		if (v >= n)
 			return 0;
-		if (v != seen) {
+		p = __atomic_load_n(&e->progress, __ATOMIC_RELAXED);
+		if (v != seen || p != seen_p) {
 			seen = v;
+			seen_p = p;
 			still = 0;
 		}
 		syscall(SYS_futex, word, FUTEX_WAIT, v, &slice, NULL, 0);

@@ -48,6 +48,7 @@ struct shared {
 	pid_t controller;	/* the controller's pid, in the tree's ns */
 	pid_t root;		/* the main root's pid, in the restorer's ns */
 	pid_t server;		/* --lazy: the page server, in the controller's ns */
+	int progress;		/* a MiB read by a process preparing its children's memory */
 	char msg[LIBCKPT_ERRLEN];
 	pid_t pids[];		/* per task, once created (0 before) */
 };

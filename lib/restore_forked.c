@@ -285,6 +285,7 @@ static int fill(const struct tree *tr, const struct plan *p,
 				return fail(tr->e, ret, "pid %u: cannot read the image at byte %llu: %s",
 					    p->task->rec.pid,
 					    (unsigned long long)(r->offset + at), strerror(-ret));
+			__atomic_add_fetch(&tr->e->progress, 1, __ATOMIC_RELAXED);
 			if (!crc_pos)
 				continue;
 			crc = libckpt_crc32c(0, (const void *)(uintptr_t)(r->addr + at), (size_t)n);
