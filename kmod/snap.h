@@ -213,7 +213,7 @@ struct inode;
 	"shared memory object has a memory policy of its own (mbind): not supported"
 bool ckpt_shmem_has_policy(struct inode *inode);
 int ckpt_snap_reserve(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
-		      bool loose);
+		      bool loose, bool prepass);
 void ckpt_snap_flush_tlbs(void);
 void ckpt_snap_flush_stop(struct ckpt_snapshot *snap);
 void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from);
