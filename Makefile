@@ -57,7 +57,8 @@ USER_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iuapi -Ilib/include $(NL_CFLAGS) 
 
 LIB_SRCS := lib/netlink.c lib/info.c lib/notice.c lib/crc32c.c lib/area.c lib/image.c lib/chain.c lib/fdobj.c lib/freeze.c lib/restore.c \
 	lib/restore_fds.c lib/restore_locks.c lib/restore_objs.c lib/restore_proc.c lib/restore_timers.c lib/restore_shm.c lib/restore_sysv.c lib/restore_sched.c lib/restore_env.c lib/restore_pstate.c lib/restore_pidfd.c lib/restore_inotify.c lib/restore_tty.c \
-	lib/restore_sock.c lib/restore_sock_inet.c lib/restore_lazy.c lib/restore_lazy_serve.c lib/restore_lazy_order.c
+	lib/restore_sock.c lib/restore_sock_inet.c lib/restore_lazy.c lib/restore_lazy_serve.c \
+	lib/restore_lazy_order.c lib/restore_forked.c
 CLI_SRCS := cli/ckptctl.c cli/info.c cli/check.c cli/check_kernel.c cli/area.c cli/show.c cli/freeze.c cli/status.c cli/restore.c cli/dump.c cli/export.c cli/progress.c cli/show_obj.c cli/release.c cli/cmdline.c cli/default_area.c \
 	cli/generations.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)

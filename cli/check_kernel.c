@@ -602,7 +602,8 @@ static int copy_wanted(const struct libckpt_page_run *run, void *arg)
 	uint64_t end = w->addr + (uint64_t)w->pages * PAGE;
 	uint32_t i;
 
-	if (run->task->rec.pid != w->pid)
+	/* A stream has no bytes for a run of fork-shared pages: not counted. */
+	if (run->task->rec.pid != w->pid || !run->data)
 		return 0;
 	for (i = 0; i < run->nr_pages; i++) {
 		uint64_t a = run->addr + (uint64_t)i * PAGE;

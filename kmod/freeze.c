@@ -33,6 +33,7 @@
 #include "budget.h"
 #include "fault.h"
 #include "files.h"
+#include "forked.h"
 #include "freeze.h"
 #include "group.h"
 #include "notice.h"
@@ -520,13 +521,13 @@ static int alloc_thread_recs(struct ckpt_park *park)
  * after a tighter reservation ran out.
  */
 static int reserve_mms(struct ckpt_snapshot *snap, struct ckpt_sysv_set *sysv,
-		       bool loose)
+		       bool loose, bool prepass)
 {
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < snap->nr_tasks; i++) {
-		ret = ckpt_snap_reserve(&snap->tasks[i], sysv, loose);
+		ret = ckpt_snap_reserve(&snap->tasks[i], sysv, loose, prepass);
 		if (ret)
 			return ret;
 	}
@@ -878,6 +879,13 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	struct ckpt_file_set files;
 	struct ckpt_park *park;
 	ktime_t start, parked;
+	/*
+	 * The two-phase freeze: the pages are held while the group still
+	 * runs, and the stop keeps what did not change (prepass.c). Decided
+	 * once, for the reservation and the run: a retry (@loose) goes
+	 * without, it must not run out of room twice.
+	 */
+	bool prepass = !loose && ckpt_prepass_wanted();
 	int ret;
 
 	park = ckpt_fault_inject(CKPT_FAULT_FREEZE) ? NULL :
@@ -903,12 +911,8 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	if (!ret)
 		ret = alloc_scratch(&scratch, park);
 	if (!ret)
-		ret = reserve_mms(snap, &sysv, loose);
+		ret = reserve_mms(snap, &sysv, loose, prepass);
 	/*
-	 * The two-phase freeze: the pages are held while the group still
-	 * runs, and the stop keeps what did not change (prepass.c). A retry
-	 * (@loose) goes without: it must not run out of room twice.
-	 *
 	 * Soft-dirty (incr.h): the pre-pass clears the bit of every page it
 	 * holds, as the stop's walk does; a range it keeps was not written
 	 * since, and a page that appears later changes the range, which the
@@ -919,7 +923,7 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	 */
 	if (!ret)
 		ret = ckpt_incr_begin(snap, area, g->incremental);
-	if (!ret && !loose && !snap->incremental && ckpt_prepass_wanted())
+	if (!ret && prepass && !snap->incremental)
 		ret = ckpt_prepass_run(snap);
 	if (ret)
 		goto out_put;
@@ -954,6 +958,8 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	drop_mms(snap);
 	if (!ret)
 		ret = finish_prepass(snap, extack);
+	if (!ret)
+		ckpt_forked_mark(snap);
 out_put:
 	free_scratch(&scratch);
 	ckpt_sysv_set_free(&sysv);

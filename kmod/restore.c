@@ -339,6 +339,60 @@ static bool is_special(const struct ckpt_restore_vma *v)
 	return v->flags & CKPT_VMA_VDSO;
 }
 
+static bool is_kept(const struct ckpt_restore_vma *v)
+{
+	return v->flags & CKPT_RESTORE_VMA_KEEP;
+}
+
+/* What a kept mapping may be: what fork() copies with its pages, as is. */
+#define KEEP_REFUSED	(CKPT_VMA_SHARED | CKPT_VMA_STACK | CKPT_VMA_VDSO | \
+			 CKPT_VMA_DONTFORK | CKPT_VMA_WIPEONFORK | \
+			 CKPT_VMA_MERGEABLE | CKPT_VMA_LOCKED | CKPT_VMA_SYSV)
+
+static unsigned long vma_prot(u32 flags)
+{
+	return (flags & CKPT_VMA_READ ? PROT_READ : 0) |
+	       (flags & CKPT_VMA_WRITE ? PROT_WRITE : 0) |
+	       (flags & CKPT_VMA_EXEC ? PROT_EXEC : 0);
+}
+
+/*
+ * A kept mapping must be in place exactly as the plan says: one VMA from
+ * start to end, private anonymous, with the recorded protection. The
+ * rest of its flags were set by the caller (madvise()) or by fork(),
+ * which copies a VMA's flags but VM_LOCKED's (dup_mmap(), 6.1).
+ */
+static int check_kept(const struct ckpt_restore_vma *v,
+		      struct netlink_ext_ack *extack)
+{
+	unsigned long prot = vma_prot(v->flags);
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool ok;
+
+	if ((v->flags & KEEP_REFUSED) || !(v->flags & CKPT_VMA_ANON) ||
+	    !(v->flags & CKPT_VMA_WRITE) || v->fd != -1) {
+		ckpt_err_set(extack, 0, v->start,
+			     "a kept mapping must be private, anonymous, writable memory");
+		return -EINVAL;
+	}
+	mmap_read_lock(mm);
+	vma = find_vma(mm, v->start);
+	ok = vma && vma->vm_start == v->start && vma->vm_end == v->end &&
+	     vma_is_anonymous(vma) &&
+	     !(vma->vm_flags & (VM_SHARED | VM_GROWSDOWN | VM_LOCKED)) &&
+	     !!(vma->vm_flags & VM_READ) == !!(prot & PROT_READ) &&
+	     !!(vma->vm_flags & VM_WRITE) == !!(prot & PROT_WRITE) &&
+	     !!(vma->vm_flags & VM_EXEC) == !!(prot & PROT_EXEC);
+	mmap_read_unlock(mm);
+	if (!ok) {
+		ckpt_err_set(extack, 0, v->start,
+			     "a mapping the plan keeps is not in place as recorded");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* [vvar]/[vdso] must already be where the image had them. */
 static int check_vdso(const struct ckpt_restore_vma *v,
 		      struct netlink_ext_ack *extack)
@@ -379,10 +433,16 @@ static int check_vmas(struct plan *p, struct netlink_ext_ack *extack)
 			return -EINVAL;
 		}
 		prev_end = v->end;
-		why = vma_flags_refusal(v->flags);
+		why = vma_flags_refusal(v->flags & ~CKPT_RESTORE_VMA_KEEP);
 		if (why) {
 			ckpt_err_set(extack, 0, v->start, why);
 			return -EINVAL;
+		}
+		if (is_kept(v)) {
+			ret = check_kept(v, extack);
+			if (ret)
+				return ret;
+			continue;
 		}
 		if (v->flags & CKPT_VMA_LOCKED)
 			locked += (v->end - v->start) >> PAGE_SHIFT;
@@ -460,7 +520,7 @@ static int check_runs(struct plan *p, struct netlink_ext_ack *extack)
 		if (!r->nr_pages || r->nr_pages > (TASK_SIZE_MAX >> PAGE_SHIFT))
 			goto bad;
 		v = plan_vma(p, r->addr, len);
-		if (!v || is_special(v) || !PAGE_ALIGNED(r->addr) ||
+		if (!v || is_special(v) || is_kept(v) || !PAGE_ALIGNED(r->addr) ||
 		    r->offset > size || len > size - r->offset)
 			goto bad;
 		continue;
@@ -687,7 +747,17 @@ static int plan_get(struct genl_info *info, struct plan *p)
 
 /* --- past the point of no return -------------------------------------------- */
 
-static int unmap_all_but_vdso(void)
+/* A mapping check_kept() found to be exactly a kept one of the plan. */
+static bool kept_vma(struct plan *p, struct vm_area_struct *vma)
+{
+	const struct ckpt_restore_vma *v;
+
+	v = plan_vma(p, vma->vm_start, vma->vm_end - vma->vm_start);
+	return v && is_kept(v) && v->start == vma->vm_start &&
+	       v->end == vma->vm_end;
+}
+
+static int unmap_all_but_vdso(struct plan *p)
 {
 	struct mm_struct *mm = current->mm;
 	unsigned long addr = 0, start, end;
@@ -697,7 +767,8 @@ static int unmap_all_but_vdso(void)
 	for (;;) {
 		mmap_read_lock(mm);
 		vma = find_vma(mm, addr);
-		while (vma && vma->vm_ops && vma->vm_ops->name)
+		while (vma && ((vma->vm_ops && vma->vm_ops->name) ||
+			       kept_vma(p, vma)))
 			vma = find_vma(mm, vma->vm_end);
 		start = vma ? vma->vm_start : 0;
 		end = vma ? vma->vm_end : 0;
@@ -709,13 +780,6 @@ static int unmap_all_but_vdso(void)
 			return ret;
 		addr = end;
 	}
-}
-
-static unsigned long vma_prot(u32 flags)
-{
-	return (flags & CKPT_VMA_READ ? PROT_READ : 0) |
-	       (flags & CKPT_VMA_WRITE ? PROT_WRITE : 0) |
-	       (flags & CKPT_VMA_EXEC ? PROT_EXEC : 0);
 }
 
 static void set_def_flags(struct mm_struct *mm, unsigned long def_flags)
@@ -796,7 +860,7 @@ static int map_all(struct plan *p)
 
 	current->personality &= ~READ_IMPLIES_EXEC;
 	for (i = 0; !ret && i < p->nr_vmas; i++)
-		if (!is_special(&p->vmas[i]))
+		if (!is_special(&p->vmas[i]) && !is_kept(&p->vmas[i]))
 			ret = map_one(p, i);
 	set_def_flags(mm, def_flags);
 	current->personality = personality;
@@ -985,7 +1049,7 @@ int ckpt_restore_mm_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	/* The point of no return: from here a failure kills the caller. */
-	ret = unmap_all_but_vdso();
+	ret = unmap_all_but_vdso(&p);
 	if (!ret)
 		ret = map_all(&p);
 	if (!ret)

@@ -1440,6 +1440,8 @@ static size_t vma_rec_bytes(struct vm_area_struct *vma, char *buf)
  * @sysv: the freeze's System V segments: those it attaches are reserved
  * @loose: count a PMD-mapped THP as the 512 entries it would need split,
  *	as a retry does after a tighter reservation ran out
+ * @prepass: the freeze may run a pre-pass (prepass.c): room for its
+ *	entries as well
  *
  * Everything ckpt_snap_capture_mm() fills while the process is parked
  * under its mmap_lock is allocated here, while it still runs (see "No
@@ -1454,7 +1456,7 @@ static size_t vma_rec_bytes(struct vm_area_struct *vma, char *buf)
  * Return: 0, -ENOMEM or -EINTR.
  */
 int ckpt_snap_reserve(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
-		      bool loose)
+		      bool loose, bool prepass)
 {
 	struct mm_struct *mm = get_task_mm(ts->task);
 	unsigned long huge = 0, shmem = 0, anon, need;
@@ -1502,7 +1504,7 @@ int ckpt_snap_reserve(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
 	 * where they are as holes, and the stop adds theirs after all of
 	 * them: room for both.
 	 */
-	if (!loose && ckpt_prepass_wanted())
+	if (prepass)
 		need *= 2;
 	ret = alloc_chunks(ts, need);
 	if (ret)

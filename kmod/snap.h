@@ -23,8 +23,9 @@ struct task_struct;
 #define CKPT_ENT_COPY		0x1	/* copy before release (copy_at_freeze()) */
 #define CKPT_ENT_VMA_START	0x2	/* first entry of a mapping */
 #define CKPT_ENT_BASE		0x4	/* unchanged: taken from the parent, no page */
-#define CKPT_ENT_WRITTEN	0x8	/* soft-dirty when held (TOUCHED record) */
-#define CKPT_ENT_ACCESSED	0x10	/* young when held (TOUCHED record) */
+#define CKPT_ENT_FORKED		0x8	/* the parent process's page (forked.c), no page */
+#define CKPT_ENT_WRITTEN	0x10	/* soft-dirty when held (TOUCHED record) */
+#define CKPT_ENT_ACCESSED	0x20	/* young when held (TOUCHED record) */
 
 /**
  * struct ckpt_page_ent - pages held for the writer
@@ -214,7 +215,7 @@ struct inode;
 	"shared memory object has a memory policy of its own (mbind): not supported"
 bool ckpt_shmem_has_policy(struct inode *inode);
 int ckpt_snap_reserve(struct ckpt_task_snap *ts, struct ckpt_sysv_set *sysv,
-		      bool loose);
+		      bool loose, bool prepass);
 void ckpt_snap_flush_tlbs(void);
 void ckpt_snap_flush_stop(struct ckpt_snapshot *snap);
 void ckpt_snap_release_pages(struct ckpt_task_snap *ts, unsigned long from);

@@ -133,17 +133,20 @@ struct stream {
 	bool yielding;
 };
 
+/* Where an entry's bytes are: written here, or elsewhere (no page). */
+#define ENT_KIND	(CKPT_ENT_BASE | CKPT_ENT_FORKED)
+
 /*
  * Index after the run starting at @i; *@pages gets its page count. A run
- * is all held pages or all pages of the parent (CKPT_ENT_BASE).
+ * is all held pages, all pages of the parent generation (CKPT_ENT_BASE)
+ * or all pages of the parent process (CKPT_ENT_FORKED).
  */
 static unsigned long next_run(struct ckpt_task_snap *ts, unsigned long i,
 			      u32 *pages)
 {
 	struct ckpt_page_ent *e = ckpt_snap_ent(ts, i);
 	unsigned long end = e->addr + e->nr * PAGE_SIZE;
-
-	unsigned int base = e->flags & CKPT_ENT_BASE;
+	unsigned int kind = e->flags & ENT_KIND;
 
 	*pages = e->nr;
 	for (i++; i < ts->nr_ents; i++) {
@@ -151,7 +154,7 @@ static unsigned long next_run(struct ckpt_task_snap *ts, unsigned long i,
 
 		if (e->addr != end || *pages + e->nr > MAX_RUN_PAGES ||
 		    (e->flags & CKPT_ENT_VMA_START) ||
-		    (e->flags & CKPT_ENT_BASE) != base)
+		    (e->flags & ENT_KIND) != kind)
 			break;
 		*pages += e->nr;
 		end += e->nr * PAGE_SIZE;
@@ -164,28 +167,39 @@ static u64 rec_size(size_t payload)
 	return sizeof(struct ckpt_rec_hdr) + ALIGN(payload, 8);
 }
 
-static bool is_base(struct ckpt_task_snap *ts, unsigned long i)
+static bool is_kind(struct ckpt_task_snap *ts, unsigned long i,
+		    unsigned int kind)
 {
-	return ckpt_snap_ent(ts, i)->flags & CKPT_ENT_BASE;
+	return ckpt_snap_ent(ts, i)->flags & kind;
 }
 
-/* Runs of pages a process takes from the parent. */
-static u32 base_runs(struct ckpt_task_snap *ts)
+/* Entries whose bytes this image does not write after the entry's run. */
+static bool is_elsewhere(struct ckpt_task_snap *ts, unsigned long i)
+{
+	return is_kind(ts, i, ENT_KIND);
+}
+
+/*
+ * Runs of pages a process takes from the parent generation (BASE) or
+ * from its parent process (FORKED).
+ */
+static u32 kind_runs(struct ckpt_task_snap *ts, unsigned int kind)
 {
 	unsigned long i = 0;
 	u32 n = 0, pages;
 
 	while (i < ts->nr_ents) {
-		n += is_base(ts, i);
+		n += is_kind(ts, i, kind);
 		i = next_run(ts, i, &pages);
 	}
 	return n;
 }
 
-static size_t base_len(struct ckpt_task_snap *ts)
+/* struct ckpt_rec_base and struct ckpt_rec_forked are alike. */
+static size_t kind_len(struct ckpt_task_snap *ts, unsigned int kind)
 {
 	return sizeof(struct ckpt_rec_base) +
-	       (size_t)base_runs(ts) * sizeof(struct ckpt_base_run);
+	       (size_t)kind_runs(ts, kind) * sizeof(struct ckpt_base_run);
 }
 
 /* An entry's CKPT_TOUCHED_* bits (snap.c pte_touched()). */
@@ -197,8 +211,9 @@ static u32 touched_of(const struct ckpt_page_ent *e)
 
 /*
  * Index after the run of pages touched alike that starts at @i, within
- * one mapping; *@run gets it. A parent's page (CKPT_ENT_BASE) is never
- * in one: the TOUCHED record covers only this image's pages.
+ * one mapping; *@run gets it. A page of the parent generation or the
+ * parent process (ENT_KIND) is never in one: the TOUCHED record covers
+ * only the process's own PAGES runs.
  */
 static unsigned long next_touched(struct ckpt_task_snap *ts, unsigned long i,
 				  struct ckpt_touched_run *run)
@@ -208,13 +223,13 @@ static unsigned long next_touched(struct ckpt_task_snap *ts, unsigned long i,
 
 	*run = (struct ckpt_touched_run){
 		.addr = e->addr, .nr_pages = e->nr,
-		.flags = e->flags & CKPT_ENT_BASE ? 0 : touched_of(e),
+		.flags = e->flags & ENT_KIND ? 0 : touched_of(e),
 	};
 	for (i++; i < ts->nr_ents; i++) {
 		e = ckpt_snap_ent(ts, i);
 
 		if (e->addr != end || touched_of(e) != run->flags ||
-		    (e->flags & (CKPT_ENT_VMA_START | CKPT_ENT_BASE)) ||
+		    (e->flags & (CKPT_ENT_VMA_START | ENT_KIND)) ||
 		    run->nr_pages > U32_MAX - e->nr)
 			break;
 		run->nr_pages += e->nr;
@@ -263,7 +278,9 @@ static u64 image_length(struct ckpt_snapshot *snap)
 		       ts->ident.len + ts->timers.len + ts->signals.len +
 		       ts->locks.len + ts->sysv.len + ts->tty.len;
 		if (snap->incremental)
-			len += rec_size(base_len(ts));
+			len += rec_size(kind_len(ts, CKPT_ENT_BASE));
+		if (ts->rec.flags & CKPT_TASK_FORKED)
+			len += rec_size(kind_len(ts, CKPT_ENT_FORKED));
 		len += rec_size(touched_len(ts));
 	}
 	len += snap->nr_zombies * rec_size(sizeof(struct ckpt_rec_zombie));
@@ -273,10 +290,10 @@ static u64 image_length(struct ckpt_snapshot *snap)
 		u32 pages;
 
 		while (i < ts->nr_ents) {
-			bool base = is_base(ts, i);
+			bool elsewhere = is_elsewhere(ts, i);
 
 			i = next_run(ts, i, &pages);
-			if (base)
+			if (elsewhere)
 				continue;
 			len += rec_size(sizeof(struct ckpt_rec_pages));
 			len += CKPT_PAGES_PAD(len) + (u64)pages * PAGE_SIZE;
@@ -530,7 +547,7 @@ static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 		u64 pad = CKPT_PAGES_PAD(s->pos + sizeof(hdr) + sizeof(rec));
 
 		j = next_run(ts, i, &pages);
-		if (is_base(ts, i)) {
+		if (is_elsewhere(ts, i)) {
 			i = j;
 			continue;
 		}
@@ -560,28 +577,33 @@ static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 	return 0;
 }
 
-/* The BASE record of an incremental image's process: the parent's runs. */
-static int emit_base(struct stream *s, struct ckpt_task_snap *ts)
+/*
+ * The BASE record of an incremental image's process (the parent
+ * generation's runs), or its FORKED record (its parent process's).
+ */
+static int emit_runs_of(struct stream *s, struct ckpt_task_snap *ts,
+			unsigned int kind)
 {
-	struct ckpt_rec_base rec = { .nr_runs = base_runs(ts) };
+	struct ckpt_rec_base rec = { .nr_runs = kind_runs(ts, kind) };
 	struct ckpt_rec_hdr hdr = {
-		.type = CKPT_REC_BASE,
-		.len = base_len(ts),
+		.type = kind == CKPT_ENT_BASE ? CKPT_REC_BASE : CKPT_REC_FORKED,
+		.len = kind_len(ts, kind),
 	};
 	unsigned long i = 0;
 	u32 pages;
 	int ret;
 
+	BUILD_BUG_ON(sizeof(struct ckpt_rec_forked) != sizeof(rec));
 	ret = emit(s, &hdr, sizeof(hdr));
 	if (!ret)
 		ret = emit(s, &rec, sizeof(rec));
 	while (!ret && i < ts->nr_ents) {
 		struct ckpt_base_run run = { .addr = ckpt_snap_ent(ts, i)->addr };
-		bool base = is_base(ts, i);
+		bool ours = is_kind(ts, i, kind);
 
 		i = next_run(ts, i, &pages);
 		run.nr_pages = pages;
-		if (base)
+		if (ours)
 			ret = emit(s, &run, sizeof(run));
 	}
 	/* 8 + 16 * n bytes: a multiple of 8, no padding. */
@@ -684,7 +706,9 @@ static int stream_image(struct stream *s)
 		if (!ret)
 			ret = emit(s, ts->tty.data, ts->tty.len);
 		if (!ret && snap->incremental)
-			ret = emit_base(s, ts);
+			ret = emit_runs_of(s, ts, CKPT_ENT_BASE);
+		if (!ret && (ts->rec.flags & CKPT_TASK_FORKED))
+			ret = emit_runs_of(s, ts, CKPT_ENT_FORKED);
 		if (!ret)
 			ret = emit_touched(s, ts);
 	}

@@ -25,6 +25,7 @@ struct crun {
 	uint64_t addr;
 	uint64_t nr;
 	uint64_t offset;
+	bool forked;		/* the parent process's bytes (libckpt_page_run) */
 };
 
 struct cruns {
@@ -71,7 +72,7 @@ static int own_run(const struct libckpt_page_run *run, void *arg)
 	for (i = 0; i < n; i++)
 		if (libckpt_image_task(o->img, i) == run->task)
 			return push(o->r, (struct crun){ i, run->addr, run->nr_pages,
-							 run->offset });
+							 run->offset, run->forked });
 	return -EINVAL;
 }
 
@@ -131,7 +132,8 @@ static int take_base(const struct ckpt_base_run *b, size_t ti, size_t pti,
 		rend = p->addr + p->nr * CKPT_PAGE_SIZE;
 		n = ((rend < end ? rend : end) - addr) / CKPT_PAGE_SIZE;
 		ret = push(out, (struct crun){ ti, addr, n,
-					       p->offset + (addr - p->addr) });
+					       p->offset + (addr - p->addr),
+					       false });
 		if (ret)
 			return ret;
 		addr += n * CKPT_PAGE_SIZE;
@@ -327,7 +329,7 @@ int libckpt_chain_page_runs(struct libckpt_chain *c, libckpt_pages_fn fn, void *
 
 		/* A run's pages fit in its u32 count in pieces of 2^20. */
 		for (done = 0; done < prev.v[i].nr; done += n) {
-			struct libckpt_page_run run = { .task = t };
+			struct libckpt_page_run run = { .task = t, .forked = prev.v[i].forked };
 
 			n = prev.v[i].nr - done < (1U << 20) ? prev.v[i].nr - done : (1U << 20);
 			run.addr = prev.v[i].addr + done * CKPT_PAGE_SIZE;

@@ -73,6 +73,11 @@ struct src {
 	uint32_t crc;	/* of every byte consumed, trailer record excluded */
 };
 
+/* Pages of a process at @addr whose bytes are at @offset of the file. */
+struct data_run {
+	uint64_t addr, nr, offset;
+};
+
 /* What the reader keeps per task besides the public view. */
 struct task_state {
 	struct libckpt_image_proc proc;
@@ -94,6 +99,13 @@ struct task_state {
 	struct ckpt_tty *tty_v;		/* of tty */
 	struct libckpt_image_base base;
 	struct ckpt_base_run *base_v;	/* of base */
+	struct ckpt_base_run *forked_v;	/* its FORKED record's runs */
+	uint32_t nr_forked;
+	struct data_run *own;	/* its PAGES runs, in a walk with forked runs */
+	size_t nr_own, cap_own;
+	struct data_run *fres;	/* its forked runs resolved, in that walk */
+	size_t nr_fres, cap_fres;
+	int resolving;		/* 0, 1 while its parent's are resolved, 2 done */
 	struct libckpt_image_touched touched;
 	struct ckpt_touched_run *touched_v;	/* of touched */
 	size_t nr_threads, nr_vmas, nr_fds;	/* parsed so far */
@@ -119,6 +131,7 @@ struct libckpt_image {
 	struct libckpt_image_task *tasks;
 	struct task_state *ts;
 	bool has_parent;		/* incremental: a PARENT record */
+	bool has_forked;		/* some process has a FORKED record */
 	struct ckpt_rec_parent parent;
 	struct ckpt_rec_zombie *zombies;	/* hdr.nr_zombies */
 	size_t nr_tasks, cap_tasks, cap_ts;
@@ -397,9 +410,9 @@ static int parse_task(struct libckpt_image *img, size_t ti,
 		return bad(img, -EBADMSG, "TASK with pid 0");
 	if (!rec.nr_threads)
 		return bad(img, -EBADMSG, "task pid %" PRIu32 " has no threads", rec.pid);
-	if (rec.reserved)
-		return bad(img, -EBADMSG, "task pid %" PRIu32 ": reserved field is not zero",
-			   rec.pid);
+	if (rec.flags & ~CKPT_TASK_FORKED)
+		return bad(img, -EBADMSG, "task pid %" PRIu32 ": unknown flags 0x%" PRIx32,
+			   rec.pid, rec.flags);
 	ret = grow(img, (void **)&img->tasks, &img->cap_tasks,
 		   img->nr_tasks + 1, sizeof(*img->tasks));
 	if (!ret)
@@ -1380,7 +1393,7 @@ static ssize_t find_vma(const struct libckpt_image *img, size_t ti,
 #define MAX_BASE_RUNS	(1U << 26)
 
 /*
- * One of a process's runs of addresses (BASE, TOUCHED: @what): not empty,
+ * One of a process's runs of addresses (BASE, FORKED, TOUCHED: @what): not empty,
  * aligned, not wrapping, above the previous one (*@next, then moved past
  * this one), within one mapping, a private one if @private.
  */
@@ -1409,6 +1422,22 @@ static int check_addr_run(struct libckpt_image *img, size_t ti, const char *what
 }
 
 /*
+ * Runs of a BASE or FORKED record (@what) of process @ti: each in order,
+ * apart from the one before, within one private mapping.
+ */
+static int check_page_list(struct libckpt_image *img, size_t ti,
+			   const struct ckpt_base_run *v, uint32_t n, const char *what)
+{
+	uint64_t next = 0;
+	uint32_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		ret = check_addr_run(img, ti, what, v[i].addr, v[i].nr_pages, true, &next);
+	return ret;
+}
+
+/*
  * An incremental image's pages of one process that its parent holds: in
  * order, apart, each within one private mapping. That the parent holds
  * them and that they miss this image's own runs is the composer's to
@@ -1419,17 +1448,14 @@ static int parse_base(struct libckpt_image *img, size_t ti,
 {
 	struct task_state *ts = &img->ts[ti];
 	struct ckpt_rec_base *rec = &ts->base.rec;
-	uint64_t next = 0;
-	uint32_t i;
 	int ret;
 
 	_Static_assert(sizeof(*rec) == 2 * sizeof(uint32_t), "count and reserved");
 	*rec = *(const struct ckpt_rec_base *)fixed;
 	ret = read_counted(img, rh, rec, MAX_BASE_RUNS, sizeof(*ts->base_v),
 			   "runs", (void **)&ts->base_v);
-	for (i = 0; !ret && i < rec->nr_runs; i++)
-		ret = check_addr_run(img, ti, "BASE", ts->base_v[i].addr,
-				     ts->base_v[i].nr_pages, true, &next);
+	if (!ret)
+		ret = check_page_list(img, ti, ts->base_v, rec->nr_runs, "BASE");
 	if (ret)
 		return ret;
 	ts->base.runs = ts->base_v;
@@ -1438,7 +1464,7 @@ static int parse_base(struct libckpt_image *img, size_t ti,
 }
 
 /*
- * How recently a process's pages were touched (version 10): a hint for
+ * How recently a process's pages were touched (version 11): a hint for
  * the order of a lazy restore's prefetch, its runs checked as BASE's.
  */
 static int parse_touched(struct libckpt_image *img, size_t ti,
@@ -1466,6 +1492,33 @@ static int parse_touched(struct libckpt_image *img, size_t ti,
 		return ret;
 	ts->touched.runs = ts->touched_v;
 	img->tasks[ti].touched = &ts->touched;
+	return 0;
+}
+
+/*
+ * A process's pages that are its parent process's since fork(): in
+ * order, apart, each within one private mapping. Where their bytes are
+ * is known once the parent's runs are (resolve_forked()).
+ */
+static int parse_forked(struct libckpt_image *img, size_t ti,
+			const struct ckpt_rec_hdr *rh, const void *fixed)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct ckpt_rec_forked rec = *(const struct ckpt_rec_forked *)fixed;
+	uint32_t pid = img->tasks[ti].rec.pid;
+	int ret;
+
+	_Static_assert(sizeof(rec) == 2 * sizeof(uint32_t), "count and reserved");
+	ret = read_counted(img, rh, &rec, MAX_BASE_RUNS, sizeof(*ts->forked_v),
+			   "runs", (void **)&ts->forked_v);
+	if (!ret && !rec.nr_runs)
+		ret = bad(img, -EBADMSG, "FORKED record of pid %" PRIu32 " has no runs", pid);
+	if (!ret)
+		ret = check_page_list(img, ti, ts->forked_v, rec.nr_runs, "FORKED");
+	if (ret)
+		return ret;
+	ts->nr_forked = rec.nr_runs;
+	img->has_forked = true;
 	return 0;
 }
 
@@ -1504,6 +1557,7 @@ union rec_fixed {
 	struct ckpt_rec_zombie zombie;
 	struct ckpt_rec_parent parent;
 	struct ckpt_rec_base base;
+	struct ckpt_rec_forked forked;
 	struct ckpt_rec_touched touched;
 };
 
@@ -1543,6 +1597,8 @@ static const struct rec_type {
 	[CKPT_REC_PARENT] = { "PARENT", sizeof(struct ckpt_rec_parent), true,
 			      parse_parent },
 	[CKPT_REC_BASE] = { "BASE", sizeof(struct ckpt_rec_base), false, parse_base },
+	[CKPT_REC_FORKED] = { "FORKED", sizeof(struct ckpt_rec_forked), false,
+			      parse_forked },
 	[CKPT_REC_TOUCHED] = { "TOUCHED", sizeof(struct ckpt_rec_touched), false,
 			       parse_touched },
 };
@@ -1604,7 +1660,8 @@ static const struct task_part {
 	{ CKPT_REC_SYSV_SHM, NULL, 0, 0 },
 	{ CKPT_REC_TTY, NULL, 0, 0 },
 	{ CKPT_REC_BASE, NULL, 0, 0 },	/* an incremental image's only */
-	{ CKPT_REC_TOUCHED, NULL, 0, 0 },	/* version 10 on */
+	{ CKPT_REC_FORKED, NULL, 0, 0 },	/* with CKPT_TASK_FORKED only */
+	{ CKPT_REC_TOUCHED, NULL, 0, 0 },	/* version 11 on */
 };
 
 #define NR_TASK_PARTS	(sizeof(task_parts) / sizeof(task_parts[0]))
@@ -1617,8 +1674,10 @@ static uint32_t declared(const struct libckpt_image *img, size_t ti,
 
 	if (p->type == CKPT_REC_BASE)
 		return img->has_parent;
+	if (p->type == CKPT_REC_FORKED)
+		return !!(img->tasks[ti].rec.flags & CKPT_TASK_FORKED);
 	if (p->type == CKPT_REC_TOUCHED)
-		return img->hdr.version >= 10;
+		return img->hdr.version >= 11;
 	if (p->noun)
 		memcpy(&n, (const char *)&img->tasks[ti].rec + p->declared, sizeof(n));
 	return n;
@@ -1969,10 +2028,20 @@ static int read_run_pad(struct libckpt_image *img, uint64_t pad, bool skip)
 	return ret;
 }
 
+static int push_run(struct libckpt_image *img, struct data_run **v, size_t *n,
+		    size_t *cap, struct data_run r)
+{
+	int ret = grow(img, (void **)v, cap, *n + 1, sizeof(**v));
+
+	if (!ret)
+		(*v)[(*n)++] = r;
+	return ret;
+}
+
 static int parse_pages(struct libckpt_image *img, struct walk *w,
 		       const struct ckpt_rec_hdr *rh)
 {
-	struct libckpt_page_run run;
+	struct libckpt_page_run run = { 0 };
 	struct ckpt_rec_pages p;
 	uint32_t done, n;
 	uint64_t pad;
@@ -1993,6 +2062,14 @@ static int parse_pages(struct libckpt_image *img, struct walk *w,
 		return ret;
 	img->ts[ti].pages += p.nr_pages;
 	img->ts[ti].vma_pages[vi] += p.nr_pages;
+	if (img->has_forked) {
+		ret = push_run(img, &img->ts[ti].own, &img->ts[ti].nr_own,
+			       &img->ts[ti].cap_own, (struct data_run){
+				p.addr, p.nr_pages,
+				img->src.limit == NO_LIMIT ? 0 : img->src.base + img->src.pos });
+		if (ret)
+			return ret;
+	}
 	if (!img->chunk) {
 		img->chunk = malloc((size_t)LIBCKPT_PAGES_CHUNK * CKPT_PAGE_SIZE);
 		if (!img->chunk)
@@ -2106,6 +2183,160 @@ static int parse_trailer(struct libckpt_image *img,
 	return ret;
 }
 
+/* The run of @v (ascending, apart) that holds @addr, or NULL. */
+static const struct data_run *run_at(const struct data_run *v, size_t n,
+				     uint64_t addr)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && addr < v[lo - 1].addr + v[lo - 1].nr * CKPT_PAGE_SIZE)
+		return &v[lo - 1];
+	return NULL;
+}
+
+/* Does a run of @v start in [@addr, @end)? */
+static bool runs_within(const struct data_run *v, size_t n, uint64_t addr,
+			uint64_t end)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].addr < end;
+}
+
+/* Where process @ti's bytes for @addr are: its own runs or its forked ones. */
+static const struct data_run *bytes_at(const struct libckpt_image *img, size_t ti,
+				       uint64_t addr)
+{
+	const struct task_state *ts = &img->ts[ti];
+	const struct data_run *r = run_at(ts->own, ts->nr_own, addr);
+
+	return r ? r : run_at(ts->fres, ts->nr_fres, addr);
+}
+
+/* Hand one resolved forked run to the walk's callback, its bytes read again. */
+static int emit_forked(struct libckpt_image *img, struct walk *w, size_t ti,
+		       ssize_t vi, const struct data_run *r)
+{
+	struct libckpt_page_run run = {
+		.task = &img->tasks[ti], .vma = &img->ts[ti].vmas[vi],
+		.forked = true,
+	};
+	uint64_t done, n;
+	ssize_t got;
+	int ret;
+
+	for (done = 0; w->fn && done < r->nr; done += n) {
+		n = r->nr - done < LIBCKPT_PAGES_CHUNK ? r->nr - done : LIBCKPT_PAGES_CHUNK;
+		run.addr = r->addr + done * CKPT_PAGE_SIZE;
+		run.nr_pages = (uint32_t)n;
+		run.offset = img->src.stream ? 0 : r->offset + done * CKPT_PAGE_SIZE;
+		run.data = NULL;
+		if (!w->skip_data && !w->defer && !img->src.stream) {
+			got = pread(img->src.fd, img->chunk, n * CKPT_PAGE_SIZE,
+				    (off_t)run.offset);
+			if (got != (ssize_t)(n * CKPT_PAGE_SIZE))
+				return bad(img, -EIO, "cannot read the image again at byte %" PRIu64,
+					   run.offset);
+			run.data = img->chunk;
+		}
+		ret = w->fn(&run, w->arg);
+		if (ret)
+			return bad(img, ret, "stopped by the page callback (%d)", ret);
+	}
+	return 0;
+}
+
+/*
+ * Process @ti's forked runs, each cut where its parent's bytes for it
+ * lie: the parent's own runs or, resolved first, its forked ones (a page
+ * shared by three generations is written once, for the oldest).
+ */
+static int resolve_forked(struct libckpt_image *img, struct walk *w, size_t ti)
+{
+	struct task_state *ts = &img->ts[ti];
+	uint32_t pid = img->tasks[ti].rec.pid;
+	const struct data_run *src;
+	uint64_t addr, end, take;
+	ssize_t parent, v;
+	uint32_t i;
+	int ret;
+
+	if (ts->resolving == 2 || !ts->nr_forked)
+		return 0;
+	parent = find_task(img, img->tasks[ti].rec.ppid);
+	if (parent < 0 || ts->resolving)
+		return bad(img, -EBADMSG, "pid %" PRIu32 " has FORKED pages, and its parent %"
+			   PRIu32 " is not in the image or descends from it", pid,
+			   img->tasks[ti].rec.ppid);
+	ts->resolving = 1;
+	ret = resolve_forked(img, w, (size_t)parent);
+	for (i = 0; !ret && i < ts->nr_forked; i++) {
+		addr = ts->forked_v[i].addr;
+		end = addr + ts->forked_v[i].nr_pages * CKPT_PAGE_SIZE;
+		v = find_vma(img, ti, addr, end);
+		if (run_at(ts->own, ts->nr_own, addr) ||
+		    run_at(ts->own, ts->nr_own, end - 1) ||
+		    runs_within(ts->own, ts->nr_own, addr, end))
+			return bad(img, -EBADMSG, "FORKED run 0x%" PRIx64 " of pid %" PRIu32
+				   " overlaps its PAGES runs", addr, pid);
+		for (; !ret && addr < end; addr += take) {
+			src = bytes_at(img, (size_t)parent, addr);
+			if (!src)
+				return bad(img, -EBADMSG, "FORKED page 0x%" PRIx64 " of pid %" PRIu32
+					   ": its parent %" PRIu32 " has no page there", addr,
+					   pid, img->tasks[parent].rec.pid);
+			take = src->addr + src->nr * CKPT_PAGE_SIZE - addr;
+			if (take > end - addr)
+				take = end - addr;
+			ret = push_run(img, &ts->fres, &ts->nr_fres, &ts->cap_fres,
+				       (struct data_run){ addr, take / CKPT_PAGE_SIZE,
+					src->offset + (addr - src->addr) });
+			if (!ret)
+				ret = emit_forked(img, w, ti, v, &ts->fres[ts->nr_fres - 1]);
+		}
+		ts->pages += ts->forked_v[i].nr_pages;
+		ts->vma_pages[v] += ts->forked_v[i].nr_pages;
+	}
+	ts->resolving = 2;
+	return ret;
+}
+
+/* Every forked run, once every PAGES run was seen. */
+static int walk_forked(struct libckpt_image *img, struct walk *w)
+{
+	size_t i;
+	int ret = 0;
+
+	if (!img->has_forked)
+		return 0;
+	if (w->fn && !w->skip_data && !w->defer && !img->chunk) {
+		img->chunk = malloc((size_t)LIBCKPT_PAGES_CHUNK * CKPT_PAGE_SIZE);
+		if (!img->chunk)
+			return bad(img, -ENOMEM, "out of memory");
+	}
+	for (i = 0; i < img->nr_tasks; i++) {
+		img->ts[i].resolving = 0;
+		img->ts[i].nr_fres = 0;
+	}
+	for (i = 0; !ret && i < img->nr_tasks; i++)
+		ret = resolve_forked(img, w, i);
+	return ret;
+}
+
 static int walk_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 		      void *arg, bool runs_only)
 {
@@ -2124,6 +2355,7 @@ static int walk_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 	img->nrec = img->pages_rec;
 	for (i = 0; i < img->nr_tasks; i++) {
 		img->ts[i].pages = 0;
+		img->ts[i].nr_own = 0;
 		memset(img->ts[i].vma_pages, 0,
 		       img->ts[i].nr_vmas * sizeof(uint64_t));
 	}
@@ -2135,6 +2367,9 @@ static int walk_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 			/* The bytes skipped were verified: take their crc. */
 			if (w.skip_data)
 				img->src.crc = img->pages_end_crc;
+			ret = walk_forked(img, &w);
+			if (ret)
+				return ret;
 			return parse_trailer(img, &rh,
 					     (w.skip_data || w.defer) && img->defer_data);
 		}
@@ -2384,6 +2619,9 @@ void libckpt_image_close(struct libckpt_image *img)
 		free(ts->seg_v);
 		free(ts->tty_v);
 		free(ts->base_v);
+		free(ts->forked_v);
+		free(ts->own);
+		free(ts->fres);
 		free(ts->touched_v);
 		free(ts->vma_pages);
 	}

@@ -56,13 +56,15 @@ int libckpt_rst_vfail(struct shared *e, int err, const char *fmt, va_list ap)
 
 /*
  * Wait until *@word reaches @n; a failure elsewhere ends the wait early.
- * Each arrival is progress: the wait fails only once no process arrived
- * for BARRIER_MS, so a large tree on a slow machine is not cut short.
+ * Each arrival is progress, and so is each MiB a process reads into the
+ * memory its children inherit (restore_forked.c): the wait fails only
+ * once nothing progressed for BARRIER_MS, so a large tree on a slow
+ * machine is not cut short.
  */
 int libckpt_rst_wait_count(struct shared *e, int *word, int n, const char *what)
 {
 	struct timespec slice = { 0, 20 * 1000 * 1000 };
-	int still, v, seen = -1;
+	int still, v, seen = -1, p, seen_p = -1;
 
 	for (still = 0; still < BARRIER_MS; still += 20) {
 		if (failed(e))
@@ -70,8 +72,10 @@ int libckpt_rst_wait_count(struct shared *e, int *word, int n, const char *what)
 		v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 		if (v >= n)
 			return 0;
-		if (v != seen) {
+		p = __atomic_load_n(&e->progress, __ATOMIC_RELAXED);
+		if (v != seen || p != seen_p) {
 			seen = v;
+			seen_p = p;
 			still = 0;
 		}
 		syscall(SYS_futex, word, FUTEX_WAIT, v, &slice, NULL, 0);
@@ -121,23 +125,23 @@ static struct plan *plan_of(struct run_router *r,
 static int add_run(const struct libckpt_page_run *run, void *arg)
 {
 	struct plan *p = plan_of(arg, run->task);
-	struct ckpt_restore_run *last;
+	struct ckpt_restore_run r = {
+		.addr = run->addr, .offset = run->offset, .nr_pages = run->nr_pages,
+	};
+	struct run_list own;
+	int ret;
 
 	if (!p)
 		return -EINVAL;
-	last = p->nr_runs ? &p->runs[p->nr_runs - 1] : NULL;
-	if (last && last->addr + last->nr_pages * CKPT_PAGE_SIZE == run->addr &&
-	    last->offset + last->nr_pages * CKPT_PAGE_SIZE == run->offset) {
-		last->nr_pages += run->nr_pages;
-		return 0;
-	}
-	if (libckpt_rst_grow((void **)&p->runs, &p->cap_runs, p->nr_runs, sizeof(*p->runs)))
-		return -ENOMEM;
-	p->runs[p->nr_runs++] = (struct ckpt_restore_run){
-		.addr = run->addr, .offset = run->offset,
-		.nr_pages = run->nr_pages,
-	};
-	return 0;
+	/* The parent's pages: copies, unless fork() shares them (restore_forked.c). */
+	if (run->forked)
+		return libckpt_rst_run_push(&p->fruns, &r);
+	own = (struct run_list){ p->runs, p->nr_runs, p->cap_runs };
+	ret = libckpt_rst_run_push(&own, &r);
+	p->runs = own.v;
+	p->nr_runs = own.n;
+	p->cap_runs = own.cap;
+	return ret;
 }
 
 static int plan_task(struct plan *p, const struct libckpt_image_task *t,
@@ -444,35 +448,16 @@ static int still_held(struct tree *tr)
 	return ret ? fail(tr->e, ret, "%s", err) : 0;
 }
 
-/* The pieces the module cuts @p's runs into, one CRC each. */
+/*
+ * The pieces @p's runs are cut into, one CRC each: those the module
+ * fills and those the process fills itself (restore_forked.c).
+ */
 static size_t plan_pieces(const struct plan *p)
 {
-	size_t i, n = 0;
+	struct run_list own = { p->runs, p->nr_runs, p->nr_runs };
 
-	for (i = 0; i < p->nr_runs; i++)
-		n += (p->runs[i].nr_pages * CKPT_PAGE_SIZE + CKPT_RESTORE_CRC_PIECE - 1) /
-		     CKPT_RESTORE_CRC_PIECE;
-	return n;
-}
-
-/* @p's pieces, in the order of their CRCs in the CRC file. */
-static size_t add_pieces(const struct plan *p, const uint32_t *crcs,
-			 struct libckpt_data_crc *out)
-{
-	uint64_t at, len;
-	size_t i, k = 0;
-
-	for (i = 0; i < p->nr_runs; i++) {
-		len = p->runs[i].nr_pages * CKPT_PAGE_SIZE;
-		for (at = 0; at < len; at += CKPT_RESTORE_CRC_PIECE, k++)
-			out[k] = (struct libckpt_data_crc){
-				.offset = p->runs[i].offset + at,
-				.len = len - at < CKPT_RESTORE_CRC_PIECE ?
-				       len - at : CKPT_RESTORE_CRC_PIECE,
-				.crc = crcs[k],
-			};
-	}
-	return k;
+	return libckpt_rst_run_pieces(&own) + libckpt_rst_run_pieces(&p->fruns) +
+	       libckpt_rst_run_pieces(&p->pruns) + libckpt_rst_run_pieces(&p->pfruns);
 }
 
 int libckpt_rst_taken_run(struct tree *tr, const struct ckpt_restore_run *r)
@@ -548,10 +533,14 @@ int libckpt_rst_check_filled(struct tree *tr, const struct libckpt_data_crc *mor
 				   "cannot read the checksums of the filled pages");
 		goto out;
 	}
-	for (i = 0; i < tr->n; i++)
-		k += add_pieces(&tr->plans[i], crcs + k, pieces + k);
-	memcpy(pieces + n, tr->taken, tr->nr_taken * sizeof(*pieces));
-	memcpy(pieces + n + tr->nr_taken, more, nr_more * sizeof(*pieces));
+	for (i = 0, all = 0; i < tr->n; i++) {
+		all += libckpt_rst_forked_pieces(&tr->plans[i], crcs + k, pieces + all);
+		k += plan_pieces(&tr->plans[i]);
+	}
+	memcpy(pieces + all, tr->taken, tr->nr_taken * sizeof(*pieces));
+	all += tr->nr_taken;
+	memcpy(pieces + all, more, nr_more * sizeof(*pieces));
+	all += nr_more;
 	/*
 	 * An incremental image's pages from its parents are not its own
 	 * bytes: each parent was verified whole when its chain was opened,
@@ -774,6 +763,8 @@ static int run_tree(struct tree *tr)
 	if (!ret)
 		ret = libckpt_rst_make_shm(tr);
 	/* After shared memory took its runs: the rest is split. */
+	if (!ret && !tr->o->lazy)
+		ret = libckpt_rst_forked_plan(tr);
 	if (!ret && tr->o->lazy)
 		ret = libckpt_rst_lazy_plan(tr);
 	if (!ret && tr->o->lazy)
@@ -999,6 +990,10 @@ out:
 		free(tr.plans[i].runs);
 		free(tr.plans[i].lazy);
 		free(tr.plans[i].lazy_vma);
+		free(tr.plans[i].fruns.v);
+		free(tr.plans[i].pruns.v);
+		free(tr.plans[i].pfruns.v);
+		free(tr.plans[i].share);
 	}
 	free(tr.plans);
 	free(tr.taken);

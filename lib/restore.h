@@ -8,7 +8,8 @@
  * locks), restore_tty.c (terminals), restore_sock.c and
  * restore_sock_inet.c (sockets), restore_proc.c (a restoring
  * process: its state, threads and memory), restore_lazy.c and
- * restore_lazy_serve.c (--lazy: the plan's split, the page server).
+ * restore_lazy_serve.c (--lazy: the plan's split, the page server),
+ * restore_forked.c (pages shared by fork(), shared again).
  */
 #ifndef LIBCKPT_RESTORE_H
 #define LIBCKPT_RESTORE_H
@@ -47,9 +48,20 @@ struct shared {
 	pid_t controller;	/* the controller's pid, in the tree's ns */
 	pid_t root;		/* the main root's pid, in the restorer's ns */
 	pid_t server;		/* --lazy: the page server, in the controller's ns */
+	int progress;		/* a MiB read by a process preparing its children's memory */
 	char msg[LIBCKPT_ERRLEN];
 	pid_t pids[];		/* per task, once created (0 before) */
 };
+
+/* Page runs, in address order. */
+struct run_list {
+	struct ckpt_restore_run *v;
+	size_t n, cap;
+};
+
+/* plan.share: a mapping its children inherit with the pages fork() shares */
+#define SHARE_INHERIT	0x1	/* inherited from its parent, completed here */
+#define SHARE_WANTED	0x2	/* a child inherits it: made here first */
 
 struct plan {
 	const struct libckpt_image_task *task;
@@ -63,6 +75,13 @@ struct plan {
 	size_t nr_lazy, cap_lazy;
 	bool *lazy_vma;		/* per mapping: registered with userfaultfd */
 	int cwd_fd;		/* its re-created removed working directory, or -1 */
+	/* pages shared by fork() (restore_forked.c) */
+	struct run_list fruns;	/* its parent's pages the module fills, copies */
+	struct run_list pruns;	/* its own pages in the mappings it prepares */
+	struct run_list pfruns;	/* its parent's pages in those mappings */
+	uint8_t *share;		/* per mapping: SHARE_* */
+	size_t nr_prep;		/* mappings it prepares before its children */
+	bool prepped;		/* it did: they are in place (its children see it) */
 };
 
 /*
@@ -257,6 +276,13 @@ uint64_t libckpt_rst_signals_queued(const struct libckpt_image_task *t, uint32_t
 int libckpt_rst_send_regs(struct libckpt *h, pid_t pid,
 			  const struct libckpt_image_thread *th, int exe_fd);
 int libckpt_rst_sock_plan(struct tree *tr);
+int libckpt_rst_run_push(struct run_list *l, const struct ckpt_restore_run *r);
+size_t libckpt_rst_run_pieces(const struct run_list *l);
+int libckpt_rst_forked_plan(struct tree *tr);
+int libckpt_rst_forked_prep(struct tree *tr, size_t i);
+int libckpt_rst_forked_plan_file(const struct plan *p, int fd);
+size_t libckpt_rst_forked_pieces(const struct plan *p, const uint32_t *crcs,
+				 struct libckpt_data_crc *out);
 int libckpt_rst_make_sock(struct tree *tr, const struct libckpt_image_fd *f);
 int libckpt_rst_sock_finish(struct tree *tr);
 int libckpt_rst_sock_options(const struct ckpt_fd_socket *st, int fd);

@@ -5,7 +5,7 @@
  * libckpt: what a lazy restore's page server prefetches first. The
  * freeze recorded, per page, whether it was written since the previous
  * checkpoint (soft-dirty) and whether its accessed bit was set (the
- * image's TOUCHED records, version 10): the pages the program used last
+ * image's TOUCHED records, version 11): the pages the program used last
  * are the ones it most likely needs next. The server cuts each process's
  * lazy data into pieces of pages touched alike and prefetches written
  * pieces, then accessed ones, then the rest, each class in image order.

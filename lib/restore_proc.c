@@ -358,14 +358,19 @@ static int write_all(int fd, const void *buf, size_t len)
  */
 static int plan_file(const struct plan *p, uint32_t nr_vmas)
 {
-	struct ckpt_restore_plan hdr = { .nr_vmas = nr_vmas, .nr_runs = p->nr_runs };
+	struct ckpt_restore_plan hdr = {
+		.nr_vmas = nr_vmas,
+		.nr_runs = p->nr_runs + p->fruns.n +
+			   (p->prepped ? 0 : p->pruns.n + p->pfruns.n),
+	};
 	int fd = memfd_create("ckpt-plan", MFD_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
 	if (write_all(fd, &hdr, sizeof(hdr)) ||
 	    write_all(fd, p->vmas, nr_vmas * sizeof(*p->vmas)) ||
-	    write_all(fd, p->runs, p->nr_runs * sizeof(*p->runs))) {
+	    write_all(fd, p->runs, p->nr_runs * sizeof(*p->runs)) ||
+	    libckpt_rst_forked_plan_file(p, fd)) {
 		close(fd);
 		return -EIO;
 	}
@@ -842,6 +847,9 @@ static int become_image(struct tree *tr, size_t i)
 	if (!ret && prctl(PR_SET_CHILD_SUBREAPER,
 			  !!(t->ident->rec.flags & CKPT_ID_SUBREAPER), 0, 0, 0))
 		ret = fail(e, -errno, "pid %u cannot become a child subreaper", t->rec.pid);
+	/* Before the children: they inherit what fork() shared. */
+	if (!ret)
+		ret = libckpt_rst_forked_prep(tr, i);
 	for (j = 0; !ret && j < tr->n; j++)
 		if (tr->parent[j] == (int)i && libckpt_rst_spawn_task(tr, j) < 0)
 			ret = failed(e);

@@ -144,6 +144,7 @@ enum mut {
 	M_LOCK_OVERLAP, M_LOCK_KIND, M_LOCK_FLOCK_RANGE,
 	M_NO_SYSV, M_SYSV_UNATTACHED, M_SYSV_NO_SEG,
 	M_NO_TTY, M_TTY_TWICE, M_TTY_FG_NO_CTTY, M_TTY_NOT_NAMED,
+	M_FORKED_NO_PAGE, M_FORKED_OVERLAP,
 	M_TOUCHED_ORDER, M_TOUCHED_FLAGS,
 };
 
@@ -568,6 +569,8 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 		r.nr_vmas++;
 	if (!first)
 		r.nr_fds = 4;
+	if (!first && (mut == M_FORKED_NO_PAGE || mut == M_FORKED_OVERLAP))
+		r.flags = CKPT_TASK_FORKED;
 	rec(b, CKPT_REC_TASK, 0, &r, sizeof(r), NULL, 0);
 	if (!(first && mut == M_NO_PROC))
 		put_proc(b);
@@ -584,6 +587,15 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 	put_locks(b, t, first, mut);
 	put_sysv(b, first, mut);
 	put_tty(b, first, mut);
+	if (r.flags & CKPT_TASK_FORKED) {
+		/* Its parent (100) has no page there; its own run is at 0x10000. */
+		struct ckpt_rec_forked f = { .nr_runs = 1 };
+		struct ckpt_base_run run = {
+			.addr = mut == M_FORKED_OVERLAP ? 0x10000 : 0x20000, .nr_pages = 1,
+		};
+
+		rec(b, CKPT_REC_FORKED, 0, &f, sizeof(f), &run, sizeof(run));
+	}
 	put_touched(b, t, first, mut);
 }
 
@@ -916,7 +928,11 @@ BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
 /* Version 8's alignment zeros are checked like any padding. */
 BAD(run_padding, M_RUN_PAD, -EBADMSG,
     "PAGES padding before the contents is not zero");
-BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 18");
+BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 19");
+BAD(forked_page_parent_lacks, M_FORKED_NO_PAGE, -EBADMSG,
+    "FORKED page 0x20000 of pid 102: its parent 100 has no page there");
+BAD(forked_run_overlaps_own, M_FORKED_OVERLAP, -EBADMSG,
+    "FORKED run 0x10000 of pid 102 overlaps its PAGES runs");
 BAD(record_flags, M_REC_FLAGS, -EBADMSG, "PAGES record flags 0x1 are not zero");
 BAD(trailer_len, M_TRAILER_LEN, -EBADMSG, "trailer says the image is");
 BAD(trailer_crc, M_TRAILER_CRC, -EBADMSG, "checksum mismatch");

@@ -267,12 +267,79 @@ static void tree_workload(void)
 	finish(&r, code ? code : reap(pid) ? 18 : 0);
 }
 
+/*
+ * Pages shared by fork(): P fills 256 MiB and forks C. Then C writes its
+ * own first MiB and drops its third (MADV_DONTNEED), P writes its own
+ * second MiB; the other 253 MiB stay shared. Each checks its own view
+ * after the restore and says so, then waits to be killed (the test reads
+ * their smaps meanwhile).
+ */
+#define SHARE_BYTES	(256UL << 20)
+#define MIB_WORDS	(1UL << 17)
+
+static uint64_t share_expect(char who, size_t i)
+{
+	size_t mib = i / MIB_WORDS;
+
+	if (mib == 0 && who == 'C')
+		return pattern(i, 'C');
+	if (mib == 1 && who == 'P')
+		return pattern(i, 'P');
+	if (mib == 2 && who == 'C')
+		return 0;
+	return pattern(i, 'S');
+}
+
+static void share_member(struct member *m, uint64_t *mem)
+{
+	size_t i;
+	int code = 0;
+
+	say(m, "ready", getpid());
+	wait_go();
+	for (i = 0; i < SHARE_BYTES / 8 && !code; i++)
+		if (mem[i] != share_expect(m->name, i))
+			code = 30;
+	say(m, code ? "FAIL" : "PASS", code);
+	for (;;)
+		pause();
+}
+
+static void share_workload(void)
+{
+	struct member p = { .name = 'P' }, c = { .name = 'C' };
+	uint64_t *mem;
+	size_t i;
+
+	close_range(0, ~0U, 0);
+	setsid();
+	log_fd = open(LOG, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	mem = mmap(NULL, SHARE_BYTES, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (log_fd < 0 || mem == MAP_FAILED)
+		_exit(2);
+	for (i = 0; i < SHARE_BYTES / 8; i++)
+		mem[i] = pattern(i, 'S');
+	if (fork() == 0) {
+		for (i = 0; i < MIB_WORDS; i++)
+			mem[i] = pattern(i, 'C');
+		if (madvise(mem + 2 * MIB_WORDS, 1 << 20, MADV_DONTNEED))
+			_exit(3);
+		share_member(&c, mem);
+	}
+	for (i = MIB_WORDS; i < 2 * MIB_WORDS; i++)
+		mem[i] = pattern(i, 'P');
+	share_member(&p, mem);
+}
+
 __attribute__((constructor)) static void maybe_workload(void)
 {
 	const char *w = getenv("CKPT_TREE_WORKLOAD");
 
 	if (w && !strcmp(w, "tree"))
 		tree_workload();
+	if (w && !strcmp(w, "share"))
+		share_workload();
 }
 
 static int count_lines(const char *what)
@@ -301,17 +368,25 @@ static pid_t start_tree(void)
 	return exec_self_as("CKPT_TREE_WORKLOAD", "tree");
 }
 
-/* Freeze session @sid into AREA and wait for the commit; 0 or -errno. */
-static int checkpoint_session(pid_t sid, struct libckpt_job *done)
+/*
+ * Freeze session @sid into AREA and wait for the commit; 0 or -errno. A
+ * new area of @area_bytes, or with 0 the next generation of the one
+ * there, incremental.
+ */
+static int checkpoint_session(pid_t sid, uint64_t area_bytes, struct libckpt_job *done)
 {
 	struct libckpt_freeze_opts o = { .flags = LIBCKPT_F_SESSION };
 	struct libckpt_job job;
 	char err[256];
 	struct libckpt *h;
-	int fd, ret;
+	int fd, ret = 0;
 
-	unlink(AREA);
-	ret = libckpt_area_create(AREA, 64 << 20, err, sizeof(err));
+	if (area_bytes) {
+		unlink(AREA);
+		ret = libckpt_area_create(AREA, area_bytes, err, sizeof(err));
+	} else {
+		o.flags |= LIBCKPT_F_INCREMENTAL;
+	}
 	fd = ret ? -1 : open(AREA, O_RDWR);
 	if (fd < 0)
 		return -EIO;
@@ -373,7 +448,7 @@ FIXTURE_SETUP(tree)
 	usleep(200000);
 	ASSERT_EQ(3, ps_session_pids(self->root, pids, 3));
 	ASSERT_EQ(0, ps_take_idle(&before, pids, 3, PS_SETTLE_MS));
-	ASSERT_EQ(0, checkpoint_session(self->root, &self->done));
+	ASSERT_EQ(0, checkpoint_session(self->root, 64 << 20, &self->done));
 	ASSERT_EQ(CKPT_JOB_COMMITTED, self->done.state) TH_LOG("%s", self->done.error_msg);
 	EXPECT_EQ(3, self->done.nr_tasks);
 	EXPECT_EQ(5, self->done.nr_threads);
@@ -438,6 +513,140 @@ TEST_F(tree, restored_in_pidns_beside_original)
 	EXPECT_GT(0, libckpt_restore(AREA, &o, &got, &status, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "is taken")) TH_LOG("%s", err);
 	EXPECT_EQ(1, count_lines("PASS R"));
+}
+
+/*
+ * Kilobytes of @pid's mapping of at least SHARE_BYTES that smaps counts
+ * as its proportional share (Pss) and as shared with another process.
+ */
+static int share_kb(pid_t pid, long *pss, long *shared)
+{
+	unsigned long long start, end;
+	char path[64], line[256], perms[8];
+	bool in = false;
+	long kb;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	*pss = *shared = -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s", &start, &end, perms) == 3) {
+			in = end - start >= SHARE_BYTES;
+			if (in)
+				*pss = *shared = 0;
+			continue;
+		}
+		if (in && sscanf(line, "Pss: %ld kB", &kb) == 1)
+			*pss += kb;
+		if (in && (sscanf(line, "Shared_Dirty: %ld kB", &kb) == 1 ||
+			   sscanf(line, "Shared_Clean: %ld kB", &kb) == 1))
+			*shared += kb;
+	}
+	fclose(f);
+	return *pss < 0 ? -ENOENT : 0;
+}
+
+/* Both processes of the share workload share what fork() left shared. */
+static void expect_shared(struct __test_metadata *_metadata, const pid_t *pids,
+			  const char *when)
+{
+	long pss0, pss1, shared0, shared1;
+
+	ASSERT_EQ(0, share_kb(pids[0], &pss0, &shared0)) TH_LOG("%s: pid %d", when, pids[0]);
+	ASSERT_EQ(0, share_kb(pids[1], &pss1, &shared1)) TH_LOG("%s: pid %d", when, pids[1]);
+	/* 253 of 256 MiB shared: about 257 MiB of Pss between them, not 509. */
+	EXPECT_LE(250L << 10, shared0) TH_LOG("%s: pid %d shares %ld kB", when, pids[0], shared0);
+	EXPECT_LE(250L << 10, shared1) TH_LOG("%s: pid %d shares %ld kB", when, pids[1], shared1);
+	EXPECT_GE(270L << 10, pss0 + pss1) TH_LOG("%s: Pss %ld + %ld kB", when, pss0, pss1);
+}
+
+FIXTURE(share) {
+	pid_t root;
+	pid_t pids[2];
+	struct libckpt_job done;
+};
+
+FIXTURE_SETUP(share)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	unlink(LOG);
+	unlink(GO);
+	self->root = exec_self_as("CKPT_TREE_WORKLOAD", "share");
+	ASSERT_EQ(0, log_wait(LOG, "ready", 2, 60000)) TH_LOG("the workload did not start");
+	ASSERT_EQ(2, ps_session_pids(self->root, self->pids, 2));
+	expect_shared(_metadata, self->pids, "before the checkpoint");
+	ASSERT_EQ(0, ps_take_idle(&before, self->pids, 2, PS_SETTLE_MS));
+	/* The room a freeze asks for counts each process's memory whole. */
+	ASSERT_EQ(0, checkpoint_session(self->root, 1200 << 20, &self->done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, self->done.state) TH_LOG("%s", self->done.error_msg);
+	/* The shared pages once: about 258 MiB, not 514. */
+	EXPECT_GT(270UL << 20, self->done.image_len) TH_LOG("image of %llu bytes",
+		(unsigned long long)self->done.image_len);
+}
+
+FIXTURE_TEARDOWN(share)
+{
+	kill_session(self->root);
+	unlink(AREA);
+	unlink(GO);
+}
+
+/* Restored, the two share the pages again and each finds its own view. */
+TEST_F(share, fork_shared_pages_shared_again)
+{
+	struct libckpt_restore_opts o = { 0 };
+	char err[LIBCKPT_ERRLEN];
+	int status;
+	pid_t got;
+
+	kill_session(self->root);
+	ASSERT_EQ(0, restore_with(_metadata, &o, &got, &status, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(0, log_wait(LOG, "PASS", 2, 60000)) TH_LOG("%s", log_text());
+	EXPECT_EQ(0, count_lines("FAIL")) TH_LOG("%s", log_text());
+	expect_shared(_metadata, self->pids, "after the restore");
+}
+
+/*
+ * An incremental generation on top: the child's pages that the full one
+ * had as its parent's are the parent generation's bytes now, and come
+ * back as copies; each process still finds its own view.
+ */
+TEST_F(share, fork_shared_pages_in_an_incremental_chain)
+{
+	struct libckpt_restore_opts o = { 0 };
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt_job incr;
+	int status;
+	pid_t got;
+
+	ASSERT_EQ(0, checkpoint_session(self->root, 0, &incr));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, incr.state) TH_LOG("%s", incr.error_msg);
+	EXPECT_EQ(self->done.generation, incr.parent_generation);
+	kill_session(self->root);
+	ASSERT_EQ(0, restore_with(_metadata, &o, &got, &status, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(0, log_wait(LOG, "PASS", 2, 60000)) TH_LOG("%s", log_text());
+	EXPECT_EQ(0, count_lines("FAIL")) TH_LOG("%s", log_text());
+}
+
+/*
+ * --lazy restores the child's shared pages as copies read from the
+ * parent's bytes (the page server fills private memory after the tree
+ * runs, where nothing can be inherited): each still finds its own view.
+ */
+TEST_F(share, fork_shared_pages_copied_lazily)
+{
+	struct libckpt_restore_opts o = { .lazy = 1 };
+	char err[LIBCKPT_ERRLEN];
+	int status;
+	pid_t got;
+
+	kill_session(self->root);
+	ASSERT_EQ(0, restore_with(_metadata, &o, &got, &status, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(0, log_wait(LOG, "PASS", 2, 120000)) TH_LOG("%s", log_text());
+	EXPECT_EQ(0, count_lines("FAIL")) TH_LOG("%s", log_text());
 }
 
 TEST_HARNESS_MAIN

@@ -12,6 +12,7 @@
 #ifndef LIBCKPT_H
 #define LIBCKPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -246,7 +247,7 @@ struct libckpt_image_base {
 	const struct ckpt_base_run *runs;	/* rec.nr_runs, ascending */
 };
 
-/** struct libckpt_image_touched - a TOUCHED record (version 10 images) */
+/** struct libckpt_image_touched - a TOUCHED record (version 11 images) */
 struct libckpt_image_touched {
 	struct ckpt_rec_touched rec;
 	const struct ckpt_touched_run *runs;	/* rec.nr_runs, ascending */
@@ -268,7 +269,7 @@ struct libckpt_image_task {
 	const struct libckpt_image_tty *tty;
 	/* The pages its parent holds; NULL unless the image is incremental. */
 	const struct libckpt_image_base *base;
-	/* How recently its pages were touched; NULL before version 10. */
+	/* How recently its pages were touched; NULL before version 11. */
 	const struct libckpt_image_touched *touched;
 };
 
@@ -316,6 +317,12 @@ uint64_t libckpt_image_size(const struct libckpt_image *img);
  * @nr_pages: pages at @data (CKPT_PAGE_SIZE bytes each)
  * @data: their contents, valid during the call only
  * @offset: where @data lies in the image file or area; 0 for a stream
+ * @forked: the pages are the very pages @task's parent process maps at
+ *	the same addresses, shared since fork() (a FORKED record): @offset
+ *	is where the image holds their bytes, once, for the parent (or an
+ *	ancestor). Such runs come after every PAGES run, once the parent's
+ *	are known; @data is read again from a file or area, and NULL for a
+ *	stream, whose bytes are gone by then
  */
 struct libckpt_page_run {
 	const struct libckpt_image_task *task;
@@ -324,6 +331,7 @@ struct libckpt_page_run {
 	uint32_t nr_pages;
 	const void *data;
 	uint64_t offset;
+	bool forked;
 };
 
 /* A non-zero return stops the walk and is returned by libckpt_image_pages. */

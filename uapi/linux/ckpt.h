@@ -204,7 +204,8 @@
  *   addresses (arch_prctl(ARCH_MAP_VDSO_64)), and have set up its
  *   descriptors, credentials, signal state and limits already. The module
  *   validates the whole plan, then — the point of no return — unmaps the
- *   caller's memory, maps every recorded mapping, fills the captured pages
+ *   caller's memory (but for mappings the plan keeps:
+ *   CKPT_RESTORE_VMA_KEEP), maps every recorded mapping, fills the captured pages
  *   from the image, sets the mm's code/data/brk/stack/arg/env bounds and
  *   saved auxv, and parks the caller until CKPT_CMD_RESTORE_REGS gives it its registers; its
  *   system call then returns straight into the restored program. A failure
@@ -375,12 +376,12 @@
 #define CKPT_GENL_VERSION	1
 
 /* Version of the image format (Documentation/image-format.rst). */
-#define CKPT_IMAGE_VERSION	10
+#define CKPT_IMAGE_VERSION	11
 /*
- * The oldest version readers still take: version 9 images lack only the
+ * The oldest version readers still take: version 10 images lack only the
  * TOUCHED records (a lazy restore then prefetches in address order).
  */
-#define CKPT_IMAGE_VERSION_MIN	9
+#define CKPT_IMAGE_VERSION_MIN	10
 
 /**
  * enum ckpt_cmd - generic netlink commands of the ckpt family
@@ -586,7 +587,7 @@ struct ckpt_err_cookie {
  * @end: address after the last byte
  * @pgoff: file offset in pages
  * @flags: CKPT_VMA_* (linux/ckpt_image.h); CKPT_VMA_VDSO mappings are
- *	checked to be in place, not created
+ *	checked to be in place, not created; and CKPT_RESTORE_VMA_KEEP
  * @fd: descriptor of the file to map in the caller, or -1 for anonymous
  *	memory (shared anonymous memory when CKPT_VMA_SHARED); with
  *	CKPT_VMA_SYSV, the id of a System V segment the caller has attached
@@ -594,6 +595,16 @@ struct ckpt_err_cookie {
  *	made as another attachment of it (shm_nattch counts it), and the
  *	caller's own attachment goes with the rest of its memory
  */
+/*
+ * ckpt_restore_vma.flags: the caller has the mapping in place already,
+ * exactly (one mapping from @start to @end, private anonymous memory,
+ * writable, not growing down, not locked, its protection the recorded
+ * one), with its pages: made before the caller forked its children, or
+ * inherited from its parent. It is kept, pages and all, and not made
+ * again; no run may fall in it. What fork() shares stays shared.
+ */
+#define CKPT_RESTORE_VMA_KEEP	(1U << 31)
+
 struct ckpt_restore_vma {
 	__u64 start;
 	__u64 end;

@@ -20,7 +20,7 @@
  *                      VMA x task.nr_vmas, FD x task.nr_fds, IDENTITY,
  *                      TIMERS, SIGNALS, LOCKS, SYSV_SHM, TTY,
  *                      BASE (an incremental image only),
- *                      TOUCHED (version 10)
+ *                      FORKED (CKPT_TASK_FORKED only), TOUCHED (version 11)
  *   ZOMBIE x hdr.nr_zombies
  *   for each process:  PAGES ... (runs of captured pages, in VMA order)
  *   TRAILER
@@ -28,8 +28,8 @@
  * Every process has exactly one IDENTITY, then exactly one TIMERS, one
  * SIGNALS, one LOCKS, one SYSV_SHM and one TTY record, after its FD
  * records, and in an incremental image (one with a PARENT record) exactly
- * one BASE record after them, then (version 10) exactly one TOUCHED
- * record. Record types added
+ * one BASE record after them, then a FORKED record if the TASK record
+ * says so, then (version 11) exactly one TOUCHED record. Record types added
  * later go after them, in the order of their type numbers, so each
  * addition is independent of the others. The zombies (processes that
  * exited and that their parent, a process of the image, has not waited
@@ -160,8 +160,11 @@ struct ckpt_image_hdr {
  *	incremental, and names the generation it takes unchanged pages from
  * @CKPT_REC_BASE: struct ckpt_rec_base, then nr_runs struct ckpt_base_run
  *	(version 9): a process's pages taken from the parent
+ * @CKPT_REC_FORKED: struct ckpt_rec_forked, then nr_runs struct
+ *	ckpt_base_run (version 10): a process's pages that are its parent
+ *	process's since fork(), written once
  * @CKPT_REC_TOUCHED: struct ckpt_rec_touched, then nr_runs
- *	struct ckpt_touched_run (version 10): which of a process's pages
+ *	struct ckpt_touched_run (version 11): which of a process's pages
  *	were touched shortly before the freeze
  */
 enum ckpt_rec_type {
@@ -181,6 +184,7 @@ enum ckpt_rec_type {
 	CKPT_REC_TTY,
 	CKPT_REC_PARENT,
 	CKPT_REC_BASE,
+	CKPT_REC_FORKED,
 	CKPT_REC_TOUCHED,
 };
 
@@ -196,6 +200,9 @@ struct ckpt_rec_hdr {
 	__u64 len;
 };
 
+/* ckpt_rec_task.flags */
+#define CKPT_TASK_FORKED	(1U << 0)	/* a FORKED record follows */
+
 /**
  * struct ckpt_rec_task - one process
  * @pid: its pid in the checkpointing caller's pid namespace
@@ -204,11 +211,11 @@ struct ckpt_rec_hdr {
  * @sid: session
  * @nr_threads: THREAD records that follow
  * @nr_vmas: VMA records that follow the threads
- * @nr_pages: pages in this process's PAGES records
+ * @nr_pages: pages in this process's PAGES records and FORKED runs
  * @comm: command name, NUL-padded
  * @start_code..@env_end: the mm fields of the same names
  * @nr_fds: FD records that follow the mappings
- * @reserved: zero
+ * @flags: CKPT_TASK_* (version 10; zero before)
  */
 struct ckpt_rec_task {
 	__u32 pid;
@@ -231,7 +238,7 @@ struct ckpt_rec_task {
 	__u64 env_start;
 	__u64 env_end;
 	__u32 nr_fds;
-	__u32 reserved;
+	__u32 flags;
 };
 
 /**
@@ -1473,6 +1480,28 @@ struct ckpt_rec_base {
 	__u32 reserved;
 };
 
+/**
+ * struct ckpt_rec_forked - the pages a process shares with its parent
+ * @nr_runs: struct ckpt_base_run that follow (at least 1)
+ * @reserved: zero
+ *
+ * After fork() a parent and its child map the same anonymous pages until
+ * one of them writes to one (copy on write). Each run's pages are, at the
+ * checkpoint, the very pages the process's parent (the TASK record whose
+ * pid is this one's ppid, which must be in the image) maps at the same
+ * addresses: their bytes are in the image once, in the parent's PAGES
+ * runs or, for pages the parent shares with its own parent in turn, in
+ * that ancestor's. The runs are in ascending address order, do not
+ * overlap each other or the process's PAGES runs, and each lies within
+ * one private mapping of the process and one of its parent. TASK and VMA
+ * nr_pages count them. Present (after the process's other records) iff
+ * its TASK record has CKPT_TASK_FORKED.
+ */
+struct ckpt_rec_forked {
+	__u32 nr_runs;
+	__u32 reserved;
+};
+
 /* ckpt_touched_run.flags */
 #define CKPT_TOUCHED_WRITTEN	0x1	/* written since the previous checkpoint */
 #define CKPT_TOUCHED_ACCESSED	0x2	/* its accessed (young) bit was set */
@@ -1496,7 +1525,7 @@ struct ckpt_touched_run {
  * @reserved: zero
  *
  * What the freeze's page walk saw in the page table entry of each page
- * of the process's PAGES runs (version 10): CKPT_TOUCHED_WRITTEN if its
+ * of the process's PAGES runs (version 11): CKPT_TOUCHED_WRITTEN if its
  * soft-dirty bit was set, i.e. the page was written (or first mapped)
  * since the previous checkpoint of the process, or ever for the first;
  * CKPT_TOUCHED_ACCESSED if its accessed bit was set, i.e. it was read or
