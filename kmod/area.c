@@ -452,16 +452,59 @@ static unsigned int chain_of(struct ckpt_area *area, u64 gen)
 }
 
 /*
+ * Is generation @s being served to a lazily restored tree? Its page
+ * server holds an OFD read lock on the generation's bytes in the area for
+ * as long as it may read them (libckpt_image_hold(),
+ * Documentation/restore.rst). The test is fcntl(F_OFD_GETLK)'s (6.1
+ * fs/locks.c: fcntl_getlk(), vfs_test_lock(), posix_test_lock()): a write
+ * lock over those bytes owned by the area's own open file description
+ * conflicts with a lock of any other description, and with none of ours.
+ */
+static bool slot_served(struct ckpt_area *area, const struct ckpt_area_slot *s)
+{
+	struct file_lock fl;
+	bool held;
+
+	if (s->state != CKPT_SLOT_COMMITTED || !s->length)
+		return false;
+	locks_init_lock(&fl);
+	fl.fl_flags = FL_POSIX | FL_OFDLCK;
+	fl.fl_type = F_WRLCK;
+	fl.fl_owner = area->file;
+	fl.fl_file = area->file;
+	fl.fl_pid = current->tgid;
+	fl.fl_start = s->offset;
+	fl.fl_end = s->offset + s->length - 1;
+	held = !vfs_test_lock(area->file, &fl) && fl.fl_type != F_UNLCK;
+	locks_release_private(&fl);
+	return held;
+}
+
+/* The slots being served (slot_served()), with what each builds on. */
+static unsigned int served_slots(struct ckpt_area *area)
+{
+	unsigned int mask = 0;
+	int i;
+
+	for (i = 0; i < CKPT_AREA_SLOTS; i++)
+		if (slot_served(area, &area->sb->slots[i]))
+			mask |= chain_of(area, area->sb->slots[i].generation);
+	return mask;
+}
+
+/*
  * The slots no image may be written over: the newest committed generation
  * and every generation it builds on, the last good checkpoint until the
  * new one commits (were the new one written over it and then failed — I/O
- * error, crash, full disk — nothing restorable would be left); and the
- * chain the new image itself builds on.
+ * error, crash, full disk — nothing restorable would be left); the chain
+ * the new image itself builds on; and every generation a lazily restored
+ * tree is being served from, with its chain. libckpt refuses a checkpoint
+ * into such an area before asking the module; this holds for any caller.
  */
 static unsigned int protected_slots(struct ckpt_area *area)
 {
 	struct ckpt_area_slot *newest = newest_committed(area->sb);
-	unsigned int mask = chain_of(area, area->parent);
+	unsigned int mask = chain_of(area, area->parent) | served_slots(area);
 
 	if (newest)
 		mask |= chain_of(area, newest->generation);
@@ -610,7 +653,7 @@ int ckpt_area_reserve(struct ckpt_area *area, u64 len, u64 created_ns,
 	}
 	if (place_image(area, len, &off)) {
 		NL_SET_ERR_MSG(extack,
-			       "image fits only over the newest committed generation or a generation it builds on: the area is too small to keep them");
+			       "image fits only over the newest committed generation, a generation it builds on or one being served to a lazily restored tree: the area is too small to keep them");
 		return -ENOSPC;
 	}
 	for (i = 0; i < CKPT_AREA_SLOTS; i++)
@@ -834,6 +877,10 @@ int ckpt_area_drop(int fd, u64 generation, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack,
 			       "a newer committed generation builds on this one (incremental): drop that first");
 		ret = -ENOTEMPTY;
+	} else if (served_slots(area) & (1U << (s - area->sb->slots))) {
+		NL_SET_ERR_MSG(extack,
+			       "the generation is being served to a lazily restored tree");
+		ret = -EBUSY;
 	} else {
 		memset(s, 0, sizeof(*s));
 		ret = sb_write(area);
@@ -869,7 +916,7 @@ int ckpt_area_check_room(struct ckpt_area *area, u64 len,
 	}
 	if (place_image(area, len, &off)) {
 		ckpt_err_setf(extack, 0, 0,
-			      "the image needs at least %llu MiB, which fit in the area only over its newest committed generation or one it builds on",
+			      "the image needs at least %llu MiB, which fit in the area only over its newest committed generation, one it builds on or one being served to a lazily restored tree",
 			      len >> 20);
 		return -ENOSPC;
 	}

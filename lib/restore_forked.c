@@ -433,7 +433,6 @@ int libckpt_rst_forked_prep(struct tree *tr, size_t i)
 	int parent = tr->parent[i];
 	uint64_t pos = pruns_crc_pos(p);
 	size_t j, n = p->task->rec.nr_vmas;
-	struct run_list in = { 0 };
 	int ret;
 
 	if (!p->nr_prep)
@@ -449,9 +448,7 @@ int libckpt_rst_forked_prep(struct tree *tr, size_t i)
 	for (j = 0; j < n; j++) {
 		if (!(p->share[j] & SHARE_INHERIT))
 			continue;
-		in.v = p->pfruns.v;
-		in.n = p->pfruns.n;
-		ret = drop_unshared(&p->vmas[j], &in);
+		ret = drop_unshared(&p->vmas[j], &p->pfruns);
 		if (ret)
 			return fail(tr->e, ret, "pid %u: cannot drop the pages it did not share at 0x%llx: %s",
 				    p->task->rec.pid, (unsigned long long)p->vmas[j].start,

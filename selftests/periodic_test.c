@@ -169,6 +169,43 @@ static int generations_printed(uint64_t *gens, int max, char *buf, size_t size)
  * newest left; SIGTERM ends it with exit 0 and a message. The workload,
  * killed, is restored from the newest generation and checks itself.
  */
+/*
+ * The module itself keeps a generation being served to a lazily restored
+ * tree (its page server's OFD read lock on the generation's bytes): a
+ * drop asked for without libckpt's own check is refused, and taken once
+ * the lock is gone. @fd is the area, @sb its superblock, @gen a committed
+ * generation other than the newest.
+ */
+static void expect_served_kept(struct __test_metadata *_metadata, int fd,
+			       const struct ckpt_area_sb *sb, uint64_t gen)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	uint32_t area_fd = (uint32_t)fd;
+	struct raw_reply r;
+	char a[64];
+	size_t n;
+	int i, server;
+
+	for (i = 0; i < CKPT_AREA_SLOTS; i++)
+		if (sb->slots[i].state == CKPT_SLOT_COMMITTED &&
+		    sb->slots[i].generation == gen) {
+			fl.l_start = (off_t)sb->slots[i].offset;
+			fl.l_len = (off_t)sb->slots[i].length;
+		}
+	ASSERT_NE(0, fl.l_len);
+	server = open(AREA, O_RDONLY);
+	ASSERT_LE(0, server);
+	ASSERT_EQ(0, fcntl(server, F_OFD_SETLK, &fl));
+	n = put_attr(a, 0, CKPT_A_AREA_FD, &area_fd, sizeof(area_fd));
+	n = put_attr(a, n, CKPT_A_GENERATION, &gen, sizeof(gen));
+	ASSERT_EQ(0, raw_request(CKPT_CMD_AREA_DROP, 0, REQ_FLAGS, a, n, &r));
+	EXPECT_EQ(-EBUSY, r.error);
+	EXPECT_NE(NULL, strstr(r.msg, "being served to a lazily restored tree")) TH_LOG("%s", r.msg);
+	close(server);
+	ASSERT_EQ(0, raw_request(CKPT_CMD_AREA_DROP, 0, REQ_FLAGS, a, n, &r));
+	EXPECT_EQ(0, r.error) TH_LOG("%s", r.msg);
+}
+
 TEST(every_keep_sigterm_restore)
 {
 	char cmd[256], out[OUT_SIZE], buf[OUT_SIZE], want[128], err[LIBCKPT_ERRLEN], *report;
@@ -228,6 +265,7 @@ TEST(every_keep_sigterm_restore)
 		TH_LOG("%s", libckpt_error(h));
 	EXPECT_EQ(-ENOENT, libckpt_area_drop(h, fd, gens[0]));
 	libckpt_close(h);
+	expect_served_kept(_metadata, fd, &sb, gens[n - 2]);
 	close(fd);
 
 	kill(pid, SIGKILL);

@@ -355,8 +355,11 @@
  *     CKPT_A_GENERATION  u64, required, at least 1
  *   Reply: none (the ACK)
  *   Errors: -ENOENT the area holds no such generation, -EINVAL it is not
- *     committed or is the newest committed one, -EBUSY a checkpoint is
- *     writing the area, and those of opening an area for CKPT_CMD_FREEZE
+ *     committed or is the newest committed one, -ENOTEMPTY a committed
+ *     generation builds on it, -EBUSY a checkpoint is writing the area or
+ *     the generation is being served to a lazily restored tree (another
+ *     open file description holds a read lock on its bytes, as
+ *     fcntl(F_OFD_SETLK) takes it), and those of opening an area for CKPT_CMD_FREEZE
  *     (-EBADF, -EBADMSG) or an I/O error.
  *
  * Errors that concern one object
