@@ -141,12 +141,14 @@ int ckpt_budget_memory(struct task_struct **tasks, unsigned int n,
  * @cost: what the snapshot will hold
  *
  * Pages and mapping records only: registers, descriptors and paths come
- * on top, so a refusal on this figure is never wrong.
+ * on top, and a child's pages may all be its parent's (written once), so
+ * a refusal on this figure is never wrong.
  */
 u64 ckpt_budget_image_bytes(const struct ckpt_mm_cost *cost)
 {
 	return sizeof(struct ckpt_image_hdr) +
-	       (cost->anon_pages + cost->shmem_pages) * PAGE_SIZE +
+	       (cost->anon_pages - cost->forkable_pages + cost->shmem_pages) *
+	       PAGE_SIZE +
 	       cost->nr_vmas * (sizeof(struct ckpt_rec_hdr) +
 				sizeof(struct ckpt_rec_vma));
 }

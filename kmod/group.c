@@ -271,6 +271,21 @@ static int check_process(struct task_struct *p, bool privileged,
  * memory cgroups have. A process that joined the group since the census
  * is left to the freeze, which judges the mappings again.
  */
+/* Is @p's parent one of @tasks? */
+static bool parent_among(struct task_struct *p, struct task_struct **tasks,
+			 unsigned int n)
+{
+	struct task_struct *parent;
+	unsigned int i;
+
+	rcu_read_lock();
+	parent = rcu_dereference(p->real_parent);
+	for (i = 0; i < n && tasks[i] != parent; i++)
+		;
+	rcu_read_unlock();
+	return i < n;
+}
+
 static int check_address_spaces(struct pid *pgrp, enum pid_type type,
 				bool tcp_established,
 				struct ckpt_group_census *census,
@@ -292,8 +307,13 @@ static int check_address_spaces(struct pid *pgrp, enum pid_type type,
 	rcu_read_unlock();
 
 	for (i = 0; i < n && !ret; i++) {
+		u64 anon = census->cost.anon_pages;
+
 		ret = ckpt_snap_check_mm(tasks[i], task_pid_vnr(tasks[i]),
 					 &census->cost, extack);
+		if (!ret && parent_among(tasks[i], tasks, n))
+			census->cost.forkable_pages +=
+				census->cost.anon_pages - anon;
 		if (!ret)
 			ret = ckpt_anonfd_check(tasks[i], task_pid_vnr(tasks[i]),
 						pgrp, type, extack);
