@@ -307,13 +307,14 @@ static int check_address_spaces(struct pid *pgrp, enum pid_type type,
 	rcu_read_unlock();
 
 	for (i = 0; i < n && !ret; i++) {
-		u64 anon = census->cost.anon_pages;
+		struct ckpt_mm_cost *c = &census->cost;
+		u64 anon = c->anon_pages, inherited = c->inherited_pages;
 
-		ret = ckpt_snap_check_mm(tasks[i], task_pid_vnr(tasks[i]),
-					 &census->cost, extack);
+		ret = ckpt_snap_check_mm(tasks[i], task_pid_vnr(tasks[i]), c,
+					 extack);
 		if (!ret && parent_among(tasks[i], tasks, n))
-			census->cost.forkable_pages +=
-				census->cost.anon_pages - anon;
+			c->forkable_pages += min(c->anon_pages - anon,
+						 c->inherited_pages - inherited);
 		if (!ret)
 			ret = ckpt_anonfd_check(tasks[i], task_pid_vnr(tasks[i]),
 						pgrp, type, extack);

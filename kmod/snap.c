@@ -21,6 +21,7 @@
 #include <linux/netlink.h>
 #include <linux/pagemap.h>
 #include <linux/pkeys.h>
+#include <linux/rmap.h>
 #include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -1291,6 +1292,18 @@ static unsigned long shmem_vma_pages(struct vm_area_struct *vma)
  *
  * Return: 0, -EINVAL, -EBUSY or -EINTR.
  */
+/*
+ * Can @vma hold pages of another process's, shared since fork()? Only if
+ * fork() gave it its anon_vma: anon_vma_fork() (6.1 mm/rmap.c) links the
+ * child's new anon_vma to the parent's root, while one made for a mapping
+ * of the process's own (anon_vma_prepare()) is its own root. Called with
+ * the mmap_lock held; an anon_vma's root does not change.
+ */
+static bool inherited_vma(struct vm_area_struct *vma)
+{
+	return vma->anon_vma && vma->anon_vma->root != vma->anon_vma;
+}
+
 int ckpt_snap_check_mm(struct task_struct *p, pid_t pid,
 		       struct ckpt_mm_cost *cost,
 		       struct netlink_ext_ack *extack)
@@ -1334,6 +1347,8 @@ int ckpt_snap_check_mm(struct task_struct *p, pid_t pid,
 		}
 		if (is_shmem_vma(vma))
 			cost->shmem_pages += shmem_vma_pages(vma);
+		else if (inherited_vma(vma))
+			cost->inherited_pages += vma_pages(vma);
 		cost->nr_vmas++;
 		addr = vma->vm_end;
 	}

@@ -190,12 +190,15 @@ struct ckpt_snapshot {
  *	copied by the process's own next write while the image streams)
  * @shmem_pages: shared memory pages, copied during the freeze (at most)
  * @nr_vmas: mappings
- * @forkable_pages: of @anon_pages, those of processes whose parent is in
- *	the group: each may be its parent's page, shared since fork() and
- *	written once (forked.c)
+ * @inherited_pages: pages of the private mappings fork() gave their
+ *	anon_vma (the only ones that can hold pages shared since fork())
+ * @forkable_pages: of @anon_pages, at most what may be a page of the
+ *	process's parent in the group, shared since fork() and written once
+ *	(forked.c): the least of its anonymous and inherited pages
  */
 struct ckpt_mm_cost {
 	u64 anon_pages;
+	u64 inherited_pages;
 	u64 forkable_pages;
 	u64 shmem_pages;
 	u64 nr_vmas;
