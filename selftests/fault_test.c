@@ -209,8 +209,8 @@ static uint64_t round_up_page(uint64_t v)
 /*
  * An area too small for an image is refused; one that holds one image but
  * not two keeps its committed generation and refuses the next checkpoint
- * with -ENOSPC rather than overwrite it; one that holds two and a half
- * wraps as a ring, and an I/O failure in the middle of any image leaves
+ * with -ENOSPC rather than overwrite it; one that holds three wraps as a
+ * ring, and an I/O failure in the middle of any image leaves
  * the one before it newest and whole.
  */
 TEST_F_TIMEOUT(fault, area_full, 200)
@@ -256,14 +256,17 @@ TEST_F_TIMEOUT(fault, area_full, 200)
 	close(self->fd);
 
 	/*
-	 * Two images and a half: a ring; every other image fails mid-way.
+	 * Room for three images: a ring; every other image fails mid-way.
 	 * The group's images differ a little in size (its TOUCHED runs follow
 	 * what was written since the last one; a page a child still shares
-	 * with its parent since fork() is written once, until one writes it):
-	 * room for images a sixteenth larger than the first.
+	 * with its parent since fork() is written once, until one writes it),
+	 * so an image at the start of the data region may not fit below the
+	 * newest one when that one follows the first: the third image's room,
+	 * a sixteenth larger than the first, is where it goes then. The ring
+	 * still wraps: the fourth image goes back to the start.
 	 */
 	len += len / 16;
-	self->fd = new_area(AREA, round_up_page(DATA_OFFSET + 2 * len + len / 2));
+	self->fd = new_area(AREA, round_up_page(DATA_OFFSET + 3 * len));
 	ASSERT_LE(0, self->fd);
 	good = 0;
 	for (i = 0; i < 6; i++) {
