@@ -43,7 +43,9 @@ static const char restore_usage[] =
 	"               a page server fills the rest of its anonymous memory\n"
 	"               on demand and in the background, then checks the\n"
 	"               image's checksum (a mismatch kills the tree); pages\n"
-	"               written or read lately before the checkpoint first\n"
+	"               written or read lately before the checkpoint first;\n"
+	"               from '-', the tree starts once what it needs has\n"
+	"               arrived and the server reads the rest of the stream\n"
 	"  --lazy-rate BYTES  limit that background fill to BYTES per second\n"
 	"               (K, M, G suffixes; faults are served at once)\n"
 	"  --json       print the result as JSON\n";
@@ -136,10 +138,6 @@ static bool parse_args(int argc, char **argv, struct restore_args *a, int *code)
 		return false;
 	if (a->o.lazy_rate && !a->o.lazy) {
 		cmdline_error(&c, "--lazy-rate goes with --lazy");
-		return false;
-	}
-	if (a->o.lazy && !strcmp(a->spec, "-")) {
-		cmdline_error(&c, "--lazy needs an image file or area: a stream is read whole before anything runs");
 		return false;
 	}
 	if (!is_group(a->spec, &a->pgid)) {

@@ -54,12 +54,15 @@ static bool holds_own_page(const struct ckpt_page_ent *e)
 static void mark_pair(struct ckpt_task_snap *child,
 		      struct ckpt_task_snap *parent)
 {
-	unsigned long i = 0, j = 0;
+	unsigned long i = 0, j = 0, steps = 0;
 
 	while (i < child->nr_ents && j < parent->nr_ents) {
 		struct ckpt_page_ent *c = ckpt_snap_ent(child, i);
 		struct ckpt_page_ent *p = ckpt_snap_ent(parent, j);
 
+		/* Either side may run ahead for long: count both. */
+		if ((++steps & 1023) == 0)
+			cond_resched();
 		if (p->addr < c->addr) {
 			j++;
 			continue;
@@ -68,8 +71,6 @@ static void mark_pair(struct ckpt_task_snap *child,
 		    c->nr == p->nr && holds_own_page(c) && holds_own_page(p))
 			c->flags |= CKPT_ENT_FORKED;
 		i++;
-		if ((i & 1023) == 0)
-			cond_resched();
 	}
 }
 

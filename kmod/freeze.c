@@ -34,6 +34,7 @@
 #include "fault.h"
 #include "files.h"
 #include "forked.h"
+#include "late.h"
 #include "freeze.h"
 #include "group.h"
 #include "notice.h"
@@ -958,8 +959,10 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	drop_mms(snap);
 	if (!ret)
 		ret = finish_prepass(snap, extack);
-	if (!ret)
+	if (!ret) {
 		ckpt_forked_mark(snap);
+		ckpt_late_mark(snap);
+	}
 out_put:
 	free_scratch(&scratch);
 	ckpt_sysv_set_free(&sysv);

@@ -26,6 +26,7 @@ struct task_struct;
 #define CKPT_ENT_FORKED		0x8	/* the parent process's page (forked.c), no page */
 #define CKPT_ENT_WRITTEN	0x10	/* soft-dirty when held (TOUCHED record) */
 #define CKPT_ENT_ACCESSED	0x20	/* young when held (TOUCHED record) */
+#define CKPT_ENT_LATE		0x40	/* in the second sweep (late.c, LATE record) */
 
 /**
  * struct ckpt_page_ent - pages held for the writer

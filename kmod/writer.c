@@ -139,7 +139,8 @@ struct stream {
 /*
  * Index after the run starting at @i; *@pages gets its page count. A run
  * is all held pages, all pages of the parent generation (CKPT_ENT_BASE)
- * or all pages of the parent process (CKPT_ENT_FORKED).
+ * or all pages of the parent process (CKPT_ENT_FORKED), and all of the
+ * first sweep or all of the second (CKPT_ENT_LATE).
  */
 static unsigned long next_run(struct ckpt_task_snap *ts, unsigned long i,
 			      u32 *pages)
@@ -147,6 +148,7 @@ static unsigned long next_run(struct ckpt_task_snap *ts, unsigned long i,
 	struct ckpt_page_ent *e = ckpt_snap_ent(ts, i);
 	unsigned long end = e->addr + e->nr * PAGE_SIZE;
 	unsigned int kind = e->flags & ENT_KIND;
+	unsigned int late = e->flags & CKPT_ENT_LATE;
 
 	*pages = e->nr;
 	for (i++; i < ts->nr_ents; i++) {
@@ -154,7 +156,8 @@ static unsigned long next_run(struct ckpt_task_snap *ts, unsigned long i,
 
 		if (e->addr != end || *pages + e->nr > MAX_RUN_PAGES ||
 		    (e->flags & CKPT_ENT_VMA_START) ||
-		    (e->flags & ENT_KIND) != kind)
+		    (e->flags & ENT_KIND) != kind ||
+		    (e->flags & CKPT_ENT_LATE) != late)
 			break;
 		*pages += e->nr;
 		end += e->nr * PAGE_SIZE;
@@ -181,7 +184,7 @@ static bool is_elsewhere(struct ckpt_task_snap *ts, unsigned long i)
 
 /*
  * Runs of pages a process takes from the parent generation (BASE) or
- * from its parent process (FORKED).
+ * from its parent process (FORKED), or that come late (LATE).
  */
 static u32 kind_runs(struct ckpt_task_snap *ts, unsigned int kind)
 {
@@ -195,7 +198,7 @@ static u32 kind_runs(struct ckpt_task_snap *ts, unsigned int kind)
 	return n;
 }
 
-/* struct ckpt_rec_base and struct ckpt_rec_forked are alike. */
+/* struct ckpt_rec_base, ckpt_rec_forked and ckpt_rec_late are alike. */
 static size_t kind_len(struct ckpt_task_snap *ts, unsigned int kind)
 {
 	return sizeof(struct ckpt_rec_base) +
@@ -257,15 +260,39 @@ static size_t touched_len(struct ckpt_task_snap *ts)
 	       (size_t)touched_runs(ts) * sizeof(struct ckpt_touched_run);
 }
 
+/* Is the run at @i written in sweep @late (0: first, 1: second)? */
+static bool in_sweep(struct ckpt_task_snap *ts, unsigned long i, bool late)
+{
+	return !is_elsewhere(ts, i) && is_kind(ts, i, CKPT_ENT_LATE) == late;
+}
+
+/* @len after @ts's PAGES records of sweep @late. */
+static u64 sweep_length(struct ckpt_task_snap *ts, bool late, u64 len)
+{
+	unsigned long i = 0;
+	bool ours;
+	u32 pages;
+
+	while (i < ts->nr_ents) {
+		ours = in_sweep(ts, i, late);
+		i = next_run(ts, i, &pages);
+		if (!ours)
+			continue;
+		len += rec_size(sizeof(struct ckpt_rec_pages));
+		len += CKPT_PAGES_PAD(len) + (u64)pages * PAGE_SIZE;
+	}
+	return len;
+}
+
 /*
  * The image's exact length, in the order stream_image() writes it: every
- * process's metadata and the zombies first, then the page runs, whose
- * padding depends on where each one starts.
+ * process's metadata and the zombies first, then the page runs in two
+ * sweeps (CKPT_ENT_LATE), whose padding depends on where each one starts.
  */
 static u64 image_length(struct ckpt_snapshot *snap)
 {
 	u64 len = sizeof(struct ckpt_image_hdr);
-	unsigned int t;
+	unsigned int t, sweep;
 
 	if (snap->incremental)
 		len += rec_size(sizeof(snap->parent));
@@ -282,23 +309,12 @@ static u64 image_length(struct ckpt_snapshot *snap)
 		if (ts->rec.flags & CKPT_TASK_FORKED)
 			len += rec_size(kind_len(ts, CKPT_ENT_FORKED));
 		len += rec_size(touched_len(ts));
+		len += rec_size(kind_len(ts, CKPT_ENT_LATE));
 	}
 	len += snap->nr_zombies * rec_size(sizeof(struct ckpt_rec_zombie));
-	for (t = 0; t < snap->nr_tasks; t++) {
-		struct ckpt_task_snap *ts = &snap->tasks[t];
-		unsigned long i = 0;
-		u32 pages;
-
-		while (i < ts->nr_ents) {
-			bool elsewhere = is_elsewhere(ts, i);
-
-			i = next_run(ts, i, &pages);
-			if (elsewhere)
-				continue;
-			len += rec_size(sizeof(struct ckpt_rec_pages));
-			len += CKPT_PAGES_PAD(len) + (u64)pages * PAGE_SIZE;
-		}
-	}
+	for (sweep = 0; sweep < 2; sweep++)
+		for (t = 0; t < snap->nr_tasks; t++)
+			len = sweep_length(&snap->tasks[t], sweep, len);
 	return len + rec_size(sizeof(struct ckpt_rec_trailer));
 }
 
@@ -528,10 +544,10 @@ static int emit_page(struct stream *s, struct page *page)
 }
 
 /*
- * One process's page runs. Each entry is released by the write that
+ * One process's page runs of sweep @late. Each entry is released by the write that
  * carries its last page (a THP's 512 pages may span two batches).
  */
-static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
+static int emit_pages(struct stream *s, struct ckpt_task_snap *ts, bool late)
 {
 	unsigned long i = 0, j, k;
 	unsigned int n;
@@ -547,7 +563,7 @@ static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 		u64 pad = CKPT_PAGES_PAD(s->pos + sizeof(hdr) + sizeof(rec));
 
 		j = next_run(ts, i, &pages);
-		if (is_elsewhere(ts, i)) {
+		if (!in_sweep(ts, i, late)) {
 			i = j;
 			continue;
 		}
@@ -579,14 +595,16 @@ static int emit_pages(struct stream *s, struct ckpt_task_snap *ts)
 
 /*
  * The BASE record of an incremental image's process (the parent
- * generation's runs), or its FORKED record (its parent process's).
+ * generation's runs), its FORKED record (its parent process's) or its
+ * LATE record (its runs of the second sweep).
  */
 static int emit_runs_of(struct stream *s, struct ckpt_task_snap *ts,
 			unsigned int kind)
 {
 	struct ckpt_rec_base rec = { .nr_runs = kind_runs(ts, kind) };
 	struct ckpt_rec_hdr hdr = {
-		.type = kind == CKPT_ENT_BASE ? CKPT_REC_BASE : CKPT_REC_FORKED,
+		.type = kind == CKPT_ENT_BASE ? CKPT_REC_BASE :
+			kind == CKPT_ENT_FORKED ? CKPT_REC_FORKED : CKPT_REC_LATE,
 		.len = kind_len(ts, kind),
 	};
 	unsigned long i = 0;
@@ -594,6 +612,7 @@ static int emit_runs_of(struct stream *s, struct ckpt_task_snap *ts,
 	int ret;
 
 	BUILD_BUG_ON(sizeof(struct ckpt_rec_forked) != sizeof(rec));
+	BUILD_BUG_ON(sizeof(struct ckpt_rec_late) != sizeof(rec));
 	ret = emit(s, &hdr, sizeof(hdr));
 	if (!ret)
 		ret = emit(s, &rec, sizeof(rec));
@@ -674,7 +693,7 @@ static int stream_image(struct stream *s)
 		.magic = CKPT_TRAILER_MAGIC,
 		.image_len = s->job->image_len,
 	};
-	unsigned int t;
+	unsigned int t, sweep;
 	int ret;
 
 	ret = emit(s, &hdr, sizeof(hdr));
@@ -711,12 +730,15 @@ static int stream_image(struct stream *s)
 			ret = emit_runs_of(s, ts, CKPT_ENT_FORKED);
 		if (!ret)
 			ret = emit_touched(s, ts);
+		if (!ret)
+			ret = emit_runs_of(s, ts, CKPT_ENT_LATE);
 	}
 	for (t = 0; !ret && t < snap->nr_zombies; t++)
 		ret = emit_rec(s, CKPT_REC_ZOMBIE, &snap->zombies[t],
 			       sizeof(snap->zombies[t]));
-	for (t = 0; !ret && t < snap->nr_tasks; t++)
-		ret = emit_pages(s, &snap->tasks[t]);
+	for (sweep = 0; !ret && sweep < 2; sweep++)
+		for (t = 0; !ret && t < snap->nr_tasks; t++)
+			ret = emit_pages(s, &snap->tasks[t], sweep);
 	if (ret)
 		return ret;
 	/* The batch not written yet: its pages' checksum, here and now. */

@@ -68,6 +68,32 @@ int libckpt_image_open_deferred(const char *spec, struct libckpt_image **out,
 				char *err, size_t errlen);
 
 /*
+ * A stream read from @in_fd for a lazy restore, every byte copied to
+ * @spool_fd at its offset in the image (a memfd: the restore fills memory
+ * from it). Like libckpt_image_open(); the first walk of its pages
+ * (libckpt_image_page_runs()) stops at the first late run of a version
+ * 12 image, having told its callback where every late run's contents
+ * will be (data NULL); libckpt_image_resume() reads the rest, checks it
+ * and the trailer, and calls @fn for each piece of it as it arrives.
+ */
+int libckpt_image_open_spooled(int in_fd, int spool_fd, struct libckpt_image **out,
+			       char *err, size_t errlen);
+/* Did the walk of a spooled stream stop at its late runs? */
+bool libckpt_image_paused(const struct libckpt_image *img);
+int libckpt_image_resume(struct libckpt_image *img, libckpt_pages_fn fn, void *arg,
+			 char *err, size_t errlen);
+
+/*
+ * The rule of the pages that may come late (CKPT_LATE_*, version 12): a
+ * mapping's, and one page's of task @t. The reader checks LATE runs by
+ * it; a lazy restore serves later what it allows.
+ */
+bool libckpt_late_mapping(const struct ckpt_rec_vma *v);
+bool libckpt_near_a_thread(const struct libckpt_image_task *t, uint64_t addr);
+bool libckpt_may_come_late(const struct libckpt_image_task *t,
+			   const struct ckpt_rec_vma *v, uint64_t addr);
+
+/*
  * For an area generation: a read lock (F_OFD_SETLK) on its bytes, held
  * by the open file description of @img's descriptor for as long as it is
  * open; checkpoints and drops through libckpt refuse that area while it

@@ -67,6 +67,7 @@ struct src {
 	int fd;
 	bool own_fd;
 	bool stream;
+	int spool;	/* a stream's bytes are copied here, at their offsets; or -1 */
 	uint64_t base;	/* offset of the image in the file */
 	uint64_t limit;	/* bytes of the image available; NO_LIMIT if unknown */
 	uint64_t pos;	/* bytes of the image consumed */
@@ -108,6 +109,8 @@ struct task_state {
 	int resolving;		/* 0, 1 while its parent's are resolved, 2 done */
 	struct libckpt_image_touched touched;
 	struct ckpt_touched_run *touched_v;	/* of touched */
+	struct ckpt_base_run *late_v;	/* its LATE record's runs */
+	uint32_t nr_late;
 	size_t nr_threads, nr_vmas, nr_fds;	/* parsed so far */
 	size_t cap_threads, cap_vmas, cap_fds;
 	uint64_t *vma_pages;	/* pages counted per mapping in a walk */
@@ -171,6 +174,15 @@ struct libckpt_image {
 	uint64_t rec_off;	/* its offset in the image */
 	bool in_rec;		/* errors name the record */
 	void *chunk;		/* LIBCKPT_PAGES_CHUNK pages */
+
+	/*
+	 * A spooled stream (libckpt_image_open_spooled()) stops its walk at
+	 * the first late run (version 12), the layout of the rest known;
+	 * libckpt_image_resume() reads on from there.
+	 */
+	bool has_late;		/* some process has late runs */
+	bool pause_late;
+	struct paused *paused;
 	char err[LIBCKPT_ERRLEN];
 };
 
@@ -271,6 +283,12 @@ static int src_read(struct libckpt_image *img, void *buf, size_t n, bool crc)
 			return truncated(img, n - got);
 		}
 		got += (size_t)r;
+	}
+	if (s->spool >= 0) {
+		r = pwrite(s->spool, buf, n, (off_t)s->pos);
+		if (r != (ssize_t)n)
+			return bad(img, r < 0 ? -errno : -ENOSPC, "cannot spool the image: %s",
+				   strerror(r < 0 ? errno : ENOSPC));
 	}
 	s->pos += n;
 	if (crc)
@@ -1522,6 +1540,48 @@ static int parse_forked(struct libckpt_image *img, size_t ti,
 	return 0;
 }
 
+/*
+ * A process's runs of the second sweep (version 12): in order, apart,
+ * each within one mapping whose pages may come late and away from every
+ * thread (CKPT_LATE_*, libckpt_may_come_late()).
+ */
+static int parse_late(struct libckpt_image *img, size_t ti,
+		      const struct ckpt_rec_hdr *rh, const void *fixed)
+{
+	struct task_state *ts = &img->ts[ti];
+	struct ckpt_rec_late rec = *(const struct ckpt_rec_late *)fixed;
+	const struct libckpt_image_task *t = &img->tasks[ti];
+	uint64_t next = 0, k;
+	uint32_t i;
+	ssize_t v;
+	int ret;
+
+	_Static_assert(sizeof(rec) == 2 * sizeof(uint32_t), "count and reserved");
+	ret = read_counted(img, rh, &rec, MAX_BASE_RUNS, sizeof(*ts->late_v),
+			   "runs", (void **)&ts->late_v);
+	for (i = 0; !ret && i < rec.nr_runs; i++) {
+		const struct ckpt_base_run *r = &ts->late_v[i];
+
+		ret = check_addr_run(img, ti, "LATE", r->addr, r->nr_pages, true, &next);
+		if (ret)
+			break;
+		v = find_vma(img, ti, r->addr, next);
+		for (k = 0; k < r->nr_pages; k++)
+			if (!libckpt_may_come_late(t, &ts->vmas[v].rec,
+						   r->addr + k * CKPT_PAGE_SIZE))
+				return bad(img, -EBADMSG, "LATE run 0x%" PRIx64 "+%" PRIu64
+					   " of pid %" PRIu32 " holds page 0x%" PRIx64
+					   ", which may not come late", (uint64_t)r->addr,
+					   (uint64_t)r->nr_pages, t->rec.pid,
+					   (uint64_t)(r->addr + k * CKPT_PAGE_SIZE));
+	}
+	if (ret)
+		return ret;
+	ts->nr_late = rec.nr_runs;
+	img->has_late |= rec.nr_runs > 0;
+	return 0;
+}
+
 /* The parent an incremental image names: one below it, in its area. */
 static int parse_parent(struct libckpt_image *img, size_t i,
 			const struct ckpt_rec_hdr *rh, const void *fixed)
@@ -1601,6 +1661,7 @@ static const struct rec_type {
 			      parse_forked },
 	[CKPT_REC_TOUCHED] = { "TOUCHED", sizeof(struct ckpt_rec_touched), false,
 			       parse_touched },
+	[CKPT_REC_LATE] = { "LATE", sizeof(struct ckpt_rec_late), false, parse_late },
 };
 
 /* An exact record has no padding to read before its fields are judged. */
@@ -1662,6 +1723,7 @@ static const struct task_part {
 	{ CKPT_REC_BASE, NULL, 0, 0 },	/* an incremental image's only */
 	{ CKPT_REC_FORKED, NULL, 0, 0 },	/* with CKPT_TASK_FORKED only */
 	{ CKPT_REC_TOUCHED, NULL, 0, 0 },	/* version 11 on */
+	{ CKPT_REC_LATE, NULL, 0, 0 },	/* version 12 on */
 };
 
 #define NR_TASK_PARTS	(sizeof(task_parts) / sizeof(task_parts[0]))
@@ -1678,6 +1740,8 @@ static uint32_t declared(const struct libckpt_image *img, size_t ti,
 		return !!(img->tasks[ti].rec.flags & CKPT_TASK_FORKED);
 	if (p->type == CKPT_REC_TOUCHED)
 		return img->hdr.version >= 11;
+	if (p->type == CKPT_REC_LATE)
+		return img->hdr.version >= 12;
 	if (p->noun)
 		memcpy(&n, (const char *)&img->tasks[ti].rec + p->declared, sizeof(n));
 	return n;
@@ -1914,6 +1978,9 @@ static int parse_meta(struct libckpt_image *img)
 		ret = parse_zombies(img);
 	if (ret)
 		return ret;
+	if (img->has_late && (img->has_parent || img->has_forked))
+		return bad(img, -EBADMSG, "an image %s has LATE runs",
+			   img->has_parent ? "with a parent" : "with FORKED records");
 	img->pages_off = img->src.pos;
 	img->pages_crc = img->src.crc;
 	img->pages_rec = img->nrec;
@@ -1958,7 +2025,11 @@ static ssize_t find_vma(const struct libckpt_image *img, size_t ti,
 	return (ssize_t)lo - 1;
 }
 
-/* Order of the walk: tasks in image order, addresses ascending in each. */
+/*
+ * Order of the walk: tasks in image order, addresses ascending in each;
+ * since version 12 twice, the second sweep holding the LATE runs as
+ * listed.
+ */
 struct walk {
 	libckpt_pages_fn fn;
 	void *arg;
@@ -1966,13 +2037,79 @@ struct walk {
 	bool defer;		/* data skipped, its CRC left to the caller */
 	size_t task;
 	uint64_t next_addr;
+	bool late;		/* in the second sweep */
+	size_t late_task;	/* the next LATE run: */
+	uint32_t late_idx;	/* ts[late_task].late_v[late_idx] */
 };
+
+/* A spooled stream's walk, stopped at its first late run. */
+struct paused {
+	struct walk w;
+	struct ckpt_rec_pages p;
+	size_t ti, vi;
+};
+
+/* The next LATE run the walk expects, or NULL if none is left. */
+static const struct ckpt_base_run *expected_late(const struct libckpt_image *img,
+						 struct walk *w)
+{
+	while (w->late_task < img->nr_tasks &&
+	       w->late_idx >= img->ts[w->late_task].nr_late) {
+		w->late_task++;
+		w->late_idx = 0;
+	}
+	if (w->late_task == img->nr_tasks)
+		return NULL;
+	return &img->ts[w->late_task].late_v[w->late_idx];
+}
+
+/* Does [@addr, @end) overlap a LATE run of task @ti? */
+static bool overlaps_late(const struct libckpt_image *img, size_t ti,
+			  uint64_t addr, uint64_t end)
+{
+	const struct task_state *ts = &img->ts[ti];
+	size_t lo = 0, hi = ts->nr_late, mid;
+
+	/* The first run ending above addr. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ts->late_v[mid].addr + ts->late_v[mid].nr_pages * CKPT_PAGE_SIZE <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ts->nr_late && ts->late_v[lo].addr < end;
+}
+
+/* A run of the second sweep: exactly the next LATE run. */
+static int check_late_run(struct libckpt_image *img, struct walk *w,
+			  const struct ckpt_rec_pages *p, size_t ti)
+{
+	const struct ckpt_base_run *want = expected_late(img, w);
+
+	if (!want)
+		return bad(img, -EBADMSG, "PAGES run 0x%" PRIx64 "+%" PRIu32 " of pid %"
+			   PRIu32 " follows every LATE run", (uint64_t)p->addr,
+			   p->nr_pages, p->pid);
+	if (w->late_task != ti || want->addr != p->addr || want->nr_pages != p->nr_pages)
+		return bad(img, -EBADMSG, "PAGES run 0x%" PRIx64 "+%" PRIu32 " of pid %"
+			   PRIu32 " %s; the next LATE run is 0x%" PRIx64 "+%" PRIu64
+			   " of pid %" PRIu32, (uint64_t)p->addr, p->nr_pages, p->pid,
+			   w->late ? "is not the next LATE run" : "overlaps a LATE run",
+			   (uint64_t)want->addr, (uint64_t)want->nr_pages,
+			   img->tasks[w->late_task].rec.pid);
+	w->late = true;
+	w->late_idx++;
+	return 0;
+}
 
 static int check_run(struct libckpt_image *img, struct walk *w,
 		     const struct ckpt_rec_pages *p, size_t *ti, size_t *vi)
 {
 	uint64_t bytes = (uint64_t)p->nr_pages * CKPT_PAGE_SIZE;
+	bool late;
 	ssize_t t, v;
+	int ret;
 
 	if (!p->nr_pages)
 		return bad(img, -EBADMSG, "PAGES run of 0 pages");
@@ -1984,11 +2121,16 @@ static int check_run(struct libckpt_image *img, struct walk *w,
 	if (t < 0)
 		return bad(img, -EBADMSG, "PAGES run for pid %" PRIu32
 			   ", which has no TASK record", p->pid);
-	if ((size_t)t < w->task)
+	late = w->late || overlaps_late(img, (size_t)t, p->addr, p->addr + bytes);
+	if (late) {
+		ret = check_late_run(img, w, p, (size_t)t);
+		if (ret)
+			return ret;
+	} else if ((size_t)t < w->task) {
 		return bad(img, -EBADMSG, "PAGES run for pid %" PRIu32
 			   " after those of pid %" PRIu32 " (runs follow task order)",
 			   p->pid, img->tasks[w->task].rec.pid);
-	if ((size_t)t > w->task) {
+	} else if ((size_t)t > w->task) {
 		w->task = (size_t)t;
 		w->next_addr = 0;
 	}
@@ -1997,11 +2139,12 @@ static int check_run(struct libckpt_image *img, struct walk *w,
 		return bad(img, -EBADMSG, "PAGES run 0x%" PRIx64 "+%" PRIu32
 			   " outside every mapping of pid %" PRIu32,
 			   (uint64_t)p->addr, p->nr_pages, p->pid);
-	if (p->addr < w->next_addr)
+	if (!late && p->addr < w->next_addr)
 		return bad(img, -EBADMSG, "PAGES run 0x%" PRIx64 "+%" PRIu32
 			   " of pid %" PRIu32 " overlaps or precedes the previous run",
 			   (uint64_t)p->addr, p->nr_pages, p->pid);
-	w->next_addr = p->addr + bytes;
+	if (!late)
+		w->next_addr = p->addr + bytes;
 	*ti = (size_t)t;
 	*vi = (size_t)v;
 	return 0;
@@ -2038,12 +2181,125 @@ static int push_run(struct libckpt_image *img, struct data_run **v, size_t *n,
 	return ret;
 }
 
+/* Where the byte at the read position is in the file; 0 in a pipe. */
+static uint64_t src_offset(const struct libckpt_image *img)
+{
+	if (img->src.limit == NO_LIMIT && img->src.spool < 0)
+		return 0;
+	return img->src.base + img->src.pos;
+}
+
+/* @w's callback for the pages of a run at @addr, @n of them at most. */
+static int call_fn(struct libckpt_image *img, struct walk *w,
+		   struct libckpt_page_run *run, uint64_t addr, uint32_t n)
+{
+	int ret;
+
+	if (!w->fn)
+		return 0;
+	run->addr = addr;
+	run->nr_pages = n;
+	ret = w->fn(run, w->arg);
+	if (ret)
+		return bad(img, ret, "stopped by the page callback (%d)", ret);
+	return 0;
+}
+
+/* The contents of PAGES run @p, after its header and padding. */
+static int pages_body(struct libckpt_image *img, struct walk *w,
+		      const struct ckpt_rec_pages *p, size_t ti, size_t vi)
+{
+	struct libckpt_page_run run = { 0 };
+	uint32_t done, n;
+	int ret = 0;
+
+	img->ts[ti].pages += p->nr_pages;
+	img->ts[ti].vma_pages[vi] += p->nr_pages;
+	if (img->has_forked) {
+		ret = push_run(img, &img->ts[ti].own, &img->ts[ti].nr_own,
+			       &img->ts[ti].cap_own,
+			       (struct data_run){ p->addr, p->nr_pages, src_offset(img) });
+		if (ret)
+			return ret;
+	}
+	if (!img->chunk) {
+		img->chunk = malloc((size_t)LIBCKPT_PAGES_CHUNK * CKPT_PAGE_SIZE);
+		if (!img->chunk)
+			return bad(img, -ENOMEM, "out of memory");
+	}
+	run.task = &img->tasks[ti];
+	run.vma = &img->ts[ti].vmas[vi];
+	run.data = img->chunk;
+	for (done = 0; !ret && done < p->nr_pages; done += n) {
+		n = p->nr_pages - done;
+		if (n > LIBCKPT_PAGES_CHUNK)
+			n = LIBCKPT_PAGES_CHUNK;
+		run.offset = src_offset(img);
+		if (w->skip_data || w->defer) {
+			/* Bounds were checked by want_len(). */
+			img->src.pos += (uint64_t)n * CKPT_PAGE_SIZE;
+			run.data = NULL;
+			if (w->defer) {
+				img->src.crc = libckpt_crc32c_shift(img->src.crc,
+						(uint64_t)n * CKPT_PAGE_SIZE);
+				img->deferred_bytes += (uint64_t)n * CKPT_PAGE_SIZE;
+			}
+		} else {
+			ret = src_read(img, img->chunk, (size_t)n * CKPT_PAGE_SIZE, true);
+		}
+		if (!ret)
+			ret = call_fn(img, w, &run, p->addr + (uint64_t)done * CKPT_PAGE_SIZE, n);
+	}
+	return ret;
+}
+
+/*
+ * A spooled stream reached its first late run, whose header is read:
+ * stop, and tell @w's callback where every late run's contents will be
+ * (each PAGES record's padding depends only on where it starts).
+ */
+static int pause_walk(struct libckpt_image *img, struct walk *w,
+		      const struct ckpt_rec_pages *p, size_t ti, size_t vi)
+{
+	struct libckpt_page_run run = { 0 };
+	uint64_t at = img->src.pos - sizeof(struct ckpt_rec_hdr) - sizeof(*p);
+	struct paused *ps = calloc(1, sizeof(*ps));
+	uint32_t done, n, j;
+	size_t i;
+	int ret = 0;
+
+	if (!ps)
+		return bad(img, -ENOMEM, "out of memory");
+	*ps = (struct paused){ .w = *w, .p = *p, .ti = ti, .vi = vi };
+	img->paused = ps;
+	img->pause_late = false;
+	/* It is the first late run of all: every one is still to come. */
+	for (i = 0; !ret && i < img->nr_tasks; i++) {
+		for (j = 0; !ret && j < img->ts[i].nr_late; j++) {
+			const struct ckpt_base_run *r = &img->ts[i].late_v[j];
+
+			at += sizeof(struct ckpt_rec_hdr) + sizeof(*p);
+			at += CKPT_PAGES_PAD(at);
+			run.task = &img->tasks[i];
+			run.vma = &img->ts[i].vmas[find_vma(img, i, r->addr, r->addr +
+							    r->nr_pages * CKPT_PAGE_SIZE)];
+			for (done = 0; !ret && done < r->nr_pages; done += n) {
+				n = r->nr_pages - done > LIBCKPT_PAGES_CHUNK ?
+				    LIBCKPT_PAGES_CHUNK : (uint32_t)(r->nr_pages - done);
+				run.offset = img->src.base + at;
+				at += (uint64_t)n * CKPT_PAGE_SIZE;
+				ret = call_fn(img, w, &run,
+					      r->addr + (uint64_t)done * CKPT_PAGE_SIZE, n);
+			}
+		}
+	}
+	return ret;
+}
+
 static int parse_pages(struct libckpt_image *img, struct walk *w,
 		       const struct ckpt_rec_hdr *rh)
 {
-	struct libckpt_page_run run = { 0 };
 	struct ckpt_rec_pages p;
-	uint32_t done, n;
 	uint64_t pad;
 	size_t ti = 0, vi = 0;
 	int ret;
@@ -2056,57 +2312,14 @@ static int parse_pages(struct libckpt_image *img, struct walk *w,
 		       (uint64_t)p.nr_pages * CKPT_PAGE_SIZE);
 	if (!ret)
 		ret = check_run(img, w, &p, &ti, &vi);
-	if (!ret)
-		ret = read_run_pad(img, pad, w->skip_data);
 	if (ret)
 		return ret;
-	img->ts[ti].pages += p.nr_pages;
-	img->ts[ti].vma_pages[vi] += p.nr_pages;
-	if (img->has_forked) {
-		ret = push_run(img, &img->ts[ti].own, &img->ts[ti].nr_own,
-			       &img->ts[ti].cap_own, (struct data_run){
-				p.addr, p.nr_pages,
-				img->src.limit == NO_LIMIT ? 0 : img->src.base + img->src.pos });
-		if (ret)
-			return ret;
-	}
-	if (!img->chunk) {
-		img->chunk = malloc((size_t)LIBCKPT_PAGES_CHUNK * CKPT_PAGE_SIZE);
-		if (!img->chunk)
-			return bad(img, -ENOMEM, "out of memory");
-	}
-	run.task = &img->tasks[ti];
-	run.vma = &img->ts[ti].vmas[vi];
-	run.data = img->chunk;
-	for (done = 0; done < p.nr_pages; done += n) {
-		n = p.nr_pages - done;
-		if (n > LIBCKPT_PAGES_CHUNK)
-			n = LIBCKPT_PAGES_CHUNK;
-		run.offset = img->src.limit == NO_LIMIT ? 0 :
-			     img->src.base + img->src.pos;
-		if (w->skip_data || w->defer) {
-			/* Bounds were checked by want_len() above. */
-			img->src.pos += (uint64_t)n * CKPT_PAGE_SIZE;
-			run.data = NULL;
-			if (w->defer) {
-				img->src.crc = libckpt_crc32c_shift(img->src.crc,
-						(uint64_t)n * CKPT_PAGE_SIZE);
-				img->deferred_bytes += (uint64_t)n * CKPT_PAGE_SIZE;
-			}
-		} else {
-			ret = src_read(img, img->chunk, (size_t)n * CKPT_PAGE_SIZE, true);
-		}
-		if (ret)
-			return ret;
-		if (!w->fn)
-			continue;
-		run.addr = p.addr + (uint64_t)done * CKPT_PAGE_SIZE;
-		run.nr_pages = n;
-		ret = w->fn(&run, w->arg);
-		if (ret)
-			return bad(img, ret, "stopped by the page callback (%d)", ret);
-	}
-	return 0;
+	if (w->late && img->pause_late)
+		return pause_walk(img, w, &p, ti, vi);
+	ret = read_run_pad(img, pad, w->skip_data);
+	if (!ret)
+		ret = pages_body(img, w, &p, ti, vi);
+	return ret;
 }
 
 /* Every task's and mapping's page count against the runs seen. */
@@ -2337,15 +2550,46 @@ static int walk_forked(struct libckpt_image *img, struct walk *w)
 	return ret;
 }
 
+/* The walk's records from the read position to the trailer. */
+static int walk_on(struct libckpt_image *img, struct walk *w)
+{
+	const struct ckpt_base_run *missing;
+	struct ckpt_rec_hdr rh;
+	int ret;
+
+	for (;;) {
+		ret = next_record(img, &rh);
+		if (ret)
+			return ret;
+		if (rh.type == CKPT_REC_TRAILER)
+			break;
+		if (rh.type != CKPT_REC_PAGES)
+			return misplaced(img, &rh, img->nr_tasks);
+		ret = parse_pages(img, w, &rh);
+		if (ret || img->paused)
+			return ret;
+	}
+	missing = expected_late(img, w);
+	if (missing)
+		return bad(img, -EBADMSG, "the image ends before the LATE run 0x%" PRIx64
+			   "+%" PRIu64 " of pid %" PRIu32, (uint64_t)missing->addr,
+			   (uint64_t)missing->nr_pages, img->tasks[w->late_task].rec.pid);
+	/* The bytes skipped were verified: take their crc. */
+	if (w->skip_data)
+		img->src.crc = img->pages_end_crc;
+	ret = walk_forked(img, w);
+	if (ret)
+		return ret;
+	return parse_trailer(img, &rh, (w->skip_data || w->defer) && img->defer_data);
+}
+
 static int walk_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 		      void *arg, bool runs_only)
 {
 	struct walk w = { .fn = fn, .arg = arg,
 			  .skip_data = runs_only && img->verified,
 			  .defer = runs_only && !img->verified && img->defer_data };
-	struct ckpt_rec_hdr rh;
 	size_t i;
-	int ret;
 
 	if (img->src.stream && img->walked)
 		return bad(img, -EINVAL, "a stream's pages can be read only once");
@@ -2359,26 +2603,7 @@ static int walk_pages(struct libckpt_image *img, libckpt_pages_fn fn,
 		memset(img->ts[i].vma_pages, 0,
 		       img->ts[i].nr_vmas * sizeof(uint64_t));
 	}
-	for (;;) {
-		ret = next_record(img, &rh);
-		if (ret)
-			return ret;
-		if (rh.type == CKPT_REC_TRAILER) {
-			/* The bytes skipped were verified: take their crc. */
-			if (w.skip_data)
-				img->src.crc = img->pages_end_crc;
-			ret = walk_forked(img, &w);
-			if (ret)
-				return ret;
-			return parse_trailer(img, &rh,
-					     (w.skip_data || w.defer) && img->defer_data);
-		}
-		if (rh.type != CKPT_REC_PAGES)
-			return misplaced(img, &rh, img->nr_tasks);
-		ret = parse_pages(img, &w, &rh);
-		if (ret)
-			return ret;
-	}
+	return walk_on(img, &w);
 }
 
 /* Header and metadata; then, unless it is a stream, everything else. */
@@ -2406,6 +2631,7 @@ static struct libckpt_image *img_new(int fd, bool own_fd)
 		img->src.fd = fd;
 		img->src.own_fd = own_fd;
 		img->src.limit = NO_LIMIT;
+		img->src.spool = -1;
 	}
 	return img;
 }
@@ -2555,6 +2781,81 @@ int libckpt_image_open_deferred(const char *spec, struct libckpt_image **out,
 	return open_spec(spec, true, out, err, errlen);
 }
 
+int libckpt_image_open_spooled(int in_fd, int spool_fd, struct libckpt_image **out,
+			       char *err, size_t errlen)
+{
+	struct libckpt_image *img = img_new(in_fd, false);
+	int ret;
+
+	if (!img)
+		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
+	img->src.stream = true;
+	img->src.spool = spool_fd;
+	img->pause_late = true;
+	ret = finish_open(img, out, err, errlen);
+	return ret;
+}
+
+bool libckpt_image_paused(const struct libckpt_image *img)
+{
+	return img->paused != NULL;
+}
+
+int libckpt_image_resume(struct libckpt_image *img, libckpt_pages_fn fn, void *arg,
+			 char *err, size_t errlen)
+{
+	struct paused *ps = img->paused;
+	struct walk w;
+	int ret;
+
+	if (!ps)
+		return libckpt_fail(err, errlen, -EINVAL, "the image's walk is not paused");
+	w = ps->w;
+	w.fn = fn;
+	w.arg = arg;
+	img->paused = NULL;
+	ret = read_run_pad(img, CKPT_PAGES_PAD(img->src.pos), false);
+	if (!ret)
+		ret = pages_body(img, &w, &ps->p, ps->ti, ps->vi);
+	free(ps);
+	if (!ret)
+		ret = walk_on(img, &w);
+	if (ret)
+		return libckpt_fail(err, errlen, ret, "%s", img->err);
+	return 0;
+}
+
+static bool near(uint64_t addr, uint64_t x, uint64_t pages)
+{
+	return addr + pages * CKPT_PAGE_SIZE > x && addr < x + pages * CKPT_PAGE_SIZE;
+}
+
+bool libckpt_near_a_thread(const struct libckpt_image_task *t, uint64_t addr)
+{
+	struct user_regs_struct regs;
+	uint32_t k;
+
+	for (k = 0; k < t->rec.nr_threads; k++) {
+		memcpy(&regs, t->threads[k].regs, sizeof(regs));
+		if (near(addr, regs.rip, CKPT_LATE_NEAR_IP) ||
+		    near(addr, regs.rsp, CKPT_LATE_NEAR_SP))
+			return true;
+	}
+	return false;
+}
+
+bool libckpt_late_mapping(const struct ckpt_rec_vma *v)
+{
+	return (v->flags & CKPT_VMA_ANON) && !(v->flags & CKPT_LATE_VMA_NOT) &&
+	       v->nr_pages > CKPT_LATE_MIN_PAGES;
+}
+
+bool libckpt_may_come_late(const struct libckpt_image_task *t,
+			   const struct ckpt_rec_vma *v, uint64_t addr)
+{
+	return libckpt_late_mapping(v) && !libckpt_near_a_thread(t, addr);
+}
+
 /*
  * The image's CRC from the CRCs of its page data, computed by whoever
  * read the data (the module, as it filled memory): the bytes the reader
@@ -2623,6 +2924,7 @@ void libckpt_image_close(struct libckpt_image *img)
 		free(ts->own);
 		free(ts->fres);
 		free(ts->touched_v);
+		free(ts->late_v);
 		free(ts->vma_pages);
 	}
 	free(img->zombies);
@@ -2632,6 +2934,7 @@ void libckpt_image_close(struct libckpt_image *img)
 	free(img->files);
 	free(img->objs);
 	free(img->chunk);
+	free(img->paused);
 	if (img->src.own_fd)
 		close(img->src.fd);
 	free(img);
@@ -2723,7 +3026,7 @@ int libckpt_image_export(struct libckpt_image *img, int out_fd,
 
 int libckpt_image_fd(const struct libckpt_image *img)
 {
-	return img->src.fd;
+	return img->src.spool >= 0 ? img->src.spool : img->src.fd;
 }
 
 /*

@@ -144,6 +144,26 @@ static int add_run(const struct libckpt_page_run *run, void *arg)
 	return ret;
 }
 
+static int by_addr(const void *a, const void *b)
+{
+	const struct ckpt_restore_run *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * A version 12 image brings each process's runs in two sweeps (its late
+ * pages last); the module and the lazy split take them in address order.
+ */
+static void sort_runs(struct tree *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++)
+		qsort(tr->plans[i].runs, tr->plans[i].nr_runs, sizeof(*tr->plans[i].runs),
+		      by_addr);
+}
+
 static int plan_task(struct plan *p, const struct libckpt_image_task *t,
 		     struct shared *e)
 {
@@ -319,6 +339,7 @@ static int build_tree(struct libckpt_image *img, struct tree *tr)
 	ret = libckpt_chain_page_runs(&tr->chain, add_run, &router, err, sizeof(err));
 	if (ret)
 		return fail(tr->e, ret, "%s", err);
+	sort_runs(tr);
 	return 0;
 }
 
@@ -912,23 +933,36 @@ int libckpt_restore(const char *spec, const struct libckpt_restore_opts *o,
 	struct libckpt_image *img;
 	size_t shared_len, i;
 	char spooled[64];
+	int spool = -1;
 	uint32_t j;
 	int ret;
 
-	/* The whole stream is spooled before anything runs: nothing to gain. */
-	if (o->lazy && !strcmp(spec, "-"))
-		return libckpt_fail(err, errlen, -EINVAL,
-				    "--lazy needs an image file or area, not a stream");
-	if (!strcmp(spec, "-")) {
-		ret = spool_stdin(o, spooled, sizeof(spooled), err, errlen);
-		if (ret)
-			return ret;
-		spec = spooled;
+	if (o->lazy && !strcmp(spec, "-")) {
+		/*
+		 * Read up to the late runs (format 12): the tree starts once
+		 * the rest of what it needs is here, and the page server
+		 * reads the rest (libckpt_image_resume()).
+		 */
+		spool = memfd_create("ckpt-image", MFD_CLOEXEC);
+		if (spool < 0)
+			return libckpt_fail(err, errlen, -errno, "cannot create a memfd: %s",
+					    strerror(errno));
+		ret = libckpt_image_open_spooled(STDIN_FILENO, spool, &img, err, errlen);
+	} else {
+		if (!strcmp(spec, "-")) {
+			ret = spool_stdin(o, spooled, sizeof(spooled), err, errlen);
+			if (ret)
+				return ret;
+			spec = spooled;
+		}
+		/* Its page data is checked as the module fills it: check_filled(). */
+		ret = libckpt_image_open_deferred(spec, &img, err, errlen);
 	}
-	/* Its page data is checked as the module fills it: check_filled(). */
-	ret = libckpt_image_open_deferred(spec, &img, err, errlen);
-	if (ret)
+	if (ret) {
+		if (spool >= 0)
+			close(spool);
 		return ret;
+	}
 	shared_len = sizeof(struct shared) +
 		     libckpt_image_nr_tasks(img) * sizeof(pid_t);
 	tr.e = mmap(NULL, shared_len, PROT_READ | PROT_WRITE,
@@ -1005,6 +1039,8 @@ out:
 	free(tr.socks);
 	libckpt_chain_close(&tr.chain);
 	libckpt_image_close(img);
+	if (spool >= 0)
+		close(spool);
 	munmap(tr.e, shared_len);
 	return ret;
 }

@@ -159,7 +159,7 @@ struct tree {
 	size_t nr_zombies;
 	pid_t *zpids;		/* per zombie: made by this restoring process */
 	int top;		/* above every recorded descriptor */
-	const struct libckpt_image *img;
+	struct libckpt_image *img;
 	struct libckpt_chain chain;	/* img and the generations it builds on */
 	int image_fd;		/* img's own descriptor, duplicated above top */
 	int crc_fd;		/* the pieces' CRCs, written by the module */

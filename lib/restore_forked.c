@@ -204,10 +204,12 @@ int libckpt_rst_forked_plan(struct tree *tr)
 	struct plan *c, *p;
 	size_t i, j, r;
 	ssize_t k;
+	int ret;
 
-	if (own_mappings(&m)) {
+	ret = own_mappings(&m);
+	if (ret) {
 		free(m.v);
-		return fail(tr->e, -ENOMEM, "cannot read /proc/self/maps");
+		return fail(tr->e, ret, "cannot read /proc/self/maps: %s", strerror(-ret));
 	}
 	for (i = 0; i < tr->n; i++) {
 		c = &tr->plans[i];

@@ -28,11 +28,6 @@
 #include "restore.h"
 
 #define PAGE		((uint64_t)CKPT_PAGE_SIZE)
-/* A mapping with this much image data or less is filled with the rest. */
-#define LAZY_MIN_BYTES	(64 * 1024)
-/* Filled at once around each thread's instruction and stack pointer. */
-#define NEAR_IP		(2 * PAGE)
-#define NEAR_SP		(16 * PAGE)
 
 #define UFFD_FEATURES	(UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | \
 			 UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP)
@@ -40,22 +35,24 @@
 /* --- the plan: what the module fills and what the server does ------------- */
 
 /*
- * Only private anonymous memory is served: userfaultfd's MISSING mode
- * takes anonymous, shmem and hugetlb mappings (vma_can_userfault(), 6.1),
- * and shared memory is the controller's (restore_shm.c). Stacks, locked
+ * What is served later is what the image format lets come late
+ * (CKPT_LATE_*, libckpt_late_mapping()), counting the pages this restore
+ * fills in the mapping (a forked child's copies of its parent's too).
+ * Only private anonymous memory: userfaultfd's MISSING mode takes
+ * anonymous, shmem and hugetlb mappings (vma_can_userfault(), 6.1), and
+ * shared memory is the controller's (restore_shm.c). Stacks, locked
  * mappings (populated when made), THP-advised ones (UFFDIO_COPY maps
- * small pages) and MADV_WIPEONFORK ones (a forked child's copy would be
- * served the image's data, not zeros) are filled with the rest.
+ * small pages), MADV_WIPEONFORK ones (a forked child's copy would be
+ * served the image's data, not zeros) and small ones are filled with the
+ * rest, and so is what lies around each thread's instruction and stack
+ * pointer.
  */
 static bool may_be_lazy(const struct libckpt_image_vma *v, uint64_t data)
 {
-	uint32_t f = v->rec.flags;
+	struct ckpt_rec_vma r = v->rec;
 
-	if (!(f & CKPT_VMA_ANON) ||
-	    (f & (CKPT_VMA_SHARED | CKPT_VMA_STACK | CKPT_VMA_VDSO | CKPT_VMA_LOCKED |
-		  CKPT_VMA_HUGEPAGE | CKPT_VMA_WIPEONFORK | CKPT_VMA_SYSV)))
-		return false;
-	return data > LAZY_MIN_BYTES;
+	r.nr_pages = data / PAGE;
+	return libckpt_late_mapping(&r);
 }
 
 static int append_run(struct ckpt_restore_run **arr, size_t *n, size_t *cap,
@@ -73,22 +70,6 @@ static int append_run(struct ckpt_restore_run **arr, size_t *n, size_t *cap,
 	(*arr)[(*n)++] = (struct ckpt_restore_run){ .addr = addr, .offset = offset,
 						    .nr_pages = 1 };
 	return 0;
-}
-
-/* Is @addr where one of @t's threads runs or keeps its stack? */
-static bool near_a_thread(const struct libckpt_image_task *t, uint64_t addr)
-{
-	struct user_regs_struct regs;
-	uint32_t k;
-
-	for (k = 0; k < t->rec.nr_threads; k++) {
-		memcpy(&regs, t->threads[k].regs, sizeof(regs));
-		if (addr + NEAR_IP > regs.rip && addr < regs.rip + NEAR_IP)
-			return true;
-		if (addr + NEAR_SP > regs.rsp && addr < regs.rsp + NEAR_SP)
-			return true;
-	}
-	return false;
 }
 
 static int split_plan(struct plan *p)
@@ -122,7 +103,7 @@ static int split_plan(struct plan *p)
 		for (k = 0; !ret && k < r->nr_pages; k++) {
 			uint64_t addr = r->addr + k * PAGE, off = r->offset + k * PAGE;
 
-			if (j < t->rec.nr_vmas && p->lazy_vma[j] && !near_a_thread(t, addr))
+			if (j < t->rec.nr_vmas && p->lazy_vma[j] && !libckpt_near_a_thread(t, addr))
 				ret = append_run(&p->lazy, &p->nr_lazy, &p->cap_lazy, addr, off);
 			else
 				ret = append_run(&eager, &nr_eager, &cap_eager, addr, off);

@@ -48,7 +48,8 @@ struct lazy_pace {
 };
 
 int libckpt_lazy_pieces(struct origin *o, const struct plan *p, size_t task);
-struct lazy_slot *libckpt_lazy_order(struct origin *origins, size_t n, size_t *nr);
+struct lazy_slot *libckpt_lazy_order(struct origin *origins, size_t n, bool streaming,
+				     size_t *nr);
 void libckpt_lazy_pace_start(struct lazy_pace *pace, uint64_t rate);
 void libckpt_lazy_pace(struct lazy_pace *pace, uint64_t bytes, const bool *stop);
 

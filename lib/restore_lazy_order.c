@@ -104,8 +104,20 @@ static int hotter(const void *a, const void *b)
 	return x->pc < y->pc ? -1 : x->pc > y->pc;
 }
 
-/* Every piece of @origins, in the order the prefetch takes them. */
-struct lazy_slot *libckpt_lazy_order(struct origin *origins, size_t n, size_t *nr)
+/* In the order a stream brings them. */
+static int sooner(const void *a, const void *b)
+{
+	const struct lazy_slot *x = a, *y = b;
+
+	return x->pc->offset < y->pc->offset ? -1 : x->pc->offset > y->pc->offset;
+}
+
+/*
+ * Every piece of @origins, in the order the prefetch takes them: hottest
+ * first, or, from a stream still arriving (@streaming), as they arrive.
+ */
+struct lazy_slot *libckpt_lazy_order(struct origin *origins, size_t n, bool streaming,
+				     size_t *nr)
 {
 	struct lazy_slot *order;
 	size_t i, j, k = 0;
@@ -118,7 +130,7 @@ struct lazy_slot *libckpt_lazy_order(struct origin *origins, size_t n, size_t *n
 	for (i = 0, k = 0; i < n; i++)
 		for (j = 0; j < origins[i].nr_pieces; j++)
 			order[k++] = (struct lazy_slot){ &origins[i], &origins[i].pieces[j] };
-	qsort(order, k, sizeof(*order), hotter);
+	qsort(order, k, sizeof(*order), streaming ? sooner : hotter);
 	*nr = k;
 	return order;
 }

@@ -73,6 +73,16 @@ struct server {
 	size_t next;		/* the prefetch's place in order */
 	bool pass_done;		/* every piece claimed once */
 	bool stop, io_error;	/* atomic */
+	/*
+	 * Restoring from a stream whose late runs are still arriving
+	 * (libckpt_image_paused()): the spooler thread reads them into the
+	 * image's memfd; a piece is read once it is there.
+	 */
+	bool streaming;
+	pthread_mutex_t arrival;	/* protects the next two */
+	pthread_cond_t arrived_cond;
+	uint64_t arrived;	/* bytes of the image in the memfd */
+	bool stream_done;	/* atomic: all of them, the checksum checked */
 };
 
 static int by_addr_cmp(const void *a, const void *b, void *arg)
@@ -199,15 +209,27 @@ static int copy_pages(struct ctx *c, uint32_t k, uint64_t addr, const char *src,
 	return 0;
 }
 
+/* Wait until the image's bytes up to @end are in its memfd. */
+static void wait_for(struct server *s, uint64_t end)
+{
+	if (!s->streaming)
+		return;
+	pthread_mutex_lock(&s->arrival);
+	while (s->arrived < end)
+		pthread_cond_wait(&s->arrived_cond, &s->arrival);
+	pthread_mutex_unlock(&s->arrival);
+}
+
 /*
  * The bytes of @pc: straight from the image's page cache through the
  * mapping (UFFDIO_COPY copies from any user address), else read into @buf.
  */
-static const char *piece_bytes(const struct server *s, const struct piece *pc, char *buf)
+static const char *piece_bytes(struct server *s, const struct piece *pc, char *buf)
 {
 	size_t len = pc->pages * PAGE;
 	uintptr_t from, to;
 
+	wait_for(s, pc->offset + len);
 	if (s->map && pc->offset + len <= s->map_len) {
 		/* One call maps the piece's page cache, not a fault per 64 KiB. */
 		from = (uintptr_t)(s->map + pc->offset) & ~(uintptr_t)(PAGE - 1);
@@ -588,6 +610,41 @@ static __attribute__((noreturn)) void give_up(struct server *s, const char *why)
 	_exit(1);
 }
 
+static void arrive(struct server *s, uint64_t end, bool all)
+{
+	pthread_mutex_lock(&s->arrival);
+	s->arrived = end;
+	if (all)
+		__atomic_store_n(&s->stream_done, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&s->arrived_cond);
+	pthread_mutex_unlock(&s->arrival);
+}
+
+static int on_arrival(const struct libckpt_page_run *run, void *arg)
+{
+	arrive(arg, run->offset + (uint64_t)run->nr_pages * PAGE, false);
+	return 0;
+}
+
+/*
+ * Reads the rest of the stream into the memfd as it comes, each run
+ * checked against the layout the restore was planned by, and the image's
+ * checksum at its end: a stream that ends early or does not add up kills
+ * the tree, whose memory it was to complete.
+ */
+static void *spooler(void *arg)
+{
+	struct server *s = arg;
+	char err[LIBCKPT_ERRLEN], why[LIBCKPT_ERRLEN + 64];
+
+	if (libckpt_image_resume(s->tr->img, on_arrival, s, err, sizeof(err))) {
+		snprintf(why, sizeof(why), "the image stream: %s", err);
+		give_up(s, why);
+	}
+	arrive(s, UINT64_MAX, true);
+	return NULL;
+}
+
 /*
  * Every page is read: the image's checksum from the module's CRCs of what
  * it filled, the controller's of shared memory, and ours.
@@ -647,7 +704,9 @@ static void close_others(struct server *s)
 		high = libckpt_image_fd(s->tr->img);
 
 	if (null >= 0) {
-		dup2(null, 0);
+		/* A stream still arriving comes on standard input. */
+		if (!s->streaming)
+			dup2(null, 0);
 		dup2(null, 1);
 		close(null);
 	}
@@ -693,7 +752,7 @@ static __attribute__((noreturn)) void serve(struct server *s)
 	pthread_rwlockattr_t attr;
 	struct pollfd *pfds = NULL;
 	size_t cap = 0, i, n, workers;
-	pthread_t th[2];
+	pthread_t th[2], spool;
 	bool done, dead;
 	struct stat st;
 	void *map;
@@ -702,7 +761,8 @@ static __attribute__((noreturn)) void serve(struct server *s)
 	setsid();
 	prctl(PR_SET_NAME, "ckpt-lazy");
 	close_others(s);
-	if (!fstat(s->tr->image_fd, &st) && st.st_size > 0) {
+	/* A stream's memfd grows as it arrives: its pieces are read. */
+	if (!s->streaming && !fstat(s->tr->image_fd, &st) && st.st_size > 0) {
 		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, s->tr->image_fd, 0);
 		if (map != MAP_FAILED) {
 			s->map = map;
@@ -714,6 +774,10 @@ static __attribute__((noreturn)) void serve(struct server *s)
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&s->lock, &attr);
 	pthread_mutex_init(&s->cursor, NULL);
+	pthread_mutex_init(&s->arrival, NULL);
+	pthread_cond_init(&s->arrived_cond, NULL);
+	if (s->streaming && pthread_create(&spool, NULL, spooler, s))
+		give_up(s, "cannot start the thread that reads the rest of the stream");
 	libckpt_lazy_pace_start(&s->pace, s->tr->o->lazy_rate);
 	workers = start_workers(s, th);
 	if (!workers)
@@ -737,7 +801,8 @@ static __attribute__((noreturn)) void serve(struct server *s)
 				ret = serve_ctx(s, s->ctxs[i]);
 		dead = all_dead(s);
 		done = __atomic_load_n(&s->pass_done, __ATOMIC_ACQUIRE) && all_read(s) &&
-		       all_served(s);
+		       all_served(s) &&
+		       (!s->streaming || __atomic_load_n(&s->stream_done, __ATOMIC_ACQUIRE));
 		pthread_rwlock_unlock(&s->lock);
 		if (ret || __atomic_load_n(&s->io_error, __ATOMIC_RELAXED))
 			give_up(s, ret == -ENOMEM ? "out of memory serving pages" :
@@ -810,7 +875,7 @@ static int register_lazy(struct tree *tr, size_t i, int uffd)
  */
 int libckpt_rst_lazy_serve(struct tree *tr)
 {
-	struct server s = { .tr = tr };
+	struct server s = { .tr = tr, .streaming = libckpt_image_paused(tr->img) };
 	struct ctx *c;
 	char err[LIBCKPT_ERRLEN];
 	int *uffds = malloc(tr->n * sizeof(*uffds));
@@ -865,7 +930,10 @@ int libckpt_rst_lazy_serve(struct tree *tr)
 		goto out;
 	/* Nothing to serve: the image's checksum is the module's alone. */
 	if (!s.nr_ctxs) {
-		ret = libckpt_rst_check_filled(tr, NULL, 0, err, sizeof(err));
+		if (s.streaming)
+			ret = libckpt_image_resume(tr->img, NULL, NULL, err, sizeof(err));
+		if (!ret)
+			ret = libckpt_rst_check_filled(tr, NULL, 0, err, sizeof(err));
 		if (ret)
 			fail(tr->e, ret, "%s", err);
 		goto out;
@@ -874,7 +942,7 @@ int libckpt_rst_lazy_serve(struct tree *tr)
 	 * The generation stays whole while it is served: the lock lives with
 	 * the image's open file description, which the server keeps open.
 	 */
-	s.order = libckpt_lazy_order(s.origins, s.nr_origins, &s.nr_order);
+	s.order = libckpt_lazy_order(s.origins, s.nr_origins, s.streaming, &s.nr_order);
 	if (!s.order) {
 		ret = fail(tr->e, -ENOMEM, "out of memory");
 		goto out;

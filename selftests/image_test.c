@@ -79,6 +79,8 @@ struct m_task {
 	int nr_vmas, nr_runs;
 	struct m_vma vmas[4];
 	struct m_run runs[6];
+	int nr_late;		/* of runs, those of the second sweep */
+	struct m_run late[2];
 };
 
 struct model {
@@ -122,6 +124,20 @@ static void std_model(struct model *m)
 	*m = std;
 }
 
+/* The second process has 20 pages that come late, in the middle of its runs. */
+static void late_model(struct model *m)
+{
+	static const struct m_run runs[] = {
+		{ 0x10000, 1 }, { 0x1f000, 1 }, { 0x100000, 20 }, { 0x200000, 1 },
+	};
+
+	std_model(m);
+	memcpy(m->t[1].runs, runs, sizeof(runs));
+	m->t[1].nr_runs = 4;
+	m->t[1].late[0] = runs[2];
+	m->t[1].nr_late = 1;
+}
+
 /* What the writer gets wrong on purpose. */
 enum mut {
 	M_NONE,
@@ -146,6 +162,7 @@ enum mut {
 	M_NO_TTY, M_TTY_TWICE, M_TTY_FG_NO_CTTY, M_TTY_NOT_NAMED,
 	M_FORKED_NO_PAGE, M_FORKED_OVERLAP,
 	M_TOUCHED_ORDER, M_TOUCHED_FLAGS,
+	M_LATE_RULE, M_LATE_ONE_SWEEP, M_LATE_MISSING,
 };
 
 /* The contents every captured page carries: its owner and address. */
@@ -545,6 +562,33 @@ static void put_touched(struct buf *b, const struct m_task *t, bool first,
 	rec(b, CKPT_REC_TOUCHED, 0, &r, sizeof(r), runs, sizeof(runs));
 }
 
+/* Its runs of the second sweep; a stack page, which may not come late. */
+static void put_late(struct buf *b, const struct m_task *t, bool first,
+		     enum mut mut)
+{
+	struct ckpt_rec_late r = { .nr_runs = (uint32_t)t->nr_late };
+	struct ckpt_base_run runs[2];
+	int i;
+
+	for (i = 0; i < t->nr_late; i++)
+		runs[i] = (struct ckpt_base_run){ t->late[i].addr, t->late[i].n };
+	if (first && mut == M_LATE_RULE) {
+		runs[0] = (struct ckpt_base_run){ 0x7ffd1000, 1 };
+		r.nr_runs = 1;
+	}
+	rec(b, CKPT_REC_LATE, 0, &r, sizeof(r), runs, r.nr_runs * sizeof(runs[0]));
+}
+
+static bool is_late(const struct m_task *t, const struct m_run *run)
+{
+	int i;
+
+	for (i = 0; i < t->nr_late; i++)
+		if (t->late[i].addr == run->addr)
+			return true;
+	return false;
+}
+
 static void put_task(struct buf *b, const struct m_task *t, bool first,
 		     enum mut mut)
 {
@@ -597,9 +641,11 @@ static void put_task(struct buf *b, const struct m_task *t, bool first,
 		rec(b, CKPT_REC_FORKED, 0, &f, sizeof(f), &run, sizeof(run));
 	}
 	put_touched(b, t, first, mut);
+	put_late(b, t, first, mut);
 }
 
-static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
+/* @t's runs of the second sweep if @late, else the others. */
+static void put_runs(struct buf *b, const struct m_task *t, enum mut mut, bool late)
 {
 	static unsigned char page[CKPT_PAGE_SIZE];
 	struct ckpt_rec_pages p;
@@ -609,6 +655,8 @@ static void put_runs(struct buf *b, const struct m_task *t, enum mut mut)
 	int i;
 
 	for (i = 0; i < t->nr_runs; i++) {
+		if (is_late(t, &t->runs[i]) != late && mut != M_LATE_ONE_SWEEP)
+			continue;
 		p.pid = mut == M_PAGES_UNKNOWN_PID ? 999 : t->pid;
 		p.nr_pages = mut == M_RUN_ZERO && i == 0 ? 0 : t->runs[i].n;
 		p.addr = t->runs[i].addr;
@@ -658,10 +706,12 @@ static void build(struct buf *b, const struct model *m, enum mut mut)
 	put_zombie(b, mut);
 	for (i = 0; i < m->nr_tasks; i++)
 		put_runs(b, &m->t[mut == M_PAGES_ORDER ? m->nr_tasks - 1 - i : i],
-			 mut);
+			 mut, false);
+	for (i = 0; mut != M_LATE_ONE_SWEEP && mut != M_LATE_MISSING && i < m->nr_tasks; i++)
+		put_runs(b, &m->t[i], mut, true);
 	/* One past the last type the format knows. */
 	if (mut == M_BAD_TYPE)
-		rec(b, CKPT_REC_TOUCHED + 1, 0, &junk, sizeof(junk), NULL, 0);
+		rec(b, CKPT_REC_LATE + 1, 0, &junk, sizeof(junk), NULL, 0);
 	if (mut == M_NO_TRAILER)
 		return;
 	tr.crc32c = libckpt_crc32c(0, b->p, b->len) ^ (mut == M_TRAILER_CRC);
@@ -679,6 +729,10 @@ static void build_std(struct buf *b, enum mut mut)
 
 	std_model(&m);
 	switch (mut) {
+	case M_LATE_ONE_SWEEP:
+	case M_LATE_MISSING:
+		late_model(&m);
+		break;
 	case M_DUP_PID:
 		m.t[1].pid = 100;
 		break;
@@ -928,7 +982,13 @@ BAD(empty_run, M_RUN_ZERO, -EBADMSG, "PAGES run of 0 pages");
 /* Version 8's alignment zeros are checked like any padding. */
 BAD(run_padding, M_RUN_PAD, -EBADMSG,
     "PAGES padding before the contents is not zero");
-BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 19");
+BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 20");
+BAD(late_page_may_not_come_late, M_LATE_RULE, -EBADMSG,
+    "LATE run 0x7ffd1000+1 of pid 100 holds page 0x7ffd1000, which may not come late");
+BAD(late_run_in_one_sweep, M_LATE_ONE_SWEEP, -EBADMSG,
+    "PAGES run 0x200000+1 of pid 102 follows every LATE run");
+BAD(late_run_missing, M_LATE_MISSING, -EBADMSG,
+    "the image ends before the LATE run 0x100000+20 of pid 102");
 BAD(forked_page_parent_lacks, M_FORKED_NO_PAGE, -EBADMSG,
     "FORKED page 0x20000 of pid 102: its parent 100 has no page there");
 BAD(forked_run_overlaps_own, M_FORKED_OVERLAP, -EBADMSG,
@@ -1157,6 +1217,42 @@ static void check_metadata(struct __test_metadata *_metadata,
 	EXPECT_EQ(299, t->locks->locks[2].end);
 	EXPECT_EQ(CKPT_LOCK_EOF, t->locks->locks[3].end);
 	EXPECT_EQ(NULL, libckpt_image_find_task(img, 101));
+}
+
+/* Pages run by run: the address of the last one. */
+static int last_run(const struct libckpt_page_run *run, void *arg)
+{
+	check_pages(run, arg);
+	((struct seen *)arg)->last_addr[0] = run->addr;
+	return 0;
+}
+
+/*
+ * Version 12's two sweeps: the LATE run comes after every other run, of
+ * every process, from a file and from a stream.
+ */
+TEST_F(img, late_runs_come_second)
+{
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt_image *img;
+	struct seen seen = { 0 };
+	struct model m;
+
+	late_model(&m);
+	build(&self->b, &m, M_NONE);
+	ASSERT_EQ(0, write_file(self->path, self->b.p, self->b.len));
+	ASSERT_EQ(0, libckpt_image_open(self->path, &img, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, libckpt_image_pages(img, last_run, &seen, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(STD_PAGES + 21, seen.pages);
+	EXPECT_EQ(0, seen.wrong);
+	EXPECT_EQ(0x100000, seen.last_addr[0]);
+	libckpt_image_close(img);
+	memset(&seen, 0, sizeof(seen));
+	EXPECT_EQ(0, try_stream(&self->b, err, &seen)) TH_LOG("%s", err);
+	EXPECT_EQ(STD_PAGES + 21, seen.pages);
+	EXPECT_EQ(0, seen.wrong);
 }
 
 /* Metadata and every page come back, at the right addresses, every walk. */

@@ -149,16 +149,17 @@ static void wait_stop(struct ctl *c)
 }
 
 #define BIG_PAGES	(256 * 1024)	/* 1 GiB */
+#define STREAM_PAGES	(16 * 1024)	/* 64 MiB */
 
-/* 1 GiB of anonymous memory, every page different. */
-static void big_workload(struct ctl *c)
+/* @pages pages of anonymous memory, every page different. */
+static void big_workload(struct ctl *c, uint64_t pages)
 {
-	uint64_t *mem = region(BIG_PAGES);
+	uint64_t *mem = region(pages);
 
-	fill(mem, BIG_PAGES, 4);
+	fill(mem, pages, 4);
 	c->ready = 1;
 	wait_go(c);
-	c->bad[0] = check(mem, BIG_PAGES, 4);
+	c->bad[0] = check(mem, pages, 4);
 	c->result[0] = c->bad[0] ? FAIL : PASS;
 	wait_stop(c);
 	_exit(0);
@@ -317,7 +318,9 @@ __attribute__((constructor)) static void maybe_workload(void)
 	if (!c)
 		_exit(49);
 	if (!strcmp(w, "big"))
-		big_workload(c);
+		big_workload(c, BIG_PAGES);
+	if (!strcmp(w, "stream"))
+		big_workload(c, STREAM_PAGES);
 	if (!strcmp(w, "tree"))
 		tree_workload(c);
 	if (!strcmp(w, "events"))
@@ -524,6 +527,30 @@ static void finish(void)
 	unlink(CTL);
 }
 
+/*
+ * The page server gave up: it and the tree are gone, @why is on its
+ * standard error (ERRS) and in the kernel log, the workload never checked
+ * itself.
+ */
+static void expect_tree_killed(struct __test_metadata *_metadata, pid_t server,
+			       const char *why)
+{
+	char out[4096];
+	int i;
+
+	EXPECT_EQ(0, wait_gone(server, 120000));
+	for (i = 0; i < npids; i++)
+		EXPECT_EQ(0, wait_gone(pids[i], 10000)) TH_LOG("pid %d was left behind", pids[i]);
+	read_text(ERRS, out, sizeof(out));
+	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("stderr: %s", out);
+	EXPECT_NE(NULL, strstr(out, "the restored tree was killed")) TH_LOG("stderr: %s", out);
+	EXPECT_EQ(0, run_cmd("dmesg", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("dmesg: %s", out);
+	EXPECT_EQ(RUNNING, ctl->result[0]);
+	unlink(AREA);
+	unlink(CTL);
+}
+
 FIXTURE(lazy) {
 };
 
@@ -538,18 +565,142 @@ FIXTURE_TEARDOWN(lazy)
 	unlink(ERRS);
 }
 
-/*
- * A stream is refused for --lazy, with the reason.
- */
-TEST_F(lazy, stream_refused)
-{
-	struct libckpt_restore_opts o = { .lazy = 1 };
-	char err[LIBCKPT_ERRLEN];
-	pid_t got;
-	int status;
+#define IMAGE	"/tmp/lz-image"
+#define TAIL	(8 << 20)	/* what the feeder keeps back: late pages */
 
-	EXPECT_GT(0, libckpt_restore("-", &o, &got, &status, err, sizeof(err)));
-	EXPECT_NE(NULL, strstr(err, "--lazy needs an image file or area")) TH_LOG("%s", err);
+/* AREA's generation as a standalone image file, IMAGE; its length. */
+static off_t export_image(struct __test_metadata *_metadata)
+{
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt_image *img;
+	struct stat st;
+	int fd;
+
+	ASSERT_EQ(0, libckpt_image_open(AREA, &img, err, sizeof(err))) TH_LOG("%s", err);
+	fd = open(IMAGE, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, libckpt_image_export(img, fd, NULL, NULL, err, sizeof(err)))
+		TH_LOG("%s", err);
+	libckpt_image_close(img);
+	ASSERT_EQ(0, fstat(fd, &st));
+	close(fd);
+	return st.st_size;
+}
+
+/*
+ * Writes IMAGE into @pipe_fd but its last TAIL bytes, waits (60 s at
+ * most) for the restored workload's first tick after @t0, then writes the
+ * tail unless @cut, and exits: 0 if the workload ran before the tail was
+ * sent, 1 if it did not, 2 on an I/O error.
+ */
+static pid_t feed(int pipe_fd, off_t len, uint64_t t0, bool cut)
+{
+	static char buf[1 << 16];
+	pid_t pid = fork();
+	uint64_t deadline = now_ns() + 60 * 1000000000ULL;
+	off_t done = 0;
+	ssize_t n;
+	int fd;
+
+	if (pid)
+		return pid;
+	/* A server that gave up closed the pipe: say so, do not die of it. */
+	signal(SIGPIPE, SIG_IGN);
+	fd = open(IMAGE, O_RDONLY);
+	while (fd >= 0 && done < len - TAIL) {
+		n = read(fd, buf, len - TAIL - done < (off_t)sizeof(buf) ?
+			 (size_t)(len - TAIL - done) : sizeof(buf));
+		if (n <= 0 || write(pipe_fd, buf, (size_t)n) != n)
+			_exit(2);
+		done += n;
+	}
+	while (ctl->tick <= t0 && now_ns() < deadline)
+		usleep(1000);
+	while (!cut && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(pipe_fd, buf, (size_t)n) != n)
+			_exit(2);
+	_exit(ctl->tick > t0 ? 0 : 1);
+}
+
+/* libckpt_restore("-", --lazy) with @in as standard input, stderr to ERRS. */
+static int restore_stream(int in, pid_t *got, pid_t *server, char *err, size_t len)
+{
+	struct libckpt_restore_opts o = { .lazy = 1, .skip_file_check = 1 };
+	int saved_in = dup(0), saved_err = dup(2), fd, status, ret;
+
+	fd = open(ERRS, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 2);
+	close(fd);
+	dup2(in, 0);
+	o.lazy_server = server;
+	ret = libckpt_restore("-", &o, got, &status, err, len);
+	dup2(saved_in, 0);
+	dup2(saved_err, 2);
+	close(saved_in);
+	close(saved_err);
+	return ret;
+}
+
+/*
+ * A stream restored lazily starts the tree before it has ended: the
+ * feeder keeps the image's last 8 MiB (late pages of the workload's 64
+ * MiB) until the restored workload has run; then the server reads them
+ * and the workload finds every page of its memory.
+ */
+TEST_F_TIMEOUT(lazy, stream_starts_before_its_end, 300)
+{
+	char err[LIBCKPT_ERRLEN];
+	pid_t got = 0, server = 0, feeder;
+	int p[2], status;
+	uint64_t t0;
+	off_t len;
+
+	checkpoint_and_kill(_metadata, "stream", 1, 160);
+	len = export_image(_metadata);
+	ASSERT_LT(TAIL * 2, len);
+	ASSERT_EQ(0, pipe(p));
+	t0 = now_ns();
+	feeder = feed(p[1], len, t0, false);
+	close(p[1]);
+	ASSERT_EQ(0, restore_stream(p[0], &got, &server, err, sizeof(err))) TH_LOG("%s", err);
+	close(p[0]);
+	ASSERT_EQ(pids[0], got);
+	ASSERT_EQ(feeder, waitpid(feeder, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the restored workload did not run before the stream's end");
+	ASSERT_LT(0, server);
+	ASSERT_EQ(0, wait_gone(server, 120000));
+	expect_restored(_metadata, "stream_starts_before_its_end");
+	finish();
+	unlink(IMAGE);
+}
+
+/*
+ * A stream that ends before its late pages have come kills the tree it
+ * started, naming the reason.
+ */
+TEST_F_TIMEOUT(lazy, stream_cut_kills_the_tree, 300)
+{
+	/* "the image stream: record N at offset M: truncated: ..." */
+	const char *why = "truncated: the stream ends at byte";
+	char err[LIBCKPT_ERRLEN], out[4096];
+	pid_t got = 0, server = 0, feeder;
+	int p[2], status;
+	off_t len;
+
+	checkpoint_and_kill(_metadata, "stream", 1, 160);
+	len = export_image(_metadata);
+	run_cmd("dmesg -c", out, sizeof(out));
+	ASSERT_EQ(0, pipe(p));
+	feeder = feed(p[1], len, now_ns(), true);
+	close(p[1]);
+	ASSERT_EQ(0, restore_stream(p[0], &got, &server, err, sizeof(err))) TH_LOG("%s", err);
+	close(p[0]);
+	ASSERT_EQ(feeder, waitpid(feeder, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	expect_tree_killed(_metadata, server, why);
+	read_text(ERRS, out, sizeof(out));
+	EXPECT_NE(NULL, strstr(out, "the image stream: ")) TH_LOG("stderr: %s", out);
+	unlink(IMAGE);
 }
 
 /*
@@ -795,17 +946,7 @@ TEST_F_TIMEOUT(lazy, damaged_page_data_kills_the_tree, 300)
 	dup2(saved, 2);
 	close(saved);
 	ASSERT_EQ(0, i) TH_LOG("%s", err);
-	EXPECT_EQ(0, wait_gone(server, 120000));
-	for (i = 0; i < npids; i++)
-		EXPECT_EQ(0, wait_gone(pids[i], 10000)) TH_LOG("pid %d was left behind", pids[i]);
-	read_text(ERRS, out, sizeof(out));
-	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("stderr: %s", out);
-	EXPECT_NE(NULL, strstr(out, "the restored tree was killed")) TH_LOG("stderr: %s", out);
-	EXPECT_EQ(0, run_cmd("dmesg", out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, why)) TH_LOG("dmesg: %s", out);
-	EXPECT_EQ(RUNNING, ctl->result[0]);
-	unlink(AREA);
-	unlink(CTL);
+	expect_tree_killed(_metadata, server, why);
 }
 
 TEST_HARNESS_MAIN

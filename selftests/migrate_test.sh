@@ -7,7 +7,8 @@
 #    `ckptctl dump -o - --kill` it over TCP to B, and check it is gone here.
 #    Role B: receive both, restore the image, compare /proc of the restored
 #    workload with A's, tell it to check itself, report its verdict; then
-#    the same again with --lazy from the received file.
+#    the same again with --lazy, the received file sent through a pipe
+#    (restore - --lazy: the tree starts before the stream ends).
 # 2. The mismatch: A's next workload maps /tmp/rs-mapped, which B has too
 #    but with other contents. A dumps it to B without --kill; B's restore
 #    must refuse, naming the file, and A's workload must still run.
@@ -77,8 +78,8 @@ role_b() {
 	receive "$port" /tmp/image || return 1
 	ls -l /tmp/image | sed 's/^/# /'
 	restore_and_check /tmp/image /tmp/before.proc migrate_test.b || return 1
-	# The migrated image again, lazily, once the first copy has exited.
-	restore_and_check /tmp/image /tmp/before.proc migrate_test.b --lazy
+	# The migrated image again, lazily from a stream, once the first copy has exited.
+	restore_and_check /tmp/image /tmp/before.proc migrate_test.b --lazy-stream
 }
 
 # A: the mapped-file workload goes to B, without --kill.

@@ -38,14 +38,15 @@ wait_page_server() {
 	return 1
 }
 
-# restore_and_check SOURCE BEFORE SCOPE [--lazy]: restore an image file, or
+# restore_and_check SOURCE BEFORE SCOPE [--lazy|--lazy-stream]: restore an image file, or
 # the newest committed generation of an area, whose one process is
 # restore_test's "reboot" workload; compare /proc of the restored process
 # with BEFORE (saved by proc_snap before the checkpoint; SCOPE names this
 # restore for the allowlist), and make it check itself (SIGUSR1). With
 # --lazy the restore is lazy, and /proc is compared once its page server
 # has filled every page (until then its mappings are registered with
-# userfaultfd). Returns the workload's verdict, its exit status, or 1 if
+# userfaultfd); --lazy-stream restores the image file lazily from a pipe
+# (`restore - --lazy`), as the receiving end of a migration does. Returns the workload's verdict, its exit status, or 1 if
 # /proc differs.
 restore_and_check() {
 	rc_area=$1
@@ -58,7 +59,12 @@ restore_and_check() {
 		echo "# no task in the newest committed generation of $rc_area"
 		return 1
 	fi
-	ckptctl restore "$rc_area" --wait $rc_lazy > /tmp/restore.out 2> /tmp/restore.err &
+	if [ "$rc_lazy" = --lazy-stream ]; then
+		rc_lazy=--lazy
+		cat "$rc_area" | ckptctl restore - --wait --lazy > /tmp/restore.out 2> /tmp/restore.err &
+	else
+		ckptctl restore "$rc_area" --wait $rc_lazy > /tmp/restore.out 2> /tmp/restore.err &
+	fi
 	rc_ctl=$!
 	# Signal it only once its memory is the image's (its command line is
 	# the workload's, no longer ckptctl's): earlier, SIGUSR1 would kill the

@@ -379,10 +379,12 @@
 #define CKPT_GENL_VERSION	1
 
 /* Version of the image format (Documentation/image-format.rst). */
-#define CKPT_IMAGE_VERSION	11
+#define CKPT_IMAGE_VERSION	12
 /*
  * The oldest version readers still take: version 10 images lack only the
- * TOUCHED records (a lazy restore then prefetches in address order).
+ * TOUCHED records (a lazy restore then prefetches in address order), 10
+ * and 11 the LATE records (a lazy restore of a stream of one waits for
+ * its end).
  */
 #define CKPT_IMAGE_VERSION_MIN	10
 

@@ -166,6 +166,9 @@ struct ckpt_image_hdr {
  * @CKPT_REC_TOUCHED: struct ckpt_rec_touched, then nr_runs
  *	struct ckpt_touched_run (version 11): which of a process's pages
  *	were touched shortly before the freeze
+ * @CKPT_REC_LATE: struct ckpt_rec_late, then nr_runs struct
+ *	ckpt_base_run (version 12): a process's PAGES runs that come after
+ *	every process's other runs, for a lazy restore to serve later
  */
 enum ckpt_rec_type {
 	CKPT_REC_TASK = 1,
@@ -186,6 +189,7 @@ enum ckpt_rec_type {
 	CKPT_REC_BASE,
 	CKPT_REC_FORKED,
 	CKPT_REC_TOUCHED,
+	CKPT_REC_LATE,
 };
 
 /**
@@ -1537,6 +1541,45 @@ struct ckpt_touched_run {
  * accessed ones, then the rest; nothing else reads it.
  */
 struct ckpt_rec_touched {
+	__u32 nr_runs;
+	__u32 reserved;
+};
+
+/*
+ * Which pages may come late (CKPT_REC_LATE): those of a private anonymous
+ * mapping with none of CKPT_LATE_VMA_NOT flags and more than
+ * CKPT_LATE_MIN_PAGES pages in PAGES runs, except those within
+ * CKPT_LATE_NEAR_IP pages of a thread's instruction pointer or
+ * CKPT_LATE_NEAR_SP pages of its stack pointer (either way). Everything
+ * else a process needs to run comes before them.
+ */
+#define CKPT_LATE_VMA_NOT	(CKPT_VMA_SHARED | CKPT_VMA_STACK | CKPT_VMA_VDSO | \
+				 CKPT_VMA_LOCKED | CKPT_VMA_HUGEPAGE | \
+				 CKPT_VMA_WIPEONFORK | CKPT_VMA_SYSV)
+#define CKPT_LATE_MIN_PAGES	16
+#define CKPT_LATE_NEAR_IP	2
+#define CKPT_LATE_NEAR_SP	16
+
+/**
+ * struct ckpt_rec_late - a process's page runs that come last
+ * @nr_runs: struct ckpt_base_run that follow (0 or more)
+ * @reserved: zero
+ *
+ * Since version 12 the page runs come in two sweeps: first every
+ * process's runs that are not listed in its LATE record (processes in
+ * TASK order, each one's runs in ascending address order), then every
+ * listed run, as listed (processes in TASK order again). Each listed run
+ * is exactly one PAGES record (same address and page count), lies within
+ * one mapping and holds only pages that may come late (CKPT_LATE_*
+ * above); the list is in ascending address order and does not overlap
+ * the process's other runs. So a reader knows, before any page data,
+ * where each late run's contents will be (each PAGES record's padding
+ * depends only on where it starts), and a lazy restore of a stream can
+ * start the processes once the first sweep has arrived. A group whose
+ * processes share pages since fork() (CKPT_TASK_FORKED) and an
+ * incremental image have no late runs.
+ */
+struct ckpt_rec_late {
 	__u32 nr_runs;
 	__u32 reserved;
 };
