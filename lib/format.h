@@ -90,8 +90,8 @@ int libckpt_image_resume(struct libckpt_image *img, libckpt_pages_fn fn, void *a
  */
 bool libckpt_late_mapping(const struct ckpt_rec_vma *v);
 bool libckpt_near_a_thread(const struct libckpt_image_task *t, uint64_t addr);
-bool libckpt_may_come_late(const struct libckpt_image_task *t,
-			   const struct ckpt_rec_vma *v, uint64_t addr);
+bool libckpt_run_near_a_thread(const struct libckpt_image_task *t, uint64_t addr,
+			       uint64_t end);
 
 /*
  * For an area generation: a read lock (F_OFD_SETLK) on its bytes, held

@@ -1543,7 +1543,7 @@ static int parse_forked(struct libckpt_image *img, size_t ti,
 /*
  * A process's runs of the second sweep (version 12): in order, apart,
  * each within one mapping whose pages may come late and away from every
- * thread (CKPT_LATE_*, libckpt_may_come_late()).
+ * thread (CKPT_LATE_*, libckpt_late_mapping(), libckpt_run_near_a_thread()).
  */
 static int parse_late(struct libckpt_image *img, size_t ti,
 		      const struct ckpt_rec_hdr *rh, const void *fixed)
@@ -1551,7 +1551,7 @@ static int parse_late(struct libckpt_image *img, size_t ti,
 	struct task_state *ts = &img->ts[ti];
 	struct ckpt_rec_late rec = *(const struct ckpt_rec_late *)fixed;
 	const struct libckpt_image_task *t = &img->tasks[ti];
-	uint64_t next = 0, k;
+	uint64_t next = 0;
 	uint32_t i;
 	ssize_t v;
 	int ret;
@@ -1566,14 +1566,11 @@ static int parse_late(struct libckpt_image *img, size_t ti,
 		if (ret)
 			break;
 		v = find_vma(img, ti, r->addr, next);
-		for (k = 0; k < r->nr_pages; k++)
-			if (!libckpt_may_come_late(t, &ts->vmas[v].rec,
-						   r->addr + k * CKPT_PAGE_SIZE))
-				return bad(img, -EBADMSG, "LATE run 0x%" PRIx64 "+%" PRIu64
-					   " of pid %" PRIu32 " holds page 0x%" PRIx64
-					   ", which may not come late", (uint64_t)r->addr,
-					   (uint64_t)r->nr_pages, t->rec.pid,
-					   (uint64_t)(r->addr + k * CKPT_PAGE_SIZE));
+		if (!libckpt_late_mapping(&ts->vmas[v].rec) ||
+		    libckpt_run_near_a_thread(t, r->addr, next))
+			return bad(img, -EBADMSG, "LATE run 0x%" PRIx64 "+%" PRIu64
+				   " of pid %" PRIu32 " holds pages that may not come late",
+				   (uint64_t)r->addr, (uint64_t)r->nr_pages, t->rec.pid);
 	}
 	if (ret)
 		return ret;
@@ -2825,23 +2822,36 @@ int libckpt_image_resume(struct libckpt_image *img, libckpt_pages_fn fn, void *a
 	return 0;
 }
 
-static bool near(uint64_t addr, uint64_t x, uint64_t pages)
+/*
+ * Does a page of [@addr, @end) start less than @pages pages from @x,
+ * either way (addr + pages * 4096 > x && addr < x + pages * 4096 for one)?
+ */
+static bool near(uint64_t addr, uint64_t end, uint64_t x, uint64_t pages)
 {
-	return addr + pages * CKPT_PAGE_SIZE > x && addr < x + pages * CKPT_PAGE_SIZE;
+	uint64_t d = pages * CKPT_PAGE_SIZE;
+
+	return end > addr && (x < d || end - CKPT_PAGE_SIZE > x - d) &&
+	       (x > UINT64_MAX - d || addr < x + d);
 }
 
-bool libckpt_near_a_thread(const struct libckpt_image_task *t, uint64_t addr)
+bool libckpt_run_near_a_thread(const struct libckpt_image_task *t, uint64_t addr,
+			       uint64_t end)
 {
 	struct user_regs_struct regs;
 	uint32_t k;
 
 	for (k = 0; k < t->rec.nr_threads; k++) {
 		memcpy(&regs, t->threads[k].regs, sizeof(regs));
-		if (near(addr, regs.rip, CKPT_LATE_NEAR_IP) ||
-		    near(addr, regs.rsp, CKPT_LATE_NEAR_SP))
+		if (near(addr, end, regs.rip, CKPT_LATE_NEAR_IP) ||
+		    near(addr, end, regs.rsp, CKPT_LATE_NEAR_SP))
 			return true;
 	}
 	return false;
+}
+
+bool libckpt_near_a_thread(const struct libckpt_image_task *t, uint64_t addr)
+{
+	return libckpt_run_near_a_thread(t, addr, addr + CKPT_PAGE_SIZE);
 }
 
 bool libckpt_late_mapping(const struct ckpt_rec_vma *v)
@@ -2850,11 +2860,6 @@ bool libckpt_late_mapping(const struct ckpt_rec_vma *v)
 	       v->nr_pages > CKPT_LATE_MIN_PAGES;
 }
 
-bool libckpt_may_come_late(const struct libckpt_image_task *t,
-			   const struct ckpt_rec_vma *v, uint64_t addr)
-{
-	return libckpt_late_mapping(v) && !libckpt_near_a_thread(t, addr);
-}
 
 /*
  * The image's CRC from the CRCs of its page data, computed by whoever

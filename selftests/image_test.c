@@ -984,7 +984,7 @@ BAD(run_padding, M_RUN_PAD, -EBADMSG,
     "PAGES padding before the contents is not zero");
 BAD(unknown_record, M_BAD_TYPE, -EBADMSG, "unknown record type 20");
 BAD(late_page_may_not_come_late, M_LATE_RULE, -EBADMSG,
-    "LATE run 0x7ffd1000+1 of pid 100 holds page 0x7ffd1000, which may not come late");
+    "LATE run 0x7ffd1000+1 of pid 100 holds pages that may not come late");
 BAD(late_run_in_one_sweep, M_LATE_ONE_SWEEP, -EBADMSG,
     "PAGES run 0x200000+1 of pid 102 follows every LATE run");
 BAD(late_run_missing, M_LATE_MISSING, -EBADMSG,
