@@ -442,7 +442,8 @@ static int freeze_once(struct libckpt *h, int fd, struct workload *w,
 static int do_freeze(const struct opts *o)
 {
 	double fr[MAX_RUNS], npp[MAX_RUNS], fk[MAX_RUNS], st[MAX_RUNS],
-	       base[MAX_RUNS], thp[MAX_RUNS], wr[MAX_RUNS], ratio[MAX_RUNS];
+	       base[MAX_RUNS], thp[MAX_RUNS], wr[MAX_RUNS], ratio[MAX_RUNS],
+	       park[MAX_RUNS], cap[MAX_RUNS];
 	size_t len = (size_t)o->mib << 20;
 	struct libckpt_job job, done;
 	struct workload w = { 0 };
@@ -503,6 +504,8 @@ static int do_freeze(const struct opts *o)
 		fflush(stdout);
 		if (i > 0) {
 			fr[n] = job.freeze_ns / 1e3;
+			park[n] = job.park_ns / 1e3;
+			cap[n] = job.capture_ns / 1e3;
 			npp[n] = (double)job.freeze_ns / job.nr_pages;
 			fk[n] = fork_ns / 1e3;
 			ratio[n] = (double)job.freeze_ns / fork_ns;
@@ -527,6 +530,8 @@ static int do_freeze(const struct opts *o)
 		wl_stop(&w);
 	if (n) {
 		report("freeze", "us", fr, n);
+		report("park", "us", park, n);
+		report("capture", "us", cap, n);
 		report("freeze_per_page", "ns", npp, n);
 		report("fork", "us", fk, n);
 		report("freeze_over_fork", "x", ratio, n);

@@ -158,16 +158,18 @@ END {
 	k = "freeze,4k,1024,1"
 	line("freeze / fork(), 1G 4K", v(k, "freeze_over_fork"), "<=", 0.3, \
 	     sprintf("(%.2f ms / %.2f ms)", v(k, "freeze") / 1000, v(k, "fork") / 1000), "%10.3f")
-	# The O(pages) part of a freeze is its growth from 256 MiB to 1 GiB.
+	# The O(pages) part of a freeze is its capture'"'"'s growth from 256 MiB
+	# to 1 GiB: the park depends on scheduling, not on memory, and under a
+	# busy TCG host it varies by milliseconds.
 	for (m = 0; m < 2; m++) {
 		md = m ? "thp" : "4k"
-		a = v("freeze," md ",256,1", "freeze"); b = v("freeze," md ",1024,1", "freeze")
+		a = v("freeze," md ",256,1", "capture"); b = v("freeze," md ",1024,1", "capture")
 		slope[md] = a != "" && b != "" ? (b - a) / 768 : ""
 		fixed[md] = slope[md] != "" ? a - 256 * slope[md] : ""
 	}
 	line("THP freeze O(pages) slope / 4K slope, 256M..1G", \
 	     slope["4k"] > 0 ? ratio(slope["thp"], slope["4k"]) : "", "<=", 0.01, \
-	     sprintf("(%.2f / %.2f us per MiB; fixed parts %.0f / %.0f us)", slope["thp"], \
+	     sprintf("(capture: %.3f / %.3f us per MiB; fixed parts %.0f / %.0f us)", slope["thp"], \
 		     slope["4k"], fixed["thp"], fixed["4k"]), "%10.4f")
 	a = v("compare,4k,1024,1", "ckpt_stall"); b = v("compare,4k,1024,8", "ckpt_stall")
 	line("stall 8 thr / 1 thr, 1G 4K", ratio(b, a), "<=", 2, \
