@@ -869,7 +869,10 @@ static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
 	s->capture = job.capture_ns / 1e3;
 	/* The kernel times the TLB flush and the wake-up of the group as one. */
 	s->flush_release = (double)(job.freeze_ns - job.park_ns - job.capture_ns) / 1e3;
-	/* The workload's gap beyond the kernel's window: back on a CPU, first faults. */
+	/*
+	 * What the workload waited beyond the kernel's stop: for a CPU after
+	 * the release, its first faults (or a longer pre-pass hold).
+	 */
 	s->resume = s->stall - s->freeze;
 	s->call = (t1 - t0) / 1e3;
 	s->per_page = job.nr_pages ? (double)job.freeze_ns / job.nr_pages : 0;
