@@ -628,7 +628,7 @@ static void wl_kill_keep_ctl(struct workload *w)
 /* One compare run; every field a double (cmp_metrics[] reads them by offset). */
 struct cmp_sample {
 	double freeze, park, capture, flush_release, resume, call;
-	double stall, commit, writer, tput, restore, restore_tmpfs;
+	double stall, baseline, commit, writer, tput, restore, restore_tmpfs;
 	double c_stall, c_total, c_pre_stall, c_pd_stall, c_restore;
 	double per_page, stall_ratio, restore_ratio, pd_ratio;
 };
@@ -846,7 +846,10 @@ static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
 
 	if (wl_start(&w, len, o->thp, o->threads))
 		return -1;
+	/* The longest gap without a freeze too: 8 threads share 2 CPUs. */
+	w.ctl->reset_gen++;
 	base = wl_rate(&w, 1000);
+	s->baseline = wl_maxgap(&w) / 1e3;
 	w.ctl->reset_gen++;
 	t0 = now_ns();
 	if (libckpt_freeze(h, w.pid, fd, 0, &job)) {
@@ -972,6 +975,7 @@ static const struct cmp_metric {
 	CM(resume, "ckpt_resume", "us", CMP_ALWAYS),
 	CM(call, "ckpt_freeze_call", "us", CMP_ALWAYS),
 	CM(stall, "ckpt_stall", "us", CMP_ALWAYS),
+	CM(baseline, "ckpt_stall_baseline", "us", CMP_ALWAYS),
 	CM(per_page, "ckpt_freeze_per_page", "ns", CMP_ALWAYS),
 	CM(commit, "ckpt_commit", "s", CMP_ALWAYS),
 	CM(writer, "ckpt_writer", "MB/s", CMP_ALWAYS),
@@ -1003,9 +1007,9 @@ static int cmp_measured(const struct opts *o, const struct cmp_metric *m)
 
 static void cmp_print(int i, const struct cmp_sample *s)
 {
-	printf("# sample %d: ckpt freeze %.1f us (park %.1f, capture %.1f, flush+release %.1f; call %.1f us), stall %.1f us, commit %.2f s, writer %.1f MB/s, throughput while streaming %.0f%%, restore %.2f s (from tmpfs %.2f s) | criu dump stall %.1f us (total %.2f s), pre-dump stall %.1f us then dump stall %.1f us, restore %.2f s\n",
+	printf("# sample %d: ckpt freeze %.1f us (park %.1f, capture %.1f, flush+release %.1f; call %.1f us), stall %.1f us (%.1f us without a freeze), commit %.2f s, writer %.1f MB/s, throughput while streaming %.0f%%, restore %.2f s (from tmpfs %.2f s) | criu dump stall %.1f us (total %.2f s), pre-dump stall %.1f us then dump stall %.1f us, restore %.2f s\n",
 	       i, s->freeze, s->park, s->capture, s->flush_release, s->call, s->stall,
-	       s->commit, s->writer, s->tput, s->restore, s->restore_tmpfs, s->c_stall,
+	       s->baseline, s->commit, s->writer, s->tput, s->restore, s->restore_tmpfs, s->c_stall,
 	       s->c_total, s->c_pre_stall, s->c_pd_stall, s->c_restore);
 }
 

@@ -103,17 +103,19 @@ END {
 		}
 		printf "\n(ckpt/criu: ratio of the stalls per run, median; pre+dump: criu pre-dump, then\n criu dump --prev-images-dir, stall of the final dump; tput stream%%: the workload'"'"'s\n page writes per second while its image streamed, %% of undisturbed; -: not measured)\n"
 		printf "\nWhere ckpt'"'"'s stop goes (medians, ms): park, capture, flush + release (the kernel\ntimes them as one), resume (the workload'"'"'s stall beyond the kernel'"'"'s freeze) and the\nlibckpt_freeze() call (with the pre-pass, while the workload runs)\n\n"
-		printf "%-4s %5s %3s %9s %9s %9s %9s %9s %9s %9s\n", "mode", "MiB", "thr", \
-			"freeze", "park", "capture", "flush+rel", "resume", "stall", "call"
+		printf "%-4s %5s %3s %9s %9s %9s %9s %9s %9s %9s %9s\n", "mode", "MiB", "thr", \
+			"freeze", "park", "capture", "flush+rel", "resume", "stall", "no-freeze", "call"
 		for (i = 1; i <= nc; i++) {
 			k = ck[i]; split(k, f, ",")
-			printf "%-4s %5s %3s %9s %9s %9s %9s %9s %9.2f %9s\n", f[2], f[3], f[4], \
+			printf "%-4s %5s %3s %9s %9s %9s %9s %9s %9.2f %9s %9s\n", f[2], f[3], f[4], \
 				opt(k, "ckpt_freeze", "%.2f", 1000), opt(k, "ckpt_park", "%.2f", 1000), \
 				opt(k, "ckpt_capture", "%.2f", 1000), \
 				opt(k, "ckpt_flush_release", "%.2f", 1000), \
 				opt(k, "ckpt_resume", "%.2f", 1000), v(k, "ckpt_stall") / 1000, \
+				opt(k, "ckpt_stall_baseline", "%.2f", 1000), \
 				opt(k, "ckpt_freeze_call", "%.1f", 1000)
 		}
+		printf "\n(no-freeze: the workload'"'"'s longest gap over the second before the freeze)\n"
 	}
 
 	printf "\n3. Disk and writer (MB/s = 10^6 bytes/s; writer = image_len / stream_ns)\n\n"
@@ -173,7 +175,9 @@ END {
 		     slope["4k"], fixed["thp"], fixed["4k"]), "%10.4f")
 	a = v("compare,4k,1024,1", "ckpt_stall"); b = v("compare,4k,1024,8", "ckpt_stall")
 	line("stall 8 thr / 1 thr, 1G 4K", ratio(b, a), "<=", 2, \
-	     sprintf("(%.2f ms / %.2f ms)", b / 1000, a / 1000), "%10.2f")
+	     sprintf("(%.2f ms / %.2f ms; without a freeze %.2f / %.2f ms)", b / 1000, a / 1000, \
+		     v("compare,4k,1024,8", "ckpt_stall_baseline") / 1000, \
+		     v("compare,4k,1024,1", "ckpt_stall_baseline") / 1000), "%10.2f")
 	raw = v("raw,direct,1024,0", "raw")
 	w = v("compare,4k,256,1", "ckpt_writer")
 	line("writer / O_DIRECT of as many bytes, 256M 4K", ratio(w, raw), ">=", 0.9, \

@@ -90,7 +90,7 @@ elif [ -z "$1" ] || [ "$1" = targets ]; then
 	# freeze at two sizes gives its O(pages) slope; compare leaves the
 	# restores to the restore sections (tmpfs and area, with CRIU's) and
 	# CRIU's pre-dump (no target) out.
-	cmp="compare --area $dev --mode 4k --runs 3 --no-restore --no-predump"
+	cmp="compare --area $dev --mode 4k --runs 5 --no-restore --no-predump"
 	sections="
 raw_direct_1G|raw --dev $dev --mib 1024 --runs 3
 area_create|AREA
