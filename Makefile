@@ -82,7 +82,7 @@ help:
 	@echo "make fuzz            fuzz the image reader for FUZZ_TIME seconds (libFuzzer)"
 	@echo "make fuzz-corpus     regenerate the fuzz corpus from real images (QEMU)"
 	@echo "make demo            checkpoint, kill and restore a counter in QEMU"
-	@echo "make bench           the performance targets against CRIU in QEMU (~15 min; BENCH_ARGS=full: ~2 h)"
+	@echo "make bench           the performance targets against CRIU in QEMU (11-15 min; BENCH_ARGS=full: ~2 h)"
 	@echo "make check-flavours  build the module for the $(FLAVOURS) headers"
 	@echo "make install         module, library, headers, pkg-config, CLI, man page, completion, systemd unit"
 	@echo "make install-dkms    the module's source for DKMS (dkms add/build/install)"
