@@ -9,7 +9,7 @@
 #
 # usage: run_bench.sh [targets|quick|compare|full] [ONLY]
 #   targets: what the targets of issues 19 and 20 need, with few samples,
-#            in about 15 minutes under TCG (the default)
+#            in 11-15 minutes under TCG, build and boot included (the default)
 #   quick:   fewer and smaller points (a smoke run)
 #   compare: only the disk, the rate limiter and the ckpt/CRIU sweep
 #   full:    everything (about two hours under TCG)
