@@ -82,7 +82,7 @@ help:
 	@echo "make fuzz            fuzz the image reader for FUZZ_TIME seconds (libFuzzer)"
 	@echo "make fuzz-corpus     regenerate the fuzz corpus from real images (QEMU)"
 	@echo "make demo            checkpoint, kill and restore a counter in QEMU"
-	@echo "make bench           measure freeze, fork, writer and disk speed in QEMU"
+	@echo "make bench           the performance targets against CRIU in QEMU (11-15 min; BENCH_ARGS=full: ~2 h)"
 	@echo "make check-flavours  build the module for the $(FLAVOURS) headers"
 	@echo "make install         module, library, headers, pkg-config, CLI, man page, completion, systemd unit"
 	@echo "make install-dkms    the module's source for DKMS (dkms add/build/install)"
@@ -433,7 +433,8 @@ bench: stage $(BENCH)
 		--module nf_tables --module veth \
 		-- /opt/ckpt/bench/run_bench.sh $(BENCH_ARGS) || st=$$?; \
 	rm -f $(O)/bench/disk.img; \
-	selftests/bench/report.sh $(O)/bench/vm/results.ktap $(O)/bench/results.csv || st=1; \
+	selftests/bench/report.sh $(O)/bench/vm/results.ktap $(O)/bench/results.csv \
+		$(O)/bench/targets.txt || st=1; \
 	selftests/bench/plot.sh $(O)/bench/results.csv $(O)/bench/downtime.png || st=1; \
 	echo "bench: raw results in $(O)/bench/results.csv, plot $(O)/bench/downtime.png, log in $(O)/bench/vm/"; \
 	exit $$st

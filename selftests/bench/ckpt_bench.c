@@ -19,19 +19,23 @@
  *   ckpt_bench stream --area DEV --mib N [--rate BYTES/S] [--runs R]
  *       Writer throughput (image_len / stream_ns), optionally rate-limited.
  *   ckpt_bench compare --area DEV --mib N --mode 4k|thp [--threads T]
- *                      [--runs R] [--dir D]
+ *                      [--runs R] [--dir D] [--no-restore] [--no-predump]
  *       ckpt and CRIU side by side on the same workload, a fresh one for
- *       every measurement. ckpt: kernel freeze time, the workload's
- *       longest stall, freeze-to-commit time, writer MB/s, the workload's
- *       throughput while its image streams (% of undisturbed), restore
- *       time. CRIU (images in D, a tmpfs): `criu dump --leave-running`
- *       stall and total time; `criu pre-dump` then `criu dump` stall;
- *       `criu restore -d` time. Ratios ckpt/CRIU per run.
+ *       every measurement. ckpt: kernel freeze time and its parts (park,
+ *       capture, flush and release), the workload's longest stall,
+ *       freeze-to-commit time, writer MB/s, the workload's throughput
+ *       while its image streams (% of undisturbed), restore time. CRIU
+ *       (images in D, a tmpfs): `criu dump --leave-running` stall and
+ *       total time; `criu pre-dump` then `criu dump` stall; `criu
+ *       restore -d` time. Ratios ckpt/CRIU per run. --no-restore and
+ *       --no-predump leave out both tools' restores and CRIU's pre-dump
+ *       (the default targets run measures restores in `restore`).
  *   ckpt_bench restore --area DEV --mib N --mode 4k|thp [--runs R] [--dir D]
  *       Restore only: one checkpoint by each tool of a fresh workload,
- *       ckpt's copied to tmpfs, then R restores by each, alternating, timed
- *       (ckpt: libckpt_restore() detached; CRIU: `criu restore -d`), and
- *       the AnonHugePages of what ckpt restored.
+ *       ckpt's copied to tmpfs, then R rounds of restores, each timed and
+ *       killed again: ckpt from tmpfs, CRIU (`criu restore -d`), ckpt from
+ *       the area (libckpt_restore() detached); the AnonHugePages of the
+ *       workload at its checkpoint and of what ckpt restored.
  *   ckpt_bench raw --dev DEV --mib N [--runs R] [--buffered]
  *       Sequential write speed of the device: O_DIRECT 1 MiB aligned writes
  *       (or buffered writes + fsync), for comparison with the writer.
@@ -46,6 +50,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,13 +379,15 @@ static void report(const char *metric, const char *unit, const double *v,
 		   int n)
 {
 	struct stat3 s = stats(v, n);
+	/* Ratios are compared with targets like 0.002: keep their digits. */
+	int d = !strcmp(unit, "x") || !strcmp(unit, "ratio") ? 6 : 3;
 
-	printf("# %-6s %-4s %5u MiB %u thr  %-18s median %12.3f  min %12.3f  max %12.3f %s (n=%d)\n",
-	       g_section, g_mode, g_mib, g_threads, metric, s.med, s.min,
-	       s.max, unit, s.n);
-	printf("# csv: %s,%s,%u,%u,%s,%s,%d,%.3f,%.3f,%.3f\n", g_section,
-	       g_mode, g_mib, g_threads, metric, unit, s.n, s.med, s.min,
-	       s.max);
+	printf("# %-6s %-4s %5u MiB %u thr  %-18s median %12.*f  min %12.*f  max %12.*f %s (n=%d)\n",
+	       g_section, g_mode, g_mib, g_threads, metric, d, s.med, d, s.min,
+	       d, s.max, unit, s.n);
+	printf("# csv: %s,%s,%u,%u,%s,%s,%d,%.*f,%.*f,%.*f\n", g_section,
+	       g_mode, g_mib, g_threads, metric, unit, s.n, d, s.med, d, s.min,
+	       d, s.max);
 	fflush(stdout);
 }
 
@@ -390,6 +397,7 @@ struct opts {
 	const char *area;
 	unsigned int mib, threads, runs;
 	int thp, fresh, buffered;
+	int no_restore, no_predump;	/* compare: leave these parts out */
 	int prepass;		/* -1: the module's setting */
 	uint64_t rate;
 	const char *dir;
@@ -434,7 +442,8 @@ static int freeze_once(struct libckpt *h, int fd, struct workload *w,
 static int do_freeze(const struct opts *o)
 {
 	double fr[MAX_RUNS], npp[MAX_RUNS], fk[MAX_RUNS], st[MAX_RUNS],
-	       base[MAX_RUNS], thp[MAX_RUNS], wr[MAX_RUNS], ratio[MAX_RUNS];
+	       base[MAX_RUNS], thp[MAX_RUNS], wr[MAX_RUNS], ratio[MAX_RUNS],
+	       park[MAX_RUNS], cap[MAX_RUNS];
 	size_t len = (size_t)o->mib << 20;
 	struct libckpt_job job, done;
 	struct workload w = { 0 };
@@ -495,6 +504,8 @@ static int do_freeze(const struct opts *o)
 		fflush(stdout);
 		if (i > 0) {
 			fr[n] = job.freeze_ns / 1e3;
+			park[n] = job.park_ns / 1e3;
+			cap[n] = job.capture_ns / 1e3;
 			npp[n] = (double)job.freeze_ns / job.nr_pages;
 			fk[n] = fork_ns / 1e3;
 			ratio[n] = (double)job.freeze_ns / fork_ns;
@@ -519,6 +530,8 @@ static int do_freeze(const struct opts *o)
 		wl_stop(&w);
 	if (n) {
 		report("freeze", "us", fr, n);
+		report("park", "us", park, n);
+		report("capture", "us", cap, n);
 		report("freeze_per_page", "ns", npp, n);
 		report("fork", "us", fk, n);
 		report("freeze_over_fork", "x", ratio, n);
@@ -612,10 +625,12 @@ static void wl_kill_keep_ctl(struct workload *w)
 	waitpid(w->pid, NULL, 0);
 }
 
+/* One compare run; every field a double (cmp_metrics[] reads them by offset). */
 struct cmp_sample {
-	double freeze, stall, commit, writer, tput, restore, restore_tmpfs;
+	double freeze, park, capture, flush_release, resume, call;
+	double stall, baseline, commit, writer, tput, restore, restore_tmpfs;
 	double c_stall, c_total, c_pre_stall, c_pd_stall, c_restore;
-	double per_page;
+	double per_page, stall_ratio, restore_ratio, pd_ratio;
 };
 
 /* Where the newest generation is copied to restore it from tmpfs, as CRIU's. */
@@ -750,68 +765,72 @@ static int do_lazy(const struct opts *o)
 	return 0;
 }
 
+/* One checkpoint of a fresh workload by `criu dump` into @o->dir/full; 0 or -1. */
+static int criu_checkpoint(const struct opts *o)
+{
+	struct workload w = { 0 };
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s/full", o->dir, o->dir);
+	if (system(cmd) || wl_start(&w, (size_t)o->mib << 20, o->thp, o->threads))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "criu dump -t %d -D %s/full -o dump.log", w.pid, o->dir);
+	if (timed(cmd) < 0) {
+		wl_stop(&w);
+		return -1;
+	}
+	waitpid(w.pid, NULL, 0);
+	munmap(w.ctl, sizeof(*w.ctl));
+	return 0;
+}
+
 /*
- * Restore only, both tools, the image in tmpfs: one checkpoint of a fresh
- * workload by each, then @runs restores of it by each, alternating, each
- * timed and killed again. Also the restored process's AnonHugePages, to
- * compare with the workload's at the checkpoint.
+ * Restore only, both tools, the image in tmpfs (and ckpt's from the area
+ * too): one checkpoint of a fresh workload by each, then @runs rounds of
+ * restores, each timed and killed again. Also the restored process's
+ * AnonHugePages, to compare with the workload's at the checkpoint.
  */
 static int do_restore(const struct opts *o)
 {
-	double ck[MAX_RUNS], cr[MAX_RUNS], ratio[MAX_RUNS], huge[MAX_RUNS];
-	size_t len = (size_t)o->mib << 20;
-	struct libckpt_restore_opts ro = { 0 };
+	double ck[MAX_RUNS], ar[MAX_RUNS], cr[MAX_RUNS], ratio[MAX_RUNS],
+	       ratio_area[MAX_RUNS], huge[MAX_RUNS], before_mib;
 	struct workload w = { 0 };
-	char err[LIBCKPT_ERRLEN], cmd[512];
 	unsigned int r, n = 0;
-	long before;
-	uint64_t t0;
-	pid_t got;
+	char cmd[512];
+	long before, kb = -1;
 
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	before = checkpoint_once(o, &w);
 	if (before < 0)
 		return 1;
 	wl_stop(&w);
-	if (export_newest(o->area))
+	if (export_newest(o->area) || criu_checkpoint(o))
 		return 1;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s/full", o->dir, o->dir);
-	if (system(cmd) || wl_start(&w, len, o->thp, o->threads))
-		return 1;
-	snprintf(cmd, sizeof(cmd), "criu dump -t %d -D %s/full -o dump.log", w.pid, o->dir);
-	if (timed(cmd) < 0) {
-		wl_stop(&w);
-		return 1;
-	}
-	waitpid(w.pid, NULL, 0);
-	munmap(w.ctl, sizeof(*w.ctl));
 	printf("# checkpoint: AnonHugePages %ld kB\n", before);
 	for (r = 0; r < o->runs; r++) {
-		t0 = now_ns();
-		if (libckpt_restore(TMPFS_IMAGE, &ro, &got, NULL, err, sizeof(err))) {
-			printf("# ckpt restore of %s: %s\n", TMPFS_IMAGE, err);
-			break;
-		}
-		ck[n] = (now_ns() - t0) / 1e9;
-		huge[n] = anon_huge_kb(got) / 1024.0;
-		kill_restored(got);
-		cr[n] = criu_restore(o->dir);
-		if (cr[n] < 0)
+		ck[n] = timed_restore(TMPFS_IMAGE, &kb);
+		huge[n] = kb / 1024.0;
+		cr[n] = ck[n] < 0 ? -1 : criu_restore(o->dir);
+		ar[n] = cr[n] < 0 ? -1 : timed_restore(o->area, NULL);
+		if (ar[n] < 0)
 			break;
 		ratio[n] = ck[n] / cr[n];
-		printf("# sample %u: ckpt restore %.3f s (AnonHugePages %.0f MiB), criu restore %.3f s, ratio %.2f\n",
-		       r, ck[n], huge[n], cr[n], ratio[n]);
+		ratio_area[n] = ar[n] / cr[n];
+		printf("# sample %u: ckpt restore %.3f s (AnonHugePages %.0f MiB), criu restore %.3f s, ratio %.2f; ckpt from the area %.3f s, ratio %.2f\n",
+		       r, ck[n], huge[n], cr[n], ratio[n], ar[n], ratio_area[n]);
 		n++;
 	}
 	unlink(TMPFS_IMAGE);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", o->dir);
-	if (system(cmd))
+	if (system(cmd) || !n)
 		return 1;
-	if (!n)
-		return 1;
+	before_mib = before / 1024.0;
 	report("ckpt_restore_tmpfs", "s", ck, n);
+	report("ckpt_restore_area", "s", ar, n);
 	report("criu_restore", "s", cr, n);
 	report("restore_ckpt_tmpfs_over_criu", "x", ratio, n);
+	report("restore_ckpt_area_over_criu", "x", ratio_area, n);
+	report("checkpoint_anon_huge", "MiB", &before_mib, 1);
 	report("restored_anon_huge", "MiB", huge, n);
 	return n < o->runs;
 }
@@ -827,7 +846,10 @@ static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
 
 	if (wl_start(&w, len, o->thp, o->threads))
 		return -1;
+	/* The longest gap without a freeze too: 8 threads share 2 CPUs. */
+	w.ctl->reset_gen++;
 	base = wl_rate(&w, 1000);
+	s->baseline = wl_maxgap(&w) / 1e3;
 	w.ctl->reset_gen++;
 	t0 = now_ns();
 	if (libckpt_freeze(h, w.pid, fd, 0, &job)) {
@@ -846,16 +868,61 @@ static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
 	}
 	w1 = wl_writes(&w);
 	s->freeze = job.freeze_ns / 1e3;
+	s->park = job.park_ns / 1e3;
+	s->capture = job.capture_ns / 1e3;
+	/* The kernel times the TLB flush and the wake-up of the group as one. */
+	s->flush_release = (double)(job.freeze_ns - job.park_ns - job.capture_ns) / 1e3;
+	/*
+	 * What the workload waited beyond the kernel's stop: for a CPU after
+	 * the release, its first faults (or a longer pre-pass hold).
+	 */
+	s->resume = s->stall - s->freeze;
+	s->call = (t1 - t0) / 1e3;
 	s->per_page = job.nr_pages ? (double)job.freeze_ns / job.nr_pages : 0;
 	s->commit = (now_ns() - t0) / 1e9;
 	s->writer = done.image_len / (done.stream_ns / 1e9) / 1e6;
 	s->tput = base > 0 ? 100.0 * ((w1 - w0) / ((now_ns() - t1) / 1e9)) / base : 0;
 	wl_kill_keep_ctl(&w);
-	s->restore = timed_restore(o->area, NULL);
-	/* From tmpfs too, where CRIU's images are: like for like. */
-	s->restore_tmpfs = export_newest(o->area) ? -1 : timed_restore(TMPFS_IMAGE, NULL);
-	unlink(TMPFS_IMAGE);
+	if (!o->no_restore) {
+		s->restore = timed_restore(o->area, NULL);
+		/* From tmpfs too, where CRIU's images are: like for like. */
+		s->restore_tmpfs = export_newest(o->area) ? -1 :
+				   timed_restore(TMPFS_IMAGE, NULL);
+		unlink(TMPFS_IMAGE);
+	}
 	munmap(w.ctl, sizeof(*w.ctl));
+	return 0;
+}
+
+/* criu pre-dump, then criu dump against it: the final dump's stall. */
+static int criu_predump(const struct opts *o, const char *dir, struct cmp_sample *s)
+{
+	struct workload w = { 0 };
+	char cmd[512];
+
+	if (wl_start(&w, (size_t)o->mib << 20, o->thp, o->threads))
+		return -1;
+	w.ctl->reset_gen++;
+	snprintf(cmd, sizeof(cmd), "criu pre-dump -t %d -D %s/pre --track-mem -o pre.log",
+		 w.pid, dir);
+	if (timed(cmd) < 0) {
+		wl_stop(&w);
+		return -1;
+	}
+	usleep(20000);
+	s->c_pre_stall = wl_maxgap(&w) / 1e3;
+	wl_rate(&w, 200);
+	w.ctl->reset_gen++;
+	snprintf(cmd, sizeof(cmd),
+		 "criu dump -t %d -D %s/dump --prev-images-dir ../pre --track-mem --leave-running -o dump.log",
+		 w.pid, dir);
+	if (timed(cmd) < 0) {
+		wl_stop(&w);
+		return -1;
+	}
+	usleep(20000);
+	s->c_pd_stall = wl_maxgap(&w) / 1e3;
+	wl_stop(&w);
 	return 0;
 }
 
@@ -880,48 +947,78 @@ static int criu_side(const struct opts *o, const char *dir, struct cmp_sample *s
 	if (s->c_total < 0)
 		return -1;
 
-	s->c_restore = criu_restore(dir);
+	if (!o->no_restore)
+		s->c_restore = criu_restore(dir);
 	/* The full dump's images go before the pre-dump's two sets come. */
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/full", dir);
-	if (system(cmd))
+	if (system(cmd) || (!o->no_predump && criu_predump(o, dir, s)))
 		return -1;
-
-	/* criu pre-dump, then criu dump against it: the final dump's stall. */
-	if (wl_start(&w, len, o->thp, o->threads))
-		return -1;
-	w.ctl->reset_gen++;
-	snprintf(cmd, sizeof(cmd), "criu pre-dump -t %d -D %s/pre --track-mem -o pre.log",
-		 w.pid, dir);
-	if (timed(cmd) < 0) {
-		wl_stop(&w);
-		return -1;
-	}
-	usleep(20000);
-	s->c_pre_stall = wl_maxgap(&w) / 1e3;
-	wl_rate(&w, 200);
-	w.ctl->reset_gen++;
-	snprintf(cmd, sizeof(cmd),
-		 "criu dump -t %d -D %s/dump --prev-images-dir ../pre --track-mem --leave-running -o dump.log",
-		 w.pid, dir);
-	if (timed(cmd) < 0) {
-		wl_stop(&w);
-		return -1;
-	}
-	usleep(20000);
-	s->c_pd_stall = wl_maxgap(&w) / 1e3;
-	wl_stop(&w);
-
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		return -1;
-	return 0;
+	return system(cmd) ? -1 : 0;
+}
+
+/* Which part of a compare run measures a metric (--no-restore, --no-predump). */
+enum { CMP_ALWAYS, CMP_RESTORE, CMP_PREDUMP };
+
+#define CM(field, name, unit, part) \
+	{ name, unit, offsetof(struct cmp_sample, field), part }
+
+static const struct cmp_metric {
+	const char *name, *unit;
+	size_t off;		/* of a double in struct cmp_sample */
+	int part;
+} cmp_metrics[] = {
+	CM(freeze, "ckpt_freeze", "us", CMP_ALWAYS),
+	CM(park, "ckpt_park", "us", CMP_ALWAYS),
+	CM(capture, "ckpt_capture", "us", CMP_ALWAYS),
+	CM(flush_release, "ckpt_flush_release", "us", CMP_ALWAYS),
+	CM(resume, "ckpt_resume", "us", CMP_ALWAYS),
+	CM(call, "ckpt_freeze_call", "us", CMP_ALWAYS),
+	CM(stall, "ckpt_stall", "us", CMP_ALWAYS),
+	CM(baseline, "ckpt_stall_baseline", "us", CMP_ALWAYS),
+	CM(per_page, "ckpt_freeze_per_page", "ns", CMP_ALWAYS),
+	CM(commit, "ckpt_commit", "s", CMP_ALWAYS),
+	CM(writer, "ckpt_writer", "MB/s", CMP_ALWAYS),
+	CM(tput, "ckpt_tput_streaming", "%", CMP_ALWAYS),
+	CM(c_stall, "criu_dump_stall", "us", CMP_ALWAYS),
+	CM(c_total, "criu_dump_total", "s", CMP_ALWAYS),
+	CM(stall_ratio, "stall_ckpt_over_criu", "x", CMP_ALWAYS),
+	CM(restore, "ckpt_restore", "s", CMP_RESTORE),
+	CM(restore_tmpfs, "ckpt_restore_tmpfs", "s", CMP_RESTORE),
+	CM(c_restore, "criu_restore", "s", CMP_RESTORE),
+	CM(restore_ratio, "restore_ckpt_tmpfs_over_criu", "x", CMP_RESTORE),
+	CM(c_pre_stall, "criu_predump_stall", "us", CMP_PREDUMP),
+	CM(c_pd_stall, "criu_dump_after_predump_stall", "us", CMP_PREDUMP),
+	CM(pd_ratio, "stall_ckpt_over_criu_predump", "x", CMP_PREDUMP),
+};
+
+#define NR_CMP_METRICS	(sizeof(cmp_metrics) / sizeof(cmp_metrics[0]))
+
+static double *cmp_field(struct cmp_sample *s, const struct cmp_metric *m)
+{
+	return (double *)((char *)s + m->off);
+}
+
+static int cmp_measured(const struct opts *o, const struct cmp_metric *m)
+{
+	return m->part == CMP_ALWAYS || (m->part == CMP_RESTORE && !o->no_restore) ||
+	       (m->part == CMP_PREDUMP && !o->no_predump);
+}
+
+static void cmp_print(int i, const struct cmp_sample *s)
+{
+	printf("# sample %d: ckpt freeze %.1f us (park %.1f, capture %.1f, flush+release %.1f; call %.1f us), stall %.1f us (%.1f us without a freeze), commit %.2f s, writer %.1f MB/s, throughput while streaming %.0f%%, restore %.2f s (from tmpfs %.2f s) | criu dump stall %.1f us (total %.2f s), pre-dump stall %.1f us then dump stall %.1f us, restore %.2f s\n",
+	       i, s->freeze, s->park, s->capture, s->flush_release, s->call, s->stall,
+	       s->baseline, s->commit, s->writer, s->tput, s->restore, s->restore_tmpfs, s->c_stall,
+	       s->c_total, s->c_pre_stall, s->c_pd_stall, s->c_restore);
 }
 
 static int do_compare(const struct opts *o)
 {
-	double v[13][MAX_RUNS], ratio[MAX_RUNS], ratio_pd[MAX_RUNS], ratio_rest[MAX_RUNS];
+	static double v[NR_CMP_METRICS][MAX_RUNS];
 	struct libckpt *h;
-	int fd, i, k, n = 0, bad = 0;
+	int fd, i, n = 0, bad = 0;
+	size_t k;
 
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (open_ckpt(&h, &fd, o->area))
@@ -934,48 +1031,18 @@ static int do_compare(const struct opts *o)
 			bad = 1;
 			continue;
 		}
-		printf("# sample %d: ckpt freeze %.1f us, stall %.1f us, commit %.2f s, writer %.1f MB/s, throughput while streaming %.0f%%, restore %.2f s (from tmpfs %.2f s) | criu dump stall %.1f us (total %.2f s), pre-dump stall %.1f us then dump stall %.1f us, restore %.2f s\n",
-		       i, s.freeze, s.stall, s.commit, s.writer, s.tput, s.restore,
-		       s.restore_tmpfs, s.c_stall, s.c_total, s.c_pre_stall, s.c_pd_stall,
-		       s.c_restore);
-		v[0][n] = s.freeze;
-		v[1][n] = s.stall;
-		v[2][n] = s.commit;
-		v[3][n] = s.writer;
-		v[4][n] = s.tput;
-		v[5][n] = s.restore;
-		v[6][n] = s.c_stall;
-		v[7][n] = s.c_total;
-		v[8][n] = s.c_pre_stall;
-		v[9][n] = s.c_pd_stall;
-		v[10][n] = s.c_restore;
-		v[11][n] = s.per_page;
-		v[12][n] = s.restore_tmpfs;
-		ratio[n] = s.c_stall > 0 ? s.stall / s.c_stall : 0;
-		ratio_rest[n] = s.c_restore > 0 && s.restore_tmpfs > 0 ?
-				s.restore_tmpfs / s.c_restore : 0;
-		ratio_pd[n] = s.c_pd_stall > 0 ? s.stall / s.c_pd_stall : 0;
+		s.stall_ratio = s.c_stall > 0 ? s.stall / s.c_stall : 0;
+		s.restore_ratio = s.c_restore > 0 && s.restore_tmpfs > 0 ?
+				  s.restore_tmpfs / s.c_restore : 0;
+		s.pd_ratio = s.c_pd_stall > 0 ? s.stall / s.c_pd_stall : 0;
+		cmp_print(i, &s);
+		for (k = 0; k < NR_CMP_METRICS; k++)
+			v[k][n] = *cmp_field(&s, &cmp_metrics[k]);
 		n++;
 	}
-	if (n) {
-		static const char *const name[13] = {
-			"ckpt_freeze", "ckpt_stall", "ckpt_commit", "ckpt_writer",
-			"ckpt_tput_streaming", "ckpt_restore", "criu_dump_stall",
-			"criu_dump_total", "criu_predump_stall",
-			"criu_dump_after_predump_stall", "criu_restore",
-			"ckpt_freeze_per_page", "ckpt_restore_tmpfs",
-		};
-		static const char *const unit[13] = {
-			"us", "us", "s", "MB/s", "%", "s", "us", "s", "us", "us", "s",
-			"ns", "s",
-		};
-
-		for (k = 0; k < 13; k++)
-			report(name[k], unit[k], v[k], n);
-		report("restore_ckpt_tmpfs_over_criu", "x", ratio_rest, n);
-		report("stall_ckpt_over_criu", "x", ratio, n);
-		report("stall_ckpt_over_criu_predump", "x", ratio_pd, n);
-	}
+	for (k = 0; n && k < NR_CMP_METRICS; k++)
+		if (cmp_measured(o, &cmp_metrics[k]))
+			report(cmp_metrics[k].name, cmp_metrics[k].unit, v[k], n);
 	libckpt_close(h);
 	close(fd);
 	return bad || !n;
@@ -1251,6 +1318,8 @@ int main(int argc, char **argv)
 		{ "buffered", no_argument, NULL, 'b' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "prepass", required_argument, NULL, 'P' },
+		{ "no-restore", no_argument, NULL, 'N' },
+		{ "no-predump", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o = { .area = "/dev/vda", .mib = 64, .threads = 1,
@@ -1276,6 +1345,8 @@ int main(int argc, char **argv)
 		case 'b': o.buffered = 1; break;
 		case 'd': o.dir = optarg; break;
 		case 'P': o.prepass = !!atoi(optarg); break;
+		case 'N': o.no_restore = 1; break;
+		case 'D': o.no_predump = 1; break;
 		default: return 2;
 		}
 	}

@@ -7,10 +7,12 @@
 # measured) with the numbers as "# " comments and "# csv: " lines. Nothing
 # here judges a number: a section fails only if it could not be measured.
 #
-# usage: run_bench.sh [quick|compare|full] [ONLY]
+# usage: run_bench.sh [targets|quick|compare|full] [ONLY]
+#   targets: what the targets of issues 19 and 20 need, with few samples,
+#            in 11-15 minutes under TCG, build and boot included (the default)
 #   quick:   fewer and smaller points (a smoke run)
 #   compare: only the disk, the rate limiter and the ckpt/CRIU sweep
-#   full:    everything (the default)
+#   full:    everything (about two hours under TCG)
 #   ONLY:    an extended regular expression: run only the sections whose
 #            name matches it (the disk and the area are always set up)
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -55,7 +57,7 @@ compare_4k_256M_8thr|compare --area $dev --mib 256 --mode 4k --threads 8 --runs 
 compare_thp_256M_8thr|compare --area $dev --mib 256 --mode thp --threads 8 --runs $runs
 compare_4k_1G_8thr|compare --area $dev --mib 1024 --mode 4k --threads 8 --runs $runs
 compare_thp_1G_8thr|compare --area $dev --mib 1024 --mode thp --threads 8 --runs $runs"
-else
+elif [ "$1" = full ]; then
 	sections="
 raw_direct_1G|raw --dev $dev --mib 1024 --runs 3
 area_create|AREA
@@ -83,6 +85,31 @@ restore_4k_1G|restore --area $dev --mib 1024 --mode 4k --runs 3
 restore_thp_1G|restore --area $dev --mib 1024 --mode thp --runs 3
 lazy_4k_1G|lazy --area $dev --mib 1024 --mode 4k --runs 3
 lazy_thp_1G|lazy --area $dev --mib 1024 --mode thp --runs 3"
+elif [ -z "$1" ] || [ "$1" = targets ]; then
+	# One section per target, samples cut to fit 20 minutes: the THP
+	# freeze at two sizes gives its O(pages) slope; compare leaves the
+	# restores to the restore sections (tmpfs and area, with CRIU's) and
+	# CRIU's pre-dump (no target) out.
+	cmp="compare --area $dev --mode 4k --runs 5 --no-restore --no-predump"
+	sections="
+raw_direct_1G|raw --dev $dev --mib 1024 --runs 3
+area_create|AREA
+freeze_4k_256M|freeze --area $dev --mib 256 --mode 4k --runs 5
+freeze_4k_1G|freeze --area $dev --mib 1024 --mode 4k --runs 5
+freeze_thp_256M|freeze --area $dev --mib 256 --mode thp --runs 5 --fresh
+freeze_thp_1G|freeze --area $dev --mib 1024 --mode thp --runs 5 --fresh
+compare_4k_256M_1thr|$cmp --mib 256 --threads 1
+compare_4k_256M_8thr|$cmp --mib 256 --threads 8
+compare_4k_1G_1thr|$cmp --mib 1024 --threads 1
+compare_4k_1G_8thr|$cmp --mib 1024 --threads 8
+restore_4k_256M|restore --area $dev --mib 256 --mode 4k --runs 3
+restore_thp_256M|restore --area $dev --mib 256 --mode thp --runs 3
+restore_4k_1G|restore --area $dev --mib 1024 --mode 4k --runs 2
+restore_thp_1G|restore --area $dev --mib 1024 --mode thp --runs 2
+lazy_4k_1G|lazy --area $dev --mib 1024 --mode 4k --runs 2"
+else
+	echo "run_bench.sh: unknown set $1 (targets, quick, compare, full)" >&2
+	exit 2
 fi
 echo "$sections" | grep '|' |
 	awk -F'|' -v only="${2:-.}" '$1 ~ /^(raw_direct_|area_create$)/ || $1 ~ only' > /tmp/sections
@@ -122,6 +149,7 @@ kernel_quiet || st=1
 result $st module_load
 ckptctl info | sed 's/^/# /'
 
+bench_t0=$(date +%s)
 while IFS='|' read -r name args; do
 	t0=$(date +%s)
 	echo "# --- $name: $args"
@@ -140,6 +168,7 @@ while IFS='|' read -r name args; do
 	result $st "$name"
 done < /tmp/sections
 
+echo "# bench took $(($(date +%s) - bench_t0)) s"
 st=0
 rmmod ckpt || st=1
 kernel_quiet || st=1
