@@ -705,51 +705,149 @@ static long checkpoint_once(const struct opts *o, struct workload *w)
 }
 
 /*
+ * A lazy restore of @spec, timed: until libckpt_restore() returned
+ * (*@first) and until the page server exited, every page in place and the
+ * checksum checked (*@all). With @stopped the restored program is stopped
+ * as soon as it runs, so the server has the CPUs to itself. The restored
+ * process is left to the caller (*@got); 0 or -1.
+ */
+static int timed_lazy(const char *spec, bool stopped, double *first, double *all, pid_t *got)
+{
+	struct libckpt_restore_opts ro = { .lazy = 1 };
+	char err[LIBCKPT_ERRLEN];
+	pid_t server = 0;
+	uint64_t t0 = now_ns();
+	int i;
+
+	ro.lazy_server = &server;
+	if (libckpt_restore(spec, &ro, got, NULL, err, sizeof(err))) {
+		printf("# lazy restore of %s: %s\n", spec, err);
+		return -1;
+	}
+	if (stopped)
+		kill(*got, SIGSTOP);
+	*first = (now_ns() - t0) / 1e9;
+	/* Reparented to us (a subreaper) once the middle process exits. */
+	for (i = 0; i < 60000 && server > 0 && waitpid(server, NULL, WNOHANG) != server &&
+	     !kill(server, 0); i++)
+		usleep(1000);
+	*all = (now_ns() - t0) / 1e9;
+	return 0;
+}
+
+/* The stream a migration brings: a 1 Gbit/s link, about. */
+#define STREAM_RATE	(120ULL << 20)
+
+/*
+ * A child that writes TMPFS_IMAGE into @fd at STREAM_RATE and exits;
+ * its pid, or -1.
+ */
+static pid_t feed_stream(int fd)
+{
+	static char buf[1 << 20];
+	uint64_t t0 = now_ns(), sent = 0, due;
+	pid_t pid = fork();
+	ssize_t n = 0;
+	int in;
+
+	if (pid)
+		return pid;
+	in = open(TMPFS_IMAGE, O_RDONLY);
+	while (in >= 0 && (n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(fd, buf, (size_t)n) != n)
+			_exit(1);
+		sent += (uint64_t)n;
+		due = t0 + sent * 1000000000ULL / STREAM_RATE;
+		if (due > now_ns())
+			usleep((useconds_t)((due - now_ns()) / 1000));
+	}
+	_exit(in < 0 || n < 0);
+}
+
+/*
+ * `restore - --lazy` of TMPFS_IMAGE arriving at STREAM_RATE: when the
+ * restored program ran (*@first) and when the stream ended (*@end),
+ * seconds from the stream's start; 0 or -1.
+ */
+static int timed_stream_lazy(double *first, double *end)
+{
+	struct libckpt_restore_opts ro = { .lazy = 1 };
+	char err[LIBCKPT_ERRLEN];
+	int p[2], saved = dup(0), st, ret;
+	pid_t feeder, got = 0, server = 0;
+	uint64_t t0;
+
+	if (saved < 0 || pipe(p))
+		return -1;
+	ro.lazy_server = &server;
+	t0 = now_ns();
+	feeder = feed_stream(p[1]);
+	close(p[1]);
+	dup2(p[0], 0);
+	close(p[0]);
+	ret = libckpt_restore("-", &ro, &got, NULL, err, sizeof(err));
+	*first = (now_ns() - t0) / 1e9;
+	dup2(saved, 0);
+	close(saved);
+	if (ret)
+		printf("# restore - --lazy: %s\n", err);
+	waitpid(feeder, &st, 0);
+	*end = (now_ns() - t0) / 1e9;
+	if (!ret && (!WIFEXITED(st) || WEXITSTATUS(st)))
+		ret = -1;
+	for (int i = 0; !ret && i < 60000 && server > 0 &&
+	     waitpid(server, NULL, WNOHANG) != server && !kill(server, 0); i++)
+		usleep(1000);
+	if (got > 0)
+		kill_restored(got);
+	return ret ? -1 : 0;
+}
+
+/*
  * Lazy restore against a full restore of the same generation: how long
  * until the restored program runs (libckpt_restore() returns right after
  * the release, in both) and, lazily, until the page server exits with
- * every page in place and the checksum checked.
+ * every page in place and the checksum checked; that again with the
+ * restored program stopped once it runs (the server alone, not sharing
+ * the CPUs with the program's own writes and faults).
  */
 static int do_lazy(const struct opts *o)
 {
-	double full[MAX_RUNS], first[MAX_RUNS], all[MAX_RUNS];
-	double first_r[MAX_RUNS], all_r[MAX_RUNS], huge_full[MAX_RUNS], huge_lazy[MAX_RUNS];
+	double full[MAX_RUNS], first[MAX_RUNS], all[MAX_RUNS], still[MAX_RUNS], unused;
+	double first_r[MAX_RUNS], all_r[MAX_RUNS], still_r[MAX_RUNS];
+	double s_first[MAX_RUNS], s_end[MAX_RUNS], s_r[MAX_RUNS];
+	double huge_full[MAX_RUNS], huge_lazy[MAX_RUNS];
 	long before, huge;
-	struct libckpt_restore_opts ro = { .lazy = 1 };
 	struct workload w = { 0 };
-	char err[LIBCKPT_ERRLEN];
 	unsigned int r, n = 0;
-	pid_t got, server;
-	uint64_t t0;
-	int i;
+	pid_t got;
 
 	before = checkpoint_once(o, &w);
 	if (before < 0)
 		return 1;
 	wl_kill_keep_ctl(&w);
-	ro.lazy_server = &server;
+	if (export_newest(o->area))
+		return 1;
 	for (r = 0; r < o->runs; r++) {
 		full[n] = timed_restore(o->area, &huge);
 		huge_full[n] = huge / 1024.0;
-		server = 0;
-		t0 = now_ns();
-		if (full[n] < 0 || libckpt_restore(o->area, &ro, &got, NULL, err, sizeof(err))) {
-			printf("# lazy restore of %s: %s\n", o->area, full[n] < 0 ? "" : err);
+		if (full[n] < 0 || timed_lazy(o->area, false, &first[n], &all[n], &got))
 			break;
-		}
-		first[n] = (now_ns() - t0) / 1e9;
-		/* Reparented to us (a subreaper) once the middle process exits. */
-		for (i = 0; i < 60000 && server > 0 && waitpid(server, NULL, WNOHANG) != server &&
-		     !kill(server, 0); i++)
-			usleep(1000);
-		all[n] = (now_ns() - t0) / 1e9;
 		huge_lazy[n] = anon_huge_kb(got) / 1024.0;
 		kill_restored(got);
+		if (timed_lazy(o->area, true, &unused, &still[n], &got))
+			break;
+		kill_restored(got);
+		if (timed_stream_lazy(&s_first[n], &s_end[n]))
+			break;
+		s_r[n] = s_first[n] / s_end[n];
 		first_r[n] = first[n] / full[n];
 		all_r[n] = all[n] / full[n];
+		still_r[n] = still[n] / full[n];
 		n++;
 	}
 	munmap(w.ctl, sizeof(*w.ctl));
+	unlink(TMPFS_IMAGE);
 	if (!n)
 		return 1;
 	report("full_restore", "s", full, n);
@@ -757,6 +855,11 @@ static int do_lazy(const struct opts *o)
 	report("lazy_all_pages", "s", all, n);
 	report("lazy_first_over_full", "ratio", first_r, n);
 	report("lazy_all_over_full", "ratio", all_r, n);
+	report("lazy_all_pages_stopped", "s", still, n);
+	report("lazy_all_stopped_over_full", "ratio", still_r, n);
+	report("lazy_stream_first", "s", s_first, n);
+	report("lazy_stream_end", "s", s_end, n);
+	report("lazy_stream_first_over_end", "ratio", s_r, n);
 	report("full_anon_huge", "MiB", huge_full, n);
 	report("lazy_anon_huge", "MiB", huge_lazy, n);
 	printf("# AnonHugePages: %ld kB at the checkpoint\n", before);

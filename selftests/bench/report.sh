@@ -143,7 +143,7 @@ function line(what, x, op, t, note, fmt) {
 		printf "%-54s %10s   %2s %-7s %s\n", what, "-", op, t, "not measured"
 		return
 	}
-	met = op == "<=" ? x <= t : x >= t
+	met = op == "<=" ? x <= t : op == "<" ? x < t : x >= t
 	printf "%-54s " fmt "   %2s %-7s %-7s %s\n", what, x, op, t, met ? "met" : "NOT MET", note
 }
 function ratio(a, b) { return a != "" && b != "" && b > 0 ? a / b : "" }
@@ -205,7 +205,12 @@ END {
 	line("lazy: next instruction / full restore, 1G 4K", v(k, "lazy_first_over_full"), "<=", 0.1, \
 	     sprintf("(%.2f s / %.2f s, area on virtio)", v(k, "lazy_first"), v(k, "full_restore")), "%10.3f")
 	line("lazy: all pages present / full restore, 1G 4K", v(k, "lazy_all_over_full"), "<=", 1, \
-	     sprintf("(%.2f s / %.2f s)", v(k, "lazy_all_pages"), v(k, "full_restore")), "%10.3f")
+	     sprintf("(%.2f s / %.2f s; program stopped: %.2f s, %.2f)", v(k, "lazy_all_pages"), \
+		     v(k, "full_restore"), v(k, "lazy_all_pages_stopped"), \
+		     v(k, "lazy_all_stopped_over_full")), "%10.3f")
+	line("lazy from a 120 MiB/s stream: runs / stream ends, 1G", v(k, "lazy_stream_first_over_end"), \
+	     "<", 1, sprintf("(%.2f s / %.2f s)", v(k, "lazy_stream_first"), v(k, "lazy_stream_end")), \
+	     "%10.3f")
 	for (s = 0; s < 2; s++) {
 		mib = s ? 1024 : 256
 		k = "restore,thp," mib ",1"
