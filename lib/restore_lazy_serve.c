@@ -19,10 +19,8 @@
 #include <string.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "restore_lazy.h"
 
@@ -61,9 +59,7 @@ struct server {
 	struct ctx **ctxs;
 	size_t nr_ctxs, cap_ctxs;
 	int *pidfds;		/* per restored process */
-	char *buf;		/* the main thread's piece, when not mapped */
-	const char *map;	/* the whole image file, read-only, or NULL */
-	size_t map_len;
+	char *buf;		/* the main thread's piece */
 	const char *src;	/* the main thread's loaded piece */
 	struct piece *in_buf;
 	struct lazy_slot *order;	/* every piece, hottest first */
@@ -221,22 +217,17 @@ static void wait_for(struct server *s, uint64_t end)
 }
 
 /*
- * The bytes of @pc: straight from the image's page cache through the
- * mapping (UFFDIO_COPY copies from any user address), else read into @buf.
+ * The bytes of @pc, read into @buf: a buffer each thread reuses, whose
+ * pages stay mapped and hot for the CRC and UFFDIO_COPY after it. Reading
+ * the image's page cache through a mapping of the file instead saved a
+ * copy but touched every page of the image from user space once more:
+ * under TCG that made the CRC nearly six times slower (performance.md).
  */
 static const char *piece_bytes(struct server *s, const struct piece *pc, char *buf)
 {
 	size_t len = pc->pages * PAGE;
-	uintptr_t from, to;
 
 	wait_for(s, pc->offset + len);
-	if (s->map && pc->offset + len <= s->map_len) {
-		/* One call maps the piece's page cache, not a fault per 64 KiB. */
-		from = (uintptr_t)(s->map + pc->offset) & ~(uintptr_t)(PAGE - 1);
-		to = (uintptr_t)(s->map + pc->offset + len + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
-		madvise((void *)from, to - from, MADV_POPULATE_READ);
-		return s->map + pc->offset;
-	}
 	if (pread(s->tr->image_fd, buf, len, (off_t)pc->offset) != (ssize_t)len)
 		return NULL;
 	return buf;
@@ -450,7 +441,7 @@ static bool missed(const struct server *s, const struct origin *o, const struct 
 static void *prefetcher(void *arg)
 {
 	struct server *s = arg;
-	char *buf = s->map ? NULL : malloc(CKPT_RESTORE_CRC_PIECE);
+	char *buf = malloc(CKPT_RESTORE_CRC_PIECE);
 	struct timespec idle = { 0, 10 * 1000 * 1000 };
 	const char *src;
 	struct origin *o;
@@ -458,7 +449,7 @@ static void *prefetcher(void *arg)
 	bool need;
 	size_t i;
 
-	if (!s->map && !buf)
+	if (!buf)
 		__atomic_store_n(&s->io_error, true, __ATOMIC_RELAXED);
 	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED) &&
 	       !__atomic_load_n(&s->io_error, __ATOMIC_RELAXED)) {
@@ -479,8 +470,10 @@ static void *prefetcher(void *arg)
 			__atomic_store_n(&s->io_error, true, __ATOMIC_RELAXED);
 			break;
 		}
+		/* A stream's checksum is the spooler's: it read every byte. */
 		if (!__atomic_load_n(&pc->read, __ATOMIC_ACQUIRE)) {
-			pc->crc = libckpt_crc32c(0, src, pc->pages * PAGE);
+			if (!s->streaming)
+				pc->crc = libckpt_crc32c(0, src, pc->pages * PAGE);
 			__atomic_store_n(&pc->read, true, __ATOMIC_RELEASE);
 		}
 		/* A mm whose events wait (-EAGAIN) gets the piece in a later pass. */
@@ -754,21 +747,11 @@ static __attribute__((noreturn)) void serve(struct server *s)
 	size_t cap = 0, i, n, workers;
 	pthread_t th[2], spool;
 	bool done, dead;
-	struct stat st;
-	void *map;
 	int ret = 0;
 
 	setsid();
 	prctl(PR_SET_NAME, "ckpt-lazy");
 	close_others(s);
-	/* A stream's memfd grows as it arrives: its pieces are read. */
-	if (!s->streaming && !fstat(s->tr->image_fd, &st) && st.st_size > 0) {
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, s->tr->image_fd, 0);
-		if (map != MAP_FAILED) {
-			s->map = map;
-			s->map_len = (size_t)st.st_size;
-		}
-	}
 	/* Events and faults must not wait behind a stream of prefetches. */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
