@@ -23,7 +23,9 @@ static const char dump_usage[] =
 	"output with '-' (a pipe or socket: no temporary copy), and wait until the\n"
 	"image is complete. Messages go to standard error.\n\n"
 	"  --session        <pgid> is a session id: every process of the session\n"
-	"  --kill           kill the group once its image is complete (migration)\n"
+	"  --kill           keep the group stopped from the freeze on and kill it\n"
+	"                   once its image is complete (migration); if the image\n"
+	"                   fails it is continued\n"
 	"  --leave-stopped  leave the group stopped exactly as checkpointed\n"
 	"                   (SIGCONT resumes it, SIGKILL ends it: a handoff)\n"
 	"  --tcp-established  carry established TCP connections to peers outside\n"
@@ -224,10 +226,13 @@ int dump_main(int argc, char **argv)
 	if (!dump_args(argc, argv, &a, &code))
 		return code;
 	/*
-	 * The connections to outside peers must not move once captured: the
-	 * group stays stopped until the kill, and the module holds them.
+	 * What the group would do after the freeze is the restored copy's to
+	 * do: it stays stopped until the kill, or a copy restored before the
+	 * stream ends (restore - --lazy) would run beside it, and whatever it
+	 * did meanwhile would be done twice. Connections to outside peers must
+	 * not move once captured either (the module holds them).
 	 */
-	stop_for_kill = a.kill_after && (a.o.flags & LIBCKPT_F_TCP_ESTABLISHED);
+	stop_for_kill = a.kill_after;
 	if (stop_for_kill)
 		a.o.flags |= LIBCKPT_F_LEAVE_STOPPED;
 	fd = strcmp(a.out, "-") ? open(a.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) :
