@@ -11,6 +11,9 @@ KIMAGE ?= /boot/vmlinuz-$(KVER)
 KSRC_TAR ?= /usr/src/linux-source-6.1.tar.xz
 FLAVOURS ?= cloud-amd64 rt-amd64
 
+# libckpt's soname: it changes whenever a struct that callers allocate
+# changes size (struct libckpt_job grew flush_ns: 1).
+SOVERSION := 1
 VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo 0.1)
 O := build
 # O= is ours (the output directory), not kbuild's: keep a command-line O=
@@ -138,7 +141,7 @@ $(O)/libckpt.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(O)/libckpt.so: $(LIB_PIC_OBJS) lib/libckpt.map
-	$(Q)$(CC) -shared -Wl,-soname,libckpt.so.0 \
+	$(Q)$(CC) -shared -Wl,-soname,libckpt.so.$(SOVERSION) \
 		-Wl,--version-script=lib/libckpt.map -o $@ $(LIB_PIC_OBJS) $(NL_LIBS)
 
 $(O)/libckpt.pc: lib/libckpt.pc.in
@@ -163,8 +166,8 @@ install: all
 	install -D -m 0644 kmod/ckpt.ko $(DESTDIR)/lib/modules/$(KVER)/updates/ckpt.ko
 	install -D -m 0755 $(O)/ckptctl $(DESTDIR)$(BINDIR)/ckptctl
 	install -D -m 0644 $(O)/libckpt.a $(DESTDIR)$(LIBDIR)/libckpt.a
-	install -D -m 0755 $(O)/libckpt.so $(DESTDIR)$(LIBDIR)/libckpt.so.0
-	ln -sf libckpt.so.0 $(DESTDIR)$(LIBDIR)/libckpt.so
+	install -D -m 0755 $(O)/libckpt.so $(DESTDIR)$(LIBDIR)/libckpt.so.$(SOVERSION)
+	ln -sf libckpt.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libckpt.so
 	install -D -m 0644 $(O)/libckpt.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libckpt.pc
 	install -D -m 0644 lib/include/libckpt.h $(DESTDIR)$(INCLUDEDIR)/libckpt.h
 	install -D -m 0644 uapi/linux/ckpt.h $(DESTDIR)$(INCLUDEDIR)/linux/ckpt.h
@@ -186,7 +189,7 @@ install-dkms:
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/ckpt.ko $(DESTDIR)$(BINDIR)/ckptctl \
-		$(DESTDIR)$(LIBDIR)/libckpt.a $(DESTDIR)$(LIBDIR)/libckpt.so.0 \
+		$(DESTDIR)$(LIBDIR)/libckpt.a $(DESTDIR)$(LIBDIR)/libckpt.so.$(SOVERSION) \
 		$(DESTDIR)$(LIBDIR)/libckpt.so $(DESTDIR)$(LIBDIR)/pkgconfig/libckpt.pc \
 		$(DESTDIR)$(INCLUDEDIR)/libckpt.h $(DESTDIR)$(INCLUDEDIR)/linux/ckpt.h \
 		$(DESTDIR)$(INCLUDEDIR)/linux/ckpt_image.h $(DESTDIR)$(MANDIR)/man8/ckptctl.8 \

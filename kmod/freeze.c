@@ -879,7 +879,7 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	struct ckpt_sysv_set sysv = { 0 };
 	struct ckpt_file_set files;
 	struct ckpt_park *park;
-	ktime_t start, parked;
+	ktime_t start, parked, captured;
 	/*
 	 * The two-phase freeze: the pages are held while the group still
 	 * runs, and the stop keeps what did not change (prepass.c). Decided
@@ -949,9 +949,11 @@ static int freeze_once(struct pid *pgrp, const struct ckpt_group_id *g,
 	if (!ret)
 		ret = capture_processes(snap, park, ns, &files, &sysv,
 					&scratch, extack);
-	snap->capture_ns = ktime_to_ns(ktime_sub(ktime_get(), parked));
+	captured = ktime_get();
+	snap->capture_ns = ktime_to_ns(ktime_sub(captured, parked));
 	/* Even on failure: pages may be write-protected before the error. */
 	ckpt_snap_flush_stop(snap);
+	snap->flush_ns = ktime_to_ns(ktime_sub(ktime_get(), captured));
 	if (!ret && leave_stopped)
 		stop_group(snap);
 	release(park);

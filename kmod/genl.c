@@ -234,6 +234,7 @@ static int put_freeze_reply(struct sk_buff *msg, struct ckpt_job *job)
 	    nla_put_u64_64bit(msg, CKPT_A_PARK_NS, job->park_ns, CKPT_A_PAD) ||
 	    nla_put_u64_64bit(msg, CKPT_A_CAPTURE_NS, job->capture_ns,
 			      CKPT_A_PAD) ||
+	    nla_put_u64_64bit(msg, CKPT_A_FLUSH_NS, job->flush_ns, CKPT_A_PAD) ||
 	    nla_put_u32(msg, CKPT_A_NR_TASKS, job->nr_tasks) ||
 	    nla_put_u32(msg, CKPT_A_NR_THREADS, job->nr_threads) ||
 	    nla_put_u64_64bit(msg, CKPT_A_NR_PAGES, job->nr_pages,
@@ -360,6 +361,7 @@ static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 	job->freeze_ns = snap->freeze_ns;
 	job->park_ns = snap->park_ns;
 	job->capture_ns = snap->capture_ns;
+	job->flush_ns = snap->flush_ns;
 	job->nr_tasks = snap->nr_tasks;
 	job->nr_threads = snap->nr_threads;
 	job->nr_pages = snap->nr_pages;

@@ -31,6 +31,7 @@ struct ckpt_snapshot;
  * @freeze_ns: park start to release
  * @park_ns: park start to the last thread parked
  * @capture_ns: capture while parked
+ * @flush_ns: the TLB flush after the capture
  * @stream_ns: release to commit, once finished
  * @nr_tasks: processes
  * @nr_threads: threads
@@ -56,6 +57,7 @@ struct ckpt_job {
 	u64 freeze_ns;
 	u64 park_ns;
 	u64 capture_ns;
+	u64 flush_ns;
 	u64 stream_ns;
 	u32 nr_tasks;
 	u32 nr_threads;

@@ -162,6 +162,8 @@ static inline struct ckpt_page_ent *ckpt_snap_ent(struct ckpt_task_snap *ts,
  * @freeze_ns: park start to release
  * @park_ns: park start to the last thread parked
  * @capture_ns: capture of state, descriptors, mappings and pages
+ * @flush_ns: the TLB flush after the capture (release is the rest of
+ *	@freeze_ns)
  * @prepass_ns: the pre-pass over the running group's memory, before the
  *	park (prepass.c)
  * @incr_id: the incremental token this freeze made (incr.c), 0 if none
@@ -179,6 +181,7 @@ struct ckpt_snapshot {
 	u64 freeze_ns;
 	u64 park_ns;
 	u64 capture_ns;
+	u64 flush_ns;
 	u64 prepass_ns;
 	u64 incr_id;
 	bool incremental;

@@ -51,6 +51,7 @@ int libckpt_parse_job(struct nlattr **tb, void *arg)
 	job->freeze_ns = libckpt_get_u64(tb, CKPT_A_FREEZE_NS);
 	job->park_ns = libckpt_get_u64(tb, CKPT_A_PARK_NS);
 	job->capture_ns = libckpt_get_u64(tb, CKPT_A_CAPTURE_NS);
+	job->flush_ns = libckpt_get_u64(tb, CKPT_A_FLUSH_NS);
 	job->nr_pages = libckpt_get_u64(tb, CKPT_A_NR_PAGES);
 	job->image_len = libckpt_get_u64(tb, CKPT_A_IMAGE_LEN);
 	job->parent_generation = libckpt_get_u64(tb, CKPT_A_PARENT_GENERATION);

@@ -38,7 +38,7 @@ ok $? "make install and install-dkms into a DESTDIR"
 
 missing=0
 for f in /lib/modules/$kver/updates/ckpt.ko $prefix/bin/ckptctl \
-	$prefix/lib/libckpt.a $prefix/lib/libckpt.so.0 $prefix/lib/libckpt.so \
+	$prefix/lib/libckpt.a $prefix/lib/libckpt.so.1 $prefix/lib/libckpt.so \
 	$prefix/lib/pkgconfig/libckpt.pc $prefix/include/libckpt.h \
 	$prefix/include/linux/ckpt.h $prefix/include/linux/ckpt_image.h \
 	$prefix/share/man/man8/ckptctl.8 \
@@ -66,7 +66,7 @@ flags=$(pkg-config --cflags --libs libckpt) &&
 	cc -o "$scratch/client" "$scratch/client.c" $flags &&
 	out=$(LD_LIBRARY_PATH=$dest$prefix/lib "$scratch/client") &&
 	echo "# client: $out" &&
-	LD_LIBRARY_PATH=$dest$prefix/lib ldd "$scratch/client" | grep -q "$dest$prefix/lib/libckpt.so.0"
+	LD_LIBRARY_PATH=$dest$prefix/lib ldd "$scratch/client" | grep -q "$dest$prefix/lib/libckpt.so.1"
 ok $? "a program builds with pkg-config and runs on the installed libckpt.so"
 
 "$dest$prefix/bin/ckptctl" --help > "$scratch/help.txt" 2>&1 &&

@@ -368,7 +368,11 @@ int libckpt_image_export(struct libckpt_image *img, int out_fd,
 			 libckpt_progress_fn fn, void *arg, char *err,
 			 size_t errlen);
 
-/** struct libckpt_job - a checkpoint job, as FREEZE and WAIT report it */
+/*
+ * struct libckpt_job - a checkpoint job, as FREEZE and WAIT report it.
+ * Callers allocate it: it grows only at its end, and each time it grows
+ * the library's soname changes (libckpt.so.1: flush_ns).
+ */
 struct libckpt_job {
 	uint64_t id;
 	uint32_t pgid;		/* STATUS and events */
@@ -386,6 +390,7 @@ struct libckpt_job {
 	int32_t error;		/* WAIT only: 0 or -errno of a failed job */
 	char error_msg[128];	/* WAIT only: why it failed */
 	uint64_t parent_generation;	/* incremental: the generation built on; 0: full */
+	uint64_t flush_ns;	/* of freeze_ns: the TLB flush after the capture */
 };
 
 /*

@@ -627,7 +627,7 @@ static void wl_kill_keep_ctl(struct workload *w)
 
 /* One compare run; every field a double (cmp_metrics[] reads them by offset). */
 struct cmp_sample {
-	double freeze, park, capture, flush_release, resume, call;
+	double freeze, park, capture, flush, release, resume, call;
 	double stall, baseline, commit, writer, tput, restore, restore_tmpfs;
 	double c_stall, c_total, c_pre_stall, c_pd_stall, c_restore;
 	double per_page, stall_ratio, restore_ratio, pd_ratio;
@@ -973,8 +973,10 @@ static int ckpt_side(const struct opts *o, struct libckpt *h, int fd,
 	s->freeze = job.freeze_ns / 1e3;
 	s->park = job.park_ns / 1e3;
 	s->capture = job.capture_ns / 1e3;
-	/* The kernel times the TLB flush and the wake-up of the group as one. */
-	s->flush_release = (double)(job.freeze_ns - job.park_ns - job.capture_ns) / 1e3;
+	s->flush = job.flush_ns / 1e3;
+	/* The rest of the stop: SIGSTOP (dump --kill) and the group's wake-up. */
+	s->release = (double)(job.freeze_ns - job.park_ns - job.capture_ns -
+			      job.flush_ns) / 1e3;
 	/*
 	 * What the workload waited beyond the kernel's stop: for a CPU after
 	 * the release, its first faults (or a longer pre-pass hold).
@@ -1074,7 +1076,8 @@ static const struct cmp_metric {
 	CM(freeze, "ckpt_freeze", "us", CMP_ALWAYS),
 	CM(park, "ckpt_park", "us", CMP_ALWAYS),
 	CM(capture, "ckpt_capture", "us", CMP_ALWAYS),
-	CM(flush_release, "ckpt_flush_release", "us", CMP_ALWAYS),
+	CM(flush, "ckpt_flush", "us", CMP_ALWAYS),
+	CM(release, "ckpt_release", "us", CMP_ALWAYS),
 	CM(resume, "ckpt_resume", "us", CMP_ALWAYS),
 	CM(call, "ckpt_freeze_call", "us", CMP_ALWAYS),
 	CM(stall, "ckpt_stall", "us", CMP_ALWAYS),
@@ -1110,8 +1113,8 @@ static int cmp_measured(const struct opts *o, const struct cmp_metric *m)
 
 static void cmp_print(int i, const struct cmp_sample *s)
 {
-	printf("# sample %d: ckpt freeze %.1f us (park %.1f, capture %.1f, flush+release %.1f; call %.1f us), stall %.1f us (%.1f us without a freeze), commit %.2f s, writer %.1f MB/s, throughput while streaming %.0f%%, restore %.2f s (from tmpfs %.2f s) | criu dump stall %.1f us (total %.2f s), pre-dump stall %.1f us then dump stall %.1f us, restore %.2f s\n",
-	       i, s->freeze, s->park, s->capture, s->flush_release, s->call, s->stall,
+	printf("# sample %d: ckpt freeze %.1f us (park %.1f, capture %.1f, flush %.1f, release %.1f; call %.1f us), stall %.1f us (%.1f us without a freeze), commit %.2f s, writer %.1f MB/s, throughput while streaming %.0f%%, restore %.2f s (from tmpfs %.2f s) | criu dump stall %.1f us (total %.2f s), pre-dump stall %.1f us then dump stall %.1f us, restore %.2f s\n",
+	       i, s->freeze, s->park, s->capture, s->flush, s->release, s->call, s->stall,
 	       s->baseline, s->commit, s->writer, s->tput, s->restore, s->restore_tmpfs, s->c_stall,
 	       s->c_total, s->c_pre_stall, s->c_pd_stall, s->c_restore);
 }

@@ -102,15 +102,15 @@ END {
 				opt(k, "criu_restore", "%.2f", 1), nn[k, "ckpt_stall"]
 		}
 		printf "\n(ckpt/criu: ratio of the stalls per run, median; pre+dump: criu pre-dump, then\n criu dump --prev-images-dir, stall of the final dump; tput stream%%: the workload'"'"'s\n page writes per second while its image streamed, %% of undisturbed; -: not measured)\n"
-		printf "\nWhere ckpt'"'"'s stop goes (medians, ms): park, capture, flush + release (the kernel\ntimes them as one), resume (the workload'"'"'s stall beyond the kernel'"'"'s freeze) and the\nlibckpt_freeze() call (with the pre-pass, while the workload runs)\n\n"
-		printf "%-4s %5s %3s %9s %9s %9s %9s %9s %9s %9s %9s\n", "mode", "MiB", "thr", \
-			"freeze", "park", "capture", "flush+rel", "resume", "stall", "no-freeze", "call"
+		printf "\nWhere ckpt'"'"'s stop goes (medians, ms): park, capture, flush (of the TLBs),\nrelease (the group'"'"'s wake-up), resume (the workload'"'"'s stall beyond the kernel'"'"'s freeze) and the\nlibckpt_freeze() call (with the pre-pass, while the workload runs)\n\n"
+		printf "%-4s %5s %3s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "mode", "MiB", "thr", \
+			"freeze", "park", "capture", "flush", "release", "resume", "stall", "no-freeze", "call"
 		for (i = 1; i <= nc; i++) {
 			k = ck[i]; split(k, f, ",")
-			printf "%-4s %5s %3s %9s %9s %9s %9s %9s %9.2f %9s %9s\n", f[2], f[3], f[4], \
+			printf "%-4s %5s %3s %9s %9s %9s %9s %9s %9s %9.2f %9s %9s\n", f[2], f[3], f[4], \
 				opt(k, "ckpt_freeze", "%.2f", 1000), opt(k, "ckpt_park", "%.2f", 1000), \
 				opt(k, "ckpt_capture", "%.2f", 1000), \
-				opt(k, "ckpt_flush_release", "%.2f", 1000), \
+				opt(k, "ckpt_flush", "%.3f", 1000), opt(k, "ckpt_release", "%.3f", 1000), \
 				opt(k, "ckpt_resume", "%.2f", 1000), v(k, "ckpt_stall") / 1000, \
 				opt(k, "ckpt_stall_baseline", "%.2f", 1000), \
 				opt(k, "ckpt_freeze_call", "%.1f", 1000)

@@ -149,8 +149,10 @@
  *     CKPT_A_JOB_ID, CKPT_A_GENERATION, CKPT_A_FREEZE_NS (park start to
  *     release, measured in the kernel), CKPT_A_PARK_NS (park start to the
  *     last thread parked), CKPT_A_CAPTURE_NS (state, descriptors, mappings
- *     and the copy-on-write walk), CKPT_A_NR_TASKS, CKPT_A_NR_THREADS,
- *     CKPT_A_NR_PAGES (pages the image itself carries), CKPT_A_IMAGE_LEN,
+ *     and the copy-on-write walk), CKPT_A_FLUSH_NS (the TLB flush after
+ *     the capture; the rest of the freeze is the release), CKPT_A_NR_TASKS,
+ *     CKPT_A_NR_THREADS, CKPT_A_NR_PAGES (pages the image itself carries),
+ *     CKPT_A_IMAGE_LEN,
  *     CKPT_A_PARENT_GENERATION (u64: the generation an incremental image
  *     takes its unchanged pages from; 0 for a full image)
  *   Errors: those of CKPT_CMD_CHECK, and
@@ -506,6 +508,8 @@ struct ckpt_notice_event {
  * @CKPT_A_RESTORE_CRC_POS: u64, byte offset of run 0's CRC in that file
  * @CKPT_A_INCREMENTAL: flag, write an incremental image if a parent is usable
  * @CKPT_A_PARENT_GENERATION: u64, an incremental image's parent; 0 if full
+ * @CKPT_A_FLUSH_NS: u64, part of the freeze spent flushing TLBs after the
+ *	capture
  */
 enum ckpt_attr {
 	CKPT_A_UNSPEC,
@@ -561,6 +565,7 @@ enum ckpt_attr {
 	CKPT_A_RESTORE_CRC_POS,
 	CKPT_A_INCREMENTAL,
 	CKPT_A_PARENT_GENERATION,
+	CKPT_A_FLUSH_NS,
 
 	__CKPT_A_MAX
 };
