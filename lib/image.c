@@ -2782,15 +2782,13 @@ int libckpt_image_open_spooled(int in_fd, int spool_fd, struct libckpt_image **o
 			       char *err, size_t errlen)
 {
 	struct libckpt_image *img = img_new(in_fd, false);
-	int ret;
 
 	if (!img)
 		return libckpt_fail(err, errlen, -ENOMEM, "out of memory");
 	img->src.stream = true;
 	img->src.spool = spool_fd;
 	img->pause_late = true;
-	ret = finish_open(img, out, err, errlen);
-	return ret;
+	return finish_open(img, out, err, errlen);
 }
 
 bool libckpt_image_paused(const struct libckpt_image *img)

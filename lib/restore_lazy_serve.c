@@ -48,6 +48,7 @@ struct ctx {
  */
 struct server {
 	struct tree *tr;
+	int direct_fd;		/* the image opened O_DIRECT, or -1 */
 	struct origin *origins;
 	size_t nr_origins;
 	/*
@@ -217,17 +218,45 @@ static void wait_for(struct server *s, uint64_t end)
 }
 
 /*
- * The bytes of @pc, read into @buf: a buffer each thread reuses, whose
- * pages stay mapped and hot for the CRC and UFFDIO_COPY after it. Reading
- * the image's page cache through a mapping of the file instead saved a
- * copy but touched every page of the image from user space once more:
- * under TCG that made the CRC nearly six times slower (performance.md).
+ * The image once more, O_DIRECT, or -1 where its file has no direct I/O
+ * (tmpfs on 6.1) or it is a stream's memfd. A piece is read once: through
+ * the page cache it would cost an allocation, an insertion and a copy per
+ * page for nothing. The new description reads the same file as the one
+ * whose lock holds the generation (libckpt_image_hold()).
+ */
+static int open_direct(const struct server *s)
+{
+	char path[64];
+
+	if (s->streaming)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", s->tr->image_fd);
+	return open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+}
+
+/*
+ * The bytes of @pc, read into @buf: a page-aligned buffer each thread
+ * reuses, whose pages stay mapped and hot for the CRC and UFFDIO_COPY
+ * after it. Reading the image's page cache through a mapping of the file
+ * instead saved a copy but touched every page of the image from user
+ * space once more: under TCG that made the CRC nearly six times slower
+ * (performance.md). Page data starts on a 4096-byte boundary of the image
+ * (format 8), so a piece takes direct I/O but where the image itself
+ * does not start on one in its file: that read goes through the cache.
  */
 static const char *piece_bytes(struct server *s, const struct piece *pc, char *buf)
 {
 	size_t len = pc->pages * PAGE;
+	ssize_t got;
 
 	wait_for(s, pc->offset + len);
+	if (s->direct_fd >= 0) {
+		got = pread(s->direct_fd, buf, len, (off_t)pc->offset);
+		if (got == (ssize_t)len)
+			return buf;
+		if (got >= 0 || errno != EINVAL)
+			return NULL;
+	}
 	if (pread(s->tr->image_fd, buf, len, (off_t)pc->offset) != (ssize_t)len)
 		return NULL;
 	return buf;
@@ -441,7 +470,7 @@ static bool missed(const struct server *s, const struct origin *o, const struct 
 static void *prefetcher(void *arg)
 {
 	struct server *s = arg;
-	char *buf = malloc(CKPT_RESTORE_CRC_PIECE);
+	char *buf = aligned_alloc(PAGE, CKPT_RESTORE_CRC_PIECE);
 	struct timespec idle = { 0, 10 * 1000 * 1000 };
 	const char *src;
 	struct origin *o;
@@ -752,6 +781,7 @@ static __attribute__((noreturn)) void serve(struct server *s)
 	setsid();
 	prctl(PR_SET_NAME, "ckpt-lazy");
 	close_others(s);
+	s->direct_fd = open_direct(s);
 	/* Events and faults must not wait behind a stream of prefetches. */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -858,7 +888,8 @@ static int register_lazy(struct tree *tr, size_t i, int uffd)
  */
 int libckpt_rst_lazy_serve(struct tree *tr)
 {
-	struct server s = { .tr = tr, .streaming = libckpt_image_paused(tr->img) };
+	struct server s = { .tr = tr, .direct_fd = -1,
+			    .streaming = libckpt_image_paused(tr->img) };
 	struct ctx *c;
 	char err[LIBCKPT_ERRLEN];
 	int *uffds = malloc(tr->n * sizeof(*uffds));
@@ -869,7 +900,7 @@ int libckpt_rst_lazy_serve(struct tree *tr)
 
 	s.origins = calloc(tr->n, sizeof(*s.origins));
 	s.pidfds = malloc(tr->n * sizeof(*s.pidfds));
-	s.buf = malloc(CKPT_RESTORE_CRC_PIECE);
+	s.buf = aligned_alloc(PAGE, CKPT_RESTORE_CRC_PIECE);
 	if (!uffds || !s.origins || !s.pidfds || !s.buf) {
 		ret = fail(tr->e, -ENOMEM, "out of memory");
 		goto out;
