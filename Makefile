@@ -418,6 +418,8 @@ BENCH_MEM ?= 6G
 BENCH_TIMEOUT ?= 9000
 BENCH_DISK_SIZE ?= 4G
 BENCH_ARGS ?=
+# Extra guest kernel arguments, for experiments (e.g. init_on_alloc=0).
+BENCH_APPEND ?=
 BENCH := $(O)/bench/ckpt_bench
 
 $(BENCH): selftests/bench/ckpt_bench.c $(O)/libckpt.a $(HDRS)
@@ -434,6 +436,7 @@ bench: stage $(BENCH)
 		--stage $(STAGE) --out $(O)/bench/vm --timeout $(BENCH_TIMEOUT) \
 		--mem $(BENCH_MEM) --disk $(O)/bench/disk.img \
 		--module nf_tables --module veth \
+		$(foreach a,$(BENCH_APPEND),--append $(a)) \
 		-- /opt/ckpt/bench/run_bench.sh $(BENCH_ARGS) || st=$$?; \
 	rm -f $(O)/bench/disk.img; \
 	selftests/bench/report.sh $(O)/bench/vm/results.ktap $(O)/bench/results.csv \

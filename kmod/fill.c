@@ -133,12 +133,48 @@ static int filler_alloc(struct filler *fl)
 }
 
 /*
+ * Read the image into the @nr whole pages of @bv at @pos. Directly, with
+ * no page cache in between, where the image's file has direct I/O
+ * (FMODE_CAN_ODIRECT, set at open: a block device, ext4, xfs; not tmpfs in
+ * 6.1): a restore reads each byte of the image once, so caching it would
+ * only cost an allocation, an insertion and a copy per page. What 6.1's
+ * blkdev_direct_IO() and iomap_dio_bio_iter() require holds: the segments
+ * are whole pages at offset 0, and the position and length multiples of
+ * 4096 (an area slot starts at a multiple of 4096 and version 8 images
+ * align their page data), which covers logical blocks up to 4096; a read
+ * refused as unaligned (-EINVAL, nothing read) goes through the page
+ * cache. A bvec iterator's pages are not referenced again by the block
+ * layer (bio_iov_bvec_set()): the caller's references keep them until
+ * the synchronous read returns. A direct read first writes back dirty
+ * cached pages of its range (filemap_write_and_wait_range()).
+ */
+static ssize_t read_image(struct file *image, struct bio_vec *bv, int nr,
+			  size_t n, loff_t pos)
+{
+	struct iov_iter iter;
+	struct kiocb kiocb;
+	ssize_t got;
+
+	if (image->f_mode & FMODE_CAN_ODIRECT) {
+		iov_iter_bvec(&iter, ITER_DEST, bv, nr, n);
+		init_sync_kiocb(&kiocb, image);
+		kiocb.ki_pos = pos;
+		kiocb.ki_flags |= IOCB_DIRECT;
+		got = vfs_iocb_iter_read(image, &kiocb, &iter);
+		if (got != -EINVAL)
+			return got;
+	}
+	iov_iter_bvec(&iter, ITER_DEST, bv, nr, n);
+	return vfs_iter_read(image, &iter, &pos, 0);
+}
+
+/*
  * The fast path, one copy: the piece's pages are taken writable with
  * get_user_pages_fast() in the caller's mm (the restoring task's, or a
  * worker's inside kthread_use_mm()), faulting them in as the program's
  * own stores would — huge pages where the mapping allows them — and the
- * image is read straight into them through a bvec iterator; the CRC is
- * then taken from them. Dirtied as access_process_vm() does
+ * image is read straight into them through a bvec iterator (read_image());
+ * the CRC is then taken from them. Dirtied as access_process_vm() does
  * (set_page_dirty_lock()), so shared and file pages are written back.
  *
  * Return: 0, 1 if the pages cannot be taken writable (a read-only or
@@ -148,7 +184,6 @@ static int read_into_pages(struct fill *f, struct filler *fl, unsigned long addr
 			   size_t n, loff_t pos, u32 *crc)
 {
 	int nr = n >> PAGE_SHIFT, got, i, ret = 0;
-	struct iov_iter iter;
 
 	got = get_user_pages_fast(addr, nr, FOLL_WRITE, fl->pages);
 	if (got != nr) {
@@ -161,8 +196,7 @@ static int read_into_pages(struct fill *f, struct filler *fl, unsigned long addr
 		fl->bv[i].bv_len = PAGE_SIZE;
 		fl->bv[i].bv_offset = 0;
 	}
-	iov_iter_bvec(&iter, ITER_DEST, fl->bv, nr, n);
-	if (vfs_iter_read(f->image, &iter, &pos, 0) != n)
+	if (read_image(f->image, fl->bv, nr, n, pos) != n)
 		ret = -EIO;
 	for (i = 0; i < nr; i++) {
 		if (!ret && f->crcs) {

@@ -437,15 +437,6 @@ static int pidfd_open(pid_t pid, unsigned int flags)
 	return syscall(SYS_pidfd_open, pid, flags);
 }
 
-static void wait_go(void)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct stat st;
-
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
-}
-
 /*
  * The child's side: its pidfd of its parent, and the workload's pidfd of
  * itself that the child inherited, one description with the workload's:
@@ -457,7 +448,7 @@ static void pidfd_child(int log, int shared)
 	int parent = pidfd_open(getppid(), 0), i;
 
 	say(log, "ready child", parent);
-	wait_go();
+	wait_for_path(GO);
 	if (pidfd_pid(parent) != getppid() || syscall(SYS_pidfd_send_signal, parent, 0, NULL, 0))
 		_exit(4);
 	for (i = 0; i < 500 && !(fcntl(shared, F_GETFL) & O_NONBLOCK); i++)
@@ -523,7 +514,7 @@ static void pidfd_workload(void)
 	if (self < 0 || kid < 0 || dead < 0 || log_wait(LOG, "ready child", 1, 10000))
 		_exit(2);
 	say(log, "ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	ret = check_pidfds(self, kid, dead, child, zombie);
 	say(log, ret ? "FAIL" : "PASS", ret);
 	_exit(ret);
@@ -626,7 +617,7 @@ static void inotify_workload(void)
 	if (ifd < 0 || wd[0] < 0 || wd[1] < 0 || wd[2] < 0 || next < 2)
 		_exit(2);
 	say(log, "ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	ret = check_inotify(ifd, wd, next);
 	say(log, ret ? "FAIL" : "PASS", ret);
 	_exit(ret);

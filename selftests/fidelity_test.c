@@ -95,23 +95,13 @@ static void start_log(void)
 		_exit(2);
 }
 
-/* Wait for GO: the restore is done. */
-static void wait_go(void)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct stat st;
-
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
-}
-
 /* Wait for GO, then report the verdict and exit. */
 static void wait_go_then(bool (*check)(void))
 {
 	bool bad;
 
 	say("ready");
-	wait_go();
+	wait_for_path(GO);
 	bad = check();
 	if (bad)
 		say("FAIL %s", why);
@@ -824,7 +814,7 @@ static void sh_child_main(void)
 {
 	int i, k;
 
-	wait_go();
+	wait_for_path(GO);
 	for (i = 0; i < NR_SH; i++)
 		for (k = 0; k < SHM_PAGES; k++) {
 			if (sh[i][k * 4096] != sh_byte(i, k, 0))
@@ -1130,7 +1120,7 @@ static void sv_child_main(void)
 {
 	int i, k;
 
-	wait_go();
+	wait_for_path(GO);
 	for (i = 0; i < NR_SV; i++)
 		for (k = 0; k < sv_pages[i]; k++) {
 			if (sv[i][k * 4096] != sv_byte(i, k, 0)) {

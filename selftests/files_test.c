@@ -106,15 +106,6 @@ static int open_at(const char *path, int flags, int at)
 	return at;
 }
 
-static void wait_go(void)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct stat st;
-
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
-}
-
 static void finish(int code)
 {
 	say(code ? "FAIL" : "PASS", code);
@@ -273,12 +264,12 @@ static void shared_workload(void)
 	if (child == 0) {
 		close(50);
 		say("ready", 0);
-		wait_go();
+		wait_for_path(GO);
 		finish(check_child(51));
 	}
 	close(51);
 	say("ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	code = check_parent(50);
 	if (!code && (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st)))
 		code = 40;
@@ -366,7 +357,7 @@ static void ghost_workload(void)
 	if (mkdir(CWD, 0700) || chdir(CWD) || rmdir(CWD))
 		_exit(23);
 	say("ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	finish(check_ghosts());
 }
 
@@ -403,7 +394,7 @@ static void changed_workload(void)
 	if (open_at(FILE1, O_RDONLY, 80) != 80 || lseek(80, 10, SEEK_SET) != 10)
 		_exit(21);
 	say("ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	finish(reads_pattern(80, 10, 4086) ? 0 : 1);
 }
 
@@ -559,7 +550,7 @@ static void locks_workload(void)
 		if (fcntl(91, F_SETLK, &rd))
 			_exit(24);
 		say("ready", 0);
-		wait_go();
+		wait_for_path(GO);
 		finish(check_locks_child(51));
 	}
 	close(51);
@@ -570,7 +561,7 @@ static void locks_workload(void)
 	if (locks_map == MAP_FAILED)
 		_exit(26);
 	say("ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	code = check_locks_parent(50);
 	if (!code && (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st)))
 		code = 40;
@@ -635,7 +626,7 @@ static void owners_workload(void)
 	    open_at("/dev/null", O_RDONLY, 82) != 82 || fcntl(82, F_SETOWN_EX, &tid))
 		_exit(20);
 	say("ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	finish(check_owners(p[0], p[1], &io));
 }
 

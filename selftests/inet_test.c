@@ -110,15 +110,6 @@ static void say(int fd, const char *what, long n)
 		_exit(3);
 }
 
-static void wait_go(void)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct stat st;
-
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
-}
-
 /* Put @fd at @at (a number the workload keeps its sockets at). */
 static int place(int fd, int at)
 {
@@ -327,7 +318,7 @@ static void listen_workload(void)
 		_exit(2);
 	save_view(5);
 	say(log, "ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	ret = same_view(log, 5);
 	addr4(&a4, "127.0.0.1", PORT);
 	if (!ret)
@@ -393,7 +384,7 @@ static void udp_workload(void)
 		_exit(2);
 	save_view(5);
 	say(log, "ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	ret = same_view(log, 5);
 	/* The queued datagram is gone (Documentation/state.rst). */
 	if (!ret && recv(srv, buf, sizeof(buf), MSG_DONTWAIT) != -1)
@@ -545,7 +536,7 @@ static void established_workload(void)
 	usleep(200000);
 	save_view(6);
 	say(log, "ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	ret = same_view(log, 6);
 	setsockopt(c6, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(s4, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

@@ -43,15 +43,6 @@ static void report(int fd, const char *what, long n)
 		_exit(3);
 }
 
-static void wait_go(void)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct stat st;
-
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
-}
-
 static int open_log(void)
 {
 	close_range(0, ~0U, 0);
@@ -124,7 +115,7 @@ static void zombie_workload(void)
 		if (await_zombie(z3))
 			_exit(30);
 		report(log, "ready live", z3);
-		wait_go();
+		wait_for_path(GO);
 		ret = check_zombie(z3, 42, 0);
 		report(log, ret ? "FAIL live" : "PASS live", ret);
 		_exit(ret);
@@ -133,7 +124,7 @@ static void zombie_workload(void)
 	    await_zombie(z2))
 		_exit(20);
 	report(log, "ready root", 0);
-	wait_go();
+	wait_for_path(GO);
 	ret = check_zombie(z1, 7, 0);
 	if (!ret)
 		ret = check_zombie(z2, 0, SIGTERM);
@@ -207,7 +198,7 @@ static void *signal_thread(void *arg)
 
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sig_thread_tid = (pid_t)syscall(SYS_gettid);
-	wait_go();
+	wait_for_path(GO);
 	ret = expect_signal(SIG_B, SI_QUEUE, getpid(), 21);
 	if (!ret)
 		ret = 10 + expect_signal(SIGUSR2, SI_TKILL, getpid(), 0);
@@ -259,7 +250,7 @@ static void signal_workload(void)
 	    syscall(SYS_tgkill, getpid(), sig_thread_tid, SIGUSR2))
 		_exit(22);
 	report(log, "ready sender", sig_sender);
-	wait_go();
+	wait_for_path(GO);
 	ret = expect_signal(SIG_A, SI_QUEUE, sig_sender, 11);
 	if (!ret)
 		ret = 10 + expect_signal(SIG_A, SI_QUEUE, sig_sender, 12);
@@ -278,7 +269,7 @@ static void signal_workload(void)
 
 static void *idle_thread(void *arg)
 {
-	wait_go();
+	wait_for_path(GO);
 	return arg;
 }
 
@@ -336,7 +327,7 @@ static void stopped_workload(void)
 	if (child == 0) {
 		if (pthread_create(&th, NULL, idle_thread, NULL))
 			_exit(30);
-		wait_go();
+		wait_for_path(GO);
 		pthread_join(th, NULL);
 		_exit(0);
 	}
@@ -348,7 +339,7 @@ static void stopped_workload(void)
 	for (i = 0; i < 100 && !all_threads(child, 'T'); i++)
 		usleep(20000);
 	report(log, "ready stopped", child);
-	wait_go();
+	wait_for_path(GO);
 	if (!all_threads(child, 'T'))
 		ret = 1;
 	else if (waitpid(child, &st, WUNTRACED | WNOHANG) != child || !WIFSTOPPED(st) ||
@@ -376,7 +367,7 @@ static void outside_workload(void)
 	leader = fork();
 	if (leader == 0) {
 		setpgid(0, 0);
-		wait_go();
+		wait_for_path(GO);
 		_exit(0);
 	}
 	setpgid(leader, leader);
@@ -388,7 +379,7 @@ static void outside_workload(void)
 	if (log < 0 || leader < 0 || z < 0 || await_zombie(z))
 		_exit(20);
 	report(log, "ready", leader);
-	wait_go();
+	wait_for_path(GO);
 	_exit(0);
 }
 

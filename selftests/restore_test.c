@@ -545,15 +545,6 @@ static bool pty_settings_are_ours(int fd)
 	       !memcmp(&ws, &pty_ws, sizeof(ws));
 }
 
-static void wait_go(void)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct stat st;
-
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
-}
-
 /*
  * The foreground child: its group owns the terminal; it reads the line
  * the test writes into the master, in raw mode (VTIME-timed reads), and
@@ -564,7 +555,7 @@ static int pty_reader(void)
 	char line[64] = "echo:", *p = line + 5;
 	int i;
 
-	wait_go();
+	wait_for_path(GO);
 	if (tcgetpgrp(0) != getpgrp())
 		return 1;
 	for (i = 0; i < 10 && !memchr(line, '\n', p - line); i++) {
@@ -618,7 +609,7 @@ static void pty_workload(void)
 	if (fd < 0 || dup2(fd, 7) != 7 || (fd != 7 && close(fd)))
 		_exit(64);
 	report(log, "ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	bad |= (getsid(0) != getpid()) << 0;
 	bad |= !pty_settings_are_ours(0) << 1;
 	bad |= (tcgetpgrp(0) != child) << 2;
@@ -673,7 +664,7 @@ static void job_workload(void)
 	}
 	setpgid(0, 0);
 	signal(SIGTTIN, SIG_IGN);
-	wait_go();
+	wait_for_path(GO);
 	bad |= (tcgetpgrp(0) != getpgrp()) << 0;
 	n = read(0, p, line + sizeof(line) - 1 - p);
 	bad |= (n <= 0) << 1;

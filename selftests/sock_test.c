@@ -62,15 +62,6 @@ static void finish(int code)
 	_exit(code);
 }
 
-static void wait_go(void)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct stat st;
-
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
-}
-
 static char byte_at(size_t i)
 {
 	return (char)('A' + i * 11 % 26);
@@ -423,7 +414,7 @@ static void unix_workload(void)
 		if (ret)
 			finish(ret);
 		say("ready", 0);
-		wait_go();
+		wait_for_path(GO);
 		finish(check_child(getppid()));
 	}
 	close(41);
@@ -440,7 +431,7 @@ static void unix_workload(void)
 	if (ret)
 		finish(ret);
 	say("ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	ret = check_parent();
 	if (!ret)
 		ret = check_parent_rest();

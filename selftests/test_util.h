@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <linux/genetlink.h>
@@ -43,6 +45,19 @@
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
+
+/*
+ * Wait until @path exists: a workload frozen in here learns that it was
+ * restored when the test creates it (nanosleep() restarts after a restore).
+ */
+static inline void wait_for_path(const char *path)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct stat st;
+
+	while (stat(path, &st))
+		nanosleep(&ts, NULL);
+}
 
 /* What the kernel answered to a raw request. */
 struct raw_reply {

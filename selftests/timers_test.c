@@ -95,15 +95,6 @@ static int64_t tv_ns(struct timeval tv)
 	return tv.tv_sec * SEC + tv.tv_usec * 1000LL;
 }
 
-static void wait_go(void)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct stat st;
-
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
-}
-
 static int open_log(void)
 {
 	close_range(0, ~0U, 0);
@@ -196,7 +187,7 @@ static void values_workload(void)
 	    tset(id[6], TIMER_ABSTIME, real_abs, 0) || tset(id[7], 0, 21 * SEC, 0))
 		_exit(21);
 	report(log, "ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	ret = check_values(real_abs, id);
 	report(log, ret ? "FAIL" : "PASS", ret);
 	_exit(ret);
@@ -228,7 +219,7 @@ static void *target_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGRTMIN + 5);
 	thread_tid = (pid_t)syscall(SYS_gettid);
-	wait_go();
+	wait_for_path(GO);
 	if (sigtimedwait(&set, &si, &limit) != SIGRTMIN + 5)
 		thread_result = 1;
 	else if (si.si_code != SI_TIMER || si.si_value.sival_int != 99)
@@ -345,7 +336,7 @@ static void fire_workload(void)
 		if (fires[i].id == -1 && i != 0 && i != 6 && i != 7)
 			_exit(22);
 	report(log, "ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	ret = check_fire(&set, none_id, th);
 	report(log, ret ? "FAIL" : "PASS", ret);
 	_exit(ret);
@@ -366,7 +357,7 @@ static void *pending_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGRTMIN + 2);
 	pend_thread_tid = (pid_t)syscall(SYS_gettid);
-	wait_go();
+	wait_for_path(GO);
 	/* Already pending: no waiting. */
 	if (sigtimedwait(&set, &si, &zero) != SIGRTMIN + 2)
 		pend_thread_result = 1;
@@ -437,7 +428,7 @@ static void pending_workload(void)
 		_exit(21);
 	usleep(300000);
 	report(log, "ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	ret = check_pending(th);
 	report(log, ret ? "FAIL" : "PASS", ret);
 	_exit(ret);
@@ -486,7 +477,7 @@ static void refused_workload(const char *kind)
 	if (log < 0 || id != 0)
 		_exit(20);
 	report(log, "ready", 0);
-	wait_go();
+	wait_for_path(GO);
 	_exit(0);
 }
 

@@ -76,16 +76,6 @@ static void fill(struct member *m)
 		m->mem[i] = pattern(i, m->name);
 }
 
-static void wait_go(void)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	struct stat st;
-
-	/* Frozen in here: nanosleep restarts after the restore. */
-	while (stat(GO, &st))
-		nanosleep(&ts, NULL);
-}
-
 /* The process's own view after the restore: 0 if all holds, else a code. */
 static int check_self(const struct member *m)
 {
@@ -207,7 +197,7 @@ static void a_main(struct member *a, int to_b_r, int to_b_w, int blocked)
 	    pthread_create(&t2, NULL, timed_waiter, NULL))
 		finish(a, 12);
 	say(a, "ready", a->pid);
-	wait_go();
+	wait_for_path(GO);
 	__atomic_store_n(&stop_timed, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&futex_word, 1, __ATOMIC_RELEASE);
 	futex(&futex_word, FUTEX_WAKE, 1, NULL);
@@ -260,7 +250,7 @@ static void tree_workload(void)
 	if (write(r2a[1], "R2A", 3) != 3)
 		finish(&r, 16);
 	say(&r, "ready", r.pid);
-	wait_go();
+	wait_for_path(GO);
 	if (write(wake[1], "wake", 4) != 4)
 		finish(&r, 17);
 	code = check_self(&r);
@@ -296,7 +286,7 @@ static void share_member(struct member *m, uint64_t *mem)
 	int code = 0;
 
 	say(m, "ready", getpid());
-	wait_go();
+	wait_for_path(GO);
 	for (i = 0; i < SHARE_BYTES / 8 && !code; i++)
 		if (mem[i] != share_expect(m->name, i))
 			code = 30;

@@ -595,10 +595,48 @@ static void kill_restored(pid_t pid)
 		usleep(10000);
 }
 
+/* What a restore's page allocations cost beyond the pages themselves. */
+static const char *const vmstat_names[] = {
+	"thp_fault_alloc", "thp_fault_fallback", "compact_stall",
+	"compact_migrate_scanned", "compact_free_scanned", "pgscan_direct",
+	"allocstall_movable",
+};
+#define NR_VMSTAT	(sizeof(vmstat_names) / sizeof(vmstat_names[0]))
+
+static void vmstat_read(long v[NR_VMSTAT])
+{
+	char name[64];
+	long val;
+	size_t i;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	memset(v, 0, NR_VMSTAT * sizeof(*v));
+	if (!f)
+		return;
+	while (fscanf(f, "%63s %ld", name, &val) == 2)
+		for (i = 0; i < NR_VMSTAT; i++)
+			if (!strcmp(name, vmstat_names[i]))
+				v[i] = val;
+	fclose(f);
+}
+
+static void vmstat_print(const char *what, const long before[NR_VMSTAT])
+{
+	long after[NR_VMSTAT];
+	size_t i;
+
+	vmstat_read(after);
+	printf("# /proc/vmstat over %s:", what);
+	for (i = 0; i < NR_VMSTAT; i++)
+		printf(" %s +%ld", vmstat_names[i], after[i] - before[i]);
+	printf("\n");
+}
+
 /* criu restore -d of @dir/full, timed (-1 if it failed); then gone again. */
 static double criu_restore(const char *dir)
 {
 	char cmd[512], path[256];
+	long vm[NR_VMSTAT];
 	double secs;
 	int pid = 0;
 	FILE *f;
@@ -608,7 +646,9 @@ static double criu_restore(const char *dir)
 	unlink(path);
 	snprintf(cmd, sizeof(cmd), "criu restore -D %s/full -d -o restore.log --pidfile %s",
 		 dir, path);
+	vmstat_read(vm);
 	secs = timed(cmd);
+	vmstat_print("criu restore", vm);
 	f = secs < 0 ? NULL : fopen(path, "r");
 	if (f && fscanf(f, "%d", &pid) == 1 && pid > 0)
 		kill_restored(pid);
@@ -664,16 +704,21 @@ static int export_newest(const char *area)
 static double timed_restore(const char *spec, long *huge)
 {
 	struct libckpt_restore_opts ro = { 0 };
-	char err[LIBCKPT_ERRLEN];
-	uint64_t t0 = now_ns();
+	char err[LIBCKPT_ERRLEN], what[256];
+	long vm[NR_VMSTAT];
+	uint64_t t0;
 	double secs;
 	pid_t got;
 
+	vmstat_read(vm);
+	t0 = now_ns();
 	if (libckpt_restore(spec, &ro, &got, NULL, err, sizeof(err))) {
 		printf("# ckpt restore of %s: %s\n", spec, err);
 		return -1;
 	}
 	secs = (now_ns() - t0) / 1e9;
+	snprintf(what, sizeof(what), "the restore of %s", spec);
+	vmstat_print(what, vm);
 	if (huge)
 		*huge = anon_huge_kb(got);
 	kill_restored(got);
