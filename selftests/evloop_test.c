@@ -47,57 +47,6 @@
 /* /proc of the workload just before its checkpoint (each test is a process). */
 static struct ps_snap before;
 
-/*
- * Run a restore in wait mode; a helper compares /proc of the restored
- * processes with @before, then creates GO, which tells a waiting workload
- * to check itself. A refused restore stops the helper.
- */
-static int restore_and_check(struct __test_metadata *_metadata, const char *spec,
-			     pid_t *got, int *status, char *err, size_t errlen)
-{
-	struct libckpt_restore_opts o = { .wait = 1 };
-	char *report;
-	int ret, fd, diffs;
-	pid_t helper;
-
-	helper = ps_check_async(&before, 0, ps_scope(_metadata->name), GO, &fd);
-	if (helper < 0)
-		return helper;
-	ret = libckpt_restore(spec, &o, got, status, err, errlen);
-	diffs = ps_check_wait(helper, fd, ret != 0, &report);
-	if (ret)
-		free(report);
-	else
-		EXPECT_PROC_SAME(diffs, report);
-	ps_free(&before);
-	return ret;
-}
-
-/*
- * Checkpoint the group of @pid into a new AREA of @size bytes once none
- * of @pids (the processes compared after the restore) runs; their /proc
- * into @before.
- */
-static void checkpoint_idle(struct __test_metadata *_metadata, pid_t pid,
-			    pid_t *pids, size_t n, size_t size)
-{
-	struct libckpt_job job, done;
-	char err[LIBCKPT_ERRLEN];
-	struct libckpt *h;
-	int fd;
-
-	unlink(AREA);
-	ASSERT_EQ(0, libckpt_area_create(AREA, size, err, sizeof(err))) TH_LOG("%s", err);
-	fd = open(AREA, O_RDWR);
-	ASSERT_EQ(0, ps_take_idle(&before, pids, n, PS_SETTLE_MS));
-	ASSERT_EQ(0, libckpt_open(&h));
-	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
-	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
-	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
-	libckpt_close(h);
-	close(fd);
-}
-
 static void say(int fd, const char *what, long n)
 {
 	char line[128];
@@ -780,7 +729,7 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *
 	n = ps_session_pids(pid, pids, max);
 	EXPECT_LE(min, n);
 	if (_metadata->passed)
-		checkpoint_idle(_metadata, pid, pids, n, 64 << 20);
+		checkpoint_idle(_metadata, AREA, &before, pid, pids, n, 64 << 20);
 	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	usleep(100000);
@@ -808,7 +757,7 @@ TEST(objects_restored)
 	if (!run_cmd("/usr/bin/ckptctl show " AREA " 2>&1 | grep -E 'eventfd|timerfd|signalfd|epoll|tfd'",
 		     out, sizeof(out)))
 		TH_LOG("show:\n%s", out);
-	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+	ASSERT_EQ(0, restore_and_check(_metadata, &before, GO, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_EQ(pid, got);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
@@ -832,7 +781,7 @@ static void checkpoint_restore_pass(struct __test_metadata *_metadata, const cha
 
 	pid = checkpoint_and_kill(_metadata, kind, "ready 0", min, max);
 	ASSERT_TRUE(_metadata->passed) TH_LOG("no checkpoint to restore");
-	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+	ASSERT_EQ(0, restore_and_check(_metadata, &before, GO, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_EQ(pid, got);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
@@ -1071,12 +1020,12 @@ TEST_F_TIMEOUT(glib, loop_restored_like_undisturbed, 400)
 	/* Checkpointed while it holds, killed, restored. */
 	pid = self->pid = start_glib(GLIB_OUT);
 	ASSERT_LT(0, pid) show_log(_metadata);
-	checkpoint_idle(_metadata, pid, &pid, 1, 64 << 20);
+	checkpoint_idle(_metadata, AREA, &before, pid, &pid, 1, 64 << 20);
 	exit_within(pid, 0);
 	read_text(GLIB_OUT, out, sizeof(out));
 	TH_LOG("killed holding after %zu lines", (size_t)(strchr(out, '\0') - out) / 26);
 	/* The restored program holds until the /proc comparison creates GO. */
-	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+	ASSERT_EQ(0, restore_and_check(_metadata, &before, GO, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	self->pid = 0;
 	EXPECT_EQ(pid, got);

@@ -60,47 +60,6 @@ static void lo_up(void)
 		close(fd);
 }
 
-static int restore_and_check(struct __test_metadata *_metadata, const char *spec,
-			     pid_t *got, int *status, char *err, size_t errlen)
-{
-	struct libckpt_restore_opts o = { .wait = 1 };
-	char *report;
-	int ret, fd, diffs;
-	pid_t helper;
-
-	helper = ps_check_async(&before, 0, ps_scope(_metadata->name), GO, &fd);
-	if (helper < 0)
-		return helper;
-	ret = libckpt_restore(spec, &o, got, status, err, errlen);
-	diffs = ps_check_wait(helper, fd, ret != 0, &report);
-	if (ret)
-		free(report);
-	else
-		EXPECT_PROC_SAME(diffs, report);
-	ps_free(&before);
-	return ret;
-}
-
-static void checkpoint_idle(struct __test_metadata *_metadata, pid_t pid,
-			    pid_t *pids, size_t n, size_t size)
-{
-	struct libckpt_job job, done;
-	char err[LIBCKPT_ERRLEN];
-	struct libckpt *h;
-	int fd;
-
-	unlink(AREA);
-	ASSERT_EQ(0, libckpt_area_create(AREA, size, err, sizeof(err))) TH_LOG("%s", err);
-	fd = open(AREA, O_RDWR);
-	ASSERT_EQ(0, ps_take_idle(&before, pids, n, PS_SETTLE_MS));
-	ASSERT_EQ(0, libckpt_open(&h));
-	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
-	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
-	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
-	libckpt_close(h);
-	close(fd);
-}
-
 static void say(int fd, const char *what, long n)
 {
 	char line[128];
@@ -724,14 +683,14 @@ static void checkpoint_restore_pass(struct __test_metadata *_metadata, const cha
 	unlink(LOG);
 	pid = exec_self_as("CKPT_IN_WORKLOAD", kind);
 	ASSERT_EQ(0, wait_for_line("ready 0", 10000)) show_log(_metadata);
-	checkpoint_idle(_metadata, pid, &pid, 1, 64 << 20);
+	checkpoint_idle(_metadata, AREA, &before, pid, &pid, 1, 64 << 20);
 	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	ASSERT_TRUE(_metadata->passed) TH_LOG("no checkpoint to restore");
 	if (!run_cmd("/usr/bin/ckptctl show " AREA " 2>&1 | grep -i -E 'socket|inet|tcp|udp'",
 		     out, sizeof(out)))
 		TH_LOG("show:\n%s", out);
-	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+	ASSERT_EQ(0, restore_and_check(_metadata, &before, GO, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_EQ(pid, got);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);

@@ -824,31 +824,6 @@ TEST(taken_pid_refused)
 }
 
 /*
- * Run a restore in wait mode; a helper compares /proc of the restored
- * process with the one before the checkpoint, then tells it to check
- * itself. A refused restore stops the helper.
- */
-static int restore_and_check(struct __test_metadata *_metadata, const char *spec,
-			     pid_t *got, int *status, char *err, size_t errlen)
-{
-	struct libckpt_restore_opts o = { .wait = 1 };
-	char *report;
-	int ret, fd, diffs;
-	pid_t helper;
-
-	helper = ps_check_async(&before, 0, ps_scope(_metadata->name), GO, &fd);
-	if (helper < 0)
-		return helper;
-	ret = libckpt_restore(spec, &o, got, status, err, errlen);
-	diffs = ps_check_wait(helper, fd, ret != 0, &report);
-	if (ret)
-		free(report);
-	else
-		EXPECT_PROC_SAME(diffs, report);
-	return ret;
-}
-
-/*
  * After SIGKILL, the restored process (an exec'd program: its vdso moves to
  * the recorded address) has the same pid, finds its memory (malloc'd heap,
  * a mapping, memory grown with sbrk, an 8 MiB THP region, 4 MiB of stack
@@ -862,7 +837,7 @@ TEST(restore_after_kill)
 	pid_t pid, got = 0;
 
 	pid = checkpoint_and_kill(_metadata, "memory");
-	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+	ASSERT_EQ(0, restore_and_check(_metadata, &before, GO, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
 	EXPECT_EQ(0, WEXITSTATUS(status));
@@ -883,7 +858,7 @@ static void expect_restored_pass(struct __test_metadata *_metadata, const char *
 	pid_t pid, got = 0;
 
 	pid = checkpoint_and_kill(_metadata, kind);
-	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+	ASSERT_EQ(0, restore_and_check(_metadata, &before, GO, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	EXPECT_EQ(pid, got);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
@@ -1067,7 +1042,7 @@ TEST(deleted_file_refused)
 
 	pid = checkpoint_and_kill(_metadata, "deleted");
 	ASSERT_EQ(0, unlink(STATE_FILE));
-	EXPECT_GT(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)));
+	EXPECT_GT(0, restore_and_check(_metadata, &before, GO, AREA, &got, &status, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, STATE_FILE)) TH_LOG("%s", err);
 	EXPECT_NE(NULL, strstr(err, "No such file")) TH_LOG("%s", err);
 	EXPECT_NE(0, kill(pid, 0)) TH_LOG("something was restored");
@@ -1098,7 +1073,7 @@ TEST(changed_mapped_file_refused)
 	ASSERT_LE(0, f);
 	ASSERT_EQ(8, pwrite(f, &other, 8, 0));
 	close(f);
-	EXPECT_GT(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)));
+	EXPECT_GT(0, restore_and_check(_metadata, &before, GO, AREA, &got, &status, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, MAPPED_FILE)) TH_LOG("%s", err);
 	EXPECT_NE(NULL, strstr(err, "changed since the checkpoint")) TH_LOG("%s", err);
 	TH_LOG("refused: %s", err);
@@ -1194,7 +1169,7 @@ TEST_F_TIMEOUT(stall, slow_fill_restored_stalled_fill_refused, 300)
 
 	ASSERT_EQ(0, param_set("fault_fill_delay_ms", 150));
 	t0 = now_s();
-	ASSERT_EQ(0, restore_and_check(_metadata, AREA, &got, &status, err, sizeof(err)))
+	ASSERT_EQ(0, restore_and_check(_metadata, &before, GO, AREA, &got, &status, err, sizeof(err)))
 		TH_LOG("%s", err);
 	took = now_s() - t0;
 	TH_LOG("the slow restore took %.1f s", took);

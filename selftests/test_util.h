@@ -40,6 +40,7 @@
 #include <netlink/genl/genl.h>
 #include <linux/ckpt.h>
 
+#include "libckpt.h"
 #include "proc_state.h"
 
 #ifndef SOL_NETLINK
@@ -370,6 +371,60 @@ static inline const char *ps_scope(const char *test)
 		TH_LOG("proc: %s", _line);					\
 	free(report);								\
 } while (0)
+
+/*
+ * Restore @spec and wait for it, while a helper compares /proc of what it
+ * restored with @before (taken before the checkpoint) and then creates
+ * @go, which the restored workload waits for before it checks itself.
+ * @before is freed. Return: libckpt_restore()'s.
+ */
+static inline int restore_and_check(struct __test_metadata *_metadata,
+				    struct ps_snap *before, const char *go,
+				    const char *spec, pid_t *got, int *status,
+				    char *err, size_t errlen)
+{
+	struct libckpt_restore_opts o = { .wait = 1 };
+	char *report;
+	int ret, fd, diffs;
+	pid_t helper;
+
+	helper = ps_check_async(before, 0, ps_scope(_metadata->name), go, &fd);
+	if (helper < 0)
+		return helper;
+	ret = libckpt_restore(spec, &o, got, status, err, errlen);
+	diffs = ps_check_wait(helper, fd, ret != 0, &report);
+	if (ret)
+		free(report);
+	else
+		EXPECT_PROC_SAME(diffs, report);
+	ps_free(before);
+	return ret;
+}
+
+/*
+ * Checkpoint the idle group @pid into a new area @area of @size bytes,
+ * /proc of its processes @pids taken into @before first.
+ */
+static inline void checkpoint_idle(struct __test_metadata *_metadata,
+				   const char *area, struct ps_snap *before,
+				   pid_t pid, pid_t *pids, size_t n, size_t size)
+{
+	struct libckpt_job job, done;
+	char err[LIBCKPT_ERRLEN];
+	struct libckpt *h;
+	int fd;
+
+	unlink(area);
+	ASSERT_EQ(0, libckpt_area_create(area, size, err, sizeof(err))) TH_LOG("%s", err);
+	fd = open(area, O_RDWR);
+	ASSERT_EQ(0, ps_take_idle(before, pids, n, PS_SETTLE_MS));
+	ASSERT_EQ(0, libckpt_open(&h));
+	ASSERT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job)) TH_LOG("%s", libckpt_error(h));
+	ASSERT_EQ(0, libckpt_wait(h, job.id, &done));
+	ASSERT_EQ(CKPT_JOB_COMMITTED, done.state);
+	libckpt_close(h);
+	close(fd);
+}
 
 /* What a user sees, line by line: each log line must stay a KTAP comment. */
 static inline void log_lines(struct __test_metadata *_metadata, const char *out)
