@@ -7,7 +7,9 @@
 # (KASAN, lockdep, PROVE_RCU, DEBUG_VM, DEBUG_ATOMIC_SLEEP, kmemleak; the
 # guest's drivers built in). The built tree is cached under CACHE, keyed by
 # the tarball and the fragment, so a second run is free and `make clean`
-# never drops it; a tree of another key is removed when a new one is built.
+# never drops it. A tree of the same tarball but another fragment is
+# configured again and rebuilt in place (kbuild recompiles only what the
+# changed options reach); one of another tarball is removed.
 # Prints the tree's path on stdout; a build's log goes to CACHE/debug-KEY.log.
 #
 # usage: debug-kernel.sh TARBALL CACHE
@@ -24,6 +26,7 @@ for t in gcc make bc flex bison perl; do
 	command -v "$t" > /dev/null || die "no $t: run 'make deps'"
 done
 
+src=$(sha256sum < "$tarball" | cut -c1-16)
 key=$( { sha256sum < "$tarball"; cat "$frag"; } | sha256sum | cut -c1-16)
 tree=$cache/debug-$key
 log=$cache/debug-$key.log
@@ -37,11 +40,30 @@ if [ -f "$tree/.ckpt-built" ]; then
 	exit 0
 fi
 
-echo "debug-kernel: building $tree (log: $log); this takes a while" >&2
-rm -rf "$cache"/debug-*
-mkdir -p "$tree"
+# A tree of the same sources, built with another fragment: reuse it.
+old=
+for t in "$cache"/debug-*/; do
+	t=${t%/}
+	[ "$t" != "$tree" ] && [ -f "$t/.ckpt-source" ] &&
+		[ "$(cat "$t/.ckpt-source")" = "$src" ] && old=$t && break
+done
+if [ -n "$old" ] && [ ! -d "$tree" ]; then
+	echo "debug-kernel: rebuilding $old as $tree for the new fragment (log: $log)" >&2
+	mv "$old" "$tree"
+	rm -f "$tree/.ckpt-built"
+fi
+for t in "$cache"/debug-*; do
+	[ "$t" = "$tree" ] || [ "$t" = "$log" ] || rm -rf "$t"
+done
+if [ ! -f "$tree/.ckpt-source" ]; then
+	echo "debug-kernel: building $tree (log: $log); this takes a while" >&2
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	tar -xJf "$tarball" -C "$tree" --strip-components=1 ||
+		die "cannot extract $tarball"
+	echo "$src" > "$tree/.ckpt-source"
+fi
 {
-	tar -xJf "$tarball" -C "$tree" --strip-components=1
 	cd "$tree"
 	make -s defconfig
 	make -s kvm_guest.config
