@@ -413,7 +413,9 @@ static int explain(struct shared *e, int ret, struct libckpt *h, pid_t tid,
  * a caller with CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in the initial
  * user namespace, the rule prctl(PR_SET_MM_MAP) applies to exe_fd.
  * Without it the restored process keeps the restorer's (a documented
- * limit), rather than the whole restore failing.
+ * limit), rather than the whole restore failing. A kernel built without
+ * CONFIG_USER_NS has no /proc/self/ns/user: every task is in the initial
+ * namespace there.
  */
 static bool may_set_exe(void)
 {
@@ -421,8 +423,13 @@ static bool may_set_exe(void)
 	struct __user_cap_data_struct d[2] = { { 0 } };
 	struct stat st;
 
-	if (stat("/proc/self/ns/user", &st) || st.st_ino != PROC_USER_INIT_INO ||
-	    syscall(SYS_capget, &hdr, d))
+	if (stat("/proc/self/ns/user", &st) == 0) {
+		if (st.st_ino != PROC_USER_INIT_INO)
+			return false;
+	} else if (errno != ENOENT) {
+		return false;
+	}
+	if (syscall(SYS_capget, &hdr, d))
 		return false;
 	return (d[CAP_CHECKPOINT_RESTORE / 32].effective &
 		(1U << (CAP_CHECKPOINT_RESTORE % 32))) ||
