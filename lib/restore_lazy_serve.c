@@ -49,6 +49,7 @@ struct ctx {
 struct server {
 	struct tree *tr;
 	int direct_fd;		/* the image opened O_DIRECT, or -1 */
+	bool direct_refused;	/* a piece's direct read got EINVAL: no more */
 	struct origin *origins;
 	size_t nr_origins;
 	/*
@@ -242,7 +243,8 @@ static int open_direct(const struct server *s)
  * space once more: under TCG that made the CRC nearly six times slower
  * (performance.md). Page data starts on a 4096-byte boundary of the image
  * (format 8), so a piece takes direct I/O but where the image itself
- * does not start on one in its file: that read goes through the cache.
+ * does not start on one in its file: that read, and every one after it,
+ * goes through the cache.
  */
 static const char *piece_bytes(struct server *s, const struct piece *pc, char *buf)
 {
@@ -250,12 +252,14 @@ static const char *piece_bytes(struct server *s, const struct piece *pc, char *b
 	ssize_t got;
 
 	wait_for(s, pc->offset + len);
-	if (s->direct_fd >= 0) {
+	if (s->direct_fd >= 0 && !__atomic_load_n(&s->direct_refused, __ATOMIC_RELAXED)) {
 		got = pread(s->direct_fd, buf, len, (off_t)pc->offset);
 		if (got == (ssize_t)len)
 			return buf;
 		if (got >= 0 || errno != EINVAL)
 			return NULL;
+		/* Every piece is aligned alike: the next would be refused too. */
+		__atomic_store_n(&s->direct_refused, true, __ATOMIC_RELAXED);
 	}
 	if (pread(s->tr->image_fd, buf, len, (off_t)pc->offset) != (ssize_t)len)
 		return NULL;
