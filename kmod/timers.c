@@ -190,7 +190,9 @@ static int judge_locked(struct task_struct *p, pid_t pid,
  * @pid: its pid as the caller sees it
  * @extack: receives the reason, naming the pid and the timer
  *
- * Called under rcu_read_lock(), before any freeze. Refused: a timer on an
+ * Called before any freeze (under the group check's rcu_read_lock()) and
+ * again on the parked process by ckpt_timers_capture(), outside one: it
+ * takes its own for sighand_lock(). Refused: a timer on an
  * alarm clock, on another process's CPU clock or on a thread's user or
  * system time clock; a SIGEV_THREAD_ID timer whose thread has exited;
  * more timers, or a higher id counter, than CKPT_MAX_POSIX_TIMERS and
@@ -204,15 +206,17 @@ int ckpt_timers_check(struct task_struct *p, pid_t pid,
 {
 	struct sighand_struct *sighand;
 	unsigned long flags;
-	int ret;
+	int ret = -EAGAIN;
 
+	rcu_read_lock();
 	sighand = sighand_lock(p, &flags);
-	if (!sighand) {
-		ckpt_err_set(extack, pid, 0, "process is exiting");
-		return -EAGAIN;
+	if (sighand) {
+		ret = judge_locked(p, pid, NULL, 0, extack);
+		sighand_unlock(sighand, &flags);
 	}
-	ret = judge_locked(p, pid, NULL, 0, extack);
-	sighand_unlock(sighand, &flags);
+	rcu_read_unlock();
+	if (!sighand)
+		ckpt_err_set(extack, pid, 0, "process is exiting");
 	return ret < 0 ? ret : 0;
 }
 
