@@ -348,6 +348,8 @@ DEBUG_VM_TIMEOUT ?= 10800
 DEBUG_SHORT_TIMEOUT ?= 1800
 DEBUG_TEST_TIMEOUT ?= 1800
 DEBUG_JOBS ?= $(shell nproc)
+# Which of the scenarios run on it (all by default).
+DEBUG_CHECKS ?= check-reboot check-migrate check-crash check-suite
 
 check-debug:
 	$(Q)set -e; \
@@ -360,8 +362,7 @@ check-debug:
 		VM_KERNEL="--kernel $$kdir/arch/x86/boot/bzImage --builtin --append no5lvl" \
 		VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) VM_SHORT_TIMEOUT=$(DEBUG_SHORT_TIMEOUT) \
 		TEST_TIMEOUT=$(DEBUG_TEST_TIMEOUT) \
-		SUITE_JOB=/opt/ckpt/qemu/debug-suite.sh \
-		check-reboot check-migrate check-crash check-suite
+		SUITE_JOB=/opt/ckpt/qemu/debug-suite.sh $(DEBUG_CHECKS)
 
 # --- fuzzing ----------------------------------------------------------------
 # libFuzzer (clang) with ASan and UBSan on the image and area readers, on
