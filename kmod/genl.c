@@ -174,9 +174,19 @@ err_free:
 	return ret;
 }
 
-/* The process group, or with CKPT_A_SESSION the session, a request names. */
+/*
+ * The process group, or with CKPT_A_SESSION the session, a request names,
+ * from the attributes CKPT_CMD_CHECK and CKPT_CMD_FREEZE share. Only those:
+ * genetlink sizes info->attrs by the operation's own policy (its maxattr
+ * + 1), and check_policy ends at CKPT_A_TCP_ESTABLISHED, so reading a
+ * later attribute there would read past the array.
+ */
 static struct ckpt_group_id request_group(struct genl_info *info)
 {
+	BUILD_BUG_ON(ARRAY_SIZE(check_policy) <= CKPT_A_PGID ||
+		     ARRAY_SIZE(check_policy) <= CKPT_A_SESSION ||
+		     ARRAY_SIZE(check_policy) <= CKPT_A_GHOST_LIMIT ||
+		     ARRAY_SIZE(check_policy) <= CKPT_A_TCP_ESTABLISHED);
 	return (struct ckpt_group_id){
 		.nr = nla_get_u32(info->attrs[CKPT_A_PGID]),
 		.type = nla_get_flag(info->attrs[CKPT_A_SESSION]) ?
@@ -185,11 +195,21 @@ static struct ckpt_group_id request_group(struct genl_info *info)
 			nla_get_u64(info->attrs[CKPT_A_GHOST_LIMIT]) :
 			CKPT_GHOST_LIMIT_DEFAULT,
 		.tcp_established = nla_get_flag(info->attrs[CKPT_A_TCP_ESTABLISHED]),
-		.notify_grace_ms = info->attrs[CKPT_A_NOTIFY_GRACE_MS] ?
-			nla_get_u32(info->attrs[CKPT_A_NOTIFY_GRACE_MS]) :
-			CKPT_NOTIFY_GRACE_DEFAULT_MS,
-		.incremental = nla_get_flag(info->attrs[CKPT_A_INCREMENTAL]),
+		.notify_grace_ms = CKPT_NOTIFY_GRACE_DEFAULT_MS,
 	};
+}
+
+/* What only a freeze takes (freeze_policy) on top of request_group(). */
+static struct ckpt_group_id freeze_group(struct genl_info *info)
+{
+	struct ckpt_group_id g = request_group(info);
+
+	BUILD_BUG_ON(ARRAY_SIZE(freeze_policy) <= CKPT_A_NOTIFY_GRACE_MS ||
+		     ARRAY_SIZE(freeze_policy) <= CKPT_A_INCREMENTAL);
+	if (info->attrs[CKPT_A_NOTIFY_GRACE_MS])
+		g.notify_grace_ms = nla_get_u32(info->attrs[CKPT_A_NOTIFY_GRACE_MS]);
+	g.incremental = nla_get_flag(info->attrs[CKPT_A_INCREMENTAL]);
+	return g;
 }
 
 static int ckpt_check_doit(struct sk_buff *skb, struct genl_info *info)
@@ -318,7 +338,7 @@ static int ckpt_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "give exactly one of an area and an output");
 		return -EINVAL;
 	}
-	g = request_group(info);
+	g = freeze_group(info);
 
 	job = ckpt_job_new();
 	if (!job)
