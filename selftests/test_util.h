@@ -60,6 +60,24 @@ static inline void wait_for_path(const char *path)
 		nanosleep(&ts, NULL);
 }
 
+/*
+ * Does the kernel track soft-dirty bits (CONFIG_MEM_SOFT_DIRTY, on in
+ * Debian's)? Without them the module writes every image whole (incr.c).
+ * A mapping no freeze has walked shows "sd" in its VmFlags there.
+ */
+static inline bool kernel_tracks_soft_dirty(void)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool sd = false;
+
+	while (f && !sd && fgets(line, sizeof(line), f))
+		sd = !strncmp(line, "VmFlags:", 8) && strstr(line, " sd");
+	if (f)
+		fclose(f);
+	return sd;
+}
+
 /* What the kernel answered to a raw request. */
 struct raw_reply {
 	int error;		/* 0 or negative errno from NLMSG_ERROR */
