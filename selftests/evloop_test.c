@@ -886,7 +886,9 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 	read_text("/tmp/ev-node-ref", ref, sizeof(ref));
 	ASSERT_NE(NULL, strstr(ref, "done")) TH_LOG("%s", ref);
 
+	/* The area first: on a slow kernel its creation outlasts the run. */
 	unlink(AREA);
+	ASSERT_EQ(0, libckpt_area_create(AREA, 512 << 20, err, sizeof(err)));
 	pid = start_node("/tmp/ev-node-out", 100);
 	for (i = 0; i < 1200; i++) {
 		read_text("/tmp/ev-node-out", out, sizeof(out));
@@ -895,7 +897,6 @@ TEST_F_TIMEOUT(node, restored_like_undisturbed, 400)
 		usleep(50000);
 	}
 	ASSERT_NE(NULL, strstr(out, "tick 010")) TH_LOG("%s", out);
-	ASSERT_EQ(0, libckpt_area_create(AREA, 512 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
 	ASSERT_EQ(0, libckpt_open(&h));
 	EXPECT_EQ(0, libckpt_freeze(h, pid, fd, 0, &job))
