@@ -63,14 +63,6 @@ start_workload() {
 	sleep 3
 }
 
-kernel_quiet() {
-	if dmesg | grep -qE 'WARNING:|BUG:|Oops|Call Trace'; then
-		say "kernel complained:"
-		dmesg | grep -E -A5 'WARNING:|BUG:|Oops' | sed 's/^/# /'
-		return 1
-	fi
-}
-
 # The /proc snapshots taken before boot 1's checkpoints, on /dev/vdd: past
 # the reset only what reached the disk counts, so they are written through.
 carry() {

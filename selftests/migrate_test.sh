@@ -26,7 +26,7 @@ port_proc=7002
 port3=7003
 svc=169.254.77.10
 echo "KTAP version 1"
-echo "1..3"
+echo "1..4"
 insmod "$dir/../ckpt.ko"
 ip link set lo up
 ip link set eth0 up
@@ -217,5 +217,9 @@ else
 	echo "not ok 3 tcpx_$role"
 fi
 rmmod ckpt
-dmesg | grep -E 'WARNING:|BUG:|Oops' | sed 's/^/# kernel: /'
+if kernel_quiet; then
+	echo "ok 4 kernel_quiet_$role"
+else
+	echo "not ok 4 kernel_quiet_$role"
+fi
 echo "# ckpt-guest: done"

@@ -6,6 +6,16 @@
 
 # proc_snap save PID > FILE: what /proc shows of the workload, taken just
 # before its checkpoint, for restore_and_check to compare (proc_state.h).
+# Fail, with the offending lines, if the kernel warned, oopsed or hit a
+# BUG since boot (every scenario's guest boots once per phase).
+kernel_quiet() {
+	if dmesg | grep -qE 'WARNING:|BUG:|Oops|Call Trace'; then
+		echo "# kernel complained:"
+		dmesg | grep -E -A5 'WARNING:|BUG:|Oops' | sed 's/^/# /'
+		return 1
+	fi
+}
+
 proc_snap() {
 	"$(cd "$(dirname "$0")" && pwd)/proc_snap" "$@"
 }
