@@ -906,10 +906,11 @@ TEST_F_TIMEOUT(lazy, recently_touched_prefetched_first, 300)
 	       nr_rest);
 	EXPECT_LE(0, n_rd);
 	/* Without soft-dirty bits a written page is only an accessed one. */
-	if (kernel_tracks_soft_dirty())
+	if (kernel_tracks_soft_dirty()) {
 		EXPECT_GT(HOT_PAGES, n_rd) TH_LOG("the written pages did not come first");
-	else
+	} else {
 		TH_LOG("no CONFIG_MEM_SOFT_DIRTY: written pages not told from read ones");
+	}
 	EXPECT_LE(0, n_rest_r);
 	EXPECT_GT(nr_rest / 4, (size_t)n_rest_r) TH_LOG("the read pages did not come next");
 	ASSERT_EQ(0, wait_gone(server, 300000));
