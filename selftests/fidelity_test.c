@@ -1437,7 +1437,8 @@ static pid_t checkpoint_and_kill(struct __test_metadata *_metadata, const char *
 	unlink(AREA);
 	unlink(LOG);
 	pid = exec_self_as("CKPT_FID_WORKLOAD", kind);
-	EXPECT_EQ(0, wait_for_line("ready", 1200, buf, sizeof(buf))) TH_LOG("%s", buf);
+	/* Up to 5 minutes: 20,000 mappings took longer than 60 s under KASAN. */
+	EXPECT_EQ(0, wait_for_line("ready", 6000, buf, sizeof(buf))) TH_LOG("%s", buf);
 	EXPECT_EQ(0, libckpt_area_create(AREA, 256 << 20, err, sizeof(err)));
 	fd = open(AREA, O_RDWR);
 	EXPECT_EQ(0, ps_take_idle(&proc_before, &pid, 1, PS_SETTLE_MS));
