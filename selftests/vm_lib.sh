@@ -4,8 +4,6 @@
 # Sourced by the guest's shell tests (reboot_test.sh, migrate_test.sh,
 # crash_test.sh).
 
-# proc_snap save PID > FILE: what /proc shows of the workload, taken just
-# before its checkpoint, for restore_and_check to compare (proc_state.h).
 # Fail, with the offending lines, if the kernel warned, oopsed or hit a
 # BUG since boot (every scenario's guest boots once per phase).
 kernel_quiet() {
@@ -16,6 +14,8 @@ kernel_quiet() {
 	fi
 }
 
+# proc_snap save PID > FILE: what /proc shows of the workload, taken just
+# before its checkpoint, for restore_and_check to compare (proc_state.h).
 proc_snap() {
 	"$(cd "$(dirname "$0")" && pwd)/proc_snap" "$@"
 }
