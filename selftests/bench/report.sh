@@ -135,8 +135,12 @@ END {
 # ("not measured" where a section did not: the default set runs them all).
 awk -F, '
 NR == 1 { next }
-{ med[$1 "," $2 "," $3 "," $4, $5] = $8 }
+{ k = $1 "," $2 "," $3 "," $4; med[k, $5] = $8; nn[k, $5] = $7; mn[k, $5] = $9; mx[k, $5] = $10 }
 function v(k, m) { return ((k, m) in med) ? med[k, m] + 0 : "" }
+# The spread of metric @m of run @k, for a median that a few samples decide.
+function spread(k, m) {
+	return sprintf("its %d samples spread %.3f-%.3f", nn[k, m], mn[k, m], mx[k, m])
+}
 # One target: what, the measured value, the comparison, the target, a note,
 # and where it is not met, its cause as measured (performance.md has more).
 function line(what, x, op, t, note, fmt, why) {
@@ -222,7 +226,10 @@ END {
 			     v(k, "ckpt_restore_area"), v(k, "restore_ckpt_area_over_criu")), "%10.3f", \
 		     md == "thp" ? "the THP fault clears each huge page the allocator already zeroed " \
 				   "(init_on_alloc): BENCH_APPEND=init_on_alloc=0 shows the restore without it; " \
-				   "performance.md, Where a restore'"'"'s time goes" : "")
+				   "performance.md, Where a restore'"'"'s time goes" : \
+				   spread(k, "restore_ckpt_tmpfs_over_criu") " (a median of few runs " \
+				   "under TCG); the same image from the area: " \
+				   sprintf("%.3f", v(k, "restore_ckpt_area_over_criu")))
 	}
 	k = "lazy,4k,1024,1"
 	line("lazy: next instruction / full restore, 1G 4K", v(k, "lazy_first_over_full"), "<=", 0.1, \
