@@ -508,7 +508,7 @@ TEST(zombie_of_a_parent_outside_refused)
 	struct libckpt_job job;
 	struct libckpt *h;
 	char err[256];
-	int fd;
+	int fd, i;
 
 	ASSERT_EQ(0, log_wait(LOG, "ready", 1, 10000)) TH_LOG("%s", log_text());
 	leader = atoi(strstr(log_text(), "ready ") + 6);
@@ -524,6 +524,9 @@ TEST(zombie_of_a_parent_outside_refused)
 		TH_LOG("%s", libckpt_error(h));
 	close(fd);
 	libckpt_close(h);
+	/* Not left stopped: back in its sleep within 5 s (it may still be running there). */
+	for (i = 0; i < 500 && proc_state(leader) != 'S'; i++)
+		usleep(10000);
 	EXPECT_EQ('S', proc_state(leader));
 	kill_session(sid);
 	unlink(AREA);
